@@ -1,0 +1,157 @@
+/**
+ * The one HTTP client of the app. Same-origin API under /api; bearer token in the header, never in
+ * a URL. Errors come back as ApiError {status, code, message, details}; a network failure has status 0.
+ */
+import { cacheGet, cachePut } from '../db/index.js'
+
+let tokenProvider = () => null
+let onUnauthorized = () => {}
+
+export function configureClient({ getToken, unauthorized }) {
+  if (getToken) tokenProvider = getToken
+  if (unauthorized) onUnauthorized = unauthorized
+}
+
+export class ApiError extends Error {
+  constructor(status, code, message, details) {
+    super(message || code)
+    this.status = status
+    this.code = code
+    this.details = details
+  }
+  get isNetwork() {
+    return this.status === 0
+  }
+}
+
+export function buildQuery(query) {
+  if (!query) return ''
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) {
+    if (v == null || v === '') continue
+    if (Array.isArray(v)) v.forEach((x) => p.append(k, x))
+    else p.append(k, String(v))
+  }
+  const s = p.toString()
+  return s ? `?${s}` : ''
+}
+
+async function parseError(res) {
+  let body = null
+  try {
+    body = await res.json()
+  } catch {
+    /* not JSON */
+  }
+  const e = body?.error || {}
+  return new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details)
+}
+
+/** fetch with the bearer header and a timeout; returns parsed JSON (or null for 204). */
+export async function request(method, path, { json, form, query, timeout = 20000, auth = true } = {}) {
+  const headers = { Accept: 'application/json' }
+  const token = auth ? tokenProvider() : null
+  if (token) headers.Authorization = `Bearer ${token}`
+  let body
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(json)
+  } else if (form) {
+    body = form
+  }
+  const ctrl = new AbortController()
+  const timer = setTimeout(() => ctrl.abort(), timeout)
+  let res
+  try {
+    res = await fetch(path + buildQuery(query), { method, headers, body, signal: ctrl.signal, cache: 'no-store' })
+  } catch (e) {
+    throw new ApiError(0, 'network_error', e?.name === 'AbortError' ? 'timeout' : String(e?.message || e))
+  } finally {
+    clearTimeout(timer)
+  }
+  if (!res.ok) {
+    const err = await parseError(res)
+    if (res.status === 401 && token) onUnauthorized(err)
+    throw err
+  }
+  if (res.status === 204) return null
+  const ct = res.headers.get('content-type') || ''
+  return ct.includes('json') ? res.json() : res
+}
+
+export const get = (path, opts) => request('GET', path, opts)
+export const post = (path, json, opts) => request('POST', path, { ...opts, json })
+
+/**
+ * Network first, last-seen copy when the network fails: the lists a person last saw stay readable
+ * offline. Returns {data, fromCache, at}.
+ */
+export async function getCached(path, query, { cacheKey } = {}) {
+  const key = cacheKey || path + buildQuery(query)
+  try {
+    const data = await get(path, { query, timeout: 12000 })
+    cachePut(key, data).catch(() => {})
+    return { data, fromCache: false, at: new Date().toISOString() }
+  } catch (e) {
+    if (e.status === 0 || e.status >= 500) {
+      const hit = await cacheGet(key).catch(() => null)
+      if (hit) return { data: hit.data, fromCache: true, at: hit.at }
+    }
+    throw e
+  }
+}
+
+/** Real reachability, not navigator.onLine: a tiny GET to the API. */
+export async function ping(timeout = 5000) {
+  try {
+    const ctrl = new AbortController()
+    const t = setTimeout(() => ctrl.abort(), timeout)
+    const res = await fetch('/api/health', { cache: 'no-store', signal: ctrl.signal })
+    clearTimeout(t)
+    return res.ok
+  } catch {
+    return false
+  }
+}
+
+/**
+ * Multipart upload through XHR (fetch has no upload progress). Resolves {status, data, error}; never
+ * throws for HTTP errors; network failure → status 0.
+ */
+export function uploadWithProgress(path, formData, onProgress, { timeout = 120000 } = {}) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', path)
+    const token = tokenProvider()
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`)
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.timeout = timeout
+    if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : null)
+    xhr.onload = () => {
+      let body = null
+      try {
+        body = JSON.parse(xhr.responseText)
+      } catch {
+        /* empty */
+      }
+      if (xhr.status >= 200 && xhr.status < 300) resolve({ status: xhr.status, data: body })
+      else resolve({ status: xhr.status, error: body?.error || { code: `http_${xhr.status}`, message: xhr.statusText } })
+    }
+    const fail = (code) => () => resolve({ status: 0, error: { code: 'network_error', message: code } })
+    xhr.onerror = fail('network error')
+    xhr.ontimeout = fail('timeout')
+    xhr.onabort = fail('aborted')
+    xhr.send(formData)
+  })
+}
+
+/** JSON POST that resolves {status, data, error} instead of throwing (for the outbox transport). */
+export async function postForResult(path, json) {
+  try {
+    const data = await post(path, json, { timeout: 30000 })
+    return { status: 200, data }
+  } catch (e) {
+    if (!(e instanceof ApiError)) return { status: 0, error: { code: 'network_error', message: String(e) } }
+    return { status: e.status, error: { code: e.code, message: e.message, details: e.details } }
+  }
+}

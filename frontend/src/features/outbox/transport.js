@@ -1,0 +1,25 @@
+/** How queued items travel: photos as multipart (with progress), tickets and actions as JSON. */
+import { uploadWithProgress, postForResult, ping } from '../../api/client.js'
+import { getBlob } from '../../db/index.js'
+
+export const httpTransport = {
+  ping,
+  async send(item, { onProgress } = {}) {
+    if (item.kind === 'photo') {
+      const rec = await getBlob(item.id)
+      if (!rec) return { status: 422, error: { code: 'photo_bytes_missing', message: 'photo bytes missing on this phone' } }
+      const fd = new FormData()
+      fd.append('id', item.id)
+      const m = item.meta || {}
+      if (m.lat != null) fd.append('lat', String(m.lat))
+      if (m.lng != null) fd.append('lng', String(m.lng))
+      if (m.captured_at) fd.append('captured_at', m.captured_at)
+      const ext = rec.type === 'image/jpeg' ? 'jpg' : (rec.type.split('/')[1] || 'bin')
+      fd.append('file', new Blob([rec.bytes], { type: rec.type }), `${item.id}.${ext}`)
+      return uploadWithProgress('/api/photos', fd, onProgress)
+    }
+    if (item.kind === 'ticket') return postForResult('/api/tickets', item.body)
+    if (item.kind === 'action') return postForResult(`/api/tickets/${item.ticketId}/${item.action}`, item.body)
+    return { status: 422, error: { code: 'unknown_item', message: `unknown item kind ${item.kind}` } }
+  },
+}

@@ -1,0 +1,59 @@
+import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { VantResolver } from '@vant/auto-import-resolver'
+import { VitePWA } from 'vite-plugin-pwa'
+
+// The backend serves dist/ at "/" and the API under /api (same origin).
+// In `npm run dev`, /api is proxied to a backend on :8000.
+export default defineConfig({
+  plugins: [
+    vue(),
+    // Vant components are imported on demand (only what a chunk uses ships in it).
+    Components({ resolvers: [VantResolver()], dts: false }),
+    VitePWA({
+      registerType: 'prompt', // a new version waits for the user's "update" tap (never mid-send)
+      injectRegister: false, // we register from src/features/settings/pwa.js
+      manifest: {
+        name: '巡查 Xuncha — 创城督查',
+        short_name: '巡查',
+        description: '创城问题随手拍、派遣、整改、核查',
+        lang: 'zh-CN',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        background_color: '#ffffff',
+        theme_color: '#c8161d',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
+        navigateFallback: '/index.html',
+        // The API is never answered by the service worker: lists and photos are cached by the page,
+        // and POSTs/uploads always go straight to the network (the outbox lives in the page).
+        navigateFallbackDenylist: [/^\/api\//],
+        runtimeCaching: [],
+        cleanupOutdatedCaches: true,
+        clientsClaim: true,
+        skipWaiting: false,
+      },
+    }),
+  ],
+  build: {
+    target: 'es2020',
+    chunkSizeWarningLimit: 600,
+  },
+  server: {
+    proxy: { '/api': 'http://127.0.0.1:8000' },
+  },
+  test: {
+    environment: 'jsdom',
+    include: ['tests/**/*.test.js'],
+    watch: false,
+  },
+})
