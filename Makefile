@@ -1,0 +1,61 @@
+# Xuncha: `make run` sets everything up and starts the app; `make test` sets up and runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3.11
+HOST ?= 127.0.0.1
+PORT ?= 8000
+FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
+
+.PHONY: run test setup system-deps venv frontend migrate seed test-backend test-frontend test-pg bench clean
+
+run: setup migrate seed
+	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) --proxy-headers
+
+test: setup test-frontend test-backend
+
+setup: system-deps venv frontend
+
+# Debian packages: a CJK font for the photo watermark, Chromium for the browser tests.
+system-deps:
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q . || ! command -v chromium >/dev/null; then \
+		echo "installing Debian packages: fonts-wqy-microhei chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei chromium \
+		|| { echo "apt-get failed: install fonts-wqy-microhei and chromium as root"; exit 1; }; \
+	fi
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -U pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+frontend: frontend/dist/index.html
+frontend/node_modules/.installed: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
+	cd frontend && npm run build
+
+migrate: venv
+	$(VENV)/bin/alembic upgrade head
+
+seed: venv
+	$(PY) -m app.demo.seed
+
+test-frontend: frontend/node_modules/.installed
+	cd frontend && npm test
+
+test-backend: venv
+	$(VENV)/bin/pytest
+
+# The same suite against PostgreSQL (127.0.0.1:5432, user postgres, database test).
+test-pg: setup
+	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
+
+bench: venv
+	$(PY) bench/photos.py
+
+clean:
+	rm -rf $(VENV) frontend/node_modules frontend/dist data

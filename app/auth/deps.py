@@ -1,0 +1,41 @@
+"""Who is calling: bearer-token dependencies and role guards."""
+
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+
+from app.auth import service
+from app.auth.models import AccessToken
+from app.core.db import SessionDep
+from app.core.errors import Forbidden, Unauthorized
+from app.users.models import User
+from app.users.roles import Role
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
+
+
+def get_token_and_user(session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+                       ) -> tuple[User, AccessToken]:
+    if not token:
+        raise Unauthorized("请先登录 Not authenticated", code="not_authenticated")
+    return service.authenticate(session, token)
+
+
+def get_current_user(pair: Annotated[tuple[User, AccessToken], Depends(get_token_and_user)]) -> User:
+    return pair[0]
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentToken = Annotated[tuple[User, AccessToken], Depends(get_token_and_user)]
+
+
+def require_roles(*roles: Role):
+    """A dependency that lets only these roles through (403 otherwise)."""
+
+    def guard(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden("无权执行此操作 Your role may not do this")
+        return user
+
+    return Depends(guard)

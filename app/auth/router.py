@@ -1,0 +1,40 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.auth import service
+from app.auth.deps import CurrentToken, require_roles
+from app.auth.schemas import TokenResponse
+from app.core.db import SessionDep
+from app.core.errors import NotFound
+from app.users import service as users_service
+from app.users.models import User
+from app.users.roles import Role
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=TokenResponse)
+def login(session: SessionDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+    """Log in with the OAuth2 password form; answers a bearer token and the user."""
+    client = request.client.host if request.client else "?"
+    token, row, user = service.login(session, form.username, form.password, client=client,
+                                     user_agent=request.headers.get("user-agent"))
+    return TokenResponse(access_token=token, expires_at=row.expires_at,
+                         user=users_service.to_public(session, user))
+
+
+@router.post("/logout", status_code=204)
+def logout(session: SessionDep, pair: CurrentToken):
+    """Revoke the token this request was made with."""
+    service.revoke(session, pair[1])
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/revoke-tokens", dependencies=[require_roles(Role.admin)])
+def revoke_user_tokens(session: SessionDep, user_id: int):
+    """Revoke every token of a user, e.g. for a lost phone (admin only)."""
+    if session.get(User, user_id) is None:
+        raise NotFound("用户不存在 No such user")
+    return {"revoked": service.revoke_all(session, user_id)}

@@ -1,0 +1,65 @@
+from datetime import timedelta
+
+from sqlmodel import Session, select, update
+
+from app.auth.models import AccessToken
+from app.auth.ratelimit import LoginLimiter
+from app.core.config import get_settings
+from app.core.errors import DomainError, Unauthorized
+from app.core.security import new_token, token_digest, verify_password
+from app.core.types import utcnow
+from app.users.models import User
+
+_settings = get_settings()
+limiter = LoginLimiter(_settings.login_max_failures, _settings.login_window_seconds)
+
+
+def login(session: Session, username: str, password: str, *, client: str, user_agent: str | None
+          ) -> tuple[str, AccessToken, User]:
+    """Check the password and issue a new bearer token; too many failures answer 429."""
+    keys = (f"user:{username.lower()}", f"ip:{client}")
+    if wait := limiter.retry_after(*keys):
+        raise DomainError("登录尝试过多，请稍后再试 Too many login attempts", code="rate_limited",
+                          status=429, details={"retry_after": wait})
+    user = session.exec(select(User).where(User.username == username)).first()
+    if not verify_password(password, user.password_hash if user else None) or not user.is_active:
+        limiter.fail(*keys)
+        raise Unauthorized("用户名或密码错误 Wrong username or password", code="invalid_credentials")
+    limiter.reset(keys[0])
+    token = new_token()
+    row = AccessToken(
+        user_id=user.id, token_hash=token_digest(token),
+        expires_at=utcnow() + timedelta(hours=_settings.token_lifetime_hours),
+        user_agent=(user_agent or "")[:255] or None,
+    )
+    session.add(row)
+    session.commit()
+    return token, row, user
+
+
+def authenticate(session: Session, token: str) -> tuple[User, AccessToken]:
+    """The user behind a bearer token; expired, revoked or unknown tokens answer 401."""
+    row = session.exec(select(AccessToken).where(AccessToken.token_hash == token_digest(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise Unauthorized("登录已失效，请重新登录 Session expired or revoked", code="invalid_token")
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("账号已停用 Account disabled", code="invalid_token")
+    return user, row
+
+
+def revoke(session: Session, token: AccessToken) -> None:
+    token.revoked_at = utcnow()
+    session.add(token)
+    session.commit()
+
+
+def revoke_all(session: Session, user_id: int) -> int:
+    """Revoke every live token of a user (a lost phone); returns how many."""
+    result = session.exec(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.commit()
+    return result.rowcount

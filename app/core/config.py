@@ -1,0 +1,44 @@
+"""Settings, read from the environment with the XUNCHA_ prefix."""
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="XUNCHA_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{ROOT / 'data' / 'xuncha.db'}"
+    media_dir: Path = ROOT / "data" / "media"
+    frontend_dist: Path = ROOT / "frontend" / "dist"
+    taxonomy_path: Path = ROOT / "app" / "categories" / "taxonomy.json"
+
+    # Long enough for a day (and a night) of offline field work; revoke on a lost phone.
+    token_lifetime_hours: int = 72
+    login_max_failures: int = 5
+    login_window_seconds: int = 300
+
+    upload_max_bytes: int = 25 * 1024 * 1024
+    upload_max_pixels: int = 64_000_000
+    cjk_font_path: str | None = None
+
+    timezone: str = "Asia/Shanghai"
+    default_deadline_hours: int = 48
+    duplicate_radius_m: float = 50.0
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

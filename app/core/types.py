@@ -1,0 +1,46 @@
+"""Column types shared by all domains."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+_frozen_now: ContextVar[datetime | None] = ContextVar("frozen_now", default=None)
+
+
+def utcnow() -> datetime:
+    """The current time in UTC; `clock_at` can set it (demo history, tests of periods)."""
+    return _frozen_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def clock_at(when: datetime) -> Iterator[None]:
+    """Run the block as if it were `when` (timezone-aware)."""
+    token = _frozen_now.set(when.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _frozen_now.reset(token)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC on every database; always hands back timezone-aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,198 @@
+"""Seed the taxonomy, and on an empty database a demo city with history: `python -m app.demo.seed`.
+
+Set XUNCHA_DEMO_DATA=0 (or pass --no-demo) for a real deployment: only the taxonomy is loaded.
+"""
+
+import os
+import random
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from app.categories import service as categories_service
+from app.categories.models import Category
+from app.core.db import new_session
+from app.core.security import hash_password
+from app.core.types import clock_at, utcnow
+from app.demo.pictures import street_scene
+from app.photos import service as photos_service
+from app.tickets import service as tickets_service
+from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
+from app.units import service as units_service
+from app.units.models import Unit
+from app.users.models import User
+from app.users.roles import Role
+
+DEMO_PASSWORD = "demo1234"
+CENTRE = (30.2741, 120.1551)  # lat, lng (WGS-84) of the made-up city's centre
+
+UNITS = [  # name, kind, parent
+    ("东城区人民政府", "district", None),
+    ("西城区人民政府", "district", None),
+    ("市城市管理局", "department", None),
+    ("市住房和城乡建设局", "department", None),
+    ("市公安局交通警察支队", "department", None),
+    ("市市场监督管理局", "department", None),
+    ("向阳街道办事处", "street", "东城区人民政府"),
+    ("朝阳街道办事处", "street", "东城区人民政府"),
+    ("新华街道办事处", "street", "西城区人民政府"),
+]
+USERS = [  # username, display name, role, unit
+    ("inspector", "李督查", Role.inspector, None),
+    ("inspector2", "王督查", Role.inspector, None),
+    ("dispatcher", "陈派遣", Role.dispatcher, None),
+    ("leader", "赵领导", Role.leader, None),
+    ("admin", "系统管理员", Role.admin, None),
+    ("unit_cgj", "城管局 刘工", Role.unit_staff, "市城市管理局"),
+    ("unit_xyjd", "向阳街道 周主任", Role.unit_staff, "向阳街道办事处"),
+    ("unit_zyjd", "朝阳街道 吴干事", Role.unit_staff, "朝阳街道办事处"),
+    ("unit_xhjd", "新华街道 郑干事", Role.unit_staff, "新华街道办事处"),
+    ("unit_zjj", "住建局 孙工", Role.unit_staff, "市住房和城乡建设局"),
+    ("unit_jj", "交警支队 何警官", Role.unit_staff, "市公安局交通警察支队"),
+    ("unit_scjg", "市场监管局 马科长", Role.unit_staff, "市市场监督管理局"),
+]
+# Class → default unit, when no grid contains the point.
+CLASS_UNITS = {"06": "市城市管理局", "07": "市城市管理局", "08": "市住房和城乡建设局",
+               "09": "市城市管理局", "03": "市城市管理局", "10": "市城市管理局"}
+# Common 脏乱差 problems the demo reports, with the unit a dispatcher would pick outside grids.
+PROBLEMS = [
+    ("06010", "路边垃圾桶满溢，垃圾散落地面"), ("06012", "人行道油污、烟头较多"),
+    ("07001", "电线杆上张贴小广告"), ("09006", "水果摊占用人行道经营"),
+    ("09010", "电动车乱停放堵塞盲道"), ("06007", "沿街窗外晾晒衣物"),
+    ("08006", "施工材料堆放在人行道"), ("09005", "餐馆店外摆放桌椅经营"),
+    ("06017", "绿化带内有生活垃圾"), ("10002", "楼道口通信线缆脱落缠绕"),
+    ("09009", "机动车占用人行道停放"), ("03005", "垃圾箱破损缺盖"),
+]
+# Grids: (name, unit, south-west corner offset in km from the centre, size in km)
+GRIDS = [
+    ("向阳街道 第一网格", "向阳街道办事处", (0.0, 0.0), 1.0),
+    ("向阳街道 第二网格", "向阳街道办事处", (0.0, 1.0), 1.0),
+    ("朝阳街道 第一网格", "朝阳街道办事处", (1.0, 0.0), 1.0),
+    ("新华街道 第一网格", "新华街道办事处", (-1.0, -1.0), 1.0),
+]
+
+
+def _offset(km_north: float, km_east: float) -> tuple[float, float]:
+    lat = CENTRE[0] + km_north / 111.32
+    lng = CENTRE[1] + km_east / (111.32 * 0.8638)  # cos(30.27°)
+    return lat, lng
+
+
+def _square(sw: tuple[float, float], size_km: float) -> dict:
+    s, w = _offset(*sw)
+    n, e = _offset(sw[0] + size_km, sw[1] + size_km)
+    return {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
+
+
+def seed_city(session: Session) -> dict[str, User]:
+    units: dict[str, Unit] = {}
+    for name, kind, parent in UNITS:
+        units[name] = Unit(name=name, kind=kind, parent_id=units[parent].id if parent else None)
+        session.add(units[name])
+        session.flush()
+    for name, unit, sw, size in GRIDS:
+        session.add(units_service.grid_from_geojson(name, units[unit].id, _square(sw, size)))
+    for code, unit in CLASS_UNITS.items():
+        session.get(Category, code).default_unit_id = units[unit].id
+    users = {}
+    password_hash = hash_password(DEMO_PASSWORD)
+    for username, display, role, unit in USERS:
+        users[username] = User(username=username, display_name=display, role=role, password_hash=password_hash,
+                               unit_id=units[unit].id if unit else None)
+        session.add(users[username])
+    session.commit()
+    return users
+
+
+def _photo(session: Session, user: User, label: str, seed: int, after: bool, lat: float, lng: float) -> uuid.UUID:
+    pid = uuid.uuid4()
+    photos_service.upload(session, user, pid, street_scene(label, seed, after=after), lat=lat, lng=lng)
+    return pid
+
+
+def seed_history(session: Session, users: dict[str, User], *, count: int = 48, weeks: int = 8) -> None:
+    """Tickets in every state over the last weeks, through the real workflow with generated photos."""
+    rnd = random.Random(20261121)
+    real_now = datetime.now(UTC)
+    units = {u.name: u for u in session.exec(select(Unit)).all()}
+    inspectors = [users["inspector"], users["inspector2"], users["dispatcher"]]
+    staff_by_unit = {u.unit_id: u for u in users.values() if u.role == Role.unit_staff}
+    # Final states: mostly closed, and every other state present.
+    plan = (["closed"] * 22 + ["closed_rework"] * 4 + ["rectified"] * 5 + ["dispatched"] * 6
+            + ["overdue"] * 4 + ["reported"] * 4 + ["returned"] * 1 + ["cancelled"] * 2)
+    for i in range(count):
+        outcome = plan[i % len(plan)]
+        code, text = PROBLEMS[i % len(PROBLEMS)]
+        lat, lng = _offset(rnd.uniform(-1.2, 2.0), rnd.uniform(-1.2, 2.0))
+        recent = outcome in ("reported", "rectified", "dispatched")
+        t = real_now - timedelta(days=rnd.uniform(0.3, 5) if recent else rnd.uniform(5, weeks * 7),
+                                 minutes=rnd.randint(0, 600))
+        reporter = rnd.choice(inspectors)
+        label = session.get(Category, code).name_zh
+        with clock_at(t):
+            photos = [_photo(session, reporter, label, i * 10 + k, False, lat, lng) for k in range(1 + i % 2)]
+            body = TicketCreate(id=uuid.uuid4(), category_code=code, description=text, lat=lat, lng=lng,
+                                accuracy_m=rnd.choice([5, 8, 12, 20]), address=f"示例路{rnd.randint(1, 300)}号",
+                                photo_ids=photos)
+            ticket, _ = tickets_service.report(session, reporter, body)
+        if outcome == "reported":
+            continue
+        t += timedelta(hours=rnd.uniform(0.5, 6))
+        dispatcher = users["dispatcher"]
+        if outcome == "cancelled":
+            with clock_at(t):
+                tickets_service.cancel(session, dispatcher, ticket.id, CancelIn(action_id=uuid.uuid4(),
+                                       reason="经核实为重复上报 Duplicate report"))
+            continue
+        unit_id = ticket.suggested_unit_id or units[CLASS_UNITS[code[:2]]].id
+        staff = staff_by_unit[unit_id]
+        with clock_at(t):
+            deadline = t + timedelta(hours=2) if outcome == "overdue" else None
+            tickets_service.dispatch(session, dispatcher, ticket.id,
+                                     DispatchIn(action_id=uuid.uuid4(), unit_id=unit_id, deadline=deadline))
+        if outcome in ("dispatched", "overdue"):
+            continue
+        t += timedelta(hours=rnd.uniform(1, 30))
+        if outcome == "returned":
+            with clock_at(t):
+                tickets_service.return_(session, staff, ticket.id, ReturnIn(action_id=uuid.uuid4(),
+                                        reason="不属于本单位职责，请改派 Not ours: please re-dispatch"))
+            continue
+        rounds = 2 if outcome == "closed_rework" else 1
+        for r in range(rounds):
+            with clock_at(t):
+                after = _photo(session, staff, label, i * 10 + 5 + r, True, lat, lng)
+                tickets_service.rectify(session, staff, ticket.id, RectifyIn(
+                    action_id=uuid.uuid4(), note="已清理完毕 Cleaned up", photo_ids=[after]))
+            if outcome == "rectified":
+                break
+            t += timedelta(hours=rnd.uniform(2, 48))
+            passed = r == rounds - 1
+            with clock_at(t):
+                tickets_service.verify(session, rnd.choice(inspectors[:2]), ticket.id, VerifyIn(
+                    action_id=uuid.uuid4(), passed=passed,
+                    note="复查合格 Verified" if passed else "仍有垃圾残留，请返工 Rubbish remains: redo"))
+            t += timedelta(hours=rnd.uniform(2, 24))
+
+
+def main(argv: list[str]) -> None:
+    demo = "--no-demo" not in argv and os.environ.get("XUNCHA_DEMO_DATA", "1") != "0"
+    with new_session(write=True) as session:
+        n = categories_service.sync_taxonomy(session)
+        session.commit()
+        print(f"taxonomy: {n} categories")
+        if not demo:
+            return
+        if session.exec(select(User)).first() is not None:
+            print("demo: database already has users; nothing seeded")
+            return
+        started = utcnow()
+        users = seed_city(session)
+        seed_history(session, users)
+        print(f"demo: city seeded in {(utcnow() - started).total_seconds():.1f}s (password {DEMO_PASSWORD})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

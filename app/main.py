@@ -1,0 +1,65 @@
+"""The Xuncha application: API under /api, the built PWA at /."""
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse
+
+from app.auth.router import router as auth_router
+from app.categories.router import router as categories_router
+from app.core.config import get_settings
+from app.core.errors import error_body, install_handlers
+from app.photos.router import router as photos_router
+from app.tickets.router import router as tickets_router
+from app.units.router import router as units_router
+from app.users.router import router as users_router
+
+
+def create_app() -> FastAPI:
+    settings = get_settings()
+    app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url="/api/docs", redoc_url=None,
+                  openapi_url="/api/openapi.json")
+    install_handlers(app)
+
+    @app.middleware("http")
+    async def limit_upload_size(request: Request, call_next):
+        # Refuse an oversized upload from its header, before the body is read and spooled to disk.
+        length = request.headers.get("content-length")
+        if request.method == "POST" and length and length.isdigit() \
+                and int(length) > settings.upload_max_bytes + 64 * 1024:
+            return JSONResponse(error_body("too_large", "上传文件过大 File too large"), 413)
+        return await call_next(request)
+
+    for router in (auth_router, users_router, categories_router, units_router, photos_router, tickets_router):
+        app.include_router(router)
+
+    @app.get("/api/health", tags=["health"])
+    def health():
+        """Reachability check for the app's outbox (no auth)."""
+        return {"ok": True}
+
+    _mount_frontend(app, settings.frontend_dist)
+    return app
+
+
+def _mount_frontend(app: FastAPI, dist: Path) -> None:
+    """Serve the built PWA: real files as they are, any other non-API path as index.html (SPA)."""
+    dist = dist.resolve()
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str):
+        if path.startswith("api/") or path == "api":
+            return JSONResponse(error_body("not_found", "Not found"), 404)
+        index = dist / "index.html"
+        if not index.exists():
+            return JSONResponse(error_body("frontend_not_built", "前端未构建 Run `make run` to build the app"), 404)
+        target = (dist / path).resolve()
+        if path and target.is_file() and target.is_relative_to(dist):
+            # The service worker and the HTML must be revalidated; hashed assets can be cached forever.
+            immutable = path.startswith("assets/")
+            headers = {"Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"}
+            return FileResponse(target, headers=headers)
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+
+app = create_app()

@@ -1,0 +1,45 @@
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Response, UploadFile
+
+from app.auth.deps import CurrentUser, require_roles
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import DomainError
+from app.photos import service
+from app.photos.schemas import PhotoPublic
+from app.users.roles import Role
+
+router = APIRouter(prefix="/api/photos", tags=["photos"])
+_uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff)
+
+
+@router.post("", response_model=PhotoPublic, status_code=201, dependencies=[_uploaders])
+def upload(
+    session: SessionDep, user: CurrentUser, request: Request, response: Response,
+    file: UploadFile, id: Annotated[uuid.UUID, Form()],
+    lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
+    lng: Annotated[float | None, Form(ge=-180, le=180)] = None,
+    captured_at: Annotated[datetime | None, Form()] = None,
+):
+    """Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed."""
+    limit = get_settings().upload_max_bytes
+    data = file.file.read(limit + 1)
+    if len(data) > limit:
+        raise DomainError(f"照片超过 {limit // (1024 * 1024)} MB File too large", code="too_large", status=413)
+    photo, created = service.upload(session, user, id, data, lat=lat, lng=lng, captured_at=captured_at)
+    if not created:
+        response.status_code = 200
+    return service.to_public(photo)
+
+
+@router.get("/{photo_id}/{variant}", responses={200: {"content": {"image/jpeg": {}}}})
+def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id: uuid.UUID, variant: str):
+    """One photo's thumb, display image (watermarked) or untouched original."""
+    data, media_type, etag = service.read(session, user, photo_id, variant)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=media_type, headers=headers)

@@ -1,0 +1,137 @@
+"""Photo uploads: validate and process, store original + display + thumb, record the row."""
+
+import hashlib
+import uuid
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from app.core.config import get_settings
+from app.core.errors import Conflict, DomainError, NotFound
+from app.core.types import utcnow
+from app.photos import processing
+from app.photos.models import Photo
+from app.photos.schemas import PhotoPublic, PhotoUrls
+from app.photos.storage import LocalPhotoStorage, PhotoStorage
+from app.tickets.models import TicketPhoto
+from app.users.models import User
+
+VARIANTS = ("thumb", "display", "original")
+
+
+@lru_cache
+def get_storage() -> PhotoStorage:
+    return LocalPhotoStorage(get_settings().media_dir)
+
+
+def url(photo_id: uuid.UUID, variant: str) -> str:
+    return f"/api/photos/{photo_id}/{variant}"
+
+
+def to_public(photo: Photo) -> PhotoPublic:
+    return PhotoPublic(
+        id=photo.id, sha256=photo.sha256, content_type=photo.content_type, size_bytes=photo.size_bytes,
+        width=photo.width, height=photo.height, taken_at=photo.taken_at, exif_lat=photo.exif_lat,
+        exif_lng=photo.exif_lng, urls=PhotoUrls(**{v: url(photo.id, v) for v in VARIANTS}),
+    )
+
+
+def storage_key(photo_id: uuid.UUID, sha256: str, variant: str) -> str:
+    # The digest is part of the key, so a conflicting upload under the same id never overwrites the first.
+    h = photo_id.hex
+    return f"{h[:2]}/{h}/{sha256[:16]}.{variant}"
+
+
+def _watermark(user: User, lat: float | None, lng: float | None, captured_at: datetime | None):
+    tz = get_settings().tz
+
+    def lines(meta: processing.PhotoMeta) -> list[str]:
+        when = captured_at or meta.taken_at or utcnow()
+        la, ln = (lat, lng) if lat is not None and lng is not None else (meta.exif_lat, meta.exif_lng)
+        where = f"{la:.6f}, {ln:.6f}" if la is not None and ln is not None else "无定位 no GPS"
+        return [f"拍摄 {when.astimezone(tz):%Y-%m-%d %H:%M}  坐标 {where}",
+                f"上传 {user.display_name}  巡查 Xuncha"]
+
+    return lines
+
+
+def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None = None,
+           lng: float | None = None, captured_at: datetime | None = None) -> tuple[Photo, bool]:
+    """Store one photo; answers (photo, created). Same id + same bytes replays; other bytes → 409."""
+    existing = session.get(Photo, photo_id)
+    if existing is not None:
+        return _replay(existing, user, data), False
+    settings = get_settings()
+    try:
+        result = processing.process_photo(
+            data, watermark=_watermark(user, lat, lng, captured_at), max_bytes=settings.upload_max_bytes,
+            max_pixels=settings.upload_max_pixels, camera_tz=settings.tz, font_path=settings.cjk_font_path,
+        )
+    except processing.PhotoError as exc:
+        raise DomainError(exc.message, code=exc.code, status=exc.status)
+    photo = Photo(
+        id=photo_id, sha256=result.sha256, content_type=result.content_type, size_bytes=len(data),
+        width=result.width, height=result.height, taken_at=result.taken_at, exif_lat=result.exif_lat,
+        exif_lng=result.exif_lng, lat=lat, lng=lng, uploader_id=user.id,
+    )
+    storage = get_storage()
+    keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
+    for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
+        storage.put(key, blob)
+    session.add(photo)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = session.get(Photo, photo_id)
+        if existing is None:
+            _remove(storage, keys)
+            raise
+        if existing.sha256 != result.sha256:
+            _remove(storage, keys)  # ours only: the keys carry our digest
+        return _replay(existing, user, data), False
+    except Exception:
+        session.rollback()
+        _remove(storage, keys)
+        raise
+    return photo, True
+
+
+def _replay(existing: Photo, user: User, data: bytes) -> Photo:
+    if existing.uploader_id != user.id or existing.sha256 != hashlib.sha256(data).hexdigest():
+        raise Conflict("该照片编号已用于另一张照片 This photo id was already used for other bytes",
+                       code="idempotency_conflict")
+    return existing
+
+
+def _remove(storage: PhotoStorage, keys: list[str]) -> None:
+    for key in keys:
+        storage.delete(key)
+
+
+def may_see(session: Session, user: User, photo: Photo) -> bool:
+    """A photo is visible to its uploader and to whoever may see a ticket that uses it."""
+    if photo.uploader_id == user.id:
+        return True
+    from app.tickets import service as tickets_service  # tickets import photos; resolve at call time
+
+    link = session.exec(select(TicketPhoto).where(TicketPhoto.photo_id == photo.id)).first()
+    if link is None:
+        return False
+    try:
+        tickets_service.get_visible(session, user, link.ticket_id)
+    except NotFound:
+        return False
+    return True
+
+
+def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[bytes, str, str]:
+    """The bytes of one variant, its media type and ETag; 404 for photos this user may not see."""
+    photo = session.get(Photo, photo_id)
+    if photo is None or variant not in VARIANTS or not may_see(session, user, photo):
+        raise NotFound("照片不存在 Photo not found")
+    data = get_storage().get(storage_key(photo.id, photo.sha256, variant))
+    media_type = photo.content_type if variant == "original" else "image/jpeg"
+    return data, media_type, f'"{photo.sha256[:16]}-{variant}"'

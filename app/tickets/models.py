@@ -1,0 +1,104 @@
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UTCDateTime, utcnow
+from app.tickets.workflow import Status
+
+
+class Ticket(SQLModel, table=True):
+    """One problem at one place (案件). The id is the phone's client UUID."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_status_reported_at", "status", "reported_at"),
+        Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline_at"),
+        Index("ix_tickets_category_status", "category_code", "status"),
+        Index("ix_tickets_lat_lng", "lat", "lng"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    case_number: str = Field(max_length=20, unique=True)
+    status: Status = Field(sa_column=Column(String(16), nullable=False))
+    category_code: str = Field(foreign_key="categories.code")
+    description: str = Field(default="", max_length=2000)
+    address: str | None = Field(default=None, max_length=300)
+    lat: float
+    lng: float
+    accuracy_m: float | None = None
+    captured_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reporter_id: int = Field(foreign_key="users.id", index=True)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    suggested_unit_id: int | None = Field(default=None, foreign_key="units.id")
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rework_count: int = 0
+    return_count: int = 0
+    duplicate_of: uuid.UUID | None = Field(default=None, foreign_key="tickets.id")
+    # Stage timestamps, written by the same transaction as the event that sets them.
+    reported_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    first_dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    first_rectified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    rectified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # At close: was the accepted rectification on or before its deadline (按期结案)?
+    closed_on_time: bool | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    request_hash: str = Field(max_length=64)
+
+
+class TicketEvent(SQLModel, table=True):
+    """One row of a ticket's timeline (流转记录)."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id")
+    action: str = Field(max_length=16)
+    from_status: str | None = Field(default=None, max_length=16)
+    to_status: str = Field(max_length=16)
+    actor_id: int = Field(foreign_key="users.id")
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    note: str | None = Field(default=None, max_length=2000)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The client's UUID for this action: replays answer the first result (idempotency).
+    action_id: uuid.UUID | None = Field(default=None, unique=True)
+    request_hash: str | None = Field(default=None, max_length=64)
+
+
+class TicketPhoto(SQLModel, table=True):
+    """A photo used by a ticket at one stage; a photo belongs to one ticket only."""
+
+    __tablename__ = "ticket_photos"
+    __table_args__ = (UniqueConstraint("photo_id", name="uq_ticket_photos_photo"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
+    photo_id: uuid.UUID = Field(foreign_key="photos.id")
+    event_id: int = Field(foreign_key="ticket_events.id")
+    stage: str = Field(max_length=16)  # report | rectify | verify
+    position: int = 0
+
+
+class TicketAssignment(SQLModel, table=True):
+    """Every unit a ticket was ever dispatched to: the unit-visibility rule reads this."""
+
+    __tablename__ = "ticket_assignments"
+
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", primary_key=True)
+    unit_id: int = Field(foreign_key="units.id", primary_key=True, index=True)
+    first_dispatched_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class CaseCounter(SQLModel, table=True):
+    """Last case number handed out per year; incremented under a row lock, so numbers never repeat."""
+
+    __tablename__ = "case_counters"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0

@@ -1,0 +1,77 @@
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from app.auth.deps import CurrentUser
+from app.core.db import SessionDep
+from app.tickets import service
+from app.tickets.schemas import (
+    CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, TicketDetail, TicketPage, VerifyIn,
+)
+from app.tickets.workflow import Status
+
+router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+
+
+@router.post("", response_model=TicketDetail, status_code=201)
+def report(session: SessionDep, user: CurrentUser, body: TicketCreate, response: Response):
+    """Report a problem (发现); 201 when created, 200 when the same report is replayed."""
+    ticket, created = service.report(session, user, body)
+    if not created:
+        response.status_code = 200
+    return ticket
+
+
+@router.get("", response_model=TicketPage)
+def list_tickets(
+    session: SessionDep, user: CurrentUser,
+    status: Annotated[list[Status] | None, Query()] = None,
+    unit_id: int | None = None,
+    category_code: str | None = None,
+    overdue: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None,
+    sort: Literal["-reported_at", "reported_at", "deadline_at", "-updated_at"] = "-reported_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+):
+    """The tickets this user may see, filtered, one page at a time."""
+    return service.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
+                                overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor)
+
+
+@router.get("/{ticket_id}", response_model=TicketDetail)
+def get_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID):
+    """One ticket with its photos and timeline; 404 if this user may not see it."""
+    return service.detail(session, user, service.get_visible(session, user, ticket_id))
+
+
+@router.post("/{ticket_id}/dispatch", response_model=TicketDetail)
+def dispatch(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: DispatchIn):
+    """Dispatch (派遣) a reported ticket to a unit with a deadline."""
+    return service.dispatch(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/return", response_model=TicketDetail)
+def return_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: ReturnIn):
+    """Return (退回) a ticket that is not the unit's to fix, with a reason."""
+    return service.return_(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/rectify", response_model=TicketDetail)
+def rectify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: RectifyIn):
+    """Report the rectification (整改) with after-photos and a note."""
+    return service.rectify(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/verify", response_model=TicketDetail)
+def verify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: VerifyIn):
+    """Verify (核查): pass closes the ticket, fail sends it back to the unit (返工)."""
+    return service.verify(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/cancel", response_model=TicketDetail)
+def cancel(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: CancelIn):
+    """Cancel (不予立案) a reported ticket, e.g. as a duplicate."""
+    return service.cancel(session, user, ticket_id, body)

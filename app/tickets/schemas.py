@@ -1,0 +1,124 @@
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app.photos.schemas import PhotoPublic
+from app.tickets.workflow import Action, Status
+
+
+class TicketCreate(BaseModel):
+    id: uuid.UUID = Field(description="client UUID; replays with the same content answer the first result")
+    category_code: str = Field(min_length=1, max_length=16)
+    description: str = Field(default="", max_length=2000)
+    lat: float = Field(ge=-90, le=90, description="WGS-84")
+    lng: float = Field(ge=-180, le=180, description="WGS-84")
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
+    address: str | None = Field(default=None, max_length=300)
+    captured_at: datetime | None = None
+    photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
+
+
+class DispatchIn(BaseModel):
+    action_id: uuid.UUID
+    unit_id: int
+    deadline: datetime | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class ReturnIn(BaseModel):
+    action_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RectifyIn(BaseModel):
+    action_id: uuid.UUID
+    note: str = Field(min_length=1, max_length=2000)
+    photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
+
+
+class VerifyIn(BaseModel):
+    action_id: uuid.UUID
+    passed: bool
+    note: str | None = Field(default=None, max_length=2000)
+    deadline: datetime | None = None
+    photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
+
+
+class CancelIn(BaseModel):
+    action_id: uuid.UUID
+    reason: str = Field(min_length=1, max_length=2000)
+    duplicate_of: uuid.UUID | None = None
+
+
+class TicketSummary(BaseModel):
+    id: uuid.UUID
+    case_number: str
+    status: Status
+    category_code: str
+    category_name_zh: str
+    category_name_en: str
+    description: str
+    address: str | None
+    lat: float
+    lng: float
+    accuracy_m: float | None
+    unit_id: int | None
+    unit_name: str | None
+    suggested_unit_id: int | None
+    suggested_unit_name: str | None
+    deadline_at: datetime | None
+    overdue: bool
+    rework_count: int
+    return_count: int
+    reported_at: datetime
+    dispatched_at: datetime | None
+    rectified_at: datetime | None
+    closed_at: datetime | None
+    cancelled_at: datetime | None
+    reporter_name: str
+    thumb_url: str | None
+    updated_at: datetime
+
+
+class TicketPhotoPublic(PhotoPublic):
+    stage: str
+    event_id: int
+
+
+class EventPublic(BaseModel):
+    id: int
+    action: Action
+    from_status: Status | None
+    to_status: Status
+    actor_id: int
+    actor_name: str
+    actor_role: str
+    at: datetime
+    note: str | None
+    unit_id: int | None
+    unit_name: str | None
+    deadline_at: datetime | None
+    photo_ids: list[uuid.UUID]
+
+
+class DuplicateCandidate(BaseModel):
+    id: uuid.UUID
+    case_number: str
+    status: Status
+    description: str
+    distance_m: float
+
+
+class TicketDetail(TicketSummary):
+    photos: list[TicketPhotoPublic]
+    events: list[EventPublic]
+    possible_duplicates: list[DuplicateCandidate]
+    duplicate_of: uuid.UUID | None
+    allowed_actions: list[Action]
+    suggested_deadline_at: datetime | None
+
+
+class TicketPage(BaseModel):
+    items: list[TicketSummary]
+    next_cursor: str | None

@@ -1,0 +1,520 @@
+"""Tickets: report, the workflow actions, visibility, listing and duplicates."""
+
+import base64
+import hashlib
+import json
+import math
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_, true, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app.categories import service as categories_service
+from app.categories.models import Category
+from app.core.config import get_settings
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.types import UTCDateTime, utcnow
+from app.photos import service as photos_service
+from app.photos.models import Photo
+from app.tickets import workflow
+from app.tickets.deadlines import deadline_from
+from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
+from app.tickets.schemas import (
+    CancelIn, DispatchIn, DuplicateCandidate, EventPublic, RectifyIn, ReturnIn, TicketCreate, TicketDetail,
+    TicketPage, TicketPhotoPublic, TicketSummary, VerifyIn,
+)
+from app.tickets.workflow import Action, Status
+from app.units import service as units_service
+from app.units.models import Unit
+from app.users.models import User
+from app.users.roles import SEES_ALL_TICKETS, Role
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+# ---- visibility ---------------------------------------------------------------------------------
+
+def visible_clause(user: User) -> ColumnElement[bool]:
+    """Who sees what: a unit sees only tickets that are or were dispatched to it, nothing before."""
+    if user.role in SEES_ALL_TICKETS:
+        return true()
+    if user.role == Role.unit_staff and user.unit_id is not None:
+        assigned = select(TicketAssignment.ticket_id).where(TicketAssignment.unit_id == user.unit_id)
+        return col(Ticket.id).in_(assigned)
+    return false()
+
+
+def get_visible(session: Session, user: User, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket:
+    """The ticket, or 404 for one that does not exist or that this user may not see."""
+    stmt = select(Ticket).where(Ticket.id == ticket_id, visible_clause(user))
+    ticket = session.exec(stmt).first()
+    if ticket is None:
+        raise NotFound("案件不存在 Ticket not found")
+    return ticket
+
+
+def is_overdue(t: Ticket, now: datetime) -> bool:
+    """超期: dispatched, deadline passed, not yet rectified."""
+    return t.status == Status.dispatched and t.deadline_at is not None and t.deadline_at < now
+
+
+def request_hash(body: BaseModel, **extra) -> str:
+    payload = body.model_dump(mode="json") | extra
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+# ---- report -------------------------------------------------------------------------------------
+
+def next_case_number(session: Session, now: datetime) -> str:
+    """XC-YYYY-NNNNNN from a per-year counter; the row lock makes concurrent reports take turns."""
+    year = now.astimezone(get_settings().tz).year
+    result = session.execute(
+        update(CaseCounter).where(CaseCounter.year == year).values(last=CaseCounter.last + 1)
+        .returning(CaseCounter.last)
+    ).first()
+    if result is None:
+        session.add(CaseCounter(year=year, last=1))
+        session.flush()
+        number = 1
+    else:
+        number = result[0]
+    return f"XC-{year}-{number:06d}"
+
+
+def suggest_unit(session: Session, category: Category, lat: float, lng: float) -> int | None:
+    """Routing: the grid containing the point, else the category's (or its class's) default unit."""
+    grid = units_service.grid_at(session, lat, lng)
+    if grid:
+        return grid.unit_id
+    if category.default_unit_id:
+        return category.default_unit_id
+    parent = session.get(Category, category.parent_code) if category.parent_code else None
+    return parent.default_unit_id if parent else None
+
+
+def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDetail, bool]:
+    """Create a ticket from a report; answers (detail, created). A replay answers the first result."""
+    digest = request_hash(body)
+    existing = session.get(Ticket, body.id)
+    if existing is not None:
+        return _replay_report(session, user, existing, digest), False
+    try:
+        workflow.transition(None, Action.report, user.role)
+    except workflow.NotAllowed:
+        raise Forbidden("只有督查员和派遣员可以上报 Only inspectors and dispatchers report problems")
+    category = session.get(Category, body.category_code)
+    if category is None or category.parent_code is None:
+        raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
+    photos = _claimable_photos(session, user, body.photo_ids)
+
+    now = utcnow()
+    ticket = Ticket(
+        id=body.id, case_number=next_case_number(session, now), status=Status.reported,
+        category_code=category.code, description=body.description.strip(), address=body.address,
+        lat=body.lat, lng=body.lng, accuracy_m=body.accuracy_m, captured_at=body.captured_at,
+        reporter_id=user.id, suggested_unit_id=suggest_unit(session, category, body.lat, body.lng),
+        reported_at=now, updated_at=now, request_hash=digest,
+    )
+    session.add(ticket)
+    session.flush()
+    event = _add_event(session, ticket, Action.report, None, Status.reported, user, now,
+                       note=ticket.description or None, action_id=body.id, digest=digest)
+    _attach_photos(session, ticket, event, photos, "report")
+    try:
+        session.commit()
+    except IntegrityError:
+        # The same report arrived twice at once: the other request won; answer its result.
+        session.rollback()
+        existing = session.get(Ticket, body.id)
+        if existing is None:
+            raise
+        return _replay_report(session, user, existing, digest), False
+    return detail(session, user, ticket), True
+
+
+def _replay_report(session: Session, user: User, existing: Ticket, digest: str) -> TicketDetail:
+    if existing.reporter_id != user.id or existing.request_hash != digest:
+        raise Conflict("该编号已用于另一份上报 This id was already used for a different report",
+                       code="idempotency_conflict")
+    return detail(session, user, existing)
+
+
+def _claimable_photos(session: Session, user: User, ids: list[uuid.UUID]) -> list[Photo]:
+    """Photos this user uploaded and that no ticket uses yet, in the order given."""
+    if len(set(ids)) != len(ids):
+        raise Invalid("照片重复 The same photo is listed twice", code="duplicate_photo")
+    found = {p.id: p for p in session.exec(select(Photo).where(col(Photo.id).in_(ids))).all()}
+    missing = [str(i) for i in ids if i not in found or found[i].uploader_id != user.id]
+    if missing:
+        raise Invalid("照片尚未上传 Photo not uploaded yet", code="unknown_photo", details={"photo_ids": missing})
+    used = session.exec(select(TicketPhoto.photo_id).where(col(TicketPhoto.photo_id).in_(ids))).all()
+    if used:
+        raise Conflict("照片已被其他记录使用 Photo already used", code="photo_in_use",
+                       details={"photo_ids": [str(i) for i in used]})
+    return [found[i] for i in ids]
+
+
+def _attach_photos(session: Session, ticket: Ticket, event: TicketEvent, photos: list[Photo], stage: str) -> None:
+    for pos, photo in enumerate(photos):
+        session.add(TicketPhoto(ticket_id=ticket.id, photo_id=photo.id, event_id=event.id, stage=stage,
+                                position=pos))
+
+
+def _add_event(session: Session, ticket: Ticket, action: Action, frm: Status | None, to: Status, user: User,
+               now: datetime, *, note: str | None = None, unit_id: int | None = None,
+               deadline_at: datetime | None = None, action_id: uuid.UUID | None = None,
+               digest: str | None = None) -> TicketEvent:
+    event = TicketEvent(ticket_id=ticket.id, action=action.value, from_status=frm.value if frm else None,
+                        to_status=to.value, actor_id=user.id, at=now, note=note, unit_id=unit_id,
+                        deadline_at=deadline_at, action_id=action_id, request_hash=digest)
+    session.add(event)
+    session.flush()
+    return event
+
+
+# ---- actions ------------------------------------------------------------------------------------
+
+def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body: BaseModel) -> TicketDetail:
+    """Apply one workflow action: guard, atomic status change, event and stage timestamp, one commit."""
+    ticket = get_visible(session, user, ticket_id)
+    digest = request_hash(body, action=action.value)
+    action_id: uuid.UUID = body.action_id  # type: ignore[attr-defined]
+    if (replayed := _replay_action(session, user, ticket, action_id, digest)) is not None:
+        return replayed
+
+    frm = Status(ticket.status)
+    own_unit = user.role == Role.unit_staff and ticket.unit_id is not None and ticket.unit_id == user.unit_id
+    try:
+        to = workflow.transition(frm, action, user.role, own_unit=own_unit)
+    except workflow.NotAllowed:
+        raise Forbidden("无权执行此操作 Your role may not do this to this ticket")
+    except workflow.WrongState:
+        raise _wrong_state(frm, action)
+
+    now = utcnow()
+    changes, event_kw, photos = _prepare(session, user, ticket, action, body, now)
+    changes |= {"status": to.value, "updated_at": now}
+    # The status guard in the WHERE clause makes exactly one of two concurrent actions win.
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value).values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.rollback()
+        return _lost_race(session, user, ticket_id, action, action_id, digest)
+    session.expire(ticket)
+    event = _add_event(session, ticket, action, frm, to, user, now, action_id=action_id, digest=digest, **event_kw)
+    if photos:
+        _attach_photos(session, ticket, event, photos, "rectify" if action == Action.rectify else "verify")
+    if action == Action.dispatch and session.get(TicketAssignment, (ticket.id, changes["unit_id"])) is None:
+        session.add(TicketAssignment(ticket_id=ticket.id, unit_id=changes["unit_id"], first_dispatched_at=now))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return _lost_race(session, user, ticket_id, action, action_id, digest)
+    return detail(session, user, ticket)
+
+
+def _wrong_state(status: Status, action: Action) -> Conflict:
+    return Conflict(f"案件当前状态为 {status.value}，不能执行 {action.value} "
+                    f"Ticket is {status.value}; cannot {action.value}",
+                    code="invalid_state", details={"current_status": status.value})
+
+
+def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Action, action_id: uuid.UUID,
+               digest: str) -> TicketDetail:
+    """Another request changed the ticket first: a replay of ours answers its result, else 409."""
+    ticket = get_visible(session, user, ticket_id)
+    if (replayed := _replay_action(session, user, ticket, action_id, digest)) is not None:
+        return replayed
+    raise _wrong_state(Status(ticket.status), action)
+
+
+def _replay_action(session: Session, user: User, ticket: Ticket, action_id: uuid.UUID, digest: str
+                   ) -> TicketDetail | None:
+    event = session.exec(select(TicketEvent).where(TicketEvent.action_id == action_id)).first()
+    if event is None:
+        return None
+    if event.ticket_id != ticket.id or event.request_hash != digest or event.actor_id != user.id:
+        raise Conflict("该操作编号已用于另一操作 This action id was already used for a different action",
+                       code="idempotency_conflict")
+    return detail(session, user, ticket)
+
+
+def _deadline(given: datetime | None, ticket: Ticket, session: Session, now: datetime) -> datetime:
+    if given is None:
+        return default_deadline(session, ticket, now)
+    if given.tzinfo is None:
+        raise Invalid("整改时限须带时区 Deadline needs a time zone", code="invalid_deadline")
+    if given <= now:
+        raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
+    return given
+
+
+def default_deadline(session: Session, ticket: Ticket, now: datetime) -> datetime:
+    category = session.get(Category, ticket.category_code)
+    return deadline_from(now, categories_service.deadline_hours(category), get_settings().tz)
+
+
+def _prepare(session: Session, user: User, ticket: Ticket, action: Action, body: BaseModel, now: datetime
+             ) -> tuple[dict, dict, list[Photo]]:
+    """Validate one action's input; answers (ticket column changes, event fields, photos)."""
+    match action:
+        case Action.dispatch:
+            assert isinstance(body, DispatchIn)
+            if session.get(Unit, body.unit_id) is None:
+                raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
+            deadline = _deadline(body.deadline, ticket, session, now)
+            changes = {"unit_id": body.unit_id, "deadline_at": deadline, "dispatched_at": now,
+                       "first_dispatched_at": ticket.first_dispatched_at or now}
+            return changes, {"unit_id": body.unit_id, "deadline_at": deadline, "note": body.note}, []
+        case Action.return_:
+            assert isinstance(body, ReturnIn)
+            changes = {"unit_id": None, "deadline_at": None, "return_count": Ticket.return_count + 1}
+            return changes, {"note": body.reason, "unit_id": ticket.unit_id}, []
+        case Action.rectify:
+            assert isinstance(body, RectifyIn)
+            photos = _claimable_photos(session, user, body.photo_ids)
+            changes = {"rectified_at": now, "first_rectified_at": ticket.first_rectified_at or now}
+            return changes, {"note": body.note, "unit_id": ticket.unit_id}, photos
+        case Action.verify_pass:
+            assert isinstance(body, VerifyIn)
+            photos = _claimable_photos(session, user, body.photo_ids) if body.photo_ids else []
+            on_time = ticket.deadline_at is None or (ticket.rectified_at is not None
+                                                     and ticket.rectified_at <= ticket.deadline_at)
+            return {"closed_at": now, "closed_on_time": on_time}, {"note": body.note}, photos
+        case Action.verify_fail:
+            assert isinstance(body, VerifyIn)
+            if not (body.note or "").strip():
+                raise Invalid("返工须填写原因 A failed verification needs a reason", code="reason_required")
+            photos = _claimable_photos(session, user, body.photo_ids) if body.photo_ids else []
+            deadline = _deadline(body.deadline, ticket, session, now)
+            changes = {"deadline_at": deadline, "dispatched_at": now, "rework_count": Ticket.rework_count + 1}
+            return changes, {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": deadline}, photos
+        case Action.cancel:
+            assert isinstance(body, CancelIn)
+            if body.duplicate_of is not None:
+                if body.duplicate_of == ticket.id or session.get(Ticket, body.duplicate_of) is None:
+                    raise Invalid("重复案件不存在 duplicate_of must be another existing ticket",
+                                  code="unknown_ticket")
+            return {"cancelled_at": now, "duplicate_of": body.duplicate_of}, {"note": body.reason}, []
+    raise AssertionError(action)
+
+
+def dispatch(session, user, ticket_id, body: DispatchIn):
+    return act(session, user, ticket_id, Action.dispatch, body)
+
+
+def return_(session, user, ticket_id, body: ReturnIn):
+    return act(session, user, ticket_id, Action.return_, body)
+
+
+def rectify(session, user, ticket_id, body: RectifyIn):
+    return act(session, user, ticket_id, Action.rectify, body)
+
+
+def verify(session, user, ticket_id, body: VerifyIn):
+    return act(session, user, ticket_id, Action.verify_pass if body.passed else Action.verify_fail, body)
+
+
+def cancel(session, user, ticket_id, body: CancelIn):
+    return act(session, user, ticket_id, Action.cancel, body)
+
+
+# ---- duplicates ---------------------------------------------------------------------------------
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def possible_duplicates(session: Session, ticket: Ticket) -> list[DuplicateCandidate]:
+    """Open tickets of the same category within the configured radius (50 m)."""
+    radius = get_settings().duplicate_radius_m
+    dlat = radius / 111_320
+    dlng = radius / (111_320 * max(math.cos(math.radians(ticket.lat)), 0.01))
+    rows = session.exec(
+        select(Ticket).where(
+            Ticket.id != ticket.id, Ticket.category_code == ticket.category_code,
+            col(Ticket.status).in_([s.value for s in workflow.OPEN_STATUSES]),
+            Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
+            Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
+        )
+    ).all()
+    out = []
+    for t in rows:
+        d = distance_m(ticket.lat, ticket.lng, t.lat, t.lng)
+        if d <= radius:
+            out.append(DuplicateCandidate(id=t.id, case_number=t.case_number, status=t.status,
+                                          description=t.description, distance_m=round(d, 1)))
+    return sorted(out, key=lambda c: c.distance_m)
+
+
+# ---- reading ------------------------------------------------------------------------------------
+
+class _Names:
+    """Batch look-ups of the names a page of tickets needs (no query per row)."""
+
+    def __init__(self, session: Session, tickets: Iterable[Ticket], extra_user_ids: Iterable[int] = ()):
+        tickets = list(tickets)
+        self.categories = {c.code: c for c in session.exec(select(Category)).all()}
+        self.units = {u.id: u.name for u in session.exec(select(Unit)).all()}
+        user_ids = {t.reporter_id for t in tickets} | set(extra_user_ids)
+        self.users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()} \
+            if user_ids else {}
+        ids = [t.id for t in tickets]
+        self.thumbs: dict[uuid.UUID, uuid.UUID] = {}
+        if ids:
+            first = session.exec(
+                select(TicketPhoto.ticket_id, TicketPhoto.photo_id)
+                .where(col(TicketPhoto.ticket_id).in_(ids), TicketPhoto.stage == "report")
+                .order_by(TicketPhoto.ticket_id, TicketPhoto.position)
+            ).all()
+            for tid, pid in first:
+                self.thumbs.setdefault(tid, pid)
+
+
+def _summary(t: Ticket, names: _Names, now: datetime) -> dict:
+    cat = names.categories.get(t.category_code)
+    reporter = names.users.get(t.reporter_id)
+    thumb = names.thumbs.get(t.id)
+    return dict(
+        id=t.id, case_number=t.case_number, status=t.status, category_code=t.category_code,
+        category_name_zh=cat.name_zh if cat else t.category_code, category_name_en=cat.name_en if cat else "",
+        description=t.description, address=t.address, lat=t.lat, lng=t.lng, accuracy_m=t.accuracy_m,
+        unit_id=t.unit_id, unit_name=names.units.get(t.unit_id), suggested_unit_id=t.suggested_unit_id,
+        suggested_unit_name=names.units.get(t.suggested_unit_id), deadline_at=t.deadline_at,
+        overdue=is_overdue(t, now), rework_count=t.rework_count, return_count=t.return_count,
+        reported_at=t.reported_at, dispatched_at=t.dispatched_at, rectified_at=t.rectified_at,
+        closed_at=t.closed_at, cancelled_at=t.cancelled_at,
+        reporter_name=reporter.display_name if reporter else "?",
+        thumb_url=photos_service.url(thumb, "thumb") if thumb else None, updated_at=t.updated_at,
+    )
+
+
+def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
+    """The ticket with its photos, timeline, duplicates and what this user may do now."""
+    session.refresh(ticket)
+    events = session.exec(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
+    ).all()
+    names = _Names(session, [ticket], extra_user_ids={e.actor_id for e in events})
+    links = session.exec(
+        select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
+        .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.event_id, TicketPhoto.position)
+    ).all()
+    photos_by_event: dict[int, list[uuid.UUID]] = {}
+    photos = []
+    for link, photo in links:
+        photos_by_event.setdefault(link.event_id, []).append(photo.id)
+        photos.append(TicketPhotoPublic(**photos_service.to_public(photo).model_dump(), stage=link.stage,
+                                        event_id=link.event_id))
+    now = utcnow()
+    status = Status(ticket.status)
+    own_unit = user.role == Role.unit_staff and ticket.unit_id is not None and ticket.unit_id == user.unit_id
+    return TicketDetail(
+        **_summary(ticket, names, now),
+        photos=photos,
+        events=[
+            EventPublic(
+                id=e.id, action=Action(e.action), from_status=e.from_status, to_status=e.to_status,
+                actor_id=e.actor_id, actor_name=names.users[e.actor_id].display_name,
+                actor_role=names.users[e.actor_id].role, at=e.at, note=e.note, unit_id=e.unit_id,
+                unit_name=names.units.get(e.unit_id), deadline_at=e.deadline_at,
+                photo_ids=photos_by_event.get(e.id, []),
+            )
+            for e in events
+        ],
+        possible_duplicates=possible_duplicates(session, ticket)
+        if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else [],
+        duplicate_of=ticket.duplicate_of,
+        allowed_actions=workflow.allowed_actions(status, user.role, own_unit=own_unit),
+        suggested_deadline_at=default_deadline(session, ticket, now) if status == Status.reported else None,
+    )
+
+
+SORTS = {"-reported_at": ("reported_at", True), "reported_at": ("reported_at", False),
+         "deadline_at": ("deadline_at", False), "-updated_at": ("updated_at", True)}
+_FAR_FUTURE = datetime(9999, 1, 1).astimezone()
+
+
+def _encode_cursor(value: datetime | None, tid: uuid.UUID) -> str:
+    raw = json.dumps([value.isoformat() if value else None, str(tid)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, tid = json.loads(raw)
+        return (datetime.fromisoformat(value) if value else _FAR_FUTURE), uuid.UUID(tid)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor")
+
+
+def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
+    try:
+        min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
+    except ValueError:
+        raise Invalid("bbox 格式应为 minLng,minLat,maxLng,maxLat", code="invalid_bbox")
+    if not (-180 <= min_lng <= max_lng <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise Invalid("bbox 超出范围 bbox out of range", code="invalid_bbox")
+    return min_lng, min_lat, max_lng, max_lat
+
+
+def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: int | None = None,
+                   category_code: str | None = None, overdue: bool | None = None, q: str | None = None,
+                   bbox: str | None = None, now: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of a filtered ticket list (also used by the statistics drill-down)."""
+    now = now or utcnow()
+    where: list[ColumnElement[bool]] = [visible_clause(user)]
+    if status:
+        where.append(col(Ticket.status).in_([s.value for s in status]))
+    if unit_id is not None:
+        where.append(Ticket.unit_id == unit_id)
+    if category_code:
+        where.append(Ticket.category_code.startswith(category_code, autoescape=True))
+    overdue_clause = and_(Ticket.status == Status.dispatched.value, Ticket.deadline_at < now)
+    if overdue is True:
+        where.append(overdue_clause)
+    elif overdue is False:
+        where.append(~overdue_clause)
+    if q:
+        like = f"%{q.strip()}%"
+        where.append(or_(Ticket.case_number.ilike(like), Ticket.description.ilike(like),
+                         col(Ticket.address).ilike(like)))
+    if bbox:
+        min_lng, min_lat, max_lng, max_lat = parse_bbox(bbox)
+        where += [Ticket.lat.between(min_lat, max_lat), Ticket.lng.between(min_lng, max_lng)]
+    return where
+
+
+def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", limit: int = 50,
+                 cursor: str | None = None, **filters) -> TicketPage:
+    """A page of the tickets this user may see, newest first by default; keyset pagination."""
+    now = utcnow()
+    where = ticket_filters(user, now=now, **filters)
+    field, desc = SORTS[sort]
+    column = getattr(Ticket, field)
+    key = func.coalesce(column, literal(_FAR_FUTURE, UTCDateTime)) if field == "deadline_at" else column
+    if cursor:
+        value, tid = _decode_cursor(cursor)
+        bound = literal(value, UTCDateTime)
+        where.append(or_(key < bound, and_(key == bound, Ticket.id < tid)) if desc
+                     else or_(key > bound, and_(key == bound, Ticket.id > tid)))
+    order = [key.desc(), col(Ticket.id).desc()] if desc else [key.asc(), col(Ticket.id).asc()]
+    rows = list(session.exec(select(Ticket).where(*where).order_by(*order).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    names = _Names(session, rows)
+    items = [TicketSummary(**_summary(t, names, now)) for t in rows]
+    next_cursor = _encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
+    return TicketPage(items=items, next_cursor=next_cursor)

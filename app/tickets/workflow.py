@@ -1,0 +1,89 @@
+"""The ticket state machine: one table of (state, action) → next state and who may act.
+
+Pure: no database or web imports. Every status change in Xuncha goes through `transition`.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.users.roles import Role
+
+
+class Status(StrEnum):
+    reported = "reported"      # 已上报
+    dispatched = "dispatched"  # 已派遣
+    rectified = "rectified"    # 已整改, waiting for verification
+    closed = "closed"          # 已结案
+    cancelled = "cancelled"    # 不予立案 / 重复
+
+
+class Action(StrEnum):
+    report = "report"
+    dispatch = "dispatch"
+    return_ = "return"
+    rectify = "rectify"
+    verify_pass = "verify_pass"
+    verify_fail = "verify_fail"
+    cancel = "cancel"
+
+
+OPEN_STATUSES = frozenset({Status.reported, Status.dispatched, Status.rectified})
+
+
+@dataclass(frozen=True)
+class Rule:
+    to: Status
+    roles: frozenset[Role]
+    own_unit_only: bool = False  # only staff of the unit the ticket is dispatched to
+
+
+WORKFLOW: dict[tuple[Status | None, Action], Rule] = {
+    (None, Action.report): Rule(Status.reported, frozenset({Role.inspector, Role.dispatcher})),
+    (Status.reported, Action.dispatch): Rule(Status.dispatched, frozenset({Role.dispatcher})),
+    (Status.dispatched, Action.return_): Rule(Status.reported, frozenset({Role.unit_staff}), own_unit_only=True),
+    (Status.dispatched, Action.rectify): Rule(Status.rectified, frozenset({Role.unit_staff}), own_unit_only=True),
+    (Status.rectified, Action.verify_pass): Rule(Status.closed, frozenset({Role.inspector, Role.dispatcher})),
+    (Status.rectified, Action.verify_fail): Rule(Status.dispatched, frozenset({Role.inspector, Role.dispatcher})),
+    (Status.reported, Action.cancel): Rule(Status.cancelled, frozenset({Role.dispatcher})),
+}
+
+
+class WrongState(Exception):
+    def __init__(self, status: Status | None, action: Action):
+        super().__init__(f"cannot {action.value} a ticket that is {status}")
+        self.status = status
+        self.action = action
+
+
+class NotAllowed(Exception):
+    def __init__(self, role: Role, action: Action):
+        super().__init__(f"role {role.value} may not {action.value}")
+        self.role = role
+        self.action = action
+
+
+def may_act(action: Action, role: Role, *, own_unit: bool) -> bool:
+    """Whether a role may ever take this action (independent of the ticket's state)."""
+    return any(
+        a == action and role in rule.roles and (own_unit or not rule.own_unit_only)
+        for (_, a), rule in WORKFLOW.items()
+    )
+
+
+def transition(status: Status | None, action: Action, role: Role, *, own_unit: bool = False) -> Status:
+    """The next status, or WrongState / NotAllowed. Permission is checked before state."""
+    if not may_act(action, role, own_unit=own_unit):
+        raise NotAllowed(role, action)
+    rule = WORKFLOW.get((status, action))
+    if rule is None:
+        raise WrongState(status, action)
+    return rule.to
+
+
+def allowed_actions(status: Status, role: Role, *, own_unit: bool) -> list[Action]:
+    """The actions this role may take on a ticket in this status now."""
+    return [
+        action
+        for (frm, action), rule in WORKFLOW.items()
+        if frm == status and role in rule.roles and (own_unit or not rule.own_unit_only)
+    ]

@@ -1,0 +1,20 @@
+from datetime import datetime
+
+from sqlalchemy import Column, String
+from sqlmodel import Field, SQLModel
+
+from app.core.types import UTCDateTime, utcnow
+from app.users.roles import Role
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(max_length=64)
+    role: Role = Field(sa_column=Column(String(16), nullable=False))
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

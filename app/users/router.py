@@ -1,0 +1,14 @@
+from fastapi import APIRouter
+
+from app.auth.deps import CurrentUser
+from app.core.db import SessionDep
+from app.users import service
+from app.users.schemas import UserPublic
+
+router = APIRouter(prefix="/api", tags=["users"])
+
+
+@router.get("/me", response_model=UserPublic)
+def me(session: SessionDep, user: CurrentUser):
+    """The logged-in user."""
+    return service.to_public(session, user)

@@ -1,0 +1,54 @@
+from sqlmodel import select
+
+from app.auth.models import AccessToken
+from app.core.security import token_digest
+from app.users.roles import Role
+from tests.conftest import PASSWORD, make_unit, make_user
+
+
+def test_login_returns_user_and_stores_only_a_digest(client, db):
+    unit = make_unit(db, "市城市管理局")
+    user = make_user(db, Role.unit_staff, unit)
+    r = client.post("/api/auth/token", data={"username": user.username, "password": PASSWORD})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer"
+    assert body["user"] == {"id": user.id, "username": user.username, "display_name": user.display_name,
+                            "role": "unit_staff", "unit_id": unit.id, "unit_name": "市城市管理局"}
+    stored = db.exec(select(AccessToken)).one()
+    assert stored.token_hash == token_digest(body["access_token"]) and body["access_token"] not in stored.token_hash
+    assert user.password_hash.startswith("$argon2id$")
+    # Long enough for a day offline.
+    assert (stored.expires_at - stored.created_at).total_seconds() >= 24 * 3600
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, db):
+    user = make_user(db, Role.inspector)
+    a = client.post("/api/auth/token", data={"username": user.username, "password": "wrong"})
+    b = client.post("/api/auth/token", data={"username": "nobody", "password": "wrong"})
+    assert a.status_code == b.status_code == 401
+    assert a.json() == b.json()
+
+
+def test_login_is_rate_limited(client, db):
+    user = make_user(db, Role.inspector)
+    for _ in range(5):
+        assert client.post("/api/auth/token", data={"username": user.username, "password": "x"}).status_code == 401
+    r = client.post("/api/auth/token", data={"username": user.username, "password": PASSWORD})
+    assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+    assert r.json()["error"]["details"]["retry_after"] > 0
+
+
+def test_token_never_accepted_in_url(client, db):
+    user = make_user(db, Role.inspector)
+    token = client.post("/api/auth/token", data={"username": user.username, "password": PASSWORD}).json()["access_token"]
+    assert client.get(f"/api/me?access_token={token}").status_code == 401
+    assert client.get(f"/api/me?token={token}").status_code == 401
+
+
+def test_inactive_user_cannot_log_in(client, db):
+    user = make_user(db, Role.inspector)
+    user.is_active = False
+    db.add(user)
+    db.commit()
+    assert client.post("/api/auth/token", data={"username": user.username, "password": PASSWORD}).status_code == 401

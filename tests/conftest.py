@@ -1,0 +1,126 @@
+"""Test harness: a real, migrated database (SQLite file or PostgreSQL) and the real app over HTTP."""
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+from tests.dbutil import fresh_database_url, migrate
+
+_MEDIA = Path(tempfile.mkdtemp(prefix="xuncha-media-"))
+os.environ["XUNCHA_DATABASE_URL"] = fresh_database_url("xuncha_test")
+os.environ["XUNCHA_MEDIA_DIR"] = str(_MEDIA)
+os.environ.setdefault("XUNCHA_LOGIN_MAX_FAILURES", "5")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlmodel import Session, SQLModel  # noqa: E402
+
+import app.models  # noqa: E402,F401
+from app.auth.service import limiter  # noqa: E402
+from app.categories import service as categories_service  # noqa: E402
+from app.core.db import get_engine  # noqa: E402
+from app.core.security import hash_password  # noqa: E402
+from app.main import app as fastapi_app  # noqa: E402
+from app.units.models import Unit  # noqa: E402
+from app.users.models import User  # noqa: E402
+from app.users.roles import Role  # noqa: E402
+from tests.fixtures.images import make_jpeg  # noqa: E402
+
+PASSWORD = "secret-pass-1"
+_PW_HASH = hash_password(PASSWORD)
+KEEP = {"categories", "alembic_version"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def database():
+    """Migrate once per run; the taxonomy stays, everything else is emptied after each test."""
+    migrate(os.environ["XUNCHA_DATABASE_URL"])
+    engine = get_engine()
+    with Session(engine) as s:
+        categories_service.sync_taxonomy(s)
+        s.commit()
+    yield engine
+    engine.dispose()
+    shutil.rmtree(_MEDIA, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _clean(database):
+    yield
+    limiter._failures.clear()
+    tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in KEEP]
+    with database.begin() as conn:
+        conn.execute(text("UPDATE categories SET default_unit_id = NULL"))
+        if database.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in tables:
+                conn.execute(text(f"DELETE FROM {name}"))
+    for child in _MEDIA.iterdir():
+        shutil.rmtree(child, ignore_errors=True)
+
+
+@pytest.fixture
+def client():
+    with TestClient(fastapi_app) as c:
+        yield c
+
+
+@pytest.fixture
+def db(database):
+    with Session(database, expire_on_commit=False) as s:
+        yield s
+
+
+# ---- factories: plain functions with keyword overrides ------------------------------------------
+
+def make_unit(db: Session, name: str | None = None, **kw) -> Unit:
+    unit = Unit(name=name or f"单位-{uuid.uuid4().hex[:6]}", **kw)
+    db.add(unit)
+    db.commit()
+    return unit
+
+
+def make_user(db: Session, role: Role, unit: Unit | None = None, username: str | None = None) -> User:
+    user = User(username=username or f"{role.value}-{uuid.uuid4().hex[:6]}", display_name=f"测试{role.value}",
+                role=role, unit_id=unit.id if unit else None, password_hash=_PW_HASH)
+    db.add(user)
+    db.commit()
+    return user
+
+
+def login(client: TestClient, user: User) -> dict[str, str]:
+    r = client.post("/api/auth/token", data={"username": user.username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def upload_photo(client: TestClient, headers: dict, data: bytes | None = None, photo_id: str | None = None,
+                 **form) -> dict:
+    photo_id = photo_id or str(uuid.uuid4())
+    r = client.post("/api/photos", headers=headers, data={"id": photo_id, **form},
+                    files={"file": ("p.jpg", data or make_jpeg(800, 600, lat=30.27, lng=120.15), "image/jpeg")})
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def report_body(photo_ids: list[str], **kw) -> dict:
+    body = {"id": str(uuid.uuid4()), "category_code": "06010", "description": "路边暴露垃圾",
+            "lat": 30.2741, "lng": 120.1551, "accuracy_m": 8.0, "address": "示例路 1 号", "photo_ids": photo_ids}
+    return body | kw
+
+
+def report(client: TestClient, headers: dict, n_photos: int = 1, **kw) -> dict:
+    photos = [upload_photo(client, headers)["id"] for _ in range(n_photos)]
+    r = client.post("/api/tickets", headers=headers, json=report_body(photos, **kw))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def action(client: TestClient, headers: dict, ticket_id: str, name: str, **body):
+    return client.post(f"/api/tickets/{ticket_id}/{name}", headers=headers,
+                       json={"action_id": str(uuid.uuid4())} | body)

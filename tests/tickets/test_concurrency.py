@@ -1,0 +1,78 @@
+"""Two concurrent actions on one ticket: exactly one wins, the other gets 409."""
+
+import threading
+import uuid
+
+from fastapi.testclient import TestClient
+from sqlmodel import func, select
+
+from app.main import app
+from app.tickets.models import TicketEvent
+from app.users.roles import Role
+from tests.conftest import action, login, make_unit, make_user, report, upload_photo
+
+
+def race(calls):
+    """Run the calls at the same moment from separate threads and clients; answers their responses."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(i, fn):
+        with TestClient(app) as c:
+            barrier.wait()
+            results[i] = fn(c)
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results
+
+
+def test_pass_and_fail_race(client, db):
+    unit = make_unit(db)
+    insp1, insp2 = (login(client, make_user(db, Role.inspector)) for _ in range(2))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    for _ in range(5):
+        t = report(client, insp1)
+        action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id)
+        action(client, staff, t["id"], "rectify", note="好", photo_ids=[upload_photo(client, staff)["id"]])
+        results = race([
+            lambda c, tid=t["id"]: action(c, insp1, tid, "verify", passed=True),
+            lambda c, tid=t["id"]: action(c, insp2, tid, "verify", passed=False, note="不合格"),
+        ])
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200, 409], [r.text for r in results]
+        loser = next(r for r in results if r.status_code == 409)
+        assert loser.json()["error"]["code"] == "invalid_state"
+        db.expire_all()
+        events = db.exec(select(TicketEvent.action).where(TicketEvent.ticket_id == uuid.UUID(t["id"]))).all()
+        assert len([e for e in events if e.startswith("verify")]) == 1
+
+
+def test_same_action_id_sent_twice_at_once(client, db):
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    t = report(client, inspector)
+    body = {"action_id": str(uuid.uuid4()), "unit_id": unit.id}
+    results = race([lambda c: c.post(f"/api/tickets/{t['id']}/dispatch", headers=dispatcher, json=body)] * 2)
+    assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+    db.expire_all()
+    n = db.exec(select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "dispatch")).one()
+    assert n == 1
+
+
+def test_concurrent_reports_get_distinct_case_numbers(client, db):
+    headers = [login(client, make_user(db, Role.inspector)) for _ in range(4)]
+    photos = [upload_photo(client, h)["id"] for h in headers]
+
+    def rep(h, p):
+        return lambda c: c.post("/api/tickets", headers=h, json={
+            "id": str(uuid.uuid4()), "category_code": "07001", "lat": 30.2, "lng": 120.1, "photo_ids": [p]})
+
+    results = race([rep(h, p) for h, p in zip(headers, photos, strict=True)])
+    assert [r.status_code for r in results] == [201] * 4, [r.text for r in results]
+    assert len({r.json()["case_number"] for r in results}) == 4

@@ -1,0 +1,132 @@
+"""Who sees what, and who may do what: every endpoint × every role."""
+
+import uuid
+
+import pytest
+
+from app.users.roles import Role
+from tests.conftest import action, login, make_unit, make_user, report, upload_photo
+
+ROLES = ["anonymous", "inspector", "dispatcher", "leader", "admin", "staff_a", "staff_b"]
+
+
+@pytest.fixture
+def world(client, db):
+    """Two units, users of every role, and tickets in the states that matter for visibility."""
+    a, b = make_unit(db, "甲单位"), make_unit(db, "乙单位")
+    users = {
+        "inspector": make_user(db, Role.inspector), "dispatcher": make_user(db, Role.dispatcher),
+        "leader": make_user(db, Role.leader), "admin": make_user(db, Role.admin),
+        "staff_a": make_user(db, Role.unit_staff, a), "staff_b": make_user(db, Role.unit_staff, b),
+    }
+    h = {k: login(client, u) for k, u in users.items()} | {"anonymous": {}}
+    ins, dis = h["inspector"], h["dispatcher"]
+
+    def dispatched(unit):
+        t = report(client, ins)
+        action(client, dis, t["id"], "dispatch", unit_id=unit.id)
+        return t["id"]
+
+    def rectified(unit, staff):
+        tid = dispatched(unit)
+        r = action(client, h[staff], tid, "rectify", note="好", photo_ids=[upload_photo(client, h[staff])["id"]])
+        assert r.status_code == 200
+        return tid
+
+    t = {
+        "reported": report(client, ins)["id"],
+        "dispatched_a": dispatched(a),
+        "rectified_a": rectified(a, "staff_a"),
+        "dispatched_b": dispatched(b),
+        "returned_by_a": dispatched(a),
+    }
+    action(client, h["staff_a"], t["returned_by_a"], "return", reason="非本单位")
+    return {"units": (a, b), "h": h, "t": t}
+
+
+SEES = {
+    "inspector": "all", "dispatcher": "all", "leader": "all", "admin": "all",
+    "staff_a": {"dispatched_a", "rectified_a", "returned_by_a"},
+    "staff_b": {"dispatched_b"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reading(client, world, role):
+    h, t = world["h"][role], world["t"]
+    for path in ("/api/me", "/api/categories", "/api/units", "/api/grids", "/api/tickets"):
+        r = client.get(path, headers=h)
+        assert r.status_code == (401 if role == "anonymous" else 200), (path, r.text)
+        if role == "anonymous":
+            assert r.json()["error"]["code"] == "not_authenticated"
+    if role == "anonymous":
+        assert client.get(f"/api/tickets/{t['reported']}").status_code == 401
+        return
+    visible = set(t) if SEES[role] == "all" else SEES[role]
+    listed = {x["id"] for x in client.get("/api/tickets", headers=h).json()["items"]}
+    assert listed == {t[k] for k in visible}
+    for key, tid in t.items():
+        r = client.get(f"/api/tickets/{tid}", headers=h)
+        assert r.status_code == (200 if key in visible else 404), (key, r.text)
+        # Photos follow the ticket: another unit gets 404 for every photo of a ticket it can't see.
+        admin_view = client.get(f"/api/tickets/{tid}", headers=world["h"]["admin"]).json()
+        for photo in admin_view["photos"]:
+            for variant in ("thumb", "display", "original"):
+                pr = client.get(photo["urls"][variant], headers=h)
+                assert pr.status_code == (200 if key in visible else 404), (key, variant)
+
+
+ACTIONS = {  # action → (ticket key, body factory, roles that may)
+    "dispatch": ("reported", lambda w, h: {"unit_id": w["units"][0].id}, {"dispatcher"}),
+    "cancel": ("reported", lambda w, h: {"reason": "无效"}, {"dispatcher"}),
+    "return": ("dispatched_a", lambda w, h: {"reason": "非本单位"}, {"staff_a"}),
+    "rectify": ("dispatched_a", None, {"staff_a"}),
+    "verify": ("rectified_a", lambda w, h: {"passed": True}, {"inspector", "dispatcher"}),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(ACTIONS))
+def test_actions(client, world, role, name):
+    key, body, allowed = ACTIONS[name]
+    h, tid = world["h"][role], world["t"][key]
+    if body is None:  # rectify needs a photo the actor uploaded
+        photo = upload_photo(client, h)["id"] if role in ("inspector", "dispatcher", "staff_a", "staff_b") else str(uuid.uuid4())
+        payload = {"note": "好", "photo_ids": [photo]}
+    else:
+        payload = body(world, h)
+    r = action(client, h, tid, name, **payload)
+    if role == "anonymous":
+        assert r.status_code == 401
+    elif role in allowed:
+        assert r.status_code == 200, r.text
+    elif role.startswith("staff") and key not in SEES[role]:
+        assert r.status_code == 404, r.text  # another unit's ticket does not exist for it
+    else:
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_reporting_and_uploading(client, world, role):
+    h = world["h"][role]
+    from tests.fixtures.images import make_jpeg
+
+    r = client.post("/api/photos", headers=h, data={"id": str(uuid.uuid4())},
+                    files={"file": ("a.jpg", make_jpeg(320, 240), "image/jpeg")})
+    may_upload = role in ("inspector", "dispatcher", "staff_a", "staff_b")
+    assert r.status_code == (401 if role == "anonymous" else 201 if may_upload else 403)
+    if not may_upload:
+        return
+    r = client.post("/api/tickets", headers=h, json={
+        "id": str(uuid.uuid4()), "category_code": "07001", "lat": 30.27, "lng": 120.15, "photo_ids": [r.json()["id"]]})
+    assert r.status_code == (201 if role in ("inspector", "dispatcher") else 403), r.text
+
+
+def test_admin_revokes_a_lost_phone(client, db, world):
+    staff = world["h"]["staff_a"]
+    me = client.get("/api/me", headers=staff).json()
+    assert client.post(f"/api/auth/users/{me['id']}/revoke-tokens", headers=world["h"]["dispatcher"]).status_code == 403
+    r = client.post(f"/api/auth/users/{me['id']}/revoke-tokens", headers=world["h"]["admin"])
+    assert r.status_code == 200 and r.json()["revoked"] == 1
+    assert client.get("/api/me", headers=staff).status_code == 401
