@@ -6,7 +6,12 @@ import { VitePWA } from 'vite-plugin-pwa'
 
 // The backend serves dist/ at "/" and the API under /api (same origin).
 // In `npm run dev`, /api is proxied to a backend on :8000.
+import { readFileSync } from 'node:fs'
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url)))
+
 export default defineConfig({
+  define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     vue(),
     // Vant components are imported on demand (only what a chunk uses ships in it).

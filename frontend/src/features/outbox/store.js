@@ -1,0 +1,203 @@
+/**
+ * Pinia face of the outbox engine: what the pages show (items, states, progress) and the calls they
+ * make (queue a ticket or an action, send now, export). Sending is triggered on app start, `online`,
+ * the tab becoming visible, another tab's change (BroadcastChannel), and the "send now" button.
+ */
+import { defineStore } from 'pinia'
+import { markRaw } from 'vue'
+import { createOutbox, blockedBy, STATE } from './outbox.js'
+import { idbOutboxStorage } from './storage.js'
+import { httpTransport } from './transport.js'
+import { getBlob } from '../../db/index.js'
+import { ping } from '../../api/client.js'
+import { useAuthStore } from '../auth/store.js'
+import { uuid4 } from '../../lib/uuid.js'
+
+let engine = null
+let channel = null
+const ackListeners = new Set()
+
+/** Subscribe to acknowledged items (e.g. refresh a ticket when its action went through). */
+export function onAcked(fn) {
+  ackListeners.add(fn)
+  return () => ackListeners.delete(fn)
+}
+
+export const useOutboxStore = defineStore('outbox', {
+  state: () => ({
+    items: [],
+    sendingId: null,
+    progress: {}, // id → {loaded, total}
+    reachable: true,
+    draining: false,
+    lastAckAt: null,
+    initialized: false,
+  }),
+  getters: {
+    count: (s) => s.items.length,
+    myCount: (s) => {
+      const me = useAuthStore().user?.username
+      return s.items.filter((i) => !me || !i.owner || i.owner === me).length
+    },
+    attentionCount: (s) => s.items.filter((i) => i.state === STATE.ATTENTION).length,
+    blocked: (s) => blockedBy(s.items),
+    /** Queued ticket ids and action items per ticket (so detail pages can show "saved on this phone"). */
+    pendingForTicket: (s) => (ticketId) => s.items.filter((i) => i.ticketId === ticketId && i.kind !== 'photo'),
+  },
+  actions: {
+    async init() {
+      if (this.initialized) return
+      this.initialized = true
+      const auth = useAuthStore()
+      engine = markRaw(
+        createOutbox({
+          storage: idbOutboxStorage,
+          transport: httpTransport,
+          currentOwner: () => auth.user?.username || null,
+        }),
+      )
+      engine.on((e) => this.onEvent(e))
+      if ('BroadcastChannel' in window) {
+        channel = new BroadcastChannel('xuncha-outbox')
+        channel.onmessage = () => {
+          this.refresh()
+          this.kick()
+        }
+      }
+      window.addEventListener('online', () => this.kick())
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible') this.kick()
+      })
+      // Safety net: the engine schedules its own retries, this only catches missed wake-ups.
+      setInterval(() => this.kick(), 60_000)
+      await this.refresh()
+      this.kick()
+    },
+    async refresh() {
+      if (!engine) return
+      this.items = await engine.list()
+    },
+    onEvent(e) {
+      switch (e.type) {
+        case 'sending':
+          this.sendingId = e.id
+          this.progress = { ...this.progress, [e.id]: { loaded: 0, total: null } }
+          break
+        case 'progress':
+          this.progress = { ...this.progress, [e.id]: { loaded: e.loaded, total: e.total } }
+          break
+        case 'acked':
+          this.reachable = true
+          this.lastAckAt = new Date().toISOString()
+          for (const fn of ackListeners) fn(e.item, e.data)
+          break
+        case 'failed':
+        case 'unreachable':
+          this.reachable = e.type === 'failed' ? e.error?.status !== 0 : false
+          break
+        case 'auth-required':
+          useAuthStore().markExpired()
+          break
+        case 'drain-start':
+          this.draining = true
+          break
+        case 'drain-end':
+          this.draining = false
+          this.sendingId = null
+          this.refresh()
+          break
+        case 'changed':
+          this.sendingId = engine.sendingId
+          this.refresh()
+          channel?.postMessage('changed')
+          break
+      }
+    },
+    /** Try to send (no-op when nothing is due or another tab is sending). */
+    kick() {
+      if (!engine || !useAuthStore().token) return
+      engine.drain()
+    },
+    async sendNow() {
+      if (!engine) return
+      this.reachable = await ping()
+      engine.resume()
+      await engine.drain({ force: true })
+      await this.refresh()
+    },
+    async retry(id) {
+      await engine.retry(id)
+      this.kick()
+    },
+    async discard(id) {
+      await engine.discard(id)
+    },
+
+    /** Queue a new report: its photos (bytes already stored) first, then the ticket. */
+    async queueTicket({ id, body, photos, label }) {
+      const items = photos.map((p) => ({ id: p.id, kind: 'photo', meta: p.meta, label: label }))
+      items.push({ id, kind: 'ticket', ticketId: id, photoIds: photos.map((p) => p.id), body, label })
+      await engine.enqueue(items)
+      await this.refresh()
+      this.kick()
+    },
+
+    /** Queue a workflow action (dispatch/return/rectify/verify/cancel), with its photos if any. */
+    async queueAction({ ticketId, action, body, photos = [], label }) {
+      const actionId = body.action_id || uuid4()
+      const items = photos.map((p) => ({ id: p.id, kind: 'photo', meta: p.meta, label }))
+      items.push({
+        id: actionId,
+        kind: 'action',
+        action,
+        ticketId,
+        photoIds: photos.map((p) => p.id),
+        body: { ...body, action_id: actionId },
+        label,
+      })
+      await engine.enqueue(items)
+      await this.refresh()
+      this.kick()
+      return actionId
+    },
+
+    /** Everything not yet acknowledged, photos inlined as base64, as a downloadable JSON file. */
+    async exportUnsent() {
+      const items = await engine.list()
+      const out = []
+      for (const it of items) {
+        const rec = { ...it }
+        if (it.kind === 'photo') {
+          const b = await getBlob(it.id)
+          if (b) rec.photo = { type: b.type, size: b.bytes.byteLength, base64: toBase64(b.bytes) }
+        }
+        out.push(rec)
+      }
+      const auth = useAuthStore()
+      const doc = {
+        format: 'xuncha-outbox-export/1',
+        exported_at: new Date().toISOString(),
+        user: auth.user?.username || null,
+        items: out,
+      }
+      const blob = new Blob([JSON.stringify(doc, null, 1)], { type: 'application/json' })
+      const a = document.createElement('a')
+      a.href = URL.createObjectURL(blob)
+      a.download = `xuncha-unsent-${new Date().toISOString().replace(/[:.]/g, '-')}.json`
+      document.body.appendChild(a)
+      a.click()
+      setTimeout(() => {
+        URL.revokeObjectURL(a.href)
+        a.remove()
+      }, 1000)
+      return out.length
+    },
+  },
+})
+
+function toBase64(buf) {
+  const bytes = new Uint8Array(buf)
+  let s = ''
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000))
+  return btoa(s)
+}

@@ -1,0 +1,51 @@
+/**
+ * Routes. Each page declares who may open it (meta.roles); "/" sends a person to their role's home.
+ * Issue 4 adds dashboard routes here (e.g. /dashboard for leader/admin) and changes HOME_BY_ROLE.
+ */
+import { createRouter, createWebHistory } from 'vue-router'
+import { useAuthStore } from './features/auth/store.js'
+import LoginPage from './pages/LoginPage.vue'
+
+const ALL = ['inspector', 'dispatcher', 'unit_staff', 'leader', 'admin']
+const REPORTERS = ['inspector', 'dispatcher']
+
+export const routes = [
+  { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
+  { path: '/', name: 'home', redirect: () => useAuthStore().home },
+  { path: '/capture', name: 'capture', component: () => import('./pages/CapturePage.vue'), meta: { roles: REPORTERS, tab: 'capture' } },
+  { path: '/verify', name: 'verify', component: () => import('./pages/VerifyQueuePage.vue'), meta: { roles: REPORTERS, tab: 'verify' } },
+  { path: '/triage', name: 'triage', component: () => import('./pages/TriagePage.vue'), meta: { roles: ['dispatcher', 'admin'], tab: 'triage' } },
+  { path: '/tasks', name: 'tasks', component: () => import('./pages/TasksPage.vue'), meta: { roles: ['unit_staff'], tab: 'tasks' } },
+  { path: '/tickets', name: 'tickets', component: () => import('./pages/TicketListPage.vue'), meta: { roles: ALL, tab: 'tickets' } },
+  { path: '/tickets/:id', name: 'ticket', component: () => import('./pages/TicketDetailPage.vue'), meta: { roles: ALL } },
+  { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { roles: ALL, tab: 'map' } },
+  { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { roles: ALL, tab: 'outbox' } },
+  { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { roles: ALL, tab: 'me' } },
+  { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (to, from, saved) => saved || { top: 0 },
+})
+
+router.beforeEach((to) => {
+  const auth = useAuthStore()
+  if (to.meta.public) {
+    if (to.name === 'login' && auth.loggedIn) return auth.home
+    return true
+  }
+  if (!auth.loggedIn) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  if (to.meta.roles && !to.meta.roles.includes(auth.role)) return auth.home
+  return true
+})
+
+/** Bottom tabs per role (max five, thumb-reachable). */
+export const TABS_BY_ROLE = {
+  inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
+  dispatcher: ['triage', 'verify', 'map', 'outbox', 'me'],
+  unit_staff: ['tasks', 'map', 'outbox', 'me'],
+  leader: ['tickets', 'map', 'me'],
+  admin: ['tickets', 'triage', 'map', 'outbox', 'me'],
+}
