@@ -1,0 +1,323 @@
+"""Photo processing, pure: uploaded bytes in; checked metadata, a watermarked display JPEG and a thumb out.
+
+The original bytes are evidence and are never modified here; only derived images are produced.
+Pipeline: size limit -> magic-byte sniff -> header-only pixel limit -> JPEG DCT-scaled decode
+(draft) -> one resize to the display size -> EXIF orientation -> thumb from the display-sized image
+-> watermark strip -> two metadata-free JPEG encodes.
+"""
+
+import hashlib
+import io
+import logging
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+
+import pillow_heif
+from PIL import ExifTags, Image, ImageCms, ImageFile
+
+from app.photos.watermark import burn_watermark, find_cjk_font
+
+__all__ = [
+    "DISPLAY_MAX", "THUMB_MAX", "PhotoError", "PhotoMeta", "ProcessedPhoto", "find_cjk_font", "inspect",
+    "process_photo",
+]
+
+pillow_heif.register_heif_opener()
+log = logging.getLogger(__name__)
+
+DISPLAY_MAX = 1600
+THUMB_MAX = 320
+DISPLAY_QUALITY = 82
+THUMB_QUALITY = 75
+# After the DCT-domain 1/2, 1/4 or 1/8 decode, the remaining step is small (e.g. 2000 -> 1600), where
+# BILINEAR is a proper antialiasing filter; BICUBIC/LANCZOS cost 2x here for little visible gain.
+DISPLAY_RESAMPLE = Image.Resampling.BILINEAR
+THUMB_RESAMPLE = Image.Resampling.BICUBIC
+# Let resize() first reduce() by an integer factor (a fast exact box average) when the ratio is large.
+# The thumb is 1/5 of the display size: a plain 5x5 box average is a fine 320 px thumb at 1/5 the cost.
+REDUCING_GAP = 2.0
+THUMB_REDUCING_GAP = 1.0
+
+# content type -> the one Pillow format allowed to open it
+_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/heic": "HEIF",
+            "image/heif": "HEIF"}
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_BRANDS = {b"mif1", b"msf1"}
+
+_STATUS = {"unsupported_type": 415, "corrupt_image": 422, "too_large": 413, "too_many_pixels": 413}
+_MESSAGES = {
+    "unsupported_type": "不支持的文件类型，请上传 JPEG、PNG、WebP 或 HEIC 照片 "
+                        "Unsupported file type; upload a JPEG, PNG, WebP or HEIC photo",
+    "corrupt_image": "照片已损坏或不完整，请重新上传 The image is corrupt or incomplete; please upload it again",
+    "too_large": "照片文件过大 The file is too large",
+    "too_many_pixels": "照片像素过多 The image has too many pixels",
+}
+
+
+class PhotoError(Exception):
+    """A client-side problem with an uploaded image; carries an error code and a 4xx HTTP status."""
+
+    def __init__(self, code: str, message: str | None = None):
+        self.code = code
+        self.status = _STATUS[code]
+        self.message = message or _MESSAGES[code]
+        super().__init__(self.message)
+
+
+@dataclass(frozen=True)
+class PhotoMeta:
+    """What is known from the header and EXIF, before any pixel is decoded."""
+
+    sha256: str
+    content_type: str
+    width: int  # after EXIF orientation
+    height: int
+    orientation: int  # EXIF Orientation 1..8 still to apply (HEIF: already applied by libheif -> 1)
+    taken_at: datetime | None
+    exif_lat: float | None
+    exif_lng: float | None
+
+
+@dataclass(frozen=True)
+class ProcessedPhoto:
+    """The checked metadata of one upload and its two derived JPEGs."""
+
+    sha256: str
+    content_type: str
+    width: int
+    height: int
+    taken_at: datetime | None
+    exif_lat: float | None
+    exif_lng: float | None
+    display: bytes
+    thumb: bytes
+
+
+Watermark = Sequence[str] | Callable[[PhotoMeta], Sequence[str]] | None
+
+
+def inspect(data: bytes, *, max_bytes: int, max_pixels: int, camera_tz: tzinfo) -> PhotoMeta:
+    """Check limits and type and read the metadata without decoding pixels (PNG with a late eXIf aside)."""
+    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return _meta(im, im.size, data, content_type, camera_tz)
+
+
+def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, max_pixels: int,
+                  camera_tz: tzinfo, font_path: str | None = None) -> ProcessedPhoto:
+    """Validate an upload and derive its display JPEG (<= 1600 px, watermarked) and thumb (<= 320 px)."""
+    if ImageFile.LOAD_TRUNCATED_IMAGES:
+        # Somebody flipped Pillow's global: truncated evidence would be padded with grey silently.
+        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo uploads")
+    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    size = im.size
+    display_size = _fit(size, DISPLAY_MAX)
+    im.draft("RGB", display_size)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale; others: no-op
+    try:
+        im.load()
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        raise PhotoError("corrupt_image") from exc
+    # Read after load(): for PNG, getexif() would otherwise load (and could hide a decode error).
+    meta = _meta(im, size, data, content_type, camera_tz)
+    rgb = _to_rgb(im)
+    if rgb.size != display_size:
+        rgb = rgb.resize(display_size, DISPLAY_RESAMPLE, reducing_gap=REDUCING_GAP)
+    rgb = _to_srgb(rgb, im.info.get("icc_profile"))
+    if meta.orientation in _TRANSPOSE:
+        rgb = rgb.transpose(_TRANSPOSE[meta.orientation])
+    rgb.info.clear()  # Pillow re-writes info["comment"]/["icc_profile"] into JPEGs it saves
+    thumb = rgb.resize(_fit(rgb.size, THUMB_MAX), THUMB_RESAMPLE, reducing_gap=THUMB_REDUCING_GAP)
+    lines = list(watermark(meta) if callable(watermark) else watermark or [])
+    if lines:
+        burn_watermark(rgb, [str(line) for line in lines], font_path=find_cjk_font(font_path))
+    return ProcessedPhoto(
+        sha256=meta.sha256, content_type=content_type, width=meta.width, height=meta.height,
+        taken_at=meta.taken_at, exif_lat=meta.exif_lat, exif_lng=meta.exif_lng,
+        display=_jpeg(rgb, DISPLAY_QUALITY), thumb=_jpeg(thumb, THUMB_QUALITY),
+    )
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type from the magic bytes, or None when it is not an accepted image type."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp":
+        box_size = int.from_bytes(data[:4], "big")
+        brands = {data[8:12]} | {data[i:i + 4] for i in range(16, min(box_size, len(data), 256) - 3, 4)}
+        if data[8:12] in _HEIC_BRANDS or (data[8:12] in _HEIF_BRANDS and brands & _HEIC_BRANDS):
+            return "image/heic"
+        if data[8:12] in _HEIF_BRANDS and not brands & {b"avif", b"avis"}:
+            return "image/heif"
+    return None
+
+
+def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFile.ImageFile, str]:
+    if len(data) > max_bytes:
+        raise PhotoError("too_large", f"{_MESSAGES['too_large']} ({len(data)} > {max_bytes} bytes)")
+    content_type = sniff(data)
+    if content_type is None:
+        raise PhotoError("unsupported_type")
+    try:
+        # Only the sniffed format may open it; Image.open reads headers only, never pixels.
+        im = Image.open(io.BytesIO(data), formats=[_FORMATS[content_type]])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise PhotoError("too_many_pixels") from exc
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        raise PhotoError("corrupt_image") from exc
+    width, height = im.size
+    if width < 1 or height < 1:
+        im.close()
+        raise PhotoError("corrupt_image")
+    if width * height > max_pixels:
+        im.close()
+        raise PhotoError("too_many_pixels", f"{_MESSAGES['too_many_pixels']} ({width}x{height} > {max_pixels})")
+    return im, content_type
+
+
+def _meta(im: Image.Image, size: tuple[int, int], data: bytes, content_type: str, camera_tz: tzinfo) -> PhotoMeta:
+    taken_at = lat = lng = None
+    orientation = 1
+    try:
+        exif = im.getexif()
+        value = exif.get(ExifTags.Base.Orientation, 1)
+        orientation = value if value in _TRANSPOSE else 1
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        taken_at = _exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal),
+                                  sub.get(ExifTags.Base.OffsetTimeOriginal), camera_tz)
+        lat, lng = _exif_gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except (MemoryError, RecursionError):
+        raise
+    except Exception:  # broken EXIF costs the metadata, not the photo
+        log.info("unreadable EXIF ignored", exc_info=True)
+    width, height = size
+    if orientation >= 5:
+        width, height = height, width
+    return PhotoMeta(
+        sha256=hashlib.sha256(data).hexdigest(), content_type=content_type, width=width, height=height,
+        orientation=orientation, taken_at=taken_at, exif_lat=lat, exif_lng=lng,
+    )
+
+
+_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _exif_text(value: object) -> str:
+    if isinstance(value, bytes):
+        value = value.decode("ascii", "replace")
+    return str(value).strip("\x00 \t\r\n")
+
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+def _exif_datetime(value: object, offset: object, camera_tz: tzinfo) -> datetime | None:
+    # EXIF times are the camera's wall clock; OffsetTimeOriginal (EXIF 2.31) says which zone, else camera_tz.
+    if value is None:
+        return None
+    text = _exif_text(value)
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            naive = datetime.strptime(text[:19], fmt)
+            break
+        except ValueError:
+            continue
+    else:
+        return None  # includes the "0000:00:00 00:00:00" of cameras without a clock
+    tz = camera_tz
+    if offset is not None and (m := _OFFSET.match(_exif_text(offset))):
+        delta = timedelta(hours=int(m[2]), minutes=int(m[3]))
+        if delta <= timedelta(hours=14):
+            tz = timezone(-delta if m[1] == "-" else delta)
+    return naive.replace(tzinfo=tz).astimezone(UTC)
+
+
+def _dms(value: object, ref: object, limit: float, negative: str) -> float | None:
+    if ref is None or not isinstance(value, tuple) or not 1 <= len(value) <= 3:
+        return None
+    parts = [float(v) for v in value]
+    if not all(math.isfinite(p) and p >= 0 for p in parts):  # IFDRational x/0 is nan
+        return None
+    degrees = sum(p / 60 ** i for i, p in enumerate(parts))
+    if degrees > limit:
+        return None
+    return -degrees if _exif_text(ref).upper().startswith(negative) else degrees
+
+
+def _exif_gps(gps: dict) -> tuple[float | None, float | None]:
+    if not gps or _exif_text(gps.get(ExifTags.GPS.GPSStatus, "A")).upper().startswith("V"):
+        return None, None  # "V" = void: the receiver had no fix
+    lat = _dms(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), 90, "S")
+    lng = _dms(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), 180, "W")
+    if lat is None or lng is None or (lat == 0 and lng == 0):  # 0,0 is what cameras write without a fix
+        return None, None
+    return round(lat, 7), round(lng, 7)
+
+
+def _fit(size: tuple[int, int], limit: int) -> tuple[int, int]:
+    w, h = size
+    if max(w, h) <= limit:
+        return w, h
+    scale = limit / max(w, h)
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    if im.mode.startswith("I;16") or im.mode in ("I", "F"):
+        # 16-bit PNG: keep the high byte instead of clipping everything above 255 to white
+        return im.convert("I").point(lambda v: v / 256).convert("L").convert("RGB")
+    if im.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        flat = Image.new("RGB", im.size, (255, 255, 255))  # transparent areas on white, as viewers show them
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        return flat
+    return im if im.mode == "RGB" else im.convert("RGB")
+
+
+@lru_cache(maxsize=1)
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@lru_cache(maxsize=16)
+def _transform(icc: bytes) -> ImageCms.ImageCmsTransform | None:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if profile.profile.xcolor_space.strip() != "RGB" or "srgb" in ImageCms.getProfileDescription(
+                profile).lower():
+            return None
+        return ImageCms.buildTransform(profile, _srgb(), "RGB", "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None
+
+
+def _to_srgb(im: Image.Image, icc: bytes | None) -> Image.Image:
+    # Outputs carry no ICC profile, so wide-gamut pixels (iPhone Display P3) must become sRGB first.
+    if not icc or im.mode != "RGB":
+        return im
+    transform = _transform(bytes(icc))
+    return ImageCms.applyTransform(im, transform) if transform else im
+
+
+def _jpeg(im: Image.Image, quality: int) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality, optimize=False, icc_profile=None, exif=b"", comment=b"")
+    return buf.getvalue()

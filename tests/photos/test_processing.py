@@ -1,0 +1,460 @@
+"""The photo pipeline on real generated images: types, limits, EXIF, orientation, outputs, watermark."""
+
+import hashlib
+import io
+import resource
+import struct
+import time
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin
+from PIL.TiffImagePlugin import IFDRational
+
+from app.photos import processing, watermark
+from app.photos.processing import PhotoError, inspect, process_photo
+from tests.fixtures.images import (
+    PDF_BYTES,
+    TEXT_BYTES,
+    display_p3_icc,
+    exif_bytes,
+    make_bomb_png,
+    make_heic,
+    make_image,
+    make_jpeg,
+    make_other,
+    make_png,
+    make_webp,
+    truncated_jpeg,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+LIMITS = {"max_bytes": 25 * 1024 * 1024, "max_pixels": 64_000_000, "camera_tz": SHANGHAI}
+WM = ["拍摄 2026-03-01 09:30  坐标 30.274100, 120.155100", "上传 张三  巡查 Xuncha"]
+
+
+def process(data: bytes, **kw) -> processing.ProcessedPhoto:
+    return process_photo(data, **(LIMITS | kw))
+
+
+def opened(data: bytes) -> Image.Image:
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    return im
+
+
+def is_marker(px: tuple[int, ...]) -> bool:
+    return px[0] > 200 and px[1] < 60 and px[2] < 60
+
+
+def quadrant_pixels(im: Image.Image) -> dict[str, tuple[int, ...]]:
+    # sample well inside each corner, above where a watermark band would be
+    w, h = im.size
+    x0, x1, y0, y1 = w // 16, w - 1 - w // 16, h // 16, h - 1 - h // 16
+    return {"TL": im.getpixel((x0, y0)), "TR": im.getpixel((x1, y0)),
+            "BL": im.getpixel((x0, y1)), "BR": im.getpixel((x1, y1))}
+
+
+# ---- accepted types and metadata -------------------------------------------------------------------
+
+def test_jpeg_metadata_comes_from_exif_and_original_is_hashed():
+    data = make_jpeg(1200, 900, lat=30.2741, lng=120.1551, taken_at=datetime(2026, 3, 1, 9, 30, 15))
+    before = bytes(data)
+    p = process(data)
+    assert p.content_type == "image/jpeg"
+    assert (p.width, p.height) == (1200, 900)
+    assert p.sha256 == hashlib.sha256(before).hexdigest()
+    assert data == before
+    # naive camera wall clock read in Asia/Shanghai (UTC+8), returned as aware UTC
+    assert p.taken_at == datetime(2026, 3, 1, 1, 30, 15, tzinfo=UTC)
+    assert p.exif_lat == pytest.approx(30.2741, abs=1e-6)
+    assert p.exif_lng == pytest.approx(120.1551, abs=1e-6)
+
+
+def test_gps_sign_comes_from_the_ref_tags():
+    p = process(make_jpeg(lat=-33.4489, lng=-70.6693))
+    assert p.exif_lat == pytest.approx(-33.4489, abs=1e-6)
+    assert p.exif_lng == pytest.approx(-70.6693, abs=1e-6)
+
+
+def test_offset_time_original_wins_over_camera_tz():
+    p = process(make_jpeg(taken_at=datetime(2026, 3, 1, 9, 30), offset="+02:00"))
+    assert p.taken_at == datetime(2026, 3, 1, 7, 30, tzinfo=UTC)
+
+
+def test_camera_tz_is_applied_to_naive_exif_time():
+    data = make_jpeg(taken_at=datetime(2026, 7, 1, 12, 0))
+    assert process(data, camera_tz=ZoneInfo("Europe/Berlin")).taken_at == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("exif", [
+    pytest.param(b"", id="no-exif"),
+    pytest.param(exif_bytes(taken_at="0000:00:00 00:00:00", lat=0.0, lng=0.0), id="no-clock-no-fix"),
+    pytest.param(exif_bytes(taken_at="garbage"), id="bad-date"),
+    pytest.param(exif_bytes(gps_raw={1: "N", 2: (IFDRational(30, 0), IFDRational(0), IFDRational(0)),
+                                     3: "E", 4: (IFDRational(120), IFDRational(0), IFDRational(0))}),
+                 id="zero-denominator"),
+    pytest.param(exif_bytes(lat=30.27, lng=120.15, gps_raw={9: "V"}), id="gps-void"),
+    pytest.param(exif_bytes(gps_raw={2: (IFDRational(30), IFDRational(0), IFDRational(0)),
+                                     4: (IFDRational(120), IFDRational(0), IFDRational(0))}),
+                 id="missing-ref"),
+    pytest.param(exif_bytes(gps_raw={1: "N", 2: (IFDRational(95), IFDRational(0), IFDRational(0)),
+                                     3: "E", 4: (IFDRational(120), IFDRational(0), IFDRational(0))}),
+                 id="latitude-out-of-range"),
+])
+def test_missing_or_bogus_exif_gives_none_not_an_error(exif):
+    p = process(make_jpeg(exif=exif))
+    assert (p.taken_at, p.exif_lat, p.exif_lng) == (None, None, None)
+    assert (p.width, p.height) == (1200, 900)
+
+
+def test_png_is_accepted():
+    p = process(make_png(640, 480))
+    assert p.content_type == "image/png"
+    assert opened(p.display).size == (640, 480)
+
+
+def test_png_exif_is_read():
+    p = process(make_png(640, 480, exif=exif_bytes(lat=30.5, lng=114.3, taken_at="2026:01:02 03:04:05")))
+    assert p.exif_lat == pytest.approx(30.5)
+    assert p.taken_at == datetime(2026, 1, 1, 19, 4, 5, tzinfo=UTC)
+
+
+def test_webp_is_accepted_with_its_exif():
+    p = process(make_webp(800, 600, lat=39.9042, lng=116.4074, taken_at="2026:05:04 08:00:00"))
+    assert p.content_type == "image/webp"
+    assert p.exif_lat == pytest.approx(39.9042, abs=1e-6)
+    assert p.taken_at == datetime(2026, 5, 4, 0, 0, tzinfo=UTC)
+    assert opened(p.display).size == (800, 600)
+
+
+def test_heic_is_accepted_with_its_exif():
+    p = process(make_heic(640, 480, lat=31.2304, lng=121.4737, taken_at="2026:02:03 10:00:00"))
+    assert p.content_type == "image/heic"
+    assert (p.width, p.height) == (640, 480)
+    assert p.exif_lng == pytest.approx(121.4737, abs=1e-6)
+    assert p.taken_at == datetime(2026, 2, 3, 2, 0, tzinfo=UTC)
+    assert is_marker(quadrant_pixels(opened(p.display))["TL"])
+
+
+def test_heic_rotation_is_applied_exactly_once():
+    # libheif applies the irot box and pillow_heif resets EXIF Orientation: no double rotation
+    p = process(make_heic(640, 480, orientation=6))
+    display = opened(p.display)
+    assert (p.width, p.height) == display.size == (480, 640)
+    corners = quadrant_pixels(display)
+    assert is_marker(corners["TR"]) and not is_marker(corners["TL"])
+
+
+@pytest.mark.parametrize("mode", ["L", "CMYK"])
+def test_grey_and_cmyk_jpegs_become_rgb(mode):
+    display = opened(process(make_jpeg(640, 480, mode=mode)).display)
+    assert display.mode == "RGB"
+    assert display.size == (640, 480)
+
+
+@pytest.mark.parametrize("mode", ["P", "LA", "1"])
+def test_png_modes_become_rgb(mode):
+    assert opened(process(make_png(320, 240, mode=mode)).display).mode == "RGB"
+
+
+def test_sixteen_bit_png_keeps_its_grey_level():
+    im = Image.frombytes("I;16", (64, 48), struct.pack("<H", 32768) * (64 * 48))
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    px = opened(process(buf.getvalue()).display).getpixel((32, 24))
+    assert all(120 <= v <= 136 for v in px)  # not clipped to white
+
+
+def test_transparency_is_flattened_on_white():
+    display = opened(process(make_png(400, 300, transparent_box=True)).display)
+    assert all(v >= 250 for v in display.getpixel((350, 150)))
+    assert display.getpixel((150, 150))[2] < 200  # the opaque half keeps its colour
+
+
+# ---- rejected input ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [
+    pytest.param(make_other("GIF"), id="gif"),
+    pytest.param(make_other("BMP"), id="bmp"),
+    pytest.param(make_other("TIFF"), id="tiff"),
+    pytest.param(make_other("ICO"), id="ico"),
+    pytest.param(PDF_BYTES, id="pdf"),
+    pytest.param(TEXT_BYTES, id="text"),
+    pytest.param(b"", id="empty"),
+    pytest.param(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64, id="avif"),
+    pytest.param(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64, id="mp4"),
+])
+def test_other_types_are_unsupported(data):
+    with pytest.raises(PhotoError) as err:
+        process(data)
+    assert (err.value.code, err.value.status) == ("unsupported_type", 415)
+
+
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+def test_truncated_jpeg_is_corrupt(progressive):
+    data = truncated_jpeg(progressive=progressive)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    # The header is intact, so this exercises the full pixel decode, not the header parser.
+    assert Image.open(io.BytesIO(data)).size == (1200, 900)
+    with pytest.raises(PhotoError) as err:
+        process(data)
+    assert (err.value.code, err.value.status) == ("corrupt_image", 422)
+
+
+def test_truncated_jpeg_is_caught_even_when_decoded_at_reduced_scale():
+    data = make_jpeg(4000, 3000, lat=30.0, lng=120.0)
+    with pytest.raises(PhotoError, match="corrupt|损坏"):
+        process(data[: int(len(data) * 0.8)])
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(b"\xff\xd8\xff\xe0" + b"\x13\x37" * 500, id="jpeg-magic-then-garbage"),
+    pytest.param(make_png(400, 300, pattern="noise")[:-200], id="truncated-png"),
+    pytest.param(make_webp(400, 300, pattern="noise")[:16000], id="truncated-webp"),
+    pytest.param(make_heic(320, 240, pattern="noise")[:20000], id="truncated-heic"),
+])
+def test_broken_files_are_corrupt(data):
+    with pytest.raises(PhotoError) as err:
+        process(data)
+    assert err.value.code == "corrupt_image"
+
+
+def test_too_large_is_checked_before_anything_else():
+    with pytest.raises(PhotoError) as err:
+        process(b"not an image at all" * 10, max_bytes=100)
+    assert (err.value.code, err.value.status) == ("too_large", 413)
+    process(make_jpeg(64, 48), max_bytes=len(make_jpeg(64, 48)))  # exactly at the limit is fine
+
+
+def test_decompression_bomb_is_rejected_fast_from_the_header():
+    bomb = make_bomb_png(20000, 20000)
+    assert len(bomb) < 200_000  # small on disk, 400 MP when decoded
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with pytest.raises(PhotoError) as err:
+        process(bomb)
+    elapsed = time.perf_counter() - started
+    assert (err.value.code, err.value.status) == ("too_many_pixels", 413)
+    assert elapsed < 0.1
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 100_000  # KiB: no 400 MB buffer
+
+
+def test_bomb_is_rejected_even_with_a_huge_limit():
+    with pytest.raises(PhotoError) as err:  # Pillow's own DecompressionBombError path
+        process(make_bomb_png(20000, 20000), max_pixels=10**12)
+    assert err.value.code == "too_many_pixels"
+
+
+def test_pixel_limit_is_ours_not_only_pillows():
+    with pytest.raises(PhotoError) as err:
+        process(make_jpeg(1200, 900), max_pixels=1200 * 900 - 1)
+    assert err.value.code == "too_many_pixels"
+    assert process(make_jpeg(1200, 900), max_pixels=1200 * 900).width == 1200
+
+
+def test_load_truncated_images_flag_is_refused(monkeypatch):
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    with pytest.raises(RuntimeError, match="LOAD_TRUNCATED_IMAGES"):
+        process(make_jpeg(64, 48))
+
+
+# ---- orientation, sizes, outputs ---------------------------------------------------------------------
+
+# Where the stored top-left corner must appear, straight from the EXIF 2.3 Orientation table.
+ORIENTATIONS = {1: "TL", 2: "TR", 3: "BR", 4: "BL", 5: "TL", 6: "TR", 7: "BR", 8: "BL"}
+
+
+@pytest.mark.parametrize(("orientation", "corner"), ORIENTATIONS.items())
+def test_exif_orientation_is_applied_to_display_and_thumb(orientation, corner):
+    p = process(make_jpeg(1200, 900, orientation=orientation))
+    expected = (900, 1200) if orientation >= 5 else (1200, 900)
+    assert (p.width, p.height) == expected
+    display, thumb = opened(p.display), opened(p.thumb)
+    assert display.size == expected
+    assert thumb.size == (expected[0] * 320 // 1200, expected[1] * 320 // 1200)
+    for im in (display, thumb):
+        corners = quadrant_pixels(im)
+        assert [c for c, px in corners.items() if is_marker(px)] == [corner]
+
+
+def test_portrait_jpeg_with_orientation_6_and_watermark():
+    p = process(make_jpeg(1200, 900, orientation=6), watermark=WM)
+    display = opened(p.display)
+    assert display.size == (900, 1200)
+    assert is_marker(display.getpixel((850, 50)))  # stored top-left is now top-right
+    assert not is_marker(display.getpixel((50, 50)))
+
+
+@pytest.fixture(scope="module")
+def twelve_mp() -> bytes:
+    return make_jpeg(4000, 3000, lat=30.2741, lng=120.1551, taken_at="2026:03:01 09:30:00")
+
+
+def test_twelve_megapixel_jpeg_is_decoded_at_half_scale(twelve_mp, monkeypatch):
+    drafted: list[tuple[int, int]] = []
+    original = JpegImagePlugin.JpegImageFile.draft
+
+    def spy(self, mode, size):
+        result = original(self, mode, size)
+        drafted.append(self.size)
+        return result
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    p = process(twelve_mp, watermark=WM)
+    assert drafted == [(2000, 1500)]  # libjpeg DCT scaling, not a full 12 MP decode
+    assert (p.width, p.height) == (4000, 3000)
+    assert opened(p.display).size == (1600, 1200)
+    assert opened(p.thumb).size == (320, 240)
+    assert is_marker(quadrant_pixels(opened(p.display))["TL"])
+
+
+def test_small_images_are_not_upscaled():
+    p = process(make_jpeg(800, 600))
+    assert opened(p.display).size == (800, 600)
+    assert opened(p.thumb).size == (320, 240)
+
+
+def test_tiny_and_extreme_aspect_images():
+    assert opened(process(make_png(1, 1, pattern="solid")).display).size == (1, 1)
+    p = process(make_png(5000, 20, pattern="solid"))
+    assert opened(p.display).size == (1600, 6)
+    assert opened(p.thumb).size == (320, 1)
+
+
+def test_outputs_carry_no_metadata():
+    data = make_jpeg(
+        1200, 900, lat=30.2741, lng=120.1551, taken_at="2026:03:01 09:30:00", orientation=6,
+        icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes(),
+        comment=b"secret comment", xmp=b"<x:xmpmeta>secret xmp</x:xmpmeta>",
+    )
+    source = Image.open(io.BytesIO(data))
+    assert {"exif", "icc_profile", "comment", "xmp"} <= set(source.info)  # the input really has them
+    p = process(data, watermark=WM)
+    for blob in (p.display, p.thumb):
+        im = opened(blob)
+        assert im.format == "JPEG"
+        assert len(im.getexif()) == 0
+        assert not {"exif", "icc_profile", "comment", "xmp", "photoshop"} & set(im.info)
+        for needle in (b"Exif\x00\x00", b"ICC_PROFILE", b"secret", b"XunchaTestCam", b"http://ns.adobe.com"):
+            assert needle not in blob
+
+
+def test_outputs_are_jpegs_at_the_agreed_quality():
+    p = process(make_jpeg(1200, 900, pattern="noise"))
+    display, thumb = opened(p.display), opened(p.thumb)
+    # libjpeg's luminance table at quality q scales the base table; q82 -> first entry 6, q75 -> 8
+    assert display.quantization[0][0] == 6
+    assert thumb.quantization[0][0] == 8
+    assert display.info.get("progressive") is None
+
+
+def test_display_p3_is_converted_to_srgb_before_the_profile_is_dropped():
+    plain = make_jpeg(64, 48, pattern="solid", color=(200, 100, 50), quality=95)
+    tagged = make_jpeg(64, 48, pattern="solid", color=(200, 100, 50), quality=95, icc_profile=display_p3_icc())
+    r0, _, b0 = opened(process(plain).display).getpixel((32, 24))
+    r1, _, b1 = opened(process(tagged).display).getpixel((32, 24))
+    assert abs(r0 - 200) < 4 and abs(b0 - 50) < 4
+    assert r1 >= r0 + 10 and b1 <= b0 - 15  # P3 orange is more saturated than sRGB (200,100,50)
+
+
+def test_broken_icc_profile_is_ignored():
+    p = process(make_jpeg(64, 48, icc_profile=b"not a profile" * 20))
+    assert "icc_profile" not in opened(p.display).info
+
+
+# ---- watermark ---------------------------------------------------------------------------------------
+
+def mean(im: Image.Image, box: tuple[int, int, int, int]) -> float:
+    return sum(ImageStat.Stat(im.crop(box)).mean) / 3
+
+
+def test_watermark_band_is_dark_with_white_text_on_display_only():
+    data = make_jpeg(1200, 900, pattern="solid", color=(128, 128, 128))
+    p = process(data, watermark=WM)
+    display, thumb = opened(p.display), opened(p.thumb)
+    assert 120 < mean(display, (0, 0, 1200, 100)) < 136  # the photo above is untouched
+    band = display.crop((0, 820, 1200, 900))
+    assert sum(ImageStat.Stat(band).median) / 3 < 75  # darkened behind the text
+    assert band.convert("L").getextrema()[1] > 230  # white text is there
+    assert 120 < mean(thumb, (0, thumb.height - 10, thumb.width, thumb.height)) < 136  # no band on the thumb
+    plain = opened(process(data).display)
+    assert 120 < mean(plain, (0, 880, 1200, 900)) < 136  # no band without lines
+
+
+def test_watermark_callable_sees_exif_metadata():
+    seen: list[processing.PhotoMeta] = []
+
+    def lines(meta: processing.PhotoMeta) -> list[str]:
+        seen.append(meta)
+        return [f"拍摄 {meta.taken_at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}", f"坐标 {meta.exif_lat:.6f}"]
+
+    data = make_jpeg(1200, 900, lat=30.2741, lng=120.1551, taken_at="2026:03:01 09:30:00", orientation=6)
+    p = process(data, watermark=lines)
+    [meta] = seen
+    assert meta.taken_at == p.taken_at == datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
+    assert (meta.exif_lat, meta.exif_lng) == (p.exif_lat, p.exif_lng)
+    assert (meta.width, meta.height, meta.orientation) == (900, 1200, 6)
+    assert meta.sha256 == p.sha256
+
+
+def test_watermark_renders_distinct_chinese_glyphs_not_tofu():
+    font = watermark.find_cjk_font()
+    bands = []
+    for text in ("巡", "查"):
+        im = make_image(400, 300, pattern="solid")
+        watermark.burn_watermark(im, [text], font_path=font)
+        bands.append(im.crop((0, 240, 400, 300)).tobytes())
+    assert bands[0] != bands[1]
+
+
+def test_long_watermark_lines_shrink_and_stay_inside_the_image():
+    im = make_image(480, 640, pattern="solid", color=(128, 128, 128))
+    watermark.burn_watermark(im, ["坐标 " + "很长的地址" * 40, "上传 张三"], font_path=watermark.find_cjk_font())
+    grey = im.convert("L")
+    right_edge = grey.crop((472, 0, 480, 640))
+    assert right_edge.getextrema()[1] < 200  # no text was clipped at the right border
+    assert grey.crop((0, 560, 480, 640)).getextrema()[1] > 230  # but there is text
+
+
+def test_find_cjk_font_honours_a_working_setting_and_rejects_a_bad_one(tmp_path):
+    path = watermark.find_cjk_font()
+    assert watermark.find_cjk_font(path) == path
+    bogus = tmp_path / "not-a-font.ttf"
+    bogus.write_bytes(b"\x00" * 100)
+    with pytest.raises(watermark.FontNotFoundError, match="XUNCHA_CJK_FONT_PATH"):
+        watermark.find_cjk_font(str(bogus))
+    with pytest.raises(watermark.FontNotFoundError):
+        watermark.find_cjk_font(str(tmp_path / "missing.ttc"))
+
+
+def test_no_cjk_font_fails_loudly(monkeypatch):
+    monkeypatch.setattr(watermark, "CJK_FONT_CANDIDATES", ())
+    monkeypatch.setattr(watermark, "_fontconfig_cjk", list)
+    watermark.find_cjk_font.cache_clear()
+    try:
+        with pytest.raises(watermark.FontNotFoundError, match="fonts-wqy-microhei"):
+            watermark.find_cjk_font()
+        with pytest.raises(watermark.FontNotFoundError):
+            process(make_jpeg(64, 48), watermark=["巡查"])
+        process(make_jpeg(64, 48))  # no watermark, no font needed
+    finally:
+        watermark.find_cjk_font.cache_clear()
+
+
+# ---- inspect -----------------------------------------------------------------------------------------
+
+def test_inspect_reads_header_and_exif_without_decoding():
+    meta = inspect(truncated_jpeg(), **LIMITS)  # pixels are broken, the header is fine
+    assert meta.content_type == "image/jpeg"
+    assert (meta.width, meta.height) == (1200, 900)
+    full = make_jpeg(1200, 900, orientation=8, lat=22.5431, lng=114.0579, taken_at="2026:03:01 09:30:00")
+    meta = inspect(full, **LIMITS)
+    assert (meta.width, meta.height, meta.orientation) == (900, 1200, 8)
+    assert meta.exif_lat == pytest.approx(22.5431, abs=1e-6)
+    assert meta.sha256 == hashlib.sha256(full).hexdigest()
+    with pytest.raises(PhotoError) as err:
+        inspect(make_bomb_png(), **LIMITS)
+    assert err.value.code == "too_many_pixels"
+
