@@ -2,6 +2,7 @@
 
 import shutil
 import subprocess
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +30,10 @@ BAND_OPACITY = 0.55  # how much black covers the photo under the text
 MIN_FONT_PX = 12
 MAX_FONT_PX = 36
 _PROBE = "巡查"  # two common hanzi: a font without CJK renders both as the same .notdef box
+# Cached fonts are shared by upload threads; a FreeType face must not be used by two threads at once
+# (the GIL guarantees that today, this lock keeps it true on free-threaded Python).
+_DRAW_LOCK = threading.Lock()
+_CONTROL_TO_SPACE = {ord(c): " " for c in "\r\n\t\v\f"}
 
 
 class FontNotFoundError(RuntimeError):
@@ -99,28 +104,31 @@ def _fit_lines(lines: Sequence[str], font_path: str, size: int, avail: int) -> t
     fitted = []
     for line in lines:
         if font.getlength(line) > avail:  # still too long at the smallest size: cut with an ellipsis
-            while line and font.getlength(line + "…") > avail:
-                line = line[:-1]
-            line += "…"
+            lo, hi = 0, len(line)  # longest prefix that fits, by bisection
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                lo, hi = (mid, hi) if font.getlength(line[:mid] + "…") <= avail else (lo, mid - 1)
+            line = line[:lo] + "…"
         fitted.append(line)
     return font, fitted
 
 
 def burn_watermark(im: Image.Image, lines: Sequence[str], *, font_path: str) -> None:
     """Draw `lines` in white on a translucent dark band across the bottom of `im` (RGB), in place."""
-    lines = [line.replace("\n", " ") for line in lines if line]
+    lines = [line.translate(_CONTROL_TO_SPACE) for line in lines if line]
     if not lines:
         return
     width, height = im.size
     size = max(MIN_FONT_PX, min(MAX_FONT_PX, round(max(width, height) / 50)))
     pad = max(4, size // 2)
-    font, lines = _fit_lines(lines, font_path, size, width - 2 * pad)
-    ascent, descent = font.getmetrics()
-    line_h = round((ascent + descent) * 1.15)
-    band_h = min(height, line_h * len(lines) + 2 * pad - (line_h - ascent - descent))
-    box = (0, height - band_h, width, height)
-    band = im.crop(box).point(_darken_lut(BAND_OPACITY))
-    draw = ImageDraw.Draw(band)
-    for i, line in enumerate(lines):
-        draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255))
+    with _DRAW_LOCK:
+        font, lines = _fit_lines(lines, font_path, size, width - 2 * pad)
+        ascent, descent = font.getmetrics()
+        line_h = round((ascent + descent) * 1.15)
+        band_h = min(height, line_h * len(lines) + 2 * pad - (line_h - ascent - descent))
+        box = (0, height - band_h, width, height)
+        band = im.crop(box).point(_darken_lut(BAND_OPACITY))
+        draw = ImageDraw.Draw(band)
+        for i, line in enumerate(lines):
+            draw.text((pad, pad + i * line_h), line, font=font, fill=(255, 255, 255))
     im.paste(band, box)

@@ -28,6 +28,7 @@ from tests.fixtures.images import (
     make_webp,
     truncated_jpeg,
 )
+from tests.fixtures.make_fixtures import write_fixture_set
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LIMITS = {"max_bytes": 25 * 1024 * 1024, "max_pixels": 64_000_000, "camera_tz": SHANGHAI}
@@ -317,8 +318,8 @@ def test_small_images_are_not_upscaled():
 
 
 def test_tiny_and_extreme_aspect_images():
-    assert opened(process(make_png(1, 1, pattern="solid")).display).size == (1, 1)
-    p = process(make_png(5000, 20, pattern="solid"))
+    assert opened(process(make_png(1, 1, pattern="solid"), watermark=WM).display).size == (1, 1)
+    p = process(make_png(5000, 20, pattern="solid"), watermark=WM)
     assert opened(p.display).size == (1600, 6)
     assert opened(p.thumb).size == (320, 1)
 
@@ -411,7 +412,7 @@ def test_watermark_renders_distinct_chinese_glyphs_not_tofu():
 
 def test_long_watermark_lines_shrink_and_stay_inside_the_image():
     im = make_image(480, 640, pattern="solid", color=(128, 128, 128))
-    watermark.burn_watermark(im, ["坐标 " + "很长的地址" * 40, "上传 张三"], font_path=watermark.find_cjk_font())
+    watermark.burn_watermark(im, ["坐标 " + "很长的地址" * 4000, "上传\n张三"], font_path=watermark.find_cjk_font())
     grey = im.convert("L")
     right_edge = grey.crop((472, 0, 480, 640))
     assert right_edge.getextrema()[1] < 200  # no text was clipped at the right border
@@ -458,3 +459,20 @@ def test_inspect_reads_header_and_exif_without_decoding():
         inspect(make_bomb_png(), **LIMITS)
     assert err.value.code == "too_many_pixels"
 
+
+
+def test_fixture_set_on_disk_behaves_as_named(tmp_path):
+    expected_errors = {"truncated.jpg": "corrupt_image", "bomb_20000x20000.png": "too_many_pixels",
+                       "animation.gif": "unsupported_type", "document.pdf": "unsupported_type",
+                       "notes.txt": "unsupported_type"}
+    for name, path in write_fixture_set(tmp_path).items():
+        data = path.read_bytes()
+        if name in expected_errors:
+            with pytest.raises(PhotoError) as err:
+                process(data)
+            assert err.value.code == expected_errors[name], name
+        else:
+            p = process(data, watermark=WM)
+            assert p.content_type == {"png": "image/png", "webp": "image/webp", "heic": "image/heic"}.get(
+                name.rsplit(".", 1)[1], "image/jpeg"), name
+            assert max(opened(p.display).size) <= 1600

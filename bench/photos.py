@@ -1,0 +1,137 @@
+"""Photo pipeline benchmark: naive full-size pipeline vs app.photos.processing, single-threaded.
+
+    .venv/bin/python bench/photos.py [--runs 20] [--size 4000x3000] [--quality 90]
+
+Both pipelines do the same work (sha256, EXIF, orient, 1600 px display with the same watermark, 320 px
+thumb, two JPEG encodes); the naive one decodes at full size and resizes twice from it with LANCZOS.
+"""
+
+import argparse
+import hashlib
+import io
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from PIL import Image, ImageOps
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.fixtures when run as a script
+
+from app.photos import processing
+from app.photos.watermark import burn_watermark, find_cjk_font
+from tests.fixtures.images import make_jpeg
+
+TZ = ZoneInfo("Asia/Shanghai")
+LIMITS = {"max_bytes": 25 * 1024 * 1024, "max_pixels": 64_000_000, "camera_tz": TZ}
+LINES = ["拍摄 2026-03-01 09:30  坐标 30.274100, 120.155100", "上传 督查员 张三  巡查 Xuncha"]
+
+
+def naive(data: bytes) -> tuple[bytes, bytes]:
+    """The obvious pipeline: full decode, orient at full size, LANCZOS from full size twice."""
+    hashlib.sha256(data).hexdigest()
+    im = Image.open(io.BytesIO(data))
+    im.load()
+    im = ImageOps.exif_transpose(im).convert("RGB")
+    display = im.copy()
+    display.thumbnail((1600, 1600), Image.Resampling.LANCZOS, reducing_gap=None)
+    thumb = im.copy()
+    thumb.thumbnail((320, 320), Image.Resampling.LANCZOS, reducing_gap=None)
+    burn_watermark(display, LINES, font_path=find_cjk_font())
+    out = []
+    for image, quality in ((display, 82), (thumb, 75)):
+        buf = io.BytesIO()
+        image.save(buf, "JPEG", quality=quality, optimize=False)
+        out.append(buf.getvalue())
+    return out[0], out[1]
+
+
+def ours(data: bytes) -> tuple[bytes, bytes]:
+    """app.photos.processing.process_photo."""
+    p = processing.process_photo(data, watermark=LINES, **LIMITS)
+    return p.display, p.thumb
+
+
+def measure(fn: Callable[[bytes], tuple[bytes, bytes]], data: bytes, runs: int) -> tuple[list[float], tuple]:
+    result = fn(data)  # warm-up: font load, codec init
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn(data)
+        times.append((time.perf_counter() - started) * 1000)
+    return times, result
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def stages(data: bytes, runs: int) -> dict[str, float]:
+    """Median ms of each step of our pipeline, run step by step with the module's own settings."""
+    timings: dict[str, list[float]] = {}
+
+    def step(name: str, fn: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        value = fn()
+        timings.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        return value
+
+    font = find_cjk_font()
+    for _ in range(runs):
+        step("sha256", lambda: hashlib.sha256(data).hexdigest())
+        im = step("open + header checks", lambda: processing._open(data, max_bytes=LIMITS["max_bytes"],
+                                                                   max_pixels=LIMITS["max_pixels"])[0])
+        size = processing._fit(im.size, processing.DISPLAY_MAX)
+        step("decode (draft)", lambda im=im, size=size: (im.draft("RGB", size), im.load()))
+        step("EXIF", lambda im=im: processing._meta(im, im.size, b"", "image/jpeg", TZ))
+        rgb = step("resize to display", lambda im=im, size=size: im.resize(
+            size, processing.DISPLAY_RESAMPLE, reducing_gap=processing.REDUCING_GAP))
+        thumb = step("thumb from display", lambda rgb=rgb: rgb.resize(
+            processing._fit(rgb.size, processing.THUMB_MAX), processing.THUMB_RESAMPLE,
+            reducing_gap=processing.THUMB_REDUCING_GAP))
+        step("watermark", lambda rgb=rgb: burn_watermark(rgb, LINES, font_path=font))
+        step("encode display", lambda rgb=rgb: processing._jpeg(rgb, processing.DISPLAY_QUALITY))
+        step("encode thumb", lambda thumb=thumb: processing._jpeg(thumb, processing.THUMB_QUALITY))
+    return {name: statistics.median(values) for name, values in timings.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--size", default="4000x3000")
+    parser.add_argument("--quality", type=int, default=90, help="JPEG quality of the generated source photo")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+
+    print(f"generating a {width}x{height} photo-like JPEG (gradients, texture, grain, edges, EXIF+GPS) ...")
+    data = make_jpeg(width, height, lat=30.2741, lng=120.1551, taken_at="2026:03:01 09:30:00",
+                     pattern="noise", quality=args.quality)
+    portrait = make_jpeg(width, height, lat=30.2741, lng=120.1551, taken_at="2026:03:01 09:30:00",
+                         pattern="noise", quality=args.quality, orientation=6)
+    print(f"source: {len(data) / 1e6:.2f} MB, {width * height / 1e6:.1f} MP, runs={args.runs}, one thread\n")
+
+    rows = [("naive", naive, data), ("ours", ours, data), ("ours, Orientation=6", ours, portrait)]
+    medians = {}
+    print(f"{'pipeline':<22}{'median ms':>10}{'p95 ms':>9}{'display':>12}{'thumb':>10}")
+    for name, fn, src in rows:
+        times, (display, thumb) = measure(fn, src, args.runs)
+        medians[name] = statistics.median(times)
+        print(f"{name:<22}{medians[name]:>10.1f}{p95(times):>9.1f}{len(display):>11,}B{len(thumb):>9,}B")
+    print(f"\nspeed-up (naive / ours): {medians['naive'] / medians['ours']:.1f}x")
+
+    default = processing.DISPLAY_RESAMPLE
+    for resample in (Image.Resampling.BICUBIC, Image.Resampling.LANCZOS):
+        processing.DISPLAY_RESAMPLE = resample
+        times, _ = measure(ours, data, max(5, args.runs // 2))
+        print(f"ours with {resample.name} for the display resize: {statistics.median(times):.1f} ms")
+    processing.DISPLAY_RESAMPLE = default
+
+    print("\nour pipeline step by step (median ms):")
+    for name, ms in stages(data, args.runs).items():
+        print(f"  {name:<22}{ms:>7.1f}")
+
+
+if __name__ == "__main__":
+    main()
