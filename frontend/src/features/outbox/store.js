@@ -137,7 +137,7 @@ export const useOutboxStore = defineStore('outbox', {
     async queueTicket({ id, body, photos, label }) {
       const items = photos.map((p) => ({ id: p.id, kind: 'photo', meta: p.meta, label: label }))
       items.push({ id, kind: 'ticket', ticketId: id, photoIds: photos.map((p) => p.id), body, label })
-      await engine.enqueue(items)
+      await engine.enqueue(plain(items))
       await this.refresh()
       this.kick()
     },
@@ -155,7 +155,7 @@ export const useOutboxStore = defineStore('outbox', {
         body: { ...body, action_id: actionId },
         label,
       })
-      await engine.enqueue(items)
+      await engine.enqueue(plain(items))
       await this.refresh()
       this.kick()
       return actionId
@@ -194,6 +194,11 @@ export const useOutboxStore = defineStore('outbox', {
     },
   },
 })
+
+/** Reactive proxies cannot be stored in IndexedDB: queue plain JSON data only. */
+function plain(x) {
+  return JSON.parse(JSON.stringify(x))
+}
 
 function toBase64(buf) {
   const bytes = new Uint8Array(buf)

@@ -1,0 +1,333 @@
+"""End-to-end harness: the real backend (fresh migrated + seeded SQLite DB, temp media dir) serving the
+built PWA on a free loopback port, driven by Debian's Chromium through Playwright for Python.
+
+Without Chromium or a built frontend the e2e tests are skipped with the reason; with
+XUNCHA_E2E_REQUIRED=1 (CI) they fail instead.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = Path(os.environ.get("XUNCHA_FRONTEND_DIST", ROOT / "frontend" / "dist"))
+CHROMIUM = os.environ.get("XUNCHA_CHROMIUM", "/usr/bin/chromium")
+OUTPUT = Path(os.environ.get("XUNCHA_E2E_OUTPUT", ROOT / "tests" / "e2e" / "output"))
+REQUIRED = os.environ.get("XUNCHA_E2E_REQUIRED") == "1"
+CHROME_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+PASSWORD = "demo1234"
+CENTER = {"latitude": 30.2741, "longitude": 120.1551, "accuracy": 8}
+PHONE = {"width": 390, "height": 844}
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "python playwright is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if not (DIST / "index.html").exists():
+        return f"frontend not built: {DIST}/index.html missing (cd frontend && npm ci && npm run build)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def _e2e_ready():
+    reason = _missing()
+    if reason:
+        if REQUIRED:
+            pytest.fail(f"XUNCHA_E2E_REQUIRED=1 but {reason}", pytrace=False)
+        pytest.skip(f"e2e skipped: {reason}")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(_e2e_ready, tmp_path_factory):
+    """The real backend on a free port: migrate, seed the demo city, serve the built PWA."""
+    tmp = tmp_path_factory.mktemp("xuncha-e2e")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env.update(
+        XUNCHA_DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}",
+        XUNCHA_MEDIA_DIR=str(tmp / "media"),
+        XUNCHA_FRONTEND_DIST=str(DIST),
+        XUNCHA_LOGIN_MAX_FAILURES="1000",
+        PYTHONUNBUFFERED="1",
+    )
+    bindir = Path(sys.executable).parent
+    run = lambda *cmd: subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)  # noqa: E731
+    run(str(bindir / "alembic"), "upgrade", "head")
+    run(sys.executable, "-m", "app.demo.seed")
+    port = _free_port()
+    log = open(tmp / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"backend exited: {(tmp / 'server.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    else:
+        proc.terminate()
+        raise RuntimeError("backend did not become healthy in 60 s")
+    try:
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+class Api:
+    """Server-side truth for assertions: the API as a given user sees it."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self._tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self._tokens:
+            r = httpx.post(f"{self.base}/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=10)
+            r.raise_for_status()
+            self._tokens[username] = r.json()["access_token"]
+        return self._tokens[username]
+
+    def get(self, username: str, path: str, **params):
+        r = httpx.get(f"{self.base}{path}", params=params, headers={"Authorization": f"Bearer {self.token(username)}"}, timeout=20)
+        return r
+
+    def tickets(self, username: str = "dispatcher", **params) -> list[dict]:
+        out, cursor = [], None
+        while True:
+            q = {"limit": 100, **params}
+            if cursor:
+                q["cursor"] = cursor
+            r = self.get(username, "/api/tickets", **q)
+            r.raise_for_status()
+            body = r.json()
+            out += body["items"]
+            cursor = body.get("next_cursor")
+            if not cursor:
+                return out
+
+    def ticket(self, tid: str, username: str = "dispatcher") -> dict:
+        r = self.get(username, f"/api/tickets/{tid}")
+        r.raise_for_status()
+        return r.json()
+
+
+@pytest.fixture(scope="session")
+def api(server) -> Api:
+    return Api(server)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance(_e2e_ready):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    b = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROME_ARGS, headless=True)
+    yield b
+    b.close()
+
+
+def context_options(**extra) -> dict:
+    opts = dict(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        geolocation=CENTER,
+        permissions=["geolocation"],
+        service_workers="allow",
+    )
+    opts.update(extra)
+    return opts
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call":
+        item.failed_call = rep.failed
+
+
+def _dump_on_failure(request, contexts):
+    """On failure, keep a screenshot of every open page (tests/e2e/output/FAILED-*.png)."""
+    if not getattr(request.node, "failed_call", False):
+        return
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for ci, ctx in enumerate(contexts):
+        try:
+            for pi, page in enumerate(ctx.pages):
+                page.screenshot(path=str(OUTPUT / f"FAILED-{request.node.name}-{ci}-{pi}.png"))
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def new_context(browser, server, request):
+    """Fresh (non-persistent) browser contexts, one per role; closed after the test."""
+    made = []
+
+    def make(**extra):
+        ctx = browser.new_context(base_url=server, **context_options(**extra))
+        ctx.set_default_timeout(20_000)
+        made.append(ctx)
+        return ctx
+
+    yield make
+    _dump_on_failure(request, made)
+    for c in made:
+        c.close()
+
+
+@pytest.fixture
+def persistent(playwright_instance, server, tmp_path, request):
+    """launch(offline=False) → a persistent context on one profile dir: a 'phone' that can restart."""
+    profile = tmp_path / "profile"
+    made = []
+
+    def launch(offline: bool = False):
+        ctx = playwright_instance.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, args=CHROME_ARGS, headless=True, base_url=server,
+            offline=offline, **context_options(),
+        )
+        ctx.set_default_timeout(20_000)
+        made.append(ctx)
+        return ctx
+
+    yield launch
+    _dump_on_failure(request, [c for c in made if c.pages])
+    for c in made:
+        try:
+            c.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> list[Path]:
+    """Real JPEGs with real EXIF (4000×3000 would be slow to generate many of; 2400×1800 still downscales)."""
+    try:
+        from tests.fixtures.images import make_jpeg
+    except ImportError:  # pragma: no cover - fallback when the shared fixture module is absent
+        make_jpeg = None
+    d = tmp_path_factory.mktemp("photos")
+    out = []
+    for i in range(8):
+        if make_jpeg:
+            data = make_jpeg(2400, 1800, lat=30.2741 + i * 1e-4, lng=120.1551, taken_at="2026-11-21T09:00:00",
+                             pattern="noise", seed=i)
+        else:
+            from PIL import Image
+
+            buf = io.BytesIO()
+            Image.new("RGB", (2400, 1800), (40 * i % 255, 120, 160)).save(buf, "JPEG", quality=90)
+            data = buf.getvalue()
+        p = d / f"photo{i}.jpg"
+        p.write_bytes(data)
+        out.append(p)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+# ---- UI helpers shared by the tests ---------------------------------------------------------------
+
+def login(page, username: str, path: str = "/"):
+    """Log in through the UI and land on the role's home page."""
+    page.goto("/login")
+    page.fill("[data-testid=username] input", username)
+    page.fill("[data-testid=password] input", PASSWORD)
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url(lambda u: "/login" not in u)
+    if path != "/":
+        page.goto(path)
+
+
+def wait_sw(page):
+    """Wait until the service worker controls the page (the shell is then precached)."""
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+
+
+def choose_category(page, code: str = "06005"):
+    page.click("[data-testid=category-field]")
+    page.fill("[data-testid=category-search] input", code)
+    page.click(f".cat-option[data-code='{code}']")
+    page.wait_for_selector(".van-popup .cat-option", state="hidden")
+
+
+def capture(page, photo_paths, description: str, code: str = "06005"):
+    """Fill the 随手拍 form and save it (to the phone; the outbox sends it)."""
+    page.wait_for_selector("[data-testid=photo-input]", state="attached")
+    page.set_input_files("[data-testid=photo-input]", [str(p) for p in photo_paths])
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=picked-photo]').length === {len(photo_paths)}", timeout=30_000)
+    page.wait_for_selector("[data-testid=location] .muted")  # a position is shown
+    choose_category(page, code)
+    page.fill("[data-testid=description] textarea", description)
+    page.click("[data-testid=capture-submit]")
+    page.wait_for_function("document.querySelectorAll('[data-testid=picked-photo]').length === 0")
+
+
+def wait_outbox_empty(page, timeout=60_000):
+    if "/outbox" not in page.url:
+        page.goto("/outbox")
+    deadline = time.time() + timeout / 1000
+    while time.time() < deadline:
+        if page.locator("[data-testid=outbox-empty]").count():
+            return
+        # "send now" skips any backoff wait
+        btn = page.locator("[data-testid=send-now]")
+        if btn.count() and btn.is_enabled():
+            btn.click()
+        page.wait_for_timeout(700)
+    raise AssertionError(f"outbox not empty: {page.locator('[data-testid=outbox-item]').all_inner_texts()}")
