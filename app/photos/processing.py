@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import TypeVar
 
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile
@@ -28,6 +29,7 @@ __all__ = [
 
 pillow_heif.register_heif_opener()
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DISPLAY_MAX = 1600
 THUMB_MAX = 320
@@ -101,7 +103,7 @@ Watermark = Sequence[str] | Callable[[PhotoMeta], Sequence[str]] | None
 
 
 def inspect(data: bytes, *, max_bytes: int, max_pixels: int, camera_tz: tzinfo) -> PhotoMeta:
-    """Check limits and type and read the metadata without decoding pixels (PNG with a late eXIf aside)."""
+    """Check limits and type and read header + EXIF without decoding pixels (so no proof the pixels decode)."""
     im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels)
     return _meta(im, im.size, data, content_type, camera_tz)
 
@@ -122,7 +124,6 @@ def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, m
         raise
     except Exception as exc:
         raise PhotoError("corrupt_image") from exc
-    # Read after load(): for PNG, getexif() would otherwise load (and could hide a decode error).
     meta = _meta(im, size, data, content_type, camera_tz)
     rgb = _to_rgb(im)
     if rgb.size != display_size:
@@ -186,20 +187,14 @@ def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFile.Im
 
 
 def _meta(im: Image.Image, size: tuple[int, int], data: bytes, content_type: str, camera_tz: tzinfo) -> PhotoMeta:
-    taken_at = lat = lng = None
-    orientation = 1
-    try:
-        exif = im.getexif()
-        value = exif.get(ExifTags.Base.Orientation, 1)
-        orientation = value if value in _TRANSPOSE else 1
-        sub = exif.get_ifd(ExifTags.IFD.Exif)
-        taken_at = _exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal),
-                                  sub.get(ExifTags.Base.OffsetTimeOriginal), camera_tz)
-        lat, lng = _exif_gps(exif.get_ifd(ExifTags.IFD.GPSInfo))
-    except (MemoryError, RecursionError):
-        raise
-    except Exception:  # broken EXIF costs the metadata, not the photo
-        log.info("unreadable EXIF ignored", exc_info=True)
+    # Base-class getexif: PngImageFile's override would decode all pixels to look for a late eXIf chunk.
+    exif = _guarded(lambda: Image.Image.getexif(im), Image.Exif())
+    value = exif.get(ExifTags.Base.Orientation, 1)
+    orientation = value if value in _TRANSPOSE else 1
+    sub = _guarded(lambda: exif.get_ifd(ExifTags.IFD.Exif), {})
+    taken_at = _guarded(lambda: _exif_datetime(sub.get(ExifTags.Base.DateTimeOriginal),
+                                               sub.get(ExifTags.Base.OffsetTimeOriginal), camera_tz), None)
+    lat, lng = _guarded(lambda: _exif_gps(exif.get_ifd(ExifTags.IFD.GPSInfo)), (None, None))
     width, height = size
     if orientation >= 5:
         width, height = height, width
@@ -207,6 +202,16 @@ def _meta(im: Image.Image, size: tuple[int, int], data: bytes, content_type: str
         sha256=hashlib.sha256(data).hexdigest(), content_type=content_type, width=width, height=height,
         orientation=orientation, taken_at=taken_at, exif_lat=lat, exif_lng=lng,
     )
+
+
+def _guarded(fn: Callable[[], T], default: T) -> T:
+    try:
+        return fn()
+    except (MemoryError, RecursionError):
+        raise
+    except Exception:  # broken EXIF costs the metadata, not the photo
+        log.info("unreadable EXIF ignored", exc_info=True)
+        return default
 
 
 _TRANSPOSE = {

@@ -5,11 +5,12 @@ import io
 import resource
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin
+from PIL import Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
@@ -476,3 +477,23 @@ def test_fixture_set_on_disk_behaves_as_named(tmp_path):
             assert p.content_type == {"png": "image/png", "webp": "image/webp", "heic": "image/heic"}.get(
                 name.rsplit(".", 1)[1], "image/jpeg"), name
             assert max(opened(p.display).size) <= 1600
+
+
+def test_inspect_does_not_decode_png_pixels(monkeypatch):
+    data = make_png(640, 480, exif=exif_bytes(lat=30.5, lng=114.3))
+
+    def no_decoding(self):
+        raise AssertionError("inspect decoded pixels")
+
+    monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", no_decoding)
+    meta = inspect(data, **LIMITS)
+    assert (meta.content_type, meta.width, meta.exif_lat) == ("image/png", 640, pytest.approx(30.5))
+
+
+def test_concurrent_processing_gives_the_same_bytes_as_serial():
+    # Upload handlers run in a thread pool: decoders release the GIL, fonts are shared.
+    photos = [make_jpeg(800, 600, color=(40 * i, 90, 160), orientation=1 + i % 8) for i in range(6)]
+    serial = [process(d, watermark=WM) for d in photos]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda d: process(d, watermark=WM), photos * 2))
+    assert parallel == serial * 2
