@@ -10,6 +10,7 @@ from app.categories.router import router as categories_router
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
 from app.photos.router import router as photos_router
+from app.stats.router import router as stats_router
 from app.tickets.router import router as tickets_router
 from app.units.router import router as units_router
 from app.users.router import router as users_router
@@ -30,7 +31,8 @@ def create_app() -> FastAPI:
             return JSONResponse(error_body("too_large", "上传文件过大 File too large"), 413)
         return await call_next(request)
 
-    for router in (auth_router, users_router, categories_router, units_router, photos_router, tickets_router):
+    for router in (auth_router, users_router, categories_router, units_router, photos_router, tickets_router,
+                   stats_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

@@ -17,6 +17,11 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline_at"),
         Index("ix_tickets_category_status", "category_code", "status"),
         Index("ix_tickets_lat_lng", "lat", "lng"),
+        # Statistics (app/stats, migration 1aac66fa8aaf): period cohorts and flows, overdue now, list order.
+        Index("ix_tickets_first_dispatched_at", "first_dispatched_at", "unit_id"),
+        Index("ix_tickets_reported_at_id", "reported_at", "id"),
+        Index("ix_tickets_status_deadline", "status", "deadline_at"),
+        Index("ix_tickets_cancelled_at", "cancelled_at"),
     )
 
     id: uuid.UUID = Field(primary_key=True)
@@ -54,7 +59,10 @@ class TicketEvent(SQLModel, table=True):
     """One row of a ticket's timeline (流转记录)."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_at", "ticket_id", "at"),)
+    __table_args__ = (
+        Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
+        Index("ix_ticket_events_action_at", "action", "at"),  # returns per period (app/stats)
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: uuid.UUID = Field(foreign_key="tickets.id")

@@ -1,0 +1,307 @@
+"""The weekly bulletin (每周通报) as Excel and as a printable A4 page, and the 督办通知书 for one ticket.
+
+Printable pages embed photos as data: URIs read through the photo service with the caller's rights, so
+a printed or saved page needs no further requests and exposes no photo URL.
+"""
+
+import base64
+import html
+import io
+import uuid
+from datetime import datetime
+from urllib.parse import quote
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from sqlmodel import Session, col, select
+
+from app.core.config import get_settings
+from app.core.errors import NotFound
+from app.core.types import utcnow
+from app.photos import service as photos_service
+from app.stats import service
+from app.stats.schemas import FORMULAS, Period, RankRules, Scope, UnitMetrics
+from app.tickets import service as tickets_service
+from app.tickets.models import TicketPhoto
+from app.tickets.schemas import TicketSummary
+from app.users.models import User
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_OVERDUE_ROWS = 2000
+
+# (header, attribute or callable, number format)
+UNIT_COLUMNS = [
+    ("单位 Unit", "unit_name", None),
+    ("发现数 Reported", "reported", "0"),
+    ("派遣数 Dispatched", "dispatched", "0"),
+    ("结案数 Closed", "closed", "0"),
+    ("按期结案数 Closed on time", "closed_on_time", "0"),
+    ("整改数 Rectified", "rectified", "0"),
+    ("返工数 Reworked", "reworked", "0"),
+    ("超期数 Overdue (cohort)", "overdue", "0"),
+    ("当前超期 Overdue now", "overdue_now", "0"),
+    ("退回数 Returned", "returned", "0"),
+    ("不予立案 Cancelled", "cancelled", "0"),
+    ("整改率 Rectification rate", "rectification_rate", "0.0%"),
+    ("按期结案率 On-time rate", "on_time_rate", "0.0%"),
+    ("返工率 Rework rate", "rework_rate", "0.0%"),
+    ("上报→派遣 中位小时 p50 h", lambda m: m.hours_report_dispatch.p50, "0.0"),
+    ("上报→派遣 p90 h", lambda m: m.hours_report_dispatch.p90, "0.0"),
+    ("派遣→整改 中位小时 p50 h", lambda m: m.hours_dispatch_rectify.p50, "0.0"),
+    ("派遣→整改 p90 h", lambda m: m.hours_dispatch_rectify.p90, "0.0"),
+    ("上报→结案 中位小时 p50 h", lambda m: m.hours_report_close.p50, "0.0"),
+    ("上报→结案 p90 h", lambda m: m.hours_report_close.p90, "0.0"),
+]
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+RED_FILL = PatternFill("solid", fgColor="FDE2E1")
+BLACK_FILL = PatternFill("solid", fgColor="D9D9D9")
+
+
+def attachment(filename: str) -> dict[str, str]:
+    ascii_name = filename.encode("ascii", "ignore").decode() or "bulletin.xlsx"
+    return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+            "Cache-Control": "private, no-store"}
+
+
+def _local(dt: datetime | None) -> str:
+    return dt.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSummary]:
+    page = tickets_service.list_tickets(session, user, overdue=True, sort="deadline_at", limit=limit)
+    return page.items
+
+
+def _header(ws, headers: list[str]) -> None:
+    ws.append(headers)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.freeze_panes = ws.cell(row=ws.max_row + 1, column=2)
+
+
+def _widths(ws, widths: list[int]) -> None:
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+
+
+def _value(m: UnitMetrics, getter):
+    return getter(m) if callable(getter) else getattr(m, getter)
+
+
+def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules) -> tuple[bytes, str]:
+    """The workbook: 单位指标 (unit figures), 超期案件 (overdue tickets), 红黑榜, 说明 (formulas)."""
+    now = utcnow()
+    summary = service.summary(session, user, period, Scope(), now=now)
+    ranking = service.ranking(session, period, rules, now=now)
+    overdue = _overdue_tickets(session, user, MAX_OVERDUE_ROWS)
+    wb = Workbook()
+
+    ws = wb.active
+    ws.title = "单位指标"
+    ws.append([f"每周通报 单位指标 {period.label}（统计截至 {_local(now)}）"])
+    ws["A1"].font = Font(bold=True, size=13)
+    _header(ws, [h for h, _, _ in UNIT_COLUMNS])
+    for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计 Total"})]:
+        ws.append([_value(m, g) for _, g, _ in UNIT_COLUMNS])
+        for cell, (_, _, fmt) in zip(ws[ws.max_row], UNIT_COLUMNS, strict=True):
+            if fmt:
+                cell.number_format = fmt
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    _widths(ws, [24] + [11] * (len(UNIT_COLUMNS) - 1))
+
+    ws = wb.create_sheet("超期案件")
+    _header(ws, ["案件编号 Case", "责任单位 Unit", "问题类别 Category", "问题描述 Description", "地址 Address",
+                 "上报时间 Reported", "派遣时间 Dispatched", "整改时限 Deadline", "超期小时 Hours overdue",
+                 "返工次数 Reworks"])
+    for t in overdue:
+        late = round((now - t.deadline_at).total_seconds() / 3600, 1) if t.deadline_at else None
+        ws.append([t.case_number, t.unit_name, t.category_name_zh, t.description, t.address, _local(t.reported_at),
+                   _local(t.dispatched_at), _local(t.deadline_at), late, t.rework_count])
+    _widths(ws, [17, 22, 16, 36, 24, 17, 17, 17, 12, 10])
+
+    ws = wb.create_sheet("红黑榜")
+    _header(ws, ["名次 Rank", "单位 Unit", "榜单 List", "派遣数 Dispatched", "结案数 Closed", "整改率 Rate",
+                 "按期结案率 On-time rate", "超期数 Overdue", "上期名次 Previous rank", "升降 Movement"])
+    for r in ranking.rows:
+        ws.append([r.rank, r.unit_name, {"red": "红榜", "black": "黑榜"}.get(r.list or "", ""), r.dispatched,
+                   r.closed, r.rectification_rate, r.on_time_rate, r.overdue, r.prev_rank, r.movement])
+        row = ws[ws.max_row]
+        row[5].number_format = row[6].number_format = "0.0%"
+        if r.list:
+            for cell in row:
+                cell.fill = RED_FILL if r.list == "red" else BLACK_FILL
+    _widths(ws, [8, 24, 8, 12, 10, 10, 12, 10, 12, 10])
+
+    ws = wb.create_sheet("说明")
+    ws.append(["指标 Figure", "口径 Definition", "Definition"])
+    for key, text in FORMULAS.items():
+        ws.append([key, text["zh"], text["en"]])
+    for key, text in ranking.rule_text.items():
+        ws.append([f"rule.{key}", text, ""])
+    ws.append(["period", f"{period.label}: {_local(period.start)} ~ {_local(period.end)}（不含 exclusive）", ""])
+    ws.append(["as_of", _local(now), ""])
+    _widths(ws, [22, 70, 70])
+
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), f"每周通报_{period.start_date:%Y%m%d}-{period.end_date:%Y%m%d}.xlsx"
+
+
+# ---- printable pages ------------------------------------------------------------------------------
+
+PRINT_CSS = """
+@page { size: A4; margin: 14mm 12mm; }
+* { box-sizing: border-box; }
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
+       color: #111; margin: 0 auto; max-width: 186mm; font-size: 10.5pt; line-height: 1.45; }
+h1 { font-size: 18pt; text-align: center; margin: 4mm 0 1mm; letter-spacing: 2px; }
+h2 { font-size: 12.5pt; border-left: 4px solid #c00; padding-left: 6px; margin: 6mm 0 2mm; }
+.sub { text-align: center; color: #444; margin-bottom: 4mm; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #999; padding: 1.5mm 2mm; text-align: center; }
+th { background: #eef2f7; }
+td.l { text-align: left; }
+tr { page-break-inside: avoid; }
+.red { color: #b00; font-weight: bold; } .black { color: #000; font-weight: bold; }
+.case { display: grid; grid-template-columns: 1fr 38mm 38mm; gap: 3mm; border: 1px solid #bbb;
+        padding: 2.5mm; margin-bottom: 3mm; page-break-inside: avoid; }
+.case img, .ph img { width: 100%; height: 30mm; object-fit: cover; border: 1px solid #ccc; }
+.ph figcaption { font-size: 8.5pt; color: #555; text-align: center; }
+.none { height: 30mm; border: 1px dashed #bbb; display: flex; align-items: center; justify-content: center;
+        color: #888; font-size: 9pt; }
+.muted { color: #555; font-size: 9pt; }
+.toolbar { text-align: right; margin: 3mm 0; }
+.notice p { text-indent: 2em; margin: 2mm 0; }
+.notice table td { text-align: left; }
+.notice .photos { display: grid; grid-template-columns: repeat(3, 1fr); gap: 3mm; margin-top: 3mm; }
+.notice .photos img { height: 45mm; }
+.sign { margin-top: 12mm; text-align: right; line-height: 2; }
+@media print { .toolbar { display: none; } body { max-width: none; } }
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{PRINT_CSS}</style></head><body>"
+            f'<div class="toolbar"><button onclick="window.print()">打印 Print</button></div>{body}</body></html>')
+
+
+def _data_uri(session: Session, user: User, photo_id: uuid.UUID | None, variant: str = "thumb") -> str | None:
+    """A photo as a data: URI, read with the caller's rights (None if missing or not visible)."""
+    if photo_id is None:
+        return None
+    try:
+        data, media_type, _ = photos_service.read(session, user, photo_id, variant)
+    except (NotFound, FileNotFoundError, OSError):
+        return None
+    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+
+
+def _photos_by_stage(session: Session, ticket_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, list[uuid.UUID]]]:
+    out: dict[uuid.UUID, dict[str, list[uuid.UUID]]] = {}
+    if not ticket_ids:
+        return out
+    rows = session.execute(select(TicketPhoto.ticket_id, TicketPhoto.stage, TicketPhoto.photo_id)
+                           .where(col(TicketPhoto.ticket_id).in_(ticket_ids))
+                           .order_by(TicketPhoto.event_id, TicketPhoto.position)).all()
+    for tid, stage, pid in rows:
+        out.setdefault(tid, {}).setdefault(stage, []).append(pid)
+    return out
+
+
+def _img(uri: str | None, caption: str, empty: str) -> str:
+    inner = f'<img src="{uri}" alt="{html.escape(caption)}">' if uri else f'<div class="none">{html.escape(empty)}</div>'
+    return f'<figure class="ph" style="margin:0">{inner}<figcaption>{html.escape(caption)}</figcaption></figure>'
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.1%}"
+
+
+def bulletin_html(session: Session, user: User, period: Period, rules: RankRules, *, worst: int = 10) -> str:
+    """The printable A4 bulletin: headline figures, unit table, red/black list, worst overdue with photos."""
+    now = utcnow()
+    s = service.summary(session, user, period, Scope(), now=now, with_durations=False)
+    ranking = service.ranking(session, period, rules, now=now)
+    t = s.total
+    e = html.escape
+    parts = ["<h1>创建文明城市工作 每周通报</h1>",
+             f'<div class="sub">{e(period.label)}　统计截至 {e(_local(now))}</div>',
+             "<h2>一、总体情况</h2>",
+             (f"<p>本期发现问题 <b>{t.reported}</b> 件，派遣 <b>{t.dispatched}</b> 件，其中已结案 <b>{t.closed}</b> 件，"
+             f"按期结案 <b>{t.closed_on_time}</b> 件；整改率 <b>{_pct(t.rectification_rate)}</b>，"
+             f"按期结案率 <b>{_pct(t.on_time_rate)}</b>，返工率 <b>{_pct(t.rework_rate)}</b>；"
+             f"当前全市超期未整改 <b>{t.overdue_now}</b> 件。</p>"),
+             (f'<p class="muted">{e(FORMULAS["cohort"]["zh"])}。{e(FORMULAS["rectification_rate"]["zh"])}；'
+             f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
+             "<h2>二、红黑榜</h2>",
+             ("<table><tr><th>名次</th><th>单位</th><th>派遣</th><th>结案</th><th>整改率</th><th>按期结案率</th>"
+             "<th>超期</th><th>上期</th><th>榜单</th></tr>")]
+    for r in ranking.rows:
+        mv = "" if r.movement is None else ("↑" if r.movement > 0 else "↓" if r.movement < 0 else "—")
+        lst = {"red": '<span class="red">红榜</span>', "black": '<span class="black">黑榜</span>'}.get(r.list or "", "")
+        parts.append(f"<tr><td>{r.rank}</td><td class='l'>{e(r.unit_name)}</td><td>{r.dispatched}</td>"
+                     f"<td>{r.closed}</td><td>{_pct(r.rectification_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
+                     f"<td>{r.overdue}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
+    parts.append("</table>")
+    parts.append(f'<p class="muted">{e(ranking.rule_text["red"])}；{e(ranking.rule_text["black"])}</p>')
+
+    overdue = _overdue_tickets(session, user, worst) if worst else []
+    parts.append(f"<h2>三、超期未整改问题（超期最久的 {len(overdue)} 件）</h2>")
+    photos = _photos_by_stage(session, [o.id for o in overdue])
+    for o in overdue:
+        p = photos.get(o.id, {})
+        before = _data_uri(session, user, (p.get("report") or [None])[0])
+        after = _data_uri(session, user, (p.get("rectify") or [None])[-1])
+        late_h = (now - o.deadline_at).total_seconds() / 3600 if o.deadline_at else 0
+        parts.append(
+            f'<div class="case"><div><b>{e(o.case_number)}</b>　{e(o.category_name_zh)}<br>'
+            f"{e(o.description)}<br><span class='muted'>{e(o.address or '')}</span><br>"
+            f"责任单位：<b>{e(o.unit_name or '—')}</b><br>整改时限：{e(_local(o.deadline_at))}"
+            f"（已超期 {late_h:.0f} 小时）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
+            f"{_img(before, '整改前 before', '无照片')}{_img(after, '整改后 after', '尚未整改')}</div>")
+    parts.append("<h2>四、各单位情况</h2><table><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
+                 "<th>按期</th><th>返工</th><th>超期</th><th>退回</th><th>整改率</th></tr>")
+    for m in s.units:
+        parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.dispatched}</td>"
+                     f"<td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.reworked}</td><td>{m.overdue_now}</td>"
+                     f"<td>{m.returned}</td><td>{_pct(m.rectification_rate)}</td></tr>")
+    parts.append("</table>")
+    return _page(f"每周通报 {period.label}", "".join(parts))
+
+
+def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
+    """The 督办通知书 for one ticket: case number, unit, problem, photos, deadline."""
+    ticket = tickets_service.get_visible(session, user, ticket_id)
+    d = tickets_service.detail(session, user, ticket)
+    e = html.escape
+    now = utcnow()
+    before = [p.id for p in d.photos if p.stage == "report"][:3]
+    imgs = "".join(_img(_data_uri(session, user, pid, "display"), f"现场照片 {i + 1}", "无照片")
+                   for i, pid in enumerate(before))
+    overdue = d.deadline_at is not None and d.status == "dispatched" and d.deadline_at < now
+    body = (
+        f'<div class="notice"><h1>督 办 通 知 书</h1>'
+        f'<div class="sub">编号：{e(d.case_number)}　签发日期：{now.astimezone(get_settings().tz):%Y年%m月%d日}</div>'
+        f"<p><b>{e(d.unit_name or '（待派遣）')}：</b></p>"
+        f"<p>经创建文明城市督查，发现你单位责任范围内存在以下问题，现予督办。请于整改时限前完成整改，"
+        f"并通过巡查系统上传整改后照片；逾期未整改的，将在每周通报中予以通报并列入黑榜。</p>"
+        f"<table><tr><th style='width:28mm'>案件编号</th><td>{e(d.case_number)}</td></tr>"
+        f"<tr><th>问题类别</th><td>{e(d.category_name_zh)}</td></tr>"
+        f"<tr><th>问题描述</th><td>{e(d.description)}</td></tr>"
+        f"<tr><th>地点</th><td>{e(d.address or '')}（{d.lat:.6f}, {d.lng:.6f}）</td></tr>"
+        f"<tr><th>发现时间</th><td>{e(_local(d.reported_at))}</td></tr>"
+        f"<tr><th>责任单位</th><td>{e(d.unit_name or '—')}</td></tr>"
+        f"<tr><th>整改时限</th><td><b>{e(_local(d.deadline_at) or '—')}</b>"
+        f"{'　<span class=red>已超期</span>' if overdue else ''}</td></tr>"
+        f"<tr><th>返工次数</th><td>{d.rework_count}</td></tr></table>"
+        f'<div class="photos">{imgs}</div>'
+        f'<div class="sign">创建文明城市工作指挥部办公室（创城办）<br>'
+        f"{now.astimezone(get_settings().tz):%Y年%m月%d日}</div></div>"
+    )
+    return _page(f"督办通知书 {d.case_number}", body)

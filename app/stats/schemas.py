@@ -1,0 +1,209 @@
+"""Statistics: figures, rankings, trends and timelines (read-only; no tables of their own)."""
+
+import uuid
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from app.tickets.schemas import TicketSummary
+
+PeriodKind = Literal["week", "month", "custom"]
+
+# The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
+FORMULAS: dict[str, dict[str, str]] = {
+    "cohort": {
+        "zh": "统计口径：本期首次派遣的案件（首次派遣时间在本期内）；结案、整改、返工、超期按查询时的状态计",
+        "en": "Cohort: tickets first dispatched in the period; closed / rectified / reworked / overdue as of now",
+    },
+    "reported": {"zh": "发现数 = 本期上报的案件数", "en": "reported = tickets reported in the period"},
+    "dispatched": {"zh": "派遣数 = 本期首次派遣的案件数", "en": "dispatched = tickets first dispatched in the period"},
+    "closed": {"zh": "结案数 = 派遣数中已结案的案件数", "en": "closed = dispatched tickets closed by now"},
+    "closed_on_time": {
+        "zh": "按期结案数 = 结案数中被采纳的整改在整改时限内完成的案件数",
+        "en": "closed on time = closed tickets whose accepted rectification was on or before its deadline",
+    },
+    "rectified": {"zh": "整改数 = 派遣数中至少整改过一次的案件数",
+                  "en": "rectified = dispatched tickets rectified at least once"},
+    "reworked": {"zh": "返工数 = 派遣数中核查不合格至少一次的案件数",
+                 "en": "reworked = dispatched tickets that failed verification at least once"},
+    "overdue": {"zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数",
+                "en": "overdue = dispatched tickets now past their deadline and not rectified"},
+    "overdue_now": {"zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期）",
+                    "en": "overdue now = all tickets now past their deadline and not rectified (any period)"},
+    "returned": {"zh": "退回数 = 本期单位退回（申请改派）的次数，计入退回的单位",
+                 "en": "returned = returns made in the period, counted for the unit that returned"},
+    "cancelled": {"zh": "不予立案数 = 本期作废的案件数（不属于任何单位）",
+                  "en": "cancelled = tickets cancelled in the period (they belong to no unit)"},
+    "rectification_rate": {"zh": "整改率 = 结案数 ÷ 派遣数", "en": "rectification rate = closed ÷ dispatched"},
+    "on_time_rate": {"zh": "按期结案率 = 按期结案数 ÷ 派遣数", "en": "on-time rate = closed on time ÷ dispatched"},
+    "rework_rate": {"zh": "返工率 = 返工数 ÷ 整改数", "en": "rework rate = reworked ÷ rectified"},
+    "hours_report_dispatch": {"zh": "上报→首次派遣 小时（派遣数中）",
+                              "en": "hours from report to first dispatch (dispatched tickets)"},
+    "hours_dispatch_rectify": {"zh": "首次派遣→首次整改 小时（整改数中）",
+                               "en": "hours from first dispatch to first rectification (rectified tickets)"},
+    "hours_report_close": {"zh": "上报→结案 小时（结案数中）",
+                           "en": "hours from report to close (closed tickets)"},
+    "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位",
+             "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); "
+                   "returned tickets awaiting re-dispatch count for no unit"},
+}
+
+
+class Period(BaseModel):
+    kind: PeriodKind
+    start: datetime  # inclusive, UTC
+    end: datetime    # exclusive, UTC
+    start_date: date  # local dates, inclusive both ends
+    end_date: date
+    label: str
+
+
+class Percentiles(BaseModel):
+    p50: float | None = None
+    p90: float | None = None
+
+
+class UnitMetrics(BaseModel):
+    unit_id: int | None
+    unit_name: str | None
+    reported: int = 0
+    dispatched: int = 0
+    closed: int = 0
+    closed_on_time: int = 0
+    rectified: int = 0
+    reworked: int = 0
+    overdue: int = 0
+    overdue_now: int = 0
+    returned: int = 0
+    cancelled: int = 0
+    rectification_rate: float | None = None
+    on_time_rate: float | None = None
+    rework_rate: float | None = None
+    hours_report_dispatch: Percentiles = Field(default_factory=Percentiles)
+    hours_dispatch_rectify: Percentiles = Field(default_factory=Percentiles)
+    hours_report_close: Percentiles = Field(default_factory=Percentiles)
+
+
+class Scope(BaseModel):
+    unit_id: int | None = None
+    unit_name: str | None = None
+    unit_ids: list[int] | None = None  # the unit and its children; None = whole city
+    category_code: str | None = None
+    grid_id: int | None = None
+
+
+class Summary(BaseModel):
+    period: Period
+    scope: Scope
+    as_of: datetime
+    total: UnitMetrics
+    units: list[UnitMetrics]
+    formulas: dict[str, dict[str, str]] = FORMULAS
+
+
+class RankRules(BaseModel):
+    red_min_rate: float = Field(0.90, ge=0, le=1, description="红榜: 整改率 ≥ this …")
+    red_top: int = Field(5, ge=0, description="… and rank ≤ this")
+    black_max_rate: float = Field(0.85, ge=0, le=1, description="黑榜: 整改率 < this …")
+    black_bottom: int = Field(3, ge=0, description="… or among the bottom N ranks")
+    min_dispatched: int = Field(1, ge=1, description="units with fewer dispatched tickets are not ranked")
+
+
+class RankRow(BaseModel):
+    rank: int
+    unit_id: int
+    unit_name: str
+    dispatched: int
+    closed: int
+    closed_on_time: int
+    overdue: int
+    rectification_rate: float
+    on_time_rate: float
+    list: Literal["red", "black"] | None
+    prev_rank: int | None
+    movement: int | None  # prev_rank - rank: positive = moved up
+
+
+class Ranking(BaseModel):
+    period: Period
+    previous: Period
+    as_of: datetime
+    rules: RankRules
+    rule_text: dict[str, str]
+    rows: list[RankRow]
+    red: list[int]
+    black: list[int]
+    unranked: list[int]  # units with too few dispatched tickets in the period
+
+
+class TrendPoint(BaseModel):
+    week_start: date
+    reported: int
+    closed: int  # closed during the week (flow)
+    dispatched: int  # first dispatched during the week (cohort)
+    cohort_closed: int
+    rectification_rate: float | None
+
+
+class Trend(BaseModel):
+    weeks: list[TrendPoint]
+    formula: dict[str, str]
+
+
+class OpenPoint(BaseModel):
+    id: uuid.UUID
+    lat: float
+    lng: float
+    status: str
+    overdue: bool
+
+
+class Stage(BaseModel):
+    """One bar of a ticket's closure timeline."""
+
+    kind: Literal["waiting_dispatch", "rectifying", "verifying", "returned"]
+    start: datetime
+    end: datetime | None  # None = still running
+    unit_id: int | None = None
+    unit_name: str | None = None
+    deadline_at: datetime | None = None
+    late: bool = False  # rectifying stage that ended (or is still running) after its deadline
+    round: int = 0  # 0 = first dispatch; n = n-th rework
+
+
+class Milestone(BaseModel):
+    action: str
+    at: datetime
+    note: str | None = None
+
+
+class TicketTimeline(BaseModel):
+    ticket: TicketSummary
+    stages: list[Stage]
+    milestones: list[Milestone]
+    now: datetime
+
+
+class UnitBar(BaseModel):
+    id: uuid.UUID
+    case_number: str
+    status: str
+    category_code: str
+    description: str
+    reported_at: datetime
+    first_dispatched_at: datetime
+    deadline_at: datetime | None
+    rectified_at: datetime | None
+    closed_at: datetime | None
+    rework_count: int
+    overdue: bool
+
+
+class UnitTimeline(BaseModel):
+    period: Period
+    unit_id: int | None
+    unit_name: str | None
+    bars: list[UnitBar]
+    total: int
+    now: datetime

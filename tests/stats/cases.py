@@ -1,0 +1,155 @@
+"""A hand-built city for the statistics tests: every ticket is made through the real services at chosen times.
+
+Week W = Mon 2026-10-05 … Sun 2026-10-11 (Asia/Shanghai), i.e. [2026-10-04 16:00Z, 2026-10-11 16:00Z).
+Week P = the week before (09-28 … 10-04), week N = the week after (10-12 … 10-18).
+Deadlines in 2030 are "not yet due" whenever the tests run; deadlines in October 2026 are long past.
+
+| ticket | story (local times)                                                                  | unit now |
+|--------|--------------------------------------------------------------------------------------|----------|
+| t1  | rep 10-05 09:00, disp A 10:00 (dl 10-07 10:00), rect 10-06 10:00, pass 10-06 16:00      | A  |
+| t2  | rep 10-05 08:00, disp A 12:00 (dl 10-06 12:00), rect 10-07 12:00 LATE, pass 10-08 12:00 | A  |
+| t3  | rep 10-06 09:00, disp A 11:00 (dl 10-08 11:00), rect 10-07 11:00, FAIL 10-07 15:00      | A  |
+|     |   (dl 10-09 15:00), rect 10-08 15:00, pass 10-09 09:00                                 |    |
+| t4  | rep 10-06 10:00, disp B 10:30 (dl 10-08 10:30) — never rectified: OVERDUE now          | B  |
+| t5  | rep 10-07 09:00, disp B 10:00 (dl 2030), rect 10-08 10:00, FAIL 10-08 12:00 (dl 2030)  | B  |
+| t6  | rep 10-07 09:00, disp B 09:30, RETURN by B 12:00, disp C 10-12 09:00 (dl 10-13 09:00), | C  |
+|     |   rect 10-13 08:00, pass 10-13 10:00                                                   |    |
+| t7  | rep 10-08 09:00, CANCEL 10:00                                                          | —  |
+| t8  | rep 10-11 22:00 (Sunday), disp A 10-12 09:00 (dl 2030)                                 | A  |
+| t9  | rep 10-04 20:00, disp A1 10-05 00:30 (dl 10-06 00:30), rect 10-05 20:00, pass 10-06 09:00 | A1 |
+| t10 | rep 10-04 08:00, disp B 10-04 23:30 (dl 10-06 23:30), rect 10-05 10:00, pass 10-05 12:00 | B  |
+| t11 | rep 10-05 09:00, never dispatched                                                      | —  |
+| t12 | rep 10-09 09:00, disp C 10:00 (dl 10-10 10:00), rect 10-10 09:00 (awaiting verification) | C  |
+| t13 | rep 09-29 09:00, disp A 10:00 (dl 09-30 10:00) — never rectified: OVERDUE now          | A  |
+| t14 | rep 09-30 09:00, disp C 10:00 (dl 10-02 10:00), rect 10-01 10:00, pass 10-01 12:00      | C  |
+
+A1 is a street office under A.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from app.core.types import clock_at
+from app.photos.models import Photo
+from app.tickets import service as tickets_service
+from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
+from app.units.models import Unit
+from app.users.models import User
+from app.users.roles import Role
+from tests.conftest import make_unit, make_user
+
+TZ = ZoneInfo("Asia/Shanghai")
+FAR = datetime(2030, 1, 1, tzinfo=TZ)
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=TZ)
+
+
+@dataclass
+class City:
+    units: dict[str, Unit]
+    users: dict[str, User]
+    tickets: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    def ids(self, *names: str) -> set[str]:
+        return {str(self.tickets[n]) for n in names}
+
+
+class _Builder:
+    def __init__(self, db: Session, city: City):
+        self.db, self.city = db, city
+
+    def _photo(self, user: User) -> uuid.UUID:
+        pid = uuid.uuid4()
+        self.db.add(Photo(id=pid, sha256=hashlib.sha256(pid.bytes).hexdigest(), content_type="image/jpeg",
+                          size_bytes=1, width=1, height=1, uploader_id=user.id))
+        self.db.commit()
+        return pid
+
+    def report(self, name: str, when: datetime, code: str = "06010"):
+        u = self.city.users["inspector"]
+        with clock_at(when):
+            body = TicketCreate(id=uuid.uuid4(), category_code=code, description=f"{name} 暴露垃圾", lat=30.27,
+                                lng=120.15, photo_ids=[self._photo(u)])
+            t, _ = tickets_service.report(self.db, u, body)
+        self.city.tickets[name] = t.id
+        return self
+
+    def dispatch(self, name: str, when: datetime, unit: str, deadline: datetime):
+        with clock_at(when):
+            tickets_service.dispatch(self.db, self.city.users["dispatcher"], self.city.tickets[name], DispatchIn(
+                action_id=uuid.uuid4(), unit_id=self.city.units[unit].id, deadline=deadline))
+        return self
+
+    def rectify(self, name: str, when: datetime, unit: str):
+        staff = self.city.users[f"staff_{unit}"]
+        with clock_at(when):
+            tickets_service.rectify(self.db, staff, self.city.tickets[name], RectifyIn(
+                action_id=uuid.uuid4(), note="已整改", photo_ids=[self._photo(staff)]))
+        return self
+
+    def verify(self, name: str, when: datetime, passed: bool, deadline: datetime | None = None):
+        with clock_at(when):
+            tickets_service.verify(self.db, self.city.users["inspector"], self.city.tickets[name], VerifyIn(
+                action_id=uuid.uuid4(), passed=passed, note=None if passed else "仍有残留 redo", deadline=deadline))
+        return self
+
+    def return_(self, name: str, when: datetime, unit: str):
+        with clock_at(when):
+            tickets_service.return_(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
+                                    ReturnIn(action_id=uuid.uuid4(), reason="不属于本单位"))
+        return self
+
+    def cancel(self, name: str, when: datetime):
+        with clock_at(when):
+            tickets_service.cancel(self.db, self.city.users["dispatcher"], self.city.tickets[name],
+                                   CancelIn(action_id=uuid.uuid4(), reason="重复"))
+        return self
+
+
+def build_city(db: Session) -> City:
+    a = make_unit(db, "A 区", kind="district")
+    units = {"A": a, "A1": make_unit(db, "A1 街道", kind="street", parent_id=a.id),
+             "B": make_unit(db, "B 局"), "C": make_unit(db, "C 局")}
+    users = {"inspector": make_user(db, Role.inspector), "dispatcher": make_user(db, Role.dispatcher),
+             "leader": make_user(db, Role.leader)}
+    for key, unit in units.items():
+        users[f"staff_{key}"] = make_user(db, Role.unit_staff, unit)
+    city = City(units=units, users=users)
+    b = _Builder(db, city)
+    b.report("t1", at(10, 5, 9)).dispatch("t1", at(10, 5, 10), "A", at(10, 7, 10)) \
+        .rectify("t1", at(10, 6, 10), "A").verify("t1", at(10, 6, 16), True)
+    b.report("t2", at(10, 5, 8)).dispatch("t2", at(10, 5, 12), "A", at(10, 6, 12)) \
+        .rectify("t2", at(10, 7, 12), "A").verify("t2", at(10, 8, 12), True)
+    b.report("t3", at(10, 6, 9)).dispatch("t3", at(10, 6, 11), "A", at(10, 8, 11)) \
+        .rectify("t3", at(10, 7, 11), "A").verify("t3", at(10, 7, 15), False, at(10, 9, 15)) \
+        .rectify("t3", at(10, 8, 15), "A").verify("t3", at(10, 9, 9), True)
+    b.report("t4", at(10, 6, 10)).dispatch("t4", at(10, 6, 10, 30), "B", at(10, 8, 10, 30))
+    b.report("t5", at(10, 7, 9)).dispatch("t5", at(10, 7, 10), "B", FAR) \
+        .rectify("t5", at(10, 8, 10), "B").verify("t5", at(10, 8, 12), False, FAR)
+    b.report("t6", at(10, 7, 9)).dispatch("t6", at(10, 7, 9, 30), "B", FAR).return_("t6", at(10, 7, 12), "B") \
+        .dispatch("t6", at(10, 12, 9), "C", at(10, 13, 9)).rectify("t6", at(10, 13, 8), "C") \
+        .verify("t6", at(10, 13, 10), True)
+    b.report("t7", at(10, 8, 9)).cancel("t7", at(10, 8, 10))
+    b.report("t8", at(10, 11, 22)).dispatch("t8", at(10, 12, 9), "A", FAR)
+    b.report("t9", at(10, 4, 20)).dispatch("t9", at(10, 5, 0, 30), "A1", at(10, 6, 0, 30)) \
+        .rectify("t9", at(10, 5, 20), "A1").verify("t9", at(10, 6, 9), True)
+    b.report("t10", at(10, 4, 8)).dispatch("t10", at(10, 4, 23, 30), "B", at(10, 6, 23, 30)) \
+        .rectify("t10", at(10, 5, 10), "B").verify("t10", at(10, 5, 12), True)
+    b.report("t11", at(10, 5, 9))
+    b.report("t12", at(10, 9, 9)).dispatch("t12", at(10, 9, 10), "C", at(10, 10, 10)) \
+        .rectify("t12", at(10, 10, 9), "C")
+    b.report("t13", at(9, 29, 9)).dispatch("t13", at(9, 29, 10), "A", at(9, 30, 10))
+    b.report("t14", at(9, 30, 9)).dispatch("t14", at(9, 30, 10), "C", at(10, 2, 10)) \
+        .rectify("t14", at(10, 1, 10), "C").verify("t14", at(10, 1, 12), True)
+    return city
+
+
+WEEK_ON = "2026-10-07"  # any day of week W
+NOW_AFTER = at(10, 14, 12) + timedelta(0)  # a "now" in week N for the trend

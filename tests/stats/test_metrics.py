@@ -1,0 +1,218 @@
+"""Every figure of the hand-built city (tests/stats/cases.py), computed by hand, against the API.
+
+Week W cohort (first dispatched 10-05 … 10-11): t1 t2 t3 (A), t9 (A1, 00:30 on Monday), t4 t5 (B),
+t6 (C now; first dispatched to B on 10-07, returned, re-dispatched to C next week), t12 (C).
+Not in it: t8 (reported Sunday night, dispatched Monday after), t10 (dispatched Sunday 23:30 before).
+"""
+
+import pytest
+
+from tests.conftest import login
+from tests.stats.cases import WEEK_ON, build_city
+
+# Hand-computed figures for week W (as of now: 2030 deadlines not due, October deadlines long past).
+EXPECTED_COUNTS = {
+    #        reported dispatched closed on_time rectified reworked overdue overdue_now returned cancelled
+    "A":    (4, 3, 3, 2, 3, 1, 0, 1, 0, 0),   # reported t1 t2 t3 t8; overdue_now t13 (dispatched in P)
+    "A1":   (0, 1, 1, 1, 1, 0, 0, 0, 0, 0),   # t9 was reported in P
+    "B":    (2, 2, 0, 0, 1, 1, 1, 1, 1, 0),   # t4 overdue; t5 reworked; returned t6
+    "C":    (2, 2, 1, 1, 2, 0, 0, 0, 0, 0),   # t6 t12
+    "total": (10, 8, 5, 4, 7, 2, 1, 2, 1, 1),  # + t7 (cancelled) and t11 (never dispatched): no unit
+}
+FIELDS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
+          "returned", "cancelled")
+EXPECTED_RATES = {  # 整改率 closed/dispatched, 按期结案率 on_time/dispatched, 返工率 reworked/rectified
+    "A": (3 / 3, 2 / 3, 1 / 3), "A1": (1 / 1, 1 / 1, 0 / 1), "B": (0 / 2, 0 / 2, 1 / 1), "C": (1 / 2, 1 / 2, 0 / 2),
+    "total": (5 / 8, 4 / 8, 2 / 7),
+}
+# Hours (p50, p90), percentile_cont: position 1 + p·(n−1), linear interpolation.
+EXPECTED_HOURS = {
+    # report→first dispatch: 0.5 0.5 1 1 1 2 4 4.5 → p50 (4th+5th)/2 = 1; p90 pos 7.3 → 4 + .3·.5 = 4.15
+    # first dispatch→first rectify: 19.5 23 24 24 24 48 142.5 → p50 24; p90 pos 6.4 → 48 + .4·94.5 = 85.8
+    # report→close: 31 37 72 76 145 → p50 72; p90 pos 4.6 → 76 + .6·69 = 117.4
+    "total": ((1.0, 4.15), (24.0, 85.8), (72.0, 117.4)),
+    # A: 1 2 4 | 24 24 48 | 31 72 76 (pos 2.8)
+    "A": ((2.0, 3.6), (24.0, 43.2), (72.0, 75.2)),
+    "A1": ((4.5, 4.5), (19.5, 19.5), (37.0, 37.0)),
+    # B: 0.5 1 | 24 | none;  C: 0.5 1 | 23 142.5 | 145 (t6: 10-07 09:30 → 10-13 08:00 = 142.5 h)
+    "B": ((0.75, 0.95), (24.0, 24.0), (None, None)),
+    "C": ((0.75, 0.95), (82.75, 130.55), (145.0, 145.0)),
+}
+DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
+
+
+def _check(m: dict, key: str) -> None:
+    assert tuple(m[f] for f in FIELDS) == EXPECTED_COUNTS[key], key
+    assert (m["rectification_rate"], m["on_time_rate"], m["rework_rate"]) == EXPECTED_RATES[key], key
+    got = tuple((m[d]["p50"], m[d]["p90"]) for d in DURATIONS)
+    assert got == EXPECTED_HOURS[key], key
+
+
+@pytest.fixture
+def city(db):
+    return build_city(db)
+
+
+def test_week_figures_by_hand(client, city):
+    h = login(client, city.users["leader"])
+    r = client.get("/api/stats/summary", params={"period": "week", "on": WEEK_ON}, headers=h)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["period"]["start"].startswith("2026-10-04T16:00:00") and body["period"]["end"].startswith(
+        "2026-10-11T16:00:00")
+    _check(body["total"], "total")
+    by_id = {u["unit_id"]: u for u in body["units"]}
+    for key in ("A", "A1", "B", "C"):
+        _check(by_id[city.units[key].id], key)
+    assert "整改率 = 结案数 ÷ 派遣数" in body["formulas"]["rectification_rate"]["zh"]
+
+
+def test_scope_unit_with_children_and_category(client, city):
+    h = login(client, city.users["leader"])
+    r = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id}, headers=h).json()
+    assert {u["unit_id"] for u in r["units"]} == {city.units["A"].id, city.units["A1"].id}
+    t = r["total"]
+    assert (t["reported"], t["dispatched"], t["closed"], t["closed_on_time"], t["overdue_now"]) == (4, 4, 4, 3, 1)
+    # report→close for A + A1: 31 37 72 76 → p50 (37+72)/2 = 54.5; p90 pos 3.7 → 72 + .7·4 = 74.8
+    assert (t["hours_report_close"]["p50"], t["hours_report_close"]["p90"]) == (54.5, 74.8)
+    only = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id,
+                                                    "include_children": "false"}, headers=h).json()
+    assert only["total"]["dispatched"] == 3
+    other = client.get("/api/stats/summary", params={"on": WEEK_ON, "category_code": "07"}, headers=h).json()
+    assert other["total"]["reported"] == 0 and other["total"]["dispatched"] == 0
+
+
+def test_previous_week_and_month(client, city):
+    h = login(client, city.users["leader"])
+    prev = client.get("/api/stats/summary", params={"on": "2026-09-30"}, headers=h).json()["total"]
+    # P cohort: t10 (B, Sunday 23:30, closed on time), t13 (A, overdue), t14 (C, closed on time)
+    assert (prev["reported"], prev["dispatched"], prev["closed"], prev["closed_on_time"], prev["overdue"]) == \
+        (4, 3, 2, 2, 1)
+    month = client.get("/api/stats/summary", params={"period": "month", "on": WEEK_ON}, headers=h).json()["total"]
+    # October: all but t13 t14 (September): reported 12, first dispatched 10 (not t7 t11), closed t1 t2 t3 t6 t9 t10
+    assert (month["reported"], month["dispatched"], month["closed"], month["cancelled"]) == (12, 10, 6, 1)
+    custom = client.get("/api/stats/summary", params={"period": "custom", "from": "2026-10-05", "to": "2026-10-11"},
+                        headers=h).json()["total"]
+    assert custom["dispatched"] == 8
+
+
+def test_ranking_with_previous_week(client, city):
+    h = login(client, city.users["staff_B"])  # the ranking is published: every role sees it
+    r = client.get("/api/stats/ranking", params={"on": WEEK_ON}, headers=h)
+    assert r.status_code == 200, r.text
+    rows = [(x["unit_id"], x["rank"], x["list"], x["prev_rank"], x["movement"]) for x in r.json()["rows"]]
+    u = {k: v.id for k, v in city.units.items()}
+    # W: A1 1.0/1.0, A 1.0/0.67, C 0.5, B 0.  P: B and C tie at 1.0/1.0/0 overdue (rank 1), A 0 (rank 3)
+    assert rows == [(u["A1"], 1, "red", None, None), (u["A"], 2, "red", 3, 1),
+                    (u["C"], 3, "black", 1, -2), (u["B"], 4, "black", 1, -3)]
+    custom = client.get("/api/stats/ranking", params={"on": WEEK_ON, "black_bottom": 1, "black_max_rate": 0.4,
+                                                      "red_top": 1}, headers=h).json()
+    assert custom["red"] == [u["A1"]] and custom["black"] == [u["B"]]
+    assert custom["rules"]["black_bottom"] == 1
+
+
+def test_trend(db, city):
+    from app.stats import service
+    from app.users.roles import Role  # noqa: F401
+    from tests.stats.cases import NOW_AFTER
+    t = service.trend(db, service.Scope(), weeks=3, now=NOW_AFTER)
+    got = [(str(w.week_start), w.reported, w.closed, w.dispatched, w.cohort_closed, w.rectification_rate)
+           for w in t.weeks]
+    assert got == [("2026-09-28", 4, 1, 3, 2, 2 / 3),   # closed t14
+                   ("2026-10-05", 10, 5, 8, 5, 5 / 8),  # closed t1 t2 t3 t9 t10
+                   ("2026-10-12", 0, 1, 1, 0, 0.0)]     # closed t6; dispatched t8
+
+
+@pytest.mark.parametrize("metric,names", [
+    ("reported", {"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t11", "t12"}),
+    ("dispatched", {"t1", "t2", "t3", "t4", "t5", "t6", "t9", "t12"}),
+    ("closed", {"t1", "t2", "t3", "t6", "t9"}),
+    ("closed_on_time", {"t1", "t3", "t6", "t9"}),
+    ("rectified", {"t1", "t2", "t3", "t5", "t6", "t9", "t12"}),
+    ("reworked", {"t3", "t5"}),
+    ("overdue", {"t4"}),
+    ("overdue_now", {"t4", "t13"}),
+    ("returned", {"t6"}),
+    ("cancelled", {"t7"}),
+])
+def test_drill_down_lists_exactly_the_counted_tickets(client, city, metric, names):
+    h = login(client, city.users["dispatcher"])
+    r = client.get("/api/stats/tickets", params={"metric": metric, "on": WEEK_ON, "limit": 5}, headers=h)
+    assert r.status_code == 200, r.text
+    got = {t["id"] for t in r.json()["items"]}
+    cursor = r.json()["next_cursor"]
+    while cursor:
+        r = client.get("/api/stats/tickets", params={"metric": metric, "on": WEEK_ON, "limit": 5, "cursor": cursor},
+                       headers=h).json()
+        got |= {t["id"] for t in r["items"]}
+        cursor = r["next_cursor"]
+    assert got == city.ids(*names)
+
+
+def test_unit_drill_and_overdue_match_ticket_list(client, city):
+    h = login(client, city.users["leader"])
+    b = city.units["B"].id
+    returned = client.get("/api/stats/tickets", params={"metric": "returned", "on": WEEK_ON, "unit_id": b},
+                          headers=h).json()
+    assert {t["id"] for t in returned["items"]} == city.ids("t6")  # B returned it; C has it now
+    s = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": b}, headers=h).json()
+    listed = client.get("/api/tickets", params={"overdue": "true", "unit_id": b}, headers=h).json()["items"]
+    assert s["total"]["overdue_now"] == len(listed) == 1 and {t["id"] for t in listed} == city.ids("t4")
+
+
+def test_unit_staff_see_their_own_unit_only(client, city):
+    h = login(client, city.users["staff_C"])
+    own = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h)
+    assert own.status_code == 200
+    body = own.json()
+    assert body["scope"]["unit_ids"] == [city.units["C"].id]
+    assert (body["total"]["dispatched"], body["total"]["closed"], body["total"]["reported"]) == (2, 1, 2)
+    assert client.get("/api/stats/summary", params={"unit_id": city.units["A"].id}, headers=h).status_code == 403
+    drill = client.get("/api/stats/tickets", params={"metric": "dispatched", "on": WEEK_ON}, headers=h).json()
+    assert {t["id"] for t in drill["items"]} == city.ids("t6", "t12")
+    # Another unit's ticket: 404, as everywhere.
+    r = client.get(f"/api/stats/tickets/{city.tickets['t1']}/timeline", headers=h)
+    assert r.status_code == 404
+    # The bulletin lists every unit's overdue tickets: the office's, not a unit's.
+    assert client.get("/api/stats/bulletin.xlsx", headers=h).status_code == 403
+
+
+def test_ticket_timeline_with_rework(client, city):
+    h = login(client, city.users["leader"])
+    r = client.get(f"/api/stats/tickets/{city.tickets['t3']}/timeline", headers=h)
+    assert r.status_code == 200, r.text
+    stages = [(s["kind"], s["round"], s["late"]) for s in r.json()["stages"]]
+    assert stages == [("waiting_dispatch", 0, False), ("rectifying", 0, False), ("verifying", 0, False),
+                      ("rectifying", 1, False), ("verifying", 1, False)]
+    late = client.get(f"/api/stats/tickets/{city.tickets['t2']}/timeline", headers=h).json()["stages"]
+    assert [s["late"] for s in late if s["kind"] == "rectifying"] == [True]
+    still = client.get(f"/api/stats/tickets/{city.tickets['t4']}/timeline", headers=h).json()["stages"]
+    assert still[-1]["kind"] == "rectifying" and still[-1]["end"] is None and still[-1]["late"] is True
+
+
+def test_unit_staff_timeline_hides_what_came_before_dispatch(client, city):
+    h = login(client, city.users["staff_B"])
+    r = client.get(f"/api/stats/tickets/{city.tickets['t6']}/timeline", headers=h)
+    assert r.status_code == 200  # B was assigned once: it may see the ticket
+    assert r.json()["milestones"][0]["action"] == "dispatch"
+
+
+def test_unit_timeline_bars(client, city):
+    h = login(client, city.users["leader"])
+    r = client.get("/api/stats/timeline", params={"on": WEEK_ON, "unit_id": city.units["B"].id}, headers=h).json()
+    assert r["total"] == 2
+    assert [(b["case_number"] is not None, b["overdue"]) for b in r["bars"]] == [(True, True), (True, False)]
+
+
+def test_open_points_and_bad_input(client, city):
+    h = login(client, city.users["leader"])
+    pts = client.get("/api/stats/open-points", headers=h).json()
+    # open: t4 t5 t8 t13 (dispatched), t11 (reported), t12 (rectified)
+    assert {p["id"] for p in pts} == city.ids("t4", "t5", "t8", "t11", "t12", "t13")
+    assert {p["id"] for p in pts if p["overdue"]} == city.ids("t4", "t13")
+    bad = client.get("/api/stats/tickets", params={"metric": "nope"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+    assert client.get("/api/stats/summary", params={"period": "custom", "from": "2026-10-10", "to": "2026-10-01"},
+                      headers=h).json()["error"]["code"] == "invalid_period"
+    assert client.get("/api/stats/summary", params={"unit_id": 999999}, headers=h).status_code == 404
+    assert client.get("/api/stats/summary").status_code == 401
