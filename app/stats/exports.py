@@ -79,7 +79,7 @@ def _header(ws, headers: list[str]) -> None:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
-    ws.freeze_panes = ws.cell(row=ws.max_row + 1, column=2)
+    ws.freeze_panes = f"B{ws.max_row + 1}"
 
 
 def _widths(ws, widths: list[int]) -> None:

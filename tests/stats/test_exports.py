@@ -1,0 +1,99 @@
+"""The bulletin (Excel, printable A4) and the 督办通知书: same numbers as the API, photos inline and private."""
+
+import io
+import re
+import uuid
+from datetime import timedelta
+
+from openpyxl import load_workbook
+
+from app.core.types import clock_at, utcnow
+from app.photos import service as photos_service
+from app.tickets import service as tickets_service
+from app.tickets.schemas import DispatchIn, RectifyIn, TicketCreate, VerifyIn
+from app.users.roles import Role
+from tests.conftest import login, make_unit, make_user
+from tests.fixtures.images import make_jpeg
+from tests.stats.cases import WEEK_ON, build_city
+
+UNIT_FIELDS = ["reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue",
+               "overdue_now", "returned", "cancelled", "rectification_rate", "on_time_rate", "rework_rate"]
+
+
+def test_excel_bulletin_has_the_api_numbers(client, db):
+    city = build_city(db)
+    h = login(client, city.users["leader"])
+    r = client.get("/api/stats/bulletin.xlsx", params={"on": WEEK_ON}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in r.headers["content-disposition"]
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["单位指标", "超期案件", "红黑榜", "说明"]
+
+    summary = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
+    ws = wb["单位指标"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == len(summary["units"]) + 1
+    by_name = {row[0]: row for row in rows}
+    for m in [*summary["units"], {**summary["total"], "unit_name": "合计 Total"}]:
+        assert list(by_name[m["unit_name"]][1:14]) == [m[f] for f in UNIT_FIELDS]
+        assert by_name[m["unit_name"]][14] == m["hours_report_dispatch"]["p50"]
+    assert ws.cell(row=3 + len(summary["units"]), column=12).number_format == "0.0%"
+
+    overdue = client.get("/api/tickets", params={"overdue": "true", "sort": "deadline_at"}, headers=h).json()
+    assert [row[0] for row in wb["超期案件"].iter_rows(min_row=2, values_only=True)] == \
+        [t["case_number"] for t in overdue["items"]]
+
+    ranking = client.get("/api/stats/ranking", params={"on": WEEK_ON}, headers=h).json()
+    got = [(row[0], row[1], row[2], row[5], row[8], row[9])
+           for row in wb["红黑榜"].iter_rows(min_row=2, values_only=True)]
+    assert got == [(x["rank"], x["unit_name"], {"red": "红榜", "black": "黑榜"}[x["list"]], x["rectification_rate"],
+                    x["prev_rank"], x["movement"]) for x in ranking["rows"]]
+
+
+def _overdue_ticket_with_photos(db):
+    """A ticket reported and dispatched two days ago with a one-hour deadline, rectified once and sent back."""
+    unit = make_unit(db, "测试街道")
+    inspector, dispatcher = make_user(db, Role.inspector), make_user(db, Role.dispatcher)
+    staff = make_user(db, Role.unit_staff, unit)
+    t0 = utcnow() - timedelta(days=2)
+    with clock_at(t0):
+        pid = uuid.uuid4()
+        photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
+        t, _ = tickets_service.report(db, inspector, TicketCreate(
+            id=uuid.uuid4(), category_code="06010", description="垃圾满溢<script>", lat=30.27, lng=120.15,
+            photo_ids=[pid]))
+        tickets_service.dispatch(db, dispatcher, t.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
+    with clock_at(t0 + timedelta(hours=1)):
+        after = uuid.uuid4()
+        photos_service.upload(db, staff, after, make_jpeg(640, 480))
+        tickets_service.rectify(db, staff, t.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
+    with clock_at(t0 + timedelta(hours=2)):
+        tickets_service.verify(db, inspector, t.id, VerifyIn(action_id=uuid.uuid4(), passed=False, note="未清理干净",
+                                                             deadline=t0 + timedelta(hours=3)))
+    return t, unit, staff, dispatcher
+
+
+def test_printable_bulletin_embeds_before_and_after_thumbnails(client, db):
+    t, unit, staff, dispatcher = _overdue_ticket_with_photos(db)
+    h = login(client, dispatcher)
+    r = client.get("/api/stats/bulletin.html", headers=h)
+    assert r.status_code == 200, r.text
+    page = r.text
+    assert "@page { size: A4" in page and t.case_number in page
+    assert len(re.findall(r'src="data:image/jpeg;base64,', page)) == 2  # before and after
+    assert "/api/photos/" not in page  # no photo URL leaks into a printed page
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert client.get("/api/stats/bulletin.html").status_code == 401
+
+
+def test_notice_follows_ticket_visibility(client, db):
+    t, unit, staff, dispatcher = _overdue_ticket_with_photos(db)
+    other = make_user(db, Role.unit_staff, make_unit(db, "别的单位"))
+    r = client.get(f"/api/stats/notice/{t.id}.html", headers=login(client, dispatcher))
+    assert r.status_code == 200
+    for text in ("督 办 通 知 书", t.case_number, unit.name, "已超期"):
+        assert text in r.text
+    assert 'src="data:image/jpeg;base64,' in r.text
+    assert client.get(f"/api/stats/notice/{t.id}.html", headers=login(client, staff)).status_code == 200
+    assert client.get(f"/api/stats/notice/{t.id}.html", headers=login(client, other)).status_code == 404
