@@ -1,0 +1,110 @@
+"""Scenarios 2 and 3: offline capture across a browser restart, and a flaky network.
+Both end with server-side truth: every ticket and photo exactly once."""
+
+import uuid
+
+import pytest
+
+from tests.e2e.conftest import capture, login, wait_outbox_empty, wait_sw
+
+pytestmark = pytest.mark.e2e
+
+
+def _mine(api, marker):
+    return [t for t in api.tickets(q=marker) if marker in (t["description"] or "")]
+
+
+def test_offline_capture_survives_restart(persistent, api, photos, shots):
+    marker = f"e2e-offline-{uuid.uuid4().hex[:8]}"
+    ctx = persistent()
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    login(page, "inspector")
+    wait_sw(page)  # the shell is precached
+    page.goto("/capture")  # categories are fetched (and remembered) while online
+    page.wait_for_selector("[data-testid=location] .muted")
+
+    ctx.set_offline(True)
+    page.reload()  # the shell now comes from the service worker's cache
+    for i in range(3):
+        capture(page, photos[2 * i:2 * i + 2], f"{marker} 第{i + 1}处")
+    page.goto("/outbox")
+    page.wait_for_selector("[data-testid=outbox-item]")
+    assert page.locator("[data-testid=outbox-item]").count() == 9  # 6 photos + 3 tickets
+    page.screenshot(path=str(shots / "outbox-offline.png"), full_page=True)
+    assert _mine(api, marker) == []
+    ctx.close()
+
+    # "Phone restart": same profile, still offline.
+    ctx = persistent(offline=True)
+    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+    page.goto("/outbox")
+    page.wait_for_selector("[data-testid=outbox-item]")
+    items = page.locator("[data-testid=outbox-item]")
+    assert items.count() == 9
+    assert page.locator("[data-testid=outbox-item][data-kind=ticket]").count() == 3
+    assert page.locator("[data-testid=outbox-item][data-kind=photo]").count() == 6
+
+    ctx.set_offline(False)  # fires `online`; the outbox drains by itself (send-now as a backstop)
+    wait_outbox_empty(page, timeout=90_000)
+
+    mine = _mine(api, marker)
+    assert len(mine) == 3
+    photo_ids = []
+    for t in mine:
+        d = api.ticket(t["id"])
+        assert len(d["photos"]) == 2
+        photo_ids += [p["id"] for p in d["photos"]]
+    assert len(photo_ids) == 6 and len(set(photo_ids)) == 6
+
+
+def test_flaky_network_loses_nothing_and_duplicates_nothing(new_context, api, photos):
+    marker = f"e2e-flaky-{uuid.uuid4().hex[:8]}"
+    # Routing sees only page requests when no service worker sits in between.
+    ctx = new_context(service_workers="block")
+    page = ctx.new_page()
+    login(page, "inspector", "/capture")
+    page.wait_for_selector("[data-testid=location] .muted")
+
+    calls = {"photos": 0, "tickets": 0}
+
+    def photos_route(route):
+        if route.request.method != "POST":
+            return route.continue_()
+        calls["photos"] += 1
+        n = calls["photos"]
+        if n in (1, 2):
+            return route.fulfill(status=503, body='{"error":{"code":"unavailable","message":"busy"}}',
+                                 content_type="application/json")
+        if n == 4:
+            return route.abort("connectionreset")
+        if n == 5:
+            # The server stores it, but the answer is lost: the client must retry the same id safely.
+            route.fetch()
+            return route.fulfill(status=503, body="{}", content_type="application/json")
+        return route.continue_()
+
+    def tickets_route(route):
+        if route.request.method != "POST" or not route.request.url.rstrip("/").endswith("/api/tickets"):
+            return route.continue_()
+        calls["tickets"] += 1
+        if calls["tickets"] == 1:
+            route.fetch()  # committed on the server, answer lost
+            return route.fulfill(status=502, body="", content_type="text/plain")
+        return route.continue_()
+
+    page.route("**/api/photos", photos_route)
+    page.route("**/api/tickets", tickets_route)
+
+    capture(page, photos[0:2], f"{marker} A")
+    capture(page, photos[2:4], f"{marker} B")
+    wait_outbox_empty(page, timeout=90_000)
+
+    assert calls["photos"] >= 7 and calls["tickets"] >= 3
+    mine = _mine(api, marker)
+    assert sorted(t["description"].split()[-1] for t in mine) == ["A", "B"]
+    ids = []
+    for t in mine:
+        d = api.ticket(t["id"])
+        assert len(d["photos"]) == 2
+        ids += [p["id"] for p in d["photos"]]
+    assert len(set(ids)) == 4
