@@ -23,7 +23,7 @@ import app.models  # noqa: E402,F401
 from app.auth.service import limiter  # noqa: E402
 from app.categories import service as categories_service  # noqa: E402
 from app.core.db import get_engine  # noqa: E402
-from app.core.security import hash_password  # noqa: E402
+from argon2 import PasswordHasher  # noqa: E402
 from app.main import app as fastapi_app  # noqa: E402
 from app.units.models import Unit  # noqa: E402
 from app.users.models import User  # noqa: E402
@@ -31,7 +31,9 @@ from app.users.roles import Role  # noqa: E402
 from tests.fixtures.images import make_jpeg  # noqa: E402
 
 PASSWORD = "secret-pass-1"
-_PW_HASH = hash_password(PASSWORD)
+# Argon2id with small cost parameters: verification reads them from the hash, so logins in tests are
+# fast while the production code path (argon2-cffi verify) is the real one.
+_PW_HASH = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
 KEEP = {"categories", "alembic_version"}
 
 
@@ -55,11 +57,9 @@ def _clean(database):
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in KEEP]
     with database.begin() as conn:
         conn.execute(text("UPDATE categories SET default_unit_id = NULL"))
-        if database.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+        # DELETE, not TRUNCATE … CASCADE: on PostgreSQL that would empty the kept categories too.
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
     for child in _MEDIA.iterdir():
         shutil.rmtree(child, ignore_errors=True)
 

@@ -119,9 +119,10 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
     units = {u.name: u for u in session.exec(select(Unit)).all()}
     inspectors = [users["inspector"], users["inspector2"], users["dispatcher"]]
     staff_by_unit = {u.unit_id: u for u in users.values() if u.role == Role.unit_staff}
-    # Final states: mostly closed, and every other state present.
-    plan = (["closed"] * 22 + ["closed_rework"] * 4 + ["rectified"] * 5 + ["dispatched"] * 6
-            + ["overdue"] * 4 + ["reported"] * 4 + ["returned"] * 1 + ["cancelled"] * 2)
+    # Final states: mostly closed, and every state present even in a small demo (one of each first).
+    weights = {"closed": 22, "closed_rework": 4, "rectified": 5, "dispatched": 6, "overdue": 4, "reported": 4,
+               "returned": 1, "cancelled": 2}
+    plan = list(weights) + [k for k, n in weights.items() for _ in range(n - 1)]
     for i in range(count):
         outcome = plan[i % len(plan)]
         code, text = PROBLEMS[i % len(PROBLEMS)]

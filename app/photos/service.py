@@ -14,7 +14,7 @@ from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
-from app.photos.storage import LocalPhotoStorage, PhotoStorage
+from app.photos.storage import LocalPhotoStorage, PhotoStorage, make_key
 from app.tickets.models import TicketPhoto
 from app.users.models import User
 
@@ -40,8 +40,7 @@ def to_public(photo: Photo) -> PhotoPublic:
 
 def storage_key(photo_id: uuid.UUID, sha256: str, variant: str) -> str:
     # The digest is part of the key, so a conflicting upload under the same id never overwrites the first.
-    h = photo_id.hex
-    return f"{h[:2]}/{h}/{sha256[:16]}.{variant}"
+    return make_key(photo_id, f"{sha256[:16]}-{variant}")
 
 
 def _watermark(user: User, lat: float | None, lng: float | None, captured_at: datetime | None):

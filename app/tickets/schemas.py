@@ -11,8 +11,9 @@ class TicketCreate(BaseModel):
     id: uuid.UUID = Field(description="client UUID; replays with the same content answer the first result")
     category_code: str = Field(min_length=1, max_length=16)
     description: str = Field(default="", max_length=2000)
-    lat: float = Field(ge=-90, le=90, description="WGS-84")
-    lng: float = Field(ge=-180, le=180, description="WGS-84")
+    # Omitted when the phone has no fix: the first photo's EXIF GPS is used instead.
+    lat: float | None = Field(default=None, ge=-90, le=90, description="WGS-84")
+    lng: float | None = Field(default=None, ge=-180, le=180, description="WGS-84")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     address: str | None = Field(default=None, max_length=300)
     captured_at: datetime | None = None

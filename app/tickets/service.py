@@ -10,6 +10,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement, and_, false, func, literal, or_, true, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -72,16 +74,12 @@ def request_hash(body: BaseModel, **extra) -> str:
 def next_case_number(session: Session, now: datetime) -> str:
     """XC-YYYY-NNNNNN from a per-year counter; the row lock makes concurrent reports take turns."""
     year = now.astimezone(get_settings().tz).year
-    result = session.execute(
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(CaseCounter).values(year=year, last=0).on_conflict_do_nothing())
+    number = session.execute(
         update(CaseCounter).where(CaseCounter.year == year).values(last=CaseCounter.last + 1)
         .returning(CaseCounter.last)
-    ).first()
-    if result is None:
-        session.add(CaseCounter(year=year, last=1))
-        session.flush()
-        number = 1
-    else:
-        number = result[0]
+    ).scalar_one()
     return f"XC-{year}-{number:06d}"
 
 
@@ -110,13 +108,21 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     if category is None or category.parent_code is None:
         raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
     photos = _claimable_photos(session, user, body.photo_ids)
+    lat, lng, accuracy = body.lat, body.lng, body.accuracy_m
+    if lat is None or lng is None:
+        located = next((p for p in photos if p.exif_lat is not None and p.exif_lng is not None), None)
+        if located is None:
+            raise Invalid("缺少位置：请定位或在地图上选点 No location: give lat/lng or a photo with GPS",
+                          code="location_required")
+        lat, lng, accuracy = located.exif_lat, located.exif_lng, None
+    captured_at = body.captured_at or next((p.taken_at for p in photos if p.taken_at), None)
 
     now = utcnow()
     ticket = Ticket(
         id=body.id, case_number=next_case_number(session, now), status=Status.reported,
         category_code=category.code, description=body.description.strip(), address=body.address,
-        lat=body.lat, lng=body.lng, accuracy_m=body.accuracy_m, captured_at=body.captured_at,
-        reporter_id=user.id, suggested_unit_id=suggest_unit(session, category, body.lat, body.lng),
+        lat=lat, lng=lng, accuracy_m=accuracy, captured_at=captured_at,
+        reporter_id=user.id, suggested_unit_id=suggest_unit(session, category, lat, lng),
         reported_at=now, updated_at=now, request_hash=digest,
     )
     session.add(ticket)

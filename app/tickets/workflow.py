@@ -72,6 +72,7 @@ def may_act(action: Action, role: Role, *, own_unit: bool) -> bool:
 
 def transition(status: Status | None, action: Action, role: Role, *, own_unit: bool = False) -> Status:
     """The next status, or WrongState / NotAllowed. Permission is checked before state."""
+    role = Role(role)
     if not may_act(action, role, own_unit=own_unit):
         raise NotAllowed(role, action)
     rule = WORKFLOW.get((status, action))
@@ -82,6 +83,7 @@ def transition(status: Status | None, action: Action, role: Role, *, own_unit: b
 
 def allowed_actions(status: Status, role: Role, *, own_unit: bool) -> list[Action]:
     """The actions this role may take on a ticket in this status now."""
+    role = Role(role)
     return [
         action
         for (frm, action), rule in WORKFLOW.items()

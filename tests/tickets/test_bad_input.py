@@ -15,7 +15,7 @@ from tests.fixtures.images import make_bomb_png, make_jpeg, truncated_jpeg
 
 
 def state(db):
-    db.expire_all()
+    db.rollback()  # a new snapshot: see what the app committed since
     rows = tuple(db.exec(select(func.count()).select_from(m)).one() for m in (Ticket, TicketEvent, Photo, TicketPhoto))
     files = sorted(p for p in _MEDIA.rglob("*") if p.is_file())
     return rows, files
@@ -125,7 +125,7 @@ def test_expired_and_revoked_tokens(client, db):
     assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
 
     headers = login(client, user)
-    db.expire_all()
+    db.rollback()  # a new snapshot: see what the app committed since
     with db.begin():
         for tok in db.exec(select(AccessToken).where(AccessToken.revoked_at.is_(None))).all():
             tok.expires_at = datetime.now(UTC) - timedelta(seconds=1)

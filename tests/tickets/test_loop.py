@@ -124,7 +124,7 @@ def test_every_action_writes_one_event(client, db):
     dispatcher = login(client, make_user(db, Role.dispatcher))
     t = report(client, inspector)
     action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id)
-    db.expire_all()
+    db.rollback()  # a new snapshot: see what the app committed since
     events = db.exec(select(TicketEvent).where(TicketEvent.ticket_id == uuid.UUID(t["id"]))).all()
     assert [e.action for e in events] == ["report", "dispatch"]
     ticket = db.get(Ticket, uuid.UUID(t["id"]))

@@ -1,0 +1,31 @@
+"""The demo city: every role can log in, and tickets exist in every state with real photos."""
+
+from sqlmodel import func, select
+
+from app.demo import seed
+from app.photos.models import Photo
+from app.tickets.models import Ticket
+from app.tickets.workflow import Status
+from tests.conftest import PASSWORD  # noqa: F401  (demo users have their own password)
+
+
+def test_demo_city(client, db):
+    users = seed.seed_city(db)
+    seed.seed_history(db, users, count=24)
+    db.rollback()  # a new snapshot: see what the app committed since
+    states = set(db.exec(select(Ticket.status)).all())
+    assert states == {s.value for s in Status}
+    assert db.exec(select(func.count()).select_from(Photo)).one() >= 24
+    overdue = client.get("/api/tickets", params={"overdue": "true"}, headers=_login(client, "dispatcher")).json()
+    assert overdue["items"], "the demo shows overdue tickets"
+    for username, _, role, _ in seed.USERS:
+        r = client.post("/api/auth/token", data={"username": username, "password": seed.DEMO_PASSWORD})
+        assert r.status_code == 200 and r.json()["user"]["role"] == role
+    # The street office sees only its own dispatched tickets.
+    xy = client.get("/api/tickets", headers=_login(client, "unit_xyjd")).json()["items"]
+    assert xy and all(t["status"] != "reported" or t["unit_id"] is None for t in xy)
+
+
+def _login(client, username):
+    token = client.post("/api/auth/token", data={"username": username, "password": seed.DEMO_PASSWORD}).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}
