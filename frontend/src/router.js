@@ -21,6 +21,9 @@ export const routes = [
   { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { roles: ALL, tab: 'map' } },
   { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { roles: ALL, tab: 'outbox' } },
   { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { roles: ALL, tab: 'me' } },
+  { path: '/dashboard', name: 'dashboard', component: () => import('./pages/stats/DashboardPage.vue'), meta: { roles: ALL, tab: 'dashboard' } },
+  { path: '/stats/tickets', name: 'stats-tickets', component: () => import('./pages/stats/StatsTicketsPage.vue'), meta: { roles: ALL } },
+  { path: '/stats/tickets/:id/timeline', name: 'stats-ticket-timeline', component: () => import('./pages/stats/TicketTimelinePage.vue'), meta: { roles: ALL } },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },
 ]
 
@@ -44,8 +47,8 @@ router.beforeEach((to) => {
 /** Bottom tabs per role (max five, thumb-reachable). */
 export const TABS_BY_ROLE = {
   inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
-  dispatcher: ['triage', 'verify', 'map', 'outbox', 'me'],
-  unit_staff: ['tasks', 'map', 'outbox', 'me'],
-  leader: ['tickets', 'map', 'me'],
-  admin: ['tickets', 'triage', 'map', 'outbox', 'me'],
+  dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
+  unit_staff: ['tasks', 'dashboard', 'map', 'outbox', 'me'],
+  leader: ['dashboard', 'tickets', 'map', 'me'],
+  admin: ['dashboard', 'tickets', 'triage', 'outbox', 'me'],
 }

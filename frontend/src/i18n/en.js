@@ -7,7 +7,7 @@ export default {
   },
   nav: {
     capture: 'Report', verify: 'Verify', triage: 'Triage', tasks: 'My tasks', tickets: 'Tickets', map: 'Map',
-    outbox: 'Outbox', me: 'Me',
+    outbox: 'Outbox', me: 'Me', dashboard: 'Dashboard',
   },
   role: { inspector: 'Inspector', dispatcher: 'Dispatcher', unit_staff: 'Unit staff', leader: 'Leader', admin: 'Admin' },
   status: { reported: 'Reported', dispatched: 'Dispatched', rectified: 'Rectified', closed: 'Closed', cancelled: 'Cancelled' },

@@ -7,7 +7,7 @@ export default {
   },
   nav: {
     capture: '随手拍', verify: '回头看', triage: '分拨', tasks: '我的任务', tickets: '案件', map: '地图',
-    outbox: '待上传', me: '我的',
+    outbox: '待上传', me: '我的', dashboard: '看板',
   },
   role: { inspector: '督查员', dispatcher: '派遣员', unit_staff: '责任单位', leader: '领导', admin: '管理员' },
   status: { reported: '待派遣', dispatched: '整改中', rectified: '待核查', closed: '已结案', cancelled: '已作废' },

@@ -17,8 +17,8 @@ export const HOME_BY_ROLE = {
   inspector: '/capture',
   dispatcher: '/triage',
   unit_staff: '/tasks',
-  leader: '/tickets',
-  admin: '/tickets',
+  leader: '/dashboard',
+  admin: '/dashboard',
 }
 
 export const useAuthStore = defineStore('auth', {

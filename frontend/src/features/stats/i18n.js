@@ -1,0 +1,67 @@
+/** The dashboard's words, merged into the app's i18n at import (the formulas themselves come from the API). */
+import { i18n } from '../../i18n/index.js'
+
+const messages = {
+  'zh-CN': {
+    nav: { dashboard: '看板' },
+    stats: {
+      title: '督查看板', week: '周', month: '月', prev: '上一期', next: '下一期', city: '全市', scope: '范围',
+      withChildren: '含下级单位', cohort: '统计口径', asOf: '统计截至 {at}',
+      figure: {
+        rectification_rate: '整改率', on_time_rate: '按期结案率', rework_rate: '返工率', reported: '发现数',
+        dispatched: '派遣数', closed: '结案数', closed_on_time: '按期结案', rectified: '整改数', reworked: '返工数',
+        overdue: '本期超期', overdue_now: '当前超期', returned: '退回数', cancelled: '不予立案',
+      },
+      hours: {
+        title: '用时（小时）中位数 / 90分位', hours_report_dispatch: '上报→派遣', hours_dispatch_rectify: '派遣→整改',
+        hours_report_close: '上报→结案',
+      },
+      ranking: '红黑榜', red: '红榜', black: '黑榜', rank: '第{n}名', prevRank: '上期第{n}名', newEntry: '上期未排名',
+      noRanking: '本期无派遣案件，暂无排名', rules: '评定规则', unitsTable: '各单位',
+      trend: '近 8 周趋势', trendReported: '上报', trendClosed: '结案', trendRate: '整改率',
+      overdueList: '超期未整改', noOverdue: '没有超期案件', seeAll: '查看全部',
+      map: '未结案问题分布', openCount: '{n} 件未结案', overdueCount: '{n} 件超期',
+      unitTimeline: '案件办理时间轴', unitTimelineHint: '本期派遣的案件：条形从派遣到整改/结案，竖线为整改时限，红色为超期',
+      ticketTimeline: '办理时间轴', stage: {
+        waiting_dispatch: '待派遣', rectifying: '整改中', verifying: '待核查', returned: '退回待改派',
+      },
+      round: '第{n}轮返工', late: '超时', deadline: '整改时限', now: '现在',
+      export: '导出', exportExcel: '每周通报 Excel', exportPrint: '每周通报（打印 A4）', notice: '督办通知书',
+      exportFailed: '导出失败：{msg}', drillTitle: '{figure}（{n} 件）', drillCount: '共 {n} 件', loadFailed: '加载失败：{msg}',
+      unitOnly: '本单位数据', openDashboard: '看板',
+    },
+  },
+  en: {
+    nav: { dashboard: 'Dashboard' },
+    stats: {
+      title: 'Supervision dashboard', week: 'Week', month: 'Month', prev: 'Previous', next: 'Next', city: 'Whole city',
+      scope: 'Scope', withChildren: 'incl. sub-units', cohort: 'Definition', asOf: 'As of {at}',
+      figure: {
+        rectification_rate: 'Rectification rate', on_time_rate: 'On-time rate', rework_rate: 'Rework rate',
+        reported: 'Reported', dispatched: 'Dispatched', closed: 'Closed', closed_on_time: 'Closed on time',
+        rectified: 'Rectified', reworked: 'Reworked', overdue: 'Overdue (period)', overdue_now: 'Overdue now',
+        returned: 'Returned', cancelled: 'Cancelled',
+      },
+      hours: {
+        title: 'Hours: median / 90th percentile', hours_report_dispatch: 'Report→dispatch',
+        hours_dispatch_rectify: 'Dispatch→rectify', hours_report_close: 'Report→close',
+      },
+      ranking: 'Red / black list', red: 'Red list', black: 'Black list', rank: '#{n}', prevRank: 'prev. #{n}',
+      newEntry: 'not ranked before', noRanking: 'No dispatched tickets in this period', rules: 'Rules',
+      unitsTable: 'Units', trend: 'Last 8 weeks', trendReported: 'Reported', trendClosed: 'Closed',
+      trendRate: 'Rectification rate', overdueList: 'Overdue, not rectified', noOverdue: 'No overdue tickets',
+      seeAll: 'See all', map: 'Open problems', openCount: '{n} open', overdueCount: '{n} overdue',
+      unitTimeline: 'Closure timeline', unitTimelineHint: "This period's dispatched tickets: bar from dispatch to rectification/close; tick = deadline; red = overdue",
+      ticketTimeline: 'Closure timeline', stage: {
+        waiting_dispatch: 'Waiting for dispatch', rectifying: 'Rectifying', verifying: 'Waiting for verification',
+        returned: 'Returned',
+      },
+      round: 'rework round {n}', late: 'late', deadline: 'Deadline', now: 'now',
+      export: 'Export', exportExcel: 'Weekly bulletin (Excel)', exportPrint: 'Weekly bulletin (print A4)',
+      notice: 'Supervision notice', exportFailed: 'Export failed: {msg}', drillTitle: '{figure} ({n})',
+      drillCount: '{n} tickets', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
+    },
+  },
+}
+
+for (const [loc, msgs] of Object.entries(messages)) i18n.global.mergeLocaleMessage(loc, msgs)
