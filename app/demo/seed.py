@@ -123,13 +123,22 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
     weights = {"closed": 22, "closed_rework": 4, "rectified": 5, "dispatched": 6, "overdue": 4, "reported": 4,
                "returned": 1, "cancelled": 2}
     plan = list(weights) + [k for k, n in weights.items() for _ in range(n - 1)]
+    specs = []
+
+    def later(t: datetime, hours: float) -> datetime:
+        """t + hours, but never in the real future: demo history must have happened already."""
+        return min(t + timedelta(hours=hours), max(t + timedelta(minutes=1), real_now - timedelta(minutes=30)))
+
     for i in range(count):
         outcome = plan[i % len(plan)]
-        code, text = PROBLEMS[i % len(PROBLEMS)]
-        lat, lng = _offset(rnd.uniform(-1.2, 2.0), rnd.uniform(-1.2, 2.0))
         recent = outcome in ("reported", "rectified", "dispatched")
         t = real_now - timedelta(days=rnd.uniform(0.3, 5) if recent else rnd.uniform(5, weeks * 7),
                                  minutes=rnd.randint(0, 600))
+        specs.append((t, i, outcome))
+    # Report in time order, so case numbers rise with report time as they would in real life.
+    for t, i, outcome in sorted(specs):
+        code, text = PROBLEMS[i % len(PROBLEMS)]
+        lat, lng = _offset(rnd.uniform(-1.2, 2.0), rnd.uniform(-1.2, 2.0))
         reporter = rnd.choice(inspectors)
         label = session.get(Category, code).name_zh
         with clock_at(t):
@@ -140,7 +149,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             ticket, _ = tickets_service.report(session, reporter, body)
         if outcome == "reported":
             continue
-        t += timedelta(hours=rnd.uniform(0.5, 6))
+        t = later(t, rnd.uniform(0.5, 6))
         dispatcher = users["dispatcher"]
         if outcome == "cancelled":
             with clock_at(t):
@@ -155,7 +164,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
                                      DispatchIn(action_id=uuid.uuid4(), unit_id=unit_id, deadline=deadline))
         if outcome in ("dispatched", "overdue"):
             continue
-        t += timedelta(hours=rnd.uniform(1, 30))
+        t = later(t, rnd.uniform(1, 30))
         if outcome == "returned":
             with clock_at(t):
                 tickets_service.return_(session, staff, ticket.id, ReturnIn(action_id=uuid.uuid4(),
@@ -169,13 +178,13 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
                     action_id=uuid.uuid4(), note="已清理完毕 Cleaned up", photo_ids=[after]))
             if outcome == "rectified":
                 break
-            t += timedelta(hours=rnd.uniform(2, 48))
+            t = later(t, rnd.uniform(2, 48))
             passed = r == rounds - 1
             with clock_at(t):
                 tickets_service.verify(session, rnd.choice(inspectors[:2]), ticket.id, VerifyIn(
                     action_id=uuid.uuid4(), passed=passed,
                     note="复查合格 Verified" if passed else "仍有垃圾残留，请返工 Rubbish remains: redo"))
-            t += timedelta(hours=rnd.uniform(2, 24))
+            t = later(t, rnd.uniform(2, 24))
 
 
 def main(argv: list[str]) -> None:

@@ -1,10 +1,12 @@
 """The demo city: every role can log in, and tickets exist in every state with real photos."""
 
+from datetime import UTC, datetime
+
 from sqlmodel import func, select
 
 from app.demo import seed
 from app.photos.models import Photo
-from app.tickets.models import Ticket
+from app.tickets.models import Ticket, TicketEvent
 from app.tickets.workflow import Status
 from tests.conftest import PASSWORD  # noqa: F401  (demo users have their own password)
 
@@ -14,6 +16,10 @@ def test_demo_city(client, db):
     seed.seed_history(db, users, count=24)
     db.rollback()  # a new snapshot: see what the app committed since
     states = set(db.exec(select(Ticket.status)).all())
+    tickets = db.exec(select(Ticket).order_by(Ticket.reported_at)).all()
+    assert [t.case_number for t in tickets] == sorted(t.case_number for t in tickets)
+    latest = db.exec(select(func.max(TicketEvent.at))).one()
+    assert latest.replace(tzinfo=UTC) <= datetime.now(UTC)
     assert states == {s.value for s in Status}
     assert db.exec(select(func.count()).select_from(Photo)).one() >= 24
     overdue = client.get("/api/tickets", params={"overdue": "true"}, headers=_login(client, "dispatcher")).json()
