@@ -28,7 +28,7 @@ const messages = {
       round: '第{n}轮返工', late: '超时', deadline: '整改时限', now: '现在',
       export: '导出', exportExcel: '每周通报 Excel', exportPrint: '每周通报（打印 A4）', notice: '督办通知书',
       exportFailed: '导出失败：{msg}', drillTitle: '{figure}（{n} 件）', drillCount: '共 {n} 件', loadFailed: '加载失败：{msg}',
-      unitOnly: '本单位数据', openDashboard: '看板',
+      unitOnly: '本单位数据', openDashboard: '看板', moreFigures: '更多指标',
     },
   },
   en: {
@@ -60,6 +60,7 @@ const messages = {
       export: 'Export', exportExcel: 'Weekly bulletin (Excel)', exportPrint: 'Weekly bulletin (print A4)',
       notice: 'Supervision notice', exportFailed: 'Export failed: {msg}', drillTitle: '{figure} ({n})',
       drillCount: '{n} tickets', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
+      moreFigures: 'More figures',
     },
   },
 }

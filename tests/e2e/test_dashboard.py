@@ -1,0 +1,65 @@
+"""The supervision dashboard on a phone: a leader sees the red/black list, opens a black-listed unit, taps
+the overdue figure and lands on exactly the tickets the API counts."""
+
+import pytest
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+
+def _pick_black_unit(api) -> tuple[str, dict, dict]:
+    """A black-listed unit (preferring one without sub-units and with overdue tickets), for week or month."""
+    units = api.get("leader", "/api/units").json()
+    parents = {u["parent_id"] for u in units if u["parent_id"]}
+    best = None
+    for period in ("week", "month"):
+        ranking = api.get("leader", "/api/stats/ranking", period=period).json()
+        for row in ranking["rows"]:
+            if row["list"] != "black":
+                continue
+            s = api.get("leader", "/api/stats/summary", period=period, unit_id=row["unit_id"]).json()
+            score = (row["unit_id"] not in parents, s["total"]["overdue_now"] > 0, period == "week")
+            if best is None or score > best[0]:
+                best = (score, period, row, s)
+    assert best is not None, "the demo city should have a black-listed unit this week or this month"
+    return best[1], best[2], best[3]
+
+
+def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shots):
+    period, row, summary = _pick_black_unit(api)
+    page = new_context().new_page()
+    login(page, "leader")
+    page.wait_for_url("**/dashboard**")
+    if period == "month":
+        page.get_by_role("button", name="月").click()
+    page.wait_for_selector("[data-testid=rank-black]")
+    page.wait_for_selector("[data-testid=fig-overdue_now]")
+    page.wait_for_selector(".echart canvas")
+    page.wait_for_timeout(800)  # let the charts and the map draw
+    page.screenshot(path=str(shots / "dashboard-phone.png"), full_page=True)
+    page.screenshot(path=str(shots / "dashboard-phone-first-screen.png"))
+
+    page.click(f"[data-testid=rank-black-unit][data-unit-id='{row['unit_id']}']")
+    page.wait_for_url(f"**unit_id={row['unit_id']}**")
+    figure = page.locator("[data-testid=fig-overdue_now] .val")
+    page.wait_for_function(
+        "([sel, want]) => document.querySelector(sel)?.textContent.trim() === want",
+        arg=["[data-testid=fig-overdue_now] .val", str(summary["total"]["overdue_now"])],
+    )
+    assert figure.inner_text().strip() == str(summary["total"]["overdue_now"])
+    assert row["unit_name"] in page.locator(".section-title").first.inner_text()
+
+    page.click("[data-testid=fig-overdue_now]")
+    page.wait_for_url("**/stats/tickets?**metric=overdue_now**")
+    page.wait_for_selector("[data-testid=drill-count]")
+    expected = summary["total"]["overdue_now"]
+    page.wait_for_function(f"document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {expected}")
+    shown = sorted(page.locator("[data-testid=drill-list] [data-case]").evaluate_all(
+        "els => els.map(e => e.dataset.case)"))
+    # The server's truth: the ticket list's own overdue filter for that unit (and its sub-units, if any).
+    unit_ids = [row["unit_id"]] + [u["id"] for u in api.get("leader", "/api/units").json()
+                                   if u["parent_id"] == row["unit_id"]]
+    truth = sorted(t["case_number"] for uid in unit_ids for t in api.tickets("leader", overdue="true", unit_id=uid))
+    assert shown == truth
+    page.screenshot(path=str(shots / "dashboard-drill-overdue.png"))
