@@ -230,7 +230,8 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     ranking = service.ranking(session, period, rules, now=now)
     t = s.total
     e = html.escape
-    parts = ["<h1>创建文明城市工作 每周通报</h1>",
+    title = {"week": "每周通报", "month": "每月通报"}.get(period.kind, "工作通报")
+    parts = [f"<h1>创建文明城市工作 {title}</h1>",
              f'<div class="sub">{e(period.label)}　统计截至 {e(_local(now))}</div>',
              "<h2>一、总体情况</h2>",
              (f"<p>本期发现问题 <b>{t.reported}</b> 件，派遣 <b>{t.dispatched}</b> 件，其中已结案 <b>{t.closed}</b> 件，"
@@ -272,7 +273,7 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
                      f"<td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.reworked}</td><td>{m.overdue_now}</td>"
                      f"<td>{m.returned}</td><td>{_pct(m.rectification_rate)}</td></tr>")
     parts.append("</table>")
-    return _page(f"每周通报 {period.label}", "".join(parts))
+    return _page(f"{title} {period.label}", "".join(parts))
 
 
 def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:

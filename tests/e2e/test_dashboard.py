@@ -63,3 +63,27 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
     truth = sorted(t["case_number"] for uid in unit_ids for t in api.tickets("leader", overdue="true", unit_id=uid))
     assert shown == truth
     page.screenshot(path=str(shots / "dashboard-drill-overdue.png"))
+
+
+def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots):
+    reworked = [t for t in api.tickets("dispatcher", status="closed") if t["rework_count"]]
+    tid = (reworked or api.tickets("dispatcher", status="closed"))[0]["id"]
+    page = new_context().new_page()
+    login(page, "dispatcher")
+    page.goto(f"/stats/tickets/{tid}/timeline")
+    page.wait_for_selector("[data-testid=ticket-timeline] .echart canvas")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(shots / "dashboard-ticket-timeline.png"), full_page=True)
+    stages = api.get("dispatcher", f"/api/stats/tickets/{tid}/timeline").json()["stages"]
+    if reworked:
+        assert max(s["round"] for s in stages) >= 1
+
+    # The printable pages are HTML with inline photos: render them as the browser would print them.
+    for name, path, params in (("bulletin", "/api/stats/bulletin.html", {"period": "month"}),
+                               ("notice", f"/api/stats/notice/{tid}.html", {})):
+        r = api.get("dispatcher", path, **params)
+        assert r.status_code == 200 and "/api/photos/" not in r.text
+        doc = new_context(viewport={"width": 794, "height": 1123}, is_mobile=False, has_touch=False).new_page()
+        doc.set_content(r.text)
+        doc.emulate_media(media="print")
+        doc.screenshot(path=str(shots / f"print-{name}.png"), full_page=True)
