@@ -32,7 +32,8 @@ def test_unit_deep_link_to_other_units_ticket_is_not_found(new_context, api, sho
     page.screenshot(path=str(shots / "unit-deeplink-not-found.png"))
     # And it is not in that unit's own list either.
     page.goto("/tasks")
-    page.wait_for_selector(".van-list")
+    page.wait_for_selector(".van-list", state="attached")
+    page.wait_for_function("!document.querySelector('.van-list[aria-busy=true]')")
     page.wait_for_timeout(500)
     assert page.locator(f".ticket-card[data-case='{other[0]['case_number']}']").count() == 0
 
@@ -102,7 +103,7 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
 
     # Leader: ticket list; English UI
     lp = new_context(locale="en-US").new_page()
-    login(lp, "leader")
+    login(lp, "leader", "/tickets")
     lp.wait_for_selector(".ticket-card")
     _shot(lp, shots, "11-leader-list")
     lp.goto("/me")

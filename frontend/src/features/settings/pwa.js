@@ -13,7 +13,14 @@ export const persisted = ref(null)
 export const installEvent = ref(null)
 let updateSW = null
 
+/** Register after the first screen is up, so precaching never competes with the first paint. */
 export function setupPwa() {
+  const go = () => (window.requestIdleCallback ? requestIdleCallback(register, { timeout: 4000 }) : setTimeout(register, 1500))
+  if (document.readyState === 'complete') go()
+  else window.addEventListener('load', go, { once: true })
+}
+
+function register() {
   if ('serviceWorker' in navigator) {
     updateSW = registerSW({
       immediate: true,
