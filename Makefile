@@ -32,8 +32,11 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 frontend: frontend/dist/index.html
+# Not `npm ci`: the registry reachable here lacks other platforms' optional packages (e.g. rollup's
+# android/darwin binaries), which `npm ci` insists on; `npm install --no-save` installs exactly the
+# locked versions and leaves package-lock.json untouched.
 frontend/node_modules/.installed: frontend/package-lock.json
-	cd frontend && npm ci --no-audit --no-fund
+	cd frontend && npm install --no-save --no-audit --no-fund
 	touch $@
 frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
 	cd frontend && npm run build
