@@ -239,7 +239,7 @@ def _exif_datetime(value: object, offset: object, camera_tz: tzinfo) -> datetime
     if value is None:
         return None
     text = _exif_text(value)
-    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):  # spec, then sloppy writers
         try:
             naive = datetime.strptime(text[:19], fmt)
             break

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
+from PIL import ExifTags, Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
@@ -88,6 +88,12 @@ def test_offset_time_original_wins_over_camera_tz():
 def test_camera_tz_is_applied_to_naive_exif_time():
     data = make_jpeg(taken_at=datetime(2026, 7, 1, 12, 0))
     assert process(data, camera_tz=ZoneInfo("Europe/Berlin")).taken_at == datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+
+
+def test_sloppy_iso_exif_time_is_still_read():
+    exif = Image.Exif()
+    exif.get_ifd(ExifTags.IFD.Exif)[ExifTags.Base.DateTimeOriginal] = "2026-03-01T09:30:00\x00"
+    assert process(make_jpeg(exif=exif.tobytes())).taken_at == datetime(2026, 3, 1, 1, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("exif", [
