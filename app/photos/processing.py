@@ -20,11 +20,11 @@ from typing import TypeVar
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile
 
-from app.photos.watermark import burn_watermark, find_cjk_font
+from app.photos.watermark import FontNotFoundError, burn_watermark, find_cjk_font
 
 __all__ = [
-    "DISPLAY_MAX", "THUMB_MAX", "PhotoError", "PhotoMeta", "ProcessedPhoto", "find_cjk_font", "inspect",
-    "process_photo",
+    "DISPLAY_MAX", "THUMB_MAX", "FontNotFoundError", "PhotoError", "PhotoMeta", "ProcessedPhoto", "find_cjk_font",
+    "inspect", "process_photo", "sniff",
 ]
 
 pillow_heif.register_heif_opener()
