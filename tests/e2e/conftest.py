@@ -306,16 +306,18 @@ def choose_category(page, code: str = "06005"):
     page.wait_for_selector(".van-popup .cat-option", state="hidden")
 
 
-def capture(page, photo_paths, description: str, code: str = "06005"):
-    """Fill the 随手拍 form and save it (to the phone; the outbox sends it)."""
+def capture(page, photo_paths, description: str, code: str = "06005") -> float:
+    """Fill the 随手拍 form and save it (to the phone; the outbox sends it); returns the save time."""
     page.wait_for_selector("[data-testid=photo-input]", state="attached")
     page.set_input_files("[data-testid=photo-input]", [str(p) for p in photo_paths])
     page.wait_for_function(f"document.querySelectorAll('[data-testid=picked-photo]').length === {len(photo_paths)}", timeout=30_000)
     page.wait_for_selector("[data-testid=location] .muted")  # a position is shown
     choose_category(page, code)
     page.fill("[data-testid=description] textarea", description)
+    t0 = time.monotonic()
     page.click("[data-testid=capture-submit]")
     page.wait_for_function("document.querySelectorAll('[data-testid=picked-photo]').length === 0")
+    return time.monotonic() - t0  # seconds from the tap to "saved on this phone"
 
 
 def wait_outbox_empty(page, timeout=60_000):
@@ -327,7 +329,10 @@ def wait_outbox_empty(page, timeout=60_000):
             return
         # "send now" skips any backoff wait
         btn = page.locator("[data-testid=send-now]")
-        if btn.count() and btn.is_enabled():
-            btn.click()
+        try:
+            if btn.count() and btn.is_enabled():
+                btn.click(timeout=1000)
+        except Exception:  # it became disabled/busy between the check and the click: fine
+            pass
         page.wait_for_timeout(700)
     raise AssertionError(f"outbox not empty: {page.locator('[data-testid=outbox-item]').all_inner_texts()}")

@@ -1,7 +1,10 @@
 """Scenarios 2 and 3: offline capture across a browser restart, and a flaky network.
 Both end with server-side truth: every ticket and photo exactly once."""
 
+import base64
+import json
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -25,12 +28,23 @@ def test_offline_capture_survives_restart(persistent, api, photos, shots):
 
     ctx.set_offline(True)
     page.reload()  # the shell now comes from the service worker's cache
+    page.wait_for_selector("[data-testid=location] .muted")
     for i in range(3):
-        capture(page, photos[2 * i:2 * i + 2], f"{marker} 第{i + 1}处")
+        took = capture(page, photos[2 * i:2 * i + 2], f"{marker} 第{i + 1}处")
+        assert took < 1.5, f"saving a report on the phone took {took:.2f} s"
     page.goto("/outbox")
     page.wait_for_selector("[data-testid=outbox-item]")
     assert page.locator("[data-testid=outbox-item]").count() == 9  # 6 photos + 3 tickets
     page.screenshot(path=str(shots / "outbox-offline.png"), full_page=True)
+
+    # The escape hatch: export unsent data as a file, photos inlined.
+    with page.expect_download() as dl:
+        page.click("[data-testid=export]")
+    doc = json.loads(Path(dl.value.path()).read_text())
+    assert doc["format"] == "xuncha-outbox-export/1" and len(doc["items"]) == 9
+    exported_photos = [i for i in doc["items"] if i["kind"] == "photo"]
+    assert len(exported_photos) == 6
+    assert all(base64.b64decode(p["photo"]["base64"])[:2] == b"\xff\xd8" for p in exported_photos)  # JPEG bytes
     assert _mine(api, marker) == []
     ctx.close()
 

@@ -64,14 +64,24 @@ export const useOutboxStore = defineStore('outbox', {
           this.kick()
         }
       }
-      window.addEventListener('online', () => this.kick())
+      window.addEventListener('online', () => {
+        this.checkReachable()
+        this.kick()
+      })
+      window.addEventListener('offline', () => (this.reachable = false))
       document.addEventListener('visibilitychange', () => {
         if (document.visibilityState === 'visible') this.kick()
       })
       // Safety net: the engine schedules its own retries, this only catches missed wake-ups.
       setInterval(() => this.kick(), 60_000)
       await this.refresh()
+      this.checkReachable()
       this.kick()
+    },
+    /** navigator.onLine lies (captive portals, "connected" without data): ask the API itself. */
+    async checkReachable() {
+      this.reachable = await ping()
+      return this.reachable
     },
     async refresh() {
       if (!engine) return
@@ -103,6 +113,7 @@ export const useOutboxStore = defineStore('outbox', {
           break
         case 'drain-end':
           this.draining = false
+          if (!this.reachable && !this.items.length) this.checkReachable()
           this.sendingId = null
           this.refresh()
           break
