@@ -17,10 +17,12 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline_at"),
         Index("ix_tickets_category_status", "category_code", "status"),
         Index("ix_tickets_lat_lng", "lat", "lng"),
-        # Statistics (app/stats, migration 1aac66fa8aaf): period cohorts and flows, overdue now, list order.
-        Index("ix_tickets_first_dispatched_at", "first_dispatched_at", "unit_id"),
-        Index("ix_tickets_reported_at_id", "reported_at", "id"),
-        Index("ix_tickets_status_deadline", "status", "deadline_at"),
+        # Statistics (app/stats, migration 1aac66fa8aaf). Covering indexes: a period's figures are read from
+        # the index alone (no row look-ups), which keeps a month at 1 M tickets fast on SQLite too.
+        Index("ix_tickets_first_dispatched_at", "first_dispatched_at", "unit_id", "status", "deadline_at",
+              "closed_on_time", "rework_count", "first_rectified_at", "reported_at", "closed_at", "category_code"),
+        Index("ix_tickets_reported_at_id", "reported_at", "id", "unit_id", "category_code"),  # also the list order
+        Index("ix_tickets_status_deadline", "status", "deadline_at", "unit_id", "category_code"),
         Index("ix_tickets_cancelled_at", "cancelled_at"),
     )
 
