@@ -1,5 +1,6 @@
 """The Xuncha application: API under /api, the built PWA at /."""
 
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -9,6 +10,7 @@ from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
+from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
 from app.stats.router import router as stats_router
 from app.tickets.router import router as tickets_router
@@ -18,8 +20,15 @@ from app.users.router import router as users_router
 
 def create_app() -> FastAPI:
     settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        # Fail at start, not at the first upload, when no CJK font can render the watermark.
+        find_cjk_font(settings.cjk_font_path)
+        yield
+
     app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url="/api/docs", redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", lifespan=lifespan)
     install_handlers(app)
 
     @app.middleware("http")
