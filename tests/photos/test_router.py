@@ -1,0 +1,47 @@
+"""Uploads over HTTP: every accepted format, the rejected ones, and who may fetch what."""
+
+import io
+import uuid
+
+import pytest
+from PIL import Image
+
+from app.users.roles import Role
+from tests.conftest import login, make_user, upload_photo
+from tests.fixtures.images import make_heic, make_jpeg, make_other, make_png, make_webp
+
+
+@pytest.mark.parametrize("make,content_type", [
+    (lambda: make_jpeg(1200, 900), "image/jpeg"),
+    (lambda: make_png(1200, 900), "image/png"),
+    (lambda: make_webp(1200, 900), "image/webp"),
+    (lambda: make_heic(640, 480), "image/heic"),
+])
+def test_accepted_formats_keep_the_original(client, db, make, content_type):
+    headers = login(client, make_user(db, Role.inspector))
+    data = make()
+    # The client's claimed type and name are ignored: the bytes decide.
+    photo = upload_photo(client, headers, data)
+    assert photo["content_type"] == content_type
+    original = client.get(photo["urls"]["original"], headers=headers)
+    assert original.content == data and original.headers["content-type"] == content_type
+    display = Image.open(io.BytesIO(client.get(photo["urls"]["display"], headers=headers).content))
+    assert display.format == "JPEG" and display.size == (photo["width"], photo["height"])
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF"])
+def test_other_image_types_are_refused(client, db, fmt):
+    headers = login(client, make_user(db, Role.inspector))
+    r = client.post("/api/photos", headers=headers, data={"id": str(uuid.uuid4())},
+                    files={"file": ("x.jpg", make_other(fmt), "image/jpeg")})
+    assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_type"
+
+
+def test_unattached_photo_is_private_to_its_uploader(client, db):
+    owner = login(client, make_user(db, Role.inspector))
+    photo = upload_photo(client, owner, make_jpeg(640, 480))
+    for role in (Role.inspector, Role.dispatcher, Role.leader):
+        other = login(client, make_user(db, role))
+        assert client.get(photo["urls"]["thumb"], headers=other).status_code == 404
+    assert client.get(photo["urls"]["thumb"]).status_code == 401
+    assert client.get(f"/api/photos/{photo['id']}/secret", headers=owner).status_code == 404
