@@ -241,7 +241,7 @@ def timed(fn, runs: int) -> tuple[float, float]:
     return statistics.median(samples), p95
 
 
-def measure(engine, runs: int, now: datetime) -> list[tuple[str, float, float]]:
+def measure(engine, runs: int, now: datetime, only: list[str] | None = None) -> list[tuple[str, float, float]]:
     with Session(engine, expire_on_commit=False) as s:
         leader = s.exec(select(User).where(User.role == Role.leader)).first()
         staff = s.exec(select(User).where(User.role == Role.unit_staff)).first()
@@ -256,6 +256,9 @@ def measure(engine, runs: int, now: datetime) -> list[tuple[str, float, float]]:
     out = []
 
     def run(name, fn):
+        if only and not any(o in name for o in only):
+            return
+
         def call(i=0):
             with Session(engine, expire_on_commit=False) as s:
                 fn(s, i)
@@ -332,6 +335,7 @@ def main() -> None:
                                                        "postgresql://postgres@127.0.0.1:5432/xuncha_bench"))
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="time the existing bench database again")
+    ap.add_argument("--only", action="append", help="time only queries whose name contains this (repeatable)")
     args = ap.parse_args()
     now = datetime.now(UTC)
     results = {}
@@ -346,7 +350,7 @@ def main() -> None:
         with engine.connect() as conn:
             count = conn.execute(text("SELECT count(*) FROM tickets")).scalar_one()
         print(f"  {count:,} tickets in the database; timing {args.runs} runs each", flush=True)
-        results[kind] = measure(engine, args.runs, now)
+        results[kind] = measure(engine, args.runs, now, args.only)
         engine.dispose()
     print("\n| query | " + " | ".join(f"{k} p50 / p95 (ms)" for k in results) + " |")
     print("|---|" + "---|" * len(results))

@@ -54,6 +54,9 @@ COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "re
 DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
 PERCENTILES = (("p50", 0.5), ("p90", 0.9))
 DRILL_METRICS = COUNTS
+# The date a drill-down list is ordered by (newest first): the one its figure's period is about.
+DRILL_ORDER = {"reported": "reported_at", "cancelled": "cancelled_at", "overdue_now": "reported_at",
+               "returned": "reported_at"}
 
 
 # ---- periods ------------------------------------------------------------------------------------
@@ -443,20 +446,23 @@ def drill_where(session: Session, metric: str, period: Period, scope: Scope, now
 
 def drill(session: Session, user: User, metric: str, period: Period, scope: Scope, *, limit: int = 50,
           cursor: str | None = None, now: datetime | None = None) -> TicketPage:
-    """The tickets behind one figure, newest report first, visible ones only, one page at a time."""
+    """The tickets behind one figure, newest first, visible ones only, one page at a time."""
     now = now or utcnow()
     where = [tickets_service.visible_clause(user), *drill_where(session, metric, period, scope, now)]
+    # Newest first by the figure's own date, so the scan starts in the period's index range instead of
+    # walking every newer ticket (PostgreSQL, an old week at 1 M tickets: 0.9 s → a few ms).
+    field = DRILL_ORDER.get(metric, "first_dispatched_at")
+    key = getattr(Ticket, field)
     if cursor:
         value, tid = tickets_service._decode_cursor(cursor)
-        where.append(or_(Ticket.reported_at < value, and_(Ticket.reported_at == value, Ticket.id < tid)))
-    rows = list(session.execute(select(Ticket).where(*where)
-                             .order_by(col(Ticket.reported_at).desc(), col(Ticket.id).desc())
-                             .limit(limit + 1)).scalars())
+        where.append(or_(key < value, and_(key == value, Ticket.id < tid)))
+    rows = list(session.execute(select(Ticket).where(*where).order_by(col(key).desc(), col(Ticket.id).desc())
+                                .limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     names = tickets_service._Names(session, rows)
     items = [TicketSummary(**tickets_service._summary(t, names, now)) for t in rows]
-    next_cursor = tickets_service._encode_cursor(rows[-1].reported_at, rows[-1].id) if more else None
+    next_cursor = tickets_service._encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
