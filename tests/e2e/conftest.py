@@ -20,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.dbutil import fresh_database_url
+
 ROOT = Path(__file__).resolve().parents[2]
 DIST = Path(os.environ.get("XUNCHA_FRONTEND_DIST", ROOT / "frontend" / "dist"))
 CHROMIUM = os.environ.get("XUNCHA_CHROMIUM", "/usr/bin/chromium")
@@ -72,7 +74,8 @@ def server(_e2e_ready, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("xuncha-e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     env.update(
-        XUNCHA_DATABASE_URL=f"sqlite:///{tmp / 'e2e.db'}",
+        # A fresh database of the suite's kind: SQLite by default, PostgreSQL in the CI's second pass.
+        XUNCHA_DATABASE_URL=fresh_database_url("xuncha_e2e"),
         XUNCHA_MEDIA_DIR=str(tmp / "media"),
         XUNCHA_FRONTEND_DIST=str(DIST),
         XUNCHA_LOGIN_MAX_FAILURES="1000",
