@@ -87,3 +87,22 @@ def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots)
         doc.set_content(r.text)
         doc.emulate_media(media="print")
         doc.screenshot(path=str(shots / f"print-{name}.png"), full_page=True)
+
+
+def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, shots):
+    page = new_context().new_page()
+    login(page, "unit_cgj", "/dashboard")
+    page.wait_for_selector("[data-testid=fig-overdue_now]")
+    own = api.get("unit_cgj", "/api/stats/summary").json()
+    assert own["scope"]["unit_name"] == "市城市管理局"
+    assert "市城市管理局" in page.locator(".scope-fixed").inner_text()
+    assert page.locator("[data-testid=scope]").count() == 0 and page.locator("[data-testid=export]").count() == 0
+    assert page.locator("[data-testid=fig-overdue_now] .val").inner_text().strip() == str(own["total"]["overdue_now"])
+    page.wait_for_selector("[data-testid=rank-black], [data-testid=rank-red]")  # the published ranking
+
+    desk = new_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False,
+                       device_scale_factor=1).new_page()
+    login(desk, "dispatcher", "/dashboard?period=month")
+    desk.wait_for_selector(".echart canvas")
+    desk.wait_for_timeout(800)
+    desk.screenshot(path=str(shots / "dashboard-desktop.png"))
