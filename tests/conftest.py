@@ -15,6 +15,7 @@ os.environ["XUNCHA_DATABASE_URL"] = fresh_database_url("xuncha_test")
 os.environ["XUNCHA_MEDIA_DIR"] = str(_MEDIA)
 os.environ.setdefault("XUNCHA_LOGIN_MAX_FAILURES", "5")
 
+from argon2 import PasswordHasher  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
@@ -23,7 +24,6 @@ import app.models  # noqa: E402,F401
 from app.auth.service import limiter  # noqa: E402
 from app.categories import service as categories_service  # noqa: E402
 from app.core.db import get_engine  # noqa: E402
-from argon2 import PasswordHasher  # noqa: E402
 from app.main import app as fastapi_app  # noqa: E402
 from app.units.models import Unit  # noqa: E402
 from app.users.models import User  # noqa: E402

@@ -69,7 +69,7 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
             max_pixels=settings.upload_max_pixels, camera_tz=settings.tz, font_path=settings.cjk_font_path,
         )
     except processing.PhotoError as exc:
-        raise DomainError(exc.message, code=exc.code, status=exc.status)
+        raise DomainError(exc.message, code=exc.code, status=exc.status) from exc
     photo = Photo(
         id=photo_id, sha256=result.sha256, content_type=result.content_type, size_bytes=len(data),
         width=result.width, height=result.height, taken_at=result.taken_at, exif_lat=result.exif_lat,

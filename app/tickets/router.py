@@ -7,7 +7,14 @@ from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
 from app.tickets import service
 from app.tickets.schemas import (
-    CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, TicketDetail, TicketPage, VerifyIn,
+    CancelIn,
+    DispatchIn,
+    RectifyIn,
+    ReturnIn,
+    TicketCreate,
+    TicketDetail,
+    TicketPage,
+    VerifyIn,
 )
 from app.tickets.workflow import Status
 

@@ -26,8 +26,18 @@ from app.tickets import workflow
 from app.tickets.deadlines import deadline_from
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
 from app.tickets.schemas import (
-    CancelIn, DispatchIn, DuplicateCandidate, EventPublic, RectifyIn, ReturnIn, TicketCreate, TicketDetail,
-    TicketPage, TicketPhotoPublic, TicketSummary, VerifyIn,
+    CancelIn,
+    DispatchIn,
+    DuplicateCandidate,
+    EventPublic,
+    RectifyIn,
+    ReturnIn,
+    TicketCreate,
+    TicketDetail,
+    TicketPage,
+    TicketPhotoPublic,
+    TicketSummary,
+    VerifyIn,
 )
 from app.tickets.workflow import Action, Status
 from app.units import service as units_service
@@ -103,7 +113,7 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     try:
         workflow.transition(None, Action.report, user.role)
     except workflow.NotAllowed:
-        raise Forbidden("只有督查员和派遣员可以上报 Only inspectors and dispatchers report problems")
+        raise Forbidden("只有督查员和派遣员可以上报 Only inspectors and dispatchers report") from None
     category = session.get(Category, body.category_code)
     if category is None or category.parent_code is None:
         raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
@@ -197,9 +207,9 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
     try:
         to = workflow.transition(frm, action, user.role, own_unit=own_unit)
     except workflow.NotAllowed:
-        raise Forbidden("无权执行此操作 Your role may not do this to this ticket")
+        raise Forbidden("无权执行此操作 Your role may not do this to this ticket") from None
     except workflow.WrongState:
-        raise _wrong_state(frm, action)
+        raise _wrong_state(frm, action) from None
 
     now = utcnow()
     changes, event_kw, photos = _prepare(session, user, ticket, action, body, now)
@@ -463,14 +473,14 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         value, tid = json.loads(raw)
         return (datetime.fromisoformat(value) if value else _FAR_FUTURE), uuid.UUID(tid)
     except (ValueError, TypeError, json.JSONDecodeError):
-        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor")
+        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor") from None
 
 
 def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
     try:
         min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
     except ValueError:
-        raise Invalid("bbox 格式应为 minLng,minLat,maxLng,maxLat", code="invalid_bbox")
+        raise Invalid("bbox 格式应为 minLng,minLat,maxLng,maxLat", code="invalid_bbox") from None
     if not (-180 <= min_lng <= max_lng <= 180 and -90 <= min_lat <= max_lat <= 90):
         raise Invalid("bbox 超出范围 bbox out of range", code="invalid_bbox")
     return min_lng, min_lat, max_lng, max_lat
