@@ -80,6 +80,8 @@ class TicketSummary(BaseModel):
     reporter_name: str
     thumb_url: str | None
     updated_at: datetime
+    # Open tickets of the same category within 50 m (lists only; 0 for units, who see no other tickets).
+    possible_duplicate_count: int = 0
 
 
 class TicketPhotoPublic(PhotoPublic):

@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, false, func, literal, or_, true, upd
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.categories import service as categories_service
@@ -352,11 +353,15 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def _window(lat: float, radius: float) -> tuple[float, float]:
+    """Half-sizes in degrees (lat, lng) of the square around a point that holds the circle."""
+    return radius / 111_320, radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+
+
 def possible_duplicates(session: Session, ticket: Ticket) -> list[DuplicateCandidate]:
     """Open tickets of the same category within the configured radius (50 m)."""
     radius = get_settings().duplicate_radius_m
-    dlat = radius / 111_320
-    dlng = radius / (111_320 * max(math.cos(math.radians(ticket.lat)), 0.01))
+    dlat, dlng = _window(ticket.lat, radius)
     rows = session.exec(
         select(Ticket).where(
             Ticket.id != ticket.id, Ticket.category_code == ticket.category_code,
@@ -374,13 +379,39 @@ def possible_duplicates(session: Session, ticket: Ticket) -> list[DuplicateCandi
     return sorted(out, key=lambda c: c.distance_m)
 
 
+def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID, int]:
+    """For a page of tickets, how many possible duplicates each open one has (one query for the page)."""
+    open_ones = [t for t in tickets if t.status in workflow.OPEN_STATUSES]
+    if not open_ones:
+        return {}
+    radius = get_settings().duplicate_radius_m
+    dlat, _ = _window(max(abs(t.lat) for t in open_ones), radius)
+    dlng = max(_window(t.lat, radius)[1] for t in open_ones)
+    other = aliased(Ticket)
+    pairs = session.exec(
+        select(Ticket.id, Ticket.lat, Ticket.lng, other.lat, other.lng)
+        .join(other, and_(other.category_code == Ticket.category_code, other.id != Ticket.id,
+                          col(other.status).in_([s.value for s in workflow.OPEN_STATUSES]),
+                          other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
+                          other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)))
+        .where(col(Ticket.id).in_([t.id for t in open_ones]))
+    ).all()
+    counts: dict[uuid.UUID, int] = {}
+    for tid, lat, lng, olat, olng in pairs:
+        if distance_m(lat, lng, olat, olng) <= radius:
+            counts[tid] = counts.get(tid, 0) + 1
+    return counts
+
+
 # ---- reading ------------------------------------------------------------------------------------
 
 class _Names:
     """Batch look-ups of the names a page of tickets needs (no query per row)."""
 
-    def __init__(self, session: Session, tickets: Iterable[Ticket], extra_user_ids: Iterable[int] = ()):
+    def __init__(self, session: Session, tickets: Iterable[Ticket], extra_user_ids: Iterable[int] = (),
+                 *, duplicates: bool = False):
         tickets = list(tickets)
+        self.duplicates = duplicate_counts(session, tickets) if duplicates else {}
         self.categories = {c.code: c for c in session.exec(select(Category)).all()}
         self.units = {u.id: u.name for u in session.exec(select(Unit)).all()}
         user_ids = {t.reporter_id for t in tickets} | set(extra_user_ids)
@@ -413,6 +444,7 @@ def _summary(t: Ticket, names: _Names, now: datetime) -> dict:
         closed_at=t.closed_at, cancelled_at=t.cancelled_at,
         reporter_name=reporter.display_name if reporter else "?",
         thumb_url=photos_service.url(thumb, "thumb") if thumb else None, updated_at=t.updated_at,
+        possible_duplicate_count=names.duplicates.get(t.id, 0),
     )
 
 
@@ -436,8 +468,10 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     now = utcnow()
     status = Status(ticket.status)
     own_unit = user.role == Role.unit_staff and ticket.unit_id is not None and ticket.unit_id == user.unit_id
+    duplicates = possible_duplicates(session, ticket) \
+        if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else []
     return TicketDetail(
-        **_summary(ticket, names, now),
+        **_summary(ticket, names, now) | {"possible_duplicate_count": len(duplicates)},
         photos=photos,
         events=[
             EventPublic(
@@ -449,8 +483,7 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
             )
             for e in events
         ],
-        possible_duplicates=possible_duplicates(session, ticket)
-        if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else [],
+        possible_duplicates=duplicates,
         duplicate_of=ticket.duplicate_of,
         allowed_actions=workflow.allowed_actions(status, user.role, own_unit=own_unit),
         suggested_deadline_at=default_deadline(session, ticket, now) if status == Status.reported else None,
@@ -530,7 +563,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     rows = list(session.exec(select(Ticket).where(*where).order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    names = _Names(session, rows)
+    names = _Names(session, rows, duplicates=user.role in SEES_ALL_TICKETS)
     items = [TicketSummary(**_summary(t, names, now)) for t in rows]
     next_cursor = _encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
     return TicketPage(items=items, next_cursor=next_cursor)

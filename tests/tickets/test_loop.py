@@ -86,6 +86,9 @@ def test_return_and_cancel_as_duplicate(client, db):
     second = report(client, inspector, lat=30.27412, lng=120.15512)  # ~3 m away, same category
     assert [d["id"] for d in second["possible_duplicates"]] == [first["id"]]
     assert second["possible_duplicates"][0]["distance_m"] < 10
+    far = report(client, inspector, lat=30.2751, lng=120.1551)  # ~110 m away: not a duplicate
+    listed = {x["id"]: x["possible_duplicate_count"] for x in client.get("/api/tickets", headers=dispatcher).json()["items"]}
+    assert listed == {first["id"]: 1, second["id"]: 1, far["id"]: 0}
 
     r = action(client, dispatcher, second["id"], "cancel", reason="重复上报", duplicate_of=first["id"])
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
