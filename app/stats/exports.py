@@ -101,7 +101,8 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
 
     ws = wb.active
     ws.title = "单位指标"
-    ws.append([f"每周通报 单位指标 {period.label}（统计截至 {_local(now)}）"])
+    title = _title(period)
+    ws.append([f"{title} 单位指标 {period.label}（统计截至 {_local(now)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, [h for h, _, _ in UNIT_COLUMNS])
     for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计 Total"})]:
@@ -148,7 +149,11 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
 
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue(), f"每周通报_{period.start_date:%Y%m%d}-{period.end_date:%Y%m%d}.xlsx"
+    return buf.getvalue(), f"{title}_{period.start_date:%Y%m%d}-{period.end_date:%Y%m%d}.xlsx"
+
+
+def _title(period: Period) -> str:
+    return {"week": "每周通报", "month": "每月通报"}.get(period.kind, "工作通报")
 
 
 # ---- printable pages ------------------------------------------------------------------------------
@@ -215,7 +220,8 @@ def _photos_by_stage(session: Session, ticket_ids: list[uuid.UUID]) -> dict[uuid
 
 
 def _img(uri: str | None, caption: str, empty: str) -> str:
-    inner = f'<img src="{uri}" alt="{html.escape(caption)}">' if uri else f'<div class="none">{html.escape(empty)}</div>'
+    inner = (f'<img src="{uri}" alt="{html.escape(caption)}">' if uri
+             else f'<div class="none">{html.escape(empty)}</div>')
     return f'<figure class="ph" style="margin:0">{inner}<figcaption>{html.escape(caption)}</figcaption></figure>'
 
 
@@ -230,11 +236,12 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     ranking = service.ranking(session, period, rules, now=now)
     t = s.total
     e = html.escape
-    title = {"week": "每周通报", "month": "每月通报"}.get(period.kind, "工作通报")
+    title = _title(period)
     parts = [f"<h1>创建文明城市工作 {title}</h1>",
              f'<div class="sub">{e(period.label)}　统计截至 {e(_local(now))}</div>',
              "<h2>一、总体情况</h2>",
-             (f"<p>本期发现问题 <b>{t.reported}</b> 件，派遣 <b>{t.dispatched}</b> 件，其中已结案 <b>{t.closed}</b> 件，"
+             (f"<p>本期发现问题 <b>{t.reported}</b> 件，派遣 <b>{t.dispatched}</b> 件，"
+              f"其中已结案 <b>{t.closed}</b> 件，"
              f"按期结案 <b>{t.closed_on_time}</b> 件；整改率 <b>{_pct(t.rectification_rate)}</b>，"
              f"按期结案率 <b>{_pct(t.on_time_rate)}</b>，返工率 <b>{_pct(t.rework_rate)}</b>；"
              f"当前全市超期未整改 <b>{t.overdue_now}</b> 件。</p>"),

@@ -216,3 +216,15 @@ def test_open_points_and_bad_input(client, city):
                       headers=h).json()["error"]["code"] == "invalid_period"
     assert client.get("/api/stats/summary", params={"unit_id": 999999}, headers=h).status_code == 404
     assert client.get("/api/stats/summary").status_code == 401
+
+
+def test_trend_api_and_unit_staff_map(client, city):
+    h = login(client, city.users["leader"])
+    r = client.get("/api/stats/trend", params={"weeks": 4}, headers=h)
+    assert r.status_code == 200 and len(r.json()["weeks"]) == 4
+    assert "整改率" in r.json()["formula"]["zh"]
+    staff = login(client, city.users["staff_B"])
+    pts = client.get("/api/stats/open-points", headers=staff).json()
+    assert {p["id"] for p in pts} == city.ids("t4", "t5")  # B's own open tickets only
+    t = client.get("/api/stats/trend", params={"unit_id": city.units["A"].id}, headers=staff)
+    assert t.status_code == 403
