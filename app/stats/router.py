@@ -11,7 +11,16 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep
 from app.stats import exports, service
 from app.stats.schemas import (
-    OpenPoint, Period, PeriodKind, Ranking, RankRules, Scope, Summary, TicketTimeline, Trend, UnitTimeline,
+    OpenPoint,
+    Period,
+    PeriodKind,
+    Ranking,
+    RankRules,
+    Scope,
+    Summary,
+    TicketTimeline,
+    Trend,
+    UnitTimeline,
 )
 from app.stats.settings import get_stats_settings
 from app.tickets.schemas import TicketPage

@@ -35,8 +35,24 @@ from app.core.config import get_settings
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.types import utcnow
 from app.stats.schemas import (
-    FORMULAS, Milestone, OpenPoint, Percentiles, Period, PeriodKind, Ranking, RankRow, RankRules, Scope, Stage,
-    Summary, TicketTimeline, Trend, TrendPoint, UnitBar, UnitMetrics, UnitTimeline,
+    FORMULAS,
+    Milestone,
+    OpenPoint,
+    Percentiles,
+    Period,
+    PeriodKind,
+    Ranking,
+    RankRow,
+    RankRules,
+    Scope,
+    Stage,
+    Summary,
+    TicketTimeline,
+    Trend,
+    TrendPoint,
+    UnitBar,
+    UnitMetrics,
+    UnitTimeline,
 )
 from app.tickets import service as tickets_service
 from app.tickets.models import Ticket, TicketEvent
