@@ -15,7 +15,8 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_tickets_status_reported_at", "status", "reported_at"),
         Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline_at"),
-        Index("ix_tickets_category_status", "category_code", "status"),
+        # Covers the duplicate probe (same category, open, nearby) without touching the table.
+        Index("ix_tickets_category_status_lat", "category_code", "status", "lat", "lng"),
         Index("ix_tickets_lat_lng", "lat", "lng"),
         # Statistics (app/stats, migration 1aac66fa8aaf). Covering indexes: a period's figures are read from
         # the index alone (no row look-ups), which keeps a month at 1 M tickets fast on SQLite too.

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_, true, update
+from sqlalchemy import ColumnElement, and_, false, literal, or_, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -492,11 +492,10 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
 
 SORTS = {"-reported_at": ("reported_at", True), "reported_at": ("reported_at", False),
          "deadline_at": ("deadline_at", False), "-updated_at": ("updated_at", True)}
-_FAR_FUTURE = datetime(9999, 1, 1).astimezone()
 
 
-def _encode_cursor(value: datetime | None, tid: uuid.UUID) -> str:
-    raw = json.dumps([value.isoformat() if value else None, str(tid)]).encode()
+def _encode_cursor(value: datetime, tid: uuid.UUID) -> str:
+    raw = json.dumps([value.isoformat(), str(tid)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -504,7 +503,7 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, tid = json.loads(raw)
-        return (datetime.fromisoformat(value) if value else _FAR_FUTURE), uuid.UUID(tid)
+        return datetime.fromisoformat(value), uuid.UUID(tid)
     except (ValueError, TypeError, json.JSONDecodeError):
         raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor") from None
 
@@ -548,12 +547,16 @@ def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: i
 
 def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", limit: int = 50,
                  cursor: str | None = None, **filters) -> TicketPage:
-    """A page of the tickets this user may see, newest first by default; keyset pagination."""
+    """A page of the tickets this user may see, newest first by default; keyset pagination.
+
+    sort=deadline_at lists only tickets that have a deadline (dispatched now or before), soonest first.
+    """
     now = utcnow()
     where = ticket_filters(user, now=now, **filters)
     field, desc = SORTS[sort]
-    column = getattr(Ticket, field)
-    key = func.coalesce(column, literal(_FAR_FUTURE, UTCDateTime)) if field == "deadline_at" else column
+    key = getattr(Ticket, field)
+    if field == "deadline_at":
+        where.append(col(Ticket.deadline_at).is_not(None))
     if cursor:
         value, tid = _decode_cursor(cursor)
         bound = literal(value, UTCDateTime)
