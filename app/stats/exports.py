@@ -73,8 +73,16 @@ def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSum
     return page.items
 
 
+def _append(ws, values: list) -> None:
+    """Append a row of values; text that looks like a formula (user-typed "=…") stays text."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def _header(ws, headers: list[str]) -> None:
-    ws.append(headers)
+    _append(ws, headers)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
@@ -102,11 +110,11 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     ws = wb.active
     ws.title = "单位指标"
     title = _title(period)
-    ws.append([f"{title} 单位指标 {period.label}（统计截至 {_local(now)}）"])
+    _append(ws, [f"{title} 单位指标 {period.label}（统计截至 {_local(now)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, [h for h, _, _ in UNIT_COLUMNS])
     for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计 Total"})]:
-        ws.append([_value(m, g) for _, g, _ in UNIT_COLUMNS])
+        _append(ws, [_value(m, g) for _, g, _ in UNIT_COLUMNS])
         for cell, (_, _, fmt) in zip(ws[ws.max_row], UNIT_COLUMNS, strict=True):
             if fmt:
                 cell.number_format = fmt
@@ -120,7 +128,7 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
                  "返工次数 Reworks"])
     for t in overdue:
         late = round((now - t.deadline_at).total_seconds() / 3600, 1) if t.deadline_at else None
-        ws.append([t.case_number, t.unit_name, t.category_name_zh, t.description, t.address, _local(t.reported_at),
+        _append(ws, [t.case_number, t.unit_name, t.category_name_zh, t.description, t.address, _local(t.reported_at),
                    _local(t.dispatched_at), _local(t.deadline_at), late, t.rework_count])
     _widths(ws, [17, 22, 16, 36, 24, 17, 17, 17, 12, 10])
 
@@ -128,7 +136,7 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _header(ws, ["名次 Rank", "单位 Unit", "榜单 List", "派遣数 Dispatched", "结案数 Closed", "整改率 Rate",
                  "按期结案率 On-time rate", "超期数 Overdue", "上期名次 Previous rank", "升降 Movement"])
     for r in ranking.rows:
-        ws.append([r.rank, r.unit_name, {"red": "红榜", "black": "黑榜"}.get(r.list or "", ""), r.dispatched,
+        _append(ws, [r.rank, r.unit_name, {"red": "红榜", "black": "黑榜"}.get(r.list or "", ""), r.dispatched,
                    r.closed, r.rectification_rate, r.on_time_rate, r.overdue, r.prev_rank, r.movement])
         row = ws[ws.max_row]
         row[5].number_format = row[6].number_format = "0.0%"
@@ -138,13 +146,13 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _widths(ws, [8, 24, 8, 12, 10, 10, 12, 10, 12, 10])
 
     ws = wb.create_sheet("说明")
-    ws.append(["指标 Figure", "口径 Definition", "Definition"])
+    _append(ws, ["指标 Figure", "口径 Definition", "Definition"])
     for key, text in FORMULAS.items():
-        ws.append([key, text["zh"], text["en"]])
+        _append(ws, [key, text["zh"], text["en"]])
     for key, text in ranking.rule_text.items():
-        ws.append([f"rule.{key}", text, ""])
-    ws.append(["period", f"{period.label}: {_local(period.start)} ~ {_local(period.end)}（不含 exclusive）", ""])
-    ws.append(["as_of", _local(now), ""])
+        _append(ws, [f"rule.{key}", text, ""])
+    _append(ws, ["period", f"{period.label}: {_local(period.start)} ~ {_local(period.end)}（不含 exclusive）", ""])
+    _append(ws, ["as_of", _local(now), ""])
     _widths(ws, [22, 70, 70])
 
     buf = io.BytesIO()

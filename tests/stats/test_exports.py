@@ -51,7 +51,7 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
                     x["prev_rank"], x["movement"]) for x in ranking["rows"]]
 
 
-def _overdue_ticket_with_photos(db):
+def _overdue_ticket_with_photos(db, description="垃圾满溢<script>"):
     """A ticket reported and dispatched two days ago with a one-hour deadline, rectified once and sent back."""
     unit = make_unit(db, "测试街道")
     inspector, dispatcher = make_user(db, Role.inspector), make_user(db, Role.dispatcher)
@@ -61,7 +61,7 @@ def _overdue_ticket_with_photos(db):
         pid = uuid.uuid4()
         photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
         t, _ = tickets_service.report(db, inspector, TicketCreate(
-            id=uuid.uuid4(), category_code="06010", description="垃圾满溢<script>", lat=30.27, lng=120.15,
+            id=uuid.uuid4(), category_code="06010", description=description, lat=30.27, lng=120.15,
             photo_ids=[pid]))
         tickets_service.dispatch(db, dispatcher, t.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
     with clock_at(t0 + timedelta(hours=1)):
@@ -72,6 +72,17 @@ def _overdue_ticket_with_photos(db):
         tickets_service.verify(db, inspector, t.id, VerifyIn(action_id=uuid.uuid4(), passed=False, note="未清理干净",
                                                              deadline=t0 + timedelta(hours=3)))
     return t, unit, staff, dispatcher
+
+
+def test_typed_formulas_stay_text_in_the_excel_bulletin(client, db):
+    evil = '=HYPERLINK("http://evil.example","点我")'
+    t, _unit, _staff, dispatcher = _overdue_ticket_with_photos(db, description=evil)
+    r = client.get("/api/stats/bulletin.xlsx", headers=login(client, dispatcher))
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == evil]
+    assert cells, "the description is in the overdue sheet"
+    assert all(c.data_type == "s" for c in cells)
 
 
 def test_printable_bulletin_embeds_before_and_after_thumbnails(client, db):
