@@ -536,10 +536,17 @@ def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: i
         where.append(overdue_clause)
     elif overdue is False:
         where.append(~overdue_clause)
-    if q:
-        like = f"%{q.strip()}%"
-        where.append(or_(Ticket.case_number.ilike(like), Ticket.description.ilike(like),
-                         col(Ticket.address).ilike(like)))
+    if q and (q := q.strip()):
+        if q.upper().startswith("XC-"):
+            # A case number (or its start): a range on the unique index instead of a scan. The range
+            # assumes bytewise collation (SQLite; PostgreSQL C/C.UTF-8); LIKE keeps the match exact.
+            prefix = q.upper()
+            where += [Ticket.case_number >= prefix, Ticket.case_number < prefix + "\uffff",
+                      Ticket.case_number.startswith(prefix, autoescape=True)]
+        else:
+            like = f"%{q}%"
+            where.append(or_(Ticket.description.ilike(like), col(Ticket.address).ilike(like),
+                             Ticket.case_number.ilike(like)))
     if bbox:
         min_lng, min_lat, max_lng, max_lat = parse_bbox(bbox)
         where += [Ticket.lat.between(min_lat, max_lat), Ticket.lng.between(min_lng, max_lng)]

@@ -65,6 +65,9 @@ def test_list_filters_and_cursor_pagination(client, db):
     assert ids(category_code="07001") == {made[1]["id"]}
     assert ids(q="问题3") == {made[3]["id"]}
     assert ids(q=made[1]["case_number"]) == {made[1]["id"]}
+    assert ids(q=made[1]["case_number"].lower()) == {made[1]["id"]}
+    assert ids(q=made[1]["case_number"][:-1]) == {t["id"] for t in made}  # XC-2026-00000 → all five
+    assert ids(q=made[1]["case_number"][-6:]) == {made[1]["id"]}  # digits only: free text
     assert ids(bbox="120.0,30.265,120.3,30.285") == {made[0]["id"], made[1]["id"]}
     assert ids(status="dispatched") == set()
     assert len(ids(status=["reported", "closed"])) == 5
