@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, exists, false, literal, or_, true, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -519,9 +519,26 @@ def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
     return min_lng, min_lat, max_lng, max_lat
 
 
+_BYTEWISE: dict[str, bool] = {}
+
+
+def bytewise_collation(session: Session) -> bool:
+    """Whether the database compares text byte by byte (SQLite; PostgreSQL with a C/POSIX collation)."""
+    bind = session.get_bind()
+    key = str(bind.url)
+    if key not in _BYTEWISE:
+        if bind.dialect.name == "postgresql":
+            collation = session.execute(select(func.current_setting("lc_collate"))).scalar_one()
+            _BYTEWISE[key] = collation.split(".")[0].upper() in ("C", "POSIX")
+        else:
+            _BYTEWISE[key] = bind.dialect.name == "sqlite"
+    return _BYTEWISE[key]
+
+
 def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: int | None = None,
                    category_code: str | None = None, overdue: bool | None = None, q: str | None = None,
-                   bbox: str | None = None, now: datetime | None = None) -> list[ColumnElement[bool]]:
+                   bbox: str | None = None, now: datetime | None = None, bytewise: bool = False
+                   ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filtered ticket list (also used by the statistics drill-down)."""
     now = now or utcnow()
     where: list[ColumnElement[bool]] = [visible_clause(user)]
@@ -538,11 +555,12 @@ def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: i
         where.append(~overdue_clause)
     if q and (q := q.strip()):
         if q.upper().startswith("XC-"):
-            # A case number (or its start): a range on the unique index instead of a scan. The range
-            # assumes bytewise collation (SQLite; PostgreSQL C/C.UTF-8); LIKE keeps the match exact.
+            # A case number (or its start). Where text compares byte by byte, a range on the unique index
+            # finds it without a scan; under a linguistic collation that range could skip matches.
             prefix = q.upper()
-            where += [Ticket.case_number >= prefix, Ticket.case_number < prefix + "\uffff",
-                      Ticket.case_number.startswith(prefix, autoescape=True)]
+            where.append(Ticket.case_number.startswith(prefix, autoescape=True))
+            if bytewise:
+                where += [Ticket.case_number >= prefix, Ticket.case_number < prefix + "\uffff"]
         else:
             like = f"%{q}%"
             where.append(or_(Ticket.description.ilike(like), col(Ticket.address).ilike(like),
@@ -560,7 +578,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     sort=deadline_at lists only tickets that have a deadline (dispatched now or before), soonest first.
     """
     now = utcnow()
-    where = ticket_filters(user, now=now, **filters)
+    where = ticket_filters(user, now=now, bytewise=bytewise_collation(session), **filters)
     field, desc = SORTS[sort]
     key = getattr(Ticket, field)
     if field == "deadline_at":

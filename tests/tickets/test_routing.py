@@ -45,7 +45,7 @@ def test_location_and_time_from_exif_when_the_phone_has_none(client, db):
     assert r.status_code == 422 and r.json()["error"]["code"] == "location_required"
 
 
-def test_list_filters_and_cursor_pagination(client, db):
+def test_list_filters_and_cursor_pagination(client, db, monkeypatch):
     headers = login(client, make_user(db, Role.inspector))
     made = [report(client, headers, category_code=code, description=f"问题{i}", lat=30.27 + i * 0.01)
             for i, code in enumerate(["06010", "07001", "06012", "09006", "06010"])]
@@ -92,3 +92,11 @@ def test_thumb_and_display_are_jpeg_without_metadata(client, db):
     assert client.get(photo["urls"]["original"], headers=headers | {"If-None-Match": etag}).status_code == 304
     assert datetime.fromisoformat(photo["taken_at"]) == datetime(2026, 11, 1, 0, 0, tzinfo=UTC)
     assert db.exec(select(Category)).first() is not None
+
+
+def test_case_number_search_without_bytewise_collation(client, db, monkeypatch):
+    """Under a linguistic collation the index range is skipped; the answers must not change."""
+    from app.tickets import service
+
+    monkeypatch.setattr(service, "bytewise_collation", lambda session: False)
+    test_list_filters_and_cursor_pagination(client, db, monkeypatch)
