@@ -4,7 +4,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -44,3 +46,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _assume_city_time(value: datetime) -> datetime:
+    from app.core.config import get_settings
+
+    return value if value.tzinfo else value.replace(tzinfo=get_settings().tz)
+
+
+# A time from a client: one without a zone is the city's local time (what the phone's clock shows).
+ClientDateTime = Annotated[datetime, AfterValidator(_assume_city_time)]

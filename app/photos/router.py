@@ -1,5 +1,4 @@
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, UploadFile
@@ -8,6 +7,7 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import DomainError
+from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
 from app.users.roles import Role
@@ -22,7 +22,7 @@ def upload(
     file: UploadFile, id: Annotated[uuid.UUID, Form()],
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lng: Annotated[float | None, Form(ge=-180, le=180)] = None,
-    captured_at: Annotated[datetime | None, Form()] = None,
+    captured_at: Annotated[ClientDateTime | None, Form()] = None,
 ):
     """Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed."""
     limit = get_settings().upload_max_bytes

@@ -3,6 +3,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from app.core.types import ClientDateTime
 from app.photos.schemas import PhotoPublic
 from app.tickets.workflow import Action, Status
 
@@ -16,14 +17,14 @@ class TicketCreate(BaseModel):
     lng: float | None = Field(default=None, ge=-180, le=180, description="WGS-84")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
     address: str | None = Field(default=None, max_length=300)
-    captured_at: datetime | None = None
+    captured_at: ClientDateTime | None = None
     photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
 
 
 class DispatchIn(BaseModel):
     action_id: uuid.UUID
     unit_id: int
-    deadline: datetime | None = None
+    deadline: ClientDateTime | None = None
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -42,7 +43,7 @@ class VerifyIn(BaseModel):
     action_id: uuid.UUID
     passed: bool
     note: str | None = Field(default=None, max_length=2000)
-    deadline: datetime | None = None
+    deadline: ClientDateTime | None = None
     photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
 
 

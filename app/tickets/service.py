@@ -267,8 +267,6 @@ def _replay_action(session: Session, user: User, ticket: Ticket, action_id: uuid
 def _deadline(given: datetime | None, ticket: Ticket, session: Session, now: datetime) -> datetime:
     if given is None:
         return default_deadline(session, ticket, now)
-    if given.tzinfo is None:
-        raise Invalid("整改时限须带时区 Deadline needs a time zone", code="invalid_deadline")
     if given <= now:
         raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
     return given

@@ -1,13 +1,15 @@
 """Routing by grid or category, EXIF fallbacks, list filters and pagination."""
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlmodel import select
 
 from app.categories.models import Category
+from app.tickets.models import Ticket
 from app.units import service as units_service
 from app.users.roles import Role
-from tests.conftest import login, make_unit, make_user, report, report_body, upload_photo
+from tests.conftest import action, login, make_unit, make_user, report, report_body, upload_photo
 from tests.fixtures.images import make_jpeg
 
 SQUARE = {"type": "Polygon", "coordinates": [[[120.15, 30.27], [120.16, 30.27], [120.16, 30.28],
@@ -100,3 +102,21 @@ def test_case_number_search_without_bytewise_collation(client, db, monkeypatch):
 
     monkeypatch.setattr(service, "bytewise_collation", lambda session: False)
     test_list_filters_and_cursor_pagination(client, db, monkeypatch)
+
+
+def test_times_without_a_zone_are_city_time(client, db):
+    """Phones often send local time without an offset: it is Asia/Shanghai time, never a 500."""
+    headers = login(client, make_user(db, Role.inspector))
+    photo = upload_photo(client, headers, make_jpeg(640, 480), captured_at="2026-11-20T10:00:00")
+    r = client.post("/api/tickets", headers=headers,
+                    json=report_body([photo["id"]], captured_at="2026-11-20T10:00:00"))
+    assert r.status_code == 201, r.text
+
+    db.rollback()
+    assert db.get(Ticket, uuid.UUID(r.json()["id"])).captured_at == datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    unit = make_unit(db)
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    local_deadline = "2099-01-01T18:00:00"
+    d = action(client, dispatcher, r.json()["id"], "dispatch", unit_id=unit.id, deadline=local_deadline)
+    assert d.status_code == 200, d.text
+    assert datetime.fromisoformat(d.json()["deadline_at"]) == datetime(2099, 1, 1, 10, 0, tzinfo=UTC)
