@@ -40,6 +40,16 @@ def create_app() -> FastAPI:
             return JSONResponse(error_body("too_large", "上传文件过大 File too large"), 413)
         return await call_next(request)
 
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        # No framing (clickjacking), no type sniffing of uploads; tile servers get our origin as the
+        # Referer (their usage policies ask for one) but never a ticket's URL.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        return response
+
     for router in (auth_router, users_router, categories_router, units_router, photos_router, tickets_router,
                    stats_router):
         app.include_router(router)

@@ -52,3 +52,11 @@ def test_inactive_user_cannot_log_in(client, db):
     db.add(user)
     db.commit()
     assert client.post("/api/auth/token", data={"username": user.username, "password": PASSWORD}).status_code == 401
+
+
+def test_security_headers(client):
+    for path in ("/api/health", "/", "/api/me"):
+        r = client.get(path)
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin"
