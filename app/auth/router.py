@@ -8,6 +8,7 @@ from app.auth.deps import CurrentToken, require_roles
 from app.auth.schemas import TokenResponse
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.core.types import DbId
 from app.users import service as users_service
 from app.users.models import User
 from app.users.roles import Role
@@ -33,7 +34,7 @@ def logout(session: SessionDep, pair: CurrentToken):
 
 
 @router.post("/users/{user_id}/revoke-tokens", dependencies=[require_roles(Role.admin)])
-def revoke_user_tokens(session: SessionDep, user_id: int):
+def revoke_user_tokens(session: SessionDep, user_id: DbId):
     """Revoke every token of a user, e.g. for a lost phone (admin only)."""
     if session.get(User, user_id) is None:
         raise NotFound("用户不存在 No such user")

@@ -6,7 +6,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -56,3 +56,7 @@ def _assume_city_time(value: datetime) -> datetime:
 
 # A time from a client: one without a zone is the city's local time (what the phone's clock shows).
 ClientDateTime = Annotated[datetime, AfterValidator(_assume_city_time)]
+
+
+# A row id from a client: bounded so an absurd number is a 422, not an integer overflow in the database.
+DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep
+from app.core.types import DbId
 from app.stats import exports, service
 from app.stats.schemas import (
     OpenPoint,
@@ -41,11 +42,11 @@ def get_period(
 
 def get_scope(
     session: SessionDep, user: CurrentUser,
-    unit_id: Annotated[int | None, Query(description="a unit (with its children unless include_children=false)")]
+    unit_id: Annotated[DbId | None, Query(description="a unit (with its children unless include_children=false)")]
     = None,
     include_children: bool = True,
     category_code: Annotated[str | None, Query(max_length=16, description="a class (06) or a code (06010)")] = None,
-    grid_id: int | None = None,
+    grid_id: DbId | None = None,
 ) -> Scope:
     return service.resolve_scope(session, user, unit_id=unit_id, category_code=category_code, grid_id=grid_id,
                                  include_children=include_children)
@@ -53,10 +54,10 @@ def get_scope(
 
 def get_rules(
     red_min_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
-    red_top: Annotated[int | None, Query(ge=0)] = None,
+    red_top: Annotated[int | None, Query(ge=0, le=10_000)] = None,
     black_max_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
-    black_bottom: Annotated[int | None, Query(ge=0)] = None,
-    min_dispatched: Annotated[int | None, Query(ge=1)] = None,
+    black_bottom: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+    min_dispatched: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> RankRules:
     given = {k: v for k, v in locals().items() if v is not None}
     return get_stats_settings().rules().model_copy(update=given)

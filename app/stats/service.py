@@ -85,6 +85,8 @@ def resolve_period(kind: PeriodKind = "week", on: date | None = None, start: dat
                    end: date | None = None, *, now: datetime | None = None) -> Period:
     """The week or month containing `on` (default today), or a custom [start, end] of local dates."""
     today = (now or utcnow()).astimezone(get_settings().tz).date()
+    if any(d is not None and not 2000 <= d.year <= 2100 for d in (on, start, end)):
+        raise Invalid("日期须在 2000–2100 年之间 Dates must lie within 2000–2100", code="invalid_period")
     if kind == "custom":
         if start is None or end is None or end < start:
             raise Invalid("自定义时段须给出起止日期 A custom period needs from ≤ to", code="invalid_period")

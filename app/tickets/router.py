@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
+from app.core.types import DbId
 from app.tickets import service
 from app.tickets.schemas import (
     CancelIn,
@@ -34,7 +35,7 @@ def report(session: SessionDep, user: CurrentUser, body: TicketCreate, response:
 def list_tickets(
     session: SessionDep, user: CurrentUser,
     status: Annotated[list[Status] | None, Query()] = None,
-    unit_id: int | None = None,
+    unit_id: DbId | None = None,
     category_code: str | None = None,
     overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,

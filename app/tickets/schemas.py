@@ -3,7 +3,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.core.types import ClientDateTime
+from app.core.types import ClientDateTime, DbId
 from app.photos.schemas import PhotoPublic
 from app.tickets.workflow import Action, Status
 
@@ -23,7 +23,7 @@ class TicketCreate(BaseModel):
 
 class DispatchIn(BaseModel):
     action_id: uuid.UUID
-    unit_id: int
+    unit_id: DbId
     deadline: ClientDateTime | None = None
     note: str | None = Field(default=None, max_length=2000)
 

@@ -5,6 +5,8 @@ t6 (C now; first dispatched to B on 10-07, returned, re-dispatched to C next wee
 Not in it: t8 (reported Sunday night, dispatched Monday after), t10 (dispatched Sunday 23:30 before).
 """
 
+import uuid
+
 import pytest
 
 from tests.conftest import login
@@ -228,3 +230,26 @@ def test_trend_api_and_unit_staff_map(client, city):
     assert {p["id"] for p in pts} == city.ids("t4", "t5")  # B's own open tickets only
     t = client.get("/api/stats/trend", params={"unit_id": city.units["A"].id}, headers=staff)
     assert t.status_code == 403
+
+
+def test_absurd_parameters_are_4xx_not_500(client, db):
+    """Found by schemathesis: year-1 dates and ids beyond a 64-bit integer used to raise."""
+    from app.users.roles import Role
+    from tests.conftest import login, make_user
+
+    h = login(client, make_user(db, Role.dispatcher))
+    for path, params in [
+        ("/api/stats/summary", {"on": "0001-01-01"}),
+        ("/api/stats/summary", {"period": "custom", "from": "0195-12-01", "to": "0204-01-02"}),
+        ("/api/stats/bulletin.html", {"on": "9999-12-31"}),
+        ("/api/stats/summary", {"unit_id": "-23852361099709472086949888"}),
+        ("/api/stats/summary", {"grid_id": str(2**63)}),
+        ("/api/stats/ranking", {"min_dispatched": str(10**30)}),
+        ("/api/tickets", {"unit_id": str(2**70)}),
+    ]:
+        r = client.get(path, headers=h, params=params)
+        assert r.status_code == 422, (path, params, r.status_code, r.text[:200])
+        assert r.json()["error"]["code"] in ("validation_error", "invalid_period")
+    r = client.post(f"/api/tickets/{uuid.uuid4()}/dispatch", headers=h,
+                    json={"action_id": str(uuid.uuid4()), "unit_id": 2**70})
+    assert r.status_code == 422
