@@ -11,3 +11,10 @@ __all__ = [
     "AccessToken", "CaseCounter", "Category", "Grid", "Photo", "Ticket", "TicketAssignment",
     "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
+
+
+def outside_models(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic include_object hook: False for the search objects that migrations alone manage."""
+    if type_ == "table" and name and name.startswith("tickets_search"):
+        return False
+    return not (type_ == "index" and name and name.endswith("_trgm"))

@@ -307,8 +307,14 @@ def measure(engine, runs: int, now: datetime, only: list[str] | None = None) -> 
         page = tickets_service.list_tickets(s, leader, limit=50)
         tickets_service.list_tickets(s, leader, limit=50, cursor=page.next_cursor)
     run("list: pages 1+2 (cursor)", deep)
-    run("list: search q='XC-B-0000123' (ILIKE %q%)",
+    run("list: search q='XC-B-0000123' (case-number prefix)",
         lambda s, i: tickets_service.list_tickets(s, leader, q="XC-B-0000123", limit=50))
+    run("list: search q='垃圾桶满溢' (text, 1 in 12 tickets)",
+        lambda s, i: tickets_service.list_tickets(s, leader, q="垃圾桶满溢", limit=50))
+    run("list: search q='示例路123号' (text, 1 in 1,000)",
+        lambda s, i: tickets_service.list_tickets(s, leader, q="示例路123号", limit=50))
+    run("list: search q='示例路123号' + status=dispatched (text, rare)",
+        lambda s, i: tickets_service.list_tickets(s, leader, q="示例路123号", status=[Status.dispatched], limit=50))
     return out
 
 

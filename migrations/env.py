@@ -3,9 +3,9 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401  (registers every table)
 from app.core.config import get_settings
 from app.core.db import make_engine
+from app.models import outside_models  # importing registers every table
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -29,6 +29,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=outside_models,
     )
     with context.begin_transaction():
         context.run_migrations()

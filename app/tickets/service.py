@@ -7,9 +7,10 @@ import math
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, true, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal, or_, text, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -517,26 +518,50 @@ def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
     return min_lng, min_lat, max_lng, max_lat
 
 
-_BYTEWISE: dict[str, bool] = {}
+class TextSearch(NamedTuple):
+    """What the database offers for searching text."""
+
+    dialect: str
+    bytewise: bool  # compares text byte by byte (SQLite; PostgreSQL with a C/POSIX collation)
 
 
-def bytewise_collation(session: Session) -> bool:
-    """Whether the database compares text byte by byte (SQLite; PostgreSQL with a C/POSIX collation)."""
+_TEXT_SEARCH: dict[str, TextSearch] = {}
+
+
+def text_search(session: Session) -> TextSearch:
     bind = session.get_bind()
     key = str(bind.url)
-    if key not in _BYTEWISE:
+    if key not in _TEXT_SEARCH:
+        bytewise = bind.dialect.name == "sqlite"
         if bind.dialect.name == "postgresql":
             collation = session.execute(select(func.current_setting("lc_collate"))).scalar_one()
-            _BYTEWISE[key] = collation.split(".")[0].upper() in ("C", "POSIX")
-        else:
-            _BYTEWISE[key] = bind.dialect.name == "sqlite"
-    return _BYTEWISE[key]
+            bytewise = collation.split(".")[0].upper() in ("C", "POSIX")
+        _TEXT_SEARCH[key] = TextSearch(bind.dialect.name, bytewise)
+    return _TEXT_SEARCH[key]
+
+
+def search_clause(q: str, search: TextSearch) -> ColumnElement[bool]:
+    """Tickets whose case number, description or address contains q (trigram-indexed, see migrations)."""
+    if q.upper().startswith("XC-"):
+        # A case number (or its start). Where text compares byte by byte, a range on the unique index
+        # finds it without a scan; under a linguistic collation that range could skip matches.
+        prefix = q.upper()
+        clause = Ticket.case_number.startswith(prefix, autoescape=True)
+        if search.bytewise:
+            clause = and_(clause, Ticket.case_number >= prefix, Ticket.case_number < prefix + "\uffff")
+        return clause
+    if search.dialect == "sqlite" and len(q) >= 3:  # the FTS5 trigram table needs three characters
+        phrase = '"' + q.replace('"', '""') + '"'
+        return text("tickets.rowid IN (SELECT rowid FROM tickets_search WHERE tickets_search MATCH :phrase)"
+                    ).bindparams(phrase=phrase)
+    return or_(Ticket.description.icontains(q, autoescape=True), col(Ticket.address).icontains(q, autoescape=True),
+               Ticket.case_number.icontains(q, autoescape=True))
 
 
 def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: int | None = None,
                    category_code: str | None = None, overdue: bool | None = None, q: str | None = None,
-                   bbox: str | None = None, now: datetime | None = None, bytewise: bool = False
-                   ) -> list[ColumnElement[bool]]:
+                   bbox: str | None = None, now: datetime | None = None,
+                   search: TextSearch = TextSearch("sqlite", True)) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filtered ticket list (also used by the statistics drill-down)."""
     now = now or utcnow()
     where: list[ColumnElement[bool]] = [visible_clause(user)]
@@ -552,17 +577,7 @@ def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: i
     elif overdue is False:
         where.append(~overdue_clause)
     if q and (q := q.strip()):
-        if q.upper().startswith("XC-"):
-            # A case number (or its start). Where text compares byte by byte, a range on the unique index
-            # finds it without a scan; under a linguistic collation that range could skip matches.
-            prefix = q.upper()
-            where.append(Ticket.case_number.startswith(prefix, autoescape=True))
-            if bytewise:
-                where += [Ticket.case_number >= prefix, Ticket.case_number < prefix + "\uffff"]
-        else:
-            like = f"%{q}%"
-            where.append(or_(Ticket.description.ilike(like), col(Ticket.address).ilike(like),
-                             Ticket.case_number.ilike(like)))
+        where.append(search_clause(q, search))
     if bbox:
         min_lng, min_lat, max_lng, max_lat = parse_bbox(bbox)
         where += [Ticket.lat.between(min_lat, max_lat), Ticket.lng.between(min_lng, max_lng)]
@@ -576,7 +591,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     sort=deadline_at lists only tickets that have a deadline (dispatched now or before), soonest first.
     """
     now = utcnow()
-    where = ticket_filters(user, now=now, bytewise=bytewise_collation(session), **filters)
+    where = ticket_filters(user, now=now, search=text_search(session), **filters)
     field, desc = SORTS[sort]
     key = getattr(Ticket, field)
     if field == "deadline_at":

@@ -100,7 +100,7 @@ def test_case_number_search_without_bytewise_collation(client, db, monkeypatch):
     """Under a linguistic collation the index range is skipped; the answers must not change."""
     from app.tickets import service
 
-    monkeypatch.setattr(service, "bytewise_collation", lambda session: False)
+    monkeypatch.setattr(service, "text_search", lambda session: service.TextSearch("postgresql", False))
     test_list_filters_and_cursor_pagination(client, db, monkeypatch)
 
 
@@ -120,3 +120,26 @@ def test_times_without_a_zone_are_city_time(client, db):
     d = action(client, dispatcher, r.json()["id"], "dispatch", unit_id=unit.id, deadline=local_deadline)
     assert d.status_code == 200, d.text
     assert datetime.fromisoformat(d.json()["deadline_at"]) == datetime(2099, 1, 1, 10, 0, tzinfo=UTC)
+
+
+def test_free_text_search(client, db):
+    """Chinese substrings of any length, in description or address; % and _ are plain characters."""
+    headers = login(client, make_user(db, Role.inspector))
+    a = report(client, headers, description="路边垃圾桶满溢，垃圾散落地面", address="向阳路 12 号")
+    b = report(client, headers, description="电线杆上张贴小广告 100%覆盖", address="朝阳街 3 号")
+    c = report(client, headers, description="共享单车乱停放", address="新华路_东段")
+
+    def ids(q):
+        items = client.get("/api/tickets", headers=headers, params={"q": q}).json()["items"]
+        return {x["id"] for x in items}
+
+    assert ids("垃圾桶满溢") == {a["id"]}  # ≥ 3 characters: the trigram index
+    assert ids("垃圾") == {a["id"]}  # 2 characters: a scan, same answer
+    assert ids("小广告") == {b["id"]}
+    assert ids("向阳路") == {a["id"]}  # address
+    assert ids("100%") == {b["id"]}
+    assert ids("%") == {b["id"]}
+    assert ids("_") == {c["id"]}
+    assert ids('"垃圾') == set()
+    assert ids("不存在的问题") == set()
+    assert ids(a["case_number"][-6:]) == {a["id"]}  # digits of a case number
