@@ -472,15 +472,15 @@ def drill(session: Session, user: User, metric: str, period: Period, scope: Scop
     field = DRILL_ORDER.get(metric, "first_dispatched_at")
     key = getattr(Ticket, field)
     if cursor:
-        value, tid = tickets_service._decode_cursor(cursor)
+        value, tid = tickets_service.decode_cursor(cursor)
         where.append(or_(key < value, and_(key == value, Ticket.id < tid)))
     rows = list(session.execute(select(Ticket).where(*where).order_by(col(key).desc(), col(Ticket.id).desc())
                                 .limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    names = tickets_service._Names(session, rows)
-    items = [TicketSummary(**tickets_service._summary(t, names, now)) for t in rows]
-    next_cursor = tickets_service._encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
+    names = tickets_service.TicketNames(session, rows)
+    items = [TicketSummary(**tickets_service.summary_fields(t, names, now)) for t in rows]
+    next_cursor = tickets_service.encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
     return TicketPage(items=items, next_cursor=next_cursor)
 
 
@@ -549,8 +549,8 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
                 pass
     if stages and stages[-1].end is None and stages[-1].kind == "rectifying" and stages[-1].deadline_at:
         stages[-1].late = now > stages[-1].deadline_at
-    names_obj = tickets_service._Names(session, [ticket])
-    return TicketTimeline(ticket=TicketSummary(**tickets_service._summary(ticket, names_obj, now)),
+    names_obj = tickets_service.TicketNames(session, [ticket])
+    return TicketTimeline(ticket=TicketSummary(**tickets_service.summary_fields(ticket, names_obj, now)),
                           stages=stages, milestones=milestones, now=now)
 
 

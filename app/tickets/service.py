@@ -405,7 +405,7 @@ def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID,
 
 # ---- reading ------------------------------------------------------------------------------------
 
-class _Names:
+class TicketNames:
     """Batch look-ups of the names a page of tickets needs (no query per row)."""
 
     def __init__(self, session: Session, tickets: Iterable[Ticket], extra_user_ids: Iterable[int] = (),
@@ -429,7 +429,7 @@ class _Names:
                 self.thumbs.setdefault(tid, pid)
 
 
-def _summary(t: Ticket, names: _Names, now: datetime) -> dict:
+def summary_fields(t: Ticket, names: TicketNames, now: datetime) -> dict:
     cat = names.categories.get(t.category_code)
     reporter = names.users.get(t.reporter_id)
     thumb = names.thumbs.get(t.id)
@@ -454,7 +454,7 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     events = session.exec(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
     ).all()
-    names = _Names(session, [ticket], extra_user_ids={e.actor_id for e in events})
+    names = TicketNames(session, [ticket], extra_user_ids={e.actor_id for e in events})
     links = session.exec(
         select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
         .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.event_id, TicketPhoto.position)
@@ -471,7 +471,7 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     duplicates = possible_duplicates(session, ticket) \
         if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else []
     return TicketDetail(
-        **_summary(ticket, names, now) | {"possible_duplicate_count": len(duplicates)},
+        **summary_fields(ticket, names, now) | {"possible_duplicate_count": len(duplicates)},
         photos=photos,
         events=[
             EventPublic(
@@ -494,12 +494,12 @@ SORTS = {"-reported_at": ("reported_at", True), "reported_at": ("reported_at", F
          "deadline_at": ("deadline_at", False), "-updated_at": ("updated_at", True)}
 
 
-def _encode_cursor(value: datetime, tid: uuid.UUID) -> str:
+def encode_cursor(value: datetime, tid: uuid.UUID) -> str:
     raw = json.dumps([value.isoformat(), str(tid)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, tid = json.loads(raw)
@@ -597,7 +597,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     if field == "deadline_at":
         where.append(col(Ticket.deadline_at).is_not(None))
     if cursor:
-        value, tid = _decode_cursor(cursor)
+        value, tid = decode_cursor(cursor)
         bound = literal(value, UTCDateTime)
         where.append(or_(key < bound, and_(key == bound, Ticket.id < tid)) if desc
                      else or_(key > bound, and_(key == bound, Ticket.id > tid)))
@@ -605,7 +605,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     rows = list(session.exec(select(Ticket).where(*where).order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    names = _Names(session, rows, duplicates=user.role in SEES_ALL_TICKETS)
-    items = [TicketSummary(**_summary(t, names, now)) for t in rows]
-    next_cursor = _encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
+    names = TicketNames(session, rows, duplicates=user.role in SEES_ALL_TICKETS)
+    items = [TicketSummary(**summary_fields(t, names, now)) for t in rows]
+    next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
     return TicketPage(items=items, next_cursor=next_cursor)
