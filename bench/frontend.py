@@ -111,7 +111,7 @@ def logged_in_profile(base: str, profile: Path, username: str = "inspector"):
 def lighthouse(url: str, profile: Path | None, out: Path) -> dict:
     lh = FRONTEND / "node_modules" / ".bin" / "lighthouse"
     if not lh.exists():
-        return {"error": "lighthouse not installed (cd frontend && npm ci)"}
+        return {"error": "lighthouse not installed (make frontend)"}
     port = free_port()
     udd = profile or Path(tempfile.mkdtemp(prefix="lh-profile-"))
     chrome = subprocess.Popen([CHROMIUM, *FLAGS, "--headless=new", f"--remote-debugging-port={port}",

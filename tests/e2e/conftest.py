@@ -47,7 +47,7 @@ def _missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
     if not (DIST / "index.html").exists():
-        return f"frontend not built: {DIST}/index.html missing (cd frontend && npm ci && npm run build)"
+        return f"frontend not built: {DIST}/index.html missing (make frontend)"
     return None
 
 
