@@ -28,6 +28,8 @@ class Settings(BaseSettings):
 
     timezone: str = "Asia/Shanghai"
     default_deadline_hours: int = 48
+    # JSON of public holidays and make-up working days for working-day deadlines (none: Monday–Friday).
+    working_calendar_path: Path | None = None
     duplicate_radius_m: float = 50.0
 
     @property

@@ -1,22 +1,48 @@
 """Deadlines (整改时限) from a category's default hours.
 
 The taxonomy counts in working hours. Up to 24 h is taken as clock hours (立行立改: fix within a day,
-weekend or not). Longer limits are working days of 8 h, counted Monday to Friday in the city's time
-zone; public holidays are not modelled.
+weekend or not). Longer limits are working days of 8 h in the city's time zone: Monday to Friday,
+except the public holidays of the working calendar, plus its make-up working days (调休).
 """
 
+import json
 import math
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 
-def deadline_from(start: datetime, hours: int, tz: ZoneInfo) -> datetime:
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Public holidays (法定节假日) and weekend days that are worked instead (调休上班)."""
+
+    holidays: frozenset[date] = field(default_factory=frozenset)
+    workdays: frozenset[date] = field(default_factory=frozenset)
+
+    def is_working_day(self, day: date) -> bool:
+        return day in self.workdays or (day.weekday() < 5 and day not in self.holidays)
+
+
+@lru_cache
+def load_calendar(path: Path | None) -> WorkingCalendar:
+    """Read {"holidays": ["2026-10-01", …], "workdays": ["2026-09-27", …]}; no file: Monday–Friday."""
+    if path is None:
+        return WorkingCalendar()
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return WorkingCalendar(holidays=frozenset(date.fromisoformat(d) for d in data.get("holidays", [])),
+                           workdays=frozenset(date.fromisoformat(d) for d in data.get("workdays", [])))
+
+
+def deadline_from(start: datetime, hours: int, tz: ZoneInfo, calendar: WorkingCalendar | None = None) -> datetime:
     if hours <= 24:
         return start + timedelta(hours=hours)
+    calendar = calendar or WorkingCalendar()
     local = start.astimezone(tz)
     days = math.ceil(hours / 8)
     while days:
         local += timedelta(days=1)
-        if local.weekday() < 5:
+        if calendar.is_working_day(local.date()):
             days -= 1
     return local.astimezone(start.tzinfo)

@@ -25,7 +25,7 @@ from app.core.types import UTCDateTime, utcnow
 from app.photos import service as photos_service
 from app.photos.models import Photo
 from app.tickets import workflow
-from app.tickets.deadlines import deadline_from
+from app.tickets.deadlines import deadline_from, load_calendar
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
 from app.tickets.schemas import (
     CancelIn,
@@ -275,7 +275,9 @@ def _deadline(given: datetime | None, ticket: Ticket, session: Session, now: dat
 
 def default_deadline(session: Session, ticket: Ticket, now: datetime) -> datetime:
     category = session.get(Category, ticket.category_code)
-    return deadline_from(now, categories_service.deadline_hours(category), get_settings().tz)
+    settings = get_settings()
+    return deadline_from(now, categories_service.deadline_hours(category), settings.tz,
+                         load_calendar(settings.working_calendar_path))
 
 
 def _prepare(session: Session, user: User, ticket: Ticket, action: Action, body: BaseModel, now: datetime
