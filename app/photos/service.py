@@ -62,6 +62,9 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     existing = session.get(Photo, photo_id)
     if existing is not None:
         return _replay(existing, user, data), False
+    # End the transaction before the slow part: on SQLite a writer holds the database's write lock from
+    # BEGIN, and decoding, watermarking and writing three files must not keep every other write waiting.
+    session.commit()
     settings = get_settings()
     try:
         result = processing.process_photo(
