@@ -63,7 +63,7 @@ def visible_clause(user: User) -> ColumnElement[bool]:
     return false()
 
 
-def get_visible(session: Session, user: User, ticket_id: uuid.UUID, *, for_update: bool = False) -> Ticket:
+def get_visible(session: Session, user: User, ticket_id: uuid.UUID) -> Ticket:
     """The ticket, or 404 for one that does not exist or that this user may not see."""
     stmt = select(Ticket).where(Ticket.id == ticket_id, visible_clause(user))
     ticket = session.exec(stmt).first()
