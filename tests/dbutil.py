@@ -23,6 +23,8 @@ def base_url() -> str | None:
 def fresh_database_url(name: str) -> str:
     """An empty database for one test run: `name` picks the PostgreSQL database or SQLite file."""
     url = base_url()
+    # Several checkouts on one machine (parallel work trees) keep their PostgreSQL databases apart.
+    name += os.environ.get("XUNCHA_TEST_DB_SUFFIX", "")
     if url and url.startswith("postgres"):
         admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
