@@ -4,6 +4,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
 from uuid import UUID
@@ -53,12 +54,34 @@ class PhotoStorage(Protocol):
         ...
 
 
+# Writes in progress live in one directory (keys cannot start with a dot), so the temp files of a killed
+# process are found without walking every photo's directory.
+TEMP_DIR = ".tmp"
+
+
 class LocalPhotoStorage:
     """Photos as files under `root`, one file per key; writes go through a temp file and os.replace."""
 
     def __init__(self, root: Path | str, *, fsync: bool = True):
         self.root = Path(root).resolve()
         self.fsync = fsync
+
+    def remove_stale_temp_files(self, older_than_seconds: float = 60) -> int:
+        """Delete temp files left by writers that died mid-write; younger ones may be a live write. Answers how many."""
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        try:
+            entries = list(os.scandir(self.root / TEMP_DIR))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            try:
+                if entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # another process cleaned it up first
+                continue
+        return removed
 
     def path(self, key: str) -> Path:
         """The file path for `key` (for FileResponse / X-Accel-Redirect); it may not exist."""
@@ -69,10 +92,12 @@ class LocalPhotoStorage:
         return path
 
     def put(self, key: str, data: bytes) -> None:
-        """Write `data` to a temp file next to the target, optionally fsync, then rename over the target."""
+        """Write `data` to a temp file under the root, optionally fsync, then rename over the target."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        temp_dir = self.root / TEMP_DIR
+        temp_dir.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=temp_dir, prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

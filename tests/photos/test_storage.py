@@ -1,6 +1,10 @@
 """Local photo storage: atomic writes, safe keys, idempotent deletes."""
 
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -118,3 +122,45 @@ def test_make_key_is_sharded_and_stable():
     # time-ordered ids (UUIDv7) share a prefix; the shards must still spread
     shards = {make_key(uuid.UUID(int=photo_id.int + i), "t.jpg")[:5] for i in range(200)}
     assert len(shards) > 150
+
+
+_WRITE_THEN_HANG = """
+import os, sys, time
+from app.photos import storage
+def hang(src, dst):
+    print("written", flush=True)
+    time.sleep(600)
+storage.os.replace = hang
+storage.LocalPhotoStorage(sys.argv[1]).put(sys.argv[2], b"x" * 1_000_000)
+"""
+
+
+def _temp_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name.startswith(".tmp-"))
+
+
+def test_temp_file_of_a_writer_killed_mid_write_is_removed_once_stale(tmp_path: Path):
+    root = tmp_path / "media"
+    writer = subprocess.Popen([sys.executable, "-c", _WRITE_THEN_HANG, str(root), KEY], stdout=subprocess.PIPE,
+                              cwd=Path(__file__).resolve().parents[2], text=True)
+    try:
+        assert writer.stdout.readline().strip() == "written"
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    leftovers = _temp_files(root)
+    assert len(leftovers) == 1 and not (root / KEY).exists()
+    store = LocalPhotoStorage(root)
+    # A temp file this young may be another process's live write: it stays.
+    assert store.remove_stale_temp_files(older_than_seconds=60) == 0
+    assert _temp_files(root) == leftovers
+    old = time.time() - 120
+    os.utime(leftovers[0], (old, old))
+    assert store.remove_stale_temp_files(older_than_seconds=60) == 1
+    assert _temp_files(root) == []
+    store.put(KEY, b"after")  # the storage still works after the clean-up
+    assert store.get(KEY) == b"after" and _temp_files(root) == []
+
+
+def test_clean_up_on_an_empty_or_missing_root_is_fine(tmp_path: Path):
+    assert LocalPhotoStorage(tmp_path / "nothing-here").remove_stale_temp_files() == 0
