@@ -10,6 +10,7 @@ from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
+from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
 from app.stats.router import router as stats_router
@@ -25,7 +26,9 @@ def create_app() -> FastAPI:
     async def lifespan(_: FastAPI):
         # Fail at start, not at the first upload, when no CJK font can render the watermark.
         find_cjk_font(settings.cjk_font_path)
+        photos_service.start()
         yield
+        photos_service.stop()
 
     app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)

@@ -24,7 +24,14 @@ class Settings(BaseSettings):
 
     upload_max_bytes: int = 25 * 1024 * 1024
     upload_max_pixels: int = 64_000_000
+    # HEIC is decoded at full size (no reduced decode in libheif): ~8 bytes a pixel at peak.
+    upload_max_heic_pixels: int = 24_000_000
     cjk_font_path: str | None = None
+    # Photo processing runs in worker processes: how many (0: one per CPU), how many uploads may wait
+    # for one before the next is answered 503, and after how many photos a worker is replaced.
+    photo_workers: int = 0
+    photo_queue: int = 16
+    photo_worker_max_tasks: int = 50
 
     timezone: str = "Asia/Shanghai"
     default_deadline_hours: int = 48

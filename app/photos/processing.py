@@ -1,9 +1,14 @@
 """Photo processing, pure: uploaded bytes in; checked metadata, a watermarked display JPEG and a thumb out.
 
 The original bytes are evidence and are never modified here; only derived images are produced.
-Pipeline: size limit -> magic-byte sniff -> header-only pixel limit -> JPEG DCT-scaled decode
-(draft) -> one resize to the display size -> EXIF orientation -> thumb from the display-sized image
--> watermark strip -> two metadata-free JPEG encodes.
+Pipeline: size limit -> magic-byte sniff -> header-only pixel limit -> reduced-size decode -> one
+resize to the display size -> EXIF orientation -> thumb from the display-sized image -> watermark
+strip -> two metadata-free JPEG encodes.
+
+Reduced-size decode keeps a small file from costing a gigabyte: JPEG decodes at 1/2, 1/4 or 1/8 scale
+in libjpeg (Pillow's draft); PNG and WebP go through libvips' thumbnail, which shrinks WebP while
+decoding and streams PNG rows through a box filter, so neither is ever held at full size. HEIC has no
+reduced decode (libheif, and the libvips wheel has no HEVC), so it has its own, lower pixel limit.
 """
 
 import hashlib
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile
@@ -23,8 +29,8 @@ from PIL import ExifTags, Image, ImageCms, ImageFile
 from app.photos.watermark import FontNotFoundError, burn_watermark, find_cjk_font
 
 __all__ = [
-    "DISPLAY_MAX", "THUMB_MAX", "FontNotFoundError", "PhotoError", "PhotoMeta", "ProcessedPhoto", "find_cjk_font",
-    "inspect", "process_photo", "sniff",
+    "DISPLAY_MAX", "THUMB_MAX", "EvidenceWatermark", "FontNotFoundError", "PhotoError", "PhotoMeta",
+    "ProcessedPhoto", "find_cjk_font", "inspect", "process_photo", "sniff",
 ]
 
 pillow_heif.register_heif_opener()
@@ -69,6 +75,9 @@ class PhotoError(Exception):
         self.message = message or _MESSAGES[code]
         super().__init__(self.message)
 
+    def __reduce__(self):  # errors travel back from worker processes
+        return PhotoError, (self.code, self.message)
+
 
 @dataclass(frozen=True)
 class PhotoMeta:
@@ -99,33 +108,61 @@ class ProcessedPhoto:
     thumb: bytes
 
 
+@dataclass(frozen=True)
+class EvidenceWatermark:
+    """The evidence strip: when and where (the client's word, else EXIF, else the upload time) and who.
+
+    A plain value, so it can be sent to a worker process with the photo.
+    """
+
+    uploader: str
+    timezone: str
+    uploaded_at: datetime
+    captured_at: datetime | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+    def __call__(self, meta: PhotoMeta) -> list[str]:
+        when = self.captured_at or meta.taken_at or self.uploaded_at
+        lat, lng = (self.lat, self.lng) if self.lat is not None and self.lng is not None else (meta.exif_lat,
+                                                                                                meta.exif_lng)
+        where = f"{lat:.6f}, {lng:.6f}" if lat is not None and lng is not None else "无定位 no GPS"
+        return [f"拍摄 {when.astimezone(ZoneInfo(self.timezone)):%Y-%m-%d %H:%M}  坐标 {where}",
+                f"上传 {self.uploader}  巡查 Xuncha"]
+
+
 Watermark = Sequence[str] | Callable[[PhotoMeta], Sequence[str]] | None
 
 
-def inspect(data: bytes, *, max_bytes: int, max_pixels: int, camera_tz: tzinfo) -> PhotoMeta:
+def inspect(data: bytes, *, max_bytes: int, max_pixels: int, max_heic_pixels: int | None = None,
+            camera_tz: tzinfo) -> PhotoMeta:
     """Check limits and type and read header + EXIF without decoding pixels (so no proof the pixels decode)."""
-    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, max_heic_pixels=max_heic_pixels)
     return _meta(im, im.size, data, content_type, camera_tz)
 
 
 def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, max_pixels: int,
-                  camera_tz: tzinfo, font_path: str | None = None) -> ProcessedPhoto:
+                  max_heic_pixels: int | None = None, camera_tz: tzinfo,
+                  font_path: str | None = None) -> ProcessedPhoto:
     """Validate an upload and derive its display JPEG (<= 1600 px, watermarked) and thumb (<= 320 px)."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Somebody flipped Pillow's global: truncated evidence would be padded with grey silently.
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo uploads")
-    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, max_heic_pixels=max_heic_pixels)
     size = im.size
     display_size = _fit(size, DISPLAY_MAX)
-    im.draft("RGB", display_size)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale; others: no-op
+    meta = _meta(im, size, data, content_type, camera_tz)
     try:
-        im.load()
+        if content_type in _VIPS_TYPES:
+            rgb = _vips_decode(data, display_size)
+        else:
+            im.draft("RGB", display_size)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale; HEIC: no-op
+            im.load()
+            rgb = _to_rgb(im)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
         raise PhotoError("corrupt_image") from exc
-    meta = _meta(im, size, data, content_type, camera_tz)
-    rgb = _to_rgb(im)
     if rgb.size != display_size:
         rgb = rgb.resize(display_size, DISPLAY_RESAMPLE, reducing_gap=REDUCING_GAP)
     rgb = _to_srgb(rgb, im.info.get("icc_profile"))
@@ -161,7 +198,8 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFile.ImageFile, str]:
+def _open(data: bytes, *, max_bytes: int, max_pixels: int,
+          max_heic_pixels: int | None = None) -> tuple[ImageFile.ImageFile, str]:
     if len(data) > max_bytes:
         raise PhotoError("too_large", f"{_MESSAGES['too_large']} ({len(data)} > {max_bytes} bytes)")
     content_type = sniff(data)
@@ -180,6 +218,8 @@ def _open(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[ImageFile.Im
     if width < 1 or height < 1:
         im.close()
         raise PhotoError("corrupt_image")
+    if content_type in ("image/heic", "image/heif") and max_heic_pixels is not None:
+        max_pixels = min(max_pixels, max_heic_pixels)
     if width * height > max_pixels:
         im.close()
         raise PhotoError("too_many_pixels", f"{_MESSAGES['too_many_pixels']} ({width}x{height} > {max_pixels})")
@@ -283,6 +323,27 @@ def _fit(size: tuple[int, int], limit: int) -> tuple[int, int]:
         return w, h
     scale = limit / max(w, h)
     return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+_VIPS_TYPES = {"image/png", "image/webp"}
+_VIPS_LOAD_OPTIONS = "fail_on=truncated"  # a cut-off file is corrupt, never padded with grey
+
+
+def _vips_decode(data: bytes, size: tuple[int, int]) -> Image.Image:
+    """Decode PNG/WebP straight to about `size` with libvips; RGB, alpha flattened on white, colours untouched."""
+    import pyvips  # only processes that decode PNG/WebP load libvips
+
+    im = pyvips.Image.thumbnail_buffer(data, size[0], height=size[1], size="down", no_rotate=True,
+                                       option_string=_VIPS_LOAD_OPTIONS)
+    if im.interpretation not in ("srgb", "b-w"):  # 16-bit: keep the high byte (grey16/rgb16 -> 8 bit)
+        im = im.colourspace("b-w" if im.bands <= 2 else "srgb")
+    if im.format != "uchar":
+        im = (im / 257).cast("uchar")
+    if im.hasalpha():
+        im = im.flatten(background=[255] * (im.bands - 1))  # transparent areas on white, as viewers show them
+    if im.bands == 1:
+        im = im.bandjoin([im, im])
+    return Image.frombytes("RGB", (im.width, im.height), im.write_to_memory())
 
 
 def _to_rgb(im: Image.Image) -> Image.Image:

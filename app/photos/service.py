@@ -1,6 +1,7 @@
 """Photo uploads: validate and process, store original + display + thumb, record the row."""
 
 import hashlib
+import os
 import uuid
 from datetime import datetime
 from functools import lru_cache
@@ -15,6 +16,7 @@ from app.photos import processing
 from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
 from app.photos.storage import LocalPhotoStorage, PhotoStorage, make_key
+from app.photos.workers import PhotoWorkers
 from app.tickets.models import TicketPhoto
 from app.users.models import User
 
@@ -43,17 +45,23 @@ def storage_key(photo_id: uuid.UUID, sha256: str, variant: str) -> str:
     return make_key(photo_id, f"{sha256[:16]}-{variant}")
 
 
-def _watermark(user: User, lat: float | None, lng: float | None, captured_at: datetime | None):
-    tz = get_settings().tz
+@lru_cache
+def get_workers() -> PhotoWorkers:
+    settings = get_settings()
+    workers = settings.photo_workers or os.cpu_count() or 1
+    return PhotoWorkers(workers, settings.photo_queue, settings.photo_worker_max_tasks)
 
-    def lines(meta: processing.PhotoMeta) -> list[str]:
-        when = captured_at or meta.taken_at or utcnow()
-        la, ln = (lat, lng) if lat is not None and lng is not None else (meta.exif_lat, meta.exif_lng)
-        where = f"{la:.6f}, {ln:.6f}" if la is not None and ln is not None else "无定位 no GPS"
-        return [f"拍摄 {when.astimezone(tz):%Y-%m-%d %H:%M}  坐标 {where}",
-                f"上传 {user.display_name}  巡查 Xuncha"]
 
-    return lines
+def start() -> None:
+    """At startup: remove temp files of writes a killed process left behind."""
+    storage = get_storage()
+    if isinstance(storage, LocalPhotoStorage):
+        storage.remove_stale_temp_files()
+
+
+def stop() -> None:
+    """At shutdown: stop the photo worker processes."""
+    get_workers().shutdown()
 
 
 def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None = None,
@@ -66,10 +74,13 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     # BEGIN, and decoding, watermarking and writing three files must not keep every other write waiting.
     session.commit()
     settings = get_settings()
+    watermark = processing.EvidenceWatermark(uploader=user.display_name, timezone=settings.timezone,
+                                             uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
     try:
-        result = processing.process_photo(
-            data, watermark=_watermark(user, lat, lng, captured_at), max_bytes=settings.upload_max_bytes,
-            max_pixels=settings.upload_max_pixels, camera_tz=settings.tz, font_path=settings.cjk_font_path,
+        result = get_workers().run(
+            processing.process_photo, data, watermark=watermark, max_bytes=settings.upload_max_bytes,
+            max_pixels=settings.upload_max_pixels, max_heic_pixels=settings.upload_max_heic_pixels,
+            camera_tz=settings.tz, font_path=processing.find_cjk_font(settings.cjk_font_path),
         )
     except processing.PhotoError as exc:
         raise DomainError(exc.message, code=exc.code, status=exc.status) from exc

@@ -4,9 +4,12 @@ import hashlib
 import io
 import resource
 import struct
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +23,7 @@ from tests.fixtures.images import (
     TEXT_BYTES,
     display_p3_icc,
     exif_bytes,
+    make_big_webp,
     make_bomb_png,
     make_heic,
     make_image,
@@ -253,6 +257,54 @@ def test_bomb_is_rejected_even_with_a_huge_limit():
     with pytest.raises(PhotoError) as err:  # Pillow's own DecompressionBombError path
         process(make_bomb_png(20000, 20000), max_pixels=10**12)
     assert err.value.code == "too_many_pixels"
+
+
+_PEAK = """
+import resource, sys
+from zoneinfo import ZoneInfo
+from app.photos.processing import process_photo
+data = open(sys.argv[1], "rb").read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+p = process_photo(data, watermark=["巡查"], max_bytes=25 << 20, max_pixels=64_000_000,
+                  camera_tz=ZoneInfo("Asia/Shanghai"))
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, p.width, p.height)
+"""
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda: make_bomb_png(7999, 7999), id="1-bit-png-7999x7999"),
+    pytest.param(make_big_webp, id="webp-8000x8000"),
+])
+def test_png_and_webp_at_the_pixel_limit_decode_in_bounded_memory(make, tmp_path: Path):
+    # A few KB that decode to 64 MP: a full-size decode costs 0.4-1 GB; a reduced-size one a fraction.
+    source = tmp_path / "big"
+    source.write_bytes(make())
+    out = subprocess.run([sys.executable, "-c", _PEAK, str(source)], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[2], check=True).stdout.split()
+    grown_mb, width, height = (int(v) for v in out)
+    assert (width, height) in ((7999, 7999), (8000, 8000))
+    assert grown_mb < 150
+
+
+def test_heic_has_its_own_pixel_limit():
+    # libheif can only decode at full size, so HEIC gets a lower limit than the formats decoded reduced.
+    heic = make_heic(640, 480)
+    with pytest.raises(PhotoError) as err:
+        process(heic, max_heic_pixels=640 * 480 - 1)
+    assert (err.value.code, err.value.status) == ("too_many_pixels", 413)
+    assert process(heic, max_heic_pixels=640 * 480).width == 640
+    assert process(make_jpeg(1200, 900), max_heic_pixels=640 * 480).width == 1200  # not for other types
+
+
+def test_display_p3_png_is_converted_to_srgb_once():
+    im = make_image(64, 48, pattern="solid", color=(200, 100, 50))
+    plain, tagged = io.BytesIO(), io.BytesIO()
+    im.save(plain, "PNG")
+    im.save(tagged, "PNG", icc_profile=display_p3_icc())
+    r0, _, b0 = opened(process(plain.getvalue()).display).getpixel((32, 24))
+    r1, _, b1 = opened(process(tagged.getvalue()).display).getpixel((32, 24))
+    assert abs(r0 - 200) < 4 and abs(b0 - 50) < 4
+    assert r1 >= r0 + 10 and b1 <= b0 - 15
 
 
 def test_pixel_limit_is_ours_not_only_pillows():

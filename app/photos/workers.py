@@ -1,0 +1,111 @@
+"""Photo processing in a bounded pool of worker processes, so image work never holds the server's GIL.
+
+At most `workers` photos are processed at once (this also bounds decode memory), at most `queue` more
+wait for a turn, and any further upload is refused at once with `PhotoWorkersBusy` (503 + Retry-After)
+instead of piling up. Workers are replaced after `max_tasks` photos, so memory that an allocator keeps
+after a large decode goes back to the system; idle workers also hand freed heap back after each photo.
+"""
+
+import ctypes
+import ctypes.util
+import multiprocessing
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class PhotoWorkersBusy(Exception):
+    """Every worker is busy and the waiting line is full: the client should retry after `retry_after` s."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"photo workers busy, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class PhotoWorkers:
+    """A bounded process pool; `run` blocks the calling thread (never the event loop) until the result."""
+
+    def __init__(self, workers: int, queue: int, max_tasks: int, retry_after: int = 2):
+        self.workers = max(1, workers)
+        self.max_tasks = max(1, max_tasks)
+        self.retry_after = retry_after
+        self._admitted = threading.BoundedSemaphore(self.workers + max(0, queue))
+        self._running = threading.BoundedSemaphore(self.workers)
+        self._lock = threading.Lock()
+        self._executor: ProcessPoolExecutor | None = None
+        self._tasks = 0
+
+    def run(self, fn: Callable[..., T], /, *args, **kwargs) -> T:
+        """fn(*args, **kwargs) in a worker process; raises PhotoWorkersBusy when the line is full."""
+        if not self._admitted.acquire(blocking=False):
+            raise PhotoWorkersBusy(self.retry_after)
+        try:
+            with self._running:
+                executor = self._checkout()
+                try:
+                    return executor.submit(_call, fn, args, kwargs).result()
+                except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer): start afresh
+                    self._retire(executor)
+                    raise PhotoWorkersBusy(self.retry_after) from None
+        finally:
+            self._admitted.release()
+
+    def shutdown(self) -> None:
+        """Stop the workers after the photos they are processing; a later `run` starts new ones."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _checkout(self) -> ProcessPoolExecutor:
+        # ProcessPoolExecutor's own max_tasks_per_child deadlocks on Python 3.11 when tasks wait
+        # (gh-115634), so the whole pool is replaced instead; the old one finishes its photos and exits.
+        with self._lock:
+            if self._executor is not None and self._tasks >= self.max_tasks:
+                self._executor.shutdown(wait=False)
+                self._executor = None
+            if self._executor is None:
+                self._executor = ProcessPoolExecutor(self.workers, mp_context=_context(),
+                                                     initializer=_init_worker)
+                self._tasks = 0
+            self._tasks += 1
+            return self._executor
+
+    def _retire(self, executor: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        executor.shutdown(wait=False)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # forkserver: workers fork from a small clean process (not from the server with its threads and
+    # connections), with the imaging libraries already imported, so a new worker starts in milliseconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["app.photos.processing"])
+    return context
+
+
+def _init_worker() -> None:
+    try:
+        import pyvips
+
+        pyvips.cache_set_max(0)  # no operation cache: it would keep decoded images alive
+        pyvips.concurrency_set(1)  # parallelism comes from the pool, not from threads inside a worker
+    except ImportError:  # pragma: no cover - pyvips is a dependency; processing reports it if missing
+        pass
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c")) if ctypes.util.find_library("c") else None
+
+
+def _call(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if _libc is not None and hasattr(_libc, "malloc_trim"):
+            _libc.malloc_trim(0)  # glibc keeps freed pixel buffers in its arenas otherwise

@@ -1,0 +1,108 @@
+"""The photo worker pool: same results as in-process, bounded concurrency, 503 when full, memory returned."""
+
+import os
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import psutil
+import pytest
+
+from app.photos import service
+from app.photos.processing import EvidenceWatermark, PhotoError, process_photo
+from app.photos.workers import PhotoWorkers, PhotoWorkersBusy
+from app.users.roles import Role
+from tests.conftest import login, make_user
+from tests.fixtures.images import make_bomb_png, make_heic, make_jpeg, make_png, make_webp
+from tests.photos.worker_tasks import busy_window, decode_at_full_size
+
+LIMITS = {"max_bytes": 25 * 1024 * 1024, "max_pixels": 64_000_000, "max_heic_pixels": 24_000_000,
+          "camera_tz": ZoneInfo("Asia/Shanghai")}
+WATERMARK = EvidenceWatermark(uploader="张三", timezone="Asia/Shanghai",
+                              uploaded_at=datetime(2026, 3, 1, 1, 30, tzinfo=UTC), lat=30.2741, lng=120.1551)
+
+
+@pytest.fixture
+def workers():
+    pool = PhotoWorkers(workers=2, queue=1, max_tasks=50)
+    yield pool
+    pool.shutdown()
+
+
+def test_processing_through_the_pool_gives_the_same_result(workers):
+    sources = [make_jpeg(1200, 900, lat=30.1, lng=120.2, taken_at="2026:01:02 03:04:05", orientation=6),
+               make_png(640, 480, transparent_box=True), make_webp(800, 600), make_heic(640, 480)]
+    for data in sources:
+        here = process_photo(data, watermark=WATERMARK, **LIMITS)
+        assert workers.run(process_photo, data, watermark=WATERMARK, **LIMITS) == here
+
+
+def test_photo_errors_come_back_from_the_pool_intact(workers):
+    with pytest.raises(PhotoError) as err:
+        workers.run(process_photo, make_jpeg(1200, 900), **(LIMITS | {"max_pixels": 1000}))
+    assert (err.value.code, err.value.status) == ("too_many_pixels", 413)
+    assert "1200x900" in err.value.message
+
+
+def test_the_pool_runs_at_most_its_size_and_refuses_beyond_its_queue(workers):
+    workers.run(busy_window, 0)  # start the processes first, so start-up time does not blur the windows
+    windows, refused = [], []
+
+    def upload():
+        try:
+            windows.append(workers.run(busy_window, 0.8))
+        except PhotoWorkersBusy as exc:
+            refused.append(exc.retry_after)
+
+    threads = [threading.Thread(target=upload) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # 2 workers + 1 waiting were admitted; the other 3 were refused at once with a retry hint.
+    assert len(windows) == 3 and refused == [2, 2, 2]
+    for started, _ in windows:
+        running = sum(1 for s, e in windows if s <= started < e)
+        assert running <= 2
+    assert max(e for _, e in windows) - min(s for s, _ in windows) >= 1.5  # the third waited its turn
+
+
+def test_workers_are_replaced_and_give_memory_back():
+    workers = PhotoWorkers(workers=1, queue=0, max_tasks=3)
+    try:
+        first = workers.run(os.getpid)
+        worker = psutil.Process(first)
+        assert workers.run(decode_at_full_size, make_jpeg(64, 48)) == 64 * 48 * 3
+        baseline = worker.memory_info().rss
+        assert workers.run(decode_at_full_size, make_bomb_png(7999, 7999)) == 7999 * 7999 * 3  # ~400 MB at peak
+        assert worker.memory_info().rss - baseline < 60 * 1024 * 1024  # freed pixel buffers went back
+        assert worker.is_running()
+        third = workers.run(os.getpid)
+        assert third != first  # after max_tasks photos a fresh process takes over ...
+        worker.wait(timeout=10)  # ... and the old one exits
+        assert not psutil.pid_exists(first) or worker.status() == psutil.STATUS_ZOMBIE
+    finally:
+        workers.shutdown()
+
+
+def test_upload_answers_503_with_retry_after_when_the_pool_is_full(client, db, monkeypatch):
+    small = PhotoWorkers(workers=1, queue=0, max_tasks=50)
+    monkeypatch.setattr(service, "get_workers", lambda: small)
+    headers = login(client, make_user(db, Role.inspector))
+    blocker = threading.Thread(target=small.run, args=(busy_window, 3))
+    blocker.start()
+    try:
+        time.sleep(1)  # let the blocker take the only worker
+        photo_id = str(uuid.uuid4())
+        r = client.post("/api/photos", headers=headers, data={"id": photo_id},
+                        files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
+        assert r.status_code == 503 and r.headers["Retry-After"] == "2"
+        assert r.json()["error"]["code"] == "busy"
+    finally:
+        blocker.join()
+    r = client.post("/api/photos", headers=headers, data={"id": photo_id},
+                    files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
+    assert r.status_code == 201  # nothing half-written: the retry is a first upload
+    small.shutdown()
