@@ -30,7 +30,7 @@ from app.photos.watermark import FontNotFoundError, burn_watermark, find_cjk_fon
 
 __all__ = [
     "DISPLAY_MAX", "THUMB_MAX", "EvidenceWatermark", "FontNotFoundError", "PhotoError", "PhotoMeta",
-    "ProcessedPhoto", "find_cjk_font", "inspect", "process_photo", "sniff",
+    "ProcessedPhoto", "find_cjk_font", "inspect", "is_plausible_capture_time", "process_photo", "sniff",
 ]
 
 pillow_heif.register_heif_opener()
@@ -271,6 +271,17 @@ def _exif_text(value: object) -> str:
     return str(value).strip("\x00 \t\r\n")
 
 
+# A capture time outside this range is a wrong camera clock (or a hostile file), not a fact: EXIF times are
+# then unknown, and a client's captured_at is refused.
+EARLIEST_CAPTURE = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_TOLERANCE = timedelta(days=1)
+
+
+def is_plausible_capture_time(when: datetime, now: datetime | None = None) -> bool:
+    """True for an aware time between 2000-01-01 and a day after now (phone clocks run a little fast)."""
+    return EARLIEST_CAPTURE <= when <= (now or datetime.now(UTC)) + CLOCK_TOLERANCE
+
+
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
 
 
@@ -292,7 +303,8 @@ def _exif_datetime(value: object, offset: object, camera_tz: tzinfo) -> datetime
         delta = timedelta(hours=int(m[2]), minutes=int(m[3]))
         if delta <= timedelta(hours=14):
             tz = timezone(-delta if m[1] == "-" else delta)
-    return naive.replace(tzinfo=tz).astimezone(UTC)
+    when = naive.replace(tzinfo=tz)
+    return when.astimezone(UTC) if is_plausible_capture_time(when) else None
 
 
 def _dms(value: object, ref: object, limit: float, negative: str) -> float | None:

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
-from app.core.errors import Conflict, DomainError, NotFound
+from app.core.errors import Conflict, DomainError, Invalid, NotFound
 from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
@@ -67,6 +67,9 @@ def stop() -> None:
 def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None = None,
            lng: float | None = None, captured_at: datetime | None = None) -> tuple[Photo, bool]:
     """Store one photo; answers (photo, created). Same id + same bytes replays; other bytes → 409."""
+    if captured_at is not None and not processing.is_plausible_capture_time(captured_at):
+        raise Invalid("拍摄时间不合理 captured_at must lie between 2000-01-01 and tomorrow",
+                      code="invalid_captured_at")
     existing = session.get(Photo, photo_id)
     if existing is not None:
         return _replay(existing, user, data), False

@@ -8,16 +8,18 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
-from app.photos.processing import PhotoError, inspect, process_photo
+from app.photos.processing import EvidenceWatermark, PhotoError, inspect, process_photo
 from tests.fixtures.images import (
     PDF_BYTES,
     TEXT_BYTES,
@@ -555,3 +557,51 @@ def test_concurrent_processing_gives_the_same_bytes_as_serial():
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda d: process(d, watermark=WM), photos * 2))
     assert parallel == serial * 2
+
+
+# ---- implausible times and hostile EXIF ----------------------------------------------------------
+
+@pytest.mark.parametrize("taken_at,offset", [
+    ("9999:12:31 23:59:59", "+00:00"),
+    ("9999:12:31 23:59:59", None),
+    ("0001:01:01 00:00:00", "+14:00"),
+    ("1999:12:31 12:00:00", "+08:00"),
+    ((datetime.now(UTC) + timedelta(days=3)).strftime("%Y:%m:%d %H:%M:%S"), "+00:00"),
+])
+def test_exif_times_outside_the_plausible_range_are_unknown(taken_at, offset):
+    p = process(make_jpeg(640, 480, taken_at=taken_at, offset=offset),
+                watermark=EvidenceWatermark(uploader="张三", timezone="Asia/Shanghai",
+                                            uploaded_at=datetime(2026, 3, 1, 1, 30, tzinfo=UTC)))
+    assert p.taken_at is None
+
+
+def test_a_plausible_exif_time_is_kept_up_to_a_day_ahead():
+    soon = datetime.now(UTC) + timedelta(hours=20)  # a phone clock a little fast
+    p = process(make_jpeg(640, 480, taken_at=soon.strftime("%Y:%m:%d %H:%M:%S"), offset="+00:00"))
+    assert p.taken_at == soon.replace(microsecond=0)
+
+
+_rationals = st.builds(IFDRational, st.integers(-2**31, 2**32 - 1), st.integers(-2**31, 2**32 - 1))
+_values = st.one_of(st.text(max_size=40), st.binary(max_size=40), st.integers(-2**31, 2**32 - 1), _rationals,
+                    st.tuples(_rationals, _rationals, _rationals), st.tuples(_rationals),
+                    st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 2**32 - 1)))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(gps=st.dictionaries(st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7, 9, 29]), _values, max_size=6),
+       taken_at=st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["9999:12:31 23:59:59",
+                                                                            "2026:02:30 25:61:61"])),
+       offset=st.one_of(st.none(), st.text(max_size=8), st.sampled_from(["+00:00", "-14:00", "+99:99"])),
+       orientation=st.integers(0, 2**16 - 1))
+def test_odd_exif_values_never_break_processing(gps, taken_at, offset, orientation):
+    try:
+        exif = exif_bytes(taken_at=taken_at, offset=offset, orientation=orientation, gps_raw=gps)
+    except (ValueError, TypeError, AttributeError, OverflowError, KeyError, struct.error, UnicodeEncodeError):
+        return  # Pillow cannot even write this EXIF: nothing to upload
+    p = process(make_jpeg(64, 48, exif=exif),
+                watermark=EvidenceWatermark(uploader="张三", timezone="Asia/Shanghai",
+                                            uploaded_at=datetime(2026, 3, 1, 1, 30, tzinfo=UTC)))
+    assert opened(p.display).size in ((64, 48), (48, 64))
+    assert p.exif_lat is None or -90 <= p.exif_lat <= 90
+    assert p.exif_lng is None or -180 <= p.exif_lng <= 180
+    assert p.taken_at is None or datetime(2000, 1, 1, tzinfo=UTC) <= p.taken_at <= datetime.now(UTC) + timedelta(days=1)

@@ -1,11 +1,17 @@
 """Uploads over HTTP: every accepted format, the rejected ones, and who may fetch what."""
 
 import io
+import os
+import time
 import uuid
 
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 
+from app.core.config import get_settings
+from app.main import app as fastapi_app
+from app.photos.storage import TEMP_DIR
 from app.users.roles import Role
 from tests.conftest import login, make_user, upload_photo
 from tests.fixtures.images import make_heic, make_jpeg, make_other, make_png, make_webp
@@ -45,3 +51,36 @@ def test_unattached_photo_is_private_to_its_uploader(client, db):
         assert client.get(photo["urls"]["thumb"], headers=other).status_code == 404
     assert client.get(photo["urls"]["thumb"]).status_code == 401
     assert client.get(f"/api/photos/{photo['id']}/secret", headers=owner).status_code == 404
+
+
+def test_startup_removes_stale_temp_files_but_not_live_ones():
+    temp_dir = get_settings().media_dir / TEMP_DIR
+    temp_dir.mkdir(parents=True, exist_ok=True)
+    stale, live = temp_dir / ".tmp-killed.part", temp_dir / ".tmp-live.part"
+    stale.write_bytes(b"half a photo")
+    live.write_bytes(b"being written")
+    old = time.time() - 600
+    os.utime(stale, (old, old))
+    with TestClient(fastapi_app):
+        assert not stale.exists() and live.exists()
+
+
+def test_an_implausible_exif_time_uploads_with_the_server_time(client, db):
+    headers = login(client, make_user(db, Role.inspector))
+    photo = upload_photo(client, headers, make_jpeg(640, 480, taken_at="9999:12:31 23:59:59", offset="+00:00"))
+    assert photo["taken_at"] is None
+
+
+@pytest.mark.parametrize("captured_at", ["9999-12-31T23:59:59+00:00", "1999-12-31T23:59:59+08:00",
+                                         "0001-01-01T00:00:00+14:00"])
+def test_an_implausible_captured_at_is_a_422(client, db, captured_at):
+    headers = login(client, make_user(db, Role.inspector))
+    r = client.post("/api/photos", headers=headers, data={"id": str(uuid.uuid4()), "captured_at": captured_at},
+                    files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_captured_at"
+
+
+def test_a_plausible_captured_at_is_burned_into_the_watermark(client, db):
+    headers = login(client, make_user(db, Role.inspector))
+    photo = upload_photo(client, headers, captured_at="2026-03-01T09:30:00+08:00")
+    assert photo["id"]
