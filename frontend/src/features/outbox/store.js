@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
 import { createOutbox, blockedBy, STATE } from './outbox.js'
+import { groupItems } from './groups.js'
 import { idbOutboxStorage } from './storage.js'
 import { httpTransport } from './transport.js'
 import { getBlob } from '../../db/index.js'
@@ -41,6 +42,8 @@ export const useOutboxStore = defineStore('outbox', {
     },
     attentionCount: (s) => s.items.filter((i) => i.state === STATE.ATTENTION).length,
     blocked: (s) => blockedBy(s.items),
+    /** What the outbox page lists: one entry per report or action, its photos inside. */
+    groups: (s) => groupItems(s.items),
     /** Queued ticket ids and action items per ticket (so detail pages can show "saved on this phone"). */
     pendingForTicket: (s) => (ticketId) => s.items.filter((i) => i.ticketId === ticketId && i.kind !== 'photo'),
   },
