@@ -86,4 +86,5 @@ export default {
     navigate: 'Navigate', amap: 'AMap (Gaode)', baidu: 'Baidu Maps', apple: 'Apple Maps', reworkNotice: 'Rework (round {n}): {reason}',
     reworkBy: 'Rework requested by {who} on {at}', noAddress: 'No address given',
   },
+  punct: { colon: ': ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },
 }

@@ -86,4 +86,5 @@ export default {
     navigate: '导航', amap: '高德地图', baidu: '百度地图', apple: 'Apple 地图', reworkNotice: '返工（第 {n} 次）：{reason}',
     reworkBy: '{who} 于 {at} 要求返工', noAddress: '未填写地址',
   },
+  punct: { colon: '：', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
 }
