@@ -230,6 +230,8 @@ def test_my_reports_and_one_outbox_entry_per_report(new_context, api, photos, sh
     assert item.locator("[data-testid=outbox-photo]").count() == 2
     text = item.inner_text()
     assert "照片 0/2 已上传" in text and "等待前序项目" not in text
+    assert page.inner_text("[data-testid=outbox-count]") == "1 项待上传"
+    assert page.inner_text("[data-testid=tab-outbox] .van-badge") == "1"
     page.screenshot(path=str(shots / "day1-outbox-one-report.png"))
     ctx.set_offline(False)
     wait_outbox_empty(page)
@@ -372,8 +374,10 @@ def test_english_mode_has_no_chinese_punctuation_and_an_english_period(new_conte
     assert re.fullmatch(r"Week \d+, \d{4} \(\d\d-\d\d ~ \d\d-\d\d\)", label), label
     month = page.locator(".seg button", has_text="Month")
     page.wait_for_timeout(200)
+    # Measured against what is visible: the segmented control clips its buttons.
     pad = page.evaluate("""(el) => { const r = document.createRange(); r.selectNodeContents(el);
-        const t = r.getBoundingClientRect(), b = el.getBoundingClientRect(); return Math.min(t.left - b.left, b.right - t.right) }""",
+        const t = r.getBoundingClientRect(), b = el.getBoundingClientRect(), seg = el.parentElement.getBoundingClientRect();
+        return Math.min(t.left - Math.max(b.left, seg.left), Math.min(b.right, seg.right) - t.right) }""",
                         month.element_handle())
     assert pad >= 8, f"'Month' is {pad:.1f}px from its button's edge"
     check("/triage", ".ticket-card", "triage")

@@ -35,7 +35,8 @@ export const useOutboxStore = defineStore('outbox', {
     initialized: false,
   }),
   getters: {
-    count: (s) => s.items.length,
+    /** Reports and actions waiting, as a person counts them (a report's photos are part of it). */
+    count: (s) => groupItems(s.items).length,
     myCount: (s) => {
       const me = useAuthStore().user?.username
       return s.items.filter((i) => !me || !i.owner || i.owner === me).length
