@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
+from app.config.router import router as config_router
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
 from app.photos import service as photos_service
@@ -53,8 +54,8 @@ def create_app() -> FastAPI:
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         return response
 
-    for router in (auth_router, users_router, categories_router, units_router, photos_router, tickets_router,
-                   stats_router):
+    for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
+                   tickets_router, stats_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

@@ -2,8 +2,11 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +41,75 @@ class Settings(BaseSettings):
     # JSON of public holidays and make-up working days for working-day deadlines (none: Monday–Friday).
     working_calendar_path: Path | None = None
     duplicate_radius_m: float = 50.0
+
+    # Whether `python -m app.demo.seed` seeds the demo city; the login page hints at the demo password
+    # only while this is on and the demo logins really work (GET /api/config).
+    demo_data: bool = True
+
+    # Map tiles: one deployment setting for everyone, served to the app by GET /api/config. Unset: 天地图
+    # (WGS-84 compatible) when a browser key is given, else 高德 (GCJ-02); both are reachable in mainland
+    # China, openstreetmap.org often is not. MAP_TILE_URL: Leaflet URL templates separated by spaces (base
+    # layer first, then overlays such as labels), or "none" for no tiles (markers on a blank background).
+    map_tile_url: str | None = None
+    map_tile_subdomains: str | None = None
+    map_crs: Literal["wgs84", "gcj02"] | None = None
+    map_attribution: str | None = None
+    tianditu_key: str | None = None  # a 天地图 browser (浏览器端) key: public by nature, sent to the app
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_urls_are_https_templates(cls, v: str | None) -> str | None:
+        if v is None or v.strip().lower() in ("", "none"):
+            return v
+        for url in v.split():
+            parts = urlsplit(url.replace("{s}", "a"))
+            if parts.scheme not in ("https", "http") or not parts.hostname:
+                raise ValueError(f"XUNCHA_MAP_TILE_URL: not an http(s) URL template: {url}")
+        return v
+
+    @property
+    def map_layers(self) -> list[dict[str, str]]:
+        """The tile layers the app draws, base first: [{url, subdomains}]."""
+        if self.map_tile_url is not None:
+            urls = [] if self.map_tile_url.strip().lower() in ("", "none") else self.map_tile_url.split()
+            return [{"url": u, "subdomains": self.map_tile_subdomains or "abc"} for u in urls]
+        if self.tianditu_key:
+            wmts = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
+                    "&TILECOL={x}&tk=") + self.tianditu_key
+            subs = self.map_tile_subdomains or "01234567"
+            return [{"url": wmts.replace("{layer}", layer), "subdomains": subs} for layer in ("vec", "cva")]
+        return [{"url": "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
+                        "&x={x}&y={y}&z={z}", "subdomains": self.map_tile_subdomains or "1234"}]
+
+    @property
+    def map_crs_effective(self) -> str:
+        if self.map_crs:
+            return self.map_crs
+        if self.map_tile_url is None and not self.tianditu_key:
+            return "gcj02"  # the 高德 default
+        return "wgs84"
+
+    @property
+    def map_attribution_effective(self) -> str:
+        if self.map_attribution is not None:
+            return self.map_attribution
+        if self.map_tile_url is None:
+            return "© 天地图" if self.tianditu_key else "© 高德地图"
+        return ""
+
+    @property
+    def map_tile_hosts(self) -> list[str]:
+        """Every origin the browser loads tiles from ({s} expanded), e.g. for a CSP img-src."""
+        hosts: list[str] = []
+        for layer in self.map_layers:
+            subs = layer["subdomains"] if "{s}" in layer["url"] else " "
+            for s in subs:
+                parts = urlsplit(layer["url"].replace("{s}", s.strip()))
+                origin = f"{parts.scheme}://{parts.netloc}"
+                if origin not in hosts:
+                    hosts.append(origin)
+        return hosts
 
     @property
     def tz(self) -> ZoneInfo:

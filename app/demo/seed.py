@@ -3,7 +3,6 @@
 Set XUNCHA_DEMO_DATA=0 (or pass --no-demo) for a real deployment: only the taxonomy is loaded.
 """
 
-import os
 import random
 import sys
 import uuid
@@ -13,6 +12,7 @@ from sqlmodel import Session, select
 
 from app.categories import service as categories_service
 from app.categories.models import Category
+from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.security import hash_password
 from app.core.types import clock_at, utcnow
@@ -188,7 +188,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
 
 
 def main(argv: list[str]) -> None:
-    demo = "--no-demo" not in argv and os.environ.get("XUNCHA_DEMO_DATA", "1") != "0"
+    demo = "--no-demo" not in argv and get_settings().demo_data  # XUNCHA_DEMO_DATA, also from .env
     with new_session(write=True) as session:
         n = categories_service.sync_taxonomy(session)
         session.commit()

@@ -2,6 +2,7 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
+from pydantic import AwareDatetime
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
@@ -40,13 +41,19 @@ def list_tickets(
     overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None,
+    mine: Annotated[bool, Query(description="only tickets I reported (我上报的)")] = False,
+    reported_after: Annotated[AwareDatetime | None, Query(description="with a UTC offset")] = None,
+    has_duplicates: Annotated[bool | None, Query(description="open tickets with (true) or without (false) "
+                                                             "possible duplicates")] = None,
     sort: Literal["-reported_at", "reported_at", "deadline_at", "-updated_at"] = "-reported_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: str | None = None,
 ):
     """The tickets this user may see, filtered, one page at a time."""
     return service.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
-                                overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor)
+                                overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor,
+                                reporter_id=user.id if mine else None, reported_after=reported_after,
+                                has_duplicates=has_duplicates)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)

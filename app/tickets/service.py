@@ -563,10 +563,15 @@ def search_clause(q: str, search: TextSearch) -> ColumnElement[bool]:
 def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: int | None = None,
                    category_code: str | None = None, overdue: bool | None = None, q: str | None = None,
                    bbox: str | None = None, now: datetime | None = None,
-                   search: TextSearch = TextSearch("sqlite", True)) -> list[ColumnElement[bool]]:
+                   search: TextSearch = TextSearch("sqlite", True), reporter_id: int | None = None,
+                   reported_after: datetime | None = None) -> list[ColumnElement[bool]]:
     """The WHERE clauses of a filtered ticket list (also used by the statistics drill-down)."""
     now = now or utcnow()
     where: list[ColumnElement[bool]] = [visible_clause(user)]
+    if reporter_id is not None:
+        where.append(Ticket.reporter_id == reporter_id)
+    if reported_after is not None:
+        where.append(Ticket.reported_at >= reported_after)
     if status:
         where.append(col(Ticket.status).in_([s.value for s in status]))
     if unit_id is not None:
@@ -586,14 +591,31 @@ def ticket_filters(user: User, *, status: list[Status] | None = None, unit_id: i
     return where
 
 
+def _has_duplicate_window() -> ColumnElement[bool]:
+    """An open ticket with another open one of its category in the square around the duplicate radius
+    (a superset: the exact distance is checked on the page, as for possible_duplicate_count)."""
+    radius = get_settings().duplicate_radius_m
+    dlat, dlng = _window(60.0, radius)  # the widest longitude window of any Chinese latitude
+    other = aliased(Ticket)
+    open_values = [s.value for s in workflow.OPEN_STATUSES]
+    return and_(col(Ticket.status).in_(open_values), exists().where(
+        other.category_code == Ticket.category_code, other.id != Ticket.id, col(other.status).in_(open_values),
+        other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
+        other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)))
+
+
 def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", limit: int = 50,
-                 cursor: str | None = None, **filters) -> TicketPage:
+                 cursor: str | None = None, has_duplicates: bool | None = None, **filters) -> TicketPage:
     """A page of the tickets this user may see, newest first by default; keyset pagination.
 
     sort=deadline_at lists only tickets that have a deadline (dispatched now or before), soonest first.
+    has_duplicates filters on possible_duplicate_count (> 0 or == 0); a page may then hold fewer than
+    `limit` items while next_cursor still leads on.
     """
     now = utcnow()
     where = ticket_filters(user, now=now, search=text_search(session), **filters)
+    if has_duplicates:
+        where.append(_has_duplicate_window())
     field, desc = SORTS[sort]
     key = getattr(Ticket, field)
     if field == "deadline_at":
@@ -609,5 +631,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     rows = rows[:limit]
     names = TicketNames(session, rows, duplicates=user.role in SEES_ALL_TICKETS)
     items = [TicketSummary(**summary_fields(t, names, now)) for t in rows]
+    if has_duplicates is not None:
+        items = [i for i in items if (i.possible_duplicate_count > 0) == has_duplicates]
     next_cursor = encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
     return TicketPage(items=items, next_cursor=next_cursor)

@@ -11,6 +11,7 @@ import { configureClient } from './api/client.js'
 import { useAuthStore } from './features/auth/store.js'
 import { useOutboxStore } from './features/outbox/store.js'
 import { setupPwa } from './features/settings/pwa.js'
+import { useSettingsStore } from './features/settings/store.js'
 
 const app = createApp(App)
 const pinia = createPinia()
@@ -26,6 +27,7 @@ configureClient({
 app.use(router)
 app.mount('#app')
 
+useSettingsStore().load() // map tiles, demo hint: the deployment's settings, cached for offline
 useOutboxStore().init()
 setupPwa()
 if (auth.token) auth.refreshMe()

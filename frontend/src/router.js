@@ -13,6 +13,7 @@ export const routes = [
   { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
   { path: '/', name: 'home', redirect: () => useAuthStore().home },
   { path: '/capture', name: 'capture', component: () => import('./pages/CapturePage.vue'), meta: { roles: REPORTERS, tab: 'capture' } },
+  { path: '/mine', name: 'mine', component: () => import('./pages/MyReportsPage.vue'), meta: { roles: REPORTERS } },
   { path: '/verify', name: 'verify', component: () => import('./pages/VerifyQueuePage.vue'), meta: { roles: REPORTERS, tab: 'verify' } },
   { path: '/triage', name: 'triage', component: () => import('./pages/TriagePage.vue'), meta: { roles: ['dispatcher', 'admin'], tab: 'triage' } },
   { path: '/tasks', name: 'tasks', component: () => import('./pages/TasksPage.vue'), meta: { roles: ['unit_staff'], tab: 'tasks' } },

@@ -38,3 +38,29 @@ describe('Asia/Shanghai display', () => {
     expect(fromShanghaiLocalInput('2026-11-22T00:30')).toBe('2026-11-21T16:30:00.000Z')
   })
 })
+
+import { periodLabel } from '../src/features/stats/period.js'
+import { navigationLinks, distanceM, wgs84ToGcj02 } from '../src/lib/geo.js'
+
+describe('periodLabel', () => {
+  const week = { kind: 'week', start_date: '2026-03-16', end_date: '2026-03-22', label: '2026年第12周 (03-16 ~ 03-22)' }
+  it('keeps the Chinese label in Chinese and speaks English in English', () => {
+    expect(periodLabel(week, 'zh-CN')).toBe(week.label)
+    expect(periodLabel(week, 'en')).toBe('Week 12, 2026 (03-16 ~ 03-22)')
+    expect(periodLabel({ kind: 'week', start_date: '2026-12-28', end_date: '2027-01-03' }, 'en')).toMatch(/^Week 53, 2026/)
+    expect(periodLabel({ kind: 'month', start_date: '2026-03-01', end_date: '2026-03-31', label: '2026年03月' }, 'en')).toBe('March 2026')
+  })
+})
+
+describe('navigationLinks', () => {
+  it('gives 高德 GCJ-02 and 百度 WGS-84 with its coord_type', () => {
+    const [gLat, gLng] = wgs84ToGcj02(30.2741, 120.1551)
+    const l = navigationLinks(30.2741, 120.1551, '示例路')
+    expect(l.amap).toContain(`position=${gLng.toFixed(6)},${gLat.toFixed(6)}`)
+    expect(l.amap).toContain('coordinate=gaode')
+    expect(l.baidu).toContain('location=30.274100,120.155100')
+    expect(l.baidu).toContain('coord_type=wgs84')
+    expect(l.apple).toContain(`ll=${gLat.toFixed(6)},${gLng.toFixed(6)}`)
+    expect(distanceM(30.2741, 120.1551, 30.2841, 120.1551)).toBeCloseTo(1112, -1)
+  })
+})

@@ -70,4 +70,21 @@ export default {
     generic: 'Failed: {msg}', network: 'No network', forbidden: 'Not allowed', validation: 'Invalid input: {msg}',
     photo: 'Photo failed: {msg}', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',
   },
+  // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
+  mine: { title: 'My reports', empty: 'You have not reported anything yet', all: 'All', open: 'In progress', closed: 'Done' },
+  vq: { deadline: 'Deadline', distance: '{d} from you', distanceKm: '{d} km from you', distanceM: '{d} m from you', tapToEnlarge: 'Tap a photo to enlarge; swipe to compare' },
+  report: {
+    photos: 'Photos uploaded: {done}/{n}', photoSending: 'Uploading photo {i}', waitingPhotos: 'Waiting for the photos to upload',
+    item: 'Report', sent: 'uploaded',
+  },
+  dispatchDlg: { recommended: 'Recommended', search: 'Search units', noMatch: 'No matching unit', suggestedHint: 'suggested by grid / category' },
+  triageFilter: {
+    category: 'Category', anyCategory: 'All categories', area: 'Grid', anyArea: 'All grids', time: 'Reported', anyTime: 'Any time',
+    today: 'Today', days3: 'Last 3 days', days7: 'Last 7 days', dupOnly: 'Possible duplicates', reportedAt: 'Reported {at}',
+  },
+  nav2: {
+    navigate: 'Navigate', amap: 'AMap (Gaode)', baidu: 'Baidu Maps', apple: 'Apple Maps', reworkNotice: 'Rework (round {n}): {reason}',
+    reworkBy: 'Rework requested by {who} on {at}', noAddress: 'No address given',
+  },
+  punct: { colon: ': ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },
 }

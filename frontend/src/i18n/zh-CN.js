@@ -70,4 +70,21 @@ export default {
     generic: '操作失败：{msg}', network: '网络不可用', forbidden: '无权执行此操作', validation: '输入有误：{msg}',
     photo: '照片处理失败：{msg}', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',
   },
+  // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
+  mine: { title: '我上报的', empty: '还没有上报过问题', all: '全部', open: '办理中', closed: '已办结' },
+  vq: { deadline: '整改时限', distance: '距你 {d}', distanceKm: '距你 {d} 公里', distanceM: '距你 {d} 米', tapToEnlarge: '点击照片可放大，左右滑动对比' },
+  report: {
+    photos: '照片 {done}/{n} 已上传', photoSending: '正在上传第 {i} 张照片', waitingPhotos: '等待照片上传完成',
+    item: '上报', sent: '已上传',
+  },
+  dispatchDlg: { recommended: '推荐', search: '搜索单位名称', noMatch: '没有匹配的单位', suggestedHint: '按网格/问题类别推荐' },
+  triageFilter: {
+    category: '问题类别', anyCategory: '全部类别', area: '网格范围', anyArea: '全部网格', time: '上报时间', anyTime: '全部时间',
+    today: '今天', days3: '近 3 天', days7: '近 7 天', dupOnly: '有疑似重复', reportedAt: '上报于 {at}',
+  },
+  nav2: {
+    navigate: '导航', amap: '高德地图', baidu: '百度地图', apple: 'Apple 地图', reworkNotice: '返工（第 {n} 次）：{reason}',
+    reworkBy: '{who} 于 {at} 要求返工', noAddress: '未填写地址',
+  },
+  punct: { colon: '：', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
 }

@@ -59,3 +59,30 @@ export function toDisplay(lat, lng, crs) {
 export function fromDisplay(lat, lng, crs) {
   return crs === 'gcj02' ? gcj02ToWgs84(lat, lng) : [lat, lng]
 }
+
+/** Great-circle distance in metres between two WGS-84 points (haversine). */
+export function distanceM(lat1, lng1, lat2, lng2) {
+  const rad = Math.PI / 180
+  const a = Math.sin(((lat2 - lat1) * rad) / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(((lng2 - lng1) * rad) / 2) ** 2
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(a))
+}
+
+/** A short distance for a person: "350 米" under 1 km, "2.4 公里" above (keys vq.distanceM / distanceKm). */
+export function distanceLabel(m, t) {
+  return m < 1000 ? t('vq.distanceM', { d: Math.round(m / 10) * 10 }) : t('vq.distanceKm', { d: (m / 1000).toFixed(1) })
+}
+
+/**
+ * Links that open a phone's map app at a stored (WGS-84) point: 高德 wants GCJ-02, 百度 converts from
+ * WGS-84 itself (coord_type=wgs84), Apple Maps in China draws GCJ-02 too.
+ */
+export function navigationLinks(lat, lng, name = '') {
+  const [gLat, gLng] = wgs84ToGcj02(lat, lng)
+  const n = encodeURIComponent(name || `${lat.toFixed(5)},${lng.toFixed(5)}`)
+  const f = (x) => x.toFixed(6)
+  return {
+    amap: `https://uri.amap.com/marker?position=${f(gLng)},${f(gLat)}&name=${n}&coordinate=gaode&callnative=1`,
+    baidu: `https://api.map.baidu.com/marker?location=${f(lat)},${f(lng)}&title=${n}&content=${n}&output=html&coord_type=wgs84&src=webapp.xuncha`,
+    apple: `https://maps.apple.com/?ll=${f(gLat)},${f(gLng)}&q=${n}`,
+  }
+}

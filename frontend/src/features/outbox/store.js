@@ -6,6 +6,7 @@
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
 import { createOutbox, blockedBy, STATE } from './outbox.js'
+import { groupItems } from './groups.js'
 import { idbOutboxStorage } from './storage.js'
 import { httpTransport } from './transport.js'
 import { getBlob } from '../../db/index.js'
@@ -34,13 +35,16 @@ export const useOutboxStore = defineStore('outbox', {
     initialized: false,
   }),
   getters: {
-    count: (s) => s.items.length,
+    /** Reports and actions waiting, as a person counts them (a report's photos are part of it). */
+    count: (s) => groupItems(s.items).length,
     myCount: (s) => {
       const me = useAuthStore().user?.username
       return s.items.filter((i) => !me || !i.owner || i.owner === me).length
     },
     attentionCount: (s) => s.items.filter((i) => i.state === STATE.ATTENTION).length,
     blocked: (s) => blockedBy(s.items),
+    /** What the outbox page lists: one entry per report or action, its photos inside. */
+    groups: (s) => groupItems(s.items),
     /** Queued ticket ids and action items per ticket (so detail pages can show "saved on this phone"). */
     pendingForTicket: (s) => (ticketId) => s.items.filter((i) => i.ticketId === ticketId && i.kind !== 'photo'),
   },

@@ -1,37 +1,49 @@
-/** Per-device settings: map tiles and their coordinate system. */
+/**
+ * The deployment's public settings from GET /api/config: map tiles and their coordinate system (an
+ * admin's setting for everyone, no longer per phone) and whether the demo logins work. The last answer
+ * is kept in localStorage so maps and the login page work offline and draw at once on the next start.
+ */
 import { defineStore } from 'pinia'
+import { request } from '../../api/client.js'
 
-export const TILE_PRESETS = [
-  { key: 'osm', name: 'OpenStreetMap', url: 'https://tile.openstreetmap.org/{z}/{x}/{y}.png', crs: 'wgs84' },
-  { key: 'amap', name: '高德 AMap', url: 'https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}', crs: 'gcj02', subdomains: '1234' },
-  { key: 'none', name: '无底图 / none', url: '', crs: 'wgs84' },
-]
+const KEY = 'xuncha.config'
+const OLD_PER_DEVICE_KEY = 'xuncha.settings' // the former per-phone tile setting: ignored, removed
 
-const KEY = 'xuncha.settings'
+function cached() {
+  try {
+    localStorage.removeItem(OLD_PER_DEVICE_KEY)
+    return JSON.parse(localStorage.getItem(KEY)) || null
+  } catch {
+    return null
+  }
+}
+
+let inflight = null
 
 export const useSettingsStore = defineStore('settings', {
   state: () => {
-    let s = {}
-    try {
-      s = JSON.parse(localStorage.getItem(KEY)) || {}
-    } catch {
-      /* ignore */
-    }
+    const c = cached()
     return {
-      tileUrl: s.tileUrl ?? TILE_PRESETS[0].url,
-      crs: s.crs || 'wgs84',
-      subdomains: s.subdomains || 'abc',
+      loaded: !!c, // an answer (fresh or cached) is known
+      layers: c?.map?.layers || [],
+      crs: c?.map?.crs || 'wgs84',
+      attribution: c?.map?.attribution || '',
+      demoLogins: !!c?.demo_logins,
     }
   },
   actions: {
-    save() {
-      localStorage.setItem(KEY, JSON.stringify({ tileUrl: this.tileUrl, crs: this.crs, subdomains: this.subdomains }))
-    },
-    usePreset(p) {
-      this.tileUrl = p.url
-      this.crs = p.crs
-      this.subdomains = p.subdomains || 'abc'
-      this.save()
+    /** Fetch the config (once per app start unless forced); offline, the cached copy stays. */
+    load(force = false) {
+      if (inflight && !force) return inflight
+      inflight = request('GET', '/api/config', { auth: false, timeout: 10000 })
+        .then((c) => {
+          localStorage.setItem(KEY, JSON.stringify(c))
+          Object.assign(this, { loaded: true, layers: c.map.layers, crs: c.map.crs, attribution: c.map.attribution, demoLogins: c.demo_logins })
+        })
+        .catch(() => {
+          inflight = null // try again next time
+        })
+      return inflight
     },
   },
 })

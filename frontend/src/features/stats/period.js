@@ -31,3 +31,29 @@ export function pct(v) {
 export function hours(v) {
   return v == null ? '—' : v < 10 ? v.toFixed(1) : Math.round(v).toString()
 }
+
+/** ISO-8601 week number and its year for a YYYY-MM-DD date. */
+function isoWeek(ymd) {
+  const d = new Date(`${ymd}T00:00:00Z`)
+  const day = (d.getUTCDay() + 6) % 7 // Monday 0
+  d.setUTCDate(d.getUTCDate() - day + 3) // the Thursday of this week decides the year
+  const year = d.getUTCFullYear()
+  const week = 1 + Math.floor((d - Date.UTC(year, 0, 1)) / (7 * DAY))
+  return { year, week }
+}
+
+/** The period's name in the UI language: the API's label is Chinese (it is printed on bulletins). */
+export function periodLabel(p, locale) {
+  if (!p) return ''
+  if (locale !== 'en') return p.label
+  const md = (s) => s.slice(5)
+  if (p.kind === 'week') {
+    const { year, week } = isoWeek(p.start_date)
+    return `Week ${week}, ${year} (${md(p.start_date)} ~ ${md(p.end_date)})`
+  }
+  if (p.kind === 'month') {
+    const d = new Date(`${p.start_date}T00:00:00Z`)
+    return d.toLocaleDateString('en-GB', { month: 'long', year: 'numeric', timeZone: 'UTC' })
+  }
+  return `${p.start_date} ~ ${p.end_date}`
+}

@@ -1,0 +1,24 @@
+/**
+ * Presentation only: the outbox queues a report as separate items (each photo, then the ticket) so a
+ * broken connection costs one photo; a person thinks of it as one report. Group each ticket or action
+ * with the photos it is waiting for. Sending is untouched (outbox.js).
+ */
+export function groupItems(items) {
+  const byId = new Map(items.map((i) => [i.id, i]))
+  const claimed = new Set()
+  const groups = []
+  for (const it of items) {
+    if (it.kind === 'photo') continue
+    const photos = (it.photoIds || []).map((id) => byId.get(id)).filter((p) => p && p.kind === 'photo')
+    photos.forEach((p) => claimed.add(p.id))
+    const total = (it.photoIds || []).length
+    groups.push({ id: it.id, main: it, photos, photosTotal: total, photosDone: total - photos.length })
+  }
+  // A photo whose record is gone (discarded) or not queued yet still shows, on its own.
+  for (const it of items) {
+    if (it.kind === 'photo' && !claimed.has(it.id)) groups.push({ id: it.id, main: it, photos: [], photosTotal: 0, photosDone: 0 })
+  }
+  const order = new Map(items.map((i, n) => [i.id, n]))
+  const first = (g) => Math.min(order.get(g.main.id), ...g.photos.map((p) => order.get(p.id)))
+  return groups.sort((a, b) => first(a) - first(b))
+}

@@ -1,0 +1,48 @@
+"""List filters for 我上报的 (mine) and triage (reported since, possible duplicates)."""
+
+from datetime import UTC, datetime, timedelta
+
+from app.core.types import clock_at
+from app.users.roles import Role
+from tests.conftest import action, login, make_unit, make_user, report
+
+
+def _ids(client, h, **params):
+    r = client.get("/api/tickets", headers=h, params=params)
+    assert r.status_code == 200, r.text
+    return {t["id"] for t in r.json()["items"]}
+
+
+def test_mine_lists_only_my_reports_within_what_i_may_see(client, db):
+    unit = make_unit(db)
+    me, other, disp = make_user(db, Role.inspector), make_user(db, Role.inspector), make_user(db, Role.dispatcher)
+    staff = make_user(db, Role.unit_staff, unit)
+    h_me, h_other, h_disp, h_staff = (login(client, u) for u in (me, other, disp, staff))
+    mine = {report(client, h_me)["id"], report(client, h_me)["id"]}
+    theirs = report(client, h_other)["id"]
+    assert _ids(client, h_me, mine="true") == mine
+    assert theirs in _ids(client, h_me)  # without the filter an inspector sees everything
+    assert _ids(client, h_other, mine="true") == {theirs}
+    # A unit reports nothing, so its "mine" is empty; visibility still applies (no leak of others' reports).
+    action(client, h_disp, theirs, "dispatch", unit_id=unit.id)
+    assert _ids(client, h_staff, mine="true") == set()
+
+
+def test_reported_after_and_has_duplicates(client, db):
+    ins, disp = make_user(db, Role.inspector), make_user(db, Role.dispatcher)
+    h_ins, h_disp = login(client, ins), login(client, disp)
+    old_at = datetime.now(UTC) - timedelta(days=10)
+    with clock_at(old_at):
+        old = report(client, h_ins, lat=30.30, lng=120.20)["id"]
+    a = report(client, h_ins, lat=30.2741, lng=120.1551)["id"]
+    b = report(client, h_ins, lat=30.27412, lng=120.15512)["id"]  # ~3 m away, same category
+    far = report(client, h_ins, lat=30.2800, lng=120.1551)["id"]  # ~650 m away
+    since = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    assert _ids(client, h_disp, status="reported", reported_after=since) == {a, b, far}
+    assert old in _ids(client, h_disp, status="reported")
+    assert _ids(client, h_disp, status="reported", has_duplicates="true") == {a, b}
+    assert _ids(client, h_disp, status="reported", has_duplicates="false") == {old, far}
+    r = client.get("/api/tickets", headers=h_disp, params={"reported_after": "yesterday"})
+    assert r.status_code == 422 and r.json()["error"]
+    r = client.get("/api/tickets", headers=h_disp, params={"reported_after": "2026-01-01T00:00:00"})  # naive
+    assert r.status_code == 422 and r.json()["error"]
