@@ -37,12 +37,23 @@ export default defineConfig({
         ],
       },
       workbox: {
+        // The precache is the app shell: everything a person needs offline, small enough to be cached
+        // within seconds of the first visit. ECharts and the dashboard pages (online work: they need
+        // fresh figures) stay out of it; they are cached the first time they are opened (below).
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
+        globIgnores: ['**/assets/{echarts,DashboardPage,StatsTicketsPage,TicketTimelinePage}-*.{js,css}'],
         navigateFallback: '/index.html',
         // The API is never answered by the service worker: lists and photos are cached by the page,
         // and POSTs/uploads always go straight to the network (the outbox lives in the page).
         navigateFallbackDenylist: [/^\/api\//],
-        runtimeCaching: [],
+        runtimeCaching: [
+          {
+            // Hashed file names never change content: cache-first is safe.
+            urlPattern: ({ url, sameOrigin }) => sameOrigin && url.pathname.startsWith('/assets/'),
+            handler: 'CacheFirst',
+            options: { cacheName: 'xuncha-assets', expiration: { maxEntries: 60 } },
+          },
+        ],
         cleanupOutdatedCaches: true,
         clientsClaim: true,
         skipWaiting: false,
@@ -52,6 +63,12 @@ export default defineConfig({
   build: {
     target: 'es2020',
     chunkSizeWarningLimit: 600,
+    rollupOptions: {
+      output: {
+        // One named chunk for ECharts, so that the service worker's precache can leave it out.
+        manualChunks: (id) => (/node_modules\/(echarts|zrender)\//.test(id) ? 'echarts' : undefined),
+      },
+    },
   },
   server: {
     proxy: { '/api': 'http://127.0.0.1:8000' },

@@ -1,14 +1,16 @@
 """The weekly bulletin (每周通报) as Excel and as a printable A4 page, and the 督办通知书 for one ticket.
 
-Printable pages embed photos as data: URIs read through the photo service with the caller's rights, so
-a printed or saved page needs no further requests and exposes no photo URL.
+These are official documents: Chinese only. Printable pages embed photos as data: URIs read through the
+photo service with the caller's rights, so a printed or saved page needs no further requests and exposes
+no photo URL; photos are shown whole (never cropped: the watermark's time and coordinates stay readable).
 """
 
 import base64
 import html
 import io
+import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from openpyxl import Workbook
@@ -17,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
-from app.core.errors import NotFound
+from app.core.errors import Conflict, NotFound
 from app.core.types import utcnow
 from app.photos import service as photos_service
 from app.stats import service
@@ -25,6 +27,7 @@ from app.stats.schemas import FORMULAS, Period, RankRules, Scope, UnitMetrics
 from app.tickets import service as tickets_service
 from app.tickets.models import TicketPhoto
 from app.tickets.schemas import TicketSummary
+from app.tickets.workflow import Status
 from app.users.models import User
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,27 +35,37 @@ MAX_OVERDUE_ROWS = 2000
 
 # (header, attribute or callable, number format)
 UNIT_COLUMNS = [
-    ("单位 Unit", "unit_name", None),
-    ("发现数 Reported", "reported", "0"),
-    ("派遣数 Dispatched", "dispatched", "0"),
-    ("结案数 Closed", "closed", "0"),
-    ("按期结案数 Closed on time", "closed_on_time", "0"),
-    ("整改数 Rectified", "rectified", "0"),
-    ("返工数 Reworked", "reworked", "0"),
-    ("超期数 Overdue (cohort)", "overdue", "0"),
-    ("当前超期 Overdue now", "overdue_now", "0"),
-    ("退回数 Returned", "returned", "0"),
-    ("不予立案 Cancelled", "cancelled", "0"),
-    ("整改率 Rectification rate", "rectification_rate", "0.0%"),
-    ("按期结案率 On-time rate", "on_time_rate", "0.0%"),
-    ("返工率 Rework rate", "rework_rate", "0.0%"),
-    ("上报→派遣 中位小时 p50 h", lambda m: m.hours_report_dispatch.p50, "0.0"),
-    ("上报→派遣 p90 h", lambda m: m.hours_report_dispatch.p90, "0.0"),
-    ("派遣→整改 中位小时 p50 h", lambda m: m.hours_dispatch_rectify.p50, "0.0"),
-    ("派遣→整改 p90 h", lambda m: m.hours_dispatch_rectify.p90, "0.0"),
-    ("上报→结案 中位小时 p50 h", lambda m: m.hours_report_close.p50, "0.0"),
-    ("上报→结案 p90 h", lambda m: m.hours_report_close.p90, "0.0"),
+    ("单位", "unit_name", None),
+    ("发现数", "reported", "0"),
+    ("派遣数", "dispatched", "0"),
+    ("结案数", "closed", "0"),
+    ("按期结案数", "closed_on_time", "0"),
+    ("整改数", "rectified", "0"),
+    ("返工数", "reworked", "0"),
+    ("本期超期数", "overdue", "0"),
+    ("当前超期", "overdue_now", "0"),
+    ("退回数", "returned", "0"),
+    ("不予立案", "cancelled", "0"),
+    ("整改率", "rectification_rate", "0.0%"),
+    ("按期结案率", "on_time_rate", "0.0%"),
+    ("返工率", "rework_rate", "0.0%"),
+    ("上报→派遣 中位数（小时）", lambda m: m.hours_report_dispatch.p50, "0.0"),
+    ("上报→派遣 90分位（小时）", lambda m: m.hours_report_dispatch.p90, "0.0"),
+    ("派遣→整改 中位数（小时）", lambda m: m.hours_dispatch_rectify.p50, "0.0"),
+    ("派遣→整改 90分位（小时）", lambda m: m.hours_dispatch_rectify.p90, "0.0"),
+    ("上报→结案 中位数（小时）", lambda m: m.hours_report_close.p50, "0.0"),
+    ("上报→结案 90分位（小时）", lambda m: m.hours_report_close.p90, "0.0"),
 ]
+# The 说明 sheet names each formula of FORMULAS and each ranking rule.
+FORMULA_NAMES = {
+    "cohort": "统计口径", "reported": "发现数", "dispatched": "派遣数", "closed": "结案数",
+    "closed_on_time": "按期结案数", "rectified": "整改数", "reworked": "返工数", "overdue": "本期超期数",
+    "overdue_now": "当前超期", "returned": "退回数", "cancelled": "不予立案数", "rectification_rate": "整改率",
+    "on_time_rate": "按期结案率", "rework_rate": "返工率", "hours_report_dispatch": "上报→派遣用时",
+    "hours_dispatch_rectify": "派遣→整改用时", "hours_report_close": "上报→结案用时", "unit": "单位归属",
+}
+RULE_NAMES = {"order": "排名规则", "red": "红榜", "black": "黑榜", "eligible": "参与排名"}
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 RED_FILL = PatternFill("solid", fgColor="FDE2E1")
 BLACK_FILL = PatternFill("solid", fgColor="D9D9D9")
@@ -66,6 +79,25 @@ def attachment(filename: str) -> dict[str, str]:
 
 def _local(dt: datetime | None) -> str:
     return dt.astimezone(get_settings().tz).strftime("%Y-%m-%d %H:%M") if dt else ""
+
+
+def _excel_time(dt: datetime | None) -> datetime | None:
+    """The city's wall-clock time without a zone (Excel has none), to the minute."""
+    return dt.astimezone(get_settings().tz).replace(tzinfo=None, second=0, microsecond=0) if dt else None
+
+
+def _zh(text: str) -> str:
+    """The Chinese part of a bilingual "中文 (English)" text."""
+    return re.sub(r"\s*\([^()]*\)$", "", text)
+
+
+def days_hours(delta: timedelta) -> str:
+    """A duration for people: "47 天 2 小时", "5 小时", "不足 1 小时"."""
+    hours = int(delta.total_seconds() // 3600)
+    days, hours = divmod(max(hours, 0), 24)
+    if days:
+        return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
+    return f"{hours} 小时" if hours else "不足 1 小时"
 
 
 def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSummary]:
@@ -88,6 +120,16 @@ def _header(ws, headers: list[str]) -> None:
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     ws.freeze_panes = f"B{ws.max_row + 1}"
+    ws.print_title_rows = f"{ws.max_row}:{ws.max_row}"  # the header row again on every printed page
+
+
+def _print_setup(ws) -> None:
+    """A4 landscape, all columns on one page width, as many pages down as needed."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
 
 
 def _widths(ws, widths: list[int]) -> None:
@@ -113,7 +155,7 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _append(ws, [f"{title} 单位指标 {period.label}（统计截至 {_local(now)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, [h for h, _, _ in UNIT_COLUMNS])
-    for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计 Total"})]:
+    for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计"})]:
         _append(ws, [_value(m, g) for _, g, _ in UNIT_COLUMNS])
         for cell, (_, _, fmt) in zip(ws[ws.max_row], UNIT_COLUMNS, strict=True):
             if fmt:
@@ -123,18 +165,21 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _widths(ws, [24] + [11] * (len(UNIT_COLUMNS) - 1))
 
     ws = wb.create_sheet("超期案件")
-    _header(ws, ["案件编号 Case", "责任单位 Unit", "问题类别 Category", "问题描述 Description", "地址 Address",
-                 "上报时间 Reported", "派遣时间 Dispatched", "整改时限 Deadline", "超期小时 Hours overdue",
-                 "返工次数 Reworks"])
+    _header(ws, ["案件编号", "责任单位", "问题类别", "问题描述", "地址", "上报时间", "派遣时间", "整改时限",
+                 "超期天数", "返工次数"])
     for t in overdue:
-        late = round((now - t.deadline_at).total_seconds() / 3600, 1) if t.deadline_at else None
-        _append(ws, [t.case_number, t.unit_name, t.category_name_zh, t.description, t.address, _local(t.reported_at),
-                   _local(t.dispatched_at), _local(t.deadline_at), late, t.rework_count])
-    _widths(ws, [17, 22, 16, 36, 24, 17, 17, 17, 12, 10])
+        late = round((now - t.deadline_at) / timedelta(days=1), 2) if t.deadline_at else None
+        _append(ws, [t.case_number, t.unit_name, t.category_name_zh, t.description, t.address,
+                     _excel_time(t.reported_at), _excel_time(t.dispatched_at), _excel_time(t.deadline_at), late,
+                     t.rework_count])
+        row = ws[ws.max_row]
+        for cell in row[5:8]:
+            cell.number_format = DATETIME_FORMAT
+        row[8].number_format = "0.0"
+    _widths(ws, [17, 22, 16, 36, 24, 17, 17, 17, 10, 10])
 
     ws = wb.create_sheet("红黑榜")
-    _header(ws, ["名次 Rank", "单位 Unit", "榜单 List", "派遣数 Dispatched", "结案数 Closed", "整改率 Rate",
-                 "按期结案率 On-time rate", "超期数 Overdue", "上期名次 Previous rank", "升降 Movement"])
+    _header(ws, ["名次", "单位", "榜单", "派遣数", "结案数", "整改率", "按期结案率", "超期数", "上期名次", "升降"])
     for r in ranking.rows:
         _append(ws, [r.rank, r.unit_name, {"red": "红榜", "black": "黑榜"}.get(r.list or "", ""), r.dispatched,
                    r.closed, r.rectification_rate, r.on_time_rate, r.overdue, r.prev_rank, r.movement])
@@ -146,14 +191,19 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _widths(ws, [8, 24, 8, 12, 10, 10, 12, 10, 12, 10])
 
     ws = wb.create_sheet("说明")
-    _append(ws, ["指标 Figure", "口径 Definition", "Definition"])
+    _header(ws, ["名称", "口径"])
     for key, text in FORMULAS.items():
-        _append(ws, [key, text["zh"], text["en"]])
+        _append(ws, [FORMULA_NAMES.get(key, key), text["zh"]])
     for key, text in ranking.rule_text.items():
-        _append(ws, [f"rule.{key}", text, ""])
-    _append(ws, ["period", f"{period.label}: {_local(period.start)} ~ {_local(period.end)}（不含 exclusive）", ""])
-    _append(ws, ["as_of", _local(now), ""])
-    _widths(ws, [22, 70, 70])
+        _append(ws, [RULE_NAMES.get(key, key), _zh(text)])
+    _append(ws, ["统计周期", f"{period.label}：{_local(period.start)} 起，至 {_local(period.end)} 止（不含）"])
+    _append(ws, ["统计截至", _local(now)])
+    for row in ws.iter_rows(min_row=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    _widths(ws, [16, 90])
+
+    for ws in wb.worksheets:
+        _print_setup(ws)
 
     buf = io.BytesIO()
     wb.save(buf)
@@ -182,7 +232,7 @@ tr { page-break-inside: avoid; }
 .red { color: #b00; font-weight: bold; } .black { color: #000; font-weight: bold; }
 .case { display: grid; grid-template-columns: 1fr 38mm 38mm; gap: 3mm; border: 1px solid #bbb;
         padding: 2.5mm; margin-bottom: 3mm; page-break-inside: avoid; }
-.case img, .ph img { width: 100%; height: 30mm; object-fit: cover; border: 1px solid #ccc; }
+.case img, .ph img { width: 100%; height: 30mm; object-fit: contain; background: #f4f4f4; border: 1px solid #ccc; }
 .ph figcaption { font-size: 8.5pt; color: #555; text-align: center; }
 .none { height: 30mm; border: 1px dashed #bbb; display: flex; align-items: center; justify-content: center;
         color: #888; font-size: 9pt; }
@@ -201,7 +251,7 @@ def _page(title: str, body: str) -> str:
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{PRINT_CSS}</style></head><body>"
-            f'<div class="toolbar"><button onclick="window.print()">打印 Print</button></div>{body}</body></html>')
+            f'<div class="toolbar"><button onclick="window.print()">打印</button></div>{body}</body></html>')
 
 
 def _data_uri(session: Session, user: User, photo_id: uuid.UUID | None, variant: str = "thumb") -> str | None:
@@ -265,7 +315,7 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
                      f"<td>{r.closed}</td><td>{_pct(r.rectification_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
                      f"<td>{r.overdue}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
     parts.append("</table>")
-    parts.append(f'<p class="muted">{e(ranking.rule_text["red"])}；{e(ranking.rule_text["black"])}</p>')
+    parts.append(f'<p class="muted">{e(_zh(ranking.rule_text["red"]))}；{e(_zh(ranking.rule_text["black"]))}</p>')
 
     overdue = _overdue_tickets(session, user, worst) if worst else []
     parts.append(f"<h2>三、超期未整改问题（超期最久的 {len(overdue)} 件）</h2>")
@@ -274,13 +324,13 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
         p = photos.get(o.id, {})
         before = _data_uri(session, user, (p.get("report") or [None])[0])
         after = _data_uri(session, user, (p.get("rectify") or [None])[-1])
-        late_h = (now - o.deadline_at).total_seconds() / 3600 if o.deadline_at else 0
+        late = days_hours(now - o.deadline_at) if o.deadline_at else "—"
         parts.append(
             f'<div class="case"><div><b>{e(o.case_number)}</b>　{e(o.category_name_zh)}<br>'
             f"{e(o.description)}<br><span class='muted'>{e(o.address or '')}</span><br>"
             f"责任单位：<b>{e(o.unit_name or '—')}</b><br>整改时限：{e(_local(o.deadline_at))}"
-            f"（已超期 {late_h:.0f} 小时）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
-            f"{_img(before, '整改前 before', '无照片')}{_img(after, '整改后 after', '尚未整改')}</div>")
+            f"（已超期 {late}）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
+            f"{_img(before, '整改前', '无照片')}{_img(after, '整改后', '尚未整改')}</div>")
     parts.append("<h2>四、各单位情况</h2><table><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
                  "<th>按期</th><th>返工</th><th>超期</th><th>退回</th><th>整改率</th></tr>")
     for m in s.units:
@@ -292,8 +342,14 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
 
 
 def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
-    """The 督办通知书 for one ticket: case number, unit, problem, photos, deadline."""
+    """The 督办通知书 for one ticket: case number, unit, problem, photos, deadline.
+
+    A closed or cancelled ticket has nothing left to rectify: no notice demands it (409).
+    """
     ticket = tickets_service.get_visible(session, user, ticket_id)
+    if ticket.status in (Status.closed, Status.cancelled):
+        state = "已结案" if ticket.status == Status.closed else "已不予立案（作废）"
+        raise Conflict(f"案件{state}，无需督办，不能出具督办通知书", code="notice_not_applicable")
     d = tickets_service.detail(session, user, ticket)
     e = html.escape
     now = utcnow()

@@ -488,7 +488,9 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
         possible_duplicates=duplicates,
         duplicate_of=ticket.duplicate_of,
         allowed_actions=workflow.allowed_actions(status, user.role, own_unit=own_unit),
-        suggested_deadline_at=default_deadline(session, ticket, now) if status == Status.reported else None,
+        # The category's limit from now: the default of a dispatch, and of a 返工 (failed verification).
+        suggested_deadline_at=default_deadline(session, ticket, now)
+        if status in (Status.reported, Status.rectified) else None,
     )
 
 

@@ -1,6 +1,6 @@
 /**
- * Routes. Each page declares who may open it (meta.roles); "/" sends a person to their role's home.
- * Issue 4 adds dashboard routes here (e.g. /dashboard for leader/admin) and changes HOME_BY_ROLE.
+ * Routes. Each page declares who may open it (meta.roles); "/" sends a person to their role's home,
+ * and someone logged out to the login page without a `next`, so that the login leads to that home too.
  */
 import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore } from './features/auth/store.js'
@@ -11,7 +11,7 @@ const REPORTERS = ['inspector', 'dispatcher']
 
 export const routes = [
   { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
-  { path: '/', name: 'home', redirect: () => useAuthStore().home },
+  { path: '/', name: 'home', redirect: () => (useAuthStore().loggedIn ? useAuthStore().home : { name: 'login' }) },
   { path: '/capture', name: 'capture', component: () => import('./pages/CapturePage.vue'), meta: { roles: REPORTERS, tab: 'capture' } },
   { path: '/mine', name: 'mine', component: () => import('./pages/MyReportsPage.vue'), meta: { roles: REPORTERS } },
   { path: '/verify', name: 'verify', component: () => import('./pages/VerifyQueuePage.vue'), meta: { roles: REPORTERS, tab: 'verify' } },

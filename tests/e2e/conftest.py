@@ -210,13 +210,33 @@ def _dump_on_failure(request, contexts):
 
 
 @pytest.fixture
-def new_context(browser, server, request):
+def page_errors():
+    """Uncaught errors of every page the test opened; any of them fails the test at teardown."""
+    errors: list[str] = []
+    yield errors
+    if errors:
+        pytest.fail("uncaught page error(s):\n" + "\n".join(errors), pytrace=False)
+
+
+def watch_errors(ctx, errors: list[str]) -> None:
+    """Record uncaught exceptions of the context's pages, present and future."""
+    def attach(page):
+        page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
+
+    for page in ctx.pages:
+        attach(page)
+    ctx.on("page", attach)
+
+
+@pytest.fixture
+def new_context(browser, server, request, page_errors):
     """Fresh (non-persistent) browser contexts, one per role; closed after the test."""
     made = []
 
     def make(**extra):
         ctx = browser.new_context(base_url=server, **context_options(**extra))
         ctx.set_default_timeout(20_000)
+        watch_errors(ctx, page_errors)
         made.append(ctx)
         return ctx
 
@@ -227,7 +247,7 @@ def new_context(browser, server, request):
 
 
 @pytest.fixture
-def persistent(playwright_instance, server, tmp_path, request):
+def persistent(playwright_instance, server, tmp_path, request, page_errors):
     """launch(offline=False) → a persistent context on one profile dir: a 'phone' that can restart."""
     profile = tmp_path / "profile"
     made = []
@@ -238,6 +258,7 @@ def persistent(playwright_instance, server, tmp_path, request):
             offline=offline, **context_options(),
         )
         ctx.set_default_timeout(20_000)
+        watch_errors(ctx, page_errors)
         made.append(ctx)
         return ctx
 

@@ -1,16 +1,19 @@
 """The bulletin (Excel, printable A4) and the 督办通知书: same numbers as the API, photos inline and private."""
 
+import html
 import io
 import re
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
 from app.core.types import clock_at, utcnow
 from app.photos import service as photos_service
 from app.tickets import service as tickets_service
-from app.tickets.schemas import DispatchIn, RectifyIn, TicketCreate, VerifyIn
+from app.tickets.models import Ticket
+from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, TicketCreate, VerifyIn
 from app.users.roles import Role
 from tests.conftest import login, make_unit, make_user
 from tests.fixtures.images import make_jpeg
@@ -35,7 +38,7 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     rows = list(ws.iter_rows(min_row=3, values_only=True))
     assert len(rows) == len(summary["units"]) + 1
     by_name = {row[0]: row for row in rows}
-    for m in [*summary["units"], {**summary["total"], "unit_name": "合计 Total"}]:
+    for m in [*summary["units"], {**summary["total"], "unit_name": "合计"}]:
         assert list(by_name[m["unit_name"]][1:14]) == [m[f] for f in UNIT_FIELDS]
         assert by_name[m["unit_name"]][14] == m["hours_report_dispatch"]["p50"]
     assert ws.cell(row=3 + len(summary["units"]), column=12).number_format == "0.0%"
@@ -108,3 +111,85 @@ def test_notice_follows_ticket_visibility(client, db):
     assert 'src="data:image/jpeg;base64,' in r.text
     assert client.get(f"/api/stats/notice/{t.id}.html", headers=login(client, staff)).status_code == 200
     assert client.get(f"/api/stats/notice/{t.id}.html", headers=login(client, other)).status_code == 404
+
+
+def _closed_and_cancelled(db):
+    """A ticket closed after one rectification, and a report cancelled as invalid."""
+    unit = make_unit(db, "结案街道")
+    inspector, dispatcher = make_user(db, Role.inspector), make_user(db, Role.dispatcher)
+    staff = make_user(db, Role.unit_staff, unit)
+    made = []
+    for _ in range(2):
+        pid = uuid.uuid4()
+        photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
+        t, _ = tickets_service.report(db, inspector, TicketCreate(
+            id=uuid.uuid4(), category_code="06010", description="垃圾", lat=30.27, lng=120.15, photo_ids=[pid]))
+        made.append(t)
+    closed, cancelled = made
+    tickets_service.dispatch(db, dispatcher, closed.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
+    after = uuid.uuid4()
+    photos_service.upload(db, staff, after, make_jpeg(640, 480))
+    tickets_service.rectify(db, staff, closed.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
+    tickets_service.verify(db, inspector, closed.id, VerifyIn(action_id=uuid.uuid4(), passed=True))
+    tickets_service.cancel(db, dispatcher, cancelled.id, CancelIn(action_id=uuid.uuid4(), reason="不属实"))
+    return closed, cancelled, dispatcher
+
+
+def test_no_notice_demands_rectification_of_a_closed_or_cancelled_ticket(client, db):
+    closed, cancelled, dispatcher = _closed_and_cancelled(db)
+    h = login(client, dispatcher)
+    for t, word in ((closed, "已结案"), (cancelled, "不予立案")):
+        r = client.get(f"/api/stats/notice/{t.id}.html", headers=h)
+        assert r.status_code == 409, r.text
+        err = r.json()["error"]
+        assert err["code"] == "notice_not_applicable" and word in err["message"]
+
+
+def test_notice_shows_whole_photos(client, db):
+    t, _unit, _staff, dispatcher = _overdue_ticket_with_photos(db)
+    page = client.get(f"/api/stats/notice/{t.id}.html", headers=login(client, dispatcher)).text
+    assert "object-fit: cover" not in page and "object-fit: contain" in page
+
+
+def test_printable_pages_speak_chinese_only_and_give_overdue_in_days_and_hours(client, db):
+    t, _unit, _staff, dispatcher = _overdue_ticket_with_photos(db)  # deadline passed 45 hours ago
+    h = login(client, dispatcher)
+    for path in ("/api/stats/bulletin.html", f"/api/stats/notice/{t.id}.html"):
+        page = client.get(path, headers=h).text.replace(html.escape(t.description), "")  # user text aside
+        text = re.sub(r"<style>.*?</style>|<[^>]+>|data:image/[^\"]+", " ", page, flags=re.S)
+        words = set(re.findall(r"[A-Za-z]{3,}", text)) - {"XC"}
+        assert not words, f"English in {path}: {sorted(words)}"
+    page = client.get("/api/stats/bulletin.html", headers=h).text
+    assert re.search(r"已超期 1 天 2[01] 小时", page), re.findall(r"已超期[^<）]*", page)
+
+
+def test_excel_bulletin_is_chinese_with_real_dates_and_a_print_setup(client, db):
+    t, _unit, _staff, dispatcher = _overdue_ticket_with_photos(db)
+    r = client.get("/api/stats/bulletin.xlsx", headers=login(client, dispatcher))
+    wb = load_workbook(io.BytesIO(r.content))
+    deadline_at = db.get(Ticket, t.id).deadline_at
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for v in row:
+                if isinstance(v, str) and v != t.description:
+                    assert not re.search(r"[A-Za-z]{3,}", v.replace("XC-", "")), f"{ws.title}: {v!r}"
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1 and \
+            ws.page_setup.fitToHeight == 0, ws.title
+        assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
+    for name in ("单位指标", "超期案件", "红黑榜"):
+        assert wb[name].print_title_rows, f"{name} repeats its header row on every printed page"
+
+    ws = wb["超期案件"]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == t.case_number)
+    for col in ("上报时间", "派遣时间", "整改时限"):
+        cell = row[header.index(col)]
+        assert isinstance(cell.value, datetime), (col, cell.value)
+        assert cell.is_date and "yyyy" in cell.number_format
+    # Local (Asia/Shanghai) wall time, as people read it, without a time zone (Excel has none).
+    deadline = row[header.index("整改时限")].value
+    assert deadline.tzinfo is None
+    assert abs(deadline - deadline_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)) < timedelta(minutes=1)
+    late = row[header.index("超期天数")]
+    assert isinstance(late.value, float) and 1.8 < late.value < 1.9 and late.number_format == "0.0"

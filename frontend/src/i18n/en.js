@@ -66,6 +66,20 @@ export default {
   update: { available: 'A new version is available', apply: 'Update', later: 'Later', waitSend: 'Sending; will update when done' },
   net: { offline: 'Offline: keep reporting, data is sent when back online' },
   time: { dh: '{d}d {h}h', hm: '{h}h {m}m', m: '{m} min' },
+  submit: {
+    sending: 'Submitting…', sent: 'Submitted', saved: 'Saved on this phone; will be submitted when online',
+    attention: 'Not submitted: see the outbox',
+  },
+  offlineReady: {
+    ready: 'Ready to work offline',
+    notReady: 'Not ready for offline use yet: the app is still downloading. Stay online until it says "Ready to work offline"',
+    unsupported: 'This browser cannot work offline',
+  },
+  rank: {
+    noRed: 'No unit met the red-list standard this period', fromBottom: '{n} from bottom', overall: 'overall #{n}',
+    unit: 'Unit', closedOfDispatched: 'Closed/dispatched', rate: 'Rate', overdueNow: 'Overdue now',
+  },
+  loading: 'Loading…',
   err: {
     generic: 'Failed: {msg}', network: 'No network', forbidden: 'Not allowed', validation: 'Invalid input: {msg}',
     photo: 'Photo failed: {msg}', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',

@@ -66,6 +66,17 @@ export default {
   update: { available: '有新版本可用', apply: '更新', later: '稍后', waitSend: '正在上传，完成后更新' },
   net: { offline: '离线模式：可继续拍照上报，联网后自动上传' },
   time: { dh: '{d}天{h}小时', hm: '{h}小时{m}分', m: '{m}分钟' },
+  submit: {
+    sending: '正在提交…', sent: '已提交', saved: '已保存到本机，联网后自动提交', attention: '未能提交：请在待上传中处理',
+  },
+  offlineReady: {
+    ready: '可离线使用', notReady: '尚未可离线使用：应用正在下载，请保持联网直到显示“可离线使用”', unsupported: '此浏览器不支持离线使用',
+  },
+  rank: {
+    noRed: '本期没有单位达到红榜标准', fromBottom: '倒数第{n}', overall: '总第{n}名',
+    unit: '单位', closedOfDispatched: '结案/派遣', rate: '整改率', overdueNow: '当前超期',
+  },
+  loading: '加载中…',
   err: {
     generic: '操作失败：{msg}', network: '网络不可用', forbidden: '无权执行此操作', validation: '输入有误：{msg}',
     photo: '照片处理失败：{msg}', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',

@@ -17,6 +17,13 @@ import { uuid4 } from '../../lib/uuid.js'
 let engine = null
 let channel = null
 const ackListeners = new Set()
+const outcomeWaiters = new Map() // item id → resolve('sent' | 'saved' | 'attention')
+const OUTCOME_WAIT_MS = 8000
+
+function settle(id, result) {
+  outcomeWaiters.get(id)?.(result)
+  outcomeWaiters.delete(id)
+}
 
 /** Subscribe to acknowledged items (e.g. refresh a ticket when its action went through). */
 export function onAcked(fn) {
@@ -104,6 +111,10 @@ export const useOutboxStore = defineStore('outbox', {
           this.reachable = true
           this.lastAckAt = new Date().toISOString()
           for (const fn of ackListeners) fn(e.item, e.data)
+          settle(e.id, 'sent')
+          break
+        case 'attention':
+          settle(e.id, 'attention')
           break
         case 'failed':
         case 'unreachable':
@@ -117,6 +128,8 @@ export const useOutboxStore = defineStore('outbox', {
           break
         case 'drain-end':
           this.draining = false
+          // Whatever this drain did not send stays saved on the phone for a later attempt.
+          for (const id of [...outcomeWaiters.keys()]) settle(id, 'saved')
           if (!this.reachable && !this.items.length) this.checkReachable()
           this.sendingId = null
           this.refresh()
@@ -157,7 +170,11 @@ export const useOutboxStore = defineStore('outbox', {
       this.kick()
     },
 
-    /** Queue a workflow action (dispatch/return/rectify/verify/cancel), with its photos if any. */
+    /**
+     * Queue a workflow action (dispatch/return/rectify/verify/cancel), with its photos if any.
+     * Answers its id and `outcome`: 'sent' once the server acknowledged it, 'attention' on a conflict,
+     * 'saved' when it stays queued (offline, failed, or no answer within a few seconds).
+     */
     async queueAction({ ticketId, action, body, photos = [], label }) {
       const actionId = body.action_id || uuid4()
       const items = photos.map((p) => ({ id: p.id, kind: 'photo', meta: p.meta, label }))
@@ -172,8 +189,13 @@ export const useOutboxStore = defineStore('outbox', {
       })
       await engine.enqueue(plain(items))
       await this.refresh()
+      // Wait from here, with no await before kick(): an earlier drain's end must not answer for this item.
+      const outcome = new Promise((resolve) => {
+        outcomeWaiters.set(actionId, resolve)
+        setTimeout(() => settle(actionId, 'saved'), OUTCOME_WAIT_MS)
+      })
       this.kick()
-      return actionId
+      return { actionId, outcome }
     },
 
     /** Everything not yet acknowledged, photos inlined as base64, as a downloadable JSON file. */
