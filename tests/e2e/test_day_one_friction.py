@@ -351,7 +351,7 @@ def test_unit_sees_address_navigation_rework_reason_on_top_and_rectify_first(new
 def test_english_mode_has_no_chinese_punctuation_and_an_english_period(new_context, api, shots):
     t = _rectified(api, "e2e english mode")
     ctx = new_context(locale="en-US")
-    ctx.add_init_script("localStorage.setItem('xuncha.locale', 'en')")
+    ctx.add_init_script("if (location.origin !== 'null') localStorage.setItem('xuncha.locale', 'en')")
     page = ctx.new_page()
     page.goto("/login")
     page.wait_for_selector("[data-testid=login-submit]")
