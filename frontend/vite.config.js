@@ -7,13 +7,31 @@ import { VitePWA } from 'vite-plugin-pwa'
 // The backend serves dist/ at "/" and the API under /api (same origin).
 // In `npm run dev`, /api is proxied to a backend on :8000.
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url)))
+
+// The API docs (/api/docs) load Swagger UI from our own origin, never a CDN: the pinned swagger-ui-dist
+// files are copied into dist/swagger-ui/ (not precached by the service worker: the phone never needs them).
+const SWAGGER_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css']
+function swaggerUi() {
+  const dir = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json').replace(/package\.json$/, '')
+  return {
+    name: 'xuncha-swagger-ui',
+    apply: 'build',
+    generateBundle() {
+      for (const name of SWAGGER_FILES) {
+        this.emitFile({ type: 'asset', fileName: `swagger-ui/${name}`, source: readFileSync(dir + name) })
+      }
+    },
+  }
+}
 
 export default defineConfig({
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     vue(),
+    swaggerUi(),
     // Vant components are imported on demand (only what a chunk uses ships in it).
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({
@@ -38,6 +56,7 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
+        globIgnores: ['swagger-ui/**'],
         navigateFallback: '/index.html',
         // The API is never answered by the service worker: lists and photos are cached by the page,
         // and POSTs/uploads always go straight to the network (the outbox lives in the page).

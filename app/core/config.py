@@ -4,7 +4,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.headers import parse_sources
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,6 +34,16 @@ class Settings(BaseSettings):
     # JSON of public holidays and make-up working days for working-day deadlines (none: Monday–Friday).
     working_calendar_path: Path | None = None
     duplicate_radius_m: float = 50.0
+
+    # Where pages may load images from besides our own origin, blob: and data: (the Content-Security-
+    # Policy's img-src): the map tile servers, as space- or comma-separated CSP sources.
+    csp_img_sources: str = "https://tile.openstreetmap.org https://*.is.autonavi.com"
+
+    @field_validator("csp_img_sources")
+    @classmethod
+    def _csp_sources(cls, value: str) -> str:
+        parse_sources(value)  # refuse a bad value at start, not in every response
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

@@ -203,10 +203,12 @@ tr { page-break-inside: avoid; }
 
 
 def _page(title: str, body: str) -> str:
+    # No script at all (no print button): the page runs under the app's CSP, which allows no inline script.
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{PRINT_CSS}</style></head><body>"
-            f'<div class="toolbar"><button onclick="window.print()">打印 Print</button></div>{body}</body></html>')
+            f'<div class="toolbar muted">打印：浏览器菜单 → 打印（Ctrl+P） Print from the browser menu</div>'
+            f"{body}</body></html>")
 
 
 def _figure(session: Session, user: User, photo_id: uuid.UUID | None, caption: str, empty: str,
