@@ -27,7 +27,22 @@ function swaggerUi() {
   }
 }
 
+// Vant's icon font lists a CDN copy after its inline (data:) one; the CSP allows no font from elsewhere
+// and the app must not depend on a CDN offline, so remote font sources are dropped from @font-face.
+const dropRemoteFontSources = {
+  postcssPlugin: 'xuncha-drop-remote-font-sources',
+  Declaration: {
+    src(decl) {
+      if (decl.parent?.type !== 'atrule' || decl.parent.name !== 'font-face') return
+      const parts = decl.value.split(/,(?![^(]*\))/)
+      const local = parts.filter((p) => !/url\(\s*['"]?(https?:)?\/\//i.test(p))
+      if (local.length && local.length < parts.length) decl.value = local.join(',')
+    },
+  },
+}
+
 export default defineConfig({
+  css: { postcss: { plugins: [dropRemoteFontSources] } },
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     vue(),

@@ -67,8 +67,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(_e2e_ready, tmp_path_factory):
-    """The real backend on a free port: migrate, seed the demo city, serve the built PWA."""
+def server_env(tmp_path_factory) -> dict[str, str]:
+    """The backend's environment (database, media): tests can run the admin CLI against it."""
     tmp = tmp_path_factory.mktemp("xuncha-e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     env.update(
@@ -78,7 +78,16 @@ def server(_e2e_ready, tmp_path_factory):
         XUNCHA_FRONTEND_DIST=str(DIST),
         XUNCHA_LOGIN_MAX_FAILURES="1000",
         PYTHONUNBUFFERED="1",
+        XUNCHA_E2E_TMP=str(tmp),
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(_e2e_ready, server_env):
+    """The real backend on a free port: migrate, seed the demo city, serve the built PWA."""
+    env = server_env
+    tmp = Path(env["XUNCHA_E2E_TMP"])
     bindir = Path(sys.executable).parent
     run = lambda *cmd: subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)  # noqa: E731
     run(str(bindir / "alembic"), "upgrade", "head")
@@ -209,14 +218,28 @@ def _dump_on_failure(request, contexts):
             pass
 
 
+def watch_csp(ctx, violations: list[str]) -> None:
+    """Collect the browser's Content-Security-Policy violations: the app must work under its CSP."""
+    ctx.on("console", lambda m: violations.append(f"{m.type}: {m.text}")
+           if "Content Security Policy" in m.text else None)
+
+
+def _fail_on_csp(violations: list[str]) -> None:
+    if violations:
+        pytest.fail("CSP violations in the browser:\n" + "\n".join(violations[:20]), pytrace=False)
+
+
 @pytest.fixture
 def new_context(browser, server, request):
-    """Fresh (non-persistent) browser contexts, one per role; closed after the test."""
+    """Fresh (non-persistent) browser contexts, one per role; closed after the test. A CSP violation in
+    any of them fails the test."""
     made = []
+    violations: list[str] = []
 
     def make(**extra):
         ctx = browser.new_context(base_url=server, **context_options(**extra))
         ctx.set_default_timeout(20_000)
+        watch_csp(ctx, violations)
         made.append(ctx)
         return ctx
 
@@ -224,6 +247,7 @@ def new_context(browser, server, request):
     _dump_on_failure(request, made)
     for c in made:
         c.close()
+    _fail_on_csp(violations)
 
 
 @pytest.fixture
@@ -231,6 +255,7 @@ def persistent(playwright_instance, server, tmp_path, request):
     """launch(offline=False) → a persistent context on one profile dir: a 'phone' that can restart."""
     profile = tmp_path / "profile"
     made = []
+    violations: list[str] = []
 
     def launch(offline: bool = False):
         ctx = playwright_instance.chromium.launch_persistent_context(
@@ -238,6 +263,7 @@ def persistent(playwright_instance, server, tmp_path, request):
             offline=offline, **context_options(),
         )
         ctx.set_default_timeout(20_000)
+        watch_csp(ctx, violations)
         made.append(ctx)
         return ctx
 
@@ -248,6 +274,7 @@ def persistent(playwright_instance, server, tmp_path, request):
             c.close()
         except Exception:
             pass
+    _fail_on_csp(violations)
 
 
 @pytest.fixture(scope="session")
