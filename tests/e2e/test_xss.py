@@ -254,3 +254,21 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     lguard.check("leader screens")
     guard.check("end")
     uguard.check("end")
+
+
+def test_api_docs_load_nothing_from_elsewhere(new_context, server):
+    """Swagger UI comes from our origin and runs under the CSP (its init script allowed by hash only)."""
+    ctx = new_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
+    guard = Guard(ctx)
+    requests: list[str] = []
+    ctx.on("request", lambda r: requests.append(r.url))
+    page = ctx.new_page()
+    page.goto("/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    page.wait_for_selector(".opblock-tag")  # the operations are listed: the spec loaded and rendered
+    page.wait_for_timeout(500)
+    outside = [u for u in requests if not (u.startswith(server + "/") or u.startswith(("data:", "blob:")))]
+    assert not outside, outside
+    assert any(u.endswith("/swagger-ui/swagger-ui-bundle.js") for u in requests)
+    assert "Xuncha" in page.locator(".swagger-ui .info .title").inner_text()
+    guard.check("api docs")
