@@ -323,7 +323,7 @@ def login(page, username: str, path: str = "/"):
 
 def wait_sw(page):
     """Wait until the service worker controls the page (the shell is then precached)."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30_000)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
@@ -338,13 +338,13 @@ def capture(page, photo_paths, description: str, code: str = "06005") -> float:
     """Fill the 随手拍 form and save it (to the phone; the outbox sends it); returns the save time."""
     page.wait_for_selector("[data-testid=photo-input]", state="attached")
     page.set_input_files("[data-testid=photo-input]", [str(p) for p in photo_paths])
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=picked-photo]').length === {len(photo_paths)}", timeout=30_000)
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=picked-photo]').length === {len(photo_paths)}", timeout=30_000)
     page.wait_for_selector("[data-testid=location] .muted")  # a position is shown
     choose_category(page, code)
     page.fill("[data-testid=description] textarea", description)
     t0 = time.monotonic()
     page.click("[data-testid=capture-submit]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=picked-photo]').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=picked-photo]').length === 0")
     return time.monotonic() - t0  # seconds from the tap to "saved on this phone"
 
 
