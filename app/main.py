@@ -9,8 +9,10 @@ from fastapi.responses import FileResponse, JSONResponse
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.config.router import router as config_router
+from app.core.apidocs import install_docs
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
+from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
 from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
@@ -31,7 +33,7 @@ def create_app() -> FastAPI:
         yield
         photos_service.stop()
 
-    app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url="/api/docs", redoc_url=None,
+    app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     install_handlers(app)
 
@@ -44,15 +46,8 @@ def create_app() -> FastAPI:
             return JSONResponse(error_body("too_large", "上传文件过大 File too large"), 413)
         return await call_next(request)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        # No framing (clickjacking), no type sniffing of uploads; tile servers get our origin as the
-        # Referer (their usage policies ask for one) but never a ticket's URL.
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        return response
+    img_sources = settings.map_tile_hosts + parse_sources(settings.csp_img_sources)
+    app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
 
     for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
                    tickets_router, stats_router):
@@ -63,6 +58,7 @@ def create_app() -> FastAPI:
         """Reachability check for the app's outbox (no auth)."""
         return {"ok": True}
 
+    install_docs(app, "/api/docs", img_sources)
     _mount_frontend(app, settings.frontend_dist)
     return app
 

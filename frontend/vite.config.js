@@ -7,13 +7,46 @@ import { VitePWA } from 'vite-plugin-pwa'
 // The backend serves dist/ at "/" and the API under /api (same origin).
 // In `npm run dev`, /api is proxied to a backend on :8000.
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url)))
 
+// The API docs (/api/docs) load Swagger UI from our own origin, never a CDN: the pinned swagger-ui-dist
+// files are copied into dist/swagger-ui/ (not precached by the service worker: the phone never needs them).
+const SWAGGER_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css']
+function swaggerUi() {
+  const dir = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json').replace(/package\.json$/, '')
+  return {
+    name: 'xuncha-swagger-ui',
+    apply: 'build',
+    generateBundle() {
+      for (const name of SWAGGER_FILES) {
+        this.emitFile({ type: 'asset', fileName: `swagger-ui/${name}`, source: readFileSync(dir + name) })
+      }
+    },
+  }
+}
+
+// Vant's icon font lists a CDN copy after its inline (data:) one; the CSP allows no font from elsewhere
+// and the app must not depend on a CDN offline, so remote font sources are dropped from @font-face.
+const dropRemoteFontSources = {
+  postcssPlugin: 'xuncha-drop-remote-font-sources',
+  Declaration: {
+    src(decl) {
+      if (decl.parent?.type !== 'atrule' || decl.parent.name !== 'font-face') return
+      const parts = decl.value.split(/,(?![^(]*\))/)
+      const local = parts.filter((p) => !/url\(\s*['"]?(https?:)?\/\//i.test(p))
+      if (local.length && local.length < parts.length) decl.value = local.join(',')
+    },
+  },
+}
+
 export default defineConfig({
+  css: { postcss: { plugins: [dropRemoteFontSources] } },
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     vue(),
+    swaggerUi(),
     // Vant components are imported on demand (only what a chunk uses ships in it).
     Components({ resolvers: [VantResolver()], dts: false }),
     VitePWA({
@@ -41,7 +74,7 @@ export default defineConfig({
         // within seconds of the first visit. ECharts and the dashboard pages (online work: they need
         // fresh figures) stay out of it; they are cached the first time they are opened (below).
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
-        globIgnores: ['**/assets/{echarts,DashboardPage,StatsTicketsPage,TicketTimelinePage}-*.{js,css}'],
+        globIgnores: ['swagger-ui/**', '**/assets/{echarts,DashboardPage,StatsTicketsPage,TicketTimelinePage}-*.{js,css}'],
         navigateFallback: '/index.html',
         // The API is never answered by the service worker: lists and photos are cached by the page,
         // and POSTs/uploads always go straight to the network (the outbox lives in the page).

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.headers import parse_sources
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -110,6 +112,16 @@ class Settings(BaseSettings):
                 if origin not in hosts:
                     hosts.append(origin)
         return hosts
+
+    # Where pages may load images from besides our own origin, blob:, data: and the map tile hosts above
+    # (the Content-Security-Policy's img-src), as space- or comma-separated CSP sources.
+    csp_img_sources: str = ""
+
+    @field_validator("csp_img_sources")
+    @classmethod
+    def _csp_sources(cls, value: str) -> str:
+        parse_sources(value)  # refuse a bad value at start, not in every response
+        return value
 
     @property
     def tz(self) -> ZoneInfo:

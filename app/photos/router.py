@@ -1,3 +1,4 @@
+import logging
 import uuid
 from typing import Annotated
 
@@ -7,13 +8,15 @@ from fastapi.responses import JSONResponse
 from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep
-from app.core.errors import DomainError, error_body
+from app.core.errors import DomainError, NotFound, error_body
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
+from app.photos.storage import PhotoNotFoundError
 from app.photos.workers import PhotoWorkersBusy
 from app.users.roles import Role
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/photos", tags=["photos"])
 _uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff)
 
@@ -44,7 +47,12 @@ def upload(
 @router.get("/{photo_id}/{variant}", responses={200: {"content": {"image/jpeg": {}}}})
 def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id: uuid.UUID, variant: str):
     """One photo's thumb, display image (watermarked) or untouched original."""
-    data, media_type, etag = service.read(session, user, photo_id, variant)
+    try:
+        data, media_type, etag = service.read(session, user, photo_id, variant)
+    except PhotoNotFoundError:
+        # The row exists and the caller may see it, but its file is gone (lost disk, partial restore).
+        log.error("photo %s: %s file missing from storage", photo_id, variant)
+        raise NotFound("照片文件缺失 Photo file missing", code="photo_file_missing") from None
     headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)

@@ -8,6 +8,7 @@ no photo URL; photos are shown whole (never cropped: the watermark's time and co
 import base64
 import html
 import io
+import logging
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from app.core.config import get_settings
 from app.core.errors import Conflict, NotFound
 from app.core.types import utcnow
 from app.photos import service as photos_service
+from app.photos.storage import PhotoNotFoundError
 from app.stats import service
 from app.stats.schemas import FORMULAS, Period, RankRules, Scope, UnitMetrics
 from app.tickets import service as tickets_service
@@ -30,6 +32,9 @@ from app.tickets.schemas import TicketSummary
 from app.tickets.workflow import Status
 from app.users.models import User
 
+log = logging.getLogger(__name__)
+
+MISSING_PHOTO = "照片缺失"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_OVERDUE_ROWS = 2000
 
@@ -248,21 +253,29 @@ tr { page-break-inside: avoid; }
 
 
 def _page(title: str, body: str) -> str:
+    # No script at all (no print button): the page runs under the app's CSP, which allows no inline script.
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title><style>{PRINT_CSS}</style></head><body>"
-            f'<div class="toolbar"><button onclick="window.print()">打印</button></div>{body}</body></html>')
+            f'<div class="toolbar muted">打印：请使用浏览器菜单中的“打印”</div>'
+            f"{body}</body></html>")
 
 
-def _data_uri(session: Session, user: User, photo_id: uuid.UUID | None, variant: str = "thumb") -> str | None:
-    """A photo as a data: URI, read with the caller's rights (None if missing or not visible)."""
-    if photo_id is None:
-        return None
-    try:
-        data, media_type, _ = photos_service.read(session, user, photo_id, variant)
-    except (NotFound, FileNotFoundError, OSError):
-        return None
-    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+def _figure(session: Session, user: User, photo_id: uuid.UUID | None, caption: str, empty: str,
+            variant: str = "thumb") -> str:
+    """A photo as an inline data: URI figure, read with the caller's rights; a placeholder when there is
+    none, and "照片缺失" (logged) when its file is gone, so one lost file never breaks a printout."""
+    uri, placeholder = None, empty
+    if photo_id is not None:
+        try:
+            data, media_type, _ = photos_service.read(session, user, photo_id, variant)
+            uri = f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+        except NotFound:
+            pass
+        except (PhotoNotFoundError, OSError):
+            log.error("photo %s: %s file missing, printed as a placeholder", photo_id, variant, exc_info=True)
+            placeholder = MISSING_PHOTO
+    return _img(uri, caption, placeholder)
 
 
 def _photos_by_stage(session: Session, ticket_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, list[uuid.UUID]]]:
@@ -322,15 +335,15 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     photos = _photos_by_stage(session, [o.id for o in overdue])
     for o in overdue:
         p = photos.get(o.id, {})
-        before = _data_uri(session, user, (p.get("report") or [None])[0])
-        after = _data_uri(session, user, (p.get("rectify") or [None])[-1])
+        before = _figure(session, user, (p.get("report") or [None])[0], "整改前", "无照片")
+        after = _figure(session, user, (p.get("rectify") or [None])[-1], "整改后", "尚未整改")
         late = days_hours(now - o.deadline_at) if o.deadline_at else "—"
         parts.append(
             f'<div class="case"><div><b>{e(o.case_number)}</b>　{e(o.category_name_zh)}<br>'
             f"{e(o.description)}<br><span class='muted'>{e(o.address or '')}</span><br>"
             f"责任单位：<b>{e(o.unit_name or '—')}</b><br>整改时限：{e(_local(o.deadline_at))}"
             f"（已超期 {late}）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
-            f"{_img(before, '整改前', '无照片')}{_img(after, '整改后', '尚未整改')}</div>")
+            f"{before}{after}</div>")
     parts.append("<h2>四、各单位情况</h2><table><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
                  "<th>按期</th><th>返工</th><th>超期</th><th>退回</th><th>整改率</th></tr>")
     for m in s.units:
@@ -354,7 +367,7 @@ def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
     e = html.escape
     now = utcnow()
     before = [p.id for p in d.photos if p.stage == "report"][:3]
-    imgs = "".join(_img(_data_uri(session, user, pid, "display"), f"现场照片 {i + 1}", "无照片")
+    imgs = "".join(_figure(session, user, pid, f"现场照片 {i + 1}", "无照片", "display")
                    for i, pid in enumerate(before))
     overdue = d.deadline_at is not None and d.status == "dispatched" and d.deadline_at < now
     body = (

@@ -478,7 +478,7 @@ def drill(session: Session, user: User, metric: str, period: Period, scope: Scop
                                 .limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
-    names = tickets_service.TicketNames(session, rows)
+    names = tickets_service.TicketNames(session, rows, user)
     items = [TicketSummary(**tickets_service.summary_fields(t, names, now)) for t in rows]
     next_cursor = tickets_service.encode_cursor(getattr(rows[-1], field), rows[-1].id) if more else None
     return TicketPage(items=items, next_cursor=next_cursor)
@@ -505,15 +505,16 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
     """One ticket's stages against its deadlines: waiting → rectifying (per round) → verifying → closed."""
     now = now or utcnow()
     ticket = tickets_service.get_visible(session, user, ticket_id)
-    events = session.execute(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
-                          .order_by(TicketEvent.at, TicketEvent.id)).scalars().all()
+    # 四不两直: a unit's timeline starts at the first dispatch, the same rule as the ticket detail.
+    events = tickets_service.visible_events(user, session.execute(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+        .order_by(TicketEvent.at, TicketEvent.id)).scalars().all())
     names = _unit_names(session)
     stages: list[Stage] = []
     milestones: list[Milestone] = []
     unit_id: int | None = None
     deadline: datetime | None = None
     rnd = 0
-    visible_from = ticket.first_dispatched_at if user.role == Role.unit_staff else None
 
     def close_last(at: datetime):
         if stages and stages[-1].end is None:
@@ -523,8 +524,6 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
                 s.late = at > s.deadline_at
 
     for e in events:
-        if visible_from is not None and e.at < visible_from:
-            continue  # 四不两直: a unit sees nothing before the first dispatch
         milestones.append(Milestone(action=e.action, at=e.at, note=e.note))
         close_last(e.at)
         match e.action:
@@ -549,7 +548,7 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
                 pass
     if stages and stages[-1].end is None and stages[-1].kind == "rectifying" and stages[-1].deadline_at:
         stages[-1].late = now > stages[-1].deadline_at
-    names_obj = tickets_service.TicketNames(session, [ticket])
+    names_obj = tickets_service.TicketNames(session, [ticket], user)
     return TicketTimeline(ticket=TicketSummary(**tickets_service.summary_fields(ticket, names_obj, now)),
                           stages=stages, milestones=milestones, now=now)
 

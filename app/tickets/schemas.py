@@ -78,7 +78,7 @@ class TicketSummary(BaseModel):
     rectified_at: datetime | None
     closed_at: datetime | None
     cancelled_at: datetime | None
-    reporter_name: str
+    reporter_name: str | None = Field(description="None for units: who found a problem is the office's business")
     thumb_url: str | None
     updated_at: datetime
     # Open tickets of the same category within 50 m (lists only; 0 for units, who see no other tickets).
@@ -95,8 +95,9 @@ class EventPublic(BaseModel):
     action: Action
     from_status: Status | None
     to_status: Status
-    actor_id: int
-    actor_name: str
+    # None for an inspector's action as a unit sees it (四不两直).
+    actor_id: int | None
+    actor_name: str | None
     actor_role: str
     at: datetime
     note: str | None

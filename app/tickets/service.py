@@ -72,6 +72,21 @@ def get_visible(session: Session, user: User, ticket_id: uuid.UUID) -> Ticket:
     return ticket
 
 
+def office_view(user: User) -> bool:
+    """四不两直: who found a problem, and what happened before the office dispatched it, is the office's
+    business; a unit sees neither (no reporter, no report event, no inspector's name)."""
+    return user.role in SEES_ALL_TICKETS
+
+
+def visible_events(user: User, events: Iterable[TicketEvent]) -> list[TicketEvent]:
+    """A ticket's timeline (in order) as this user may see it: a unit's starts at the first dispatch."""
+    events = list(events)
+    if office_view(user):
+        return events
+    first = next((i for i, e in enumerate(events) if e.action == Action.dispatch), len(events))
+    return events[first:]
+
+
 def is_overdue(t: Ticket, now: datetime) -> bool:
     """超期: dispatched, deadline passed, not yet rectified."""
     return t.status == Status.dispatched and t.deadline_at is not None and t.deadline_at < now
@@ -410,9 +425,10 @@ def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID,
 class TicketNames:
     """Batch look-ups of the names a page of tickets needs (no query per row)."""
 
-    def __init__(self, session: Session, tickets: Iterable[Ticket], extra_user_ids: Iterable[int] = (),
-                 *, duplicates: bool = False):
+    def __init__(self, session: Session, tickets: Iterable[Ticket], viewer: User,
+                 extra_user_ids: Iterable[int] = (), *, duplicates: bool = False):
         tickets = list(tickets)
+        self.office_view = office_view(viewer)
         self.duplicates = duplicate_counts(session, tickets) if duplicates else {}
         self.categories = {c.code: c for c in session.exec(select(Category)).all()}
         self.units = {u.id: u.name for u in session.exec(select(Unit)).all()}
@@ -444,7 +460,7 @@ def summary_fields(t: Ticket, names: TicketNames, now: datetime) -> dict:
         overdue=is_overdue(t, now), rework_count=t.rework_count, return_count=t.return_count,
         reported_at=t.reported_at, dispatched_at=t.dispatched_at, rectified_at=t.rectified_at,
         closed_at=t.closed_at, cancelled_at=t.cancelled_at,
-        reporter_name=reporter.display_name if reporter else "?",
+        reporter_name=(reporter.display_name if reporter else "?") if names.office_view else None,
         thumb_url=photos_service.url(thumb, "thumb") if thumb else None, updated_at=t.updated_at,
         possible_duplicate_count=names.duplicates.get(t.id, 0),
     )
@@ -453,10 +469,10 @@ def summary_fields(t: Ticket, names: TicketNames, now: datetime) -> dict:
 def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     """The ticket with its photos, timeline, duplicates and what this user may do now."""
     session.refresh(ticket)
-    events = session.exec(
+    events = visible_events(user, session.exec(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
-    ).all()
-    names = TicketNames(session, [ticket], extra_user_ids={e.actor_id for e in events})
+    ).all())
+    names = TicketNames(session, [ticket], user, extra_user_ids={e.actor_id for e in events})
     links = session.exec(
         select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
         .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.event_id, TicketPhoto.position)
@@ -475,23 +491,36 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     return TicketDetail(
         **summary_fields(ticket, names, now) | {"possible_duplicate_count": len(duplicates)},
         photos=photos,
-        events=[
-            EventPublic(
-                id=e.id, action=Action(e.action), from_status=e.from_status, to_status=e.to_status,
-                actor_id=e.actor_id, actor_name=names.users[e.actor_id].display_name,
-                actor_role=names.users[e.actor_id].role, at=e.at, note=e.note, unit_id=e.unit_id,
-                unit_name=names.units.get(e.unit_id), deadline_at=e.deadline_at,
-                photo_ids=photos_by_event.get(e.id, []),
-            )
-            for e in events
-        ],
+        events=[_event_public(e, names, photos_by_event.get(e.id, [])) for e in events],
         possible_duplicates=duplicates,
-        duplicate_of=ticket.duplicate_of,
+        duplicate_of=_visible_duplicate_of(session, user, ticket),
         allowed_actions=workflow.allowed_actions(status, user.role, own_unit=own_unit),
         # The category's limit from now: the default of a dispatch, and of a 返工 (failed verification).
         suggested_deadline_at=default_deadline(session, ticket, now)
         if status in (Status.reported, Status.rectified) else None,
     )
+
+
+def _event_public(e: TicketEvent, names: TicketNames, photo_ids: list[uuid.UUID]) -> EventPublic:
+    actor = names.users[e.actor_id]
+    # Inspectors stay anonymous to units (四不两直); the role still tells the unit who checked its work.
+    anonymous = not names.office_view and actor.role == Role.inspector
+    return EventPublic(
+        id=e.id, action=Action(e.action), from_status=e.from_status, to_status=e.to_status,
+        actor_id=None if anonymous else e.actor_id, actor_name=None if anonymous else actor.display_name,
+        actor_role=actor.role, at=e.at, note=e.note, unit_id=e.unit_id, unit_name=names.units.get(e.unit_id),
+        deadline_at=e.deadline_at, photo_ids=photo_ids,
+    )
+
+
+def _visible_duplicate_of(session: Session, user: User, ticket: Ticket) -> uuid.UUID | None:
+    """The ticket this one duplicates, if the reader may see that one too (a unit: only its own)."""
+    if ticket.duplicate_of is None or office_view(user):
+        return ticket.duplicate_of
+    try:
+        return get_visible(session, user, ticket.duplicate_of).id
+    except NotFound:
+        return None
 
 
 SORTS = {"-reported_at": ("reported_at", True), "reported_at": ("reported_at", False),
@@ -631,7 +660,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     rows = list(session.exec(select(Ticket).where(*where).order_by(*order).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    names = TicketNames(session, rows, duplicates=user.role in SEES_ALL_TICKETS)
+    names = TicketNames(session, rows, user, duplicates=user.role in SEES_ALL_TICKETS)
     items = [TicketSummary(**summary_fields(t, names, now)) for t in rows]
     if has_duplicates is not None:
         items = [i for i in items if (i.possible_duplicate_count > 0) == has_duplicates]

@@ -67,8 +67,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(_e2e_ready, tmp_path_factory):
-    """The real backend on a free port: migrate, seed the demo city, serve the built PWA."""
+def server_env(tmp_path_factory) -> dict[str, str]:
+    """The backend's environment (database, media): tests can run the admin CLI against it."""
     tmp = tmp_path_factory.mktemp("xuncha-e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     env.update(
@@ -78,7 +78,16 @@ def server(_e2e_ready, tmp_path_factory):
         XUNCHA_FRONTEND_DIST=str(DIST),
         XUNCHA_LOGIN_MAX_FAILURES="1000",
         PYTHONUNBUFFERED="1",
+        XUNCHA_E2E_TMP=str(tmp),
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(_e2e_ready, server_env):
+    """The real backend on a free port: migrate, seed the demo city, serve the built PWA."""
+    env = server_env
+    tmp = Path(env["XUNCHA_E2E_TMP"])
     bindir = Path(sys.executable).parent
     run = lambda *cmd: subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)  # noqa: E731
     run(str(bindir / "alembic"), "upgrade", "head")
@@ -209,6 +218,17 @@ def _dump_on_failure(request, contexts):
             pass
 
 
+def watch_csp(ctx, violations: list[str]) -> None:
+    """Collect the browser's Content-Security-Policy violations: the app must work under its CSP."""
+    ctx.on("console", lambda m: violations.append(f"{m.type}: {m.text}")
+           if "Content Security Policy" in m.text else None)
+
+
+def _fail_on_csp(violations: list[str]) -> None:
+    if violations:
+        pytest.fail("CSP violations in the browser:\n" + "\n".join(violations[:20]), pytrace=False)
+
+
 @pytest.fixture
 def page_errors():
     """Uncaught errors of every page the test opened; any of them fails the test at teardown."""
@@ -230,13 +250,16 @@ def watch_errors(ctx, errors: list[str]) -> None:
 
 @pytest.fixture
 def new_context(browser, server, request, page_errors):
-    """Fresh (non-persistent) browser contexts, one per role; closed after the test."""
+    """Fresh (non-persistent) browser contexts, one per role; closed after the test. A CSP violation in
+    any of them fails the test."""
     made = []
+    violations: list[str] = []
 
     def make(**extra):
         ctx = browser.new_context(base_url=server, **context_options(**extra))
         ctx.set_default_timeout(20_000)
         watch_errors(ctx, page_errors)
+        watch_csp(ctx, violations)
         made.append(ctx)
         return ctx
 
@@ -244,6 +267,7 @@ def new_context(browser, server, request, page_errors):
     _dump_on_failure(request, made)
     for c in made:
         c.close()
+    _fail_on_csp(violations)
 
 
 @pytest.fixture
@@ -251,6 +275,7 @@ def persistent(playwright_instance, server, tmp_path, request, page_errors):
     """launch(offline=False) → a persistent context on one profile dir: a 'phone' that can restart."""
     profile = tmp_path / "profile"
     made = []
+    violations: list[str] = []
 
     def launch(offline: bool = False):
         ctx = playwright_instance.chromium.launch_persistent_context(
@@ -259,6 +284,7 @@ def persistent(playwright_instance, server, tmp_path, request, page_errors):
         )
         ctx.set_default_timeout(20_000)
         watch_errors(ctx, page_errors)
+        watch_csp(ctx, violations)
         made.append(ctx)
         return ctx
 
@@ -269,6 +295,7 @@ def persistent(playwright_instance, server, tmp_path, request, page_errors):
             c.close()
         except Exception:
             pass
+    _fail_on_csp(violations)
 
 
 @pytest.fixture(scope="session")
@@ -317,7 +344,7 @@ def login(page, username: str, path: str = "/"):
 
 def wait_sw(page):
     """Wait until the service worker controls the page (the shell is then precached)."""
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30_000)
+    page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null", timeout=30_000)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
 
 
@@ -332,13 +359,13 @@ def capture(page, photo_paths, description: str, code: str = "06005") -> float:
     """Fill the 随手拍 form and save it (to the phone; the outbox sends it); returns the save time."""
     page.wait_for_selector("[data-testid=photo-input]", state="attached")
     page.set_input_files("[data-testid=photo-input]", [str(p) for p in photo_paths])
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=picked-photo]').length === {len(photo_paths)}", timeout=30_000)
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=picked-photo]').length === {len(photo_paths)}", timeout=30_000)
     page.wait_for_selector("[data-testid=location] .muted")  # a position is shown
     choose_category(page, code)
     page.fill("[data-testid=description] textarea", description)
     t0 = time.monotonic()
     page.click("[data-testid=capture-submit]")
-    page.wait_for_function("document.querySelectorAll('[data-testid=picked-photo]').length === 0")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=picked-photo]').length === 0")
     return time.monotonic() - t0  # seconds from the tap to "saved on this phone"
 
 

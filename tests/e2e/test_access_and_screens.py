@@ -33,7 +33,7 @@ def test_unit_deep_link_to_other_units_ticket_is_not_found(new_context, api, sho
     # And it is not in that unit's own list either.
     page.goto("/tasks")
     page.wait_for_selector(".van-list", state="attached")
-    page.wait_for_function("!document.querySelector('.van-list[aria-busy=true]')")
+    page.wait_for_function("() => !document.querySelector('.van-list[aria-busy=true]')")
     page.wait_for_timeout(500)
     assert page.locator(f".ticket-card[data-case='{other[0]['case_number']}']").count() == 0
 
@@ -59,7 +59,7 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
     login(page, "inspector")
     page.wait_for_selector("[data-testid=location] .muted")
     page.set_input_files("[data-testid=photo-input]", [str(photos[0]), str(photos[1])])
-    page.wait_for_function("document.querySelectorAll('[data-testid=picked-photo]').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=picked-photo]').length === 2")
     page.click("[data-testid=category-field]")
     page.wait_for_selector(".cat-option")
     _shot(page, shots, "02b-category-picker")

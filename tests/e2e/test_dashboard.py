@@ -54,7 +54,7 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
     page.wait_for_url("**/stats/tickets?**metric=overdue_now**")
     page.wait_for_selector("[data-testid=drill-count]")
     expected = summary["total"]["overdue_now"]
-    page.wait_for_function(f"document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {expected}")
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {expected}")
     shown = sorted(page.locator("[data-testid=drill-list] [data-case]").evaluate_all(
         "els => els.map(e => e.dataset.case)"))
     # The server's truth: the ticket list's own overdue filter for that unit (and its sub-units, if any).

@@ -130,3 +130,67 @@ def test_admin_revokes_a_lost_phone(client, db, world):
     r = client.post(f"/api/auth/users/{me['id']}/revoke-tokens", headers=world["h"]["admin"])
     assert r.status_code == 200 and r.json()["revoked"] == 1
     assert client.get("/api/me", headers=staff).status_code == 401
+
+
+# ---- 四不两直: who found a problem is the office's business, not the unit's --------------------------
+
+@pytest.fixture
+def unit_reads(client, db, world):
+    """A reworked ticket (inspector verified it), and tickets cancelled as duplicates of a visible and an
+    invisible ticket, for the fields a unit must not learn."""
+    h, t = world["h"], world["t"]
+    a, _ = world["units"]
+    reworked = t["rectified_a"]
+    r = action(client, h["inspector"], reworked, "verify", passed=False, note="仍有垃圾")
+    assert r.status_code == 200, r.text
+    dup_of_other = t["returned_by_a"]  # was dispatched to 甲, returned; the office cancels it as a duplicate
+    r = action(client, h["dispatcher"], dup_of_other, "cancel", reason="重复", duplicate_of=t["dispatched_b"])
+    assert r.status_code == 200, r.text
+    own = report(client, h["inspector"])["id"]
+    action(client, h["dispatcher"], own, "dispatch", unit_id=a.id)
+    action(client, h["staff_a"], own, "return", reason="重复")
+    r = action(client, h["dispatcher"], own, "cancel", reason="重复", duplicate_of=t["dispatched_a"])
+    assert r.status_code == 200, r.text
+    return {"reworked": reworked, "dup_of_other": dup_of_other, "dup_of_own": own,
+            "inspector_name": client.get("/api/me", headers=h["inspector"]).json()["display_name"]}
+
+
+def _unit_read_paths(tid: str) -> list[str]:
+    return [f"/api/tickets/{tid}", f"/api/stats/tickets/{tid}/timeline", "/api/tickets?limit=100",
+            "/api/stats/tickets?period=month&metric=dispatched", "/api/stats/timeline?period=month"]
+
+
+@pytest.mark.parametrize("role", ["inspector", "dispatcher", "leader", "admin", "staff_a"])
+def test_unit_learns_nothing_of_the_reporter(client, world, unit_reads, role):
+    h = world["h"][role]
+    unit = role == "staff_a"
+    tid = unit_reads["reworked"]
+    d = client.get(f"/api/tickets/{tid}", headers=h).json()
+    actions = [e["action"] for e in d["events"]]
+    inspector_events = [e for e in d["events"] if e["actor_role"] == "inspector"]
+    if unit:
+        # The closure timeline and the detail agree: nothing from before the first dispatch.
+        assert actions == ["dispatch", "rectify", "verify_fail"]
+        assert d["reporter_name"] is None
+        assert all(e["actor_name"] is None and e["actor_id"] is None for e in inspector_events)
+        # The inspector's name appears in no read the unit gets.
+        for path in _unit_read_paths(tid):
+            r = client.get(path, headers=h)
+            assert r.status_code == 200, (path, r.text)
+            assert unit_reads["inspector_name"] not in r.text, path
+        milestones = client.get(f"/api/stats/tickets/{tid}/timeline", headers=h).json()["milestones"]
+        assert [m["action"] for m in milestones] == actions
+    else:
+        assert actions == ["report", "dispatch", "rectify", "verify_fail"]
+        assert d["reporter_name"] == unit_reads["inspector_name"]
+        assert {e["actor_name"] for e in inspector_events} == {unit_reads["inspector_name"]}
+        assert all(e["actor_id"] for e in d["events"])
+
+
+@pytest.mark.parametrize("role", ["dispatcher", "leader", "staff_a"])
+def test_duplicate_of_only_names_a_ticket_the_reader_may_see(client, world, unit_reads, role):
+    h, t = world["h"][role], world["t"]
+    other = client.get(f"/api/tickets/{unit_reads['dup_of_other']}", headers=h).json()
+    own = client.get(f"/api/tickets/{unit_reads['dup_of_own']}", headers=h).json()
+    assert own["duplicate_of"] == t["dispatched_a"]
+    assert other["duplicate_of"] == (None if role == "staff_a" else t["dispatched_b"])

@@ -1,0 +1,274 @@
+"""User text is text everywhere: markup typed into every field a user can fill (descriptions, addresses,
+action notes and reasons, unit names, user names) shows literally on every screen and printout, runs
+nothing (no dialog, no page error) and triggers no CSP violation."""
+
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import PASSWORD, login
+
+pytestmark = pytest.mark.e2e
+
+
+def evil(tag: str) -> str:
+    """Markup that would run if parsed as HTML (≤ 64 characters: it fits a user's display name too)."""
+    return f"{tag}<img src=x onerror=alert(1)></script><script>alert(2)</script>"
+
+
+FIELDS = {k: evil(k) for k in ("DA", "AD", "DB", "DC", "DD", "DE", "ND", "NR", "NF", "NV", "NC", "NX", "RR",
+                               "UN", "UI", "UD", "US")}
+
+
+class Client:
+    def __init__(self, base: str, username: str):
+        r = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=10)
+        r.raise_for_status()
+        self.http = httpx.Client(base_url=base, timeout=30,
+                                 headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+
+    def photo(self, path) -> str:
+        pid = str(uuid.uuid4())
+        r = self.http.post("/api/photos", data={"id": pid}, files={"file": ("p.jpg", path.read_bytes(), "image/jpeg")})
+        assert r.status_code == 201, r.text
+        return pid
+
+    def report(self, path, description: str, address: str | None = None) -> dict:
+        r = self.http.post("/api/tickets", json={
+            "id": str(uuid.uuid4()), "category_code": "06010", "description": description, "address": address,
+            "lat": 30.2745, "lng": 120.1555, "accuracy_m": 5, "photo_ids": [self.photo(path)]})
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    def act(self, tid: str, name: str, **body) -> dict:
+        r = self.http.post(f"/api/tickets/{tid}/{name}", json={"action_id": str(uuid.uuid4()), **body})
+        assert r.status_code == 200, (name, r.text)
+        return r.json()
+
+
+@pytest.fixture(scope="module")
+def evil_world(server, server_env, photos):
+    """A unit and users with markup names (admin CLI), and tickets in every state with markup text."""
+    cli = [sys.executable, "-m", "app.cli"]
+    env = server_env | {"XUNCHA_PASSWORD": PASSWORD}
+    run = lambda *a: subprocess.run([*cli, *a], env=env, check=True, capture_output=True, timeout=60)  # noqa: E731
+    run("create-unit", FIELDS["UN"], "--kind", "street")
+    run("create-user", "xss_inspector", "--role", "inspector", "--name", FIELDS["UI"])
+    run("create-user", "xss_dispatcher", "--role", "dispatcher", "--name", FIELDS["UD"])
+    run("create-user", "xss_unit", "--role", "unit_staff", "--unit", FIELDS["UN"], "--name", FIELDS["US"])
+    ins, dis, staff = (Client(server, u) for u in ("xss_inspector", "xss_dispatcher", "xss_unit"))
+    unit_id = next(u["id"] for u in dis.http.get("/api/units").json() if u["name"] == FIELDS["UN"])
+
+    # A: the whole loop, with a return, a rework and every note.
+    a = ins.report(photos[0], FIELDS["DA"], FIELDS["AD"])["id"]
+    dis.act(a, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
+    staff.act(a, "return", reason=FIELDS["RR"])
+    dis.act(a, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
+    staff.act(a, "rectify", note=FIELDS["NR"], photo_ids=[staff.photo(photos[1])])
+    ins.act(a, "verify", passed=False, note=FIELDS["NF"])
+    staff.act(a, "rectify", note=FIELDS["NR"], photo_ids=[staff.photo(photos[2])])
+    ins.act(a, "verify", passed=True, note=FIELDS["NV"])
+    # B: dispatched and (below) long overdue, so it heads the bulletin's overdue list.
+    b = ins.report(photos[3], FIELDS["DB"], FIELDS["AD"])["id"]
+    dis.act(b, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
+    # C: cancelled as a duplicate; D: waiting for triage; E: rectified, waiting for verification.
+    c = ins.report(photos[4], FIELDS["DC"])["id"]
+    dis.act(c, "cancel", reason=FIELDS["NC"], duplicate_of=a)
+    d = ins.report(photos[5], FIELDS["DD"], FIELDS["AD"])["id"]
+    e = ins.report(photos[6], FIELDS["DE"])["id"]
+    dis.act(e, "dispatch", unit_id=unit_id)
+    staff.act(e, "rectify", note=FIELDS["NX"], photo_ids=[staff.photo(photos[7])])
+    _make_overdue(server_env["XUNCHA_DATABASE_URL"], b)
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "unit_id": unit_id}
+
+
+def _make_overdue(url: str, tid: str) -> None:
+    """Move B's deadline into the past (the API refuses past deadlines, as it should)."""
+    from sqlmodel import Session, create_engine
+
+    from app.core.types import utcnow
+    from app.tickets.models import Ticket
+
+    engine = create_engine(url)
+    with Session(engine) as s:
+        t = s.get(Ticket, uuid.UUID(tid))
+        t.deadline_at = utcnow() - timedelta(days=400)
+        s.add(t)
+        s.commit()
+    engine.dispose()
+
+
+class Guard:
+    """Fails on any dialog (alert) or uncaught page error in any page of the context, popups included."""
+
+    def __init__(self, ctx):
+        self.events: list[str] = []
+        ctx.on("dialog", self._dialog)
+        ctx.on("weberror", lambda err: self.events.append(f"page error: {err.error}"))
+
+    def _dialog(self, dialog):
+        self.events.append(f"dialog {dialog.type}: {dialog.message} on {dialog.page.url if dialog.page else '?'}")
+        dialog.dismiss()
+
+    def check(self, where: str):
+        assert not self.events, f"{where}: {self.events}"
+
+
+def _text(page) -> str:
+    return page.locator("body").inner_text()
+
+
+def _shows(page, *tags: str, where: str):
+    page.wait_for_function("tags => tags.every(t => document.body.innerText.includes(t))",
+                           arg=[FIELDS[t] for t in tags], timeout=15_000)
+    body = _text(page)
+    missing = [t for t in tags if FIELDS[t] not in body]
+    assert not missing, f"{where}: not shown literally: {missing}"
+
+
+def _hover_tooltip(page, chart, tag: str, rows: int, where: str) -> str:
+    """Sweep the mouse along each bar row of a gantt chart (GanttChart.vue: grid top 10, bottom 28) until
+    its tooltip shows the tagged text; return the tooltip's text."""
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    box = chart.bounding_box()
+    band = (box["height"] - 10 - 28) / rows
+    want = FIELDS[tag]
+    read = "el => [...el.querySelectorAll('.xc-tooltip-text')].map(e => e.textContent).join('|')"
+    for i in range(rows):
+        y = box["y"] + 10 + (i + 0.5) * band
+        for x in range(int(box["x"]) + 60, int(box["x"] + box["width"]) - 4, 3):
+            page.mouse.move(x, y)
+            text = chart.evaluate(read)
+            if want in text:
+                # Text, not markup: the tooltip holds no element the markup would have made.
+                assert chart.locator("img, script").count() == 0, where
+                return text
+    raise AssertionError(f"{where}: no tooltip with {tag}")
+
+
+def _printable(page, click, *tags: str, where: str):
+    with page.context.expect_page() as popup_info:
+        click()
+    doc = popup_info.value
+    doc.wait_for_url(lambda u: u.startswith("blob:"), timeout=30_000)
+    doc.wait_for_load_state()
+    _shows(doc, *tags, where=where)
+    assert doc.locator("img[src=x], script").count() == 0, where
+    doc.close()
+
+
+def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, shots):
+    w = evil_world
+    # --- the office: dispatcher ---------------------------------------------------------------------
+    ctx = new_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False, device_scale_factor=1)
+    guard = Guard(ctx)
+    page = ctx.new_page()
+    login(page, "xss_dispatcher")
+    page.goto("/triage")
+    _shows(page, "DD", where="triage")
+    guard.check("triage")
+    page.goto(f"/tickets/{w['a']}")
+    page.wait_for_selector("[data-testid=timeline]")
+    _shows(page, "DA", "AD", "ND", "RR", "NR", "NF", "NV", "UN", "UI", "UD", "US", where="ticket detail (office)")
+    assert page.locator("img[src=x]").count() == 0
+    page.screenshot(path=str(shots / "xss-ticket-detail.png"), full_page=True)
+    guard.check("ticket detail")
+    page.goto(f"/tickets/{w['c']}")
+    _shows(page, "DC", "NC", where="cancelled ticket")
+    page.goto("/verify")
+    _shows(page, "UN", "NX", where="verify queue")
+    page.goto("/tickets")
+    _shows(page, "DD", where="ticket list")
+    guard.check("lists")
+
+    page.goto(f"/dashboard?period=month&unit_id={w['unit_id']}")
+    page.wait_for_selector("[data-testid=dashboard] .echart canvas")
+    _shows(page, "UN", "DB", where="dashboard (unit scope, overdue list)")
+    gantt = page.locator(".card.chart .echart").last
+    tip = _hover_tooltip(page, gantt, "DA", 3, "dashboard gantt tooltip")
+    assert FIELDS["DA"] in tip
+    page.screenshot(path=str(shots / "xss-dashboard-gantt-tooltip.png"))
+    guard.check("dashboard")
+    # The printable bulletin, opened as the app opens it (a blob: page under the app's CSP).
+    page.click("[data-testid=export]")
+    _printable(page, lambda: page.get_by_text("每周通报（打印 A4）").click(), "DB", "AD", "UN", where="bulletin")
+    guard.check("bulletin")
+
+    page.goto(f"/stats/tickets?period=month&unit_id={w['unit_id']}&metric=dispatched")
+    page.wait_for_selector("[data-testid=drill-list] [data-case]")
+    _shows(page, "DA", "DB", where="stats drill-down")
+    page.goto(f"/stats/tickets/{w['a']}/timeline")
+    chart = page.locator("[data-testid=ticket-timeline] .echart")
+    chart.wait_for()
+    stages = len(api.get("xss_dispatcher", f"/api/stats/tickets/{w['a']}/timeline").json()["stages"])
+    _hover_tooltip(page, chart, "UN", stages, "ticket timeline tooltip")
+    page.screenshot(path=str(shots / "xss-ticket-timeline-tooltip.png"))
+    page.goto(f"/stats/tickets/{w['b']}/timeline")
+    page.wait_for_selector("[data-testid=ticket-timeline] .echart canvas")
+    _printable(page, lambda: page.click("[data-testid=notice]"), "DB", "AD", "UN", where="督办通知书")
+    page.goto("/map")
+    page.wait_for_selector(".xc-dot, .marker-cluster")
+    page.wait_for_timeout(500)
+    guard.check("office screens")
+
+    # --- the unit ------------------------------------------------------------------------------------
+    uctx = new_context()
+    uguard = Guard(uctx)
+    unit = uctx.new_page()
+    login(unit, "xss_unit")
+    unit.goto("/tasks")
+    _shows(unit, "DB", where="unit tasks")
+    unit.goto(f"/tickets/{w['a']}")
+    unit.wait_for_selector("[data-testid=timeline]")
+    _shows(unit, "DA", "AD", "ND", "RR", "NR", "NF", "NV", "UN", "UD", "US", where="ticket detail (unit)")
+    assert FIELDS["UI"] not in _text(unit), "a unit never sees the inspector's name (四不两直)"
+    unit.goto("/dashboard?period=month")
+    unit.wait_for_selector("[data-testid=dashboard] .echart canvas")
+    _hover_tooltip(unit, unit.locator(".card.chart .echart").last, "DB", 3, "unit dashboard gantt tooltip")
+    unit.goto(f"/stats/tickets/{w['a']}/timeline")
+    unit.wait_for_selector("[data-testid=ticket-timeline] .echart canvas")
+    stages = len(api.get("xss_unit", f"/api/stats/tickets/{w['a']}/timeline").json()["stages"])
+    _hover_tooltip(unit, unit.locator("[data-testid=ticket-timeline] .echart"), "UN", stages,
+                   "unit ticket timeline tooltip")
+    unit.goto("/map")
+    unit.wait_for_selector(".xc-dot, .marker-cluster")
+    unit.wait_for_timeout(500)
+    uguard.check("unit screens")
+
+    # --- a leader, over the whole city ----------------------------------------------------------------
+    lctx = new_context()
+    lguard = Guard(lctx)
+    leader = lctx.new_page()
+    login(leader, "leader", "/dashboard?period=month")
+    leader.wait_for_selector("[data-testid=dashboard] .echart canvas")
+    _shows(leader, "UN", where="leader dashboard")
+    leader.goto("/tickets")
+    _shows(leader, "DD", where="leader ticket list")
+    time.sleep(0.5)
+    lguard.check("leader screens")
+    guard.check("end")
+    uguard.check("end")
+
+
+def test_api_docs_load_nothing_from_elsewhere(new_context, server):
+    """Swagger UI comes from our origin and runs under the CSP (its init script allowed by hash only)."""
+    ctx = new_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
+    guard = Guard(ctx)
+    requests: list[str] = []
+    ctx.on("request", lambda r: requests.append(r.url))
+    page = ctx.new_page()
+    page.goto("/api/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    page.wait_for_selector(".opblock-tag")  # the operations are listed: the spec loaded and rendered
+    page.wait_for_timeout(500)
+    outside = [u for u in requests if not (u.startswith(server + "/") or u.startswith(("data:", "blob:")))]
+    assert not outside, outside
+    assert any(u.endswith("/swagger-ui/swagger-ui-bundle.js") for u in requests)
+    assert "Xuncha" in page.locator(".swagger-ui .info .title").inner_text()
+    guard.check("api docs")
