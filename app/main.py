@@ -10,6 +10,8 @@ from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
+from app.core.limits import BodySizeLimit
+from app.core.load import LoadShedding, install_overload_handlers, set_worker_threads
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
 from app.stats.router import router as stats_router
@@ -25,20 +27,19 @@ def create_app() -> FastAPI:
     async def lifespan(_: FastAPI):
         # Fail at start, not at the first upload, when no CJK font can render the watermark.
         find_cjk_font(settings.cjk_font_path)
+        # More threads than database slots: every request holding a session finds a thread (app/core/load.py).
+        set_worker_threads(settings.worker_threads)
         yield
 
     app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url="/api/docs", redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     install_handlers(app)
-
-    @app.middleware("http")
-    async def limit_upload_size(request: Request, call_next):
-        # Refuse an oversized upload from its header, before the body is read and spooled to disk.
-        length = request.headers.get("content-length")
-        if request.method == "POST" and length and length.isdigit() \
-                and int(length) > settings.upload_max_bytes + 64 * 1024:
-            return JSONResponse(error_body("too_large", "上传文件过大 File too large"), 413)
-        return await call_next(request)
+    install_overload_handlers(app, settings.retry_after_seconds)
+    # Pure ASGI middleware only (no @app.middleware("http")): those pass every body through an extra task
+    # and queue on the event loop. The last added runs first: shed load before counting body bytes.
+    app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
+                       upload_max_bytes=settings.upload_max_bytes)
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
@@ -55,8 +56,8 @@ def create_app() -> FastAPI:
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])
-    def health():
-        """Reachability check for the app's outbox (no auth)."""
+    async def health():
+        """Reachability check for the app's outbox (no auth; async: needs no worker thread, never shed)."""
         return {"ok": True}
 
     _mount_frontend(app, settings.frontend_dist)

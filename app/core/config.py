@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
 
     upload_max_bytes: int = 25 * 1024 * 1024
+    json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload
     upload_max_pixels: int = 64_000_000
     cjk_font_path: str | None = None
 
@@ -31,6 +32,18 @@ class Settings(BaseSettings):
     # JSON of public holidays and make-up working days for working-day deadlines (none: Monday–Friday).
     working_calendar_path: Path | None = None
     duplicate_radius_m: float = 50.0
+
+    # Capacity (app/core/load.py): requests holding a database session at once (= the connection pool's
+    # size; worker threads are this + 8), how long one waits for a slot, requests in flight before
+    # shedding, and the Retry-After of a 503.
+    db_slots: int = 24
+    db_wait_seconds: float = 5.0
+    max_in_flight: int = 256
+    retry_after_seconds: int = 5
+
+    @property
+    def worker_threads(self) -> int:
+        return self.db_slots + 8
 
     @property
     def tz(self) -> ZoneInfo:
