@@ -6,13 +6,16 @@ moved until the pool's 30 s timeout answered 500.
 """
 
 import asyncio
+import threading
 import time
 import uuid
 
 import httpx
+import pytest
 
+from tests.dbutil import fresh_database_url
 from tests.fixtures.images import make_jpeg
-from tests.load.server import token
+from tests.load.server import live_server, seed, token
 
 READS = 110
 DETAILS = 20
@@ -86,3 +89,58 @@ def test_a_burst_of_150_requests_is_answered_without_500(city_server):
     others = sorted({r.status_code for r, _, _ in results} - {200, 201, 503})
     assert not others, [r.text for r, _, _ in results if r.status_code in others][:3]
     print(f"{len(results)} requests in {wall:.1f} s: {served} served, {statuses.count(503)} shed")
+
+
+@pytest.fixture(scope="module")
+def tight_server(tmp_path_factory):
+    """A server with little capacity, so that a burst saturates it: 2 database slots, a 0.3 s wait for one,
+    at most 60 requests in flight."""
+    url = fresh_database_url("xuncha_load_tight")
+    city = seed(url, inspectors=1, dispatchers=1, units=1)
+    env = {"XUNCHA_DB_SLOTS": "2", "XUNCHA_DB_WAIT_SECONDS": "0.3", "XUNCHA_MAX_IN_FLIGHT": "60",
+           "XUNCHA_RETRY_AFTER_SECONDS": "3"}
+    with live_server(url, tmp_path_factory.mktemp("tight"), env=env) as server:
+        yield server, city
+
+
+def test_a_saturated_server_sheds_at_once_with_retry_after(tight_server):
+    server, city = tight_server
+    dispatcher = token(server.base, city.dispatchers[0])
+
+    health_times = []
+    done = threading.Event()
+
+    def probe_health():  # exempt from shedding, and needs no thread: answered while saturated
+        with httpx.Client(base_url=server.base, timeout=BOUND_S) as c:
+            while not done.is_set():
+                started = time.perf_counter()
+                assert c.get("/api/health").status_code == 200
+                health_times.append(time.perf_counter() - started)
+                time.sleep(0.05)
+
+    async def run():
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        async with httpx.AsyncClient(base_url=server.base, timeout=BOUND_S + 5, limits=limits) as client:
+            return await asyncio.gather(*[_timed(client, "GET", "/api/stats/summary", headers=dispatcher)
+                                          for _ in range(150)])
+
+    prober = threading.Thread(target=probe_health)
+    prober.start()
+    try:
+        results = asyncio.run(run())
+    finally:
+        done.set()
+        prober.join()
+    assert health_times and max(health_times) < 2.0, health_times
+    assert all(r is not None for r, _, _ in results)
+    assert max(t for _, t, _ in results) < BOUND_S
+    statuses = [r.status_code for r, _, _ in results]
+    assert set(statuses) <= {200, 503}, sorted(set(statuses))
+    assert statuses.count(200) > 0 and statuses.count(503) > 0, statuses
+    shed = [(r, t) for r, t, _ in results if r.status_code == 503]
+    for r, _ in shed:
+        assert r.headers["Retry-After"] == "3"
+        assert r.json()["error"] == {"code": "overloaded", "message": r.json()["error"]["message"],
+                                     "details": {"retry_after": 3}}
+    # Shed, not stalled: a refused request waited at most for its database slot (0.3 s) plus queueing here.
+    assert sorted(t for _, t in shed)[len(shed) // 2] < 3.0
