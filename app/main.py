@@ -36,10 +36,10 @@ def create_app() -> FastAPI:
     install_handlers(app)
     install_overload_handlers(app, settings.retry_after_seconds)
     # Pure ASGI middleware only (no @app.middleware("http")): those pass every body through an extra task
-    # and queue on the event loop. The last added runs first: shed load before counting body bytes.
+    # and queue on the event loop. The last added runs first: body limits, then load shedding.
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds)
     app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
                        upload_max_bytes=settings.upload_max_bytes)
-    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

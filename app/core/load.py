@@ -62,6 +62,9 @@ class LoadShedding:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.max_in_flight:
+            # Read (and drop) the body first: answering while the client still sends resets the connection
+            # under it, and the client never sees the 503. BodySizeLimit, outside, bounds what is read.
+            await _discard_body(receive)
             await overloaded_response(self.retry_after)(scope, receive, send)
             return
         self.in_flight += 1
@@ -69,6 +72,13 @@ class LoadShedding:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+
+
+async def _discard_body(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 # One semaphore per event loop: a process serves from one loop, but tests run several TestClients (each with
