@@ -202,13 +202,27 @@ class Phone:
                    json={"action_id": str(uuid.uuid4()), "note": "已清理", "photo_ids": [photo_id]})
 
 
+_tokens: dict[tuple[str, str], dict[str, str]] = {}
+
+
 async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    """A token per account and server, kept across scenarios; patient, since logins are not measured."""
+    key = (str(client.base_url), username)
+    if key in _tokens:
+        return _tokens[key]
+    last = ""
     for _ in range(20):
-        r = await client.post("/api/auth/token", data={"username": username, "password": PASSWORD})
-        if r.status_code == 200:
-            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+        try:
+            r = await client.post("/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=60)
+        except httpx.TransportError as exc:
+            last = repr(exc)
+        else:
+            if r.status_code == 200:
+                _tokens[key] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+                return _tokens[key]
+            last = f"{r.status_code} {r.text[:200]}"
         await asyncio.sleep(1)
-    raise RuntimeError(f"login {username}: {r.status_code} {r.text[:200]}")
+    raise RuntimeError(f"login {username}: {last}")
 
 
 async def make_phones(client: httpx.AsyncClient, city: City, shared: Shared, n: int, seed_: int) -> list[Phone]:
@@ -395,6 +409,7 @@ def run_db(args, db: str) -> list[str]:
             r = asyncio.run(shift(base, city, shared, args.duration, (2.0, 4.0)))
             lines.append(shift_row(f"{db}: shift start, {args.duration:.0f} s", r))
             lines += [f"  ! {e}" for e in r.errors]
+            print("\n".join(lines[-1 - len(r.errors):]), flush=True)
         if "saturation" in args.only:
             print(f"[{db}] saturation: {PHONES} clients, closed loop, {args.saturation:.0f} s …", flush=True)
             r = asyncio.run(shift(base, city, shared, args.saturation, None))
@@ -403,6 +418,7 @@ def run_db(args, db: str) -> list[str]:
             lines.append(f"  503s answered in p50 {pct(shed, 50):.0f} / p95 {pct(shed, 95):.0f} ms; "
                          f"without Retry-After: {r.retry_after_missing}")
             lines += [f"  ! {e}" for e in r.errors]
+            print("\n".join(lines[-2 - len(r.errors):]), flush=True)
         if "uploads" in args.only:
             print(f"[{db}] 16 clients upload 12 MP photos while a dispatcher reads …", flush=True)
             u = asyncio.run(uploads_vs_reads(base, city, args.upload_duration))
@@ -410,6 +426,7 @@ def run_db(args, db: str) -> list[str]:
             lines.append(f"  uploads ({u['size'] / 1e6:.1f} MB 12 MP JPEGs, {u['rate']:.1f}/s, {u['refused']} refused): "
                          f"list p50/p95 idle {pct(il, 50):.0f}/{pct(il, 95):.0f} ms → busy {pct(bl, 50):.0f}/{pct(bl, 95):.0f} ms; "
                          f"/api/health idle {pct(ih, 50):.1f}/{pct(ih, 95):.1f} → busy {pct(bh, 50):.1f}/{pct(bh, 95):.1f} ms")
+            print(lines[-1], flush=True)
         cpu = f"server CPU {cpu_seconds(server.pid):.0f} s, " if server else ""
         lines.append(f"  server peak RSS {rss_mb(server)}; {cpu}phones' CPU {cpu_seconds():.0f} s, wall {time.time() - t0:.0f} s")
     return lines

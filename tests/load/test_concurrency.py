@@ -9,6 +9,7 @@ import asyncio
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -21,6 +22,12 @@ READS = 110
 DETAILS = 20
 CREATES = 30
 BOUND_S = 10.0
+
+
+def run_in_fresh_loop(make_coro):
+    """asyncio.run on a thread of its own: Playwright's sync API (the e2e tests) leaves a loop running here."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coro())).result()
 
 
 async def _timed(client: httpx.AsyncClient, method: str, url: str, **kw):
@@ -42,7 +49,7 @@ def _burst(base, inspector, dispatcher, ticket_ids, photo_ids):
             calls += [_timed(client, "POST", "/api/tickets", headers=inspector, json=_report(pid)) for pid in photo_ids]
             return await asyncio.gather(*calls)
 
-    return asyncio.run(run())
+    return run_in_fresh_loop(run)
 
 
 def _report(photo_id: str) -> dict:
@@ -127,7 +134,7 @@ def test_a_saturated_server_sheds_at_once_with_retry_after(tight_server):
     prober = threading.Thread(target=probe_health)
     prober.start()
     try:
-        results = asyncio.run(run())
+        results = run_in_fresh_loop(run)
     finally:
         done.set()
         prober.join()
