@@ -7,10 +7,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
-.PHONY: run test setup system-deps venv frontend migrate seed test-backend test-frontend test-pg bench clean
+.PHONY: run test setup system-deps venv frontend migrate seed test-backend test-frontend test-pg bench bench-load clean
+
+# One process (SQLite's writer lock is per database; several processes only queue on it), uvloop + httptools
+# (uvicorn[standard]), a deep accept backlog for a shift start, and time for requests in flight on shutdown.
+# Capacity and load shedding are the app's own settings (XUNCHA_DB_SLOTS, XUNCHA_MAX_IN_FLIGHT, …).
+UVICORN_ARGS ?= --workers 1 --loop uvloop --http httptools --backlog 2048 --timeout-graceful-shutdown 15
 
 run: setup migrate seed
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) --proxy-headers
+	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) $(UVICORN_ARGS) --proxy-headers
 
 test: setup test-frontend test-backend
 
@@ -59,6 +64,11 @@ test-pg: setup
 
 bench: venv
 	$(PY) bench/photos.py
+
+# A city's load (issue 7) on SQLite and PostgreSQL: `make bench-load LOAD_ARGS="--duration 30"` for a quick run.
+LOAD_ARGS ?=
+bench-load: venv
+	$(PY) bench/load.py $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist data

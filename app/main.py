@@ -3,7 +3,7 @@
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.router import router as auth_router
@@ -13,6 +13,8 @@ from app.core.apidocs import install_docs
 from app.core.config import get_settings
 from app.core.errors import error_body, install_handlers
 from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
+from app.core.limits import BodySizeLimit
+from app.core.load import LoadShedding, install_overload_handlers, set_worker_threads
 from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
@@ -30,21 +32,20 @@ def create_app() -> FastAPI:
         # Fail at start, not at the first upload, when no CJK font can render the watermark.
         find_cjk_font(settings.cjk_font_path)
         photos_service.start()
+        # More threads than database slots: every request holding a session finds a thread (app/core/load.py).
+        set_worker_threads(settings.worker_threads)
         yield
         photos_service.stop()
 
     app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     install_handlers(app)
-
-    @app.middleware("http")
-    async def limit_upload_size(request: Request, call_next):
-        # Refuse an oversized upload from its header, before the body is read and spooled to disk.
-        length = request.headers.get("content-length")
-        if request.method == "POST" and length and length.isdigit() \
-                and int(length) > settings.upload_max_bytes + 64 * 1024:
-            return JSONResponse(error_body("too_large", "上传文件过大 File too large"), 413)
-        return await call_next(request)
+    install_overload_handlers(app, settings.retry_after_seconds)
+    # Pure ASGI middleware only (no @app.middleware("http")): those pass every body through an extra task
+    # and queue on the event loop. The last added runs first: body limits, then load shedding.
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds)
+    app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
+                       upload_max_bytes=settings.upload_max_bytes)
 
     img_sources = settings.map_tile_hosts + parse_sources(settings.csp_img_sources)
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
@@ -54,8 +55,8 @@ def create_app() -> FastAPI:
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])
-    def health():
-        """Reachability check for the app's outbox (no auth)."""
+    async def health():
+        """Reachability check for the app's outbox (no auth; async: needs no worker thread, never shed)."""
         return {"ok": True}
 
     install_docs(app, "/api/docs", img_sources)

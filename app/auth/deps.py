@@ -7,7 +7,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from app.auth import service
 from app.auth.models import AccessToken
-from app.core.db import SessionDep
+from app.core.db import DatabaseSlot, new_session
 from app.core.errors import Forbidden, Unauthorized
 from app.users.models import User
 from app.users.roles import Role
@@ -15,11 +15,14 @@ from app.users.roles import Role
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
-def get_token_and_user(session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+def get_token_and_user(_: DatabaseSlot, token: Annotated[str | None, Depends(oauth2_scheme)]
                        ) -> tuple[User, AccessToken]:
     if not token:
         raise Unauthorized("请先登录 Not authenticated", code="not_authenticated")
-    return service.authenticate(session, token)
+    # A short read on a session of its own, closed before the endpoint runs: inside the request's session it
+    # began a POST's write transaction, so on SQLite every token lookup queued behind the writers.
+    with new_session() as session:
+        return service.authenticate(session, token)
 
 
 def get_current_user(pair: Annotated[tuple[User, AccessToken], Depends(get_token_and_user)]) -> User:

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     login_window_seconds: int = 300
 
     upload_max_bytes: int = 25 * 1024 * 1024
+    json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload
     upload_max_pixels: int = 64_000_000
     # HEIC is decoded at full size (no reduced decode in libheif): ~8 bytes a pixel at peak.
     upload_max_heic_pixels: int = 24_000_000
@@ -122,6 +123,17 @@ class Settings(BaseSettings):
     def _csp_sources(cls, value: str) -> str:
         parse_sources(value)  # refuse a bad value at start, not in every response
         return value
+    # Capacity (app/core/load.py): requests holding a database session at once (= the connection pool's
+    # size; worker threads are this + 8), how long one waits for a slot, requests in flight before
+    # shedding, and the Retry-After of a 503.
+    db_slots: int = 24
+    db_wait_seconds: float = 5.0
+    max_in_flight: int = 256
+    retry_after_seconds: int = 5
+
+    @property
+    def worker_threads(self) -> int:
+        return self.db_slots + 8
 
     @property
     def tz(self) -> ZoneInfo:

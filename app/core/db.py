@@ -1,6 +1,6 @@
 """Engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL via psycopg 3."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +11,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
+from app.core.load import DatabaseGate
+
+# The pool has a connection for every request slot (see app/core/load.py), so a request never waits for one;
+# the overflow serves what runs outside requests (CLI, seeding). A pool that is empty anyway answers 503
+# after POOL_TIMEOUT_S rather than holding the request.
+POOL_OVERFLOW = 4
+POOL_TIMEOUT_S = 5
+# How long a writer waits for SQLite's write lock; past it the request answers 503 (retry later).
+SQLITE_BUSY_TIMEOUT_S = 5
 
 
 def normalize_url(url: str) -> str:
@@ -19,16 +28,19 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     url = normalize_url(url)
+    pool = {"pool_size": pool_size or get_settings().db_slots, "max_overflow": POOL_OVERFLOW,
+            "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S},
+                               **pool)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **pool)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -41,7 +53,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
@@ -62,8 +74,25 @@ def new_session(*, write: bool = False) -> Session:
     return Session(engine, expire_on_commit=False)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """One transaction per request; writers on SQLite take the write lock at BEGIN."""
+@lru_cache
+def get_gate() -> DatabaseGate:
+    settings = get_settings()
+    return DatabaseGate(slots=settings.db_slots, wait_seconds=settings.db_wait_seconds,
+                        retry_after=settings.retry_after_seconds)
+
+
+async def database_slot() -> AsyncIterator[None]:
+    """Held from before a request's first query until after its session is closed (503 when none is free)."""
+    async with get_gate().slot():
+        yield
+
+
+DatabaseSlot = Annotated[None, Depends(database_slot)]
+
+
+def get_session(request: Request, _: DatabaseSlot) -> Iterator[Session]:
+    """One transaction per request; writers on SQLite take the write lock at their first statement (BEGIN
+    IMMEDIATE). The caller's token is looked up before, in a read of its own (app/auth/deps.py)."""
     with new_session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
         yield session
 

@@ -1,6 +1,16 @@
 import 'fake-indexeddb/auto'
-import { describe, it, expect, beforeEach } from 'vitest'
-import { createOutbox, backoffDelay, classify, blockedBy, STATE, MAX_DELAY_MS } from '../src/features/outbox/outbox.js'
+import { describe, it, expect, beforeEach, vi } from 'vitest'
+import {
+  createOutbox,
+  backoffDelay,
+  classify,
+  blockedBy,
+  retryAfterDelay,
+  STATE,
+  MAX_DELAY_MS,
+  UNFINISHED_GRACE_MS,
+} from '../src/features/outbox/outbox.js'
+import { parseRetryAfter, postForResult } from '../src/api/client.js'
 import { idbOutboxStorage } from '../src/features/outbox/storage.js'
 import { putBlobVerified, getBlob, _resetDbForTests, DB_NAME } from '../src/db/index.js'
 
@@ -42,6 +52,7 @@ function fakeTransport(script = {}) {
       const s = script[item.id]
       const status = typeof s === 'function' ? s(sent.filter((x) => x === item.id).length) : s
       if (status === 'throw') throw new TypeError('Failed to fetch')
+      if (typeof status === 'object') return { error: { code: 'x', message: 'no' }, ...status } // {status, retryAfterMs, unfinished}
       if (status && status !== 200) return { status, error: { code: status === 409 ? 'idempotency_conflict' : 'x', message: 'no' } }
       if (item.kind === 'photo') {
         onProgress?.(50, 100)
@@ -209,6 +220,105 @@ describe('retry with backoff', () => {
     transport.reachable = true
     await ob.drain()
     expect(await ob.list()).toEqual([])
+  })
+})
+
+describe('Retry-After and attempts still running (issue 7: a city of phones at the start of a shift)', () => {
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2025-03-01T08:00:00Z')
+    expect(parseRetryAfter('5', now)).toBe(5000)
+    expect(parseRetryAfter('Sat, 01 Mar 2025 08:00:30 GMT', now)).toBe(30000)
+    expect(parseRetryAfter('Sat, 01 Mar 2025 07:00:00 GMT', now)).toBe(0)
+    expect(parseRetryAfter('99999999', now)).toBe(60 * 60 * 1000) // capped at an hour
+    expect(parseRetryAfter(null, now)).toBe(null)
+    expect(parseRetryAfter('soon', now)).toBe(null)
+  })
+
+  it('a 503 with Retry-After waits at least that long, with jitter, and "send now" does not skip it', async () => {
+    const c = clock()
+    const { ob, transport } = make({ clock: c, script: { p1: (n) => (n === 1 ? { status: 503, retryAfterMs: 30000 } : 200) } })
+    await ob.enqueue([photo('p1'), ticket('t1', ['p1'])])
+    await ob.drain()
+    const [it] = await ob.list()
+    expect(it.state).toBe(STATE.FAILED)
+    expect(it.nextAttemptAt - c.now()).toBe(37500) // 30 s + 25 % (random 0.5 → half of the +50 % spread)
+    expect(c.timers.at(-1).at).toBe(it.nextAttemptAt) // the outbox wakes itself then
+
+    await ob.drain({ force: true })
+    c.advance(29999)
+    await ob.drain({ force: true })
+    expect(transport.sent).toEqual(['p1'])
+    c.advance(7501)
+    await ob.drain()
+    expect(transport.sent).toEqual(['p1', 'p1', 't1'])
+    expect(await ob.list()).toEqual([])
+  })
+
+  it('a 429 with Retry-After is honoured too, and the backoff still grows when it is longer', async () => {
+    const c = clock()
+    let n = 0
+    const { ob } = make({ clock: c, script: { p1: () => (++n <= 5 ? { status: 429, retryAfterMs: 1000 } : 200) } })
+    await ob.enqueue([photo('p1')])
+    const waits = []
+    for (let i = 0; i < 5; i++) {
+      await ob.drain()
+      const [it] = await ob.list()
+      waits.push(it.nextAttemptAt - c.now())
+      c.advance(it.nextAttemptAt - c.now())
+    }
+    expect(waits).toEqual([2000, 4000, 8000, 16000, 32000])
+    await ob.drain()
+    expect(await ob.list()).toEqual([])
+  })
+
+  it('spreads the phones a 503 turned away: every delay at least Retry-After, no two alike', () => {
+    const delays = [0, 0.1, 0.37, 0.5, 0.8, 0.999].map((r) => retryAfterDelay(5000, () => r))
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(5000)
+    expect(Math.max(...delays)).toBeLessThanOrEqual(7500)
+    expect(new Set(delays).size).toBe(delays.length)
+  })
+
+  it('after a timeout the item is not sent again while the first attempt may still be running', async () => {
+    const c = clock()
+    const { ob, transport } = make({
+      clock: c,
+      script: { p1: (n) => (n === 1 ? { status: 0, error: { code: 'network_error', message: 'timeout' }, unfinished: true } : 200) },
+    })
+    await ob.enqueue([photo('p1')])
+    await ob.drain()
+    let [it] = await ob.list()
+    expect(it.nextAttemptAt - c.now()).toBe(UNFINISHED_GRACE_MS)
+    c.advance(UNFINISHED_GRACE_MS - 1)
+    await ob.drain({ force: true }) // the person taps 立即发送: still not a second copy in flight
+    expect(transport.sent).toEqual(['p1'])
+    c.advance(1)
+    await ob.drain()
+    expect(transport.sent).toEqual(['p1', 'p1'])
+    expect(await ob.list()).toEqual([])
+  })
+
+  it('the JSON transport passes Retry-After and timeouts on to the outbox', async () => {
+    const realFetch = globalThis.fetch
+    try {
+      globalThis.fetch = async () =>
+        new Response(JSON.stringify({ error: { code: 'overloaded', message: 'busy' } }), {
+          status: 503,
+          headers: { 'Content-Type': 'application/json', 'Retry-After': '7' },
+        })
+      const busy = await postForResult('/api/tickets', {})
+      expect(busy).toMatchObject({ status: 503, retryAfterMs: 7000, unfinished: false, error: { code: 'overloaded' } })
+
+      // A server that never answers: the client gives up, and says the attempt may still be running.
+      globalThis.fetch = (_url, { signal }) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))))
+      vi.useFakeTimers()
+      const pending = postForResult('/api/tickets', {})
+      await vi.advanceTimersByTimeAsync(30000)
+      expect(await pending).toMatchObject({ status: 0, unfinished: true, error: { code: 'network_error', message: 'timeout' } })
+    } finally {
+      vi.useRealTimers()
+      globalThis.fetch = realFetch
+    }
   })
 })
 

@@ -13,11 +13,13 @@ export function configureClient({ getToken, unauthorized }) {
 }
 
 export class ApiError extends Error {
-  constructor(status, code, message, details) {
+  constructor(status, code, message, details, { retryAfterMs = null, unfinished = false } = {}) {
     super(message || code)
     this.status = status
     this.code = code
     this.details = details
+    this.retryAfterMs = retryAfterMs // the server's Retry-After (503, 429), in ms
+    this.unfinished = unfinished // we stopped waiting: the server may still be working on it
   }
   get isNetwork() {
     return this.status === 0
@@ -36,6 +38,22 @@ export function buildQuery(query) {
   return s ? `?${s}` : ''
 }
 
+const MAX_RETRY_AFTER_MS = 60 * 60 * 1000
+
+/** Retry-After as milliseconds from now: delay-seconds or an HTTP date; null when absent or unreadable. */
+export function parseRetryAfter(value, now = Date.now()) {
+  if (value == null || value === '') return null
+  const text = String(value).trim()
+  let ms
+  if (/^\d+$/.test(text)) ms = Number(text) * 1000
+  else {
+    const at = Date.parse(text)
+    if (Number.isNaN(at)) return null
+    ms = at - now
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms))
+}
+
 async function parseError(res) {
   let body = null
   try {
@@ -44,7 +62,8 @@ async function parseError(res) {
     /* not JSON */
   }
   const e = body?.error || {}
-  return new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details)
+  const retryAfterMs = parseRetryAfter(res.headers.get('Retry-After'))
+  return new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details, { retryAfterMs })
 }
 
 /** fetch with the bearer header and a timeout; returns parsed JSON (or null for 204). */
@@ -65,7 +84,8 @@ export async function request(method, path, { json, form, query, timeout = 20000
   try {
     res = await fetch(path + buildQuery(query), { method, headers, body, signal: ctrl.signal, cache: 'no-store' })
   } catch (e) {
-    throw new ApiError(0, 'network_error', e?.name === 'AbortError' ? 'timeout' : String(e?.message || e))
+    const timedOut = e?.name === 'AbortError'
+    throw new ApiError(0, 'network_error', timedOut ? 'timeout' : String(e?.message || e), undefined, { unfinished: timedOut })
   } finally {
     clearTimeout(timer)
   }
@@ -135,11 +155,17 @@ export function uploadWithProgress(path, formData, onProgress, { timeout = 12000
         /* empty */
       }
       if (xhr.status >= 200 && xhr.status < 300) resolve({ status: xhr.status, data: body })
-      else resolve({ status: xhr.status, error: body?.error || { code: `http_${xhr.status}`, message: xhr.statusText } })
+      else
+        resolve({
+          status: xhr.status,
+          error: body?.error || { code: `http_${xhr.status}`, message: xhr.statusText },
+          retryAfterMs: parseRetryAfter(xhr.getResponseHeader('Retry-After')),
+        })
     }
-    const fail = (code) => () => resolve({ status: 0, error: { code: 'network_error', message: code } })
+    const fail = (code, unfinished = false) => () =>
+      resolve({ status: 0, error: { code: 'network_error', message: code }, unfinished })
     xhr.onerror = fail('network error')
-    xhr.ontimeout = fail('timeout')
+    xhr.ontimeout = fail('timeout', true)
     xhr.onabort = fail('aborted')
     xhr.send(formData)
   })
@@ -152,6 +178,11 @@ export async function postForResult(path, json) {
     return { status: 200, data }
   } catch (e) {
     if (!(e instanceof ApiError)) return { status: 0, error: { code: 'network_error', message: String(e) } }
-    return { status: e.status, error: { code: e.code, message: e.message, details: e.details } }
+    return {
+      status: e.status,
+      error: { code: e.code, message: e.message, details: e.details },
+      retryAfterMs: e.retryAfterMs,
+      unfinished: e.unfinished,
+    }
   }
 }

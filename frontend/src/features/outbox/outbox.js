@@ -7,6 +7,9 @@
  *  - photos travel one request each and before the ticket/action that uses them: an item waits while
  *    any photo it needs, or any earlier item on the same ticket, is still queued;
  *  - network errors, 5xx, 408 and 429 are transient: retry forever with capped exponential backoff;
+ *  - a 503 or 429 with Retry-After is not tried again before that time (plus jitter, so a city's phones
+ *    do not come back at the same second), and an attempt we stopped waiting for (timeout) is not
+ *    repeated while the server may still be working on it; "send now" overrides neither;
  *  - 409 (idempotency conflict, wrong state) and other 4xx "need attention": kept and shown to the
  *    person, never dropped, never retried blindly; later independent items keep flowing;
  *  - 401 pauses the queue until the person logs in again;
@@ -24,6 +27,22 @@ export const STATE = Object.freeze({
 
 export const BASE_DELAY_MS = 2000
 export const MAX_DELAY_MS = 5 * 60 * 1000
+
+/** The server answers or sheds every request within 10 s; an attempt we gave up on is over after this. */
+export const UNFINISHED_GRACE_MS = 15000
+
+/** At least the server's Retry-After, spread by up to +50 % so the phones it turned away do not return at once. */
+export function retryAfterDelay(retryAfterMs, random = Math.random) {
+  return Math.round(retryAfterMs * (1 + 0.5 * random()))
+}
+
+/** The earliest time the next attempt may go, whatever "send now" says (null: no such bound). */
+export function notBefore(res, now, random = Math.random) {
+  let at = null
+  if (res.retryAfterMs != null) at = now + retryAfterDelay(res.retryAfterMs, random)
+  if (res.unfinished) at = Math.max(at ?? 0, now + UNFINISHED_GRACE_MS)
+  return at
+}
 
 /** Capped exponential backoff with ±20 % jitter: 2 s, 4 s, 8 s … ≤ 5 min. */
 export function backoffDelay(attempts, random = Math.random) {
@@ -166,10 +185,11 @@ export function createOutbox({
       if (it.state === STATE.ATTENTION) continue
       if (owner && it.owner && it.owner !== owner) continue // someone else's: needs their login
       if (blocked.has(it.id)) continue
-      const due = force || !it.nextAttemptAt || it.nextAttemptAt <= now()
+      const held = it.notBeforeAt && it.notBeforeAt > now() // Retry-After or a possibly running attempt
+      const due = !held && (force || !it.nextAttemptAt || it.nextAttemptAt <= now())
       if (due) return { item: it }
       // Head of line is backing off: keep order, wait for it.
-      wakeAt = it.nextAttemptAt
+      wakeAt = held ? Math.max(it.notBeforeAt, force ? 0 : it.nextAttemptAt || 0) : it.nextAttemptAt
       return { item: null, wakeAt }
     }
     return { item: null, wakeAt }
@@ -208,8 +228,9 @@ export function createOutbox({
       return 'next'
     }
     const attempts = (item.attempts || 0) + 1
-    const nextAttemptAt = now() + backoffDelay(attempts, random)
-    await storage.put({ ...item, state: STATE.FAILED, attempts, nextAttemptAt, lastError, updatedAt: t })
+    const notBeforeAt = notBefore(res, now(), random)
+    const nextAttemptAt = Math.max(now() + backoffDelay(attempts, random), notBeforeAt ?? 0)
+    await storage.put({ ...item, state: STATE.FAILED, attempts, nextAttemptAt, notBeforeAt, lastError, updatedAt: t })
     emit('failed', { id: item.id, error: lastError, nextAttemptAt })
     return 'stop'
   }

@@ -1,0 +1,140 @@
+"""Admission control: when the server is saturated, answer 503 + Retry-After at once instead of stalling.
+
+Two gates, both answering the same JSON error:
+
+- `LoadShedding` (pure ASGI, outermost): at most `max_in_flight` requests at a time, whatever they do;
+  one more is refused at once. /api/health is exempt (it is async and touches nothing).
+- `DatabaseGate`: at most `slots` requests hold a database session at once, and `slots` is the size of
+  the connection pool. A request holds a connection across several hops between the event loop and the
+  thread pool (token lookup, endpoint, close); when more requests than connections were let in, the
+  threads waiting for a connection kept the holders from getting a thread, and nothing moved until the
+  pool timed out (the stall of issue 7). Waiting for a slot happens on the event loop, costs no thread
+  and lasts at most `wait_seconds`; then 503. The slot is taken after the request body has been read,
+  so a slow phone uploading a photo does not hold one.
+
+The worker-thread limit is set to `threads` (≥ slots) in the app's lifespan, so every slot holder finds
+a thread; the few threads above `slots` serve work without a session (static files, upload spooling).
+"""
+
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core.errors import error_body
+
+OVERLOADED_MESSAGE = "服务器繁忙，请稍后重试 Server busy, try again shortly"
+
+
+class Overloaded(Exception):
+    """No capacity right now: the client should come back after `retry_after` seconds."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(OVERLOADED_MESSAGE)
+        self.retry_after = retry_after
+
+
+def overloaded_response(retry_after: float) -> JSONResponse:
+    seconds = max(1, math.ceil(retry_after))
+    return JSONResponse(error_body("overloaded", OVERLOADED_MESSAGE, {"retry_after": seconds}), 503,
+                        headers={"Retry-After": str(seconds)})
+
+
+class LoadShedding:
+    def __init__(self, app: ASGIApp, *, max_in_flight: int, retry_after: float,
+                 exempt: frozenset[str] = frozenset({"/api/health"})):
+        self.app = app
+        self.max_in_flight = max_in_flight
+        self.retry_after = retry_after
+        self.exempt = exempt
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.exempt:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.max_in_flight:
+            # Read (and drop) the body first: answering while the client still sends resets the connection
+            # under it, and the client never sees the 503. BodySizeLimit, outside, bounds what is read.
+            await _discard_body(receive)
+            await overloaded_response(self.retry_after)(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
+async def _discard_body(receive: Receive) -> None:
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
+# One semaphore per event loop: a process serves from one loop, but tests run several TestClients (each with
+# its own loop) at once, and an asyncio primitive must not cross loops.
+_semaphores: RunVar[dict[int, anyio.Semaphore]] = RunVar("xuncha_db_gate")
+
+
+class DatabaseGate:
+    def __init__(self, *, slots: int, wait_seconds: float, retry_after: float):
+        self.slots = slots
+        self.wait_seconds = wait_seconds
+        self.retry_after = retry_after
+
+    def _semaphore(self) -> anyio.Semaphore:
+        try:
+            per_loop = _semaphores.get()
+        except LookupError:
+            per_loop = {}
+            _semaphores.set(per_loop)
+        if id(self) not in per_loop:
+            per_loop[id(self)] = anyio.Semaphore(self.slots)
+        return per_loop[id(self)]
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        semaphore = self._semaphore()
+        try:
+            with anyio.fail_after(self.wait_seconds):
+                await semaphore.acquire()
+        except TimeoutError:
+            raise Overloaded(self.retry_after) from None
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+def set_worker_threads(threads: int) -> None:
+    """AnyIO's thread limit for sync endpoints and dependencies (default 40), set explicitly."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+
+def install_overload_handlers(app: FastAPI, retry_after: float) -> None:
+    """Overload is a 503 with Retry-After (the PWA retries it later), never a 500."""
+
+    @app.exception_handler(Overloaded)
+    async def _overloaded(_: Request, exc: Overloaded):
+        return overloaded_response(exc.retry_after)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_timeout(_: Request, exc: PoolTimeout):
+        return overloaded_response(retry_after)
+
+    @app.exception_handler(OperationalError)
+    async def _locked(_: Request, exc: OperationalError):
+        # SQLite's busy timeout passed while another writer held the lock: transient, not a bug.
+        if "database is locked" in str(exc.orig):
+            return overloaded_response(retry_after)
+        raise exc
