@@ -7,12 +7,21 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
-.PHONY: run test setup system-deps venv frontend migrate seed test-backend test-frontend test-pg bench clean
+.PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg \
+	test-schemathesis bench clean
 
-run: setup migrate seed
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) --proxy-headers
+run: setup migrate seed serve
 
-test: setup test-frontend test-backend
+# X-Forwarded-For is believed only from XUNCHA_TRUSTED_PROXIES (environment or .env; none by default):
+# otherwise anyone could pick the address the login limiter counts.
+serve:
+	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) --proxy-headers \
+		--forwarded-allow-ips "$$($(PY) -c 'from app.core.config import get_settings; print(get_settings().trusted_proxies)')"
+
+test: setup lint test-frontend test-backend
+
+lint: venv
+	$(VENV)/bin/ruff check app tests bench
 
 setup: system-deps venv frontend
 
@@ -54,7 +63,7 @@ test-backend: venv
 	$(VENV)/bin/pytest
 
 # The same suite against PostgreSQL (127.0.0.1:5432, user postgres, database test).
-test-pg: setup
+test-pg: setup lint
 	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
 
 bench: venv

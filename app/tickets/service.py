@@ -6,7 +6,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from app.categories import service as categories_service
 from app.categories.models import Category
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import UTCDateTime, is_plausible, utcnow
 from app.photos import service as photos_service
 from app.photos.models import Photo
 from app.tickets import workflow
@@ -48,6 +48,7 @@ from app.users.models import User
 from app.users.roles import SEES_ALL_TICKETS, Role
 
 EARTH_RADIUS_M = 6_371_008.8
+MAX_DEADLINE_AHEAD = timedelta(days=366)
 
 
 # ---- visibility ---------------------------------------------------------------------------------
@@ -300,6 +301,8 @@ def _deadline(given: datetime | None, ticket: Ticket, session: Session, now: dat
         return default_deadline(session, ticket, now)
     if given <= now:
         raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
+    if given > now + MAX_DEADLINE_AHEAD:
+        raise Invalid("整改时限不能超过一年 Deadline must be within a year", code="invalid_deadline")
     return given
 
 
@@ -532,12 +535,16 @@ def encode_cursor(value: datetime, tid: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (time, id) an encode_cursor made; anything else, e.g. a naive or absurd time, is 422 invalid_cursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, tid = json.loads(raw)
-        return datetime.fromisoformat(value), uuid.UUID(tid)
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor") from None
+        at, tid = datetime.fromisoformat(value), uuid.UUID(tid)
+    except (ValueError, TypeError, AttributeError):
+        at = None
+    if at is None or not is_plausible(at):
+        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor")
+    return at, tid
 
 
 def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
