@@ -66,6 +66,11 @@ test-backend: venv
 test-pg: setup lint
 	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
 
+# A bigger schemathesis run than the bounded one in the suite (add XUNCHA_TEST_DATABASE_URL for PostgreSQL).
+ST_EXAMPLES ?= 200
+test-schemathesis: venv
+	XUNCHA_SCHEMATHESIS_EXAMPLES=$(ST_EXAMPLES) XUNCHA_SCHEMATHESIS_SECONDS=600 $(VENV)/bin/pytest tests/api -q
+
 bench: venv
 	$(PY) bench/photos.py
 
