@@ -7,17 +7,26 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
-.PHONY: run test setup system-deps venv frontend migrate seed test-backend test-frontend test-pg bench bench-load clean
+.PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg \
+	test-schemathesis bench bench-load clean
 
 # One process (SQLite's writer lock is per database; several processes only queue on it), uvloop + httptools
 # (uvicorn[standard]), a deep accept backlog for a shift start, and time for requests in flight on shutdown.
 # Capacity and load shedding are the app's own settings (XUNCHA_DB_SLOTS, XUNCHA_MAX_IN_FLIGHT, …).
 UVICORN_ARGS ?= --workers 1 --loop uvloop --http httptools --backlog 2048 --timeout-graceful-shutdown 15
 
-run: setup migrate seed
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) $(UVICORN_ARGS) --proxy-headers
+run: setup migrate seed serve
 
-test: setup test-frontend test-backend
+# X-Forwarded-For is believed only from XUNCHA_TRUSTED_PROXIES (environment or .env; none by default):
+# otherwise anyone could pick the address the login limiter counts.
+serve:
+	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) $(UVICORN_ARGS) --proxy-headers \
+		--forwarded-allow-ips "$$($(PY) -c 'from app.core.config import get_settings; print(get_settings().trusted_proxies)')"
+
+test: setup lint test-frontend test-backend
+
+lint: venv
+	$(VENV)/bin/ruff check app tests bench
 
 setup: system-deps venv frontend
 
@@ -59,8 +68,13 @@ test-backend: venv
 	$(VENV)/bin/pytest
 
 # The same suite against PostgreSQL (127.0.0.1:5432, user postgres, database test).
-test-pg: setup
+test-pg: setup lint
 	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
+
+# A bigger schemathesis run than the bounded one in the suite (add XUNCHA_TEST_DATABASE_URL for PostgreSQL).
+ST_EXAMPLES ?= 200
+test-schemathesis: venv
+	XUNCHA_SCHEMATHESIS_EXAMPLES=$(ST_EXAMPLES) XUNCHA_SCHEMATHESIS_SECONDS=600 $(VENV)/bin/pytest tests/api -q
 
 bench: venv
 	$(PY) bench/photos.py

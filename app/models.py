@@ -1,6 +1,6 @@
 """Imports every table so that SQLModel.metadata is complete (Alembic and tests read it)."""
 
-from app.auth.models import AccessToken
+from app.auth.models import AccessToken, LoginAttempt
 from app.categories.models import Category
 from app.photos.models import Photo
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
@@ -8,7 +8,7 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "CaseCounter", "Category", "Grid", "Photo", "Ticket", "TicketAssignment",
+    "AccessToken", "CaseCounter", "Category", "Grid", "LoginAttempt", "Photo", "Ticket", "TicketAssignment",
     "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 

@@ -21,7 +21,6 @@ from sqlalchemy import text  # noqa: E402
 from sqlmodel import Session, SQLModel  # noqa: E402
 
 import app.models  # noqa: E402,F401
-from app.auth.service import limiter  # noqa: E402
 from app.categories import service as categories_service  # noqa: E402
 from app.core.db import get_engine  # noqa: E402
 from app.main import app as fastapi_app  # noqa: E402
@@ -53,7 +52,6 @@ def database():
 @pytest.fixture(autouse=True)
 def _clean(database):
     yield
-    limiter._failures.clear()
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in KEEP]
     with database.begin() as conn:
         conn.execute(text("UPDATE categories SET default_unit_id = NULL"))

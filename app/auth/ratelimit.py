@@ -1,44 +1,92 @@
-"""Sliding-window limit on failed logins, per username and per client address.
+"""Failed-login limits, kept in the database so that every app process shares them.
 
-In-process: with several app processes each keeps its own window (documented in the README).
+Policy (also in the README):
+- Per account (the username as typed, case-folded, known or not): at most `login_max_failures` failed
+  attempts per `login_window_seconds`, from any address. An account cannot be guessed at.
+- Per client address: at most `login_max_failures_per_address` failed attempts per window over all
+  usernames (password spraying). Large, so an office of 50 behind one NAT is not locked out by typos.
+- An account that logged in successfully from an address within `login_known_address_days` is exempt
+  from that address's limit (never from its own): others' failures behind the same NAT don't lock it out.
+- A successful login clears its account's failures; blocked attempts count toward nothing.
+
+Atomic across threads and processes: an attempt is committed as `pending` before its password is checked,
+and the counts are read afterwards in a new transaction, which sees every attempt any process has committed.
+Pending attempts count as failures, so of N concurrent attempts on one account the k-th to commit counts at
+least k: at most `login_max_failures` passwords are checked.
 """
 
-import threading
-import time
-from collections import defaultdict, deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, exists, or_, update
+from sqlmodel import Session, col, select
+
+from app.auth.models import LoginAttempt
+from app.core.config import Settings
+from app.core.types import utcnow
+
+PENDING, FAILED, SUCCEEDED, BLOCKED, CLEARED = "pending", "failed", "ok", "blocked", "cleared"
+_COUNTED = (PENDING, FAILED)
 
 
-class LoginLimiter:
-    def __init__(self, max_failures: int, window_seconds: int):
-        self.max_failures = max_failures
-        self.window = window_seconds
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+@dataclass(frozen=True)
+class Limits:
+    per_account: int
+    per_address: int
+    window: timedelta
+    known_for: timedelta
 
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._failures[key]
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    @classmethod
+    def from_settings(cls, s: Settings) -> "Limits":
+        return cls(s.login_max_failures, s.login_max_failures_per_address,
+                   timedelta(seconds=s.login_window_seconds), timedelta(days=s.login_known_address_days))
 
-    def retry_after(self, *keys: str) -> int:
-        """Seconds until another attempt is allowed (0 = allowed now)."""
-        now = time.monotonic()
-        with self._lock:
-            waits = [
-                int(q[0] + self.window - now) + 1
-                for k in keys
-                if len(q := self._recent(k, now)) >= self.max_failures
-            ]
-        return max(waits, default=0)
 
-    def fail(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for k in keys:
-                self._recent(k, now).append(now)
+def record(session: Session, username: str, address: str, limits: Limits) -> LoginAttempt:
+    """Commit a pending attempt (and forget attempts too old to matter)."""
+    now = utcnow()
+    session.execute(delete(LoginAttempt).where(
+        or_(LoginAttempt.at < now - max(limits.window, limits.known_for),
+            (LoginAttempt.at < now - limits.window) & (LoginAttempt.outcome != SUCCEEDED))))
+    attempt = LoginAttempt(username=username.casefold()[:64], address=address[:64], at=now, outcome=PENDING)
+    session.add(attempt)
+    session.commit()
+    return attempt
 
-    def reset(self, *keys: str) -> None:
-        with self._lock:
-            for k in keys:
-                self._failures.pop(k, None)
+
+def retry_after(session: Session, attempt: LoginAttempt, limits: Limits) -> int:
+    """Seconds until this attempt would be allowed; 0 if its password may be checked now."""
+    now = utcnow()
+    waits = [_wait(session, LoginAttempt.username == attempt.username, attempt, limits.per_account, limits, now)]
+    known = session.scalar(select(exists().where(
+        LoginAttempt.username == attempt.username, LoginAttempt.address == attempt.address,
+        LoginAttempt.outcome == SUCCEEDED, LoginAttempt.at > now - limits.known_for)))
+    if not known:
+        waits.append(_wait(session, LoginAttempt.address == attempt.address, attempt, limits.per_address, limits, now))
+    return max(waits)
+
+
+def _wait(session: Session, who, attempt: LoginAttempt, limit: int, limits: Limits, now: datetime) -> int:
+    if limit <= 0:
+        return int(limits.window.total_seconds())
+    # Newest first: once the limit-th newest of the others leaves the window, fewer than `limit` remain.
+    at = session.scalar(
+        select(LoginAttempt.at)
+        .where(who, LoginAttempt.id != attempt.id, col(LoginAttempt.outcome).in_(_COUNTED),
+               LoginAttempt.at > now - limits.window)
+        .order_by(col(LoginAttempt.at).desc()).offset(limit - 1).limit(1))
+    return 0 if at is None else int((at + limits.window - now).total_seconds()) + 1
+
+
+def finish(session: Session, attempt: LoginAttempt, outcome: str) -> None:
+    """Record how a refused attempt ended, in its own transaction."""
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(outcome=outcome))
+    session.commit()
+
+
+def succeeded(session: Session, attempt: LoginAttempt) -> None:
+    """Mark the attempt a success and clear its account's failures (the caller commits)."""
+    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(outcome=SUCCEEDED))
+    session.execute(update(LoginAttempt).where(LoginAttempt.username == attempt.username,
+                                               LoginAttempt.outcome == FAILED).values(outcome=CLEARED))
+

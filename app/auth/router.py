@@ -1,14 +1,14 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request, Response
+from pydantic import BaseModel, Field
 
 from app.auth import service
 from app.auth.deps import CurrentToken, require_roles
 from app.auth.schemas import TokenResponse
 from app.core.db import SessionDep
 from app.core.errors import NotFound
-from app.core.types import DbId
+from app.core.types import DbId, UserText
 from app.users import service as users_service
 from app.users.models import User
 from app.users.roles import Role
@@ -16,9 +16,17 @@ from app.users.roles import Role
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
+class LoginForm(BaseModel):
+    """The OAuth2 password form (grant_type, scope and client fields are accepted and ignored)."""
+
+    username: UserText = Field(min_length=1, max_length=64)
+    password: str = Field(max_length=1024)
+
+
 @router.post("/token", response_model=TokenResponse)
-def login(session: SessionDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]):
+def login(session: SessionDep, request: Request, form: Annotated[LoginForm, Form()]):
     """Log in with the OAuth2 password form; answers a bearer token and the user."""
+    # The peer, or the client a trusted proxy named (uvicorn --forwarded-allow-ips, XUNCHA_TRUSTED_PROXIES).
     client = request.client.host if request.client else "?"
     token, row, user = service.login(session, form.username, form.password, client=client,
                                      user_agent=request.headers.get("user-agent"))

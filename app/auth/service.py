@@ -2,8 +2,8 @@ from datetime import timedelta
 
 from sqlmodel import Session, select, update
 
+from app.auth import ratelimit
 from app.auth.models import AccessToken
-from app.auth.ratelimit import LoginLimiter
 from app.core.config import get_settings
 from app.core.errors import DomainError, Unauthorized
 from app.core.security import new_token, token_digest, verify_password
@@ -11,21 +11,23 @@ from app.core.types import utcnow
 from app.users.models import User
 
 _settings = get_settings()
-limiter = LoginLimiter(_settings.login_max_failures, _settings.login_window_seconds)
 
 
 def login(session: Session, username: str, password: str, *, client: str, user_agent: str | None
           ) -> tuple[str, AccessToken, User]:
-    """Check the password and issue a new bearer token; too many failures answer 429."""
-    keys = (f"user:{username.lower()}", f"ip:{client}")
-    if wait := limiter.retry_after(*keys):
+    """Check the password and issue a new bearer token; too many failures answer 429 (app/auth/ratelimit.py)."""
+    limits = ratelimit.Limits.from_settings(get_settings())
+    attempt = ratelimit.record(session, username, client, limits)
+    if wait := ratelimit.retry_after(session, attempt, limits):
+        ratelimit.finish(session, attempt, ratelimit.BLOCKED)
         raise DomainError("登录尝试过多，请稍后再试 Too many login attempts", code="rate_limited",
                           status=429, details={"retry_after": wait})
     user = session.exec(select(User).where(User.username == username)).first()
+    session.commit()  # no transaction (on SQLite: no write lock) is held while Argon2 runs
     if not verify_password(password, user.password_hash if user else None) or not user.is_active:
-        limiter.fail(*keys)
+        ratelimit.finish(session, attempt, ratelimit.FAILED)
         raise Unauthorized("用户名或密码错误 Wrong username or password", code="invalid_credentials")
-    limiter.reset(keys[0])
+    ratelimit.succeeded(session, attempt)
     token = new_token()
     row = AccessToken(
         user_id=user.id, token_hash=token_digest(token),

@@ -24,8 +24,16 @@ class Settings(BaseSettings):
 
     # Long enough for a day (and a night) of offline field work; revoke on a lost phone.
     token_lifetime_hours: int = 72
+    # Failed logins per window: per account (so it cannot be guessed at) and per client address (large,
+    # so an office behind one NAT is not locked out by one person's typos). See app/auth/ratelimit.py.
     login_max_failures: int = 5
     login_window_seconds: int = 300
+    login_max_failures_per_address: int = 100
+    # An account that logged in from an address within this many days ignores that address's limit.
+    login_known_address_days: int = 30
+    # Proxies whose X-Forwarded-For is believed (comma-separated IPs or networks, for uvicorn's
+    # --forwarded-allow-ips; `make run` passes it). None by default: the peer address is the client.
+    trusted_proxies: str = ""
 
     upload_max_bytes: int = 25 * 1024 * 1024
     json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload

@@ -1,5 +1,6 @@
-"""Column types shared by all domains."""
+"""Column types and input types shared by all domains."""
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,14 +49,42 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _assume_city_time(value: datetime) -> datetime:
+# Times a client may send, and a stored time may hold. Far outside, a date is a typo or an attack, and
+# year 9999 overflows the moment it is moved to UTC or to the city's zone.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def is_plausible(value: datetime) -> bool:
+    """A timezone-aware time between EARLIEST_YEAR and LATEST_YEAR (checked before any zone arithmetic)."""
+    return value.tzinfo is not None and EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+def _plausible_city_time(value: datetime) -> datetime:
     from app.core.config import get_settings
 
-    return value if value.tzinfo else value.replace(tzinfo=get_settings().tz)
+    value = value if value.tzinfo else value.replace(tzinfo=get_settings().tz)
+    if not is_plausible(value):
+        raise ValueError(f"time must lie in the years {EARLIEST_YEAR}–{LATEST_YEAR}")
+    return value
 
 
 # A time from a client: one without a zone is the city's local time (what the phone's clock shows).
-ClientDateTime = Annotated[datetime, AfterValidator(_assume_city_time)]
+ClientDateTime = Annotated[datetime, AfterValidator(_plausible_city_time)]
+
+
+# NUL (which PostgreSQL cannot store), the other C0 control characters, DEL and unpaired surrogates
+# (which no database can encode) are never meant; tab, line feed and carriage return are.
+_UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def _no_control_characters(value: str) -> str:
+    if _UNWANTED.search(value):
+        raise ValueError("text must not contain control characters (such as NUL) or unpaired surrogates")
+    return value
+
+
+# Any text a client sends (JSON fields, query parameters, form fields): a 422, never a database error.
+UserText = Annotated[str, AfterValidator(_no_control_characters)]
 
 
 # A row id from a client: bounded so an absurd number is a 422, not an integer overflow in the database.

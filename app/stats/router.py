@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep
-from app.core.types import DbId
+from app.core.types import DbId, UserText
 from app.stats import exports, service
 from app.stats.schemas import (
     OpenPoint,
@@ -45,7 +45,8 @@ def get_scope(
     unit_id: Annotated[DbId | None, Query(description="a unit (with its children unless include_children=false)")]
     = None,
     include_children: bool = True,
-    category_code: Annotated[str | None, Query(max_length=16, description="a class (06) or a code (06010)")] = None,
+    category_code: Annotated[UserText | None,
+                             Query(max_length=16, description="a class (06) or a code (06010)")] = None,
     grid_id: DbId | None = None,
 ) -> Scope:
     return service.resolve_scope(session, user, unit_id=unit_id, category_code=category_code, grid_id=grid_id,
@@ -76,7 +77,7 @@ def summary(session: SessionDep, user: CurrentUser, period: PeriodDep, scope: Sc
 
 @router.get("/ranking", response_model=Ranking)
 def ranking(session: SessionDep, _: CurrentUser, period: PeriodDep, rules: RulesDep,
-            category_code: Annotated[str | None, Query(max_length=16)] = None):
+            category_code: Annotated[UserText | None, Query(max_length=16)] = None):
     """The city-wide red/black list (红黑榜) with last period's ranks; visible to every role."""
     return service.ranking(session, period, rules, category_code=category_code)
 
@@ -90,7 +91,7 @@ def trend(session: SessionDep, _: CurrentUser, scope: ScopeDep, weeks: Annotated
 @router.get("/tickets", response_model=TicketPage)
 def drill(session: SessionDep, user: CurrentUser, period: PeriodDep, scope: ScopeDep,
           metric: Literal[service.DRILL_METRICS],  # type: ignore[valid-type]
-          limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: str | None = None):
+          limit: Annotated[int, Query(ge=1, le=200)] = 50, cursor: Annotated[str | None, Query(max_length=200)] = None):
     """The tickets behind one figure (same period, scope and definition), visible ones only."""
     return service.drill(session, user, metric, period, scope, limit=limit, cursor=cursor)
 

@@ -2,11 +2,10 @@ import uuid
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import AwareDatetime
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
-from app.core.types import DbId
+from app.core.types import ClientDateTime, DbId, UserText
 from app.tickets import service
 from app.tickets.schemas import (
     CancelIn,
@@ -37,17 +36,17 @@ def list_tickets(
     session: SessionDep, user: CurrentUser,
     status: Annotated[list[Status] | None, Query()] = None,
     unit_id: DbId | None = None,
-    category_code: str | None = None,
+    category_code: Annotated[UserText | None, Query(max_length=16)] = None,
     overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-    bbox: Annotated[str | None, Query(description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None,
+    q: Annotated[UserText | None, Query(max_length=100)] = None,
+    bbox: Annotated[UserText | None, Query(max_length=200, description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None,
     mine: Annotated[bool, Query(description="only tickets I reported (我上报的)")] = False,
-    reported_after: Annotated[AwareDatetime | None, Query(description="with a UTC offset")] = None,
+    reported_after: Annotated[ClientDateTime | None, Query(description="without a zone: city time")] = None,
     has_duplicates: Annotated[bool | None, Query(description="open tickets with (true) or without (false) "
                                                              "possible duplicates")] = None,
     sort: Literal["-reported_at", "reported_at", "deadline_at", "-updated_at"] = "-reported_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     """The tickets this user may see, filtered, one page at a time."""
     return service.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,

@@ -3,20 +3,20 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from app.core.types import ClientDateTime, DbId
+from app.core.types import ClientDateTime, DbId, UserText
 from app.photos.schemas import PhotoPublic
 from app.tickets.workflow import Action, Status
 
 
 class TicketCreate(BaseModel):
     id: uuid.UUID = Field(description="client UUID; replays with the same content answer the first result")
-    category_code: str = Field(min_length=1, max_length=16)
-    description: str = Field(default="", max_length=2000)
+    category_code: UserText = Field(min_length=1, max_length=16)
+    description: UserText = Field(default="", max_length=2000)
     # Omitted when the phone has no fix: the first photo's EXIF GPS is used instead.
     lat: float | None = Field(default=None, ge=-90, le=90, description="WGS-84")
     lng: float | None = Field(default=None, ge=-180, le=180, description="WGS-84")
     accuracy_m: float | None = Field(default=None, ge=0, le=100_000)
-    address: str | None = Field(default=None, max_length=300)
+    address: UserText | None = Field(default=None, max_length=300)
     captured_at: ClientDateTime | None = None
     photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
 
@@ -25,31 +25,31 @@ class DispatchIn(BaseModel):
     action_id: uuid.UUID
     unit_id: DbId
     deadline: ClientDateTime | None = None
-    note: str | None = Field(default=None, max_length=2000)
+    note: UserText | None = Field(default=None, max_length=2000)
 
 
 class ReturnIn(BaseModel):
     action_id: uuid.UUID
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: UserText = Field(min_length=1, max_length=2000)
 
 
 class RectifyIn(BaseModel):
     action_id: uuid.UUID
-    note: str = Field(min_length=1, max_length=2000)
+    note: UserText = Field(min_length=1, max_length=2000)
     photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
 
 
 class VerifyIn(BaseModel):
     action_id: uuid.UUID
     passed: bool
-    note: str | None = Field(default=None, max_length=2000)
+    note: UserText | None = Field(default=None, max_length=2000)
     deadline: ClientDateTime | None = None
     photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
 
 
 class CancelIn(BaseModel):
     action_id: uuid.UUID
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: UserText = Field(min_length=1, max_length=2000)
     duplicate_of: uuid.UUID | None = None
 
 

@@ -6,7 +6,7 @@ import json
 import math
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from pydantic import BaseModel
@@ -21,7 +21,7 @@ from app.categories import service as categories_service
 from app.categories.models import Category
 from app.core.config import get_settings
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.types import UTCDateTime, utcnow
+from app.core.types import UTCDateTime, is_plausible, utcnow
 from app.photos import service as photos_service
 from app.photos.models import Photo
 from app.tickets import workflow
@@ -48,6 +48,8 @@ from app.users.models import User
 from app.users.roles import SEES_ALL_TICKETS, Role
 
 EARTH_RADIUS_M = 6_371_008.8
+# A deadline further ahead is a typo (2205 for 2025); tests/stats fixtures use deadlines ~4 years ahead.
+MAX_DEADLINE_AHEAD = timedelta(days=5 * 366)
 
 
 # ---- visibility ---------------------------------------------------------------------------------
@@ -125,9 +127,8 @@ def suggest_unit(session: Session, category: Category, lat: float, lng: float) -
 def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDetail, bool]:
     """Create a ticket from a report; answers (detail, created). A replay answers the first result."""
     digest = request_hash(body)
-    existing = session.get(Ticket, body.id)
-    if existing is not None:
-        return _replay_report(session, user, existing, digest), False
+    if (replayed := _replay_report(session, user, body.id, digest)) is not None:
+        return replayed, False
     try:
         workflow.transition(None, Action.report, user.role)
     except workflow.NotAllowed:
@@ -135,7 +136,13 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     category = session.get(Category, body.category_code)
     if category is None or category.parent_code is None:
         raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
-    photos = _claimable_photos(session, user, body.photo_ids)
+    try:
+        photos = _claimable_photos(session, user, body.photo_ids)
+    except Conflict:
+        # Our own resend may have committed since we looked: then its photos are in use by this very report.
+        if (replayed := _replay_report(session, user, body.id, digest)) is not None:
+            return replayed, False
+        raise
     lat, lng, accuracy = body.lat, body.lng, body.accuracy_m
     if lat is None or lng is None:
         located = next((p for p in photos if p.exif_lat is not None and p.exif_lng is not None), None)
@@ -153,28 +160,42 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
         reporter_id=user.id, suggested_unit_id=suggest_unit(session, category, lat, lng),
         reported_at=now, updated_at=now, request_hash=digest,
     )
-    session.add(ticket)
-    session.flush()
-    event = _add_event(session, ticket, Action.report, None, Status.reported, user, now,
-                       note=ticket.description or None, action_id=body.id, digest=digest)
-    _attach_photos(session, ticket, event, photos, "report")
     try:
-        session.commit()
+        # On PostgreSQL an identical resend, or another report with one of our photos, may commit while we
+        # work; the unique keys (ticket id, photo) catch it here. The savepoint keeps the transaction usable
+        # for reading what the winner wrote.
+        with session.begin_nested():
+            session.add(ticket)
+            session.flush()
+            event = _add_event(session, ticket, Action.report, None, Status.reported, user, now,
+                               note=ticket.description or None, action_id=body.id, digest=digest)
+            _attach_photos(session, ticket, event, photos, "report")
+            session.flush()
     except IntegrityError:
-        # The same report arrived twice at once: the other request won; answer its result.
-        session.rollback()
-        existing = session.get(Ticket, body.id)
-        if existing is None:
-            raise
-        return _replay_report(session, user, existing, digest), False
+        if (replayed := _replay_report(session, user, body.id, digest)) is not None:
+            return replayed, False
+        _raise_if_photos_in_use(session, body.photo_ids)
+        raise
+    session.commit()
     return detail(session, user, ticket), True
 
 
-def _replay_report(session: Session, user: User, existing: Ticket, digest: str) -> TicketDetail:
+def _replay_report(session: Session, user: User, ticket_id: uuid.UUID, digest: str) -> TicketDetail | None:
+    """The first result of a report already made with this id (None: there is none); 409 for other content."""
+    existing = session.get(Ticket, ticket_id, populate_existing=True)
+    if existing is None:
+        return None
     if existing.reporter_id != user.id or existing.request_hash != digest:
         raise Conflict("该编号已用于另一份上报 This id was already used for a different report",
                        code="idempotency_conflict")
     return detail(session, user, existing)
+
+
+def _raise_if_photos_in_use(session: Session, ids: list[uuid.UUID]) -> None:
+    used = session.exec(select(TicketPhoto.photo_id).where(col(TicketPhoto.photo_id).in_(ids))).all()
+    if used:
+        raise Conflict("照片已被其他记录使用 Photo already used", code="photo_in_use",
+                       details={"photo_ids": [str(i) for i in used]})
 
 
 def _claimable_photos(session: Session, user: User, ids: list[uuid.UUID]) -> list[Photo]:
@@ -185,10 +206,7 @@ def _claimable_photos(session: Session, user: User, ids: list[uuid.UUID]) -> lis
     missing = [str(i) for i in ids if i not in found or found[i].uploader_id != user.id]
     if missing:
         raise Invalid("照片尚未上传 Photo not uploaded yet", code="unknown_photo", details={"photo_ids": missing})
-    used = session.exec(select(TicketPhoto.photo_id).where(col(TicketPhoto.photo_id).in_(ids))).all()
-    if used:
-        raise Conflict("照片已被其他记录使用 Photo already used", code="photo_in_use",
-                       details={"photo_ids": [str(i) for i in used]})
+    _raise_if_photos_in_use(session, ids)
     return [found[i] for i in ids]
 
 
@@ -230,28 +248,40 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
         raise _wrong_state(frm, action) from None
 
     now = utcnow()
-    changes, event_kw, photos = _prepare(session, user, ticket, action, body, now)
-    changes |= {"status": to.value, "updated_at": now}
-    # The status guard in the WHERE clause makes exactly one of two concurrent actions win.
-    result = session.execute(
-        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value).values(**changes)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.rollback()
-        return _lost_race(session, user, ticket_id, action, action_id, digest)
-    session.expire(ticket)
-    event = _add_event(session, ticket, action, frm, to, user, now, action_id=action_id, digest=digest, **event_kw)
-    if photos:
-        _attach_photos(session, ticket, event, photos, "rectify" if action == Action.rectify else "verify")
-    if action == Action.dispatch and session.get(TicketAssignment, (ticket.id, changes["unit_id"])) is None:
-        session.add(TicketAssignment(ticket_id=ticket.id, unit_id=changes["unit_id"], first_dispatched_at=now))
     try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        return _lost_race(session, user, ticket_id, action, action_id, digest)
+        changes, event_kw, photos = _prepare(session, user, ticket, action, body, now)
+    except Conflict:
+        # photo_in_use: perhaps by our own resend of this action, committed since we looked.
+        if (replayed := _replay_action(session, user, ticket, action_id, digest)) is not None:
+            return replayed
+        raise
+    changes |= {"status": to.value, "updated_at": now}
+    try:
+        with session.begin_nested():
+            # The status guard in the WHERE clause makes exactly one of two concurrent actions win.
+            result = session.execute(
+                update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value).values(**changes)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                raise _LostRace
+            event = _add_event(session, ticket, action, frm, to, user, now, action_id=action_id, digest=digest,
+                               **event_kw)
+            if photos:
+                _attach_photos(session, ticket, event, photos, "rectify" if action == Action.rectify else "verify")
+            if action == Action.dispatch and session.get(TicketAssignment, (ticket.id, changes["unit_id"])) is None:
+                session.add(TicketAssignment(ticket_id=ticket.id, unit_id=changes["unit_id"], first_dispatched_at=now))
+            session.flush()
+    except (_LostRace, IntegrityError):
+        # Another request got there first (the same action resent, another action, or one of our photos).
+        return _lost_race(session, user, ticket_id, action, action_id, digest, [p.id for p in photos])
+    session.commit()
+    session.expire(ticket)
     return detail(session, user, ticket)
+
+
+class _LostRace(Exception):
+    """The guarded UPDATE matched no row: the ticket changed status since we read it."""
 
 
 def _wrong_state(status: Status, action: Action) -> Conflict:
@@ -261,11 +291,13 @@ def _wrong_state(status: Status, action: Action) -> Conflict:
 
 
 def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Action, action_id: uuid.UUID,
-               digest: str) -> TicketDetail:
+               digest: str, photo_ids: list[uuid.UUID]) -> TicketDetail:
     """Another request changed the ticket first: a replay of ours answers its result, else 409."""
+    session.rollback()  # a fresh transaction sees what the winner committed
     ticket = get_visible(session, user, ticket_id)
     if (replayed := _replay_action(session, user, ticket, action_id, digest)) is not None:
         return replayed
+    _raise_if_photos_in_use(session, photo_ids)
     raise _wrong_state(Status(ticket.status), action)
 
 
@@ -285,6 +317,8 @@ def _deadline(given: datetime | None, ticket: Ticket, session: Session, now: dat
         return default_deadline(session, ticket, now)
     if given <= now:
         raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
+    if given > now + MAX_DEADLINE_AHEAD:
+        raise Invalid("整改时限不能超过五年 Deadline must be within five years", code="invalid_deadline")
     return given
 
 
@@ -533,12 +567,16 @@ def encode_cursor(value: datetime, tid: uuid.UUID) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (time, id) an encode_cursor made; anything else, e.g. a naive or absurd time, is 422 invalid_cursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, tid = json.loads(raw)
-        return datetime.fromisoformat(value), uuid.UUID(tid)
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor") from None
+        at, tid = datetime.fromisoformat(value), uuid.UUID(tid)
+    except (ValueError, TypeError, AttributeError):
+        at = None
+    if at is None or not is_plausible(at):
+        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor")
+    return at, tid
 
 
 def parse_bbox(bbox: str) -> tuple[float, float, float, float]:

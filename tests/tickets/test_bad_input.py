@@ -1,5 +1,7 @@
 """Bad inputs get a clear 4xx JSON error and leave no row or file behind."""
 
+import base64
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -147,3 +149,173 @@ def test_unknown_ticket_is_404(client, inspector):
     r = client.get(f"/api/tickets/{uuid.uuid4()}", headers=inspector)
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     assert client.get("/api/tickets/not-a-uuid", headers=inspector).status_code == 422
+
+
+# ---- inputs that used to answer 500 (the PWA retries a 5xx forever, jamming its outbox) ------------
+
+NUL = "ab\x00cd"
+SURROGATE = "ab\ud800cd"
+
+
+def _dispatched(client, db, inspector):
+    """A unit, its staff's headers, a dispatcher's headers and a dispatched ticket."""
+    unit = make_unit(db)
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    t = report(client, inspector)
+    assert action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id).status_code == 200
+    return unit, dispatcher, staff, t
+
+
+@pytest.mark.parametrize("field", ["description", "address", "category_code"])
+@pytest.mark.parametrize("bad", [NUL, SURROGATE, "a\x1bb", "a\x7fb"], ids=["nul", "surrogate", "esc", "del"])
+def test_control_characters_in_report_text(client, db, inspector, field, bad):
+    body = report_body([upload_photo(client, inspector)["id"]]) | {field: bad}
+    before = state(db)
+    # json.dumps escapes as \u0000 / \ud800, as a browser's JSON.stringify does.
+    r = client.post("/api/tickets", headers=inspector | {"Content-Type": "application/json"}, content=json.dumps(body))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "validation_error"
+    assert r.json()["error"]["details"][0]["loc"] == ["body", field]
+    assert state(db) == before
+
+
+def test_newlines_and_tabs_are_fine_in_text(client, db, inspector):
+    t = report(client, inspector, description="第一行\n第二行\r\n\t缩进")
+    assert t["description"] == "第一行\n第二行\r\n\t缩进"
+
+
+@pytest.mark.parametrize("name,body", [
+    ("dispatch", {"note": NUL}),
+    ("return", {"reason": NUL}),
+    ("rectify", {"note": NUL}),
+    ("verify", {"passed": False, "note": NUL}),
+    ("cancel", {"reason": NUL}),
+])
+def test_control_characters_in_action_text(client, db, inspector, name, body):
+    unit, dispatcher, staff, t = _dispatched(client, db, inspector)
+    who = {"dispatch": dispatcher, "cancel": dispatcher, "return": staff, "rectify": staff, "verify": inspector}[name]
+    if name == "rectify":
+        body = body | {"photo_ids": [upload_photo(client, staff)["id"]]}
+    if name == "dispatch":
+        body = body | {"unit_id": unit.id}
+    before = state(db)
+    r = action(client, who, t["id"], name, **body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "validation_error"
+    assert state(db) == before
+
+
+@pytest.mark.parametrize("params", [
+    {"q": NUL}, {"q": "XC-\x00"}, {"q": "a\x00"}, {"category_code": NUL}, {"bbox": "1,2,3,\x00"}, {"cursor": NUL},
+], ids=["q", "q-case-number", "q-short", "category_code", "bbox", "cursor"])
+def test_control_characters_in_list_parameters(client, db, inspector, params):
+    r = client.get("/api/tickets", headers=inspector, params=params)
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("path", ["/api/stats/summary", "/api/stats/ranking", "/api/stats/trend"])
+def test_control_characters_in_stats_parameters(client, db, path):
+    leader = login(client, make_user(db, Role.leader))
+    r = client.get(path, headers=leader, params={"category_code": NUL})
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize("q", ['a"b', '"', "x OR y", "abc*", "NEAR(a b)", "a'b", "%_\\", "^abc", "XC-\"", "  "])
+def test_search_syntax_is_taken_literally(client, db, inspector, q):
+    report(client, inspector, description='说明 a"b x OR y abc* NEAR(a b) a\'b %_\\ ^abc')
+    r = client.get("/api/tickets", headers=inspector, params={"q": q})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("username", ["ab%00cd", "admin%00", "ab%1Bcd"])
+def test_control_characters_in_login_username(client, db, username):
+    make_user(db, Role.admin, username="admin")
+    r = client.post("/api/auth/token", content=f"username={username}&password=x",
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "validation_error"
+
+
+def test_nul_in_password_is_just_a_wrong_password(client, db):
+    user = make_user(db, Role.inspector)
+    r = client.post("/api/auth/token", data={"username": user.username, "password": "secret\x00"})
+    assert r.status_code == 401
+
+
+@pytest.mark.parametrize("captured_at", [
+    "9999-12-31T23:59:59+00:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00",
+    "1999-12-31T23:59:59+08:00", "2101-01-01T00:00:00+08:00",
+])
+def test_implausible_captured_at_on_a_report(client, db, inspector, captured_at):
+    body = report_body([upload_photo(client, inspector)["id"]], captured_at=captured_at)
+    before = state(db)
+    r = client.post("/api/tickets", headers=inspector, json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["details"][0]["loc"] == ["body", "captured_at"]
+    assert state(db) == before
+
+
+def test_plausible_captured_at_without_zone_is_city_time(client, db, inspector):
+    t = report(client, inspector, captured_at="2024-05-01T08:00:00")
+    r = client.get(f"/api/tickets/{t['id']}", headers=inspector)
+    assert r.status_code == 200
+
+
+@pytest.mark.parametrize("deadline,code", [
+    ("9999-12-31T23:59:59-14:00", "validation_error"),
+    ("9999-12-31T23:59:59+00:00", "validation_error"),
+    ("0001-01-01T00:00:00+14:00", "validation_error"),
+    ("far", "invalid_deadline"),  # plausible as a date, but more than five years ahead
+    ("past", "invalid_deadline"),
+])
+def test_implausible_deadlines(client, db, inspector, deadline, code):
+    unit = make_unit(db)
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    t = report(client, inspector)
+    deadline = {"far": (datetime.now(UTC) + timedelta(days=6 * 366)).isoformat(),
+                "past": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}.get(deadline, deadline)
+    before = state(db)
+    r = action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id, deadline=deadline)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == code
+    assert state(db) == before
+
+
+def test_implausible_rework_deadline(client, db, inspector):
+    unit, dispatcher, staff, t = _dispatched(client, db, inspector)
+    assert action(client, staff, t["id"], "rectify", note="好",
+                  photo_ids=[upload_photo(client, staff)["id"]]).status_code == 200
+    before = state(db)
+    for deadline in ("9999-12-31T23:59:59-14:00", (datetime.now(UTC) + timedelta(days=6 * 366)).isoformat()):
+        r = action(client, inspector, t["id"], "verify", passed=False, note="不合格", deadline=deadline)
+        assert r.status_code == 422, r.text
+    assert state(db) == before
+
+
+def _cursor(*parts) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("cursor", [
+    _cursor("2024-05-01T08:00:00", str(uuid.uuid4())),                 # naive
+    _cursor("9999-12-31T23:59:59-14:00", str(uuid.uuid4())),           # past year 9999 in UTC
+    _cursor("0001-01-01T00:00:00+14:00", str(uuid.uuid4())),           # before year 1 in UTC
+    _cursor("9999-12-31T23:59:59+00:00", str(uuid.uuid4())),
+    _cursor("2024-05-01T08:00:00+00:00", "not-a-uuid"),
+    _cursor("2024-05-01T08:00:00+00:00", str(uuid.uuid4()), "extra"),
+    _cursor(12, str(uuid.uuid4())),
+    _cursor(None, None),
+    "e30",  # {}
+    "%%%", "", "a" * 1000,
+], ids=lambda c: c[:12] or "empty")
+@pytest.mark.parametrize("path,params", [("/api/tickets", {}), ("/api/stats/tickets", {"metric": "dispatched"})],
+                         ids=["list", "drill"])
+def test_bad_cursors(client, db, inspector, cursor, path, params):
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    r = client.get(path, headers=dispatcher, params=params | {"cursor": cursor})
+    if cursor == "":
+        assert r.status_code == 200
+        return
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] in ("invalid_cursor", "validation_error")

@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import func, select
 
 from app.main import app
-from app.tickets.models import TicketEvent
+from app.tickets.models import Ticket, TicketEvent, TicketPhoto
 from app.users.roles import Role
-from tests.conftest import action, login, make_unit, make_user, report, upload_photo
+from tests.conftest import action, login, make_unit, make_user, report, report_body, upload_photo
 
 
 def race(calls):
@@ -76,3 +76,83 @@ def test_concurrent_reports_get_distinct_case_numbers(client, db):
     results = race([rep(h, p) for h, p in zip(headers, photos, strict=True)])
     assert [r.status_code for r in results] == [201] * 4, [r.text for r in results]
     assert len({r.json()["case_number"] for r in results}) == 4
+
+
+# ---- identical requests at once (a phone resending while its first try is still running) ----------
+# SQLite serialises writers, so these races only really happen on PostgreSQL: run them there too.
+
+ROUNDS = 4
+AT_ONCE = 12
+
+
+def test_identical_reports_at_once_all_answer_the_first_result(client, db):
+    inspector = login(client, make_user(db, Role.inspector))
+    for _ in range(ROUNDS):
+        body = report_body([upload_photo(client, inspector)["id"]])
+        results = race([lambda c, b=body: c.post("/api/tickets", headers=inspector, json=b)] * AT_ONCE)
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200] * (AT_ONCE - 1) + [201], [r.text for r in results if r.status_code >= 300]
+        assert len({(r.json()["id"], r.json()["case_number"]) for r in results}) == 1
+        db.rollback()  # a new snapshot: see what the app committed since
+        assert db.exec(select(func.count()).select_from(Ticket).where(Ticket.id == uuid.UUID(body["id"]))).one() == 1
+
+
+def test_identical_rectifies_at_once_all_answer_the_first_result(client, db):
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    for _ in range(ROUNDS):
+        t = report(client, inspector)
+        assert action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id).status_code == 200
+        body = {"action_id": str(uuid.uuid4()), "note": "已清理", "photo_ids": [upload_photo(client, staff)["id"]]}
+        results = race([lambda c, tid=t["id"], b=body: c.post(f"/api/tickets/{tid}/rectify", headers=staff, json=b)]
+                       * AT_ONCE)
+        assert [r.status_code for r in results] == [200] * AT_ONCE, [r.text for r in results if r.status_code != 200]
+        assert {r.json()["status"] for r in results} == {"rectified"}
+        db.rollback()
+        n = db.exec(select(func.count()).select_from(TicketEvent)
+                    .where(TicketEvent.action_id == uuid.UUID(body["action_id"]))).one()
+        assert n == 1
+
+
+def test_identical_dispatches_at_once_all_answer_the_first_result(client, db):
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    for _ in range(ROUNDS):
+        t = report(client, inspector)
+        body = {"action_id": str(uuid.uuid4()), "unit_id": unit.id}
+        results = race([lambda c, tid=t["id"], b=body: c.post(f"/api/tickets/{tid}/dispatch", headers=dispatcher, json=b)]
+                       * AT_ONCE)
+        assert [r.status_code for r in results] == [200] * AT_ONCE, [r.text for r in results if r.status_code != 200]
+
+
+def test_different_reports_claiming_one_photo_one_wins(client, db):
+    inspector = login(client, make_user(db, Role.inspector))
+    for _ in range(ROUNDS):
+        photo = upload_photo(client, inspector)["id"]
+        bodies = [report_body([photo]) for _ in range(8)]
+        results = race([lambda c, b=b: c.post("/api/tickets", headers=inspector, json=b) for b in bodies])
+        codes = sorted(r.status_code for r in results)
+        assert codes == [201] + [409] * 7, [r.text for r in results]
+        assert {r.json()["error"]["code"] for r in results if r.status_code == 409} == {"photo_in_use"}
+        db.rollback()
+        assert db.exec(select(func.count()).select_from(TicketPhoto)
+                       .where(TicketPhoto.photo_id == uuid.UUID(photo))).one() == 1
+
+
+def test_different_rectifies_claiming_one_photo_one_wins(client, db):
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    tickets = [report(client, inspector) for _ in range(6)]
+    for t in tickets:
+        assert action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id).status_code == 200
+    photo = upload_photo(client, staff)["id"]
+    results = race([lambda c, tid=t["id"]: action(c, staff, tid, "rectify", note="好", photo_ids=[photo])
+                    for t in tickets])
+    codes = sorted(r.status_code for r in results)
+    assert codes == [200] + [409] * 5, [r.text for r in results]
+    assert {r.json()["error"]["code"] for r in results if r.status_code == 409} == {"photo_in_use"}

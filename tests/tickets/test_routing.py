@@ -1,7 +1,7 @@
 """Routing by grid or category, EXIF fallbacks, list filters and pagination."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
@@ -116,10 +116,10 @@ def test_times_without_a_zone_are_city_time(client, db):
     assert db.get(Ticket, uuid.UUID(r.json()["id"])).captured_at == datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
     unit = make_unit(db)
     dispatcher = login(client, make_user(db, Role.dispatcher))
-    local_deadline = "2099-01-01T18:00:00"
-    d = action(client, dispatcher, r.json()["id"], "dispatch", unit_id=unit.id, deadline=local_deadline)
+    local = (datetime.now(UTC) + timedelta(days=30)).replace(hour=18, minute=0, second=0, microsecond=0, tzinfo=None)
+    d = action(client, dispatcher, r.json()["id"], "dispatch", unit_id=unit.id, deadline=local.isoformat())
     assert d.status_code == 200, d.text
-    assert datetime.fromisoformat(d.json()["deadline_at"]) == datetime(2099, 1, 1, 10, 0, tzinfo=UTC)
+    assert datetime.fromisoformat(d.json()["deadline_at"]) == (local - timedelta(hours=8)).replace(tzinfo=UTC)
 
 
 def test_free_text_search(client, db):
