@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
-from app.core.errors import Conflict, DomainError, Invalid, NotFound
+from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
@@ -19,8 +19,16 @@ from app.photos.storage import LocalPhotoStorage, PhotoStorage, make_key
 from app.photos.workers import PhotoWorkers
 from app.tickets.models import TicketPhoto
 from app.users.models import User
+from app.users.roles import Role
 
 VARIANTS = ("thumb", "display", "original")
+# What a display photo's watermark says of who took it. A unit sees the office's photos, and who found a
+# problem is not its business (四不两直): office staff are named by their role, unit staff by name.
+OFFICE_UPLOADER_LABELS = {Role.inspector: "督查员", Role.dispatcher: "派遣员"}
+
+
+def uploader_label(user: User) -> str:
+    return OFFICE_UPLOADER_LABELS.get(user.role, user.display_name)
 
 
 @lru_cache
@@ -77,7 +85,7 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     # BEGIN, and decoding, watermarking and writing three files must not keep every other write waiting.
     session.commit()
     settings = get_settings()
-    watermark = processing.EvidenceWatermark(uploader=user.display_name, timezone=settings.timezone,
+    watermark = processing.EvidenceWatermark(uploader=uploader_label(user), timezone=settings.timezone,
                                              uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
     try:
         result = get_workers().run(
@@ -148,6 +156,9 @@ def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tup
     photo = session.get(Photo, photo_id)
     if photo is None or variant not in VARIANTS or not may_see(session, user, photo):
         raise NotFound("照片不存在 Photo not found")
+    if variant == "original" and user.role == Role.unit_staff and photo.uploader_id != user.id:
+        # An untouched original keeps its EXIF, which can name the inspector's phone: units get the display.
+        raise Forbidden("原图仅供办公室查看 Originals are for the office only", code="original_withheld")
     data = get_storage().get(storage_key(photo.id, photo.sha256, variant))
     media_type = photo.content_type if variant == "original" else "image/jpeg"
     return data, media_type, f'"{photo.sha256[:16]}-{variant}"'

@@ -194,3 +194,31 @@ def test_duplicate_of_only_names_a_ticket_the_reader_may_see(client, world, unit
     own = client.get(f"/api/tickets/{unit_reads['dup_of_own']}", headers=h).json()
     assert own["duplicate_of"] == t["dispatched_a"]
     assert other["duplicate_of"] == (None if role == "staff_a" else t["dispatched_b"])
+
+
+@pytest.mark.parametrize("role", ["inspector", "dispatcher", "leader", "admin", "staff_a"])
+def test_a_unit_gets_no_original_of_the_office_s_photos(client, world, role):
+    """An untouched original keeps its EXIF (camera, serial, owner fields) and can name the inspector's
+    phone: units see the display image and thumbnail, and originals only of photos they took."""
+    h, t = world["h"][role], world["t"]
+    d = client.get(f"/api/tickets/{t['rectified_a']}", headers=h).json()
+    by_stage = {p["stage"]: p for p in d["photos"]}
+    report_photo, rectify_photo = by_stage["report"], by_stage["rectify"]
+    for variant in ("thumb", "display"):
+        assert client.get(report_photo["urls"][variant], headers=h).status_code == 200
+    r = client.get(report_photo["urls"]["original"], headers=h)
+    if role == "staff_a":
+        assert r.status_code == 403 and r.json()["error"]["code"] == "original_withheld"
+    else:
+        assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
+    assert client.get(rectify_photo["urls"]["original"], headers=h).status_code == 200
+
+
+def test_the_watermark_names_office_staff_by_role_and_unit_staff_by_name(db):
+    from app.photos.service import uploader_label
+
+    a = make_unit(db, "甲单位")
+    assert uploader_label(make_user(db, Role.inspector)) == "督查员"
+    assert uploader_label(make_user(db, Role.dispatcher)) == "派遣员"
+    staff = make_user(db, Role.unit_staff, a)
+    assert uploader_label(staff) == staff.display_name
