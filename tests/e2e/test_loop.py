@@ -79,6 +79,8 @@ def test_full_loop_three_roles(new_context, api, photos, shots):
     insp.goto("/verify")
     vcard = insp.locator(f".vq[data-case='{t['case_number']}']")
     vcard.wait_for()
+    # The card grows when its detail (the unit's note) arrives; tap once it has, as a person would.
+    vcard.locator(".note").wait_for()
     vcard.get_by_role("button", name="返工").click()
     form = insp.locator("[data-testid=action-form-verify_fail]")
     form.locator("[data-testid=action-photo-input]").set_input_files(str(photos[3]))

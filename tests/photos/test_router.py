@@ -72,12 +72,13 @@ def test_an_implausible_exif_time_uploads_with_the_server_time(client, db):
 
 
 @pytest.mark.parametrize("captured_at", ["9999-12-31T23:59:59+00:00", "1999-12-31T23:59:59+08:00",
-                                         "0001-01-01T00:00:00+14:00"])
+                                         "0001-01-01T00:00:00+14:00", "2099-01-01T00:00:00+08:00"])
 def test_an_implausible_captured_at_is_a_422(client, db, captured_at):
     headers = login(client, make_user(db, Role.inspector))
     r = client.post("/api/photos", headers=headers, data={"id": str(uuid.uuid4()), "captured_at": captured_at},
                     files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
-    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_captured_at"
+    # Outside 2000–2100 every client time is refused by its type; inside, the photo's own rule applies.
+    assert r.status_code == 422 and r.json()["error"]["code"] in ("validation_error", "invalid_captured_at")
 
 
 def test_a_plausible_captured_at_is_burned_into_the_watermark(client, db):
