@@ -128,7 +128,7 @@ def test_every_action_writes_one_event(client, db):
     t = report(client, inspector)
     action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id)
     db.rollback()  # a new snapshot: see what the app committed since
-    events = db.exec(select(TicketEvent).where(TicketEvent.ticket_id == uuid.UUID(t["id"]))).all()
+    events = db.exec(select(TicketEvent).where(TicketEvent.ticket_id == uuid.UUID(t["id"])).order_by(TicketEvent.id)).all()
     assert [e.action for e in events] == ["report", "dispatch"]
     ticket = db.get(Ticket, uuid.UUID(t["id"]))
     assert ticket.dispatched_at == events[1].at and ticket.first_dispatched_at == events[1].at
