@@ -226,3 +226,15 @@ def test_the_watermark_names_office_staff_by_role_and_unit_staff_by_name(db):
     assert uploader_label(make_user(db, Role.dispatcher)) == "派遣员"
     staff = make_user(db, Role.unit_staff, a)
     assert uploader_label(staff) == staff.display_name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_public_config_is_the_same_for_everyone_and_carries_no_city_data(client, world, role):
+    """GET /api/config is public (the login page needs it): every role, anonymous included, gets the same
+    answer, and it names no unit, user or ticket."""
+    r = client.get("/api/config", headers=world["h"][role])
+    assert r.status_code == 200
+    assert r.json() == client.get("/api/config").json()
+    a, b = world["units"]
+    assert a.name not in r.text and b.name not in r.text
+    assert not any(tid in r.text for tid in world["t"].values())
