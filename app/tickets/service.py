@@ -460,12 +460,22 @@ class TicketNames:
     """Batch look-ups of the names a page of tickets needs (no query per row)."""
 
     def __init__(self, session: Session, tickets: Iterable[Ticket], viewer: User,
-                 extra_user_ids: Iterable[int] = (), *, duplicates: bool = False):
+                 extra_user_ids: Iterable[int] = (), *, extra_unit_ids: Iterable[int | None] = (),
+                 duplicates: bool = False):
         tickets = list(tickets)
         self.office_view = office_view(viewer)
         self.duplicates = duplicate_counts(session, tickets) if duplicates else {}
-        self.categories = {c.code: c for c in session.exec(select(Category)).all()}
-        self.units = {u.id: u.name for u in session.exec(select(Unit)).all()}
+        # Only the rows this page names, as plain rows: loading every category (114) and unit as ORM
+        # objects was a fifth of a list request's CPU time under load.
+        codes = {t.category_code for t in tickets}
+        self.categories = {c.code: c for c in session.execute(
+            select(Category.code, Category.name_zh, Category.name_en).where(col(Category.code).in_(codes))
+        ).all()} if codes else {}
+        unit_ids = {t.unit_id for t in tickets} | {t.suggested_unit_id for t in tickets} | set(extra_unit_ids)
+        unit_ids.discard(None)
+        self.units = {uid: name for uid, name in session.execute(
+            select(Unit.id, Unit.name).where(col(Unit.id).in_(unit_ids))
+        ).all()} if unit_ids else {}
         user_ids = {t.reporter_id for t in tickets} | set(extra_user_ids)
         self.users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()} \
             if user_ids else {}
@@ -506,7 +516,8 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     events = visible_events(user, session.exec(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
     ).all())
-    names = TicketNames(session, [ticket], user, extra_user_ids={e.actor_id for e in events})
+    names = TicketNames(session, [ticket], user, extra_user_ids={e.actor_id for e in events},
+                        extra_unit_ids={e.unit_id for e in events})
     links = session.exec(
         select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
         .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.event_id, TicketPhoto.position)
