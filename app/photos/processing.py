@@ -30,7 +30,7 @@ from app.photos.watermark import FontNotFoundError, burn_watermark, find_cjk_fon
 
 __all__ = [
     "DISPLAY_MAX", "THUMB_MAX", "EvidenceWatermark", "FontNotFoundError", "PhotoError", "PhotoMeta",
-    "ProcessedPhoto", "find_cjk_font", "inspect", "is_plausible_capture_time", "process_photo", "sniff",
+    "ProcessedPhoto", "find_cjk_font", "is_plausible_capture_time", "process_photo", "read_header", "sniff",
 ]
 
 pillow_heif.register_heif_opener()
@@ -134,11 +134,12 @@ class EvidenceWatermark:
 Watermark = Sequence[str] | Callable[[PhotoMeta], Sequence[str]] | None
 
 
-def inspect(data: bytes, *, max_bytes: int, max_pixels: int, max_heic_pixels: int | None = None,
-            camera_tz: tzinfo) -> PhotoMeta:
-    """Check limits and type and read header + EXIF without decoding pixels (so no proof the pixels decode)."""
+def read_header(data: bytes, *, max_bytes: int, max_pixels: int, max_heic_pixels: int | None = None,
+                camera_tz: tzinfo) -> tuple[Image.Image, PhotoMeta]:
+    """The first step of process_photo: check limits and type and read header + EXIF without decoding pixels
+    (so no proof yet that the pixels decode); answers the opened image and its metadata."""
     im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, max_heic_pixels=max_heic_pixels)
-    return _meta(im, im.size, data, content_type, camera_tz)
+    return im, _meta(im, im.size, data, content_type, camera_tz)
 
 
 def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, max_pixels: int,
@@ -148,10 +149,10 @@ def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, m
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         # Somebody flipped Pillow's global: truncated evidence would be padded with grey silently.
         raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES must stay False for photo uploads")
-    im, content_type = _open(data, max_bytes=max_bytes, max_pixels=max_pixels, max_heic_pixels=max_heic_pixels)
-    size = im.size
-    display_size = _fit(size, DISPLAY_MAX)
-    meta = _meta(im, size, data, content_type, camera_tz)
+    im, meta = read_header(data, max_bytes=max_bytes, max_pixels=max_pixels, max_heic_pixels=max_heic_pixels,
+                           camera_tz=camera_tz)
+    content_type = meta.content_type
+    display_size = _fit(im.size, DISPLAY_MAX)
     try:
         if content_type in _VIPS_TYPES:
             rgb = _vips_decode(data, display_size)

@@ -6,7 +6,7 @@ import re
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Protocol
 from uuid import UUID
 
 # Segments start with a letter or digit, so ".", "..", hidden files and empty segments are impossible.
@@ -47,10 +47,6 @@ class PhotoStorage(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove `key`; removing a missing key is not an error (cleanup must be retryable)."""
-        ...
-
-    def exists(self, key: str) -> bool:
-        """True when an object is stored under `key`."""
         ...
 
 
@@ -118,20 +114,9 @@ class LocalPhotoStorage:
         except (FileNotFoundError, NotADirectoryError) as exc:
             raise PhotoNotFoundError(key) from exc
 
-    def open(self, key: str) -> BinaryIO:
-        """A binary file object for streaming; raises PhotoNotFoundError."""
-        try:
-            return self.path(key).open("rb")
-        except (FileNotFoundError, NotADirectoryError) as exc:
-            raise PhotoNotFoundError(key) from exc
-
     def delete(self, key: str) -> None:
         """Remove the file; a missing file is fine."""
         self.path(key).unlink(missing_ok=True)
-
-    def exists(self, key: str) -> bool:
-        """True when the file exists."""
-        return self.path(key).is_file()
 
 
 def _fsync_dir(path: Path) -> None:

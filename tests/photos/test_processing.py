@@ -19,7 +19,7 @@ from PIL import ExifTags, Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
-from app.photos.processing import EvidenceWatermark, PhotoError, inspect, process_photo
+from app.photos.processing import EvidenceWatermark, PhotoError, process_photo, read_header
 from tests.fixtures.images import (
     PDF_BYTES,
     TEXT_BYTES,
@@ -505,19 +505,19 @@ def test_no_cjk_font_fails_loudly(monkeypatch):
         watermark.find_cjk_font.cache_clear()
 
 
-# ---- inspect -----------------------------------------------------------------------------------------
+# ---- read_header: process_photo's first step ----------------------------------------------------------
 
-def test_inspect_reads_header_and_exif_without_decoding():
-    meta = inspect(truncated_jpeg(), **LIMITS)  # pixels are broken, the header is fine
+def test_read_header_reads_header_and_exif_without_decoding():
+    _, meta = read_header(truncated_jpeg(), **LIMITS)  # pixels are broken, the header is fine
     assert meta.content_type == "image/jpeg"
     assert (meta.width, meta.height) == (1200, 900)
     full = make_jpeg(1200, 900, orientation=8, lat=22.5431, lng=114.0579, taken_at="2026:03:01 09:30:00")
-    meta = inspect(full, **LIMITS)
+    _, meta = read_header(full, **LIMITS)
     assert (meta.width, meta.height, meta.orientation) == (900, 1200, 8)
     assert meta.exif_lat == pytest.approx(22.5431, abs=1e-6)
     assert meta.sha256 == hashlib.sha256(full).hexdigest()
     with pytest.raises(PhotoError) as err:
-        inspect(make_bomb_png(), **LIMITS)
+        read_header(make_bomb_png(), **LIMITS)
     assert err.value.code == "too_many_pixels"
 
 
@@ -539,14 +539,14 @@ def test_fixture_set_on_disk_behaves_as_named(tmp_path):
             assert max(opened(p.display).size) <= 1600
 
 
-def test_inspect_does_not_decode_png_pixels(monkeypatch):
+def test_read_header_does_not_decode_png_pixels(monkeypatch):
     data = make_png(640, 480, exif=exif_bytes(lat=30.5, lng=114.3))
 
     def no_decoding(self):
-        raise AssertionError("inspect decoded pixels")
+        raise AssertionError("read_header decoded pixels")
 
     monkeypatch.setattr(PngImagePlugin.PngImageFile, "load", no_decoding)
-    meta = inspect(data, **LIMITS)
+    _, meta = read_header(data, **LIMITS)
     assert (meta.content_type, meta.width, meta.exif_lat) == ("image/png", 640, pytest.approx(30.5))
 
 
