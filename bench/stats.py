@@ -33,7 +33,7 @@ from app.categories.models import Category  # noqa: E402
 from app.core.db import make_engine, normalize_url  # noqa: E402
 from app.stats import service as stats  # noqa: E402
 from app.stats.schemas import RankRules, Scope  # noqa: E402
-from app.tickets import service as tickets_service  # noqa: E402
+from app.tickets import listing as tickets_listing  # noqa: E402
 from app.tickets.workflow import Status  # noqa: E402
 from app.units.models import Unit  # noqa: E402
 from app.users.models import User  # noqa: E402
@@ -82,31 +82,31 @@ def seed_reference(session: Session) -> tuple[list[int], dict[str, int], list[st
 
 def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], now: datetime, seed: int = 7):
     """Yield (ticket row, [event rows], [assignment rows]) with realistic timelines."""
-    rnd = random.Random(seed)
+    rng = random.Random(seed)
     span = 730 * 86400
     weights = [1 / (i + 1) ** 0.6 for i in range(len(units))]  # some units get far more tickets
     insp, disp = users["inspector"], users["dispatcher"]
     h = timedelta(hours=1)
     for i in range(n):
-        tid = uuid.UUID(int=rnd.getrandbits(128), version=4)
-        age = span * (rnd.random() ** 0.8)  # a bit more recent than uniform: the campaign grows
+        tid = uuid.UUID(int=rng.getrandbits(128), version=4)
+        age = span * (rng.random() ** 0.8)  # a bit more recent than uniform: the campaign grows
         reported = now - timedelta(seconds=age)
-        reported = reported.replace(hour=rnd.randint(0, 11), microsecond=0)  # 08:00–19:00 local
+        reported = reported.replace(hour=rng.randint(0, 11), microsecond=0)  # 08:00–19:00 local
         if reported > now:
             reported -= timedelta(days=1)
-        code = rnd.choice(codes)
-        unit = rnd.choices(units, weights)[0]
+        code = rng.choice(codes)
+        unit = rng.choices(units, weights)[0]
         ev = [("report", None, "reported", insp, reported, None, None)]
         asg = []
         t = dict(id=tid, case_number=f"XC-B-{i:09d}", status="reported", category_code=code,
-                 description=rnd.choice(DESCRIPTIONS), address=f"示例路{rnd.randint(1, 999)}号",
-                 lat=30.2 + rnd.random() * 0.15, lng=120.1 + rnd.random() * 0.15, accuracy_m=10.0,
+                 description=rng.choice(DESCRIPTIONS), address=f"示例路{rng.randint(1, 999)}号",
+                 lat=30.2 + rng.random() * 0.15, lng=120.1 + rng.random() * 0.15, accuracy_m=10.0,
                  reporter_id=insp, unit_id=None, suggested_unit_id=unit, deadline_at=None, rework_count=0,
                  return_count=0, reported_at=reported, first_dispatched_at=None, dispatched_at=None,
                  first_rectified_at=None, rectified_at=None, closed_at=None, cancelled_at=None,
                  closed_on_time=None, updated_at=reported, request_hash="bench")
-        r = rnd.random()
-        clock = reported + h * rnd.lognormvariate(1.0, 0.8)
+        r = rng.random()
+        clock = reported + h * rng.lognormvariate(1.0, 0.8)
         if r < 0.04:  # 不予立案
             if clock <= now:
                 t.update(status="cancelled", cancelled_at=clock, updated_at=clock)
@@ -116,20 +116,20 @@ def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], 
         if clock > now:  # not dispatched yet
             yield t, ev, asg
             continue
-        allowed = 24 * rnd.choice([1, 2, 2, 3])
+        allowed = 24 * rng.choice([1, 2, 2, 3])
         deadline = clock + h * allowed
         t.update(status="dispatched", unit_id=unit, first_dispatched_at=clock, dispatched_at=clock,
                  deadline_at=deadline, updated_at=clock)
         ev.append(("dispatch", "reported", "dispatched", disp, clock, unit, deadline))
         asg.append((tid, unit, clock))
         if r < 0.07:  # returned once, re-dispatched to another unit
-            back = clock + h * rnd.uniform(1, 24)
+            back = clock + h * rng.uniform(1, 24)
             if back > now:
                 yield t, ev, asg
                 continue
             ev.append(("return", "dispatched", "reported", disp, back, unit, None))
-            unit2 = rnd.choice([u for u in units[:10] if u != unit])
-            clock = back + h * rnd.uniform(1, 12)
+            unit2 = rng.choice([u for u in units[:10] if u != unit])
+            clock = back + h * rng.uniform(1, 12)
             if clock > now:
                 t.update(status="reported", unit_id=None, deadline_at=None, return_count=1, updated_at=back)
                 yield t, ev, asg
@@ -139,19 +139,19 @@ def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], 
             ev.append(("dispatch", "reported", "dispatched", disp, clock, unit2, deadline))
             asg.append((tid, unit2, clock))
             unit = unit2
-        if rnd.random() < 0.015:  # stuck: never rectified
+        if rng.random() < 0.015:  # stuck: never rectified
             yield t, ev, asg
             continue
-        rounds = 2 if rnd.random() < 0.10 else 1
+        rounds = 2 if rng.random() < 0.10 else 1
         for k in range(rounds):
-            clock = clock + h * rnd.lognormvariate(math.log(allowed * 0.45), 0.7)
+            clock = clock + h * rng.lognormvariate(math.log(allowed * 0.45), 0.7)
             if clock > now:
                 break
             t.update(status="rectified", rectified_at=clock, updated_at=clock)
             if t["first_rectified_at"] is None:
                 t["first_rectified_at"] = clock
             ev.append(("rectify", "dispatched", "rectified", disp, clock, unit, None))
-            clock = clock + h * rnd.uniform(2, 48)
+            clock = clock + h * rng.uniform(2, 48)
             if clock > now:
                 break
             if k < rounds - 1:
@@ -253,10 +253,10 @@ def measure(engine, runs: int, now: datetime, only: list[str] | None = None) -> 
         staff = s.exec(select(User).where(User.role == Role.unit_staff)).first()
         busiest = s.execute(text("SELECT unit_id FROM tickets WHERE unit_id IS NOT NULL GROUP BY unit_id "
                                  "ORDER BY count(*) DESC LIMIT 1")).scalar_one()
-    rnd = random.Random(1)
-    weeks = [stats.resolve_period("week", on=(now - timedelta(weeks=rnd.randint(0, 51))).date())
+    rng = random.Random(1)
+    weeks = [stats.resolve_period("week", on=(now - timedelta(weeks=rng.randint(0, 51))).date())
              for _ in range(runs + 1)]
-    months = [stats.resolve_period("month", on=(now - timedelta(days=rnd.randint(0, 360))).date())
+    months = [stats.resolve_period("month", on=(now - timedelta(days=rng.randint(0, 360))).date())
               for _ in range(runs + 1)]
     rules = RankRules()
     out = []
@@ -294,27 +294,27 @@ def measure(engine, runs: int, now: datetime, only: list[str] | None = None) -> 
         lambda s, i: stats.drill(s, leader, "overdue_now", weeks[i], Scope(), now=now))
     run("unit timeline: busiest unit, one week",
         lambda s, i: stats.unit_timeline(s, leader, weeks[i], scope(s, busiest), now=now))
-    run("list: newest first, page 1", lambda s, i: tickets_service.list_tickets(s, leader, limit=50))
+    run("list: newest first, page 1", lambda s, i: tickets_listing.list_tickets(s, leader, limit=50))
     run("list: status=dispatched, unit, page 1",
-        lambda s, i: tickets_service.list_tickets(s, leader, status=[Status.dispatched], unit_id=busiest, limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, status=[Status.dispatched], unit_id=busiest, limit=50))
     run("list: overdue, by deadline, page 1",
-        lambda s, i: tickets_service.list_tickets(s, leader, overdue=True, sort="deadline_at", limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, overdue=True, sort="deadline_at", limit=50))
     run("list: category 06, page 1",
-        lambda s, i: tickets_service.list_tickets(s, leader, category_code="06", limit=50))
-    run("list: unit staff (visibility), page 1", lambda s, i: tickets_service.list_tickets(s, staff, limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, category_code="06", limit=50))
+    run("list: unit staff (visibility), page 1", lambda s, i: tickets_listing.list_tickets(s, staff, limit=50))
 
     def deep(s, i):
-        page = tickets_service.list_tickets(s, leader, limit=50)
-        tickets_service.list_tickets(s, leader, limit=50, cursor=page.next_cursor)
+        page = tickets_listing.list_tickets(s, leader, limit=50)
+        tickets_listing.list_tickets(s, leader, limit=50, cursor=page.next_cursor)
     run("list: pages 1+2 (cursor)", deep)
     run("list: search q='XC-B-0000123' (case-number prefix)",
-        lambda s, i: tickets_service.list_tickets(s, leader, q="XC-B-0000123", limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, q="XC-B-0000123", limit=50))
     run("list: search q='垃圾桶满溢' (text, 1 in 12 tickets)",
-        lambda s, i: tickets_service.list_tickets(s, leader, q="垃圾桶满溢", limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, q="垃圾桶满溢", limit=50))
     run("list: search q='示例路123号' (text, 1 in 1,000)",
-        lambda s, i: tickets_service.list_tickets(s, leader, q="示例路123号", limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, q="示例路123号", limit=50))
     run("list: search q='示例路123号' + status=dispatched (text, rare)",
-        lambda s, i: tickets_service.list_tickets(s, leader, q="示例路123号", status=[Status.dispatched], limit=50))
+        lambda s, i: tickets_listing.list_tickets(s, leader, q="示例路123号", status=[Status.dispatched], limit=50))
     return out
 
 

@@ -18,7 +18,7 @@ from app.core.security import hash_password
 from app.core.types import clock_at, utcnow
 from app.demo.pictures import street_scene
 from app.photos import service as photos_service
-from app.tickets import service as tickets_service
+from app.tickets import actions as tickets_actions
 from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
 from app.units import service as units_service
 from app.units.models import Unit
@@ -114,7 +114,7 @@ def _photo(session: Session, user: User, label: str, seed: int, after: bool, lat
 
 def seed_history(session: Session, users: dict[str, User], *, count: int = 48, weeks: int = 8) -> None:
     """Tickets in every state over the last weeks, through the real workflow with generated photos."""
-    rnd = random.Random(20261121)
+    rng = random.Random(20261121)
     real_now = datetime.now(UTC)
     units = {u.name: u for u in session.exec(select(Unit)).all()}
     inspectors = [users["inspector"], users["inspector2"], users["dispatcher"]]
@@ -132,59 +132,59 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
     for i in range(count):
         outcome = plan[i % len(plan)]
         recent = outcome in ("reported", "rectified", "dispatched")
-        t = real_now - timedelta(days=rnd.uniform(0.3, 5) if recent else rnd.uniform(5, weeks * 7),
-                                 minutes=rnd.randint(0, 600))
+        t = real_now - timedelta(days=rng.uniform(0.3, 5) if recent else rng.uniform(5, weeks * 7),
+                                 minutes=rng.randint(0, 600))
         specs.append((t, i, outcome))
     # Report in time order, so case numbers rise with report time as they would in real life.
     for t, i, outcome in sorted(specs):
         code, text = PROBLEMS[i % len(PROBLEMS)]
-        lat, lng = _offset(rnd.uniform(-1.2, 2.0), rnd.uniform(-1.2, 2.0))
-        reporter = rnd.choice(inspectors)
+        lat, lng = _offset(rng.uniform(-1.2, 2.0), rng.uniform(-1.2, 2.0))
+        reporter = rng.choice(inspectors)
         label = session.get(Category, code).name_zh
         with clock_at(t):
             photos = [_photo(session, reporter, label, i * 10 + k, False, lat, lng) for k in range(1 + i % 2)]
             body = TicketCreate(id=uuid.uuid4(), category_code=code, description=text, lat=lat, lng=lng,
-                                accuracy_m=rnd.choice([5, 8, 12, 20]), address=f"示例路{rnd.randint(1, 300)}号",
+                                accuracy_m=rng.choice([5, 8, 12, 20]), address=f"示例路{rng.randint(1, 300)}号",
                                 photo_ids=photos)
-            ticket, _ = tickets_service.report(session, reporter, body)
+            ticket, _ = tickets_actions.report(session, reporter, body)
         if outcome == "reported":
             continue
-        t = later(t, rnd.uniform(0.5, 6))
+        t = later(t, rng.uniform(0.5, 6))
         dispatcher = users["dispatcher"]
         if outcome == "cancelled":
             with clock_at(t):
-                tickets_service.cancel(session, dispatcher, ticket.id, CancelIn(action_id=uuid.uuid4(),
+                tickets_actions.cancel(session, dispatcher, ticket.id, CancelIn(action_id=uuid.uuid4(),
                                        reason="经核实为重复上报 Duplicate report"))
             continue
         unit_id = ticket.suggested_unit_id or units[CLASS_UNITS[code[:2]]].id
         staff = staff_by_unit[unit_id]
         with clock_at(t):
             deadline = t + timedelta(hours=2) if outcome == "overdue" else None
-            tickets_service.dispatch(session, dispatcher, ticket.id,
+            tickets_actions.dispatch(session, dispatcher, ticket.id,
                                      DispatchIn(action_id=uuid.uuid4(), unit_id=unit_id, deadline=deadline))
         if outcome in ("dispatched", "overdue"):
             continue
-        t = later(t, rnd.uniform(1, 30))
+        t = later(t, rng.uniform(1, 30))
         if outcome == "returned":
             with clock_at(t):
-                tickets_service.return_(session, staff, ticket.id, ReturnIn(action_id=uuid.uuid4(),
+                tickets_actions.return_(session, staff, ticket.id, ReturnIn(action_id=uuid.uuid4(),
                                         reason="不属于本单位职责，请改派 Not ours: please re-dispatch"))
             continue
         rounds = 2 if outcome == "closed_rework" else 1
         for r in range(rounds):
             with clock_at(t):
                 after = _photo(session, staff, label, i * 10 + 5 + r, True, lat, lng)
-                tickets_service.rectify(session, staff, ticket.id, RectifyIn(
+                tickets_actions.rectify(session, staff, ticket.id, RectifyIn(
                     action_id=uuid.uuid4(), note="已清理完毕 Cleaned up", photo_ids=[after]))
             if outcome == "rectified":
                 break
-            t = later(t, rnd.uniform(2, 48))
+            t = later(t, rng.uniform(2, 48))
             passed = r == rounds - 1
             with clock_at(t):
-                tickets_service.verify(session, rnd.choice(inspectors[:2]), ticket.id, VerifyIn(
+                tickets_actions.verify(session, rng.choice(inspectors[:2]), ticket.id, VerifyIn(
                     action_id=uuid.uuid4(), passed=passed,
                     note="复查合格 Verified" if passed else "仍有垃圾残留，请返工 Rubbish remains: redo"))
-            t = later(t, rnd.uniform(2, 24))
+            t = later(t, rng.uniform(2, 24))
 
 
 def main(argv: list[str]) -> None:

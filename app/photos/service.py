@@ -6,6 +6,7 @@ import uuid
 from datetime import datetime
 from functools import lru_cache
 
+from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -18,7 +19,7 @@ from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
 from app.photos.storage import LocalPhotoStorage, PhotoStorage, make_key
 from app.photos.workers import PhotoWorkers
-from app.tickets.models import TicketPhoto
+from app.tickets import access as tickets_access
 from app.users.models import User
 from app.users.roles import Role
 
@@ -138,26 +139,16 @@ def _remove(storage: PhotoStorage, keys: list[str]) -> None:
         storage.delete(key)
 
 
-def may_see(session: Session, user: User, photo: Photo) -> bool:
-    """A photo is visible to its uploader and to whoever may see a ticket that uses it."""
-    if photo.uploader_id == user.id:
-        return True
-    from app.tickets import service as tickets_service  # tickets import photos; resolve at call time
-
-    link = session.exec(select(TicketPhoto).where(TicketPhoto.photo_id == photo.id)).first()
-    if link is None:
-        return False
-    try:
-        tickets_service.get_visible(session, user, link.ticket_id)
-    except NotFound:
-        return False
-    return True
+def visible_clause(user: User) -> ColumnElement[bool]:
+    """The photos this user may see: their own uploads, and those of tickets the user may see."""
+    return or_(Photo.uploader_id == user.id, tickets_access.uses_visible_ticket(user, Photo.id))
 
 
 def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[bytes, str, str]:
     """The bytes of one variant, its media type and ETag; 404 for photos this user may not see."""
-    photo = session.get(Photo, photo_id)
-    if photo is None or variant not in VARIANTS or not may_see(session, user, photo):
+    photo = session.exec(select(Photo).where(Photo.id == photo_id, visible_clause(user))).first() \
+        if variant in VARIANTS else None
+    if photo is None:
         raise NotFound("照片不存在 Photo not found")
     if variant == "original" and user.role == Role.unit_staff and photo.uploader_id != user.id:
         # An untouched original keeps its EXIF, which can name the inspector's phone: units get the display.

@@ -26,7 +26,9 @@ from app.photos import service as photos_service
 from app.photos.storage import PhotoNotFoundError
 from app.stats import service
 from app.stats.schemas import FORMULAS, Period, RankRules, Scope, UnitMetrics
-from app.tickets import service as tickets_service
+from app.tickets import access as tickets_access
+from app.tickets import listing as tickets_listing
+from app.tickets import read as tickets_read
 from app.tickets.models import TicketPhoto
 from app.tickets.schemas import TicketSummary
 from app.tickets.workflow import Status
@@ -106,7 +108,7 @@ def days_hours(delta: timedelta) -> str:
 
 
 def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSummary]:
-    page = tickets_service.list_tickets(session, user, overdue=True, sort="deadline_at", limit=limit)
+    page = tickets_listing.list_tickets(session, user, overdue=True, sort="deadline_at", limit=limit)
     return page.items
 
 
@@ -359,17 +361,17 @@ def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
 
     A closed or cancelled ticket has nothing left to rectify: no notice demands it (409).
     """
-    ticket = tickets_service.get_visible(session, user, ticket_id)
+    ticket = tickets_access.get_visible(session, user, ticket_id)
     if ticket.status in (Status.closed, Status.cancelled):
         state = "已结案" if ticket.status == Status.closed else "已不予立案（作废）"
         raise Conflict(f"案件{state}，无需督办，不能出具督办通知书", code="notice_not_applicable")
-    d = tickets_service.detail(session, user, ticket)
+    d = tickets_read.detail(session, user, ticket)
     e = html.escape
     now = utcnow()
     before = [p.id for p in d.photos if p.stage == "report"][:3]
     imgs = "".join(_figure(session, user, pid, f"现场照片 {i + 1}", "无照片", "display")
                    for i, pid in enumerate(before))
-    overdue = d.deadline_at is not None and d.status == "dispatched" and d.deadline_at < now
+    overdue = ticket.is_overdue_at(now)
     body = (
         f'<div class="notice"><h1>督 办 通 知 书</h1>'
         f'<div class="sub">编号：{e(d.case_number)}　签发日期：{now.astimezone(get_settings().tz):%Y年%m月%d日}</div>'

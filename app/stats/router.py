@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep
 from app.core.types import DbId, UserText
-from app.stats import exports, service
+from app.stats import exports, periods, service
 from app.stats.schemas import (
     OpenPoint,
     Period,
@@ -37,7 +37,7 @@ def get_period(
     from_: Annotated[date | None, Query(alias="from", description="custom period: first day (local)")] = None,
     to: Annotated[date | None, Query(description="custom period: last day (local), inclusive")] = None,
 ) -> Period:
-    return service.resolve_period(period, on, from_, to)
+    return periods.resolve_period(period, on, from_, to)
 
 
 def get_scope(

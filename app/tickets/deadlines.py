@@ -13,6 +13,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from app.categories import service as categories_service
+from app.categories.models import Category
+from app.core.config import get_settings
+
 
 @dataclass(frozen=True)
 class WorkingCalendar:
@@ -46,3 +50,10 @@ def deadline_from(start: datetime, hours: int, tz: ZoneInfo, calendar: WorkingCa
         if calendar.is_working_day(local.date()):
             days -= 1
     return local.astimezone(start.tzinfo)
+
+
+def default_deadline(category: Category, start: datetime) -> datetime:
+    """The category's limit from `start`: the default deadline of a dispatch and of a 返工 (failed verification)."""
+    settings = get_settings()
+    return deadline_from(start, categories_service.deadline_hours(category), settings.tz,
+                         load_calendar(settings.working_calendar_path))

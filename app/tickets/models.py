@@ -2,6 +2,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, utcnow
@@ -12,6 +13,7 @@ class Ticket(SQLModel, table=True):
     """One problem at one place (案件). The id is the phone's client UUID."""
 
     __tablename__ = "tickets"
+    model_config = {"ignored_types": (hybrid_method,)}  # pydantic: is_overdue_at is no field
     __table_args__ = (
         Index("ix_tickets_status_reported_at", "status", "reported_at"),
         Index("ix_tickets_unit_status_deadline", "unit_id", "status", "deadline_at"),
@@ -56,6 +58,16 @@ class Ticket(SQLModel, table=True):
     closed_on_time: bool | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     request_hash: str = Field(max_length=64)
+
+    @hybrid_method
+    def is_overdue_at(self, now: datetime):
+        """超期 at `now`: dispatched, deadline passed, not yet rectified.
+
+        One body for both uses: on a ticket it answers a bool; on the class (`Ticket.is_overdue_at(now)`) a
+        SQL clause, since `&` and `<` build SQL from columns (and a column `is not None`, so the SQL form
+        leaves a NULL deadline to the comparison).
+        """
+        return (self.status == Status.dispatched.value) & (self.deadline_at is not None and self.deadline_at < now)
 
 
 class TicketEvent(SQLModel, table=True):

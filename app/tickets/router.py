@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, Response
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
 from app.core.types import ClientDateTime, DbId, UserText
-from app.tickets import service
+from app.tickets import access, actions, listing, read
 from app.tickets.schemas import (
     CancelIn,
     DispatchIn,
@@ -25,7 +25,7 @@ router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 @router.post("", response_model=TicketDetail, status_code=201)
 def report(session: SessionDep, user: CurrentUser, body: TicketCreate, response: Response):
     """Report a problem (发现); 201 when created, 200 when the same report is replayed."""
-    ticket, created = service.report(session, user, body)
+    ticket, created = actions.report(session, user, body)
     if not created:
         response.status_code = 200
     return ticket
@@ -49,7 +49,7 @@ def list_tickets(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     """The tickets this user may see, filtered, one page at a time."""
-    return service.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
+    return listing.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
                                 overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor,
                                 reporter_id=user.id if mine else None, reported_after=reported_after,
                                 has_duplicates=has_duplicates)
@@ -58,34 +58,34 @@ def list_tickets(
 @router.get("/{ticket_id}", response_model=TicketDetail)
 def get_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID):
     """One ticket with its photos and timeline; 404 if this user may not see it."""
-    return service.detail(session, user, service.get_visible(session, user, ticket_id))
+    return read.detail(session, user, access.get_visible(session, user, ticket_id))
 
 
 @router.post("/{ticket_id}/dispatch", response_model=TicketDetail)
 def dispatch(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: DispatchIn):
     """Dispatch (派遣) a reported ticket to a unit with a deadline."""
-    return service.dispatch(session, user, ticket_id, body)
+    return actions.dispatch(session, user, ticket_id, body)
 
 
 @router.post("/{ticket_id}/return", response_model=TicketDetail)
 def return_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: ReturnIn):
     """Return (退回) a ticket that is not the unit's to fix, with a reason."""
-    return service.return_(session, user, ticket_id, body)
+    return actions.return_(session, user, ticket_id, body)
 
 
 @router.post("/{ticket_id}/rectify", response_model=TicketDetail)
 def rectify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: RectifyIn):
     """Report the rectification (整改) with after-photos and a note."""
-    return service.rectify(session, user, ticket_id, body)
+    return actions.rectify(session, user, ticket_id, body)
 
 
 @router.post("/{ticket_id}/verify", response_model=TicketDetail)
 def verify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: VerifyIn):
     """Verify (核查): pass closes the ticket, fail sends it back to the unit (返工)."""
-    return service.verify(session, user, ticket_id, body)
+    return actions.verify(session, user, ticket_id, body)
 
 
 @router.post("/{ticket_id}/cancel", response_model=TicketDetail)
 def cancel(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: CancelIn):
     """Cancel (不予立案) a reported ticket, e.g. as a duplicate."""
-    return service.cancel(session, user, ticket_id, body)
+    return actions.cancel(session, user, ticket_id, body)

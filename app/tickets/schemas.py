@@ -21,34 +21,35 @@ class TicketCreate(BaseModel):
     photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
 
 
-class DispatchIn(BaseModel):
-    action_id: uuid.UUID
+class ActionIn(BaseModel):
+    """The input every workflow action on a ticket takes."""
+
+    action_id: uuid.UUID  # the client's UUID of this action: a replay answers the first result
+
+
+class DispatchIn(ActionIn):
     unit_id: DbId
     deadline: ClientDateTime | None = None
     note: UserText | None = Field(default=None, max_length=2000)
 
 
-class ReturnIn(BaseModel):
-    action_id: uuid.UUID
+class ReturnIn(ActionIn):
     reason: UserText = Field(min_length=1, max_length=2000)
 
 
-class RectifyIn(BaseModel):
-    action_id: uuid.UUID
+class RectifyIn(ActionIn):
     note: UserText = Field(min_length=1, max_length=2000)
     photo_ids: list[uuid.UUID] = Field(min_length=1, max_length=9)
 
 
-class VerifyIn(BaseModel):
-    action_id: uuid.UUID
+class VerifyIn(ActionIn):
     passed: bool
     note: UserText | None = Field(default=None, max_length=2000)
     deadline: ClientDateTime | None = None
     photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
 
 
-class CancelIn(BaseModel):
-    action_id: uuid.UUID
+class CancelIn(ActionIn):
     reason: UserText = Field(min_length=1, max_length=2000)
     duplicate_of: uuid.UUID | None = None
 

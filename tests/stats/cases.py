@@ -36,7 +36,7 @@ from sqlmodel import Session
 
 from app.core.types import clock_at
 from app.photos.models import Photo
-from app.tickets import service as tickets_service
+from app.tickets import actions as tickets_actions
 from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
 from app.units.models import Unit
 from app.users.models import User
@@ -77,38 +77,38 @@ class _Builder:
         with clock_at(when):
             body = TicketCreate(id=uuid.uuid4(), category_code=code, description=f"{name} 暴露垃圾", lat=30.27,
                                 lng=120.15, photo_ids=[self._photo(u)])
-            t, _ = tickets_service.report(self.db, u, body)
+            t, _ = tickets_actions.report(self.db, u, body)
         self.city.tickets[name] = t.id
         return self
 
     def dispatch(self, name: str, when: datetime, unit: str, deadline: datetime):
         with clock_at(when):
-            tickets_service.dispatch(self.db, self.city.users["dispatcher"], self.city.tickets[name], DispatchIn(
+            tickets_actions.dispatch(self.db, self.city.users["dispatcher"], self.city.tickets[name], DispatchIn(
                 action_id=uuid.uuid4(), unit_id=self.city.units[unit].id, deadline=deadline))
         return self
 
     def rectify(self, name: str, when: datetime, unit: str):
         staff = self.city.users[f"staff_{unit}"]
         with clock_at(when):
-            tickets_service.rectify(self.db, staff, self.city.tickets[name], RectifyIn(
+            tickets_actions.rectify(self.db, staff, self.city.tickets[name], RectifyIn(
                 action_id=uuid.uuid4(), note="已整改", photo_ids=[self._photo(staff)]))
         return self
 
     def verify(self, name: str, when: datetime, passed: bool, deadline: datetime | None = None):
         with clock_at(when):
-            tickets_service.verify(self.db, self.city.users["inspector"], self.city.tickets[name], VerifyIn(
+            tickets_actions.verify(self.db, self.city.users["inspector"], self.city.tickets[name], VerifyIn(
                 action_id=uuid.uuid4(), passed=passed, note=None if passed else "仍有残留 redo", deadline=deadline))
         return self
 
     def return_(self, name: str, when: datetime, unit: str):
         with clock_at(when):
-            tickets_service.return_(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
+            tickets_actions.return_(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
                                     ReturnIn(action_id=uuid.uuid4(), reason="不属于本单位"))
         return self
 
     def cancel(self, name: str, when: datetime):
         with clock_at(when):
-            tickets_service.cancel(self.db, self.city.users["dispatcher"], self.city.tickets[name],
+            tickets_actions.cancel(self.db, self.city.users["dispatcher"], self.city.tickets[name],
                                    CancelIn(action_id=uuid.uuid4(), reason="重复"))
         return self
 

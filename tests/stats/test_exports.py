@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from app.core.types import clock_at, utcnow
 from app.photos import service as photos_service
-from app.tickets import service as tickets_service
+from app.tickets import actions as tickets_actions
 from app.tickets.models import Ticket
 from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, TicketCreate, VerifyIn
 from app.users.roles import Role
@@ -63,16 +63,16 @@ def _overdue_ticket_with_photos(db, description="垃圾满溢<script>"):
     with clock_at(t0):
         pid = uuid.uuid4()
         photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
-        t, _ = tickets_service.report(db, inspector, TicketCreate(
+        t, _ = tickets_actions.report(db, inspector, TicketCreate(
             id=uuid.uuid4(), category_code="06010", description=description, lat=30.27, lng=120.15,
             photo_ids=[pid]))
-        tickets_service.dispatch(db, dispatcher, t.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
+        tickets_actions.dispatch(db, dispatcher, t.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
     with clock_at(t0 + timedelta(hours=1)):
         after = uuid.uuid4()
         photos_service.upload(db, staff, after, make_jpeg(640, 480))
-        tickets_service.rectify(db, staff, t.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
+        tickets_actions.rectify(db, staff, t.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
     with clock_at(t0 + timedelta(hours=2)):
-        tickets_service.verify(db, inspector, t.id, VerifyIn(action_id=uuid.uuid4(), passed=False, note="未清理干净",
+        tickets_actions.verify(db, inspector, t.id, VerifyIn(action_id=uuid.uuid4(), passed=False, note="未清理干净",
                                                              deadline=t0 + timedelta(hours=3)))
     return t, unit, staff, dispatcher
 
@@ -122,16 +122,16 @@ def _closed_and_cancelled(db):
     for _ in range(2):
         pid = uuid.uuid4()
         photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
-        t, _ = tickets_service.report(db, inspector, TicketCreate(
+        t, _ = tickets_actions.report(db, inspector, TicketCreate(
             id=uuid.uuid4(), category_code="06010", description="垃圾", lat=30.27, lng=120.15, photo_ids=[pid]))
         made.append(t)
     closed, cancelled = made
-    tickets_service.dispatch(db, dispatcher, closed.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
+    tickets_actions.dispatch(db, dispatcher, closed.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
     after = uuid.uuid4()
     photos_service.upload(db, staff, after, make_jpeg(640, 480))
-    tickets_service.rectify(db, staff, closed.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
-    tickets_service.verify(db, inspector, closed.id, VerifyIn(action_id=uuid.uuid4(), passed=True))
-    tickets_service.cancel(db, dispatcher, cancelled.id, CancelIn(action_id=uuid.uuid4(), reason="不属实"))
+    tickets_actions.rectify(db, staff, closed.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
+    tickets_actions.verify(db, inspector, closed.id, VerifyIn(action_id=uuid.uuid4(), passed=True))
+    tickets_actions.cancel(db, dispatcher, cancelled.id, CancelIn(action_id=uuid.uuid4(), reason="不属实"))
     return closed, cancelled, dispatcher
 
 

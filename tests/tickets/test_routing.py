@@ -98,9 +98,9 @@ def test_thumb_and_display_are_jpeg_without_metadata(client, db):
 
 def test_case_number_search_without_bytewise_collation(client, db, monkeypatch):
     """Under a linguistic collation the index range is skipped; the answers must not change."""
-    from app.tickets import service
+    from app.tickets import listing
 
-    monkeypatch.setattr(service, "text_search", lambda session: service.TextSearch("postgresql", False))
+    monkeypatch.setattr(listing, "text_search", lambda session: listing.TextSearch("postgresql", False))
     test_list_filters_and_cursor_pagination(client, db, monkeypatch)
 
 

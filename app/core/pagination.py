@@ -1,0 +1,53 @@
+"""Keyset pagination over (time, id): a page starts after the last row of the one before, so rows that
+arrive meanwhile never shift or repeat a page, and no page costs an OFFSET scan."""
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, literal, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from app.core.errors import Invalid
+from app.core.types import UTCDateTime, is_plausible
+
+
+def encode_cursor(value: datetime, row_id: uuid.UUID) -> str:
+    """An opaque cursor for the row with this (time, id)."""
+    raw = json.dumps([value.isoformat(), str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The (time, id) an encode_cursor made; anything else, e.g. a naive or absurd time, is 422 invalid_cursor."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        value, row_id = json.loads(raw)
+        at, row_id = datetime.fromisoformat(value), uuid.UUID(row_id)
+    except (ValueError, TypeError, AttributeError):
+        at = None
+    if at is None or not is_plausible(at):
+        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor")
+    return at, row_id
+
+
+def page(session: Session, stmt: Select, key: InstrumentedAttribute, id_column: InstrumentedAttribute, *,
+         desc: bool, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+    """One page of the entities `stmt` selects, ordered by (key, id), and the next page's cursor (None: last).
+
+    `key` is a UTCDateTime column that is never NULL in the rows selected.
+    """
+    if cursor:
+        value, row_id = decode_cursor(cursor)
+        bound = literal(value, UTCDateTime)  # typed, so SQLite compares it in the column's stored form
+        stmt = stmt.where(or_(key < bound, and_(key == bound, id_column < row_id)) if desc
+                          else or_(key > bound, and_(key == bound, id_column > row_id)))
+    order = [key.desc(), id_column.desc()] if desc else [key.asc(), id_column.asc()]
+    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    last = rows[-1]
+    return rows, encode_cursor(getattr(last, key.key), getattr(last, id_column.key))

@@ -1,0 +1,164 @@
+"""The SQL of the statistics: scope clauses, grouped counts, hours and percentiles per unit."""
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, select
+from sqlmodel import Session, col
+
+from app.stats.schemas import Percentiles, Period, Scope
+from app.tickets.models import Ticket, TicketEvent
+from app.tickets.workflow import Action, Status
+from app.units.models import Grid, Unit
+
+COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
+          "returned", "cancelled")
+DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
+PERCENTILES = (("p50", 0.5), ("p90", 0.9))
+
+
+def scope_where(session: Session, scope: Scope, *, unit_column=None, period_bound: bool = False
+                 ) -> list[ColumnElement[bool]]:
+    """WHERE clauses on tickets for a scope. A grid is its bounding box (exact for rectangular grids).
+
+    period_bound: the query also has a date range. Then the unit is compared as `unit_id + 0`, so the
+    planner scans the date range of a covering index instead of every ticket a unit ever had
+    (1.7 s → 8 ms for a district's month at 1 M tickets on SQLite).
+    """
+    where: list[ColumnElement[bool]] = []
+    unit_column = col(Ticket.unit_id) if unit_column is None else unit_column
+    if period_bound:
+        unit_column = unit_column + 0
+    if scope.unit_ids is not None:
+        where.append(unit_column.in_(scope.unit_ids) if len(scope.unit_ids) > 1
+                     else unit_column == scope.unit_ids[0])
+    if scope.category_code:
+        where.append(Ticket.category_code.startswith(scope.category_code, autoescape=True))
+    if scope.grid_id is not None:
+        g = session.get(Grid, scope.grid_id)
+        where += [Ticket.lat.between(g.min_lat, g.max_lat), Ticket.lng.between(g.min_lng, g.max_lng)]
+    return where
+
+
+def within(column, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """start ≤ column < end (a period is half-open)."""
+    return and_(column >= start, column < end)
+
+
+# ---- hours and percentiles in SQL ---------------------------------------------------------------
+
+def _epoch(session: Session, column):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", column)
+    # UTCDateTime is stored as naive UTC text on SQLite; strftime('%s') reads it as UTC seconds.
+    return cast(func.strftime("%s", column), Integer)
+
+
+def _hours(session: Session, later, earlier):
+    return cast(_epoch(session, later) - _epoch(session, earlier), Float) / 3600.0
+
+
+def percentiles(session: Session, rows, names: tuple[str, ...], grouped: bool
+                 ) -> dict[int | None, dict[str, Percentiles]]:
+    """p50/p90 (linear interpolation, like percentile_cont) of each value column of `rows` per group `g`."""
+    if session.get_bind().dialect.name == "postgresql":
+        cols = [func.percentile_cont(p).within_group(rows.c[n]).label(f"{n}_{k}")
+                for n in names for k, p in PERCENTILES]
+        stmt = select(rows.c.g if grouped else literal(None).label("g"), *cols).select_from(rows)
+        if grouped:
+            stmt = stmt.group_by(rows.c.g)
+    else:
+        # SQLite has no percentile_cont: number each value within its group (NULLs last), count the
+        # non-NULL values, and interpolate between the rows at floor/ceil of 1 + p·(n − 1).
+        part = [rows.c.g] if grouped else None
+        windows = [rows.c.g.label("g") if grouped else literal(None).label("g")]
+        for n in names:
+            v = rows.c[n]
+            windows += [v.label(n),
+                        func.row_number().over(partition_by=part, order_by=[v.is_(None), v]).label(f"{n}_rn"),
+                        func.count(v).over(partition_by=part).label(f"{n}_n")]
+        w = select(*windows).select_from(rows).subquery("w")
+        cols = []
+        for n in names:
+            v, rn, cnt = w.c[n], w.c[f"{n}_rn"], w.c[f"{n}_n"]
+            for k, p in PERCENTILES:
+                pos = 1.0 + p * (cnt - 1)
+                lo = cast(pos, Integer)
+                frac = pos - lo
+                cols.append(func.sum(case(
+                    (and_(v.is_not(None), rn == lo), v * (1.0 - frac)),
+                    (and_(v.is_not(None), rn == lo + 1), v * frac),
+                    else_=None,
+                )).label(f"{n}_{k}"))
+        stmt = select(w.c.g, *cols).select_from(w)
+        if grouped:
+            stmt = stmt.group_by(w.c.g)
+    out: dict[int | None, dict[str, Percentiles]] = {}
+    for row in session.execute(stmt).mappings():
+        key = row["g"] if grouped else None
+        out[key] = {
+            n: Percentiles(**{k: None if row[f"{n}_{k}"] is None else round(float(row[f"{n}_{k}"]), 3)
+                              for k, _ in PERCENTILES})
+            for n in names
+        }
+    return out
+
+
+# ---- figures --------------------------------------------------------------------------------------
+
+def unit_names(session: Session) -> dict[int, str]:
+    """Every unit's name by id."""
+    return {uid: name for uid, name in session.execute(select(Unit.id, Unit.name)).all()}
+
+
+def counts_by_unit(session: Session, period: Period, where: list, ev_where: list, now: datetime, *,
+                   overdue_where: list | None = None) -> dict[int | None, dict[str, int]]:
+    """The count figures per current unit (None = no unit), five grouped aggregate queries."""
+    overdue_where = where if overdue_where is None else overdue_where
+    start, end = period.start, period.end
+    rows: dict[int | None, dict[str, int]] = {}
+
+    def put(key, **vals):
+        r = rows.setdefault(key, dict.fromkeys(COUNTS, 0))
+        for k, v in vals.items():
+            r[k] += int(v or 0)
+
+    closed = Ticket.status == Status.closed.value
+    cohort = select(
+        Ticket.unit_id, func.count().label("dispatched"),
+        func.count().filter(closed).label("closed"),
+        func.count().filter(and_(closed, col(Ticket.closed_on_time).is_(True))).label("closed_on_time"),
+        func.count().filter(col(Ticket.first_rectified_at).is_not(None)).label("rectified"),
+        func.count().filter(Ticket.rework_count > 0).label("reworked"),
+        func.count().filter(Ticket.is_overdue_at(now)).label("overdue"),
+    ).where(within(Ticket.first_dispatched_at, start, end), *where).group_by(Ticket.unit_id)
+    for r in session.execute(cohort).mappings():
+        put(r["unit_id"], **{k: r[k] for k in ("dispatched", "closed", "closed_on_time", "rectified",
+                                               "reworked", "overdue")})
+    for uid, n in session.execute(select(Ticket.unit_id, func.count()).where(
+            within(Ticket.reported_at, start, end), *where).group_by(Ticket.unit_id)).all():
+        put(uid, reported=n)
+    for uid, n in session.execute(select(Ticket.unit_id, func.count()).where(
+            Ticket.is_overdue_at(now), *overdue_where).group_by(Ticket.unit_id)).all():
+        put(uid, overdue_now=n)
+    for uid, n in session.execute(select(Ticket.unit_id, func.count()).where(
+            within(Ticket.cancelled_at, start, end), *where).group_by(Ticket.unit_id)).all():
+        put(uid, cancelled=n)
+    returns = (select(TicketEvent.unit_id, func.count()).select_from(TicketEvent)
+               .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+               .where(TicketEvent.action == Action.return_.value, within(TicketEvent.at, start, end), *ev_where)
+               .group_by(TicketEvent.unit_id))
+    for uid, n in session.execute(returns).all():
+        put(uid, returned=n)
+    return rows
+
+
+def durations(session: Session, period: Period, where: list, grouped: bool
+              ) -> dict[int | None, dict[str, Percentiles]]:
+    """p50/p90 hours of each stage over the period's cohort, per unit (grouped) or in total (key None)."""
+    rows = select(
+        col(Ticket.unit_id).label("g"),
+        _hours(session, Ticket.first_dispatched_at, Ticket.reported_at).label("hours_report_dispatch"),
+        _hours(session, Ticket.first_rectified_at, Ticket.first_dispatched_at).label("hours_dispatch_rectify"),
+        _hours(session, Ticket.closed_at, Ticket.reported_at).label("hours_report_close"),
+    ).where(within(Ticket.first_dispatched_at, period.start, period.end), *where).subquery("d")
+    return percentiles(session, rows, DURATIONS, grouped)

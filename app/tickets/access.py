@@ -1,0 +1,67 @@
+"""Who may see which ticket, and so which photo: the one visibility rule, as SQL the other modules compose.
+
+A unit sees only tickets that are or were dispatched to it, and nothing of them before the dispatch
+(四不两直); the office sees everything. Another unit's ticket answers 404, not 403.
+"""
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import ColumnElement, exists, false, true
+from sqlmodel import Session, select
+
+from app.core.errors import NotFound
+from app.tickets.models import Ticket, TicketAssignment, TicketEvent, TicketPhoto
+from app.tickets.workflow import Action
+from app.users.models import User
+from app.users.roles import SEES_ALL_TICKETS, Role
+
+
+def visible_clause(user: User) -> ColumnElement[bool]:
+    """The tickets this user may see, as a WHERE clause on `tickets`."""
+    if user.role in SEES_ALL_TICKETS:
+        return true()
+    if user.role == Role.unit_staff and user.unit_id is not None:
+        # A correlated EXISTS lets SQLite walk the list's ordering index and stop at the page's end;
+        # `id IN (…)` made it sort all of a busy unit's tickets (450 ms → 6 ms at 1 M tickets).
+        return exists().where(TicketAssignment.ticket_id == Ticket.id, TicketAssignment.unit_id == user.unit_id)
+    return false()
+
+
+def get_visible(session: Session, user: User, ticket_id: uuid.UUID) -> Ticket:
+    """The ticket, or 404 for one that does not exist or that this user may not see."""
+    ticket = session.exec(select(Ticket).where(Ticket.id == ticket_id, visible_clause(user))).first()
+    if ticket is None:
+        raise NotFound("案件不存在 Ticket not found")
+    return ticket
+
+
+def may_see(session: Session, user: User, ticket_id: uuid.UUID) -> bool:
+    """Whether the ticket exists and this user may see it."""
+    return session.exec(select(exists().where(Ticket.id == ticket_id, visible_clause(user)))).one()
+
+
+def uses_visible_ticket(user: User, photo_id) -> ColumnElement[bool]:
+    """A ticket this user may see uses the photo (`photo_id`: a value or a correlated column such as Photo.id)."""
+    return exists().where(TicketPhoto.photo_id == photo_id, Ticket.id == TicketPhoto.ticket_id,
+                          visible_clause(user))
+
+
+def office_view(user: User) -> bool:
+    """四不两直: who found a problem, and what happened before the office dispatched it, is the office's
+    business; a unit sees neither (no reporter, no report event, no inspector's name)."""
+    return user.role in SEES_ALL_TICKETS
+
+
+def own_unit(user: User, ticket: Ticket) -> bool:
+    """The user is staff of the unit the ticket is dispatched to now."""
+    return user.role == Role.unit_staff and ticket.unit_id is not None and ticket.unit_id == user.unit_id
+
+
+def visible_events(user: User, events: Iterable[TicketEvent]) -> list[TicketEvent]:
+    """A ticket's timeline (in order) as this user may see it: a unit's starts at the first dispatch."""
+    events = list(events)
+    if office_view(user):
+        return events
+    first = next((i for i, e in enumerate(events) if e.action == Action.dispatch), len(events))
+    return events[first:]

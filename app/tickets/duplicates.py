@@ -1,0 +1,86 @@
+"""Possible duplicates: open tickets of the same category within the configured radius (50 m)."""
+
+import math
+import uuid
+
+from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from app.core.config import get_settings
+from app.tickets.models import Ticket
+from app.tickets.schemas import DuplicateCandidate
+from app.tickets.workflow import OPEN_STATUSES
+
+EARTH_RADIUS_M = 6_371_008.8
+_OPEN_VALUES = [s.value for s in OPEN_STATUSES]
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance (haversine) in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _window(lat: float, radius: float) -> tuple[float, float]:
+    """Half-sizes in degrees (lat, lng) of the square around a point that holds the circle."""
+    return radius / 111_320, radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+
+
+def possible_duplicates(session: Session, ticket: Ticket) -> list[DuplicateCandidate]:
+    """Open tickets of the same category within the configured radius, nearest first."""
+    radius = get_settings().duplicate_radius_m
+    dlat, dlng = _window(ticket.lat, radius)
+    rows = session.exec(
+        select(Ticket).where(
+            Ticket.id != ticket.id, Ticket.category_code == ticket.category_code,
+            col(Ticket.status).in_(_OPEN_VALUES),
+            Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
+            Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
+        )
+    ).all()
+    out = []
+    for t in rows:
+        d = distance_m(ticket.lat, ticket.lng, t.lat, t.lng)
+        if d <= radius:
+            out.append(DuplicateCandidate(id=t.id, case_number=t.case_number, status=t.status,
+                                          description=t.description, distance_m=round(d, 1)))
+    return sorted(out, key=lambda c: c.distance_m)
+
+
+def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID, int]:
+    """For a page of tickets, how many possible duplicates each open one has (one query for the page)."""
+    open_ones = [t for t in tickets if t.status in OPEN_STATUSES]
+    if not open_ones:
+        return {}
+    radius = get_settings().duplicate_radius_m
+    dlat, _ = _window(max(abs(t.lat) for t in open_ones), radius)
+    dlng = max(_window(t.lat, radius)[1] for t in open_ones)
+    other = aliased(Ticket)
+    pairs = session.exec(
+        select(Ticket.id, Ticket.lat, Ticket.lng, other.lat, other.lng)
+        .join(other, and_(other.category_code == Ticket.category_code, other.id != Ticket.id,
+                          col(other.status).in_(_OPEN_VALUES),
+                          other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
+                          other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)))
+        .where(col(Ticket.id).in_([t.id for t in open_ones]))
+    ).all()
+    counts: dict[uuid.UUID, int] = {}
+    for tid, lat, lng, olat, olng in pairs:
+        if distance_m(lat, lng, olat, olng) <= radius:
+            counts[tid] = counts.get(tid, 0) + 1
+    return counts
+
+
+def has_duplicate_window() -> ColumnElement[bool]:
+    """An open ticket with another open one of its category in the square around the duplicate radius
+    (a superset: the exact distance is checked on the page, as for possible_duplicate_count)."""
+    radius = get_settings().duplicate_radius_m
+    dlat, dlng = _window(60.0, radius)  # the widest longitude window of any Chinese latitude
+    other = aliased(Ticket)
+    return and_(col(Ticket.status).in_(_OPEN_VALUES), exists().where(
+        other.category_code == Ticket.category_code, other.id != Ticket.id, col(other.status).in_(_OPEN_VALUES),
+        other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
+        other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)))

@@ -1,0 +1,123 @@
+"""The ticket list: filters, text search and keyset pagination over what a user may see."""
+
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlmodel import Session, col, select
+
+from app.core import pagination
+from app.core.errors import Invalid
+from app.core.types import utcnow
+from app.tickets import access, duplicates, read
+from app.tickets.models import Ticket
+from app.tickets.schemas import TicketPage
+from app.tickets.workflow import Status
+from app.users.models import User
+from app.users.roles import SEES_ALL_TICKETS
+
+# sort parameter → (Ticket column, descending)
+SORTS = {"-reported_at": ("reported_at", True), "reported_at": ("reported_at", False),
+         "deadline_at": ("deadline_at", False), "-updated_at": ("updated_at", True)}
+
+
+def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
+    try:
+        min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
+    except ValueError:
+        raise Invalid("bbox 格式应为 minLng,minLat,maxLng,maxLat", code="invalid_bbox") from None
+    if not (-180 <= min_lng <= max_lng <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise Invalid("bbox 超出范围 bbox out of range", code="invalid_bbox")
+    return min_lng, min_lat, max_lng, max_lat
+
+
+class TextSearch(NamedTuple):
+    """What the database offers for searching text."""
+
+    dialect: str
+    bytewise: bool  # compares text byte by byte (SQLite; PostgreSQL with a C/POSIX collation)
+
+
+_TEXT_SEARCH: dict[str, TextSearch] = {}
+
+
+def text_search(session: Session) -> TextSearch:
+    bind = session.get_bind()
+    key = str(bind.url)
+    if key not in _TEXT_SEARCH:
+        bytewise = bind.dialect.name == "sqlite"
+        if bind.dialect.name == "postgresql":
+            collation = session.execute(select(func.current_setting("lc_collate"))).scalar_one()
+            bytewise = collation.split(".")[0].upper() in ("C", "POSIX")
+        _TEXT_SEARCH[key] = TextSearch(bind.dialect.name, bytewise)
+    return _TEXT_SEARCH[key]
+
+
+def search_clause(q: str, search: TextSearch) -> ColumnElement[bool]:
+    """Tickets whose case number, description or address contains q (trigram-indexed, see migrations)."""
+    if q.upper().startswith("XC-"):
+        # A case number (or its start). Where text compares byte by byte, a range on the unique index
+        # finds it without a scan; under a linguistic collation that range could skip matches.
+        prefix = q.upper()
+        clause = Ticket.case_number.startswith(prefix, autoescape=True)
+        if search.bytewise:
+            clause = and_(clause, Ticket.case_number >= prefix, Ticket.case_number < prefix + "\uffff")
+        return clause
+    if search.dialect == "sqlite" and len(q) >= 3:  # the FTS5 trigram table needs three characters
+        phrase = '"' + q.replace('"', '""') + '"'
+        return text("tickets.rowid IN (SELECT rowid FROM tickets_search WHERE tickets_search MATCH :phrase)"
+                    ).bindparams(phrase=phrase)
+    return or_(Ticket.description.icontains(q, autoescape=True), col(Ticket.address).icontains(q, autoescape=True),
+               Ticket.case_number.icontains(q, autoescape=True))
+
+
+def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: list[Status] | None = None,
+                   unit_id: int | None = None, category_code: str | None = None, overdue: bool | None = None,
+                   q: str | None = None, bbox: str | None = None, reporter_id: int | None = None,
+                   reported_after: datetime | None = None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses of the ticket list: what this user may see, narrowed by the list's filters."""
+    where: list[ColumnElement[bool]] = [access.visible_clause(user)]
+    if reporter_id is not None:
+        where.append(Ticket.reporter_id == reporter_id)
+    if reported_after is not None:
+        where.append(Ticket.reported_at >= reported_after)
+    if status:
+        where.append(col(Ticket.status).in_([s.value for s in status]))
+    if unit_id is not None:
+        where.append(Ticket.unit_id == unit_id)
+    if category_code:
+        where.append(Ticket.category_code.startswith(category_code, autoescape=True))
+    if overdue is True:
+        where.append(Ticket.is_overdue_at(now))
+    elif overdue is False:
+        where.append(~Ticket.is_overdue_at(now))
+    if q and (q := q.strip()):
+        where.append(search_clause(q, search))
+    if bbox:
+        min_lng, min_lat, max_lng, max_lat = parse_bbox(bbox)
+        where += [Ticket.lat.between(min_lat, max_lat), Ticket.lng.between(min_lng, max_lng)]
+    return where
+
+
+def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", limit: int = 50,
+                 cursor: str | None = None, has_duplicates: bool | None = None, **filters) -> TicketPage:
+    """A page of the tickets this user may see, newest first by default; keyset pagination.
+
+    sort=deadline_at lists only tickets that have a deadline (dispatched now or before), soonest first.
+    has_duplicates filters on possible_duplicate_count (> 0 or == 0); a page may then hold fewer than
+    `limit` items while next_cursor still leads on.
+    """
+    now = utcnow()
+    where = ticket_filters(user, now=now, search=text_search(session), **filters)
+    if has_duplicates:
+        where.append(duplicates.has_duplicate_window())
+    field, desc = SORTS[sort]
+    key = getattr(Ticket, field)
+    if field == "deadline_at":
+        where.append(col(Ticket.deadline_at).is_not(None))
+    rows, next_cursor = pagination.page(session, select(Ticket).where(*where), key, col(Ticket.id), desc=desc,
+                                        limit=limit, cursor=cursor)
+    items = read.summaries(session, user, rows, now, with_duplicates=user.role in SEES_ALL_TICKETS)
+    if has_duplicates is not None:
+        items = [i for i in items if (i.possible_duplicate_count > 0) == has_duplicates]
+    return TicketPage(items=items, next_cursor=next_cursor)
