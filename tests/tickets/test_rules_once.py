@@ -1,0 +1,51 @@
+"""Rules defined once: 超期 (one hybrid method for Python and SQL) and the registry of ticket actions."""
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import col, select
+
+from app.categories.models import Category
+from app.core.types import utcnow
+from app.tickets import actions, workflow
+from app.tickets.models import Ticket
+from app.tickets.schemas import ActionIn
+from app.users.roles import Role
+from tests.conftest import make_user
+
+
+def test_overdue_is_the_same_rule_in_python_and_in_sql(db):
+    reporter = make_user(db, Role.inspector)
+    code = db.exec(select(Category.code).where(col(Category.parent_code).is_not(None))).first()
+    now = utcnow()
+    hour = timedelta(hours=1)
+    cases = {  # status, deadline → overdue
+        ("dispatched", now - hour): True,
+        ("dispatched", now + hour): False,
+        ("dispatched", now): False,  # due this instant: not yet passed
+        ("rectified", now - hour): False,  # rectified in time or not: no longer overdue
+        ("reported", None): False,
+        ("closed", now - hour): False,
+    }
+    tickets = {}
+    for i, ((status, deadline), overdue) in enumerate(cases.items()):
+        t = Ticket(id=uuid.uuid4(), case_number=f"XC-T-{i:06d}", status=status, category_code=code, lat=30.0,
+                   lng=120.0, reporter_id=reporter.id, reported_at=now - 3 * hour, deadline_at=deadline,
+                   request_hash="-")
+        db.add(t)
+        tickets[t.id] = overdue
+    db.commit()
+
+    assert {t.id: t.is_overdue_at(now) for t in db.exec(select(Ticket)).all()} == tickets
+    in_sql = set(db.exec(select(Ticket.id).where(Ticket.is_overdue_at(now))).all())
+    not_in_sql = set(db.exec(select(Ticket.id).where(~Ticket.is_overdue_at(now))).all())
+    assert in_sql == {tid for tid, overdue in tickets.items() if overdue}
+    assert not_in_sql == {tid for tid, overdue in tickets.items() if not overdue}
+
+
+def test_every_action_on_a_ticket_has_one_registry_entry():
+    on_a_ticket = {action for (status, action) in workflow.WORKFLOW if status is not None}
+    assert set(actions.ACTIONS) == on_a_ticket
+    for spec in actions.ACTIONS.values():
+        assert issubclass(spec.schema, ActionIn)
+        assert (spec.photo_stage is not None) == ("photo_ids" in spec.schema.model_fields)
