@@ -14,6 +14,8 @@ _MEDIA = Path(tempfile.mkdtemp(prefix="xuncha-media-"))
 os.environ["XUNCHA_DATABASE_URL"] = fresh_database_url("xuncha_test")
 os.environ["XUNCHA_MEDIA_DIR"] = str(_MEDIA)
 os.environ.setdefault("XUNCHA_LOGIN_MAX_FAILURES", "5")
+# Tests run job workers themselves (tests/jobs); the app process starts none of its own.
+os.environ.setdefault("XUNCHA_JOBS_EMBEDDED", "0")
 
 from argon2 import PasswordHasher  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402

@@ -91,10 +91,21 @@ DatabaseSlot = Annotated[None, Depends(database_slot)]
 
 
 def get_session(request: Request, _: DatabaseSlot) -> Iterator[Session]:
-    """One transaction per request; writers on SQLite take the write lock at their first statement (BEGIN
-    IMMEDIATE). The caller's token is looked up before, in a read of its own (app/auth/deps.py)."""
+    """One transaction per request, committed here once the endpoint has returned (services only flush);
+    any exception rolls it back. Writers on SQLite take the write lock at their first statement (BEGIN
+    IMMEDIATE). The caller's token is looked up before, in a read of its own (app/auth/deps.py).
+
+    `SessionDep` uses scope="function": FastAPI then runs this exit code right after the endpoint returned
+    and its response was built, and BEFORE the response is sent (the default "request" scope exits after
+    sending). So a client never gets a 2xx for a transaction that then failed to commit: a failing commit
+    raises here and the error handlers answer instead (e.g. 503 when SQLite stayed locked)."""
     with new_session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
