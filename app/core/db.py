@@ -1,13 +1,14 @@
 """Engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL via psycopg 3."""
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
@@ -67,7 +68,25 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+# Set by the tests only (tests/conftest.py): every session joins this connection's outer transaction with
+# SAVEPOINTs, and the test rolls it back at the end instead of deleting what it wrote.
+# (A plain global, not a context variable: the app runs on the test client's own thread and loop.)
+_test_connection: Connection | None = None
+
+
+@contextmanager
+def sessions_bound_to(connection: Connection) -> Iterator[None]:
+    global _test_connection
+    _test_connection = connection
+    try:
+        yield
+    finally:
+        _test_connection = None
+
+
 def new_session(*, write: bool = False) -> Session:
+    if (connection := _test_connection) is not None:
+        return Session(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
     engine = get_engine()
     if write and engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
