@@ -22,6 +22,17 @@ def enqueue(session: Session, kind: str, payload: dict[str, Any], run_after: dat
     return job
 
 
+def enqueue_committed(kind: str, payload: dict[str, Any], run_after: datetime | None = None) -> None:
+    """Add a job and commit it at once, on a short session of its own: for a guard that must outlive the
+    caller's transaction (e.g. "remove these files unless the row they belong to committed by then").
+    Everything else uses `enqueue`, in the caller's transaction."""
+    from app.core.db import new_session
+
+    with new_session(write=True) as session:
+        enqueue(session, kind, payload, run_after)
+        session.commit()
+
+
 def handler(kind: str) -> Callable[[Handler], Handler]:
     """Register the (idempotent) function that runs jobs of this kind."""
 

@@ -90,16 +90,14 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
         raise Invalid("拍摄时间不合理 captured_at must lie between 2000-01-01 and tomorrow",
                       code="invalid_captured_at")
     digest = hashlib.sha256(data).hexdigest()
-    # The files are written before the row commits (or never does: the request may still fail, the process
-    # die). A job committed at once, on its own, removes them later unless the row exists by then.
-    with new_session(write=True) as own:
-        existing = own.get(Photo, photo_id)
-        if existing is None:
-            jobs.enqueue(own, DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": digest},
-                         run_after=utcnow() + ORPHAN_GRACE)
-            own.commit()
+    with new_session() as reader:
+        existing = reader.get(Photo, photo_id)
     if existing is not None:
         return _replay(existing, user, data), False
+    # The files are written before the row commits (or never does: the request may still fail, the process
+    # die). A job committed at once, on its own, removes them later unless the row exists by then.
+    jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": digest},
+                           run_after=utcnow() + ORPHAN_GRACE)
     settings = get_settings()
     watermark = processing.EvidenceWatermark(uploader=uploader_label(user), timezone=settings.timezone,
                                              uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
