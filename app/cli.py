@@ -85,6 +85,7 @@ def set_password(session: Session, username: str, password: str) -> None:
     session.add(user)
     session.commit()
     auth_service.revoke_all(session, user.id)
+    session.commit()
 
 
 def deactivate(session: Session, username: str) -> None:
@@ -93,6 +94,7 @@ def deactivate(session: Session, username: str) -> None:
     session.add(user)
     session.commit()
     auth_service.revoke_all(session, user.id)
+    session.commit()
 
 
 def import_grids(session: Session, geojson: dict) -> int:

@@ -9,12 +9,14 @@ from fastapi.responses import FileResponse, JSONResponse
 from app.auth.router import router as auth_router
 from app.categories.router import router as categories_router
 from app.config.router import router as config_router
+from app.core import http_errors
 from app.core.apidocs import install_docs
 from app.core.config import get_settings
-from app.core.errors import error_body, install_handlers
+from app.core.errors import error_body
 from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
 from app.core.limits import BodySizeLimit
-from app.core.load import LoadShedding, install_overload_handlers, set_worker_threads
+from app.core.load import LoadShedding, set_worker_threads
+from app.jobs.worker import EmbeddedWorker
 from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
@@ -34,13 +36,19 @@ def create_app() -> FastAPI:
         photos_service.start()
         # More threads than database slots: every request holding a session finds a thread (app/core/load.py).
         set_worker_threads(settings.worker_threads)
+        jobs_worker = None
+        if settings.jobs_embedded:
+            jobs_worker = EmbeddedWorker(poll_seconds=settings.jobs_poll_seconds,
+                                         lease_seconds=settings.jobs_lease_seconds)
+            jobs_worker.start()
         yield
+        if jobs_worker is not None:
+            jobs_worker.stop()
         photos_service.stop()
 
     app = FastAPI(title="Xuncha 巡查", version="0.1.0", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json", lifespan=lifespan)
-    install_handlers(app)
-    install_overload_handlers(app, settings.retry_after_seconds)
+    http_errors.install(app, retry_after=settings.retry_after_seconds)
     # Pure ASGI middleware only (no @app.middleware("http")): those pass every body through an extra task
     # and queue on the event loop. The last added runs first: body limits, then load shedding.
     app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds)

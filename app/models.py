@@ -2,13 +2,14 @@
 
 from app.auth.models import AccessToken, LoginAttempt
 from app.categories.models import Category
+from app.jobs.models import Job
 from app.photos.models import Photo
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
 from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "CaseCounter", "Category", "Grid", "LoginAttempt", "Photo", "Ticket", "TicketAssignment",
+    "AccessToken", "CaseCounter", "Category", "Grid", "Job", "LoginAttempt", "Photo", "Ticket", "TicketAssignment",
     "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 

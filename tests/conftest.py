@@ -14,6 +14,8 @@ _MEDIA = Path(tempfile.mkdtemp(prefix="xuncha-media-"))
 os.environ["XUNCHA_DATABASE_URL"] = fresh_database_url("xuncha_test")
 os.environ["XUNCHA_MEDIA_DIR"] = str(_MEDIA)
 os.environ.setdefault("XUNCHA_LOGIN_MAX_FAILURES", "5")
+# Tests run job workers themselves (tests/jobs); the app process starts none of its own.
+os.environ.setdefault("XUNCHA_JOBS_EMBEDDED", "0")
 
 from argon2 import PasswordHasher  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -22,7 +24,7 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 import app.models  # noqa: E402,F401
 from app.categories import service as categories_service  # noqa: E402
-from app.core.db import get_engine  # noqa: E402
+from app.core.db import get_engine, new_session, sessions_bound_to  # noqa: E402
 from app.main import app as fastapi_app  # noqa: E402
 from app.units.models import Unit  # noqa: E402
 from app.users.models import User  # noqa: E402
@@ -49,8 +51,30 @@ def database():
     shutil.rmtree(_MEDIA, ignore_errors=True)
 
 
+# Tests that need real commits: several connections racing (threads), other processes reading what the test
+# wrote, or the app served outside the test's thread. They get a fresh-looking database by deletion.
+COMMITTING = ("tests/jobs/test_jobs.py", "tests/auth/test_login_limiter.py", "tests/tickets/test_concurrency.py",
+              "tests/core/test_database_gate.py", "tests/api/", "tests/load/", "tests/e2e/")
+
+
+def _commits(request) -> bool:
+    path = Path(str(request.node.path)).resolve().relative_to(Path(__file__).resolve().parents[1]).as_posix()
+    return request.node.get_closest_marker("commits") is not None or path.startswith(COMMITTING)
+
+
 @pytest.fixture(autouse=True)
-def _clean(database):
+def _clean(request, database):
+    """Everything a test writes is undone after it: by rolling back one outer transaction that every session
+    of the app and the test joins with SAVEPOINTs (SQLAlchemy's join_transaction_mode="create_savepoint"),
+    or, for the tests in COMMITTING, by deleting all rows but the taxonomy."""
+    if not _commits(request):
+        with database.connect() as conn:
+            outer = conn.begin()
+            with sessions_bound_to(conn):
+                yield
+            outer.rollback()
+        _clear_media()
+        return
     yield
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables) if t.name not in KEEP]
     with database.begin() as conn:
@@ -58,6 +82,10 @@ def _clean(database):
         # DELETE, not TRUNCATE … CASCADE: on PostgreSQL that would empty the kept categories too.
         for name in tables:
             conn.execute(text(f"DELETE FROM {name}"))
+    _clear_media()
+
+
+def _clear_media() -> None:
     for child in _MEDIA.iterdir():
         shutil.rmtree(child, ignore_errors=True)
 
@@ -69,8 +97,8 @@ def client():
 
 
 @pytest.fixture
-def db(database):
-    with Session(database, expire_on_commit=False) as s:
+def db(_clean):
+    with new_session() as s:
         yield s
 
 

@@ -13,6 +13,12 @@ Atomic across threads and processes: an attempt is committed as `pending` before
 and the counts are read afterwards in a new transaction, which sees every attempt any process has committed.
 Pending attempts count as failures, so of N concurrent attempts on one account the k-th to commit counts at
 least k: at most `login_max_failures` passwords are checked.
+
+The one exception to "one transaction per request, committed by app/core/db.get_session": `record` and
+`finish` run on short sessions of their own and commit at once. The pending attempt must be visible to
+concurrent guesses before this request's password check (inside the request's transaction it would be
+invisible until the end), and a refused attempt's outcome must persist although the request answers an
+error and its own transaction is rolled back.
 """
 
 from dataclasses import dataclass
@@ -23,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import LoginAttempt
 from app.core.config import Settings
+from app.core.db import new_session
 from app.core.types import utcnow
 
 PENDING, FAILED, SUCCEEDED, BLOCKED, CLEARED = "pending", "failed", "ok", "blocked", "cleared"
@@ -42,20 +49,22 @@ class Limits:
                    timedelta(seconds=s.login_window_seconds), timedelta(days=s.login_known_address_days))
 
 
-def record(session: Session, username: str, address: str, limits: Limits) -> LoginAttempt:
-    """Commit a pending attempt (and forget attempts too old to matter)."""
+def record(username: str, address: str, limits: Limits) -> LoginAttempt:
+    """Commit a pending attempt in a short transaction of its own (and forget attempts too old to matter)."""
     now = utcnow()
-    session.execute(delete(LoginAttempt).where(
-        or_(LoginAttempt.at < now - max(limits.window, limits.known_for),
-            (LoginAttempt.at < now - limits.window) & (LoginAttempt.outcome != SUCCEEDED))))
-    attempt = LoginAttempt(username=username.casefold()[:64], address=address[:64], at=now, outcome=PENDING)
-    session.add(attempt)
-    session.commit()
+    with new_session(write=True) as session:
+        session.execute(delete(LoginAttempt).where(
+            or_(LoginAttempt.at < now - max(limits.window, limits.known_for),
+                (LoginAttempt.at < now - limits.window) & (LoginAttempt.outcome != SUCCEEDED))))
+        attempt = LoginAttempt(username=username.casefold()[:64], address=address[:64], at=now, outcome=PENDING)
+        session.add(attempt)
+        session.commit()
     return attempt
 
 
 def retry_after(session: Session, attempt: LoginAttempt, limits: Limits) -> int:
-    """Seconds until this attempt would be allowed; 0 if its password may be checked now."""
+    """Seconds until this attempt would be allowed; 0 if its password may be checked now. Read on a session
+    whose transaction began after `record` committed (it must see every attempt committed before ours)."""
     now = utcnow()
     waits = [_wait(session, LoginAttempt.username == attempt.username, attempt, limits.per_account, limits, now)]
     known = session.scalar(select(exists().where(
@@ -78,14 +87,15 @@ def _wait(session: Session, who, attempt: LoginAttempt, limit: int, limits: Limi
     return 0 if at is None else int((at + limits.window - now).total_seconds()) + 1
 
 
-def finish(session: Session, attempt: LoginAttempt, outcome: str) -> None:
-    """Record how a refused attempt ended, in its own transaction."""
-    session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(outcome=outcome))
-    session.commit()
+def finish(attempt: LoginAttempt, outcome: str) -> None:
+    """Record how a refused attempt ended, in a short transaction of its own (the request's is rolled back)."""
+    with new_session(write=True) as session:
+        session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(outcome=outcome))
+        session.commit()
 
 
 def succeeded(session: Session, attempt: LoginAttempt) -> None:
-    """Mark the attempt a success and clear its account's failures (the caller commits)."""
+    """Mark the attempt a success and clear its account's failures (in the request's transaction)."""
     session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(outcome=SUCCEEDED))
     session.execute(update(LoginAttempt).where(LoginAttempt.username == attempt.username,
                                                LoginAttempt.outcome == FAILED).values(outcome=CLEARED))

@@ -5,6 +5,7 @@ from sqlmodel import Session, select, update
 from app.auth import ratelimit
 from app.auth.models import AccessToken
 from app.core.config import get_settings
+from app.core.db import new_session
 from app.core.errors import DomainError, Unauthorized
 from app.core.security import new_token, token_digest, verify_password
 from app.core.types import utcnow
@@ -17,16 +18,20 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
           ) -> tuple[str, AccessToken, User]:
     """Check the password and issue a new bearer token; too many failures answer 429 (app/auth/ratelimit.py)."""
     limits = ratelimit.Limits.from_settings(get_settings())
-    attempt = ratelimit.record(session, username, client, limits)
-    if wait := ratelimit.retry_after(session, attempt, limits):
-        ratelimit.finish(session, attempt, ratelimit.BLOCKED)
+    attempt = ratelimit.record(username, client, limits)
+    # The limits and the account are read on a short session of their own, so that no transaction (on
+    # SQLite: no write lock) is held while Argon2 runs; the request's transaction starts after it.
+    with new_session() as reader:
+        wait = ratelimit.retry_after(reader, attempt, limits)
+        user = None if wait else reader.exec(select(User).where(User.username == username)).first()
+    if wait:
+        ratelimit.finish(attempt, ratelimit.BLOCKED)
         raise DomainError("登录尝试过多，请稍后再试 Too many login attempts", code="rate_limited",
                           status=429, details={"retry_after": wait})
-    user = session.exec(select(User).where(User.username == username)).first()
-    session.commit()  # no transaction (on SQLite: no write lock) is held while Argon2 runs
     if not verify_password(password, user.password_hash if user else None) or not user.is_active:
-        ratelimit.finish(session, attempt, ratelimit.FAILED)
+        ratelimit.finish(attempt, ratelimit.FAILED)
         raise Unauthorized("用户名或密码错误 Wrong username or password", code="invalid_credentials")
+    user = session.merge(user, load=False)
     ratelimit.succeeded(session, attempt)
     token = new_token()
     row = AccessToken(
@@ -35,7 +40,7 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
         user_agent=(user_agent or "")[:255] or None,
     )
     session.add(row)
-    session.commit()
+    session.flush()
     return token, row, user
 
 
@@ -53,7 +58,7 @@ def authenticate(session: Session, token: str) -> tuple[User, AccessToken]:
 def revoke(session: Session, token: AccessToken) -> None:
     token.revoked_at = utcnow()
     session.add(token)
-    session.commit()
+    session.flush()
 
 
 def revoke_all(session: Session, user_id: int) -> int:
@@ -63,5 +68,4 @@ def revoke_all(session: Session, user_id: int) -> int:
         .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    session.commit()
     return result.rowcount

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     photo_workers: int = 0
     photo_queue: int = 16
     photo_worker_max_tasks: int = 50
+    # The job worker (app/jobs): run one inside each app process (off: run `python -m app.jobs.worker`),
+    # how often an idle worker looks for due jobs, and how long a claimed job is held before another
+    # worker may take it again (longer than any handler runs).
+    jobs_embedded: bool = True
+    jobs_poll_seconds: float = 2.0
+    jobs_lease_seconds: float = 300.0
 
     timezone: str = "Asia/Shanghai"
     default_deadline_hours: int = 48

@@ -1,13 +1,14 @@
 """Engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL via psycopg 3."""
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
@@ -67,7 +68,25 @@ def get_engine() -> Engine:
     return make_engine(get_settings().database_url)
 
 
+# Set by the tests only (tests/conftest.py): every session joins this connection's outer transaction with
+# SAVEPOINTs, and the test rolls it back at the end instead of deleting what it wrote.
+# (A plain global, not a context variable: the app runs on the test client's own thread and loop.)
+_test_connection: Connection | None = None
+
+
+@contextmanager
+def sessions_bound_to(connection: Connection) -> Iterator[None]:
+    global _test_connection
+    _test_connection = connection
+    try:
+        yield
+    finally:
+        _test_connection = None
+
+
 def new_session(*, write: bool = False) -> Session:
+    if (connection := _test_connection) is not None:
+        return Session(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
     engine = get_engine()
     if write and engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
@@ -91,10 +110,21 @@ DatabaseSlot = Annotated[None, Depends(database_slot)]
 
 
 def get_session(request: Request, _: DatabaseSlot) -> Iterator[Session]:
-    """One transaction per request; writers on SQLite take the write lock at their first statement (BEGIN
-    IMMEDIATE). The caller's token is looked up before, in a read of its own (app/auth/deps.py)."""
+    """One transaction per request, committed here once the endpoint has returned (services only flush);
+    any exception rolls it back. Writers on SQLite take the write lock at their first statement (BEGIN
+    IMMEDIATE). The caller's token is looked up before, in a read of its own (app/auth/deps.py).
+
+    `SessionDep` uses scope="function": FastAPI then runs this exit code right after the endpoint returned
+    and its response was built, and BEFORE the response is sent (the default "request" scope exits after
+    sending). So a client never gets a 2xx for a transaction that then failed to commit: a failing commit
+    raises here and the error handlers answer instead (e.g. 503 when SQLite stayed locked)."""
     with new_session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,11 +1,14 @@
-"""Domain errors carry their HTTP status; one handler renders them all as JSON."""
+"""One error family: plain Python exceptions that carry their HTTP meaning (no web framework here).
 
+A `DomainError` has a code, a message, a status, optional details and optional headers (e.g. Retry-After).
+Any module may raise one, pure ones included (tickets/workflow.py, photos/processing.py, photos/workers.py,
+core/load.py); app/core/http_errors.py renders them all, once, as
+
+    {"error": {"code": ..., "message": ..., "details": ...}}   (details only when there are some)
+"""
+
+import math
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class DomainError(Exception):
@@ -13,7 +16,7 @@ class DomainError(Exception):
     code = "bad_request"
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
-                 details: Any = None):
+                 details: Any = None, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         if code:
@@ -21,6 +24,10 @@ class DomainError(Exception):
         if status:
             self.status = status
         self.details = details
+        self.headers = dict(headers or {})
+
+    def body(self) -> dict:
+        return error_body(self.code, self.message, self.details)
 
 
 class NotFound(DomainError):
@@ -37,6 +44,10 @@ class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
 
+    def __init__(self, message: str, **kw):
+        super().__init__(message, **kw)
+        self.headers.setdefault("WWW-Authenticate", "Bearer")
+
 
 class Conflict(DomainError):
     status = 409
@@ -48,27 +59,40 @@ class Invalid(DomainError):
     code = "validation_error"
 
 
+class TooLarge(DomainError):
+    """A request body over its limit (the body-size middleware and the photo upload say the same)."""
+
+    status = 413
+    code = "too_large"
+
+    def __init__(self, max_bytes: int, message: str | None = None):
+        super().__init__(message or f"请求内容过大（上限 {max_bytes // 1024} KB） Request body too large",
+                         details={"max_bytes": max_bytes}, headers={"Connection": "close"})
+
+
+class Unavailable(DomainError):
+    """No capacity right now (503): the client should come back after `retry_after` seconds (Retry-After)."""
+
+    status = 503
+    code = "overloaded"
+
+    def __init__(self, message: str, retry_after: float, **kw):
+        seconds = max(1, math.ceil(retry_after))
+        kw.setdefault("details", {"retry_after": seconds})
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+        self.headers["Retry-After"] = str(seconds)
+
+
+class Overloaded(Unavailable):
+    """The server is saturated (app/core/load.py): 503 at once rather than a stall."""
+
+    def __init__(self, retry_after: float):
+        super().__init__("服务器繁忙，请稍后重试 Server busy, try again shortly", retry_after)
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict:
     err: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         err["details"] = details
     return {"error": err}
-
-
-def install_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError):
-        details = [
-            {"loc": list(e.get("loc", [])), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
-        ]
-        return JSONResponse(error_body("validation_error", "请求参数有误 Invalid request", details), 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException):
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
-        return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)

@@ -6,25 +6,17 @@ cut off as soon as it passes the limit. Either way the answer is 413 JSON with `
 the server stops reading the rest.
 """
 
-from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import error_body
+from app.core.errors import TooLarge
+from app.core.http_errors import error_response
 
 MULTIPART_OVERHEAD = 64 * 1024
 
 
 class BodyTooLarge(Exception):
     pass
-
-
-def too_large_response(limit: int) -> JSONResponse:
-    return JSONResponse(
-        error_body("too_large", f"请求内容过大（上限 {limit // 1024} KB） Request body too large",
-                   {"max_bytes": limit}),
-        413, headers={"Connection": "close"},
-    )
 
 
 class BodySizeLimit:
@@ -45,7 +37,7 @@ class BodySizeLimit:
         limit = self.limit_for(headers)
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            await too_large_response(limit)(scope, receive, send)
+            await error_response(TooLarge(limit))(scope, receive, send)
             return
 
         received = 0
@@ -78,4 +70,4 @@ class BodySizeLimit:
             if not exceeded:
                 raise
         if exceeded and not response_started:
-            await too_large_response(limit)(scope, receive, send)
+            await error_response(TooLarge(limit))(scope, receive, send)

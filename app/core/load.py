@@ -16,7 +16,6 @@ The worker-thread limit is set to `threads` (≥ slots) in the app's lifespan, s
 a thread; the few threads above `slots` serve work without a session (static files, upload spooling).
 """
 
-import math
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -25,29 +24,13 @@ import anyio
 import anyio.from_thread
 import anyio.to_thread
 from anyio.lowlevel import RunVar
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.core.errors import error_body
+from app.core.errors import Overloaded
+from app.core.http_errors import error_response
 
-OVERLOADED_MESSAGE = "服务器繁忙，请稍后重试 Server busy, try again shortly"
+__all__ = ["DatabaseGate", "LoadShedding", "Overloaded", "set_worker_threads", "slot_lent_out"]
 
-
-class Overloaded(Exception):
-    """No capacity right now: the client should come back after `retry_after` seconds."""
-
-    def __init__(self, retry_after: float):
-        super().__init__(OVERLOADED_MESSAGE)
-        self.retry_after = retry_after
-
-
-def overloaded_response(retry_after: float) -> JSONResponse:
-    seconds = max(1, math.ceil(retry_after))
-    return JSONResponse(error_body("overloaded", OVERLOADED_MESSAGE, {"retry_after": seconds}), 503,
-                        headers={"Retry-After": str(seconds)})
 
 
 class LoadShedding:
@@ -67,7 +50,7 @@ class LoadShedding:
             # Read (and drop) the body first: answering while the client still sends resets the connection
             # under it, and the client never sees the 503. BodySizeLimit, outside, bounds what is read.
             await _discard_body(receive)
-            await overloaded_response(self.retry_after)(scope, receive, send)
+            await error_response(Overloaded(self.retry_after))(scope, receive, send)
             return
         self.in_flight += 1
         try:
@@ -142,22 +125,3 @@ def slot_lent_out() -> Iterator[None]:
 def set_worker_threads(threads: int) -> None:
     """AnyIO's thread limit for sync endpoints and dependencies (default 40), set explicitly."""
     anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-
-
-def install_overload_handlers(app: FastAPI, retry_after: float) -> None:
-    """Overload is a 503 with Retry-After (the PWA retries it later), never a 500."""
-
-    @app.exception_handler(Overloaded)
-    async def _overloaded(_: Request, exc: Overloaded):
-        return overloaded_response(exc.retry_after)
-
-    @app.exception_handler(PoolTimeout)
-    async def _pool_timeout(_: Request, exc: PoolTimeout):
-        return overloaded_response(retry_after)
-
-    @app.exception_handler(OperationalError)
-    async def _locked(_: Request, exc: OperationalError):
-        # SQLite's busy timeout passed while another writer held the lock: transient, not a bug.
-        if "database is locked" in str(exc.orig):
-            return overloaded_response(retry_after)
-        raise exc

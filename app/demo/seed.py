@@ -108,7 +108,11 @@ def seed_city(session: Session) -> dict[str, User]:
 
 def _photo(session: Session, user: User, label: str, seed: int, after: bool, lat: float, lng: float) -> uuid.UUID:
     pid = uuid.uuid4()
+    # Seeding is not a request, so it commits itself: after each step, and before an upload, which checks
+    # and enqueues on a short session of its own (on SQLite it must not wait for our write lock).
+    session.commit()
     photos_service.upload(session, user, pid, street_scene(label, seed, after=after), lat=lat, lng=lng)
+    session.commit()
     return pid
 
 
@@ -147,6 +151,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
                                 accuracy_m=rng.choice([5, 8, 12, 20]), address=f"示例路{rng.randint(1, 300)}号",
                                 photo_ids=photos)
             ticket, _ = tickets_actions.report(session, reporter, body)
+            session.commit()
         if outcome == "reported":
             continue
         t = later(t, rng.uniform(0.5, 6))
@@ -155,6 +160,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             with clock_at(t):
                 tickets_actions.cancel(session, dispatcher, ticket.id, CancelIn(action_id=uuid.uuid4(),
                                        reason="经核实为重复上报 Duplicate report"))
+                session.commit()
             continue
         unit_id = ticket.suggested_unit_id or units[CLASS_UNITS[code[:2]]].id
         staff = staff_by_unit[unit_id]
@@ -162,6 +168,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             deadline = t + timedelta(hours=2) if outcome == "overdue" else None
             tickets_actions.dispatch(session, dispatcher, ticket.id,
                                      DispatchIn(action_id=uuid.uuid4(), unit_id=unit_id, deadline=deadline))
+            session.commit()
         if outcome in ("dispatched", "overdue"):
             continue
         t = later(t, rng.uniform(1, 30))
@@ -169,6 +176,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             with clock_at(t):
                 tickets_actions.return_(session, staff, ticket.id, ReturnIn(action_id=uuid.uuid4(),
                                         reason="不属于本单位职责，请改派 Not ours: please re-dispatch"))
+                session.commit()
             continue
         rounds = 2 if outcome == "closed_rework" else 1
         for r in range(rounds):
@@ -176,6 +184,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
                 after = _photo(session, staff, label, i * 10 + 5 + r, True, lat, lng)
                 tickets_actions.rectify(session, staff, ticket.id, RectifyIn(
                     action_id=uuid.uuid4(), note="已清理完毕 Cleaned up", photo_ids=[after]))
+                session.commit()
             if outcome == "rectified":
                 break
             t = later(t, rng.uniform(2, 48))
@@ -184,6 +193,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
                 tickets_actions.verify(session, rng.choice(inspectors[:2]), ticket.id, VerifyIn(
                     action_id=uuid.uuid4(), passed=passed,
                     note="复查合格 Verified" if passed else "仍有垃圾残留，请返工 Rubbish remains: redo"))
+                session.commit()
             t = later(t, rng.uniform(2, 24))
 
 

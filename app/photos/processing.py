@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import pillow_heif
 from PIL import ExifTags, Image, ImageCms, ImageFile
 
+from app.core.errors import DomainError
 from app.photos.watermark import FontNotFoundError, burn_watermark, find_cjk_font
 
 __all__ = [
@@ -66,14 +67,11 @@ _MESSAGES = {
 }
 
 
-class PhotoError(Exception):
+class PhotoError(DomainError):
     """A client-side problem with an uploaded image; carries an error code and a 4xx HTTP status."""
 
     def __init__(self, code: str, message: str | None = None):
-        self.code = code
-        self.status = _STATUS[code]
-        self.message = message or _MESSAGES[code]
-        super().__init__(self.message)
+        super().__init__(message or _MESSAGES[code], code=code, status=_STATUS[code])
 
     def __reduce__(self):  # errors travel back from worker processes
         return PhotoError, (self.code, self.message)

@@ -3,17 +3,15 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep
-from app.core.errors import DomainError, NotFound, error_body
+from app.core.errors import NotFound, TooLarge
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
 from app.photos.storage import PhotoNotFoundError
-from app.photos.workers import PhotoWorkersBusy
 from app.users.roles import Role
 
 log = logging.getLogger(__name__)
@@ -33,12 +31,8 @@ def upload(
     limit = get_settings().upload_max_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise DomainError(f"照片超过 {limit // (1024 * 1024)} MB File too large", code="too_large", status=413)
-    try:
-        photo, created = service.upload(session, user, id, data, lat=lat, lng=lng, captured_at=captured_at)
-    except PhotoWorkersBusy as exc:
-        return JSONResponse(error_body("busy", "服务器繁忙，请稍后重试 Server busy, retry shortly"), 503,
-                            headers={"Retry-After": str(exc.retry_after)})
+        raise TooLarge(limit)
+    photo, created = service.upload(session, user, id, data, lat=lat, lng=lng, captured_at=captured_at)
     if not created:
         response.status_code = 200
     return service.to_public(photo)

@@ -3,15 +3,17 @@
 import hashlib
 import os
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from app import jobs
 from app.core.config import get_settings
-from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
+from app.core.db import new_session
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.load import slot_lent_out
 from app.core.types import utcnow
 from app.photos import processing
@@ -74,32 +76,40 @@ def stop() -> None:
     get_workers().shutdown()
 
 
+# How long after an upload its files wait before the orphan check: far longer than any request runs.
+ORPHAN_GRACE = timedelta(minutes=10)
+
+
 def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None = None,
            lng: float | None = None, captured_at: datetime | None = None) -> tuple[Photo, bool]:
-    """Store one photo; answers (photo, created). Same id + same bytes replays; other bytes → 409."""
+    """Store one photo; answers (photo, created). Same id + same bytes replays; other bytes → 409.
+
+    The slow part (decoding, watermarking, writing three files) runs with no transaction open: the replay
+    check and the orphan job use a short session of their own, and the request's transaction (on SQLite:
+    the write lock) begins only with the insert at the end."""
     if captured_at is not None and not processing.is_plausible_capture_time(captured_at):
         raise Invalid("拍摄时间不合理 captured_at must lie between 2000-01-01 and tomorrow",
                       code="invalid_captured_at")
-    existing = session.get(Photo, photo_id)
+    digest = hashlib.sha256(data).hexdigest()
+    with new_session() as reader:
+        existing = reader.get(Photo, photo_id)
     if existing is not None:
         return _replay(existing, user, data), False
-    # End the transaction before the slow part: on SQLite a writer holds the database's write lock from
-    # BEGIN, and decoding, watermarking and writing three files must not keep every other write waiting.
-    session.commit()
+    # The files are written before the row commits (or never does: the request may still fail, the process
+    # die). A job committed at once, on its own, removes them later unless the row exists by then.
+    jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": digest},
+                           run_after=utcnow() + ORPHAN_GRACE)
     settings = get_settings()
     watermark = processing.EvidenceWatermark(uploader=uploader_label(user), timezone=settings.timezone,
                                              uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
     storage = get_storage()
     # The processing and the file writes need no database: the request's slot serves others meanwhile.
     with slot_lent_out():
-        try:
-            result = get_workers().run(
-                processing.process_photo, data, watermark=watermark, max_bytes=settings.upload_max_bytes,
-                max_pixels=settings.upload_max_pixels, max_heic_pixels=settings.upload_max_heic_pixels,
-                camera_tz=settings.tz, font_path=processing.find_cjk_font(settings.cjk_font_path),
-            )
-        except processing.PhotoError as exc:
-            raise DomainError(exc.message, code=exc.code, status=exc.status) from exc
+        result = get_workers().run(
+            processing.process_photo, data, watermark=watermark, max_bytes=settings.upload_max_bytes,
+            max_pixels=settings.upload_max_pixels, max_heic_pixels=settings.upload_max_heic_pixels,
+            camera_tz=settings.tz, font_path=processing.find_cjk_font(settings.cjk_font_path),
+        )
         keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
         for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
             storage.put(key, blob)
@@ -108,23 +118,33 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
         width=result.width, height=result.height, taken_at=result.taken_at, exif_lat=result.exif_lat,
         exif_lng=result.exif_lng, lat=lat, lng=lng, uploader_id=user.id,
     )
-    session.add(photo)
     try:
-        session.commit()
+        # A concurrent upload with this id may have committed meanwhile; the savepoint keeps the request's
+        # transaction usable to read it.
+        with session.begin_nested():
+            session.add(photo)
+            session.flush()
     except IntegrityError:
-        session.rollback()
-        existing = session.get(Photo, photo_id)
+        existing = session.get(Photo, photo_id, populate_existing=True)
         if existing is None:
-            _remove(storage, keys)
             raise
         if existing.sha256 != result.sha256:
             _remove(storage, keys)  # ours only: the keys carry our digest
         return _replay(existing, user, data), False
-    except Exception:
-        session.rollback()
-        _remove(storage, keys)
-        raise
     return photo, True
+
+
+DROP_IF_ORPHANED = "photos.drop_if_orphaned"
+
+
+@jobs.handler(DROP_IF_ORPHANED)
+def drop_if_orphaned(session: Session, payload: dict) -> None:
+    """Remove an upload's files when its row never committed (idempotent: deleting twice deletes once)."""
+    photo_id = uuid.UUID(payload["photo_id"])
+    photo = session.get(Photo, photo_id)
+    if photo is not None and photo.sha256 == payload["sha256"]:
+        return
+    _remove(get_storage(), [storage_key(photo_id, payload["sha256"], v) for v in VARIANTS])
 
 
 def _replay(existing: Photo, user: User, data: bytes) -> Photo:

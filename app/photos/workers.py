@@ -15,15 +15,18 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from app.core.errors import Unavailable
+
 T = TypeVar("T")
 
 
-class PhotoWorkersBusy(Exception):
-    """Every worker is busy and the waiting line is full: the client should retry after `retry_after` s."""
+class PhotoWorkersBusy(Unavailable):
+    """Every worker is busy and the waiting line is full: 503, retry after `retry_after` s."""
+
+    code = "busy"
 
     def __init__(self, retry_after: int):
-        super().__init__(f"photo workers busy, retry after {retry_after} s")
-        self.retry_after = retry_after
+        super().__init__("服务器繁忙，请稍后重试 Server busy, retry shortly", retry_after, details=None)
 
 
 class PhotoWorkers:

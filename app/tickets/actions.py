@@ -129,7 +129,7 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
             return replayed, False
         _raise_if_photos_in_use(session, body.photo_ids)
         raise
-    session.commit()
+    session.flush()
     return read.detail(session, user, ticket), True
 
 
@@ -312,7 +312,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
     except (_LostRace, IntegrityError):
         # Another request got there first (the same action resent, another action, or one of our photos).
         return _lost_race(session, user, ticket_id, action, body.action_id, digest, [p.id for p in photos])
-    session.commit()
+    session.flush()
     session.expire(ticket)
     return read.detail(session, user, ticket)
 

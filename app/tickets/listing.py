@@ -43,7 +43,7 @@ _TEXT_SEARCH: dict[str, TextSearch] = {}
 
 def text_search(session: Session) -> TextSearch:
     bind = session.get_bind()
-    key = str(bind.url)
+    key = str(bind.engine.url)  # a Connection when tests bind sessions to one
     if key not in _TEXT_SEARCH:
         bytewise = bind.dialect.name == "sqlite"
         if bind.dialect.name == "postgresql":

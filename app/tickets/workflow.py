@@ -6,6 +6,7 @@ Pure: no database or web imports. Every status change in Xuncha goes through `tr
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.core.errors import Conflict, Forbidden
 from app.users.roles import Role
 
 
@@ -48,16 +49,21 @@ WORKFLOW: dict[tuple[Status | None, Action], Rule] = {
 }
 
 
-class WrongState(Exception):
+class WrongState(Conflict):
+    """409 with the ticket's current state."""
+
     def __init__(self, status: Status | None, action: Action):
-        super().__init__(f"cannot {action.value} a ticket that is {status}")
+        current = status.value if status else None
+        super().__init__(f"案件当前状态为 {current}，不能执行 {action.value} "
+                         f"Ticket is {current}; cannot {action.value}",
+                         code="invalid_state", details={"current_status": current})
         self.status = status
         self.action = action
 
 
-class NotAllowed(Exception):
+class NotAllowed(Forbidden):
     def __init__(self, role: Role, action: Action):
-        super().__init__(f"role {role.value} may not {action.value}")
+        super().__init__("无权执行此操作 Your role may not do this to this ticket")
         self.role = role
         self.action = action
 

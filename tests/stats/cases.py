@@ -78,6 +78,7 @@ class _Builder:
             body = TicketCreate(id=uuid.uuid4(), category_code=code, description=f"{name} 暴露垃圾", lat=30.27,
                                 lng=120.15, photo_ids=[self._photo(u)])
             t, _ = tickets_actions.report(self.db, u, body)
+        self.db.commit()  # services only flush: the caller commits
         self.city.tickets[name] = t.id
         return self
 
@@ -85,6 +86,7 @@ class _Builder:
         with clock_at(when):
             tickets_actions.dispatch(self.db, self.city.users["dispatcher"], self.city.tickets[name], DispatchIn(
                 action_id=uuid.uuid4(), unit_id=self.city.units[unit].id, deadline=deadline))
+        self.db.commit()
         return self
 
     def rectify(self, name: str, when: datetime, unit: str):
@@ -92,24 +94,28 @@ class _Builder:
         with clock_at(when):
             tickets_actions.rectify(self.db, staff, self.city.tickets[name], RectifyIn(
                 action_id=uuid.uuid4(), note="已整改", photo_ids=[self._photo(staff)]))
+        self.db.commit()
         return self
 
     def verify(self, name: str, when: datetime, passed: bool, deadline: datetime | None = None):
         with clock_at(when):
             tickets_actions.verify(self.db, self.city.users["inspector"], self.city.tickets[name], VerifyIn(
                 action_id=uuid.uuid4(), passed=passed, note=None if passed else "仍有残留 redo", deadline=deadline))
+        self.db.commit()
         return self
 
     def return_(self, name: str, when: datetime, unit: str):
         with clock_at(when):
             tickets_actions.return_(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
                                     ReturnIn(action_id=uuid.uuid4(), reason="不属于本单位"))
+        self.db.commit()
         return self
 
     def cancel(self, name: str, when: datetime):
         with clock_at(when):
             tickets_actions.cancel(self.db, self.city.users["dispatcher"], self.city.tickets[name],
                                    CancelIn(action_id=uuid.uuid4(), reason="重复"))
+        self.db.commit()
         return self
 
 

@@ -63,17 +63,23 @@ def _overdue_ticket_with_photos(db, description="垃圾满溢<script>"):
     with clock_at(t0):
         pid = uuid.uuid4()
         photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
+        db.commit()  # services only flush: the caller commits
         t, _ = tickets_actions.report(db, inspector, TicketCreate(
             id=uuid.uuid4(), category_code="06010", description=description, lat=30.27, lng=120.15,
             photo_ids=[pid]))
+        db.commit()  # services only flush: the caller commits
         tickets_actions.dispatch(db, dispatcher, t.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
+        db.commit()  # services only flush: the caller commits
     with clock_at(t0 + timedelta(hours=1)):
         after = uuid.uuid4()
         photos_service.upload(db, staff, after, make_jpeg(640, 480))
+        db.commit()  # services only flush: the caller commits
         tickets_actions.rectify(db, staff, t.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
+        db.commit()  # services only flush: the caller commits
     with clock_at(t0 + timedelta(hours=2)):
         tickets_actions.verify(db, inspector, t.id, VerifyIn(action_id=uuid.uuid4(), passed=False, note="未清理干净",
                                                              deadline=t0 + timedelta(hours=3)))
+        db.commit()  # services only flush: the caller commits
     return t, unit, staff, dispatcher
 
 
@@ -122,16 +128,23 @@ def _closed_and_cancelled(db):
     for _ in range(2):
         pid = uuid.uuid4()
         photos_service.upload(db, inspector, pid, make_jpeg(640, 480, lat=30.27, lng=120.15))
+        db.commit()  # services only flush: the caller commits
         t, _ = tickets_actions.report(db, inspector, TicketCreate(
             id=uuid.uuid4(), category_code="06010", description="垃圾", lat=30.27, lng=120.15, photo_ids=[pid]))
+        db.commit()  # services only flush: the caller commits
         made.append(t)
     closed, cancelled = made
     tickets_actions.dispatch(db, dispatcher, closed.id, DispatchIn(action_id=uuid.uuid4(), unit_id=unit.id))
+    db.commit()  # services only flush: the caller commits
     after = uuid.uuid4()
     photos_service.upload(db, staff, after, make_jpeg(640, 480))
+    db.commit()  # services only flush: the caller commits
     tickets_actions.rectify(db, staff, closed.id, RectifyIn(action_id=uuid.uuid4(), note="已清理", photo_ids=[after]))
+    db.commit()  # services only flush: the caller commits
     tickets_actions.verify(db, inspector, closed.id, VerifyIn(action_id=uuid.uuid4(), passed=True))
+    db.commit()  # services only flush: the caller commits
     tickets_actions.cancel(db, dispatcher, cancelled.id, CancelIn(action_id=uuid.uuid4(), reason="不属实"))
+    db.commit()  # services only flush: the caller commits
     return closed, cancelled, dispatcher
 
 

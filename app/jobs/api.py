@@ -1,0 +1,49 @@
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from app.core.types import utcnow
+from app.jobs.models import Job
+
+Handler = Callable[[Session, dict[str, Any]], None]
+_handlers: dict[str, Handler] = {}
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], run_after: datetime | None = None,
+            *, max_attempts: int = 5) -> Job:
+    """Add a job in the session's transaction (flushed, not committed: it exists only if the caller commits)."""
+    if kind not in _handlers:
+        raise ValueError(f"no job handler for {kind!r}")
+    job = Job(kind=kind, payload=payload, run_after=run_after or utcnow(), max_attempts=max_attempts)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def enqueue_committed(kind: str, payload: dict[str, Any], run_after: datetime | None = None) -> None:
+    """Add a job and commit it at once, on a short session of its own: for a guard that must outlive the
+    caller's transaction (e.g. "remove these files unless the row they belong to committed by then").
+    Everything else uses `enqueue`, in the caller's transaction."""
+    from app.core.db import new_session
+
+    with new_session(write=True) as session:
+        enqueue(session, kind, payload, run_after)
+        session.commit()
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    """Register the (idempotent) function that runs jobs of this kind."""
+
+    def register(fn: Handler) -> Handler:
+        if _handlers.get(kind, fn) is not fn:
+            raise ValueError(f"two job handlers for {kind!r}")
+        _handlers[kind] = fn
+        return fn
+
+    return register
+
+
+def handlers() -> dict[str, Handler]:
+    return dict(_handlers)

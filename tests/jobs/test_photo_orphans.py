@@ -1,0 +1,52 @@
+"""Files of an upload whose row never committed are removed by a job; files of a stored photo stay."""
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import select
+
+from app.core.types import clock_at, utcnow
+from app.jobs.models import DONE, Job
+from app.jobs.worker import Worker
+from app.photos import service
+from app.users.roles import Role
+from tests.conftest import login, make_user, upload_photo
+
+
+def _files(photo_id: uuid.UUID, sha256: str) -> list[bool]:
+    storage = service.get_storage()
+    return [storage.exists(service.storage_key(photo_id, sha256, v)) for v in service.VARIANTS]
+
+
+def test_an_upload_enqueues_a_check_that_keeps_a_stored_photo(client, db):
+    headers = login(client, make_user(db, Role.inspector))
+    photo = upload_photo(client, headers)
+    pid = uuid.UUID(photo["id"])
+    [job] = db.exec(select(Job)).all()
+    assert job.kind == service.DROP_IF_ORPHANED and job.payload == {"photo_id": str(pid), "sha256": photo["sha256"]}
+    assert job.run_after > utcnow() + timedelta(minutes=5)  # long after the request has committed
+    assert Worker().run_until_idle() == 0
+    with clock_at(utcnow() + service.ORPHAN_GRACE + timedelta(seconds=1)):
+        assert Worker().run_until_idle() == 1
+    assert _files(pid, photo["sha256"]) == [True, True, True]
+
+
+def test_files_of_an_upload_whose_row_never_committed_are_removed(client, db):
+    """The request failed after the job was committed (here: bad bytes, a 4xx; in life also a failed commit
+    or a killed process after the files were written): the job removes the upload's files."""
+    headers = login(client, make_user(db, Role.inspector))
+    pid = uuid.uuid4()
+    r = client.post("/api/photos", headers=headers, data={"id": str(pid)},
+                    files={"file": ("p.jpg", b"not a photo", "image/jpeg")})
+    assert 400 <= r.status_code < 500
+    [job] = db.exec(select(Job)).all()
+    sha = job.payload["sha256"]
+    storage = service.get_storage()
+    for v in service.VARIANTS:  # as if written before the request failed
+        storage.put(service.storage_key(pid, sha, v), b"x")
+    with clock_at(utcnow() + service.ORPHAN_GRACE + timedelta(seconds=1)):
+        assert Worker().run_until_idle() == 1
+    assert _files(pid, sha) == [False, False, False]
+    db.commit()
+    db.expire_all()
+    assert db.exec(select(Job)).one().state == DONE
