@@ -32,7 +32,9 @@ _WHEN = {
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """A `responses=` value declaring these error statuses with the ErrorBody schema."""
-    return {status: {"model": ErrorBody, "description": _WHEN[status]} for status in statuses}
+    # The content is named too: a route answering HTML (a printable page) still answers its errors as JSON.
+    json_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {status: {"model": ErrorBody, "description": _WHEN[status], "content": json_body} for status in statuses}
 
 
 # Any route may be shed under load or get an invalid parameter.
