@@ -62,8 +62,10 @@ _ACTION_BODIES: dict[Action, tuple[str, type[BaseModel], dict[str, bool]]] = {
     Action.verify_fail: ("verify", VerifyIn, {"passed": False}),
     Action.cancel: ("cancel", CancelIn, {}),
 }
-# Required by the write path although optional in the shared body schema (tests/config checks both).
+# Required by the write path although optional in the shared body schema (tests/config checks both), and
+# fields of a shared schema that an action ignores.
 _ALSO_REQUIRED = {Action.verify_fail: {"note"}}
+_IGNORED = {Action.verify_pass: {"deadline"}}
 
 
 def action_inputs() -> list[dict]:
@@ -71,7 +73,7 @@ def action_inputs() -> list[dict]:
     out = []
     for action, (path, schema, fixed) in _ACTION_BODIES.items():
         fields = {name: f for name, f in schema.model_fields.items()
-                  if name not in fixed and name not in ("action_id", "id")}
+                  if name not in fixed and name not in ("action_id", "id") and name not in _IGNORED.get(action, ())}
         photos = fields.pop("photo_ids", None)
         also = _ALSO_REQUIRED.get(action, set())
         lengths = {type(m): m for m in photos.metadata} if photos else {}

@@ -119,6 +119,7 @@ def test_each_action_s_inputs_are_what_the_api_enforces(client, db):
     assert actions["rectify"]["required"] == ["note"] and actions["rectify"]["photos_min"] == 1
     assert actions["dispatch"]["required"] == ["unit_id"] and "deadline" in actions["dispatch"]["optional"]
     assert actions["report"]["path"] == "" and actions["report"]["photos_min"] == 1
+    assert actions["verify_pass"]["required"] == [] and actions["verify_pass"]["optional"] == ["note"]
 
     unit = make_unit(db, "市城市管理局")
     inspector = login(client, make_user(db, Role.inspector))
