@@ -1,8 +1,8 @@
 // @ts-check
 /**
- * The deployment's public settings from GET /api/config: map tiles, their coordinate system and the map's
- * centre, the city's time zone, the deadline rules, the lists of statuses, roles and unit kinds, what each
- * action needs, and whether the demo logins work. The last answer is kept in localStorage so maps, dates
+ * The deployment's public settings from GET /api/config that the app uses: map tiles, their coordinate
+ * system and the map's centre, the city's time zone, the statuses in the loop's order, what each action's
+ * request needs, and whether the demo logins work. The last answer is kept in localStorage so maps, dates
  * and the login page work offline and draw at once on the next start.
  */
 import { defineStore } from 'pinia'
@@ -42,12 +42,6 @@ function fromConfig(c) {
     demoLogins: !!c?.demo_logins,
     /** @type {PublicConfig['statuses']} */
     statuses: c?.statuses || [],
-    /** @type {PublicConfig['roles']} */
-    roles: c?.roles || [],
-    /** @type {PublicConfig['unit_kinds']} */
-    unitKinds: c?.unit_kinds || [],
-    /** @type {PublicConfig['deadlines'] | null} */
-    deadlines: c?.deadlines || null,
     /** @type {Partial<Record<Action, ActionInput>>} */
     actions: Object.fromEntries((c?.actions || []).map((a) => [a.action, a])),
   }
