@@ -3,7 +3,7 @@
  * The outbox: every write made on this phone (photo, ticket, workflow action) is saved here first and
  * sent later, one request at a time, in the order it was made.
  *
- * Rules (see shared/OFFLINE.md):
+ * Rules (also in frontend/README.md, "Offline rules as implemented"):
  *  - an item is deleted only after the server acknowledged it (2xx) — "ack, then delete";
  *  - photos travel one request each and before the ticket/action that uses them: an item waits while
  *    any photo it needs, or any earlier item on the same ticket, is still queued;
