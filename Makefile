@@ -8,7 +8,7 @@ PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
 .PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg \
-	test-schemathesis bench bench-load clean
+	test-schemathesis bench bench-load clean api-types
 
 # One process (SQLite's writer lock is per database; several processes only queue on it), uvloop + httptools
 # (uvicorn[standard]), a deep accept backlog for a shift start, and time for requests in flight on shutdown.
@@ -26,7 +26,7 @@ serve:
 test: setup lint test-frontend test-backend
 
 lint: venv
-	$(VENV)/bin/ruff check app tests bench
+	$(VENV)/bin/ruff check app tests bench scripts
 
 setup: system-deps venv frontend
 
@@ -61,8 +61,15 @@ migrate: venv
 seed: venv
 	$(PY) -m app.demo.seed
 
-test-frontend: frontend/node_modules/.installed
-	cd frontend && npm test
+# The generated API types must match the backend (a stale frontend/src/api/schema.d.ts fails here and in
+# tests/api/test_contract.py), and the typed modules must type-check against them.
+test-frontend: frontend/node_modules/.installed venv
+	$(PY) scripts/api_types.py --check
+	cd frontend && npm run typecheck && npm test
+
+# Regenerate frontend/src/api/schema.d.ts after an API change (commit it with the change).
+api-types: frontend/node_modules/.installed venv
+	$(PY) scripts/api_types.py
 
 test-backend: venv
 	$(VENV)/bin/pytest

@@ -23,6 +23,7 @@ from app.core.db import new_session
 from app.core.security import hash_password
 from app.units import service as units_service
 from app.units.models import Unit
+from app.units.schemas import UnitKind
 from app.users.models import User
 from app.users.roles import Role
 
@@ -119,7 +120,7 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("create-unit")
     p.add_argument("name")
-    p.add_argument("--kind", default="department", choices=["district", "department", "street", "company"])
+    p.add_argument("--kind", default="department", choices=list(UnitKind))
     p.add_argument("--parent")
     p = sub.add_parser("create-user")
     p.add_argument("username")

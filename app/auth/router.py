@@ -8,6 +8,7 @@ from app.auth.deps import CurrentToken, require_roles
 from app.auth.schemas import TokenResponse
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.core.responses import AUTHENTICATED, COMMON, errors
 from app.core.types import DbId, UserText
 from app.users import service as users_service
 from app.users.models import User
@@ -23,7 +24,7 @@ class LoginForm(BaseModel):
     password: str = Field(max_length=1024)
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post("/token", response_model=TokenResponse, responses=COMMON | errors(401, 413, 429))
 def login(session: SessionDep, request: Request, form: Annotated[LoginForm, Form()]):
     """Log in with the OAuth2 password form; answers a bearer token and the user."""
     # The peer, or the client a trusted proxy named (uvicorn --forwarded-allow-ips, XUNCHA_TRUSTED_PROXIES).
@@ -34,14 +35,14 @@ def login(session: SessionDep, request: Request, form: Annotated[LoginForm, Form
                          user=users_service.to_public(session, user))
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=errors(401, 503))
 def logout(session: SessionDep, pair: CurrentToken):
     """Revoke the token this request was made with."""
     service.revoke(session, pair[1])
     return Response(status_code=204)
 
 
-@router.post("/users/{user_id}/revoke-tokens", dependencies=[require_roles(Role.admin)])
+@router.post("/users/{user_id}/revoke-tokens", dependencies=[require_roles(Role.admin)], responses=AUTHENTICATED)
 def revoke_user_tokens(session: SessionDep, user_id: DbId):
     """Revoke every token of a user, e.g. for a lost phone (admin only)."""
     if session.get(User, user_id) is None:

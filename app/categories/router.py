@@ -4,8 +4,9 @@ from app.auth.deps import CurrentUser
 from app.categories import service
 from app.categories.schemas import CategoryPublic
 from app.core.db import SessionDep
+from app.core.responses import AUTHENTICATED
 
-router = APIRouter(prefix="/api/categories", tags=["categories"])
+router = APIRouter(prefix="/api/categories", tags=["categories"], responses=AUTHENTICATED)
 
 
 @router.get("", response_model=list[CategoryPublic])

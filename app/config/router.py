@@ -3,8 +3,9 @@ from fastapi import APIRouter
 from app.config import service
 from app.config.schemas import PublicConfig
 from app.core.db import SessionDep
+from app.core.responses import COMMON
 
-router = APIRouter(prefix="/api", tags=["config"])
+router = APIRouter(prefix="/api", tags=["config"], responses=COMMON)
 
 
 @router.get("/config", response_model=PublicConfig)

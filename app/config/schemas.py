@@ -1,6 +1,15 @@
-from typing import Literal
+from enum import StrEnum
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+
+from app.tickets.workflow import Action, Status
+from app.units.schemas import UnitKind
+from app.users.roles import Role
+
+
+class MapCrs(StrEnum):
+    wgs84 = "wgs84"  # GPS, 天地图
+    gcj02 = "gcj02"  # 高德, 腾讯: positions are shifted for display only
 
 
 class TileLayer(BaseModel):
@@ -8,12 +17,50 @@ class TileLayer(BaseModel):
     subdomains: str
 
 
+class LatLng(BaseModel):
+    lat: float = Field(description="WGS-84")
+    lng: float = Field(description="WGS-84")
+
+
 class MapConfig(BaseModel):
     layers: list[TileLayer]  # base first, then overlays (labels); empty: no tiles
-    crs: Literal["wgs84", "gcj02"]  # what the tiles expect; positions are stored WGS-84 and converted
+    crs: MapCrs  # what the tiles expect; positions are stored WGS-84 and converted
     attribution: str
+    centre: LatLng = Field(description="where a map opens without a position (the city's centre)")
+
+
+class TimeZoneConfig(BaseModel):
+    name: str = Field(description="IANA name, e.g. Asia/Shanghai: the city's time for display and input")
+    utc_offset_minutes: int = Field(description="the zone's offset from UTC now (480 for UTC+8)")
+
+
+class DeadlineRules(BaseModel):
+    """How the server computes a default deadline (整改时限) from a category's hours (GET /api/categories)."""
+
+    default_hours: int = Field(description="for a category without its own limit")
+    clock_hours_up_to: int = Field(description="limits up to this many hours run on the clock")
+    working_day_hours: int = Field(description="longer limits are working days of this many hours, city time")
+
+
+class ActionInput(BaseModel):
+    """What one workflow action's request needs (its body schema is `schema`)."""
+
+    action: Action
+    path: str = Field(description="relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets)")
+    schema_name: str = Field(description="the request body's schema in this OpenAPI document")
+    fixed: dict[str, bool] = Field(description="fields with a fixed value for this action (verify: passed)")
+    required: list[str] = Field(description="fields that must be given (non-blank text), action_id aside")
+    optional: list[str]
+    photos_min: int
+    photos_max: int
 
 
 class PublicConfig(BaseModel):
     map: MapConfig
     demo_logins: bool
+    time_zone: TimeZoneConfig
+    deadlines: DeadlineRules
+    statuses: list[Status] = Field(description="in the loop's order")
+    roles: list[Role]
+    unit_kinds: list[UnitKind]
+    actions: list[ActionInput]

@@ -2,13 +2,22 @@
 
 import threading
 import time
+from datetime import datetime
 
+from annotated_types import MaxLen, MinLen
+from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.security import verify_password
+from app.tickets import deadlines
+from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
+from app.tickets.workflow import Action, Status
+from app.units.schemas import UnitKind
 from app.users.models import User
+from app.users.roles import Role
 
+CITY_CENTRE = {"lat": 30.2741, "lng": 120.1551}  # WGS-84; the demo city is seeded around it
 DEMO_USERNAME = "inspector"
 DEMO_PASSWORD = "demo1234"  # app.demo.seed.DEMO_PASSWORD (not imported: the seed pulls in photo rendering)
 _TTL_SECONDS = 300
@@ -43,9 +52,53 @@ class _DemoLogins:
 demo_logins = _DemoLogins()
 
 
+# Each action's request: (path under /api/tickets/{id}/, body schema, fields fixed for the action).
+_ACTION_BODIES: dict[Action, tuple[str, type[BaseModel], dict[str, bool]]] = {
+    Action.report: ("", TicketCreate, {}),
+    Action.dispatch: ("dispatch", DispatchIn, {}),
+    Action.return_: ("return", ReturnIn, {}),
+    Action.rectify: ("rectify", RectifyIn, {}),
+    Action.verify_pass: ("verify", VerifyIn, {"passed": True}),
+    Action.verify_fail: ("verify", VerifyIn, {"passed": False}),
+    Action.cancel: ("cancel", CancelIn, {}),
+}
+# Required by the write path although optional in the shared body schema (tests/config checks both), and
+# fields of a shared schema that an action ignores.
+_ALSO_REQUIRED = {Action.verify_fail: {"note"}}
+_IGNORED = {Action.verify_pass: {"deadline"}}
+
+
+def action_inputs() -> list[dict]:
+    """Each action's required and optional fields and photo count, read from its request schema."""
+    out = []
+    for action, (path, schema, fixed) in _ACTION_BODIES.items():
+        fields = {name: f for name, f in schema.model_fields.items()
+                  if name not in fixed and name not in ("action_id", "id") and name not in _IGNORED.get(action, ())}
+        photos = fields.pop("photo_ids", None)
+        also = _ALSO_REQUIRED.get(action, set())
+        lengths = {type(m): m for m in photos.metadata} if photos else {}
+        out.append({
+            "action": action, "path": path, "schema_name": schema.__name__, "fixed": fixed,
+            "required": [n for n, f in fields.items() if f.is_required() or n in also],
+            "optional": [n for n, f in fields.items() if not (f.is_required() or n in also)],
+            "photos_min": lengths[MinLen].min_length if MinLen in lengths else 0,
+            "photos_max": lengths[MaxLen].max_length if MaxLen in lengths else 0,
+        })
+    return out
+
+
 def public_config(session: Session) -> dict:
     s = get_settings()
+    offset = datetime.now(s.tz).utcoffset()
     return {
-        "map": {"layers": s.map_layers, "crs": s.map_crs_effective, "attribution": s.map_attribution_effective},
+        "map": {"layers": s.map_layers, "crs": s.map_crs_effective, "attribution": s.map_attribution_effective,
+                "centre": CITY_CENTRE},
         "demo_logins": demo_logins(session),
+        "time_zone": {"name": s.timezone, "utc_offset_minutes": int(offset.total_seconds() // 60) if offset else 0},
+        "deadlines": {"default_hours": s.default_deadline_hours, "clock_hours_up_to": deadlines.CLOCK_HOURS_UP_TO,
+                      "working_day_hours": deadlines.WORKING_DAY_HOURS},
+        "statuses": list(Status),
+        "roles": list(Role),
+        "unit_kinds": list(UnitKind),
+        "actions": action_inputs(),
     }

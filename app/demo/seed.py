@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from app.categories import service as categories_service
 from app.categories.models import Category
+from app.config.service import CITY_CENTRE
 from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.security import hash_password
@@ -26,7 +27,7 @@ from app.users.models import User
 from app.users.roles import Role
 
 DEMO_PASSWORD = "demo1234"
-CENTRE = (30.2741, 120.1551)  # lat, lng (WGS-84) of the made-up city's centre
+CENTRE = (CITY_CENTRE["lat"], CITY_CENTRE["lng"])  # the made-up city lies around the map's centre
 
 UNITS = [  # name, kind, parent
     ("东城区人民政府", "district", None),

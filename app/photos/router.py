@@ -8,6 +8,7 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import NotFound, TooLarge
+from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
@@ -15,11 +16,11 @@ from app.photos.storage import PhotoNotFoundError
 from app.users.roles import Role
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/photos", tags=["photos"])
+router = APIRouter(prefix="/api/photos", tags=["photos"], responses=AUTHENTICATED)
 _uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff)
 
 
-@router.post("", response_model=PhotoPublic, status_code=201, dependencies=[_uploaders])
+@router.post("", response_model=PhotoPublic, status_code=201, dependencies=[_uploaders], responses=WRITE)
 def upload(
     session: SessionDep, user: CurrentUser, request: Request, response: Response,
     file: UploadFile, id: Annotated[uuid.UUID, Form()],

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep
+from app.core.responses import AUTHENTICATED
 from app.core.types import DbId, UserText
 from app.stats import exports, periods, service
 from app.stats.schemas import (
@@ -27,7 +28,7 @@ from app.stats.settings import get_stats_settings
 from app.tickets.schemas import TicketPage
 from app.users.roles import Role
 
-router = APIRouter(prefix="/api/stats", tags=["stats"])
+router = APIRouter(prefix="/api/stats", tags=["stats"], responses=AUTHENTICATED)
 _office = require_roles(Role.dispatcher, Role.leader, Role.admin, Role.inspector)
 
 

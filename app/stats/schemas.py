@@ -2,13 +2,32 @@
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from app.tickets.schemas import TicketSummary
+from app.tickets.workflow import Action, Status
 
-PeriodKind = Literal["week", "month", "custom"]
+
+class PeriodKind(StrEnum):
+    week = "week"      # Monday to Sunday, city time
+    month = "month"
+    custom = "custom"  # start and end dates given
+
+
+class RankListKind(StrEnum):
+    red = "red"      # 红榜
+    black = "black"  # 黑榜
+
+
+class StageKind(StrEnum):
+    """A bar of a ticket's closure timeline."""
+
+    waiting_dispatch = "waiting_dispatch"
+    rectifying = "rectifying"
+    verifying = "verifying"
+    returned = "returned"
 
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
@@ -120,7 +139,7 @@ class RankRow(BaseModel):
     overdue: int
     rectification_rate: float
     on_time_rate: float
-    list: Literal["red", "black"] | None
+    list: RankListKind | None
     prev_rank: int | None
     movement: int | None  # prev_rank - rank: positive = moved up
 
@@ -155,14 +174,14 @@ class OpenPoint(BaseModel):
     id: uuid.UUID
     lat: float
     lng: float
-    status: str
+    status: Status
     overdue: bool
 
 
 class Stage(BaseModel):
     """One bar of a ticket's closure timeline."""
 
-    kind: Literal["waiting_dispatch", "rectifying", "verifying", "returned"]
+    kind: StageKind
     start: datetime
     end: datetime | None  # None = still running
     unit_id: int | None = None
@@ -173,7 +192,7 @@ class Stage(BaseModel):
 
 
 class Milestone(BaseModel):
-    action: str
+    action: Action
     at: datetime
     note: str | None = None
 
@@ -188,7 +207,7 @@ class TicketTimeline(BaseModel):
 class UnitBar(BaseModel):
     id: uuid.UUID
     case_number: str
-    status: str
+    status: Status
     category_code: str
     description: str
     reported_at: datetime

@@ -39,12 +39,16 @@ def load_calendar(path: Path | None) -> WorkingCalendar:
                            workdays=frozenset(date.fromisoformat(d) for d in data.get("workdays", [])))
 
 
+CLOCK_HOURS_UP_TO = 24  # limits up to this many hours run on the clock
+WORKING_DAY_HOURS = 8   # longer limits count working days of this many hours
+
+
 def deadline_from(start: datetime, hours: int, tz: ZoneInfo, calendar: WorkingCalendar | None = None) -> datetime:
-    if hours <= 24:
+    if hours <= CLOCK_HOURS_UP_TO:
         return start + timedelta(hours=hours)
     calendar = calendar or WorkingCalendar()
     local = start.astimezone(tz)
-    days = math.ceil(hours / 8)
+    days = math.ceil(hours / WORKING_DAY_HOURS)
     while days:
         local += timedelta(days=1)
         if calendar.is_working_day(local.date()):

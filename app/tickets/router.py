@@ -5,6 +5,7 @@ from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
+from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import ClientDateTime, DbId, UserText
 from app.tickets import access, actions, listing, read
 from app.tickets.schemas import (
@@ -19,10 +20,10 @@ from app.tickets.schemas import (
 )
 from app.tickets.workflow import Status
 
-router = APIRouter(prefix="/api/tickets", tags=["tickets"])
+router = APIRouter(prefix="/api/tickets", tags=["tickets"], responses=AUTHENTICATED)
 
 
-@router.post("", response_model=TicketDetail, status_code=201)
+@router.post("", response_model=TicketDetail, status_code=201, responses=WRITE)
 def report(session: SessionDep, user: CurrentUser, body: TicketCreate, response: Response):
     """Report a problem (发现); 201 when created, 200 when the same report is replayed."""
     ticket, created = actions.report(session, user, body)
@@ -61,31 +62,31 @@ def get_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID):
     return read.detail(session, user, access.get_visible(session, user, ticket_id))
 
 
-@router.post("/{ticket_id}/dispatch", response_model=TicketDetail)
+@router.post("/{ticket_id}/dispatch", response_model=TicketDetail, responses=WRITE)
 def dispatch(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: DispatchIn):
     """Dispatch (派遣) a reported ticket to a unit with a deadline."""
     return actions.dispatch(session, user, ticket_id, body)
 
 
-@router.post("/{ticket_id}/return", response_model=TicketDetail)
+@router.post("/{ticket_id}/return", response_model=TicketDetail, responses=WRITE)
 def return_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: ReturnIn):
     """Return (退回) a ticket that is not the unit's to fix, with a reason."""
     return actions.return_(session, user, ticket_id, body)
 
 
-@router.post("/{ticket_id}/rectify", response_model=TicketDetail)
+@router.post("/{ticket_id}/rectify", response_model=TicketDetail, responses=WRITE)
 def rectify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: RectifyIn):
     """Report the rectification (整改) with after-photos and a note."""
     return actions.rectify(session, user, ticket_id, body)
 
 
-@router.post("/{ticket_id}/verify", response_model=TicketDetail)
+@router.post("/{ticket_id}/verify", response_model=TicketDetail, responses=WRITE)
 def verify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: VerifyIn):
     """Verify (核查): pass closes the ticket, fail sends it back to the unit (返工)."""
     return actions.verify(session, user, ticket_id, body)
 
 
-@router.post("/{ticket_id}/cancel", response_model=TicketDetail)
+@router.post("/{ticket_id}/cancel", response_model=TicketDetail, responses=WRITE)
 def cancel(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: CancelIn):
     """Cancel (不予立案) a reported ticket, e.g. as a duplicate."""
     return actions.cancel(session, user, ticket_id, body)

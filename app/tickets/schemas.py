@@ -1,11 +1,21 @@
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from app.core.types import ClientDateTime, DbId, UserText
 from app.photos.schemas import PhotoPublic
 from app.tickets.workflow import Action, Status
+from app.users.roles import Role
+
+
+class PhotoStage(StrEnum):
+    """The step of the loop a ticket's photo documents."""
+
+    report = "report"
+    rectify = "rectify"
+    verify = "verify"
 
 
 class TicketCreate(BaseModel):
@@ -87,7 +97,7 @@ class TicketSummary(BaseModel):
 
 
 class TicketPhotoPublic(PhotoPublic):
-    stage: str
+    stage: PhotoStage
     event_id: int
 
 
@@ -99,7 +109,7 @@ class EventPublic(BaseModel):
     # None for an inspector's action as a unit sees it (四不两直).
     actor_id: int | None
     actor_name: str | None
-    actor_role: str
+    actor_role: Role
     at: datetime
     note: str | None
     unit_id: int | None

@@ -3,11 +3,12 @@ from sqlmodel import select
 
 from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
+from app.core.responses import AUTHENTICATED
 from app.units import service
 from app.units.models import Grid
 from app.units.schemas import GridPublic, UnitPublic
 
-router = APIRouter(prefix="/api", tags=["units"])
+router = APIRouter(prefix="/api", tags=["units"], responses=AUTHENTICATED)
 
 
 @router.get("/units", response_model=list[UnitPublic])

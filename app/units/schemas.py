@@ -1,10 +1,19 @@
+from enum import StrEnum
+
 from pydantic import BaseModel
+
+
+class UnitKind(StrEnum):
+    district = "district"      # 区 (人民政府)
+    department = "department"  # 市直部门
+    street = "street"          # 街道办事处
+    company = "company"        # 企业
 
 
 class UnitPublic(BaseModel):
     id: int
     name: str
-    kind: str
+    kind: UnitKind
     parent_id: int | None
 
 

@@ -1,12 +1,14 @@
 /**
- * Routes. Each page declares who may open it (meta.roles); "/" sends a person to their role's home,
- * and someone logged out to the login page without a `next`, so that the login leads to that home too.
+ * Routes. A page open to some roles only lists them (meta.roles; none: anyone logged in); "/" sends a
+ * person to their role's home, and someone logged out to the login page without a `next`, so that the
+ * login leads to that home too.
  */
 import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore } from './features/auth/store.js'
 import LoginPage from './pages/LoginPage.vue'
 
-const ALL = ['inspector', 'dispatcher', 'unit_staff', 'leader', 'admin']
+/** @typedef {import('./api/types.js').Role} Role */
+/** @type {Role[]} who may report and verify (the workflow's report and verify actions) */
 const REPORTERS = ['inspector', 'dispatcher']
 
 export const routes = [
@@ -15,16 +17,16 @@ export const routes = [
   { path: '/capture', name: 'capture', component: () => import('./pages/CapturePage.vue'), meta: { roles: REPORTERS, tab: 'capture' } },
   { path: '/mine', name: 'mine', component: () => import('./pages/MyReportsPage.vue'), meta: { roles: REPORTERS } },
   { path: '/verify', name: 'verify', component: () => import('./pages/VerifyQueuePage.vue'), meta: { roles: REPORTERS, tab: 'verify' } },
-  { path: '/triage', name: 'triage', component: () => import('./pages/TriagePage.vue'), meta: { roles: ['dispatcher', 'admin'], tab: 'triage' } },
+  { path: '/triage', name: 'triage', component: () => import('./pages/TriagePage.vue'), meta: { roles: ['dispatcher'], tab: 'triage' } },
   { path: '/tasks', name: 'tasks', component: () => import('./pages/TasksPage.vue'), meta: { roles: ['unit_staff'], tab: 'tasks' } },
-  { path: '/tickets', name: 'tickets', component: () => import('./pages/TicketListPage.vue'), meta: { roles: ALL, tab: 'tickets' } },
-  { path: '/tickets/:id', name: 'ticket', component: () => import('./pages/TicketDetailPage.vue'), meta: { roles: ALL } },
-  { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { roles: ALL, tab: 'map' } },
-  { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { roles: ALL, tab: 'outbox' } },
-  { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { roles: ALL, tab: 'me' } },
-  { path: '/dashboard', name: 'dashboard', component: () => import('./pages/stats/DashboardPage.vue'), meta: { roles: ALL, tab: 'dashboard' } },
-  { path: '/stats/tickets', name: 'stats-tickets', component: () => import('./pages/stats/StatsTicketsPage.vue'), meta: { roles: ALL } },
-  { path: '/stats/tickets/:id/timeline', name: 'stats-ticket-timeline', component: () => import('./pages/stats/TicketTimelinePage.vue'), meta: { roles: ALL } },
+  { path: '/tickets', name: 'tickets', component: () => import('./pages/TicketListPage.vue'), meta: { tab: 'tickets' } },
+  { path: '/tickets/:id', name: 'ticket', component: () => import('./pages/TicketDetailPage.vue'), meta: {} },
+  { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { tab: 'map' } },
+  { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { tab: 'outbox' } },
+  { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { tab: 'me' } },
+  { path: '/dashboard', name: 'dashboard', component: () => import('./pages/stats/DashboardPage.vue'), meta: { tab: 'dashboard' } },
+  { path: '/stats/tickets', name: 'stats-tickets', component: () => import('./pages/stats/StatsTicketsPage.vue'), meta: {} },
+  { path: '/stats/tickets/:id/timeline', name: 'stats-ticket-timeline', component: () => import('./pages/stats/TicketTimelinePage.vue'), meta: {} },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },
 ]
 
@@ -45,11 +47,15 @@ router.beforeEach((to) => {
   return true
 })
 
-/** Bottom tabs per role (max five, thumb-reachable). */
+/**
+ * Bottom tabs per role (max five, thumb-reachable). Only dispatchers dispatch (triage); the admin, like
+ * the leader, reads.
+ * @type {Record<Role, string[]>}
+ */
 export const TABS_BY_ROLE = {
   inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
   dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
   unit_staff: ['tasks', 'dashboard', 'map', 'outbox', 'me'],
   leader: ['dashboard', 'tickets', 'map', 'me'],
-  admin: ['dashboard', 'tickets', 'triage', 'outbox', 'me'],
+  admin: ['dashboard', 'tickets', 'map', 'me'],
 }

@@ -1,7 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import { wgs84ToGcj02, gcj02ToWgs84, outOfChina, toDisplay } from '../src/lib/geo.js'
 import { targetSize } from '../src/lib/image.js'
-import { toShanghaiLocalInput, fromShanghaiLocalInput, formatDateTime } from '../src/lib/time.js'
+import { toCityLocalInput as toShanghaiLocalInput, fromCityLocalInput as fromShanghaiLocalInput, formatDateTime, setCityTimeZone } from '../src/lib/time.js'
+// The city's zone comes from GET /api/config; these tests use the demo city's.
+setCityTimeZone({ name: 'Asia/Shanghai', utc_offset_minutes: 480 })
 
 describe('WGS-84 → GCJ-02 (display only)', () => {
   it('shifts points in China by a few hundred metres, as the published algorithm does', () => {

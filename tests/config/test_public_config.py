@@ -96,3 +96,40 @@ def test_demo_hint_off_when_demo_data_is_off(client, db, monkeypatch):
                 password_hash=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash("demo1234")))
     db.commit()
     assert client.get("/api/config").json()["demo_logins"] is False
+
+
+def test_the_city_s_time_zone_centre_deadline_rules_and_lists(client, monkeypatch):
+    _settings(monkeypatch)
+    c = client.get("/api/config").json()
+    assert c["time_zone"] == {"name": "Asia/Shanghai", "utc_offset_minutes": 480}
+    assert c["map"]["centre"] == {"lat": 30.2741, "lng": 120.1551}
+    assert c["deadlines"] == {"default_hours": get_settings().default_deadline_hours, "clock_hours_up_to": 24,
+                              "working_day_hours": 8}
+    assert c["statuses"] == ["reported", "dispatched", "rectified", "closed", "cancelled"]
+    assert c["roles"] == [r.value for r in Role]
+    assert c["unit_kinds"] == ["district", "department", "street", "company"]
+
+
+def test_each_action_s_inputs_are_what_the_api_enforces(client, db):
+    """What /api/config says an action requires is what the API refuses without it (422)."""
+    from tests.conftest import action, login, make_unit, make_user, report, upload_photo
+
+    actions = {a["action"]: a for a in client.get("/api/config").json()["actions"]}
+    assert actions["verify_fail"]["required"] == ["note"] and actions["verify_fail"]["fixed"] == {"passed": False}
+    assert actions["rectify"]["required"] == ["note"] and actions["rectify"]["photos_min"] == 1
+    assert actions["dispatch"]["required"] == ["unit_id"] and "deadline" in actions["dispatch"]["optional"]
+    assert actions["report"]["path"] == "" and actions["report"]["photos_min"] == 1
+    assert actions["verify_pass"]["required"] == [] and actions["verify_pass"]["optional"] == ["note"]
+
+    unit = make_unit(db, "市城市管理局")
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    tid = report(client, inspector)["id"]
+    assert action(client, dispatcher, tid, "dispatch").status_code == 422  # unit_id missing
+    assert action(client, dispatcher, tid, "dispatch", unit_id=unit.id).status_code == 200
+    photo = upload_photo(client, staff)["id"]
+    assert action(client, staff, tid, "rectify", note="已清理").status_code == 422  # no photo
+    assert action(client, staff, tid, "rectify", note="已清理", photo_ids=[photo]).status_code == 200
+    assert action(client, inspector, tid, "verify", passed=False).status_code == 422  # no reason
+    assert action(client, inspector, tid, "verify", passed=False, note="仍有残留").status_code == 200

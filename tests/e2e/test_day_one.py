@@ -167,6 +167,25 @@ def test_rework_dialog_defaults_to_the_categorys_limit_and_toast_says_submitted(
     page.screenshot(path=str(shots / "ticket-after-rework.png"), full_page=True)
 
 
+def test_rework_from_the_verify_queue_shows_the_server_s_suggestion_not_48_hours(new_context, api):
+    """The queue's cards are the list's copies, which carry no suggested deadline: opening 返工 on a card
+    whose detail has not arrived fetches it, and shows the category's limit (before: now + 48 h)."""
+    t = _rectified_with_clock_hours(api)
+    page = new_context().new_page()
+    detail = re.compile(rf".*/api/tickets/{t['id']}$")
+    page.route(detail, lambda route: route.abort())  # the queue's prefetch of this detail fails
+    login(page, "inspector", "/verify")
+    card = page.locator(f".vq[data-case='{t['case_number']}']")
+    card.wait_for()
+    page.unroute(detail)
+    card.locator("button:has-text('返工')").click()
+    form = page.locator("[data-testid=action-form-verify_fail]")
+    form.wait_for()
+    shown = datetime.fromisoformat(form.locator("[data-testid=deadline-input] input").input_value())
+    want = (datetime.now(UTC) + timedelta(hours=t["limit_hours"]) + SHANGHAI).replace(tzinfo=None)
+    assert abs(shown - want) < timedelta(minutes=2), (shown, want, t["limit_hours"])
+
+
 def test_offline_action_toast_says_saved_and_fits_the_phone(new_context, api, shots):
     t = next(x for x in api.tickets("dispatcher", status="reported"))
     ctx = new_context()

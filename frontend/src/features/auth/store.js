@@ -1,18 +1,24 @@
+// @ts-check
 /** Who is logged in. The token lives in localStorage so the app keeps working offline after a restart. */
 import { defineStore } from 'pinia'
-import { request, ApiError } from '../../api/client.js'
+import { request } from '../../api/client.js'
 
 const KEY = 'xuncha.auth'
 const LAST_USER = 'xuncha.lastUser'
 
+/** @typedef {import('../../api/types.js').UserPublic} UserPublic */
+/** @typedef {import('../../api/types.js').Role} Role */
+
+/** @returns {{token?: string, user?: UserPublic, expiresAt?: string}} */
 function load() {
   try {
-    return JSON.parse(localStorage.getItem(KEY)) || {}
+    return JSON.parse(localStorage.getItem(KEY) || 'null') || {}
   } catch {
     return {}
   }
 }
 
+/** @type {Record<Role, string>} */
 export const HOME_BY_ROLE = {
   inspector: '/capture',
   dispatcher: '/triage',
@@ -25,8 +31,11 @@ export const useAuthStore = defineStore('auth', {
   state: () => {
     const s = load()
     return {
+      /** @type {string | null} */
       token: s.token || null,
+      /** @type {UserPublic | null} */
       user: s.user || null,
+      /** @type {string | null} */
       expiresAt: s.expiresAt || null,
       expired: false,
       lastUsername: localStorage.getItem(LAST_USER) || '',
@@ -35,23 +44,16 @@ export const useAuthStore = defineStore('auth', {
   getters: {
     loggedIn: (s) => !!s.token && !!s.user,
     role: (s) => s.user?.role || null,
-    home: (s) => HOME_BY_ROLE[s.user?.role] || '/tickets',
+    home: (s) => (s.user ? HOME_BY_ROLE[s.user.role] : null) || '/tickets',
   },
   actions: {
     persist() {
       localStorage.setItem(KEY, JSON.stringify({ token: this.token, user: this.user, expiresAt: this.expiresAt }))
     },
+    /** @param {string} username @param {string} password */
     async login(username, password) {
-      const form = new URLSearchParams({ username, password })
-      const res = await fetch('/api/auth/token', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-        body: form,
-      }).catch((e) => {
-        throw new ApiError(0, 'network_error', String(e))
-      })
-      const body = await res.json().catch(() => null)
-      if (!res.ok) throw new ApiError(res.status, body?.error?.code || `http_${res.status}`, body?.error?.message)
+      /** @type {import('../../api/types.js').TokenResponse} */
+      const body = await request('POST', '/api/auth/token', { form: new URLSearchParams({ username, password }), auth: false })
       this.token = body.access_token
       this.user = body.user
       this.expiresAt = body.expires_at || null

@@ -1,8 +1,9 @@
+// @ts-check
 /**
  * The outbox: every write made on this phone (photo, ticket, workflow action) is saved here first and
  * sent later, one request at a time, in the order it was made.
  *
- * Rules (see shared/OFFLINE.md):
+ * Rules (also in frontend/README.md, "Offline rules as implemented"):
  *  - an item is deleted only after the server acknowledged it (2xx) — "ack, then delete";
  *  - photos travel one request each and before the ticket/action that uses them: an item waits while
  *    any photo it needs, or any earlier item on the same ticket, is still queued;
@@ -17,6 +18,47 @@
  *
  * The engine is independent of the DOM and of the HTTP client: storage, transport, locks and clock are
  * injected, so tests drive it with fakes.
+ */
+
+/**
+ * @typedef {import('../../api/types.js').ActionBodies} ActionBodies
+ * @typedef {import('../../api/types.js').ActionEndpoint} ActionEndpoint
+ * @typedef {import('../../api/types.js').TicketCreate} TicketCreate
+ * @typedef {import('../../api/client.js').SendResult} SendResult
+ */
+
+/**
+ * What a person queues: a photo (bytes stored beside it), a report (TicketCreate) or a workflow action
+ * (the body of POST /api/tickets/{ticketId}/{action}).
+ * @typedef {{id: string, kind: 'photo', meta?: {lat?: number, lng?: number, captured_at?: string}, label?: string}} PhotoItem
+ * @typedef {{id: string, kind: 'ticket', ticketId: string, photoIds: string[], body: TicketCreate, label?: string}} TicketItem
+ * @typedef {{[A in ActionEndpoint]: {id: string, kind: 'action', action: A, ticketId: string, photoIds: string[],
+ *   body: ActionBodies[A], label?: string}}[ActionEndpoint]} ActionItem
+ * @typedef {PhotoItem | TicketItem | ActionItem} NewItem
+ */
+
+/**
+ * A queued item as stored: what was queued, plus the queue's bookkeeping.
+ * @typedef {NewItem & {
+ *   state: 'waiting' | 'failed' | 'attention', attempts: number, nextAttemptAt: number, notBeforeAt?: number | null,
+ *   lastError: (Partial<import('../../api/types.js').ErrorDetail> & {status: number, at: string}) | null,
+ *   photoIds: string[], ticketId: string | null, owner: string | null, seq: number, createdAt: string, updatedAt: string
+ * }} OutboxItem
+ */
+
+/**
+ * @typedef {object} OutboxStorage
+ * @property {() => Promise<OutboxItem[]>} list
+ * @property {(id: string) => Promise<OutboxItem | undefined>} get
+ * @property {(item: OutboxItem) => Promise<unknown>} put
+ * @property {(items: OutboxItem[]) => Promise<unknown>} putMany
+ * @property {(item: OutboxItem) => Promise<unknown>} ack
+ */
+
+/**
+ * @typedef {object} OutboxTransport
+ * @property {() => Promise<boolean>} [ping]
+ * @property {(item: OutboxItem, opts: {onProgress?: (loaded: number, total: number | null) => void}) => Promise<SendResult>} send
  */
 
 export const STATE = Object.freeze({
@@ -36,7 +78,11 @@ export function retryAfterDelay(retryAfterMs, random = Math.random) {
   return Math.round(retryAfterMs * (1 + 0.5 * random()))
 }
 
-/** The earliest time the next attempt may go, whatever "send now" says (null: no such bound). */
+/**
+ * The earliest time the next attempt may go, whatever "send now" says (null: no such bound).
+ * @param {SendResult} res
+ * @param {number} now
+ */
 export function notBefore(res, now, random = Math.random) {
   let at = null
   if (res.retryAfterMs != null) at = now + retryAfterDelay(res.retryAfterMs, random)
@@ -51,7 +97,11 @@ export function backoffDelay(attempts, random = Math.random) {
   return Math.min(MAX_DELAY_MS, Math.round(exp * jitter))
 }
 
-/** How to treat a server answer. */
+/**
+ * How to treat a server answer.
+ * @param {number} status
+ * @returns {'ack' | 'auth' | 'retry' | 'attention'}
+ */
 export function classify(status) {
   if (status >= 200 && status < 300) return 'ack'
   if (status === 401) return 'auth'
@@ -62,6 +112,8 @@ export function classify(status) {
 /**
  * Items that may not be sent yet because something they depend on is still queued.
  * Returns Map(itemId → id of the blocking item).
+ * @param {Array<{id: string, photoIds?: string[], ticketId?: string | null}>} items
+ * @returns {Map<string, string>}
  */
 export function blockedBy(items) {
   const queued = new Set(items.map((i) => i.id))
@@ -82,6 +134,10 @@ export function blockedBy(items) {
   return blocked
 }
 
+/**
+ * @template {{seq: number, id: string}} T
+ * @param {T[]} items
+ */
 export function sortItems(items) {
   return [...items].sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1))
 }
@@ -102,6 +158,20 @@ function localLocks() {
   }
 }
 
+/**
+ * @typedef {object} OutboxOptions
+ * @property {OutboxStorage} storage
+ * @property {OutboxTransport} transport
+ * @property {{request: Function}} [locks] the Web Locks API or a stand-in
+ * @property {() => number} [now]
+ * @property {() => number} [random]
+ * @property {(fn: () => void, ms: number) => any} [setTimer]
+ * @property {(handle: any) => void} [clearTimer]
+ * @property {() => string | null} [currentOwner] who is logged in: only their items are sent
+ * @property {string} [lockName]
+ */
+
+/** @param {OutboxOptions} options */
 export function createOutbox({
   storage,
   transport,
@@ -112,7 +182,7 @@ export function createOutbox({
   clearTimer = (h) => clearTimeout(h),
   currentOwner = () => null,
   lockName = 'xuncha-outbox',
-} = {}) {
+}) {
   const listeners = new Set()
   let draining = false
   let drainAgain = false

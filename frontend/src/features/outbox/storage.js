@@ -1,6 +1,8 @@
+// @ts-check
 /** IndexedDB storage for the outbox engine (queued items in `outbox`, photo bytes in `blobs`). */
 import { withDb } from '../../db/index.js'
 
+/** @type {import('./outbox.js').OutboxStorage} */
 export const idbOutboxStorage = {
   async list() {
     return withDb((db) => db.getAllFromIndex('outbox', 'seq'))

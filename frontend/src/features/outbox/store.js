@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Pinia face of the outbox engine: what the pages show (items, states, progress) and the calls they
  * make (queue a ticket or an action, send now, export). Sending is triggered on app start, `online`,
@@ -14,18 +15,42 @@ import { ping } from '../../api/client.js'
 import { useAuthStore } from '../auth/store.js'
 import { uuid4 } from '../../lib/uuid.js'
 
+/**
+ * @typedef {import('./outbox.js').OutboxItem} OutboxItem
+ * @typedef {import('./outbox.js').NewItem} NewItem
+ * @typedef {import('../../api/types.js').ActionBodies} ActionBodies
+ * @typedef {import('../../api/types.js').ActionEndpoint} ActionEndpoint
+ * @typedef {import('../../api/types.js').TicketCreate} TicketCreate
+ * @typedef {{id: string, meta?: {lat?: number, lng?: number, captured_at?: string}}} QueuedPhoto
+ * @typedef {'sent' | 'saved' | 'attention'} Outcome
+ */
+
+/** @type {ReturnType<typeof createOutbox> | null} */
 let engine = null
+/** @type {BroadcastChannel | null} */
 let channel = null
+/** @type {Set<(item: OutboxItem, data: any) => void>} */
 const ackListeners = new Set()
+/** @type {Map<string, (outcome: Outcome) => void>} */
 const outcomeWaiters = new Map() // item id → resolve('sent' | 'saved' | 'attention')
 const OUTCOME_WAIT_MS = 8000
 
+/** The engine, once `init` has started it. */
+function running() {
+  if (!engine) throw new Error('outbox not started: call init() first')
+  return engine
+}
+
+/** @param {string} id @param {Outcome} result */
 function settle(id, result) {
   outcomeWaiters.get(id)?.(result)
   outcomeWaiters.delete(id)
 }
 
-/** Subscribe to acknowledged items (e.g. refresh a ticket when its action went through). */
+/**
+ * Subscribe to acknowledged items (e.g. refresh a ticket when its action went through).
+ * @param {(item: OutboxItem, data: any) => void} fn
+ */
 export function onAcked(fn) {
   ackListeners.add(fn)
   return () => ackListeners.delete(fn)
@@ -33,11 +58,15 @@ export function onAcked(fn) {
 
 export const useOutboxStore = defineStore('outbox', {
   state: () => ({
+    /** @type {OutboxItem[]} */
     items: [],
+    /** @type {string | null} */
     sendingId: null,
-    progress: {}, // id → {loaded, total}
+    /** @type {Record<string, {loaded: number, total: number | null}>} */
+    progress: {},
     reachable: true,
     draining: false,
+    /** @type {string | null} */
     lastAckAt: null,
     initialized: false,
   }),
@@ -135,7 +164,7 @@ export const useOutboxStore = defineStore('outbox', {
           this.refresh()
           break
         case 'changed':
-          this.sendingId = engine.sendingId
+          this.sendingId = running().sendingId
           this.refresh()
           channel?.postMessage('changed')
           break
@@ -154,18 +183,22 @@ export const useOutboxStore = defineStore('outbox', {
       await this.refresh()
     },
     async retry(id) {
-      await engine.retry(id)
+      await running().retry(id)
       this.kick()
     },
     async discard(id) {
-      await engine.discard(id)
+      await running().discard(id)
     },
 
-    /** Queue a new report: its photos (bytes already stored) first, then the ticket. */
+    /**
+     * Queue a new report: its photos (bytes already stored) first, then the ticket.
+     * @param {{id: string, body: TicketCreate, photos: QueuedPhoto[], label?: string}} report
+     */
     async queueTicket({ id, body, photos, label }) {
-      const items = photos.map((p) => ({ id: p.id, kind: 'photo', meta: p.meta, label: label }))
+      /** @type {NewItem[]} */
+      const items = photos.map((p) => ({ id: p.id, kind: /** @type {const} */ ('photo'), meta: p.meta, label: label }))
       items.push({ id, kind: 'ticket', ticketId: id, photoIds: photos.map((p) => p.id), body, label })
-      await engine.enqueue(plain(items))
+      await running().enqueue(plain(items))
       await this.refresh()
       this.kick()
     },
@@ -174,11 +207,17 @@ export const useOutboxStore = defineStore('outbox', {
      * Queue a workflow action (dispatch/return/rectify/verify/cancel), with its photos if any.
      * Answers its id and `outcome`: 'sent' once the server acknowledged it, 'attention' on a conflict,
      * 'saved' when it stays queued (offline, failed, or no answer within a few seconds).
+     * @template {ActionEndpoint} A
+     * @param {{ticketId: string, action: A, body: Omit<ActionBodies[A], 'action_id'> & {action_id?: string},
+     *   photos?: QueuedPhoto[], label?: string}} request
+     * @returns {Promise<{actionId: string, outcome: Promise<Outcome>}>}
      */
     async queueAction({ ticketId, action, body, photos = [], label }) {
       const actionId = body.action_id || uuid4()
-      const items = photos.map((p) => ({ id: p.id, kind: 'photo', meta: p.meta, label }))
-      items.push({
+      /** @type {NewItem[]} */
+      const items = photos.map((p) => ({ id: p.id, kind: /** @type {const} */ ('photo'), meta: p.meta, label }))
+      // The body's type follows the action (A); TypeScript cannot narrow a generic union, hence the cast.
+      items.push(/** @type {import('./outbox.js').ActionItem} */ (/** @type {unknown} */ ({
         id: actionId,
         kind: 'action',
         action,
@@ -186,8 +225,8 @@ export const useOutboxStore = defineStore('outbox', {
         photoIds: photos.map((p) => p.id),
         body: { ...body, action_id: actionId },
         label,
-      })
-      await engine.enqueue(plain(items))
+      })))
+      await running().enqueue(plain(items))
       await this.refresh()
       // Wait from here, with no await before kick(): an earlier drain's end must not answer for this item.
       const outcome = new Promise((resolve) => {
@@ -200,9 +239,10 @@ export const useOutboxStore = defineStore('outbox', {
 
     /** Everything not yet acknowledged, photos inlined as base64, as a downloadable JSON file. */
     async exportUnsent() {
-      const items = await engine.list()
+      const items = await running().list()
       const out = []
       for (const it of items) {
+        /** @type {Record<string, unknown>} */
         const rec = { ...it }
         if (it.kind === 'photo') {
           const b = await getBlob(it.id)

@@ -1,7 +1,9 @@
+// @ts-check
 /** How queued items travel: photos as multipart (with progress), tickets and actions as JSON. */
 import { uploadWithProgress, postForResult, ping } from '../../api/client.js'
 import { getBlob } from '../../db/index.js'
 
+/** @type {import('./outbox.js').OutboxTransport} */
 export const httpTransport = {
   ping,
   async send(item, { onProgress } = {}) {
@@ -20,6 +22,8 @@ export const httpTransport = {
     }
     if (item.kind === 'ticket') return postForResult('/api/tickets', item.body)
     if (item.kind === 'action') return postForResult(`/api/tickets/${item.ticketId}/${item.action}`, item.body)
-    return { status: 422, error: { code: 'unknown_item', message: `unknown item kind ${item.kind}` } }
+    // Items queued by an older version of the app may carry a kind this one does not know.
+    const kind = /** @type {{kind: unknown}} */ (item).kind
+    return { status: 422, error: { code: 'unknown_item', message: `unknown item kind ${kind}` } }
   },
 }

@@ -1,9 +1,5 @@
-/** Periods as the API sees them: a week (Monday first) or a month containing a local (Asia/Shanghai) date. */
+/** Periods as the API sees them: a week (Monday first) or a month containing a date in the city's time. */
 const DAY = 86400000
-
-export function todayLocal(now = Date.now()) {
-  return new Date(now + 8 * 3600000).toISOString().slice(0, 10)
-}
 
 export function shift(on, kind, steps) {
   const d = new Date(`${on}T00:00:00Z`)

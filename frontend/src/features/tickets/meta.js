@@ -7,12 +7,18 @@ export const STATUS_COLORS = {
   cancelled: '#969799',
 }
 
-export const STATUSES = ['reported', 'dispatched', 'rectified', 'closed', 'cancelled']
-
 export function categoryName(t, locale) {
   return (locale === 'en' ? t.category_name_en : t.category_name_zh) || t.category_name_zh || t.category_code
 }
 
 export function isReturned(t) {
   return t.status === 'reported' && !!t.dispatched_at
+}
+
+/**
+ * 超期 as the server defines it, from its `overdue` field. A copy read offline may predate the deadline
+ * passing; then the same rule (dispatched, deadline passed) applies on the phone, here only.
+ */
+export function isOverdue(t, now = Date.now()) {
+  return !!t.overdue || (t.status === 'dispatched' && !!t.deadline_at && new Date(t.deadline_at).getTime() < now)
 }

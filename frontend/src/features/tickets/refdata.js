@@ -1,9 +1,23 @@
+// @ts-check
 /** Categories and units: fetched once per session, last copy kept for offline use. */
 import { defineStore } from 'pinia'
 import { listCategories, listUnits } from './api.js'
 
+/**
+ * @typedef {import('../../api/types.js').CategoryPublic} CategoryPublic
+ * @typedef {import('../../api/types.js').UnitPublic} UnitPublic
+ */
+
 export const useRefDataStore = defineStore('refdata', {
-  state: () => ({ categories: [], units: [], loaded: false, loading: null }),
+  state: () => ({
+    /** @type {CategoryPublic[]} */
+    categories: [],
+    /** @type {UnitPublic[]} */
+    units: [],
+    loaded: false,
+    /** @type {Promise<void> | null} */
+    loading: null,
+  }),
   getters: {
     level1: (s) => s.categories.filter((c) => !c.parent_code),
     childrenOf: (s) => (code) => s.categories.filter((c) => c.parent_code === code),

@@ -1,0 +1,38 @@
+// @ts-check
+/**
+ * Names for the API's schemas, generated from the server's OpenAPI (./schema.d.ts, `make api-types`).
+ * Use them in JSDoc: `@param {import('../../api/types.js').TicketDetail} t`.
+ */
+
+/** @typedef {import('./schema').components['schemas']} Schemas */
+/** @typedef {Schemas['ErrorBody']} ErrorBody */
+/** @typedef {Schemas['ErrorDetail']} ErrorDetail */
+/** @typedef {Schemas['Status']} Status */
+/** @typedef {Schemas['Action']} Action */
+/** @typedef {Schemas['Role']} Role */
+/** @typedef {Schemas['UnitKind']} UnitKind */
+/** @typedef {Schemas['PhotoStage']} PhotoStage */
+/** @typedef {Schemas['UserPublic']} UserPublic */
+/** @typedef {Schemas['TokenResponse']} TokenResponse */
+/** @typedef {Schemas['PublicConfig']} PublicConfig */
+/** @typedef {Schemas['ActionInput']} ActionInput */
+/** @typedef {Schemas['CategoryPublic']} CategoryPublic */
+/** @typedef {Schemas['UnitPublic']} UnitPublic */
+/** @typedef {Schemas['PhotoPublic']} PhotoPublic */
+/** @typedef {Schemas['TicketSummary']} TicketSummary */
+/** @typedef {Schemas['TicketDetail']} TicketDetail */
+/** @typedef {Schemas['TicketPage']} TicketPage */
+/** @typedef {Schemas['TicketCreate']} TicketCreate */
+/** @typedef {Schemas['DispatchIn']} DispatchIn */
+/** @typedef {Schemas['ReturnIn']} ReturnIn */
+/** @typedef {Schemas['RectifyIn']} RectifyIn */
+/** @typedef {Schemas['VerifyIn']} VerifyIn */
+/** @typedef {Schemas['CancelIn']} CancelIn */
+
+/**
+ * Each workflow endpoint under /api/tickets/{id}/ and its request body.
+ * @typedef {{dispatch: DispatchIn, return: ReturnIn, rectify: RectifyIn, verify: VerifyIn, cancel: CancelIn}} ActionBodies
+ */
+/** @typedef {keyof ActionBodies} ActionEndpoint */
+
+export {}
