@@ -5,13 +5,13 @@ import time
 from datetime import datetime
 
 from annotated_types import MaxLen, MinLen
-from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.security import verify_password
 from app.tickets import deadlines
-from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
+from app.tickets.actions import ACTIONS
+from app.tickets.schemas import TicketCreate
 from app.tickets.workflow import Action, Status
 from app.units.schemas import UnitKind
 from app.users.models import User
@@ -52,30 +52,21 @@ class _DemoLogins:
 demo_logins = _DemoLogins()
 
 
-# Each action's request: (path under /api/tickets/{id}/, body schema, fields fixed for the action).
-_ACTION_BODIES: dict[Action, tuple[str, type[BaseModel], dict[str, bool]]] = {
-    Action.report: ("", TicketCreate, {}),
-    Action.dispatch: ("dispatch", DispatchIn, {}),
-    Action.return_: ("return", ReturnIn, {}),
-    Action.rectify: ("rectify", RectifyIn, {}),
-    Action.verify_pass: ("verify", VerifyIn, {"passed": True}),
-    Action.verify_fail: ("verify", VerifyIn, {"passed": False}),
-    Action.cancel: ("cancel", CancelIn, {}),
-}
-# Required by the write path although optional in the shared body schema (tests/config checks both), and
-# fields of a shared schema that an action ignores.
-_ALSO_REQUIRED = {Action.verify_fail: {"note"}}
-_IGNORED = {Action.verify_pass: {"deadline"}}
+# A report creates the ticket (POST /api/tickets); every later action is an entry of tickets.actions.ACTIONS.
+def _requests():
+    """(action, body schema, path under /api/tickets/{id}/, fixed fields, also required, ignored)."""
+    yield Action.report, TicketCreate, "", {}, frozenset(), frozenset()
+    for action, spec in ACTIONS.items():
+        yield action, spec.schema, spec.path, dict(spec.fixed), spec.also_required, spec.ignored
 
 
 def action_inputs() -> list[dict]:
     """Each action's required and optional fields and photo count, read from its request schema."""
     out = []
-    for action, (path, schema, fixed) in _ACTION_BODIES.items():
+    for action, schema, path, fixed, also, ignored in _requests():
         fields = {name: f for name, f in schema.model_fields.items()
-                  if name not in fixed and name not in ("action_id", "id") and name not in _IGNORED.get(action, ())}
+                  if name not in fixed and name not in ("action_id", "id") and name not in ignored}
         photos = fields.pop("photo_ids", None)
-        also = _ALSO_REQUIRED.get(action, set())
         lengths = {type(m): m for m in photos.metadata} if photos else {}
         out.append({
             "action": action, "path": path, "schema_name": schema.__name__, "fixed": fixed,

@@ -8,8 +8,8 @@ visibility, idempotent replays, the workflow table's guard, one atomic status ch
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -200,6 +200,12 @@ class ActionSpec:
     # The stage the body's photo_ids are filed under; None: the action takes no photos. Whether photos are
     # required is the schema's (photo_ids with min_length=1), so the API contract shows it.
     photo_stage: str | None = None
+    # For the app (GET /api/config): the endpoint under /api/tickets/{id}/, body fields the action fixes,
+    # and the rules `change` enforces beyond the schema (a field it requires, or one it ignores).
+    path: str = ""
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+    also_required: frozenset[str] = frozenset()
+    ignored: frozenset[str] = frozenset()
 
 
 def _deadline(session: Session, given: datetime | None, ticket: Ticket, now: datetime) -> datetime:
@@ -253,12 +259,14 @@ def _cancel(session: Session, ticket: Ticket, body: CancelIn, now: datetime) -> 
 
 
 ACTIONS: dict[Action, ActionSpec] = {
-    Action.dispatch: ActionSpec(DispatchIn, _dispatch),
-    Action.return_: ActionSpec(ReturnIn, _return),
-    Action.rectify: ActionSpec(RectifyIn, _rectify, photo_stage="rectify"),
-    Action.verify_pass: ActionSpec(VerifyIn, _verify_pass, photo_stage="verify"),
-    Action.verify_fail: ActionSpec(VerifyIn, _verify_fail, photo_stage="verify"),
-    Action.cancel: ActionSpec(CancelIn, _cancel),
+    Action.dispatch: ActionSpec(DispatchIn, _dispatch, path="dispatch"),
+    Action.return_: ActionSpec(ReturnIn, _return, path="return"),
+    Action.rectify: ActionSpec(RectifyIn, _rectify, photo_stage="rectify", path="rectify"),
+    Action.verify_pass: ActionSpec(VerifyIn, _verify_pass, photo_stage="verify", path="verify",
+                                   fixed={"passed": True}, ignored=frozenset({"deadline"})),
+    Action.verify_fail: ActionSpec(VerifyIn, _verify_fail, photo_stage="verify", path="verify",
+                                   fixed={"passed": False}, also_required=frozenset({"note"})),
+    Action.cancel: ActionSpec(CancelIn, _cancel, path="cancel"),
 }
 
 
