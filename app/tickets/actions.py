@@ -281,12 +281,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
         return replayed
 
     frm = Status(ticket.status)
-    try:
-        to = workflow.transition(frm, action, user.role, own_unit=access.own_unit(user, ticket))
-    except workflow.NotAllowed:
-        raise Forbidden("无权执行此操作 Your role may not do this to this ticket") from None
-    except workflow.WrongState:
-        raise _wrong_state(frm, action) from None
+    to = workflow.transition(frm, action, user.role, own_unit=access.own_unit(user, ticket))  # 403 / 409
 
     now = utcnow()
     photo_ids: list[uuid.UUID] = getattr(body, "photo_ids", []) if spec.photo_stage else []
@@ -329,12 +324,6 @@ class _LostRace(Exception):
     """The guarded UPDATE matched no row: the ticket changed status since we read it."""
 
 
-def _wrong_state(status: Status, action: Action) -> Conflict:
-    return Conflict(f"案件当前状态为 {status.value}，不能执行 {action.value} "
-                    f"Ticket is {status.value}; cannot {action.value}",
-                    code="invalid_state", details={"current_status": status.value})
-
-
 def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Action, action_id: uuid.UUID,
                digest: str, photo_ids: list[uuid.UUID]) -> TicketDetail:
     """Another request changed the ticket first: a replay of ours answers its result, else 409."""
@@ -343,7 +332,7 @@ def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Actio
     if (replayed := _replay_action(session, user, ticket, action_id, digest)) is not None:
         return replayed
     _raise_if_photos_in_use(session, photo_ids)
-    raise _wrong_state(Status(ticket.status), action)
+    raise workflow.WrongState(Status(ticket.status), action)
 
 
 def _replay_action(session: Session, user: User, ticket: Ticket, action_id: uuid.UUID, digest: str

@@ -57,7 +57,7 @@ class WrongState(Conflict):
         super().__init__(f"案件当前状态为 {current}，不能执行 {action.value} "
                          f"Ticket is {current}; cannot {action.value}",
                          code="invalid_state", details={"current_status": current})
-        self.status = status
+        self.current = status  # not `status`: that is the HTTP status of every DomainError
         self.action = action
 
 

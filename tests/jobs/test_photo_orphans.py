@@ -9,13 +9,22 @@ from app.core.types import clock_at, utcnow
 from app.jobs.models import DONE, Job
 from app.jobs.worker import Worker
 from app.photos import service
+from app.photos.storage import PhotoNotFoundError
 from app.users.roles import Role
 from tests.conftest import login, make_user, upload_photo
 
 
 def _files(photo_id: uuid.UUID, sha256: str) -> list[bool]:
     storage = service.get_storage()
-    return [storage.exists(service.storage_key(photo_id, sha256, v)) for v in service.VARIANTS]
+
+    def stored(key: str) -> bool:
+        try:
+            storage.get(key)
+        except PhotoNotFoundError:
+            return False
+        return True
+
+    return [stored(service.storage_key(photo_id, sha256, v)) for v in service.VARIANTS]
 
 
 def test_an_upload_enqueues_a_check_that_keeps_a_stored_photo(client, db):
