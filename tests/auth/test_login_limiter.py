@@ -3,7 +3,6 @@ and counting the address uvicorn resolved, which believes X-Forwarded-For only f
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -17,6 +16,7 @@ from app.auth.models import LoginAttempt
 from app.core.config import get_settings
 from app.users.roles import Role
 from tests.conftest import PASSWORD, make_user
+from tests.servers import free_port
 from tests.tickets.test_concurrency import race
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,19 +72,13 @@ def test_a_success_clears_the_account_failures(client, db):
 
 # ---- real server processes, started as `make serve` starts them --------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def start_server():
     """Start `make serve` on the test database with extra settings; answers its base URL."""
     procs = []
 
     def start(**settings: str) -> str:
-        port = _free_port()
+        port = free_port()
         env = os.environ | {f"XUNCHA_{k.upper()}": v for k, v in settings.items()}
         proc = subprocess.Popen(["make", "-s", "serve", "HOST=127.0.0.1", f"PORT={port}"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

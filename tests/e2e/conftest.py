@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from tests.dbutil import fresh_database_url
+from tests.servers import uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = Path(os.environ.get("XUNCHA_FRONTEND_DIST", ROOT / "frontend" / "dist"))
@@ -60,12 +60,6 @@ def _e2e_ready():
         pytest.skip(f"e2e skipped: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server_env(tmp_path_factory) -> dict[str, str]:
     """The backend's environment (database, media): tests can run the admin CLI against it."""
@@ -92,35 +86,8 @@ def server(_e2e_ready, server_env):
     run = lambda *cmd: subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True, timeout=300)  # noqa: E731
     run(str(bindir / "alembic"), "upgrade", "head")
     run(sys.executable, "-m", "app.demo.seed")
-    port = _free_port()
-    log = open(tmp / "server.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"backend exited: {(tmp / 'server.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    else:
-        proc.terminate()
-        raise RuntimeError("backend did not become healthy in 60 s")
-    try:
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with uvicorn_server(env, tmp / "server.log", ("--log-level", "warning")) as backend:
+        yield backend.base
 
 
 class Api:

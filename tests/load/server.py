@@ -7,10 +7,6 @@ passwords are hashed with cheap Argon2 parameters: logins are not what these run
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,8 +22,8 @@ from app.units.models import Unit
 from app.users.models import User
 from app.users.roles import Role
 from tests.dbutil import migrate
+from tests.servers import Server, uvicorn_server
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "load-pass-1"
 
 
@@ -64,73 +60,17 @@ def seed(url: str, *, inspectors: int = 4, dispatchers: int = 2, units: int = 4)
     return city
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@dataclass
-class Server:
-    base: str
-    proc: subprocess.Popen
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def rss_kb(self, field: str = "VmRSS") -> int:
-        """Resident memory of the server process (VmHWM: its peak so far)."""
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-        raise RuntimeError(f"{field} not found")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @contextmanager
 def live_server(url: str, workdir: Path, *, env: dict[str, str] | None = None,
                 uvicorn_args: tuple[str, ...] = ()) -> Iterator[Server]:
-    """uvicorn app.main:app on a free loopback port, as `make run` starts it."""
+    """uvicorn app.main:app on a free loopback port, as `make run` starts it, on this database."""
     workdir.mkdir(parents=True, exist_ok=True)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     full_env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(workdir / "media"),
                     XUNCHA_LOGIN_MAX_FAILURES="100000", PYTHONUNBUFFERED="1")
     full_env.update(env or {})
-    port = free_port()
-    log_path = workdir / "server.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", *uvicorn_args],
-        cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    server = Server(f"http://127.0.0.1:{port}", proc, log_path)
-    try:
-        deadline = time.time() + 60
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited: {server.log()[-3000:]}")
-            try:
-                if httpx.get(f"{server.base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.time() > deadline:
-                raise RuntimeError("server did not become healthy in 60 s")
-            time.sleep(0.2)
+    with uvicorn_server(full_env, workdir / "server.log", ("--no-access-log", *uvicorn_args)) as server:
         yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def token(base: str, username: str) -> dict[str, str]:
