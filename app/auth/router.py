@@ -6,7 +6,7 @@ from pydantic import BaseModel, Field
 from app.auth import service
 from app.auth.deps import CurrentToken, require_roles
 from app.auth.schemas import TokenResponse
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.errors import NotFound
 from app.core.responses import AUTHENTICATED, COMMON, errors
 from app.core.types import DbId, UserText
@@ -14,7 +14,7 @@ from app.users import service as users_service
 from app.users.models import User
 from app.users.roles import Role
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=TransactionRoute)
 
 
 class LoginForm(BaseModel):

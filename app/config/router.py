@@ -2,10 +2,10 @@ from fastapi import APIRouter
 
 from app.config import service
 from app.config.schemas import PublicConfig
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import COMMON
 
-router = APIRouter(prefix="/api", tags=["config"], responses=COMMON)
+router = APIRouter(prefix="/api", tags=["config"], responses=COMMON, route_class=TransactionRoute)
 
 
 @router.get("/config", response_model=PublicConfig)

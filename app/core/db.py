@@ -1,12 +1,16 @@
 """Engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL via psycopg 3."""
 
-from collections.abc import AsyncIterator, Iterator
+import functools
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import anyio.to_thread
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
@@ -109,22 +113,56 @@ async def database_slot() -> AsyncIterator[None]:
 DatabaseSlot = Annotated[None, Depends(database_slot)]
 
 
-def get_session(request: Request, _: DatabaseSlot) -> Iterator[Session]:
-    """One transaction per request, committed here once the endpoint has returned (services only flush);
-    any exception rolls it back. Writers on SQLite take the write lock at their first statement (BEGIN
-    IMMEDIATE). The caller's token is looked up before, in a read of its own (app/auth/deps.py).
+async def get_session(request: Request, _: DatabaseSlot) -> AsyncIterator[Session]:
+    """One transaction per request; services only flush, and any exception rolls it back.
 
-    `SessionDep` uses scope="function": FastAPI then runs this exit code right after the endpoint returned
-    and its response was built, and BEFORE the response is sent (the default "request" scope exits after
-    sending). So a client never gets a 2xx for a transaction that then failed to commit: a failing commit
-    raises here and the error handlers answer instead (e.g. 503 when SQLite stayed locked)."""
-    with new_session(write=request.method not in ("GET", "HEAD", "OPTIONS")) as session:
+    The commit runs in the endpoint's own worker thread, right after it returned (`TransactionRoute`),
+    so a SQLite writer holds the write lock for its endpoint only. Committing here, in the dependency's
+    exit, cost a hop back through the thread pool with the lock held: under load the hop queued behind
+    every other request, and writers waiting for the lock answered 503 seven times as often. The commit
+    still precedes the response: a client never gets a 2xx for a transaction that failed to commit (the
+    error handlers answer instead, e.g. 503 when SQLite stayed locked).
+
+    This dependency itself runs on the event loop (creating a session does no I/O) and only closes the
+    session, which after the endpoint's commit or rollback touches no database; a session the endpoint
+    did not commit (an endpoint outside TransactionRoute) is committed here in a worker thread, as before.
+    Writers on SQLite take the write lock at their first statement (BEGIN IMMEDIATE). The caller's token
+    is looked up before, in a read of its own (app/auth/deps.py).
+    """
+    session = new_session(write=request.method not in ("GET", "HEAD", "OPTIONS"))
+    try:
         try:
             yield session
         except BaseException:
-            session.rollback()
+            await anyio.to_thread.run_sync(session.rollback)
             raise
-        session.commit()
+        if session.in_transaction():
+            await anyio.to_thread.run_sync(session.commit)
+    finally:
+        session.close()
 
 
+# scope="function": the exit runs right after the endpoint, before the response is sent (the default scope
+# exits after sending, when a failed commit could no longer change the answer).
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class TransactionRoute(APIRoute):
+    """A route whose sync endpoint commits the request's session in its own thread as it returns."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any):
+        if not inspect.iscoroutinefunction(endpoint):
+            endpoint = _committing(endpoint)
+        super().__init__(path, endpoint, **kwargs)
+
+
+def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)  # FastAPI reads the parameters through __wrapped__
+    def run(*args: Any, **kwargs: Any) -> Any:
+        result = endpoint(*args, **kwargs)
+        for value in kwargs.values():
+            if isinstance(value, Session):
+                value.commit()
+        return result
+
+    return run

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Form, Request, Response, UploadFile
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.errors import NotFound, TooLarge
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import ClientDateTime
@@ -16,7 +16,7 @@ from app.photos.storage import PhotoNotFoundError
 from app.users.roles import Role
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/api/photos", tags=["photos"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api/photos", tags=["photos"], responses=AUTHENTICATED, route_class=TransactionRoute)
 _uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff)
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED
 from app.core.types import DbId, UserText
 from app.stats import exports, periods, service
@@ -28,7 +28,7 @@ from app.stats.settings import get_stats_settings
 from app.tickets.schemas import TicketPage
 from app.users.roles import Role
 
-router = APIRouter(prefix="/api/stats", tags=["stats"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api/stats", tags=["stats"], responses=AUTHENTICATED, route_class=TransactionRoute)
 _office = require_roles(Role.dispatcher, Role.leader, Role.admin, Role.inspector)
 
 

@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import CurrentUser
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import ClientDateTime, DbId, UserText
 from app.tickets import access, actions, listing, read
@@ -20,7 +20,7 @@ from app.tickets.schemas import (
 )
 from app.tickets.workflow import Status
 
-router = APIRouter(prefix="/api/tickets", tags=["tickets"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api/tickets", tags=["tickets"], responses=AUTHENTICATED, route_class=TransactionRoute)
 
 
 @router.post("", response_model=TicketDetail, status_code=201, responses=WRITE)

@@ -2,13 +2,13 @@ from fastapi import APIRouter
 from sqlmodel import select
 
 from app.auth.deps import CurrentUser
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED
 from app.units import service
 from app.units.models import Grid
 from app.units.schemas import GridPublic, UnitPublic
 
-router = APIRouter(prefix="/api", tags=["units"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api", tags=["units"], responses=AUTHENTICATED, route_class=TransactionRoute)
 
 
 @router.get("/units", response_model=list[UnitPublic])
