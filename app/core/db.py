@@ -2,6 +2,8 @@
 
 import functools
 import inspect
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -13,6 +15,7 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
@@ -62,9 +65,60 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
+    writer = _WriterTurns(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+        begin = conn.get_execution_options().get("sqlite_begin", "BEGIN")
+        if begin == "BEGIN IMMEDIATE":
+            writer.take(conn.connection.dbapi_connection)
+        conn.exec_driver_sql(begin)
+
+
+class _WriterTurns:
+    """The process's writers take turns on SQLite's write lock through a lock of our own.
+
+    SQLite makes a writer that finds the lock taken sleep and retry (1, 2, 5 … 100 ms apart): with ten
+    writers waiting, the lock was mostly free while they all slept, and a shift start's writes crawled
+    (threads stuck in BEGIN IMMEDIATE, the server two-thirds idle). A thread waiting here is woken the
+    moment the writer before it commits or rolls back. Other processes (the CLI, a second app process)
+    still meet at SQLite's own lock. The turn is given back after the COMMIT or ROLLBACK has run, by
+    wrapping the dialect's do_commit / do_rollback (a pool's reset on return is a rollback too), and
+    when a connection is closed or invalidated.
+    """
+
+    def __init__(self, engine: Engine):
+        self._lock = threading.Lock()
+        self._holder: int | None = None  # id() of the DBAPI connection whose transaction holds the turn
+        dialect = engine.dialect
+        real_commit, real_rollback = dialect.do_commit, dialect.do_rollback
+
+        def do_commit(dbapi_conn):
+            real_commit(dbapi_conn)
+            self.give_back(dbapi_conn)
+
+        def do_rollback(dbapi_conn):
+            try:
+                real_rollback(dbapi_conn)
+            finally:
+                self.give_back(dbapi_conn)
+
+        dialect.do_commit, dialect.do_rollback = do_commit, do_rollback
+        event.listen(engine, "close", lambda dbapi_conn, _record: self.give_back(dbapi_conn))
+        event.listen(engine, "invalidate", lambda dbapi_conn, _record, _exc: self.give_back(dbapi_conn))
+
+    def take(self, dbapi_conn) -> None:
+        if not self._lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_S):
+            # What SQLite itself answers after its busy timeout: the request answers 503 (app/core/http_errors).
+            raise OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+        self._holder = id(dbapi_conn)
+
+    def give_back(self, dbapi_conn) -> None:
+        # The dialect is handed the pool's proxy of the connection, the pool events the connection itself.
+        dbapi_conn = getattr(dbapi_conn, "dbapi_connection", dbapi_conn)
+        if self._holder is not None and self._holder == id(dbapi_conn):
+            self._holder = None
+            self._lock.release()
 
 
 @lru_cache

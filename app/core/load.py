@@ -16,12 +16,10 @@ The worker-thread limit is set to `threads` (≥ slots) in the app's lifespan, s
 a thread; the few threads above `slots` serve work without a session (static files, upload spooling).
 """
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
-import anyio.from_thread
 import anyio.to_thread
 from anyio.lowlevel import RunVar
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -29,7 +27,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.errors import Overloaded
 from app.core.http_errors import error_response
 
-__all__ = ["DatabaseGate", "LoadShedding", "Overloaded", "set_worker_threads", "slot_lent_out"]
+__all__ = ["DatabaseGate", "LoadShedding", "Overloaded", "set_worker_threads"]
 
 
 
@@ -69,8 +67,6 @@ async def _discard_body(receive: Receive) -> None:
 # One semaphore per event loop: a process serves from one loop, but tests run several TestClients (each with
 # its own loop) at once, and an asyncio primitive must not cross loops.
 _semaphores: RunVar[dict[int, anyio.Semaphore]] = RunVar("xuncha_db_gate")
-# The slot the current request holds (seen by its endpoint's worker thread, which runs in a copy of the context).
-_held: ContextVar[anyio.Semaphore | None] = ContextVar("xuncha_db_slot", default=None)
 
 
 class DatabaseGate:
@@ -97,29 +93,10 @@ class DatabaseGate:
                 await semaphore.acquire()
         except TimeoutError:
             raise Overloaded(self.retry_after) from None
-        token = _held.set(semaphore)
         try:
             yield
         finally:
-            _held.reset(token)
             semaphore.release()
-
-
-@contextmanager
-def slot_lent_out() -> Iterator[None]:
-    """Give the request's database slot to others while it waits on work that needs no session (a photo
-    in the worker processes), and take one back afterwards. Called from the endpoint's worker thread;
-    the caller must hold no connection meanwhile (commit first)."""
-    semaphore = _held.get()
-    if semaphore is None:
-        yield
-        return
-    anyio.from_thread.run_sync(semaphore.release)
-    try:
-        yield
-    finally:
-        # Taken back without a time limit: the photo is done, and the request's teardown releases it.
-        anyio.from_thread.run(semaphore.acquire)
 
 
 def set_worker_threads(threads: int) -> None:

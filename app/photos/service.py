@@ -14,7 +14,6 @@ from app import jobs
 from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
-from app.core.load import slot_lent_out
 from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
@@ -103,16 +102,17 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     watermark = processing.EvidenceWatermark(uploader=uploader_label(user), timezone=settings.timezone,
                                              uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
     storage = get_storage()
-    # The processing and the file writes need no database: the request's slot serves others meanwhile.
-    with slot_lent_out():
-        result = get_workers().run(
-            processing.process_photo, data, watermark=watermark, max_bytes=settings.upload_max_bytes,
-            max_pixels=settings.upload_max_pixels, max_heic_pixels=settings.upload_max_heic_pixels,
-            camera_tz=settings.tz, font_path=processing.find_cjk_font(settings.cjk_font_path),
-        )
-        keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
-        for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
-            storage.put(key, blob)
+    # The processing and the file writes hold no connection and no lock, but the request keeps its
+    # database slot: an upload that gave it away and waited for one afterwards kept its worker thread while
+    # waiting, and with every thread so taken the reads holding the slots found no thread to run on.
+    result = get_workers().run(
+        processing.process_photo, data, watermark=watermark, max_bytes=settings.upload_max_bytes,
+        max_pixels=settings.upload_max_pixels, max_heic_pixels=settings.upload_max_heic_pixels,
+        camera_tz=settings.tz, font_path=processing.find_cjk_font(settings.cjk_font_path),
+    )
+    keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
+    for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
+        storage.put(key, blob)
     photo = Photo(
         id=photo_id, sha256=result.sha256, content_type=result.content_type, size_bytes=len(data),
         width=result.width, height=result.height, taken_at=result.taken_at, exif_lat=result.exif_lat,

@@ -156,3 +156,38 @@ def test_a_saturated_server_sheds_at_once_with_retry_after(tight_server):
     # Shed, not stalled: a refused request waited at most for its database slot (0.3 s) plus queueing on a
     # machine shared with other test runs (median up to 6.7 s seen there; well under 1 s when quiet).
     assert sorted(t for _, t in shed)[len(shed) // 2] < BOUND_S
+
+
+@pytest.fixture(scope="module")
+def few_slots_server(tmp_path_factory):
+    """Two database slots (so ten worker threads) and the default 5 s wait for a slot."""
+    url = fresh_database_url("xuncha_load_few")
+    city = seed(url, inspectors=1, dispatchers=1, units=1)
+    with live_server(url, tmp_path_factory.mktemp("few"), env={"XUNCHA_DB_SLOTS": "2"}) as server:
+        yield server, city
+
+
+def test_uploads_and_reads_together_never_wait_on_each_other(few_slots_server):
+    """Every worker thread busy with an upload that waits for a database slot, every slot held by a read
+    that waits for a thread: a circular wait, and nothing answers. Uploads once gave their slot away while
+    the photo was processed and took one back afterwards, and a burst of uploads and reads hung like this.
+    Now an upload keeps its slot: every slot holder finds a thread (threads = slots + 8)."""
+    server, city = few_slots_server
+    inspector = token(server.base, city.inspectors[0])
+    dispatcher = token(server.base, city.dispatchers[0])
+    photo = make_jpeg(1600, 1200, pattern="noise")
+
+    async def run():
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+        async with httpx.AsyncClient(base_url=server.base, timeout=HARD_BOUND_S, limits=limits) as client:
+            uploads = [_timed(client, "POST", "/api/photos", headers=inspector, data={"id": str(uuid.uuid4())},
+                              files={"file": ("p.jpg", photo, "image/jpeg")}) for _ in range(60)]
+            reads = [_timed(client, "GET", "/api/tickets", headers=dispatcher) for _ in range(80)]
+            return await asyncio.gather(*uploads, *reads)
+
+    results = run_in_fresh_loop(run)
+    timeouts = [err for r, _, err in results if r is None]
+    assert not timeouts, f"{len(timeouts)} of {len(results)} requests got no answer in {HARD_BOUND_S} s"
+    statuses = [r.status_code for r, _, _ in results]
+    assert set(statuses) <= {200, 201, 503}, sorted(set(statuses))
+    assert statuses.count(201) > 0 and statuses.count(200) > 0, statuses
