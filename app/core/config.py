@@ -144,6 +144,11 @@ class Settings(BaseSettings):
     db_wait_seconds: float = 5.0
     max_in_flight: int = 256
     retry_after_seconds: int = 5
+    # Busy: this many requests in flight. Then the statistics (the dearest reads) may answer figures up to
+    # stats_stale_seconds old, computed for an earlier identical request; an idle server always computes
+    # them afresh. 0 turns the reuse off.
+    busy_in_flight: int = 16
+    stats_stale_seconds: float = 10.0
 
     @property
     def worker_threads(self) -> int:

@@ -27,8 +27,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.core.errors import Overloaded
 from app.core.http_errors import error_response
 
-__all__ = ["DatabaseGate", "LoadShedding", "Overloaded", "set_worker_threads"]
+__all__ = ["DatabaseGate", "LoadShedding", "Overloaded", "in_flight", "set_worker_threads"]
 
+
+
+# Requests in flight in this process (all LoadShedding instances: one per app; tests run several).
+_in_flight = 0
+
+
+def in_flight() -> int:
+    return _in_flight
 
 
 class LoadShedding:
@@ -50,11 +58,14 @@ class LoadShedding:
             await _discard_body(receive)
             await error_response(Overloaded(self.retry_after))(scope, receive, send)
             return
+        global _in_flight
         self.in_flight += 1
+        _in_flight += 1
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            _in_flight -= 1
 
 
 async def _discard_body(receive: Receive) -> None:

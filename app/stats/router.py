@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
+from app.core.recent import Recent, stale_allowed
 from app.core.responses import AUTHENTICATED
 from app.core.types import DbId, UserText
 from app.stats import exports, periods, service
@@ -65,6 +66,10 @@ def get_rules(
     return get_stats_settings().rules().model_copy(update=given)
 
 
+# Figures reused while busy (app/core/recent.py); the key holds everything the answer depends on (the
+# scope is already narrowed to what the user may see).
+_recent = Recent()
+
 PeriodDep = Annotated[Period, Depends(get_period)]
 ScopeDep = Annotated[Scope, Depends(get_scope)]
 RulesDep = Annotated[RankRules, Depends(get_rules)]
@@ -72,21 +77,28 @@ RulesDep = Annotated[RankRules, Depends(get_rules)]
 
 @router.get("/summary", response_model=Summary)
 def summary(session: SessionDep, user: CurrentUser, period: PeriodDep, scope: ScopeDep):
-    """All figures of a period and scope, per unit and in total, with their formulas."""
-    return service.summary(session, user, period, scope)
+    """All figures of a period and scope, per unit and in total, with their formulas. When the server is
+    busy, figures up to a few seconds old may answer (their `as_of` says when they were computed)."""
+    key = ("summary", period.model_dump_json(), scope.model_dump_json())
+    return _recent.get(key, lambda: service.summary(session, user, period, scope), max_age=stale_allowed())
 
 
 @router.get("/ranking", response_model=Ranking)
 def ranking(session: SessionDep, _: CurrentUser, period: PeriodDep, rules: RulesDep,
             category_code: Annotated[UserText | None, Query(max_length=16)] = None):
-    """The city-wide red/black list (红黑榜) with last period's ranks; visible to every role."""
-    return service.ranking(session, period, rules, category_code=category_code)
+    """The city-wide red/black list (红黑榜) with last period's ranks; visible to every role (reused like
+    the summary's figures when busy)."""
+    key = ("ranking", period.model_dump_json(), rules.model_dump_json(), category_code)
+    return _recent.get(key, lambda: service.ranking(session, period, rules, category_code=category_code),
+                       max_age=stale_allowed())
 
 
 @router.get("/trend", response_model=Trend)
 def trend(session: SessionDep, _: CurrentUser, scope: ScopeDep, weeks: Annotated[int, Query(ge=1, le=26)] = 8):
-    """Weekly reported vs closed and the weekly cohort's 整改率, for the last N weeks."""
-    return service.trend(session, scope, weeks=weeks)
+    """Weekly reported vs closed and the weekly cohort's 整改率, for the last N weeks (reused like the
+    summary's figures when busy)."""
+    key = ("trend", scope.model_dump_json(), weeks)
+    return _recent.get(key, lambda: service.trend(session, scope, weeks=weeks), max_age=stale_allowed())
 
 
 @router.get("/tickets", response_model=TicketPage)
