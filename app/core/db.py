@@ -147,8 +147,20 @@ def new_session(*, write: bool = False) -> Session:
         return Session(connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
     engine = get_engine()
     if write and engine.dialect.name == "sqlite":
-        engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        session = Session(engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"), expire_on_commit=False)
+        session.info["read_bind"] = engine
+        return session
     return Session(engine, expire_on_commit=False)
+
+
+def commit_writes(session: Session) -> None:
+    """Commit a write request's changes now and read on without the write lock: a write endpoint builds its
+    answer (a ticket's whole detail: photos, timeline, possible duplicates) after its writes are committed,
+    so on SQLite the lock is held for the writes alone. The request's transaction ends here: an error
+    afterwards leaves the writes in place, and the client's resend is answered as a replay."""
+    session.commit()
+    if (read_bind := session.info.pop("read_bind", None)) is not None:
+        session.bind = read_bind
 
 
 @lru_cache

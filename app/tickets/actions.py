@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from app.categories.models import Category
 from app.core.config import get_settings
+from app.core.db import commit_writes
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.core.types import utcnow
 from app.photos.models import Photo
@@ -129,7 +130,7 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
             return replayed, False
         _raise_if_photos_in_use(session, body.photo_ids)
         raise
-    session.flush()
+    commit_writes(session)
     return read.detail(session, user, ticket), True
 
 
@@ -315,7 +316,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
     except (_LostRace, IntegrityError):
         # Another request got there first (the same action resent, another action, or one of our photos).
         return _lost_race(session, user, ticket_id, action, body.action_id, digest, [p.id for p in photos])
-    session.flush()
+    commit_writes(session)
     session.expire(ticket)
     return read.detail(session, user, ticket)
 

@@ -36,20 +36,20 @@ def possible_duplicates(session: Session, ticket: Ticket) -> list[DuplicateCandi
     """Open tickets of the same category within the configured radius, nearest first."""
     radius = get_settings().duplicate_radius_m
     dlat, dlng = _window(ticket.lat, radius)
-    rows = session.exec(
-        select(Ticket).where(
+    rows = session.execute(
+        select(Ticket.id, Ticket.case_number, Ticket.status, Ticket.description, Ticket.lat, Ticket.lng).where(
             Ticket.id != ticket.id, Ticket.category_code == ticket.category_code,
             col(Ticket.status).in_(_OPEN_VALUES),
             Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
             Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
         )
-    ).all()
+    ).all()  # plain rows: whole tickets as ORM objects cost a ticket page more than everything else on it
     out = []
-    for t in rows:
-        d = distance_m(ticket.lat, ticket.lng, t.lat, t.lng)
+    for tid, case_number, status, description, lat, lng in rows:
+        d = distance_m(ticket.lat, ticket.lng, lat, lng)
         if d <= radius:
-            out.append(DuplicateCandidate(id=t.id, case_number=t.case_number, status=t.status,
-                                          description=t.description, distance_m=round(d, 1)))
+            out.append(DuplicateCandidate(id=tid, case_number=case_number, status=status,
+                                          description=description, distance_m=round(d, 1)))
     return sorted(out, key=lambda c: c.distance_m)
 
 
