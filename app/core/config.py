@@ -141,7 +141,7 @@ class Settings(BaseSettings):
     # size; worker threads are this + 8), how long one waits for a slot, requests in flight before
     # shedding, and the Retry-After of a 503.
     db_slots: int = 24
-    db_wait_seconds: float = 5.0
+    db_wait_seconds: float = 2.0
     max_in_flight: int = 256
     retry_after_seconds: int = 5
     # Busy: this many requests in flight. Then the statistics (the dearest reads) may answer figures up to
