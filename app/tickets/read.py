@@ -41,8 +41,9 @@ class NameLookup:
             select(Unit.id, Unit.name).where(col(Unit.id).in_(unit_ids))
         ).all()} if unit_ids else {}
         user_ids = {t.reporter_id for t in tickets} | set(extra_user_ids)
-        self.users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(user_ids))).all()} \
-            if user_ids else {}
+        self.users = {u.id: u for u in session.execute(
+            select(User.id, User.display_name, User.role).where(col(User.id).in_(user_ids))
+        ).all()} if user_ids else {}
         ids = [t.id for t in tickets]
         self.thumbs: dict[uuid.UUID, uuid.UUID] = {}
         if ids:
