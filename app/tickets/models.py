@@ -1,7 +1,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import Column, Index, String, UniqueConstraint, text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlmodel import Field, SQLModel
 
@@ -45,6 +45,16 @@ class Ticket(SQLModel, table=True):
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rework_count: int = 0
     return_count: int = 0
+    # Deadline exceptions (issue 10): approved extensions, urges (催办), the 督办 flag, suspension and voiding.
+    extension_count: int = 0
+    suspension_count: int = 0
+    urge_count: int = 0
+    supervised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a suspended ticket's review date
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The kind of the unit's request waiting for a decision (lists show it without a join); None: none waits.
+    pending_request: str | None = Field(default=None, max_length=16)
     duplicate_of: uuid.UUID | None = Field(default=None, foreign_key="tickets.id")
     # Stage timestamps, written by the same transaction as the event that sets them.
     reported_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -81,7 +91,7 @@ class TicketEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: uuid.UUID = Field(foreign_key="tickets.id")
-    action: str = Field(max_length=16)
+    action: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     actor_id: int = Field(foreign_key="users.id")
@@ -94,6 +104,42 @@ class TicketEvent(SQLModel, table=True):
     request_hash: str | None = Field(default=None, max_length=64)
 
 
+class TicketRequest(SQLModel, table=True):
+    """A unit's request on a ticket (延期 / 回退 / 挂账) and its decision: one row of the exceptions ledger (台帐).
+
+    The id is the client's action_id of the request. At most one request per ticket waits at a time (the
+    partial unique index), so two phones of one unit cannot both ask.
+    """
+
+    __tablename__ = "ticket_requests"
+    __table_args__ = (
+        Index("uq_ticket_requests_one_pending", "ticket_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+        Index("ix_ticket_requests_state_requested_at", "state", "requested_at"),
+        Index("ix_ticket_requests_unit_requested_at", "unit_id", "requested_at"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
+    kind: str = Field(max_length=16)  # extension | return | suspension
+    state: str = Field(default="pending", max_length=16)  # pending | approved | rejected
+    unit_id: int = Field(foreign_key="units.id")  # the unit that asked
+    reason: str = Field(max_length=2000)
+    # extension: the deadline asked for; suspension: the review date proposed (optional).
+    requested_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deadline_before: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the ticket's, when asked
+    requested_by: int = Field(foreign_key="users.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    request_event_id: int = Field(foreign_key="ticket_events.id")
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str | None = Field(default=None, max_length=2000)
+    # extension: the deadline granted; suspension: the review date; reassign: the new unit's deadline.
+    decided_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reassigned_unit_id: int | None = Field(default=None, foreign_key="units.id")
+    decision_event_id: int | None = Field(default=None, foreign_key="ticket_events.id")
+
+
 class TicketPhoto(SQLModel, table=True):
     """A photo used by a ticket at one stage; a photo belongs to one ticket only."""
 
@@ -104,7 +150,7 @@ class TicketPhoto(SQLModel, table=True):
     ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
     photo_id: uuid.UUID = Field(foreign_key="photos.id")
     event_id: int = Field(foreign_key="ticket_events.id")
-    stage: str = Field(max_length=16)  # report | rectify | verify
+    stage: str = Field(max_length=16)  # report | rectify | verify | request
     position: int = 0
 
 

@@ -15,7 +15,9 @@ class Status(StrEnum):
     dispatched = "dispatched"  # 已派遣
     rectified = "rectified"    # 已整改, waiting for verification
     closed = "closed"          # 已结案
-    cancelled = "cancelled"    # 不予立案 / 重复
+    cancelled = "cancelled"    # 不予立案 / 重复 (before dispatch)
+    suspended = "suspended"    # 挂账 / 缓办: approved as not fixable within any deadline, until its review date
+    voided = "voided"          # 作废 after dispatch: should never have been dispatched
 
 
 class Action(StrEnum):
@@ -26,9 +28,24 @@ class Action(StrEnum):
     verify_pass = "verify_pass"
     verify_fail = "verify_fail"
     cancel = "cancel"
+    # Deadline exceptions (issue 10). A unit asks; the dispatcher (for suspension also a leader) decides.
+    request_extension = "request_extension"    # 延期申请
+    request_return = "request_return"          # 回退申请
+    request_suspension = "request_suspension"  # 挂账 / 缓办申请
+    approve_extension = "approve_extension"
+    reject_extension = "reject_extension"
+    approve_return = "approve_return"          # back to `reported` for re-dispatch (改派)
+    reassign = "reassign"                      # return approved and re-dispatched to another unit in one step
+    reject_return = "reject_return"
+    approve_suspension = "approve_suspension"
+    reject_suspension = "reject_suspension"
+    resume = "resume"                          # 恢复: a suspended ticket back to its unit with a new deadline
+    void = "void"                              # 作废
+    urge = "urge"                              # 催办
+    supervise = "supervise"                    # 督办
 
 
-OPEN_STATUSES = frozenset({Status.reported, Status.dispatched, Status.rectified})
+OPEN_STATUSES = frozenset({Status.reported, Status.dispatched, Status.rectified, Status.suspended})
 
 
 @dataclass(frozen=True)
