@@ -161,9 +161,10 @@ def test_different_rectifies_claiming_one_photo_one_wins(client, db):
 # ---- deadline exceptions: decisions and requests that keep the status race too -----------------------
 
 def _request(client, staff, tid, kind="extension"):
+    from datetime import UTC, datetime, timedelta
+
     body = {"action_id": str(uuid.uuid4()), "kind": kind, "reason": "需要更多时间"}
     if kind == "extension":
-        from datetime import UTC, datetime, timedelta
         body["deadline"] = (datetime.now(UTC) + timedelta(days=7)).isoformat()
     r = client.post(f"/api/tickets/{tid}/requests", headers=staff, json=body)
     assert r.status_code == 200, r.text
@@ -184,8 +185,8 @@ def test_approve_and_reject_of_one_request_exactly_one_wins(client, db):
         approve = {"approve": True} | ({"review_at": "2030-01-01T00:00:00+08:00"} if kind == "suspension" else {})
         path = f"requests/{rid}/decision"
         results = race([
-            lambda c, tid=t["id"]: action(c, dispatchers[0], tid, path, **approve),
-            lambda c, tid=t["id"]: action(c, dispatchers[1], tid, path, approve=False, note="不同意"),
+            lambda c, tid=t["id"], p=path, a=approve: action(c, dispatchers[0], tid, p, **a),
+            lambda c, tid=t["id"], p=path: action(c, dispatchers[1], tid, p, approve=False, note="不同意"),
         ])
         codes = sorted(r.status_code for r in results)
         assert codes == [200, 409], [r.text for r in results]
