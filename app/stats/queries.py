@@ -7,7 +7,7 @@ from sqlmodel import Session, col
 
 from app.stats.schemas import Percentiles, Period, Scope
 from app.tickets.models import Ticket, TicketEvent
-from app.tickets.workflow import Action, Status
+from app.tickets.workflow import RETURN_ACTIONS, Status
 from app.units.models import Grid, Unit
 
 COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
@@ -145,7 +145,8 @@ def counts_by_unit(session: Session, period: Period, where: list, ev_where: list
         put(uid, cancelled=n)
     returns = (select(TicketEvent.unit_id, func.count()).select_from(TicketEvent)
                .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-               .where(TicketEvent.action == Action.return_.value, within(TicketEvent.at, start, end), *ev_where)
+               .where(col(TicketEvent.action).in_(sorted(RETURN_ACTIONS)), within(TicketEvent.at, start, end),
+                      *ev_where)
                .group_by(TicketEvent.unit_id))
     for uid, n in session.execute(returns).all():
         put(uid, returned=n)
