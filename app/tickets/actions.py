@@ -573,10 +573,13 @@ def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Actio
         return replayed
     _raise_if_photos_in_use(session, photo_ids)
     status = Status(ticket.status)
-    workflow.transition(status, action, user.role, own_unit=access.own_unit(user, ticket))
-    # The status still allows the action: the winner took what it needed (a request now waits, or the one
-    # decided on is decided); the action's own checks say which.
-    ACTIONS[action].change(session, ticket, body, utcnow())
+    try:
+        workflow.transition(status, action, user.role, own_unit=access.own_unit(user, ticket))
+        # The status still allows the action: the winner took what it needed (a request now waits, or the
+        # one decided on is decided); the action's own checks say which.
+        ACTIONS[action].change(session, ticket, body, utcnow())
+    except (workflow.WrongState, workflow.NotAllowed):
+        pass  # the ticket moved on (another status, or another unit's now): 409 like any lost race
     raise workflow.WrongState(status, action)
 
 
