@@ -10,6 +10,10 @@ from app.tickets.models import Ticket, TicketEvent
 from app.tickets.workflow import Action, Status
 from app.units.models import Grid, Unit
 
+# Returns whose event names the unit that returned the ticket: the direct return of earlier versions and an
+# approved return request. (A `reassign` event names the new unit; it is not counted here.)
+RETURN_EVENTS = (Action.return_.value, Action.approve_return.value)
+
 COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
           "returned", "cancelled")
 DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
@@ -145,7 +149,8 @@ def counts_by_unit(session: Session, period: Period, where: list, ev_where: list
         put(uid, cancelled=n)
     returns = (select(TicketEvent.unit_id, func.count()).select_from(TicketEvent)
                .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-               .where(TicketEvent.action == Action.return_.value, within(TicketEvent.at, start, end), *ev_where)
+               .where(col(TicketEvent.action).in_(RETURN_EVENTS), within(TicketEvent.at, start, end),
+                      *ev_where)
                .group_by(TicketEvent.unit_id))
     for uid, n in session.execute(returns).all():
         put(uid, returned=n)

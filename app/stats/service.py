@@ -59,7 +59,7 @@ from app.tickets import access as tickets_access
 from app.tickets import read as tickets_read
 from app.tickets.models import Ticket, TicketEvent
 from app.tickets.schemas import TicketPage
-from app.tickets.workflow import OPEN_STATUSES, Action, Status
+from app.tickets.workflow import OPEN_STATUSES, Status
 from app.units import service as units_service
 from app.units.models import Grid, Unit
 from app.users.models import User
@@ -190,7 +190,7 @@ def drill_where(session: Session, metric: str, period: Period, scope: Scope, now
     if metric == "returned":
         # The unit of a return is the event's (the unit that returned it), not the ticket's current unit.
         where = scope_where(session, scope.model_copy(update={"unit_ids": None}))
-        ev = [TicketEvent.action == Action.return_.value, within(TicketEvent.at, period.start, period.end)]
+        ev = [col(TicketEvent.action).in_(queries.RETURN_EVENTS), within(TicketEvent.at, period.start, period.end)]
         if scope.unit_ids is not None:
             ev.append(col(TicketEvent.unit_id).in_(scope.unit_ids))
         return [*where, col(Ticket.id).in_(select(TicketEvent.ticket_id).where(*ev))]

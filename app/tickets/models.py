@@ -1,12 +1,32 @@
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy import Column, Float, Index, String, UniqueConstraint, and_, or_, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Field, SQLModel
 
+from app.core.config import get_settings
 from app.core.types import UTCDateTime, utcnow
 from app.tickets.workflow import Status
+
+
+class epoch_seconds(FunctionElement):
+    """Seconds since 1970 of a UTCDateTime column, in SQL (SQLite stores UTC text; PostgreSQL timestamptz)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw):
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds)
+def _epoch_default(element, compiler, **kw):
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
 
 
 class Ticket(SQLModel, table=True):
@@ -45,6 +65,16 @@ class Ticket(SQLModel, table=True):
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rework_count: int = 0
     return_count: int = 0
+    # Deadline exceptions (issue 10): approved extensions, urges (催办), the 督办 flag, suspension and voiding.
+    extension_count: int = 0
+    suspension_count: int = 0
+    urge_count: int = 0
+    supervised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    suspended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    review_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # a suspended ticket's review date
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The kind of the unit's request waiting for a decision (lists show it without a join); None: none waits.
+    pending_request: str | None = Field(default=None, max_length=16)
     duplicate_of: uuid.UUID | None = Field(default=None, foreign_key="tickets.id")
     # Stage timestamps, written by the same transaction as the event that sets them.
     reported_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
@@ -69,6 +99,30 @@ class Ticket(SQLModel, table=True):
         """
         return (self.status == Status.dispatched.value) & (self.deadline_at is not None and self.deadline_at < now)
 
+    @hybrid_method
+    def is_near_deadline_at(self, now: datetime) -> bool:
+        """预超期 at `now`: dispatched, not overdue, and the time left is at most a share of the time given
+        (XUNCHA_NEAR_DEADLINE_FRACTION of deadline − dispatched_at) or at most XUNCHA_NEAR_DEADLINE_HOURS."""
+        if self.status != Status.dispatched.value or self.deadline_at is None or self.deadline_at < now:
+            return False
+        settings = get_settings()
+        left = self.deadline_at - now
+        if left <= timedelta(hours=settings.near_deadline_hours):
+            return True
+        given = self.deadline_at - self.dispatched_at if self.dispatched_at else None
+        return given is not None and left <= given * settings.near_deadline_fraction
+
+    @is_near_deadline_at.expression
+    def is_near_deadline_at(cls, now: datetime):
+        settings = get_settings()
+        f = settings.near_deadline_fraction
+        # left ≤ f × given  ⇔  deadline − now ≤ f × (deadline − dispatched)  ⇔  (1 − f)·deadline + f·dispatched ≤ now
+        share = ((1 - f) * epoch_seconds(cls.deadline_at) + f * epoch_seconds(cls.dispatched_at)) <= now.timestamp()
+        # The IS NOT NULL tests keep the clause two-valued (its negation then selects the rest exactly).
+        return and_(cls.status == Status.dispatched.value, cls.deadline_at.is_not(None), cls.deadline_at >= now,
+                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours),
+                        and_(cls.dispatched_at.is_not(None), share)))
+
 
 class TicketEvent(SQLModel, table=True):
     """One row of a ticket's timeline (流转记录)."""
@@ -81,7 +135,7 @@ class TicketEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: uuid.UUID = Field(foreign_key="tickets.id")
-    action: str = Field(max_length=16)
+    action: str = Field(max_length=32)
     from_status: str | None = Field(default=None, max_length=16)
     to_status: str = Field(max_length=16)
     actor_id: int = Field(foreign_key="users.id")
@@ -94,6 +148,42 @@ class TicketEvent(SQLModel, table=True):
     request_hash: str | None = Field(default=None, max_length=64)
 
 
+class TicketRequest(SQLModel, table=True):
+    """A unit's request on a ticket (延期 / 回退 / 挂账) and its decision: one row of the exceptions ledger (台帐).
+
+    The id is the client's action_id of the request. At most one request per ticket waits at a time (the
+    partial unique index), so two phones of one unit cannot both ask.
+    """
+
+    __tablename__ = "ticket_requests"
+    __table_args__ = (
+        Index("uq_ticket_requests_one_pending", "ticket_id", unique=True,
+              sqlite_where=text("state = 'pending'"), postgresql_where=text("state = 'pending'")),
+        Index("ix_ticket_requests_state_requested_at", "state", "requested_at"),
+        Index("ix_ticket_requests_unit_requested_at", "unit_id", "requested_at"),
+    )
+
+    id: uuid.UUID = Field(primary_key=True)
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
+    kind: str = Field(max_length=16)  # extension | return | suspension
+    state: str = Field(default="pending", max_length=16)  # pending | approved | rejected
+    unit_id: int = Field(foreign_key="units.id")  # the unit that asked
+    reason: str = Field(max_length=2000)
+    # extension: the deadline asked for; suspension: the review date proposed (optional).
+    requested_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    deadline_before: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the ticket's, when asked
+    requested_by: int = Field(foreign_key="users.id")
+    requested_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    request_event_id: int = Field(foreign_key="ticket_events.id")
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decision_note: str | None = Field(default=None, max_length=2000)
+    # extension: the deadline granted; suspension: the review date; reassign: the new unit's deadline.
+    decided_deadline: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reassigned_unit_id: int | None = Field(default=None, foreign_key="units.id")
+    decision_event_id: int | None = Field(default=None, foreign_key="ticket_events.id")
+
+
 class TicketPhoto(SQLModel, table=True):
     """A photo used by a ticket at one stage; a photo belongs to one ticket only."""
 
@@ -104,7 +194,7 @@ class TicketPhoto(SQLModel, table=True):
     ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
     photo_id: uuid.UUID = Field(foreign_key="photos.id")
     event_id: int = Field(foreign_key="ticket_events.id")
-    stage: str = Field(max_length=16)  # report | rectify | verify
+    stage: str = Field(max_length=16)  # report | rectify | verify | request
     position: int = 0
 
 

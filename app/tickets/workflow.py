@@ -15,7 +15,9 @@ class Status(StrEnum):
     dispatched = "dispatched"  # 已派遣
     rectified = "rectified"    # 已整改, waiting for verification
     closed = "closed"          # 已结案
-    cancelled = "cancelled"    # 不予立案 / 重复
+    cancelled = "cancelled"    # 不予立案 / 重复 (before dispatch)
+    suspended = "suspended"    # 挂账 / 缓办: approved as not fixable within any deadline, until its review date
+    voided = "voided"          # 作废 after dispatch: should never have been dispatched
 
 
 class Action(StrEnum):
@@ -26,9 +28,24 @@ class Action(StrEnum):
     verify_pass = "verify_pass"
     verify_fail = "verify_fail"
     cancel = "cancel"
+    # Deadline exceptions (issue 10). A unit asks; the dispatcher (for suspension also a leader) decides.
+    request_extension = "request_extension"    # 延期申请
+    request_return = "request_return"          # 回退申请
+    request_suspension = "request_suspension"  # 挂账 / 缓办申请
+    approve_extension = "approve_extension"
+    reject_extension = "reject_extension"
+    approve_return = "approve_return"          # back to `reported` for re-dispatch (改派)
+    reassign = "reassign"                      # return approved and re-dispatched to another unit in one step
+    reject_return = "reject_return"
+    approve_suspension = "approve_suspension"
+    reject_suspension = "reject_suspension"
+    resume = "resume"                          # 恢复: a suspended ticket back to its unit with a new deadline
+    void = "void"                              # 作废
+    urge = "urge"                              # 催办
+    supervise = "supervise"                    # 督办
 
 
-OPEN_STATUSES = frozenset({Status.reported, Status.dispatched, Status.rectified})
+OPEN_STATUSES = frozenset({Status.reported, Status.dispatched, Status.rectified, Status.suspended})
 
 
 @dataclass(frozen=True)
@@ -38,14 +55,37 @@ class Rule:
     own_unit_only: bool = False  # only staff of the unit the ticket is dispatched to
 
 
+_UNIT = frozenset({Role.unit_staff})
+_DISPATCHER = frozenset({Role.dispatcher})
+_LEADER = frozenset({Role.leader})
+_OFFICE = frozenset({Role.dispatcher, Role.leader})  # suspensions: the dispatcher or a leader decides
+
 WORKFLOW: dict[tuple[Status | None, Action], Rule] = {
     (None, Action.report): Rule(Status.reported, frozenset({Role.inspector, Role.dispatcher})),
     (Status.reported, Action.dispatch): Rule(Status.dispatched, frozenset({Role.dispatcher})),
-    (Status.dispatched, Action.return_): Rule(Status.reported, frozenset({Role.unit_staff}), own_unit_only=True),
     (Status.dispatched, Action.rectify): Rule(Status.rectified, frozenset({Role.unit_staff}), own_unit_only=True),
     (Status.rectified, Action.verify_pass): Rule(Status.closed, frozenset({Role.inspector, Role.dispatcher})),
     (Status.rectified, Action.verify_fail): Rule(Status.dispatched, frozenset({Role.inspector, Role.dispatcher})),
     (Status.reported, Action.cancel): Rule(Status.cancelled, frozenset({Role.dispatcher})),
+    # Deadline exceptions. A unit asks (the ticket stays its own, and its clock runs, while the request
+    # waits); the office decides. 回退 is a request too: a unit no longer returns a ticket by itself.
+    (Status.dispatched, Action.request_extension): Rule(Status.dispatched, _UNIT, own_unit_only=True),
+    (Status.dispatched, Action.request_return): Rule(Status.dispatched, _UNIT, own_unit_only=True),
+    (Status.dispatched, Action.request_suspension): Rule(Status.dispatched, _UNIT, own_unit_only=True),
+    (Status.dispatched, Action.approve_extension): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.reject_extension): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.approve_return): Rule(Status.reported, _DISPATCHER),
+    (Status.dispatched, Action.reassign): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.reject_return): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.approve_suspension): Rule(Status.suspended, _OFFICE),
+    (Status.dispatched, Action.reject_suspension): Rule(Status.dispatched, _OFFICE),
+    (Status.suspended, Action.resume): Rule(Status.dispatched, _OFFICE),
+    (Status.dispatched, Action.void): Rule(Status.voided, _DISPATCHER),
+    (Status.rectified, Action.void): Rule(Status.voided, _DISPATCHER),
+    (Status.suspended, Action.void): Rule(Status.voided, _DISPATCHER),
+    (Status.dispatched, Action.urge): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.supervise): Rule(Status.dispatched, _LEADER),
+    (Status.suspended, Action.supervise): Rule(Status.suspended, _LEADER),
 }
 
 

@@ -105,7 +105,7 @@ def test_the_city_s_time_zone_centre_deadline_rules_and_lists(client, monkeypatc
     assert c["map"]["centre"] == {"lat": 30.2741, "lng": 120.1551}
     assert c["deadlines"] == {"default_hours": get_settings().default_deadline_hours, "clock_hours_up_to": 24,
                               "working_day_hours": 8}
-    assert c["statuses"] == ["reported", "dispatched", "rectified", "closed", "cancelled"]
+    assert c["statuses"] == ["reported", "dispatched", "rectified", "closed", "cancelled", "suspended", "voided"]
     assert c["roles"] == [r.value for r in Role]
     assert c["unit_kinds"] == ["district", "department", "street", "company"]
 

@@ -37,7 +37,7 @@ from sqlmodel import Session
 from app.core.types import clock_at
 from app.photos.models import Photo
 from app.tickets import actions as tickets_actions
-from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
+from app.tickets.schemas import CancelIn, DecisionIn, DispatchIn, RectifyIn, RequestIn, TicketCreate, VerifyIn
 from app.units.models import Unit
 from app.users.models import User
 from app.users.roles import Role
@@ -105,9 +105,13 @@ class _Builder:
         return self
 
     def return_(self, name: str, when: datetime, unit: str):
+        """回退: the unit asks and the dispatcher approves, at the same moment."""
         with clock_at(when):
-            tickets_actions.return_(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
-                                    ReturnIn(action_id=uuid.uuid4(), reason="不属于本单位"))
+            request_id = uuid.uuid4()
+            tickets_actions.request(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
+                                    RequestIn(action_id=request_id, kind="return", reason="不属于本单位"))
+            tickets_actions.decide(self.db, self.city.users["dispatcher"], self.city.tickets[name], request_id,
+                                   DecisionIn(action_id=uuid.uuid4(), approve=True))
         self.db.commit()
         return self
 

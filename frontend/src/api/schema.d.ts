@@ -206,6 +206,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requests
+         * @description Units' requests: the office sees all, a unit its own; waiting ones oldest first, else newest first.
+         */
+        get: operations["list_requests_api_requests_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/stats/bulletin.html": {
         parameters: {
             query?: never;
@@ -510,6 +530,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tickets/{ticket_id}/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request
+         * @description A unit asks for an extension (延期), a return (回退) or a suspension (挂账); one request waits at a time.
+         */
+        post: operations["request_api_tickets__ticket_id__requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/requests/{request_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide
+         * @description Approve or reject a waiting request; approving a return with unit_id re-dispatches it (改派).
+         */
+        post: operations["decide_api_tickets__ticket_id__requests__request_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume
+         * @description Resume (恢复) a suspended ticket: back to its unit with a new deadline.
+         */
+        post: operations["resume_api_tickets__ticket_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tickets/{ticket_id}/return": {
         parameters: {
             query?: never;
@@ -521,9 +601,49 @@ export interface paths {
         put?: never;
         /**
          * Return Ticket
-         * @description Return (退回) a ticket that is not the unit's to fix, with a reason.
+         * @description Ask to return (申请回退) a ticket that is not the unit's to fix: files a return request, like /requests.
          */
         post: operations["return_ticket_api_tickets__ticket_id__return_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/supervise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Supervise
+         * @description Raise a ticket to 督办 (leader), with the 督办意见.
+         */
+        post: operations["supervise_api_tickets__ticket_id__supervise_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/urge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Urge
+         * @description Urge (催办) the unit on a dispatched ticket.
+         */
+        post: operations["urge_api_tickets__ticket_id__urge_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -544,6 +664,26 @@ export interface paths {
          * @description Verify (核查): pass closes the ticket, fail sends it back to the unit (返工).
          */
         post: operations["verify_api_tickets__ticket_id__verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void
+         * @description Void (作废) a ticket that should never have been dispatched, with a reason.
+         */
+        post: operations["void_api_tickets__ticket_id__void_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -578,7 +718,7 @@ export interface components {
          * Action
          * @enum {string}
          */
-        Action: "report" | "dispatch" | "return" | "rectify" | "verify_pass" | "verify_fail" | "cancel";
+        Action: "report" | "dispatch" | "return" | "rectify" | "verify_pass" | "verify_fail" | "cancel" | "request_extension" | "request_return" | "request_suspension" | "approve_extension" | "reject_extension" | "approve_return" | "reassign" | "reject_return" | "approve_suspension" | "reject_suspension" | "resume" | "void" | "urge" | "supervise";
         /**
          * ActionInput
          * @description What one workflow action's request needs (its body schema is `schema`).
@@ -587,16 +727,16 @@ export interface components {
             action: components["schemas"]["Action"];
             /**
              * Fixed
-             * @description fields with a fixed value for this action (verify: passed)
+             * @description fields with a fixed value for this action (verify: passed; requests: kind; decisions: approve)
              */
             fixed: {
-                [key: string]: boolean;
+                [key: string]: boolean | string;
             };
             /** Optional */
             optional: string[];
             /**
              * Path
-             * @description relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets)
+             * @description relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets); decisions hold {request_id}
              */
             path: string;
             /** Photos Max */
@@ -677,6 +817,39 @@ export interface components {
              * @description longer limits are working days of this many hours, city time
              */
             working_day_hours: number;
+        };
+        /**
+         * DecisionIn
+         * @description The office's decision on a pending request.
+         */
+        DecisionIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Approve */
+            approve: boolean;
+            /**
+             * Deadline
+             * @description extension: the deadline granted (default: the one asked for); return with unit_id: the new unit's deadline (default: by category)
+             */
+            deadline?: string | null;
+            /**
+             * Note
+             * @description REQUIRED when approve is false
+             */
+            note?: string | null;
+            /**
+             * Review At
+             * @description suspension approval: REQUIRED review date
+             */
+            review_at?: string | null;
+            /**
+             * Unit Id
+             * @description return approval: re-dispatch to this unit at once (改派)
+             */
+            unit_id?: number | null;
         };
         /** DispatchIn */
         DispatchIn: {
@@ -822,6 +995,17 @@ export interface components {
             /** Note */
             note?: string | null;
         };
+        /**
+         * NearDeadlineRules
+         * @description 预超期: a dispatched ticket, not overdue, whose time left is ≤ fraction × the time it was given
+         *     (deadline − dispatched_at), or ≤ hours.
+         */
+        NearDeadlineRules: {
+            /** Fraction */
+            fraction: number;
+            /** Hours */
+            hours: number;
+        };
         /** OpenPoint */
         OpenPoint: {
             /**
@@ -905,7 +1089,7 @@ export interface components {
          * @description The step of the loop a ticket's photo documents.
          * @enum {string}
          */
-        PhotoStage: "report" | "rectify" | "verify";
+        PhotoStage: "report" | "rectify" | "verify" | "request";
         /** PhotoUrls */
         PhotoUrls: {
             /** Display */
@@ -923,6 +1107,7 @@ export interface components {
             /** Demo Logins */
             demo_logins: boolean;
             map: components["schemas"]["MapConfig"];
+            near_deadline: components["schemas"]["NearDeadlineRules"];
             /** Roles */
             roles: components["schemas"]["Role"][];
             /**
@@ -1033,6 +1218,186 @@ export interface components {
             /** Photo Ids */
             photo_ids: string[];
         };
+        /**
+         * RequestIn
+         * @description A unit's request on its ticket; the request's id is the action_id.
+         */
+        RequestIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /**
+             * Deadline
+             * @description extension: REQUIRED, the deadline asked for (later than now and the current one)
+             */
+            deadline?: string | null;
+            kind: components["schemas"]["RequestKind"];
+            /** Photo Ids */
+            photo_ids?: string[];
+            /** Reason */
+            reason: string;
+            /**
+             * Review At
+             * @description suspension: the proposed review date
+             */
+            review_at?: string | null;
+        };
+        /** RequestItem */
+        RequestItem: {
+            /** Deadline Before */
+            deadline_before: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /**
+             * Decided Deadline
+             * @description extension: granted deadline; suspension: review date; reassign: the new unit's deadline
+             */
+            decided_deadline: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Reason */
+            reason: string;
+            /** Reassigned Unit Id */
+            reassigned_unit_id: number | null;
+            /** Reassigned Unit Name */
+            reassigned_unit_name: string | null;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string | null;
+            /**
+             * Requested Deadline
+             * @description extension: asked deadline; suspension: proposed review
+             */
+            requested_deadline: string | null;
+            state: components["schemas"]["RequestState"];
+            ticket: components["schemas"]["RequestTicket"];
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /**
+         * RequestKind
+         * @description What a unit asks the office for (a row of the exceptions ledger).
+         * @enum {string}
+         */
+        RequestKind: "extension" | "return" | "suspension";
+        /** RequestOut */
+        RequestOut: {
+            /** Deadline Before */
+            deadline_before: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /**
+             * Decided Deadline
+             * @description extension: granted deadline; suspension: review date; reassign: the new unit's deadline
+             */
+            decided_deadline: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Reason */
+            reason: string;
+            /** Reassigned Unit Id */
+            reassigned_unit_id: number | null;
+            /** Reassigned Unit Name */
+            reassigned_unit_name: string | null;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string | null;
+            /**
+             * Requested Deadline
+             * @description extension: asked deadline; suspension: proposed review
+             */
+            requested_deadline: string | null;
+            state: components["schemas"]["RequestState"];
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /** RequestPage */
+        RequestPage: {
+            /** Items */
+            items: components["schemas"]["RequestItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * RequestState
+         * @enum {string}
+         */
+        RequestState: "pending" | "approved" | "rejected";
+        /**
+         * RequestTicket
+         * @description The ticket a request is about, as the request queue shows it.
+         */
+        RequestTicket: {
+            /** Address */
+            address: string | null;
+            /** Case Number */
+            case_number: string;
+            /** Category Name En */
+            category_name_en: string;
+            /** Category Name Zh */
+            category_name_zh: string;
+            /** Deadline At */
+            deadline_at: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Overdue */
+            overdue: boolean;
+            status: components["schemas"]["Status"];
+            /** Thumb Url */
+            thumb_url: string | null;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /** ResumeIn */
+        ResumeIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /**
+             * Deadline
+             * @description default: by category from now
+             */
+            deadline?: string | null;
+            /** Note */
+            note?: string | null;
+        };
         /** ReturnIn */
         ReturnIn: {
             /**
@@ -1101,7 +1466,7 @@ export interface components {
          * Status
          * @enum {string}
          */
-        Status: "reported" | "dispatched" | "rectified" | "closed" | "cancelled";
+        Status: "reported" | "dispatched" | "rectified" | "closed" | "cancelled" | "suspended" | "voided";
         /** Summary */
         Summary: {
             /**
@@ -1197,6 +1562,19 @@ export interface components {
             /** Units */
             units: components["schemas"]["UnitMetrics"][];
         };
+        /** SuperviseIn */
+        SuperviseIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /**
+             * Note
+             * @description 督办意见
+             */
+            note: string;
+        };
         /** TicketCreate */
         TicketCreate: {
             /** Accuracy M */
@@ -1262,6 +1640,11 @@ export interface components {
             /** Events */
             events: components["schemas"]["EventPublic"][];
             /**
+             * Extension Count
+             * @default 0
+             */
+            extension_count: number;
+            /**
              * Id
              * Format: uuid
              */
@@ -1270,8 +1653,16 @@ export interface components {
             lat: number;
             /** Lng */
             lng: number;
+            /**
+             * Near Deadline
+             * @description 预超期: dispatched, not overdue, deadline near (GET /api/config near_deadline)
+             * @default false
+             */
+            near_deadline: boolean;
             /** Overdue */
             overdue: boolean;
+            /** @description the kind of the request waiting */
+            pending_request?: components["schemas"]["RequestKind"] | null;
             /** Photos */
             photos: components["schemas"]["TicketPhotoPublic"][];
             /**
@@ -1293,8 +1684,15 @@ export interface components {
              * @description None for units: who found a problem is the office's business
              */
             reporter_name: string | null;
+            /**
+             * Requests
+             * @description newest first; a unit sees only its own unit's requests
+             */
+            requests: components["schemas"]["RequestOut"][];
             /** Return Count */
             return_count: number;
+            /** Review At */
+            review_at?: string | null;
             /** Rework Count */
             rework_count: number;
             status: components["schemas"]["Status"];
@@ -1304,6 +1702,15 @@ export interface components {
             suggested_unit_id: number | null;
             /** Suggested Unit Name */
             suggested_unit_name: string | null;
+            /**
+             * Supervised
+             * @default false
+             */
+            supervised: boolean;
+            /** Supervised At */
+            supervised_at: string | null;
+            /** Suspended At */
+            suspended_at?: string | null;
             /** Thumb Url */
             thumb_url: string | null;
             /** Unit Id */
@@ -1315,6 +1722,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Urge Count
+             * @default 0
+             */
+            urge_count: number;
+            /** Voided At */
+            voided_at?: string | null;
         };
         /** TicketPage */
         TicketPage: {
@@ -1376,6 +1790,11 @@ export interface components {
             /** Dispatched At */
             dispatched_at: string | null;
             /**
+             * Extension Count
+             * @default 0
+             */
+            extension_count: number;
+            /**
              * Id
              * Format: uuid
              */
@@ -1384,8 +1803,16 @@ export interface components {
             lat: number;
             /** Lng */
             lng: number;
+            /**
+             * Near Deadline
+             * @description 预超期: dispatched, not overdue, deadline near (GET /api/config near_deadline)
+             * @default false
+             */
+            near_deadline: boolean;
             /** Overdue */
             overdue: boolean;
+            /** @description the kind of the request waiting */
+            pending_request?: components["schemas"]["RequestKind"] | null;
             /**
              * Possible Duplicate Count
              * @default 0
@@ -1405,6 +1832,8 @@ export interface components {
             reporter_name: string | null;
             /** Return Count */
             return_count: number;
+            /** Review At */
+            review_at?: string | null;
             /** Rework Count */
             rework_count: number;
             status: components["schemas"]["Status"];
@@ -1412,6 +1841,13 @@ export interface components {
             suggested_unit_id: number | null;
             /** Suggested Unit Name */
             suggested_unit_name: string | null;
+            /**
+             * Supervised
+             * @default false
+             */
+            supervised: boolean;
+            /** Suspended At */
+            suspended_at?: string | null;
             /** Thumb Url */
             thumb_url: string | null;
             /** Unit Id */
@@ -1423,6 +1859,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Urge Count
+             * @default 0
+             */
+            urge_count: number;
+            /** Voided At */
+            voided_at?: string | null;
         };
         /** TicketTimeline */
         TicketTimeline: {
@@ -1633,6 +2076,16 @@ export interface components {
             /** Unit Name */
             unit_name: string | null;
         };
+        /** UrgeIn */
+        UrgeIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Note */
+            note?: string | null;
+        };
         /** UserPublic */
         UserPublic: {
             /** Display Name */
@@ -1662,6 +2115,18 @@ export interface components {
             passed: boolean;
             /** Photo Ids */
             photo_ids?: string[];
+        };
+        /** VoidIn */
+        VoidIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Duplicate Of */
+            duplicate_of?: string | null;
+            /** Reason */
+            reason: string;
         };
     };
     responses: never;
@@ -2213,6 +2678,77 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                     "image/jpeg": unknown;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_requests_api_requests_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                kind?: components["schemas"]["RequestKind"] | null;
+                limit?: number;
+                state?: components["schemas"]["RequestState"] | null;
+                unit_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestPage"];
                 };
             };
             /** @description Not logged in, or the token expired or was revoked */
@@ -3042,12 +3578,18 @@ export interface operations {
                 limit?: number;
                 /** @description only tickets I reported (我上报的) */
                 mine?: boolean;
+                /** @description 预超期 (see GET /api/config near_deadline) */
+                near_deadline?: boolean | null;
                 overdue?: boolean | null;
+                /** @description a unit's request waits for a decision */
+                pending_request?: boolean | null;
                 q?: string | null;
                 /** @description without a zone: city time */
                 reported_after?: string | null;
                 sort?: "-reported_at" | "reported_at" | "deadline_at" | "-updated_at";
                 status?: components["schemas"]["Status"][] | null;
+                /** @description 督办 tickets */
+                supervised?: boolean | null;
                 unit_id?: number | null;
             };
             header?: never;
@@ -3569,6 +4111,301 @@ export interface operations {
             };
         };
     };
+    request_api_tickets__ticket_id__requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_api_tickets__ticket_id__requests__request_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume_api_tickets__ticket_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResumeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     return_ticket_api_tickets__ticket_id__return_post: {
         parameters: {
             query?: never;
@@ -3667,6 +4504,202 @@ export interface operations {
             };
         };
     };
+    supervise_api_tickets__ticket_id__supervise_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuperviseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    urge_api_tickets__ticket_id__urge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrgeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     verify_api_tickets__ticket_id__verify_post: {
         parameters: {
             query?: never;
@@ -3679,6 +4712,104 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["VerifyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    void_api_tickets__ticket_id__void_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidIn"];
             };
         };
         responses: {
