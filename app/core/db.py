@@ -157,7 +157,13 @@ def commit_writes(session: Session) -> None:
     """Commit a write request's changes now and read on without the write lock: a write endpoint builds its
     answer (a ticket's whole detail: photos, timeline, possible duplicates) after its writes are committed,
     so on SQLite the lock is held for the writes alone. The request's transaction ends here: an error
-    afterwards leaves the writes in place, and the client's resend is answered as a replay."""
+    afterwards leaves the writes in place, and the client's resend is answered as a replay.
+
+    Only a request's session commits early; any other caller (a job handler, whose job is marked done in
+    the same transaction; a test) keeps its one transaction and merely flushes."""
+    if not session.info.get("request"):
+        session.flush()
+        return
     session.commit()
     if (read_bind := session.info.pop("read_bind", None)) is not None:
         session.bind = read_bind
@@ -196,6 +202,7 @@ async def get_session(request: Request, _: DatabaseSlot) -> AsyncIterator[Sessio
     is looked up before, in a read of its own (app/auth/deps.py).
     """
     session = new_session(write=request.method not in ("GET", "HEAD", "OPTIONS"))
+    session.info["request"] = True
     try:
         try:
             yield session
