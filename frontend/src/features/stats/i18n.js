@@ -40,7 +40,7 @@ const messages = {
         rectification_rate: 'Rectification rate', on_time_rate: 'On-time rate', rework_rate: 'Rework rate',
         reported: 'Reported', dispatched: 'Dispatched', closed: 'Closed', closed_on_time: 'Closed on time',
         rectified: 'Rectified', reworked: 'Reworked', overdue: 'Overdue (period)', overdue_now: 'Overdue now',
-        returned: 'Returned', cancelled: 'Cancelled',
+        returned: 'Returned', cancelled: 'Not accepted',
       },
       hours: {
         title: 'Hours: median / 90th percentile', hours_report_dispatch: 'Report→dispatch',
