@@ -108,7 +108,7 @@ export default {
     reworkBy: 'Rework requested by {who} on {at}', noAddress: 'No address given',
   },
   exc: {
-    nearShort: 'Due soon', urgedN: 'Urged ×{n}', pendingKind: 'Pending · {kind}',
+    requestPhoto: 'Request', nearShort: 'Due soon', urgedN: 'Urged ×{n}', pendingKind: 'Pending · {kind}',
     mark: { supervised: 'Supervised', near: 'Due soon', pending: 'Pending', urged: 'Urged' },
     kind: { extension: 'Extension', return: 'Return', suspension: 'Suspension', void: 'Void', urge: 'Urge', supervise: 'Supervision' },
     state: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected' },

@@ -105,7 +105,7 @@ export default {
     reworkBy: '{who} 于 {at} 要求返工', noAddress: '未填写地址',
   },
   exc: {
-    nearShort: '预超期', urgedN: '催办 ×{n}', pendingKind: '待审批·{kind}',
+    requestPhoto: '申请佐证', nearShort: '预超期', urgedN: '催办 ×{n}', pendingKind: '待审批·{kind}',
     mark: { supervised: '督办', near: '预超期', pending: '待审批', urged: '催办' },
     kind: { extension: '延期', return: '回退', suspension: '挂账', void: '作废', urge: '催办', supervise: '督办' },
     state: { pending: '待审批', approved: '已同意', rejected: '已驳回' },
