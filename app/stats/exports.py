@@ -51,11 +51,20 @@ UNIT_COLUMNS = [
     ("返工数", "reworked", "0"),
     ("本期超期数", "overdue", "0"),
     ("当前超期", "overdue_now", "0"),
-    ("退回数", "returned", "0"),
+    ("回退数", "returned", "0"),
     ("不予立案", "cancelled", "0"),
     ("整改率", "rectification_rate", "0.0%"),
     ("按期结案率", "on_time_rate", "0.0%"),
     ("返工率", "rework_rate", "0.0%"),
+    ("延期数", "extended", "0"),
+    ("挂账数", "suspended", "0"),
+    ("作废数", "voided", "0"),
+    ("延期率", "extension_rate", "0.0%"),
+    ("回退率", "return_rate", "0.0%"),
+    ("挂账率", "suspension_rate", "0.0%"),
+    ("作废率", "void_rate", "0.0%"),
+    ("催办数", "urged", "0"),
+    ("督办数", "supervised", "0"),
     ("上报→派遣 中位数（小时）", lambda m: m.hours_report_dispatch.p50, "0.0"),
     ("上报→派遣 90分位（小时）", lambda m: m.hours_report_dispatch.p90, "0.0"),
     ("派遣→整改 中位数（小时）", lambda m: m.hours_dispatch_rectify.p50, "0.0"),
@@ -67,8 +76,10 @@ UNIT_COLUMNS = [
 FORMULA_NAMES = {
     "cohort": "统计口径", "reported": "发现数", "dispatched": "派遣数", "closed": "结案数",
     "closed_on_time": "按期结案数", "rectified": "整改数", "reworked": "返工数", "overdue": "本期超期数",
-    "overdue_now": "当前超期", "returned": "退回数", "cancelled": "不予立案数", "rectification_rate": "整改率",
-    "on_time_rate": "按期结案率", "rework_rate": "返工率", "hours_report_dispatch": "上报→派遣用时",
+    "overdue_now": "当前超期", "returned": "回退数", "cancelled": "不予立案数", "rectification_rate": "整改率",
+    "on_time_rate": "按期结案率", "rework_rate": "返工率", "extended": "延期数", "suspended": "挂账数",
+    "voided": "作废数", "urged": "催办数", "supervised": "督办数", "extension_rate": "延期率",
+    "return_rate": "回退率", "suspension_rate": "挂账率", "void_rate": "作废率", "hours_report_dispatch": "上报→派遣用时",
     "hours_dispatch_rectify": "派遣→整改用时", "hours_report_close": "上报→结案用时", "unit": "单位归属",
 }
 RULE_NAMES = {"order": "排名规则", "red": "红榜", "black": "黑榜", "eligible": "参与排名"}
@@ -318,6 +329,11 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
              f"按期结案 <b>{t.closed_on_time}</b> 件；整改率 <b>{_pct(t.rectification_rate)}</b>，"
              f"按期结案率 <b>{_pct(t.on_time_rate)}</b>，返工率 <b>{_pct(t.rework_rate)}</b>；"
              f"当前全市超期未整改 <b>{t.overdue_now}</b> 件。</p>"),
+             (f"<p>本期批准延期 <b>{t.extended}</b> 件次（延期率 {_pct(t.extension_rate)}），"
+              f"回退 <b>{t.returned}</b> 件次（回退率 {_pct(t.return_rate)}），"
+              f"挂账 <b>{t.suspended}</b> 件次（挂账率 {_pct(t.suspension_rate)}），"
+              f"作废 <b>{t.voided}</b> 件（作废率 {_pct(t.void_rate)}）；"
+              f"催办 <b>{t.urged}</b> 次，督办 <b>{t.supervised}</b> 件。</p>"),
              (f'<p class="muted">{e(FORMULAS["cohort"]["zh"])}。{e(FORMULAS["rectification_rate"]["zh"])}；'
              f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
              "<h2>二、红黑榜</h2>",
@@ -347,12 +363,15 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
             f"（已超期 {late}）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
             f"{before}{after}</div>")
     parts.append("<h2>四、各单位情况</h2><table><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
-                 "<th>按期</th><th>返工</th><th>超期</th><th>退回</th><th>整改率</th></tr>")
+                 "<th>按期</th><th>返工</th><th>超期</th><th>延期</th><th>回退</th><th>挂账</th><th>作废</th>"
+                 "<th>催办</th><th>督办</th><th>整改率</th></tr>")
     for m in s.units:
         parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.dispatched}</td>"
                      f"<td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.reworked}</td><td>{m.overdue_now}</td>"
-                     f"<td>{m.returned}</td><td>{_pct(m.rectification_rate)}</td></tr>")
+                     f"<td>{m.extended}</td><td>{m.returned}</td><td>{m.suspended}</td><td>{m.voided}</td>"
+                     f"<td>{m.urged}</td><td>{m.supervised}</td><td>{_pct(m.rectification_rate)}</td></tr>")
     parts.append("</table>")
+    parts.append(f'<p class="muted">{e(FORMULAS["dispatched"]["zh"])}；{e(FORMULAS["overdue"]["zh"])}。</p>')
     return _page(f"{title} {period.label}", "".join(parts))
 
 
