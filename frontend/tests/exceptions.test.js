@@ -7,6 +7,7 @@ import {
   decisionRequest,
   exceptionMarks,
   suggestedReviewAt,
+  suggestedExtension,
   NEAR_DEADLINE_DEFAULT,
 } from '../src/features/tickets/exceptions.js'
 import { createOutbox, blockedBy } from '../src/features/outbox/outbox.js'
@@ -97,6 +98,11 @@ describe('exception actions: endpoint and body', () => {
     expect(suggestedReviewAt({ requested_deadline: iso(NOW + 5 * 24 * H) }, NOW)).toBe(iso(NOW + 5 * 24 * H))
     expect(suggestedReviewAt({ requested_deadline: iso(NOW - H) }, NOW)).toBe(iso(NOW + 30 * 24 * H))
     expect(suggestedReviewAt({}, NOW)).toBe(iso(NOW + 30 * 24 * H))
+  })
+  it('starts the extension picker a day past the deadline, or past now when overdue, on the hour', () => {
+    expect(suggestedExtension(iso(NOW + 2 * H + 60000), NOW)).toBe(iso(NOW + 27 * H))
+    expect(suggestedExtension(iso(NOW - 5 * H), NOW)).toBe(iso(NOW + 24 * H))
+    expect(suggestedExtension(null, NOW)).toBe(iso(NOW + 24 * H))
   })
   it('marks a card: 督办, 催办 ×N, 待审批, 预超期', () => {
     const marks = exceptionMarks(tk(24, 2, { supervised: true, urge_count: 2, pending_request: 'extension' }), NEAR_DEADLINE_DEFAULT, NOW)

@@ -131,6 +131,16 @@ export function suggestedReviewAt(req, now = Date.now()) {
 }
 
 /**
+ * Where the 申请延期 picker starts: a day after the current deadline, or after now when that has passed,
+ * on the hour.
+ * @param {string | null | undefined} deadlineAt
+ */
+export function suggestedExtension(deadlineAt, now = Date.now()) {
+  const from = Math.max(deadlineAt ? new Date(deadlineAt).getTime() || 0 : 0, now)
+  return new Date(Math.ceil((from + 24 * HOUR) / HOUR) * HOUR).toISOString()
+}
+
+/**
  * Marks a ticket card shows for exceptions, in order of urgency: 督办, 催办 ×N, 待审批, 预超期.
  * @param {{status?: string, pending_request?: string | null, urge_count?: number, supervised?: boolean, supervised_at?: string | null,
  *   deadline_at?: string | null, dispatched_at?: string | null, near_deadline?: boolean, overdue?: boolean}} t
