@@ -111,7 +111,7 @@ export default {
     requestPhoto: 'Request', nearShort: 'Due soon', urgedN: 'Urged ×{n}', pendingKind: 'Pending · {kind}',
     mark: { supervised: 'Supervised', near: 'Due soon', pending: 'Pending', urged: 'Urged' },
     kind: { extension: 'Extension', return: 'Return', suspension: 'Suspension', void: 'Void', urge: 'Urge', supervise: 'Supervision' },
-    state: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected' },
+    state: { pending: 'Pending', approved: 'Approved', rejected: 'Rejected', reassigned: 'Re-dispatched' },
     requests: 'Requests', pendingTitle: 'Waiting for a decision', noRequests: 'No requests',
     askedDeadline: 'Asked deadline', reviewAt: 'Review date', proposedReviewAt: 'Proposed review date', deadlineBefore: 'Deadline before',
     grantedDeadline: 'Granted deadline', reassignedTo: 'Re-dispatched to', decidedBy: 'Decided by {who} at {at}', requestedBy: 'Asked by {who} at {at}',

@@ -108,7 +108,7 @@ export default {
     requestPhoto: '申请佐证', nearShort: '预超期', urgedN: '催办 ×{n}', pendingKind: '待审批·{kind}',
     mark: { supervised: '督办', near: '预超期', pending: '待审批', urged: '催办' },
     kind: { extension: '延期', return: '回退', suspension: '挂账', void: '作废', urge: '催办', supervise: '督办' },
-    state: { pending: '待审批', approved: '已同意', rejected: '已驳回' },
+    state: { pending: '待审批', approved: '已同意', rejected: '已驳回', reassigned: '已改派' },
     requests: '申请记录', pendingTitle: '待审批的申请', noRequests: '暂无申请',
     askedDeadline: '申请期限', reviewAt: '复查日期', proposedReviewAt: '建议复查日期', deadlineBefore: '原期限',
     grantedDeadline: '批准期限', reassignedTo: '改派至', decidedBy: '{who} 于 {at} 审批', requestedBy: '{who} 于 {at} 申请',

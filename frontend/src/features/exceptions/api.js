@@ -2,10 +2,21 @@
 /** Reads for deadline exceptions: the requests queue (审批), the ledger (台帐) and its Excel export. */
 import { getCached, request } from '../../api/client.js'
 
-/** GET /api/requests (state, kind, unit_id, limit, cursor); the last answer kept for offline reading. */
-export const listRequests = (/** @type {import('../../api/client.js').Query} */ query) => getCached('/api/requests', query)
-/** GET /api/exceptions (kind, unit_id, start, end, limit, cursor): the 台帐. */
-export const listExceptions = (/** @type {import('../../api/client.js').Query} */ query) => getCached('/api/exceptions', query)
+/**
+ * @template T
+ * @typedef {import('../../api/client.js').Cached<T>} Cached
+ */
+
+/**
+ * GET /api/requests (state, kind, unit_id, limit, cursor); the last answer kept for offline reading.
+ * @type {(query: import('../../api/client.js').Query) => Promise<Cached<import('../../api/types.js').RequestPage>>}
+ */
+export const listRequests = (query) => getCached('/api/requests', query)
+/**
+ * GET /api/exceptions (kind, unit_id, start, end as the city's days, limit, cursor): the 台帐.
+ * @type {(query: import('../../api/client.js').Query) => Promise<Cached<import('../../api/types.js').ExceptionPage>>}
+ */
+export const listExceptions = (query) => getCached('/api/exceptions', query)
 
 /**
  * Download the ledger as Excel with the bearer header (never a token in a URL), like the bulletin.
