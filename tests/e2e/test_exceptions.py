@@ -107,6 +107,18 @@ def test_offline_extension_request_approved_from_the_queue(new_context, api, pho
     actions = [e["action"] for e in d["events"]]
     assert actions[-2:] == ["request_extension", "approve_extension"], actions
 
+    # --- the 台帐 from the queue: the request with its outcome, and the same rows as Excel ------------------
+    disp.goto("/approvals")
+    disp.click("[data-testid=ledger-link]")
+    row = disp.locator(f"[data-testid=ledger-row][data-kind=extension]:has-text('{t['case_number']}')")
+    row.wait_for()
+    assert reason in row.inner_text() and "已同意" in row.inner_text()
+    with disp.expect_download() as dl:
+        disp.click("[data-testid=ledger-export]")
+    with open(dl.value.path(), "rb") as fh:
+        assert fh.read(2) == b"PK"  # an .xlsx (a zip)
+    assert dl.value.suggested_filename.endswith(".xlsx")
+
     # --- the unit sees the new deadline ---------------------------------------------------------------
     unit.goto(f"/tickets/{tid}")
     unit.wait_for_selector("[data-testid=request][data-state=approved]")
