@@ -119,7 +119,7 @@ export default {
     reviewAtOptional: 'Proposed review date (optional)', reviewAtRequired: 'Enter the review date', noteRequired: 'Enter a note',
     superviseNote: 'Supervision note', urgeNote: 'Note (optional)', voidReason: 'Reason for voiding', resumeDeadline: 'New deadline (empty: category default)',
     urgedBanner: 'Urged {n} times', urgedLast: 'Last: {who} {at}', supervisedBanner: 'Under supervision', supervisedSince: 'Supervised since {at}',
-    suspendedBanner: 'Suspended, review on {at}', notice: 'Supervision notice', noticeFailed: 'Could not open: {msg}',
+    suspendedBanner: 'Suspended, review on {at}', notice: 'Notice', noticeFailed: 'Could not open: {msg}',
     photosOptional: 'Photos (optional)',
     queue: 'Approvals', queueTitle: 'Requests to decide', queueEmpty: 'No requests waiting', queueCount: 'Approvals {n}',
     approve: 'Approve', reject: 'Reject', rejectNote: 'Why rejected', rejectTitle: 'Reject · {case}', approveTitle: 'Approve · {case}',
