@@ -22,6 +22,7 @@ from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
 from app.stats.router import router as stats_router
+from app.tickets.router import requests_router
 from app.tickets.router import router as tickets_router
 from app.units.router import router as units_router
 from app.users.router import router as users_router
@@ -60,7 +61,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
 
     for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
-                   tickets_router, stats_router, exceptions_router):
+                   tickets_router, requests_router, stats_router, exceptions_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

@@ -150,3 +150,13 @@ def report(client: TestClient, headers: dict, n_photos: int = 1, **kw) -> dict:
 def action(client: TestClient, headers: dict, ticket_id: str, name: str, **body):
     return client.post(f"/api/tickets/{ticket_id}/{name}", headers=headers,
                        json={"action_id": str(uuid.uuid4())} | body)
+
+
+def return_ticket(client: TestClient, staff: dict, dispatcher: dict, ticket_id: str, reason: str = "非本单位") -> dict:
+    """回退 as it is now: the unit asks, the dispatcher approves; the ticket is back to `reported`."""
+    r = action(client, staff, ticket_id, "requests", kind="return", reason=reason)
+    assert r.status_code == 200, r.text
+    request_id = r.json()["requests"][0]["id"]
+    r = action(client, dispatcher, ticket_id, f"requests/{request_id}/decision", approve=True)
+    assert r.status_code == 200 and r.json()["status"] == "reported", r.text
+    return r.json()

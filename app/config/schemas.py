@@ -42,13 +42,23 @@ class DeadlineRules(BaseModel):
     working_day_hours: int = Field(description="longer limits are working days of this many hours, city time")
 
 
+class NearDeadlineRules(BaseModel):
+    """预超期: a dispatched ticket, not overdue, whose time left is ≤ fraction × the time it was given
+    (deadline − dispatched_at), or ≤ hours."""
+
+    fraction: float
+    hours: float
+
+
 class ActionInput(BaseModel):
     """What one workflow action's request needs (its body schema is `schema`)."""
 
     action: Action
-    path: str = Field(description="relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets)")
+    path: str = Field(description="relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets); "
+                                  "decisions hold {request_id}")
     schema_name: str = Field(description="the request body's schema in this OpenAPI document")
-    fixed: dict[str, bool] = Field(description="fields with a fixed value for this action (verify: passed)")
+    fixed: dict[str, bool | str] = Field(description="fields with a fixed value for this action (verify: passed; "
+                                                     "requests: kind; decisions: approve)")
     required: list[str] = Field(description="fields that must be given (non-blank text), action_id aside")
     optional: list[str]
     photos_min: int
@@ -64,3 +74,4 @@ class PublicConfig(BaseModel):
     roles: list[Role]
     unit_kinds: list[UnitKind]
     actions: list[ActionInput]
+    near_deadline: NearDeadlineRules

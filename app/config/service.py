@@ -92,4 +92,6 @@ def public_config(session: Session) -> dict:
         "roles": list(Role),
         "unit_kinds": list(UnitKind),
         "actions": action_inputs(),
+        # 预超期: near when the time left ≤ fraction × the time given, or ≤ hours (Ticket.is_near_deadline_at).
+        "near_deadline": {"fraction": s.near_deadline_fraction, "hours": s.near_deadline_hours},
     }

@@ -6,7 +6,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.headers import parse_sources
@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     # JSON of public holidays and make-up working days for working-day deadlines (none: Monday–Friday).
     working_calendar_path: Path | None = None
     duplicate_radius_m: float = 50.0
+    # 预超期: a dispatched ticket is near its deadline when the time left is at most this share of the time it
+    # was given, or at most this many hours (Ticket.is_near_deadline_at; the app reads both from /api/config).
+    near_deadline_fraction: float = Field(default=0.25, ge=0, le=1)
+    near_deadline_hours: float = Field(default=4.0, ge=0)
 
     # Whether `python -m app.demo.seed` seeds the demo city; the login page hints at the demo password
     # only while this is on and the demo logins really work (GET /api/config).

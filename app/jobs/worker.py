@@ -32,7 +32,7 @@ from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 log = logging.getLogger(__name__)
 
 # Modules that register handlers (imported by every worker, so that a job of any kind finds its handler).
-HANDLER_MODULES = ("app.photos.service",)
+HANDLER_MODULES = ("app.photos.service", "app.tickets.actions")
 BACKOFF_BASE_S = 5
 BACKOFF_MAX_S = 3600
 

@@ -14,29 +14,38 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, literal, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app import jobs
 from app.categories.models import Category
 from app.core.config import get_settings
-from app.core.errors import Conflict, Forbidden, Invalid
-from app.core.types import utcnow
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.types import UTCDateTime, utcnow
 from app.photos.models import Photo
 from app.tickets import access, read, workflow
 from app.tickets.deadlines import default_deadline
-from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
+from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto, TicketRequest
 from app.tickets.schemas import (
     ActionIn,
     CancelIn,
+    DecisionIn,
     DispatchIn,
     RectifyIn,
+    RequestIn,
+    RequestKind,
+    RequestState,
+    ResumeIn,
     ReturnIn,
+    SuperviseIn,
     TicketCreate,
     TicketDetail,
+    UrgeIn,
     VerifyIn,
+    VoidIn,
 )
 from app.tickets.workflow import Action, Status
 from app.units import service as units_service
@@ -184,10 +193,17 @@ def _add_event(session: Session, ticket: Ticket, action: Action, frm: Status | N
 # ---- the actions on a ticket --------------------------------------------------------------------
 
 class Change(NamedTuple):
-    """What an action does to a ticket: new column values, and the fields of its timeline event."""
+    """What an action does to a ticket: new column values, and the fields of its timeline event.
+
+    `guard`: more conditions for the ticket's guarded UPDATE (besides its status), e.g. "no request waits";
+    `then`: more writes in the same transaction once the event exists (the request ledger row); it raises
+    _LostRace when its own guard finds that a concurrent request got there first.
+    """
 
     ticket: dict[str, Any]
     event: dict[str, Any]  # note, unit_id, deadline_at
+    guard: tuple[ColumnElement[bool], ...] = ()
+    then: Callable[[Session, TicketEvent], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -227,11 +243,6 @@ def _dispatch(session: Session, ticket: Ticket, body: DispatchIn, now: datetime)
                   {"unit_id": body.unit_id, "deadline_at": deadline, "note": body.note})
 
 
-def _return(session: Session, ticket: Ticket, body: ReturnIn, now: datetime) -> Change:
-    return Change({"unit_id": None, "deadline_at": None, "return_count": Ticket.return_count + 1},
-                  {"note": body.reason, "unit_id": ticket.unit_id})
-
-
 def _rectify(session: Session, ticket: Ticket, body: RectifyIn, now: datetime) -> Change:
     return Change({"rectified_at": now, "first_rectified_at": ticket.first_rectified_at or now},
                   {"note": body.note, "unit_id": ticket.unit_id})
@@ -258,25 +269,250 @@ def _cancel(session: Session, ticket: Ticket, body: CancelIn, now: datetime) -> 
     return Change({"cancelled_at": now, "duplicate_of": body.duplicate_of}, {"note": body.reason})
 
 
+# ---- deadline exceptions: a unit's request, the office's decision --------------------------------
+
+NO_PENDING_REQUEST = "no_pending_request"
+
+
+def _later_deadline(given: datetime, ticket: Ticket, now: datetime, what: str = "申请的整改时限") -> datetime:
+    if given <= now or (ticket.deadline_at is not None and given <= ticket.deadline_at):
+        raise Invalid(f"{what}须晚于当前时间和现有时限 The deadline must be later than now and than the current one",
+                      code="invalid_deadline", details={"current_deadline": ticket.deadline_at.isoformat()
+                                                        if ticket.deadline_at else None})
+    if given > now + MAX_DEADLINE_AHEAD:
+        raise Invalid("整改时限不能超过五年 Deadline must be within five years", code="invalid_deadline")
+    return given
+
+
+def _future(given: datetime, now: datetime, what: str) -> datetime:
+    if given <= now:
+        raise Invalid(f"{what}须晚于当前时间 {what} must be in the future", code="invalid_review_at")
+    if given > now + MAX_DEADLINE_AHEAD:
+        raise Invalid(f"{what}不能超过五年 Must be within five years", code="invalid_review_at")
+    return given
+
+
+def _request(kind: RequestKind) -> Callable[[Session, Ticket, RequestIn, datetime], Change]:
+    def change(session: Session, ticket: Ticket, body: RequestIn, now: datetime) -> Change:
+        if ticket.pending_request is not None:
+            raise Conflict("已有待审批的申请 A request on this ticket is already waiting for a decision",
+                           code="request_pending", details={"pending_request": ticket.pending_request})
+        asked: datetime | None = None
+        if kind == RequestKind.extension:
+            if body.deadline is None:
+                raise Invalid("延期申请须填写申请的时限 An extension request needs the deadline asked for",
+                              code="deadline_required")
+            asked = _later_deadline(body.deadline, ticket, now)
+        elif kind == RequestKind.suspension and body.review_at is not None:
+            asked = _future(body.review_at, now, "复查日期 Review date")
+        unit_id, deadline_before = ticket.unit_id, ticket.deadline_at
+
+        def then(session: Session, event: TicketEvent) -> None:
+            session.add(TicketRequest(
+                id=body.action_id, ticket_id=ticket.id, kind=kind.value, state=RequestState.pending.value,
+                unit_id=unit_id, reason=body.reason, requested_deadline=asked, deadline_before=deadline_before,
+                requested_by=event.actor_id, requested_at=event.at, request_event_id=event.id))
+            session.flush()  # the partial unique index: a second pending request loses here
+
+        return Change({"pending_request": kind.value},
+                      {"note": body.reason, "unit_id": unit_id, "deadline_at": asked},
+                      guard=(col(Ticket.pending_request).is_(None),), then=then)
+
+    return change
+
+
+def _pending(session: Session, ticket: Ticket, body: DecisionIn, kind: RequestKind) -> TicketRequest:
+    """The request decided on: 404 if it is not this ticket's; 409 unless it waits and is of this kind."""
+    request = session.get(TicketRequest, body._request_id, populate_existing=True) \
+        if body._request_id is not None else None
+    if request is None or request.ticket_id != ticket.id:
+        raise NotFound("申请不存在 Request not found")
+    if request.state != RequestState.pending.value or request.kind != kind.value:
+        raise Conflict("该申请不在待审批状态 No such request is waiting for a decision", code=NO_PENDING_REQUEST,
+                       details={"state": request.state, "kind": request.kind})
+    return request
+
+
+def _decide(request_id: uuid.UUID, state: RequestState, note: str | None, *, deadline: datetime | None = None,
+            unit_id: int | None = None) -> Callable[[Session, TicketEvent], None]:
+    """Record the decision on the request row; of two concurrent decisions only one finds it pending."""
+
+    def then(session: Session, event: TicketEvent) -> None:
+        result = session.execute(
+            update(TicketRequest)
+            .where(TicketRequest.id == request_id, TicketRequest.state == RequestState.pending.value)
+            .values(state=state.value, decided_by=event.actor_id, decided_at=event.at, decision_note=note,
+                    decided_deadline=deadline, reassigned_unit_id=unit_id, decision_event_id=event.id)
+            .execution_options(synchronize_session=False))
+        if result.rowcount != 1:
+            raise _LostRace
+
+    return then
+
+
+def _decision_guard(kind: RequestKind) -> tuple[ColumnElement[bool], ...]:
+    return (Ticket.pending_request == kind.value,)
+
+
+def _reject(kind: RequestKind) -> Callable[[Session, Ticket, DecisionIn, datetime], Change]:
+    def change(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
+        request = _pending(session, ticket, body, kind)
+        if not (body.note or "").strip():
+            raise Invalid("驳回须填写理由 A rejection needs a note", code="note_required")
+        return Change({"pending_request": None}, {"note": body.note, "unit_id": ticket.unit_id},
+                      guard=_decision_guard(kind), then=_decide(request.id, RequestState.rejected, body.note))
+
+    return change
+
+
+def _approve_extension(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
+    request = _pending(session, ticket, body, RequestKind.extension)
+    granted = _later_deadline(body.deadline or request.requested_deadline, ticket, now, "批准的整改时限")
+    return Change({"deadline_at": granted, "extension_count": Ticket.extension_count + 1, "pending_request": None},
+                  {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": granted},
+                  guard=_decision_guard(RequestKind.extension),
+                  then=_decide(request.id, RequestState.approved, body.note, deadline=granted))
+
+
+def _approve_return(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
+    request = _pending(session, ticket, body, RequestKind.return_)
+    return Change({"unit_id": None, "deadline_at": None, "return_count": Ticket.return_count + 1,
+                   "pending_request": None},
+                  {"note": body.note, "unit_id": ticket.unit_id},
+                  guard=_decision_guard(RequestKind.return_),
+                  then=_decide(request.id, RequestState.approved, body.note))
+
+
+def _reassign(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
+    request = _pending(session, ticket, body, RequestKind.return_)
+    if body.unit_id is None or session.get(Unit, body.unit_id) is None:
+        raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
+    if body.unit_id == ticket.unit_id:
+        raise Invalid("改派须选择另一单位 Re-dispatch to another unit", code="same_unit")
+    deadline = _deadline(session, body.deadline, ticket, now)
+    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "dispatched_at": now,
+                   "return_count": Ticket.return_count + 1, "pending_request": None},
+                  {"note": body.note, "unit_id": body.unit_id, "deadline_at": deadline},
+                  guard=_decision_guard(RequestKind.return_),
+                  then=_decide(request.id, RequestState.approved, body.note, deadline=deadline,
+                               unit_id=body.unit_id))
+
+
+RESUME_IF_DUE = "tickets.resume_if_due"
+
+
+def _approve_suspension(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
+    request = _pending(session, ticket, body, RequestKind.suspension)
+    if body.review_at is None:
+        raise Invalid("批准挂账须填写复查日期 Approving a suspension needs a review date", code="review_at_required")
+    review_at = _future(body.review_at, now, "复查日期 Review date")
+    decide = _decide(request.id, RequestState.approved, body.note, deadline=review_at)
+
+    def then(session: Session, event: TicketEvent) -> None:
+        decide(session, event)
+        # Back by itself at the review date, unless resumed (or suspended again) by hand before.
+        jobs.enqueue(session, RESUME_IF_DUE, {"ticket_id": str(ticket.id), "review_at": review_at.isoformat(),
+                                              "actor_id": event.actor_id}, run_after=review_at)
+
+    # The timeline's deadline_at of a suspension is its review date.
+    return Change({"suspended_at": now, "review_at": review_at, "suspension_count": Ticket.suspension_count + 1,
+                   "pending_request": None},
+                  {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": review_at},
+                  guard=_decision_guard(RequestKind.suspension), then=then)
+
+
+def _resume(session: Session, ticket: Ticket, body: ResumeIn, now: datetime) -> Change:
+    deadline = _deadline(session, body.deadline, ticket, now)
+    return Change({"deadline_at": deadline, "dispatched_at": now, "suspended_at": None, "review_at": None},
+                  {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": deadline})
+
+
+def _void(session: Session, ticket: Ticket, body: VoidIn, now: datetime) -> Change:
+    if body.duplicate_of is not None:
+        if body.duplicate_of == ticket.id or session.get(Ticket, body.duplicate_of) is None:
+            raise Invalid("重复案件不存在 duplicate_of must be another existing ticket", code="unknown_ticket")
+
+    def then(session: Session, event: TicketEvent) -> None:
+        # A request still waiting is rejected in the same step: there is nothing left to decide.
+        session.execute(
+            update(TicketRequest)
+            .where(TicketRequest.ticket_id == ticket.id, TicketRequest.state == RequestState.pending.value)
+            .values(state=RequestState.rejected.value, decided_by=event.actor_id, decided_at=event.at,
+                    decision_note=f"案件已作废 Ticket voided: {body.reason}"[:2000], decision_event_id=event.id)
+            .execution_options(synchronize_session=False))
+
+    return Change({"voided_at": now, "duplicate_of": body.duplicate_of, "pending_request": None},
+                  {"note": body.reason, "unit_id": ticket.unit_id}, then=then)
+
+
+def _urge(session: Session, ticket: Ticket, body: UrgeIn, now: datetime) -> Change:
+    return Change({"urge_count": Ticket.urge_count + 1}, {"note": body.note, "unit_id": ticket.unit_id})
+
+
+def _supervise(session: Session, ticket: Ticket, body: SuperviseIn, now: datetime) -> Change:
+    # The first 督办 sets the flag's time; later ones are recorded on the timeline only.
+    return Change({"supervised_at": func.coalesce(Ticket.supervised_at, literal(now, UTCDateTime))},
+                  {"note": body.note, "unit_id": ticket.unit_id})
+
+
+_REQUEST_PATH = "requests"
+_DECISION_PATH = "requests/{request_id}/decision"
+
+
 ACTIONS: dict[Action, ActionSpec] = {
     Action.dispatch: ActionSpec(DispatchIn, _dispatch, path="dispatch"),
-    Action.return_: ActionSpec(ReturnIn, _return, path="return"),
     Action.rectify: ActionSpec(RectifyIn, _rectify, photo_stage="rectify", path="rectify"),
     Action.verify_pass: ActionSpec(VerifyIn, _verify_pass, photo_stage="verify", path="verify",
                                    fixed={"passed": True}, ignored=frozenset({"deadline"})),
     Action.verify_fail: ActionSpec(VerifyIn, _verify_fail, photo_stage="verify", path="verify",
                                    fixed={"passed": False}, also_required=frozenset({"note"})),
     Action.cancel: ActionSpec(CancelIn, _cancel, path="cancel"),
+    Action.request_extension: ActionSpec(
+        RequestIn, _request(RequestKind.extension), photo_stage="request", path=_REQUEST_PATH,
+        fixed={"kind": RequestKind.extension.value}, also_required=frozenset({"deadline"}),
+        ignored=frozenset({"review_at"})),
+    Action.request_return: ActionSpec(
+        RequestIn, _request(RequestKind.return_), photo_stage="request", path=_REQUEST_PATH,
+        fixed={"kind": RequestKind.return_.value}, ignored=frozenset({"deadline", "review_at"})),
+    Action.request_suspension: ActionSpec(
+        RequestIn, _request(RequestKind.suspension), photo_stage="request", path=_REQUEST_PATH,
+        fixed={"kind": RequestKind.suspension.value}, ignored=frozenset({"deadline"})),
+    Action.approve_extension: ActionSpec(DecisionIn, _approve_extension, path=_DECISION_PATH,
+                                         fixed={"approve": True}, ignored=frozenset({"review_at", "unit_id"})),
+    Action.reject_extension: ActionSpec(DecisionIn, _reject(RequestKind.extension), path=_DECISION_PATH,
+                                        fixed={"approve": False}, also_required=frozenset({"note"}),
+                                        ignored=frozenset({"deadline", "review_at", "unit_id"})),
+    Action.approve_return: ActionSpec(DecisionIn, _approve_return, path=_DECISION_PATH,
+                                      fixed={"approve": True}, ignored=frozenset({"deadline", "review_at", "unit_id"})),
+    Action.reassign: ActionSpec(DecisionIn, _reassign, path=_DECISION_PATH, fixed={"approve": True},
+                                also_required=frozenset({"unit_id"}), ignored=frozenset({"review_at"})),
+    Action.reject_return: ActionSpec(DecisionIn, _reject(RequestKind.return_), path=_DECISION_PATH,
+                                     fixed={"approve": False}, also_required=frozenset({"note"}),
+                                     ignored=frozenset({"deadline", "review_at", "unit_id"})),
+    Action.approve_suspension: ActionSpec(DecisionIn, _approve_suspension, path=_DECISION_PATH,
+                                          fixed={"approve": True}, also_required=frozenset({"review_at"}),
+                                          ignored=frozenset({"deadline", "unit_id"})),
+    Action.reject_suspension: ActionSpec(DecisionIn, _reject(RequestKind.suspension), path=_DECISION_PATH,
+                                         fixed={"approve": False}, also_required=frozenset({"note"}),
+                                         ignored=frozenset({"deadline", "review_at", "unit_id"})),
+    Action.resume: ActionSpec(ResumeIn, _resume, path="resume"),
+    Action.void: ActionSpec(VoidIn, _void, path="void"),
+    Action.urge: ActionSpec(UrgeIn, _urge, path="urge"),
+    Action.supervise: ActionSpec(SuperviseIn, _supervise, path="supervise"),
 }
 
 
-def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body: ActionIn) -> TicketDetail:
-    """Apply one workflow action: guard, atomic status change, event and stage timestamp, one commit."""
+def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body: ActionIn,
+        **hash_extra: Any) -> TicketDetail:
+    """Apply one workflow action: guard, atomic status change, event and stage timestamp, one commit.
+
+    `hash_extra`: what identifies the action besides its body (a decision's request id from the path).
+    """
     spec = ACTIONS[action]
     if not isinstance(body, spec.schema):
         raise TypeError(f"{action.value} takes {spec.schema.__name__}, not {type(body).__name__}")
     ticket = access.get_visible(session, user, ticket_id)
-    digest = request_hash(body, action=action.value)
+    digest = request_hash(body, action=action.value, **hash_extra)
     if (replayed := _replay_action(session, user, ticket, body.action_id, digest)) is not None:
         return replayed
 
@@ -297,14 +533,18 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
     try:
         with session.begin_nested():
             # The status guard in the WHERE clause makes exactly one of two concurrent actions win.
+            # Actions that keep the status (a decision on a request) add their own guard: exactly one of an
+            # approval and a rejection of one request finds it still waiting.
             result = session.execute(
-                update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value).values(**values)
-                .execution_options(synchronize_session=False)
+                update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value, *change.guard)
+                .values(**values).execution_options(synchronize_session=False)
             )
             if result.rowcount != 1:
                 raise _LostRace
             event = _add_event(session, ticket, action, frm, to, user, now, action_id=body.action_id,
                                digest=digest, **change.event)
+            if change.then is not None:
+                change.then(session, event)
             if photos:
                 _attach_photos(session, ticket, event, photos, spec.photo_stage)
             # Every unit a ticket is ever given may see it from then on (access.visible_clause reads this).
@@ -314,7 +554,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
             session.flush()
     except (_LostRace, IntegrityError):
         # Another request got there first (the same action resent, another action, or one of our photos).
-        return _lost_race(session, user, ticket_id, action, body.action_id, digest, [p.id for p in photos])
+        return _lost_race(session, user, ticket_id, action, body, digest, [p.id for p in photos])
     session.flush()
     session.expire(ticket)
     return read.detail(session, user, ticket)
@@ -324,15 +564,20 @@ class _LostRace(Exception):
     """The guarded UPDATE matched no row: the ticket changed status since we read it."""
 
 
-def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Action, action_id: uuid.UUID,
+def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body: ActionIn,
                digest: str, photo_ids: list[uuid.UUID]) -> TicketDetail:
     """Another request changed the ticket first: a replay of ours answers its result, else 409."""
     session.rollback()  # a fresh transaction sees what the winner committed
     ticket = access.get_visible(session, user, ticket_id)
-    if (replayed := _replay_action(session, user, ticket, action_id, digest)) is not None:
+    if (replayed := _replay_action(session, user, ticket, body.action_id, digest)) is not None:
         return replayed
     _raise_if_photos_in_use(session, photo_ids)
-    raise workflow.WrongState(Status(ticket.status), action)
+    status = Status(ticket.status)
+    workflow.transition(status, action, user.role, own_unit=access.own_unit(user, ticket))
+    # The status still allows the action: the winner took what it needed (a request now waits, or the one
+    # decided on is decided); the action's own checks say which.
+    ACTIONS[action].change(session, ticket, body, utcnow())
+    raise workflow.WrongState(status, action)
 
 
 def _replay_action(session: Session, user: User, ticket: Ticket, action_id: uuid.UUID, digest: str
@@ -351,7 +596,54 @@ def dispatch(session: Session, user: User, ticket_id: uuid.UUID, body: DispatchI
 
 
 def return_(session: Session, user: User, ticket_id: uuid.UUID, body: ReturnIn) -> TicketDetail:
-    return act(session, user, ticket_id, Action.return_, body)
+    """The old 退回 endpoint's body files a return request (outboxes of earlier app versions still land)."""
+    return request(session, user, ticket_id, RequestIn(action_id=body.action_id, kind=RequestKind.return_,
+                                                       reason=body.reason))
+
+
+REQUEST_ACTIONS = {RequestKind.extension: Action.request_extension, RequestKind.return_: Action.request_return,
+                   RequestKind.suspension: Action.request_suspension}
+
+
+def request(session: Session, user: User, ticket_id: uuid.UUID, body: RequestIn) -> TicketDetail:
+    """A unit's request (延期 / 回退 / 挂账): three actions behind one endpoint."""
+    return act(session, user, ticket_id, REQUEST_ACTIONS[body.kind], body)
+
+
+def decide(session: Session, user: User, ticket_id: uuid.UUID, request_id: uuid.UUID, body: DecisionIn
+           ) -> TicketDetail:
+    """The office's decision on a request: the request's kind and the body pick one of seven actions."""
+    ticket = access.get_visible(session, user, ticket_id)
+    req = session.get(TicketRequest, request_id)
+    if req is None or req.ticket_id != ticket.id:
+        raise NotFound("申请不存在 Request not found")
+    kind = RequestKind(req.kind)
+    if kind == RequestKind.extension:
+        action = Action.approve_extension if body.approve else Action.reject_extension
+    elif kind == RequestKind.suspension:
+        action = Action.approve_suspension if body.approve else Action.reject_suspension
+    elif not body.approve:
+        action = Action.reject_return
+    else:
+        action = Action.reassign if body.unit_id is not None else Action.approve_return
+    body._request_id = request_id
+    return act(session, user, ticket_id, action, body, request_id=str(request_id))
+
+
+def resume(session: Session, user: User, ticket_id: uuid.UUID, body: ResumeIn) -> TicketDetail:
+    return act(session, user, ticket_id, Action.resume, body)
+
+
+def void(session: Session, user: User, ticket_id: uuid.UUID, body: VoidIn) -> TicketDetail:
+    return act(session, user, ticket_id, Action.void, body)
+
+
+def urge(session: Session, user: User, ticket_id: uuid.UUID, body: UrgeIn) -> TicketDetail:
+    return act(session, user, ticket_id, Action.urge, body)
+
+
+def supervise(session: Session, user: User, ticket_id: uuid.UUID, body: SuperviseIn) -> TicketDetail:
+    return act(session, user, ticket_id, Action.supervise, body)
 
 
 def rectify(session: Session, user: User, ticket_id: uuid.UUID, body: RectifyIn) -> TicketDetail:
@@ -365,3 +657,30 @@ def verify(session: Session, user: User, ticket_id: uuid.UUID, body: VerifyIn) -
 
 def cancel(session: Session, user: User, ticket_id: uuid.UUID, body: CancelIn) -> TicketDetail:
     return act(session, user, ticket_id, Action.cancel, body)
+
+
+# ---- the review date of a suspension --------------------------------------------------------------
+
+@jobs.handler(RESUME_IF_DUE)
+def resume_if_due(session: Session, payload: dict) -> None:
+    """A suspended ticket at its review date goes back to its unit, with a deadline by category from then.
+
+    Only if it is still suspended with that review date (resumed by hand, voided or suspended anew: nothing
+    to do). The event's actor is who approved the suspension. Idempotent: the action id is derived from the
+    ticket and the review date, so a second run is a replay.
+    """
+    ticket = session.get(Ticket, uuid.UUID(payload["ticket_id"]))
+    review_at = datetime.fromisoformat(payload["review_at"])
+    if ticket is None or ticket.status != Status.suspended.value or ticket.review_at != review_at:
+        return
+    actor = session.get(User, payload["actor_id"])
+    now = utcnow()
+    deadline = default_deadline(session.get(Category, ticket.category_code), review_at)
+    if deadline <= now:  # the worker ran long after the review date
+        deadline = default_deadline(session.get(Category, ticket.category_code), now)
+    action_id = uuid.uuid5(uuid.NAMESPACE_URL, f"xuncha:resume:{ticket.id}:{review_at.isoformat()}")
+    try:
+        act(session, actor, ticket.id, Action.resume,
+            ResumeIn(action_id=action_id, deadline=deadline, note="到期自动恢复 resumed at review date"))
+    except (workflow.WrongState, workflow.NotAllowed):
+        return  # resumed or voided meanwhile

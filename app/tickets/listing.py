@@ -74,7 +74,9 @@ def search_clause(q: str, search: TextSearch) -> ColumnElement[bool]:
 def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: list[Status] | None = None,
                    unit_id: int | None = None, category_code: str | None = None, overdue: bool | None = None,
                    q: str | None = None, bbox: str | None = None, reporter_id: int | None = None,
-                   reported_after: datetime | None = None) -> list[ColumnElement[bool]]:
+                   reported_after: datetime | None = None, near_deadline: bool | None = None,
+                   supervised: bool | None = None, pending_request: bool | None = None
+                   ) -> list[ColumnElement[bool]]:
     """The WHERE clauses of the ticket list: what this user may see, narrowed by the list's filters."""
     where: list[ColumnElement[bool]] = [access.visible_clause(user)]
     if reporter_id is not None:
@@ -91,6 +93,15 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
         where.append(Ticket.is_overdue_at(now))
     elif overdue is False:
         where.append(~Ticket.is_overdue_at(now))
+    if near_deadline is True:
+        where.append(Ticket.is_near_deadline_at(now))
+    elif near_deadline is False:
+        where.append(~Ticket.is_near_deadline_at(now))
+    if supervised is not None:
+        where.append(col(Ticket.supervised_at).is_not(None) if supervised else col(Ticket.supervised_at).is_(None))
+    if pending_request is not None:
+        where.append(col(Ticket.pending_request).is_not(None) if pending_request
+                     else col(Ticket.pending_request).is_(None))
     if q and (q := q.strip()):
         where.append(search_clause(q, search))
     if bbox:

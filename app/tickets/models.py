@@ -1,12 +1,32 @@
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Column, Index, String, UniqueConstraint, text
+from sqlalchemy import Column, Float, Index, String, UniqueConstraint, and_, or_, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Field, SQLModel
 
+from app.core.config import get_settings
 from app.core.types import UTCDateTime, utcnow
 from app.tickets.workflow import Status
+
+
+class epoch_seconds(FunctionElement):
+    """Seconds since 1970 of a UTCDateTime column, in SQL (SQLite stores UTC text; PostgreSQL timestamptz)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element, compiler, **kw):
+    return f"((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0)"
+
+
+@compiles(epoch_seconds)
+def _epoch_default(element, compiler, **kw):
+    return f"EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})"
 
 
 class Ticket(SQLModel, table=True):
@@ -78,6 +98,28 @@ class Ticket(SQLModel, table=True):
         leaves a NULL deadline to the comparison).
         """
         return (self.status == Status.dispatched.value) & (self.deadline_at is not None and self.deadline_at < now)
+
+    @hybrid_method
+    def is_near_deadline_at(self, now: datetime) -> bool:
+        """预超期 at `now`: dispatched, not overdue, and the time left is at most a share of the time given
+        (XUNCHA_NEAR_DEADLINE_FRACTION of deadline − dispatched_at) or at most XUNCHA_NEAR_DEADLINE_HOURS."""
+        if self.status != Status.dispatched.value or self.deadline_at is None or self.deadline_at < now:
+            return False
+        settings = get_settings()
+        left = self.deadline_at - now
+        if left <= timedelta(hours=settings.near_deadline_hours):
+            return True
+        given = self.deadline_at - self.dispatched_at if self.dispatched_at else None
+        return given is not None and left <= given * settings.near_deadline_fraction
+
+    @is_near_deadline_at.expression
+    def is_near_deadline_at(cls, now: datetime):
+        settings = get_settings()
+        f = settings.near_deadline_fraction
+        # left ≤ f × given  ⇔  deadline − now ≤ f × (deadline − dispatched)  ⇔  (1 − f)·deadline + f·dispatched ≤ now
+        share = ((1 - f) * epoch_seconds(cls.deadline_at) + f * epoch_seconds(cls.dispatched_at)) <= now.timestamp()
+        return and_(cls.status == Status.dispatched.value, cls.deadline_at >= now,
+                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours), share))
 
 
 class TicketEvent(SQLModel, table=True):

@@ -12,8 +12,14 @@ from app.photos import service as photos_service
 from app.photos.models import Photo
 from app.tickets import access, duplicates, workflow
 from app.tickets.deadlines import default_deadline
-from app.tickets.models import Ticket, TicketEvent, TicketPhoto
-from app.tickets.schemas import EventPublic, TicketDetail, TicketPhotoPublic, TicketSummary
+from app.tickets.models import Ticket, TicketEvent, TicketPhoto, TicketRequest
+from app.tickets.schemas import (
+    EventPublic,
+    RequestOut,
+    TicketDetail,
+    TicketPhotoPublic,
+    TicketSummary,
+)
 from app.tickets.workflow import Action, Status
 from app.units.models import Unit
 from app.users.models import User
@@ -55,6 +61,10 @@ class NameLookup:
                 self.thumbs.setdefault(tid, pid)
 
 
+def thumb_url(photo_id: uuid.UUID | None) -> str | None:
+    return photos_service.url(photo_id, "thumb") if photo_id else None
+
+
 def _summary_fields(t: Ticket, names: NameLookup, now: datetime) -> dict:
     cat = names.categories.get(t.category_code)
     reporter = names.users.get(t.reporter_id)
@@ -69,8 +79,11 @@ def _summary_fields(t: Ticket, names: NameLookup, now: datetime) -> dict:
         reported_at=t.reported_at, dispatched_at=t.dispatched_at, rectified_at=t.rectified_at,
         closed_at=t.closed_at, cancelled_at=t.cancelled_at,
         reporter_name=(reporter.display_name if reporter else "?") if names.office_view else None,
-        thumb_url=photos_service.url(thumb, "thumb") if thumb else None, updated_at=t.updated_at,
+        thumb_url=thumb_url(thumb), updated_at=t.updated_at,
         possible_duplicate_count=names.duplicate_counts.get(t.id, 0),
+        pending_request=t.pending_request, near_deadline=t.is_near_deadline_at(now), urge_count=t.urge_count,
+        supervised=t.supervised_at is not None, extension_count=t.extension_count, review_at=t.review_at,
+        suspended_at=t.suspended_at, voided_at=t.voided_at,
     )
 
 
@@ -88,8 +101,10 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
     events = access.visible_events(user, session.exec(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
     ).all())
-    names = NameLookup(session, [ticket], user, extra_user_ids={e.actor_id for e in events},
-                       extra_unit_ids={e.unit_id for e in events})
+    requests = visible_requests(session, user, ticket)
+    names = NameLookup(session, [ticket], user,
+                       extra_user_ids={e.actor_id for e in events} | request_user_ids(requests),
+                       extra_unit_ids={e.unit_id for e in events} | request_unit_ids(requests))
     links = session.exec(
         select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
         .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.event_id, TicketPhoto.position)
@@ -114,6 +129,39 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
         # The category's limit from now: the default of a dispatch, and of a 返工 (failed verification).
         suggested_deadline_at=default_deadline(session.get(Category, ticket.category_code), now)
         if status in (Status.reported, Status.rectified) else None,
+        requests=[request_out(r, names) for r in requests],
+        supervised_at=ticket.supervised_at,
+    )
+
+
+def visible_requests(session: Session, user: User, ticket: Ticket) -> list[TicketRequest]:
+    """The ticket's requests, newest first; a unit sees only those its own unit made."""
+    stmt = select(TicketRequest).where(TicketRequest.ticket_id == ticket.id)
+    if not access.office_view(user):
+        stmt = stmt.where(TicketRequest.unit_id == user.unit_id)
+    # populate_existing: a decision in this session updated the row in SQL, past the identity map.
+    stmt = stmt.order_by(col(TicketRequest.requested_at).desc(), col(TicketRequest.id))
+    return list(session.exec(stmt.execution_options(populate_existing=True)).all())
+
+
+def request_user_ids(requests: Iterable[TicketRequest]) -> set[int]:
+    return {r.requested_by for r in requests} | {r.decided_by for r in requests if r.decided_by}
+
+
+def request_unit_ids(requests: Iterable[TicketRequest]) -> set[int]:
+    return {r.unit_id for r in requests} | {r.reassigned_unit_id for r in requests if r.reassigned_unit_id}
+
+
+def request_out(r: TicketRequest, names: NameLookup) -> RequestOut:
+    """A request as it is shown (names looked up in `names`, which holds its users and units)."""
+    requester, decider = names.users.get(r.requested_by), names.users.get(r.decided_by)
+    return RequestOut(
+        id=r.id, kind=r.kind, state=r.state, reason=r.reason, requested_deadline=r.requested_deadline,
+        deadline_before=r.deadline_before, requested_by_name=requester.display_name if requester else None,
+        requested_at=r.requested_at, decided_by_name=decider.display_name if decider else None,
+        decided_at=r.decided_at, decision_note=r.decision_note, decided_deadline=r.decided_deadline,
+        reassigned_unit_id=r.reassigned_unit_id, reassigned_unit_name=names.units.get(r.reassigned_unit_id),
+        unit_id=r.unit_id, unit_name=names.units.get(r.unit_id),
     )
 
 

@@ -7,20 +7,30 @@ from app.auth.deps import CurrentUser
 from app.core.db import SessionDep
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import ClientDateTime, DbId, UserText
-from app.tickets import access, actions, listing, read
+from app.tickets import access, actions, listing, read, requests
 from app.tickets.schemas import (
     CancelIn,
+    DecisionIn,
     DispatchIn,
     RectifyIn,
+    RequestIn,
+    RequestKind,
+    RequestPage,
+    RequestState,
+    ResumeIn,
     ReturnIn,
+    SuperviseIn,
     TicketCreate,
     TicketDetail,
     TicketPage,
+    UrgeIn,
     VerifyIn,
+    VoidIn,
 )
 from app.tickets.workflow import Status
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"], responses=AUTHENTICATED)
+requests_router = APIRouter(prefix="/api/requests", tags=["tickets"], responses=AUTHENTICATED)
 
 
 @router.post("", response_model=TicketDetail, status_code=201, responses=WRITE)
@@ -45,6 +55,9 @@ def list_tickets(
     reported_after: Annotated[ClientDateTime | None, Query(description="without a zone: city time")] = None,
     has_duplicates: Annotated[bool | None, Query(description="open tickets with (true) or without (false) "
                                                              "possible duplicates")] = None,
+    near_deadline: Annotated[bool | None, Query(description="预超期 (see GET /api/config near_deadline)")] = None,
+    supervised: Annotated[bool | None, Query(description="督办 tickets")] = None,
+    pending_request: Annotated[bool | None, Query(description="a unit's request waits for a decision")] = None,
     sort: Literal["-reported_at", "reported_at", "deadline_at", "-updated_at"] = "-reported_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -53,7 +66,8 @@ def list_tickets(
     return listing.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
                                 overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor,
                                 reporter_id=user.id if mine else None, reported_after=reported_after,
-                                has_duplicates=has_duplicates)
+                                has_duplicates=has_duplicates, near_deadline=near_deadline,
+                                supervised=supervised, pending_request=pending_request)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)
@@ -70,7 +84,7 @@ def dispatch(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body:
 
 @router.post("/{ticket_id}/return", response_model=TicketDetail, responses=WRITE)
 def return_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: ReturnIn):
-    """Return (退回) a ticket that is not the unit's to fix, with a reason."""
+    """Ask to return (申请回退) a ticket that is not the unit's to fix: files a return request, like /requests."""
     return actions.return_(session, user, ticket_id, body)
 
 
@@ -90,3 +104,53 @@ def verify(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: V
 def cancel(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: CancelIn):
     """Cancel (不予立案) a reported ticket, e.g. as a duplicate."""
     return actions.cancel(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/requests", response_model=TicketDetail, responses=WRITE)
+def request(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: RequestIn):
+    """A unit asks for an extension (延期), a return (回退) or a suspension (挂账); one request waits at a time."""
+    return actions.request(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/requests/{request_id}/decision", response_model=TicketDetail, responses=WRITE)
+def decide(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, request_id: uuid.UUID, body: DecisionIn):
+    """Approve or reject a waiting request; approving a return with unit_id re-dispatches it (改派)."""
+    return actions.decide(session, user, ticket_id, request_id, body)
+
+
+@router.post("/{ticket_id}/resume", response_model=TicketDetail, responses=WRITE)
+def resume(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: ResumeIn):
+    """Resume (恢复) a suspended ticket: back to its unit with a new deadline."""
+    return actions.resume(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/void", response_model=TicketDetail, responses=WRITE)
+def void(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: VoidIn):
+    """Void (作废) a ticket that should never have been dispatched, with a reason."""
+    return actions.void(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/urge", response_model=TicketDetail, responses=WRITE)
+def urge(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: UrgeIn):
+    """Urge (催办) the unit on a dispatched ticket."""
+    return actions.urge(session, user, ticket_id, body)
+
+
+@router.post("/{ticket_id}/supervise", response_model=TicketDetail, responses=WRITE)
+def supervise(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID, body: SuperviseIn):
+    """Raise a ticket to 督办 (leader), with the 督办意见."""
+    return actions.supervise(session, user, ticket_id, body)
+
+
+@requests_router.get("", response_model=RequestPage)
+def list_requests(
+    session: SessionDep, user: CurrentUser,
+    state: RequestState | None = None,
+    kind: RequestKind | None = None,
+    unit_id: DbId | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+):
+    """Units' requests: the office sees all, a unit its own; waiting ones oldest first, else newest first."""
+    return requests.list_requests(session, user, state=state, kind=kind, unit_id=unit_id, limit=limit,
+                                  cursor=cursor)

@@ -2,7 +2,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from app.core.types import ClientDateTime, DbId, UserText
 from app.photos.schemas import PhotoPublic
@@ -16,6 +16,7 @@ class PhotoStage(StrEnum):
     report = "report"
     rectify = "rectify"
     verify = "verify"
+    request = "request"  # a unit's exception request (延期 / 回退 / 挂账)
 
 
 class TicketCreate(BaseModel):
@@ -64,6 +65,83 @@ class CancelIn(ActionIn):
     duplicate_of: uuid.UUID | None = None
 
 
+class RequestKind(StrEnum):
+    """What a unit asks the office for (a row of the exceptions ledger)."""
+
+    extension = "extension"    # 延期
+    return_ = "return"         # 回退 (not ours / wrong dispatch)
+    suspension = "suspension"  # 挂账 / 缓办
+
+
+class RequestState(StrEnum):
+    pending = "pending"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class RequestIn(ActionIn):
+    """A unit's request on its ticket; the request's id is the action_id."""
+
+    kind: RequestKind
+    reason: UserText = Field(min_length=1, max_length=2000)
+    deadline: ClientDateTime | None = Field(
+        default=None, description="extension: REQUIRED, the deadline asked for (later than now and the current one)")
+    review_at: ClientDateTime | None = Field(default=None, description="suspension: the proposed review date")
+    photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
+
+
+class DecisionIn(ActionIn):
+    """The office's decision on a pending request."""
+
+    approve: bool
+    note: UserText | None = Field(default=None, max_length=2000, description="REQUIRED when approve is false")
+    deadline: ClientDateTime | None = Field(
+        default=None, description="extension: the deadline granted (default: the one asked for); "
+                                  "return with unit_id: the new unit's deadline (default: by category)")
+    review_at: ClientDateTime | None = Field(default=None, description="suspension approval: REQUIRED review date")
+    unit_id: DbId | None = Field(default=None, description="return approval: re-dispatch to this unit at once (改派)")
+    # The request decided on (from the path, not the body).
+    _request_id: uuid.UUID | None = PrivateAttr(default=None)
+
+
+class ResumeIn(ActionIn):
+    deadline: ClientDateTime | None = Field(default=None, description="default: by category from now")
+    note: UserText | None = Field(default=None, max_length=2000)
+
+
+class VoidIn(ActionIn):
+    reason: UserText = Field(min_length=1, max_length=2000)
+    duplicate_of: uuid.UUID | None = None
+
+
+class UrgeIn(ActionIn):
+    note: UserText | None = Field(default=None, max_length=2000)
+
+
+class SuperviseIn(ActionIn):
+    note: UserText = Field(min_length=1, max_length=2000, description="督办意见")
+
+
+class RequestOut(BaseModel):
+    id: uuid.UUID
+    kind: RequestKind
+    state: RequestState
+    reason: str
+    requested_deadline: datetime | None = Field(description="extension: asked deadline; suspension: proposed review")
+    deadline_before: datetime | None
+    requested_by_name: str | None
+    requested_at: datetime
+    decided_by_name: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    decided_deadline: datetime | None = Field(
+        description="extension: granted deadline; suspension: review date; reassign: the new unit's deadline")
+    reassigned_unit_id: int | None
+    reassigned_unit_name: str | None
+    unit_id: int
+    unit_name: str | None
+
+
 class TicketSummary(BaseModel):
     id: uuid.UUID
     case_number: str
@@ -94,6 +172,15 @@ class TicketSummary(BaseModel):
     updated_at: datetime
     # Open tickets of the same category within 50 m (lists only; 0 for units, who see no other tickets).
     possible_duplicate_count: int = 0
+    pending_request: RequestKind | None = Field(default=None, description="the kind of the request waiting")
+    near_deadline: bool = Field(default=False, description="预超期: dispatched, not overdue, deadline near "
+                                                           "(GET /api/config near_deadline)")
+    urge_count: int = 0
+    supervised: bool = False
+    extension_count: int = 0
+    review_at: datetime | None = None
+    suspended_at: datetime | None = None
+    voided_at: datetime | None = None
 
 
 class TicketPhotoPublic(PhotoPublic):
@@ -133,8 +220,35 @@ class TicketDetail(TicketSummary):
     duplicate_of: uuid.UUID | None
     allowed_actions: list[Action]
     suggested_deadline_at: datetime | None
+    requests: list[RequestOut] = Field(description="newest first; a unit sees only its own unit's requests")
+    supervised_at: datetime | None
 
 
 class TicketPage(BaseModel):
     items: list[TicketSummary]
+    next_cursor: str | None
+
+
+class RequestTicket(BaseModel):
+    """The ticket a request is about, as the request queue shows it."""
+
+    id: uuid.UUID
+    case_number: str
+    status: Status
+    category_name_zh: str
+    category_name_en: str
+    address: str | None
+    description: str
+    deadline_at: datetime | None
+    overdue: bool
+    unit_name: str | None
+    thumb_url: str | None
+
+
+class RequestItem(RequestOut):
+    ticket: RequestTicket
+
+
+class RequestPage(BaseModel):
+    items: list[RequestItem]
     next_cursor: str | None

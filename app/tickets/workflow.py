@@ -55,14 +55,37 @@ class Rule:
     own_unit_only: bool = False  # only staff of the unit the ticket is dispatched to
 
 
+_UNIT = frozenset({Role.unit_staff})
+_DISPATCHER = frozenset({Role.dispatcher})
+_LEADER = frozenset({Role.leader})
+_OFFICE = frozenset({Role.dispatcher, Role.leader})  # suspensions: the dispatcher or a leader decides
+
 WORKFLOW: dict[tuple[Status | None, Action], Rule] = {
     (None, Action.report): Rule(Status.reported, frozenset({Role.inspector, Role.dispatcher})),
     (Status.reported, Action.dispatch): Rule(Status.dispatched, frozenset({Role.dispatcher})),
-    (Status.dispatched, Action.return_): Rule(Status.reported, frozenset({Role.unit_staff}), own_unit_only=True),
     (Status.dispatched, Action.rectify): Rule(Status.rectified, frozenset({Role.unit_staff}), own_unit_only=True),
     (Status.rectified, Action.verify_pass): Rule(Status.closed, frozenset({Role.inspector, Role.dispatcher})),
     (Status.rectified, Action.verify_fail): Rule(Status.dispatched, frozenset({Role.inspector, Role.dispatcher})),
     (Status.reported, Action.cancel): Rule(Status.cancelled, frozenset({Role.dispatcher})),
+    # Deadline exceptions. A unit asks (the ticket stays its own, and its clock runs, while the request
+    # waits); the office decides. 回退 is a request too: a unit no longer returns a ticket by itself.
+    (Status.dispatched, Action.request_extension): Rule(Status.dispatched, _UNIT, own_unit_only=True),
+    (Status.dispatched, Action.request_return): Rule(Status.dispatched, _UNIT, own_unit_only=True),
+    (Status.dispatched, Action.request_suspension): Rule(Status.dispatched, _UNIT, own_unit_only=True),
+    (Status.dispatched, Action.approve_extension): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.reject_extension): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.approve_return): Rule(Status.reported, _DISPATCHER),
+    (Status.dispatched, Action.reassign): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.reject_return): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.approve_suspension): Rule(Status.suspended, _OFFICE),
+    (Status.dispatched, Action.reject_suspension): Rule(Status.dispatched, _OFFICE),
+    (Status.suspended, Action.resume): Rule(Status.dispatched, _OFFICE),
+    (Status.dispatched, Action.void): Rule(Status.voided, _DISPATCHER),
+    (Status.rectified, Action.void): Rule(Status.voided, _DISPATCHER),
+    (Status.suspended, Action.void): Rule(Status.voided, _DISPATCHER),
+    (Status.dispatched, Action.urge): Rule(Status.dispatched, _DISPATCHER),
+    (Status.dispatched, Action.supervise): Rule(Status.dispatched, _LEADER),
+    (Status.suspended, Action.supervise): Rule(Status.suspended, _LEADER),
 }
 
 

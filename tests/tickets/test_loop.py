@@ -96,10 +96,17 @@ def test_return_and_cancel_as_duplicate(client, db):
 
     assert action(client, dispatcher, first["id"], "dispatch", unit_id=unit.id).status_code == 200
     assert action(client, staff, first["id"], "return", reason="").status_code == 422
+    # The old endpoint files a return request (回退申请); the ticket stays the unit's until the office decides.
     r = action(client, staff, first["id"], "return", reason="不属于本单位")
     assert r.status_code == 200
     t = r.json()
+    assert t["status"] == "dispatched" and t["pending_request"] == "return" and t["return_count"] == 0
+    assert [(q["kind"], q["state"], q["reason"]) for q in t["requests"]] == [("return", "pending", "不属于本单位")]
+    r = action(client, dispatcher, first["id"], f"requests/{t['requests'][0]['id']}/decision", approve=True)
+    assert r.status_code == 200, r.text
+    t = r.json()
     assert t["status"] == "reported" and t["unit_id"] is None and t["return_count"] == 1
+    assert t["pending_request"] is None and t["requests"][0]["state"] == "approved"
     # Returned tickets come back to triage; the unit still sees what it once had, but can't act.
     assert client.get(f"/api/tickets/{first['id']}", headers=staff).json()["allowed_actions"] == []
 

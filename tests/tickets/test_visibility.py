@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from app.users.roles import Role
-from tests.conftest import action, login, make_unit, make_user, report, upload_photo
+from tests.conftest import action, login, make_unit, make_user, report, return_ticket, upload_photo
 
 ROLES = ["anonymous", "inspector", "dispatcher", "leader", "admin", "staff_a", "staff_b"]
 
@@ -40,7 +40,7 @@ def world(client, db):
         "dispatched_b": dispatched(b),
         "returned_by_a": dispatched(a),
     }
-    action(client, h["staff_a"], t["returned_by_a"], "return", reason="非本单位")
+    return_ticket(client, h["staff_a"], dis, t["returned_by_a"])
     return {"units": (a, b), "h": h, "t": t}
 
 
@@ -152,7 +152,7 @@ def unit_reads(client, db, world):
     assert r.status_code == 200, r.text
     own = report(client, h["inspector"])["id"]
     action(client, h["dispatcher"], own, "dispatch", unit_id=a.id)
-    action(client, h["staff_a"], own, "return", reason="重复")
+    return_ticket(client, h["staff_a"], h["dispatcher"], own, "重复")
     r = action(client, h["dispatcher"], own, "cancel", reason="重复", duplicate_of=t["dispatched_a"])
     assert r.status_code == 200, r.text
     return {"reworked": reworked, "dup_of_other": dup_of_other, "dup_of_own": own,
