@@ -106,6 +106,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger
+         * @description The ledger (台帐) of deadline exceptions, newest first, one page at a time.
+         */
+        get: operations["ledger_api_exceptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exceptions.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger Xlsx
+         * @description The same ledger rows (same filters) as an Excel workbook.
+         */
+        get: operations["ledger_xlsx_api_exceptions_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/grids": {
         parameters: {
             query?: never;
@@ -198,6 +238,26 @@ export interface paths {
          * @description One photo's thumb, display image (watermarked) or untouched original.
          */
         get: operations["get_photo_api_photos__photo_id___variant__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Requests
+         * @description Units' requests: the office sees all, a unit its own; waiting ones oldest first, else newest first.
+         */
+        get: operations["list_requests_api_requests_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -318,6 +378,26 @@ export interface paths {
          * @description All figures of a period and scope, per unit and in total, with their formulas.
          */
         get: operations["summary_api_stats_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/supervision-notice/{ticket_id}.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supervision Notice Html
+         * @description The 督办通知书 of a supervised ticket (督办意见, deadline, photos); 409 if it was never supervised.
+         */
+        get: operations["supervision_notice_html_api_stats_supervision_notice__ticket_id__html_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -510,6 +590,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tickets/{ticket_id}/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request
+         * @description A unit asks for an extension (延期), a return (回退) or a suspension (挂账); one request waits at a time.
+         */
+        post: operations["request_api_tickets__ticket_id__requests_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/requests/{request_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decide
+         * @description Approve or reject a waiting request; approving a return with unit_id re-dispatches it (改派).
+         */
+        post: operations["decide_api_tickets__ticket_id__requests__request_id__decision_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resume
+         * @description Resume (恢复) a suspended ticket: back to its unit with a new deadline.
+         */
+        post: operations["resume_api_tickets__ticket_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tickets/{ticket_id}/return": {
         parameters: {
             query?: never;
@@ -521,9 +661,49 @@ export interface paths {
         put?: never;
         /**
          * Return Ticket
-         * @description Return (退回) a ticket that is not the unit's to fix, with a reason.
+         * @description Ask to return (申请回退) a ticket that is not the unit's to fix: files a return request, like /requests.
          */
         post: operations["return_ticket_api_tickets__ticket_id__return_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/supervise": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Supervise
+         * @description Raise a ticket to 督办 (leader), with the 督办意见.
+         */
+        post: operations["supervise_api_tickets__ticket_id__supervise_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/urge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Urge
+         * @description Urge (催办) the unit on a dispatched ticket.
+         */
+        post: operations["urge_api_tickets__ticket_id__urge_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -544,6 +724,26 @@ export interface paths {
          * @description Verify (核查): pass closes the ticket, fail sends it back to the unit (返工).
          */
         post: operations["verify_api_tickets__ticket_id__verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/{ticket_id}/void": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Void
+         * @description Void (作废) a ticket that should never have been dispatched, with a reason.
+         */
+        post: operations["void_api_tickets__ticket_id__void_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -578,7 +778,7 @@ export interface components {
          * Action
          * @enum {string}
          */
-        Action: "report" | "dispatch" | "return" | "rectify" | "verify_pass" | "verify_fail" | "cancel";
+        Action: "report" | "dispatch" | "return" | "rectify" | "verify_pass" | "verify_fail" | "cancel" | "request_extension" | "request_return" | "request_suspension" | "approve_extension" | "reject_extension" | "approve_return" | "reassign" | "reject_return" | "approve_suspension" | "reject_suspension" | "resume" | "void" | "urge" | "supervise";
         /**
          * ActionInput
          * @description What one workflow action's request needs (its body schema is `schema`).
@@ -587,16 +787,16 @@ export interface components {
             action: components["schemas"]["Action"];
             /**
              * Fixed
-             * @description fields with a fixed value for this action (verify: passed)
+             * @description fields with a fixed value for this action (verify: passed; requests: kind; decisions: approve)
              */
             fixed: {
-                [key: string]: boolean;
+                [key: string]: boolean | string;
             };
             /** Optional */
             optional: string[];
             /**
              * Path
-             * @description relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets)
+             * @description relative to /api/tickets/{ticket_id}/; empty for report (POST /api/tickets); decisions hold {request_id}
              */
             path: string;
             /** Photos Max */
@@ -677,6 +877,39 @@ export interface components {
              * @description longer limits are working days of this many hours, city time
              */
             working_day_hours: number;
+        };
+        /**
+         * DecisionIn
+         * @description The office's decision on a pending request.
+         */
+        DecisionIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Approve */
+            approve: boolean;
+            /**
+             * Deadline
+             * @description extension: the deadline granted (default: the one asked for); return with unit_id: the new unit's deadline (default: by category)
+             */
+            deadline?: string | null;
+            /**
+             * Note
+             * @description REQUIRED when approve is false
+             */
+            note?: string | null;
+            /**
+             * Review At
+             * @description suspension approval: REQUIRED review date
+             */
+            review_at?: string | null;
+            /**
+             * Unit Id
+             * @description return approval: re-dispatch to this unit at once (改派)
+             */
+            unit_id?: number | null;
         };
         /** DispatchIn */
         DispatchIn: {
@@ -760,6 +993,58 @@ export interface components {
             /** Unit Name */
             unit_name: string | null;
         };
+        /**
+         * ExceptionKind
+         * @enum {string}
+         */
+        ExceptionKind: "extension" | "return" | "suspension" | "void" | "urge" | "supervise";
+        /** ExceptionPage */
+        ExceptionPage: {
+            /** Items */
+            items: components["schemas"]["ExceptionRow"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ExceptionRow */
+        ExceptionRow: {
+            /** Actor Name */
+            actor_name: string | null;
+            actor_role: components["schemas"]["Role"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Deadline Before */
+            deadline_before?: string | null;
+            /** Decided At */
+            decided_at?: string | null;
+            /** Decided By Name */
+            decided_by_name?: string | null;
+            /** Decided Deadline */
+            decided_deadline?: string | null;
+            /** Decision Note */
+            decision_note?: string | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["ExceptionKind"];
+            outcome?: components["schemas"]["Outcome"] | null;
+            /** Reason */
+            reason: string | null;
+            /** Reassigned Unit Id */
+            reassigned_unit_id?: number | null;
+            /** Reassigned Unit Name */
+            reassigned_unit_name?: string | null;
+            /** Request Id */
+            request_id?: string | null;
+            /** Requested Deadline */
+            requested_deadline?: string | null;
+            ticket: components["schemas"]["LedgerTicket"];
+            /** Unit Id */
+            unit_id: number | null;
+            /** Unit Name */
+            unit_name: string | null;
+        };
         /** GridPublic */
         GridPublic: {
             /** Geometry */
@@ -785,6 +1070,27 @@ export interface components {
              * @description WGS-84
              */
             lng: number;
+        };
+        /** LedgerTicket */
+        LedgerTicket: {
+            /** Address */
+            address: string | null;
+            /** Case Number */
+            case_number: string;
+            /** Category Code */
+            category_code: string;
+            /** Category Name En */
+            category_name_en: string;
+            /** Category Name Zh */
+            category_name_zh: string;
+            /** Description */
+            description: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["Status"];
         };
         /**
          * LoginForm
@@ -822,6 +1128,17 @@ export interface components {
             /** Note */
             note?: string | null;
         };
+        /**
+         * NearDeadlineRules
+         * @description 预超期: a dispatched ticket, not overdue, whose time left is ≤ fraction × the time it was given
+         *     (deadline − dispatched_at), or ≤ hours.
+         */
+        NearDeadlineRules: {
+            /** Fraction */
+            fraction: number;
+            /** Hours */
+            hours: number;
+        };
         /** OpenPoint */
         OpenPoint: {
             /**
@@ -837,6 +1154,11 @@ export interface components {
             overdue: boolean;
             status: components["schemas"]["Status"];
         };
+        /**
+         * Outcome
+         * @enum {string}
+         */
+        Outcome: "pending" | "approved" | "rejected" | "reassigned";
         /** Percentiles */
         Percentiles: {
             /** P50 */
@@ -905,7 +1227,7 @@ export interface components {
          * @description The step of the loop a ticket's photo documents.
          * @enum {string}
          */
-        PhotoStage: "report" | "rectify" | "verify";
+        PhotoStage: "report" | "rectify" | "verify" | "request";
         /** PhotoUrls */
         PhotoUrls: {
             /** Display */
@@ -923,6 +1245,7 @@ export interface components {
             /** Demo Logins */
             demo_logins: boolean;
             map: components["schemas"]["MapConfig"];
+            near_deadline: components["schemas"]["NearDeadlineRules"];
             /** Roles */
             roles: components["schemas"]["Role"][];
             /**
@@ -1033,6 +1356,186 @@ export interface components {
             /** Photo Ids */
             photo_ids: string[];
         };
+        /**
+         * RequestIn
+         * @description A unit's request on its ticket; the request's id is the action_id.
+         */
+        RequestIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /**
+             * Deadline
+             * @description extension: REQUIRED, the deadline asked for (later than now and the current one)
+             */
+            deadline?: string | null;
+            kind: components["schemas"]["RequestKind"];
+            /** Photo Ids */
+            photo_ids?: string[];
+            /** Reason */
+            reason: string;
+            /**
+             * Review At
+             * @description suspension: the proposed review date
+             */
+            review_at?: string | null;
+        };
+        /** RequestItem */
+        RequestItem: {
+            /** Deadline Before */
+            deadline_before: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /**
+             * Decided Deadline
+             * @description extension: granted deadline; suspension: review date; reassign: the new unit's deadline
+             */
+            decided_deadline: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Reason */
+            reason: string;
+            /** Reassigned Unit Id */
+            reassigned_unit_id: number | null;
+            /** Reassigned Unit Name */
+            reassigned_unit_name: string | null;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string | null;
+            /**
+             * Requested Deadline
+             * @description extension: asked deadline; suspension: proposed review
+             */
+            requested_deadline: string | null;
+            state: components["schemas"]["RequestState"];
+            ticket: components["schemas"]["RequestTicket"];
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /**
+         * RequestKind
+         * @description What a unit asks the office for (a row of the exceptions ledger).
+         * @enum {string}
+         */
+        RequestKind: "extension" | "return" | "suspension";
+        /** RequestOut */
+        RequestOut: {
+            /** Deadline Before */
+            deadline_before: string | null;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By Name */
+            decided_by_name: string | null;
+            /**
+             * Decided Deadline
+             * @description extension: granted deadline; suspension: review date; reassign: the new unit's deadline
+             */
+            decided_deadline: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            kind: components["schemas"]["RequestKind"];
+            /** Reason */
+            reason: string;
+            /** Reassigned Unit Id */
+            reassigned_unit_id: number | null;
+            /** Reassigned Unit Name */
+            reassigned_unit_name: string | null;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Requested By Name */
+            requested_by_name: string | null;
+            /**
+             * Requested Deadline
+             * @description extension: asked deadline; suspension: proposed review
+             */
+            requested_deadline: string | null;
+            state: components["schemas"]["RequestState"];
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /** RequestPage */
+        RequestPage: {
+            /** Items */
+            items: components["schemas"]["RequestItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * RequestState
+         * @enum {string}
+         */
+        RequestState: "pending" | "approved" | "rejected";
+        /**
+         * RequestTicket
+         * @description The ticket a request is about, as the request queue shows it.
+         */
+        RequestTicket: {
+            /** Address */
+            address: string | null;
+            /** Case Number */
+            case_number: string;
+            /** Category Name En */
+            category_name_en: string;
+            /** Category Name Zh */
+            category_name_zh: string;
+            /** Deadline At */
+            deadline_at: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Overdue */
+            overdue: boolean;
+            status: components["schemas"]["Status"];
+            /** Thumb Url */
+            thumb_url: string | null;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /** ResumeIn */
+        ResumeIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /**
+             * Deadline
+             * @description default: by category from now
+             */
+            deadline?: string | null;
+            /** Note */
+            note?: string | null;
+        };
         /** ReturnIn */
         ReturnIn: {
             /**
@@ -1096,12 +1599,12 @@ export interface components {
          * @description A bar of a ticket's closure timeline.
          * @enum {string}
          */
-        StageKind: "waiting_dispatch" | "rectifying" | "verifying" | "returned";
+        StageKind: "waiting_dispatch" | "rectifying" | "verifying" | "returned" | "suspended";
         /**
          * Status
          * @enum {string}
          */
-        Status: "reported" | "dispatched" | "rectified" | "closed" | "cancelled";
+        Status: "reported" | "dispatched" | "rectified" | "closed" | "cancelled" | "suspended" | "voided";
         /** Summary */
         Summary: {
             /**
@@ -1121,8 +1624,8 @@ export interface components {
              *         "zh": "发现数 = 本期上报的案件数"
              *       },
              *       "dispatched": {
-             *         "en": "dispatched = tickets first dispatched in the period",
-             *         "zh": "派遣数 = 本期首次派遣的案件数"
+             *         "en": "dispatched = tickets first dispatched in the period, voided ones excluded (a voided ticket should never have been dispatched; closed, rectified, reworked, overdue and every rate use this base)",
+             *         "zh": "派遣数 = 本期首次派遣的案件数（已作废的案件不计：作废即本不应派遣；结案、整改、返工、超期及各项比率均以此为基数）"
              *       },
              *       "closed": {
              *         "en": "closed = dispatched tickets closed by now",
@@ -1141,20 +1644,56 @@ export interface components {
              *         "zh": "返工数 = 派遣数中核查不合格至少一次的案件数"
              *       },
              *       "overdue": {
-             *         "en": "overdue = dispatched tickets now past their deadline and not rectified",
-             *         "zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数"
+             *         "en": "overdue = dispatched tickets now past their deadline and not rectified (suspended ones are not overdue)",
+             *         "zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数（挂账中的案件不计）"
              *       },
              *       "overdue_now": {
-             *         "en": "overdue now = all tickets now past their deadline and not rectified (any period)",
-             *         "zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期）"
+             *         "en": "overdue now = all tickets now past their deadline and not rectified (any period; suspended ones are not overdue)",
+             *         "zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期；挂账中的案件不计）"
              *       },
              *       "returned": {
-             *         "en": "returned = returns made in the period, counted for the unit that returned",
-             *         "zh": "退回数 = 本期单位退回（申请改派）的次数，计入退回的单位"
+             *         "en": "returned = returns approved in the period (back for re-dispatch, or re-dispatched in the same step), counted for the unit that asked",
+             *         "zh": "回退数 = 本期批准的回退次数（退回待改派与直接改派），计入申请回退的单位"
              *       },
              *       "cancelled": {
              *         "en": "cancelled = tickets cancelled in the period (they belong to no unit)",
              *         "zh": "不予立案数 = 本期作废的案件数（不属于任何单位）"
+             *       },
+             *       "extended": {
+             *         "en": "extended = extension requests approved in the period, counted for the unit that asked",
+             *         "zh": "延期数 = 本期批准的延期申请数，计入申请的单位"
+             *       },
+             *       "suspended": {
+             *         "en": "suspended = suspension requests approved in the period, counted for the unit that asked; a suspended ticket is not overdue",
+             *         "zh": "挂账数 = 本期批准的挂账（缓办）申请数，计入申请的单位；挂账期间不计超期"
+             *       },
+             *       "voided": {
+             *         "en": "voided = tickets voided after dispatch in the period, counted for their unit then; voided tickets leave 派遣数",
+             *         "zh": "作废数 = 本期派遣后作废的次数，计入作废时的责任单位；作废案件不计入派遣数"
+             *       },
+             *       "urged": {
+             *         "en": "urged = urges in the period, counted for the unit urged",
+             *         "zh": "催办数 = 本期催办的次数，计入被催办的单位"
+             *       },
+             *       "supervised": {
+             *         "en": "supervised = tickets put under supervision (督办) in the period, one per ticket, counted for the unit supervised",
+             *         "zh": "督办数 = 本期被督办的案件数（同一案件多次督办计一件），计入被督办的单位"
+             *       },
+             *       "extension_rate": {
+             *         "en": "extension share = extended ÷ dispatched",
+             *         "zh": "延期率 = 延期数 ÷ 派遣数"
+             *       },
+             *       "return_rate": {
+             *         "en": "return share = returned ÷ dispatched",
+             *         "zh": "回退率 = 回退数 ÷ 派遣数"
+             *       },
+             *       "suspension_rate": {
+             *         "en": "suspension share = suspended ÷ dispatched",
+             *         "zh": "挂账率 = 挂账数 ÷ 派遣数"
+             *       },
+             *       "void_rate": {
+             *         "en": "void share = voided ÷ dispatched",
+             *         "zh": "作废率 = 作废数 ÷ 派遣数"
              *       },
              *       "rectification_rate": {
              *         "en": "rectification rate = closed ÷ dispatched",
@@ -1181,8 +1720,8 @@ export interface components {
              *         "zh": "上报→结案 小时（结案数中）"
              *       },
              *       "unit": {
-             *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit",
-             *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位"
+             *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, voids, urges and supervisions count for the unit concerned at the time",
+             *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；延期、回退、挂账、作废、催办、督办计入当时的单位"
              *       }
              *     }
              */
@@ -1196,6 +1735,19 @@ export interface components {
             total: components["schemas"]["UnitMetrics"];
             /** Units */
             units: components["schemas"]["UnitMetrics"][];
+        };
+        /** SuperviseIn */
+        SuperviseIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /**
+             * Note
+             * @description 督办意见
+             */
+            note: string;
         };
         /** TicketCreate */
         TicketCreate: {
@@ -1262,6 +1814,11 @@ export interface components {
             /** Events */
             events: components["schemas"]["EventPublic"][];
             /**
+             * Extension Count
+             * @default 0
+             */
+            extension_count: number;
+            /**
              * Id
              * Format: uuid
              */
@@ -1270,8 +1827,16 @@ export interface components {
             lat: number;
             /** Lng */
             lng: number;
+            /**
+             * Near Deadline
+             * @description 预超期: dispatched, not overdue, deadline near (GET /api/config near_deadline)
+             * @default false
+             */
+            near_deadline: boolean;
             /** Overdue */
             overdue: boolean;
+            /** @description the kind of the request waiting */
+            pending_request?: components["schemas"]["RequestKind"] | null;
             /** Photos */
             photos: components["schemas"]["TicketPhotoPublic"][];
             /**
@@ -1293,8 +1858,15 @@ export interface components {
              * @description None for units: who found a problem is the office's business
              */
             reporter_name: string | null;
+            /**
+             * Requests
+             * @description newest first; a unit sees only its own unit's requests
+             */
+            requests: components["schemas"]["RequestOut"][];
             /** Return Count */
             return_count: number;
+            /** Review At */
+            review_at?: string | null;
             /** Rework Count */
             rework_count: number;
             status: components["schemas"]["Status"];
@@ -1304,6 +1876,15 @@ export interface components {
             suggested_unit_id: number | null;
             /** Suggested Unit Name */
             suggested_unit_name: string | null;
+            /**
+             * Supervised
+             * @default false
+             */
+            supervised: boolean;
+            /** Supervised At */
+            supervised_at: string | null;
+            /** Suspended At */
+            suspended_at?: string | null;
             /** Thumb Url */
             thumb_url: string | null;
             /** Unit Id */
@@ -1315,6 +1896,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Urge Count
+             * @default 0
+             */
+            urge_count: number;
+            /** Voided At */
+            voided_at?: string | null;
         };
         /** TicketPage */
         TicketPage: {
@@ -1376,6 +1964,11 @@ export interface components {
             /** Dispatched At */
             dispatched_at: string | null;
             /**
+             * Extension Count
+             * @default 0
+             */
+            extension_count: number;
+            /**
              * Id
              * Format: uuid
              */
@@ -1384,8 +1977,16 @@ export interface components {
             lat: number;
             /** Lng */
             lng: number;
+            /**
+             * Near Deadline
+             * @description 预超期: dispatched, not overdue, deadline near (GET /api/config near_deadline)
+             * @default false
+             */
+            near_deadline: boolean;
             /** Overdue */
             overdue: boolean;
+            /** @description the kind of the request waiting */
+            pending_request?: components["schemas"]["RequestKind"] | null;
             /**
              * Possible Duplicate Count
              * @default 0
@@ -1405,6 +2006,8 @@ export interface components {
             reporter_name: string | null;
             /** Return Count */
             return_count: number;
+            /** Review At */
+            review_at?: string | null;
             /** Rework Count */
             rework_count: number;
             status: components["schemas"]["Status"];
@@ -1412,6 +2015,13 @@ export interface components {
             suggested_unit_id: number | null;
             /** Suggested Unit Name */
             suggested_unit_name: string | null;
+            /**
+             * Supervised
+             * @default false
+             */
+            supervised: boolean;
+            /** Suspended At */
+            suspended_at?: string | null;
             /** Thumb Url */
             thumb_url: string | null;
             /** Unit Id */
@@ -1423,6 +2033,13 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            /**
+             * Urge Count
+             * @default 0
+             */
+            urge_count: number;
+            /** Voided At */
+            voided_at?: string | null;
         };
         /** TicketTimeline */
         TicketTimeline: {
@@ -1562,6 +2179,13 @@ export interface components {
              * @default 0
              */
             dispatched: number;
+            /**
+             * Extended
+             * @default 0
+             */
+            extended: number;
+            /** Extension Rate */
+            extension_rate?: number | null;
             hours_dispatch_rectify?: components["schemas"]["Percentiles"];
             hours_report_close?: components["schemas"]["Percentiles"];
             hours_report_dispatch?: components["schemas"]["Percentiles"];
@@ -1589,6 +2213,8 @@ export interface components {
              * @default 0
              */
             reported: number;
+            /** Return Rate */
+            return_rate?: number | null;
             /**
              * Returned
              * @default 0
@@ -1601,10 +2227,34 @@ export interface components {
              * @default 0
              */
             reworked: number;
+            /**
+             * Supervised
+             * @default 0
+             */
+            supervised: number;
+            /**
+             * Suspended
+             * @default 0
+             */
+            suspended: number;
+            /** Suspension Rate */
+            suspension_rate?: number | null;
             /** Unit Id */
             unit_id: number | null;
             /** Unit Name */
             unit_name: string | null;
+            /**
+             * Urged
+             * @default 0
+             */
+            urged: number;
+            /** Void Rate */
+            void_rate?: number | null;
+            /**
+             * Voided
+             * @default 0
+             */
+            voided: number;
         };
         /** UnitPublic */
         UnitPublic: {
@@ -1632,6 +2282,16 @@ export interface components {
             unit_id: number | null;
             /** Unit Name */
             unit_name: string | null;
+        };
+        /** UrgeIn */
+        UrgeIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Note */
+            note?: string | null;
         };
         /** UserPublic */
         UserPublic: {
@@ -1662,6 +2322,18 @@ export interface components {
             passed: boolean;
             /** Photo Ids */
             photo_ids?: string[];
+        };
+        /** VoidIn */
+        VoidIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Duplicate Of */
+            duplicate_of?: string | null;
+            /** Reason */
+            reason: string;
         };
     };
     responses: never;
@@ -1925,6 +2597,157 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicConfig"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ledger_api_exceptions_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                /** @description last day (local), inclusive */
+                end?: string | null;
+                /** @description one kind of exception; default all */
+                kind?: components["schemas"]["ExceptionKind"] | null;
+                limit?: number;
+                /** @description first day (local), inclusive */
+                start?: string | null;
+                /** @description the unit concerned (unit staff: their own only) */
+                unit_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionPage"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ledger_xlsx_api_exceptions_xlsx_get: {
+        parameters: {
+            query?: {
+                /** @description last day (local), inclusive */
+                end?: string | null;
+                /** @description one kind of exception; default all */
+                kind?: components["schemas"]["ExceptionKind"] | null;
+                /** @description first day (local), inclusive */
+                start?: string | null;
+                /** @description the unit concerned (unit staff: their own only) */
+                unit_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid input */
@@ -2213,6 +3036,77 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                     "image/jpeg": unknown;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_requests_api_requests_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                kind?: components["schemas"]["RequestKind"] | null;
+                limit?: number;
+                state?: components["schemas"]["RequestState"] | null;
+                unit_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RequestPage"];
                 };
             };
             /** @description Not logged in, or the token expired or was revoked */
@@ -2728,6 +3622,78 @@ export interface operations {
             };
         };
     };
+    supervision_notice_html_api_stats_supervision_notice__ticket_id__html_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     drill_api_stats_tickets_get: {
         parameters: {
             query: {
@@ -2739,7 +3705,7 @@ export interface operations {
                 grid_id?: number | null;
                 include_children?: boolean;
                 limit?: number;
-                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled";
+                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled" | "extended" | "suspended" | "voided" | "urged" | "supervised";
                 /** @description any day of the week/month (local); default today */
                 on?: string | null;
                 period?: components["schemas"]["PeriodKind"];
@@ -3042,12 +4008,18 @@ export interface operations {
                 limit?: number;
                 /** @description only tickets I reported (我上报的) */
                 mine?: boolean;
+                /** @description 预超期 (see GET /api/config near_deadline) */
+                near_deadline?: boolean | null;
                 overdue?: boolean | null;
+                /** @description a unit's request waits for a decision */
+                pending_request?: boolean | null;
                 q?: string | null;
                 /** @description without a zone: city time */
                 reported_after?: string | null;
                 sort?: "-reported_at" | "reported_at" | "deadline_at" | "-updated_at";
                 status?: components["schemas"]["Status"][] | null;
+                /** @description 督办 tickets */
+                supervised?: boolean | null;
                 unit_id?: number | null;
             };
             header?: never;
@@ -3569,6 +4541,301 @@ export interface operations {
             };
         };
     };
+    request_api_tickets__ticket_id__requests_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    decide_api_tickets__ticket_id__requests__request_id__decision_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                request_id: string;
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    resume_api_tickets__ticket_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResumeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     return_ticket_api_tickets__ticket_id__return_post: {
         parameters: {
             query?: never;
@@ -3667,6 +4934,202 @@ export interface operations {
             };
         };
     };
+    supervise_api_tickets__ticket_id__supervise_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SuperviseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    urge_api_tickets__ticket_id__urge_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UrgeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     verify_api_tickets__ticket_id__verify_post: {
         parameters: {
             query?: never;
@@ -3679,6 +5142,104 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": components["schemas"]["VerifyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    void_api_tickets__ticket_id__void_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VoidIn"];
             };
         };
         responses: {
