@@ -286,3 +286,24 @@ def test_absurd_parameters_are_4xx_not_500(client, db):
     r = client.post(f"/api/tickets/{uuid.uuid4()}/dispatch", headers=h,
                     json={"action_id": str(uuid.uuid4()), "unit_id": 2**70})
     assert r.status_code == 422
+
+
+def test_timelines_with_exceptions(client, city):
+    h = login(client, city.users["leader"])
+    t13 = client.get(f"/api/stats/tickets/{city.tickets['t13']}/timeline", headers=h).json()
+    # Late when suspended (deadline 09-30, suspended 10-06); the suspension runs on, not late.
+    assert [(s["kind"], s["late"], s["end"] is None) for s in t13["stages"]] == [
+        ("waiting_dispatch", False, False), ("rectifying", True, False), ("suspended", False, True)]
+    assert [m["action"] for m in t13["milestones"]] == ["report", "dispatch", "request_suspension",
+                                                        "approve_suspension"]
+    t5 = client.get(f"/api/stats/tickets/{city.tickets['t5']}/timeline", headers=h).json()
+    # The extension moved the running stage's deadline (2030 + 30 days); asking alone changed nothing.
+    last = t5["stages"][-1]
+    assert (last["kind"], last["round"], last["end"]) == ("rectifying", 1, None)
+    assert last["deadline_at"].startswith("2030-01-30")
+    assert len(t5["stages"]) == 4  # waiting, rectifying, verifying, rectifying again
+    t16 = client.get(f"/api/stats/tickets/{city.tickets['t16']}/timeline", headers=h).json()
+    assert [(s["kind"], s["unit_name"]) for s in t16["stages"]] == [
+        ("waiting_dispatch", None), ("rectifying", "B 局"), ("rectifying", "A 区")]
+    t15 = client.get(f"/api/stats/tickets/{city.tickets['t15']}/timeline", headers=h).json()
+    assert t15["stages"][-1]["end"] is not None  # voided: nothing runs on
