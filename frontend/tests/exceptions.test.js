@@ -108,6 +108,7 @@ describe('exception actions: endpoint and body', () => {
     const marks = exceptionMarks(tk(24, 2, { supervised: true, urge_count: 2, pending_request: 'extension' }), NEAR_DEADLINE_DEFAULT, NOW)
     expect(marks).toEqual([{ key: 'supervised' }, { key: 'urged', n: 2 }, { key: 'pending', kind: 'extension' }, { key: 'near' }])
     expect(exceptionMarks(tk(24, 20), NEAR_DEADLINE_DEFAULT, NOW)).toEqual([])
+    expect(exceptionMarks(tk(24, 2, { status: 'closed', supervised: true, urge_count: 3 }), NEAR_DEADLINE_DEFAULT, NOW)).toEqual([])
   })
 })
 

@@ -150,8 +150,10 @@ export function suggestedExtension(deadlineAt, now = Date.now()) {
 export function exceptionMarks(t, rule, now = Date.now()) {
   /** @type {{key: 'supervised' | 'urged' | 'pending' | 'near', n?: number, kind?: string}[]} */
   const out = []
-  if (t.supervised || t.supervised_at) out.push({ key: 'supervised' })
-  if (t.urge_count) out.push({ key: 'urged', n: t.urge_count })
+  // 督办 and 催办 press a unit while it has the ticket; once rectified or closed they are history (timeline).
+  const pressing = t.status === 'dispatched' || t.status === 'suspended'
+  if (pressing && (t.supervised || t.supervised_at)) out.push({ key: 'supervised' })
+  if (pressing && t.urge_count) out.push({ key: 'urged', n: t.urge_count })
   if (t.pending_request) out.push({ key: 'pending', kind: t.pending_request })
   if (isNearDeadline(t, rule, now)) out.push({ key: 'near' })
   return out
