@@ -20,7 +20,19 @@ from app.core.types import clock_at, utcnow
 from app.demo.pictures import street_scene
 from app.photos import service as photos_service
 from app.tickets import actions as tickets_actions
-from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, ReturnIn, TicketCreate, VerifyIn
+from app.tickets.schemas import (
+    CancelIn,
+    DecisionIn,
+    DispatchIn,
+    RectifyIn,
+    RequestIn,
+    RequestKind,
+    SuperviseIn,
+    TicketCreate,
+    UrgeIn,
+    VerifyIn,
+    VoidIn,
+)
 from app.units import service as units_service
 from app.units.models import Unit
 from app.users.models import User
@@ -126,7 +138,8 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
     staff_by_unit = {u.unit_id: u for u in users.values() if u.role == Role.unit_staff}
     # Final states: mostly closed, and every state present even in a small demo (one of each first).
     weights = {"closed": 22, "closed_rework": 4, "rectified": 5, "dispatched": 6, "overdue": 4, "reported": 4,
-               "returned": 1, "cancelled": 2}
+               "returned": 1, "cancelled": 2, "suspended": 1, "voided": 1, "pending_extension": 1,
+               "pending_return": 1, "pending_suspension": 1, "extended": 1, "urged": 1, "supervised": 1}
     plan = list(weights) + [k for k, n in weights.items() for _ in range(n - 1)]
     specs = []
 
@@ -136,7 +149,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
 
     for i in range(count):
         outcome = plan[i % len(plan)]
-        recent = outcome in ("reported", "rectified", "dispatched")
+        recent = outcome in ("reported", "rectified", "dispatched") or outcome in EXCEPTIONS
         t = real_now - timedelta(days=rng.uniform(0.3, 5) if recent else rng.uniform(5, weeks * 7),
                                  minutes=rng.randint(0, 600))
         specs.append((t, i, outcome))
@@ -173,11 +186,8 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
         if outcome in ("dispatched", "overdue"):
             continue
         t = later(t, rng.uniform(1, 30))
-        if outcome == "returned":
-            with clock_at(t):
-                tickets_actions.return_(session, staff, ticket.id, ReturnIn(action_id=uuid.uuid4(),
-                                        reason="不属于本单位职责，请改派 Not ours: please re-dispatch"))
-                session.commit()
+        if outcome in EXCEPTIONS:
+            _exception(session, users, staff, ticket.id, outcome, t, later, real_now)
             continue
         rounds = 2 if outcome == "closed_rework" else 1
         for r in range(rounds):
@@ -196,6 +206,60 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
                     note="复查合格 Verified" if passed else "仍有垃圾残留，请返工 Rubbish remains: redo"))
                 session.commit()
             t = later(t, rng.uniform(2, 24))
+
+
+# Outcomes that end in a deadline exception (延期 / 回退 / 挂账 requests, 作废, 催办, 督办).
+EXCEPTIONS = ("returned", "suspended", "voided", "pending_extension", "pending_return", "pending_suspension",
+              "extended", "urged", "supervised")
+
+
+def _exception(session: Session, users: dict[str, User], staff: User, ticket_id: uuid.UUID, outcome: str,
+               t: datetime, later, real_now: datetime) -> None:
+    """Take a dispatched ticket through one exception, at demo time t and a little later."""
+    dispatcher, leader = users["dispatcher"], users["leader"]
+
+    def step(when: datetime, fn) -> None:
+        with clock_at(when):
+            fn()
+            session.commit()
+
+    def ask(kind: RequestKind, reason: str, **kw) -> uuid.UUID:
+        rid = uuid.uuid4()
+        step(t, lambda: tickets_actions.request(session, staff, ticket_id, RequestIn(
+            action_id=rid, kind=kind, reason=reason, **kw)))
+        return rid
+
+    def decide(user: User, rid: uuid.UUID, **kw) -> None:
+        step(later(t, 3), lambda: tickets_actions.decide(session, user, ticket_id, rid, DecisionIn(
+            action_id=uuid.uuid4(), **kw)))
+
+    # A review date in the real future: the demo's suspensions do not resume as soon as the worker starts.
+    review = real_now + timedelta(days=21)
+    if outcome == "returned":
+        rid = ask(RequestKind.return_, "不属于本单位职责，请改派 Not ours: please re-dispatch")
+        decide(dispatcher, rid, approve=True, note="同意回退，另行派遣 Agreed: will re-dispatch")
+    elif outcome == "pending_return":
+        ask(RequestKind.return_, "该路段已移交区里管理 This road is the district's now")
+    elif outcome == "pending_extension":
+        ask(RequestKind.extension, "需协调施工队，申请延期 Waiting for the contractor",
+            deadline=t + timedelta(days=6))
+    elif outcome == "extended":
+        rid = ask(RequestKind.extension, "雨天无法施工 Rain: cannot work", deadline=t + timedelta(days=5))
+        decide(dispatcher, rid, approve=True, note="同意延期 Extension granted")
+    elif outcome == "pending_suspension":
+        ask(RequestKind.suspension, "需立项改造，年内无法完成 Needs a funded project", review_at=review)
+    elif outcome == "suspended":
+        rid = ask(RequestKind.suspension, "道路改造工程未完工 Road works not finished", review_at=review)
+        decide(leader, rid, approve=True, review_at=review, note="同意挂账，到期复查 Suspended until review")
+    elif outcome == "voided":
+        step(t, lambda: tickets_actions.void(session, dispatcher, ticket_id, VoidIn(
+            action_id=uuid.uuid4(), reason="误派：经核实并非问题 Not a problem after all")))
+    elif outcome in ("urged", "supervised"):
+        step(t, lambda: tickets_actions.urge(session, dispatcher, ticket_id, UrgeIn(
+            action_id=uuid.uuid4(), note="请尽快整改 Please fix soon")))
+        if outcome == "supervised":
+            step(later(t, 2), lambda: tickets_actions.supervise(session, leader, ticket_id, SuperviseIn(
+                action_id=uuid.uuid4(), note="限期整改到位 Fix it within the deadline")))
 
 
 def main(argv: list[str]) -> None:

@@ -118,8 +118,10 @@ class Ticket(SQLModel, table=True):
         f = settings.near_deadline_fraction
         # left ≤ f × given  ⇔  deadline − now ≤ f × (deadline − dispatched)  ⇔  (1 − f)·deadline + f·dispatched ≤ now
         share = ((1 - f) * epoch_seconds(cls.deadline_at) + f * epoch_seconds(cls.dispatched_at)) <= now.timestamp()
-        return and_(cls.status == Status.dispatched.value, cls.deadline_at >= now,
-                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours), share))
+        # The IS NOT NULL tests keep the clause two-valued (its negation then selects the rest exactly).
+        return and_(cls.status == Status.dispatched.value, cls.deadline_at.is_not(None), cls.deadline_at >= now,
+                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours),
+                        and_(cls.dispatched_at.is_not(None), share)))
 
 
 class TicketEvent(SQLModel, table=True):

@@ -6,7 +6,7 @@ from sqlmodel import func, select
 
 from app.demo import seed
 from app.photos.models import Photo
-from app.tickets.models import Ticket, TicketEvent
+from app.tickets.models import Ticket, TicketEvent, TicketRequest
 from app.tickets.workflow import Status
 from tests.conftest import PASSWORD  # noqa: F401  (demo users have their own password)
 
@@ -21,6 +21,15 @@ def test_demo_city(client, db):
     latest = db.exec(select(func.max(TicketEvent.at))).one()
     assert latest.replace(tzinfo=UTC) <= datetime.now(UTC)
     assert states == {s.value for s in Status}
+    # The exceptions: a request of each kind waits, others were decided; urges and a 督办.
+    pending = set(db.exec(select(TicketRequest.kind).where(TicketRequest.state == "pending")).all())
+    assert pending == {"extension", "return", "suspension"}
+    assert set(db.exec(select(TicketRequest.state)).all()) == {"pending", "approved"}
+    assert all(t.pending_request is None or t.status == "dispatched" for t in tickets)
+    assert sum(t.urge_count for t in tickets) >= 2 and any(t.supervised_at for t in tickets)
+    assert any(t.extension_count for t in tickets)
+    queue = client.get("/api/requests", params={"state": "pending"}, headers=_login(client, "dispatcher")).json()
+    assert len(queue["items"]) == 3
     assert db.exec(select(func.count()).select_from(Photo)).one() >= 24
     overdue = client.get("/api/tickets", params={"overdue": "true"}, headers=_login(client, "dispatcher")).json()
     assert overdue["items"], "the demo shows overdue tickets"

@@ -67,7 +67,8 @@ def evil_world(server, server_env, photos):
     # A: the whole loop, with a return, a rework and every note.
     a = ins.report(photos[0], FIELDS["DA"], FIELDS["AD"])["id"]
     dis.act(a, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
-    staff.act(a, "return", reason=FIELDS["RR"])
+    asked = staff.act(a, "return", reason=FIELDS["RR"])  # a return request; the office approves it
+    dis.act(a, f"requests/{asked['requests'][0]['id']}/decision", approve=True, note=FIELDS["ND"])
     dis.act(a, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
     staff.act(a, "rectify", note=FIELDS["NR"], photo_ids=[staff.photo(photos[1])])
     ins.act(a, "verify", passed=False, note=FIELDS["NF"])

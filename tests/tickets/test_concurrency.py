@@ -156,3 +156,86 @@ def test_different_rectifies_claiming_one_photo_one_wins(client, db):
     codes = sorted(r.status_code for r in results)
     assert codes == [200] + [409] * 5, [r.text for r in results]
     assert {r.json()["error"]["code"] for r in results if r.status_code == 409} == {"photo_in_use"}
+
+
+# ---- deadline exceptions: decisions and requests that keep the status race too -----------------------
+
+def _request(client, staff, tid, kind="extension"):
+    from datetime import UTC, datetime, timedelta
+
+    body = {"action_id": str(uuid.uuid4()), "kind": kind, "reason": "需要更多时间"}
+    if kind == "extension":
+        body["deadline"] = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    r = client.post(f"/api/tickets/{tid}/requests", headers=staff, json=body)
+    assert r.status_code == 200, r.text
+    return body["action_id"]
+
+
+def test_approve_and_reject_of_one_request_exactly_one_wins(client, db):
+    from app.tickets.models import TicketRequest
+
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatchers = [login(client, make_user(db, Role.dispatcher)) for _ in range(2)]
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    for kind in ("extension", "return", "suspension"):
+        t = report(client, inspector)
+        assert action(client, dispatchers[0], t["id"], "dispatch", unit_id=unit.id).status_code == 200
+        rid = _request(client, staff, t["id"], kind)
+        approve = {"approve": True} | ({"review_at": "2030-01-01T00:00:00+08:00"} if kind == "suspension" else {})
+        path = f"requests/{rid}/decision"
+        results = race([
+            lambda c, tid=t["id"], p=path, a=approve: action(c, dispatchers[0], tid, p, **a),
+            lambda c, tid=t["id"], p=path: action(c, dispatchers[1], tid, p, approve=False, note="不同意"),
+        ])
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200, 409], [r.text for r in results]
+        winner = next(r for r in results if r.status_code == 200).json()
+        loser = next(r for r in results if r.status_code == 409).json()
+        assert loser["error"]["code"] in ("no_pending_request", "invalid_state"), loser
+        db.rollback()  # a new snapshot: see what the app committed since
+        req = db.get(TicketRequest, uuid.UUID(rid), populate_existing=True)
+        assert req.state == winner["requests"][0]["state"] and req.state in ("approved", "rejected")
+        decisions = db.exec(select(TicketEvent.action).where(TicketEvent.ticket_id == uuid.UUID(t["id"]),
+                                                             TicketEvent.from_status.is_not(None))).all()
+        assert len([a for a in decisions if a.startswith(("approve", "reject"))]) == 1, decisions
+        assert db.get(Ticket, uuid.UUID(t["id"]), populate_existing=True).pending_request is None
+
+
+def test_two_requests_at_once_one_waits(client, db):
+    from app.tickets.models import TicketRequest
+
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staffs = [login(client, make_user(db, Role.unit_staff, unit)) for _ in range(2)]
+    for _ in range(ROUNDS):
+        t = report(client, inspector)
+        assert action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id).status_code == 200
+        results = race([
+            lambda c, tid=t["id"]: action(c, staffs[0], tid, "requests", kind="return", reason="非本单位"),
+            lambda c, tid=t["id"]: action(c, staffs[1], tid, "requests", kind="suspension", reason="需立项"),
+        ])
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200, 409], [r.text for r in results]
+        assert next(r for r in results if r.status_code == 409).json()["error"]["code"] == "request_pending"
+        db.rollback()
+        n = db.exec(select(func.count()).select_from(TicketRequest)
+                    .where(TicketRequest.ticket_id == uuid.UUID(t["id"]))).one()
+        assert n == 1
+
+
+def test_identical_requests_at_once_all_answer_the_first_result(client, db):
+    from app.tickets.models import TicketRequest
+
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    staff = login(client, make_user(db, Role.unit_staff, unit))
+    t = report(client, inspector)
+    assert action(client, dispatcher, t["id"], "dispatch", unit_id=unit.id).status_code == 200
+    body = {"action_id": str(uuid.uuid4()), "kind": "return", "reason": "非本单位"}
+    results = race([lambda c: c.post(f"/api/tickets/{t['id']}/requests", headers=staff, json=body)] * AT_ONCE)
+    assert [r.status_code for r in results] == [200] * AT_ONCE, [r.text for r in results if r.status_code != 200]
+    db.rollback()
+    assert db.exec(select(func.count()).select_from(TicketRequest)).one() == 1

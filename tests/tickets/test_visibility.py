@@ -1,6 +1,7 @@
 """Who sees what, and who may do what: every endpoint × every role."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -39,14 +40,28 @@ def world(client, db):
         "rectified_a": rectified(a, "staff_a"),
         "dispatched_b": dispatched(b),
         "returned_by_a": dispatched(a),
+        "pending_a": dispatched(a),
+        "suspended_a": dispatched(a),
     }
     return_ticket(client, h["staff_a"], dis, t["returned_by_a"])
-    return {"units": (a, b), "h": h, "t": t}
+    requests = {}
+    for key, kind in (("pending_a", "extension"), ("suspended_a", "suspension")):
+        r = action(client, h["staff_a"], t[key], "requests", kind=kind, reason="理由", deadline=_future(3))
+        assert r.status_code == 200, r.text
+        requests[key] = r.json()["requests"][0]["id"]
+    r = action(client, dis, t["suspended_a"], f"requests/{requests['suspended_a']}/decision", approve=True,
+               review_at=_future(30))
+    assert r.status_code == 200 and r.json()["status"] == "suspended", r.text
+    return {"units": (a, b), "h": h, "t": t, "requests": requests}
+
+
+def _future(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
 
 
 SEES = {
     "inspector": "all", "dispatcher": "all", "leader": "all", "admin": "all",
-    "staff_a": {"dispatched_a", "rectified_a", "returned_by_a"},
+    "staff_a": {"dispatched_a", "rectified_a", "returned_by_a", "pending_a", "suspended_a"},
     "staff_b": {"dispatched_b"},
 }
 
@@ -86,6 +101,13 @@ ACTIONS = {  # action → (ticket key, body factory, roles that may)
     "return": ("dispatched_a", lambda w, h: {"reason": "非本单位"}, {"staff_a"}),
     "rectify": ("dispatched_a", None, {"staff_a"}),
     "verify": ("rectified_a", lambda w, h: {"passed": True}, {"inspector", "dispatcher"}),
+    "requests": ("dispatched_a", lambda w, h: {"kind": "extension", "reason": "雨天", "deadline": _future(5)},
+                 {"staff_a"}),
+    "requests/{request}/decision": ("pending_a", lambda w, h: {"approve": True}, {"dispatcher"}),
+    "resume": ("suspended_a", lambda w, h: {}, {"dispatcher", "leader"}),
+    "void": ("dispatched_a", lambda w, h: {"reason": "误派"}, {"dispatcher"}),
+    "urge": ("dispatched_a", lambda w, h: {}, {"dispatcher"}),
+    "supervise": ("dispatched_a", lambda w, h: {"note": "限期整改"}, {"leader"}),
 }
 
 
@@ -99,7 +121,8 @@ def test_actions(client, world, role, name):
         payload = {"note": "好", "photo_ids": [photo]}
     else:
         payload = body(world, h)
-    r = action(client, h, tid, name, **payload)
+    path = name.format(request=world["requests"].get(key))
+    r = action(client, h, tid, path, **payload)
     if role == "anonymous":
         assert r.status_code == 401
     elif role in allowed:
@@ -109,6 +132,20 @@ def test_actions(client, world, role, name):
     else:
         assert r.status_code == 403, r.text
         assert r.json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_request_queue(client, world, role):
+    """GET /api/requests: the office reads all requests, a unit its own, an inspector none."""
+    r = client.get("/api/requests", headers=world["h"][role])
+    expected = {"anonymous": 401, "inspector": 403}.get(role, 200)
+    assert r.status_code == expected, r.text
+    if expected != 200:
+        return
+    listed = {i["ticket"]["id"] for i in r.json()["items"]}
+    t = world["t"]
+    mine = {t["returned_by_a"], t["pending_a"], t["suspended_a"]}
+    assert listed == (set() if role == "staff_b" else mine)
 
 
 @pytest.mark.parametrize("role", ROLES)
