@@ -284,11 +284,11 @@ def _later_deadline(given: datetime, ticket: Ticket, now: datetime, what: str = 
     return given
 
 
-def _future(given: datetime, now: datetime, what: str) -> datetime:
+def _review_date(given: datetime, now: datetime) -> datetime:
     if given <= now:
-        raise Invalid(f"{what}须晚于当前时间 {what} must be in the future", code="invalid_review_at")
+        raise Invalid("复查日期须晚于当前时间 The review date must be in the future", code="invalid_review_at")
     if given > now + MAX_DEADLINE_AHEAD:
-        raise Invalid(f"{what}不能超过五年 Must be within five years", code="invalid_review_at")
+        raise Invalid("复查日期不能超过五年 The review date must be within five years", code="invalid_review_at")
     return given
 
 
@@ -304,7 +304,7 @@ def _request(kind: RequestKind) -> Callable[[Session, Ticket, RequestIn, datetim
                               code="deadline_required")
             asked = _later_deadline(body.deadline, ticket, now)
         elif kind == RequestKind.suspension and body.review_at is not None:
-            asked = _future(body.review_at, now, "复查日期 Review date")
+            asked = _review_date(body.review_at, now)
         unit_id, deadline_before = ticket.unit_id, ticket.deadline_at
 
         def then(session: Session, event: TicketEvent) -> None:
@@ -405,7 +405,7 @@ def _approve_suspension(session: Session, ticket: Ticket, body: DecisionIn, now:
     request = _pending(session, ticket, body, RequestKind.suspension)
     if body.review_at is None:
         raise Invalid("批准挂账须填写复查日期 Approving a suspension needs a review date", code="review_at_required")
-    review_at = _future(body.review_at, now, "复查日期 Review date")
+    review_at = _review_date(body.review_at, now)
     decide = _decide(request.id, RequestState.approved, body.note, deadline=review_at)
 
     def then(session: Session, event: TicketEvent) -> None:
@@ -573,10 +573,13 @@ def _lost_race(session: Session, user: User, ticket_id: uuid.UUID, action: Actio
         return replayed
     _raise_if_photos_in_use(session, photo_ids)
     status = Status(ticket.status)
-    workflow.transition(status, action, user.role, own_unit=access.own_unit(user, ticket))
-    # The status still allows the action: the winner took what it needed (a request now waits, or the one
-    # decided on is decided); the action's own checks say which.
-    ACTIONS[action].change(session, ticket, body, utcnow())
+    try:
+        workflow.transition(status, action, user.role, own_unit=access.own_unit(user, ticket))
+        # The status still allows the action: the winner took what it needed (a request now waits, or the
+        # one decided on is decided); the action's own checks say which.
+        ACTIONS[action].change(session, ticket, body, utcnow())
+    except (workflow.WrongState, workflow.NotAllowed):
+        pass  # the ticket moved on (another status, or another unit's now): 409 like any lost race
     raise workflow.WrongState(status, action)
 
 

@@ -118,8 +118,15 @@ class Ticket(SQLModel, table=True):
         f = settings.near_deadline_fraction
         # left ≤ f × given  ⇔  deadline − now ≤ f × (deadline − dispatched)  ⇔  (1 − f)·deadline + f·dispatched ≤ now
         share = ((1 - f) * epoch_seconds(cls.deadline_at) + f * epoch_seconds(cls.dispatched_at)) <= now.timestamp()
-        return and_(cls.status == Status.dispatched.value, cls.deadline_at >= now,
-                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours), share))
+        # The IS NOT NULL tests keep the clause two-valued (its negation then selects the rest exactly).
+        return and_(cls.status == Status.dispatched.value, cls.deadline_at.is_not(None), cls.deadline_at >= now,
+                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours),
+                        and_(cls.dispatched_at.is_not(None), share)))
+
+
+# The events that are rows of the exceptions ledger (台帐): the partial indexes below cover exactly these.
+LEDGER_ACTIONS = ("request_extension", "request_return", "request_suspension", "void", "urge", "supervise")
+LEDGER_EVENTS = text("action IN ({})".format(", ".join(f"'{a}'" for a in LEDGER_ACTIONS)))
 
 
 class TicketEvent(SQLModel, table=True):
@@ -129,6 +136,10 @@ class TicketEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
         Index("ix_ticket_events_action_at", "action", "at"),  # returns per period (app/stats)
+        # The exceptions ledger (app/exceptions), newest first: all of it, and one unit's.
+        Index("ix_ticket_events_ledger_at", "at", "id", sqlite_where=LEDGER_EVENTS, postgresql_where=LEDGER_EVENTS),
+        Index("ix_ticket_events_ledger_unit_at", "unit_id", "at", "id", sqlite_where=LEDGER_EVENTS,
+              postgresql_where=LEDGER_EVENTS),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -45,10 +45,6 @@ class Action(StrEnum):
     supervise = "supervise"                    # 督办
 
 
-# Events that count as a return (回退): an approved return request (back to triage, or re-dispatched at once),
-# and the direct return units could take before returns became requests.
-RETURN_ACTIONS = frozenset({Action.return_, Action.approve_return, Action.reassign})
-
 OPEN_STATUSES = frozenset({Status.reported, Status.dispatched, Status.rectified, Status.suspended})
 
 

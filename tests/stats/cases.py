@@ -24,7 +24,7 @@ Deadlines in 2030 are "not yet due" whenever the tests run; deadlines in October
 | t13 | rep 09-29 09:00, disp A 10:00 (dl 09-30 10:00) — never rectified: OVERDUE now          | A  |
 | t14 | rep 09-30 09:00, disp C 10:00 (dl 10-02 10:00), rect 10-01 10:00, pass 10-01 12:00      | C  |
 
-Deadline exceptions (written as rows, the way the exception actions write them):
+Deadline exceptions (through the real exception actions):
 
 | t4  | B asks EXTENSION 10-07 09:00 (to 10-10 10:30), REJECTED 11:00 — still overdue;            | B  |
 |     |   URGED 10-08 12:00 and 10-09 09:00; SUPERVISED (督办) 10-09 10:00 and again 10-10 10:00   |    |
@@ -48,9 +48,19 @@ from sqlmodel import Session, select
 from app.core.types import clock_at
 from app.photos.models import Photo
 from app.tickets import actions as tickets_actions
-from app.tickets.models import Ticket, TicketAssignment, TicketEvent, TicketRequest
-from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, TicketCreate, VerifyIn
-from app.tickets.workflow import Status
+from app.tickets.models import TicketRequest
+from app.tickets.schemas import (
+    CancelIn,
+    DecisionIn,
+    DispatchIn,
+    RectifyIn,
+    RequestIn,
+    SuperviseIn,
+    TicketCreate,
+    UrgeIn,
+    VerifyIn,
+    VoidIn,
+)
 from app.units.models import Unit
 from app.users.models import User
 from app.users.roles import Role
@@ -117,89 +127,49 @@ class _Builder:
         self.db.commit()
         return self
 
-    # ---- deadline exceptions, written as rows (ticket columns, timeline event, request) ----------------
-
-    def _event(self, t: Ticket, action: str, frm: str, to: str, actor: User, when: datetime, *,
-               note: str | None = None, unit_id: int | None = None, deadline: datetime | None = None) -> TicketEvent:
-        e = TicketEvent(ticket_id=t.id, action=action, from_status=frm, to_status=to, actor_id=actor.id, at=when,
-                        note=note, unit_id=unit_id, deadline_at=deadline, action_id=uuid.uuid4())
-        self.db.add(e)
-        self.db.flush()
-        return e
+    # ---- deadline exceptions, through the real exception actions --------------------------------------
 
     def ask(self, name: str, when: datetime, unit: str, kind: str, deadline: datetime | None = None):
         """Unit staff ask for an extension / return / suspension: the ticket stays dispatched, one request waits."""
-        t = self.db.get(Ticket, self.city.tickets[name])
-        staff = self.city.users[f"staff_{unit}"]
         reason = {"extension": "需采购材料", "return": "不属于本单位", "suspension": "需列入工程计划"}[kind]
-        e = self._event(t, f"request_{kind}", t.status, t.status, staff, when, note=reason, unit_id=t.unit_id,
-                        deadline=deadline)
-        self.db.add(TicketRequest(id=e.action_id, ticket_id=t.id, kind=kind, unit_id=t.unit_id, reason=reason,
-                                  requested_deadline=deadline, deadline_before=t.deadline_at, requested_by=staff.id,
-                                  requested_at=when, request_event_id=e.id))
-        t.pending_request = kind
+        with clock_at(when):
+            tickets_actions.request(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name], RequestIn(
+                action_id=uuid.uuid4(), kind=kind, reason=reason, deadline=deadline))
         self.db.commit()
         return self
 
     def decide(self, name: str, when: datetime, approve: bool, *, deadline: datetime | None = None,
                to_unit: str | None = None, by: str = "dispatcher"):
-        """The office decides the pending request; on approval the ticket changes as the action would."""
-        t = self.db.get(Ticket, self.city.tickets[name])
-        r = self.db.exec(select(TicketRequest).where(TicketRequest.ticket_id == t.id,
+        """The office decides the pending request (suspension: `deadline` is the review date)."""
+        tid = self.city.tickets[name]
+        r = self.db.exec(select(TicketRequest).where(TicketRequest.ticket_id == tid,
                                                      TicketRequest.state == "pending")).one()
-        actor = self.city.users[by]
-        frm, to, unit_id = t.status, t.status, r.unit_id
-        if not approve:
-            action, note = f"reject_{r.kind}", "理由不充分"
-        elif r.kind == "extension":
-            action, note = "approve_extension", "同意延期"
-            deadline = deadline or r.requested_deadline
-            t.deadline_at, t.extension_count = deadline, t.extension_count + 1
-        elif r.kind == "suspension":
-            action, note, to = "approve_suspension", "同意挂账", Status.suspended.value
-            t.suspended_at, t.review_at, t.suspension_count = when, deadline, t.suspension_count + 1
-        elif to_unit is None:
-            action, note, to = "approve_return", "同意回退", Status.reported.value
-            t.unit_id = t.deadline_at = None
-            t.return_count += 1
-        else:
-            action, note = "reassign", "同意回退，改派"
-            unit_id = self.city.units[to_unit].id
-            t.unit_id, t.deadline_at, t.dispatched_at = unit_id, deadline, when
-            t.return_count += 1
-            self.db.add(TicketAssignment(ticket_id=t.id, unit_id=unit_id, first_dispatched_at=when))
-        e = self._event(t, action, frm, to, actor, when, note=note, unit_id=unit_id,
-                        deadline=deadline if approve else None)
-        r.state, r.decided_by, r.decided_at, r.decision_note = ("approved" if approve else "rejected"), actor.id, \
-            when, note
-        r.decided_deadline = deadline if approve else None
-        r.reassigned_unit_id = unit_id if action == "reassign" else None
-        r.decision_event_id = e.id
-        t.status, t.pending_request, t.updated_at = to, None, when
+        body = DecisionIn(action_id=uuid.uuid4(), approve=approve, note=None if approve else "理由不充分",
+                          unit_id=self.city.units[to_unit].id if to_unit else None,
+                          **({"review_at": deadline} if r.kind == "suspension" else {"deadline": deadline}))
+        with clock_at(when):
+            tickets_actions.decide(self.db, self.city.users[by], tid, r.id, body)
         self.db.commit()
         return self
 
     def void(self, name: str, when: datetime):
-        t = self.db.get(Ticket, self.city.tickets[name])
-        self._event(t, "void", t.status, Status.voided.value, self.city.users["dispatcher"], when,
-                    note="重复案件，派遣后发现", unit_id=t.unit_id)
-        t.status, t.voided_at, t.updated_at = Status.voided.value, when, when
+        with clock_at(when):
+            tickets_actions.void(self.db, self.city.users["dispatcher"], self.city.tickets[name],
+                                 VoidIn(action_id=uuid.uuid4(), reason="重复案件，派遣后发现"))
         self.db.commit()
         return self
 
     def urge(self, name: str, when: datetime):
-        t = self.db.get(Ticket, self.city.tickets[name])
-        self._event(t, "urge", t.status, t.status, self.city.users["dispatcher"], when, note="请尽快整改",
-                    unit_id=t.unit_id)
-        t.urge_count += 1
+        with clock_at(when):
+            tickets_actions.urge(self.db, self.city.users["dispatcher"], self.city.tickets[name],
+                                 UrgeIn(action_id=uuid.uuid4(), note="请尽快整改"))
         self.db.commit()
         return self
 
     def supervise(self, name: str, when: datetime, note: str = "限期整改到位"):
-        t = self.db.get(Ticket, self.city.tickets[name])
-        self._event(t, "supervise", t.status, t.status, self.city.users["leader"], when, note=note,
-                    unit_id=t.unit_id)
-        t.supervised_at = t.supervised_at or when
+        with clock_at(when):
+            tickets_actions.supervise(self.db, self.city.users["leader"], self.city.tickets[name],
+                                      SuperviseIn(action_id=uuid.uuid4(), note=note))
         self.db.commit()
         return self
 

@@ -102,7 +102,12 @@ def test_extension_approved_moves_the_deadline_and_the_ticket_is_on_time_against
 def test_extension_granted_with_another_date(client, w, db):
     tid = dispatched(client, w, datetime.now(UTC) + timedelta(hours=6))
     asked, granted = datetime.now(UTC) + timedelta(days=5), datetime.now(UTC) + timedelta(days=2)
-    rid = ask(client, w["h"]["staff_a"], tid, "extension", deadline=iso(asked)).json()["requests"][0]["id"]
+    photo = upload_photo(client, w["h"]["staff_a"])["id"]
+    r = ask(client, w["h"]["staff_a"], tid, "extension", deadline=iso(asked), photo_ids=[photo])
+    assert r.status_code == 200, r.text
+    assert [(p["id"], p["stage"]) for p in r.json()["photos"] if p["stage"] == "request"] == [(photo, "request")]
+    rid = r.json()["requests"][0]["id"]
+    assert client.get(f"/api/photos/{photo}/display", headers=w["h"]["dispatcher"]).status_code == 200
     t = decide(client, w["h"]["dispatcher"], tid, rid, approve=True, deadline=iso(granted)).json()
     assert datetime.fromisoformat(t["deadline_at"]) == granted
     assert datetime.fromisoformat(t["requests"][0]["decided_deadline"]) == granted

@@ -289,10 +289,10 @@ def test_exception_reads(client, world, role):
         assert action(client, h["leader"], t[key], "supervise", note="限期整改").status_code == 200
     assert action(client, h["dispatcher"], t["dispatched_b"], "urge").status_code == 200
     me = h[role]
-    # Rows: 甲's approved return of returned_by_a, its pending extension and approved suspension (the world's
-    # requests), the two 督办, one 催办 of 乙's ticket.
-    rows_of = {"staff_a": {("return", "returned_by_a"), ("supervise", "dispatched_a"), ("extension", "pending_a"),
-                           ("suspension", "suspended_a")},
+    # Rows: 甲's approved return of returned_by_a, its pending extension and approved suspension, the two 督办,
+    # one 催办 of 乙's ticket.
+    rows_of = {"staff_a": {("return", "returned_by_a"), ("extension", "pending_a"), ("suspension", "suspended_a"),
+                           ("supervise", "dispatched_a")},
                "staff_b": {("supervise", "dispatched_b"), ("urge", "dispatched_b")}}
     everything = rows_of["staff_a"] | rows_of["staff_b"]
     expected = {"anonymous": 401, "inspector": 403}.get(role, 200)
