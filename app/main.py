@@ -16,6 +16,7 @@ from app.core.errors import error_body
 from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
 from app.core.limits import BodySizeLimit
 from app.core.load import LoadShedding, set_worker_threads
+from app.exceptions.router import router as exceptions_router
 from app.jobs.worker import EmbeddedWorker
 from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
@@ -60,7 +61,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
 
     for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
-                   tickets_router, requests_router, stats_router):
+                   tickets_router, requests_router, stats_router, exceptions_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

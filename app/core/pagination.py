@@ -14,18 +14,24 @@ from app.core.errors import Invalid
 from app.core.types import UTCDateTime, is_plausible
 
 
-def encode_cursor(value: datetime, row_id: uuid.UUID) -> str:
-    """An opaque cursor for the row with this (time, id)."""
-    raw = json.dumps([value.isoformat(), str(row_id)]).encode()
+def encode_cursor(value: datetime, row_id: uuid.UUID | int) -> str:
+    """An opaque cursor for the row with this (time, id); the id is a UUID or an integer key."""
+    raw = json.dumps([value.isoformat(), row_id if isinstance(row_id, int) else str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The (time, id) an encode_cursor made; anything else, e.g. a naive or absurd time, is 422 invalid_cursor."""
+def decode_cursor(cursor: str, id_type: type = uuid.UUID) -> tuple[datetime, Any]:
+    """The (time, id) an encode_cursor made; anything else, e.g. a naive or absurd time or an id of another
+    type than `id_type` (uuid.UUID or int), is 422 invalid_cursor."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, row_id = json.loads(raw)
-        at, row_id = datetime.fromisoformat(value), uuid.UUID(row_id)
+        at = datetime.fromisoformat(value)
+        if id_type is int:
+            if type(row_id) is not int or not -2**63 <= row_id < 2**63:
+                raise ValueError(row_id)
+        else:
+            row_id = uuid.UUID(row_id)
     except (ValueError, TypeError, AttributeError):
         at = None
     if at is None or not is_plausible(at):
@@ -34,13 +40,14 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def page(session: Session, stmt: Select, key: InstrumentedAttribute, id_column: InstrumentedAttribute, *,
-         desc: bool, limit: int, cursor: str | None) -> tuple[list[Any], str | None]:
+         desc: bool, limit: int, cursor: str | None, id_type: type = uuid.UUID) -> tuple[list[Any], str | None]:
     """One page of the entities `stmt` selects, ordered by (key, id), and the next page's cursor (None: last).
 
-    `key` is a UTCDateTime column that is never NULL in the rows selected.
+    `key` is a UTCDateTime column that is never NULL in the rows selected; `id_type` is the id column's
+    Python type (uuid.UUID or int).
     """
     if cursor:
-        value, row_id = decode_cursor(cursor)
+        value, row_id = decode_cursor(cursor, id_type)
         bound = literal(value, UTCDateTime)  # typed, so SQLite compares it in the column's stored form
         stmt = stmt.where(or_(key < bound, and_(key == bound, id_column < row_id)) if desc
                           else or_(key > bound, and_(key == bound, id_column > row_id)))

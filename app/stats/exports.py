@@ -20,7 +20,7 @@ from openpyxl.utils import get_column_letter
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.types import utcnow
 from app.photos import service as photos_service
 from app.photos.storage import PhotoNotFoundError
@@ -29,10 +29,11 @@ from app.stats.schemas import FORMULAS, Period, RankRules, Scope, UnitMetrics
 from app.tickets import access as tickets_access
 from app.tickets import listing as tickets_listing
 from app.tickets import read as tickets_read
-from app.tickets.models import TicketPhoto
+from app.tickets.models import TicketEvent, TicketPhoto
 from app.tickets.schemas import TicketSummary
-from app.tickets.workflow import Status
+from app.tickets.workflow import Action, Status
 from app.users.models import User
+from app.users.roles import Role
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,20 @@ UNIT_COLUMNS = [
     ("返工数", "reworked", "0"),
     ("本期超期数", "overdue", "0"),
     ("当前超期", "overdue_now", "0"),
-    ("退回数", "returned", "0"),
+    ("回退数", "returned", "0"),
     ("不予立案", "cancelled", "0"),
     ("整改率", "rectification_rate", "0.0%"),
     ("按期结案率", "on_time_rate", "0.0%"),
     ("返工率", "rework_rate", "0.0%"),
+    ("延期数", "extended", "0"),
+    ("挂账数", "suspended", "0"),
+    ("作废数", "voided", "0"),
+    ("延期率", "extension_rate", "0.0%"),
+    ("回退率", "return_rate", "0.0%"),
+    ("挂账率", "suspension_rate", "0.0%"),
+    ("作废率", "void_rate", "0.0%"),
+    ("催办数", "urged", "0"),
+    ("督办数", "supervised", "0"),
     ("上报→派遣 中位数（小时）", lambda m: m.hours_report_dispatch.p50, "0.0"),
     ("上报→派遣 90分位（小时）", lambda m: m.hours_report_dispatch.p90, "0.0"),
     ("派遣→整改 中位数（小时）", lambda m: m.hours_dispatch_rectify.p50, "0.0"),
@@ -67,8 +77,11 @@ UNIT_COLUMNS = [
 FORMULA_NAMES = {
     "cohort": "统计口径", "reported": "发现数", "dispatched": "派遣数", "closed": "结案数",
     "closed_on_time": "按期结案数", "rectified": "整改数", "reworked": "返工数", "overdue": "本期超期数",
-    "overdue_now": "当前超期", "returned": "退回数", "cancelled": "不予立案数", "rectification_rate": "整改率",
-    "on_time_rate": "按期结案率", "rework_rate": "返工率", "hours_report_dispatch": "上报→派遣用时",
+    "overdue_now": "当前超期", "returned": "回退数", "cancelled": "不予立案数", "rectification_rate": "整改率",
+    "on_time_rate": "按期结案率", "rework_rate": "返工率", "extended": "延期数", "suspended": "挂账数",
+    "voided": "作废数", "urged": "催办数", "supervised": "督办数", "extension_rate": "延期率",
+    "return_rate": "回退率", "suspension_rate": "挂账率", "void_rate": "作废率",
+    "hours_report_dispatch": "上报→派遣用时",
     "hours_dispatch_rectify": "派遣→整改用时", "hours_report_close": "上报→结案用时", "unit": "单位归属",
 }
 RULE_NAMES = {"order": "排名规则", "red": "红榜", "black": "黑榜", "eligible": "参与排名"}
@@ -318,6 +331,11 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
              f"按期结案 <b>{t.closed_on_time}</b> 件；整改率 <b>{_pct(t.rectification_rate)}</b>，"
              f"按期结案率 <b>{_pct(t.on_time_rate)}</b>，返工率 <b>{_pct(t.rework_rate)}</b>；"
              f"当前全市超期未整改 <b>{t.overdue_now}</b> 件。</p>"),
+             (f"<p>本期批准延期 <b>{t.extended}</b> 件次（延期率 {_pct(t.extension_rate)}），"
+              f"回退 <b>{t.returned}</b> 件次（回退率 {_pct(t.return_rate)}），"
+              f"挂账 <b>{t.suspended}</b> 件次（挂账率 {_pct(t.suspension_rate)}），"
+              f"作废 <b>{t.voided}</b> 件（作废率 {_pct(t.void_rate)}）；"
+              f"催办 <b>{t.urged}</b> 次，督办 <b>{t.supervised}</b> 件。</p>"),
              (f'<p class="muted">{e(FORMULAS["cohort"]["zh"])}。{e(FORMULAS["rectification_rate"]["zh"])}；'
              f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
              "<h2>二、红黑榜</h2>",
@@ -347,12 +365,15 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
             f"（已超期 {late}）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
             f"{before}{after}</div>")
     parts.append("<h2>四、各单位情况</h2><table><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
-                 "<th>按期</th><th>返工</th><th>超期</th><th>退回</th><th>整改率</th></tr>")
+                 "<th>按期</th><th>返工</th><th>超期</th><th>延期</th><th>回退</th><th>挂账</th><th>作废</th>"
+                 "<th>催办</th><th>督办</th><th>整改率</th></tr>")
     for m in s.units:
         parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.dispatched}</td>"
                      f"<td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.reworked}</td><td>{m.overdue_now}</td>"
-                     f"<td>{m.returned}</td><td>{_pct(m.rectification_rate)}</td></tr>")
+                     f"<td>{m.extended}</td><td>{m.returned}</td><td>{m.suspended}</td><td>{m.voided}</td>"
+                     f"<td>{m.urged}</td><td>{m.supervised}</td><td>{_pct(m.rectification_rate)}</td></tr>")
     parts.append("</table>")
+    parts.append(f'<p class="muted">{e(FORMULAS["dispatched"]["zh"])}；{e(FORMULAS["overdue"]["zh"])}。</p>')
     return _page(f"{title} {period.label}", "".join(parts))
 
 
@@ -390,5 +411,56 @@ def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
         f'<div class="photos">{imgs}</div>'
         f'<div class="sign">创建文明城市工作指挥部办公室（创城办）<br>'
         f"{now.astimezone(get_settings().tz):%Y年%m月%d日}</div></div>"
+    )
+    return _page(f"督办通知书 {d.case_number}", body)
+
+
+def supervision_notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
+    """The 督办通知书 of a supervised ticket: the leader's 督办意见 (each time), the ticket, its deadline, photos.
+
+    The office prints any; unit staff only for a ticket that is their unit's now (another unit's: 404 as
+    everywhere, one their unit had before: 403). A ticket never supervised has no such notice (409).
+    """
+    ticket = tickets_access.get_visible(session, user, ticket_id)
+    if user.role == Role.unit_staff and not tickets_access.own_unit(user, ticket):
+        raise Forbidden("只能打印本单位案件的督办通知书 Units print notices of their own tickets only")
+    if ticket.supervised_at is None:
+        raise Conflict("案件未被督办，没有督办通知书 This ticket was never supervised", code="not_supervised")
+    d = tickets_read.detail(session, user, ticket)
+    supervisions = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                          TicketEvent.action == Action.supervise.value)
+                                .order_by(TicketEvent.at, TicketEvent.id)).all()
+    e = html.escape
+    now = utcnow()
+    tz = get_settings().tz
+    opinions = "".join(f"<tr><th>{e(_local(s.at))}</th><td>{e(s.note or '')}</td></tr>" for s in supervisions)
+    before = [p.id for p in d.photos if p.stage == "report"][:3]
+    imgs = "".join(_figure(session, user, pid, f"现场照片 {i + 1}", "无照片", "display")
+                   for i, pid in enumerate(before))
+    overdue = ticket.is_overdue_at(now)
+    state = {Status.closed: "已结案", Status.voided: "已作废", Status.suspended: "挂账中",
+             Status.rectified: "已整改，待核查"}.get(Status(ticket.status), "")
+    body = (
+        f'<div class="notice"><h1>督 办 通 知 书</h1>'
+        f'<div class="sub">编号：{e(d.case_number)}　督办日期：{ticket.supervised_at.astimezone(tz):%Y年%m月%d日}</div>'
+        f"<p><b>{e(d.unit_name or '（待派遣）')}：</b></p>"
+        f"<p>你单位承办的下列问题，经创建文明城市工作指挥部领导督办，现将督办意见通知如下。请高度重视，"
+        f"于整改时限前整改到位，并通过巡查系统上传整改后照片；逾期未整改的，将在每周通报中予以通报并列入黑榜。</p>"
+        f"<h2>督办意见</h2><table>{opinions}</table>"
+        f"<h2>案件情况</h2>"
+        f"<table><tr><th style='width:28mm'>案件编号</th><td>{e(d.case_number)}</td></tr>"
+        f"<tr><th>问题类别</th><td>{e(d.category_name_zh)}</td></tr>"
+        f"<tr><th>问题描述</th><td>{e(d.description)}</td></tr>"
+        f"<tr><th>地点</th><td>{e(d.address or '')}（{d.lat:.6f}, {d.lng:.6f}）</td></tr>"
+        f"<tr><th>发现时间</th><td>{e(_local(d.reported_at))}</td></tr>"
+        f"<tr><th>责任单位</th><td>{e(d.unit_name or '—')}</td></tr>"
+        f"<tr><th>整改时限</th><td><b>{e(_local(d.deadline_at) or '—')}</b>"
+        f"{'　<span class=red>已超期</span>' if overdue else ''}{'　' + state if state else ''}</td></tr>"
+        f"<tr><th>延期次数</th><td>{ticket.extension_count}</td></tr>"
+        f"<tr><th>催办次数</th><td>{ticket.urge_count}</td></tr>"
+        f"<tr><th>返工次数</th><td>{d.rework_count}</td></tr></table>"
+        f'<div class="photos">{imgs}</div>'
+        f'<div class="sign">创建文明城市工作指挥部办公室（创城办）<br>'
+        f"{now.astimezone(tz):%Y年%m月%d日}</div></div>"
     )
     return _page(f"督办通知书 {d.case_number}", body)

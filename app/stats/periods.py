@@ -50,3 +50,13 @@ def previous_period(p: Period) -> Period:
                               end=p.start_date - timedelta(days=1))
     return resolve_period(p.kind, on=p.start_date - timedelta(days=1))
 
+
+
+def date_bounds(start: date | None, end: date | None) -> tuple[datetime | None, datetime | None]:
+    """[start 00:00, the day after end 00:00) of local dates as UTC times; either side may be open (None)."""
+    if any(d is not None and not 2000 <= d.year <= 2100 for d in (start, end)):
+        raise Invalid("日期须在 2000–2100 年之间 Dates must lie within 2000–2100", code="invalid_period")
+    if start is not None and end is not None and end < start:
+        raise Invalid("结束日期早于开始日期 The end date is before the start date", code="invalid_period")
+    return (local_midnight(start) if start else None,
+            local_midnight(end + timedelta(days=1)) if end else None)

@@ -6,16 +6,40 @@ from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, li
 from sqlmodel import Session, col
 
 from app.stats.schemas import Percentiles, Period, Scope
-from app.tickets.models import Ticket, TicketEvent
+from app.tickets.models import Ticket, TicketEvent, TicketRequest
 from app.tickets.workflow import Action, Status
 from app.units.models import Grid, Unit
 
-# Returns whose event names the unit that returned the ticket: the direct return of earlier versions and an
-# approved return request. (A `reassign` event names the new unit; it is not counted here.)
-RETURN_EVENTS = (Action.return_.value, Action.approve_return.value)
-
 COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
-          "returned", "cancelled")
+          "returned", "cancelled", "extended", "suspended", "voided", "urged", "supervised")
+# The exception figures counted from timeline events in the period: figure → the actions it counts.
+EVENT_FIGURES: dict[str, tuple[str, ...]] = {
+    "extended": (Action.approve_extension.value,),
+    # The direct `return` of earlier versions was a return nobody had to approve: it counts as one.
+    "returned": (Action.return_.value, Action.approve_return.value, Action.reassign.value),
+    "suspended": (Action.approve_suspension.value,),
+    "voided": (Action.void.value,),
+    "urged": (Action.urge.value,),
+    "supervised": (Action.supervise.value,),
+}
+# Figures that count tickets, not events (a second 督办 of one ticket is still one ticket under 督办).
+DISTINCT_TICKETS = frozenset({"supervised"})
+# The unit an exception event counts for: the unit that asked (a decision's request), else the unit the event
+# names, else the ticket's current unit.
+EVENT_UNIT = func.coalesce(TicketRequest.unit_id, TicketEvent.unit_id, Ticket.unit_id)
+
+
+def in_cohort_base() -> ColumnElement[bool]:
+    """A voided ticket should never have been dispatched: it leaves the cohort (派遣数 and every rate)."""
+    return Ticket.status != Status.voided.value
+
+
+def events_of(actions: tuple[str, ...]):
+    """Exception events joined to their ticket and (for a decision) the request decided, for EVENT_UNIT."""
+    return (select(TicketEvent.ticket_id).select_from(TicketEvent)
+            .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .outerjoin(TicketRequest, TicketRequest.decision_event_id == TicketEvent.id)
+            .where(col(TicketEvent.action).in_(actions)))
 DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
 PERCENTILES = (("p50", 0.5), ("p90", 0.9))
 
@@ -116,7 +140,7 @@ def unit_names(session: Session) -> dict[int, str]:
 
 def counts_by_unit(session: Session, period: Period, where: list, ev_where: list, now: datetime, *,
                    overdue_where: list | None = None) -> dict[int | None, dict[str, int]]:
-    """The count figures per current unit (None = no unit), five grouped aggregate queries."""
+    """The count figures per unit (None = no unit), five grouped aggregate queries."""
     overdue_where = where if overdue_where is None else overdue_where
     start, end = period.start, period.end
     rows: dict[int | None, dict[str, int]] = {}
@@ -134,7 +158,7 @@ def counts_by_unit(session: Session, period: Period, where: list, ev_where: list
         func.count().filter(col(Ticket.first_rectified_at).is_not(None)).label("rectified"),
         func.count().filter(Ticket.rework_count > 0).label("reworked"),
         func.count().filter(Ticket.is_overdue_at(now)).label("overdue"),
-    ).where(within(Ticket.first_dispatched_at, start, end), *where).group_by(Ticket.unit_id)
+    ).where(within(Ticket.first_dispatched_at, start, end), in_cohort_base(), *where).group_by(Ticket.unit_id)
     for r in session.execute(cohort).mappings():
         put(r["unit_id"], **{k: r[k] for k in ("dispatched", "closed", "closed_on_time", "rectified",
                                                "reworked", "overdue")})
@@ -147,13 +171,18 @@ def counts_by_unit(session: Session, period: Period, where: list, ev_where: list
     for uid, n in session.execute(select(Ticket.unit_id, func.count()).where(
             within(Ticket.cancelled_at, start, end), *where).group_by(Ticket.unit_id)).all():
         put(uid, cancelled=n)
-    returns = (select(TicketEvent.unit_id, func.count()).select_from(TicketEvent)
-               .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-               .where(col(TicketEvent.action).in_(RETURN_EVENTS), within(TicketEvent.at, start, end),
-                      *ev_where)
-               .group_by(TicketEvent.unit_id))
-    for uid, n in session.execute(returns).all():
-        put(uid, returned=n)
+    by_action = {a: fig for fig, actions in EVENT_FIGURES.items() for a in actions}
+    unit = EVENT_UNIT.label("unit")
+    exceptions = (select(unit, TicketEvent.action, func.count().label("n"),
+                         func.count(func.distinct(TicketEvent.ticket_id)).label("tickets"))
+                  .select_from(TicketEvent)
+                  .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                  .outerjoin(TicketRequest, TicketRequest.decision_event_id == TicketEvent.id)
+                  .where(col(TicketEvent.action).in_(list(by_action)), within(TicketEvent.at, start, end), *ev_where)
+                  .group_by(unit, TicketEvent.action))
+    for r in session.execute(exceptions).mappings():
+        fig = by_action[r["action"]]
+        put(r["unit"], **{fig: r["tickets"] if fig in DISTINCT_TICKETS else r["n"]})
     return rows
 
 
@@ -165,5 +194,5 @@ def durations(session: Session, period: Period, where: list, grouped: bool
         _hours(session, Ticket.first_dispatched_at, Ticket.reported_at).label("hours_report_dispatch"),
         _hours(session, Ticket.first_rectified_at, Ticket.first_dispatched_at).label("hours_dispatch_rectify"),
         _hours(session, Ticket.closed_at, Ticket.reported_at).label("hours_report_close"),
-    ).where(within(Ticket.first_dispatched_at, period.start, period.end), *where).subquery("d")
+    ).where(within(Ticket.first_dispatched_at, period.start, period.end), in_cohort_base(), *where).subquery("d")
     return percentiles(session, rows, DURATIONS, grouped)

@@ -15,6 +15,10 @@ def unit_metrics(unit_id: int | None, name: str | None, counts: dict[str, int],
     m.rectification_rate = ratio(m.closed, m.dispatched)
     m.on_time_rate = ratio(m.closed_on_time, m.dispatched)
     m.rework_rate = ratio(m.reworked, m.rectified)
+    m.extension_rate = ratio(m.extended, m.dispatched)
+    m.return_rate = ratio(m.returned, m.dispatched)
+    m.suspension_rate = ratio(m.suspended, m.dispatched)
+    m.void_rate = ratio(m.voided, m.dispatched)
     for k, v in (durations or {}).items():
         setattr(m, k, v)
     return m

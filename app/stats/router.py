@@ -149,3 +149,10 @@ def bulletin_html(session: SessionDep, user: CurrentUser, period: PeriodDep, rul
 def notice_html(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID):
     """A printable supervision notice (督办通知书) for one ticket; 404 if this user may not see it."""
     return HTMLResponse(exports.notice_html(session, user, ticket_id), headers={"Cache-Control": "private, no-store"})
+
+
+@router.get("/supervision-notice/{ticket_id}.html", response_class=HTMLResponse)
+def supervision_notice_html(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID):
+    """The 督办通知书 of a supervised ticket (督办意见, deadline, photos); 409 if it was never supervised."""
+    return HTMLResponse(exports.supervision_notice_html(session, user, ticket_id),
+                        headers={"Cache-Control": "private, no-store"})

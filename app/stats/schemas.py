@@ -28,6 +28,7 @@ class StageKind(StrEnum):
     rectifying = "rectifying"
     verifying = "verifying"
     returned = "returned"
+    suspended = "suspended"
 
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
@@ -36,7 +37,11 @@ FORMULAS: dict[str, dict[str, str]] = {
         "en": "Cohort: tickets first dispatched in the period; closed / rectified / reworked / overdue as of now",
     },
     "reported": {"zh": "发现数 = 本期上报的案件数", "en": "reported = tickets reported in the period"},
-    "dispatched": {"zh": "派遣数 = 本期首次派遣的案件数", "en": "dispatched = tickets first dispatched in the period"},
+    "dispatched": {"zh": "派遣数 = 本期首次派遣的案件数（已作废的案件不计：作废即本不应派遣；"
+                         "结案、整改、返工、超期及各项比率均以此为基数）",
+                   "en": "dispatched = tickets first dispatched in the period, voided ones excluded (a voided ticket "
+                         "should never have been dispatched; closed, rectified, reworked, overdue and every rate "
+                         "use this base)"},
     "closed": {"zh": "结案数 = 派遣数中已结案的案件数", "en": "closed = dispatched tickets closed by now"},
     "closed_on_time": {
         "zh": "按期结案数 = 结案数中被采纳的整改在整改时限内完成的案件数",
@@ -46,14 +51,34 @@ FORMULAS: dict[str, dict[str, str]] = {
                   "en": "rectified = dispatched tickets rectified at least once"},
     "reworked": {"zh": "返工数 = 派遣数中核查不合格至少一次的案件数",
                  "en": "reworked = dispatched tickets that failed verification at least once"},
-    "overdue": {"zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数",
-                "en": "overdue = dispatched tickets now past their deadline and not rectified"},
-    "overdue_now": {"zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期）",
-                    "en": "overdue now = all tickets now past their deadline and not rectified (any period)"},
-    "returned": {"zh": "退回数 = 本期单位退回（申请改派）的次数，计入退回的单位",
-                 "en": "returned = returns made in the period, counted for the unit that returned"},
+    "overdue": {"zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数（挂账中的案件不计）",
+                "en": "overdue = dispatched tickets now past their deadline and not rectified (suspended ones "
+                      "are not overdue)"},
+    "overdue_now": {"zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期；挂账中的案件不计）",
+                    "en": "overdue now = all tickets now past their deadline and not rectified (any period; "
+                          "suspended ones are not overdue)"},
+    "returned": {"zh": "回退数 = 本期批准的回退次数（退回待改派与直接改派），计入申请回退的单位",
+                 "en": "returned = returns approved in the period (back for re-dispatch, or re-dispatched in "
+                       "the same step), counted for the unit that asked"},
     "cancelled": {"zh": "不予立案数 = 本期作废的案件数（不属于任何单位）",
                   "en": "cancelled = tickets cancelled in the period (they belong to no unit)"},
+    "extended": {"zh": "延期数 = 本期批准的延期申请数，计入申请的单位",
+                 "en": "extended = extension requests approved in the period, counted for the unit that asked"},
+    "suspended": {"zh": "挂账数 = 本期批准的挂账（缓办）申请数，计入申请的单位；挂账期间不计超期",
+                  "en": "suspended = suspension requests approved in the period, counted for the unit that "
+                        "asked; a suspended ticket is not overdue"},
+    "voided": {"zh": "作废数 = 本期派遣后作废的次数，计入作废时的责任单位；作废案件不计入派遣数",
+               "en": "voided = tickets voided after dispatch in the period, counted for their unit then; voided "
+                     "tickets leave 派遣数"},
+    "urged": {"zh": "催办数 = 本期催办的次数，计入被催办的单位",
+              "en": "urged = urges in the period, counted for the unit urged"},
+    "supervised": {"zh": "督办数 = 本期被督办的案件数（同一案件多次督办计一件），计入被督办的单位",
+                   "en": "supervised = tickets put under supervision (督办) in the period, one per ticket, "
+                         "counted for the unit supervised"},
+    "extension_rate": {"zh": "延期率 = 延期数 ÷ 派遣数", "en": "extension share = extended ÷ dispatched"},
+    "return_rate": {"zh": "回退率 = 回退数 ÷ 派遣数", "en": "return share = returned ÷ dispatched"},
+    "suspension_rate": {"zh": "挂账率 = 挂账数 ÷ 派遣数", "en": "suspension share = suspended ÷ dispatched"},
+    "void_rate": {"zh": "作废率 = 作废数 ÷ 派遣数", "en": "void share = voided ÷ dispatched"},
     "rectification_rate": {"zh": "整改率 = 结案数 ÷ 派遣数", "en": "rectification rate = closed ÷ dispatched"},
     "on_time_rate": {"zh": "按期结案率 = 按期结案数 ÷ 派遣数", "en": "on-time rate = closed on time ÷ dispatched"},
     "rework_rate": {"zh": "返工率 = 返工数 ÷ 整改数", "en": "rework rate = reworked ÷ rectified"},
@@ -63,9 +88,11 @@ FORMULAS: dict[str, dict[str, str]] = {
                                "en": "hours from first dispatch to first rectification (rectified tickets)"},
     "hours_report_close": {"zh": "上报→结案 小时（结案数中）",
                            "en": "hours from report to close (closed tickets)"},
-    "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位",
+    "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；"
+                   "延期、回退、挂账、作废、催办、督办计入当时的单位",
              "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); "
-                   "returned tickets awaiting re-dispatch count for no unit"},
+                   "returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, "
+                   "voids, urges and supervisions count for the unit concerned at the time"},
 }
 
 
@@ -96,9 +123,18 @@ class UnitMetrics(BaseModel):
     overdue_now: int = 0
     returned: int = 0
     cancelled: int = 0
+    extended: int = 0
+    suspended: int = 0
+    voided: int = 0
+    urged: int = 0
+    supervised: int = 0
     rectification_rate: float | None = None
     on_time_rate: float | None = None
     rework_rate: float | None = None
+    extension_rate: float | None = None
+    return_rate: float | None = None
+    suspension_rate: float | None = None
+    void_rate: float | None = None
     hours_report_dispatch: Percentiles = Field(default_factory=Percentiles)
     hours_dispatch_rectify: Percentiles = Field(default_factory=Percentiles)
     hours_report_close: Percentiles = Field(default_factory=Percentiles)

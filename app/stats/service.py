@@ -10,8 +10,15 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   派遣数 counts them; 结案数 / 按期结案数 / 整改数 / 返工数 / 超期数 are the cohort's tickets in that
   state **as of the query time** ("now"), so a late-week dispatch is not punished at the week's end and
   a bulletin states the moment it was taken (`as_of`).
-* 发现数 = tickets reported in the period; 退回数 = return actions in the period (for the unit that
-  returned); 不予立案数 = tickets cancelled in the period (they never belong to a unit).
+* 发现数 = tickets reported in the period; 不予立案数 = tickets cancelled in the period (they never belong
+  to a unit).
+* Deadline exceptions are counted from the timeline events of the period, for the unit concerned (the unit
+  that asked, for a decision on a request): 延期数 = approved extensions, 回退数 = approved returns (back to
+  `reported`, or re-dispatched in the same step; the direct returns of earlier versions count too),
+  挂账数 = approved suspensions, 作废数 = voids, 催办数 = urges, 督办数 = tickets supervised (one per ticket).
+  Their shares (延期率, 回退率, 挂账率, 作废率) are each ÷ 派遣数.
+* A voided ticket should never have been dispatched: it leaves the cohort, so 派遣数 and every rate.
+  A suspended ticket (挂账) is not `dispatched`, so it is not overdue while suspended.
 * 整改率 = 结案数 / 派遣数; 按期结案率 = 按期结案数 / 派遣数 (closed, and the accepted rectification was on
   or before the deadline then in force: `tickets.closed_on_time`); 返工率 = 返工数 / 整改数.
 * 超期 = status dispatched and deadline passed (not yet rectified). `overdue` is within the cohort;
@@ -27,7 +34,7 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
 from app.categories.models import Category
@@ -67,8 +74,8 @@ from app.users.roles import SEES_ALL_TICKETS, Role
 
 DRILL_METRICS = COUNTS
 # The date a drill-down list is ordered by (newest first): the one its figure's period is about.
-DRILL_ORDER = {"reported": "reported_at", "cancelled": "cancelled_at", "overdue_now": "reported_at",
-               "returned": "reported_at"}
+DRILL_ORDER = {"reported": "reported_at", "cancelled": "cancelled_at", "overdue_now": "reported_at"} | {
+    metric: "reported_at" for metric in queries.EVENT_FIGURES}
 
 
 # ---- scope --------------------------------------------------------------------------------------
@@ -108,7 +115,7 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     """All figures of a period and scope: per unit and in total."""
     now = now or utcnow()
     where = scope_where(session, scope, period_bound=True)
-    ev_where = scope_where(session, scope, unit_column=TicketEvent.unit_id)
+    ev_where = scope_where(session, scope, unit_column=queries.EVENT_UNIT)
     counts = queries.counts_by_unit(session, period, where, ev_where, now, overdue_where=scope_where(session, scope))
     names = queries.unit_names(session)
     per_unit = queries.durations(session, period, where, True) if with_durations else {}
@@ -175,7 +182,7 @@ def trend(session: Session, scope: Scope, *, weeks: int = 8, now: datetime | Non
 
     reported = per_week(Ticket.reported_at)
     closed = per_week(Ticket.closed_at)
-    dispatched = per_week(Ticket.first_dispatched_at)
+    dispatched = per_week(Ticket.first_dispatched_at, queries.in_cohort_base())
     cohort_closed = per_week(Ticket.first_dispatched_at, Ticket.status == Status.closed.value)
     return Trend(weeks=[TrendPoint(week_start=starts[i], reported=reported[i], closed=closed[i],
                                    dispatched=dispatched[i], cohort_closed=cohort_closed[i],
@@ -187,15 +194,16 @@ def trend(session: Session, scope: Scope, *, weeks: int = 8, now: datetime | Non
 
 def drill_where(session: Session, metric: str, period: Period, scope: Scope, now: datetime) -> list:
     """WHERE clauses selecting exactly the tickets a figure counts."""
-    if metric == "returned":
-        # The unit of a return is the event's (the unit that returned it), not the ticket's current unit.
+    if metric in queries.EVENT_FIGURES:
+        # The unit of an exception is the one concerned then (the unit that asked), not the ticket's current one.
         where = scope_where(session, scope.model_copy(update={"unit_ids": None}))
-        ev = [col(TicketEvent.action).in_(queries.RETURN_EVENTS), within(TicketEvent.at, period.start, period.end)]
+        events = queries.events_of(queries.EVENT_FIGURES[metric]).where(
+            within(TicketEvent.at, period.start, period.end))
         if scope.unit_ids is not None:
-            ev.append(col(TicketEvent.unit_id).in_(scope.unit_ids))
-        return [*where, col(Ticket.id).in_(select(TicketEvent.ticket_id).where(*ev))]
+            events = events.where(queries.EVENT_UNIT.in_(scope.unit_ids))
+        return [*where, col(Ticket.id).in_(events)]
     where = scope_where(session, scope, period_bound=metric != "overdue_now")
-    cohort = within(Ticket.first_dispatched_at, period.start, period.end)
+    cohort = and_(within(Ticket.first_dispatched_at, period.start, period.end), queries.in_cohort_base())
     closed = Ticket.status == Status.closed.value
     match metric:
         case "reported":
@@ -248,6 +256,10 @@ def open_points(session: Session, user: User, scope: Scope, *, limit: int = 5000
 
 # ---- closure timelines ----------------------------------------------------------------------------
 
+# The actions that end a stage of a closure timeline (and may start the next).
+STAGE_ACTIONS = frozenset({"report", "dispatch", "return", "approve_return", "reassign", "resume", "rectify",
+                           "verify_pass", "verify_fail", "cancel", "approve_suspension", "void"})
+
 def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: datetime | None = None
                     ) -> TicketTimeline:
     """One ticket's stages against its deadlines: waiting → rectifying (per round) → verifying → closed."""
@@ -273,17 +285,28 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
 
     for e in events:
         milestones.append(Milestone(action=e.action, at=e.at, note=e.note))
+        if e.action == "approve_extension":
+            # The rectifying stage goes on, against the deadline granted.
+            deadline = e.deadline_at or deadline
+            if stages and stages[-1].end is None and stages[-1].kind == "rectifying":
+                stages[-1].deadline_at = deadline
+            continue
+        if e.action not in STAGE_ACTIONS:
+            continue  # requests, rejections, urges, 督办: milestones only, the stage goes on
         close_last(e.at)
         match e.action:
             case "report":
                 stages.append(Stage(kind="waiting_dispatch", start=e.at, end=None))
-            case "dispatch":
-                unit_id, deadline = e.unit_id, e.deadline_at
-                stages.append(Stage(kind="rectifying", start=e.at, end=None, unit_id=unit_id,
-                                    unit_name=names.get(unit_id), deadline_at=deadline, round=rework_round))
-            case "return":
+            case "return" | "approve_return":
                 stages.append(Stage(kind="returned", start=e.at, end=None, unit_id=e.unit_id,
                                     unit_name=names.get(e.unit_id)))
+            case "dispatch" | "reassign" | "resume":
+                unit_id, deadline = e.unit_id or unit_id, e.deadline_at
+                stages.append(Stage(kind="rectifying", start=e.at, end=None, unit_id=unit_id,
+                                    unit_name=names.get(unit_id), deadline_at=deadline, round=rework_round))
+            case "approve_suspension":
+                stages.append(Stage(kind="suspended", start=e.at, end=None, unit_id=unit_id,
+                                    unit_name=names.get(unit_id)))
             case "rectify":
                 stages.append(Stage(kind="verifying", start=e.at, end=None, unit_id=unit_id,
                                     unit_name=names.get(unit_id), deadline_at=deadline, round=rework_round))
@@ -292,7 +315,7 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
                 deadline = e.deadline_at
                 stages.append(Stage(kind="rectifying", start=e.at, end=None, unit_id=unit_id,
                                     unit_name=names.get(unit_id), deadline_at=deadline, round=rework_round))
-            case _:  # verify_pass, cancel: terminal
+            case _:  # verify_pass, cancel, void: terminal
                 pass
     if stages and stages[-1].end is None and stages[-1].kind == "rectifying" and stages[-1].deadline_at:
         stages[-1].late = now > stages[-1].deadline_at
@@ -305,7 +328,7 @@ def unit_timeline(session: Session, user: User, period: Period, scope: Scope, *,
     """The cohort's tickets of a unit (or the city) as bars on one time axis, overdue ones marked."""
     now = now or utcnow()
     where = [tickets_access.visible_clause(user), within(Ticket.first_dispatched_at, period.start, period.end),
-             *scope_where(session, scope, period_bound=True)]
+             queries.in_cohort_base(), *scope_where(session, scope, period_bound=True)]
     total = session.execute(select(func.count()).select_from(Ticket).where(*where)).scalar_one()
     rows = session.execute(select(Ticket).where(*where).order_by(col(Ticket.first_dispatched_at), col(Ticket.id))
                         .limit(limit)).scalars().all()

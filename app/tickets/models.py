@@ -124,6 +124,11 @@ class Ticket(SQLModel, table=True):
                         and_(cls.dispatched_at.is_not(None), share)))
 
 
+# The events that are rows of the exceptions ledger (台帐): the partial indexes below cover exactly these.
+LEDGER_ACTIONS = ("request_extension", "request_return", "request_suspension", "void", "urge", "supervise")
+LEDGER_EVENTS = text("action IN ({})".format(", ".join(f"'{a}'" for a in LEDGER_ACTIONS)))
+
+
 class TicketEvent(SQLModel, table=True):
     """One row of a ticket's timeline (流转记录)."""
 
@@ -131,6 +136,10 @@ class TicketEvent(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_events_ticket_at", "ticket_id", "at"),
         Index("ix_ticket_events_action_at", "action", "at"),  # returns per period (app/stats)
+        # The exceptions ledger (app/exceptions), newest first: all of it, and one unit's.
+        Index("ix_ticket_events_ledger_at", "at", "id", sqlite_where=LEDGER_EVENTS, postgresql_where=LEDGER_EVENTS),
+        Index("ix_ticket_events_ledger_unit_at", "unit_id", "at", "id", sqlite_where=LEDGER_EVENTS,
+              postgresql_where=LEDGER_EVENTS),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -18,6 +18,8 @@ export const routes = [
   { path: '/mine', name: 'mine', component: () => import('./pages/MyReportsPage.vue'), meta: { roles: REPORTERS } },
   { path: '/verify', name: 'verify', component: () => import('./pages/VerifyQueuePage.vue'), meta: { roles: REPORTERS, tab: 'verify' } },
   { path: '/triage', name: 'triage', component: () => import('./pages/TriagePage.vue'), meta: { roles: ['dispatcher'], tab: 'triage' } },
+  { path: '/approvals', name: 'approvals', component: () => import('./pages/RequestsPage.vue'), meta: { roles: ['dispatcher', 'leader'], tab: 'approvals' } },
+  { path: '/ledger', name: 'ledger', component: () => import('./pages/LedgerPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin', 'unit_staff'] } },
   { path: '/tasks', name: 'tasks', component: () => import('./pages/TasksPage.vue'), meta: { roles: ['unit_staff'], tab: 'tasks' } },
   { path: '/tickets', name: 'tickets', component: () => import('./pages/TicketListPage.vue'), meta: { tab: 'tickets' } },
   { path: '/tickets/:id', name: 'ticket', component: () => import('./pages/TicketDetailPage.vue'), meta: {} },
@@ -48,14 +50,14 @@ router.beforeEach((to) => {
 })
 
 /**
- * Bottom tabs per role (max five, thumb-reachable). Only dispatchers dispatch (triage); the admin, like
- * the leader, reads.
+ * Bottom tabs per role (max five, thumb-reachable). Only dispatchers dispatch (triage); the dispatcher's
+ * 审批 queue opens from triage (a badge with the count), its tabs being full. The admin reads.
  * @type {Record<Role, string[]>}
  */
 export const TABS_BY_ROLE = {
   inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
   dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
   unit_staff: ['tasks', 'dashboard', 'map', 'outbox', 'me'],
-  leader: ['dashboard', 'tickets', 'map', 'me'],
+  leader: ['dashboard', 'approvals', 'tickets', 'map', 'me'], // a leader decides suspension requests
   admin: ['dashboard', 'tickets', 'map', 'me'],
 }

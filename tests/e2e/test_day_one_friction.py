@@ -325,9 +325,9 @@ def test_unit_sees_address_navigation_rework_reason_on_top_and_rectify_first(new
     assert notice.bounding_box()["y"] < page.locator(".facts").bounding_box()["y"]
     assert page.inner_text("[data-testid=address]") == "向阳路 12 号门前"
 
-    rectify, ret = page.locator("[data-testid=act-rectify]"), page.locator("[data-testid=act-return]")
+    rectify, ret = page.locator("[data-testid=act-rectify]"), page.locator("[data-testid=act-request_return]")
     rb, tb = rectify.bounding_box(), ret.bounding_box()
-    assert rb["width"] >= 340 and tb["width"] < rb["width"] / 2  # 整改 full width, 退回 secondary
+    assert rb["width"] >= 340 and tb["width"] < rb["width"] / 2  # 整改 full width, 申请回退 secondary
     assert "van-button--plain" in (ret.get_attribute("class") or "")
     assert "van-button--plain" not in (rectify.get_attribute("class") or "")
     page.screenshot(path=str(shots / "day1-unit-rework-detail.png"))

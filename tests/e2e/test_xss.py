@@ -6,7 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -22,7 +22,9 @@ def evil(tag: str) -> str:
 
 
 FIELDS = {k: evil(k) for k in ("DA", "AD", "DB", "DC", "DD", "DE", "ND", "NR", "NF", "NV", "NC", "NX", "RR",
-                               "UN", "UI", "UD", "US")}
+                               "UN", "UI", "UD", "US",
+                               # deadline exceptions: request reasons, decision notes, 催办 and 督办 notes
+                               "RA", "RE", "RS", "RJ", "UR", "SV", "DF")}
 
 
 class Client:
@@ -64,11 +66,12 @@ def evil_world(server, server_env, photos):
     ins, dis, staff = (Client(server, u) for u in ("xss_inspector", "xss_dispatcher", "xss_unit"))
     unit_id = next(u["id"] for u in dis.http.get("/api/units").json() if u["name"] == FIELDS["UN"])
 
-    # A: the whole loop, with a return, a rework and every note.
+    # A: the whole loop, with a return (asked and approved), a rework and every note.
     a = ins.report(photos[0], FIELDS["DA"], FIELDS["AD"])["id"]
     dis.act(a, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
-    asked = staff.act(a, "return", reason=FIELDS["RR"])  # a return request; the office approves it
-    dis.act(a, f"requests/{asked['requests'][0]['id']}/decision", approve=True, note=FIELDS["ND"])
+    rid = str(uuid.uuid4())
+    staff.act(a, "requests", action_id=rid, kind="return", reason=FIELDS["RR"])
+    dis.act(a, f"requests/{rid}/decision", approve=True, note=FIELDS["RA"])
     dis.act(a, "dispatch", unit_id=unit_id, note=FIELDS["ND"])
     staff.act(a, "rectify", note=FIELDS["NR"], photo_ids=[staff.photo(photos[1])])
     ins.act(a, "verify", passed=False, note=FIELDS["NF"])
@@ -84,8 +87,20 @@ def evil_world(server, server_env, photos):
     e = ins.report(photos[6], FIELDS["DE"])["id"]
     dis.act(e, "dispatch", unit_id=unit_id)
     staff.act(e, "rectify", note=FIELDS["NX"], photo_ids=[staff.photo(photos[7])])
+    # B also: an extension asked (pending, in the 审批 queue), urged and under 督办.
+    deadline = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    staff.act(b, "requests", kind="extension", reason=FIELDS["RE"], deadline=deadline)
+    dis.act(b, "urge", note=FIELDS["UR"])
+    Client(server, "leader").act(b, "supervise", note=FIELDS["SV"])
+    # F: a suspension asked and rejected.
+    f = ins.report(photos[0], FIELDS["DF"], FIELDS["AD"])["id"]
+    dis.act(f, "dispatch", unit_id=unit_id)
+    fid = str(uuid.uuid4())
+    staff.act(f, "requests", action_id=fid, kind="suspension", reason=FIELDS["RS"])
+    dis.act(f, f"requests/{fid}/decision", approve=False, note=FIELDS["RJ"])
     _make_overdue(server_env["XUNCHA_DATABASE_URL"], b)
-    return {"a": a, "b": b, "c": c, "d": d, "e": e, "unit_id": unit_id}
+    b_case = dis.http.get(f"/api/tickets/{b}").json()["case_number"]
+    return {"a": a, "b": b, "b_case": b_case, "c": c, "d": d, "e": e, "f": f, "unit_id": unit_id}
 
 
 def _make_overdue(url: str, tid: str) -> None:
@@ -176,12 +191,31 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     guard.check("triage")
     page.goto(f"/tickets/{w['a']}")
     page.wait_for_selector("[data-testid=timeline]")
-    _shows(page, "DA", "AD", "ND", "RR", "NR", "NF", "NV", "UN", "UI", "UD", "US", where="ticket detail (office)")
+    _shows(page, "DA", "AD", "ND", "RR", "RA", "NR", "NF", "NV", "UN", "UI", "UD", "US", where="ticket detail (office)")
     assert page.locator("img[src=x]").count() == 0
     page.screenshot(path=str(shots / "xss-ticket-detail.png"), full_page=True)
     guard.check("ticket detail")
     page.goto(f"/tickets/{w['c']}")
     _shows(page, "DC", "NC", where="cancelled ticket")
+    # Deadline exceptions: the 审批 queue, a ticket with a pending request, 催办 and 督办, a rejected one.
+    page.goto("/approvals")
+    _shows(page, "RE", "UN", "US", where="requests queue")
+    page.locator(f"[data-testid=queue-card]:has-text('{w['b_case']}') [data-testid=queue-reject]").click()
+    page.locator("[data-testid=decision-form-reject]").wait_for()
+    guard.check("requests queue")
+    page.goto(f"/tickets/{w['b']}")
+    page.wait_for_selector("[data-testid=requests]")
+    _shows(page, "DB", "RE", "UR", "SV", where="ticket with a pending request (office)")
+    _printable(page, lambda: page.click("[data-testid=supervision-notice]"), "DB", "SV", "UN", where="督办通知书 (ticket page)")
+    page.goto(f"/tickets/{w['f']}")
+    page.wait_for_selector("[data-testid=requests]")
+    _shows(page, "DF", "RS", "RJ", where="ticket with a rejected request")
+    page.goto("/ledger")
+    _shows(page, "RR", "RA", "RE", "RS", "RJ", "UR", "SV", "UN", "US", where="exceptions ledger")
+    page.goto("/tickets")
+    page.click("[data-testid=mark-filters] [data-mark=supervised]")
+    _shows(page, "DB", where="ticket list, 督办 only")
+    guard.check("exception screens")
     page.goto("/verify")
     _shows(page, "UN", "NX", where="verify queue")
     page.goto("/tickets")
@@ -227,7 +261,14 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     _shows(unit, "DB", where="unit tasks")
     unit.goto(f"/tickets/{w['a']}")
     unit.wait_for_selector("[data-testid=timeline]")
-    _shows(unit, "DA", "AD", "ND", "RR", "NR", "NF", "NV", "UN", "UD", "US", where="ticket detail (unit)")
+    _shows(unit, "DA", "AD", "ND", "RR", "RA", "NR", "NF", "NV", "UN", "UD", "US", where="ticket detail (unit)")
+    unit.goto(f"/tickets/{w['b']}")
+    unit.wait_for_selector("[data-testid=urged-banner]")
+    _shows(unit, "RE", "UR", "SV", where="ticket detail (unit): 催办 and 督办 banners, pending request")
+    unit.goto(f"/tickets/{w['f']}")
+    _shows(unit, "RS", "RJ", where="rejected request (unit)")
+    unit.goto("/ledger")
+    _shows(unit, "RR", "RE", "RS", "RJ", "UR", "SV", where="exceptions ledger (unit)")
     assert FIELDS["UI"] not in _text(unit), "a unit never sees the inspector's name (四不两直)"
     unit.goto("/dashboard?period=month")
     unit.wait_for_selector("[data-testid=dashboard] .echart canvas")

@@ -12,7 +12,8 @@ Deadlines in 2030 are "not yet due" whenever the tests run; deadlines in October
 |     |   (dl 10-09 15:00), rect 10-08 15:00, pass 10-09 09:00                                 |    |
 | t4  | rep 10-06 10:00, disp B 10:30 (dl 10-08 10:30) — never rectified: OVERDUE now          | B  |
 | t5  | rep 10-07 09:00, disp B 10:00 (dl 2030), rect 10-08 10:00, FAIL 10-08 12:00 (dl 2030)  | B  |
-| t6  | rep 10-07 09:00, disp B 09:30, RETURN by B 12:00, disp C 10-12 09:00 (dl 10-13 09:00), | C  |
+| t6  | rep 10-07 09:00, disp B 09:30, B asks RETURN 11:30, approved 12:00 (back to reported),   | C  |
+|     |   disp C 10-12 09:00 (dl 10-13 09:00),                                                 |    |
 |     |   rect 10-13 08:00, pass 10-13 10:00                                                   |    |
 | t7  | rep 10-08 09:00, CANCEL 10:00                                                          | —  |
 | t8  | rep 10-11 22:00 (Sunday), disp A 10-12 09:00 (dl 2030)                                 | A  |
@@ -23,6 +24,16 @@ Deadlines in 2030 are "not yet due" whenever the tests run; deadlines in October
 | t13 | rep 09-29 09:00, disp A 10:00 (dl 09-30 10:00) — never rectified: OVERDUE now          | A  |
 | t14 | rep 09-30 09:00, disp C 10:00 (dl 10-02 10:00), rect 10-01 10:00, pass 10-01 12:00      | C  |
 
+Deadline exceptions (through the real exception actions):
+
+| t4  | B asks EXTENSION 10-07 09:00 (to 10-10 10:30), REJECTED 11:00 — still overdue;            | B  |
+|     |   URGED 10-08 12:00 and 10-09 09:00; SUPERVISED (督办) 10-09 10:00 and again 10-10 10:00   |    |
+| t5  | B asks EXTENSION 10-08 20:00 (to 2030+60 d), APPROVED 10-09 09:00 with 2030+30 d         | B  |
+| t13 | A asks SUSPENSION 10-06 09:00, APPROVED 10:00 (review 2030) — suspended: not overdue     | A  |
+| t15 | rep 10-08 09:00, disp C 10:00 (dl 2030), VOIDED 10-09 11:00 (duplicate found late)       | C  |
+| t16 | rep 10-02 09:00, disp B 10:00 (dl 2030); B asks RETURN 10-05 09:00, REASSIGNED to A      | A  |
+|     |   10-05 10:00 (dl 2030) — a return approved and re-dispatched in one step               |    |
+
 A1 is a street office under A.
 """
 
@@ -32,12 +43,24 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.core.types import clock_at
 from app.photos.models import Photo
 from app.tickets import actions as tickets_actions
-from app.tickets.schemas import CancelIn, DecisionIn, DispatchIn, RectifyIn, RequestIn, TicketCreate, VerifyIn
+from app.tickets.models import TicketRequest
+from app.tickets.schemas import (
+    CancelIn,
+    DecisionIn,
+    DispatchIn,
+    RectifyIn,
+    RequestIn,
+    SuperviseIn,
+    TicketCreate,
+    UrgeIn,
+    VerifyIn,
+    VoidIn,
+)
 from app.units.models import Unit
 from app.users.models import User
 from app.users.roles import Role
@@ -104,14 +127,49 @@ class _Builder:
         self.db.commit()
         return self
 
-    def return_(self, name: str, when: datetime, unit: str):
-        """回退: the unit asks and the dispatcher approves, at the same moment."""
+    # ---- deadline exceptions, through the real exception actions --------------------------------------
+
+    def ask(self, name: str, when: datetime, unit: str, kind: str, deadline: datetime | None = None):
+        """Unit staff ask for an extension / return / suspension: the ticket stays dispatched, one request waits."""
+        reason = {"extension": "需采购材料", "return": "不属于本单位", "suspension": "需列入工程计划"}[kind]
         with clock_at(when):
-            request_id = uuid.uuid4()
-            tickets_actions.request(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name],
-                                    RequestIn(action_id=request_id, kind="return", reason="不属于本单位"))
-            tickets_actions.decide(self.db, self.city.users["dispatcher"], self.city.tickets[name], request_id,
-                                   DecisionIn(action_id=uuid.uuid4(), approve=True))
+            tickets_actions.request(self.db, self.city.users[f"staff_{unit}"], self.city.tickets[name], RequestIn(
+                action_id=uuid.uuid4(), kind=kind, reason=reason, deadline=deadline))
+        self.db.commit()
+        return self
+
+    def decide(self, name: str, when: datetime, approve: bool, *, deadline: datetime | None = None,
+               to_unit: str | None = None, by: str = "dispatcher"):
+        """The office decides the pending request (suspension: `deadline` is the review date)."""
+        tid = self.city.tickets[name]
+        r = self.db.exec(select(TicketRequest).where(TicketRequest.ticket_id == tid,
+                                                     TicketRequest.state == "pending")).one()
+        body = DecisionIn(action_id=uuid.uuid4(), approve=approve, note=None if approve else "理由不充分",
+                          unit_id=self.city.units[to_unit].id if to_unit else None,
+                          **({"review_at": deadline} if r.kind == "suspension" else {"deadline": deadline}))
+        with clock_at(when):
+            tickets_actions.decide(self.db, self.city.users[by], tid, r.id, body)
+        self.db.commit()
+        return self
+
+    def void(self, name: str, when: datetime):
+        with clock_at(when):
+            tickets_actions.void(self.db, self.city.users["dispatcher"], self.city.tickets[name],
+                                 VoidIn(action_id=uuid.uuid4(), reason="重复案件，派遣后发现"))
+        self.db.commit()
+        return self
+
+    def urge(self, name: str, when: datetime):
+        with clock_at(when):
+            tickets_actions.urge(self.db, self.city.users["dispatcher"], self.city.tickets[name],
+                                 UrgeIn(action_id=uuid.uuid4(), note="请尽快整改"))
+        self.db.commit()
+        return self
+
+    def supervise(self, name: str, when: datetime, note: str = "限期整改到位"):
+        with clock_at(when):
+            tickets_actions.supervise(self.db, self.city.users["leader"], self.city.tickets[name],
+                                      SuperviseIn(action_id=uuid.uuid4(), note=note))
         self.db.commit()
         return self
 
@@ -143,8 +201,8 @@ def build_city(db: Session) -> City:
     b.report("t4", at(10, 6, 10)).dispatch("t4", at(10, 6, 10, 30), "B", at(10, 8, 10, 30))
     b.report("t5", at(10, 7, 9)).dispatch("t5", at(10, 7, 10), "B", FAR) \
         .rectify("t5", at(10, 8, 10), "B").verify("t5", at(10, 8, 12), False, FAR)
-    b.report("t6", at(10, 7, 9)).dispatch("t6", at(10, 7, 9, 30), "B", FAR).return_("t6", at(10, 7, 12), "B") \
-        .dispatch("t6", at(10, 12, 9), "C", at(10, 13, 9)).rectify("t6", at(10, 13, 8), "C") \
+    b.report("t6", at(10, 7, 9)).dispatch("t6", at(10, 7, 9, 30), "B", FAR).ask("t6", at(10, 7, 11, 30), "B", "return") \
+        .decide("t6", at(10, 7, 12), True).dispatch("t6", at(10, 12, 9), "C", at(10, 13, 9)).rectify("t6", at(10, 13, 8), "C") \
         .verify("t6", at(10, 13, 10), True)
     b.report("t7", at(10, 8, 9)).cancel("t7", at(10, 8, 10))
     b.report("t8", at(10, 11, 22)).dispatch("t8", at(10, 12, 9), "A", FAR)
@@ -158,6 +216,16 @@ def build_city(db: Session) -> City:
     b.report("t13", at(9, 29, 9)).dispatch("t13", at(9, 29, 10), "A", at(9, 30, 10))
     b.report("t14", at(9, 30, 9)).dispatch("t14", at(9, 30, 10), "C", at(10, 2, 10)) \
         .rectify("t14", at(10, 1, 10), "C").verify("t14", at(10, 1, 12), True)
+    # Deadline exceptions.
+    b.ask("t4", at(10, 7, 9), "B", "extension", at(10, 10, 10, 30)).decide("t4", at(10, 7, 11), False) \
+        .urge("t4", at(10, 8, 12)).urge("t4", at(10, 9, 9)) \
+        .supervise("t4", at(10, 9, 10)).supervise("t4", at(10, 10, 10), "再次督办<b>")
+    b.ask("t5", at(10, 8, 20), "B", "extension", FAR + timedelta(days=60)) \
+        .decide("t5", at(10, 9, 9), True, deadline=FAR + timedelta(days=30))
+    b.ask("t13", at(10, 6, 9), "A", "suspension").decide("t13", at(10, 6, 10), True, deadline=FAR)
+    b.report("t15", at(10, 8, 9)).dispatch("t15", at(10, 8, 10), "C", FAR).void("t15", at(10, 9, 11))
+    b.report("t16", at(10, 2, 9)).dispatch("t16", at(10, 2, 10), "B", FAR).ask("t16", at(10, 5, 9), "B", "return") \
+        .decide("t16", at(10, 5, 10), True, deadline=FAR, to_unit="A")
     return city
 
 

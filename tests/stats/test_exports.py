@@ -20,7 +20,9 @@ from tests.fixtures.images import make_jpeg
 from tests.stats.cases import WEEK_ON, build_city
 
 UNIT_FIELDS = ["reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue",
-               "overdue_now", "returned", "cancelled", "rectification_rate", "on_time_rate", "rework_rate"]
+               "overdue_now", "returned", "cancelled", "rectification_rate", "on_time_rate", "rework_rate",
+               "extended", "suspended", "voided", "extension_rate", "return_rate", "suspension_rate", "void_rate",
+               "urged", "supervised"]
 
 
 def test_excel_bulletin_has_the_api_numbers(client, db):
@@ -39,8 +41,9 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     assert len(rows) == len(summary["units"]) + 1
     by_name = {row[0]: row for row in rows}
     for m in [*summary["units"], {**summary["total"], "unit_name": "合计"}]:
-        assert list(by_name[m["unit_name"]][1:14]) == [m[f] for f in UNIT_FIELDS]
-        assert by_name[m["unit_name"]][14] == m["hours_report_dispatch"]["p50"]
+        n = len(UNIT_FIELDS)
+        assert list(by_name[m["unit_name"]][1:n + 1]) == [m[f] for f in UNIT_FIELDS]
+        assert by_name[m["unit_name"]][n + 1] == m["hours_report_dispatch"]["p50"]
     assert ws.cell(row=3 + len(summary["units"]), column=12).number_format == "0.0%"
 
     overdue = client.get("/api/tickets", params={"overdue": "true", "sort": "deadline_at"}, headers=h).json()

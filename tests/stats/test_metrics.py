@@ -2,7 +2,10 @@
 
 Week W cohort (first dispatched 10-05 … 10-11): t1 t2 t3 (A), t9 (A1, 00:30 on Monday), t4 t5 (B),
 t6 (C now; first dispatched to B on 10-07, returned, re-dispatched to C next week), t12 (C).
-Not in it: t8 (reported Sunday night, dispatched Monday after), t10 (dispatched Sunday 23:30 before).
+Not in it: t8 (reported Sunday night, dispatched Monday after), t10 (dispatched Sunday 23:30 before),
+t15 (first dispatched to C on 10-08, then voided: a voided ticket leaves the cohort), t16 (dispatched in P).
+Exceptions in W: t13 (A) suspended, so A has no overdue ticket now; t5 (B) extended; t6 (B) and t16 (B,
+reassigned to A) returned; t4 (B) urged twice and supervised twice; t15 (C) voided.
 """
 
 import uuid
@@ -15,11 +18,27 @@ from tests.stats.cases import WEEK_ON, build_city
 # Hand-computed figures for week W (as of now: 2030 deadlines not due, October deadlines long past).
 EXPECTED_COUNTS = {
     #        reported dispatched closed on_time rectified reworked overdue overdue_now returned cancelled
-    "A":    (4, 3, 3, 2, 3, 1, 0, 1, 0, 0),   # reported t1 t2 t3 t8; overdue_now t13 (dispatched in P)
+    "A":    (4, 3, 3, 2, 3, 1, 0, 0, 0, 0),   # reported t1 t2 t3 t8; t13 (overdue, P) is suspended: overdue_now 0
     "A1":   (0, 1, 1, 1, 1, 0, 0, 0, 0, 0),   # t9 was reported in P
-    "B":    (2, 2, 0, 0, 1, 1, 1, 1, 1, 0),   # t4 overdue; t5 reworked; returned t6
-    "C":    (2, 2, 1, 1, 2, 0, 0, 0, 0, 0),   # t6 t12
-    "total": (10, 8, 5, 4, 7, 2, 1, 2, 1, 1),  # + t7 (cancelled) and t11 (never dispatched): no unit
+    "B":    (2, 2, 0, 0, 1, 1, 1, 1, 2, 0),   # t4 overdue; t5 reworked; returned t6 and t16 (reassigned to A)
+    "C":    (3, 2, 1, 1, 2, 0, 0, 0, 0, 0),   # reported t6 t12 t15; dispatched t6 t12 (t15 voided: not in it)
+    "total": (11, 8, 5, 4, 7, 2, 1, 1, 2, 1),  # + t7 (cancelled) and t11 (never dispatched): no unit
+}
+# Exceptions in week W, counted by hand from the table in cases.py.
+#        extended suspended voided urged supervised
+EXPECTED_EXCEPTIONS = {
+    "A":    (0, 1, 0, 0, 0),  # t13 suspension approved 10-06 10:00 (asked by A)
+    "A1":   (0, 0, 0, 0, 0),
+    "B":    (1, 0, 0, 2, 1),  # t5 extension approved (t4's rejected: not counted); t4 urged twice, supervised
+                              # twice = one ticket
+    "C":    (0, 0, 1, 0, 0),  # t15 voided 10-09 11:00
+    "total": (1, 1, 1, 2, 1),
+}
+EXCEPTION_FIELDS = ("extended", "suspended", "voided", "urged", "supervised")
+# Shares of 派遣数: extension_rate, return_rate, suspension_rate, void_rate
+EXPECTED_SHARES = {
+    "A": (0 / 3, 0 / 3, 1 / 3, 0 / 3), "A1": (0.0, 0.0, 0.0, 0.0), "B": (1 / 2, 2 / 2, 0 / 2, 0 / 2),
+    "C": (0 / 2, 0 / 2, 0 / 2, 1 / 2), "total": (1 / 8, 2 / 8, 1 / 8, 1 / 8),
 }
 FIELDS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
           "returned", "cancelled")
@@ -45,6 +64,8 @@ DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_cl
 
 def _check(m: dict, key: str) -> None:
     assert tuple(m[f] for f in FIELDS) == EXPECTED_COUNTS[key], key
+    assert tuple(m[f] for f in EXCEPTION_FIELDS) == EXPECTED_EXCEPTIONS[key], key
+    assert (m["extension_rate"], m["return_rate"], m["suspension_rate"], m["void_rate"]) == EXPECTED_SHARES[key], key
     assert (m["rectification_rate"], m["on_time_rate"], m["rework_rate"]) == EXPECTED_RATES[key], key
     got = tuple((m[d]["p50"], m[d]["p90"]) for d in DURATIONS)
     assert got == EXPECTED_HOURS[key], key
@@ -74,7 +95,8 @@ def test_scope_unit_with_children_and_category(client, city):
     r = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id}, headers=h).json()
     assert {u["unit_id"] for u in r["units"]} == {city.units["A"].id, city.units["A1"].id}
     t = r["total"]
-    assert (t["reported"], t["dispatched"], t["closed"], t["closed_on_time"], t["overdue_now"]) == (4, 4, 4, 3, 1)
+    assert (t["reported"], t["dispatched"], t["closed"], t["closed_on_time"], t["overdue_now"]) == (4, 4, 4, 3, 0)
+    assert (t["suspended"], t["returned"]) == (1, 0)  # t13 by A; t16's return was B's, though A has it now
     # report→close for A + A1: 31 37 72 76 → p50 (37+72)/2 = 54.5; p90 pos 3.7 → 72 + .7·4 = 74.8
     assert (t["hours_report_close"]["p50"], t["hours_report_close"]["p90"]) == (54.5, 74.8)
     only = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id,
@@ -87,12 +109,17 @@ def test_scope_unit_with_children_and_category(client, city):
 def test_previous_week_and_month(client, city):
     h = login(client, city.users["leader"])
     prev = client.get("/api/stats/summary", params={"on": "2026-09-30"}, headers=h).json()["total"]
-    # P cohort: t10 (B, Sunday 23:30, closed on time), t13 (A, overdue), t14 (C, closed on time)
+    # P cohort: t10 (B, Sunday 23:30, closed on time), t13 (A, overdue but now suspended: not overdue),
+    # t14 (C, closed on time), t16 (reported 10-02, B, reassigned to A in W; 2030 deadline)
     assert (prev["reported"], prev["dispatched"], prev["closed"], prev["closed_on_time"], prev["overdue"]) == \
-        (4, 3, 2, 2, 1)
+        (5, 4, 2, 2, 0)
+    assert (prev["returned"], prev["suspended"]) == (0, 0)  # both decided in W
     month = client.get("/api/stats/summary", params={"period": "month", "on": WEEK_ON}, headers=h).json()["total"]
-    # October: all but t13 t14 (September): reported 12, first dispatched 10 (not t7 t11), closed t1 t2 t3 t6 t9 t10
-    assert (month["reported"], month["dispatched"], month["closed"], month["cancelled"]) == (12, 10, 6, 1)
+    # October: all but t13 t14 (September): reported 14, first dispatched 11 (not t7 t11, not t15: voided),
+    # closed t1 t2 t3 t6 t9 t10
+    assert (month["reported"], month["dispatched"], month["closed"], month["cancelled"]) == (14, 11, 6, 1)
+    assert (month["extended"], month["returned"], month["suspended"], month["voided"], month["urged"],
+            month["supervised"]) == (1, 2, 1, 1, 2, 1)
     custom = client.get("/api/stats/summary", params={"period": "custom", "from": "2026-10-05", "to": "2026-10-11"},
                         headers=h).json()["total"]
     assert custom["dispatched"] == 8
@@ -120,22 +147,27 @@ def test_trend(db, city):
     t = service.trend(db, service.Scope(), weeks=3, now=NOW_AFTER)
     got = [(str(w.week_start), w.reported, w.closed, w.dispatched, w.cohort_closed, w.rectification_rate)
            for w in t.weeks]
-    assert got == [("2026-09-28", 4, 1, 3, 2, 2 / 3),   # closed t14
-                   ("2026-10-05", 10, 5, 8, 5, 5 / 8),  # closed t1 t2 t3 t9 t10
+    assert got == [("2026-09-28", 5, 1, 4, 2, 2 / 4),   # closed t14; + t16
+                   ("2026-10-05", 11, 5, 8, 5, 5 / 8),  # closed t1 t2 t3 t9 t10; t15 reported, voided
                    ("2026-10-12", 0, 1, 1, 0, 0.0)]     # closed t6; dispatched t8
 
 
 @pytest.mark.parametrize("metric,names", [
-    ("reported", {"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t11", "t12"}),
+    ("reported", {"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t11", "t12", "t15"}),
     ("dispatched", {"t1", "t2", "t3", "t4", "t5", "t6", "t9", "t12"}),
     ("closed", {"t1", "t2", "t3", "t6", "t9"}),
     ("closed_on_time", {"t1", "t3", "t6", "t9"}),
     ("rectified", {"t1", "t2", "t3", "t5", "t6", "t9", "t12"}),
     ("reworked", {"t3", "t5"}),
     ("overdue", {"t4"}),
-    ("overdue_now", {"t4", "t13"}),
-    ("returned", {"t6"}),
+    ("overdue_now", {"t4"}),  # t13 is suspended
+    ("returned", {"t6", "t16"}),
     ("cancelled", {"t7"}),
+    ("extended", {"t5"}),
+    ("suspended", {"t13"}),
+    ("voided", {"t15"}),
+    ("urged", {"t4"}),
+    ("supervised", {"t4"}),
 ])
 def test_drill_down_lists_exactly_the_counted_tickets(client, city, metric, names):
     h = login(client, city.users["dispatcher"])
@@ -156,7 +188,7 @@ def test_unit_drill_and_overdue_match_ticket_list(client, city):
     b = city.units["B"].id
     returned = client.get("/api/stats/tickets", params={"metric": "returned", "on": WEEK_ON, "unit_id": b},
                           headers=h).json()
-    assert {t["id"] for t in returned["items"]} == city.ids("t6")  # B returned it; C has it now
+    assert {t["id"] for t in returned["items"]} == city.ids("t6", "t16")  # B returned them; C and A have them now
     s = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": b}, headers=h).json()
     listed = client.get("/api/tickets", params={"overdue": "true", "unit_id": b}, headers=h).json()["items"]
     assert s["total"]["overdue_now"] == len(listed) == 1 and {t["id"] for t in listed} == city.ids("t4")
@@ -168,7 +200,8 @@ def test_unit_staff_see_their_own_unit_only(client, city):
     assert own.status_code == 200
     body = own.json()
     assert body["scope"]["unit_ids"] == [city.units["C"].id]
-    assert (body["total"]["dispatched"], body["total"]["closed"], body["total"]["reported"]) == (2, 1, 2)
+    assert (body["total"]["dispatched"], body["total"]["closed"], body["total"]["reported"]) == (2, 1, 3)
+    assert body["total"]["voided"] == 1  # t15
     assert client.get("/api/stats/summary", params={"unit_id": city.units["A"].id}, headers=h).status_code == 403
     drill = client.get("/api/stats/tickets", params={"metric": "dispatched", "on": WEEK_ON}, headers=h).json()
     assert {t["id"] for t in drill["items"]} == city.ids("t6", "t12")
@@ -209,9 +242,9 @@ def test_unit_timeline_bars(client, city):
 def test_open_points_and_bad_input(client, city):
     h = login(client, city.users["leader"])
     pts = client.get("/api/stats/open-points", headers=h).json()
-    # open: t4 t5 t8 t13 (dispatched), t11 (reported), t12 (rectified)
-    assert {p["id"] for p in pts} == city.ids("t4", "t5", "t8", "t11", "t12", "t13")
-    assert {p["id"] for p in pts if p["overdue"]} == city.ids("t4", "t13")
+    # open: t4 t5 t8 t16 (dispatched), t11 (reported), t12 (rectified), t13 (suspended); not t15 (voided)
+    assert {p["id"] for p in pts} == city.ids("t4", "t5", "t8", "t11", "t12", "t13", "t16")
+    assert {p["id"] for p in pts if p["overdue"]} == city.ids("t4")  # t13 is suspended
     bad = client.get("/api/stats/tickets", params={"metric": "nope"}, headers=h)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
     assert client.get("/api/stats/summary", params={"period": "custom", "from": "2026-10-10", "to": "2026-10-01"},
@@ -227,7 +260,7 @@ def test_trend_api_and_unit_staff_map(client, city):
     assert "整改率" in r.json()["formula"]["zh"]
     staff = login(client, city.users["staff_B"])
     pts = client.get("/api/stats/open-points", headers=staff).json()
-    assert {p["id"] for p in pts} == city.ids("t4", "t5")  # B's own open tickets only
+    assert {p["id"] for p in pts} == city.ids("t4", "t5")  # B's own open tickets only (t16 is A's now)
     t = client.get("/api/stats/trend", params={"unit_id": city.units["A"].id}, headers=staff)
     assert t.status_code == 403
 
@@ -253,3 +286,24 @@ def test_absurd_parameters_are_4xx_not_500(client, db):
     r = client.post(f"/api/tickets/{uuid.uuid4()}/dispatch", headers=h,
                     json={"action_id": str(uuid.uuid4()), "unit_id": 2**70})
     assert r.status_code == 422
+
+
+def test_timelines_with_exceptions(client, city):
+    h = login(client, city.users["leader"])
+    t13 = client.get(f"/api/stats/tickets/{city.tickets['t13']}/timeline", headers=h).json()
+    # Late when suspended (deadline 09-30, suspended 10-06); the suspension runs on, not late.
+    assert [(s["kind"], s["late"], s["end"] is None) for s in t13["stages"]] == [
+        ("waiting_dispatch", False, False), ("rectifying", True, False), ("suspended", False, True)]
+    assert [m["action"] for m in t13["milestones"]] == ["report", "dispatch", "request_suspension",
+                                                        "approve_suspension"]
+    t5 = client.get(f"/api/stats/tickets/{city.tickets['t5']}/timeline", headers=h).json()
+    # The extension moved the running stage's deadline (2030 + 30 days); asking alone changed nothing.
+    last = t5["stages"][-1]
+    assert (last["kind"], last["round"], last["end"]) == ("rectifying", 1, None)
+    assert last["deadline_at"].startswith("2030-01-30")
+    assert len(t5["stages"]) == 4  # waiting, rectifying, verifying, rectifying again
+    t16 = client.get(f"/api/stats/tickets/{city.tickets['t16']}/timeline", headers=h).json()
+    assert [(s["kind"], s["unit_name"]) for s in t16["stages"]] == [
+        ("waiting_dispatch", None), ("rectifying", "B 局"), ("rectifying", "A 区")]
+    t15 = client.get(f"/api/stats/tickets/{city.tickets['t15']}/timeline", headers=h).json()
+    assert t15["stages"][-1]["end"] is not None  # voided: nothing runs on

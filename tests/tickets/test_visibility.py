@@ -275,3 +275,40 @@ def test_public_config_is_the_same_for_everyone_and_carries_no_city_data(client,
     a, b = world["units"]
     assert a.name not in r.text and b.name not in r.text
     assert not any(tid in r.text for tid in world["t"].values())
+
+
+# ---- the exceptions ledger (台帐) and the 督办通知书 ------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_exception_reads(client, world, role):
+    """The ledger: the office all of it, a unit its own rows, an inspector nothing; the 督办通知书 follows the
+    ticket (another unit's: 404)."""
+    h, t = world["h"], world["t"]
+    a, b = world["units"]
+    for key in ("dispatched_a", "dispatched_b"):
+        assert action(client, h["leader"], t[key], "supervise", note="限期整改").status_code == 200
+    assert action(client, h["dispatcher"], t["dispatched_b"], "urge").status_code == 200
+    me = h[role]
+    # Rows: 甲's approved return of returned_by_a, its pending extension and approved suspension, the two 督办,
+    # one 催办 of 乙's ticket.
+    rows_of = {"staff_a": {("return", "returned_by_a"), ("extension", "pending_a"), ("suspension", "suspended_a"),
+                           ("supervise", "dispatched_a")},
+               "staff_b": {("supervise", "dispatched_b"), ("urge", "dispatched_b")}}
+    everything = rows_of["staff_a"] | rows_of["staff_b"]
+    expected = {"anonymous": 401, "inspector": 403}.get(role, 200)
+    for path in ("/api/exceptions", "/api/exceptions.xlsx"):
+        assert client.get(path, headers=me).status_code == expected, path
+    if expected == 200:
+        names = {v: k for k, v in t.items()}
+        items = client.get("/api/exceptions", headers=me).json()["items"]
+        assert {(x["kind"], names[x["ticket"]["id"]]) for x in items} == rows_of.get(role, everything)
+    if role.startswith("staff"):
+        other = b if role == "staff_a" else a
+        r = client.get("/api/exceptions", params={"unit_id": other.id}, headers=me)
+        assert r.status_code == 403
+    for key in ("dispatched_a", "dispatched_b"):
+        r = client.get(f"/api/stats/supervision-notice/{t[key]}.html", headers=me)
+        sees = role not in ("anonymous",) and (not role.startswith("staff") or key in SEES[role])
+        assert r.status_code == (401 if role == "anonymous" else 200 if sees else 404), (key, r.text[:200])
+    r = client.get(f"/api/stats/supervision-notice/{t['reported']}.html", headers=me)
+    assert r.status_code == {"anonymous": 401, "staff_a": 404, "staff_b": 404}.get(role, 409)

@@ -106,6 +106,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/exceptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger
+         * @description The ledger (台帐) of deadline exceptions, newest first, one page at a time.
+         */
+        get: operations["ledger_api_exceptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/exceptions.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ledger Xlsx
+         * @description The same ledger rows (same filters) as an Excel workbook.
+         */
+        get: operations["ledger_xlsx_api_exceptions_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/grids": {
         parameters: {
             query?: never;
@@ -338,6 +378,26 @@ export interface paths {
          * @description All figures of a period and scope, per unit and in total, with their formulas.
          */
         get: operations["summary_api_stats_summary_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/stats/supervision-notice/{ticket_id}.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supervision Notice Html
+         * @description The 督办通知书 of a supervised ticket (督办意见, deadline, photos); 409 if it was never supervised.
+         */
+        get: operations["supervision_notice_html_api_stats_supervision_notice__ticket_id__html_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -933,6 +993,58 @@ export interface components {
             /** Unit Name */
             unit_name: string | null;
         };
+        /**
+         * ExceptionKind
+         * @enum {string}
+         */
+        ExceptionKind: "extension" | "return" | "suspension" | "void" | "urge" | "supervise";
+        /** ExceptionPage */
+        ExceptionPage: {
+            /** Items */
+            items: components["schemas"]["ExceptionRow"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ExceptionRow */
+        ExceptionRow: {
+            /** Actor Name */
+            actor_name: string | null;
+            actor_role: components["schemas"]["Role"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Deadline Before */
+            deadline_before?: string | null;
+            /** Decided At */
+            decided_at?: string | null;
+            /** Decided By Name */
+            decided_by_name?: string | null;
+            /** Decided Deadline */
+            decided_deadline?: string | null;
+            /** Decision Note */
+            decision_note?: string | null;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["ExceptionKind"];
+            outcome?: components["schemas"]["Outcome"] | null;
+            /** Reason */
+            reason: string | null;
+            /** Reassigned Unit Id */
+            reassigned_unit_id?: number | null;
+            /** Reassigned Unit Name */
+            reassigned_unit_name?: string | null;
+            /** Request Id */
+            request_id?: string | null;
+            /** Requested Deadline */
+            requested_deadline?: string | null;
+            ticket: components["schemas"]["LedgerTicket"];
+            /** Unit Id */
+            unit_id: number | null;
+            /** Unit Name */
+            unit_name: string | null;
+        };
         /** GridPublic */
         GridPublic: {
             /** Geometry */
@@ -958,6 +1070,27 @@ export interface components {
              * @description WGS-84
              */
             lng: number;
+        };
+        /** LedgerTicket */
+        LedgerTicket: {
+            /** Address */
+            address: string | null;
+            /** Case Number */
+            case_number: string;
+            /** Category Code */
+            category_code: string;
+            /** Category Name En */
+            category_name_en: string;
+            /** Category Name Zh */
+            category_name_zh: string;
+            /** Description */
+            description: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            status: components["schemas"]["Status"];
         };
         /**
          * LoginForm
@@ -1021,6 +1154,11 @@ export interface components {
             overdue: boolean;
             status: components["schemas"]["Status"];
         };
+        /**
+         * Outcome
+         * @enum {string}
+         */
+        Outcome: "pending" | "approved" | "rejected" | "reassigned";
         /** Percentiles */
         Percentiles: {
             /** P50 */
@@ -1461,7 +1599,7 @@ export interface components {
          * @description A bar of a ticket's closure timeline.
          * @enum {string}
          */
-        StageKind: "waiting_dispatch" | "rectifying" | "verifying" | "returned";
+        StageKind: "waiting_dispatch" | "rectifying" | "verifying" | "returned" | "suspended";
         /**
          * Status
          * @enum {string}
@@ -1486,8 +1624,8 @@ export interface components {
              *         "zh": "发现数 = 本期上报的案件数"
              *       },
              *       "dispatched": {
-             *         "en": "dispatched = tickets first dispatched in the period",
-             *         "zh": "派遣数 = 本期首次派遣的案件数"
+             *         "en": "dispatched = tickets first dispatched in the period, voided ones excluded (a voided ticket should never have been dispatched; closed, rectified, reworked, overdue and every rate use this base)",
+             *         "zh": "派遣数 = 本期首次派遣的案件数（已作废的案件不计：作废即本不应派遣；结案、整改、返工、超期及各项比率均以此为基数）"
              *       },
              *       "closed": {
              *         "en": "closed = dispatched tickets closed by now",
@@ -1506,20 +1644,56 @@ export interface components {
              *         "zh": "返工数 = 派遣数中核查不合格至少一次的案件数"
              *       },
              *       "overdue": {
-             *         "en": "overdue = dispatched tickets now past their deadline and not rectified",
-             *         "zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数"
+             *         "en": "overdue = dispatched tickets now past their deadline and not rectified (suspended ones are not overdue)",
+             *         "zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数（挂账中的案件不计）"
              *       },
              *       "overdue_now": {
-             *         "en": "overdue now = all tickets now past their deadline and not rectified (any period)",
-             *         "zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期）"
+             *         "en": "overdue now = all tickets now past their deadline and not rectified (any period; suspended ones are not overdue)",
+             *         "zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期；挂账中的案件不计）"
              *       },
              *       "returned": {
-             *         "en": "returned = returns made in the period, counted for the unit that returned",
-             *         "zh": "退回数 = 本期单位退回（申请改派）的次数，计入退回的单位"
+             *         "en": "returned = returns approved in the period (back for re-dispatch, or re-dispatched in the same step), counted for the unit that asked",
+             *         "zh": "回退数 = 本期批准的回退次数（退回待改派与直接改派），计入申请回退的单位"
              *       },
              *       "cancelled": {
              *         "en": "cancelled = tickets cancelled in the period (they belong to no unit)",
              *         "zh": "不予立案数 = 本期作废的案件数（不属于任何单位）"
+             *       },
+             *       "extended": {
+             *         "en": "extended = extension requests approved in the period, counted for the unit that asked",
+             *         "zh": "延期数 = 本期批准的延期申请数，计入申请的单位"
+             *       },
+             *       "suspended": {
+             *         "en": "suspended = suspension requests approved in the period, counted for the unit that asked; a suspended ticket is not overdue",
+             *         "zh": "挂账数 = 本期批准的挂账（缓办）申请数，计入申请的单位；挂账期间不计超期"
+             *       },
+             *       "voided": {
+             *         "en": "voided = tickets voided after dispatch in the period, counted for their unit then; voided tickets leave 派遣数",
+             *         "zh": "作废数 = 本期派遣后作废的次数，计入作废时的责任单位；作废案件不计入派遣数"
+             *       },
+             *       "urged": {
+             *         "en": "urged = urges in the period, counted for the unit urged",
+             *         "zh": "催办数 = 本期催办的次数，计入被催办的单位"
+             *       },
+             *       "supervised": {
+             *         "en": "supervised = tickets put under supervision (督办) in the period, one per ticket, counted for the unit supervised",
+             *         "zh": "督办数 = 本期被督办的案件数（同一案件多次督办计一件），计入被督办的单位"
+             *       },
+             *       "extension_rate": {
+             *         "en": "extension share = extended ÷ dispatched",
+             *         "zh": "延期率 = 延期数 ÷ 派遣数"
+             *       },
+             *       "return_rate": {
+             *         "en": "return share = returned ÷ dispatched",
+             *         "zh": "回退率 = 回退数 ÷ 派遣数"
+             *       },
+             *       "suspension_rate": {
+             *         "en": "suspension share = suspended ÷ dispatched",
+             *         "zh": "挂账率 = 挂账数 ÷ 派遣数"
+             *       },
+             *       "void_rate": {
+             *         "en": "void share = voided ÷ dispatched",
+             *         "zh": "作废率 = 作废数 ÷ 派遣数"
              *       },
              *       "rectification_rate": {
              *         "en": "rectification rate = closed ÷ dispatched",
@@ -1546,8 +1720,8 @@ export interface components {
              *         "zh": "上报→结案 小时（结案数中）"
              *       },
              *       "unit": {
-             *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit",
-             *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位"
+             *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, voids, urges and supervisions count for the unit concerned at the time",
+             *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；延期、回退、挂账、作废、催办、督办计入当时的单位"
              *       }
              *     }
              */
@@ -2005,6 +2179,13 @@ export interface components {
              * @default 0
              */
             dispatched: number;
+            /**
+             * Extended
+             * @default 0
+             */
+            extended: number;
+            /** Extension Rate */
+            extension_rate?: number | null;
             hours_dispatch_rectify?: components["schemas"]["Percentiles"];
             hours_report_close?: components["schemas"]["Percentiles"];
             hours_report_dispatch?: components["schemas"]["Percentiles"];
@@ -2032,6 +2213,8 @@ export interface components {
              * @default 0
              */
             reported: number;
+            /** Return Rate */
+            return_rate?: number | null;
             /**
              * Returned
              * @default 0
@@ -2044,10 +2227,34 @@ export interface components {
              * @default 0
              */
             reworked: number;
+            /**
+             * Supervised
+             * @default 0
+             */
+            supervised: number;
+            /**
+             * Suspended
+             * @default 0
+             */
+            suspended: number;
+            /** Suspension Rate */
+            suspension_rate?: number | null;
             /** Unit Id */
             unit_id: number | null;
             /** Unit Name */
             unit_name: string | null;
+            /**
+             * Urged
+             * @default 0
+             */
+            urged: number;
+            /** Void Rate */
+            void_rate?: number | null;
+            /**
+             * Voided
+             * @default 0
+             */
+            voided: number;
         };
         /** UnitPublic */
         UnitPublic: {
@@ -2390,6 +2597,157 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicConfig"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ledger_api_exceptions_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                /** @description last day (local), inclusive */
+                end?: string | null;
+                /** @description one kind of exception; default all */
+                kind?: components["schemas"]["ExceptionKind"] | null;
+                limit?: number;
+                /** @description first day (local), inclusive */
+                start?: string | null;
+                /** @description the unit concerned (unit staff: their own only) */
+                unit_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExceptionPage"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    ledger_xlsx_api_exceptions_xlsx_get: {
+        parameters: {
+            query?: {
+                /** @description last day (local), inclusive */
+                end?: string | null;
+                /** @description one kind of exception; default all */
+                kind?: components["schemas"]["ExceptionKind"] | null;
+                /** @description first day (local), inclusive */
+                start?: string | null;
+                /** @description the unit concerned (unit staff: their own only) */
+                unit_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid input */
@@ -3264,6 +3622,78 @@ export interface operations {
             };
         };
     };
+    supervision_notice_html_api_stats_supervision_notice__ticket_id__html_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     drill_api_stats_tickets_get: {
         parameters: {
             query: {
@@ -3275,7 +3705,7 @@ export interface operations {
                 grid_id?: number | null;
                 include_children?: boolean;
                 limit?: number;
-                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled";
+                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled" | "extended" | "suspended" | "voided" | "urged" | "supervised";
                 /** @description any day of the week/month (local); default today */
                 on?: string | null;
                 period?: components["schemas"]["PeriodKind"];

@@ -28,10 +28,24 @@
 /** @typedef {Schemas['RectifyIn']} RectifyIn */
 /** @typedef {Schemas['VerifyIn']} VerifyIn */
 /** @typedef {Schemas['CancelIn']} CancelIn */
+/** @typedef {Schemas['RequestIn']} RequestIn */
+/** @typedef {Schemas['DecisionIn']} DecisionIn */
+/** @typedef {Schemas['ResumeIn']} ResumeIn */
+/** @typedef {Schemas['VoidIn']} VoidIn */
+/** @typedef {Schemas['UrgeIn']} UrgeIn */
+/** @typedef {Schemas['SuperviseIn']} SuperviseIn */
+/** @typedef {Schemas['RequestOut']} RequestOut */
+/** @typedef {Schemas['RequestItem']} RequestItem */
+/** @typedef {Schemas['RequestPage']} RequestPage */
+/** @typedef {Schemas['ExceptionRow']} ExceptionRow */
+/** @typedef {Schemas['ExceptionPage']} ExceptionPage */
 
 /**
- * Each workflow endpoint under /api/tickets/{id}/ and its request body.
- * @typedef {{dispatch: DispatchIn, return: ReturnIn, rectify: RectifyIn, verify: VerifyIn, cancel: CancelIn}} ActionBodies
+ * Each workflow endpoint under /api/tickets/{id}/ and its request body. A decision's endpoint carries the
+ * request's id: requests/{request_id}/decision.
+ * @typedef {{dispatch: DispatchIn, return: ReturnIn, rectify: RectifyIn, verify: VerifyIn, cancel: CancelIn,
+ *   requests: RequestIn, resume: ResumeIn, void: VoidIn, urge: UrgeIn, supervise: SuperviseIn,
+ *   [decision: `requests/${string}/decision`]: DecisionIn}} ActionBodies
  */
 /** @typedef {keyof ActionBodies} ActionEndpoint */
 

@@ -8,6 +8,7 @@
 import { defineStore } from 'pinia'
 import { request } from '../../api/client.js'
 import { setCityTimeZone } from '../../lib/time.js'
+import { NEAR_DEADLINE_DEFAULT } from '../tickets/exceptions.js'
 
 /** @typedef {import('../../api/types.js').PublicConfig} PublicConfig */
 /** @typedef {import('../../api/types.js').Action} Action */
@@ -44,7 +45,19 @@ function fromConfig(c) {
     statuses: c?.statuses || [],
     /** @type {Partial<Record<Action, ActionInput>>} */
     actions: Object.fromEntries((c?.actions || []).map((a) => [a.action, a])),
+    /** 预超期: the server's rule, so countdowns mark the tickets its lists mark */
+    nearDeadline: nearDeadlineOf(c),
   }
+}
+
+/**
+ * The 预超期 rule from the config; the server's defaults before it answered (or from an older server).
+ * @param {PublicConfig | null} c
+ * @returns {import('../tickets/exceptions.js').NearDeadline}
+ */
+function nearDeadlineOf(c) {
+  const nd = /** @type {any} */ (c)?.near_deadline
+  return nd && typeof nd.fraction === 'number' && typeof nd.hours === 'number' ? { fraction: nd.fraction, hours: nd.hours } : { ...NEAR_DEADLINE_DEFAULT }
 }
 
 /** @type {Promise<void> | null} */

@@ -10,7 +10,8 @@ const messages = {
       figure: {
         rectification_rate: '整改率', on_time_rate: '按期结案率', rework_rate: '返工率', reported: '发现数',
         dispatched: '派遣数', closed: '结案数', closed_on_time: '按期结案', rectified: '整改数', reworked: '返工数',
-        overdue: '本期超期', overdue_now: '当前超期', returned: '退回数', cancelled: '不予立案',
+        overdue: '本期超期', overdue_now: '当前超期', returned: '回退数', cancelled: '不予立案',
+        extended: '延期数', suspended: '挂账数', voided: '作废数', urged: '催办数', supervised: '督办数',
       },
       hours: {
         title: '用时（小时）中位数 / 90分位', hours_report_dispatch: '上报→派遣', hours_dispatch_rectify: '派遣→整改',
@@ -40,7 +41,8 @@ const messages = {
         rectification_rate: 'Rectification rate', on_time_rate: 'On-time rate', rework_rate: 'Rework rate',
         reported: 'Reported', dispatched: 'Dispatched', closed: 'Closed', closed_on_time: 'Closed on time',
         rectified: 'Rectified', reworked: 'Reworked', overdue: 'Overdue (period)', overdue_now: 'Overdue now',
-        returned: 'Returned', cancelled: 'Cancelled',
+        returned: 'Returned', cancelled: 'Not accepted', extended: 'Extended', suspended: 'Suspended', voided: 'Voided',
+        urged: 'Urged', supervised: 'Supervised',
       },
       hours: {
         title: 'Hours: median / 90th percentile', hours_report_dispatch: 'Report→dispatch',

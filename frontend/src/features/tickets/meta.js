@@ -5,6 +5,8 @@ export const STATUS_COLORS = {
   rectified: '#7232dd',
   closed: '#07c160',
   cancelled: '#969799',
+  suspended: '#b37feb',
+  voided: '#646566',
 }
 
 export function categoryName(t, locale) {

@@ -1,0 +1,128 @@
+"""Deadline exceptions on a phone: a unit asks for an extension while offline, the request reaches the
+server once the phone is back online, the dispatcher approves it from the 审批 queue in two taps, and the
+unit sees the new deadline. Ends with server-side truth: one request, approved, deadline moved."""
+
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import PASSWORD, login, wait_outbox_empty
+
+pytestmark = pytest.mark.e2e
+
+CITY = timezone(timedelta(hours=8))
+
+
+def _post(base: str, username: str, path: str, body: dict) -> dict:
+    tok = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=10)
+    tok.raise_for_status()
+    headers = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+    r = httpx.post(f"{base}{path}", json=body, headers=headers, timeout=20)
+    assert r.status_code in (200, 201), (path, r.status_code, r.text)
+    return r.json()
+
+
+def _dispatched(api, photos, description: str) -> dict:
+    """A ticket reported by the inspector and dispatched to 市城市管理局 (unit_cgj) over the API."""
+    base = api.base
+    pid = str(uuid.uuid4())
+    tok = httpx.post(f"{base}/api/auth/token", data={"username": "inspector", "password": PASSWORD}, timeout=10).json()
+    r = httpx.post(f"{base}/api/photos", data={"id": pid}, files={"file": ("p.jpg", photos[0].read_bytes(), "image/jpeg")},
+                   headers={"Authorization": f"Bearer {tok['access_token']}"}, timeout=30)
+    assert r.status_code == 201, r.text
+    t = _post(base, "inspector", "/api/tickets", {
+        "id": str(uuid.uuid4()), "category_code": "06005", "description": description, "address": "向阳路 8 号",
+        "lat": 30.2741, "lng": 120.1551, "accuracy_m": 6, "photo_ids": [pid]})
+    unit = next(u["id"] for u in api.get("dispatcher", "/api/units").json() if u["name"] == "市城市管理局")
+    return _post(base, "dispatcher", f"/api/tickets/{t['id']}/dispatch", {"action_id": str(uuid.uuid4()), "unit_id": unit})
+
+
+def _at(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def test_offline_extension_request_approved_from_the_queue(new_context, api, photos, shots):
+    marker = f"e2e-延期-{uuid.uuid4().hex[:6]}"
+    t = _dispatched(api, photos, marker)
+    tid = t["id"]
+    # Three days beyond the current deadline, whole minutes, as the unit types it in the city's time.
+    asked = (_at(t["deadline_at"]) + timedelta(days=3)).astimezone(CITY).replace(second=0, microsecond=0)
+    reason = "材料未到货，需延期三天"
+
+    # --- the unit, offline ---------------------------------------------------------------------------
+    uctx = new_context()
+    unit = uctx.new_page()
+    login(unit, "unit_cgj", f"/tickets/{tid}")
+    unit.wait_for_selector("[data-testid=act-request_extension]")
+    uctx.set_offline(True)
+    unit.click("[data-testid=act-request_extension]")
+    form = unit.locator("[data-testid=action-form-request_extension]")
+    form.wait_for()
+    form.locator("[data-testid=exc-deadline] input").fill(asked.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("[data-testid=action-note] textarea").fill(reason)
+    unit.screenshot(path=str(shots / "exc-request-extension-form.png"))
+    form.locator("[data-testid=action-submit]").click()
+    unit.wait_for_selector("[data-testid=pending-local]")  # saved on this phone, not sent
+    unit.screenshot(path=str(shots / "exc-request-extension-offline.png"))
+    assert api.ticket(tid)["pending_request"] is None
+
+    uctx.set_offline(False)
+    wait_outbox_empty(unit)
+    d = api.ticket(tid)
+    assert d["pending_request"] == "extension"
+    [req] = d["requests"]
+    assert req["state"] == "pending" and req["reason"] == reason
+    assert _at(req["requested_deadline"]) == asked
+
+    # --- the dispatcher: 分拨 → 审批 (badge) → 同意 → 提交 --------------------------------------------
+    dctx = new_context()
+    disp = dctx.new_page()
+    login(disp, "dispatcher", "/triage")
+    link = disp.locator("[data-testid=approvals-link]")
+    link.wait_for()
+    disp.wait_for_function("() => document.querySelector('.van-badge') !== null")
+    link.click()
+    card = disp.locator(f"[data-testid=queue-card][data-case='{t['case_number']}']")
+    card.wait_for()
+    assert reason in card.inner_text()
+    assert asked.strftime("%Y/%m/%d %H:%M") in card.locator("[data-testid=queue-asked]").inner_text()
+    disp.screenshot(path=str(shots / "exc-queue.png"), full_page=True)
+    card.locator("[data-testid=queue-approve]").click()
+    disp.locator("[data-testid=decision-form-approve]").wait_for()
+    disp.screenshot(path=str(shots / "exc-queue-approve.png"))
+    disp.click("[data-testid=decision-submit]")
+    card.wait_for(state="detached")
+
+    deadline = None
+    for _ in range(60):
+        d = api.ticket(tid)
+        if d["pending_request"] is None:
+            deadline = _at(d["deadline_at"])
+            break
+        disp.wait_for_timeout(500)
+    assert deadline == asked, (deadline, asked)
+    assert d["requests"][0]["state"] == "approved"
+    actions = [e["action"] for e in d["events"]]
+    assert actions[-2:] == ["request_extension", "approve_extension"], actions
+
+    # --- the 台帐 from the queue: the request with its outcome, and the same rows as Excel ------------------
+    disp.goto("/approvals")
+    disp.click("[data-testid=ledger-link]")
+    row = disp.locator(f"[data-testid=ledger-row][data-kind=extension]:has-text('{t['case_number']}')")
+    row.wait_for()
+    assert reason in row.inner_text() and "已同意" in row.inner_text()
+    with disp.expect_download() as dl:
+        disp.click("[data-testid=ledger-export]")
+    with open(dl.value.path(), "rb") as fh:
+        assert fh.read(2) == b"PK"  # an .xlsx (a zip)
+    assert dl.value.suggested_filename.endswith(".xlsx")
+
+    # --- the unit sees the new deadline ---------------------------------------------------------------
+    unit.goto(f"/tickets/{tid}")
+    unit.wait_for_selector("[data-testid=request][data-state=approved]")
+    text = unit.locator("body").inner_text()
+    assert asked.strftime("%Y/%m/%d %H:%M") in text
+    assert "已同意" in unit.locator("[data-testid=request]").inner_text()
+    unit.screenshot(path=str(shots / "exc-unit-approved.png"), full_page=True)
