@@ -6,14 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import CurrentUser
-from app.core.db import SessionDep
+from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED
 from app.core.types import DbId
 from app.exceptions import exports, service
 from app.exceptions.schemas import ExceptionKind, ExceptionPage
 from app.stats import exports as stats_exports
 
-router = APIRouter(prefix="/api/exceptions", tags=["exceptions"], responses=AUTHENTICATED)
+router = APIRouter(prefix="/api/exceptions", tags=["exceptions"], responses=AUTHENTICATED, route_class=TransactionRoute)
 
 KindQ = Annotated[ExceptionKind | None, Query(description="one kind of exception; default all")]
 UnitQ = Annotated[DbId | None, Query(description="the unit concerned (unit staff: their own only)")]

@@ -355,7 +355,8 @@ export interface paths {
         };
         /**
          * Ranking
-         * @description The city-wide red/black list (红黑榜) with last period's ranks; visible to every role.
+         * @description The city-wide red/black list (红黑榜) with last period's ranks; visible to every role (reused like
+         *     the summary's figures when busy).
          */
         get: operations["ranking_api_stats_ranking_get"];
         put?: never;
@@ -375,7 +376,8 @@ export interface paths {
         };
         /**
          * Summary
-         * @description All figures of a period and scope, per unit and in total, with their formulas.
+         * @description All figures of a period and scope, per unit and in total, with their formulas. When the server is
+         *     busy, figures up to a few seconds old may answer (their `as_of` says when they were computed).
          */
         get: operations["summary_api_stats_summary_get"];
         put?: never;
@@ -475,7 +477,8 @@ export interface paths {
         };
         /**
          * Trend
-         * @description Weekly reported vs closed and the weekly cohort's 整改率, for the last N weeks.
+         * @description Weekly reported vs closed and the weekly cohort's 整改率, for the last N weeks (reused like the
+         *     summary's figures when busy).
          */
         get: operations["trend_api_stats_trend_get"];
         put?: never;
