@@ -30,8 +30,10 @@ EVENT_UNIT = func.coalesce(TicketRequest.unit_id, TicketEvent.unit_id, Ticket.un
 
 
 def in_cohort_base() -> ColumnElement[bool]:
-    """A voided ticket should never have been dispatched: it leaves the cohort (派遣数 and every rate)."""
-    return Ticket.status != Status.voided.value
+    """Voided and suspended tickets leave the cohort (派遣数 and every rate): a voided one should never have
+    been dispatched; a suspended one (挂账/缓办) is out of every deadline while suspended, as published
+    practice takes 缓办 out of the base (按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数)). Resumed, it is back."""
+    return col(Ticket.status).not_in([Status.voided.value, Status.suspended.value])
 
 
 def events_of(actions: tuple[str, ...]):

@@ -37,11 +37,11 @@ FORMULAS: dict[str, dict[str, str]] = {
         "en": "Cohort: tickets first dispatched in the period; closed / rectified / reworked / overdue as of now",
     },
     "reported": {"zh": "发现数 = 本期上报的案件数", "en": "reported = tickets reported in the period"},
-    "dispatched": {"zh": "派遣数 = 本期首次派遣的案件数（已作废的案件不计：作废即本不应派遣；"
-                         "结案、整改、返工、超期及各项比率均以此为基数）",
-                   "en": "dispatched = tickets first dispatched in the period, voided ones excluded (a voided ticket "
-                         "should never have been dispatched; closed, rectified, reworked, overdue and every rate "
-                         "use this base)"},
+    "dispatched": {"zh": "派遣数 = 本期首次派遣的案件数（已作废的、挂账中的案件不计：作废即本不应派遣，"
+                         "挂账期间不受时限约束，恢复后重新计入；结案、整改、返工、超期及各项比率均以此为基数）",
+                   "en": "dispatched = tickets first dispatched in the period, voided and suspended ones excluded (a "
+                         "voided ticket should never have been dispatched; a suspended one is out of every deadline "
+                         "until resumed; closed, rectified, reworked, overdue and every rate use this base)"},
     "closed": {"zh": "结案数 = 派遣数中已结案的案件数", "en": "closed = dispatched tickets closed by now"},
     "closed_on_time": {
         "zh": "按期结案数 = 结案数中被采纳的整改在整改时限内完成的案件数",

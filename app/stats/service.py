@@ -17,7 +17,8 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   `reported`, or re-dispatched in the same step; the direct returns of earlier versions count too),
   挂账数 = approved suspensions, 作废数 = voids, 催办数 = urges, 督办数 = tickets supervised (one per ticket).
   Their shares (延期率, 回退率, 挂账率, 作废率) are each ÷ 派遣数.
-* A voided ticket should never have been dispatched: it leaves the cohort, so 派遣数 and every rate.
+* A voided ticket should never have been dispatched, and a suspended one is out of every deadline until it
+  is resumed: both leave the cohort, so 派遣数 and every rate.
   A suspended ticket (挂账) is not `dispatched`, so it is not overdue while suspended.
 * 整改率 = 结案数 / 派遣数; 按期结案率 = 按期结案数 / 派遣数 (closed, and the accepted rectification was on
   or before the deadline then in force: `tickets.closed_on_time`); 返工率 = 返工数 / 整改数.

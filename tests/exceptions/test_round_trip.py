@@ -54,15 +54,15 @@ def test_exceptions_round_trip(client, db):
     assert {x["unit_id"] for x in rows} == {a.id}  # the return was 甲's, though 乙 has t2 now
     assert client.get("/api/exceptions", headers=h["a"]).json()["items"] == rows
 
-    # The week's figures: 甲 dispatched t1 t3 t5 (t2 is 乙's now, t4 voided: out of the base).
+    # The week's figures: 甲 dispatched t1 t5 (t2 is 乙's now; t4 voided and t3 suspended: out of the base).
     s = client.get("/api/stats/summary", headers=h["lead"]).json()
     units = {u["unit_id"]: u for u in s["units"]}
     got = {k: units[a.id][k] for k in ("dispatched", "extended", "returned", "suspended", "voided", "urged",
                                         "supervised", "overdue_now")}
-    assert got == {"dispatched": 3, "extended": 1, "returned": 1, "suspended": 1, "voided": 1, "urged": 2,
+    assert got == {"dispatched": 2, "extended": 1, "returned": 1, "suspended": 1, "voided": 1, "urged": 2,
                    "supervised": 1, "overdue_now": 0}
-    assert units[a.id]["void_rate"] == 1 / 3 and units[b.id]["dispatched"] == 1
-    assert s["total"]["dispatched"] == 4 and s["total"]["returned"] == 1
+    assert units[a.id]["void_rate"] == 1 / 2 and units[b.id]["dispatched"] == 1
+    assert s["total"]["dispatched"] == 3 and s["total"]["returned"] == 1
     drill = client.get("/api/stats/tickets", params={"metric": "voided"}, headers=h["lead"]).json()["items"]
     assert [x["id"] for x in drill] == [t["t4"]]
 

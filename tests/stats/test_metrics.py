@@ -109,10 +109,10 @@ def test_scope_unit_with_children_and_category(client, city):
 def test_previous_week_and_month(client, city):
     h = login(client, city.users["leader"])
     prev = client.get("/api/stats/summary", params={"on": "2026-09-30"}, headers=h).json()["total"]
-    # P cohort: t10 (B, Sunday 23:30, closed on time), t13 (A, overdue but now suspended: not overdue),
-    # t14 (C, closed on time), t16 (reported 10-02, B, reassigned to A in W; 2030 deadline)
+    # P cohort: t10 (B, Sunday 23:30, closed on time), t14 (C, closed on time), t16 (reported 10-02, B,
+    # reassigned to A in W; 2030 deadline); not t13 (A, overdue, but suspended now: out of the base)
     assert (prev["reported"], prev["dispatched"], prev["closed"], prev["closed_on_time"], prev["overdue"]) == \
-        (5, 4, 2, 2, 0)
+        (5, 3, 2, 2, 0)
     assert (prev["returned"], prev["suspended"]) == (0, 0)  # both decided in W
     month = client.get("/api/stats/summary", params={"period": "month", "on": WEEK_ON}, headers=h).json()["total"]
     # October: all but t13 t14 (September): reported 14, first dispatched 11 (not t7 t11, not t15: voided),
@@ -147,7 +147,7 @@ def test_trend(db, city):
     t = service.trend(db, service.Scope(), weeks=3, now=NOW_AFTER)
     got = [(str(w.week_start), w.reported, w.closed, w.dispatched, w.cohort_closed, w.rectification_rate)
            for w in t.weeks]
-    assert got == [("2026-09-28", 5, 1, 4, 2, 2 / 4),   # closed t14; + t16
+    assert got == [("2026-09-28", 5, 1, 3, 2, 2 / 3),   # closed t14; cohort t10 t14 t16 (t13 suspended: out)
                    ("2026-10-05", 11, 5, 8, 5, 5 / 8),  # closed t1 t2 t3 t9 t10; t15 reported, voided
                    ("2026-10-12", 0, 1, 1, 0, 0.0)]     # closed t6; dispatched t8
 

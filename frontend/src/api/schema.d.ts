@@ -1627,8 +1627,8 @@ export interface components {
              *         "zh": "发现数 = 本期上报的案件数"
              *       },
              *       "dispatched": {
-             *         "en": "dispatched = tickets first dispatched in the period, voided ones excluded (a voided ticket should never have been dispatched; closed, rectified, reworked, overdue and every rate use this base)",
-             *         "zh": "派遣数 = 本期首次派遣的案件数（已作废的案件不计：作废即本不应派遣；结案、整改、返工、超期及各项比率均以此为基数）"
+             *         "en": "dispatched = tickets first dispatched in the period, voided and suspended ones excluded (a voided ticket should never have been dispatched; a suspended one is out of every deadline until resumed; closed, rectified, reworked, overdue and every rate use this base)",
+             *         "zh": "派遣数 = 本期首次派遣的案件数（已作废的、挂账中的案件不计：作废即本不应派遣，挂账期间不受时限约束，恢复后重新计入；结案、整改、返工、超期及各项比率均以此为基数）"
              *       },
              *       "closed": {
              *         "en": "closed = dispatched tickets closed by now",
