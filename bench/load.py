@@ -8,8 +8,8 @@ Each database gets a fresh one (SQLite file; PostgreSQL `xuncha_bench_load` on -
 city (tests/load/server.py) and `uvicorn app.main:app` as `make run` starts it. With --target the city
 must exist already (users insp0…, disp0…, staff0… with tests/load/server.py's password).
 
-- shift: 200 phones, each one request every 2–4 s (≈ 70/s offered): 70 % reads (ticket list 35 %, detail
-  20 %, statistics 15 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
+- shift: 200 phones, each one request every 2–4 s (≈ 70/s offered): 70 % reads (ticket list 30 %, detail
+  20 %, statistics 15 %, the exceptions queue or ledger 5 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
   Targets: 0 × 500, 0 client timeouts (10 s), reads p95 < 500 ms, no 503.
 - saturation: 200 clients in a closed loop (no think time, not backing off on 503): every request must
   be answered within 10 s, served or shed at once with 503 + Retry-After (counted apart). Throughput.
@@ -43,7 +43,7 @@ from tests.load.server import PASSWORD, City, live_server, seed  # noqa: E402
 
 TIMEOUT_S = 10.0
 PHONES = 200
-READ_OPS = {"list": 35, "detail": 20, "stats": 15}
+READ_OPS = {"list": 30, "detail": 20, "stats": 15, "exceptions": 5}
 CENTER = (30.2741, 120.1551)
 
 
@@ -159,6 +159,16 @@ class Phone:
         if not pool:
             return await self.list(client, results)
         await call(client, results, "detail", "GET", f"/api/tickets/{self.rng.choice(pool)}", headers=self.headers)
+
+    async def exceptions(self, client, results):
+        """The deadline exceptions' reads: the dispatcher's queue or the ledger (台帐); a unit's own requests."""
+        if self.role == "inspector":  # neither is an inspector's
+            return await self.list(client, results)
+        if self.role == "dispatcher" and self.rng.random() < 0.5:
+            return await call(client, results, "exceptions", "GET", "/api/exceptions", headers=self.headers,
+                              params={"limit": 20})
+        await call(client, results, "exceptions", "GET", "/api/requests", headers=self.headers,
+                   params={"state": "pending", "limit": 20})
 
     async def stats(self, client, results):
         await call(client, results, "stats", "GET", "/api/stats/summary", headers=self.headers)
