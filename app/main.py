@@ -12,6 +12,7 @@ from app.config.router import router as config_router
 from app.core import http_errors
 from app.core.apidocs import install_docs
 from app.core.config import get_settings
+from app.core.db import get_gate
 from app.core.errors import error_body
 from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
 from app.core.limits import BodySizeLimit
@@ -53,7 +54,8 @@ def create_app() -> FastAPI:
     http_errors.install(app, retry_after=settings.retry_after_seconds)
     # Pure ASGI middleware only (no @app.middleware("http")): those pass every body through an extra task
     # and queue on the event loop. The last added runs first: body limits, then load shedding.
-    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds)
+    app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds,
+                       gate=get_gate)
     app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
                        upload_max_bytes=settings.upload_max_bytes)
 

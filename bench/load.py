@@ -11,8 +11,9 @@ must exist already (users insp0…, disp0…, staff0… with tests/load/server.p
 - shift: 200 phones, each one request every 2–4 s (≈ 70/s offered): 70 % reads (ticket list 30 %, detail
   20 %, statistics 15 %, the exceptions queue or ledger 5 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
   Targets: 0 × 500, 0 client timeouts (10 s), reads p95 < 500 ms, no 503.
-- saturation: 200 clients in a closed loop (no think time, not backing off on 503): every request must
-  be answered within 10 s, served or shed at once with 503 + Retry-After (counted apart). Throughput.
+- saturation: 200 clients in a closed loop (no think time; after a 503 a client waits its Retry-After as
+  the PWA's outbox does, or with --no-backoff comes straight back): every request must be answered
+  within 10 s, served or shed at once with 503 + Retry-After (counted apart). Throughput.
 - uploads: 16 clients upload 12 MP photos without pause while a dispatcher reads the ticket list:
   list p95 (aim < 100 ms) and /api/health, against the same reads on an idle server.
 """
@@ -36,6 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 
 from tests.fixtures.images import make_image, make_jpeg  # noqa: E402
@@ -54,13 +56,14 @@ class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     statuses: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     shed_latencies: list[float] = field(default_factory=list)
+    loop_lag: list[float] = field(default_factory=list)  # the phones' own event loop: how late a 50 ms sleep wakes
     retry_after_missing: int = 0
     timeouts: int = 0
     errors: list[str] = field(default_factory=list)
     started: float = 0.0
     ended: float = 0.0
 
-    def record(self, op: str, status: int | None, seconds: float, response: httpx.Response | None = None):
+    def record(self, op: str, status: int | None, seconds: float, response=None):
         if status is None:
             self.timeouts += 1
             return
@@ -88,22 +91,46 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
 
 
-async def call(client: httpx.AsyncClient, results: Results, op: str, method: str, url: str, **kw):
+@dataclass
+class Answer:
+    status_code: int
+    headers: dict
+    body: bytes
+
+    def json(self):
+        import json
+        return json.loads(self.body)
+
+    @property
+    def text(self) -> str:
+        return self.body.decode(errors="replace")
+
+
+async def call(client: aiohttp.ClientSession, results: Results, op: str, method: str, url: str, *,
+               headers=None, params=None, json=None, data=None, files=None):
+    """One exchange, timed as the PWA counts it: the whole of it, over 10 s is a timeout."""
+    if files:
+        form = aiohttp.FormData()
+        for k, v in (data or {}).items():
+            form.add_field(k, v)
+        for k, (filename, blob, content_type) in files.items():
+            form.add_field(k, blob, filename=filename, content_type=content_type)
+        data = form
     started = time.perf_counter()
     try:
-        # The whole exchange, as the PWA counts it (httpx's own timeout is per connect/read/write step).
         async with asyncio.timeout(TIMEOUT_S):
-            r = await client.request(method, url, **kw)
-    except (httpx.TimeoutException, TimeoutError):
+            async with client.request(method, url, headers=headers, params=params, json=json, data=data) as r:
+                answer = Answer(r.status, {k.lower(): v for k, v in r.headers.items()}, await r.read())
+    except TimeoutError:
         results.record(op, None, time.perf_counter() - started)
         return None
-    except httpx.TransportError as exc:
+    except aiohttp.ClientError as exc:
         results.record(op, 599, time.perf_counter() - started)
         if len(results.errors) < 5:
             results.errors.append(f"{op} transport {exc!r}")
         return None
-    results.record(op, r.status_code, time.perf_counter() - started, r)
-    return r
+    results.record(op, answer.status_code, time.perf_counter() - started, answer)
+    return answer
 
 
 # ---- the city's phones --------------------------------------------------------------------------
@@ -140,6 +167,13 @@ class Phone:
         self.role, self.headers, self.unit_id, self.shared, self.rng = role, headers, unit_id, shared, rng
         self.pending_photo: str | None = None
         self.seen: deque = deque(maxlen=50)
+        self.retry_after = 0.0  # set by a 503: the PWA waits this long before its next request
+
+    async def call(self, client, results, op, method, url, **kw):
+        r = await call(client, results, op, method, url, **kw)
+        if r is not None and r.status_code == 503:
+            self.retry_after = float(r.headers.get("retry-after", "0") or 0)
+        return r
 
     async def step(self, client: httpx.AsyncClient, results: Results) -> None:
         if self.rng.random() < 0.7:
@@ -149,7 +183,7 @@ class Phone:
             await self.write(client, results)
 
     async def list(self, client, results):
-        r = await call(client, results, "list", "GET", "/api/tickets", headers=self.headers,
+        r = await self.call(client, results, "list", "GET", "/api/tickets", headers=self.headers,
                        params={"limit": 20} if self.rng.random() < 0.5 else {"status": "dispatched", "limit": 20})
         if r is not None and r.status_code == 200:
             self.seen.extend(t["id"] for t in r.json()["items"])
@@ -158,25 +192,25 @@ class Phone:
         pool = self.seen or (self.shared.known if self.role != "unit_staff" else None)
         if not pool:
             return await self.list(client, results)
-        await call(client, results, "detail", "GET", f"/api/tickets/{self.rng.choice(pool)}", headers=self.headers)
+        await self.call(client, results, "detail", "GET", f"/api/tickets/{self.rng.choice(pool)}", headers=self.headers)
 
     async def exceptions(self, client, results):
         """The deadline exceptions' reads: the dispatcher's queue or the ledger (台帐); a unit's own requests."""
         if self.role == "inspector":  # neither is an inspector's
             return await self.list(client, results)
         if self.role == "dispatcher" and self.rng.random() < 0.5:
-            return await call(client, results, "exceptions", "GET", "/api/exceptions", headers=self.headers,
+            return await self.call(client, results, "exceptions", "GET", "/api/exceptions", headers=self.headers,
                               params={"limit": 20})
-        await call(client, results, "exceptions", "GET", "/api/requests", headers=self.headers,
+        await self.call(client, results, "exceptions", "GET", "/api/requests", headers=self.headers,
                    params={"state": "pending", "limit": 20})
 
     async def stats(self, client, results):
-        await call(client, results, "stats", "GET", "/api/stats/summary", headers=self.headers)
+        await self.call(client, results, "stats", "GET", "/api/stats/summary", headers=self.headers)
 
     async def upload(self, client, results) -> str | None:
         photo_id = str(uuid.uuid4())
         lat, lng = CENTER[0] + self.rng.uniform(-0.01, 0.01), CENTER[1] + self.rng.uniform(-0.01, 0.01)
-        r = await call(client, results, "upload", "POST", "/api/photos", headers=self.headers,
+        r = await self.call(client, results, "upload", "POST", "/api/photos", headers=self.headers,
                        data={"id": photo_id, "lat": str(lat), "lng": str(lng)},
                        files={"file": ("p.jpg", self.rng.choice(self.shared.photos), "image/jpeg")})
         return photo_id if r is not None and r.status_code in (200, 201) else None
@@ -187,7 +221,7 @@ class Phone:
                 return await self.list(client, results)
             ticket_id = self.shared.reported.popleft()
             unit_id = self.rng.choice(self.shared.unit_ids)
-            r = await call(client, results, "dispatch", "POST", f"/api/tickets/{ticket_id}/dispatch",
+            r = await self.call(client, results, "dispatch", "POST", f"/api/tickets/{ticket_id}/dispatch",
                            headers=self.headers, json={"action_id": str(uuid.uuid4()), "unit_id": unit_id})
             if r is not None and r.status_code == 200:
                 self.shared.dispatched[unit_id].append(ticket_id)
@@ -200,7 +234,7 @@ class Phone:
             body = {"id": str(uuid.uuid4()), "category_code": "06010", "description": "巡查发现暴露垃圾",
                     "lat": CENTER[0] + self.rng.uniform(-0.01, 0.01), "lng": CENTER[1] + self.rng.uniform(-0.01, 0.01),
                     "accuracy_m": 8.0, "address": "示例路 1 号", "photo_ids": [photo_id]}
-            r = await call(client, results, "report", "POST", "/api/tickets", headers=self.headers, json=body)
+            r = await self.call(client, results, "report", "POST", "/api/tickets", headers=self.headers, json=body)
             if r is not None and r.status_code in (200, 201):
                 self.shared.reported.append(body["id"])
                 self.shared.known.append(body["id"])
@@ -210,7 +244,7 @@ class Phone:
             self.pending_photo = photo_id  # nothing to rectify yet; keep the photo for later
             return await self.list(client, results)
         ticket_id = queue.popleft()
-        await call(client, results, "rectify", "POST", f"/api/tickets/{ticket_id}/rectify", headers=self.headers,
+        await self.call(client, results, "rectify", "POST", f"/api/tickets/{ticket_id}/rectify", headers=self.headers,
                    json={"action_id": str(uuid.uuid4()), "note": "已清理", "photo_ids": [photo_id]})
 
 
@@ -292,23 +326,41 @@ def new_client(base: str, n: int) -> httpx.AsyncClient:
 
 # ---- scenarios ----------------------------------------------------------------------------------
 
+def new_session(base: str, n: int) -> aiohttp.ClientSession:
+    """The phones' client: aiohttp, whose cost per request stays flat with 200 open connections (httpx's
+    pool walks every connection for every request: with 200 phones the simulator itself added seconds)."""
+    connector = aiohttp.TCPConnector(limit=n + 10, keepalive_timeout=4)
+    return aiohttp.ClientSession(base_url=base, connector=connector)
+
+
 async def shift(base: str, city: City, shared: Shared, duration: float, think: tuple[float, float] | None,
-                phones_n: int = PHONES) -> Results:
-    """think=None: a closed loop without pause (saturation); 503s are not backed off from."""
+                phones_n: int = PHONES, honour_retry_after: bool = True) -> Results:
+    """think=None: a closed loop without pause (saturation). After a 503 a phone waits its Retry-After, as
+    the PWA's outbox does, unless honour_retry_after=False (the harsher loop: shed requests come right back)."""
     results = Results()
-    async with new_client(base, phones_n) as client:
-        phones = await make_phones(client, city, shared, phones_n, seed_=7 if think else 11)
+    async with new_client(base, 4) as logins:
+        phones = await make_phones(logins, city, shared, phones_n, seed_=7 if think else 11)
+    async with new_session(base, phones_n) as client:
         deadline = time.perf_counter() + duration
 
         async def run(phone: Phone, i: int):
             await asyncio.sleep(phone.rng.uniform(0, think[1]) if think else i * 0.005)
             while time.perf_counter() < deadline:
                 await phone.step(client, results)
-                if think:
+                if phone.retry_after and honour_retry_after:
+                    await asyncio.sleep(phone.retry_after)
+                elif think:
                     await asyncio.sleep(phone.rng.uniform(*think))
+                phone.retry_after = 0.0
+
+        async def lag_probe():
+            while time.perf_counter() < deadline:
+                t = time.perf_counter()
+                await asyncio.sleep(0.05)
+                results.loop_lag.append(time.perf_counter() - t - 0.05)
 
         results.started = time.perf_counter()
-        await asyncio.gather(*(run(p, i) for i, p in enumerate(phones)))
+        await asyncio.gather(lag_probe(), *(run(p, i) for i, p in enumerate(phones)))
         results.ended = time.perf_counter()
     return results
 
@@ -382,7 +434,8 @@ def shift_row(name: str, r: Results) -> str:
 
 def op_breakdown(r: Results) -> str:
     return "  by operation, p50 / p95 ms: " + ", ".join(
-        f"{op} {pct(v, 50):.0f} / {pct(v, 95):.0f} ({len(v)})" for op, v in sorted(r.latencies.items()))
+        f"{op} {pct(v, 50):.0f} / {pct(v, 95):.0f} ({len(v)})" for op, v in sorted(r.latencies.items())) + (
+        f"; the phones' own event loop late by p50 {pct(r.loop_lag, 50):.0f} / p95 {pct(r.loop_lag, 95):.0f} ms")
 
 
 SHIFT_HEAD = ("| run | requests | offered/s | served/s | 5xx (not 503) | timeouts 10 s | 503 shed | reads p50 / p95 ms "
@@ -462,9 +515,11 @@ def run_db(args, db: str) -> list[str]:
             print("\n".join(lines[-2 - len(r.errors):]), flush=True)
         if "saturation" in args.only:
             print(f"[{db}] saturation: {PHONES} clients, closed loop, {args.saturation:.0f} s …", flush=True)
-            r = asyncio.run(shift(base, city, shared, args.saturation, None))
+            r = asyncio.run(shift(base, city, shared, args.saturation, None,
+                                  honour_retry_after=not args.no_backoff))
             lines.append(shift_row(f"{db}: saturation (closed loop), {args.saturation:.0f} s", r))
             shed = r.shed_latencies
+            lines.append(op_breakdown(r))
             lines.append(f"  503s answered in p50 {pct(shed, 50):.0f} / p95 {pct(shed, 95):.0f} ms; "
                          f"without Retry-After: {r.retry_after_missing}")
             lines += [f"  ! {e}" for e in r.errors]
@@ -489,6 +544,8 @@ def main() -> None:
     parser.add_argument("--saturation", type=float, default=60, help="saturation run, seconds")
     parser.add_argument("--upload-duration", type=float, default=30, help="uploads-vs-reads run, seconds")
     parser.add_argument("--only", default="shift,saturation,uploads")
+    parser.add_argument("--no-backoff", action="store_true",
+                        help="saturation clients ignore Retry-After and come straight back after a 503")
     parser.add_argument("--prefill", type=int, default=150, help="tickets created before measuring")
     parser.add_argument("--target", help="an already running, seeded server instead of starting one")
     parser.add_argument("--server-env", action="append", default=[], metavar="XUNCHA_X=V",

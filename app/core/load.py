@@ -9,14 +9,15 @@ Two gates, both answering the same JSON error:
   thread pool (token lookup, endpoint, close); when more requests than connections were let in, the
   threads waiting for a connection kept the holders from getting a thread, and nothing moved until the
   pool timed out (the stall of issue 7). Waiting for a slot happens on the event loop, costs no thread
-  and lasts at most `wait_seconds`; then 503. The slot is taken after the request body has been read,
+  and lasts at most `wait_seconds` (503 at once when the line ahead could not be served within it, 503
+  after it otherwise). The slot is taken after the request body has been read,
   so a slow phone uploading a photo does not hold one.
 
 The worker-thread limit is set to `threads` (≥ slots) in the app's lifespan, so every slot holder finds
 a thread; the few threads above `slots` serve work without a session (static files, upload spooling).
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import anyio
@@ -40,11 +41,16 @@ def in_flight() -> int:
 
 
 class LoadShedding:
+    """Refuses at once, before any routing or parsing: beyond `max_in_flight`, or an API request while
+    the database gate would shed it anyway (a 503 at saturation then costs next to nothing)."""
+
     def __init__(self, app: ASGIApp, *, max_in_flight: int, retry_after: float,
+                 gate: "Callable[[], DatabaseGate] | None" = None,
                  exempt: frozenset[str] = frozenset({"/api/health"})):
         self.app = app
         self.max_in_flight = max_in_flight
         self.retry_after = retry_after
+        self.gate = gate
         self.exempt = exempt
         self.in_flight = 0
 
@@ -52,7 +58,8 @@ class LoadShedding:
         if scope["type"] != "http" or scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.max_in_flight:
+        if self.in_flight >= self.max_in_flight or (
+                self.gate is not None and scope["path"].startswith("/api/") and self.gate().would_shed()):
             # Read (and drop) the body first: answering while the client still sends resets the connection
             # under it, and the client never sees the 503. BodySizeLimit, outside, bounds what is read.
             await _discard_body(receive)
@@ -81,10 +88,23 @@ _semaphores: RunVar[dict[int, anyio.Semaphore]] = RunVar("xuncha_db_gate")
 
 
 class DatabaseGate:
+    """At most `slots` holders; a request that would wait longer than `wait_seconds` is shed at once.
+
+    The expected wait of a newcomer is the line ahead of it times the time a slot is held (a moving
+    average of recent holds), shared by the slots. When that exceeds `wait_seconds` the 503 comes at once
+    instead of after waiting `wait_seconds` for nothing: at saturation, a phone learns within milliseconds
+    to come back later, and the requests let in are served within the wait. `wait_seconds` still bounds
+    every wait in case the estimate was wrong."""
+
+    # Weight of the newest hold in the moving average: about the last 20 holds count.
+    SMOOTHING = 0.05
+
     def __init__(self, *, slots: int, wait_seconds: float, retry_after: float):
         self.slots = slots
         self.wait_seconds = wait_seconds
         self.retry_after = retry_after
+        self.waiting = 0
+        self.mean_hold = 0.0  # seconds; 0 until a first hold is measured, so nothing is shed on a guess
 
     def _semaphore(self) -> anyio.Semaphore:
         try:
@@ -96,18 +116,32 @@ class DatabaseGate:
             per_loop[id(self)] = anyio.Semaphore(self.slots)
         return per_loop[id(self)]
 
+    def expected_wait(self) -> float:
+        return (self.waiting + 1) * self.mean_hold / self.slots
+
+    def would_shed(self) -> bool:
+        return self._semaphore().value == 0 and self.expected_wait() > self.wait_seconds
+
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         semaphore = self._semaphore()
+        if semaphore.value == 0 and self.expected_wait() > self.wait_seconds:
+            raise Overloaded(self.retry_after)
+        self.waiting += 1
         try:
             with anyio.fail_after(self.wait_seconds):
                 await semaphore.acquire()
         except TimeoutError:
             raise Overloaded(self.retry_after) from None
+        finally:
+            self.waiting -= 1
+        taken = anyio.current_time()
         try:
             yield
         finally:
             semaphore.release()
+            held = anyio.current_time() - taken
+            self.mean_hold = held if self.mean_hold == 0 else self.mean_hold + self.SMOOTHING * (held - self.mean_hold)
 
 
 def set_worker_threads(threads: int) -> None:

@@ -6,7 +6,7 @@ import anyio
 import anyio.to_thread
 import pytest
 
-from app.core.load import DatabaseGate, Overloaded
+from app.core.load import DatabaseGate, LoadShedding, Overloaded
 
 
 def run_in_own_thread(main) -> None:
@@ -35,5 +35,92 @@ def test_a_second_request_waits_for_the_one_slot_then_is_shed():
             with pytest.raises(Overloaded):
                 async with gate.slot():
                     pass
+
+    run_in_own_thread(main)
+
+
+def test_when_the_line_ahead_is_longer_than_the_wait_the_503_comes_at_once():
+    """Holds of ~0.1 s, one slot, a 0.25 s wait: the first newcomer waits and is served; with two already
+    waiting (expected wait 0.3 s) the next is shed in milliseconds, not after waiting 0.25 s in vain."""
+    gate = DatabaseGate(slots=1, wait_seconds=0.25, retry_after=1)
+    served, shed = [], []
+
+    async def hold(seconds: float):
+        async with gate.slot():
+            await anyio.sleep(seconds)
+        served.append(seconds)
+
+    async def newcomer():
+        started = anyio.current_time()
+        try:
+            async with gate.slot():
+                served.append("newcomer")
+        except Overloaded:
+            shed.append(anyio.current_time() - started)
+
+    async def main():
+        await hold(0.1)  # measures a hold: the gate now expects ~0.1 s per request
+        assert 0.09 < gate.mean_hold < 0.2
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(hold, 0.1)
+            await anyio.sleep(0.01)
+            tg.start_soon(hold, 0.05)  # waits: expected 0.1 s
+            await anyio.sleep(0.01)
+            tg.start_soon(hold, 0.05)  # waits: expected 0.2 s
+            await anyio.sleep(0.01)
+            tg.start_soon(newcomer)  # expected 0.3 s > 0.25 s: shed at once
+        assert len(shed) == 1 and shed[0] < 0.02, shed
+        assert "newcomer" not in served and len(served) == 4
+
+    run_in_own_thread(main)
+
+
+def test_an_idle_gate_never_sheds_on_its_estimate():
+    gate = DatabaseGate(slots=2, wait_seconds=0.05, retry_after=1)
+    gate.mean_hold = 10.0  # a slow past: with a free slot nobody waits, so nobody is turned away
+
+    async def main():
+        async with gate.slot():
+            async with gate.slot():
+                pass
+
+    run_in_own_thread(main)
+
+
+def test_while_the_gate_would_shed_an_api_request_is_refused_before_routing():
+    """The outermost middleware answers the 503 itself (no routing, no body parsing, no dependencies):
+    at saturation a refusal must cost next to nothing. /api/health and the app's pages still get through."""
+    gate = DatabaseGate(slots=1, wait_seconds=0.5, retry_after=3)
+    reached: list[str] = []
+
+    async def app(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    shedding = LoadShedding(app, max_in_flight=100, retry_after=3, gate=lambda: gate)
+
+    async def request(path: str) -> tuple[int, dict]:
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await shedding({"type": "http", "path": path, "method": "POST", "headers": []}, receive, send)
+        start = sent[0]
+        return start["status"], {k.decode(): v.decode() for k, v in start["headers"]}
+
+    async def main():
+        assert (await request("/api/tickets"))[0] == 200  # idle: through
+        gate.mean_hold = 1.0  # requests hold their slot ~1 s
+        async with gate.slot():  # the one slot is taken: a newcomer would wait ~1 s > 0.5 s
+            status, headers = await request("/api/tickets")
+            assert status == 503 and headers["retry-after"] == "3"
+            assert (await request("/api/health"))[0] == 200
+            assert (await request("/assets/index.js"))[0] == 200
+        assert reached == ["/api/tickets", "/api/health", "/assets/index.js"]
 
     run_in_own_thread(main)
