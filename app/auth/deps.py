@@ -4,10 +4,11 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import service
 from app.auth.models import AccessToken
-from app.core.db import DatabaseSlot, new_session
+from app.core.db import DatabaseSlot, get_gate, new_session
 from app.core.errors import Forbidden, Unauthorized
 from app.users.models import User
 from app.users.roles import Role
@@ -21,6 +22,19 @@ def get_token_and_user(_: DatabaseSlot, token: Annotated[str | None, Depends(oau
         raise Unauthorized("请先登录 Not authenticated", code="not_authenticated")
     # A short read on a session of its own, closed before the endpoint runs: inside the request's session it
     # began a POST's write transaction, so on SQLite every token lookup queued behind the writers.
+    return _lookup(token)
+
+
+async def get_current_user_briefly(token: Annotated[str | None, Depends(oauth2_scheme)]) -> User:
+    """The caller, looked up under a database slot that is given back at once: for an endpoint that then
+    works long without the database (a photo upload), instead of holding a slot all the while."""
+    if not token:
+        raise Unauthorized("请先登录 Not authenticated", code="not_authenticated")
+    async with get_gate().slot():
+        return (await run_in_threadpool(_lookup, token))[0]
+
+
+def _lookup(token: str) -> tuple[User, AccessToken]:
     with new_session() as session:
         return service.authenticate(session, token)
 
@@ -35,10 +49,12 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 CurrentToken = Annotated[tuple[User, AccessToken], Depends(get_token_and_user)]
 
 
-def require_roles(*roles: Role):
-    """A dependency that lets only these roles through (403 otherwise)."""
+def require_roles(*roles: Role, briefly: bool = False):
+    """A dependency that lets only these roles through (403 otherwise); `briefly`: the caller was found by
+    get_current_user_briefly (no database slot held)."""
+    current = get_current_user_briefly if briefly else get_current_user
 
-    async def guard(user: CurrentUser) -> User:
+    async def guard(user: Annotated[User, Depends(current)]) -> User:
         if user.role not in roles:
             raise Forbidden("无权执行此操作 Your role may not do this")
         return user

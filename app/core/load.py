@@ -91,7 +91,7 @@ class DatabaseGate:
     """At most `slots` holders; a request that would wait longer than `wait_seconds` is shed at once.
 
     The expected wait of a newcomer is the line ahead of it times the time a slot is held (a moving
-    average of recent holds), shared by the slots. When that exceeds `wait_seconds` the 503 comes at once
+    average of recent holds), shared by the slots. When that exceeds twice `wait_seconds` the 503 comes at once
     instead of after waiting `wait_seconds` for nothing: at saturation, a phone learns within milliseconds
     to come back later, and the requests let in are served within the wait. `wait_seconds` still bounds
     every wait in case the estimate was wrong."""
@@ -120,12 +120,14 @@ class DatabaseGate:
         return (self.waiting + 1) * self.mean_hold / self.slots
 
     def would_shed(self) -> bool:
-        return self._semaphore().value == 0 and self.expected_wait() > self.wait_seconds
+        # Twice the wait: the average lags (holds measured on a cold server, or before a burst's requests
+        # settled), and a burst the server can absorb within the wait must not be turned away on a guess.
+        return self._semaphore().value == 0 and self.expected_wait() > 2 * self.wait_seconds
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         semaphore = self._semaphore()
-        if semaphore.value == 0 and self.expected_wait() > self.wait_seconds:
+        if self.would_shed():
             raise Overloaded(self.retry_after)
         self.waiting += 1
         try:

@@ -13,16 +13,17 @@ from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
 from app.photos.storage import PhotoNotFoundError
+from app.users.models import User
 from app.users.roles import Role
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/photos", tags=["photos"], responses=AUTHENTICATED, route_class=TransactionRoute)
-_uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff)
+_uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff, briefly=True)
 
 
-@router.post("", response_model=PhotoPublic, status_code=201, dependencies=[_uploaders], responses=WRITE)
-def upload(
-    session: SessionDep, user: CurrentUser, request: Request, response: Response,
+@router.post("", response_model=PhotoPublic, status_code=201, responses=WRITE)
+async def upload(
+    user: Annotated[User, _uploaders], response: Response,
     file: UploadFile, id: Annotated[uuid.UUID, Form()],
     lat: Annotated[float | None, Form(ge=-90, le=90)] = None,
     lng: Annotated[float | None, Form(ge=-180, le=180)] = None,
@@ -30,10 +31,10 @@ def upload(
 ):
     """Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed."""
     limit = get_settings().upload_max_bytes
-    data = file.file.read(limit + 1)
+    data = await file.read(limit + 1)
     if len(data) > limit:
         raise TooLarge(limit)
-    photo, created = service.upload(session, user, id, data, lat=lat, lng=lng, captured_at=captured_at)
+    photo, created = await service.upload_async(user, id, data, lat=lat, lng=lng, captured_at=captured_at)
     if not created:
         response.status_code = 200
     return service.to_public(photo)

@@ -9,10 +9,11 @@ from functools import lru_cache
 from sqlalchemy import ColumnElement, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 
 from app import jobs
 from app.core.config import get_settings
-from app.core.db import new_session
+from app.core.db import get_gate, new_session
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.types import utcnow
 from app.photos import processing
@@ -83,43 +84,84 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
            lng: float | None = None, captured_at: datetime | None = None) -> tuple[Photo, bool]:
     """Store one photo; answers (photo, created). Same id + same bytes replays; other bytes → 409.
 
-    The slow part (decoding, watermarking, writing three files) runs with no transaction open: the replay
-    check and the orphan job use a short session of their own, and the request's transaction (on SQLite:
-    the write lock) begins only with the insert at the end."""
+    The phases, in one thread (the demo city, tests); the upload endpoint runs them apart (`upload_async`)."""
+    if (existing := prepare(user, photo_id, data, captured_at)) is not None:
+        return existing, False
+    watermark = evidence_watermark(user, captured_at=captured_at, lat=lat, lng=lng)
+    result = get_workers().run(processing.process_photo, data, **processing_kwargs(watermark))
+    keys = store(photo_id, result, data)
+    return record(session, user, photo_id, result, data, keys, lat=lat, lng=lng)
+
+
+async def upload_async(user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None = None,
+                       lng: float | None = None, captured_at: datetime | None = None) -> tuple[Photo, bool]:
+    """The upload endpoint's way: a database slot only for the short reads and writes, none while the photo
+    is processed (a worker process, awaited on the event loop: no thread either) or its files written.
+
+    An upload used to hold its slot through the processing: at a shift start the uploads waiting for a
+    photo worker held most slots, and the dispatcher's list waited behind them."""
+    gate = get_gate()
+    async with gate.slot():
+        existing = await run_in_threadpool(prepare, user, photo_id, data, captured_at)
+    if existing is not None:
+        return existing, False
+    watermark = evidence_watermark(user, captured_at=captured_at, lat=lat, lng=lng)
+    result = await get_workers().run_async(processing.process_photo, data, **processing_kwargs(watermark))
+    keys = await run_in_threadpool(store, photo_id, result, data)
+    async with gate.slot():
+        return await run_in_threadpool(_record_committed, user, photo_id, result, data, keys, lat, lng)
+
+
+def prepare(user: User, photo_id: uuid.UUID, data: bytes, captured_at: datetime | None) -> Photo | None:
+    """Validate; answer the stored photo of a replay, or guard the files about to be written.
+
+    The replay check and the orphan job use short sessions of their own: no transaction (on SQLite: no
+    write lock) stays open while the photo is processed."""
     if captured_at is not None and not processing.is_plausible_capture_time(captured_at):
         raise Invalid("拍摄时间不合理 captured_at must lie between 2000-01-01 and tomorrow",
                       code="invalid_captured_at")
-    digest = hashlib.sha256(data).hexdigest()
     with new_session() as reader:
         existing = reader.get(Photo, photo_id)
     if existing is not None:
-        return _replay(existing, user, data), False
+        return _replay(existing, user, data)
     # The files are written before the row commits (or never does: the request may still fail, the process
     # die). A job committed at once, on its own, removes them later unless the row exists by then.
-    jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": digest},
+    jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": hashlib.sha256(data).hexdigest()},
                            run_after=utcnow() + ORPHAN_GRACE)
+    return None
+
+
+def evidence_watermark(user: User, *, captured_at: datetime | None, lat: float | None,
+                       lng: float | None) -> processing.EvidenceWatermark:
+    return processing.EvidenceWatermark(uploader=uploader_label(user), timezone=get_settings().timezone,
+                                        uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
+
+
+def processing_kwargs(watermark: processing.EvidenceWatermark) -> dict:
     settings = get_settings()
-    watermark = processing.EvidenceWatermark(uploader=uploader_label(user), timezone=settings.timezone,
-                                             uploaded_at=utcnow(), captured_at=captured_at, lat=lat, lng=lng)
+    return {"watermark": watermark, "max_bytes": settings.upload_max_bytes, "max_pixels": settings.upload_max_pixels,
+            "max_heic_pixels": settings.upload_max_heic_pixels, "camera_tz": settings.tz,
+            "font_path": processing.find_cjk_font(settings.cjk_font_path)}
+
+
+def store(photo_id: uuid.UUID, result: processing.ProcessedPhoto, data: bytes) -> list[str]:
     storage = get_storage()
-    # The processing and the file writes hold no connection and no lock, but the request keeps its
-    # database slot: an upload that gave it away and waited for one afterwards kept its worker thread while
-    # waiting, and with every thread so taken the reads holding the slots found no thread to run on.
-    result = get_workers().run(
-        processing.process_photo, data, watermark=watermark, max_bytes=settings.upload_max_bytes,
-        max_pixels=settings.upload_max_pixels, max_heic_pixels=settings.upload_max_heic_pixels,
-        camera_tz=settings.tz, font_path=processing.find_cjk_font(settings.cjk_font_path),
-    )
     keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
     for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
         storage.put(key, blob)
+    return keys
+
+
+def record(session: Session, user: User, photo_id: uuid.UUID, result: processing.ProcessedPhoto, data: bytes,
+           keys: list[str], *, lat: float | None, lng: float | None) -> tuple[Photo, bool]:
+    """The row; a concurrent upload of this id that committed first makes this one a replay of it."""
     photo = Photo(
         id=photo_id, sha256=result.sha256, content_type=result.content_type, size_bytes=len(data),
         width=result.width, height=result.height, taken_at=result.taken_at, exif_lat=result.exif_lat,
         exif_lng=result.exif_lng, lat=lat, lng=lng, uploader_id=user.id,
     )
     try:
-        # A concurrent upload with this id may have committed meanwhile; the savepoint keeps the request's
+        # A concurrent upload with this id may have committed meanwhile; the savepoint keeps the
         # transaction usable to read it.
         with session.begin_nested():
             session.add(photo)
@@ -129,9 +171,17 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
         if existing is None:
             raise
         if existing.sha256 != result.sha256:
-            _remove(storage, keys)  # ours only: the keys carry our digest
+            _remove(get_storage(), keys)  # ours only: the keys carry our digest
         return _replay(existing, user, data), False
     return photo, True
+
+
+def _record_committed(user: User, photo_id: uuid.UUID, result: processing.ProcessedPhoto, data: bytes,
+                      keys: list[str], lat: float | None, lng: float | None) -> tuple[Photo, bool]:
+    with new_session(write=True) as session:
+        answer = record(session, user, photo_id, result, data, keys, lat=lat, lng=lng)
+        session.commit()
+        return answer
 
 
 DROP_IF_ORPHANED = "photos.drop_if_orphaned"

@@ -6,6 +6,7 @@ instead of piling up. Workers are replaced after `max_tasks` photos, so memory t
 after a large decode goes back to the system; idle workers also hand freed heap back after each photo.
 """
 
+import asyncio
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -30,7 +31,7 @@ class PhotoWorkersBusy(Unavailable):
 
 
 class PhotoWorkers:
-    """A bounded process pool; `run` blocks the calling thread (never the event loop) until the result."""
+    """A bounded process pool: `run` blocks the calling thread until the result, `run_async` awaits it."""
 
     def __init__(self, workers: int, queue: int, max_tasks: int, retry_after: int = 2):
         self.workers = max(1, workers)
@@ -54,6 +55,21 @@ class PhotoWorkers:
                 except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer): start afresh
                     self._retire(executor)
                     raise PhotoWorkersBusy(self.retry_after) from None
+        finally:
+            self._admitted.release()
+
+    async def run_async(self, fn: Callable[..., T], /, *args, **kwargs) -> T:
+        """`run` for the event loop: awaits the worker process without holding a thread. The pool's own
+        queue holds the admitted photos beyond the workers (admission bounds them)."""
+        if not self._admitted.acquire(blocking=False):
+            raise PhotoWorkersBusy(self.retry_after)
+        try:
+            executor = self._checkout()
+            try:
+                return await asyncio.wrap_future(executor.submit(_call, fn, args, kwargs))
+            except BrokenProcessPool:
+                self._retire(executor)
+                raise PhotoWorkersBusy(self.retry_after) from None
         finally:
             self._admitted.release()
 

@@ -40,9 +40,9 @@ def test_a_second_request_waits_for_the_one_slot_then_is_shed():
 
 
 def test_when_the_line_ahead_is_longer_than_the_wait_the_503_comes_at_once():
-    """Holds of ~0.1 s, one slot, a 0.25 s wait: the first newcomer waits and is served; with two already
-    waiting (expected wait 0.3 s) the next is shed in milliseconds, not after waiting 0.25 s in vain."""
-    gate = DatabaseGate(slots=1, wait_seconds=0.25, retry_after=1)
+    """Holds of ~0.1 s, one slot, a 0.125 s wait (shed at once beyond twice that): with two already waiting
+    (expected wait 0.3 s) the next is shed in milliseconds, not after waiting 0.125 s in vain."""
+    gate = DatabaseGate(slots=1, wait_seconds=0.125, retry_after=1)
     served, shed = [], []
 
     async def hold(seconds: float):
@@ -64,11 +64,11 @@ def test_when_the_line_ahead_is_longer_than_the_wait_the_503_comes_at_once():
         async with anyio.create_task_group() as tg:
             tg.start_soon(hold, 0.1)
             await anyio.sleep(0.01)
-            tg.start_soon(hold, 0.05)  # waits: expected 0.1 s
+            tg.start_soon(hold, 0.01)  # waits: expected 0.1 s
             await anyio.sleep(0.01)
-            tg.start_soon(hold, 0.05)  # waits: expected 0.2 s
+            tg.start_soon(hold, 0.01)  # waits: expected 0.2 s
             await anyio.sleep(0.01)
-            tg.start_soon(newcomer)  # expected 0.3 s > 0.25 s: shed at once
+            tg.start_soon(newcomer)  # expected 0.3 s > 2 × 0.125 s: shed at once
         assert len(shed) == 1 and shed[0] < 0.02, shed
         assert "newcomer" not in served and len(served) == 4
 
@@ -90,7 +90,7 @@ def test_an_idle_gate_never_sheds_on_its_estimate():
 def test_while_the_gate_would_shed_an_api_request_is_refused_before_routing():
     """The outermost middleware answers the 503 itself (no routing, no body parsing, no dependencies):
     at saturation a refusal must cost next to nothing. /api/health and the app's pages still get through."""
-    gate = DatabaseGate(slots=1, wait_seconds=0.5, retry_after=3)
+    gate = DatabaseGate(slots=1, wait_seconds=0.4, retry_after=3)
     reached: list[str] = []
 
     async def app(scope, receive, send):
@@ -116,7 +116,7 @@ def test_while_the_gate_would_shed_an_api_request_is_refused_before_routing():
     async def main():
         assert (await request("/api/tickets"))[0] == 200  # idle: through
         gate.mean_hold = 1.0  # requests hold their slot ~1 s
-        async with gate.slot():  # the one slot is taken: a newcomer would wait ~1 s > 0.5 s
+        async with gate.slot():  # the one slot is taken: a newcomer would wait ~1 s > 2 × 0.4 s
             status, headers = await request("/api/tickets")
             assert status == 503 and headers["retry-after"] == "3"
             assert (await request("/api/health"))[0] == 200
