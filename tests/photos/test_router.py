@@ -85,3 +85,20 @@ def test_a_plausible_captured_at_is_burned_into_the_watermark(client, db):
     headers = login(client, make_user(db, Role.inspector))
     photo = upload_photo(client, headers, captured_at="2026-03-01T09:30:00+08:00")
     assert photo["id"]
+
+
+def test_an_upload_holds_a_database_slot_only_for_its_short_reads_and_writes(client, db):
+    """Processing a 12 MP photo takes a second or more; the upload's slot holds (caller look-up, replay
+    check, the row) take milliseconds. An upload that held its slot throughout kept the reads of a shift
+    start waiting behind the uploads queued for a photo worker."""
+    from app.core.db import get_gate
+
+    headers = login(client, make_user(db, Role.inspector))
+    data = make_jpeg(4000, 3000, pattern="noise")
+    gate = get_gate()
+    gate.mean_hold = 0.0
+    started = time.perf_counter()
+    upload_photo(client, headers, data)
+    took = time.perf_counter() - started
+    assert took > 0.3, took  # the photo's processing is in there
+    assert 0 < gate.mean_hold < 0.2 * took, (gate.mean_hold, took)
