@@ -106,3 +106,38 @@ def test_upload_answers_503_with_retry_after_when_the_pool_is_full(client, db, m
                     files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
     assert r.status_code == 201  # nothing half-written: the retry is a first upload
     small.shutdown()
+
+
+def test_an_async_upload_is_refused_at_once_when_the_photos_ahead_would_take_too_long():
+    """One worker, photos of ~0.8 s, a 1.5 s limit on the expected wait: the second waits (0.8 s ahead),
+    the third (1.6 s ahead) is refused in milliseconds, although the queue has room for it."""
+    import asyncio
+
+    pool = PhotoWorkers(workers=1, queue=5, max_tasks=50)
+    pool.MAX_EXPECTED_WAIT_S = 1.5
+    outcomes: list = []
+
+    async def upload(seconds: float):
+        started = time.perf_counter()
+        try:
+            await pool.run_async(busy_window, seconds)
+            outcomes.append("done")
+        except PhotoWorkersBusy:
+            outcomes.append(("refused", time.perf_counter() - started))
+
+    async def main():
+        await pool.run_async(busy_window, 0.8)  # measures a photo's time
+        assert 0.7 < pool.mean_seconds < 1.5
+        first = asyncio.create_task(upload(0.8))
+        await asyncio.sleep(0.05)
+        second = asyncio.create_task(upload(0.8))
+        await asyncio.sleep(0.05)
+        await upload(0.8)
+        await asyncio.gather(first, second)
+
+    try:
+        asyncio.run(main())
+    finally:
+        pool.shutdown()
+    refused = [o for o in outcomes if o != "done"]
+    assert outcomes.count("done") == 2 and len(refused) == 1 and refused[0][1] < 0.05, outcomes
