@@ -135,8 +135,11 @@ def test_an_async_upload_is_refused_at_once_when_the_photos_ahead_would_take_too
         await upload(0.8)
         await asyncio.gather(first, second)
 
+    # In a thread of its own: after a browser test this thread's event loop is taken (asyncio.run refuses).
+    thread = threading.Thread(target=lambda: asyncio.run(main()))
     try:
-        asyncio.run(main())
+        thread.start()
+        thread.join(30)
     finally:
         pool.shutdown()
     refused = [o for o in outcomes if o != "done"]
