@@ -3,7 +3,7 @@
 import math
 import uuid
 
-from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import ColumnElement, Float, Select, String, Uuid, and_, column, exists, true, values
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -59,22 +59,40 @@ def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID,
     if not open_ones:
         return {}
     radius = get_settings().duplicate_radius_m
-    dlat, _ = _window(max(abs(t.lat) for t in open_ones), radius)
-    dlng = max(_window(t.lat, radius)[1] for t in open_ones)
-    other = _other
-    pairs = session.exec(
-        select(Ticket.id, Ticket.lat, Ticket.lng, other.lat, other.lng)
-        .join(other, and_(other.category_code == Ticket.category_code, other.id != Ticket.id,
-                          col(other.status).in_(_OPEN_VALUES),
-                          other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
-                          other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)))
-        .where(col(Ticket.id).in_([t.id for t in open_ones]))
-    ).all()
     counts: dict[uuid.UUID, int] = {}
-    for tid, lat, lng, olat, olng in pairs:
+    for tid, lat, lng, olat, olng in session.execute(pairs_statement(session, open_ones)).all():
         if distance_m(lat, lng, olat, olng) <= radius:
             counts[tid] = counts.get(tid, 0) + 1
     return counts
+
+
+def pairs_statement(session: Session, open_ones: list[Ticket]) -> Select:
+    """(id, lat, lng, other's lat, other's lng) of each ticket with every open ticket of its category in the square
+    around it that holds the duplicate radius."""
+    radius = get_settings().duplicate_radius_m
+    dlat, _ = _window(max(abs(t.lat) for t in open_ones), radius)
+    dlng = max(_window(t.lat, radius)[1] for t in open_ones)
+    other = _other
+    if session.get_bind().dialect.name == "postgresql":
+        # The page's tickets as constants, each probing its category's open tickets around it (LATERAL, fenced
+        # by OFFSET 0 so the planner cannot flatten it). As a plain self-join, PostgreSQL with statistics older
+        # than the rows (autovacuum behind, or off) read every open ticket of the category for each one:
+        # 170-250 ms for a page of 20 among 900 tickets, 0.5 ms this way.
+        page = values(column("id", Uuid), column("category_code", String), column("lat", Float),
+                      column("lng", Float), name="page").data([(t.id, t.category_code, t.lat, t.lng)
+                                                               for t in open_ones])
+        others = select(other.lat, other.lng).where(
+            other.category_code == page.c.category_code, other.id != page.c.id, col(other.status).in_(_OPEN_VALUES),
+            other.lat.between(page.c.lat - dlat, page.c.lat + dlat),
+            other.lng.between(page.c.lng - dlng, page.c.lng + dlng)).offset(0).lateral("others")
+        return select(page.c.id, page.c.lat, page.c.lng, others.c.lat, others.c.lng).select_from(page).join(
+            others, true())
+    near = and_(other.category_code == Ticket.category_code, other.id != Ticket.id,
+                col(other.status).in_(_OPEN_VALUES),
+                other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
+                other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng))
+    return select(Ticket.id, Ticket.lat, Ticket.lng, other.lat, other.lng).join(other, near).where(
+        col(Ticket.id).in_([t.id for t in open_ones]))
 
 
 def has_duplicate_window() -> ColumnElement[bool]:
