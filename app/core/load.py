@@ -17,6 +17,7 @@ The worker-thread limit is set to `threads` (≥ slots) in the app's lifespan, s
 a thread; the few threads above `slots` serve work without a session (static files, upload spooling).
 """
 
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -82,9 +83,50 @@ async def _discard_body(receive: Receive) -> None:
             return
 
 
-# One semaphore per event loop: a process serves from one loop, but tests run several TestClients (each with
-# its own loop) at once, and an asyncio primitive must not cross loops.
-_semaphores: RunVar[dict[int, anyio.Semaphore]] = RunVar("xuncha_db_gate")
+class _Slots:
+    """A counting semaphore whose finishing waiters go first: a request that already did its costly part (a
+    processed photo waiting to be recorded) is not sent to the back of the line at saturation, where it
+    could wait out its slot and be refused with the work done."""
+
+    def __init__(self, value: int):
+        self.value = value
+        self._lines: tuple[deque, deque] = (deque(), deque())  # finishing, then everyone else
+
+    async def acquire(self, *, finishing: bool, timeout: float) -> None:
+        if self.value > 0 and not (self._lines[0] or self._lines[1]):
+            self.value -= 1
+            return
+        waiter = _Waiter()
+        line = self._lines[0 if finishing else 1]
+        line.append(waiter)
+        try:
+            with anyio.fail_after(timeout):
+                await waiter.granted.wait()
+        except BaseException:
+            if waiter.granted.is_set():
+                self.release()  # handed over just as the wait ran out: pass it on
+            else:
+                line.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for line in self._lines:
+            if line:
+                line.popleft().granted.set()
+                return
+        self.value += 1
+
+
+class _Waiter:
+    __slots__ = ("granted",)
+
+    def __init__(self):
+        self.granted = anyio.Event()
+
+
+# One set of slots per event loop: a process serves from one loop, but tests run several TestClients (each
+# with its own loop) at once, and an asyncio primitive must not cross loops.
+_semaphores: RunVar[dict[int, _Slots]] = RunVar("xuncha_db_gate")
 
 
 class DatabaseGate:
@@ -106,14 +148,14 @@ class DatabaseGate:
         self.waiting = 0
         self.mean_hold = 0.0  # seconds; 0 until a first hold is measured, so nothing is shed on a guess
 
-    def _semaphore(self) -> anyio.Semaphore:
+    def _semaphore(self) -> _Slots:
         try:
             per_loop = _semaphores.get()
         except LookupError:
             per_loop = {}
             _semaphores.set(per_loop)
         if id(self) not in per_loop:
-            per_loop[id(self)] = anyio.Semaphore(self.slots)
+            per_loop[id(self)] = _Slots(self.slots)
         return per_loop[id(self)]
 
     def expected_wait(self) -> float:
@@ -125,14 +167,15 @@ class DatabaseGate:
         return self._semaphore().value == 0 and self.expected_wait() > 2 * self.wait_seconds
 
     @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
+    async def slot(self, *, finishing: bool = False) -> AsyncIterator[None]:
+        """Hold one slot. `finishing`: the request already did its costly part; it goes ahead of the others
+        waiting and is never shed on the estimate (it may still wait out `wait_seconds`)."""
         semaphore = self._semaphore()
-        if self.would_shed():
+        if not finishing and self.would_shed():
             raise Overloaded(self.retry_after)
         self.waiting += 1
         try:
-            with anyio.fail_after(self.wait_seconds):
-                await semaphore.acquire()
+            await semaphore.acquire(finishing=finishing, timeout=self.wait_seconds)
         except TimeoutError:
             raise Overloaded(self.retry_after) from None
         finally:

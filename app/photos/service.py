@@ -108,7 +108,7 @@ async def upload_async(user: User, photo_id: uuid.UUID, data: bytes, *, lat: flo
     watermark = evidence_watermark(user, captured_at=captured_at, lat=lat, lng=lng)
     result = await get_workers().run_async(processing.process_photo, data, **processing_kwargs(watermark))
     keys = await run_in_threadpool(store, photo_id, result, data)
-    async with gate.slot():
+    async with gate.slot(finishing=True):  # the photo is processed and stored: record it ahead of newcomers
         return await run_in_threadpool(_record_committed, user, photo_id, result, data, keys, lat, lng)
 
 

@@ -124,3 +124,60 @@ def test_while_the_gate_would_shed_an_api_request_is_refused_before_routing():
         assert reached == ["/api/tickets", "/api/health", "/assets/index.js"]
 
     run_in_own_thread(main)
+
+
+def test_a_finishing_request_goes_ahead_of_those_waiting_and_is_not_shed_on_the_estimate():
+    """An upload whose photo is processed and stored records it ahead of newcomers: at saturation, waiting in
+    the line behind them it could wait out its slot and be refused with the work done (PostgreSQL saturation:
+    uploads timed out at 10 s)."""
+    gate = DatabaseGate(slots=1, wait_seconds=1.0, retry_after=1)
+    order = []
+
+    async def request(name: str, finishing: bool = False):
+        async with gate.slot(finishing=finishing):
+            order.append(name)
+            await anyio.sleep(0.01)
+
+    async def main():
+        async with anyio.create_task_group() as tg:
+            async with gate.slot():
+                tg.start_soon(request, "newcomer 1")
+                await anyio.sleep(0.01)
+                tg.start_soon(request, "newcomer 2")
+                await anyio.sleep(0.01)
+                tg.start_soon(request, "finishing upload", True)
+                await anyio.sleep(0.01)
+        assert order == ["finishing upload", "newcomer 1", "newcomer 2"]
+        gate.mean_hold = 100.0  # a line that could never be served within the wait: newcomers are shed …
+        async with anyio.create_task_group() as tg:
+            async with gate.slot():
+                with pytest.raises(Overloaded):
+                    async with gate.slot():
+                        pass
+                tg.start_soon(request, "finishing after the estimate", True)  # … a finishing one waits instead
+                await anyio.sleep(0.01)
+        assert order[-1] == "finishing after the estimate"
+
+    run_in_own_thread(main)
+
+
+def test_a_waiter_that_gives_up_leaves_the_line_and_the_slot_goes_to_the_next():
+    gate = DatabaseGate(slots=1, wait_seconds=0.05, retry_after=1)
+    served = []
+
+    async def main():
+        async with anyio.create_task_group() as tg:
+            async with gate.slot():
+                with pytest.raises(Overloaded):  # waits 0.05 s in vain
+                    async with gate.slot():
+                        pass
+
+                async def patient():
+                    async with gate.slot(finishing=True):
+                        served.append("patient")
+
+                tg.start_soon(patient)
+                await anyio.sleep(0.01)
+        assert served == ["patient"] and gate._semaphore().value == 1
+
+    run_in_own_thread(main)
