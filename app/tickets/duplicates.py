@@ -3,7 +3,7 @@
 import math
 import uuid
 
-from sqlalchemy import ColumnElement, Float, Select, String, Uuid, and_, column, exists, true, values
+from sqlalchemy import ColumnElement, Float, Select, String, Uuid, and_, column, true, values
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -101,7 +101,10 @@ def has_duplicate_window() -> ColumnElement[bool]:
     radius = get_settings().duplicate_radius_m
     dlat, dlng = _window(60.0, radius)  # the widest longitude window of any Chinese latitude
     other = _other
-    return and_(col(Ticket.status).in_(_OPEN_VALUES), exists().where(
+    # OFFSET 0 keeps this a probe per listed ticket (PostgreSQL does not turn an EXISTS with an OFFSET into a
+    # join): as a semi-join it hashed every open ticket of a category on the category alone and compared the
+    # windows pairwise, 1.1 s among 3,000 open tickets of one category, fresh statistics or not.
+    return and_(col(Ticket.status).in_(_OPEN_VALUES), select(other.id).where(
         other.category_code == Ticket.category_code, other.id != Ticket.id, col(other.status).in_(_OPEN_VALUES),
         other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
-        other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)))
+        other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)).offset(0).exists())
