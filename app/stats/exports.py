@@ -25,7 +25,8 @@ from app.core.types import utcnow
 from app.photos import service as photos_service
 from app.photos.storage import PhotoNotFoundError
 from app.stats import service
-from app.stats.schemas import FORMULAS, Period, RankRules, Scope, UnitMetrics
+from app.stats.ranking import rule_text
+from app.stats.schemas import FORMULAS, Period, RankGroup, RankGroupKind, RankRules, Scope, UnitMetrics
 from app.tickets import access as tickets_access
 from app.tickets import listing as tickets_listing
 from app.tickets import read as tickets_read
@@ -84,7 +85,7 @@ FORMULA_NAMES = {
     "hours_report_dispatch": "上报→派遣用时",
     "hours_dispatch_rectify": "派遣→整改用时", "hours_report_close": "上报→结案用时", "unit": "单位归属",
 }
-RULE_NAMES = {"order": "排名规则", "red": "红榜", "black": "黑榜", "eligible": "参与排名"}
+RULE_NAMES = {"order": "排名规则", "red": "红榜", "black": "黑榜", "eligible": "参与排名", "groups": "分组排名"}
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
 RED_FILL = PatternFill("solid", fgColor="FDE2E1")
@@ -112,12 +113,12 @@ def _zh(text: str) -> str:
 
 
 def days_hours(delta: timedelta) -> str:
-    """A duration for people: "47 天 2 小时", "5 小时", "不足 1 小时"."""
+    """A duration as a 通报 writes it: "47天2小时", "3天0小时", "5小时", "不足1小时"."""
     hours = int(delta.total_seconds() // 3600)
     days, hours = divmod(max(hours, 0), 24)
     if days:
-        return f"{days} 天 {hours} 小时" if hours else f"{days} 天"
-    return f"{hours} 小时" if hours else "不足 1 小时"
+        return f"{days}天{hours}小时"
+    return f"{hours}小时" if hours else "不足1小时"
 
 
 def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSummary]:
@@ -186,35 +187,26 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
 
     ws = wb.create_sheet("超期案件")
     _header(ws, ["案件编号", "责任单位", "问题类别", "问题描述", "地址", "上报时间", "派遣时间", "整改时限",
-                 "超期天数", "返工次数"])
+                 "超期天数", "超期时长", "返工次数"])
     for t in overdue:
         late = round((now - t.deadline_at) / timedelta(days=1), 2) if t.deadline_at else None
         _append(ws, [t.case_number, t.unit_name, t.category_name_zh, t.description, t.address,
                      _excel_time(t.reported_at), _excel_time(t.dispatched_at), _excel_time(t.deadline_at), late,
-                     t.rework_count])
+                     days_hours(now - t.deadline_at) if t.deadline_at else "", t.rework_count])
         row = ws[ws.max_row]
         for cell in row[5:8]:
             cell.number_format = DATETIME_FORMAT
         row[8].number_format = "0.0"
-    _widths(ws, [17, 22, 16, 36, 24, 17, 17, 17, 10, 10])
+    _widths(ws, [17, 22, 16, 36, 24, 17, 17, 17, 10, 12, 10])
 
-    ws = wb.create_sheet("红黑榜")
-    _header(ws, ["名次", "单位", "榜单", "派遣数", "结案数", "整改率", "按期结案率", "超期数", "上期名次", "升降"])
-    for r in ranking.rows:
-        _append(ws, [r.rank, r.unit_name, {"red": "红榜", "black": "黑榜"}.get(r.list or "", ""), r.dispatched,
-                   r.closed, r.rectification_rate, r.on_time_rate, r.overdue, r.prev_rank, r.movement])
-        row = ws[ws.max_row]
-        row[5].number_format = row[6].number_format = "0.0%"
-        if r.list:
-            for cell in row:
-                cell.fill = RED_FILL if r.list == "red" else BLACK_FILL
-    _widths(ws, [8, 24, 8, 12, 10, 10, 12, 10, 12, 10])
+    for group in ranking.groups or [None]:
+        _ranking_sheet(wb, f"{title} 红黑榜", period, group)
 
     ws = wb.create_sheet("说明")
     _header(ws, ["名称", "口径"])
     for key, text in FORMULAS.items():
         _append(ws, [FORMULA_NAMES.get(key, key), text["zh"]])
-    for key, text in ranking.rule_text.items():
+    for key, text in rule_text(rules).items():
         _append(ws, [RULE_NAMES.get(key, key), _zh(text)])
     _append(ws, ["统计周期", f"{period.label}：{_local(period.start)} 起，至 {_local(period.end)} 止（不含）"])
     _append(ws, ["统计截至", _local(now)])
@@ -230,23 +222,51 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     return buf.getvalue(), f"{title}_{period.start_date:%Y%m%d}-{period.end_date:%Y%m%d}.xlsx"
 
 
+RANK_SHEETS = {RankGroupKind.department: "职能部门红黑榜", RankGroupKind.territorial: "属地红黑榜",
+               RankGroupKind.company: "企业红黑榜"}
+LIST_NAMES = {"red": "红榜", "black": "黑榜"}
+
+
+def _ranking_sheet(wb: Workbook, title: str, period: Period, group: RankGroup | None) -> None:
+    """One group's ranking on a sheet of its own (its header row repeats on every printed page); without
+    any group (nothing dispatched), one sheet saying so."""
+    ws = wb.create_sheet(RANK_SHEETS[group.kind] if group else "红黑榜")
+    _append(ws, [f"{title}（{group.name if group else '暂无排名'}） {period.label}"])
+    ws["A1"].font = Font(bold=True, size=13)
+    _header(ws, ["名次", "单位", "榜单", "派遣数", "结案数", "整改率", "按期结案率", "超期数", "上期名次", "升降"])
+    if group is None:
+        _append(ws, ["", "本期无派遣案件，暂无排名"])
+    for r in group.rows if group else []:
+        _append(ws, [r.rank, r.unit_name, LIST_NAMES.get(r.list or "", ""), r.dispatched,
+                     r.closed, r.rectification_rate, r.on_time_rate, r.overdue, r.prev_rank, r.movement])
+        row = ws[ws.max_row]
+        row[5].number_format = row[6].number_format = "0.0%"
+        if r.list:
+            for cell in row:
+                cell.fill = RED_FILL if r.list == "red" else BLACK_FILL
+    _widths(ws, [8, 24, 8, 12, 10, 10, 12, 10, 12, 10])
+
+
 def _title(period: Period) -> str:
     return {"week": "每周通报", "month": "每月通报"}.get(period.kind, "工作通报")
 
 
 # ---- printable pages ------------------------------------------------------------------------------
 
+# A notice is a letter (A4 portrait); a bulletin's wide tables print on A4 landscape (LANDSCAPE_CSS).
 PRINT_CSS = """
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
 body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif;
        color: #111; margin: 0 auto; max-width: 186mm; font-size: 10.5pt; line-height: 1.45; }
 h1 { font-size: 18pt; text-align: center; margin: 4mm 0 1mm; letter-spacing: 2px; }
+h3 { font-size: 11pt; margin: 4mm 0 2mm; }
 h2 { font-size: 12.5pt; border-left: 4px solid #c00; padding-left: 6px; margin: 6mm 0 2mm; }
 .sub { text-align: center; color: #444; margin-bottom: 4mm; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #999; padding: 1.5mm 2mm; text-align: center; }
 th { background: #eef2f7; }
+thead { display: table-header-group; }  /* the header row again on every printed page */
 td.l { text-align: left; }
 tr { page-break-inside: avoid; }
 .red { color: #b00; font-weight: bold; } .black { color: #000; font-weight: bold; }
@@ -265,13 +285,18 @@ tr { page-break-inside: avoid; }
 .sign { margin-top: 12mm; text-align: right; line-height: 2; }
 @media print { .toolbar { display: none; } body { max-width: none; } }
 """
+LANDSCAPE_CSS = """
+@page { size: A4 landscape; margin: 12mm 12mm; }
+body { max-width: 273mm; }
+"""
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, *, landscape: bool = False) -> str:
     # No script at all (no print button): the page runs under the app's CSP, which allows no inline script.
+    css = PRINT_CSS + (LANDSCAPE_CSS if landscape else "")
     return (f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{PRINT_CSS}</style></head><body>"
+            f"<title>{html.escape(title)}</title><style>{css}</style></head><body>"
             f'<div class="toolbar muted">打印：请使用浏览器菜单中的“打印”</div>'
             f"{body}</body></html>")
 
@@ -338,17 +363,25 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
               f"催办 <b>{t.urged}</b> 次，督办 <b>{t.supervised}</b> 件。</p>"),
              (f'<p class="muted">{e(FORMULAS["cohort"]["zh"])}。{e(FORMULAS["rectification_rate"]["zh"])}；'
              f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
-             "<h2>二、红黑榜</h2>",
-             ("<table><tr><th>名次</th><th>单位</th><th>派遣</th><th>结案</th><th>整改率</th><th>按期结案率</th>"
-             "<th>超期</th><th>上期</th><th>榜单</th></tr>")]
-    for r in ranking.rows:
-        mv = "" if r.movement is None else ("↑" if r.movement > 0 else "↓" if r.movement < 0 else "—")
-        lst = {"red": '<span class="red">红榜</span>', "black": '<span class="black">黑榜</span>'}.get(r.list or "", "")
-        parts.append(f"<tr><td>{r.rank}</td><td class='l'>{e(r.unit_name)}</td><td>{r.dispatched}</td>"
-                     f"<td>{r.closed}</td><td>{_pct(r.rectification_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
-                     f"<td>{r.overdue}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
-    parts.append("</table>")
-    parts.append(f'<p class="muted">{e(_zh(ranking.rule_text["red"]))}；{e(_zh(ranking.rule_text["black"]))}</p>')
+             "<h2>二、红黑榜</h2>"]
+    if not ranking.groups:
+        parts.append("<p>本期无派遣案件，暂无排名。</p>")
+    numerals = "一二三四五六七八九十"
+    for i, group in enumerate(ranking.groups):
+        parts.append(f"<h3>（{numerals[i]}）{e(group.name)}</h3>"
+                     "<table><thead><tr><th>名次</th><th>单位</th><th>派遣</th><th>结案</th><th>整改率</th>"
+                     "<th>按期结案率</th><th>超期</th><th>上期</th><th>榜单</th></tr></thead><tbody>")
+        for r in group.rows:
+            mv = "" if r.movement is None else ("↑" if r.movement > 0 else "↓" if r.movement < 0 else "—")
+            lst = {"red": '<span class="red">红榜</span>',
+                   "black": '<span class="black">黑榜</span>'}.get(r.list or "", "")
+            parts.append(f"<tr><td>{r.rank}</td><td class='l'>{e(r.unit_name)}</td><td>{r.dispatched}</td>"
+                         f"<td>{r.closed}</td><td>{_pct(r.rectification_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
+                         f"<td>{r.overdue}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
+        parts.append("</tbody></table>")
+    rules_zh = rule_text(rules)
+    parts.append(f'<p class="muted">{e(_zh(rules_zh["groups"]))}；{e(_zh(rules_zh["red"]))}；'
+                 f'{e(_zh(rules_zh["black"]))}</p>')
 
     overdue = _overdue_tickets(session, user, worst) if worst else []
     parts.append(f"<h2>三、超期未整改问题（超期最久的 {len(overdue)} 件）</h2>")
@@ -364,17 +397,17 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
             f"责任单位：<b>{e(o.unit_name or '—')}</b><br>整改时限：{e(_local(o.deadline_at))}"
             f"（已超期 {late}）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
             f"{before}{after}</div>")
-    parts.append("<h2>四、各单位情况</h2><table><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
+    parts.append("<h2>四、各单位情况</h2><table><thead><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
                  "<th>按期</th><th>返工</th><th>超期</th><th>延期</th><th>回退</th><th>挂账</th><th>作废</th>"
-                 "<th>催办</th><th>督办</th><th>整改率</th></tr>")
+                 "<th>催办</th><th>督办</th><th>整改率</th></tr></thead><tbody>")
     for m in s.units:
         parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.dispatched}</td>"
                      f"<td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.reworked}</td><td>{m.overdue_now}</td>"
                      f"<td>{m.extended}</td><td>{m.returned}</td><td>{m.suspended}</td><td>{m.voided}</td>"
                      f"<td>{m.urged}</td><td>{m.supervised}</td><td>{_pct(m.rectification_rate)}</td></tr>")
-    parts.append("</table>")
+    parts.append("</tbody></table>")
     parts.append(f'<p class="muted">{e(FORMULAS["dispatched"]["zh"])}；{e(FORMULAS["overdue"]["zh"])}。</p>')
-    return _page(f"{title} {period.label}", "".join(parts))
+    return _page(f"{title} {period.label}", "".join(parts), landscape=True)
 
 
 def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:

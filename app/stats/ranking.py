@@ -1,6 +1,15 @@
 """Rates and the red/black list (红黑榜) from per-unit counts. Pure: no database."""
 
-from app.stats.schemas import Percentiles, RankRow, RankRules, UnitMetrics
+from app.stats.schemas import (
+    RANK_GROUP_NAMES,
+    UNIT_KIND_GROUP,
+    Percentiles,
+    RankGroup,
+    RankGroupKind,
+    RankRow,
+    RankRules,
+    UnitMetrics,
+)
 
 
 def ratio(num: int, den: int) -> float | None:
@@ -29,10 +38,17 @@ def rule_text(rules: RankRules) -> dict[str, str]:
     return {
         "order": "按整改率从高到低排名；相同时按按期结案率，再按超期数少者在前 "
                  "(rank by rectification rate, then on-time rate, then fewer overdue)",
-        "red": f"红榜：整改率 ≥ {rules.red_min_rate:.0%} 且名列前 {rules.red_top} "
-               f"(red: rate ≥ {rules.red_min_rate:.0%} and rank ≤ {rules.red_top})",
-        "black": f"黑榜：未上红榜，且整改率 < {rules.black_max_rate:.0%} 或名列倒数 {rules.black_bottom} "
-                 f"(black: not red, and rate < {rules.black_max_rate:.0%} or in the bottom {rules.black_bottom})",
+        "red": f"红榜：整改率 ≥ {rules.red_min_rate:.0%} 且名列前 {rules.red_top}；并列的单位有一个在前 "
+               f"{rules.red_top} 名内的，一并列入 "
+               f"(red: rate ≥ {rules.red_min_rate:.0%} and rank ≤ {rules.red_top}; a tied group reaching into "
+               f"the top {rules.red_top} is listed together)",
+        "black": f"黑榜：未上红榜，且整改率 < {rules.black_max_rate:.0%} 或名列倒数 {rules.black_bottom}；"
+                 f"并列的单位有一个在倒数 {rules.black_bottom} 名内的，一并列入 "
+                 f"(black: not red, and rate < {rules.black_max_rate:.0%} or in the bottom {rules.black_bottom}; "
+                 f"a tied group reaching into the bottom {rules.black_bottom} is listed together)",
+        "groups": "职能部门、属地（区、街道）、企业分别排名，名次与上期名次均为本组内的 "
+                  "(departments, districts with street offices, and companies are ranked separately; ranks and "
+                  "last period's ranks are within the group)",
         "eligible": f"本期派遣数少于 {rules.min_dispatched} 件的单位不参与排名 "
                     f"(units with fewer than {rules.min_dispatched} dispatched tickets are not ranked)",
     }
@@ -48,15 +64,37 @@ def rank(units: list[UnitMetrics], rules: RankRules) -> tuple[list[RankRow], lis
 
     eligible.sort(key=lambda u: (*key(u), u.unit_name or ""))
     n = len(eligible)
-    rows: list[RankRow] = []
+    places: list[int] = []  # ties share a rank (1, 1, 3)
     for i, u in enumerate(eligible):
-        place = rows[-1].rank if rows and key(eligible[i - 1]) == key(u) else i + 1  # ties share a rank
+        places.append(places[-1] if i and key(eligible[i - 1]) == key(u) else i + 1)
+    # The last position a tied group takes: a group reaches into the bottom N when its last one does, the
+    # mirror of the red list, where a group reaches into the top N when its first one (its rank) does.
+    last_position = {place: i + 1 for i, place in enumerate(places)}
+    rows: list[RankRow] = []
+    for u, place in zip(eligible, places, strict=True):
         rate, on_time = u.rectification_rate or 0.0, u.on_time_rate or 0.0
         red = rate >= rules.red_min_rate and place <= rules.red_top
-        black = not red and (rate < rules.black_max_rate or place > n - rules.black_bottom)
+        black = not red and (rate < rules.black_max_rate or last_position[place] > n - rules.black_bottom)
         rows.append(RankRow(rank=place, unit_id=u.unit_id, unit_name=u.unit_name or "", dispatched=u.dispatched,
                             closed=u.closed, closed_on_time=u.closed_on_time, overdue=u.overdue,
                             rectification_rate=rate, on_time_rate=on_time,
                             list="red" if red else "black" if black else None, prev_rank=None, movement=None))
     return rows, unranked
 
+
+
+def rank_by_kind(units: list[UnitMetrics], kinds: dict[int, str], rules: RankRules) -> list[RankGroup]:
+    """One ranking per group of unit kinds (departments; districts and street offices; companies), in that
+    order; a group without units is left out. A unit of an unknown kind is ranked with the departments."""
+    members: dict[RankGroupKind, list[UnitMetrics]] = {g: [] for g in RankGroupKind}
+    for u in units:
+        if u.unit_id is not None:
+            members[UNIT_KIND_GROUP.get(kinds.get(u.unit_id, ""), RankGroupKind.department)].append(u)
+    groups = []
+    for kind, its_units in members.items():
+        rows, unranked = rank(its_units, rules)
+        if rows or unranked:
+            groups.append(RankGroup(kind=kind, name=RANK_GROUP_NAMES[kind], rule_text=rule_text(rules), rows=rows,
+                                    red=[r.unit_id for r in rows if r.list == "red"],
+                                    black=[r.unit_id for r in rows if r.list == "black"], unranked=unranked))
+    return groups

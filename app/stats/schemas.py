@@ -21,6 +21,25 @@ class RankListKind(StrEnum):
     black = "black"  # 黑榜
 
 
+class RankGroupKind(StrEnum):
+    """Units of different kinds are ranked in separate lists (不同类别的单位不在同一榜单比较)."""
+
+    department = "department"    # 职能部门
+    territorial = "territorial"  # 属地: districts and street offices
+    company = "company"          # 企业
+
+
+# Each unit kind (app/units/models.py) and the ranking group it is ranked in, and each group's heading.
+UNIT_KIND_GROUP: dict[str, RankGroupKind] = {
+    "department": RankGroupKind.department, "district": RankGroupKind.territorial,
+    "street": RankGroupKind.territorial, "company": RankGroupKind.company,
+}
+RANK_GROUP_NAMES: dict[RankGroupKind, str] = {
+    RankGroupKind.department: "职能部门", RankGroupKind.territorial: "属地（区、街道）",
+    RankGroupKind.company: "企业",
+}
+
+
 class StageKind(StrEnum):
     """A bar of a ticket's closure timeline."""
 
@@ -180,16 +199,24 @@ class RankRow(BaseModel):
     movement: int | None  # prev_rank - rank: positive = moved up
 
 
-class Ranking(BaseModel):
-    period: Period
-    previous: Period
-    as_of: datetime
-    rules: RankRules
+class RankGroup(BaseModel):
+    """One ranking: the units of one group, ranked among themselves (ranks and ↑↓ are within the group)."""
+
+    kind: RankGroupKind
+    name: str  # the group's heading in the bulletin: 职能部门, 属地（区、街道）, 企业
     rule_text: dict[str, str]
     rows: list[RankRow]
     red: list[int]
     black: list[int]
     unranked: list[int]  # units with too few dispatched tickets in the period
+
+
+class Ranking(BaseModel):
+    period: Period
+    previous: Period
+    as_of: datetime
+    rules: RankRules
+    groups: list[RankGroup]  # departments, territorial units, companies; a group without units is left out
 
 
 class TrendPoint(BaseModel):

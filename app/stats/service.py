@@ -45,7 +45,7 @@ from app.core.types import utcnow
 from app.stats import queries
 from app.stats.periods import local_midnight, previous_period, resolve_period
 from app.stats.queries import COUNTS, scope_where, within
-from app.stats.ranking import rank, ratio, rule_text, unit_metrics
+from app.stats.ranking import rank_by_kind, ratio, unit_metrics
 from app.stats.schemas import (
     FORMULAS,
     Milestone,
@@ -144,18 +144,19 @@ def _unit_figures(session: Session, period: Period, category_code: str | None, n
 
 def ranking(session: Session, period: Period, rules: RankRules, *, category_code: str | None = None,
             now: datetime | None = None) -> Ranking:
-    """The city-wide red/black list of units for a period, with each unit's rank in the previous one."""
+    """The city-wide red/black lists for a period, one per group of unit kinds, with each unit's rank in the
+    previous period within the same group."""
     now = now or utcnow()
     prev = previous_period(period)
-    rows, unranked = rank(_unit_figures(session, period, category_code, now), rules)
-    prev_rows, _ = rank(_unit_figures(session, prev, category_code, now), rules)
-    before = {r.unit_id: r.rank for r in prev_rows}
-    for r in rows:
-        r.prev_rank = before.get(r.unit_id)
-        r.movement = None if r.prev_rank is None else r.prev_rank - r.rank
-    return Ranking(period=period, previous=prev, as_of=now, rules=rules, rule_text=rule_text(rules), rows=rows,
-                   red=[r.unit_id for r in rows if r.list == "red"],
-                   black=[r.unit_id for r in rows if r.list == "black"], unranked=unranked)
+    kinds = {uid: kind for uid, kind in session.execute(select(Unit.id, Unit.kind)).all()}
+    groups = rank_by_kind(_unit_figures(session, period, category_code, now), kinds, rules)
+    prev_groups = rank_by_kind(_unit_figures(session, prev, category_code, now), kinds, rules)
+    before = {(g.kind, r.unit_id): r.rank for g in prev_groups for r in g.rows}
+    for g in groups:
+        for r in g.rows:
+            r.prev_rank = before.get((g.kind, r.unit_id))
+            r.movement = None if r.prev_rank is None else r.prev_rank - r.rank
+    return Ranking(period=period, previous=prev, as_of=now, rules=rules, groups=groups)
 
 
 # ---- trend --------------------------------------------------------------------------------------

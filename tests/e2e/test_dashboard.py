@@ -15,7 +15,7 @@ def _pick_black_unit(api) -> tuple[str, dict, dict]:
     best = None
     for period in ("week", "month"):
         ranking = api.get("leader", "/api/stats/ranking", period=period).json()
-        for row in ranking["rows"]:
+        for row in (row for group in ranking["groups"] for row in group["rows"]):
             if row["list"] != "black":
                 continue
             s = api.get("leader", "/api/stats/summary", period=period, unit_id=row["unit_id"]).json()
@@ -63,6 +63,49 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
     truth = sorted(t["case_number"] for uid in unit_ids for t in api.tickets("leader", overdue="true", unit_id=uid))
     assert shown == truth
     page.screenshot(path=str(shots / "dashboard-drill-overdue.png"))
+
+
+# Stricter rules than the defaults: nobody reaches 100 % with red_top 0, so no group has a red list; black is
+# only each group's bottom 1 (with the units tied with it), so every other unit is on neither list.
+NO_RED = {"red_min_rate": "1.0", "red_top": "0", "black_max_rate": "0", "black_bottom": "1"}
+
+
+def test_ranking_without_red_list_per_unit_kind(new_context, api, shots):
+    truth = api.get("leader", "/api/stats/ranking", period="month", **NO_RED).json()
+    groups = {g["kind"]: g for g in truth["groups"]}
+    # The demo city's districts with their street offices, and its departments, both with tickets this month.
+    assert {"department", "territorial"} <= set(groups), list(groups)
+    page = new_context(service_workers="block").new_page()
+    login(page, "leader")
+    page.wait_for_url("**/dashboard**")
+    page.route("**/api/stats/ranking?**", lambda r: r.continue_(
+        url=r.request.url + "".join(f"&{k}={v}" for k, v in NO_RED.items())))
+    page.goto("/dashboard?period=month")
+    page.wait_for_selector("[data-testid=rank-group]")
+    shown = page.locator("[data-testid=rank-group]")
+    assert shown.evaluate_all("els => els.map(e => e.dataset.kind)") == [g["kind"] for g in truth["groups"]]
+    titles = {"department": "职能部门", "territorial": "属地（区、街道）", "company": "企业"}
+    for i, g in enumerate(truth["groups"]):
+        section = shown.nth(i)
+        assert section.locator(".group-title").inner_text().strip() == titles[g["kind"]]
+        assert "本期没有单位达到红榜标准" in section.locator("[data-testid=rank-no-red]").inner_text()
+        assert section.locator("[data-testid=rank-red]").count() == 0
+
+        def listed(name, section=section):
+            return [(int(b.get_attribute("data-unit-id")), b.locator("[data-testid=rank-place]").inner_text().strip())
+                    for b in section.locator(f"[data-testid=rank-{name}-unit]").all()]
+
+        # Black: the worst first; the rest: in rank order; each with its rank within the group.
+        black = [r for r in g["rows"] if r["list"] == "black"][::-1]
+        rest = [r for r in g["rows"] if r["list"] is None]
+        assert listed("black") == [(r["unit_id"], f"第{r['rank']}名") for r in black]
+        assert listed("rest") == [(r["unit_id"], f"第{r['rank']}名") for r in rest]
+        assert black and len(black) + len(rest) == len(g["rows"])
+        if len({r["rectification_rate"] for r in g["rows"]}) > 1:
+            assert rest, "a group whose units differ has units on neither list"
+    page.locator("[data-testid=rank-group]").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "dashboard-ranking-no-red.png"))
+    page.locator(".ranklists").screenshot(path=str(shots / "dashboard-ranking-no-red-lists.png"))
 
 
 def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots):

@@ -90,16 +90,16 @@ def test_dashboard_labels_its_table_export_and_black_list(new_context, shots):
     page.route("**/api/stats/ranking?**", lambda r: r.continue_(url=r.request.url + "&red_min_rate=1.0&red_top=0"))
     page.goto("/dashboard?period=month")
     page.wait_for_selector("[data-testid=rank-black]")
-    assert page.locator("[data-testid=rank-no-red]").inner_text().find("没有单位达到红榜标准") >= 0
+    assert page.locator("[data-testid=rank-no-red]").first.inner_text().find("没有单位达到红榜标准") >= 0
     assert page.locator("[data-testid=export]").inner_text().strip() == "导出"
     head = page.locator("[data-testid=units-head]").inner_text()
     for col in ("单位", "结案/派遣", "整改率", "当前超期"):
         assert col in head
-    labels = page.locator("[data-testid=rank-from-bottom]").all_inner_texts()
-    assert labels and labels[0] == "倒数第1"  # the worst first, named from the bottom
+    # Each black-listed unit with its rank in its group, the worst first.
+    labels = page.locator("[data-testid=rank-black]").first.locator("[data-testid=rank-place]").all_inner_texts()
     numbers = [int(re.search(r"\d+", x).group()) for x in labels]
-    assert numbers == sorted(numbers)
-    page.locator("[data-testid=rank-black]").screenshot(path=str(shots / "dashboard-black-list.png"))
+    assert labels and numbers == sorted(numbers, reverse=True)
+    page.locator("[data-testid=rank-black]").first.screenshot(path=str(shots / "dashboard-black-list.png"))
     page.locator("[data-testid=units-head]").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "dashboard-units-table.png"))
 

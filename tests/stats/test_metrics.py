@@ -125,21 +125,6 @@ def test_previous_week_and_month(client, city):
     assert custom["dispatched"] == 8
 
 
-def test_ranking_with_previous_week(client, city):
-    h = login(client, city.users["staff_B"])  # the ranking is published: every role sees it
-    r = client.get("/api/stats/ranking", params={"on": WEEK_ON}, headers=h)
-    assert r.status_code == 200, r.text
-    rows = [(x["unit_id"], x["rank"], x["list"], x["prev_rank"], x["movement"]) for x in r.json()["rows"]]
-    u = {k: v.id for k, v in city.units.items()}
-    # W: A1 1.0/1.0, A 1.0/0.67, C 0.5, B 0.  P: B and C tie at 1.0/1.0/0 overdue (rank 1), A 0 (rank 3)
-    assert rows == [(u["A1"], 1, "red", None, None), (u["A"], 2, "red", 3, 1),
-                    (u["C"], 3, "black", 1, -2), (u["B"], 4, "black", 1, -3)]
-    custom = client.get("/api/stats/ranking", params={"on": WEEK_ON, "black_bottom": 1, "black_max_rate": 0.4,
-                                                      "red_top": 1}, headers=h).json()
-    assert custom["red"] == [u["A1"]] and custom["black"] == [u["B"]]
-    assert custom["rules"]["black_bottom"] == 1
-
-
 def test_trend(db, city):
     from app.stats import service
     from app.users.roles import Role  # noqa: F401

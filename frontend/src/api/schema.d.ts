@@ -1260,17 +1260,16 @@ export interface components {
             /** Unit Kinds */
             unit_kinds: components["schemas"]["UnitKind"][];
         };
-        /** Ranking */
-        Ranking: {
-            /**
-             * As Of
-             * Format: date-time
-             */
-            as_of: string;
+        /**
+         * RankGroup
+         * @description One ranking: the units of one group, ranked among themselves (ranks and ↑↓ are within the group).
+         */
+        RankGroup: {
             /** Black */
             black: number[];
-            period: components["schemas"]["Period"];
-            previous: components["schemas"]["Period"];
+            kind: components["schemas"]["RankGroupKind"];
+            /** Name */
+            name: string;
             /** Red */
             red: number[];
             /** Rows */
@@ -1279,9 +1278,27 @@ export interface components {
             rule_text: {
                 [key: string]: string;
             };
-            rules: components["schemas"]["RankRules"];
             /** Unranked */
             unranked: number[];
+        };
+        /**
+         * RankGroupKind
+         * @description Units of different kinds are ranked in separate lists (不同类别的单位不在同一榜单比较).
+         * @enum {string}
+         */
+        RankGroupKind: "department" | "territorial" | "company";
+        /** Ranking */
+        Ranking: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Groups */
+            groups: components["schemas"]["RankGroup"][];
+            period: components["schemas"]["Period"];
+            previous: components["schemas"]["Period"];
+            rules: components["schemas"]["RankRules"];
         };
         /**
          * RankListKind
