@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,11 @@ class StageKind(StrEnum):
     verifying = "verifying"
     returned = "returned"
     suspended = "suspended"
+
+# The version of the figures' definitions (FORMULAS, service.py's docstring, ranking.py's rules). Bump it
+# whenever a definition changes: a published bulletin (app/bulletins) records the version it was computed
+# under, so an old 通报 is read by the rules of its day.
+DEFINITIONS_VERSION = 1
 
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
@@ -178,6 +184,8 @@ class RankRow(BaseModel):
     list: RankListKind | None
     prev_rank: int | None
     movement: int | None  # prev_rank - rank: positive = moved up
+    black_streak: int = Field(0, description="consecutive periods of this kind, ending with this one, on the "
+                                             "black list (earlier periods as published; 0 when not black now)")
 
 
 class Ranking(BaseModel):
@@ -186,6 +194,9 @@ class Ranking(BaseModel):
     as_of: datetime
     rules: RankRules
     rule_text: dict[str, str]
+    previous_source: Literal["published", "live"] = Field(
+        "live", description="where prev_rank comes from: the previous period's published bulletin, or "
+                            "re-ranking that period as of now (none was published)")
     rows: list[RankRow]
     red: list[int]
     black: list[int]

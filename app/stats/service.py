@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
+from app.bulletins import history as bulletins_history
 from app.categories.models import Category
 from app.core import pagination
 from app.core.errors import Forbidden, Invalid, NotFound
@@ -144,16 +145,27 @@ def _unit_figures(session: Session, period: Period, category_code: str | None, n
 
 def ranking(session: Session, period: Period, rules: RankRules, *, category_code: str | None = None,
             now: datetime | None = None) -> Ranking:
-    """The city-wide red/black list of units for a period, with each unit's rank in the previous one."""
+    """The city-wide red/black list of units for a period, with each unit's rank in the previous one: as
+    published (app/bulletins) when that period's bulletin was published, else re-ranked as of now. A unit's
+    black-list streak counts back through published bulletins. Published bulletins are city-wide: a ranking
+    of one category uses neither."""
     now = now or utcnow()
     prev = previous_period(period)
     rows, unranked = rank(_unit_figures(session, period, category_code, now), rules)
-    prev_rows, _ = rank(_unit_figures(session, prev, category_code, now), rules)
-    before = {r.unit_id: r.rank for r in prev_rows}
+    before = None if category_code else bulletins_history.previous_ranks(session, period)
+    source = "published" if before is not None else "live"
+    if before is None:
+        prev_rows, _ = rank(_unit_figures(session, prev, category_code, now), rules)
+        before = {r.unit_id: r.rank for r in prev_rows}
+    black_now = [r.unit_id for r in rows if r.list == "black"]
+    streaks = dict.fromkeys(black_now, 1) if category_code else \
+        bulletins_history.black_streaks(session, period, black_now)
     for r in rows:
         r.prev_rank = before.get(r.unit_id)
         r.movement = None if r.prev_rank is None else r.prev_rank - r.rank
-    return Ranking(period=period, previous=prev, as_of=now, rules=rules, rule_text=rule_text(rules), rows=rows,
+        r.black_streak = streaks.get(r.unit_id, 0)
+    return Ranking(period=period, previous=prev, previous_source=source, as_of=now, rules=rules,
+                   rule_text=rule_text(rules), rows=rows,
                    red=[r.unit_id for r in rows if r.list == "red"],
                    black=[r.unit_id for r in rows if r.list == "black"], unranked=unranked)
 
