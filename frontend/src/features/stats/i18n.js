@@ -29,7 +29,15 @@ const messages = {
       round: '第{n}轮返工', late: '超时', deadline: '整改时限', now: '现在',
       export: '导出', exportExcel: '每周通报 Excel', exportPrint: '每周通报（打印 A4）', notice: '督办通知书',
       exportFailed: '导出失败：{msg}', drillTitle: '{figure}（{n} 件）', drillCount: '共 {n} 件', loadFailed: '加载失败：{msg}',
-      unitOnly: '本单位数据', openDashboard: '看板', moreFigures: '更多指标',
+      unitOnly: '本单位数据', openDashboard: '看板', moreFigures: '更多指标', blackStreak: '连续{n}期',
+    },
+    bulletins: {
+      title: '已发布通报', publish: '发布通报', publishTitle: '发布通报',
+      publishConfirm: '发布「{period}」的通报？发布后数字、红黑榜和文件即固定，不再随案件变化，且不能重复发布。',
+      published: '通报已发布', publishFailed: '发布失败：{msg}',
+      offline: '发布通报需要联网（不会存入待发送），请联网后再试',
+      publishedBy: '{who} 发布于 {at}', asOf: '统计截至 {at}', version: '口径第 {v} 版',
+      excel: 'Excel', print: '打印版', empty: '尚未发布通报', downloadFailed: '下载失败：{msg}',
     },
   },
   en: {
@@ -62,7 +70,15 @@ const messages = {
       export: 'Export', exportExcel: 'Weekly bulletin (Excel)', exportPrint: 'Weekly bulletin (print A4)',
       notice: 'Supervision notice', exportFailed: 'Export failed: {msg}', drillTitle: '{figure} ({n})',
       drillCount: '{n} tickets', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
-      moreFigures: 'More figures',
+      moreFigures: 'More figures', blackStreak: '{n} in a row',
+    },
+    bulletins: {
+      title: 'Published bulletins', publish: 'Publish bulletin', publishTitle: 'Publish bulletin',
+      publishConfirm: 'Publish the bulletin of "{period}"? Its figures, lists and files are then fixed for good, and it cannot be published again.',
+      published: 'Bulletin published', publishFailed: 'Publishing failed: {msg}',
+      offline: 'Publishing needs a connection (it is not queued in the outbox); try again when online',
+      publishedBy: 'Published by {who}, {at}', asOf: 'As of {at}', version: 'definitions v{v}',
+      excel: 'Excel', print: 'Printout', empty: 'No bulletin published yet', downloadFailed: 'Download failed: {msg}',
     },
   },
 }
