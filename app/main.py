@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 
 from app.auth.router import router as auth_router
+from app.bulletins.router import router as bulletins_router
 from app.categories.router import router as categories_router
 from app.config.router import router as config_router
 from app.core import http_errors
@@ -63,7 +64,7 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
 
     for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
-                   tickets_router, requests_router, stats_router, exceptions_router):
+                   tickets_router, requests_router, stats_router, exceptions_router, bulletins_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

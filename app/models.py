@@ -1,6 +1,7 @@
 """Imports every table so that SQLModel.metadata is complete (Alembic and tests read it)."""
 
 from app.auth.models import AccessToken, LoginAttempt
+from app.bulletins.models import Bulletin
 from app.categories.models import Category
 from app.jobs.models import Job
 from app.photos.models import Photo
@@ -9,8 +10,8 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "CaseCounter", "Category", "Grid", "Job", "LoginAttempt", "Photo", "Ticket", "TicketAssignment",
-    "TicketEvent", "TicketPhoto", "Unit", "User",
+    "AccessToken", "Bulletin", "CaseCounter", "Category", "Grid", "Job", "LoginAttempt", "Photo", "Ticket",
+    "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 
 

@@ -126,12 +126,17 @@ def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSum
     return page.items
 
 
-def _append(ws, values: list) -> None:
-    """Append a row of values; text that looks like a formula (user-typed "=…") stays text."""
+def _append(ws, values: list) -> list:
+    """Append a row of values and hand back its cells; text that looks like a formula (user-typed "=…") stays
+    text. The row is found by its index, not by `ws[ws.max_row]`: that scans every cell of the sheet, which
+    made a 2,000-row sheet quadratic (seconds)."""
     ws.append(values)
-    for cell in ws[ws.max_row]:
+    row = ws._current_row  # the row `append` just wrote (openpyxl keeps no public handle on it)
+    cells = [ws.cell(row=row, column=i) for i in range(1, len(values) + 1)]
+    for cell in cells:
         if cell.data_type == "f":
             cell.data_type = "s"
+    return cells
 
 
 def _header(ws, headers: list[str]) -> None:
@@ -190,10 +195,9 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
                  "超期天数", "超期时长", "返工次数"])
     for t in overdue:
         late = round((now - t.deadline_at) / timedelta(days=1), 2) if t.deadline_at else None
-        _append(ws, [t.case_number, t.unit_name, t.category_name_zh, t.description, t.address,
-                     _excel_time(t.reported_at), _excel_time(t.dispatched_at), _excel_time(t.deadline_at), late,
-                     days_hours(now - t.deadline_at) if t.deadline_at else "", t.rework_count])
-        row = ws[ws.max_row]
+        row = _append(ws, [t.case_number, t.unit_name, t.category_name_zh, t.description, t.address,
+                           _excel_time(t.reported_at), _excel_time(t.dispatched_at), _excel_time(t.deadline_at),
+                           late, days_hours(now - t.deadline_at) if t.deadline_at else "", t.rework_count])
         for cell in row[5:8]:
             cell.number_format = DATETIME_FORMAT
         row[8].number_format = "0.0"

@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -48,6 +49,11 @@ class StageKind(StrEnum):
     verifying = "verifying"
     returned = "returned"
     suspended = "suspended"
+
+# The version of the figures' definitions (FORMULAS, service.py's docstring, ranking.py's rules). Bump it
+# whenever a definition changes: a published bulletin (app/bulletins) records the version it was computed
+# under, so an old 通报 is read by the rules of its day.
+DEFINITIONS_VERSION = 1
 
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
@@ -197,6 +203,8 @@ class RankRow(BaseModel):
     list: RankListKind | None
     prev_rank: int | None
     movement: int | None  # prev_rank - rank: positive = moved up
+    black_streak: int = Field(0, description="consecutive periods of this kind, ending with this one, on the "
+                                             "black list (earlier periods as published; 0 when not black now)")
 
 
 class RankGroup(BaseModel):
@@ -205,6 +213,9 @@ class RankGroup(BaseModel):
     kind: RankGroupKind
     name: str  # the group's heading in the bulletin: 职能部门, 属地（区、街道）, 企业
     rule_text: dict[str, str]
+    previous_source: Literal["published", "live"] = Field(
+        "live", description="where prev_rank comes from: the previous period's published bulletin, or "
+                            "re-ranking that period as of now (none was published)")
     rows: list[RankRow]
     red: list[int]
     black: list[int]
@@ -216,6 +227,9 @@ class Ranking(BaseModel):
     previous: Period
     as_of: datetime
     rules: RankRules
+    previous_source: Literal["published", "live"] = Field(
+        "live", description="where prev_rank comes from: the previous period's published bulletin, or "
+                            "re-ranking that period as of now (none was published)")
     groups: list[RankGroup]  # departments, territorial units, companies; a group without units is left out
 
 

@@ -38,6 +38,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlmodel import Session, col
 
+from app.bulletins import history as bulletins_history
 from app.categories.models import Category
 from app.core import pagination
 from app.core.errors import Forbidden, Invalid, NotFound
@@ -145,18 +146,29 @@ def _unit_figures(session: Session, period: Period, category_code: str | None, n
 def ranking(session: Session, period: Period, rules: RankRules, *, category_code: str | None = None,
             now: datetime | None = None) -> Ranking:
     """The city-wide red/black lists for a period, one per group of unit kinds, with each unit's rank in the
-    previous period within the same group."""
+    previous period within its group: as published (app/bulletins) when that period's bulletin was published,
+    else re-ranked as of now. A unit's black-list streak counts back through published bulletins. Published
+    bulletins are city-wide: a ranking of one category uses neither."""
     now = now or utcnow()
     prev = previous_period(period)
     kinds = {uid: kind for uid, kind in session.execute(select(Unit.id, Unit.kind)).all()}
     groups = rank_by_kind(_unit_figures(session, period, category_code, now), kinds, rules)
-    prev_groups = rank_by_kind(_unit_figures(session, prev, category_code, now), kinds, rules)
-    before = {(g.kind, r.unit_id): r.rank for g in prev_groups for r in g.rows}
+    published = None if category_code else bulletins_history.previous_ranks(session, period)
+    if published is not None:
+        before = {(g.kind, r.unit_id): published.get(r.unit_id) for g in groups for r in g.rows}
+    else:
+        prev_groups = rank_by_kind(_unit_figures(session, prev, category_code, now), kinds, rules)
+        before = {(g.kind, r.unit_id): r.rank for g in prev_groups for r in g.rows}
+    black_now = [u for g in groups for u in g.black]
+    streaks = dict.fromkeys(black_now, 1) if category_code else \
+        bulletins_history.black_streaks(session, period, black_now)
     for g in groups:
         for r in g.rows:
             r.prev_rank = before.get((g.kind, r.unit_id))
             r.movement = None if r.prev_rank is None else r.prev_rank - r.rank
-    return Ranking(period=period, previous=prev, as_of=now, rules=rules, groups=groups)
+            r.black_streak = streaks.get(r.unit_id, 0)
+    return Ranking(period=period, previous=prev, previous_source="published" if published is not None else "live",
+                   as_of=now, rules=rules, groups=groups)
 
 
 # ---- trend --------------------------------------------------------------------------------------

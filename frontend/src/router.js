@@ -27,6 +27,7 @@ export const routes = [
   { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { tab: 'outbox' } },
   { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { tab: 'me' } },
   { path: '/dashboard', name: 'dashboard', component: () => import('./pages/stats/DashboardPage.vue'), meta: { tab: 'dashboard' } },
+  { path: '/stats/bulletins', name: 'bulletins', component: () => import('./pages/stats/BulletinsPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin', 'inspector'] } },
   { path: '/stats/tickets', name: 'stats-tickets', component: () => import('./pages/stats/StatsTicketsPage.vue'), meta: {} },
   { path: '/stats/tickets/:id/timeline', name: 'stats-ticket-timeline', component: () => import('./pages/stats/TicketTimelinePage.vue'), meta: {} },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },

@@ -312,3 +312,26 @@ def test_exception_reads(client, world, role):
         assert r.status_code == (401 if role == "anonymous" else 200 if sees else 404), (key, r.text[:200])
     r = client.get(f"/api/stats/supervision-notice/{t['reported']}.html", headers=me)
     assert r.status_code == {"anonymous": 401, "staff_a": 404, "staff_b": 404}.get(role, 409)
+
+
+# ---- published bulletins (发布通报) ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_bulletins(client, world, role):
+    """The office publishes (dispatcher, leader, admin); the office roles read, as they read the live bulletin;
+    a unit gets 403 there as here, anonymous 401."""
+    h = world["h"]
+    last_week = (datetime.now(UTC) - timedelta(days=7)).date().isoformat()
+    published = client.post("/api/bulletins", json={"period": "week", "on": last_week}, headers=h["dispatcher"])
+    assert published.status_code == 201, published.text
+    bid = published.json()["id"]
+    me = h[role]
+    reads = {"anonymous": 401, "staff_a": 403, "staff_b": 403}.get(role, 200)
+    for path in ("/api/stats/bulletin.xlsx", "/api/bulletins", f"/api/bulletins/{bid}", f"/api/bulletins/{bid}.xlsx",
+                 f"/api/bulletins/{bid}.html"):
+        assert client.get(path, headers=me).status_code == reads, path
+    two_weeks_ago = (datetime.now(UTC) - timedelta(days=14)).date().isoformat()
+    r = client.post("/api/bulletins", json={"period": "week", "on": two_weeks_ago}, headers=me)
+    assert r.status_code == {"anonymous": 401, "inspector": 403, "staff_a": 403, "staff_b": 403}.get(role, 201), r.text
+    listed = client.get("/api/bulletins", headers=h["admin"]).json()["items"]
+    assert len(listed) == (2 if r.status_code == 201 else 1)

@@ -65,6 +65,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/bulletins": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Listing
+         * @description Published bulletins, newest first, one page at a time.
+         */
+        get: operations["listing_api_bulletins_get"];
+        put?: never;
+        /**
+         * Publish
+         * @description Publish the bulletin of an ended period: its figures, red/black list, overdue list and files are stored
+         *     as computed now and never change (409 already_published; 422 period_not_over for a period not ended).
+         */
+        post: operations["publish_api_bulletins_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bulletins/{bulletin_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bulletin
+         * @description A published bulletin: its metadata and the snapshot of figures it was published with.
+         */
+        get: operations["bulletin_api_bulletins__bulletin_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bulletins/{bulletin_id}.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bulletin Html
+         * @description The printable page exactly as published (same bytes every time).
+         */
+        get: operations["bulletin_html_api_bulletins__bulletin_id__html_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/bulletins/{bulletin_id}.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bulletin Xlsx
+         * @description The Excel workbook exactly as published (same bytes every time).
+         */
+        get: operations["bulletin_xlsx_api_bulletins__bulletin_id__xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/categories": {
         parameters: {
             query?: never;
@@ -833,6 +918,129 @@ export interface components {
             /** Lng */
             lng?: number | null;
         };
+        /**
+         * BulletinDetail
+         * @description The metadata and the stored snapshot, exactly as published: figures (`summary`), the red/black list
+         *     (`ranking`), the overdue tickets listed (`overdue`), the rules and formulas in force. Its shape is the
+         *     statistics' shape of its day (`definitions_version`), so it is handed back as stored, not re-validated.
+         */
+        BulletinDetail: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Definitions Version */
+            definitions_version: number;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /** Html Sha256 */
+            html_sha256: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["PeriodKind"];
+            /** Label */
+            label: string;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Published By */
+            published_by: number;
+            /** Published By Name */
+            published_by_name: string;
+            /** Snapshot */
+            snapshot: {
+                [key: string]: unknown;
+            };
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            /** Xlsx Filename */
+            xlsx_filename: string;
+            /** Xlsx Sha256 */
+            xlsx_sha256: string;
+        };
+        /**
+         * BulletinIn
+         * @description The period to publish: the week or month containing `on`, or a custom run of days from … to.
+         */
+        BulletinIn: {
+            /**
+             * From
+             * @description custom period: first day (local)
+             */
+            from?: string | null;
+            /**
+             * On
+             * @description any day of the week/month (local)
+             */
+            on?: string | null;
+            /** @default week */
+            period: components["schemas"]["PeriodKind"];
+            rules?: components["schemas"]["RulesIn"] | null;
+            /**
+             * To
+             * @description custom period: last day (local), inclusive
+             */
+            to?: string | null;
+        };
+        /**
+         * BulletinOut
+         * @description A published bulletin's metadata (its figures are in the detail).
+         */
+        BulletinOut: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Definitions Version */
+            definitions_version: number;
+            /**
+             * End Date
+             * Format: date
+             */
+            end_date: string;
+            /** Html Sha256 */
+            html_sha256: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["PeriodKind"];
+            /** Label */
+            label: string;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            /** Published By */
+            published_by: number;
+            /** Published By Name */
+            published_by_name: string;
+            /**
+             * Start Date
+             * Format: date
+             */
+            start_date: string;
+            /** Xlsx Filename */
+            xlsx_filename: string;
+            /** Xlsx Sha256 */
+            xlsx_sha256: string;
+        };
+        /** BulletinPage */
+        BulletinPage: {
+            /** Items */
+            items: components["schemas"]["BulletinOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
         /** CancelIn */
         CancelIn: {
             /**
@@ -1270,6 +1478,13 @@ export interface components {
             kind: components["schemas"]["RankGroupKind"];
             /** Name */
             name: string;
+            /**
+             * Previous Source
+             * @description where prev_rank comes from: the previous period's published bulletin, or re-ranking that period as of now (none was published)
+             * @default live
+             * @enum {string}
+             */
+            previous_source: "published" | "live";
             /** Red */
             red: number[];
             /** Rows */
@@ -1298,6 +1513,13 @@ export interface components {
             groups: components["schemas"]["RankGroup"][];
             period: components["schemas"]["Period"];
             previous: components["schemas"]["Period"];
+            /**
+             * Previous Source
+             * @description where prev_rank comes from: the previous period's published bulletin, or re-ranking that period as of now (none was published)
+             * @default live
+             * @enum {string}
+             */
+            previous_source: "published" | "live";
             rules: components["schemas"]["RankRules"];
         };
         /**
@@ -1307,6 +1529,12 @@ export interface components {
         RankListKind: "red" | "black";
         /** RankRow */
         RankRow: {
+            /**
+             * Black Streak
+             * @description consecutive periods of this kind, ending with this one, on the black list (earlier periods as published; 0 when not black now)
+             * @default 0
+             */
+            black_streak: number;
             /** Closed */
             closed: number;
             /** Closed On Time */
@@ -1571,6 +1799,22 @@ export interface components {
          * @enum {string}
          */
         Role: "inspector" | "dispatcher" | "unit_staff" | "leader" | "admin";
+        /**
+         * RulesIn
+         * @description The red/black list rules to publish under; any left out are the city's settings.
+         */
+        RulesIn: {
+            /** Black Bottom */
+            black_bottom?: number | null;
+            /** Black Max Rate */
+            black_max_rate?: number | null;
+            /** Min Dispatched */
+            min_dispatched?: number | null;
+            /** Red Min Rate */
+            red_min_rate?: number | null;
+            /** Red Top */
+            red_top?: number | null;
+        };
         /** Scope */
         Scope: {
             /** Category Code */
@@ -2487,6 +2731,350 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listing_api_bulletins_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinPage"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    publish_api_bulletins_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulletinIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulletin_api_bulletins__bulletin_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bulletin_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulletinDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulletin_html_api_bulletins__bulletin_id__html_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bulletin_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulletin_xlsx_api_bulletins__bulletin_id__xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                bulletin_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
                 };
             };
             /** @description Not logged in, or the token expired or was revoked */

@@ -1,5 +1,5 @@
 /** Statistics API (/api/stats): figures, red/black list, trend, drill-down, timelines, bulletin exports. */
-import { get, getCached, request } from '../../api/client.js'
+import { get, getCached, post, request } from '../../api/client.js'
 
 export const getSummary = (query) => getCached('/api/stats/summary', query)
 export const getRanking = (query) => getCached('/api/stats/ranking', query)
@@ -19,8 +19,20 @@ async function fetchBlob(path, query) {
 }
 
 /** Download the Excel bulletin (每周通报). */
-export async function downloadBulletin(query) {
-  const { blob, name } = await fetchBlob('/api/stats/bulletin.xlsx', query)
+export const downloadBulletin = (query) => downloadFile('/api/stats/bulletin.xlsx', query)
+
+/** Published bulletins (已发布通报), newest first; the last page read is kept for offline reading. */
+export const listBulletins = (query) => getCached('/api/bulletins', query)
+/** Publish an ended period's bulletin: online only (never queued in the outbox), 409 if already published. */
+export const publishBulletin = (body) => post('/api/bulletins', body, { timeout: 60000 })
+/** A published bulletin's Excel file, exactly as published. */
+export const downloadPublished = (id) => downloadFile(`/api/bulletins/${encodeURIComponent(id)}.xlsx`)
+/** A published bulletin's printable page, exactly as published. */
+export const openPublished = (id) => openPrintable(`/api/bulletins/${encodeURIComponent(id)}.html`)
+
+/** Save a file fetched with the bearer header under the name the server gives. */
+async function downloadFile(path, query) {
+  const { blob, name } = await fetchBlob(path, query)
   const url = URL.createObjectURL(blob)
   const a = document.createElement('a')
   a.href = url

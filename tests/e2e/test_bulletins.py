@@ -1,0 +1,51 @@
+"""发布通报 on a phone: a dispatcher publishes last week's bulletin from the dashboard (not while offline),
+finds it in 已发布通报 and downloads exactly the Excel file that was stored."""
+
+import hashlib
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import login
+
+pytestmark = pytest.mark.e2e
+
+
+def test_dispatcher_publishes_last_week_and_downloads_it(new_context, api, shots):
+    this_week = api.get("dispatcher", "/api/stats/summary", period="week").json()["period"]
+    last_week_on = (date.fromisoformat(this_week["start_date"]) - timedelta(days=1)).isoformat()
+    label = api.get("dispatcher", "/api/stats/summary", period="week", on=last_week_on).json()["period"]["label"]
+    ctx = new_context(accept_downloads=True)
+    page = ctx.new_page()
+    login(page, "dispatcher", f"/dashboard?period=week&on={last_week_on}")
+    page.wait_for_function("([sel, want]) => document.querySelector(sel)?.textContent.trim() === want",
+                           arg=["[data-testid=period-label]", label])
+
+    # Offline: said at once, nothing queued.
+    ctx.set_offline(True)
+    page.click("[data-testid=publish-bulletin]")
+    page.wait_for_selector(".van-toast:has-text('发布通报需要联网')")
+    assert page.locator(".van-dialog").count() == 0 or not page.locator(".van-dialog").is_visible()
+    ctx.set_offline(False)
+    assert api.get("dispatcher", "/api/bulletins").json()["items"] == []
+
+    page.click("[data-testid=publish-bulletin]")
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert label in dialog.inner_text()  # the confirmation names the period
+    page.screenshot(path=str(shots / "bulletin-publish-confirm.png"))
+    dialog.locator(".van-dialog__confirm").click()
+    page.wait_for_url("**/stats/bulletins")
+    row = page.locator("[data-testid=bulletin-row]").first
+    row.wait_for()
+    assert row.locator("[data-testid=bulletin-label]").inner_text().strip() == label
+    published = api.get("dispatcher", "/api/bulletins").json()["items"]
+    assert [b["label"] for b in published] == [label]
+    page.screenshot(path=str(shots / "bulletins-list.png"), full_page=True)
+
+    with page.expect_download() as info:
+        row.locator("[data-testid=bulletin-xlsx]").click()
+    data = Path(info.value.path()).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == published[0]["xlsx_sha256"]
+    assert info.value.suggested_filename.endswith(".xlsx")
