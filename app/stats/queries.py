@@ -34,9 +34,10 @@ EVENT_UNIT = func.coalesce(TicketRequest.unit_id, TicketEvent.unit_id, Ticket.un
 
 
 def in_cohort_base() -> ColumnElement[bool]:
-    """Voided and suspended tickets leave the cohort (派遣数 and every rate): a voided one should never have
-    been dispatched; a suspended one (挂账/缓办) is out of every deadline while suspended, as published
-    practice takes 缓办 out of the base (按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数)). Resumed, it is back."""
+    """The base of the cohort's figures (派遣数, 应结案数 and every rate but 整改率): voided and suspended tickets
+    leave it. A voided one should never have been dispatched; a suspended one (挂账/缓办) is out of every
+    deadline while suspended, as published practice takes 缓办 out of the base (按期结案率 = 按期结案数 ÷
+    (应结案数 − 缓办数)). Resumed, it is back. 交办数 and 整改率 count from the whole cohort instead."""
     return col(Ticket.status).not_in([Status.voided.value, Status.suspended.value])
 
 
