@@ -20,7 +20,8 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   派遣数 = the cohort without its voided and suspended tickets (the **base**): a voided ticket should never
   have been dispatched, and a suspended one (挂账/缓办) is out of every deadline until it is resumed, as
   published practice takes 缓办 out (按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数)). Every figure below is
-  within the base. A suspended ticket is not `dispatched`, so it is not overdue while suspended.
+  within the base (整改率's denominator excepted). A suspended ticket is not `dispatched`, so it is not
+  overdue while suspended.
 * The **office's deadline** (`tickets.office_deadline_at`): the deadline set at dispatch (and at a
   re-dispatch after a return, or a resume), moved by an approved extension (延期), never by 返工.
 * 应结案数 = base tickets closed, or whose office deadline passed by now; so 应结案数 = 结案数 + 超期未结案数.
