@@ -44,7 +44,7 @@ from tests.dbutil import migrate  # noqa: E402
 
 OUTPUT = ROOT / "bench" / "output"
 TICKET_COLS = ["id", "case_number", "status", "category_code", "description", "address", "lat", "lng",
-               "accuracy_m", "reporter_id", "unit_id", "suggested_unit_id", "deadline_at", "rework_count",
+               "accuracy_m", "reporter_id", "unit_id", "suggested_unit_id", "deadline_at", "office_deadline_at", "rework_count",
                "return_count", "reported_at", "first_dispatched_at", "dispatched_at", "first_rectified_at",
                "rectified_at", "closed_at", "cancelled_at", "closed_on_time", "updated_at", "request_hash"]
 EVENT_COLS = ["ticket_id", "action", "from_status", "to_status", "actor_id", "at", "unit_id", "deadline_at"]
@@ -103,7 +103,8 @@ def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], 
         t = dict(id=tid, case_number=f"XC-B-{i:09d}", status="reported", category_code=code,
                  description=rng.choice(DESCRIPTIONS), address=f"示例路{rng.randint(1, 999)}号",
                  lat=30.2 + rng.random() * 0.15, lng=120.1 + rng.random() * 0.15, accuracy_m=10.0,
-                 reporter_id=insp, unit_id=None, suggested_unit_id=unit, deadline_at=None, rework_count=0,
+                 reporter_id=insp, unit_id=None, suggested_unit_id=unit, deadline_at=None, office_deadline_at=None,
+                 rework_count=0,
                  return_count=0, reported_at=reported, first_dispatched_at=None, dispatched_at=None,
                  first_rectified_at=None, rectified_at=None, closed_at=None, cancelled_at=None,
                  closed_on_time=None, updated_at=reported, request_hash="bench")
@@ -121,7 +122,7 @@ def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], 
         allowed = 24 * rng.choice([1, 2, 2, 3])
         deadline = clock + h * allowed
         t.update(status="dispatched", unit_id=unit, first_dispatched_at=clock, dispatched_at=clock,
-                 deadline_at=deadline, updated_at=clock)
+                 deadline_at=deadline, office_deadline_at=deadline, updated_at=clock)
         ev.append(("dispatch", "reported", "dispatched", disp, clock, unit, deadline))
         asg.append((tid, unit, clock))
         if r < 0.07:  # returned once, re-dispatched to another unit
@@ -133,11 +134,13 @@ def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], 
             unit2 = rng.choice([u for u in units[:10] if u != unit])
             clock = back + h * rng.uniform(1, 12)
             if clock > now:
-                t.update(status="reported", unit_id=None, deadline_at=None, return_count=1, updated_at=back)
+                t.update(status="reported", unit_id=None, deadline_at=None, office_deadline_at=None, return_count=1,
+                         updated_at=back)
                 yield t, ev, asg
                 continue
             deadline = clock + h * allowed
-            t.update(unit_id=unit2, dispatched_at=clock, deadline_at=deadline, return_count=1, updated_at=clock)
+            t.update(unit_id=unit2, dispatched_at=clock, deadline_at=deadline, office_deadline_at=deadline,
+                     return_count=1, updated_at=clock)
             ev.append(("dispatch", "reported", "dispatched", disp, clock, unit2, deadline))
             asg.append((tid, unit2, clock))
             unit = unit2
@@ -163,7 +166,7 @@ def generate(n: int, units: list[int], users: dict[str, int], codes: list[str], 
                 ev.append(("verify_fail", "rectified", "dispatched", insp, clock, unit, deadline))
             else:
                 t.update(status="closed", closed_at=clock, updated_at=clock,
-                         closed_on_time=t["rectified_at"] <= t["deadline_at"])
+                         closed_on_time=t["rectified_at"] <= t["office_deadline_at"])
                 ev.append(("verify_pass", "rectified", "closed", insp, clock, None, None))
         yield t, ev, asg
 

@@ -46,18 +46,25 @@ MAX_OVERDUE_ROWS = 2000
 UNIT_COLUMNS = [
     ("单位", "unit_name", None),
     ("发现数", "reported", "0"),
+    ("交办数", "handed_over", "0"),
+    ("其中作废", "handed_over_voided", "0"),
     ("派遣数", "dispatched", "0"),
+    ("应结案数", "due", "0"),
     ("结案数", "closed", "0"),
     ("按期结案数", "closed_on_time", "0"),
+    ("超期结案数", "closed_late", "0"),
+    ("超期未结案数", "overdue_unclosed", "0"),
     ("整改数", "rectified", "0"),
-    ("返工数", "reworked", "0"),
+    ("返工案件数", "reworked", "0"),
+    ("返工次数", "rework_times", "0"),
     ("本期超期数", "overdue", "0"),
     ("当前超期", "overdue_now", "0"),
     ("回退数", "returned", "0"),
     ("不予立案", "cancelled", "0"),
-    ("整改率", "rectification_rate", "0.0%"),
+    ("结案率", "closure_rate", "0.0%"),
     ("按期结案率", "on_time_rate", "0.0%"),
-    ("返工率", "rework_rate", "0.0%"),
+    ("整改率", "rectification_rate", "0.0%"),
+    ("返工率", "rework_rate", "0.00%"),
     ("延期数", "extended", "0"),
     ("挂账数", "suspended", "0"),
     ("作废数", "voided", "0"),
@@ -76,9 +83,12 @@ UNIT_COLUMNS = [
 ]
 # The 说明 sheet names each formula of FORMULAS and each ranking rule.
 FORMULA_NAMES = {
-    "cohort": "统计口径", "reported": "发现数", "dispatched": "派遣数", "closed": "结案数",
-    "closed_on_time": "按期结案数", "rectified": "整改数", "reworked": "返工数", "overdue": "本期超期数",
-    "overdue_now": "当前超期", "returned": "回退数", "cancelled": "不予立案数", "rectification_rate": "整改率",
+    "cohort": "统计口径", "reported": "发现数", "handed_over": "交办数", "handed_over_voided": "其中作废数",
+    "dispatched": "派遣数", "office_deadline": "考核时限", "due": "应结案数", "closed": "结案数",
+    "closed_on_time": "按期结案数", "closed_late": "超期结案数", "overdue_unclosed": "超期未结案数",
+    "rectified": "整改数", "reworked": "返工案件数", "rework_times": "返工次数", "overdue": "本期超期数",
+    "overdue_now": "当前超期", "returned": "回退数", "cancelled": "不予立案数", "closure_rate": "结案率",
+    "rectification_rate": "整改率",
     "on_time_rate": "按期结案率", "rework_rate": "返工率", "extended": "延期数", "suspended": "挂账数",
     "voided": "作废数", "urged": "催办数", "supervised": "督办数", "extension_rate": "延期率",
     "return_rate": "回退率", "suspension_rate": "挂账率", "void_rate": "作废率",
@@ -140,8 +150,7 @@ def _append(ws, values: list) -> list:
 
 
 def _header(ws, headers: list[str]) -> None:
-    _append(ws, headers)
-    for cell in ws[ws.max_row]:
+    for cell in _append(ws, headers):
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -182,11 +191,11 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, [h for h, _, _ in UNIT_COLUMNS])
     for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计"})]:
-        _append(ws, [_value(m, g) for _, g, _ in UNIT_COLUMNS])
-        for cell, (_, _, fmt) in zip(ws[ws.max_row], UNIT_COLUMNS, strict=True):
+        row = _append(ws, [_value(m, g) for _, g, _ in UNIT_COLUMNS])
+        for cell, (_, _, fmt) in zip(row, UNIT_COLUMNS, strict=True):
             if fmt:
                 cell.number_format = fmt
-    for cell in ws[ws.max_row]:
+    for cell in row:  # the 合计 row
         cell.font = Font(bold=True)
     _widths(ws, [24] + [11] * (len(UNIT_COLUMNS) - 1))
 
@@ -237,18 +246,18 @@ def _ranking_sheet(wb: Workbook, title: str, period: Period, group: RankGroup | 
     ws = wb.create_sheet(RANK_SHEETS[group.kind] if group else "红黑榜")
     _append(ws, [f"{title}（{group.name if group else '暂无排名'}） {period.label}"])
     ws["A1"].font = Font(bold=True, size=13)
-    _header(ws, ["名次", "单位", "榜单", "派遣数", "结案数", "整改率", "按期结案率", "超期数", "上期名次", "升降"])
+    _header(ws, ["名次", "单位", "榜单", "应结案数", "结案数", "结案率", "按期结案率", "超期未结案数", "上期名次",
+                 "升降", "连续上黑榜期数"])
     if group is None:
-        _append(ws, ["", "本期无派遣案件，暂无排名"])
+        _append(ws, ["", "本期无应结案件，暂无排名"])
     for r in group.rows if group else []:
-        _append(ws, [r.rank, r.unit_name, LIST_NAMES.get(r.list or "", ""), r.dispatched,
-                     r.closed, r.rectification_rate, r.on_time_rate, r.overdue, r.prev_rank, r.movement])
-        row = ws[ws.max_row]
+        row = _append(ws, [r.rank, r.unit_name, LIST_NAMES.get(r.list or "", ""), r.due, r.closed, r.closure_rate,
+                           r.on_time_rate, r.overdue_unclosed, r.prev_rank, r.movement, r.black_streak or None])
         row[5].number_format = row[6].number_format = "0.0%"
         if r.list:
             for cell in row:
                 cell.fill = RED_FILL if r.list == "red" else BLACK_FILL
-    _widths(ws, [8, 24, 8, 12, 10, 10, 12, 10, 12, 10])
+    _widths(ws, [8, 24, 8, 12, 10, 10, 12, 12, 12, 10, 14])
 
 
 def _title(period: Period) -> str:
@@ -272,6 +281,7 @@ th, td { border: 1px solid #999; padding: 1.5mm 2mm; text-align: center; }
 th { background: #eef2f7; }
 thead { display: table-header-group; }  /* the header row again on every printed page */
 td.l { text-align: left; }
+table.units th, table.units td { padding: 1mm 0.6mm; font-size: 7.5pt; }
 tr { page-break-inside: avoid; }
 .red { color: #b00; font-weight: bold; } .black { color: #000; font-weight: bold; }
 .case { display: grid; grid-template-columns: 1fr 38mm 38mm; gap: 3mm; border: 1px solid #bbb;
@@ -340,8 +350,8 @@ def _img(uri: str | None, caption: str, empty: str) -> str:
     return f'<figure class="ph" style="margin:0">{inner}<figcaption>{html.escape(caption)}</figcaption></figure>'
 
 
-def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.1%}"
+def _pct(v: float | None, digits: int = 1) -> str:
+    return "—" if v is None else f"{v:.{digits}%}"
 
 
 def bulletin_html(session: Session, user: User, period: Period, rules: RankRules, *, worst: int = 10) -> str:
@@ -355,33 +365,38 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     parts = [f"<h1>创建文明城市工作 {title}</h1>",
              f'<div class="sub">{e(period.label)}　统计截至 {e(_local(now))}</div>',
              "<h2>一、总体情况</h2>",
-             (f"<p>本期发现问题 <b>{t.reported}</b> 件，派遣 <b>{t.dispatched}</b> 件，"
-              f"其中已结案 <b>{t.closed}</b> 件，"
-             f"按期结案 <b>{t.closed_on_time}</b> 件；整改率 <b>{_pct(t.rectification_rate)}</b>，"
-             f"按期结案率 <b>{_pct(t.on_time_rate)}</b>，返工率 <b>{_pct(t.rework_rate)}</b>；"
-             f"当前全市超期未整改 <b>{t.overdue_now}</b> 件。</p>"),
+             (f"<p>本期发现问题 <b>{t.reported}</b> 件，交办 <b>{t.handed_over}</b> 件"
+              f"（其中作废 {t.handed_over_voided} 件），应结案 <b>{t.due}</b> 件，"
+              f"已结案 <b>{t.closed}</b> 件，其中按期结案 <b>{t.closed_on_time}</b> 件、超期结案 "
+              f"<b>{t.closed_late}</b> 件；超期未结案 <b>{t.overdue_unclosed}</b> 件。"
+              f"结案率 <b>{_pct(t.closure_rate)}</b>，按期结案率 <b>{_pct(t.on_time_rate)}</b>，"
+              f"整改率 <b>{_pct(t.rectification_rate)}</b>，返工率 <b>{_pct(t.rework_rate, 2)}</b>"
+              f"（返工 {t.rework_times} 次，涉及 {t.reworked} 件）；"
+              f"当前全市超期未整改 <b>{t.overdue_now}</b> 件。</p>"),
              (f"<p>本期批准延期 <b>{t.extended}</b> 件次（延期率 {_pct(t.extension_rate)}），"
               f"回退 <b>{t.returned}</b> 件次（回退率 {_pct(t.return_rate)}），"
               f"挂账 <b>{t.suspended}</b> 件次（挂账率 {_pct(t.suspension_rate)}），"
               f"作废 <b>{t.voided}</b> 件（作废率 {_pct(t.void_rate)}）；"
               f"催办 <b>{t.urged}</b> 次，督办 <b>{t.supervised}</b> 件。</p>"),
-             (f'<p class="muted">{e(FORMULAS["cohort"]["zh"])}。{e(FORMULAS["rectification_rate"]["zh"])}；'
-             f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
+             (f'<p class="muted">{e(FORMULAS["cohort"]["zh"])}。{e(FORMULAS["office_deadline"]["zh"])}；'
+              f'{e(FORMULAS["due"]["zh"])}；{e(FORMULAS["closure_rate"]["zh"])}；'
+              f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rectification_rate"]["zh"])}；'
+              f'{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
              "<h2>二、红黑榜</h2>"]
     if not ranking.groups:
-        parts.append("<p>本期无派遣案件，暂无排名。</p>")
+        parts.append("<p>本期无应结案件，暂无排名。</p>")
     numerals = "一二三四五六七八九十"
     for i, group in enumerate(ranking.groups):
         parts.append(f"<h3>（{numerals[i]}）{e(group.name)}</h3>"
-                     "<table><thead><tr><th>名次</th><th>单位</th><th>派遣</th><th>结案</th><th>整改率</th>"
-                     "<th>按期结案率</th><th>超期</th><th>上期</th><th>榜单</th></tr></thead><tbody>")
+                     "<table><thead><tr><th>名次</th><th>单位</th><th>应结案</th><th>结案</th><th>结案率</th>"
+                     "<th>按期结案率</th><th>超期未结案</th><th>上期</th><th>榜单</th></tr></thead><tbody>")
         for r in group.rows:
             mv = "" if r.movement is None else ("↑" if r.movement > 0 else "↓" if r.movement < 0 else "—")
             lst = {"red": '<span class="red">红榜</span>',
                    "black": '<span class="black">黑榜</span>'}.get(r.list or "", "")
-            parts.append(f"<tr><td>{r.rank}</td><td class='l'>{e(r.unit_name)}</td><td>{r.dispatched}</td>"
-                         f"<td>{r.closed}</td><td>{_pct(r.rectification_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
-                         f"<td>{r.overdue}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
+            parts.append(f"<tr><td>{r.rank}</td><td class='l'>{e(r.unit_name)}</td><td>{r.due}</td>"
+                         f"<td>{r.closed}</td><td>{_pct(r.closure_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
+                         f"<td>{r.overdue_unclosed}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
         parts.append("</tbody></table>")
     rules_zh = rule_text(rules)
     parts.append(f'<p class="muted">{e(_zh(rules_zh["groups"]))}；{e(_zh(rules_zh["red"]))}；'
@@ -401,16 +416,23 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
             f"责任单位：<b>{e(o.unit_name or '—')}</b><br>整改时限：{e(_local(o.deadline_at))}"
             f"（已超期 {late}）{'　返工 ' + str(o.rework_count) + ' 次' if o.rework_count else ''}</div>"
             f"{before}{after}</div>")
-    parts.append("<h2>四、各单位情况</h2><table><thead><tr><th>单位</th><th>发现</th><th>派遣</th><th>结案</th>"
-                 "<th>按期</th><th>返工</th><th>超期</th><th>延期</th><th>回退</th><th>挂账</th><th>作废</th>"
-                 "<th>催办</th><th>督办</th><th>整改率</th></tr></thead><tbody>")
-    for m in s.units:
-        parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.dispatched}</td>"
-                     f"<td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.reworked}</td><td>{m.overdue_now}</td>"
-                     f"<td>{m.extended}</td><td>{m.returned}</td><td>{m.suspended}</td><td>{m.voided}</td>"
-                     f"<td>{m.urged}</td><td>{m.supervised}</td><td>{_pct(m.rectification_rate)}</td></tr>")
+    parts.append("<h2>四、各单位情况</h2><table class='units'><thead><tr><th>单位</th><th>发现</th><th>交办</th>"
+                 "<th>应结案</th><th>结案</th><th>按期</th><th>超期结案</th><th>超期未结案</th><th>返工次数</th>"
+                 "<th>返工案件</th><th>当前超期</th><th>延期</th><th>回退</th><th>挂账</th><th>作废</th>"
+                 "<th>催办</th><th>督办</th><th>结案率</th><th>按期结案率</th><th>整改率</th><th>返工率</th></tr>"
+                 "</thead><tbody>")
+    for m in [*s.units, t.model_copy(update={"unit_name": "合计"})]:
+        parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.handed_over}</td>"
+                     f"<td>{m.due}</td><td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.closed_late}</td>"
+                     f"<td>{m.overdue_unclosed}</td><td>{m.rework_times}</td><td>{m.reworked}</td>"
+                     f"<td>{m.overdue_now}</td><td>{m.extended}</td><td>{m.returned}</td><td>{m.suspended}</td>"
+                     f"<td>{m.voided}</td><td>{m.urged}</td><td>{m.supervised}</td><td>{_pct(m.closure_rate)}</td>"
+                     f"<td>{_pct(m.on_time_rate)}</td><td>{_pct(m.rectification_rate)}</td>"
+                     f"<td>{_pct(m.rework_rate, 2)}</td></tr>")
     parts.append("</tbody></table>")
-    parts.append(f'<p class="muted">{e(FORMULAS["dispatched"]["zh"])}；{e(FORMULAS["overdue"]["zh"])}。</p>')
+    parts.append(f'<p class="muted">{e(FORMULAS["handed_over"]["zh"])}；{e(FORMULAS["closed_late"]["zh"])}；'
+                 f'{e(FORMULAS["overdue_unclosed"]["zh"])}；{e(FORMULAS["rework_times"]["zh"])}；'
+                 f'{e(FORMULAS["overdue"]["zh"])}。</p>')
     return _page(f"{title} {period.label}", "".join(parts), landscape=True)
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select
 from sqlmodel import Session, col
 
 from app.stats.schemas import Percentiles, Period, Scope
@@ -11,7 +11,11 @@ from app.tickets.workflow import Action, Status
 from app.units.models import Grid, Unit
 
 COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
-          "returned", "cancelled", "extended", "suspended", "voided", "urged", "supervised")
+          "returned", "cancelled", "extended", "suspended", "voided", "urged", "supervised",
+          "handed_over", "handed_over_voided", "due", "closed_late", "overdue_unclosed", "rework_times")
+# Counts of occurrences, not of tickets: no drill-down lists them one to one (返工次数: a ticket failed twice
+# counts 2; its tickets are the drill-down of 返工案件数 `reworked`).
+OCCURRENCES = frozenset({"rework_times"})
 # The exception figures counted from timeline events in the period: figure → the actions it counts.
 EVENT_FIGURES: dict[str, tuple[str, ...]] = {
     "extended": (Action.approve_extension.value,),
@@ -30,10 +34,31 @@ EVENT_UNIT = func.coalesce(TicketRequest.unit_id, TicketEvent.unit_id, Ticket.un
 
 
 def in_cohort_base() -> ColumnElement[bool]:
-    """Voided and suspended tickets leave the cohort (派遣数 and every rate): a voided one should never have
-    been dispatched; a suspended one (挂账/缓办) is out of every deadline while suspended, as published
-    practice takes 缓办 out of the base (按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数)). Resumed, it is back."""
+    """The base of the cohort's figures (派遣数, 应结案数 and every rate but 整改率): voided and suspended tickets
+    leave it. A voided one should never have been dispatched; a suspended one (挂账/缓办) is out of every
+    deadline while suspended, as published practice takes 缓办 out of the base (按期结案率 = 按期结案数 ÷
+    (应结案数 − 缓办数)). Resumed, it is back. 交办数 and 整改率 count from the whole cohort instead."""
     return col(Ticket.status).not_in([Status.voided.value, Status.suspended.value])
+
+
+def office_overdue_at(now: datetime) -> ColumnElement[bool]:
+    """The office's deadline passed by `now` (a rework's later deadline does not count)."""
+    return and_(col(Ticket.office_deadline_at).is_not(None), Ticket.office_deadline_at < now)
+
+
+def due_at(now: datetime) -> ColumnElement[bool]:
+    """应结案 at `now` (within the cohort base): closed, or the office's deadline passed."""
+    return or_(Ticket.status == Status.closed.value, office_overdue_at(now))
+
+
+def closed_late() -> ColumnElement[bool]:
+    """超期结案: closed, the accepted rectification after the office's deadline (not 按期结案)."""
+    return and_(Ticket.status == Status.closed.value, col(Ticket.closed_on_time).is_not(True))
+
+
+def overdue_unclosed_at(now: datetime) -> ColumnElement[bool]:
+    """超期未结案 at `now` (within the cohort base): not closed, the office's deadline passed."""
+    return and_(Ticket.status != Status.closed.value, office_overdue_at(now))
 
 
 def events_of(actions: tuple[str, ...]):
@@ -153,17 +178,27 @@ def counts_by_unit(session: Session, period: Period, where: list, ev_where: list
             r[k] += int(v or 0)
 
     closed = Ticket.status == Status.closed.value
+    base = in_cohort_base()
+    # 交办数 counts every ticket first dispatched in the period (voided and suspended ones too); every other
+    # cohort figure counts within the base (voided and suspended ones out).
     cohort = select(
-        Ticket.unit_id, func.count().label("dispatched"),
+        Ticket.unit_id, func.count().label("handed_over"),
+        func.count().filter(Ticket.status == Status.voided.value).label("handed_over_voided"),
+        func.count().filter(base).label("dispatched"),
         func.count().filter(closed).label("closed"),
         func.count().filter(and_(closed, col(Ticket.closed_on_time).is_(True))).label("closed_on_time"),
-        func.count().filter(col(Ticket.first_rectified_at).is_not(None)).label("rectified"),
-        func.count().filter(Ticket.rework_count > 0).label("reworked"),
+        func.count().filter(closed_late()).label("closed_late"),
+        func.count().filter(base, col(Ticket.first_rectified_at).is_not(None)).label("rectified"),
+        func.count().filter(base, Ticket.rework_count > 0).label("reworked"),
+        func.sum(Ticket.rework_count).filter(base).label("rework_times"),
         func.count().filter(Ticket.is_overdue_at(now)).label("overdue"),
-    ).where(within(Ticket.first_dispatched_at, start, end), in_cohort_base(), *where).group_by(Ticket.unit_id)
+        func.count().filter(base, due_at(now)).label("due"),
+        func.count().filter(base, overdue_unclosed_at(now)).label("overdue_unclosed"),
+    ).where(within(Ticket.first_dispatched_at, start, end), *where).group_by(Ticket.unit_id)
     for r in session.execute(cohort).mappings():
-        put(r["unit_id"], **{k: r[k] for k in ("dispatched", "closed", "closed_on_time", "rectified",
-                                               "reworked", "overdue")})
+        put(r["unit_id"], **{k: r[k] for k in ("handed_over", "handed_over_voided", "dispatched", "closed",
+                                               "closed_on_time", "closed_late", "rectified", "reworked",
+                                               "rework_times", "overdue", "due", "overdue_unclosed")})
     for uid, n in session.execute(select(Ticket.unit_id, func.count()).where(
             within(Ticket.reported_at, start, end), *where).group_by(Ticket.unit_id)).all():
         put(uid, reported=n)

@@ -21,9 +21,10 @@ def unit_metrics(unit_id: int | None, name: str | None, counts: dict[str, int],
                  durations: dict[str, Percentiles] | None) -> UnitMetrics:
     """A unit's (or the total's) figures: its counts, the rates they give, and its hours."""
     m = UnitMetrics(unit_id=unit_id, unit_name=name, **counts)
-    m.rectification_rate = ratio(m.closed, m.dispatched)
-    m.on_time_rate = ratio(m.closed_on_time, m.dispatched)
-    m.rework_rate = ratio(m.reworked, m.rectified)
+    m.closure_rate = ratio(m.closed, m.due)
+    m.on_time_rate = ratio(m.closed_on_time, m.due)
+    m.rectification_rate = ratio(m.closed, m.handed_over - m.handed_over_voided)
+    m.rework_rate = ratio(m.rework_times, m.due)
     m.extension_rate = ratio(m.extended, m.dispatched)
     m.return_rate = ratio(m.returned, m.dispatched)
     m.suspension_rate = ratio(m.suspended, m.dispatched)
@@ -36,31 +37,32 @@ def unit_metrics(unit_id: int | None, name: str | None, counts: dict[str, int],
 def rule_text(rules: RankRules) -> dict[str, str]:
     """The ranking rules in words, as the bulletin states them."""
     return {
-        "order": "按整改率从高到低排名；相同时按按期结案率，再按超期数少者在前 "
-                 "(rank by rectification rate, then on-time rate, then fewer overdue)",
-        "red": f"红榜：整改率 ≥ {rules.red_min_rate:.0%} 且名列前 {rules.red_top}；并列的单位有一个在前 "
+        "order": "按结案率从高到低排名；相同时按按期结案率，再按超期未结案数少者在前 "
+                 "(rank by closure rate, then on-time rate, then fewer overdue unclosed)",
+        "red": f"红榜：结案率 ≥ {rules.red_min_rate:.0%} 且名列前 {rules.red_top}；并列的单位有一个在前 "
                f"{rules.red_top} 名内的，一并列入 "
-               f"(red: rate ≥ {rules.red_min_rate:.0%} and rank ≤ {rules.red_top}; a tied group reaching into "
-               f"the top {rules.red_top} is listed together)",
-        "black": f"黑榜：未上红榜，且整改率 < {rules.black_max_rate:.0%} 或名列倒数 {rules.black_bottom}；"
+               f"(red: closure rate ≥ {rules.red_min_rate:.0%} and rank ≤ {rules.red_top}; a tied group reaching "
+               f"into the top {rules.red_top} is listed together)",
+        "black": f"黑榜：未上红榜，且结案率 < {rules.black_max_rate:.0%} 或名列倒数 {rules.black_bottom}；"
                  f"并列的单位有一个在倒数 {rules.black_bottom} 名内的，一并列入 "
-                 f"(black: not red, and rate < {rules.black_max_rate:.0%} or in the bottom {rules.black_bottom}; "
-                 f"a tied group reaching into the bottom {rules.black_bottom} is listed together)",
+                 f"(black: not red, and closure rate < {rules.black_max_rate:.0%} or in the bottom "
+                 f"{rules.black_bottom}; a tied group reaching into the bottom {rules.black_bottom} is listed together)",
         "groups": "职能部门、属地（区、街道）、企业分别排名，名次与上期名次均为本组内的 "
                   "(departments, districts with street offices, and companies are ranked separately; ranks and "
                   "last period's ranks are within the group)",
-        "eligible": f"本期派遣数少于 {rules.min_dispatched} 件的单位不参与排名 "
-                    f"(units with fewer than {rules.min_dispatched} dispatched tickets are not ranked)",
+        "eligible": f"本期应结案数少于 {rules.min_dispatched} 件的单位不参与排名 "
+                    f"(units with fewer than {rules.min_dispatched} tickets due are not ranked)",
     }
 
 
 def rank(units: list[UnitMetrics], rules: RankRules) -> tuple[list[RankRow], list[int]]:
     """The ranked rows (red/black marked) and the ids of units with too few tickets to rank."""
-    eligible = [u for u in units if u.unit_id is not None and u.dispatched >= rules.min_dispatched]
-    unranked = sorted(u.unit_id for u in units if u.unit_id is not None and u.dispatched < rules.min_dispatched)
+    # A rate over nothing due says nothing: units are ranked on what was due.
+    eligible = [u for u in units if u.unit_id is not None and u.due >= rules.min_dispatched]
+    unranked = sorted(u.unit_id for u in units if u.unit_id is not None and u.due < rules.min_dispatched)
 
     def key(u: UnitMetrics):
-        return (-(u.rectification_rate or 0.0), -(u.on_time_rate or 0.0), u.overdue)
+        return (-(u.closure_rate or 0.0), -(u.on_time_rate or 0.0), u.overdue_unclosed)
 
     eligible.sort(key=lambda u: (*key(u), u.unit_name or ""))
     n = len(eligible)
@@ -72,12 +74,13 @@ def rank(units: list[UnitMetrics], rules: RankRules) -> tuple[list[RankRow], lis
     last_position = {place: i + 1 for i, place in enumerate(places)}
     rows: list[RankRow] = []
     for u, place in zip(eligible, places, strict=True):
-        rate, on_time = u.rectification_rate or 0.0, u.on_time_rate or 0.0
+        rate, on_time = u.closure_rate or 0.0, u.on_time_rate or 0.0
         red = rate >= rules.red_min_rate and place <= rules.red_top
         black = not red and (rate < rules.black_max_rate or last_position[place] > n - rules.black_bottom)
         rows.append(RankRow(rank=place, unit_id=u.unit_id, unit_name=u.unit_name or "", dispatched=u.dispatched,
                             closed=u.closed, closed_on_time=u.closed_on_time, overdue=u.overdue,
-                            rectification_rate=rate, on_time_rate=on_time,
+                            due=u.due, overdue_unclosed=u.overdue_unclosed, closure_rate=rate,
+                            rectification_rate=u.rectification_rate or 0.0, on_time_rate=on_time,
                             list="red" if red else "black" if black else None, prev_rank=None, movement=None))
     return rows, unranked
 

@@ -58,30 +58,52 @@ DEFINITIONS_VERSION = 1
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
     "cohort": {
-        "zh": "统计口径：本期首次派遣的案件（首次派遣时间在本期内）；结案、整改、返工、超期按查询时的状态计",
-        "en": "Cohort: tickets first dispatched in the period; closed / rectified / reworked / overdue as of now",
+        "zh": "统计口径：本期首次派遣的案件（首次派遣时间在本期内）；结案、应结案、超期、返工等按查询时的状态计",
+        "en": "Cohort: tickets first dispatched in the period; closed, due, overdue, reworked … as of now",
     },
     "reported": {"zh": "发现数 = 本期上报的案件数", "en": "reported = tickets reported in the period"},
-    "dispatched": {"zh": "派遣数 = 本期首次派遣的案件数（已作废的、挂账中的案件不计：作废即本不应派遣，"
-                         "挂账期间不受时限约束，恢复后重新计入；结案、整改、返工、超期及各项比率均以此为基数）",
-                   "en": "dispatched = tickets first dispatched in the period, voided and suspended ones excluded (a "
-                         "voided ticket should never have been dispatched; a suspended one is out of every deadline "
-                         "until resumed; closed, rectified, reworked, overdue and every rate use this base)"},
+    "handed_over": {"zh": "交办数 = 本期首次派遣（交办）的案件数，含其后作废、挂账的案件",
+                    "en": "handed over = tickets first dispatched in the period, those voided or suspended "
+                          "since included"},
+    "handed_over_voided": {"zh": "其中作废数 = 交办数中已作废的案件数",
+                           "en": "of them voided = handed-over tickets voided since"},
+    "dispatched": {"zh": "派遣数 = 交办数中未作废、未挂账的案件数（作废即本不应派遣；挂账期间不受时限约束，"
+                         "恢复后重新计入）；应结案、结案、返工、超期均在其中计",
+                   "en": "dispatched = handed-over tickets neither voided nor suspended (a voided ticket should "
+                         "never have been dispatched; a suspended one is out of every deadline until resumed); "
+                         "due, closed, reworked and overdue are counted among them"},
+    "office_deadline": {"zh": "整改时限（考核）= 派遣（含回退后改派、挂账恢复）时确定的时限，经批准延期的以延期后"
+                              "时限为准；返工重新给出的时限不改变考核时限",
+                        "en": "office deadline = the deadline set at dispatch (re-dispatch after a return, resume "
+                              "after a suspension), moved by an approved extension; a rework's new deadline does "
+                              "not move it"},
+    "due": {"zh": "应结案数 = 派遣数中已结案或考核时限已到的案件数（= 结案数 + 超期未结案数）",
+            "en": "due = dispatched tickets closed or past their office deadline (= closed + overdue unclosed)"},
     "closed": {"zh": "结案数 = 派遣数中已结案的案件数", "en": "closed = dispatched tickets closed by now"},
     "closed_on_time": {
-        "zh": "按期结案数 = 结案数中被采纳的整改在整改时限内完成的案件数",
-        "en": "closed on time = closed tickets whose accepted rectification was on or before its deadline",
+        "zh": "按期结案数 = 结案数中被采纳的整改在考核时限内（含当时）完成的案件数",
+        "en": "closed on time = closed tickets whose accepted rectification was on or before the office deadline",
     },
+    "closed_late": {"zh": "超期结案数 = 结案数中被采纳的整改晚于考核时限的案件数（= 结案数 − 按期结案数）",
+                    "en": "closed late = closed tickets whose accepted rectification was after the office "
+                          "deadline (= closed − closed on time)"},
+    "overdue_unclosed": {"zh": "超期未结案数 = 派遣数中尚未结案、考核时限已过的案件数（整改中、待核查、返工中）",
+                         "en": "overdue unclosed = dispatched tickets not closed and past their office deadline "
+                               "(rectifying, awaiting verification, or back for rework)"},
     "rectified": {"zh": "整改数 = 派遣数中至少整改过一次的案件数",
                   "en": "rectified = dispatched tickets rectified at least once"},
-    "reworked": {"zh": "返工数 = 派遣数中核查不合格至少一次的案件数",
-                 "en": "reworked = dispatched tickets that failed verification at least once"},
-    "overdue": {"zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数（挂账中的案件不计）",
-                "en": "overdue = dispatched tickets now past their deadline and not rectified (suspended ones "
-                      "are not overdue)"},
-    "overdue_now": {"zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期；挂账中的案件不计）",
-                    "en": "overdue now = all tickets now past their deadline and not rectified (any period; "
-                          "suspended ones are not overdue)"},
+    "reworked": {"zh": "返工案件数 = 派遣数中核查不合格至少一次的案件数",
+                 "en": "reworked tickets = dispatched tickets that failed verification at least once"},
+    "rework_times": {"zh": "返工次数 = 派遣数中案件核查不合格的次数（同一案件返工两次计 2 次）",
+                     "en": "reworks = failed verifications of the dispatched tickets (a ticket failed twice "
+                           "counts 2)"},
+    "overdue": {"zh": "超期数 = 派遣数中当前已派遣、已过现行整改时限（返工后为返工时限）、尚未整改的案件数"
+                      "（挂账中的案件不计）",
+                "en": "overdue = dispatched tickets now past the deadline in force (after a rework, its own) and "
+                      "not rectified (suspended ones are not overdue)"},
+    "overdue_now": {"zh": "当前超期 = 所有当前已过现行整改时限、尚未整改的案件（不限本期；挂账中的案件不计）",
+                    "en": "overdue now = all tickets now past the deadline in force and not rectified (any "
+                          "period; suspended ones are not overdue)"},
     "returned": {"zh": "回退数 = 本期批准的回退次数（退回待改派与直接改派），计入申请回退的单位",
                  "en": "returned = returns approved in the period (back for re-dispatch, or re-dispatched in "
                        "the same step), counted for the unit that asked"},
@@ -104,9 +126,12 @@ FORMULAS: dict[str, dict[str, str]] = {
     "return_rate": {"zh": "回退率 = 回退数 ÷ 派遣数", "en": "return share = returned ÷ dispatched"},
     "suspension_rate": {"zh": "挂账率 = 挂账数 ÷ 派遣数", "en": "suspension share = suspended ÷ dispatched"},
     "void_rate": {"zh": "作废率 = 作废数 ÷ 派遣数", "en": "void share = voided ÷ dispatched"},
-    "rectification_rate": {"zh": "整改率 = 结案数 ÷ 派遣数", "en": "rectification rate = closed ÷ dispatched"},
-    "on_time_rate": {"zh": "按期结案率 = 按期结案数 ÷ 派遣数", "en": "on-time rate = closed on time ÷ dispatched"},
-    "rework_rate": {"zh": "返工率 = 返工数 ÷ 整改数", "en": "rework rate = reworked ÷ rectified"},
+    "closure_rate": {"zh": "结案率 = 结案数 ÷ 应结案数", "en": "closure rate = closed ÷ due"},
+    "on_time_rate": {"zh": "按期结案率 = 按期结案数 ÷ 应结案数", "en": "on-time rate = closed on time ÷ due"},
+    "rectification_rate": {"zh": "整改率 = 结案数 ÷ (交办数 − 其中作废数)（挂账案件仍计入分母）",
+                           "en": "rectification rate = closed ÷ (handed over − of them voided) (suspended "
+                                 "tickets stay in the base)"},
+    "rework_rate": {"zh": "返工率 = 返工次数 ÷ 应结案数", "en": "rework rate = reworks ÷ due"},
     "hours_report_dispatch": {"zh": "上报→首次派遣 小时（派遣数中）",
                               "en": "hours from report to first dispatch (dispatched tickets)"},
     "hours_dispatch_rectify": {"zh": "首次派遣→首次整改 小时（整改数中）",
@@ -153,6 +178,13 @@ class UnitMetrics(BaseModel):
     voided: int = 0
     urged: int = 0
     supervised: int = 0
+    handed_over: int = 0
+    handed_over_voided: int = 0
+    due: int = 0
+    closed_late: int = 0
+    overdue_unclosed: int = 0
+    rework_times: int = 0
+    closure_rate: float | None = None
     rectification_rate: float | None = None
     on_time_rate: float | None = None
     rework_rate: float | None = None
@@ -183,11 +215,11 @@ class Summary(BaseModel):
 
 
 class RankRules(BaseModel):
-    red_min_rate: float = Field(0.90, ge=0, le=1, description="红榜: 整改率 ≥ this …")
+    red_min_rate: float = Field(0.90, ge=0, le=1, description="红榜: 结案率 ≥ this …")
     red_top: int = Field(5, ge=0, description="… and rank ≤ this")
-    black_max_rate: float = Field(0.85, ge=0, le=1, description="黑榜: 整改率 < this …")
+    black_max_rate: float = Field(0.85, ge=0, le=1, description="黑榜: 结案率 < this …")
     black_bottom: int = Field(3, ge=0, description="… or among the bottom N ranks")
-    min_dispatched: int = Field(1, ge=1, description="units with fewer dispatched tickets are not ranked")
+    min_dispatched: int = Field(1, ge=1, description="units with fewer tickets due (应结案数) are not ranked")
 
 
 class RankRow(BaseModel):
@@ -198,6 +230,9 @@ class RankRow(BaseModel):
     closed: int
     closed_on_time: int
     overdue: int
+    due: int
+    overdue_unclosed: int
+    closure_rate: float  # the ranking's rate (结案率)
     rectification_rate: float
     on_time_rate: float
     list: RankListKind | None
@@ -237,9 +272,9 @@ class TrendPoint(BaseModel):
     week_start: date
     reported: int
     closed: int  # closed during the week (flow)
-    dispatched: int  # first dispatched during the week (cohort)
+    due: int  # of the tickets first dispatched during the week (cohort), those due as of now
     cohort_closed: int
-    rectification_rate: float | None
+    closure_rate: float | None
 
 
 class Trend(BaseModel):

@@ -7,9 +7,8 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
 * A period is [start, end) in local time (settings.timezone): a week starts on Monday 00:00, a month on
   the 1st; a custom period runs from its first date 00:00 to the day after its last date.
 * **Cohort**: the tickets *first dispatched* in the period (`first_dispatched_at` in [start, end)).
-  派遣数 counts them; 结案数 / 按期结案数 / 整改数 / 返工数 / 超期数 are the cohort's tickets in that
-  state **as of the query time** ("now"), so a late-week dispatch is not punished at the week's end and
-  a bulletin states the moment it was taken (`as_of`).
+  Their figures count the cohort's tickets in a state **as of the query time** ("now"), so a late-week
+  dispatch is not punished at the week's end and a bulletin states the moment it was taken (`as_of`).
 * 发现数 = tickets reported in the period; 不予立案数 = tickets cancelled in the period (they never belong
   to a unit).
 * Deadline exceptions are counted from the timeline events of the period, for the unit concerned (the unit
@@ -17,14 +16,26 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   `reported`, or re-dispatched in the same step; the direct returns of earlier versions count too),
   挂账数 = approved suspensions, 作废数 = voids, 催办数 = urges, 督办数 = tickets supervised (one per ticket).
   Their shares (延期率, 回退率, 挂账率, 作废率) are each ÷ 派遣数.
-* A voided ticket should never have been dispatched, and a suspended one is out of every deadline until it
-  is resumed: both leave the cohort, so 派遣数 and every rate.
-  A suspended ticket (挂账) is not `dispatched`, so it is not overdue while suspended.
-* 整改率 = 结案数 / 派遣数; 按期结案率 = 按期结案数 / 派遣数 (closed, and the accepted rectification was on
-  or before the deadline then in force: `tickets.closed_on_time`); 返工率 = 返工数 / 整改数.
-* 超期 = status dispatched and deadline passed (not yet rectified). `overdue` is within the cohort;
-  `overdue_now` counts every overdue ticket in scope whatever its dispatch date (the headline figure, and
-  exactly what the ticket list answers for `overdue=true&unit_id=…`).
+* 交办数 = every ticket of the cohort, whatever became of it; 其中作废 = those of them voided by now.
+  派遣数 = the cohort without its voided and suspended tickets (the **base**): a voided ticket should never
+  have been dispatched, and a suspended one (挂账/缓办) is out of every deadline until it is resumed, as
+  published practice takes 缓办 out (按期结案率 = 按期结案数 ÷ (应结案数 − 缓办数)). Every figure below is
+  within the base (整改率's denominator excepted). A suspended ticket is not `dispatched`, so it is not
+  overdue while suspended.
+* The **office's deadline** (`tickets.office_deadline_at`): the deadline set at dispatch (and at a
+  re-dispatch after a return, or a resume), moved by an approved extension (延期), never by 返工.
+* 应结案数 = base tickets closed, or whose office deadline passed by now; so 应结案数 = 结案数 + 超期未结案数.
+  超期结案数 = closed, the accepted rectification after the office deadline; 超期未结案数 = not closed (being
+  rectified, awaiting verification, or back for rework), office deadline passed. A ticket returned and
+  waiting for re-dispatch has no office deadline (the return clears it): it is not due until re-dispatched.
+* 结案率 = 结案数 ÷ 应结案数; 按期结案率 = 按期结案数 ÷ 应结案数, where 按期结案 = closed with the accepted
+  rectification on or before the office deadline (`tickets.closed_on_time`); 整改率 = 结案数 ÷ (交办数 −
+  其中作废数) (the 创城 headline: suspended tickets stay in its base, as problems handed over and not yet
+  rectified); 返工率 = 返工次数 ÷ 应结案数, 返工次数 = failed verifications of the base tickets (a ticket
+  failed twice counts 2); 返工案件数 = base tickets that failed verification at least once.
+* 超期 = status dispatched and the deadline in force (after a 返工, its own) passed: not yet rectified.
+  `overdue` is within the cohort; `overdue_now` counts every overdue ticket in scope whatever its dispatch
+  date (the headline figure, and exactly what the ticket list answers for `overdue=true&unit_id=…`).
 * Per unit: the ticket's **current** unit (`tickets.unit_id`); for a closed ticket that is the unit at
   close. A returned ticket waiting for re-dispatch has no unit and counts only in the total.
 * Hours: median (p50) and 90th percentile with linear interpolation (PostgreSQL `percentile_cont`; on
@@ -74,7 +85,7 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 from app.users.roles import SEES_ALL_TICKETS, Role
 
-DRILL_METRICS = COUNTS
+DRILL_METRICS = tuple(c for c in COUNTS if c not in queries.OCCURRENCES)
 # The date a drill-down list is ordered by (newest first): the one its figure's period is about.
 DRILL_ORDER = {"reported": "reported_at", "cancelled": "cancelled_at", "overdue_now": "reported_at"} | {
     metric: "reported_at" for metric in queries.EVENT_FIGURES}
@@ -174,14 +185,17 @@ def ranking(session: Session, period: Period, rules: RankRules, *, category_code
 # ---- trend --------------------------------------------------------------------------------------
 
 TREND_FORMULA = {
-    "zh": "柱：每周上报数与每周结案数（结案时间在该周）；线：该周首次派遣案件的整改率（结案数 ÷ 派遣数，截至当前）",
-    "en": "Bars: tickets reported and tickets closed during each week; line: rectification rate of the tickets "
-          "first dispatched that week (closed ÷ dispatched, as of now)",
+    "zh": "柱：每周上报数与每周结案数（结案时间在该周）；线：该周首次派遣案件的结案率（结案数 ÷ 应结案数，截至当前）",
+    "en": "Bars: tickets reported and tickets closed during each week; line: closure rate of the tickets first "
+          "dispatched that week (closed ÷ due, as of now)",
 }
 
 
 def trend(session: Session, scope: Scope, *, weeks: int = 8, now: datetime | None = None) -> Trend:
-    """The last `weeks` weeks (this one included): reported vs closed, and the weekly cohort's 整改率."""
+    """The last `weeks` weeks (this one included): reported vs closed, and the weekly cohort's 结案率.
+
+    结案率, not 整改率: a young week's tickets not yet due would lower 整改率 and make every week look
+    better than the last."""
     now = now or utcnow()
     this_week = resolve_period("week", now=now)
     starts = [this_week.start_date - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
@@ -196,11 +210,11 @@ def trend(session: Session, scope: Scope, *, weeks: int = 8, now: datetime | Non
 
     reported = per_week(Ticket.reported_at)
     closed = per_week(Ticket.closed_at)
-    dispatched = per_week(Ticket.first_dispatched_at, queries.in_cohort_base())
+    due = per_week(Ticket.first_dispatched_at, queries.in_cohort_base(), queries.due_at(now))
     cohort_closed = per_week(Ticket.first_dispatched_at, Ticket.status == Status.closed.value)
     return Trend(weeks=[TrendPoint(week_start=starts[i], reported=reported[i], closed=closed[i],
-                                   dispatched=dispatched[i], cohort_closed=cohort_closed[i],
-                                   rectification_rate=ratio(cohort_closed[i], dispatched[i]))
+                                   due=due[i], cohort_closed=cohort_closed[i],
+                                   closure_rate=ratio(cohort_closed[i], due[i]))
                         for i in range(weeks)], formula=TREND_FORMULA)
 
 
@@ -217,17 +231,28 @@ def drill_where(session: Session, metric: str, period: Period, scope: Scope, now
             events = events.where(queries.EVENT_UNIT.in_(scope.unit_ids))
         return [*where, col(Ticket.id).in_(events)]
     where = scope_where(session, scope, period_bound=metric != "overdue_now")
-    cohort = and_(within(Ticket.first_dispatched_at, period.start, period.end), queries.in_cohort_base())
+    handed_over = within(Ticket.first_dispatched_at, period.start, period.end)
+    cohort = and_(handed_over, queries.in_cohort_base())
     closed = Ticket.status == Status.closed.value
     match metric:
         case "reported":
             where.append(within(Ticket.reported_at, period.start, period.end))
+        case "handed_over":
+            where.append(handed_over)
+        case "handed_over_voided":
+            where += [handed_over, Ticket.status == Status.voided.value]
         case "dispatched":
             where.append(cohort)
+        case "due":
+            where += [cohort, queries.due_at(now)]
         case "closed":
             where += [cohort, closed]
         case "closed_on_time":
             where += [cohort, closed, col(Ticket.closed_on_time).is_(True)]
+        case "closed_late":
+            where += [cohort, queries.closed_late()]
+        case "overdue_unclosed":
+            where += [cohort, queries.overdue_unclosed_at(now)]
         case "rectified":
             where += [cohort, col(Ticket.first_rectified_at).is_not(None)]
         case "reworked":

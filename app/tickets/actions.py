@@ -239,8 +239,8 @@ def _dispatch(session: Session, ticket: Ticket, body: DispatchIn, now: datetime)
     if session.get(Unit, body.unit_id) is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
-    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "dispatched_at": now,
-                   "first_dispatched_at": ticket.first_dispatched_at or now},
+    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "office_deadline_at": deadline,
+                   "dispatched_at": now, "first_dispatched_at": ticket.first_dispatched_at or now},
                   {"unit_id": body.unit_id, "deadline_at": deadline, "note": body.note})
 
 
@@ -250,8 +250,9 @@ def _rectify(session: Session, ticket: Ticket, body: RectifyIn, now: datetime) -
 
 
 def _verify_pass(session: Session, ticket: Ticket, body: VerifyIn, now: datetime) -> Change:
-    on_time = ticket.deadline_at is None or (ticket.rectified_at is not None
-                                             and ticket.rectified_at <= ticket.deadline_at)
+    # 按期 is judged against the office's deadline: a 返工's new deadline does not make a late fix on time.
+    on_time = ticket.office_deadline_at is None or (ticket.rectified_at is not None
+                                                    and ticket.rectified_at <= ticket.office_deadline_at)
     return Change({"closed_at": now, "closed_on_time": on_time}, {"note": body.note})
 
 
@@ -369,7 +370,8 @@ def _reject(kind: RequestKind) -> Callable[[Session, Ticket, DecisionIn, datetim
 def _approve_extension(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.extension)
     granted = _later_deadline(body.deadline or request.requested_deadline, ticket, now, "批准的整改时限")
-    return Change({"deadline_at": granted, "extension_count": Ticket.extension_count + 1, "pending_request": None},
+    return Change({"deadline_at": granted, "office_deadline_at": granted,
+                   "extension_count": Ticket.extension_count + 1, "pending_request": None},
                   {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": granted},
                   guard=_decision_guard(RequestKind.extension),
                   then=_decide(request.id, RequestState.approved, body.note, deadline=granted))
@@ -377,7 +379,8 @@ def _approve_extension(session: Session, ticket: Ticket, body: DecisionIn, now: 
 
 def _approve_return(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.return_)
-    return Change({"unit_id": None, "deadline_at": None, "return_count": Ticket.return_count + 1,
+    return Change({"unit_id": None, "deadline_at": None, "office_deadline_at": None,
+                   "return_count": Ticket.return_count + 1,
                    "pending_request": None},
                   {"note": body.note, "unit_id": ticket.unit_id},
                   guard=_decision_guard(RequestKind.return_),
@@ -391,8 +394,8 @@ def _reassign(session: Session, ticket: Ticket, body: DecisionIn, now: datetime)
     if body.unit_id == ticket.unit_id:
         raise Invalid("改派须选择另一单位 Re-dispatch to another unit", code="same_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
-    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "dispatched_at": now,
-                   "return_count": Ticket.return_count + 1, "pending_request": None},
+    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "office_deadline_at": deadline,
+                   "dispatched_at": now, "return_count": Ticket.return_count + 1, "pending_request": None},
                   {"note": body.note, "unit_id": body.unit_id, "deadline_at": deadline},
                   guard=_decision_guard(RequestKind.return_),
                   then=_decide(request.id, RequestState.approved, body.note, deadline=deadline,
@@ -424,7 +427,8 @@ def _approve_suspension(session: Session, ticket: Ticket, body: DecisionIn, now:
 
 def _resume(session: Session, ticket: Ticket, body: ResumeIn, now: datetime) -> Change:
     deadline = _deadline(session, body.deadline, ticket, now)
-    return Change({"deadline_at": deadline, "dispatched_at": now, "suspended_at": None, "review_at": None},
+    return Change({"deadline_at": deadline, "office_deadline_at": deadline, "dispatched_at": now,
+                   "suspended_at": None, "review_at": None},
                   {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": deadline})
 
 

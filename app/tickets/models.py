@@ -43,7 +43,8 @@ class Ticket(SQLModel, table=True):
         # Statistics (app/stats, migration 1aac66fa8aaf). Covering indexes: a period's figures are read from
         # the index alone (no row look-ups), which keeps a month at 1 M tickets fast on SQLite too.
         Index("ix_tickets_first_dispatched_at", "first_dispatched_at", "unit_id", "status", "deadline_at",
-              "closed_on_time", "rework_count", "first_rectified_at", "reported_at", "closed_at", "category_code"),
+              "office_deadline_at", "closed_on_time", "rework_count", "first_rectified_at", "reported_at",
+              "closed_at", "category_code"),
         Index("ix_tickets_reported_at_id", "reported_at", "id", "unit_id", "category_code"),  # also the list order
         Index("ix_tickets_status_deadline", "status", "deadline_at", "unit_id", "category_code"),
         Index("ix_tickets_cancelled_at", "cancelled_at"),
@@ -63,6 +64,10 @@ class Ticket(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="units.id")
     suggested_unit_id: int | None = Field(default=None, foreign_key="units.id")
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The office's deadline (整改时限 as the office set it): set at dispatch, re-dispatch (改派) and resume,
+    # moved by an approved extension (延期), cleared by an approved return; never moved by 返工, whose new
+    # deadline is `deadline_at` only. 按期结案, 应结案 and 超期结案/超期未结案 are judged against it.
+    office_deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     rework_count: int = 0
     return_count: int = 0
     # Deadline exceptions (issue 10): approved extensions, urges (催办), the 督办 flag, suspension and voiding.
@@ -84,7 +89,7 @@ class Ticket(SQLModel, table=True):
     rectified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # At close: was the accepted rectification on or before its deadline (按期结案)?
+    # At close: was the accepted rectification on or before the office's deadline (按期结案)?
     closed_on_time: bool | None = None
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     request_hash: str = Field(max_length=64)

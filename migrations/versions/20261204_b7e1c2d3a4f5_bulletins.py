@@ -1,7 +1,7 @@
 """bulletins: published 通报 snapshots (app/bulletins)
 
 Revision ID: b7e1c2d3a4f5
-Revises: 5c1e9a7d2b40
+Revises: b7d4e2a91c05
 Create Date: 2026-12-04 05:30:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import app.core.types
 
 revision: str = 'b7e1c2d3a4f5'
-down_revision: str | None = '5c1e9a7d2b40'
+down_revision: str | None = 'b7d4e2a91c05'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

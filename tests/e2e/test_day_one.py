@@ -93,7 +93,7 @@ def test_dashboard_labels_its_table_export_and_black_list(new_context, shots):
     assert page.locator("[data-testid=rank-no-red]").first.inner_text().find("没有单位达到红榜标准") >= 0
     assert page.locator("[data-testid=export]").inner_text().strip() == "导出"
     head = page.locator("[data-testid=units-head]").inner_text()
-    for col in ("单位", "结案/派遣", "整改率", "当前超期"):
+    for col in ("单位", "结案/应结案", "结案率", "当前超期"):
         assert col in head
     # Each black-listed unit with its rank in its group, the worst first.
     labels = page.locator("[data-testid=rank-black]").first.locator("[data-testid=rank-place]").all_inner_texts()

@@ -23,6 +23,10 @@ Deadlines in 2030 are "not yet due" whenever the tests run; deadlines in October
 | t12 | rep 10-09 09:00, disp C 10:00 (dl 10-10 10:00), rect 10-10 09:00 (awaiting verification) | C  |
 | t13 | rep 09-29 09:00, disp A 10:00 (dl 09-30 10:00) — never rectified: OVERDUE now          | A  |
 | t14 | rep 09-30 09:00, disp C 10:00 (dl 10-02 10:00), rect 10-01 10:00, pass 10-01 12:00      | C  |
+| t17 | rep 10-09 08:00, disp C 09:00 (dl 10-10 09:00), rect 10-09 12:00, FAIL 10-09 14:00      | C  |
+|     |   (dl 10-10 14:00), rect 10-10 10:00 (after the office deadline), FAIL 10-10 12:00       |    |
+|     |   (dl 10-11 12:00), rect 10-11 10:00, pass 10-11 11:00: failed twice; on time against   |    |
+|     |   its last deadline, late against the office's (10-10 09:00)                          |    |
 
 Deadline exceptions (through the real exception actions):
 
@@ -35,6 +39,10 @@ Deadline exceptions (through the real exception actions):
 |     |   10-05 10:00 (dl 2030) — a return approved and re-dispatched in one step               |    |
 
 A1 is a street office under A.
+
+The office's deadline (按期, 应结案, 超期结案/超期未结案 are judged against it) is the dispatch's, moved only by
+an approved extension (t5: 2030 + 30 d) or a new dispatch after a return (t6: 10-13 09:00); a 返工's new
+deadline does not move it (t3: 10-08 11:00, t17: 10-10 09:00).
 """
 
 import hashlib
@@ -216,6 +224,10 @@ def build_city(db: Session) -> City:
     b.report("t13", at(9, 29, 9)).dispatch("t13", at(9, 29, 10), "A", at(9, 30, 10))
     b.report("t14", at(9, 30, 9)).dispatch("t14", at(9, 30, 10), "C", at(10, 2, 10)) \
         .rectify("t14", at(10, 1, 10), "C").verify("t14", at(10, 1, 12), True)
+    b.report("t17", at(10, 9, 8)).dispatch("t17", at(10, 9, 9), "C", at(10, 10, 9)) \
+        .rectify("t17", at(10, 9, 12), "C").verify("t17", at(10, 9, 14), False, at(10, 10, 14)) \
+        .rectify("t17", at(10, 10, 10), "C").verify("t17", at(10, 10, 12), False, at(10, 11, 12)) \
+        .rectify("t17", at(10, 11, 10), "C").verify("t17", at(10, 11, 11), True)
     # Deadline exceptions.
     b.ask("t4", at(10, 7, 9), "B", "extension", at(10, 10, 10, 30)).decide("t4", at(10, 7, 11), False) \
         .urge("t4", at(10, 8, 12)).urge("t4", at(10, 9, 9)) \

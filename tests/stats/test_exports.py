@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 
 from app.core.types import clock_at, utcnow
@@ -19,10 +20,24 @@ from tests.conftest import login, make_unit, make_user
 from tests.fixtures.images import make_jpeg
 from tests.stats.cases import WEEK_ON, build_city
 
-UNIT_FIELDS = ["reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue",
-               "overdue_now", "returned", "cancelled", "rectification_rate", "on_time_rate", "rework_rate",
+UNIT_FIELDS = ["reported", "handed_over", "handed_over_voided", "dispatched", "due", "closed", "closed_on_time",
+               "closed_late", "overdue_unclosed", "rectified", "reworked", "rework_times", "overdue", "overdue_now",
+               "returned", "cancelled", "closure_rate", "on_time_rate", "rectification_rate", "rework_rate",
                "extended", "suspended", "voided", "extension_rate", "return_rate", "suspension_rate", "void_rate",
                "urged", "supervised"]
+# The office's figures of week W, counted by hand in tests/stats/test_metrics.py (EXPECTED_NEW, EXPECTED_RATES):
+# 应结案 = closed + overdue unclosed; 超期结案 t2 t3 (A), t17 (C); 超期未结案 t4 (B), t12 (C); 返工次数 t3 1 (A),
+# t5 1 (B), t17 2 (C).
+#          交办 其中作废 应结案 结案 按期 超期结案 超期未结案 返工案件 返工次数 结案率 按期结案率 整改率 返工率
+BY_HAND = {
+    "A 区":   (3, 0, 3, 3, 1, 2, 0, 1, 1, 3 / 3, 1 / 3, 3 / 3, 1 / 3),
+    "A1 街道": (1, 0, 1, 1, 1, 0, 0, 0, 0, 1 / 1, 1 / 1, 1 / 1, 0 / 1),
+    "B 局":   (2, 0, 1, 0, 0, 0, 1, 1, 1, 0 / 1, 0 / 1, 0 / 2, 1 / 1),
+    "C 局":   (4, 1, 3, 2, 1, 1, 1, 1, 2, 2 / 3, 1 / 3, 2 / 3, 2 / 3),
+    "合计":   (10, 1, 8, 6, 3, 3, 2, 3, 4, 6 / 8, 3 / 8, 6 / 9, 4 / 8),
+}
+BY_HAND_HEADERS = ("交办数", "其中作废", "应结案数", "结案数", "按期结案数", "超期结案数", "超期未结案数", "返工案件数",
+                   "返工次数", "结案率", "按期结案率", "整改率", "返工率")
 
 
 def test_excel_bulletin_has_the_api_numbers(client, db):
@@ -45,7 +60,8 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
         n = len(UNIT_FIELDS)
         assert list(by_name[m["unit_name"]][1:n + 1]) == [m[f] for f in UNIT_FIELDS]
         assert by_name[m["unit_name"]][n + 1] == m["hours_report_dispatch"]["p50"]
-    assert ws.cell(row=3 + len(summary["units"]), column=12).number_format == "0.0%"
+    assert ws.cell(row=3 + len(summary["units"]), column=18).number_format == "0.0%"  # 结案率
+    assert ws.cell(row=3 + len(summary["units"]), column=21).number_format == "0.00%"  # 返工率 (0.53 %)
 
     overdue = client.get("/api/tickets", params={"overdue": "true", "sort": "deadline_at"}, headers=h).json()
     assert [row[0] for row in wb["超期案件"].iter_rows(min_row=2, values_only=True)] == \
@@ -55,10 +71,48 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     for group, sheet in zip(ranking["groups"], ["职能部门红黑榜", "属地红黑榜"], strict=True):
         ws = wb[sheet]
         assert group["name"] in ws["A1"].value and ws["A2"].value == "名次"
-        got = [(row[0], row[1], row[2], row[5], row[8], row[9]) for row in ws.iter_rows(min_row=3, values_only=True)]
-        assert got == [(x["rank"], x["unit_name"], {"red": "红榜", "black": "黑榜"}[x["list"]],
-                        x["rectification_rate"], x["prev_rank"], x["movement"]) for x in group["rows"]]
+        assert [c.value for c in ws[2]][3:8] == ["应结案数", "结案数", "结案率", "按期结案率", "超期未结案数"]
+        got = [(row[0], row[1], row[2], row[3], row[5], row[7], row[8], row[9])
+               for row in ws.iter_rows(min_row=3, values_only=True)]
+        assert got == [(x["rank"], x["unit_name"], {"red": "红榜", "black": "黑榜"}[x["list"]], x["due"],
+                        x["closure_rate"], x["overdue_unclosed"], x["prev_rank"], x["movement"])
+                       for x in group["rows"]]
     assert "分组排名" in [row[0] for row in wb["说明"].iter_rows(values_only=True)]
+
+
+def test_excel_and_printout_show_the_office_figures_counted_by_hand(client, db):
+    city = build_city(db)
+    h = login(client, city.users["leader"])
+    wb = load_workbook(io.BytesIO(client.get("/api/stats/bulletin.xlsx", params={"on": WEEK_ON}, headers=h).content))
+    ws = wb["单位指标"]
+    header = [c.value for c in ws[2]]
+    cols = [header.index(name) for name in BY_HAND_HEADERS]
+    rows = {row[0]: row for row in ws.iter_rows(min_row=3, values_only=True)}
+    for name, expected in BY_HAND.items():
+        assert tuple(rows[name][i] for i in cols) == pytest.approx(expected), name
+    sheet = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert sheet["应结案数"].startswith("应结案数 = 派遣数中已结案或考核时限已到的案件数")
+    assert sheet["返工率"] == "返工率 = 返工次数 ÷ 应结案数"
+    assert "返工重新给出的时限不改变考核时限" in sheet["考核时限"]
+    assert sheet["排名规则"].startswith("按结案率从高到低排名")
+
+    page = client.get("/api/stats/bulletin.html", params={"on": WEEK_ON}, headers=h).text
+    # Headline: 交办 10 (作废 1), 应结案 8, 结案 6 = 按期 3 + 超期 3, 超期未结案 2; 6/8, 3/8, 6/9, 4/8
+    for text in ("交办 <b>10</b> 件（其中作废 1 件）", "应结案 <b>8</b> 件", "已结案 <b>6</b> 件",
+                 "按期结案 <b>3</b> 件", "超期结案 <b>3</b> 件", "超期未结案 <b>2</b> 件", "结案率 <b>75.0%</b>",
+                 "按期结案率 <b>37.5%</b>", "整改率 <b>66.7%</b>", "返工率 <b>50.00%</b>（返工 4 次，涉及 3 件）"):
+        assert text in page, text
+    # Unit table: 单位 发现 交办 应结案 结案 按期 超期结案 超期未结案 返工次数 返工案件 … 结案率 按期结案率 整改率 返工率
+    units = re.search(r"<table class='units'>(.*?)</table>", page, re.S).group(1)
+    cells = {m.group(1): re.findall(r"<td>([^<]*)</td>", m.group(2))
+             for m in re.finditer(r"<tr><td class='l'>([^<]*)</td>(.*?)</tr>", units)}
+    assert cells["C 局"][1:8] == ["4", "3", "2", "1", "1", "1", "2"]  # 交办 应结案 结案 按期 超期结案 超期未结案 返工次数
+    assert cells["C 局"][-4:] == ["66.7%", "33.3%", "66.7%", "66.67%"]
+    assert cells["合计"][1:9] == ["10", "8", "6", "3", "3", "2", "4", "3"]
+    assert cells["合计"][-4:] == ["75.0%", "37.5%", "66.7%", "50.00%"]
+    # Red/black list by 结案率 (应结案, 结案, 结案率, 按期结案率, 超期未结案): A 3 3 100 % 33.3 % 0; B 1 0 0 % 0 % 1
+    assert "A 区</td><td>3</td><td>3</td><td>100.0%</td><td>33.3%</td><td>0</td>" in page
+    assert "B 局</td><td>1</td><td>0</td><td>0.0%</td><td>0.0%</td><td>1</td>" in page
 
 
 def _overdue_ticket_with_photos(db, description="垃圾满溢<script>"):

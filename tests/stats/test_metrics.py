@@ -1,11 +1,22 @@
 """Every figure of the hand-built city (tests/stats/cases.py), computed by hand, against the API.
 
 Week W cohort (first dispatched 10-05 … 10-11): t1 t2 t3 (A), t9 (A1, 00:30 on Monday), t4 t5 (B),
-t6 (C now; first dispatched to B on 10-07, returned, re-dispatched to C next week), t12 (C).
+t6 (C now; first dispatched to B on 10-07, returned, re-dispatched to C next week), t12 t17 (C), and t15 (C,
+first dispatched 10-08, then voided: handed over, but out of the base of every other figure).
 Not in it: t8 (reported Sunday night, dispatched Monday after), t10 (dispatched Sunday 23:30 before),
-t15 (first dispatched to C on 10-08, then voided: a voided ticket leaves the cohort), t16 (dispatched in P).
+t16 (dispatched in P).
 Exceptions in W: t13 (A) suspended, so A has no overdue ticket now; t5 (B) extended; t6 (B) and t16 (B,
 reassigned to A) returned; t4 (B) urged twice and supervised twice; t15 (C) voided.
+
+The office's deadlines of W's cohort and the accepted rectification (as of now: 2030 deadlines not due,
+October ones long past):
+  t1  10-07 10:00, rect 10-06 10:00 → closed on time       t2 10-06 12:00, rect 10-07 12:00 → closed late
+  t3  10-08 11:00 (返工 gave 10-09 15:00), accepted rect 10-08 15:00 → closed LATE (on time before: the
+      返工's deadline was judged)
+  t9  10-06 00:30, rect 10-05 20:00 → on time              t4 10-08 10:30, never rectified → due, overdue unclosed
+  t5  2030 + 30 d (extension) → not due                    t6 10-13 09:00 (C's dispatch), rect 10-13 08:00 → on time
+  t12 10-10 10:00, rectified, awaiting verification → due, overdue unclosed
+  t17 10-10 09:00 (返工 gave 10-10 14:00, then 10-11 12:00), accepted rect 10-11 10:00 → closed LATE, 返工 twice
 """
 
 import uuid
@@ -18,11 +29,26 @@ from tests.stats.cases import WEEK_ON, build_city
 # Hand-computed figures for week W (as of now: 2030 deadlines not due, October deadlines long past).
 EXPECTED_COUNTS = {
     #        reported dispatched closed on_time rectified reworked overdue overdue_now returned cancelled
-    "A":    (4, 3, 3, 2, 3, 1, 0, 0, 0, 0),   # reported t1 t2 t3 t8; t13 (overdue, P) is suspended: overdue_now 0
+    "A":    (4, 3, 3, 1, 3, 1, 0, 0, 0, 0),   # reported t1 t2 t3 t8; on time t1 only (t2, t3 late against the
+                                              # office deadline); t13 (overdue, P) is suspended: overdue_now 0
     "A1":   (0, 1, 1, 1, 1, 0, 0, 0, 0, 0),   # t9 was reported in P
     "B":    (2, 2, 0, 0, 1, 1, 1, 1, 2, 0),   # t4 overdue; t5 reworked; returned t6 and t16 (reassigned to A)
-    "C":    (3, 2, 1, 1, 2, 0, 0, 0, 0, 0),   # reported t6 t12 t15; dispatched t6 t12 (t15 voided: not in it)
-    "total": (11, 8, 5, 4, 7, 2, 1, 1, 2, 1),  # + t7 (cancelled) and t11 (never dispatched): no unit
+    "C":    (4, 3, 2, 1, 3, 1, 0, 0, 0, 0),   # reported t6 t12 t15 t17; dispatched t6 t12 t17 (t15 voided: not
+                                              # in it); closed t6 (on time) t17 (late); rectified t6 t12 t17;
+                                              # reworked t17; t12 is rectified, so not 超期 (still dispatched)
+    "total": (12, 9, 6, 3, 8, 3, 1, 1, 2, 1),  # + t7 (cancelled) and t11 (never dispatched): no unit
+}
+# The office's figures of week W.
+NEW_FIELDS = ("handed_over", "handed_over_voided", "due", "closed_late", "overdue_unclosed", "rework_times")
+EXPECTED_NEW = {
+    #        handed_over of_them_voided due closed_late overdue_unclosed rework_times
+    "A":    (3, 0, 3, 2, 0, 1),   # t1 t2 t3 all closed, so all due; late t2 t3; t3 failed once
+    "A1":   (1, 0, 1, 0, 0, 0),   # t9 closed on time
+    "B":    (2, 0, 1, 0, 1, 1),   # due t4 only (office deadline 10-08 passed; t5's is 2030 + 30 d); t5 failed once
+    "C":    (4, 1, 3, 1, 1, 2),   # handed over t6 t12 t15 t17, t15 voided; due t6 t17 (closed) + t12 (10-10
+                                  # passed, awaiting verification: overdue unclosed); late t17; t17 failed twice
+    "total": (10, 1, 8, 3, 2, 4),  # due = closed 6 + overdue unclosed 2 (t4 t12); late t2 t3 t17;
+                                   # 返工次数 t3 1 + t5 1 + t17 2 = 4 (返工案件数 3)
 }
 # Exceptions in week W, counted by hand from the table in cases.py.
 #        extended suspended voided urged supervised
@@ -38,26 +64,32 @@ EXCEPTION_FIELDS = ("extended", "suspended", "voided", "urged", "supervised")
 # Shares of 派遣数: extension_rate, return_rate, suspension_rate, void_rate
 EXPECTED_SHARES = {
     "A": (0 / 3, 0 / 3, 1 / 3, 0 / 3), "A1": (0.0, 0.0, 0.0, 0.0), "B": (1 / 2, 2 / 2, 0 / 2, 0 / 2),
-    "C": (0 / 2, 0 / 2, 0 / 2, 1 / 2), "total": (1 / 8, 2 / 8, 1 / 8, 1 / 8),
+    "C": (0 / 3, 0 / 3, 0 / 3, 1 / 3), "total": (1 / 9, 2 / 9, 1 / 9, 1 / 9),
 }
 FIELDS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
           "returned", "cancelled")
-EXPECTED_RATES = {  # 整改率 closed/dispatched, 按期结案率 on_time/dispatched, 返工率 reworked/rectified
-    "A": (3 / 3, 2 / 3, 1 / 3), "A1": (1 / 1, 1 / 1, 0 / 1), "B": (0 / 2, 0 / 2, 1 / 1), "C": (1 / 2, 1 / 2, 0 / 2),
-    "total": (5 / 8, 4 / 8, 2 / 7),
+# 结案率 closed/due, 按期结案率 on_time/due, 整改率 closed/(handed_over − of them voided), 返工率 rework_times/due
+RATES = ("closure_rate", "on_time_rate", "rectification_rate", "rework_rate")
+EXPECTED_RATES = {
+    "A": (3 / 3, 1 / 3, 3 / 3, 1 / 3), "A1": (1 / 1, 1 / 1, 1 / 1, 0 / 1),
+    "B": (0 / 1, 0 / 1, 0 / 2, 1 / 1),  # t4 due and open; 整改率 over t4 t5
+    "C": (2 / 3, 1 / 3, 2 / (4 - 1), 2 / 3),
+    "total": (6 / 8, 3 / 8, 6 / (10 - 1), 4 / 8),
 }
 # Hours (p50, p90), percentile_cont: position 1 + p·(n−1), linear interpolation.
 EXPECTED_HOURS = {
-    # report→first dispatch: 0.5 0.5 1 1 1 2 4 4.5 → p50 (4th+5th)/2 = 1; p90 pos 7.3 → 4 + .3·.5 = 4.15
-    # first dispatch→first rectify: 19.5 23 24 24 24 48 142.5 → p50 24; p90 pos 6.4 → 48 + .4·94.5 = 85.8
-    # report→close: 31 37 72 76 145 → p50 72; p90 pos 4.6 → 76 + .6·69 = 117.4
-    "total": ((1.0, 4.15), (24.0, 85.8), (72.0, 117.4)),
+    # report→first dispatch: 0.5 0.5 1 1 1 1 2 4 4.5 → p50 5th = 1; p90 pos 8.2 → 4 + .2·.5 = 4.1
+    # first dispatch→first rectify: 3 19.5 23 24 24 24 48 142.5 → p50 24; p90 pos 7.3 → 48 + .3·94.5 = 76.35
+    # report→close: 31 37 51 72 76 145 → p50 (51+72)/2 = 61.5; p90 pos 5.5 → 76 + .5·69 = 110.5
+    "total": ((1.0, 4.1), (24.0, 76.35), (61.5, 110.5)),
     # A: 1 2 4 | 24 24 48 | 31 72 76 (pos 2.8)
     "A": ((2.0, 3.6), (24.0, 43.2), (72.0, 75.2)),
     "A1": ((4.5, 4.5), (19.5, 19.5), (37.0, 37.0)),
-    # B: 0.5 1 | 24 | none;  C: 0.5 1 | 23 142.5 | 145 (t6: 10-07 09:30 → 10-13 08:00 = 142.5 h)
+    # B: 0.5 1 | 24 | none
     "B": ((0.75, 0.95), (24.0, 24.0), (None, None)),
-    "C": ((0.75, 0.95), (82.75, 130.55), (145.0, 145.0)),
+    # C: 0.5 1 1 | 3 23 142.5 (pos 2.8 → 23 + .8·119.5) | 51 145 (pos 1.9 → 51 + .9·94)
+    #    (t6: 10-07 09:30 → 10-13 08:00 = 142.5 h; t17: 09:00 → 12:00 = 3 h, 10-09 08:00 → 10-11 11:00 = 51 h)
+    "C": ((1.0, 1.0), (23.0, 118.6), (98.0, 135.6)),
 }
 DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
 
@@ -66,7 +98,10 @@ def _check(m: dict, key: str) -> None:
     assert tuple(m[f] for f in FIELDS) == EXPECTED_COUNTS[key], key
     assert tuple(m[f] for f in EXCEPTION_FIELDS) == EXPECTED_EXCEPTIONS[key], key
     assert (m["extension_rate"], m["return_rate"], m["suspension_rate"], m["void_rate"]) == EXPECTED_SHARES[key], key
-    assert (m["rectification_rate"], m["on_time_rate"], m["rework_rate"]) == EXPECTED_RATES[key], key
+    assert tuple(m[f] for f in NEW_FIELDS) == EXPECTED_NEW[key], key
+    assert tuple(m[f] for f in RATES) == pytest.approx(EXPECTED_RATES[key]), key
+    # The identities the definitions promise.
+    assert m["due"] == m["closed"] + m["overdue_unclosed"] and m["closed"] == m["closed_on_time"] + m["closed_late"]
     got = tuple((m[d]["p50"], m[d]["p90"]) for d in DURATIONS)
     assert got == EXPECTED_HOURS[key], key
 
@@ -87,7 +122,10 @@ def test_week_figures_by_hand(client, city):
     by_id = {u["unit_id"]: u for u in body["units"]}
     for key in ("A", "A1", "B", "C"):
         _check(by_id[city.units[key].id], key)
-    assert "整改率 = 结案数 ÷ 派遣数" in body["formulas"]["rectification_rate"]["zh"]
+    assert "结案率 = 结案数 ÷ 应结案数" in body["formulas"]["closure_rate"]["zh"]
+    assert "按期结案率 = 按期结案数 ÷ 应结案数" in body["formulas"]["on_time_rate"]["zh"]
+    assert "整改率 = 结案数 ÷ (交办数 − 其中作废数)" in body["formulas"]["rectification_rate"]["zh"]
+    assert "返工率 = 返工次数 ÷ 应结案数" in body["formulas"]["rework_rate"]["zh"]
 
 
 def test_scope_unit_with_children_and_category(client, city):
@@ -95,7 +133,9 @@ def test_scope_unit_with_children_and_category(client, city):
     r = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id}, headers=h).json()
     assert {u["unit_id"] for u in r["units"]} == {city.units["A"].id, city.units["A1"].id}
     t = r["total"]
-    assert (t["reported"], t["dispatched"], t["closed"], t["closed_on_time"], t["overdue_now"]) == (4, 4, 4, 3, 0)
+    # on time t1 t9 (t2 late; t3 late against its office deadline 10-08 11:00)
+    assert (t["reported"], t["dispatched"], t["closed"], t["closed_on_time"], t["overdue_now"]) == (4, 4, 4, 2, 0)
+    assert (t["due"], t["closed_late"], t["closure_rate"], t["on_time_rate"]) == (4, 2, 1.0, 0.5)
     assert (t["suspended"], t["returned"]) == (1, 0)  # t13 by A; t16's return was B's, though A has it now
     # report→close for A + A1: 31 37 72 76 → p50 (37+72)/2 = 54.5; p90 pos 3.7 → 72 + .7·4 = 74.8
     assert (t["hours_report_close"]["p50"], t["hours_report_close"]["p90"]) == (54.5, 74.8)
@@ -115,14 +155,18 @@ def test_previous_week_and_month(client, city):
         (5, 3, 2, 2, 0)
     assert (prev["returned"], prev["suspended"]) == (0, 0)  # both decided in W
     month = client.get("/api/stats/summary", params={"period": "month", "on": WEEK_ON}, headers=h).json()["total"]
-    # October: all but t13 t14 (September): reported 14, first dispatched 11 (not t7 t11, not t15: voided),
-    # closed t1 t2 t3 t6 t9 t10
-    assert (month["reported"], month["dispatched"], month["closed"], month["cancelled"]) == (14, 11, 6, 1)
+    # October: all but t13 t14 (September): reported 15, first dispatched 12 (not t7 t11, not t15: voided),
+    # closed t1 t2 t3 t6 t9 t10 t17
+    assert (month["reported"], month["dispatched"], month["closed"], month["cancelled"]) == (15, 12, 7, 1)
+    # 交办: first dispatched in October t1 t2 t3 t4 t5 t6 t8 t9 t10 t12 t16 t17 (12) + t15 (voided) = 13;
+    # due: closed 7 + t4 t12 (office deadlines passed); t5 t8 t16 (2030) not
+    assert (month["handed_over"], month["handed_over_voided"], month["due"], month["overdue_unclosed"]) == \
+        (13, 1, 9, 2)
     assert (month["extended"], month["returned"], month["suspended"], month["voided"], month["urged"],
             month["supervised"]) == (1, 2, 1, 1, 2, 1)
     custom = client.get("/api/stats/summary", params={"period": "custom", "from": "2026-10-05", "to": "2026-10-11"},
                         headers=h).json()["total"]
-    assert custom["dispatched"] == 8
+    assert custom["dispatched"] == 9
 
 
 def test_trend(db, city):
@@ -130,20 +174,28 @@ def test_trend(db, city):
     from app.users.roles import Role  # noqa: F401
     from tests.stats.cases import NOW_AFTER
     t = service.trend(db, service.Scope(), weeks=3, now=NOW_AFTER)
-    got = [(str(w.week_start), w.reported, w.closed, w.dispatched, w.cohort_closed, w.rectification_rate)
+    got = [(str(w.week_start), w.reported, w.closed, w.due, w.cohort_closed, w.closure_rate)
            for w in t.weeks]
-    assert got == [("2026-09-28", 5, 1, 3, 2, 2 / 3),   # closed t14; cohort t10 t14 t16 (t13 suspended: out)
-                   ("2026-10-05", 11, 5, 8, 5, 5 / 8),  # closed t1 t2 t3 t9 t10; t15 reported, voided
-                   ("2026-10-12", 0, 1, 1, 0, 0.0)]     # closed t6; dispatched t8
+    # (week, reported, closed that week, cohort due as of 10-14 12:00, cohort closed, 结案率)
+    assert got == [("2026-09-28", 5, 1, 2, 2, 1.0),   # closed t14; cohort t10 t14 t16 (t13 suspended: out),
+                                                     # due t10 t14 (closed); t16 not (2030)
+                   ("2026-10-05", 12, 6, 8, 6, 6 / 8),  # closed t1 t2 t3 t9 t10 t17; cohort due: closed t1 t2 t3
+                                                        # t6 t9 t17 + t4 t12 (passed); t5 not; t15 voided
+                   ("2026-10-12", 0, 1, 0, 0, None)]   # closed t6; dispatched t8, due 2030
 
 
 @pytest.mark.parametrize("metric,names", [
-    ("reported", {"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t11", "t12", "t15"}),
-    ("dispatched", {"t1", "t2", "t3", "t4", "t5", "t6", "t9", "t12"}),
-    ("closed", {"t1", "t2", "t3", "t6", "t9"}),
-    ("closed_on_time", {"t1", "t3", "t6", "t9"}),
-    ("rectified", {"t1", "t2", "t3", "t5", "t6", "t9", "t12"}),
-    ("reworked", {"t3", "t5"}),
+    ("reported", {"t1", "t2", "t3", "t4", "t5", "t6", "t7", "t8", "t11", "t12", "t15", "t17"}),
+    ("handed_over", {"t1", "t2", "t3", "t4", "t5", "t6", "t9", "t12", "t15", "t17"}),
+    ("handed_over_voided", {"t15"}),
+    ("dispatched", {"t1", "t2", "t3", "t4", "t5", "t6", "t9", "t12", "t17"}),
+    ("due", {"t1", "t2", "t3", "t4", "t6", "t9", "t12", "t17"}),
+    ("closed", {"t1", "t2", "t3", "t6", "t9", "t17"}),
+    ("closed_on_time", {"t1", "t6", "t9"}),
+    ("closed_late", {"t2", "t3", "t17"}),
+    ("overdue_unclosed", {"t4", "t12"}),
+    ("rectified", {"t1", "t2", "t3", "t5", "t6", "t9", "t12", "t17"}),
+    ("reworked", {"t3", "t5", "t17"}),
     ("overdue", {"t4"}),
     ("overdue_now", {"t4"}),  # t13 is suspended
     ("returned", {"t6", "t16"}),
@@ -166,6 +218,17 @@ def test_drill_down_lists_exactly_the_counted_tickets(client, city, metric, name
         got |= {t["id"] for t in r["items"]}
         cursor = r["next_cursor"]
     assert got == city.ids(*names)
+    if metric not in ("returned", "extended", "suspended", "voided", "urged", "supervised"):  # events, not tickets
+        total = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()["total"]
+        assert total[metric] == len(got), metric
+
+
+def test_rework_times_count_occurrences_and_have_no_drill_down(client, city):
+    h = login(client, city.users["dispatcher"])
+    total = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()["total"]
+    assert (total["rework_times"], total["reworked"]) == (4, 3)  # t3 once, t5 once, t17 twice
+    r = client.get("/api/stats/tickets", params={"metric": "rework_times", "on": WEEK_ON}, headers=h)
+    assert r.status_code == 422
 
 
 def test_unit_drill_and_overdue_match_ticket_list(client, city):
@@ -185,11 +248,11 @@ def test_unit_staff_see_their_own_unit_only(client, city):
     assert own.status_code == 200
     body = own.json()
     assert body["scope"]["unit_ids"] == [city.units["C"].id]
-    assert (body["total"]["dispatched"], body["total"]["closed"], body["total"]["reported"]) == (2, 1, 3)
+    assert (body["total"]["dispatched"], body["total"]["closed"], body["total"]["reported"]) == (3, 2, 4)
     assert body["total"]["voided"] == 1  # t15
     assert client.get("/api/stats/summary", params={"unit_id": city.units["A"].id}, headers=h).status_code == 403
     drill = client.get("/api/stats/tickets", params={"metric": "dispatched", "on": WEEK_ON}, headers=h).json()
-    assert {t["id"] for t in drill["items"]} == city.ids("t6", "t12")
+    assert {t["id"] for t in drill["items"]} == city.ids("t6", "t12", "t17")
     # Another unit's ticket: 404, as everywhere.
     r = client.get(f"/api/stats/tickets/{city.tickets['t1']}/timeline", headers=h)
     assert r.status_code == 404
@@ -242,7 +305,7 @@ def test_trend_api_and_unit_staff_map(client, city):
     h = login(client, city.users["leader"])
     r = client.get("/api/stats/trend", params={"weeks": 4}, headers=h)
     assert r.status_code == 200 and len(r.json()["weeks"]) == 4
-    assert "整改率" in r.json()["formula"]["zh"]
+    assert "结案率（结案数 ÷ 应结案数" in r.json()["formula"]["zh"]
     staff = login(client, city.users["staff_B"])
     pts = client.get("/api/stats/open-points", headers=staff).json()
     assert {p["id"] for p in pts} == city.ids("t4", "t5")  # B's own open tickets only (t16 is A's now)

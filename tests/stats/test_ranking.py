@@ -2,7 +2,7 @@
 (tests/stats/cases.py) through the API.
 
 The pure tests give each unit its rates directly, so they state the list rules alone, whatever the
-figures' definitions: units are ordered by 整改率, then 按期结案率, then fewer overdue, then by name.
+figures' definitions: units are ordered by 结案率, then 按期结案率, then fewer 超期未结案, then by name.
 """
 
 import pytest
@@ -13,9 +13,9 @@ from tests.conftest import login
 from tests.stats.cases import WEEK_ON, build_city
 
 
-def unit(uid: int, rate: float, *, dispatched: int = 10, on_time: float = 0.5, overdue: int = 0) -> UnitMetrics:
-    return UnitMetrics(unit_id=uid, unit_name=f"U{uid}", dispatched=dispatched, rectification_rate=rate,
-                       on_time_rate=on_time, overdue=overdue)
+def unit(uid: int, rate: float, *, due: int = 10, on_time: float = 0.5, overdue: int = 0) -> UnitMetrics:
+    return UnitMetrics(unit_id=uid, unit_name=f"U{uid}", dispatched=due, due=due, closure_rate=rate,
+                       on_time_rate=on_time, overdue_unclosed=overdue)
 
 
 def lists(rows) -> list[tuple[int, int, str | None]]:
@@ -74,7 +74,7 @@ def test_units_of_each_kind_are_ranked_among_themselves():
     # department and a territorial unit are never compared: street 4 is first of its group at 0.7 although
     # department 1 has more.
     rules = RankRules(red_min_rate=0.65, red_top=1, black_max_rate=0.0, black_bottom=1)
-    units = [unit(1, 0.9), unit(2, 0.5), unit(3, 0.6), unit(4, 0.7), unit(5, 0.0, dispatched=0)]
+    units = [unit(1, 0.9), unit(2, 0.5), unit(3, 0.6), unit(4, 0.7), unit(5, 0.0, due=0)]
     kinds = {1: "department", 2: "department", 3: "district", 4: "street", 5: "company"}
     groups = rank_by_kind(units, kinds, rules)
     assert [(g.kind, g.name) for g in groups] == [("department", "职能部门"), ("territorial", "属地（区、街道）"),
@@ -116,12 +116,13 @@ def test_ranking_per_kind_with_previous_week_within_the_group(client, city):
     u = {k: v.id for k, v in city.units.items()}
     assert [(g["kind"], g["name"]) for g in body["groups"]] == [("department", "职能部门"),
                                                                 ("territorial", "属地（区、街道）")]
-    # W (test_metrics.py): A1 1.0/1.0, A 1.0/0.67 (3 of 3 closed, t2 late); C 1/2 = 0.5, B 0/2.
-    # P: A 0/1 (t16; t13 suspended, out) is alone among territorial units (A1 had nothing in P): rank 1
-    # there — it was 3rd city-wide behind B and C, which tie at 1/1 = 1.0 (t10, t14), both rank 1.
+    # W by 结案率 (÷ 应结案数), then 按期结案率, then fewer 超期未结案 (test_metrics.py): A1 1/1, 1/1; A 3/3, 1/3
+    # (t2 and t3 late against the office deadline); C 2/3, 1/3, 1 overdue unclosed; B 0/1, 0/1, 1.
+    # P: B and C tie at 1/1, 1/1, 0 (t10, t14), both rank 1 among departments; A has nothing due in P (t13
+    # suspended, t16 due in 2030) and A1 nothing at all: neither is ranked, so neither has a previous rank.
     # Default rules (red ≥ 90 % and top 5, black < 85 % or bottom 3): A1 and A red; C and B black.
     assert _groups(body) == {
-        "territorial": [(u["A1"], 1, "red", None, None), (u["A"], 2, "red", 1, -1)],
+        "territorial": [(u["A1"], 1, "red", None, None), (u["A"], 2, "red", None, None)],
         "department": [(u["C"], 1, "black", 1, 0), (u["B"], 2, "black", 1, -1)],
     }
     dept, terr = body["groups"]
@@ -136,10 +137,10 @@ def test_ranking_per_kind_with_stricter_rules_has_a_group_without_red_list(clien
                                                     "red_top": 1}, headers=h).json()
     u = {k: v.id for k, v in city.units.items()}
     # Territorial: A1 rank 1 red (top 1, 100 %); A rank 2 is the bottom 1 of two: black although 100 %.
-    # Departments: C (0.5) rank 1 is under 90 %: no red list; not under 40 % nor in the bottom 1: no list;
-    # B (0.0) black.
+    # Departments: C (2/3) rank 1 is under 90 %: no red list; not under 40 % nor in the bottom 1: no list;
+    # B (0/1) black.
     assert _groups(body) == {
-        "territorial": [(u["A1"], 1, "red", None, None), (u["A"], 2, "black", 1, -1)],
+        "territorial": [(u["A1"], 1, "red", None, None), (u["A"], 2, "black", None, None)],
         "department": [(u["C"], 1, None, 1, 0), (u["B"], 2, "black", 1, -1)],
     }
     assert body["rules"]["black_bottom"] == 1

@@ -1539,8 +1539,12 @@ export interface components {
             closed: number;
             /** Closed On Time */
             closed_on_time: number;
+            /** Closure Rate */
+            closure_rate: number;
             /** Dispatched */
             dispatched: number;
+            /** Due */
+            due: number;
             list: components["schemas"]["RankListKind"] | null;
             /** Movement */
             movement: number | null;
@@ -1548,6 +1552,8 @@ export interface components {
             on_time_rate: number;
             /** Overdue */
             overdue: number;
+            /** Overdue Unclosed */
+            overdue_unclosed: number;
             /** Prev Rank */
             prev_rank: number | null;
             /** Rank */
@@ -1569,19 +1575,19 @@ export interface components {
             black_bottom: number;
             /**
              * Black Max Rate
-             * @description 黑榜: 整改率 < this …
+             * @description 黑榜: 结案率 < this …
              * @default 0.85
              */
             black_max_rate: number;
             /**
              * Min Dispatched
-             * @description units with fewer dispatched tickets are not ranked
+             * @description units with fewer tickets due (应结案数) are not ranked
              * @default 1
              */
             min_dispatched: number;
             /**
              * Red Min Rate
-             * @description 红榜: 整改率 ≥ this …
+             * @description 红榜: 结案率 ≥ this …
              * @default 0.9
              */
             red_min_rate: number;
@@ -1880,40 +1886,68 @@ export interface components {
              * Formulas
              * @default {
              *       "cohort": {
-             *         "en": "Cohort: tickets first dispatched in the period; closed / rectified / reworked / overdue as of now",
-             *         "zh": "统计口径：本期首次派遣的案件（首次派遣时间在本期内）；结案、整改、返工、超期按查询时的状态计"
+             *         "en": "Cohort: tickets first dispatched in the period; closed, due, overdue, reworked … as of now",
+             *         "zh": "统计口径：本期首次派遣的案件（首次派遣时间在本期内）；结案、应结案、超期、返工等按查询时的状态计"
              *       },
              *       "reported": {
              *         "en": "reported = tickets reported in the period",
              *         "zh": "发现数 = 本期上报的案件数"
              *       },
+             *       "handed_over": {
+             *         "en": "handed over = tickets first dispatched in the period, those voided or suspended since included",
+             *         "zh": "交办数 = 本期首次派遣（交办）的案件数，含其后作废、挂账的案件"
+             *       },
+             *       "handed_over_voided": {
+             *         "en": "of them voided = handed-over tickets voided since",
+             *         "zh": "其中作废数 = 交办数中已作废的案件数"
+             *       },
              *       "dispatched": {
-             *         "en": "dispatched = tickets first dispatched in the period, voided and suspended ones excluded (a voided ticket should never have been dispatched; a suspended one is out of every deadline until resumed; closed, rectified, reworked, overdue and every rate use this base)",
-             *         "zh": "派遣数 = 本期首次派遣的案件数（已作废的、挂账中的案件不计：作废即本不应派遣，挂账期间不受时限约束，恢复后重新计入；结案、整改、返工、超期及各项比率均以此为基数）"
+             *         "en": "dispatched = handed-over tickets neither voided nor suspended (a voided ticket should never have been dispatched; a suspended one is out of every deadline until resumed); due, closed, reworked and overdue are counted among them",
+             *         "zh": "派遣数 = 交办数中未作废、未挂账的案件数（作废即本不应派遣；挂账期间不受时限约束，恢复后重新计入）；应结案、结案、返工、超期均在其中计"
+             *       },
+             *       "office_deadline": {
+             *         "en": "office deadline = the deadline set at dispatch (re-dispatch after a return, resume after a suspension), moved by an approved extension; a rework's new deadline does not move it",
+             *         "zh": "整改时限（考核）= 派遣（含回退后改派、挂账恢复）时确定的时限，经批准延期的以延期后时限为准；返工重新给出的时限不改变考核时限"
+             *       },
+             *       "due": {
+             *         "en": "due = dispatched tickets closed or past their office deadline (= closed + overdue unclosed)",
+             *         "zh": "应结案数 = 派遣数中已结案或考核时限已到的案件数（= 结案数 + 超期未结案数）"
              *       },
              *       "closed": {
              *         "en": "closed = dispatched tickets closed by now",
              *         "zh": "结案数 = 派遣数中已结案的案件数"
              *       },
              *       "closed_on_time": {
-             *         "en": "closed on time = closed tickets whose accepted rectification was on or before its deadline",
-             *         "zh": "按期结案数 = 结案数中被采纳的整改在整改时限内完成的案件数"
+             *         "en": "closed on time = closed tickets whose accepted rectification was on or before the office deadline",
+             *         "zh": "按期结案数 = 结案数中被采纳的整改在考核时限内（含当时）完成的案件数"
+             *       },
+             *       "closed_late": {
+             *         "en": "closed late = closed tickets whose accepted rectification was after the office deadline (= closed − closed on time)",
+             *         "zh": "超期结案数 = 结案数中被采纳的整改晚于考核时限的案件数（= 结案数 − 按期结案数）"
+             *       },
+             *       "overdue_unclosed": {
+             *         "en": "overdue unclosed = dispatched tickets not closed and past their office deadline (rectifying, awaiting verification, or back for rework)",
+             *         "zh": "超期未结案数 = 派遣数中尚未结案、考核时限已过的案件数（整改中、待核查、返工中）"
              *       },
              *       "rectified": {
              *         "en": "rectified = dispatched tickets rectified at least once",
              *         "zh": "整改数 = 派遣数中至少整改过一次的案件数"
              *       },
              *       "reworked": {
-             *         "en": "reworked = dispatched tickets that failed verification at least once",
-             *         "zh": "返工数 = 派遣数中核查不合格至少一次的案件数"
+             *         "en": "reworked tickets = dispatched tickets that failed verification at least once",
+             *         "zh": "返工案件数 = 派遣数中核查不合格至少一次的案件数"
+             *       },
+             *       "rework_times": {
+             *         "en": "reworks = failed verifications of the dispatched tickets (a ticket failed twice counts 2)",
+             *         "zh": "返工次数 = 派遣数中案件核查不合格的次数（同一案件返工两次计 2 次）"
              *       },
              *       "overdue": {
-             *         "en": "overdue = dispatched tickets now past their deadline and not rectified (suspended ones are not overdue)",
-             *         "zh": "超期数 = 派遣数中当前已派遣、已过整改时限、尚未整改的案件数（挂账中的案件不计）"
+             *         "en": "overdue = dispatched tickets now past the deadline in force (after a rework, its own) and not rectified (suspended ones are not overdue)",
+             *         "zh": "超期数 = 派遣数中当前已派遣、已过现行整改时限（返工后为返工时限）、尚未整改的案件数（挂账中的案件不计）"
              *       },
              *       "overdue_now": {
-             *         "en": "overdue now = all tickets now past their deadline and not rectified (any period; suspended ones are not overdue)",
-             *         "zh": "当前超期 = 所有当前已过整改时限、尚未整改的案件（不限本期；挂账中的案件不计）"
+             *         "en": "overdue now = all tickets now past the deadline in force and not rectified (any period; suspended ones are not overdue)",
+             *         "zh": "当前超期 = 所有当前已过现行整改时限、尚未整改的案件（不限本期；挂账中的案件不计）"
              *       },
              *       "returned": {
              *         "en": "returned = returns approved in the period (back for re-dispatch, or re-dispatched in the same step), counted for the unit that asked",
@@ -1959,17 +1993,21 @@ export interface components {
              *         "en": "void share = voided ÷ dispatched",
              *         "zh": "作废率 = 作废数 ÷ 派遣数"
              *       },
-             *       "rectification_rate": {
-             *         "en": "rectification rate = closed ÷ dispatched",
-             *         "zh": "整改率 = 结案数 ÷ 派遣数"
+             *       "closure_rate": {
+             *         "en": "closure rate = closed ÷ due",
+             *         "zh": "结案率 = 结案数 ÷ 应结案数"
              *       },
              *       "on_time_rate": {
-             *         "en": "on-time rate = closed on time ÷ dispatched",
-             *         "zh": "按期结案率 = 按期结案数 ÷ 派遣数"
+             *         "en": "on-time rate = closed on time ÷ due",
+             *         "zh": "按期结案率 = 按期结案数 ÷ 应结案数"
+             *       },
+             *       "rectification_rate": {
+             *         "en": "rectification rate = closed ÷ (handed over − of them voided) (suspended tickets stay in the base)",
+             *         "zh": "整改率 = 结案数 ÷ (交办数 − 其中作废数)（挂账案件仍计入分母）"
              *       },
              *       "rework_rate": {
-             *         "en": "rework rate = reworked ÷ rectified",
-             *         "zh": "返工率 = 返工数 ÷ 整改数"
+             *         "en": "rework rate = reworks ÷ due",
+             *         "zh": "返工率 = 返工次数 ÷ 应结案数"
              *       },
              *       "hours_report_dispatch": {
              *         "en": "hours from report to first dispatch (dispatched tickets)",
@@ -2367,12 +2405,12 @@ export interface components {
         TrendPoint: {
             /** Closed */
             closed: number;
+            /** Closure Rate */
+            closure_rate: number | null;
             /** Cohort Closed */
             cohort_closed: number;
-            /** Dispatched */
-            dispatched: number;
-            /** Rectification Rate */
-            rectification_rate: number | null;
+            /** Due */
+            due: number;
             /** Reported */
             reported: number;
             /**
@@ -2434,15 +2472,27 @@ export interface components {
              */
             closed: number;
             /**
+             * Closed Late
+             * @default 0
+             */
+            closed_late: number;
+            /**
              * Closed On Time
              * @default 0
              */
             closed_on_time: number;
+            /** Closure Rate */
+            closure_rate?: number | null;
             /**
              * Dispatched
              * @default 0
              */
             dispatched: number;
+            /**
+             * Due
+             * @default 0
+             */
+            due: number;
             /**
              * Extended
              * @default 0
@@ -2450,6 +2500,16 @@ export interface components {
             extended: number;
             /** Extension Rate */
             extension_rate?: number | null;
+            /**
+             * Handed Over
+             * @default 0
+             */
+            handed_over: number;
+            /**
+             * Handed Over Voided
+             * @default 0
+             */
+            handed_over_voided: number;
             hours_dispatch_rectify?: components["schemas"]["Percentiles"];
             hours_report_close?: components["schemas"]["Percentiles"];
             hours_report_dispatch?: components["schemas"]["Percentiles"];
@@ -2465,6 +2525,11 @@ export interface components {
              * @default 0
              */
             overdue_now: number;
+            /**
+             * Overdue Unclosed
+             * @default 0
+             */
+            overdue_unclosed: number;
             /** Rectification Rate */
             rectification_rate?: number | null;
             /**
@@ -2486,6 +2551,11 @@ export interface components {
             returned: number;
             /** Rework Rate */
             rework_rate?: number | null;
+            /**
+             * Rework Times
+             * @default 0
+             */
+            rework_times: number;
             /**
              * Reworked
              * @default 0
@@ -4313,7 +4383,7 @@ export interface operations {
                 grid_id?: number | null;
                 include_children?: boolean;
                 limit?: number;
-                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled" | "extended" | "suspended" | "voided" | "urged" | "supervised";
+                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled" | "extended" | "suspended" | "voided" | "urged" | "supervised" | "handed_over" | "handed_over_voided" | "due" | "closed_late" | "overdue_unclosed";
                 /** @description any day of the week/month (local); default today */
                 on?: string | null;
                 period?: components["schemas"]["PeriodKind"];

@@ -84,7 +84,7 @@ export default {
   },
   rank: {
     noRed: 'No unit met the red-list standard this period', fromBottom: '{n} from bottom', overall: 'overall #{n}',
-    unit: 'Unit', closedOfDispatched: 'Closed/dispatched', rate: 'Rate', overdueNow: 'Overdue now',
+    unit: 'Unit', closedOfDue: 'Closed/due', rate: 'Closure rate', overdueNow: 'Overdue now',
   },
   loading: 'Loading…',
   err: {

@@ -81,7 +81,7 @@ export default {
   },
   rank: {
     noRed: '本期没有单位达到红榜标准', fromBottom: '倒数第{n}', overall: '总第{n}名',
-    unit: '单位', closedOfDispatched: '结案/派遣', rate: '整改率', overdueNow: '当前超期',
+    unit: '单位', closedOfDue: '结案/应结案', rate: '结案率', overdueNow: '当前超期',
   },
   loading: '加载中…',
   err: {
