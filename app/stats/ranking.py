@@ -46,7 +46,8 @@ def rule_text(rules: RankRules) -> dict[str, str]:
         "black": f"黑榜：未上红榜，且结案率 < {rules.black_max_rate:.0%} 或名列倒数 {rules.black_bottom}；"
                  f"并列的单位有一个在倒数 {rules.black_bottom} 名内的，一并列入 "
                  f"(black: not red, and closure rate < {rules.black_max_rate:.0%} or in the bottom "
-                 f"{rules.black_bottom}; a tied group reaching into the bottom {rules.black_bottom} is listed together)",
+                 f"{rules.black_bottom}; a tied group reaching into the bottom {rules.black_bottom} is listed "
+                 "together)",
         "groups": "职能部门、属地（区、街道）、企业分别排名，名次与上期名次均为本组内的 "
                   "(departments, districts with street offices, and companies are ranked separately; ranks and "
                   "last period's ranks are within the group)",

@@ -2,12 +2,14 @@
 served byte for byte however the tickets move on; the next period's ↑↓ and the black-list streak read
 from them.
 
-Rankings of the city, as of now with the default rules (red: 整改率 ≥ 90 % and rank ≤ 5; black: not red and
-整改率 < 85 % or in the bottom 3), counted in tests/stats/test_metrics.py:
-  week P (09-28 … 10-04): B and C 1.0 / 1.0 / 0 overdue, tied rank 1, red; A 0/1 (t16, not due) rank 3, black.
-  week W (10-05 … 10-11): A1 1.0 / 1.0 rank 1 red; A 1.0 / 0.67 rank 2 red; C 1/2 rank 3 black; B 0/2 rank 4
-                          black.
-  week N (10-12 … 10-18): only t8 (A, due 2030) first dispatched: A 0/1 rank 1, black.
+Rankings, per kind of unit (职能部门: B, C; 属地: A, A1), by 结案率 then 按期结案率 then fewer 超期未结案, as of
+now with the default rules (red: 结案率 ≥ 90 % and rank ≤ 5; black: not red and 结案率 < 85 % or in the bottom 3),
+counted in tests/stats/test_metrics.py and test_ranking.py:
+  week P (09-28 … 10-04): departments B and C 1/1, 1/1, tied rank 1, red; A and A1 have nothing due: unranked.
+  week W (10-05 … 10-11): 属地 A1 1/1 rank 1 red, A 3/3 (1/3 on time) rank 2 red; departments C 2/3 rank 1
+                          black, B 0/1 rank 2 black.
+  week N (10-12 … 10-18): only t8 (A, due 2030) first dispatched: nothing due, nobody ranked — unless a test
+                          adds t18 (_due_in_n).
 """
 
 import hashlib
@@ -20,7 +22,7 @@ from sqlmodel import func, select
 from app.bulletins.models import Bulletin
 from app.core.types import utcnow
 from tests.conftest import login
-from tests.stats.cases import FAR, WEEK_ON, _Builder, build_city
+from tests.stats.cases import FAR, WEEK_ON, _Builder, at, build_city
 
 WEEK_P, WEEK_N = "2026-09-30", "2026-10-14"
 # Every ranked unit black (nobody red, the "bottom N" covers all): makes a black-list streak of three weeks.
@@ -52,6 +54,16 @@ def _move_on(db, city) -> None:
         .decide("t5", later + timedelta(minutes=20), True, deadline=FAR + timedelta(days=60))
 
 
+def _due_in_n(db, city) -> None:
+    """t18: reported 10-13 09:00, dispatched to B 10:00, due 10-14 10:00, never rectified: in week N, B has one
+    ticket due and none closed (0/1)."""
+    _Builder(db, city).report("t18", at(10, 13, 9)).dispatch("t18", at(10, 13, 10), "B", at(10, 14, 10))
+
+
+def _rows(ranking: dict) -> list[dict]:
+    return [x for g in ranking["groups"] for x in g["rows"]]
+
+
 def _total(content: bytes) -> dict[str, object]:
     """The 合计 row of the workbook's unit sheet, by column header."""
     ws = load_workbook(io.BytesIO(content))["单位指标"]
@@ -75,8 +87,8 @@ def test_a_published_bulletin_stays_byte_identical_after_its_tickets_move_on(cli
     assert first["html"].headers["cache-control"] == "private, no-store"
     assert "content-security-policy" in first["html"].headers
     snap = first["detail"]["snapshot"]
-    # Published: W's total 结案数 5 (t1 t2 t3 t9 t6, test_metrics), the 8 of the cohort dispatched.
-    assert (snap["summary"]["total"]["dispatched"], snap["summary"]["total"]["closed"]) == (8, 5)
+    # Published: W's total 结案数 6 (t1 t2 t3 t9 t6 t17, test_metrics), the 9 of the cohort dispatched.
+    assert (snap["summary"]["total"]["dispatched"], snap["summary"]["total"]["closed"]) == (9, 6)
     # The overdue list then: t4 (B, due 10-08) and nothing else (t13 is suspended).
     assert [t["id"] for t in snap["overdue"]] == [str(city.tickets["t4"])]
     live_before = client.get("/api/stats/bulletin.xlsx", params={"on": WEEK_ON}, headers=h).content
@@ -87,11 +99,11 @@ def test_a_published_bulletin_stays_byte_identical_after_its_tickets_move_on(cli
     assert again["xlsx"].content == first["xlsx"].content
     assert again["html"].content == first["html"].content
     assert again["detail"] == first["detail"]
-    # The draft is live: t12 (C) and t4 (B) closed since, so W's 结案数 is 5 + 2 = 7 now; 当前超期 0 (t4 was
-    # the only overdue ticket).
+    # The draft is live: t12 (C) and t4 (B) closed since, so W's 结案数 is 6 + 2 = 8 now; 当前超期 0 (t4 was
+    # the only overdue ticket; t12 was rectified, so not 超期).
     live = client.get("/api/stats/bulletin.xlsx", params={"on": WEEK_ON}, headers=h).content
-    assert _total(live_before)["结案数"] == 5 and _total(live)["结案数"] == 7
-    assert _total(first["xlsx"].content)["结案数"] == 5
+    assert _total(live_before)["结案数"] == 6 and _total(live)["结案数"] == 8
+    assert _total(first["xlsx"].content)["结案数"] == 6
     assert _total(live)["当前超期"] == 0 and _total(first["xlsx"].content)["当前超期"] == 1
     # A cached copy is confirmed without a body.
     r = client.get(f"/api/bulletins/{meta['id']}.xlsx", headers={**h, "If-None-Match": f'"{meta["xlsx_sha256"]}"'})
@@ -102,47 +114,56 @@ def test_next_week_ranks_against_the_published_ranks(client, db):
     city = build_city(db)
     h = login(client, city.users["dispatcher"])
     u = {k: v.id for k, v in city.units.items()}
+    _due_in_n(db, city)
     before = client.get("/api/stats/ranking", params={"on": WEEK_N}, headers=h).json()
     assert before["previous_source"] == "live"
     assert _publish(client, h, WEEK_ON).status_code == 201
-    _move_on(db, city)
-    # Re-ranked today, W would now be: C 2/2 on time (t6, t12) ties A1 at 1.0 / 1.0 / 0 overdue (rank 1), A
-    # 1.0 / 0.67 rank 3, B 1/2 (t4 closed late) rank 4. That is what ↑↓ used before publishing.
+    # Later, B's overdue t4 is rectified and passes (late): B's 结案率 in W goes from 0/1 to 1/1.
+    later = utcnow() + timedelta(hours=1)
+    _Builder(db, city).rectify("t4", later, "B").verify("t4", later + timedelta(minutes=5), True)
+    # Re-ranked today, W's departments would be B 1/1 (0/1 on time) rank 1 before C 2/3 (t12 due and still
+    # unclosed) rank 2; as published, C was 1st and B 2nd. The territorial units did not move (A1 1, A 2).
     rerank = client.get("/api/stats/ranking", params={"on": WEEK_ON}, headers=h).json()
-    assert [(x["unit_id"], x["rank"]) for x in rerank["rows"]] == [(u["A1"], 1), (u["C"], 1), (u["A"], 3),
-                                                                   (u["B"], 4)]
+    assert {g["kind"]: [(x["unit_id"], x["rank"]) for x in g["rows"]] for g in rerank["groups"]} == {
+        "department": [(u["B"], 1), (u["C"], 2)], "territorial": [(u["A1"], 1), (u["A"], 2)]}
     r = client.get("/api/stats/ranking", params={"on": WEEK_N}, headers=h).json()
     assert r["previous_source"] == "published"
-    # N: A alone (t8), rank 1; as published A was 2nd in W (re-ranked it would be 3rd): up 1, not 2.
-    assert [(x["unit_id"], x["rank"], x["prev_rank"], x["movement"]) for x in r["rows"]] == [(u["A"], 1, 2, 1)]
+    # N: among departments B alone (t18 due, 0/1), rank 1; as published B was 2nd in W (re-ranked it would be
+    # 1st): up 1, not level. 属地: A's t8 is not due, so nobody is ranked.
+    groups = {g["kind"]: g for g in r["groups"]}
+    assert [(x["unit_id"], x["rank"], x["prev_rank"], x["movement"]) for x in groups["department"]["rows"]] == [
+        (u["B"], 1, 2, 1)]
+    assert (groups["territorial"]["rows"], groups["territorial"]["unranked"]) == ([], [u["A"]])
     # The draft bulletins of N use the same published ranks.
     page = client.get("/api/stats/bulletin.xlsx", params={"on": WEEK_N}, headers=h).content
-    ws = load_workbook(io.BytesIO(page))["红黑榜"]
-    assert [(row[1], row[8], row[9]) for row in ws.iter_rows(min_row=2, values_only=True)] == [("A 区", 2, 1)]
-    # A ranking of one category is not what was published: it re-ranks as before.
+    ws = load_workbook(io.BytesIO(page))["职能部门红黑榜"]
+    assert [(row[1], row[8], row[9]) for row in ws.iter_rows(min_row=3, values_only=True)] == [("B 局", 2, 1)]
+    # A ranking of one category is not what was published: it re-ranks as before (every ticket is 06010, so
+    # W re-ranked puts B 1st).
     one = client.get("/api/stats/ranking", params={"on": WEEK_N, "category_code": "06"}, headers=h).json()
-    assert one["previous_source"] == "live" and one["rows"][0]["prev_rank"] == 3
+    assert one["previous_source"] == "live" and _rows(one)[0]["prev_rank"] == 1
 
 
 def test_black_list_streak_counts_back_through_published_weeks(client, db):
     city = build_city(db)
     h = login(client, city.users["leader"])
     u = {k: v.id for k, v in city.units.items()}
-    # Published with every ranked unit black: P {A, B, C}, W {A1, A, B, C}, N {A}.
+    _due_in_n(db, city)
+    # Published with every ranked unit black: P {B, C}, W {A1, A, C, B}, N {B}.
     ids = [_publish(client, h, on, rules=ALL_BLACK).json()["id"] for on in (WEEK_P, WEEK_ON, WEEK_N)]
 
     def streaks(ranking: dict) -> dict[int, int]:
-        return {x["unit_id"]: x["black_streak"] for x in ranking["rows"]}
+        return {x["unit_id"]: x["black_streak"] for x in _rows(ranking)}
 
     stored = [client.get(f"/api/bulletins/{i}", headers=h).json()["snapshot"]["ranking"] for i in ids]
-    # P: the week before it was not published, so each run starts there: 1.
-    assert streaks(stored[0]) == {u["B"]: 1, u["C"]: 1, u["A"]: 1}
-    # W: A, B, C black in P too: 2; A1 had nothing dispatched in P (not ranked): 1.
-    assert streaks(stored[1]) == {u["A1"]: 1, u["A"]: 2, u["C"]: 2, u["B"]: 2}
-    # N: A black in N, W and P: 3.
-    assert streaks(stored[2]) == {u["A"]: 3}
-    # The live ranking under the default rules: in N, A is black (0/1 < 85 %) after black W and P: 3.
-    assert streaks(client.get("/api/stats/ranking", params={"on": WEEK_N}, headers=h).json()) == {u["A"]: 3}
+    # P: the week before it was not published, so each run starts there: 1. A and A1 had nothing due: unranked.
+    assert streaks(stored[0]) == {u["B"]: 1, u["C"]: 1}
+    # W: B and C black in P too: 2; A1 and A were not ranked in P: 1.
+    assert streaks(stored[1]) == {u["A1"]: 1, u["A"]: 1, u["C"]: 2, u["B"]: 2}
+    # N: B (t18) black in N, W and P: 3.
+    assert streaks(stored[2]) == {u["B"]: 3}
+    # The live ranking under the default rules: in N, B is black (0/1 < 85 %) after black W and P: 3.
+    assert streaks(client.get("/api/stats/ranking", params={"on": WEEK_N}, headers=h).json()) == {u["B"]: 3}
     # In W under the default rules A1 and A are red (0), C and B black now and in the published P: 2.
     live_w = client.get("/api/stats/ranking", params={"on": WEEK_ON}, headers=h).json()
     assert streaks(live_w) == {u["A1"]: 0, u["A"]: 0, u["C"]: 2, u["B"]: 2}
@@ -181,7 +202,9 @@ def test_publishing_refuses_a_second_time_an_unended_period_and_bad_input(client
         assert r.json()["error"]["details"]["id"] == first.json()["id"]
     assert _count(db) == 1
     stored = client.get(f"/api/bulletins/{first.json()['id']}", headers=h).json()["snapshot"]
-    assert stored["rules"]["red_top"] == 1 and stored["ranking"]["red"] == [city.units["A1"].id]
+    # Top 1 per group: 属地 A1 (100 %); the departments' first, C, is under 90 %: no red there.
+    red = [unit for g in stored["ranking"]["groups"] for unit in g["red"]]
+    assert stored["rules"]["red_top"] == 1 and red == [city.units["A1"].id]
     # The month and a custom run of the same days are other bulletins.
     assert client.post("/api/bulletins", json={"period": "month", "on": WEEK_ON}, headers=h).status_code == 201
     custom = {"period": "custom", "from": "2026-10-05", "to": "2026-10-11"}
