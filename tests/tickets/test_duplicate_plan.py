@@ -81,3 +81,25 @@ def test_the_duplicates_filter_probes_each_listed_ticket_instead_of_comparing_ev
     plan = _explain(db, stmt)
     assert _join_filtered(plan) < FAR, plan  # pairwise: ~FAR² compared and dropped
     assert set(db.execute(stmt).scalars()) == {t.id for t in city}
+
+
+def test_the_page_query_is_compiled_once_and_reused(db, city):
+    """A VALUES list of the page's rows had no cache key: every dispatcher's list compiled it afresh (~3 ms of a
+    13 ms request). As unnested array parameters it is compiled once."""
+    from sqlalchemy import event
+    from sqlalchemy.engine.interfaces import CacheStats
+
+    seen = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "unnest" in statement:
+            seen.append(context.cache_hit)
+
+    engine = db.get_bind().engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        duplicates.duplicate_counts(db, city[:10])
+        duplicates.duplicate_counts(db, city[10:])
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert seen[-1] == CacheStats.CACHE_HIT, seen  # was NO_CACHE_KEY every time
