@@ -46,12 +46,11 @@ def ledger_xlsx(session: Session, user: User, *, kind: ExceptionKind | None, uni
     t = stats_exports._excel_time
     for r in rows:
         actor = r.actor_name or ROLE_ZH.get(r.actor_role, "")
-        stats_exports._append(ws, [
+        row = stats_exports._append(ws, [  # its cells: ws[ws.max_row] scanned the sheet per row (quadratic)
             KIND_ZH[r.kind], t(r.at), r.ticket.case_number, r.unit_name, r.ticket.category_name_zh,
             r.ticket.description, r.ticket.address, actor, r.reason, OUTCOME_ZH.get(r.outcome, "") if r.outcome else "",
             t(r.deadline_before), t(r.requested_deadline), r.decided_by_name, t(r.decided_at), r.decision_note,
             t(r.decided_deadline), r.reassigned_unit_name])
-        row = ws[ws.max_row]
         for i in DATE_COLUMNS:
             row[i].number_format = stats_exports.DATETIME_FORMAT
         for i in (5, 8, 14):
