@@ -83,7 +83,7 @@ export default {
     unsupported: 'This browser cannot work offline',
   },
   rank: {
-    noRed: 'No unit met the red-list standard this period', fromBottom: '{n} from bottom', overall: 'overall #{n}',
+    noRed: 'No unit met the red-list standard this period',
     unit: 'Unit', closedOfDue: 'Closed/due', rate: 'Closure rate', overdueNow: 'Overdue now',
   },
   loading: 'Loading…',

@@ -80,7 +80,7 @@ export default {
     ready: '可离线使用', notReady: '尚未可离线使用：应用正在下载，请保持联网直到显示“可离线使用”', unsupported: '此浏览器不支持离线使用',
   },
   rank: {
-    noRed: '本期没有单位达到红榜标准', fromBottom: '倒数第{n}', overall: '总第{n}名',
+    noRed: '本期没有单位达到红榜标准',
     unit: '单位', closedOfDue: '结案/应结案', rate: '结案率', overdueNow: '当前超期',
   },
   loading: '加载中…',
