@@ -100,5 +100,5 @@ def test_an_upload_holds_a_database_slot_only_for_its_short_reads_and_writes(cli
     started = time.perf_counter()
     upload_photo(client, headers, data)
     took = time.perf_counter() - started
-    assert took > 0.3, took  # the photo's processing is in there
+    assert took > 0.1, took  # the photo's processing is in there (0.2 s on a quiet machine, 1 s+ on a busy one)
     assert 0 < gate.mean_hold < 0.2 * took, (gate.mean_hold, took)
