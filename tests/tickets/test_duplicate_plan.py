@@ -71,7 +71,7 @@ def test_page_duplicates_read_the_neighbourhood_not_the_city_with_stale_statisti
     # whole suite's deletions the planner may probe by status instead (20 × 1,020 rows: linear, still far
     # below the pairwise join's 1,041,420). A plan the statistics could not flip at all would need an index
     # of its own (e.g. a GiST box on the location); noted for the scale-out issue.
-    assert _rows_read(plan) < len(page) * (FAR + len(page)) + len(page), plan
+    assert _rows_read(plan) <= len(page) * (FAR + len(page)) + len(page), plan  # + the page itself
 
     counts = duplicates.duplicate_counts(db, page)  # the page is one cluster: every ticket has neighbours
     assert set(counts) == {t.id for t in page} and all(n > 0 for n in counts.values())
