@@ -1,6 +1,6 @@
 from datetime import timedelta
 
-from sqlmodel import Session, select, update
+from sqlmodel import Session, col, select, update
 
 from app.auth import ratelimit
 from app.auth.models import AccessToken
@@ -46,10 +46,12 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
 
 def authenticate(session: Session, token: str) -> tuple[User, AccessToken]:
     """The user behind a bearer token; expired, revoked or unknown tokens answer 401."""
-    row = session.exec(select(AccessToken).where(AccessToken.token_hash == token_digest(token))).first()
+    # One round trip for both (every authenticated request pays for it).
+    found = session.exec(select(AccessToken, User).join(User, col(User.id) == AccessToken.user_id)
+                         .where(AccessToken.token_hash == token_digest(token))).first()
+    row, user = found if found else (None, None)
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthorized("登录已失效，请重新登录 Session expired or revoked", code="invalid_token")
-    user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         raise Unauthorized("账号已停用 Account disabled", code="invalid_token")
     return user, row

@@ -41,7 +41,8 @@ def decode_cursor(cursor: str, id_type: type = uuid.UUID) -> tuple[datetime, Any
 
 def page(session: Session, stmt: Select, key: InstrumentedAttribute, id_column: InstrumentedAttribute, *,
          desc: bool, limit: int, cursor: str | None, id_type: type = uuid.UUID) -> tuple[list[Any], str | None]:
-    """One page of the entities `stmt` selects, ordered by (key, id), and the next page's cursor (None: last).
+    """One page of what `stmt` selects, ordered by (key, id), and the next page's cursor (None: last): the
+    entities when it selects one entity, else rows whose first element is the entity (e.g. with its names).
 
     `key` is a UTCDateTime column that is never NULL in the rows selected; `id_type` is the id column's
     Python type (uuid.UUID or int).
@@ -52,9 +53,11 @@ def page(session: Session, stmt: Select, key: InstrumentedAttribute, id_column: 
         stmt = stmt.where(or_(key < bound, and_(key == bound, id_column < row_id)) if desc
                           else or_(key > bound, and_(key == bound, id_column > row_id)))
     order = [key.desc(), id_column.desc()] if desc else [key.asc(), id_column.asc()]
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)))
+    result = session.execute(stmt.order_by(*order).limit(limit + 1))
+    single = len(stmt.column_descriptions) == 1
+    rows = list(result.scalars() if single else result.all())
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    last = rows[-1]
+    last = rows[-1] if single else rows[-1][0]
     return rows, encode_cursor(getattr(last, key.key), getattr(last, id_column.key))

@@ -276,8 +276,8 @@ def drill(session: Session, user: User, metric: str, period: Period, scope: Scop
     # Newest first by the figure's own date, so the scan starts in the period's index range instead of
     # walking every newer ticket (PostgreSQL, an old week at 1 M tickets: 0.9 s → a few ms).
     key = getattr(Ticket, DRILL_ORDER.get(metric, "first_dispatched_at"))
-    rows, next_cursor = pagination.page(session, select(Ticket).where(*where), key, col(Ticket.id), desc=True,
-                                        limit=limit, cursor=cursor)
+    rows, next_cursor = pagination.page(session, tickets_read.with_names(select(Ticket).where(*where)), key,
+                                        col(Ticket.id), desc=True, limit=limit, cursor=cursor)
     return TicketPage(items=tickets_read.summaries(session, user, rows, now), next_cursor=next_cursor)
 
 
@@ -358,7 +358,7 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
                 pass
     if stages and stages[-1].end is None and stages[-1].kind == "rectifying" and stages[-1].deadline_at:
         stages[-1].late = now > stages[-1].deadline_at
-    return TicketTimeline(ticket=tickets_read.summaries(session, user, [ticket], now)[0], stages=stages,
+    return TicketTimeline(ticket=tickets_read.summary(session, user, ticket, now), stages=stages,
                           milestones=milestones, now=now)
 
 

@@ -3,7 +3,7 @@
 import math
 import uuid
 
-from sqlalchemy import ColumnElement, Float, Select, String, Uuid, and_, bindparam, column, func, true
+from sqlalchemy import BindParameter, ColumnElement, Float, Select, String, Uuid, and_, bindparam, column, func, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -61,7 +61,8 @@ def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID,
         return {}
     radius = get_settings().duplicate_radius_m
     counts: dict[uuid.UUID, int] = {}
-    for tid, lat, lng, olat, olng in session.execute(pairs_statement(session, open_ones)).all():
+    stmt, params = _pairs(session, open_ones)
+    for tid, lat, lng, olat, olng in session.execute(stmt, params).all():
         if distance_m(lat, lng, olat, olng) <= radius:
             counts[tid] = counts.get(tid, 0) + 1
     return counts
@@ -70,36 +71,55 @@ def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID,
 def pairs_statement(session: Session, open_ones: list[Ticket]) -> Select:
     """(id, lat, lng, other's lat, other's lng) of each ticket with every open ticket of its category in the square
     around it that holds the duplicate radius."""
+    stmt, params = _pairs(session, open_ones)
+    return _pg_pairs(params) if params else stmt  # the values bound in, for EXPLAIN
+
+
+def _pairs(session: Session, open_ones: list[Ticket]) -> tuple[Select, dict]:
     radius = get_settings().duplicate_radius_m
     dlat, _ = _window(max(abs(t.lat) for t in open_ones), radius)
     dlng = max(_window(t.lat, radius)[1] for t in open_ones)
-    other = _other
     if session.get_bind().dialect.name == "postgresql":
-        # The page's tickets as constants, each probing its category's open tickets around it (LATERAL, fenced
-        # by OFFSET 0 so the planner cannot flatten it). As a plain self-join, PostgreSQL with statistics older
-        # than the rows (autovacuum behind, or off) read every open ticket of the category for each one:
-        # 170-250 ms for a page of 20 among 900 tickets, 0.5 ms this way.
-        # The page as arrays unnested (bound parameters, so the statement is compiled once and cached; a VALUES
-        # list of the rows themselves had no cache key and cost a compile, ~3 ms, on every list request).
-        page = func.unnest(
-            bindparam("page_ids", [t.id for t in open_ones], type_=postgresql.ARRAY(Uuid)),
-            bindparam("page_codes", [t.category_code for t in open_ones], type_=postgresql.ARRAY(String)),
-            bindparam("page_lats", [t.lat for t in open_ones], type_=postgresql.ARRAY(Float)),
-            bindparam("page_lngs", [t.lng for t in open_ones], type_=postgresql.ARRAY(Float)),
-        ).table_valued(column("id", Uuid), column("category_code", String), column("lat", Float),
-                       column("lng", Float)).render_derived(name="page")
-        others = select(other.lat, other.lng).where(
-            other.category_code == page.c.category_code, other.id != page.c.id, col(other.status).in_(_OPEN_VALUES),
-            other.lat.between(page.c.lat - dlat, page.c.lat + dlat),
-            other.lng.between(page.c.lng - dlng, page.c.lng + dlng)).offset(0).lateral("others")
-        return select(page.c.id, page.c.lat, page.c.lng, others.c.lat, others.c.lng).select_from(page).join(
-            others, true())
+        return _PG_PAIRS, {"page_ids": [t.id for t in open_ones], "page_codes": [t.category_code for t in open_ones],
+                           "page_lats": [t.lat for t in open_ones], "page_lngs": [t.lng for t in open_ones],
+                           "dlat": dlat, "dlng": dlng}
+    other = _other
     near = and_(other.category_code == Ticket.category_code, other.id != Ticket.id,
                 col(other.status).in_(_OPEN_VALUES),
                 other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
                 other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng))
     return select(Ticket.id, Ticket.lat, Ticket.lng, other.lat, other.lng).join(other, near).where(
-        col(Ticket.id).in_([t.id for t in open_ones]))
+        col(Ticket.id).in_([t.id for t in open_ones])), {}
+
+
+def _pg_pairs(values: dict | None = None) -> Select:
+    """PostgreSQL: the page's tickets as constants, each probing its category's open tickets around it (LATERAL,
+    fenced by OFFSET 0 so the planner cannot flatten it). As a plain self-join, PostgreSQL with statistics older
+    than the rows (autovacuum behind, or off) read every open ticket of the category for each one: 170-250 ms
+    for a page of 20 among 900 tickets, 0.5 ms this way. Everything that varies is a bound parameter (the page
+    as arrays unnested), so the statement is built once and compiled once: a VALUES list of the rows had no
+    cache key and cost a compile, ~3 ms, on every list request; building it cost ~0.8 ms more."""
+    other = _other
+    values = values or {}
+
+    def param(name: str, type_) -> BindParameter:
+        return bindparam(name, values.get(name), type_=type_)
+
+    page = func.unnest(
+        param("page_ids", postgresql.ARRAY(Uuid)), param("page_codes", postgresql.ARRAY(String)),
+        param("page_lats", postgresql.ARRAY(Float)), param("page_lngs", postgresql.ARRAY(Float)),
+    ).table_valued(column("id", Uuid), column("category_code", String), column("lat", Float),
+                   column("lng", Float)).render_derived(name="page")
+    dlat, dlng = param("dlat", Float), param("dlng", Float)
+    others = select(other.lat, other.lng).where(
+        other.category_code == page.c.category_code, other.id != page.c.id, col(other.status).in_(_OPEN_VALUES),
+        other.lat.between(page.c.lat - dlat, page.c.lat + dlat),
+        other.lng.between(page.c.lng - dlng, page.c.lng + dlng)).offset(0).lateral("others")
+    return select(page.c.id, page.c.lat, page.c.lng, others.c.lat, others.c.lng).select_from(page).join(
+        others, true())
+
+
+_PG_PAIRS = _pg_pairs()
 
 
 def has_duplicate_window() -> ColumnElement[bool]:

@@ -3,7 +3,10 @@
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import NamedTuple
 
+from sqlalchemy import Row, Select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.categories.models import Category
@@ -26,33 +29,57 @@ from app.users.models import User
 from app.users.roles import SEES_ALL_TICKETS, Role
 
 
+class CategoryName(NamedTuple):
+    name_zh: str
+    name_en: str
+
+
+class Person(NamedTuple):
+    display_name: str
+    role: str
+
+
 class NameLookup:
-    """Batch look-ups of the names a page of tickets shows (no query per row)."""
+    """Batch look-ups of the names a page of tickets shows (no query per row).
+
+    Built from `with_names` rows, a page costs no query of its own beyond the duplicate counts; built from
+    bare tickets (a detail, requests), one query per kind of name.
+    """
 
     def __init__(self, session: Session, tickets: Iterable[Ticket], viewer: User,
                  extra_user_ids: Iterable[int] = (), *, extra_unit_ids: Iterable[int | None] = (),
-                 with_duplicates: bool = False):
+                 with_duplicates: bool = False, named_rows: Iterable[Row] | None = None,
+                 categories: Iterable[Category] | None = None, thumbs: dict[uuid.UUID, uuid.UUID] | None = None):
         tickets = list(tickets)
         self.office_view = access.office_view(viewer)
         self.duplicate_counts = duplicates.duplicate_counts(session, tickets) if with_duplicates else {}
+        self.categories: dict[str, CategoryName] = {}
+        self.units: dict[int, str] = {}
+        self.users: dict[int, Person] = {}
+        self.thumbs: dict[uuid.UUID, uuid.UUID] = {}
+        if named_rows is not None:
+            self._take(named_rows)
+            return
         # Only the rows this page names, as plain rows: loading every category (114) and unit as ORM
         # objects was a fifth of a list request's CPU time under load.
         codes = {t.category_code for t in tickets}
-        self.categories = {c.code: c for c in session.execute(
-            select(Category.code, Category.name_zh, Category.name_en).where(col(Category.code).in_(codes))
-        ).all()} if codes else {}
+        if categories is None:
+            categories = session.execute(select(Category.code, Category.name_zh, Category.name_en)
+                                         .where(col(Category.code).in_(codes))).all() if codes else []
+        self.categories = {c.code: CategoryName(c.name_zh, c.name_en) for c in categories}
         unit_ids = {t.unit_id for t in tickets} | {t.suggested_unit_id for t in tickets} | set(extra_unit_ids)
         unit_ids.discard(None)
         self.units = {uid: name for uid, name in session.execute(
             select(Unit.id, Unit.name).where(col(Unit.id).in_(unit_ids))
         ).all()} if unit_ids else {}
         user_ids = {t.reporter_id for t in tickets} | set(extra_user_ids)
-        self.users = {u.id: u for u in session.execute(
+        self.users = {uid: Person(name, role) for uid, name, role in session.execute(
             select(User.id, User.display_name, User.role).where(col(User.id).in_(user_ids))
         ).all()} if user_ids else {}
         ids = [t.id for t in tickets]
-        self.thumbs: dict[uuid.UUID, uuid.UUID] = {}
-        if ids:
+        if thumbs is not None:
+            self.thumbs = thumbs
+        elif ids:
             first = session.exec(
                 select(TicketPhoto.ticket_id, TicketPhoto.photo_id)
                 .where(col(TicketPhoto.ticket_id).in_(ids), TicketPhoto.stage == "report")
@@ -60,6 +87,39 @@ class NameLookup:
             ).all()
             for tid, pid in first:
                 self.thumbs.setdefault(tid, pid)
+
+    def _take(self, rows: Iterable[Row]) -> None:
+        for t, cat_zh, cat_en, unit_name, suggested_name, reporter_name, reporter_role, thumb in rows:
+            if cat_zh is not None:
+                self.categories[t.category_code] = CategoryName(cat_zh, cat_en)
+            if unit_name is not None:
+                self.units[t.unit_id] = unit_name
+            if suggested_name is not None:
+                self.units[t.suggested_unit_id] = suggested_name
+            if reporter_name is not None:
+                self.users[t.reporter_id] = Person(reporter_name, reporter_role)
+            if thumb is not None:
+                self.thumbs[t.id] = thumb
+
+
+_unit = aliased(Unit, name="unit")
+_suggested = aliased(Unit, name="suggested_unit")
+_reporter = aliased(User, name="reporter")
+_first_photo = aliased(TicketPhoto, name="first_photo")
+
+
+def with_names(stmt: Select) -> Select:
+    """`stmt` (a select of Ticket) with the names and the thumbnail its summaries show, joined in: one query
+    for a page instead of five (each round trip and result cost more CPU than the page's own rows)."""
+    thumb = (select(_first_photo.photo_id)
+             .where(_first_photo.ticket_id == Ticket.id, _first_photo.stage == "report")
+             .order_by(_first_photo.position).limit(1).scalar_subquery())
+    return (stmt.add_columns(Category.name_zh, Category.name_en, _unit.name, _suggested.name,
+                             _reporter.display_name, _reporter.role, thumb)
+            .outerjoin(Category, Category.code == Ticket.category_code)
+            .outerjoin(_unit, _unit.id == Ticket.unit_id)
+            .outerjoin(_suggested, _suggested.id == Ticket.suggested_unit_id)
+            .outerjoin(_reporter, _reporter.id == Ticket.reporter_id))
 
 
 def thumb_url(photo_id: uuid.UUID | None) -> str | None:
@@ -88,24 +148,29 @@ def _summary_fields(t: Ticket, names: NameLookup, now: datetime) -> dict:
     )
 
 
-def summaries(session: Session, user: User, tickets: list[Ticket], now: datetime, *,
+def summaries(session: Session, user: User, rows: list[Row], now: datetime, *,
               with_duplicates: bool = False) -> list[TicketSummary]:
-    """The tickets (already checked as visible) as this user sees them in a list; with_duplicates counts
-    each one's possible duplicates."""
-    names = NameLookup(session, tickets, user, with_duplicates=with_duplicates)
+    """The tickets (already checked as visible), as `with_names` rows, as this user sees them in a list;
+    with_duplicates counts each one's possible duplicates."""
+    tickets = [row[0] for row in rows]
+    names = NameLookup(session, tickets, user, with_duplicates=with_duplicates, named_rows=rows)
     return [TicketSummary(**_summary_fields(t, names, now)) for t in tickets]
 
 
-def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
-    """The ticket with its photos, timeline, duplicates and what this user may do now."""
-    session.refresh(ticket)
+def summary(session: Session, user: User, ticket: Ticket, now: datetime) -> TicketSummary:
+    """One ticket as this user sees it in a list."""
+    return TicketSummary(**_summary_fields(ticket, NameLookup(session, [ticket], user), now))
+
+
+def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False) -> TicketDetail:
+    """The ticket with its photos, timeline, duplicates and what this user may do now. `fresh`: the ticket
+    was just loaded (otherwise it is reloaded: an action in this session may have updated it in SQL)."""
+    if not fresh:
+        session.refresh(ticket)
     events = access.visible_events(user, session.exec(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
     ).all())
     requests = visible_requests(session, user, ticket)
-    names = NameLookup(session, [ticket], user,
-                       extra_user_ids={e.actor_id for e in events} | request_user_ids(requests),
-                       extra_unit_ids={e.unit_id for e in events} | request_unit_ids(requests))
     links = session.exec(
         select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
         .where(TicketPhoto.ticket_id == ticket.id).order_by(TicketPhoto.event_id, TicketPhoto.position)
@@ -116,6 +181,13 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
         photos_by_event.setdefault(link.event_id, []).append(photo.id)
         photos.append(TicketPhotoPublic(**photos_service.to_public(photo).model_dump(), stage=link.stage,
                                         event_id=link.event_id))
+    report_photos = sorted((link.position, link.photo_id) for link, _ in links if link.stage == "report")
+    category = session.get(Category, ticket.category_code)
+    names = NameLookup(session, [ticket], user,
+                       extra_user_ids={e.actor_id for e in events} | request_user_ids(requests),
+                       extra_unit_ids={e.unit_id for e in events} | request_unit_ids(requests),
+                       categories=[category] if category else [],
+                       thumbs={ticket.id: report_photos[0][1]} if report_photos else {})
     now = utcnow()
     status = Status(ticket.status)
     possible = duplicates.possible_duplicates(session, ticket) \
@@ -128,7 +200,7 @@ def detail(session: Session, user: User, ticket: Ticket) -> TicketDetail:
         duplicate_of=_visible_duplicate_of(session, user, ticket),
         allowed_actions=workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket)),
         # The category's limit from now: the default of a dispatch, and of a 返工 (failed verification).
-        suggested_deadline_at=default_deadline(session.get(Category, ticket.category_code), now)
+        suggested_deadline_at=default_deadline(category, now)
         if status in (Status.reported, Status.rectified) else None,
         requests=[request_out(r, names) for r in requests],
         supervised_at=ticket.supervised_at,

@@ -74,7 +74,7 @@ def list_tickets(
 @router.get("/{ticket_id}", response_model=TicketDetail)
 def get_ticket(session: SessionDep, user: CurrentUser, ticket_id: uuid.UUID):
     """One ticket with its photos and timeline; 404 if this user may not see it."""
-    return read.detail(session, user, access.get_visible(session, user, ticket_id))
+    return read.detail(session, user, access.get_visible(session, user, ticket_id), fresh=True)
 
 
 @router.post("/{ticket_id}/dispatch", response_model=TicketDetail, responses=WRITE)
