@@ -23,4 +23,4 @@ ENV XUNCHA_DATABASE_URL=sqlite:////data/xuncha.db \
     XUNCHA_TAXONOMY_PATH=/app/app/categories/taxonomy.json
 VOLUME /data
 EXPOSE 8000
-CMD ["sh", "-c", "alembic upgrade head && python -m app.demo.seed && exec uvicorn app.main:app --host 0.0.0.0 --port 8000 --proxy-headers --forwarded-allow-ips \"$XUNCHA_TRUSTED_PROXIES\""]
+CMD ["sh", "-c", "alembic upgrade head && python -m app.demo.seed && exec python -m app.serve --host 0.0.0.0 --port 8000"]

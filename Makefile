@@ -10,18 +10,13 @@ FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $
 .PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg \
 	test-schemathesis bench bench-load clean api-types
 
-# One process (SQLite's writer lock is per database; several processes only queue on it), uvloop + httptools
-# (uvicorn[standard]), a deep accept backlog for a shift start, and time for requests in flight on shutdown.
-# Capacity and load shedding are the app's own settings (XUNCHA_DB_SLOTS, XUNCHA_MAX_IN_FLIGHT, …).
-UVICORN_ARGS ?= --workers 1 --loop uvloop --http httptools --backlog 2048 --timeout-graceful-shutdown 15
-
 run: setup migrate seed serve
 
-# X-Forwarded-For is believed only from XUNCHA_TRUSTED_PROXIES (environment or .env; none by default):
-# otherwise anyone could pick the address the login limiter counts.
+# app/serve.py: uvicorn (uvloop, httptools, a deep backlog, graceful shutdown), as many processes as the
+# database allows (XUNCHA_WORKERS; 1 on SQLite, one per CPU up to 4 on PostgreSQL), and X-Forwarded-For
+# believed only from XUNCHA_TRUSTED_PROXIES. Capacity and shedding are the app's settings (XUNCHA_DB_SLOTS, …).
 serve:
-	$(VENV)/bin/uvicorn app.main:app --host $(HOST) --port $(PORT) $(UVICORN_ARGS) --proxy-headers \
-		--forwarded-allow-ips "$$($(PY) -c 'from app.core.config import get_settings; print(get_settings().trusted_proxies)')"
+	$(PY) -m app.serve --host $(HOST) --port $(PORT)
 
 test: setup lint test-frontend test-backend
 

@@ -1,7 +1,7 @@
 """Server CPU per request, one request at a time (issue 7): where a shift start's CPU goes.
 
     .venv/bin/python bench/cost.py                 # SQLite; --db postgres for PostgreSQL
-    .venv/bin/python bench/cost.py --n 300 --uvicorn-args "--workers 1"
+    .venv/bin/python bench/cost.py --n 300 --uvicorn-args "--workers 1"   # one process (PostgreSQL: else one per CPU)
 
 A real uvicorn process as `make run` starts it, on a fresh database with the small city of
 tests/load/server.py and 150 tickets (bench/load.py's prefill). Each operation is sent `--n` times in a row
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import CENTER, Shared, cpu_seconds, login, new_client, pct, photo_bytes, prefill  # noqa: E402
-from tests.load.server import live_server, seed  # noqa: E402
+from tests.load.server import live_server, make_run_args, seed  # noqa: E402
 
 
 async def measure(base: str, city, n: int) -> list[str]:
@@ -107,7 +107,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--n", type=int, default=200)
-    parser.add_argument("--uvicorn-args", default="--workers 1")
+    parser.add_argument("--uvicorn-args", help="default: the process count app/serve.py chooses, as `make run`")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     if args.db == "postgres":
@@ -118,7 +118,7 @@ def main() -> None:
     url = fresh_database_url("xuncha_bench_cost")
     city = seed(url, inspectors=4, dispatchers=2, units=4)
     with live_server(url, Path(tempfile.mkdtemp(prefix="xuncha-bench-cost-")),
-                     uvicorn_args=tuple(args.uvicorn_args.split())) as server:
+                     uvicorn_args=tuple(args.uvicorn_args.split()) if args.uvicorn_args else make_run_args(url)) as server:
         server_pid = server.pid
         print(f"{args.db}, {args.n} requests each, one at a time\n| operation | server CPU ms / request | "
               "latency p50 / p95 ms |\n|---|---|---|", flush=True)

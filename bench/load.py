@@ -41,7 +41,7 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 
 from tests.fixtures.images import make_image, make_jpeg  # noqa: E402
-from tests.load.server import PASSWORD, City, live_server, seed  # noqa: E402
+from tests.load.server import PASSWORD, City, live_server, make_run_args, seed  # noqa: E402
 
 TIMEOUT_S = 10.0
 PHONES = 200
@@ -494,7 +494,7 @@ def run_db(args, db: str) -> list[str]:
         city = seed(url, inspectors=12, dispatchers=4, units=4)
         env = dict(kv.split("=", 1) for kv in args.server_env)
         server_cm = live_server(url, Path(tempfile.mkdtemp(prefix="xuncha-bench-load-")), env=env,
-                                uvicorn_args=tuple(args.uvicorn_args.split()))
+                                uvicorn_args=tuple(args.uvicorn_args.split()) if args.uvicorn_args else make_run_args(url))
     photos = [photo_bytes(2048, 1536, 800 * 1024, s) for s in range(6)]
     t0 = time.time()
     with server_cm as server:
@@ -550,8 +550,8 @@ def main() -> None:
     parser.add_argument("--target", help="an already running, seeded server instead of starting one")
     parser.add_argument("--server-env", action="append", default=[], metavar="XUNCHA_X=V",
                         help="settings for the started server (e.g. XUNCHA_DB_SLOTS=32)")
-    parser.add_argument("--uvicorn-args", default="--workers 1",
-                        help="as `make run`'s UVICORN_ARGS (e.g. --workers 2)")
+    parser.add_argument("--uvicorn-args", help="instead of the process count app/serve.py chooses, as `make run` "
+                        "(e.g. --workers 2)")
     parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
     args = parser.parse_args()
     args.only = set(args.only.split(","))

@@ -44,12 +44,14 @@ class Server:
 
 
 @contextmanager
-def uvicorn_server(env: dict[str, str], log_path: Path, uvicorn_args: tuple[str, ...] = ()) -> Iterator[Server]:
-    """`uvicorn app.main:app` on a free loopback port with this environment, once /api/health answers."""
+def uvicorn_server(env: dict[str, str], log_path: Path, uvicorn_args: tuple[str, ...] = (), *,
+                   module: tuple[str, ...] = ("uvicorn", "app.main:app")) -> Iterator[Server]:
+    """`uvicorn app.main:app` (or `python -m <module>`, e.g. ("app.serve",)) on a free loopback port with this
+    environment, once /api/health answers."""
     port = free_port()
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port), *uvicorn_args],
+        [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", str(port), *uvicorn_args],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     server = Server(f"http://127.0.0.1:{port}", proc, log_path)

@@ -60,10 +60,18 @@ def seed(url: str, *, inspectors: int = 4, dispatchers: int = 2, units: int = 4)
     return city
 
 
+def make_run_args(url: str) -> tuple[str, ...]:
+    """The uvicorn arguments app/serve.py gives a server on this database (its process count)."""
+    from app.core.config import Settings
+    from app.serve import worker_count
+    return "--workers", str(worker_count(Settings(database_url=url))), "--backlog", "2048"
+
+
 @contextmanager
 def live_server(url: str, workdir: Path, *, env: dict[str, str] | None = None,
                 uvicorn_args: tuple[str, ...] = ()) -> Iterator[Server]:
-    """uvicorn app.main:app on a free loopback port, as `make run` starts it, on this database."""
+    """uvicorn app.main:app on a free loopback port on this database: one process unless `uvicorn_args` say
+    otherwise (`make_run_args(url)`: as `make run` starts it)."""
     workdir.mkdir(parents=True, exist_ok=True)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     full_env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(workdir / "media"),

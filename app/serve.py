@@ -1,0 +1,45 @@
+"""Start the app as `make run` and the Docker image do: `python -m app.serve [--host H] [--port P]`.
+
+uvicorn with uvloop + httptools, a deep accept backlog for a shift start, time for requests in flight on
+shutdown, X-Forwarded-For believed only from XUNCHA_TRUSTED_PROXIES (otherwise anyone could pick the address
+the login limiter counts), and as many processes as the database allows (`worker_count`).
+
+Several processes are safe on PostgreSQL: what each process keeps to itself is either constant (settings,
+the working calendar) or figures reused for seconds while busy (app/core/recent.py, stamped `as_of`); the
+login limiter, idempotency keys and jobs live in the database (jobs are claimed with FOR UPDATE SKIP LOCKED).
+"""
+
+import argparse
+import os
+
+import uvicorn
+
+from app.core.config import Settings, get_settings
+
+MAX_AUTO_WORKERS = 4
+
+
+def worker_count(settings: Settings, cpus: int | None = None) -> int:
+    """XUNCHA_WORKERS if set; else one process on SQLite — its writers take turns through a lock inside the
+    process (app/core/db._WriterTurns) that cannot reach a second one, where they would poll SQLite's own
+    lock — and one per CPU, up to MAX_AUTO_WORKERS, on PostgreSQL."""
+    if settings.workers:
+        return settings.workers
+    if settings.database_url.startswith("sqlite"):
+        return 1
+    return max(1, min(cpus or os.cpu_count() or 1, MAX_AUTO_WORKERS))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=worker_count(settings), loop="uvloop",
+                http="httptools", backlog=2048, timeout_graceful_shutdown=15, proxy_headers=True,
+                forwarded_allow_ips=settings.trusted_proxies)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""`make run` as it serves (app/serve.py): the process count it chooses, and several processes answering as one.
+
+A phone that resends a report while its first try is still running may reach another process; the database's
+idempotency must hold across them as it does across threads (tests/tickets/test_concurrency.py).
+"""
+
+import asyncio
+import os
+import tempfile
+import uuid
+from pathlib import Path
+
+import httpx
+
+from app.core.config import Settings
+from app.serve import worker_count
+from tests.dbutil import fresh_database_url
+from tests.fixtures.images import make_jpeg
+from tests.load.server import seed, token
+from tests.load.test_concurrency import run_in_fresh_loop
+from tests.servers import uvicorn_server
+
+AT_ONCE = 12
+ROUNDS = 3
+
+
+def test_one_process_on_sqlite_one_per_cpu_on_postgresql():
+    assert worker_count(Settings(database_url="sqlite:////tmp/x.db"), cpus=8) == 1
+    assert worker_count(Settings(database_url="postgresql://db/x"), cpus=2) == 2
+    assert worker_count(Settings(database_url="postgresql://db/x"), cpus=32) == 4  # the automatic ceiling
+    assert worker_count(Settings(database_url="sqlite:////tmp/x.db", workers=3), cpus=1) == 3  # XUNCHA_WORKERS
+
+
+def _workers(pid: int) -> list[int]:
+    """uvicorn's worker processes: the supervisor's children started by multiprocessing's spawn."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children
+            if "spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes().replace(b"\0", b" ").decode()]
+
+
+def _cpu_ms(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def test_two_processes_answer_identical_reports_as_one():
+    url = fresh_database_url("xuncha_processes")
+    city = seed(url, inspectors=1, dispatchers=1, units=1)
+    work = Path(tempfile.mkdtemp(prefix="xuncha-processes-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(work / "media"), XUNCHA_WORKERS="2",
+               XUNCHA_LOGIN_MAX_FAILURES="100000", PYTHONUNBUFFERED="1")
+    with uvicorn_server(env, work / "server.log", module=("app.serve",)) as server:
+        assert len(_workers(server.pid)) == 2, server.log()[-2000:]
+        workers = _workers(server.pid)
+        inspector = token(server.base, city.inspectors[0])
+        cpu_before = {w: _cpu_ms(w) for w in workers}
+
+        async def rounds():
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)  # a connection per request
+            async with httpx.AsyncClient(base_url=server.base, timeout=30, limits=limits) as client:
+                out = []
+                for i in range(ROUNDS):
+                    photo_id = str(uuid.uuid4())
+                    r = await client.post("/api/photos", headers=inspector, data={"id": photo_id},
+                                          files={"file": ("p.jpg", make_jpeg(), "image/jpeg")})
+                    assert r.status_code == 201, r.text
+                    body = {"id": str(uuid.uuid4()), "category_code": "06010", "description": f"多进程 {i}",
+                            "lat": 30.2741, "lng": 120.1551, "accuracy_m": 8.0, "photo_ids": [photo_id]}
+                    out.append((body, await asyncio.gather(
+                        *[client.post("/api/tickets", headers=inspector, json=body) for _ in range(AT_ONCE)])))
+                return out
+
+        answered = run_in_fresh_loop(rounds)
+        busy = {w: _cpu_ms(w) - cpu_before[w] for w in workers}
+        # Both processes served (an idle one spends a few ms polling for jobs; each served 200-460 ms here).
+        assert all(ms >= 50 for ms in busy.values()), busy
+        for body, results in answered:
+            codes = sorted(r.status_code for r in results)
+            assert codes == [200] * (AT_ONCE - 1) + [201], [r.text for r in results if r.status_code >= 300]
+            assert {(r.json()["id"], r.json()["case_number"]) for r in results} == {(body["id"], results[0].json()["case_number"])}
+        listed = httpx.get(f"{server.base}/api/tickets", headers=inspector, params={"limit": 50}).json()["items"]
+        assert len(listed) == ROUNDS  # one row per report, whichever process answered
