@@ -9,7 +9,8 @@ city (tests/load/server.py) and `uvicorn app.main:app` as `make run` starts it. 
 must exist already (users insp0…, disp0…, staff0… with tests/load/server.py's password).
 
 - shift: 200 phones, each one request every 2–4 s (≈ 70/s offered): 70 % reads (ticket list 30 %, detail
-  20 %, statistics 15 %, the exceptions queue or ledger 5 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
+  20 %, statistics 15 % — a dispatcher's every third one a published bulletin, its snapshot or its Excel file —,
+  the exceptions queue or ledger 5 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
   Targets: 0 × 500, 0 client timeouts (10 s), reads p95 < 500 ms, no 503.
 - saturation: 200 clients in a closed loop (no think time; after a 503 a client waits its Retry-After as
   the PWA's outbox does, or with --no-backoff comes straight back): every request must be answered
@@ -32,6 +33,7 @@ import uuid
 from collections import defaultdict, deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -160,6 +162,7 @@ class Shared:
     reported: deque = field(default_factory=deque)
     dispatched: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
     known: deque = field(default_factory=lambda: deque(maxlen=500))
+    bulletin_id: int | None = None
 
 
 class Phone:
@@ -205,6 +208,11 @@ class Phone:
                    params={"state": "pending", "limit": 20})
 
     async def stats(self, client, results):
+        bulletin = self.shared.bulletin_id
+        if self.role == "dispatcher" and bulletin is not None and self.rng.random() < 0.3:
+            # The published bulletins: the list, one snapshot, or its Excel file (as stored, never recomputed).
+            path = self.rng.choice(["/api/bulletins", f"/api/bulletins/{bulletin}", f"/api/bulletins/{bulletin}.xlsx"])
+            return await self.call(client, results, "bulletins", "GET", path, headers=self.headers)
         await self.call(client, results, "stats", "GET", "/api/stats/summary", headers=self.headers)
 
     async def upload(self, client, results) -> str | None:
@@ -316,6 +324,11 @@ async def prefill(client: httpx.AsyncClient, city: City, shared: Shared, tickets
             shared.dispatched[unit_id].append(tid)
         else:
             shared.reported.append(tid)
+    # Last week's bulletin (通报), published, for the dispatchers' statistics reads to open.
+    r = await client.post("/api/bulletins", headers=dispatcher,
+                          json={"period": "week", "on": (date.today() - timedelta(days=7)).isoformat()})
+    if r.status_code == 201:
+        shared.bulletin_id = r.json()["id"]
 
 
 def new_client(base: str, n: int) -> httpx.AsyncClient:
@@ -420,7 +433,7 @@ async def uploads_vs_reads(base: str, city: City, duration: float, uploaders: in
 # ---- report -------------------------------------------------------------------------------------
 
 def shift_row(name: str, r: Results) -> str:
-    reads = r.all_latencies(READ_OPS)
+    reads = r.all_latencies([*READ_OPS, "bulletins"])
     writes = r.all_latencies(["upload", "report", "dispatch", "rectify"])
     total = sum(r.statuses.values()) + r.timeouts
     wall = r.ended - r.started
