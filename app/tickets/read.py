@@ -136,6 +136,7 @@ def _summary_fields(t: Ticket, names: NameLookup, now: datetime) -> dict:
         description=t.description, address=t.address, lat=t.lat, lng=t.lng, accuracy_m=t.accuracy_m,
         unit_id=t.unit_id, unit_name=names.units.get(t.unit_id), suggested_unit_id=t.suggested_unit_id,
         suggested_unit_name=names.units.get(t.suggested_unit_id), deadline_at=t.deadline_at,
+        office_deadline_at=t.office_deadline_at,
         overdue=t.is_overdue_at(now), rework_count=t.rework_count, return_count=t.return_count,
         reported_at=t.reported_at, dispatched_at=t.dispatched_at, rectified_at=t.rectified_at,
         closed_at=t.closed_at, cancelled_at=t.cancelled_at,

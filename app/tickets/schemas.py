@@ -158,7 +158,9 @@ class TicketSummary(BaseModel):
     unit_name: str | None
     suggested_unit_id: int | None
     suggested_unit_name: str | None
-    deadline_at: datetime | None
+    deadline_at: datetime | None  # the unit's current deadline (a 返工 sets a new one)
+    # The deadline 按期结案 is judged against: set at dispatch, moved by an approved extension, not by 返工.
+    office_deadline_at: datetime | None = None
     overdue: bool
     rework_count: int
     return_count: int

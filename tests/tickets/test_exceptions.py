@@ -110,6 +110,7 @@ def test_extension_granted_with_another_date(client, w, db):
     assert client.get(f"/api/photos/{photo}/display", headers=w["h"]["dispatcher"]).status_code == 200
     t = decide(client, w["h"]["dispatcher"], tid, rid, approve=True, deadline=iso(granted)).json()
     assert datetime.fromisoformat(t["deadline_at"]) == granted
+    assert datetime.fromisoformat(t["office_deadline_at"]) == granted  # an approved extension moves the assessed one
     assert datetime.fromisoformat(t["requests"][0]["decided_deadline"]) == granted
 
 

@@ -46,3 +46,17 @@ def test_verify_fail_keeps_an_explicit_deadline(client, db):
     r = action(client, inspector, tid, "verify", passed=False, note="仍有垃圾残留", deadline=wanted.isoformat())
     assert r.status_code == 200, r.text
     assert datetime.fromisoformat(r.json()["deadline_at"]) == wanted
+
+
+def test_the_assessed_deadline_stays_the_first_one_through_a_rework(client, db):
+    """按期结案 is judged against the office's deadline (set at dispatch, not moved by 返工): the API shows it
+    beside the unit's current one, so the office sees why a ticket reworked in time is still late."""
+    tid, inspector = _rectified(client, db)
+    before = client.get(f"/api/tickets/{tid}", headers=inspector).json()
+    assert before["office_deadline_at"] == before["deadline_at"] is not None
+    later = (datetime.now().astimezone() + timedelta(days=5)).replace(microsecond=0)
+    after = action(client, inspector, tid, "verify", passed=False, note="仍有垃圾残留", deadline=later.isoformat()).json()
+    assert datetime.fromisoformat(after["deadline_at"]) == later
+    assert after["office_deadline_at"] == before["office_deadline_at"]
+    listed = client.get("/api/tickets", headers=inspector).json()["items"]
+    assert [t["office_deadline_at"] for t in listed if t["id"] == tid] == [before["office_deadline_at"]]

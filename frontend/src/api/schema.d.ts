@@ -2135,6 +2135,8 @@ export interface components {
              * @default false
              */
             near_deadline: boolean;
+            /** Office Deadline At */
+            office_deadline_at?: string | null;
             /** Overdue */
             overdue: boolean;
             /** @description the kind of the request waiting */
@@ -2285,6 +2287,8 @@ export interface components {
              * @default false
              */
             near_deadline: boolean;
+            /** Office Deadline At */
+            office_deadline_at?: string | null;
             /** Overdue */
             overdue: boolean;
             /** @description the kind of the request waiting */

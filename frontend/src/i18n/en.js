@@ -48,7 +48,7 @@ export default {
   },
   ticket: {
     caseNumber: 'Case no.', category: 'Category', description: 'Description', address: 'Address', location: 'Location', reporter: 'Reporter',
-    reportedAt: 'Reported', unit: 'Unit', suggestedUnit: 'Suggested unit', deadline: 'Deadline', overdue: 'Overdue',
+    reportedAt: 'Reported', unit: 'Unit', suggestedUnit: 'Suggested unit', deadline: 'Deadline', overdue: 'Overdue', officeDeadline: 'Assessed deadline', officeDeadlineHint: 'On-time closure is judged against this: rework does not move it, an approved extension does',
     overdueBy: 'Overdue {d}', dueIn: '{d} left', rework: 'Rework ×{n}', timeline: 'Timeline', photos: 'Photos',
     before: 'Before', after: 'After', verifyPhotos: 'Verification photos', duplicates: 'Possible duplicates', duplicateCount: '{n} possible duplicate(s)', distance: '{m} m',
     duplicateOf: 'Duplicate of', notFound: 'Ticket not found', notFoundHint: 'It may not exist or may belong to another unit.',
