@@ -57,6 +57,12 @@ from app.users.models import User
 MAX_DEADLINE_AHEAD = timedelta(days=5 * 366)
 
 
+
+def _both_deadlines(deadline: datetime | None) -> dict:
+    """A new deadline for the unit that is also the office's (按期 is judged against the latter): dispatch,
+    re-dispatch, an approved extension, resuming, a return. A 返工 sets the unit's alone."""
+    return {"deadline_at": deadline, "office_deadline_at": deadline}
+
 def request_hash(body: BaseModel, **extra) -> str:
     payload = body.model_dump(mode="json") | extra
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
@@ -239,7 +245,7 @@ def _dispatch(session: Session, ticket: Ticket, body: DispatchIn, now: datetime)
     if session.get(Unit, body.unit_id) is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
-    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "office_deadline_at": deadline,
+    return Change({"unit_id": body.unit_id, **_both_deadlines(deadline),
                    "dispatched_at": now, "first_dispatched_at": ticket.first_dispatched_at or now},
                   {"unit_id": body.unit_id, "deadline_at": deadline, "note": body.note})
 
@@ -370,7 +376,7 @@ def _reject(kind: RequestKind) -> Callable[[Session, Ticket, DecisionIn, datetim
 def _approve_extension(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.extension)
     granted = _later_deadline(body.deadline or request.requested_deadline, ticket, now, "批准的整改时限")
-    return Change({"deadline_at": granted, "office_deadline_at": granted,
+    return Change({**_both_deadlines(granted),
                    "extension_count": Ticket.extension_count + 1, "pending_request": None},
                   {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": granted},
                   guard=_decision_guard(RequestKind.extension),
@@ -379,7 +385,7 @@ def _approve_extension(session: Session, ticket: Ticket, body: DecisionIn, now: 
 
 def _approve_return(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.return_)
-    return Change({"unit_id": None, "deadline_at": None, "office_deadline_at": None,
+    return Change({"unit_id": None, **_both_deadlines(None),
                    "return_count": Ticket.return_count + 1,
                    "pending_request": None},
                   {"note": body.note, "unit_id": ticket.unit_id},
@@ -394,7 +400,7 @@ def _reassign(session: Session, ticket: Ticket, body: DecisionIn, now: datetime)
     if body.unit_id == ticket.unit_id:
         raise Invalid("改派须选择另一单位 Re-dispatch to another unit", code="same_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
-    return Change({"unit_id": body.unit_id, "deadline_at": deadline, "office_deadline_at": deadline,
+    return Change({"unit_id": body.unit_id, **_both_deadlines(deadline),
                    "dispatched_at": now, "return_count": Ticket.return_count + 1, "pending_request": None},
                   {"note": body.note, "unit_id": body.unit_id, "deadline_at": deadline},
                   guard=_decision_guard(RequestKind.return_),
@@ -427,7 +433,7 @@ def _approve_suspension(session: Session, ticket: Ticket, body: DecisionIn, now:
 
 def _resume(session: Session, ticket: Ticket, body: ResumeIn, now: datetime) -> Change:
     deadline = _deadline(session, body.deadline, ticket, now)
-    return Change({"deadline_at": deadline, "office_deadline_at": deadline, "dispatched_at": now,
+    return Change({**_both_deadlines(deadline), "dispatched_at": now,
                    "suspended_at": None, "review_at": None},
                   {"note": body.note, "unit_id": ticket.unit_id, "deadline_at": deadline})
 
