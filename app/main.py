@@ -20,6 +20,7 @@ from app.core.limits import BodySizeLimit
 from app.core.load import LoadShedding, set_worker_threads
 from app.exceptions.router import router as exceptions_router
 from app.jobs.worker import EmbeddedWorker
+from app.notifications.router import router as notifications_router
 from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
@@ -64,7 +65,8 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
 
     for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
-                   tickets_router, requests_router, stats_router, exceptions_router, bulletins_router):
+                   tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
+                   notifications_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

@@ -26,6 +26,7 @@ from app.core.config import get_settings
 from app.core.db import commit_writes
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.types import UTCDateTime, utcnow
+from app.notifications import service as notifications
 from app.photos.models import Photo
 from app.tickets import access, read, workflow
 from app.tickets.deadlines import default_deadline
@@ -556,6 +557,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
                                digest=digest, **change.event)
             if change.then is not None:
                 change.then(session, event)
+            notifications.on_event(session, ticket, event, previous_unit_id=ticket.unit_id)
             if photos:
                 _attach_photos(session, ticket, event, photos, spec.photo_stage)
             # Every unit a ticket is ever given may see it from then on (access.visible_clause reads this).

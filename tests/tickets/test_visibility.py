@@ -335,3 +335,31 @@ def test_bulletins(client, world, role):
     assert r.status_code == {"anonymous": 401, "inspector": 403, "staff_a": 403, "staff_b": 403}.get(role, 201), r.text
     listed = client.get("/api/bulletins", headers=h["admin"]).json()["items"]
     assert len(listed) == (2 if r.status_code == 201 else 1)
+
+
+# ---- notifications (消息) -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", ROLES)
+def test_notifications(client, world, role):
+    """Everyone reads and marks only their own messages, and is told only of tickets they may see (a unit of
+    its own tickets, never of another unit's)."""
+    h = world["h"]
+    me = h[role]
+    others = client.get("/api/notifications", headers=h["staff_a"]).json()["items"]
+    assert others, "the world dispatched tickets to unit A"
+    if role == "anonymous":
+        for method, path in (("GET", "/api/notifications"), ("GET", "/api/notifications/unread-count"),
+                             ("POST", f"/api/notifications/{others[0]['id']}/read"), ("POST", "/api/notifications/read")):
+            assert client.request(method, path, headers=me, json={}).status_code == 401, path
+        return
+    mine = client.get("/api/notifications", headers=me, params={"limit": 200}).json()
+    for n in mine["items"]:
+        assert client.get(f"/api/tickets/{n['ticket_id']}", headers=me).status_code == 200, n
+    if role in SEES and SEES[role] != "all":
+        assert {n["ticket_id"] for n in mine["items"]} <= {world["t"][k] for k in SEES[role]}
+    if role != "staff_a":
+        assert client.post(f"/api/notifications/{others[0]['id']}/read", headers=me).status_code == 404
+        assert client.get("/api/notifications", headers=h["staff_a"]).json()["items"][0]["read_at"] is None
+    assert client.post("/api/notifications/read", headers=me, json={}).json()["unread"] == 0
+    assert client.get("/api/notifications/unread-count", headers=h["staff_a"]).json()["unread"] == (
+        0 if role == "staff_a" else len(others))

@@ -1,0 +1,42 @@
+"""The inbox (消息): every user's own notifications, newest first; read on one device, read on all."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.auth.deps import CurrentUser
+from app.core.db import SessionDep, TransactionRoute
+from app.core.responses import AUTHENTICATED
+from app.core.types import DbId
+from app.notifications import service
+from app.notifications.schemas import MarkedRead, NotificationOut, NotificationPage, ReadAllIn, UnreadCount
+
+router = APIRouter(prefix="/api/notifications", tags=["notifications"], responses=AUTHENTICATED,
+                   route_class=TransactionRoute)
+
+
+@router.get("", response_model=NotificationPage)
+def inbox(session: SessionDep, user: CurrentUser, unread: bool | None = None,
+          limit: Annotated[int, Query(ge=1, le=200)] = 50,
+          cursor: Annotated[str | None, Query(max_length=200)] = None):
+    """My notifications, newest first (`unread=true`: only those not read yet), with the unread count."""
+    return service.inbox(session, user, unread=unread, limit=limit, cursor=cursor)
+
+
+@router.get("/unread-count", response_model=UnreadCount)
+def unread_count(session: SessionDep, user: CurrentUser):
+    """How many of my notifications are unread (the tab bar's badge)."""
+    return UnreadCount(unread=service.unread_count(session, user))
+
+
+@router.post("/{notification_id}/read", response_model=NotificationOut)
+def mark_read(session: SessionDep, user: CurrentUser, notification_id: DbId):
+    """Mark one of my notifications read (404 for anyone else's)."""
+    return service.mark_read(session, user, notification_id)
+
+
+@router.post("/read", response_model=MarkedRead)
+def mark_all_read(session: SessionDep, user: CurrentUser, body: ReadAllIn):
+    """Mark all my unread notifications read, or those of one ticket."""
+    marked = service.mark_all_read(session, user, ticket_id=body.ticket_id)
+    return MarkedRead(marked=marked, unread=service.unread_count(session, user))

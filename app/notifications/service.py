@@ -1,0 +1,163 @@
+"""Who is told what when a ticket moves (the events of issue 13), and the inbox's reads.
+
+Recipients follow visibility (四不两直): a unit's staff are told only of tickets given to their unit (the
+event's unit, which from then on may see the ticket), never who reported them; the office is told of what
+waits for it (a unit's request; a rectification waiting for the reporter's verification).
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from app.categories.models import Category
+from app.core import pagination
+from app.core.config import get_settings
+from app.core.errors import NotFound
+from app.core.types import utcnow
+from app.notifications.models import Notification
+from app.notifications.schemas import NotificationOut, NotificationPage
+from app.tickets.models import Ticket, TicketEvent
+from app.tickets.workflow import Action
+from app.units.models import Unit
+from app.users.models import User
+from app.users.roles import Role
+
+# Told to the staff of the event's unit: action → kind.
+_TO_UNIT = {
+    Action.dispatch: "dispatched", Action.reassign: "dispatched", Action.resume: "resumed",
+    Action.verify_fail: "rework", Action.urge: "urged", Action.supervise: "supervised", Action.void: "voided",
+    Action.approve_extension: "request_decided", Action.reject_extension: "request_decided",
+    Action.approve_return: "request_decided", Action.reject_return: "request_decided",
+    Action.approve_suspension: "request_decided", Action.reject_suspension: "request_decided",
+}
+# A unit's request waits for the office: who decides it.
+_TO_OFFICE = {
+    Action.request_extension: (Role.dispatcher,), Action.request_return: (Role.dispatcher,),
+    Action.return_: (Role.dispatcher,), Action.request_suspension: (Role.dispatcher, Role.leader),
+}
+
+_DECISIONS = {
+    Action.approve_extension: "延期申请已批准", Action.reject_extension: "延期申请未批准",
+    Action.approve_return: "回退申请已批准", Action.reject_return: "回退申请未批准",
+    Action.approve_suspension: "挂账申请已批准", Action.reject_suspension: "挂账申请未批准",
+    Action.reassign: "回退申请已批准并改派",
+}
+_REQUESTS = {Action.request_extension: "延期", Action.request_return: "回退", Action.return_: "回退",
+             Action.request_suspension: "挂账"}
+_TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
+           "voided": "已作废", "request_decided": "申请结果", "request_waiting": "待审批",
+           "verification_waiting": "待核查"}
+
+
+def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_unit_id: int | None) -> None:
+    """Write the notifications an event causes, in its transaction. `ticket` holds the values from before
+    the action (the event holds the new unit and deadline); `previous_unit_id` is the unit it had."""
+    action = Action(event.action)
+    base = _fields(session, ticket, event)
+    if action == Action.reassign and previous_unit_id is not None:
+        # The unit that asked to give the ticket back hears the decision; the new unit gets a new task.
+        _to_unit(session, previous_unit_id, "request_decided", event, base | {"decision": _DECISIONS[action]})
+    if action in _TO_UNIT and event.unit_id is not None:
+        kind = _TO_UNIT[action]
+        extra = {"decision": _DECISIONS[action]} if kind == "request_decided" else {}
+        _to_unit(session, event.unit_id, kind, event, base | extra)
+    elif action in _TO_OFFICE:
+        unit = session.get(Unit, event.unit_id) if event.unit_id else None
+        fields = base | {"request": _REQUESTS[action], "unit_name": unit.name if unit else None}
+        for user_id in _active_users(session, roles=_TO_OFFICE[action]):
+            _add(session, user_id, "request_waiting", event, fields)
+    elif action == Action.rectify:
+        reporter = session.get(User, ticket.reporter_id)
+        if reporter is not None and reporter.is_active and reporter.role in (Role.inspector, Role.dispatcher):
+            _add(session, reporter.id, "verification_waiting", event, base)
+
+
+def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
+    category = session.get(Category, ticket.category_code)
+    return {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,
+            "address": ticket.address, "deadline_at": event.deadline_at.isoformat() if event.deadline_at else None,
+            "note": event.note}
+
+
+def _to_unit(session: Session, unit_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
+    for user_id in _active_users(session, unit_id=unit_id):
+        _add(session, user_id, kind, event, fields)
+
+
+def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[Role, ...] = ()) -> list[int]:
+    stmt = select(User.id).where(col(User.is_active).is_(True))
+    if unit_id is not None:
+        stmt = stmt.where(User.unit_id == unit_id, User.role == Role.unit_staff)
+    else:
+        stmt = stmt.where(col(User.role).in_(roles))
+    return list(session.exec(stmt).all())
+
+
+def _add(session: Session, user_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
+    session.add(Notification(user_id=user_id, kind=kind, ticket_id=event.ticket_id, event_id=event.id,
+                             text=render(kind, fields)[:1000], data=fields, created_at=event.at))
+
+
+def render(kind: str, f: dict[str, Any]) -> str:
+    """The message as a channel sends it (Chinese, the office's language): case number, category, place,
+    deadline, and what happened."""
+    parts = [f"【{_TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
+    if f.get("address"):
+        parts.append(f["address"])
+    if kind == "request_waiting":
+        parts.append(f"{f.get('unit_name') or '责任单位'}申请{f['request']}")
+    if kind == "request_decided":
+        parts.append(f["decision"])
+    if kind == "verification_waiting":
+        parts.append("已整改，请核查")
+    if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided"):
+        parts.append(f"整改时限 {_local(f['deadline_at'])}")
+    if f.get("note"):
+        parts.append(f"说明：{f['note']}")
+    return "｜".join(parts)
+
+
+def _local(iso: str) -> str:
+    at = datetime.fromisoformat(iso).astimezone(get_settings().tz)
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
+
+
+# ---- the inbox ----------------------------------------------------------------------------------
+
+def inbox(session: Session, user: User, *, unread: bool | None = None, limit: int = 50,
+          cursor: str | None = None) -> NotificationPage:
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if unread is not None:
+        stmt = stmt.where(col(Notification.read_at).is_(None) if unread else col(Notification.read_at).is_not(None))
+    rows, next_cursor = pagination.page(session, stmt, col(Notification.created_at), col(Notification.id), desc=True,
+                                        limit=limit, cursor=cursor, id_type=int)
+    return NotificationPage(items=[NotificationOut.model_validate(n, from_attributes=True) for n in rows],
+                            next_cursor=next_cursor, unread=unread_count(session, user))
+
+
+def unread_count(session: Session, user: User) -> int:
+    return session.exec(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, col(Notification.read_at).is_(None))).one()
+
+
+def mark_read(session: Session, user: User, notification_id: int) -> NotificationOut:
+    """Read on one device, read on all: the server keeps it. Marking twice keeps the first time."""
+    n = session.get(Notification, notification_id)
+    if n is None or n.user_id != user.id:
+        raise NotFound("消息不存在 Notification not found")
+    if n.read_at is None:
+        n.read_at = utcnow()
+        session.add(n)
+        session.flush()
+    return NotificationOut.model_validate(n, from_attributes=True)
+
+
+def mark_all_read(session: Session, user: User, *, ticket_id: uuid.UUID | None = None) -> int:
+    """Mark every unread message (of one ticket, when given) read; answers how many."""
+    stmt = update(Notification).where(col(Notification.user_id) == user.id, col(Notification.read_at).is_(None))
+    if ticket_id is not None:
+        stmt = stmt.where(col(Notification.ticket_id) == ticket_id)
+    return session.exec(stmt.values(read_at=utcnow())).rowcount  # type: ignore[call-overload]

@@ -1,0 +1,52 @@
+"""notifications: the inbox (消息), written in the transaction of the ticket event that causes each one
+
+Revision ID: 9b319408993e
+Revises: b7e1c2d3a4f5
+Create Date: 2026-12-04 12:37:59.164904
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+import app.core.types
+
+revision: str = '9b319408993e'
+down_revision: str | None = 'b7e1c2d3a4f5'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('ticket_id', sa.Uuid(), nullable=True),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
+    sa.Column('data', sa.JSON(), nullable=False),
+    sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('read_at', app.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.ForeignKeyConstraint(['event_id'], ['ticket_events.id'], ),
+    sa.ForeignKeyConstraint(['ticket_id'], ['tickets.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('user_id', 'dedupe_key', name='uq_notifications_user_dedupe')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_ticket_id'), ['ticket_id'], unique=False)
+        batch_op.create_index('ix_notifications_user_created', ['user_id', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+        batch_op.drop_index('ix_notifications_user_created')
+        batch_op.drop_index(batch_op.f('ix_notifications_ticket_id'))
+
+    op.drop_table('notifications')
