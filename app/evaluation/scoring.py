@@ -27,6 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import cache
 from statistics import fmean
 
 from app.core.errors import Invalid
@@ -142,6 +143,14 @@ class Answer:
     occurrences: int | None = None  # ≥ 1 on a fail, None otherwise
 
 
+@cache
+def answer(verdict: str, occurrences: int | None = None) -> Answer:
+    """One shared Answer per (verdict, occurrences): answers are immutable and a round repeats a handful of them,
+    so a service building 30,000 pays a lookup each. An unknown verdict is kept as given for validation to
+    report."""
+    return Answer(Verdict(verdict) if verdict in _VERDICTS else verdict, occurrences)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class SiteInput:
     """One site of a round, with where it belongs and what the inspector recorded."""
@@ -253,9 +262,10 @@ class RoundReport:
     items: tuple[ItemTotal, ...]           # most points lost first; every item of the round's checklists
     ranking: tuple[RankedUnit, ...]
     unranked: tuple[GroupScore, ...]       # units without an evaluated site with points possible
+    checklists: Mapping[str, Sequence[Item]]  # the round's, as given (compare_reports matches items by code)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ costs twice as much, and a review has 30,000
 class ItemChange:
     code: str
     change: Change
@@ -369,27 +379,33 @@ def item_loss(item: Item, answer: Answer) -> int:
 
 
 def _answer_problems(items: Sequence[Item], answers: Mapping[str, Answer], site_id: int | None) -> list[dict]:
+    """Every problem of a submitted site's answers (none: an empty list), by item code."""
     problems = []
-    codes = {it.code for it in items}
-    for code in answers.keys() - codes:
-        problems.append(_problem("unknown_item", f"测评细则中没有测评项 {code} No item {code} in the checklist",
-                                 site_id=site_id, item_code=code))
+    known = 0
     for it in items:
         a = answers.get(it.code)
-        where = {"site_id": site_id, "item_code": it.code}
         if a is None:
-            problems.append(_problem("missing_answer", f"{it.code} 未作答 Item {it.code} is not answered", **where))
-        elif a.verdict not in _VERDICTS:
-            problems.append(_problem("unknown_verdict", f"{it.code}：未知结果 unknown verdict {a.verdict!r}", **where))
-        elif a.verdict == Verdict.fail:
-            if type(a.occurrences) is not int or a.occurrences < 1:
-                problems.append(_problem("occurrences_required",
-                                         f"{it.code}：不达标须填写问题次数（≥ 1） a failed item needs its "
-                                         "occurrences (≥ 1)", **where))
-        elif a.occurrences is not None:
-            problems.append(_problem("occurrences_not_allowed",
-                                     f"{it.code}：达标或不适用的项不填问题次数 occurrences only on a failed item",
-                                     **where))
+            kind, message = "missing_answer", f"{it.code} 未作答 Item {it.code} is not answered"
+        else:
+            known += 1
+            verdict, n = a.verdict, a.occurrences
+            if verdict == Verdict.fail:
+                if type(n) is int and n >= 1:
+                    continue
+                kind, message = "occurrences_required", (f"{it.code}：不达标须填写问题次数（≥ 1） a failed item "
+                                                         "needs its occurrences (≥ 1)")
+            elif verdict not in _VERDICTS:
+                kind, message = "unknown_verdict", f"{it.code}：未知结果 unknown verdict {verdict!r}"
+            elif n is None:
+                continue
+            else:
+                kind, message = "occurrences_not_allowed", (f"{it.code}：达标或不适用的项不填问题次数 occurrences "
+                                                            "only on a failed item")
+        problems.append(_problem(kind, message, site_id=site_id, item_code=it.code))
+    if known < len(answers):
+        for code in answers.keys() - {it.code for it in items}:
+            problems.append(_problem("unknown_item", f"测评细则中没有测评项 {code} No item {code} in the checklist",
+                                     site_id=site_id, item_code=code))
     return sorted(problems, key=lambda p: (p["item_code"], p["problem"]))
 
 
@@ -564,27 +580,33 @@ def score_round(rnd: RoundInput) -> RoundReport:
                    key=lambda i: (-i.lost_tenths, -i.sites_failed, i.code, i.site_type))
     ranking, unranked = rank_units(by_unit)
     return RoundReport(results, total, tuple(by_type), tuple(by_unit), tuple(by_district), tuple(dimensions),
-                       tuple(items), ranking, unranked)
+                       tuple(items), ranking, unranked, rnd.checklists)
 
 
 # ---- 回头看 ---------------------------------------------------------------------------------------
 
-def _zero_counts(kind) -> dict:
-    return dict.fromkeys(kind, 0)
+_ALL_CHANGES = tuple(Change)
+_ALL_SITE_CHANGES = tuple(SiteChange)
 
 
 def compare_rounds(before: RoundInput, after: RoundInput) -> Comparison:
     """Each site of an earlier round and its 回头看 (review round), item by item, matched by item code.
 
     Both rounds are checked as score_round checks them (ScoringError on bad input)."""
-    first = {r.site.site_id: r for r in _score_sites(before)}
-    second = {r.site.site_id: r for r in _score_sites(after)}
-    totals = _zero_counts(Change)
-    site_totals = _zero_counts(SiteChange)
+    return compare_reports(score_round(before), score_round(after))
+
+
+def compare_reports(before: RoundReport, after: RoundReport) -> Comparison:
+    """compare_rounds on rounds already scored (a review's report scores both anyway)."""
+    first = {r.site.site_id: r for r in before.sites}
+    second = {r.site.site_id: r for r in after.sites}
+    totals = dict.fromkeys(_ALL_CHANGES, 0)
+    site_totals = dict.fromkeys(_ALL_SITE_CHANGES, 0)
+    pairs: dict[tuple[str, str], list[tuple[Item | None, Item | None]]] = {}
     out = []
     for site_id in sorted(first.keys() | second.keys()):
         a, b = first.get(site_id), second.get(site_id)
-        counts = _zero_counts(Change)
+        counts = dict.fromkeys(_ALL_CHANGES, 0)
         changes: list[ItemChange] = []
         if a is None or b is None:
             status = SiteChange.new_site if a is None else SiteChange.not_rechecked
@@ -593,11 +615,14 @@ def compare_rounds(before: RoundInput, after: RoundInput) -> Comparison:
                       else SiteChange.unable_before if a.score is None else SiteChange.unable_after)
         else:
             status = SiteChange.compared
-            changes = _item_changes(before.checklists[a.site.site_type], a.site.answers,
-                                    after.checklists[b.site.site_type], b.site.answers)
+            types = (a.site.site_type, b.site.site_type)
+            if types not in pairs:
+                pairs[types] = _item_pairs(before.checklists[types[0]], after.checklists[types[1]])
+            changes = _item_changes(pairs[types], a.site.answers, b.site.answers)
             for c in changes:
                 counts[c.change] += 1
-                totals[c.change] += 1
+            for k, v in counts.items():
+                totals[k] += v
         site_totals[status] += 1
         site = (b or a).site
         out.append(SiteComparison(site_id, site.unit_id, status,
@@ -606,24 +631,27 @@ def compare_rounds(before: RoundInput, after: RoundInput) -> Comparison:
     return Comparison(tuple(out), totals, site_totals)
 
 
-def _item_changes(items_a: Sequence[Item], answers_a: Mapping[str, Answer],
-                  items_b: Sequence[Item], answers_b: Mapping[str, Answer]) -> list[ItemChange]:
-    """The earlier checklist's items in order, then items only in the review's checklist."""
+def _item_pairs(items_a: Sequence[Item], items_b: Sequence[Item]) -> list[tuple[Item | None, Item | None]]:
+    """Items matched by code: the earlier checklist's in order, then those only in the review's checklist."""
     by_code_b = {it.code: it for it in items_b}
     codes_a = {it.code for it in items_a}
+    return [(it, by_code_b.get(it.code)) for it in items_a] + [(None, it) for it in items_b
+                                                               if it.code not in codes_a]
+
+
+def _item_changes(pairs: list[tuple[Item | None, Item | None]], answers_a: Mapping[str, Answer],
+                  answers_b: Mapping[str, Answer]) -> list[ItemChange]:
     out = []
-    for it in items_a:
-        va = answers_a[it.code]
-        loss_a = item_loss(it, va)
-        it_b = by_code_b.get(it.code)
-        if it_b is None:
-            out.append(ItemChange(it.code, Change.item_removed, va.verdict, None, loss_a, 0))
-            continue
-        vb = answers_b[it.code]
-        out.append(ItemChange(it.code, _CHANGES[(Verdict(va.verdict), Verdict(vb.verdict))], va.verdict,
-                              vb.verdict, loss_a, item_loss(it_b, vb)))
-    for it in items_b:
-        if it.code not in codes_a:
-            vb = answers_b[it.code]
-            out.append(ItemChange(it.code, Change.item_added, None, vb.verdict, 0, item_loss(it, vb)))
+    for it_a, it_b in pairs:
+        va = answers_a[it_a.code] if it_a else None
+        vb = answers_b[it_b.code] if it_b else None
+        loss_a = item_loss(it_a, va) if va is not None and va.verdict == Verdict.fail else 0
+        loss_b = item_loss(it_b, vb) if vb is not None and vb.verdict == Verdict.fail else 0
+        if va is None:
+            out.append(ItemChange(it_b.code, Change.item_added, None, vb.verdict, 0, loss_b))
+        elif vb is None:
+            out.append(ItemChange(it_a.code, Change.item_removed, va.verdict, None, loss_a, 0))
+        else:
+            out.append(ItemChange(it_a.code, _CHANGES[(va.verdict, vb.verdict)], va.verdict, vb.verdict,
+                                  loss_a, loss_b))
     return out

@@ -45,7 +45,9 @@ from app.evaluation.scoring import (
     SiteInput,
     SiteStatus,
     Verdict,
+    answer,
     check_checklist,
+    compare_reports,
     compare_rounds,
     points,
     score_round,
@@ -218,6 +220,7 @@ def test_review_round_item_by_item():
     assert cmp.counts == {**dict.fromkeys(Change, 0), Change.fixed: 2, Change.still_failing: 2,
                           Change.newly_failing: 1, Change.still_passing: 1, Change.pass_to_na: 1,
                           Change.na_to_pass: 1}
+    assert compare_reports(score_round(ROUND), score_round(REVIEW)) == cmp
     assert cmp.site_counts == {**dict.fromkeys(SiteChange, 0), SiteChange.compared: 2, SiteChange.not_rechecked: 3,
                                SiteChange.unable_after: 1, SiteChange.unable_before: 1}
 
@@ -258,8 +261,17 @@ def test_answer_errors_are_422_and_list_every_problem():
     with pytest.raises(InvalidAnswers) as err:
         score_site(BX, {"BX-01": Answer("maybe"), "BX-02": Answer(F, 1.5)})
     assert problems(err) == [("unknown_verdict", None, "BX-01"), ("occurrences_required", None, "BX-02")]
-    # Plain strings from JSON work as verdicts.
+    # Plain strings from JSON work as verdicts: 2 × 45 lost of 600 possible (BX-02 不适用); then 45 of 1000.
     assert score_site(BX, {"BX-01": Answer("fail", 2), "BX-02": Answer("na")}).earned_tenths == 510
+    plain = RoundInput({"back_alley": BX}, [SiteInput(1, "back_alley", 1, "u", None, None, "evaluated",
+                                                      {"BX-01": Answer("fail", 1), "BX-02": Answer("pass")})])
+    assert score_round(plain).total.earned_tenths == 955
+    assert compare_rounds(plain, plain).counts[Change.still_failing] == 1
+    # answer() shares one immutable Answer per (verdict, occurrences) and leaves a bad verdict to validation.
+    assert answer("fail", 3) is answer("fail", 3) and answer("pass").verdict is P
+    with pytest.raises(InvalidAnswers) as err:
+        score_site(BX, {"BX-01": answer("maybe"), "BX-02": answer("pass")})
+    assert problems(err) == [("unknown_verdict", None, "BX-01")]
 
 
 def test_checklist_errors():
