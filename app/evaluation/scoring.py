@@ -259,7 +259,7 @@ class RoundReport:
     by_unit: tuple[GroupScore, ...]       # by id
     by_district: tuple[GroupScore, ...]   # by id, a site without a district last
     dimensions: tuple[DimensionLoss, ...]  # most points lost first
-    items: tuple[ItemTotal, ...]           # most points lost first; every item of the round's checklists
+    items: tuple[ItemTotal, ...]           # most points lost first; every item of each evaluated site type
     ranking: tuple[RankedUnit, ...]
     unranked: tuple[GroupScore, ...]       # units without an evaluated site with points possible
     checklists: Mapping[str, Sequence[Item]]  # the round's, as given (compare_reports matches items by code)

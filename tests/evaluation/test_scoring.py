@@ -228,15 +228,20 @@ def test_review_round_item_by_item():
 def test_review_with_a_new_checklist_version_matches_items_by_code():
     # The review keeps a newer farmers_market version: FM-04 dropped, FM-05 added.
     fm2 = [*FM[:3], Item("FM-05", "服务管理", 100, ALL, 100)]
-    before = RoundInput({"farmers_market": FM}, [site(1, "FM", 1, 10, "FM-01:F3 FM-02:P FM-03:P FM-04:F8")])
+    before = RoundInput({"farmers_market": FM}, [site(1, "FM", 1, 10, "FM-01:F3 FM-02:P FM-03:P FM-04:F8"),
+                                                 site(8, "FM", 2, 10, unable="关闭")])
     after = RoundInput({"farmers_market": fm2}, [site(1, "FM", 1, 10, "FM-01:F3 FM-02:NA FM-03:F1 FM-05:F1"),
+                                                  site(8, "FM", 2, 10, unable="仍关闭"),
                                                   site(9, "FM", 2, 10, "FM-01:P FM-02:P FM-03:P FM-05:P")])
     cmp = compare_rounds(before, after)
     assert [(c.code, c.change, c.loss_before_tenths, c.loss_after_tenths) for c in cmp.sites[0].items] == [
         ("FM-01", Change.still_failing, 150, 150), ("FM-02", Change.pass_to_na, 0, 0),
         ("FM-03", Change.newly_failing, 0, 200), ("FM-04", Change.item_removed, 100, 0),
         ("FM-05", Change.item_added, 0, 100)]
-    assert [(s.site_id, s.status) for s in cmp.sites] == [(1, SiteChange.compared), (9, SiteChange.new_site)]
+    assert [(s.site_id, s.status) for s in cmp.sites] == [(1, SiteChange.compared), (8, SiteChange.unable_both),
+                                                          (9, SiteChange.new_site)]
+    # S1 before: 1000 possible, 250 lost; after: FM-02 不适用 → 700 possible, 150 + 200 + 100 = 450 lost.
+    assert (cmp.sites[0].rate_before, cmp.sites[0].rate_after) == (0.75, 250 / 700)
 
 
 # ---- bad input ----------------------------------------------------------------------------------------------
