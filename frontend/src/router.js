@@ -24,6 +24,7 @@ export const routes = [
   { path: '/tickets', name: 'tickets', component: () => import('./pages/TicketListPage.vue'), meta: { tab: 'tickets' } },
   { path: '/tickets/:id', name: 'ticket', component: () => import('./pages/TicketDetailPage.vue'), meta: {} },
   { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { tab: 'map' } },
+  { path: '/inbox', name: 'inbox', component: () => import('./pages/InboxPage.vue'), meta: { tab: 'inbox' } },
   { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { tab: 'outbox' } },
   { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { tab: 'me' } },
   { path: '/dashboard', name: 'dashboard', component: () => import('./pages/stats/DashboardPage.vue'), meta: { tab: 'dashboard' } },
@@ -58,7 +59,7 @@ router.beforeEach((to) => {
 export const TABS_BY_ROLE = {
   inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
   dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
-  unit_staff: ['tasks', 'dashboard', 'map', 'outbox', 'me'],
+  unit_staff: ['tasks', 'inbox', 'dashboard', 'map', 'outbox', 'me'], // 消息: new tasks, 返工, 催办, decisions
   leader: ['dashboard', 'approvals', 'tickets', 'map', 'me'], // a leader decides suspension requests
   admin: ['dashboard', 'tickets', 'map', 'me'],
 }

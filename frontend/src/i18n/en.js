@@ -7,7 +7,14 @@ export default {
   },
   nav: {
     capture: 'Report', verify: 'Verify', triage: 'Triage', tasks: 'My tasks', tickets: 'Tickets', map: 'Map',
-    outbox: 'Outbox', me: 'Me', dashboard: 'Dashboard', approvals: 'Approvals', ledger: 'Ledger',
+    outbox: 'Outbox', me: 'Me', inbox: 'Messages', dashboard: 'Dashboard', approvals: 'Approvals', ledger: 'Ledger',
+  },
+  inbox: {
+    title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', deadline: 'Due {at}',
+    kind: {
+      dispatched: 'New task', resumed: 'Resumed', rework: 'Rework', urged: 'Urged', supervised: 'Supervised', voided: 'Voided',
+      request_decided: 'Request decided', request_waiting: 'Request waiting', verification_waiting: 'Waiting for verification',
+    },
   },
   role: { inspector: 'Inspector', dispatcher: 'Dispatcher', unit_staff: 'Unit staff', leader: 'Leader', admin: 'Admin' },
   status: {

@@ -7,7 +7,14 @@ export default {
   },
   nav: {
     capture: '随手拍', verify: '回头看', triage: '分拨', tasks: '我的任务', tickets: '案件', map: '地图',
-    outbox: '待上传', me: '我的', dashboard: '看板', approvals: '审批', ledger: '台帐',
+    outbox: '待上传', me: '我的', inbox: '消息', dashboard: '看板', approvals: '审批', ledger: '台帐',
+  },
+  inbox: {
+    title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', deadline: '时限 {at}',
+    kind: {
+      dispatched: '新任务', resumed: '恢复办理', rework: '返工', urged: '催办', supervised: '督办', voided: '已作废',
+      request_decided: '申请结果', request_waiting: '待审批', verification_waiting: '待核查',
+    },
   },
   role: { inspector: '督查员', dispatcher: '派遣员', unit_staff: '责任单位', leader: '领导', admin: '管理员' },
   status: {

@@ -1,0 +1,44 @@
+"""消息 on a unit's phone: a dispatch shows as an unread badge on the 消息 tab and an item in the inbox; tapping
+it opens the ticket and the message is read (server-side, so on every device of that person)."""
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import login
+from tests.e2e.test_exceptions import _dispatched
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_dispatch_reaches_the_units_inbox_and_opens_the_ticket(new_context, api, photos, shots):
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "unit_cgj", "/tasks")
+    # Read what the demo city left, so the badge counts this dispatch alone.
+    token = api.token("unit_cgj")
+    httpx.post(f"{api.base}/api/notifications/read", json={}, headers={"Authorization": f"Bearer {token}"},
+               timeout=10).raise_for_status()
+    t = _dispatched(api, photos, "楼道堆放杂物 <img src=x onerror=alert(1)>")
+
+    page.goto("/tasks")  # a tab change refreshes the badge
+    badge = page.locator("[data-testid=tab-inbox] .van-badge")
+    badge.wait_for()
+    assert badge.inner_text().strip() == "1"
+    page.click("[data-testid=tab-inbox]")
+    item = page.locator("[data-testid=inbox-item]").first
+    item.wait_for()
+    assert item.get_attribute("data-kind") == "dispatched" and item.get_attribute("data-read") == "no"
+    text = item.inner_text()
+    assert t["case_number"] in text and "新任务" in text and "向阳路 8 号" in text
+    page.screenshot(path=str(shots / "inbox-unit.png"))
+    item.click()
+    page.wait_for_url(f"**/tickets/{t['id']}")
+    page.wait_for_selector("[data-testid=case-number], .van-nav-bar")
+    for _ in range(50):  # marking read is sent as the ticket opens, without holding the page
+        if api.get("unit_cgj", "/api/notifications/unread-count").json() == {"unread": 0}:
+            break
+        page.wait_for_timeout(100)
+    assert api.get("unit_cgj", "/api/notifications/unread-count").json() == {"unread": 0}
+    page.go_back()
+    page.locator("[data-testid=inbox-item][data-read=yes]").first.wait_for()
+    assert page.locator("[data-testid=tab-inbox] .van-badge").count() == 0
