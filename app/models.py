@@ -4,14 +4,15 @@ from app.auth.models import AccessToken, LoginAttempt
 from app.bulletins.models import Bulletin
 from app.categories.models import Category
 from app.jobs.models import Job
-from app.notifications.models import Notification
+from app.notifications.models import Channel, Delivery, Notification
 from app.photos.models import Photo
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
 from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "Bulletin", "CaseCounter", "Category", "Grid", "Job", "LoginAttempt", "Notification", "Photo",
+    "AccessToken", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "Grid", "Job", "LoginAttempt",
+    "Notification", "Photo",
     "Ticket", "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 

@@ -33,6 +33,15 @@ def enqueue_committed(kind: str, payload: dict[str, Any], run_after: datetime | 
         session.commit()
 
 
+class Defer(Exception):
+    """Raised by a handler that may not run yet (e.g. a channel's rate limit): the job runs again at `until`,
+    and the attempt is not counted as a failure."""
+
+    def __init__(self, until: datetime, reason: str = ""):
+        super().__init__(reason or f"deferred until {until.isoformat()}")
+        self.until = until
+
+
 def handler(kind: str) -> Callable[[Handler], Handler]:
     """Register the (idempotent) function that runs jobs of this kind."""
 

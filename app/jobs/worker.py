@@ -26,13 +26,13 @@ from sqlmodel import Session, select
 
 from app.core.db import get_engine, new_session
 from app.core.types import utcnow
-from app.jobs.api import handlers
+from app.jobs.api import Defer, handlers
 from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
 
 # Modules that register handlers (imported by every worker, so that a job of any kind finds its handler).
-HANDLER_MODULES = ("app.photos.service", "app.tickets.actions")
+HANDLER_MODULES = ("app.photos.service", "app.tickets.actions", "app.notifications.delivery")
 BACKOFF_BASE_S = 5
 BACKOFF_MAX_S = 3600
 
@@ -102,6 +102,9 @@ class Worker:
                     session.rollback()
                     return True
                 session.commit()
+        except Defer as wait:
+            self._release(job, {"state": QUEUED, "run_after": wait.until, "attempts": job.attempts - 1,
+                                "last_error": str(wait)[:2000]})
         except Exception as exc:
             log.exception("job %s (%s) failed, attempt %s of %s", job.id, job.kind, job.attempts, job.max_attempts)
             self._failed(job, exc)
@@ -114,6 +117,11 @@ class Worker:
                   "run_after": utcnow() + backoff(job.attempts)}
         if final:
             values["finished_at"] = utcnow()
+        self._release(job, values)
+
+    def _release(self, job: Job, values: dict) -> None:
+        """Give the job back with these values, if the lease is still ours."""
+        values = {"locked_by": None, "locked_until": None} | values
         with new_session(write=True) as session:
             session.execute(update(Job).where(Job.id == job.id, Job.locked_by == self.name,
                                               Job.attempts == job.attempts).values(**values)

@@ -30,3 +30,48 @@ class Notification(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     dedupe_key: str | None = Field(default=None, max_length=120)
+
+
+class Channel(SQLModel, table=True):
+    """An outbound channel (企业微信 / 钉钉 group robot, a city's webhook, an SMS gateway) for one unit's
+    messages, or for the office's (unit_id null). `url` and `secret` are write-only: the API never returns them."""
+
+    __tablename__ = "notification_channels"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    kind: str = Field(max_length=16)  # wecom | dingtalk | webhook | sms
+    unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    url: str = Field(max_length=1000)  # a robot's webhook holds its key: a secret as a whole
+    secret: str | None = Field(default=None, max_length=200)  # 钉钉 加签 secret; a gateway's token
+    phones: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # SMS recipients
+    template: str | None = Field(default=None, max_length=500)  # SMS text with {case_number} … placeholders
+    rate_per_minute: int = 20  # 企业微信 and 钉钉 robots accept 20 messages a minute
+    enabled: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one channel: the outbox row, written with the event, and its delivery log."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        Index("ix_notification_deliveries_channel_sent", "channel_id", "sent_at"),  # the rate limit
+        Index("ix_notification_deliveries_channel_created", "channel_id", "created_at", "id"),  # the log
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: int = Field(foreign_key="notification_channels.id")
+    # Sent with the message (webhook: the Idempotency-Key header and `id`; SMS: `id`): a receiver that keeps
+    # them drops the repeat an at-least-once delivery can make after a crash between sending and recording.
+    key: str = Field(max_length=80, unique=True)
+    kind: str = Field(max_length=32)
+    ticket_id: uuid.UUID | None = Field(default=None, foreign_key="tickets.id")
+    text: str = Field(max_length=1000)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    state: str = Field(default="queued", max_length=16)  # queued | sent | failed
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

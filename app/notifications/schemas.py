@@ -1,8 +1,11 @@
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.core.types import DbId, UserText
 
 
 class NotificationOut(BaseModel):
@@ -33,3 +36,85 @@ class MarkedRead(BaseModel):
 
 class ReadAllIn(BaseModel):
     ticket_id: uuid.UUID | None = None  # only this ticket's messages (opening a ticket reads them)
+
+
+# ---- outbound channels (admin) ----------------------------------------------------------------------
+
+ChannelKind = Literal["wecom", "dingtalk", "webhook", "sms"]
+Phone = Annotated[str, StringConstraints(pattern=r"^1[3-9]\d{9}$")]  # a mainland mobile number
+
+
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("应为 http(s) 地址 must be an http(s) URL")
+    return url
+
+
+HttpUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_http_url)]
+
+
+class ChannelIn(BaseModel):
+    """A channel for one unit's messages (unit_id), or for the office's (unit_id null: requests waiting,
+    rectifications waiting for verification)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[UserText, StringConstraints(min_length=1, max_length=64)]
+    kind: ChannelKind
+    unit_id: DbId | None = None
+    url: HttpUrl = Field(description="the robot's webhook (with its key), the city's endpoint or the SMS gateway; "
+                                     "never returned")
+    secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        None, description="钉钉 加签 secret, or a bearer token for a webhook / SMS gateway; never returned")
+    phones: list[Phone] = Field(default_factory=list, max_length=50, description="SMS: the numbers to text")
+    template: Annotated[UserText, StringConstraints(max_length=500)] | None = Field(
+        None, description="SMS text with {case_number}, {category}, {address}, {deadline_at}, {text}, {link}")
+    rate_per_minute: int = Field(20, ge=1, le=600)
+    enabled: bool = True
+
+
+class ChannelPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[UserText, StringConstraints(min_length=1, max_length=64)] | None = None
+    url: HttpUrl | None = None
+    secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(None, description="\"\" removes it")
+    phones: list[Phone] | None = Field(None, max_length=50)
+    template: Annotated[UserText, StringConstraints(max_length=500)] | None = None
+    rate_per_minute: int | None = Field(None, ge=1, le=600)
+    enabled: bool | None = None
+
+
+class ChannelOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    unit_id: int | None
+    url_host: str  # only the host: the whole URL holds the robot's key
+    has_secret: bool
+    phones: list[str]  # masked: 138****5678
+    template: str | None
+    rate_per_minute: int
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    queued: int
+    sent: int
+    failed: int
+    last_error: str | None
+
+
+class DeliveryOut(BaseModel):
+    id: int
+    kind: str
+    ticket_id: uuid.UUID | None
+    text: str
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None

@@ -17,6 +17,7 @@ from app.core import pagination
 from app.core.config import get_settings
 from app.core.errors import NotFound
 from app.core.types import utcnow
+from app.notifications import delivery
 from app.notifications.models import Notification
 from app.notifications.schemas import NotificationOut, NotificationPage
 from app.tickets.models import Ticket, TicketEvent
@@ -47,7 +48,7 @@ _DECISIONS = {
 }
 _REQUESTS = {Action.request_extension: "延期", Action.request_return: "回退", Action.return_: "回退",
              Action.request_suspension: "挂账"}
-_TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
+TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
            "voided": "已作废", "request_decided": "申请结果", "request_waiting": "待审批",
            "verification_waiting": "待核查"}
 
@@ -69,10 +70,14 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
         fields = base | {"request": _REQUESTS[action], "unit_name": unit.name if unit else None}
         for user_id in _active_users(session, roles=_TO_OFFICE[action]):
             _add(session, user_id, "request_waiting", event, fields)
+        delivery.queue(session, unit_id=None, kind="request_waiting", event=event,
+                       text=render("request_waiting", fields), fields=fields)
     elif action == Action.rectify:
         reporter = session.get(User, ticket.reporter_id)
         if reporter is not None and reporter.is_active and reporter.role in (Role.inspector, Role.dispatcher):
             _add(session, reporter.id, "verification_waiting", event, base)
+        delivery.queue(session, unit_id=None, kind="verification_waiting", event=event,
+                       text=render("verification_waiting", base), fields=base)
 
 
 def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
@@ -85,6 +90,7 @@ def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, A
 def _to_unit(session: Session, unit_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
     for user_id in _active_users(session, unit_id=unit_id):
         _add(session, user_id, kind, event, fields)
+    delivery.queue(session, unit_id=unit_id, kind=kind, event=event, text=render(kind, fields), fields=fields)
 
 
 def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[Role, ...] = ()) -> list[int]:
@@ -104,7 +110,7 @@ def _add(session: Session, user_id: int, kind: str, event: TicketEvent, fields: 
 def render(kind: str, f: dict[str, Any]) -> str:
     """The message as a channel sends it (Chinese, the office's language): case number, category, place,
     deadline, and what happened."""
-    parts = [f"【{_TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
+    parts = [f"【{TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
     if f.get("address"):
         parts.append(f["address"])
     if kind == "request_waiting":
@@ -114,13 +120,14 @@ def render(kind: str, f: dict[str, Any]) -> str:
     if kind == "verification_waiting":
         parts.append("已整改，请核查")
     if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided"):
-        parts.append(f"整改时限 {_local(f['deadline_at'])}")
+        parts.append(f"整改时限 {local_time(f['deadline_at'])}")
     if f.get("note"):
         parts.append(f"说明：{f['note']}")
     return "｜".join(parts)
 
 
-def _local(iso: str) -> str:
+def local_time(iso: str) -> str:
+    """An ISO time as the city reads it: 12月5日 17:00."""
     at = datetime.fromisoformat(iso).astimezone(get_settings().tz)
     return f"{at.month}月{at.day}日 {at:%H:%M}"
 

@@ -363,3 +363,21 @@ def test_notifications(client, world, role):
     assert client.post("/api/notifications/read", headers=me, json={}).json()["unread"] == 0
     assert client.get("/api/notifications/unread-count", headers=h["staff_a"]).json()["unread"] == (
         0 if role == "staff_a" else len(others))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_notification_channels_are_the_admins(client, world, role):
+    """Outbound channels hold robot keys and phone numbers: only an admin lists, adds, changes or reads their log."""
+    h = world["h"]
+    made = client.post("/api/notifications/channels", headers=h["admin"],
+                       json={"name": "工作群", "kind": "webhook", "url": "http://127.0.0.1:9/x"})
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    want = {"anonymous": 401, "admin": None}.get(role, 403)
+    for method, path, body in (("GET", "/api/notifications/channels", None),
+                               ("POST", "/api/notifications/channels", {"name": "x", "kind": "webhook",
+                                                                         "url": "http://127.0.0.1:9/y"}),
+                               ("PATCH", f"/api/notifications/channels/{cid}", {"enabled": False}),
+                               ("GET", f"/api/notifications/channels/{cid}/deliveries", None)):
+        r = client.request(method, path, headers=h[role], json=body)
+        assert r.status_code == (want or r.status_code) and (want or r.status_code < 300), (path, r.text)

@@ -1,0 +1,199 @@
+"""Outbound messages (企业微信 / 钉钉 group robots, a city's webhook, an SMS gateway): an outbox row per message
+and channel, written in the event's transaction, sent afterwards by the job worker (app/jobs).
+
+Delivery is AT LEAST ONCE. A worker killed after the receiver accepted a message and before it recorded
+that leaves the job's lease to expire, and the message is sent again with the same key: the webhook gets it
+as the `Idempotency-Key` header and the body's `id`, the SMS gateway as `id`, so a receiver that keeps keys
+for a day drops the repeat. The robots of 企业微信 and 钉钉 keep no keys: there a crash in that window (one
+HTTP call long) can show a message twice; nothing is ever lost.
+
+Failures (a 5xx, a timeout, a robot's errcode) retry with the job worker's backoff (5 s doubling, up to an
+hour) for MAX_ATTEMPTS tries; then the delivery is `failed` with its last error in the log an admin reads.
+A channel's rate (企业微信 and 钉钉 robots: 20 a minute) defers what is over it to when the minute allows:
+queued, never dropped. Nothing here runs in a request: a hanging receiver slows only its own deliveries
+(each call times out after SEND_TIMEOUT_S).
+"""
+
+import base64
+import hashlib
+import hmac
+import logging
+import re
+import time
+import urllib.parse
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from app import jobs
+from app.core.config import get_settings
+from app.core.db import new_session
+from app.core.types import utcnow
+from app.notifications.models import Channel, Delivery
+from app.tickets.models import TicketEvent
+
+log = logging.getLogger(__name__)
+
+JOB = "notifications.deliver"
+MAX_ATTEMPTS = 10
+SEND_TIMEOUT_S = 5.0
+KINDS = ("wecom", "dingtalk", "webhook", "sms")
+
+
+def queue(session: Session, *, unit_id: int | None, kind: str, event: TicketEvent, text: str,
+          fields: dict[str, Any]) -> None:
+    """One delivery per enabled channel of the unit (None: the office's channels), in the event's transaction."""
+    channels = session.exec(select(Channel).where(
+        col(Channel.unit_id).is_(None) if unit_id is None else Channel.unit_id == unit_id,
+        col(Channel.enabled).is_(True))).all()
+    for channel in channels:
+        delivery = Delivery(channel_id=channel.id, key=f"xc-{event.id}-{channel.id}-{kind}", kind=kind,
+                            ticket_id=event.ticket_id, text=text, data=fields, created_at=event.at)
+        session.add(delivery)
+        session.flush()
+        jobs.enqueue(session, JOB, {"delivery_id": delivery.id}, max_attempts=MAX_ATTEMPTS * 3)
+
+
+@jobs.handler(JOB)
+def deliver(session: Session, payload: dict) -> None:
+    # Read and send outside `session`: on SQLite its transaction holds the write lock, which must never wait
+    # on a receiver. `session` only records the outcome (and marks the job done with it).
+    with new_session() as reader:
+        delivery = reader.get(Delivery, payload["delivery_id"])
+        if delivery is None or delivery.state != "queued":
+            return  # sent (or given up) by an earlier run of this job
+        channel = reader.get(Channel, delivery.channel_id)
+        if channel is None or not channel.enabled:
+            _record(session, delivery.id, state="failed", error="通道已停用 channel disabled")
+            return
+        _hold_rate(reader, channel)
+    try:
+        request = build_request(channel, delivery)
+        with httpx.Client(timeout=SEND_TIMEOUT_S) as client:
+            response = client.post(request["url"], json=request["json"], headers=request.get("headers", {}))
+        _check(channel, response)
+    except Exception as exc:  # a refusal, a timeout, a bad URL: all retried until MAX_ATTEMPTS
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        if delivery.attempts + 1 >= MAX_ATTEMPTS:
+            _record(session, delivery.id, state="failed", error=error, attempt=True)
+            log.warning("delivery %s to channel %s failed for good: %s", delivery.id, channel.id, error)
+            return
+        with new_session(write=True) as writer:  # kept although this run fails and its session rolls back
+            _record(writer, delivery.id, error=error, attempt=True)
+            writer.commit()
+        raise
+    _record(session, delivery.id, state="sent", attempt=True)
+
+
+def _hold_rate(reader: Session, channel: Channel) -> None:
+    """Defer when the channel sent its rate within the last minute: until the oldest of those is a minute old."""
+    since = utcnow() - timedelta(minutes=1)
+    sent = reader.exec(select(func.count(), func.min(Delivery.sent_at)).where(
+        Delivery.channel_id == channel.id, col(Delivery.sent_at) > since)).one()
+    if sent[0] >= channel.rate_per_minute:
+        raise jobs.Defer(sent[1] + timedelta(minutes=1, seconds=1), f"rate {channel.rate_per_minute}/min reached")
+
+
+def _record(session: Session, delivery_id: int, *, state: str | None = None, error: str | None = None,
+            attempt: bool = False) -> None:
+    values: dict[str, Any] = {}
+    if state:
+        values["state"] = state
+    if state == "sent":
+        values |= {"sent_at": utcnow(), "last_error": None}
+    if error:
+        values["last_error"] = error
+    if attempt:
+        values["attempts"] = Delivery.attempts + 1
+    session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values)
+                    .execution_options(synchronize_session=False))
+
+
+def _check(channel: Channel, response: httpx.Response) -> None:
+    response.raise_for_status()
+    if channel.kind in ("wecom", "dingtalk"):
+        body = response.json()  # {"errcode": 0, "errmsg": "ok"}; anything else is a refusal to retry
+        if body.get("errcode") != 0:
+            raise RuntimeError(f"errcode {body.get('errcode')}: {body.get('errmsg')}")
+
+
+# ---- what each channel is sent --------------------------------------------------------------------
+
+def link(ticket_id: object) -> str | None:
+    base = get_settings().public_url.rstrip("/")
+    return f"{base}/tickets/{ticket_id}" if base and ticket_id else None
+
+
+_MARKDOWN = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
+                           "<": "＜", ">": "＞", "#": "＃", "\n": " "})
+
+
+def _md(text: object) -> str:
+    """User text inside a robot's markdown: no links, emphasis, tags or headings of its own."""
+    return str(text).translate(_MARKDOWN)
+
+
+def markdown(delivery: Delivery) -> tuple[str, str]:
+    """(title, markdown) of a robot message: the message line by line, user text neutralised."""
+    from app.notifications.service import TITLES, local_time  # the inbox's own words
+
+    f = delivery.data
+    title = f"【{TITLES.get(delivery.kind, delivery.kind)}】{_md(f.get('case_number', ''))}"
+    lines = [f"**{title} {_md(f.get('category', ''))}**"]
+    if f.get("address"):
+        lines.append(f"> 地点：{_md(f['address'])}")
+    if f.get("decision"):
+        lines.append(f"> 结果：{_md(f['decision'])}")
+    if f.get("request"):
+        lines.append(f"> 申请：{_md(f.get('unit_name') or '')}申请{_md(f['request'])}")
+    if f.get("deadline_at"):
+        lines.append(f"> 整改时限：{local_time(f['deadline_at'])}")
+    if f.get("note"):
+        lines.append(f"> 说明：{_md(f['note'])}")
+    if url := link(delivery.ticket_id):
+        lines.append(f"[查看案件]({url})")
+    return title, "\n".join(lines)
+
+
+def build_request(channel: Channel, delivery: Delivery) -> dict[str, Any]:
+    """The HTTP POST for this channel: {url, json, headers}."""
+    if channel.kind == "wecom":
+        return {"url": channel.url, "json": {"msgtype": "markdown", "markdown": {"content": markdown(delivery)[1]}}}
+    if channel.kind == "dingtalk":
+        title, text = markdown(delivery)
+        return {"url": dingtalk_signed_url(channel.url, channel.secret), "json": {
+            "msgtype": "markdown", "markdown": {"title": title, "text": text}}}
+    fields = {k: v for k, v in delivery.data.items() if v is not None}
+    if channel.kind == "sms":
+        template = channel.template or "{text}"
+        return {"url": channel.url, "headers": _bearer(channel), "json": {
+            "id": delivery.key, "phones": channel.phones, "text": render_template(template, delivery),
+            "params": fields}}
+    return {"url": channel.url, "headers": {"Idempotency-Key": delivery.key, **_bearer(channel)}, "json": {
+        "id": delivery.key, "kind": delivery.kind, "text": delivery.text, "ticket_id": str(delivery.ticket_id)
+        if delivery.ticket_id else None, "link": link(delivery.ticket_id), "fields": fields,
+        "created_at": delivery.created_at.isoformat()}}
+
+
+def _bearer(channel: Channel) -> dict[str, str]:
+    return {"Authorization": f"Bearer {channel.secret}"} if channel.secret else {}
+
+
+def render_template(template: str, delivery: Delivery) -> str:
+    """An SMS template's {placeholders}: the message's fields, {text} and {link}; unknown ones stay as typed."""
+    values = {k: "" if v is None else str(v) for k, v in delivery.data.items()}
+    values |= {"text": delivery.text, "link": link(delivery.ticket_id) or ""}
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+def dingtalk_signed_url(url: str, secret: str | None, timestamp_ms: int | None = None) -> str:
+    """钉钉 加签: timestamp and sign = urlencode(base64(HmacSHA256(secret, f"{timestamp}\\n{secret}")))."""
+    if not secret:
+        return url
+    timestamp = str(timestamp_ms or int(time.time() * 1000))
+    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
+    sign = urllib.parse.quote_plus(base64.b64encode(digest))
+    return f"{url}{'&' if '?' in url else '?'}timestamp={timestamp}&sign={sign}"

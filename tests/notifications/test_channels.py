@@ -1,0 +1,228 @@
+"""Outbound messages through real HTTP receivers on 127.0.0.1: 企业微信 and 钉钉 robots (markdown, 加签), a
+webhook (idempotency key), an SMS gateway (template); retries, the rate limit, a hanging receiver, a worker
+that died between claiming and sending, and secrets that never come back out of the API."""
+
+import base64
+import hashlib
+import hmac
+import time
+import uuid
+from datetime import timedelta
+from urllib.parse import unquote_plus
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from app.core.types import utcnow
+from app.jobs.models import Job
+from app.jobs.worker import Worker
+from app.notifications import delivery as delivery_module
+from app.notifications.models import Delivery
+from app.users.roles import Role
+from tests.conftest import action, login, make_unit, make_user, report
+from tests.notifications import receiver as fake
+
+pytestmark = pytest.mark.commits
+
+
+@pytest.fixture
+def rx():
+    r = fake.start()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def w(client, db):
+    unit = make_unit(db, "市容环卫处")
+    h = {"inspector": login(client, make_user(db, Role.inspector)),
+         "dispatcher": login(client, make_user(db, Role.dispatcher)),
+         "admin": login(client, make_user(db, Role.admin)),
+         "staff": login(client, make_user(db, Role.unit_staff, unit))}
+    return {"unit": unit, "h": h}
+
+
+def channel(client, w, **body) -> dict:
+    r = client.post("/api/notifications/channels", headers=w["h"]["admin"],
+                    json={"name": "环卫处工作群", "unit_id": w["unit"].id} | body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def dispatch(client, w, **report_fields) -> dict:
+    t = report(client, w["h"]["inspector"], **report_fields)
+    r = action(client, w["h"]["dispatcher"], t["id"], "dispatch", unit_id=w["unit"].id)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def deliveries(db) -> list[Delivery]:
+    db.rollback()  # a fresh snapshot: what the workers committed since …
+    db.expire_all()  # … read afresh (no transaction to roll back expires nothing)
+    return list(db.exec(select(Delivery).order_by(Delivery.id)).all())
+
+
+def make_due(db) -> None:
+    """Let every waiting retry run now (instead of waiting out its backoff)."""
+    db.exec(update(Job).where(Job.state == "queued").values(run_after=utcnow() - timedelta(seconds=1)))
+    db.commit()
+
+
+def test_a_wecom_robot_gets_the_dispatch_as_markdown_with_user_text_neutralised(client, w, db, rx):
+    channel(client, w, kind="wecom", url=f"{rx.base}/cgi-bin/webhook/send?key=SECRET-KEY")
+    t = dispatch(client, w, address="解放路[点我](http://evil.example)", description="**垃圾**")
+    Worker().run_until_idle()
+    [got] = rx.received
+    assert got.query == {"key": "SECRET-KEY"} and got.body["msgtype"] == "markdown"
+    content = got.body["markdown"]["content"]
+    assert content.startswith(f"**【新任务】{t['case_number']} 暴露垃圾**")
+    assert "> 地点：解放路［点我］（http://evil.example）" in content  # no link of the reporter's making
+    assert "> 整改时限：" in content
+    [d] = deliveries(db)
+    assert (d.state, d.attempts, d.last_error) == ("sent", 1, None) and d.sent_at is not None
+
+
+def test_a_dingtalk_robot_gets_a_valid_signature(client, w, db, rx):
+    secret = "SEC" + uuid.uuid4().hex
+    channel(client, w, kind="dingtalk", url=f"{rx.base}/robot/send?access_token=TOKEN", secret=secret)
+    t = dispatch(client, w)
+    before = int(time.time() * 1000)
+    Worker().run_until_idle()
+    [got] = rx.received
+    assert got.query["access_token"] == "TOKEN"
+    stamp = got.query["timestamp"]
+    assert abs(int(stamp) - before) < 60_000  # 钉钉 refuses a timestamp more than an hour off
+    want = base64.b64encode(hmac.new(secret.encode(), f"{stamp}\n{secret}".encode(), hashlib.sha256).digest()).decode()
+    assert unquote_plus(got.query["sign"]) == want or got.query["sign"] == want
+    assert got.body["markdown"]["title"] == f"【新任务】{t['case_number']}"
+
+
+def test_a_webhook_retries_after_failures_with_one_idempotency_key(client, w, db, rx):
+    channel(client, w, kind="webhook", url=f"{rx.base}/xuncha/events", secret="city-token")
+    rx.fail_next = 2
+    t = dispatch(client, w)
+    worker = Worker()
+    for attempt in (1, 2):
+        worker.run_until_idle()
+        [d] = deliveries(db)
+        assert (d.state, d.attempts) == ("queued", attempt) and "500" in d.last_error
+        make_due(db)
+    worker.run_until_idle()
+    [d] = deliveries(db)
+    assert (d.state, d.attempts) == ("sent", 3)
+    assert len(rx.received) == 3
+    keys = {(r.headers["Idempotency-Key"], r.body["id"]) for r in rx.received}
+    assert keys == {(d.key, d.key)}  # the receiver can tell the repeats apart
+    last = rx.received[-1]
+    assert last.headers["Authorization"] == "Bearer city-token"
+    assert last.body["kind"] == "dispatched" and last.body["ticket_id"] == t["id"]
+    assert last.body["fields"]["case_number"] == t["case_number"]
+
+
+def test_a_robot_over_its_rate_queues_the_rest_and_drops_nothing(client, w, db, rx):
+    channel(client, w, kind="wecom", url=f"{rx.base}/send?key=k", rate_per_minute=20)
+    n = 25
+    for _ in range(n):
+        dispatch(client, w)
+    Worker().run_until_idle()  # 20 sent, 5 deferred
+    states = [d.state for d in deliveries(db)]
+    assert states.count("sent") == 20 and states.count("queued") == 5 and len(rx.received) == 20
+    waiting = db.exec(select(Job).where(Job.state == "queued", Job.kind == delivery_module.JOB)).all()
+    assert len(waiting) == 5
+    assert all(j.run_after >= utcnow() + timedelta(seconds=50) for j in waiting)  # when the minute allows
+    assert all(j.attempts == 0 for j in waiting)  # a deferral is not a failure
+    # A minute later (made due here), the rest go out.
+    db.exec(update(Delivery).where(Delivery.state == "sent").values(sent_at=utcnow() - timedelta(minutes=2)))
+    db.commit()
+    make_due(db)
+    Worker().run_until_idle()
+    assert [d.state for d in deliveries(db)] == ["sent"] * n and len(rx.received) == n
+
+
+def test_a_hanging_receiver_slows_no_request_and_its_delivery_times_out_for_a_retry(client, w, db, rx, monkeypatch):
+    monkeypatch.setattr(delivery_module, "SEND_TIMEOUT_S", 0.5)
+    channel(client, w, kind="webhook", url=f"{rx.base}/slow")
+    rx.delay_s = 3
+    started = time.perf_counter()
+    dispatch(client, w)
+    assert time.perf_counter() - started < 2  # the request never waits on a receiver
+    Worker().run_until_idle()
+    [d] = deliveries(db)
+    assert d.state == "queued" and "Timeout" in d.last_error
+
+
+def test_a_worker_killed_between_claim_and_send_leaves_the_message_to_the_next(client, w, db, rx):
+    channel(client, w, kind="webhook", url=f"{rx.base}/events")
+    dispatch(client, w)
+    dead = Worker(lease_seconds=1.0)
+    assert dead.claim() is not None  # … and the process dies before it sends anything
+    Worker().run_until_idle()
+    assert rx.received == [] and [d.state for d in deliveries(db)] == ["queued"]  # its lease still holds
+    time.sleep(1.1)
+    Worker().run_until_idle()
+    assert len(rx.received) == 1 and [d.state for d in deliveries(db)] == ["sent"]
+    time.sleep(1.1)
+    Worker().run_until_idle()
+    assert len(rx.received) == 1  # nothing sent twice
+
+
+def test_an_sms_gateway_gets_the_template_filled(client, w, db, rx):
+    channel(client, w, kind="sms", url=f"{rx.base}/sms", phones=["13800138000"],
+            template="【巡查】{case_number}{category}，时限{deadline_at}，请及时处理。{unknown}")
+    t = dispatch(client, w)
+    Worker().run_until_idle()
+    [got] = rx.received
+    assert got.body["phones"] == ["13800138000"] and got.body["id"].startswith("xc-")
+    assert got.body["text"].startswith(f"【巡查】{t['case_number']}暴露垃圾，时限20") and got.body["text"].endswith(
+        "请及时处理。{unknown}")
+
+
+def test_a_failing_channel_gives_up_after_its_attempts_and_says_why(client, w, db, rx):
+    c = channel(client, w, kind="wecom", url=f"{rx.base}/send?key=k")
+    rx.errcode_next = 100
+    dispatch(client, w)
+    worker = Worker()
+    for _ in range(delivery_module.MAX_ATTEMPTS):
+        worker.run_until_idle()
+        make_due(db)
+    [d] = deliveries(db)
+    assert (d.state, d.attempts) == ("failed", delivery_module.MAX_ATTEMPTS) and "45009" in d.last_error
+    listed = client.get("/api/notifications/channels", headers=w["h"]["admin"]).json()
+    assert [(x["id"], x["failed"], x["sent"]) for x in listed] == [(c["id"], 1, 0)]
+    assert "45009" in listed[0]["last_error"]
+    log = client.get(f"/api/notifications/channels/{c['id']}/deliveries", headers=w["h"]["admin"]).json()
+    assert [(x["state"], x["attempts"]) for x in log["items"]] == [("failed", delivery_module.MAX_ATTEMPTS)]
+
+
+def test_secrets_never_come_back_and_bad_settings_are_refused(client, w, db, rx):
+    c = channel(client, w, kind="dingtalk", url=f"{rx.base}/robot/send?access_token=TOKEN", secret="SEC123")
+    for body in (c, *client.get("/api/notifications/channels", headers=w["h"]["admin"]).json()):
+        text = str(body)
+        assert "TOKEN" not in text and "SEC123" not in text
+        assert body["url_host"] == "127.0.0.1" and body["has_secret"] is True
+    r = client.patch(f"/api/notifications/channels/{c['id']}", headers=w["h"]["admin"], json={"secret": ""})
+    assert r.status_code == 200 and r.json()["has_secret"] is False
+    admin = w["h"]["admin"]
+    for bad in ({"kind": "wecom", "url": "ftp://x/y"}, {"kind": "wecom", "url": "javascript:alert(1)"},
+                {"kind": "fax", "url": f"{rx.base}/x"}, {"kind": "sms", "url": f"{rx.base}/x"},
+                {"kind": "sms", "url": f"{rx.base}/x", "phones": ["12345"]},
+                {"kind": "wecom", "url": f"{rx.base}/x", "unit_id": 999999},
+                {"kind": "wecom", "url": f"{rx.base}/x", "rate_per_minute": 0}):
+        r = client.post("/api/notifications/channels", headers=admin, json={"name": "x"} | bad)
+        assert r.status_code == 422, (bad, r.text)
+    assert client.patch("/api/notifications/channels/999999", headers=admin, json={}).status_code == 404
+    assert client.patch(f"/api/notifications/channels/{c['id']}", headers=admin, json={"url": None}).status_code == 422
+    assert len(client.get("/api/notifications/channels", headers=admin).json()) == 1  # nothing half-written
+
+
+def test_a_disabled_channel_gets_nothing_and_office_channels_get_the_office_s_messages(client, w, db, rx):
+    c = channel(client, w, kind="webhook", url=f"{rx.base}/unit")
+    office = channel(client, w, kind="webhook", url=f"{rx.base}/office", unit_id=None)
+    client.patch(f"/api/notifications/channels/{c['id']}", headers=w["h"]["admin"], json={"enabled": False})
+    t = dispatch(client, w)
+    r = action(client, w["h"]["staff"], t["id"], "requests", kind="return", reason="非本单位职责")
+    assert r.status_code == 200, r.text
+    Worker().run_until_idle()
+    assert [(x.path, x.body["kind"]) for x in rx.received] == [("/office", "request_waiting")]
+    assert office["unit_id"] is None
