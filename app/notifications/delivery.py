@@ -33,6 +33,7 @@ from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.types import utcnow
 from app.notifications.models import Channel, Delivery
+from app.notifications.texts import TITLES, local_time
 from app.tickets.models import TicketEvent
 
 log = logging.getLogger(__name__)
@@ -138,8 +139,6 @@ def _md(text: object) -> str:
 
 def markdown(delivery: Delivery) -> tuple[str, str]:
     """(title, markdown) of a robot message: the message line by line, user text neutralised."""
-    from app.notifications.service import TITLES, local_time  # the inbox's own words
-
     f = delivery.data
     title = f"【{TITLES.get(delivery.kind, delivery.kind)}】{_md(f.get('case_number', ''))}"
     lines = [f"**{title} {_md(f.get('category', ''))}**"]

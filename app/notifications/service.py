@@ -6,7 +6,6 @@ waits for it (a unit's request; a rectification waiting for the reporter's verif
 """
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, update
@@ -14,12 +13,12 @@ from sqlmodel import Session, col, select
 
 from app.categories.models import Category
 from app.core import pagination
-from app.core.config import get_settings
 from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.notifications import delivery
 from app.notifications.models import Notification
 from app.notifications.schemas import NotificationOut, NotificationPage
+from app.notifications.texts import render
 from app.tickets.models import Ticket, TicketEvent
 from app.tickets.workflow import Action
 from app.units.models import Unit
@@ -48,10 +47,6 @@ _DECISIONS = {
 }
 _REQUESTS = {Action.request_extension: "延期", Action.request_return: "回退", Action.return_: "回退",
              Action.request_suspension: "挂账"}
-TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
-           "voided": "已作废", "request_decided": "申请结果", "request_waiting": "待审批",
-           "verification_waiting": "待核查"}
-
 
 def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_unit_id: int | None) -> None:
     """Write the notifications an event causes, in its transaction. `ticket` holds the values from before
@@ -105,31 +100,6 @@ def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[
 def _add(session: Session, user_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
     session.add(Notification(user_id=user_id, kind=kind, ticket_id=event.ticket_id, event_id=event.id,
                              text=render(kind, fields)[:1000], data=fields, created_at=event.at))
-
-
-def render(kind: str, f: dict[str, Any]) -> str:
-    """The message as a channel sends it (Chinese, the office's language): case number, category, place,
-    deadline, and what happened."""
-    parts = [f"【{TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
-    if f.get("address"):
-        parts.append(f["address"])
-    if kind == "request_waiting":
-        parts.append(f"{f.get('unit_name') or '责任单位'}申请{f['request']}")
-    if kind == "request_decided":
-        parts.append(f["decision"])
-    if kind == "verification_waiting":
-        parts.append("已整改，请核查")
-    if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided"):
-        parts.append(f"整改时限 {local_time(f['deadline_at'])}")
-    if f.get("note"):
-        parts.append(f"说明：{f['note']}")
-    return "｜".join(parts)
-
-
-def local_time(iso: str) -> str:
-    """An ISO time as the city reads it: 12月5日 17:00."""
-    at = datetime.fromisoformat(iso).astimezone(get_settings().tz)
-    return f"{at.month}月{at.day}日 {at:%H:%M}"
 
 
 # ---- the inbox ----------------------------------------------------------------------------------

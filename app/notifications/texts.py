@@ -1,0 +1,35 @@
+"""The words of a message, shared by the inbox and the outbound channels."""
+
+from datetime import datetime
+from typing import Any
+
+from app.core.config import get_settings
+
+TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
+           "voided": "已作废", "request_decided": "申请结果", "request_waiting": "待审批",
+           "verification_waiting": "待核查"}
+
+
+def render(kind: str, f: dict[str, Any]) -> str:
+    """The message as a channel sends it (Chinese, the office's language): case number, category, place,
+    deadline, and what happened."""
+    parts = [f"【{TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
+    if f.get("address"):
+        parts.append(f["address"])
+    if kind == "request_waiting":
+        parts.append(f"{f.get('unit_name') or '责任单位'}申请{f['request']}")
+    if kind == "request_decided":
+        parts.append(f["decision"])
+    if kind == "verification_waiting":
+        parts.append("已整改，请核查")
+    if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided"):
+        parts.append(f"整改时限 {local_time(f['deadline_at'])}")
+    if f.get("note"):
+        parts.append(f"说明：{f['note']}")
+    return "｜".join(parts)
+
+
+def local_time(iso: str) -> str:
+    """An ISO time as the city reads it: 12月5日 17:00."""
+    at = datetime.fromisoformat(iso).astimezone(get_settings().tz)
+    return f"{at.month}月{at.day}日 {at:%H:%M}"
