@@ -20,6 +20,7 @@ from app.core.limits import BodySizeLimit
 from app.core.load import LoadShedding, set_worker_threads
 from app.exceptions.router import router as exceptions_router
 from app.jobs.worker import EmbeddedWorker
+from app.notifications import reminders
 from app.notifications.router import router as notifications_router
 from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
@@ -46,6 +47,7 @@ def create_app() -> FastAPI:
             jobs_worker = EmbeddedWorker(poll_seconds=settings.jobs_poll_seconds,
                                          lease_seconds=settings.jobs_lease_seconds)
             jobs_worker.start()
+            reminders.start_digest()
         yield
         if jobs_worker is not None:
             jobs_worker.stop()

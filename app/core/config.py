@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs or networks, for uvicorn's
     # --forwarded-allow-ips; `make run` passes it). None by default: the peer address is the client.
     trusted_proxies: str = ""
+    # The hour (city time) of each unit's daily digest (open tasks, due today, overdue).
+    digest_hour: int = Field(8, ge=0, le=23)
     # Where people open the app (e.g. https://xuncha.example.gov.cn): messages sent out link to tickets there.
     public_url: str = ""
     # App processes `make run` and the image start (app/serve.py). 0: one on SQLite (its write lock is per

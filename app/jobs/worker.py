@@ -32,7 +32,8 @@ from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 log = logging.getLogger(__name__)
 
 # Modules that register handlers (imported by every worker, so that a job of any kind finds its handler).
-HANDLER_MODULES = ("app.photos.service", "app.tickets.actions", "app.notifications.delivery")
+HANDLER_MODULES = ("app.photos.service", "app.tickets.actions", "app.notifications.delivery",
+                   "app.notifications.reminders")
 BACKOFF_BASE_S = 5
 BACKOFF_MAX_S = 3600
 
@@ -180,6 +181,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
     load_handlers(tuple(args.modules))
+    from app.notifications.reminders import start_digest
+    start_digest()
     worker = Worker(lease_seconds=args.lease)
     if args.once:
         worker.run_until_idle()

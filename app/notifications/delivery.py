@@ -21,11 +21,13 @@ import logging
 import re
 import time
 import urllib.parse
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import jobs
@@ -34,7 +36,6 @@ from app.core.db import new_session
 from app.core.types import utcnow
 from app.notifications.models import Channel, Delivery
 from app.notifications.texts import TITLES, local_time
-from app.tickets.models import TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +45,23 @@ SEND_TIMEOUT_S = 5.0
 KINDS = ("wecom", "dingtalk", "webhook", "sms")
 
 
-def queue(session: Session, *, unit_id: int | None, kind: str, event: TicketEvent, text: str,
-          fields: dict[str, Any]) -> None:
-    """One delivery per enabled channel of the unit (None: the office's channels), in the event's transaction."""
+def queue(session: Session, *, unit_id: int | None, kind: str, key: str, ticket_id: uuid.UUID | None,
+          at: datetime, text: str, fields: dict[str, Any]) -> None:
+    """One delivery per enabled channel of the unit (None: the office's channels), in the caller's transaction.
+    `key` names the message (an event and kind, a reminder's threshold); with the channel it is the delivery's
+    unique key, so a message queued twice (two reminder jobs) is sent once."""
     channels = session.exec(select(Channel).where(
         col(Channel.unit_id).is_(None) if unit_id is None else Channel.unit_id == unit_id,
         col(Channel.enabled).is_(True))).all()
     for channel in channels:
-        delivery = Delivery(channel_id=channel.id, key=f"xc-{event.id}-{channel.id}-{kind}", kind=kind,
-                            ticket_id=event.ticket_id, text=text, data=fields, created_at=event.at)
-        session.add(delivery)
-        session.flush()
+        try:
+            with session.begin_nested():
+                delivery = Delivery(channel_id=channel.id, key=f"xc-{key}-{channel.id}", kind=kind,
+                                    ticket_id=ticket_id, text=text, data=fields, created_at=at)
+                session.add(delivery)
+                session.flush()
+        except IntegrityError:
+            continue  # already queued
         jobs.enqueue(session, JOB, {"delivery_id": delivery.id}, max_attempts=MAX_ATTEMPTS * 3)
 
 

@@ -15,7 +15,7 @@ from app.categories.models import Category
 from app.core import pagination
 from app.core.errors import NotFound
 from app.core.types import utcnow
-from app.notifications import delivery
+from app.notifications import delivery, reminders
 from app.notifications.models import Notification
 from app.notifications.schemas import NotificationOut, NotificationPage
 from app.notifications.texts import render
@@ -52,6 +52,7 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
     """Write the notifications an event causes, in its transaction. `ticket` holds the values from before
     the action (the event holds the new unit and deadline); `previous_unit_id` is the unit it had."""
     action = Action(event.action)
+    reminders.schedule(session, ticket, event)
     base = _fields(session, ticket, event)
     if action == Action.reassign and previous_unit_id is not None:
         # The unit that asked to give the ticket back hears the decision; the new unit gets a new task.
@@ -65,14 +66,12 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
         fields = base | {"request": _REQUESTS[action], "unit_name": unit.name if unit else None}
         for user_id in _active_users(session, roles=_TO_OFFICE[action]):
             _add(session, user_id, "request_waiting", event, fields)
-        delivery.queue(session, unit_id=None, kind="request_waiting", event=event,
-                       text=render("request_waiting", fields), fields=fields)
+        _queue(session, None, "request_waiting", event, fields)
     elif action == Action.rectify:
         reporter = session.get(User, ticket.reporter_id)
         if reporter is not None and reporter.is_active and reporter.role in (Role.inspector, Role.dispatcher):
             _add(session, reporter.id, "verification_waiting", event, base)
-        delivery.queue(session, unit_id=None, kind="verification_waiting", event=event,
-                       text=render("verification_waiting", base), fields=base)
+        _queue(session, None, "verification_waiting", event, base)
 
 
 def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
@@ -85,7 +84,12 @@ def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, A
 def _to_unit(session: Session, unit_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
     for user_id in _active_users(session, unit_id=unit_id):
         _add(session, user_id, kind, event, fields)
-    delivery.queue(session, unit_id=unit_id, kind=kind, event=event, text=render(kind, fields), fields=fields)
+    _queue(session, unit_id, kind, event, fields)
+
+
+def _queue(session: Session, unit_id: int | None, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
+    delivery.queue(session, unit_id=unit_id, kind=kind, key=f"{event.id}-{kind}", ticket_id=event.ticket_id,
+                   at=event.at, text=render(kind, fields), fields=fields)
 
 
 def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[Role, ...] = ()) -> list[int]:

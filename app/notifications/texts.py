@@ -7,12 +7,15 @@ from app.core.config import get_settings
 
 TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
            "voided": "已作废", "request_decided": "申请结果", "request_waiting": "待审批",
-           "verification_waiting": "待核查"}
+           "verification_waiting": "待核查", "near_deadline": "预超期", "overdue": "已超期", "digest": "每日提醒"}
 
 
 def render(kind: str, f: dict[str, Any]) -> str:
     """The message as a channel sends it (Chinese, the office's language): case number, category, place,
     deadline, and what happened."""
+    if kind == "digest":
+        return (f"【{TITLES[kind]}】{f['date']}：在办 {f['open']} 件，今日到期 {f['due_today']} 件，"
+                f"已超期 {f['overdue']} 件")
     parts = [f"【{TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
     if f.get("address"):
         parts.append(f["address"])
@@ -22,7 +25,8 @@ def render(kind: str, f: dict[str, Any]) -> str:
         parts.append(f["decision"])
     if kind == "verification_waiting":
         parts.append("已整改，请核查")
-    if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided"):
+    if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided",
+                                                            "near_deadline", "overdue"):
         parts.append(f"整改时限 {local_time(f['deadline_at'])}")
     if f.get("note"):
         parts.append(f"说明：{f['note']}")

@@ -64,8 +64,9 @@ def deliveries(db) -> list[Delivery]:
 
 
 def make_due(db) -> None:
-    """Let every waiting retry run now (instead of waiting out its backoff)."""
-    db.exec(update(Job).where(Job.state == "queued").values(run_after=utcnow() - timedelta(seconds=1)))
+    """Let every waiting delivery run now (instead of waiting out its backoff); reminders keep their time."""
+    db.exec(update(Job).where(Job.state == "queued", Job.kind == delivery_module.JOB)
+            .values(run_after=utcnow() - timedelta(seconds=1)))
     db.commit()
 
 

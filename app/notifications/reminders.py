@@ -1,0 +1,130 @@
+"""Reminders: 预超期 and overdue, once per threshold per ticket and deadline; and each unit's daily digest.
+
+When a unit gets a deadline (a dispatch, 改派, 恢复, 返工, an approved extension) two jobs are queued for the
+moments the ticket turns 预超期 and overdue (XUNCHA_NEAR_DEADLINE_*, as the lists define it). A job that finds
+the ticket rectified, or with another deadline since, does nothing; a reminder's dedupe key (per person and
+per channel delivery) makes it one message however many jobs ask. The digest is a job that runs at
+XUNCHA_DIGEST_HOUR (city time) and queues the next day's; each unit with open tasks gets one message a day
+(its key holds the date).
+"""
+
+import uuid
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from app import jobs
+from app.categories.models import Category
+from app.core.config import get_settings
+from app.core.db import new_session
+from app.core.types import utcnow
+from app.jobs.models import QUEUED, Job
+from app.notifications import delivery
+from app.notifications.models import Notification
+from app.notifications.texts import render
+from app.tickets.models import Ticket, TicketEvent
+from app.tickets.workflow import Action, Status
+from app.users.models import User
+from app.users.roles import Role
+
+REMIND_JOB = "notifications.remind"
+DIGEST_JOB = "notifications.digest"
+_SCHEDULING = {Action.dispatch, Action.reassign, Action.resume, Action.verify_fail, Action.approve_extension}
+
+
+def near_moment(deadline: datetime, dispatched_at: datetime) -> datetime:
+    """When a ticket given `deadline` at `dispatched_at` turns 预超期 (Ticket.is_near_deadline_at)."""
+    settings = get_settings()
+    given = deadline - dispatched_at
+    return deadline - max(timedelta(hours=settings.near_deadline_hours), given * settings.near_deadline_fraction)
+
+
+def schedule(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+    """Queue this deadline's reminders (in the event's transaction). `ticket` holds its values from before."""
+    action = Action(event.action)
+    if action not in _SCHEDULING or event.deadline_at is None or event.unit_id is None:
+        return
+    dispatched_at = ticket.dispatched_at if action == Action.approve_extension and ticket.dispatched_at else event.at
+    near = near_moment(event.deadline_at, dispatched_at)
+    payload = {"ticket_id": str(ticket.id), "deadline_at": event.deadline_at.isoformat()}
+    if near > event.at:  # a ticket near its deadline from the start is told so by its new task
+        jobs.enqueue(session, REMIND_JOB, payload | {"threshold": "near_deadline"}, run_after=near)
+    jobs.enqueue(session, REMIND_JOB, payload | {"threshold": "overdue"}, run_after=event.deadline_at)
+
+
+@jobs.handler(REMIND_JOB)
+def remind(session: Session, payload: dict) -> None:
+    ticket = session.get(Ticket, uuid.UUID(payload["ticket_id"]))
+    deadline = datetime.fromisoformat(payload["deadline_at"])
+    if ticket is None or ticket.status != Status.dispatched or ticket.deadline_at != deadline or not ticket.unit_id:
+        return  # rectified, returned, suspended, or given another deadline since
+    kind = payload["threshold"]
+    category = session.get(Category, ticket.category_code)
+    fields = {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,
+              "address": ticket.address, "deadline_at": deadline.isoformat()}
+    key = f"{kind}-{ticket.id}-{int(deadline.timestamp())}"
+    send(session, ticket.unit_id, kind, key, ticket.id, fields)
+
+
+def send(session: Session, unit_id: int, kind: str, key: str, ticket_id: uuid.UUID | None,
+         fields: dict[str, Any]) -> None:
+    """One message to every active staff member of the unit and its channels, at most once per key."""
+    now, text = utcnow(), render(kind, fields)
+    staff = session.exec(select(User.id).where(User.unit_id == unit_id, User.role == Role.unit_staff,
+                                                col(User.is_active).is_(True))).all()
+    for user_id in staff:
+        try:
+            with session.begin_nested():
+                session.add(Notification(user_id=user_id, kind=kind, ticket_id=ticket_id, text=text[:1000],
+                                         data=fields, created_at=now, dedupe_key=key))
+                session.flush()
+        except IntegrityError:
+            continue  # told already
+    delivery.queue(session, unit_id=unit_id, kind=kind, key=key, ticket_id=ticket_id, at=now, text=text,
+                   fields=fields)
+
+
+# ---- the daily digest ----------------------------------------------------------------------------------
+
+def next_digest_at(now: datetime) -> datetime:
+    settings = get_settings()
+    local = now.astimezone(settings.tz)
+    at = datetime.combine(local.date(), time(settings.digest_hour), tzinfo=settings.tz)
+    return at if at > local else at + timedelta(days=1)
+
+
+def ensure_digest_scheduled(session: Session) -> None:
+    """Queue the next digest unless one is queued (called at start-up and by the digest itself)."""
+    queued = session.exec(select(func.count()).select_from(Job).where(
+        Job.kind == DIGEST_JOB, Job.state == QUEUED)).one()
+    if not queued:
+        jobs.enqueue(session, DIGEST_JOB, {}, run_after=next_digest_at(utcnow()))
+
+
+def start_digest() -> None:
+    """At a worker's start: make sure the digest runs (its own session, committed)."""
+    with new_session(write=True) as session:
+        ensure_digest_scheduled(session)
+        session.commit()
+
+
+@jobs.handler(DIGEST_JOB)
+def digest(session: Session, payload: dict) -> None:
+    now = utcnow()
+    settings = get_settings()
+    day = now.astimezone(settings.tz).date()
+    end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=settings.tz)
+    rows = session.exec(select(
+        Ticket.unit_id, func.count(),
+        func.sum(func.cast(col(Ticket.deadline_at) < now, Integer())),
+        func.sum(func.cast((col(Ticket.deadline_at) >= now) & (col(Ticket.deadline_at) < end_of_day), Integer())),
+    ).where(Ticket.status == Status.dispatched, col(Ticket.unit_id).is_not(None)).group_by(Ticket.unit_id)).all()
+    for unit_id, open_tasks, overdue, due_today in rows:
+        fields = {"date": day.isoformat(), "open": open_tasks, "due_today": int(due_today or 0),
+                  "overdue": int(overdue or 0)}
+        send(session, unit_id, "digest", f"digest-{unit_id}-{day.isoformat()}", None, fields)
+    ensure_digest_scheduled(session)
+
