@@ -24,7 +24,8 @@ UNIT_FIELDS = ["reported", "handed_over", "handed_over_voided", "dispatched", "d
                "closed_late", "overdue_unclosed", "rectified", "reworked", "rework_times", "overdue", "overdue_now",
                "returned", "cancelled", "closure_rate", "on_time_rate", "rectification_rate", "rework_rate",
                "extended", "suspended", "voided", "extension_rate", "return_rate", "suspension_rate", "void_rate",
-               "urged", "supervised"]
+               "urged", "supervised", "dispatched_on_time", "dispatch_on_time_rate", "verified", "verified_on_time",
+               "verify_on_time_rate"]
 # The office's figures of week W, counted by hand in tests/stats/test_metrics.py (EXPECTED_NEW, EXPECTED_RATES):
 # 应结案 = closed + overdue unclosed; 超期结案 t2 t3 (A), t17 (C); 超期未结案 t4 (B), t12 (C); 返工次数 t3 1 (A),
 # t5 1 (B), t17 2 (C).
@@ -49,7 +50,8 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     assert "attachment" in r.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(r.content))
     # One ranking sheet per group of unit kinds: B, C are departments, A, A1 a district and its street office.
-    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "属地红黑榜", "说明"]
+    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "属地红黑榜", "合计及环比", "单位环比", "按问题大类",
+                             "按区", "说明"]
 
     summary = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
     ws = wb["单位指标"]
@@ -254,7 +256,8 @@ def test_excel_bulletin_is_chinese_with_real_dates_and_a_print_setup(client, db)
         assert ws.print_title_rows, f"{ws.title} repeats its header row on every printed page"
     assert wb["单位指标"].print_title_rows == "$2:$2" and wb["超期案件"].print_title_rows == "$1:$1"
     # The one unit (kind "department") with a dispatched ticket: one ranking sheet, its group's.
-    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "说明"]
+    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "合计及环比", "单位环比", "按问题大类", "按区",
+                             "说明"]
     assert wb["职能部门红黑榜"].print_title_rows == "$2:$2"
 
     ws = wb["超期案件"]
@@ -289,4 +292,5 @@ def test_printable_bulletin_is_a4_landscape_with_repeated_headers_and_a_table_pe
     assert ranking.count("<table><thead><tr><th>名次</th><th>单位</th>") == 2
     assert ranking.index("B 局") < ranking.index("（二）") < ranking.index("A1 街道")
     assert "分别排名" in ranking
-    assert body.count("<thead>") == 3  # the two rankings and the unit table
+    # the total with 环比 and 累计, the two rankings, the unit table, the units' 环比, the two breakdowns
+    assert body.count("<thead>") == 7
