@@ -20,7 +20,7 @@ const messages = {
       toDate: { title: '累计', month: '本月累计', year: '本年累计', range: '{from} ~ {to}' },
       breakdowns: {
         title: '分类统计', open: '按问题大类、按区查看', category_class: '按问题大类', district: '按区（属地）',
-        name: '类别 / 区', siteTypeLater: '按场所类型的分类待测评轮次功能上线后提供',
+        name_category_class: '问题大类', name_district: '区', siteTypeLater: '按场所类型的分类待测评轮次功能上线后提供',
       },
       hours: {
         title: '用时（小时）中位数 / 90分位', hours_report_dispatch: '上报→派遣', hours_dispatch_rectify: '派遣→整改',
@@ -72,7 +72,7 @@ const messages = {
       toDate: { title: 'To date', month: 'Month to date', year: 'Year to date', range: '{from} ~ {to}' },
       breakdowns: {
         title: 'Breakdowns', open: 'By category class and by district', category_class: 'By category class',
-        district: 'By district', name: 'Class / district', siteTypeLater: 'By site type: comes with evaluation rounds',
+        district: 'By district', name_category_class: 'Category class', name_district: 'District', siteTypeLater: 'By site type: comes with evaluation rounds',
       },
       hours: {
         title: 'Hours: median / 90th percentile', hours_report_dispatch: 'Report→dispatch',
