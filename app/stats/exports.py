@@ -246,7 +246,8 @@ def figures(session: Session, user: User, period: Period, rules: RankRules, *, o
     """The bulletin's figures as of now: the city's summary (with 环比, 累计 and breakdowns), the ranking and the
     overdue tickets."""
     now = utcnow()
-    return Figures(now=now, summary=service.summary(session, user, period, Scope(), now=now, with_breakdowns=True),
+    return Figures(now=now, summary=service.summary(session, user, period, Scope(), now=now, with_breakdowns=True,
+                                                    to_date=True),
                    ranking=service.ranking(session, period, rules, now=now),
                    overdue=_overdue_tickets(session, user, overdue_limit) if overdue_limit else [])
 

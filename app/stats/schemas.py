@@ -292,8 +292,9 @@ class Summary(BaseModel):
     as_of: datetime
     total: UnitMetrics
     units: list[UnitMetrics]
-    month_to_date: ToDate | None = None
-    year_to_date: ToDate | None = None
+    month_to_date: ToDate | None = Field(None, description="only when asked for (to_date=true); counts and rates, "
+                                                            "no hours")
+    year_to_date: ToDate | None = Field(None, description="only when asked for (to_date=true)")
     breakdowns: list[Breakdown] | None = Field(None, description="by category class and by district; only when "
                                                                  "asked for (breakdowns=true)")
     timeliness: Timeliness | None = None

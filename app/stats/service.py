@@ -40,7 +40,24 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   close. A returned ticket waiting for re-dispatch has no unit and counts only in the total.
 * Hours: median (p50) and 90th percentile with linear interpolation (PostgreSQL `percentile_cont`; on
   SQLite the same formula with ROW_NUMBER/COUNT windows), over the cohort: report → first dispatch,
-  first dispatch → first rectification, report → close.
+  first dispatch → first rectification, report → close; and over the period's verifications: rectification →
+  its verification.
+* The office's own work (issue 11 part 3; shown per unit for reference, never read by the ranking):
+  按时派遣数 = base tickets of the cohort first dispatched within `dispatch_within_hours` clock hours (inclusive)
+  of their report, 按时派遣率 = ÷ 派遣数; 核查次数 = verifications (pass → closed, fail → 返工) done in the
+  period, by their own time, over every ticket in scope whatever its cohort (per unit: the ticket's current
+  unit); 按时核查数 = those within `verify_within_hours` clock hours (inclusive) of the rectification they judged
+  (the ticket's latest 整改 at or before the verification), 按时核查率 = ÷ 核查次数. The set times are stats
+  settings (XUNCHA_STATS_DISPATCH_WITHIN_HOURS = 2, XUNCHA_STATS_VERIFY_WITHIN_HOURS = 24).
+* 环比: every row (the total, each unit) carries the previous period's figures (`previous`: the period of the
+  same kind and length just before, computed live as of the same now); the client shows the change (counts as
+  differences, rates in percentage points). 本月累计 / 本年累计: the total from the 1st of the month, and from
+  1 January, of the period's last day to the period's end.
+* Breakdowns (asked for): by category class (the code's first two characters) and by district (a street office
+  counts in its district parent; departments, companies and tickets without a unit under "other"), each row
+  with every figure, rows adding up to the total. By grid: not offered, tickets do not store their grid (a grid
+  is a polygon owned by a unit, so the unit rows and the district breakdown already cover it); by site
+  type: waits for the evaluation-rounds issue.
 """
 
 import uuid
@@ -204,7 +221,7 @@ def _row(key: str | None, m: UnitMetrics) -> BreakdownRow:
 
 
 def summary(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
-            with_durations: bool = True, compare: bool = True, to_date: bool = True,
+            with_durations: bool = True, compare: bool = True, to_date: bool = False,
             with_breakdowns: bool = False, settings: StatsSettings | None = None) -> Summary:
     """All figures of a period and scope: per unit and in total; with the previous period's figures beside
     each (环比), the total month- and year-to-date, and (asked for) the breakdowns by category class and
@@ -228,9 +245,10 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     units = sorted(by_unit.values(), key=lambda m: (-m.dispatched, m.unit_name or ""))
     mtd = ytd = None
     if to_date:
+        # Counts and rates only: percentiles over up to a year of tickets would cost more than all the rest.
         mtd_p, ytd_p = to_date_periods(period)
-        mtd = ToDate(period=mtd_p, total=figures(mtd_p, with_durations)[0])
-        ytd = ToDate(period=ytd_p, total=figures(ytd_p, with_durations)[0])
+        mtd = ToDate(period=mtd_p, total=figures(mtd_p, False)[0])
+        ytd = ToDate(period=ytd_p, total=figures(ytd_p, False)[0])
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
                    month_to_date=mtd, year_to_date=ytd,
                    breakdowns=breakdowns(session, period, scope, now, settings) if with_breakdowns else None,
@@ -244,7 +262,9 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
 def _unit_figures(session: Session, period: Period, category_code: str | None, now: datetime) -> list[UnitMetrics]:
     scope = Scope(category_code=category_code)
     where = scope_where(session, scope, period_bound=True)
-    counts = queries.counts_by_unit(session, period, where, where, now, overdue_where=scope_where(session, scope))
+    # The office's own figures (按时派遣, 按时核查) never count in a ranking: the verifications are not even read.
+    counts = queries.counts_by_unit(session, period, where, where, now, overdue_where=scope_where(session, scope),
+                                    with_verifications=False)
     names = queries.unit_names(session)
     return [unit_metrics(uid, names.get(uid), c, None) for uid, c in counts.items() if uid is not None]
 

@@ -468,8 +468,10 @@ def test_previous_period_beside_every_figure(client, city):
 
 def test_month_and_year_to_date(client, city):
     h = login(client, city.users["leader"])
-    body = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
+    assert client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()["year_to_date"] is None
+    body = client.get("/api/stats/summary", params={"on": WEEK_ON, "to_date": "true"}, headers=h).json()
     mtd, ytd = body["month_to_date"], body["year_to_date"]
+    assert mtd["total"]["hours_report_close"] == {"p50": None, "p90": None}  # counts and rates only
     assert (mtd["period"]["start_date"], mtd["period"]["end_date"]) == ("2026-10-01", "2026-10-11")
     assert (ytd["period"]["start_date"], ytd["period"]["end_date"]) == ("2026-01-01", "2026-10-11")
     m, y = mtd["total"], ytd["total"]
@@ -482,7 +484,7 @@ def test_month_and_year_to_date(client, city):
     # + September: reported t13 t14 → 17; dispatched + t14 → 12 (t13 suspended); 按时派遣 + t14 → 9
     assert (y["reported"], y["dispatched"], y["dispatched_on_time"], y["verified"], y["closed"]) == (17, 12, 9, 11, 8)
     # Week X ends in November: the month starts 11-01 (t21 t22), the year takes everything (17 + 2 = 19 reported)
-    x = client.get("/api/stats/summary", params={"on": "2026-11-04"}, headers=h).json()
+    x = client.get("/api/stats/summary", params={"on": "2026-11-04", "to_date": "true"}, headers=h).json()
     assert (x["month_to_date"]["total"]["reported"], x["month_to_date"]["total"]["verified"]) == (2, 3)
     assert (x["year_to_date"]["total"]["reported"], x["year_to_date"]["total"]["dispatched"]) == (19, 15)
 

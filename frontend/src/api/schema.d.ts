@@ -542,8 +542,9 @@ export interface paths {
         /**
          * Summary
          * @description All figures of a period and scope, per unit and in total, with their formulas; beside each, the previous
-         *     period's (环比), and the total month- and year-to-date. When the server is busy, figures up to a few seconds
-         *     old may answer (their `as_of` says when they were computed).
+         *     period's (环比); asked for, the total month- and year-to-date and the breakdowns (each a pass over more
+         *     tickets, so not on every call). When the server is busy, figures up to a few seconds old may answer (their
+         *     `as_of` says when they were computed).
          */
         get: operations["summary_api_stats_summary_get"];
         put?: never;
@@ -2371,6 +2372,7 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @description only when asked for (to_date=true); counts and rates, no hours */
             month_to_date?: components["schemas"]["ToDate"] | null;
             period: components["schemas"]["Period"];
             scope: components["schemas"]["Scope"];
@@ -2378,6 +2380,7 @@ export interface components {
             total: components["schemas"]["UnitMetrics"];
             /** Units */
             units: components["schemas"]["UnitMetrics"][];
+            /** @description only when asked for (to_date=true) */
             year_to_date?: components["schemas"]["ToDate"] | null;
         };
         /** SuperviseIn */
@@ -4898,6 +4901,8 @@ export interface operations {
                 period?: components["schemas"]["PeriodKind"];
                 /** @description custom period: last day (local), inclusive */
                 to?: string | null;
+                /** @description also the total month- and year-to-date (本月/本年累计) */
+                to_date?: boolean;
                 /** @description a unit (with its children unless include_children=false) */
                 unit_id?: number | null;
             };

@@ -19,7 +19,7 @@ const messages = {
       delta: { title: '环比', same: '持平', pp: '个百分点' },
       toDate: { title: '累计', month: '本月累计', year: '本年累计', range: '{from} ~ {to}' },
       breakdowns: {
-        title: '分类统计', open: '按问题大类、按区查看', category_class: '按问题大类', district: '按区（属地）',
+        title: '累计与分类统计', open: '本月、本年累计；按问题大类、按区', category_class: '按问题大类', district: '按区（属地）',
         name_category_class: '问题大类', name_district: '区', siteTypeLater: '按场所类型的分类待测评轮次功能上线后提供',
       },
       hours: {
@@ -71,7 +71,7 @@ const messages = {
       delta: { title: 'Change on previous period', same: 'no change', pp: ' pp' },
       toDate: { title: 'To date', month: 'Month to date', year: 'Year to date', range: '{from} ~ {to}' },
       breakdowns: {
-        title: 'Breakdowns', open: 'By category class and by district', category_class: 'By category class',
+        title: 'To date and breakdowns', open: 'Month and year to date; by category class and by district', category_class: 'By category class',
         district: 'By district', name_category_class: 'Category class', name_district: 'District', siteTypeLater: 'By site type: comes with evaluation rounds',
       },
       hours: {
