@@ -271,8 +271,8 @@ def verifications(session: Session, period: Period, where: list, group):
     the rectification it judged (the latest 整改 of the ticket at or before it), grouped by `group` (`g`).
 
     Counted by the time of the verification (the office's work of the period), over every ticket in scope,
-    whatever its cohort; per unit, the ticket's current unit. A correlated lookup on ix_ticket_events_ticket_at
-    finds the rectification: one index probe per verification, no per-unit query."""
+    whatever its cohort; per unit, the ticket's current unit. For a failed verification a correlated lookup on
+    ix_ticket_events_ticket_at finds the rectification (one index probe each); no per-unit query."""
     rect = TicketEvent.__table__.alias("rect")
     judged = (select(func.max(rect.c.at))
               .where(rect.c.ticket_id == TicketEvent.ticket_id, rect.c.action == Action.rectify.value,
