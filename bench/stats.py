@@ -283,7 +283,13 @@ def measure(engine, runs: int, now: datetime, only: list[str] | None = None) -> 
         return stats.resolve_scope(s, leader, unit_id=unit, **kw)
 
     run("summary: city, one week", lambda s, i: stats.summary(s, leader, weeks[i], Scope(), now=now))
+    run("summary: city, one week, figures only (no 环比/累计)",
+        lambda s, i: stats.summary(s, leader, weeks[i], Scope(), now=now, compare=False, to_date=False))
+    run("summary: city, one week + breakdowns",
+        lambda s, i: stats.summary(s, leader, weeks[i], Scope(), now=now, with_breakdowns=True))
     run("summary: city, one month", lambda s, i: stats.summary(s, leader, months[i], Scope(), now=now))
+    run("summary: city, one month, figures only (no 环比/累计)",
+        lambda s, i: stats.summary(s, leader, months[i], Scope(), now=now, compare=False, to_date=False))
     run("summary: busiest unit, one week",
         lambda s, i: stats.summary(s, leader, weeks[i], scope(s, busiest), now=now))
     run("summary: district + streets, one month",

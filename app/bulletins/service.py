@@ -18,8 +18,7 @@ from app.core import pagination
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.types import clock_at, utcnow
 from app.stats import exports, periods
-from app.stats import service as stats_service
-from app.stats.schemas import DEFINITIONS_VERSION, Period, RankRules, Scope
+from app.stats.schemas import DEFINITIONS_VERSION, Period, RankRules
 from app.stats.settings import get_stats_settings
 from app.users.models import User
 
@@ -45,12 +44,11 @@ def publish(session: Session, user: User, body: BulletinIn) -> Bulletin:
                       details={"end": period.end.isoformat()})
     if (existing := _find(session, period)) is not None:
         raise _already(existing)
-    with clock_at(now):  # one "now" for the figures and both files
-        summary = stats_service.summary(session, user, period, Scope(), now=now)
-        ranking = stats_service.ranking(session, period, rules, now=now)
-        overdue = exports._overdue_tickets(session, user, exports.MAX_OVERDUE_ROWS)
-        xlsx, filename = exports.bulletin_xlsx(session, user, period, rules)
-        page = exports.bulletin_html(session, user, period, rules).encode()
+    with clock_at(now):  # one "now" for the figures and both files, computed once and rendered twice
+        figures = exports.figures(session, user, period, rules)
+        summary, ranking, overdue = figures.summary, figures.ranking, figures.overdue
+        xlsx, filename = exports.bulletin_xlsx(session, user, period, rules, computed=figures)
+        page = exports.bulletin_html(session, user, period, rules, computed=figures).encode()
     bulletin = Bulletin(
         kind=period.kind.value, start_date=period.start_date, end_date=period.end_date, label=period.label,
         period=period.model_dump(mode="json"), as_of=now, published_at=now, published_by=user.id,

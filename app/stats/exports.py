@@ -11,6 +11,7 @@ import io
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -25,8 +26,19 @@ from app.core.types import utcnow
 from app.photos import service as photos_service
 from app.photos.storage import PhotoNotFoundError
 from app.stats import service
+from app.stats.periods import previous_period
 from app.stats.ranking import rule_text
-from app.stats.schemas import FORMULAS, Period, RankGroup, RankGroupKind, RankRules, Scope, UnitMetrics
+from app.stats.schemas import (
+    FORMULAS,
+    Period,
+    RankGroup,
+    RankGroupKind,
+    Ranking,
+    RankRules,
+    Scope,
+    Summary,
+    UnitMetrics,
+)
 from app.tickets import access as tickets_access
 from app.tickets import listing as tickets_listing
 from app.tickets import read as tickets_read
@@ -74,13 +86,53 @@ UNIT_COLUMNS = [
     ("作废率", "void_rate", "0.0%"),
     ("催办数", "urged", "0"),
     ("督办数", "supervised", "0"),
+    ("按时派遣数", "dispatched_on_time", "0"),
+    ("按时派遣率", "dispatch_on_time_rate", "0.0%"),
+    ("核查次数", "verified", "0"),
+    ("按时核查数", "verified_on_time", "0"),
+    ("按时核查率", "verify_on_time_rate", "0.0%"),
     ("上报→派遣 中位数（小时）", lambda m: m.hours_report_dispatch.p50, "0.0"),
     ("上报→派遣 90分位（小时）", lambda m: m.hours_report_dispatch.p90, "0.0"),
     ("派遣→整改 中位数（小时）", lambda m: m.hours_dispatch_rectify.p50, "0.0"),
     ("派遣→整改 90分位（小时）", lambda m: m.hours_dispatch_rectify.p90, "0.0"),
     ("上报→结案 中位数（小时）", lambda m: m.hours_report_close.p50, "0.0"),
     ("上报→结案 90分位（小时）", lambda m: m.hours_report_close.p90, "0.0"),
+    ("整改→核查 中位数（小时）", lambda m: m.hours_rectify_verify.p50, "0.0"),
+    ("整改→核查 90分位（小时）", lambda m: m.hours_rectify_verify.p90, "0.0"),
 ]
+# The figures a 环比 is given for: every column but the unit's name (counts as differences, rates in
+# percentage points, hours as differences of hours).
+CHANGE_COLUMNS = [c for c in UNIT_COLUMNS[1:]]
+COUNT_CHANGE_FORMAT = '"↑"0;"↓"0;0'
+RATE_CHANGE_FORMAT = '"↑"0.0"个百分点";"↓"0.0"个百分点";0.0"个百分点"'
+HOURS_CHANGE_FORMAT = '"↑"0.0;"↓"0.0;0.0'
+
+
+def _is_rate(fmt: str | None) -> bool:
+    return bool(fmt and fmt.endswith("%"))
+
+
+def change(cur, prev, fmt: str | None):
+    """本期 − 上期: a count's difference, a rate's in percentage points (rounded to 0.01), None when either side is
+    missing."""
+    if cur is None or prev is None:
+        return None
+    if _is_rate(fmt):
+        return round((cur - prev) * 100, 2)
+    return round(cur - prev, 3) if isinstance(cur, float) or isinstance(prev, float) else cur - prev
+
+
+def change_text(cur, prev, fmt: str | None) -> str:
+    """环比 as the printout writes it: ↑2, ↓1, 持平, ↑1.5个百分点; — when there is nothing to compare."""
+    d = change(cur, prev, fmt)
+    if d is None:
+        return "—"
+    if d == 0:
+        return "持平"
+    arrow = "↑" if d > 0 else "↓"
+    if _is_rate(fmt):
+        return f"{arrow}{abs(d):.1f}个百分点"
+    return f"{arrow}{abs(d):g}"
 # The 说明 sheet names each formula of FORMULAS and each ranking rule.
 FORMULA_NAMES = {
     "cohort": "统计口径", "reported": "发现数", "handed_over": "交办数", "handed_over_voided": "其中作废数",
@@ -94,6 +146,9 @@ FORMULA_NAMES = {
     "return_rate": "回退率", "suspension_rate": "挂账率", "void_rate": "作废率",
     "hours_report_dispatch": "上报→派遣用时",
     "hours_dispatch_rectify": "派遣→整改用时", "hours_report_close": "上报→结案用时", "unit": "单位归属",
+    "dispatched_on_time": "按时派遣数", "dispatch_on_time_rate": "按时派遣率", "verified": "核查次数",
+    "verified_on_time": "按时核查数", "verify_on_time_rate": "按时核查率", "hours_rectify_verify": "整改→核查用时",
+    "office_figures": "创城办工作指标", "previous": "环比", "to_date": "累计", "breakdowns": "分类统计",
 }
 RULE_NAMES = {"order": "排名规则", "red": "红榜", "black": "黑榜", "eligible": "参与排名", "groups": "分组排名"}
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
@@ -176,12 +231,99 @@ def _value(m: UnitMetrics, getter):
     return getter(m) if callable(getter) else getattr(m, getter)
 
 
-def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules) -> tuple[bytes, str]:
-    """The workbook: 单位指标 (unit figures), 超期案件 (overdue tickets), 红黑榜, 说明 (formulas)."""
+@dataclass(frozen=True)
+class Figures:
+    """What a bulletin shows, computed once (publishing stores these and renders both files from them)."""
+
+    now: datetime
+    summary: Summary
+    ranking: Ranking
+    overdue: list[TicketSummary]
+
+
+def figures(session: Session, user: User, period: Period, rules: RankRules, *, overdue_limit: int = MAX_OVERDUE_ROWS
+            ) -> Figures:
+    """The bulletin's figures as of now: the city's summary (with 环比, 累计 and breakdowns), the ranking and the
+    overdue tickets."""
     now = utcnow()
-    summary = service.summary(session, user, period, Scope(), now=now)
-    ranking = service.ranking(session, period, rules, now=now)
-    overdue = _overdue_tickets(session, user, MAX_OVERDUE_ROWS)
+    return Figures(now=now, summary=service.summary(session, user, period, Scope(), now=now, with_breakdowns=True,
+                                                    to_date=True),
+                   ranking=service.ranking(session, period, rules, now=now),
+                   overdue=_overdue_tickets(session, user, overdue_limit) if overdue_limit else [])
+
+
+def _metric_rows(ws, rows: list[UnitMetrics], total: UnitMetrics | None) -> None:
+    """Rows of UNIT_COLUMNS, and the 合计 row in bold."""
+    for m in [*rows, *([total.model_copy(update={"unit_name": "合计"})] if total is not None else [])]:
+        row = _append(ws, [_value(m, g) for _, g, _ in UNIT_COLUMNS])
+        for cell, (_, _, fmt) in zip(row, UNIT_COLUMNS, strict=True):
+            if fmt:
+                cell.number_format = fmt
+    if total is not None:
+        for cell in row:
+            cell.font = Font(bold=True)
+    _widths(ws, [24] + [11] * (len(UNIT_COLUMNS) - 1))
+
+
+def _total_sheet(wb: Workbook, title: str, s: Summary) -> None:
+    """合计及环比: the city's figures of the period, the previous period, the change, month- and year-to-date."""
+    ws = wb.create_sheet("合计及环比")
+    prev = s.total.previous
+    _append(ws, [f"{title} 全市合计、环比及累计 {s.period.label}"
+                 + (f"（上期 {_previous_label(s)}）" if prev is not None else "")])
+    ws["A1"].font = Font(bold=True, size=13)
+    heads = ["指标", "本期", "上期", "环比"]
+    totals = [s.total, prev]
+    for name, td in (("本月累计", s.month_to_date), ("本年累计", s.year_to_date)):
+        if td is not None:
+            heads.append(f"{name}（{td.period.start_date:%m-%d}~{td.period.end_date:%m-%d}）")
+            totals.append(td.total)
+    _header(ws, heads)
+    for label, getter, fmt in CHANGE_COLUMNS:
+        cur = _value(s.total, getter)
+        before = _value(prev, getter) if prev is not None else None
+        values = [label, cur, before, change(cur, before, fmt)]
+        values += [_value(m, getter) for m in totals[2:]]
+        row = _append(ws, values)
+        for i, cell in enumerate(row[1:], start=1):
+            if i == 3:
+                cell.number_format = (RATE_CHANGE_FORMAT if _is_rate(fmt) else
+                                      HOURS_CHANGE_FORMAT if fmt == "0.0" else COUNT_CHANGE_FORMAT)
+            elif fmt:
+                cell.number_format = fmt
+    _widths(ws, [26, 12, 12, 16, 20, 20])
+
+
+def _change_sheet(wb: Workbook, title: str, s: Summary) -> None:
+    """单位环比: each unit's change on the previous period, figure by figure."""
+    ws = wb.create_sheet("单位环比")
+    _append(ws, [f"{title} 各单位环比（本期 {s.period.label} 较上期 {_previous_label(s)}）"])
+    ws["A1"].font = Font(bold=True, size=13)
+    _header(ws, ["单位", *[label for label, _, _ in CHANGE_COLUMNS]])
+    for m in [*s.units, s.total.model_copy(update={"unit_name": "合计"})]:
+        prev = m.previous
+        row = _append(ws, [m.unit_name, *[change(_value(m, g), _value(prev, g) if prev is not None else None, fmt)
+                                         for _, g, fmt in CHANGE_COLUMNS]])
+        for cell, (_, _, fmt) in zip(row[1:], CHANGE_COLUMNS, strict=True):
+            cell.number_format = (RATE_CHANGE_FORMAT if _is_rate(fmt) else
+                                  HOURS_CHANGE_FORMAT if fmt == "0.0" else COUNT_CHANGE_FORMAT)
+    _widths(ws, [24] + [12] * len(CHANGE_COLUMNS))
+
+
+def _previous_label(s: Summary) -> str:
+    p = previous_period(s.period)
+    return p.label
+
+
+BREAKDOWN_SHEETS = {"category_class": ("按问题大类", "问题大类"), "district": ("按区", "区（属地）")}
+
+
+def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules, *, computed: Figures | None = None
+                  ) -> tuple[bytes, str]:
+    """The workbook: 单位指标 (unit figures), 超期案件 (overdue tickets), 红黑榜 (one sheet per group), 合计及环比
+    (the total, its 环比, 本月/本年累计), 单位环比, 按问题大类, 按区, 说明 (formulas)."""
+    f = computed or figures(session, user, period, rules)
+    now, summary, ranking, overdue = f.now, f.summary, f.ranking, f.overdue
     wb = Workbook()
 
     ws = wb.active
@@ -190,14 +332,7 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _append(ws, [f"{title} 单位指标 {period.label}（统计截至 {_local(now)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, [h for h, _, _ in UNIT_COLUMNS])
-    for m in [*summary.units, summary.total.model_copy(update={"unit_name": "合计"})]:
-        row = _append(ws, [_value(m, g) for _, g, _ in UNIT_COLUMNS])
-        for cell, (_, _, fmt) in zip(row, UNIT_COLUMNS, strict=True):
-            if fmt:
-                cell.number_format = fmt
-    for cell in row:  # the 合计 row
-        cell.font = Font(bold=True)
-    _widths(ws, [24] + [11] * (len(UNIT_COLUMNS) - 1))
+    _metric_rows(ws, summary.units, summary.total)
 
     ws = wb.create_sheet("超期案件")
     _header(ws, ["案件编号", "责任单位", "问题类别", "问题描述", "地址", "上报时间", "派遣时间", "整改时限",
@@ -215,9 +350,20 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     for group in ranking.groups or [None]:
         _ranking_sheet(wb, f"{title} 红黑榜", period, group)
 
+    _total_sheet(wb, title, summary)
+    if summary.total.previous is not None:
+        _change_sheet(wb, title, summary)
+    for b in summary.breakdowns or []:
+        sheet, first = BREAKDOWN_SHEETS[b.kind]
+        ws = wb.create_sheet(sheet)
+        _append(ws, [f"{title} {b.name} {period.label}（统计截至 {_local(now)}）"])
+        ws["A1"].font = Font(bold=True, size=13)
+        _header(ws, [first, *[h for h, _, _ in UNIT_COLUMNS[1:]]])
+        _metric_rows(ws, b.rows, summary.total)
+
     ws = wb.create_sheet("说明")
     _header(ws, ["名称", "口径"])
-    for key, text in FORMULAS.items():
+    for key, text in summary.formulas.items():
         _append(ws, [FORMULA_NAMES.get(key, key), text["zh"]])
     for key, text in rule_text(rules).items():
         _append(ws, [RULE_NAMES.get(key, key), _zh(text)])
@@ -354,11 +500,84 @@ def _pct(v: float | None, digits: int = 1) -> str:
     return "—" if v is None else f"{v:.{digits}%}"
 
 
-def bulletin_html(session: Session, user: User, period: Period, rules: RankRules, *, worst: int = 10) -> str:
-    """The printable A4 bulletin: headline figures, unit table, red/black list, worst overdue with photos."""
-    now = utcnow()
-    s = service.summary(session, user, period, Scope(), now=now, with_durations=False)
-    ranking = service.ranking(session, period, rules, now=now)
+# The printout's compact columns of the 环比 and breakdown tables: (header, attribute, number format as in
+# UNIT_COLUMNS).
+PRINT_CHANGE = [("应结案", "due", "0"), ("结案", "closed", "0"), ("按期结案", "closed_on_time", "0"),
+                ("超期未结案", "overdue_unclosed", "0"), ("返工次数", "rework_times", "0"),
+                ("结案率", "closure_rate", "0.0%"), ("按期结案率", "on_time_rate", "0.0%"),
+                ("整改率", "rectification_rate", "0.0%"), ("返工率", "rework_rate", "0.00%")]
+PRINT_BREAKDOWN = [("发现", "reported", "0"), ("交办", "handed_over", "0"), ("应结案", "due", "0"),
+                   ("结案", "closed", "0"), ("按期结案", "closed_on_time", "0"),
+                   ("超期未结案", "overdue_unclosed", "0"),
+                   ("返工次数", "rework_times", "0"), ("结案率", "closure_rate", "0.0%"),
+                   ("按期结案率", "on_time_rate", "0.0%"), ("整改率", "rectification_rate", "0.0%"),
+                   ("返工率", "rework_rate", "0.00%"), ("按时派遣率", "dispatch_on_time_rate", "0.0%"),
+                   ("按时核查率", "verify_on_time_rate", "0.0%")]
+
+
+def _cell(v, fmt: str | None) -> str:
+    if v is None:
+        return "—"
+    if _is_rate(fmt):
+        return _pct(v, 2 if fmt == "0.00%" else 1)
+    return f"{v:.1f}" if fmt == "0.0" else str(v)
+
+
+def _total_table(s: Summary) -> str:
+    """本期、上期、环比、本月累计、本年累计 of every figure of the city's total."""
+    e = html.escape
+    prev = s.total.previous
+    cols = [("本期", s.total)] + ([("上期", prev)] if prev is not None else [])
+    for name, td in (("本月累计", s.month_to_date), ("本年累计", s.year_to_date)):
+        if td is not None:
+            cols.append((f"{name}<br><span class='muted'>{td.period.start_date:%m-%d}~{td.period.end_date:%m-%d}"
+                         "</span>", td.total))
+    heads = [h for h, _ in cols]
+    if prev is not None:
+        heads.insert(2, "环比")
+    head = "".join(f"<th>{h}</th>" for h in heads)
+    out = [f"<table class='units totals'><thead><tr><th>指标</th>{head}</tr></thead><tbody>"]
+    for label, getter, fmt in CHANGE_COLUMNS:
+        vals = [_cell(_value(m, getter), fmt) for _, m in cols]
+        if prev is not None:
+            vals.insert(2, change_text(_value(s.total, getter), _value(prev, getter), fmt))
+        out.append(f"<tr><td class='l'>{e(label)}</td>" + "".join(f"<td>{e(v)}</td>" for v in vals) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _change_table(s: Summary) -> str:
+    """Each unit's 环比 on the main figures."""
+    e = html.escape
+    out = ["<table class='units'><thead><tr><th>单位</th>"
+           + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_CHANGE) + "</tr></thead><tbody>"]
+    for m in [*s.units, s.total.model_copy(update={"unit_name": "合计"})]:
+        p = m.previous
+        cells = "".join(f"<td>{e(_cell(_value(m, g), f))} <span class='muted'>"
+                        f"{e(change_text(_value(m, g), _value(p, g) if p is not None else None, f))}</span></td>"
+                        for _, g, f in PRINT_CHANGE)
+        out.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td>{cells}</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _breakdown_table(rows: list[UnitMetrics], total: UnitMetrics, first: str) -> str:
+    e = html.escape
+    out = [f"<table class='units'><thead><tr><th>{e(first)}</th>"
+           + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_BREAKDOWN) + "</tr></thead><tbody>"]
+    for m in [*rows, total.model_copy(update={"unit_name": "合计"})]:
+        out.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td>"
+                   + "".join(f"<td>{e(_cell(_value(m, g), f))}</td>" for _, g, f in PRINT_BREAKDOWN) + "</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def bulletin_html(session: Session, user: User, period: Period, rules: RankRules, *, worst: int = 10,
+                  computed: Figures | None = None) -> str:
+    """The printable A4 bulletin: headline figures with 环比 and 累计, red/black list, worst overdue with photos,
+    unit table, units' 环比, breakdowns by category class and district."""
+    f = computed or figures(session, user, period, rules, overdue_limit=worst)
+    now, s, ranking = f.now, f.summary, f.ranking
     t = s.total
     e = html.escape
     title = _title(period)
@@ -382,6 +601,15 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
               f'{e(FORMULAS["due"]["zh"])}；{e(FORMULAS["closure_rate"]["zh"])}；'
               f'{e(FORMULAS["on_time_rate"]["zh"])}；{e(FORMULAS["rectification_rate"]["zh"])}；'
               f'{e(FORMULAS["rework_rate"]["zh"])}。</p>'),
+             (f"<p>创城办工作：本期派遣 <b>{t.dispatched}</b> 件，其中上报后 {s.timeliness.dispatch_within_hours:g} "
+              f"小时内按时派遣 <b>{t.dispatched_on_time}</b> 件（按时派遣率 {_pct(t.dispatch_on_time_rate)}）；"
+              f"完成核查 <b>{t.verified}</b> 次，其中整改后 {s.timeliness.verify_within_hours:g} 小时内按时核查 "
+              f"<b>{t.verified_on_time}</b> 次（按时核查率 {_pct(t.verify_on_time_rate)}），核查用时中位数 "
+              f"{_cell(t.hours_rectify_verify.p50, '0.0')} 小时。</p>") if s.timeliness else "",
+             _total_table(s),
+             (f'<p class="muted">{e(s.formulas["previous"]["zh"])}；{e(s.formulas["to_date"]["zh"])}；'
+              f'{e(s.formulas["dispatched_on_time"]["zh"])}；{e(s.formulas["verified_on_time"]["zh"])}；'
+              f'{e(s.formulas["office_figures"]["zh"])}。</p>'),
              "<h2>二、红黑榜</h2>"]
     if not ranking.groups:
         parts.append("<p>本期无应结案件，暂无排名。</p>")
@@ -402,7 +630,7 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     parts.append(f'<p class="muted">{e(_zh(rules_zh["groups"]))}；{e(_zh(rules_zh["red"]))}；'
                  f'{e(_zh(rules_zh["black"]))}</p>')
 
-    overdue = _overdue_tickets(session, user, worst) if worst else []
+    overdue = f.overdue[:worst]
     parts.append(f"<h2>三、超期未整改问题（超期最久的 {len(overdue)} 件）</h2>")
     photos = _photos_by_stage(session, [o.id for o in overdue])
     for o in overdue:
@@ -433,6 +661,15 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     parts.append(f'<p class="muted">{e(FORMULAS["handed_over"]["zh"])}；{e(FORMULAS["closed_late"]["zh"])}；'
                  f'{e(FORMULAS["overdue_unclosed"]["zh"])}；{e(FORMULAS["rework_times"]["zh"])}；'
                  f'{e(FORMULAS["overdue"]["zh"])}。</p>')
+    if t.previous is not None:
+        parts.append(f"<h2>五、各单位环比（较上期 {e(_previous_label(s))}）</h2>{_change_table(s)}")
+    if s.breakdowns:
+        parts.append("<h2>六、分类统计</h2>")
+        for i, b in enumerate(s.breakdowns):
+            parts.append(f"<h3>（{numerals[i]}）{e(b.name)}</h3>"
+                         f"{_breakdown_table(b.rows, t, BREAKDOWN_SHEETS[b.kind][1])}")
+        parts.append(f'<p class="muted">{e(s.formulas["breakdowns"]["zh"])}。'
+                     "按场所类型的分类统计待测评轮次功能上线后提供。</p>")
     return _page(f"{title} {period.label}", "".join(parts), landscape=True)
 
 

@@ -29,6 +29,8 @@ def unit_metrics(unit_id: int | None, name: str | None, counts: dict[str, int],
     m.return_rate = ratio(m.returned, m.dispatched)
     m.suspension_rate = ratio(m.suspended, m.dispatched)
     m.void_rate = ratio(m.voided, m.dispatched)
+    m.dispatch_on_time_rate = ratio(m.dispatched_on_time, m.dispatched)
+    m.verify_on_time_rate = ratio(m.verified_on_time, m.verified)
     for k, v in (durations or {}).items():
         setattr(m, k, v)
     return m

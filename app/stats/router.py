@@ -76,11 +76,18 @@ RulesDep = Annotated[RankRules, Depends(get_rules)]
 
 
 @router.get("/summary", response_model=Summary)
-def summary(session: SessionDep, user: CurrentUser, period: PeriodDep, scope: ScopeDep):
-    """All figures of a period and scope, per unit and in total, with their formulas. When the server is
-    busy, figures up to a few seconds old may answer (their `as_of` says when they were computed)."""
-    key = ("summary", period.model_dump_json(), scope.model_dump_json())
-    return _recent.get(key, lambda: service.summary(session, user, period, scope), max_age=stale_allowed())
+def summary(session: SessionDep, user: CurrentUser, period: PeriodDep, scope: ScopeDep,
+            breakdowns: Annotated[bool, Query(description="also the figures by category class and by district")]
+            = False,
+            to_date: Annotated[bool, Query(description="also the total month- and year-to-date (本月/本年累计)")]
+            = False):
+    """All figures of a period and scope, per unit and in total, with their formulas; beside each, the previous
+    period's (环比); asked for, the total month- and year-to-date and the breakdowns (each a pass over more
+    tickets, so not on every call). When the server is busy, figures up to a few seconds old may answer (their
+    `as_of` says when they were computed)."""
+    key = ("summary", period.model_dump_json(), scope.model_dump_json(), breakdowns, to_date)
+    return _recent.get(key, lambda: service.summary(session, user, period, scope, with_breakdowns=breakdowns,
+                                                    to_date=to_date), max_age=stale_allowed())
 
 
 @router.get("/ranking", response_model=Ranking)

@@ -53,7 +53,11 @@ class StageKind(StrEnum):
 # The version of the figures' definitions (FORMULAS, service.py's docstring, ranking.py's rules). Bump it
 # whenever a definition changes: a published bulletin (app/bulletins) records the version it was computed
 # under, so an old 通报 is read by the rules of its day.
-DEFINITIONS_VERSION = 1
+#
+# History: 1 — the office's definitions (应结案数, 结案率, 按期结案率, 整改率, 返工率; issue 11 parts 1–2).
+#          2 — adds 按时派遣, 按时核查 (with 核查用时), 环比 (`previous`), 本月/本年累计 and the breakdowns by
+#              category class and district (issue 11 part 3); the figures of version 1 keep their meaning.
+DEFINITIONS_VERSION = 2
 
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
@@ -138,12 +142,55 @@ FORMULAS: dict[str, dict[str, str]] = {
                                "en": "hours from first dispatch to first rectification (rectified tickets)"},
     "hours_report_close": {"zh": "上报→结案 小时（结案数中）",
                            "en": "hours from report to close (closed tickets)"},
+    "dispatched_on_time": {
+        "zh": "按时派遣数 = 派遣数中上报后在规定时限（{dispatch_within_hours}小时，自然小时）内（含）首次派遣的案件数",
+        "en": "dispatched on time = dispatched tickets first dispatched within the set time ({dispatch_within_hours} "
+              "clock hours, inclusive) of their report"},
+    "dispatch_on_time_rate": {"zh": "按时派遣率 = 按时派遣数 ÷ 派遣数",
+                              "en": "on-time dispatch rate = dispatched on time ÷ dispatched"},
+    "verified": {"zh": "核查次数 = 本期完成的核查次数（核查通过结案或不合格返工，均在整改之后），按核查时间计，"
+                       "不限派遣时间；同一案件核查三次计 3 次",
+                 "en": "verifications = verifications done in the period (passed and closed, or failed and sent "
+                       "back), by the time of the verification, whatever the dispatch date; a ticket verified three "
+                       "times counts 3"},
+    "verified_on_time": {"zh": "按时核查数 = 核查次数中在整改后规定时限（{verify_within_hours}小时，自然小时）内（含）"
+                               "完成的次数",
+                         "en": "verified on time = verifications done within the set time ({verify_within_hours} "
+                               "clock hours, inclusive) of the rectification they judged"},
+    "verify_on_time_rate": {"zh": "按时核查率 = 按时核查数 ÷ 核查次数",
+                            "en": "on-time verification rate = verified on time ÷ verifications"},
+    "hours_rectify_verify": {"zh": "整改→核查 小时（本期核查次数中，自该次核查所针对的整改起）",
+                             "en": "hours from a rectification to its verification (the period's verifications)"},
+    "office_figures": {"zh": "按时派遣、按时核查是创城办（派遣员、督查员）自身的工作指标：按单位列出仅供参考，"
+                             "不计入单位排名",
+                       "en": "On-time dispatch and verification measure the office's own work (dispatchers, "
+                             "inspectors): shown per unit for reference only, never counted in a unit's ranking"},
+    "previous": {"zh": "环比 = 本期数 − 上期数（上期为紧邻的同类、等长时段，按同一时点统计）；比率的环比以百分点计",
+                 "en": "change = this period − the previous period (the period of the same kind and length just "
+                       "before, as of the same moment); a rate's change is in percentage points"},
+    "to_date": {"zh": "本月累计、本年累计 = 自本期最后一天所在月的 1 日、所在年的 1 月 1 日起，至本期结束，"
+                      "按同一口径统计",
+                "en": "month / year to date = the same figures from the 1st of the month, and from 1 January, of "
+                      "the period's last day, to the period's end"},
+    "breakdowns": {"zh": "分类统计：按问题大类（编码前两位）、按区（街道计入其所属的区；职能部门、企业及待派遣案件列"
+                         "“其他”），各行口径与单位指标相同，各行之和等于合计",
+                   "en": "Breakdowns: by category class (the code's first two digits) and by district (a street "
+                         "office counts in its district; departments, companies and undispatched tickets under "
+                         "'other'); each row has the unit table's figures and the rows add up to the total"},
     "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；"
                    "延期、回退、挂账、作废、催办、督办计入当时的单位",
              "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); "
                    "returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, "
                    "voids, urges and supervisions count for the unit concerned at the time"},
 }
+
+
+def formulas_for(dispatch_within_hours: float, verify_within_hours: float) -> dict[str, dict[str, str]]:
+    """FORMULAS with the set times of 按时派遣 and 按时核查 written in."""
+    def fill(text: str) -> str:
+        return (text.replace("{dispatch_within_hours}", f"{dispatch_within_hours:g}")
+                .replace("{verify_within_hours}", f"{verify_within_hours:g}"))
+    return {k: {lang: fill(t) for lang, t in v.items()} for k, v in FORMULAS.items()}
 
 
 class Period(BaseModel):
@@ -184,6 +231,9 @@ class UnitMetrics(BaseModel):
     closed_late: int = 0
     overdue_unclosed: int = 0
     rework_times: int = 0
+    dispatched_on_time: int = 0
+    verified: int = 0
+    verified_on_time: int = 0
     closure_rate: float | None = None
     rectification_rate: float | None = None
     on_time_rate: float | None = None
@@ -192,9 +242,40 @@ class UnitMetrics(BaseModel):
     return_rate: float | None = None
     suspension_rate: float | None = None
     void_rate: float | None = None
+    dispatch_on_time_rate: float | None = None
+    verify_on_time_rate: float | None = None
     hours_report_dispatch: Percentiles = Field(default_factory=Percentiles)
     hours_dispatch_rectify: Percentiles = Field(default_factory=Percentiles)
     hours_report_close: Percentiles = Field(default_factory=Percentiles)
+    hours_rectify_verify: Percentiles = Field(default_factory=Percentiles)
+    previous: "UnitMetrics | None" = Field(
+        None, description="the same figures of the previous period of the same kind and length (环比); the client "
+                          "computes the change. None inside `previous` itself and where not computed")
+
+
+class BreakdownRow(UnitMetrics):
+    key: str | None = Field(None, description="the category class code (06), or the district's unit id; None: "
+                                              "other")
+
+
+class Breakdown(BaseModel):
+    kind: Literal["category_class", "district"]
+    name: str
+    rows: list[BreakdownRow]
+
+
+class ToDate(BaseModel):
+    """本月累计 / 本年累计: the scope's total over a run of days ending with the period."""
+
+    period: Period
+    total: UnitMetrics
+
+
+class Timeliness(BaseModel):
+    """The set times of 按时派遣 and 按时核查 (XUNCHA_STATS_DISPATCH_WITHIN_HOURS / _VERIFY_WITHIN_HOURS)."""
+
+    dispatch_within_hours: float
+    verify_within_hours: float
 
 
 class Scope(BaseModel):
@@ -211,6 +292,12 @@ class Summary(BaseModel):
     as_of: datetime
     total: UnitMetrics
     units: list[UnitMetrics]
+    month_to_date: ToDate | None = Field(None, description="only when asked for (to_date=true); counts and rates, "
+                                                            "no hours")
+    year_to_date: ToDate | None = Field(None, description="only when asked for (to_date=true)")
+    breakdowns: list[Breakdown] | None = Field(None, description="by category class and by district; only when "
+                                                                 "asked for (breakdowns=true)")
+    timeliness: Timeliness | None = None
     formulas: dict[str, dict[str, str]] = FORMULAS
 
 

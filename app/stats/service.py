@@ -40,14 +40,31 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   close. A returned ticket waiting for re-dispatch has no unit and counts only in the total.
 * Hours: median (p50) and 90th percentile with linear interpolation (PostgreSQL `percentile_cont`; on
   SQLite the same formula with ROW_NUMBER/COUNT windows), over the cohort: report → first dispatch,
-  first dispatch → first rectification, report → close.
+  first dispatch → first rectification, report → close; and over the period's verifications: rectification →
+  its verification.
+* The office's own work (issue 11 part 3; shown per unit for reference, never read by the ranking):
+  按时派遣数 = base tickets of the cohort first dispatched within `dispatch_within_hours` clock hours (inclusive)
+  of their report, 按时派遣率 = ÷ 派遣数; 核查次数 = verifications (pass → closed, fail → 返工) done in the
+  period, by their own time, over every ticket in scope whatever its cohort (per unit: the ticket's current
+  unit); 按时核查数 = those within `verify_within_hours` clock hours (inclusive) of the rectification they judged
+  (the ticket's latest 整改 at or before the verification), 按时核查率 = ÷ 核查次数. The set times are stats
+  settings (XUNCHA_STATS_DISPATCH_WITHIN_HOURS = 2, XUNCHA_STATS_VERIFY_WITHIN_HOURS = 24).
+* 环比: every row (the total, each unit) carries the previous period's figures (`previous`: the period of the
+  same kind and length just before, computed live as of the same now); the client shows the change (counts as
+  differences, rates in percentage points). 本月累计 / 本年累计: the total from the 1st of the month, and from
+  1 January, of the period's last day to the period's end.
+* Breakdowns (asked for): by category class (the code's first two characters) and by district (a street office
+  counts in its district parent; departments, companies and tickets without a unit under "other"), each row
+  with every figure, rows adding up to the total. By grid: not offered, tickets do not store their grid (a grid
+  is a polygon owned by a unit, so the unit rows and the district breakdown already cover it); by site
+  type: waits for the evaluation-rounds issue.
 """
 
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, select
-from sqlmodel import Session, col
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
 
 from app.bulletins import history as bulletins_history
 from app.categories.models import Category
@@ -59,7 +76,8 @@ from app.stats.periods import local_midnight, previous_period, resolve_period
 from app.stats.queries import COUNTS, scope_where, within
 from app.stats.ranking import rank_by_kind, ratio, unit_metrics
 from app.stats.schemas import (
-    FORMULAS,
+    Breakdown,
+    BreakdownRow,
     Milestone,
     OpenPoint,
     Period,
@@ -69,12 +87,16 @@ from app.stats.schemas import (
     Stage,
     Summary,
     TicketTimeline,
+    Timeliness,
+    ToDate,
     Trend,
     TrendPoint,
     UnitBar,
     UnitMetrics,
     UnitTimeline,
+    formulas_for,
 )
+from app.stats.settings import StatsSettings, get_stats_settings
 from app.tickets import access as tickets_access
 from app.tickets import read as tickets_read
 from app.tickets.models import Ticket, TicketEvent
@@ -123,25 +145,116 @@ def resolve_scope(session: Session, user: User, *, unit_id: int | None = None, c
 
 # ---- figures --------------------------------------------------------------------------------------
 
-def summary(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
-            with_durations: bool = True) -> Summary:
-    """All figures of a period and scope: per unit and in total."""
-    now = now or utcnow()
+def _figures(session: Session, period: Period, scope: Scope, now: datetime, *, settings: StatsSettings,
+             group: queries.Grouping = queries.BY_UNIT, grouped_durations: bool = True, with_durations: bool = True
+             ) -> tuple[dict, dict, dict]:
+    """(counts per group, hours per group, the total's hours): one grouped pass per figure kind."""
     where = scope_where(session, scope, period_bound=True)
     ev_where = scope_where(session, scope, unit_column=queries.EVENT_UNIT)
-    counts = queries.counts_by_unit(session, period, where, ev_where, now, overdue_where=scope_where(session, scope))
-    names = queries.unit_names(session)
-    per_unit = queries.durations(session, period, where, True) if with_durations else {}
-    total_d = queries.durations(session, period, where, False).get(None) if with_durations else None
+    counts = queries.counts_by_unit(session, period, where, ev_where, now, overdue_where=scope_where(session, scope),
+                                    group=group, dispatch_within_hours=settings.dispatch_within_hours,
+                                    verify_within_hours=settings.verify_within_hours)
+    per_group: dict = {}
+    total_d: dict = {}
+    if with_durations:
+        if grouped_durations:
+            per_group = queries.durations(session, period, where, True, group)
+            for g, d in queries.verify_durations(session, period, where, True, group).items():
+                per_group.setdefault(g, {}).update(d)
+        total_d = {**(queries.durations(session, period, where, False).get(None) or {}),
+                   **(queries.verify_durations(session, period, where, False).get(None) or {})}
+    return counts, per_group, total_d
+
+
+def _total(counts: dict) -> dict[str, int]:
     total = dict.fromkeys(COUNTS, 0)
     for c in counts.values():
         for k in COUNTS:
             total[k] += c[k]
-    units = [unit_metrics(uid, names.get(uid), c, per_unit.get(uid)) for uid, c in counts.items() if uid is not None]
-    units.sort(key=lambda m: (-m.dispatched, m.unit_name or ""))
-    return Summary(period=period, scope=scope, as_of=now,
-                   total=unit_metrics(scope.unit_id, scope.unit_name, total, total_d), units=units,
-                   formulas=FORMULAS)
+    return total
+
+
+def to_date_periods(period: Period) -> tuple[Period, Period]:
+    """本月累计 and 本年累计: from the 1st of the month, and from 1 January, of the period's last day, to the
+    period's end (a week running over a month's turn counts in the month it ends in)."""
+    last = period.end_date
+    return (resolve_period("custom", start=last.replace(day=1), end=last),
+            resolve_period("custom", start=last.replace(month=1, day=1), end=last))
+
+
+def district_mapping(session: Session) -> tuple[dict[int, int], dict[int, str]]:
+    """Each territorial unit's district (a district itself; a street office its district parent, or itself when
+    it has none), and the districts' names. Departments and companies are in no district."""
+    units = {u.id: u for u in session.exec(select(Unit)).all()}
+    mapping: dict[int, int] = {}
+    for u in units.values():
+        if u.kind == "district":
+            mapping[u.id] = u.id
+        elif u.kind == "street":
+            parent = units.get(u.parent_id) if u.parent_id else None
+            mapping[u.id] = parent.id if parent is not None and parent.kind == "district" else u.id
+    return mapping, {d: units[d].name for d in set(mapping.values())}
+
+
+def breakdowns(session: Session, period: Period, scope: Scope, now: datetime, settings: StatsSettings
+               ) -> list[Breakdown]:
+    """The same figures by 问题大类 (category class) and by 区（属地）: one grouped pass each."""
+    out = []
+    names = {c.code: c.name_zh for c in session.exec(select(Category).where(col(Category.parent_code).is_(None)))}
+    counts, per, _ = _figures(session, period, scope, now, settings=settings, group=queries.BY_CATEGORY_CLASS)
+    rows = [_row(k, unit_metrics(None, names.get(k, k or "未分类"), c, per.get(k))) for k, c in counts.items()]
+    out.append(Breakdown(kind="category_class", name="按问题大类", rows=sorted(rows, key=lambda r: r.key or "")))
+    mapping, dnames = district_mapping(session)
+    counts, per, _ = _figures(session, period, scope, now, settings=settings, group=queries.by_mapped_unit(mapping))
+    rows = [_row(None if k is None else str(k), unit_metrics(k, dnames.get(k, OTHER_DISTRICT), c, per.get(k)))
+            for k, c in counts.items()]
+    rows.sort(key=lambda r: (r.unit_id is None, -r.dispatched, r.unit_name or ""))
+    out.append(Breakdown(kind="district", name="按区（属地）", rows=rows))
+    return out
+
+
+OTHER_DISTRICT = "其他（职能部门、企业及待派遣）"
+
+
+def _row(key: str | None, m: UnitMetrics) -> BreakdownRow:
+    return BreakdownRow(**dict(m), key=key)
+
+
+def summary(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
+            with_durations: bool = True, compare: bool = True, to_date: bool = False,
+            with_breakdowns: bool = False, settings: StatsSettings | None = None) -> Summary:
+    """All figures of a period and scope: per unit and in total; with the previous period's figures beside
+    each (环比), the total month- and year-to-date, and (asked for) the breakdowns by category class and
+    district."""
+    now = now or utcnow()
+    settings = settings or get_stats_settings()
+    names = queries.unit_names(session)
+
+    def figures(p: Period, durations: bool) -> tuple[UnitMetrics, dict[int, UnitMetrics]]:
+        counts, per_unit, total_d = _figures(session, p, scope, now, settings=settings, with_durations=durations)
+        units = {uid: unit_metrics(uid, names.get(uid), c, per_unit.get(uid)) for uid, c in counts.items()
+                 if uid is not None}
+        return unit_metrics(scope.unit_id, scope.unit_name, _total(counts), total_d), units
+
+    total, by_unit = figures(period, with_durations)
+    if compare:
+        prev_total, prev_units = figures(previous_period(period), with_durations)
+        total.previous = prev_total
+        for uid, m in by_unit.items():
+            m.previous = prev_units.get(uid) or UnitMetrics(unit_id=uid, unit_name=m.unit_name)
+    units = sorted(by_unit.values(), key=lambda m: (-m.dispatched, m.unit_name or ""))
+    mtd = ytd = None
+    if to_date:
+        # Counts and rates only: percentiles over up to a year of tickets would cost more than all the rest.
+        mtd_p, ytd_p = to_date_periods(period)
+        mtd = ToDate(period=mtd_p, total=figures(mtd_p, False)[0])
+        ytd = ToDate(period=ytd_p, total=figures(ytd_p, False)[0])
+    return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
+                   month_to_date=mtd, year_to_date=ytd,
+                   breakdowns=breakdowns(session, period, scope, now, settings) if with_breakdowns else None,
+                   timeliness=Timeliness(dispatch_within_hours=settings.dispatch_within_hours,
+                                         verify_within_hours=settings.verify_within_hours),
+                   formulas=formulas_for(settings.dispatch_within_hours, settings.verify_within_hours))
 
 
 # ---- red/black list -----------------------------------------------------------------------------
@@ -149,7 +262,9 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
 def _unit_figures(session: Session, period: Period, category_code: str | None, now: datetime) -> list[UnitMetrics]:
     scope = Scope(category_code=category_code)
     where = scope_where(session, scope, period_bound=True)
-    counts = queries.counts_by_unit(session, period, where, where, now, overdue_where=scope_where(session, scope))
+    # The office's own figures (按时派遣, 按时核查) never count in a ranking: the verifications are not even read.
+    counts = queries.counts_by_unit(session, period, where, where, now, overdue_where=scope_where(session, scope),
+                                    with_verifications=False)
     names = queries.unit_names(session)
     return [unit_metrics(uid, names.get(uid), c, None) for uid, c in counts.items() if uid is not None]
 
@@ -251,6 +366,8 @@ def drill_where(session: Session, metric: str, period: Period, scope: Scope, now
             where += [cohort, closed, col(Ticket.closed_on_time).is_(True)]
         case "closed_late":
             where += [cohort, queries.closed_late()]
+        case "dispatched_on_time":
+            where += [cohort, queries.dispatched_within(session, get_stats_settings().dispatch_within_hours)]
         case "overdue_unclosed":
             where += [cohort, queries.overdue_unclosed_at(now)]
         case "rectified":

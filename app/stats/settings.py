@@ -1,7 +1,9 @@
-"""Red/black list rules, read from the environment (XUNCHA_STATS_…); query parameters override them."""
+"""Red/black list rules and the set times of 按时派遣 / 按时核查, read from the environment (XUNCHA_STATS_…);
+query parameters override the rules."""
 
 from functools import lru_cache
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.stats.schemas import RankRules
@@ -15,9 +17,13 @@ class StatsSettings(BaseSettings):
     black_max_rate: float = 0.85
     black_bottom: int = 3
     min_dispatched: int = 1
+    # 按时派遣: first dispatched within this many clock hours of the report; 按时核查: verified within this many
+    # clock hours of the rectification it judges.
+    dispatch_within_hours: float = Field(2.0, gt=0)
+    verify_within_hours: float = Field(24.0, gt=0)
 
     def rules(self) -> RankRules:
-        return RankRules(**self.model_dump())
+        return RankRules(**self.model_dump(include=set(RankRules.model_fields)))
 
 
 @lru_cache

@@ -224,3 +224,66 @@ def test_the_list_is_newest_first_and_paginated(client, db):
     assert [x["start_date"] for x in rest["items"]] == ["2026-09-28"] and rest["next_cursor"] is None
     assert "snapshot" not in page["items"][0]
     assert client.get("/api/bulletins", params={"cursor": "nonsense"}, headers=h).status_code == 422
+
+
+def test_the_snapshot_carries_the_new_tables_and_publishing_computes_once(client, db, monkeypatch):
+    from app.stats import service as stats_service
+
+    calls = {"summary": 0, "ranking": 0}
+    for name in calls:
+        real = getattr(stats_service, name)
+
+        def counting(*a, _real=real, _name=name, **k):
+            calls[_name] += 1
+            return _real(*a, **k)
+        monkeypatch.setattr(stats_service, name, counting)
+    city = build_city(db)
+    h = login(client, city.users["leader"])
+    meta = _publish(client, h, WEEK_ON).json()
+    assert calls == {"summary": 1, "ranking": 1}  # was 3 and 3: the files are rendered from the figures
+    assert meta["definitions_version"] == 2
+    snap = client.get(f"/api/bulletins/{meta['id']}", headers=h).json()["snapshot"]
+    s = snap["summary"]
+    # The hand counts of tests/stats/test_metrics.py: 按时派遣 7 of 9, 按时核查 10 of 10; week P beside it
+    # (reported 5); 10-01 … 10-11 reported 15; by district A 区 4 reported, the rest 8.
+    assert (s["total"]["dispatched_on_time"], s["total"]["verified_on_time"]) == (7, 10)
+    assert s["total"]["previous"]["reported"] == 5 and s["month_to_date"]["total"]["reported"] == 15
+    assert s["year_to_date"]["total"]["reported"] == 17
+    assert [(r["unit_name"], r["reported"]) for r in s["breakdowns"][1]["rows"]] == \
+        [("A 区", 4), ("其他（职能部门、企业及待派遣）", 8)]
+    assert s["timeliness"] == {"dispatch_within_hours": 2.0, "verify_within_hours": 24.0}
+    files = _files(client, h, meta["id"])
+    wb = load_workbook(io.BytesIO(files["xlsx"].content))
+    assert {"合计及环比", "单位环比", "按问题大类", "按区"} <= set(wb.sheetnames)
+    assert "六、分类统计" in files["html"].text
+
+
+def test_a_bulletin_published_before_version_2_still_serves_and_ranks_as_stored(client, db):
+    """A 通报 of definitions version 1 (no 按时派遣, 环比, 累计 or breakdowns in its snapshot, files without their
+    sheets): its files download byte for byte, its detail is its snapshot as stored, and the next week ranks
+    against its ranks."""
+    city = build_city(db)
+    h = login(client, city.users["leader"])
+    meta = _publish(client, h, WEEK_ON).json()
+    b = db.get(Bulletin, meta["id"])
+    v1_fields = ("dispatched_on_time", "verified", "verified_on_time", "dispatch_on_time_rate",
+                 "verify_on_time_rate", "hours_rectify_verify", "previous")
+    summary = {k: v for k, v in b.summary.items() if k not in ("month_to_date", "year_to_date", "breakdowns",
+                                                                "timeliness")}
+    summary["total"] = {k: v for k, v in summary["total"].items() if k not in v1_fields}
+    summary["units"] = [{k: v for k, v in u.items() if k not in v1_fields} for u in summary["units"]]
+    old_xlsx, old_html = b"PK\x03\x04 a version-1 workbook", "<!doctype html><p>2026年第41周 旧版通报</p>".encode()
+    b.summary, b.definitions_version = summary, 1
+    b.xlsx, b.xlsx_sha256 = old_xlsx, hashlib.sha256(old_xlsx).hexdigest()
+    b.html, b.html_sha256 = old_html, hashlib.sha256(old_html).hexdigest()
+    db.add(b)
+    db.commit()
+    got = _files(client, h, meta["id"])
+    assert got["xlsx"].content == old_xlsx and got["html"].content == old_html
+    assert got["detail"]["definitions_version"] == 1
+    assert "previous" not in got["detail"]["snapshot"]["summary"]["total"]
+    assert got["detail"]["snapshot"]["summary"]["total"]["closed"] == 6
+    # Week N ranks against W's published ranks, as before.
+    _due_in_n(db, city)
+    ranking = client.get("/api/stats/ranking", params={"on": WEEK_N}, headers=h).json()
+    assert ranking["previous_source"] == "published"

@@ -151,3 +151,24 @@ def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, sho
     desk.wait_for_selector(".echart canvas")
     desk.wait_for_timeout(800)
     desk.screenshot(path=str(shots / "dashboard-desktop.png"))
+
+
+def test_change_to_date_and_breakdowns_on_a_360_px_phone(new_context, api, shots):
+    """环比 is a small ↑/↓ beside a figure, 本月/本年累计 a short table, the breakdowns a collapsed section that
+    loads when opened; nothing is wider than the phone."""
+    summary = api.get("leader", "/api/stats/summary", period="month", to_date="true").json()
+    page = new_context(viewport={"width": 360, "height": 780}).new_page()
+    login(page, "leader")
+    page.wait_for_url("**/dashboard**")
+    page.get_by_role("button", name="月").click()
+    page.wait_for_selector("[data-testid=fig-closure_rate] [data-testid=delta]")
+    assert page.locator("[data-testid=to-date-year]").count() == 0  # asked for when the section opens
+    page.locator("[data-testid=breakdowns] .van-collapse-item__title").click()
+    page.wait_for_selector("[data-testid=to-date-year]")
+    year = page.locator("[data-testid=to-date-year] b").first.inner_text().strip()
+    assert year == str(summary["year_to_date"]["total"]["reported"])
+    page.wait_for_selector("[data-testid=breakdown-district] .urow:not(.uhead)")
+    page.wait_for_selector("[data-testid=breakdown-category_class] .urow:not(.uhead)")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    page.locator("[data-testid=breakdowns]").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "dashboard-360-breakdowns.png"), full_page=True)

@@ -40,6 +40,15 @@ Deadline exceptions (through the real exception actions):
 
 A1 is a street office under A.
 
+Week X = Mon 2026-11-02 … Sun 11-08, far from the others (October's figures stay as they were), for the figures
+the tickets above never get wrong (a late dispatch in W exists, a late verification does not) and a second
+category class (07, 宣传广告类):
+
+| t21 | rep 11-03 09:00, disp B 12:00 (3 h: LATE dispatch; dl 11-05 12:00), rect 11-04 10:00,          | B  |
+|     |   pass 11-06 10:00 (48 h after the rectification: LATE verification)                          |    |
+| t22 | code 07001; rep 11-04 09:00, disp A1 09:30 (0.5 h; dl 2030), rect 11-04 15:00,                | A1 |
+|     |   FAIL 11-05 16:00 (25 h: late by an hour; dl 2030), rect 11-06 09:00, pass 11-06 10:00 (1 h)  |    |
+
 The office's deadline (按期, 应结案, 超期结案/超期未结案 are judged against it) is the dispatch's, moved only by
 an approved extension (t5: 2030 + 30 d) or a new dispatch after a return (t6: 10-13 09:00); a 返工's new
 deadline does not move it (t3: 10-08 11:00, t17: 10-10 09:00).
@@ -238,8 +247,20 @@ def build_city(db: Session) -> City:
     b.report("t15", at(10, 8, 9)).dispatch("t15", at(10, 8, 10), "C", FAR).void("t15", at(10, 9, 11))
     b.report("t16", at(10, 2, 9)).dispatch("t16", at(10, 2, 10), "B", FAR).ask("t16", at(10, 5, 9), "B", "return") \
         .decide("t16", at(10, 5, 10), True, deadline=FAR, to_unit="A")
+    # Week X.
+    b.report("t21", datetime(2026, 11, 3, 9, tzinfo=TZ)) \
+        .dispatch("t21", datetime(2026, 11, 3, 12, tzinfo=TZ), "B", datetime(2026, 11, 5, 12, tzinfo=TZ)) \
+        .rectify("t21", datetime(2026, 11, 4, 10, tzinfo=TZ), "B") \
+        .verify("t21", datetime(2026, 11, 6, 10, tzinfo=TZ), True)
+    b.report("t22", datetime(2026, 11, 4, 9, tzinfo=TZ), code="07001") \
+        .dispatch("t22", datetime(2026, 11, 4, 9, 30, tzinfo=TZ), "A1", FAR) \
+        .rectify("t22", datetime(2026, 11, 4, 15, tzinfo=TZ), "A1") \
+        .verify("t22", datetime(2026, 11, 5, 16, tzinfo=TZ), False, FAR) \
+        .rectify("t22", datetime(2026, 11, 6, 9, tzinfo=TZ), "A1") \
+        .verify("t22", datetime(2026, 11, 6, 10, tzinfo=TZ), True)
     return city
 
 
+WEEK_X_ON = "2026-11-04"  # any day of week X
 WEEK_ON = "2026-10-07"  # any day of week W
 NOW_AFTER = at(10, 14, 12) + timedelta(0)  # a "now" in week N for the trend

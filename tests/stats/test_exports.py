@@ -24,7 +24,8 @@ UNIT_FIELDS = ["reported", "handed_over", "handed_over_voided", "dispatched", "d
                "closed_late", "overdue_unclosed", "rectified", "reworked", "rework_times", "overdue", "overdue_now",
                "returned", "cancelled", "closure_rate", "on_time_rate", "rectification_rate", "rework_rate",
                "extended", "suspended", "voided", "extension_rate", "return_rate", "suspension_rate", "void_rate",
-               "urged", "supervised"]
+               "urged", "supervised", "dispatched_on_time", "dispatch_on_time_rate", "verified", "verified_on_time",
+               "verify_on_time_rate"]
 # The office's figures of week W, counted by hand in tests/stats/test_metrics.py (EXPECTED_NEW, EXPECTED_RATES):
 # 应结案 = closed + overdue unclosed; 超期结案 t2 t3 (A), t17 (C); 超期未结案 t4 (B), t12 (C); 返工次数 t3 1 (A),
 # t5 1 (B), t17 2 (C).
@@ -49,7 +50,8 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     assert "attachment" in r.headers["content-disposition"]
     wb = load_workbook(io.BytesIO(r.content))
     # One ranking sheet per group of unit kinds: B, C are departments, A, A1 a district and its street office.
-    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "属地红黑榜", "说明"]
+    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "属地红黑榜", "合计及环比", "单位环比", "按问题大类",
+                             "按区", "说明"]
 
     summary = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
     ws = wb["单位指标"]
@@ -254,7 +256,8 @@ def test_excel_bulletin_is_chinese_with_real_dates_and_a_print_setup(client, db)
         assert ws.print_title_rows, f"{ws.title} repeats its header row on every printed page"
     assert wb["单位指标"].print_title_rows == "$2:$2" and wb["超期案件"].print_title_rows == "$1:$1"
     # The one unit (kind "department") with a dispatched ticket: one ranking sheet, its group's.
-    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "说明"]
+    assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "合计及环比", "单位环比", "按问题大类", "按区",
+                             "说明"]
     assert wb["职能部门红黑榜"].print_title_rows == "$2:$2"
 
     ws = wb["超期案件"]
@@ -289,4 +292,60 @@ def test_printable_bulletin_is_a4_landscape_with_repeated_headers_and_a_table_pe
     assert ranking.count("<table><thead><tr><th>名次</th><th>单位</th>") == 2
     assert ranking.index("B 局") < ranking.index("（二）") < ranking.index("A1 街道")
     assert "分别排名" in ranking
-    assert body.count("<thead>") == 3  # the two rankings and the unit table
+    # the total with 环比 and 累计, the two rankings, the unit table, the units' 环比, the two breakdowns
+    assert body.count("<thead>") == 7
+
+
+def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(client, db):
+    """The figures of tests/stats/test_metrics.py (按时派遣 7/9, 按时核查 10/10, 环比 on week P, 本月/本年累计,
+    breakdowns) in the workbook and on the printed page."""
+    city = build_city(db)
+    h = login(client, city.users["leader"])
+    wb = load_workbook(io.BytesIO(client.get("/api/stats/bulletin.xlsx", params={"on": WEEK_ON}, headers=h).content))
+    header = [c.value for c in wb["单位指标"][2]]
+    total = {header[i]: v for i, v in enumerate(list(wb["单位指标"].iter_rows(min_row=3, values_only=True))[-1])}
+    assert (total["单位"], total["按时派遣数"], total["核查次数"], total["按时核查数"]) == ("合计", 7, 10, 10)
+    assert total["按时派遣率"] == pytest.approx(7 / 9) and total["整改→核查 中位数（小时）"] == 3.0
+
+    ws = wb["合计及环比"]
+    assert [c.value for c in ws[2]][:4] == ["指标", "本期", "上期", "环比"]
+    assert ws[2][4].value.startswith("本月累计（10-01~10-11）") and ws[2][5].value.startswith("本年累计（01-01~10-11）")
+    rows = {r[0]: r[1:] for r in ws.iter_rows(min_row=3, values_only=True)}
+    # 发现: W 12, P 5, ↑7, 10-01…10-11 15, year 17; 派遣 9, 3, ↑6, 11, 12; 按时派遣 7, 2, ↑5, 8, 9
+    assert rows["发现数"] == (12, 5, 7, 15, 17)
+    assert rows["派遣数"] == (9, 3, 6, 11, 12)
+    assert rows["按时派遣数"] == (7, 2, 5, 8, 9)
+    assert rows["核查次数"] == (10, 1, 9, 11, 11)
+    # 结案率 6/8 against P's 2/2: −25 percentage points, written as ↓25.0个百分点
+    assert rows["结案率"][:3] == (0.75, 1.0, -25.0)
+    cell = next(r for r in ws.iter_rows(min_row=3) if r[0].value == "结案率")[3]
+    assert cell.number_format == '"↑"0.0"个百分点";"↓"0.0"个百分点";0.0"个百分点"'
+    assert ws.print_title_rows == "$2:$2"
+
+    units = {r[0]: r[1:] for r in wb["单位环比"].iter_rows(min_row=3, values_only=True)}
+    head = [c.value for c in wb["单位环比"][2]][1:]
+    # B: dispatched 2 against P's 1 (t10) → ↑1; closed 0 against 1 → ↓1
+    assert units["B 局"][head.index("派遣数")] == 1 and units["B 局"][head.index("结案数")] == -1
+    assert units["合计"][head.index("发现数")] == 7
+
+    cats = list(wb["按问题大类"].iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[1]) for r in cats] == [("市容环境类", 12), ("合计", 12)]
+    dist = list(wb["按区"].iter_rows(min_row=3, values_only=True))
+    assert [(r[0], r[1], r[4]) for r in dist] == [("A 区", 4, 4), ("其他（职能部门、企业及待派遣）", 8, 5), ("合计", 12, 9)]
+    notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=2, values_only=True)}
+    assert notes["按时派遣数"].startswith("按时派遣数 = 派遣数中上报后在规定时限（2小时") and "不计入单位排名" in \
+        notes["创城办工作指标"]
+
+    page = client.get("/api/stats/bulletin.html", params={"on": WEEK_ON}, headers=h).text
+    assert "按时派遣 <b>7</b> 件（按时派遣率 77.8%）" in page and "按时核查 <b>10</b> 次（按时核查率 100.0%）" in page
+    totals = re.search(r"<table class='units totals'>(.*?)</table>", page, re.S).group(1)
+    assert "<td class='l'>发现数</td><td>12</td><td>5</td><td>↑7</td><td>15</td><td>17</td>" in totals
+    assert "<td class='l'>结案率</td><td>75.0%</td><td>100.0%</td><td>↓25.0个百分点</td>" in totals
+    body = page[page.index("五、各单位环比"):]
+    assert "较上期 2026年第40周" in body
+    # B's 结案 0 against P's 1: "0 ↓1"
+    b_row = re.search(r"<tr><td class='l'>B 局</td>(.*?)</tr>", body).group(1)
+    assert "<td>0 <span class='muted'>↓1</span></td>" in b_row
+    six = page[page.index("六、分类统计"):]
+    assert "（一）按问题大类" in six and "（二）按区（属地）" in six and "场所类型" in six
+    assert "<tr><td class='l'>A 区</td><td>4</td><td>4</td><td>4</td><td>4</td><td>2</td>" in six

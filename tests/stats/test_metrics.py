@@ -355,3 +355,163 @@ def test_timelines_with_exceptions(client, city):
         ("waiting_dispatch", None), ("rectifying", "B 局"), ("rectifying", "A 区")]
     t15 = client.get(f"/api/stats/tickets/{city.tickets['t15']}/timeline", headers=h).json()
     assert t15["stages"][-1]["end"] is not None  # voided: nothing runs on
+
+
+# ---- issue 11 part 3: 按时派遣, 按时核查, 环比, 本月/本年累计, breakdowns -----------------------------------
+
+# 按时派遣 (≤ 2 clock hours from report to first dispatch), week W's base cohort, counted by hand:
+#   A: t1 1 h ✓, t2 4 h ✗, t3 2 h ✓ (exactly the limit counts) → 2 of 3;  A1: t9 4.5 h ✗ → 0 of 1
+#   B: t4 0.5 h ✓, t5 1 h ✓ → 2 of 2;  C: t6 0.5 h ✓, t12 1 h ✓, t17 1 h ✓ → 3 of 3 (t15 voided: not in it)
+# 按时核查 (≤ 24 h from the rectification judged), verifications done in W, by their own time:
+#   A: t1 6 h, t2 24 h (exactly the limit), t3 fail 4 h, t3 pass 18 h → 4 of 4
+#   A1: t9 13 h → 1 of 1;  B: t5 fail 2 h, t10 pass 2 h (t10 is P's cohort, verified in W) → 2 of 2
+#   C: t17 fail 2 h, fail 2 h, pass 1 h → 3 of 3 (t6 is verified in N, t12 awaits verification)
+#        dispatched_on_time dispatched verified verified_on_time
+TIMELY = {
+    "A": (2, 3, 4, 4), "A1": (0, 1, 1, 1), "B": (2, 2, 2, 2), "C": (3, 3, 3, 3),
+    "total": (7, 9, 10, 10),
+}
+# hours_rectify_verify (p50, p90):
+#   total 1 2 2 2 2 4 6 13 18 24 → p50 pos 5.5 = (2+4)/2 = 3; p90 pos 9.1 → 18 + .1·6 = 18.6
+#   A 4 6 18 24 → p50 pos 2.5 = 12; p90 pos 3.7 → 18 + .7·6 = 22.2;  A1 13;  B 2 2;  C 1 2 2 → 2, pos 2.8 → 2
+VERIFY_HOURS = {"total": (3.0, 18.6), "A": (12.0, 22.2), "A1": (13.0, 13.0), "B": (2.0, 2.0), "C": (2.0, 2.0)}
+
+
+def _timely(m: dict) -> tuple:
+    return m["dispatched_on_time"], m["dispatched"], m["verified"], m["verified_on_time"]
+
+
+def test_dispatch_and_verification_on_time_by_hand(client, city):
+    h = login(client, city.users["leader"])
+    body = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
+    assert body["timeliness"] == {"dispatch_within_hours": 2.0, "verify_within_hours": 24.0}
+    rows = {"total": body["total"]} | {k: next(u for u in body["units"] if u["unit_id"] == city.units[k].id)
+                                       for k in ("A", "A1", "B", "C")}
+    for key, m in rows.items():
+        assert _timely(m) == TIMELY[key], key
+        on_time, dispatched, verified, verified_on_time = TIMELY[key]
+        assert m["dispatch_on_time_rate"] == pytest.approx(on_time / dispatched), key
+        assert m["verify_on_time_rate"] == pytest.approx(verified_on_time / verified), key
+        assert (m["hours_rectify_verify"]["p50"], m["hours_rectify_verify"]["p90"]) == VERIFY_HOURS[key], key
+    assert "2小时" in body["formulas"]["dispatched_on_time"]["zh"] and "24小时" in \
+        body["formulas"]["verified_on_time"]["zh"]
+    # The drill-down of 按时派遣 lists exactly the seven.
+    r = client.get("/api/stats/tickets", params={"metric": "dispatched_on_time", "on": WEEK_ON, "limit": 50},
+                   headers=h).json()
+    assert {t["id"] for t in r["items"]} == city.ids("t1", "t3", "t4", "t5", "t6", "t12", "t17")
+
+
+def test_late_dispatch_and_late_verification_in_week_x(client, db, city):
+    """Week X: t21 dispatched 3 h after its report (late) and verified 48 h after its rectification (late);
+    t22 dispatched after 0.5 h, failed 25 h after its first rectification (late by an hour), passed 1 h after
+    its second."""
+    h = login(client, city.users["leader"])
+    body = client.get("/api/stats/summary", params={"on": "2026-11-04"}, headers=h).json()
+    t = body["total"]
+    assert _timely(t) == (1, 2, 3, 1)  # on time: dispatch t22; verification t22's pass only
+    assert (t["dispatch_on_time_rate"], t["verify_on_time_rate"]) == pytest.approx((1 / 2, 1 / 3))
+    # 1 25 48 → p50 25; p90 pos 2.8 → 25 + .8·23 = 43.4
+    assert (t["hours_rectify_verify"]["p50"], t["hours_rectify_verify"]["p90"]) == (25.0, 43.4)
+    by = {u["unit_id"]: u for u in body["units"]}
+    assert _timely(by[city.units["B"].id]) == (0, 1, 1, 0)
+    assert _timely(by[city.units["A1"].id]) == (1, 1, 2, 1)
+    # A tighter setting moves the figures (the setting is read, not a constant): 0.25 h dispatch, 0.5 h verify.
+    from datetime import date
+
+    from app.stats import service
+    from app.stats.periods import resolve_period
+    from app.stats.settings import StatsSettings
+    s = service.summary(db, city.users["leader"],
+                        resolve_period("week", date(2026, 11, 4)), service.Scope(), compare=False, to_date=False,
+                        settings=StatsSettings(dispatch_within_hours=0.25, verify_within_hours=0.5))
+    assert _timely(s.total.model_dump()) == (0, 2, 3, 0)
+
+
+def test_ranking_ignores_the_office_figures(db, city):
+    """按时派遣/按时核查 are the office's work: a unit's rank must not move with them."""
+    from datetime import date
+
+    from app.stats import service
+    from app.stats.periods import resolve_period
+    from app.stats.schemas import RankRules
+    from app.stats.settings import StatsSettings
+    period = resolve_period("week", date(2026, 10, 7))
+    a = service.ranking(db, period, RankRules())
+    s = service.summary(db, city.users["leader"], period, service.Scope(),
+                        settings=StatsSettings(dispatch_within_hours=0.1, verify_within_hours=0.1))
+    assert s.total.dispatched_on_time == 0 and s.total.verified_on_time == 0
+    b = service.ranking(db, period, RankRules())
+    assert [(r.unit_id, r.rank, r.list) for g in a.groups for r in g.rows] == \
+        [(r.unit_id, r.rank, r.list) for g in b.groups for r in g.rows]
+    assert "dispatched_on_time" not in a.groups[0].rows[0].model_dump()
+
+
+def test_previous_period_beside_every_figure(client, city):
+    h = login(client, city.users["leader"])
+    body = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
+    prev = body["total"]["previous"]
+    # Week P, as test_previous_week_and_month counts it: reported 5, dispatched 3 (t10 t14 t16), closed 2, on time 2;
+    # 按时派遣: t10 15.5 h ✗, t14 1 h ✓, t16 1 h ✓ → 2; verified in P: t14 (2 h) → 1 of 1
+    assert (prev["reported"], prev["dispatched"], prev["closed"], prev["closed_on_time"]) == (5, 3, 2, 2)
+    assert _timely(prev) == (2, 3, 1, 1)
+    assert prev["previous"] is None  # one level only
+    # What the client shows as 环比: 12 − 5 = ↑7 reported; 结案率 6/8 − 2/2 = −25 percentage points
+    assert body["total"]["reported"] - prev["reported"] == 7
+    assert round((body["total"]["closure_rate"] - prev["closure_rate"]) * 100, 1) == -25.0
+    by = {u["unit_id"]: u["previous"] for u in body["units"]}
+    # Per unit, P's cohort by current unit: A t16 (reassigned to A; t13 suspended: out), B t10, C t14, A1 nothing
+    assert (by[city.units["A"].id]["dispatched"], by[city.units["A"].id]["closed"]) == (1, 0)
+    assert (by[city.units["B"].id]["dispatched"], by[city.units["B"].id]["closed"]) == (1, 1)
+    assert (by[city.units["C"].id]["dispatched"], by[city.units["C"].id]["verified"]) == (1, 1)
+    assert (by[city.units["A1"].id]["dispatched"], by[city.units["A1"].id]["closure_rate"]) == (0, None)
+
+
+def test_month_and_year_to_date(client, city):
+    h = login(client, city.users["leader"])
+    assert client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()["year_to_date"] is None
+    body = client.get("/api/stats/summary", params={"on": WEEK_ON, "to_date": "true"}, headers=h).json()
+    mtd, ytd = body["month_to_date"], body["year_to_date"]
+    assert mtd["total"]["hours_report_close"] == {"p50": None, "p90": None}  # counts and rates only
+    assert (mtd["period"]["start_date"], mtd["period"]["end_date"]) == ("2026-10-01", "2026-10-11")
+    assert (ytd["period"]["start_date"], ytd["period"]["end_date"]) == ("2026-01-01", "2026-10-11")
+    m, y = mtd["total"], ytd["total"]
+    # 10-01 … 10-11: reported every October ticket but none after 10-11 (t8 10-11 22:00 is in): t1–t12 but t13
+    # t14 … = t1 t2 t3 t4 t5 t6 t7 t8 t9 t10 t11 t12 t15 t16 t17 = 15; dispatched (base) t1 t2 t3 t4 t5 t6 t9
+    # t10 t12 t16 t17 = 11 (t8 on 10-12, t15 voided); 按时派遣 W's 7 + t16 (1 h) = 8 (t10 15.5 h);
+    # verified W's 10 + t14 (10-01, 2 h) = 11, all on time; closed t1 t2 t3 t9 t10 t17 + t6 (cohort, closed 10-13)
+    assert (m["reported"], m["dispatched"], m["dispatched_on_time"], m["verified"], m["verified_on_time"],
+            m["closed"]) == (15, 11, 8, 11, 11, 7)
+    # + September: reported t13 t14 → 17; dispatched + t14 → 12 (t13 suspended); 按时派遣 + t14 → 9
+    assert (y["reported"], y["dispatched"], y["dispatched_on_time"], y["verified"], y["closed"]) == (17, 12, 9, 11, 8)
+    # Week X ends in November: the month starts 11-01 (t21 t22), the year takes everything (17 + 2 = 19 reported)
+    x = client.get("/api/stats/summary", params={"on": "2026-11-04", "to_date": "true"}, headers=h).json()
+    assert (x["month_to_date"]["total"]["reported"], x["month_to_date"]["total"]["verified"]) == (2, 3)
+    assert (x["year_to_date"]["total"]["reported"], x["year_to_date"]["total"]["dispatched"]) == (19, 15)
+
+
+def test_breakdowns_by_category_class_and_district(client, city):
+    h = login(client, city.users["leader"])
+    plain = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
+    assert plain["breakdowns"] is None  # only when asked for
+    body = client.get("/api/stats/summary", params={"on": WEEK_ON, "breakdowns": "true"}, headers=h).json()
+    cat, dist = body["breakdowns"]
+    assert (cat["kind"], dist["kind"]) == ("category_class", "district")
+    # Week W: every ticket is 06 (市容环境类): one row equal to the total.
+    assert [(r["key"], r["unit_name"], r["reported"], r["dispatched"], r["closed"]) for r in cat["rows"]] == \
+        [("06", "市容环境类", 12, 9, 6)]
+    # District A = A (reported 4, dispatched 3, closed 3, verified 4) + its street office A1 (0, 1, 1, 1);
+    # other = B (2, 2, 0, 2) + C (4, 3, 2, 3) + no unit (t7 t11 reported: 2)
+    rows = [(r["key"], r["unit_name"], r["reported"], r["dispatched"], r["closed"], r["verified"],
+             r["dispatched_on_time"]) for r in dist["rows"]]
+    assert rows == [(str(city.units["A"].id), "A 区", 4, 4, 4, 5, 2),
+                    (None, "其他（职能部门、企业及待派遣）", 8, 5, 2, 5, 5)]
+    # Hours per row: district A's report→close 31 37 72 76 → p50 54.5 (as the unit scope A with children)
+    assert dist["rows"][0]["hours_report_close"]["p50"] == 54.5
+    # Week X: t21 06 (B), t22 07 (A1)
+    x = client.get("/api/stats/summary", params={"on": "2026-11-04", "breakdowns": "true"}, headers=h).json()
+    cat, dist = x["breakdowns"]
+    assert [(r["key"], r["dispatched"], r["dispatched_on_time"], r["verified"], r["verified_on_time"])
+            for r in cat["rows"]] == [("06", 1, 0, 1, 0), ("07", 1, 1, 2, 1)]
+    assert cat["rows"][1]["unit_name"] == "宣传广告类"
+    assert [(r["unit_name"], r["dispatched"], r["verified"]) for r in dist["rows"]] == \
+        [("A 区", 1, 2), ("其他（职能部门、企业及待派遣）", 1, 1)]

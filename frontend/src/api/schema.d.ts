@@ -605,8 +605,10 @@ export interface paths {
         };
         /**
          * Summary
-         * @description All figures of a period and scope, per unit and in total, with their formulas. When the server is
-         *     busy, figures up to a few seconds old may answer (their `as_of` says when they were computed).
+         * @description All figures of a period and scope, per unit and in total, with their formulas; beside each, the previous
+         *     period's (环比); asked for, the total month- and year-to-date and the breakdowns (each a pass over more
+         *     tickets, so not on every call). When the server is busy, figures up to a few seconds old may answer (their
+         *     `as_of` says when they were computed).
          */
         get: operations["summary_api_stats_summary_get"];
         put?: never;
@@ -1061,6 +1063,176 @@ export interface components {
             lat?: number | null;
             /** Lng */
             lng?: number | null;
+        };
+        /** Breakdown */
+        Breakdown: {
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "category_class" | "district";
+            /** Name */
+            name: string;
+            /** Rows */
+            rows: components["schemas"]["BreakdownRow"][];
+        };
+        /** BreakdownRow */
+        BreakdownRow: {
+            /**
+             * Cancelled
+             * @default 0
+             */
+            cancelled: number;
+            /**
+             * Closed
+             * @default 0
+             */
+            closed: number;
+            /**
+             * Closed Late
+             * @default 0
+             */
+            closed_late: number;
+            /**
+             * Closed On Time
+             * @default 0
+             */
+            closed_on_time: number;
+            /** Closure Rate */
+            closure_rate?: number | null;
+            /** Dispatch On Time Rate */
+            dispatch_on_time_rate?: number | null;
+            /**
+             * Dispatched
+             * @default 0
+             */
+            dispatched: number;
+            /**
+             * Dispatched On Time
+             * @default 0
+             */
+            dispatched_on_time: number;
+            /**
+             * Due
+             * @default 0
+             */
+            due: number;
+            /**
+             * Extended
+             * @default 0
+             */
+            extended: number;
+            /** Extension Rate */
+            extension_rate?: number | null;
+            /**
+             * Handed Over
+             * @default 0
+             */
+            handed_over: number;
+            /**
+             * Handed Over Voided
+             * @default 0
+             */
+            handed_over_voided: number;
+            hours_dispatch_rectify?: components["schemas"]["Percentiles"];
+            hours_rectify_verify?: components["schemas"]["Percentiles"];
+            hours_report_close?: components["schemas"]["Percentiles"];
+            hours_report_dispatch?: components["schemas"]["Percentiles"];
+            /**
+             * Key
+             * @description the category class code (06), or the district's unit id; None: other
+             */
+            key?: string | null;
+            /** On Time Rate */
+            on_time_rate?: number | null;
+            /**
+             * Overdue
+             * @default 0
+             */
+            overdue: number;
+            /**
+             * Overdue Now
+             * @default 0
+             */
+            overdue_now: number;
+            /**
+             * Overdue Unclosed
+             * @default 0
+             */
+            overdue_unclosed: number;
+            /** @description the same figures of the previous period of the same kind and length (环比); the client computes the change. None inside `previous` itself and where not computed */
+            previous?: components["schemas"]["UnitMetrics"] | null;
+            /** Rectification Rate */
+            rectification_rate?: number | null;
+            /**
+             * Rectified
+             * @default 0
+             */
+            rectified: number;
+            /**
+             * Reported
+             * @default 0
+             */
+            reported: number;
+            /** Return Rate */
+            return_rate?: number | null;
+            /**
+             * Returned
+             * @default 0
+             */
+            returned: number;
+            /** Rework Rate */
+            rework_rate?: number | null;
+            /**
+             * Rework Times
+             * @default 0
+             */
+            rework_times: number;
+            /**
+             * Reworked
+             * @default 0
+             */
+            reworked: number;
+            /**
+             * Supervised
+             * @default 0
+             */
+            supervised: number;
+            /**
+             * Suspended
+             * @default 0
+             */
+            suspended: number;
+            /** Suspension Rate */
+            suspension_rate?: number | null;
+            /** Unit Id */
+            unit_id: number | null;
+            /** Unit Name */
+            unit_name: string | null;
+            /**
+             * Urged
+             * @default 0
+             */
+            urged: number;
+            /**
+             * Verified
+             * @default 0
+             */
+            verified: number;
+            /**
+             * Verified On Time
+             * @default 0
+             */
+            verified_on_time: number;
+            /** Verify On Time Rate */
+            verify_on_time_rate?: number | null;
+            /** Void Rate */
+            void_rate?: number | null;
+            /**
+             * Voided
+             * @default 0
+             */
+            voided: number;
         };
         /**
          * BulletinDetail
@@ -2208,6 +2380,11 @@ export interface components {
              */
             as_of: string;
             /**
+             * Breakdowns
+             * @description by category class and by district; only when asked for (breakdowns=true)
+             */
+            breakdowns?: components["schemas"]["Breakdown"][] | null;
+            /**
              * Formulas
              * @default {
              *       "cohort": {
@@ -2346,6 +2523,46 @@ export interface components {
              *         "en": "hours from report to close (closed tickets)",
              *         "zh": "上报→结案 小时（结案数中）"
              *       },
+             *       "dispatched_on_time": {
+             *         "en": "dispatched on time = dispatched tickets first dispatched within the set time ({dispatch_within_hours} clock hours, inclusive) of their report",
+             *         "zh": "按时派遣数 = 派遣数中上报后在规定时限（{dispatch_within_hours}小时，自然小时）内（含）首次派遣的案件数"
+             *       },
+             *       "dispatch_on_time_rate": {
+             *         "en": "on-time dispatch rate = dispatched on time ÷ dispatched",
+             *         "zh": "按时派遣率 = 按时派遣数 ÷ 派遣数"
+             *       },
+             *       "verified": {
+             *         "en": "verifications = verifications done in the period (passed and closed, or failed and sent back), by the time of the verification, whatever the dispatch date; a ticket verified three times counts 3",
+             *         "zh": "核查次数 = 本期完成的核查次数（核查通过结案或不合格返工，均在整改之后），按核查时间计，不限派遣时间；同一案件核查三次计 3 次"
+             *       },
+             *       "verified_on_time": {
+             *         "en": "verified on time = verifications done within the set time ({verify_within_hours} clock hours, inclusive) of the rectification they judged",
+             *         "zh": "按时核查数 = 核查次数中在整改后规定时限（{verify_within_hours}小时，自然小时）内（含）完成的次数"
+             *       },
+             *       "verify_on_time_rate": {
+             *         "en": "on-time verification rate = verified on time ÷ verifications",
+             *         "zh": "按时核查率 = 按时核查数 ÷ 核查次数"
+             *       },
+             *       "hours_rectify_verify": {
+             *         "en": "hours from a rectification to its verification (the period's verifications)",
+             *         "zh": "整改→核查 小时（本期核查次数中，自该次核查所针对的整改起）"
+             *       },
+             *       "office_figures": {
+             *         "en": "On-time dispatch and verification measure the office's own work (dispatchers, inspectors): shown per unit for reference only, never counted in a unit's ranking",
+             *         "zh": "按时派遣、按时核查是创城办（派遣员、督查员）自身的工作指标：按单位列出仅供参考，不计入单位排名"
+             *       },
+             *       "previous": {
+             *         "en": "change = this period − the previous period (the period of the same kind and length just before, as of the same moment); a rate's change is in percentage points",
+             *         "zh": "环比 = 本期数 − 上期数（上期为紧邻的同类、等长时段，按同一时点统计）；比率的环比以百分点计"
+             *       },
+             *       "to_date": {
+             *         "en": "month / year to date = the same figures from the 1st of the month, and from 1 January, of the period's last day, to the period's end",
+             *         "zh": "本月累计、本年累计 = 自本期最后一天所在月的 1 日、所在年的 1 月 1 日起，至本期结束，按同一口径统计"
+             *       },
+             *       "breakdowns": {
+             *         "en": "Breakdowns: by category class (the code's first two digits) and by district (a street office counts in its district; departments, companies and undispatched tickets under 'other'); each row has the unit table's figures and the rows add up to the total",
+             *         "zh": "分类统计：按问题大类（编码前两位）、按区（街道计入其所属的区；职能部门、企业及待派遣案件列“其他”），各行口径与单位指标相同，各行之和等于合计"
+             *       },
              *       "unit": {
              *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, voids, urges and supervisions count for the unit concerned at the time",
              *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；延期、回退、挂账、作废、催办、督办计入当时的单位"
@@ -2357,11 +2574,16 @@ export interface components {
                     [key: string]: string;
                 };
             };
+            /** @description only when asked for (to_date=true); counts and rates, no hours */
+            month_to_date?: components["schemas"]["ToDate"] | null;
             period: components["schemas"]["Period"];
             scope: components["schemas"]["Scope"];
+            timeliness?: components["schemas"]["Timeliness"] | null;
             total: components["schemas"]["UnitMetrics"];
             /** Units */
             units: components["schemas"]["UnitMetrics"][];
+            /** @description only when asked for (to_date=true) */
+            year_to_date?: components["schemas"]["ToDate"] | null;
         };
         /** SuperviseIn */
         SuperviseIn: {
@@ -2692,6 +2914,16 @@ export interface components {
             /** Url */
             url: string;
         };
+        /**
+         * Timeliness
+         * @description The set times of 按时派遣 and 按时核查 (XUNCHA_STATS_DISPATCH_WITHIN_HOURS / _VERIFY_WITHIN_HOURS).
+         */
+        Timeliness: {
+            /** Dispatch Within Hours */
+            dispatch_within_hours: number;
+            /** Verify Within Hours */
+            verify_within_hours: number;
+        };
         /** TimeZoneConfig */
         TimeZoneConfig: {
             /**
@@ -2704,6 +2936,14 @@ export interface components {
              * @description the zone's offset from UTC now (480 for UTC+8)
              */
             utc_offset_minutes: number;
+        };
+        /**
+         * ToDate
+         * @description 本月累计 / 本年累计: the scope's total over a run of days ending with the period.
+         */
+        ToDate: {
+            period: components["schemas"]["Period"];
+            total: components["schemas"]["UnitMetrics"];
         };
         /** TokenResponse */
         TokenResponse: {
@@ -2812,11 +3052,18 @@ export interface components {
             closed_on_time: number;
             /** Closure Rate */
             closure_rate?: number | null;
+            /** Dispatch On Time Rate */
+            dispatch_on_time_rate?: number | null;
             /**
              * Dispatched
              * @default 0
              */
             dispatched: number;
+            /**
+             * Dispatched On Time
+             * @default 0
+             */
+            dispatched_on_time: number;
             /**
              * Due
              * @default 0
@@ -2840,6 +3087,7 @@ export interface components {
              */
             handed_over_voided: number;
             hours_dispatch_rectify?: components["schemas"]["Percentiles"];
+            hours_rectify_verify?: components["schemas"]["Percentiles"];
             hours_report_close?: components["schemas"]["Percentiles"];
             hours_report_dispatch?: components["schemas"]["Percentiles"];
             /** On Time Rate */
@@ -2859,6 +3107,8 @@ export interface components {
              * @default 0
              */
             overdue_unclosed: number;
+            /** @description the same figures of the previous period of the same kind and length (环比); the client computes the change. None inside `previous` itself and where not computed */
+            previous?: components["schemas"]["UnitMetrics"] | null;
             /** Rectification Rate */
             rectification_rate?: number | null;
             /**
@@ -2911,6 +3161,18 @@ export interface components {
              * @default 0
              */
             urged: number;
+            /**
+             * Verified
+             * @default 0
+             */
+            verified: number;
+            /**
+             * Verified On Time
+             * @default 0
+             */
+            verified_on_time: number;
+            /** Verify On Time Rate */
+            verify_on_time_rate?: number | null;
             /** Void Rate */
             void_rate?: number | null;
             /**
@@ -5104,6 +5366,8 @@ export interface operations {
     summary_api_stats_summary_get: {
         parameters: {
             query?: {
+                /** @description also the figures by category class and by district */
+                breakdowns?: boolean;
                 /** @description a class (06) or a code (06010) */
                 category_code?: string | null;
                 /** @description custom period: first day (local) */
@@ -5115,6 +5379,8 @@ export interface operations {
                 period?: components["schemas"]["PeriodKind"];
                 /** @description custom period: last day (local), inclusive */
                 to?: string | null;
+                /** @description also the total month- and year-to-date (本月/本年累计) */
+                to_date?: boolean;
                 /** @description a unit (with its children unless include_children=false) */
                 unit_id?: number | null;
             };
@@ -5263,7 +5529,7 @@ export interface operations {
                 grid_id?: number | null;
                 include_children?: boolean;
                 limit?: number;
-                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled" | "extended" | "suspended" | "voided" | "urged" | "supervised" | "handed_over" | "handed_over_voided" | "due" | "closed_late" | "overdue_unclosed";
+                metric: "reported" | "dispatched" | "closed" | "closed_on_time" | "rectified" | "reworked" | "overdue" | "overdue_now" | "returned" | "cancelled" | "extended" | "suspended" | "voided" | "urged" | "supervised" | "handed_over" | "handed_over_voided" | "due" | "closed_late" | "overdue_unclosed" | "dispatched_on_time";
                 /** @description any day of the week/month (local); default today */
                 on?: string | null;
                 period?: components["schemas"]["PeriodKind"];

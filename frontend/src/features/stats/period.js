@@ -53,3 +53,17 @@ export function periodLabel(p, locale) {
   }
   return `${p.start_date} ~ ${p.end_date}`
 }
+
+/**
+ * 环比: the change of a figure on the previous period, as the dashboard shows it beside the figure.
+ * Counts as a difference (↑3, ↓1), rates in percentage points (↑2.5pp / ↑2.5个百分点), hours as a difference
+ * of hours; `null` when either side is missing (a rate over nothing), `dir` 0 when unchanged.
+ */
+export function delta(cur, prev, kind = 'count') {
+  if (cur == null || prev == null) return null
+  const d = kind === 'rate' ? Math.round((cur - prev) * 1000) / 10 : Math.round((cur - prev) * 10) / 10
+  const dir = d > 0 ? 1 : d < 0 ? -1 : 0
+  const size = Math.abs(d)
+  const text = kind === 'rate' ? size.toFixed(1) : kind === 'hours' ? hours(size) : String(size)
+  return { dir, arrow: dir > 0 ? '↑' : dir < 0 ? '↓' : '→', value: d, text }
+}
