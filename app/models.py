@@ -3,6 +3,14 @@
 from app.auth.models import AccessToken, LoginAttempt
 from app.bulletins.models import Bulletin
 from app.categories.models import Category
+from app.evaluation.models import (
+    EvalAssignment,
+    EvalChecklist,
+    EvalChecklistItem,
+    EvalRound,
+    EvalRoundSite,
+    EvalSite,
+)
 from app.jobs.models import Job
 from app.photos.models import Photo
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
@@ -10,7 +18,8 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "Bulletin", "CaseCounter", "Category", "Grid", "Job", "LoginAttempt", "Photo", "Ticket",
+    "AccessToken", "Bulletin", "CaseCounter", "Category", "EvalAssignment", "EvalChecklist", "EvalChecklistItem",
+    "EvalRound", "EvalRoundSite", "EvalSite", "Grid", "Job", "LoginAttempt", "Photo", "Ticket",
     "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 
