@@ -18,6 +18,7 @@ from app.core.db import new_session
 from app.core.security import hash_password
 from app.core.types import clock_at, utcnow
 from app.demo.pictures import street_scene
+from app.evaluation import checklists as evaluation_checklists
 from app.photos import service as photos_service
 from app.tickets import actions as tickets_actions
 from app.tickets.schemas import (
@@ -268,6 +269,9 @@ def main(argv: list[str]) -> None:
         n = categories_service.sync_taxonomy(session)
         session.commit()
         print(f"taxonomy: {n} categories")
+        made = evaluation_checklists.seed(session)
+        session.commit()
+        print(f"checklists: {made} site types seeded")
         if not demo:
             return
         if session.exec(select(User)).first() is not None:

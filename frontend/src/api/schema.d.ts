@@ -191,6 +191,91 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluation/checklists/{checklist_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checklist
+         * @description A checklist version by id (a round site names the one it is evaluated against).
+         */
+        get: operations["checklist_api_evaluation_checklists__checklist_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/site-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Site Types
+         * @description The site types (测评点位类型), each with its current checklist's version, item count and total points.
+         */
+        get: operations["site_types_api_evaluation_site_types_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/site-types/{site_type}/checklists": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checklist Versions
+         * @description Every version of a site type's checklist, newest first.
+         */
+        get: operations["checklist_versions_api_evaluation_site_types__site_type__checklists_get"];
+        put?: never;
+        /**
+         * New Checklist Version
+         * @description Edit a checklist: the complete items become its next version (rounds keep the version they began with).
+         *     422 invalid_checklist lists every problem (duplicate code, deduction above points, unknown category).
+         */
+        post: operations["new_checklist_version_api_evaluation_site_types__site_type__checklists_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/site-types/{site_type}/checklists/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checklist Version
+         * @description One version of a site type's checklist with its items.
+         */
+        get: operations["checklist_version_api_evaluation_site_types__site_type__checklists__version__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/exceptions": {
         parameters: {
             query?: never;
@@ -1069,6 +1154,126 @@ export interface components {
             parent_code: string | null;
         };
         /**
+         * ChecklistIn
+         * @description A new version of a site type's checklist: the complete list of its items, in order.
+         */
+        ChecklistIn: {
+            /** Items */
+            items: components["schemas"]["ChecklistItemIn"][];
+        };
+        /** ChecklistItemIn */
+        ChecklistItemIn: {
+            /** Category Code */
+            category_code: string;
+            /** Code */
+            code: string;
+            /**
+             * Deduction
+             * @description per occurrence; all_or_nothing: the item's points
+             */
+            deduction?: (number | string) | null;
+            /** Dimension */
+            dimension: string;
+            /**
+             * Photos Required
+             * @default 1
+             */
+            photos_required: number;
+            /**
+             * Points
+             * @description 分值: a positive number of points, at most one decimal
+             */
+            points: number | string;
+            rule: components["schemas"]["DeductionRule"];
+            /**
+             * Text En
+             * @default
+             */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
+        };
+        /** ChecklistItemOut */
+        ChecklistItemOut: {
+            /** Category Code */
+            category_code: string;
+            /** Code */
+            code: string;
+            /** Deduction */
+            deduction: number;
+            /** Deduction Tenths */
+            deduction_tenths: number;
+            /** Dimension */
+            dimension: string;
+            /** Id */
+            id: number;
+            /** Photos Required */
+            photos_required: number;
+            /** Points */
+            points: number;
+            /** Points Tenths */
+            points_tenths: number;
+            /** Position */
+            position: number;
+            rule: components["schemas"]["DeductionRule"];
+            /** Text En */
+            text_en: string;
+            /** Text Zh */
+            text_zh: string;
+        };
+        /** ChecklistOut */
+        ChecklistOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Id */
+            id: number;
+            /** Item Count */
+            item_count: number;
+            /** Items */
+            items: components["schemas"]["ChecklistItemOut"][];
+            /** Site Type */
+            site_type: string;
+            /**
+             * Total Points
+             * @description Σ item points (a seeded checklist totals 100)
+             */
+            total_points: number;
+            /** Total Points Tenths */
+            total_points_tenths: number;
+            /** Version */
+            version: number;
+        };
+        /** ChecklistSummary */
+        ChecklistSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Id */
+            id: number;
+            /** Item Count */
+            item_count: number;
+            /** Site Type */
+            site_type: string;
+            /**
+             * Total Points
+             * @description Σ item points (a seeded checklist totals 100)
+             */
+            total_points: number;
+            /** Total Points Tenths */
+            total_points_tenths: number;
+            /** Version */
+            version: number;
+        };
+        /**
          * DeadlineRules
          * @description How the server computes a default deadline (整改时限) from a category's hours (GET /api/categories).
          */
@@ -1122,6 +1327,11 @@ export interface components {
              */
             unit_id?: number | null;
         };
+        /**
+         * DeductionRule
+         * @enum {string}
+         */
+        DeductionRule: "per_occurrence" | "all_or_nothing";
         /** DispatchIn */
         DispatchIn: {
             /**
@@ -1833,6 +2043,17 @@ export interface components {
             unit_ids?: number[] | null;
             /** Unit Name */
             unit_name?: string | null;
+        };
+        /** SiteTypeOut */
+        SiteTypeOut: {
+            /** @description the current (latest) version */
+            checklist: components["schemas"]["ChecklistSummary"] | null;
+            /** Code */
+            code: string;
+            /** En */
+            en: string;
+            /** Zh */
+            zh: string;
         };
         /**
          * Stage
@@ -3275,6 +3496,374 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicConfig"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checklist_api_evaluation_checklists__checklist_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                checklist_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    site_types_api_evaluation_site_types_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteTypeOut"][];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checklist_versions_api_evaluation_site_types__site_type__checklists_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a site type code, e.g. farmers_market */
+                site_type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistSummary"][];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    new_checklist_version_api_evaluation_site_types__site_type__checklists_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a site type code, e.g. farmers_market */
+                site_type: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChecklistIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistOut"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    checklist_version_api_evaluation_site_types__site_type__checklists__version__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description a site type code, e.g. farmers_market */
+                site_type: string;
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChecklistOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid input */
