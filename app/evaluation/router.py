@@ -5,14 +5,24 @@ Who sees what is app/evaluation/access.py; round states are app/evaluation/workf
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Response, UploadFile
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId
-from app.evaluation import checklists
-from app.evaluation.schemas import ChecklistIn, ChecklistOut, ChecklistSummary, SiteTypeOut
+from app.evaluation import checklists, imports, sites
+from app.evaluation.schemas import (
+    ChecklistIn,
+    ChecklistOut,
+    ChecklistSummary,
+    ImportResult,
+    SiteIn,
+    SiteOut,
+    SitePage,
+    SitePatch,
+    SiteTypeOut,
+)
 from app.users.roles import Role
 
 router = APIRouter(prefix="/api/evaluation", tags=["evaluation"], responses=AUTHENTICATED,
@@ -56,3 +66,51 @@ def new_checklist_version(session: SessionDep, user: CurrentUser, site_type: Sit
 def checklist(session: SessionDep, checklist_id: DbId):
     """A checklist version by id (a round site names the one it is evaluated against)."""
     return checklists.out(session, checklists.get(session, checklist_id))
+
+
+# ---- sites -----------------------------------------------------------------------------------------------
+
+@router.get("/sites", response_model=SitePage)
+def site_list(session: SessionDep, user: CurrentUser,
+              site_type: Annotated[str | None, Query(max_length=40)] = None,
+              unit_id: Annotated[DbId | None, Query()] = None,
+              active: bool | None = None,
+              q: Annotated[str | None, Query(max_length=100, description="in name, address or 点位编号")] = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
+    """The sites the caller may see (office: all; inspector: assigned through a round; unit: its own), by name."""
+    return sites.listing(session, user, site_type=site_type, unit_id=unit_id, active=active, q=q, limit=limit,
+                         offset=offset)
+
+
+@router.post("/sites", response_model=SiteOut, status_code=201, dependencies=[_office], responses=WRITE)
+def site_create(session: SessionDep, body: SiteIn):
+    """Register a site (409 duplicate_code when its 点位编号 is taken)."""
+    return sites.read(session, sites.create(session, body))
+
+
+@router.post("/sites/import", response_model=ImportResult, dependencies=[_office], responses=WRITE)
+def site_import(session: SessionDep, file: UploadFile):
+    """Import sites from a .csv/.xlsx sheet (Chinese headers 点位编号, 名称, 类型, 经度, 纬度, 地址, 责任单位, 联系人,
+    电话) or a .geojson FeatureCollection (Point or Polygon features with those properties). All or nothing:
+    any row in error → 422 import_failed with every {row, column, message}; a known 点位编号 updates its site."""
+    data = file.file.read(imports.MAX_BYTES + 1)
+    return sites.import_file(session, file.filename or "", data)
+
+
+@router.get("/sites/{site_id}", response_model=SiteOut)
+def site_read(session: SessionDep, user: CurrentUser, site_id: DbId):
+    """One site (404 when the caller may not see it)."""
+    return sites.read(session, sites.get(session, user, site_id))
+
+
+@router.patch("/sites/{site_id}", response_model=SiteOut, dependencies=[_office], responses=WRITE)
+def site_update(session: SessionDep, user: CurrentUser, site_id: DbId, body: SitePatch):
+    """Change a site's fields (those given)."""
+    return sites.read(session, sites.update(session, sites.get(session, user, site_id), body))
+
+
+@router.delete("/sites/{site_id}", status_code=204, dependencies=[_office], responses=WRITE)
+def site_delete(session: SessionDep, user: CurrentUser, site_id: DbId):
+    """Delete a site no round used (409 site_in_use otherwise: deactivate it instead)."""
+    sites.delete(session, sites.get(session, user, site_id))
+    return Response(status_code=204)
