@@ -11,17 +11,25 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId
-from app.evaluation import checklists, imports, sites
+from app.evaluation import checklists, imports, rounds, sites
 from app.evaluation.schemas import (
+    AssignmentsIn,
     ChecklistIn,
     ChecklistOut,
     ChecklistSummary,
+    FollowupIn,
     ImportResult,
+    MySiteOut,
+    RoundDetail,
+    RoundIn,
+    RoundPage,
+    RoundState,
     SiteIn,
     SiteOut,
     SitePage,
     SitePatch,
     SiteTypeOut,
+    TransitionIn,
 )
 from app.users.roles import Role
 
@@ -114,3 +122,58 @@ def site_delete(session: SessionDep, user: CurrentUser, site_id: DbId):
     """Delete a site no round used (409 site_in_use otherwise: deactivate it instead)."""
     sites.delete(session, sites.get(session, user, site_id))
     return Response(status_code=204)
+
+
+# ---- rounds ----------------------------------------------------------------------------------------------
+
+@router.get("/rounds", response_model=RoundPage)
+def round_list(session: SessionDep, user: CurrentUser, state: RoundState | None = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               cursor: Annotated[str | None, Query(max_length=200)] = None):
+    """The rounds the caller may see, newest first (office: all; inspector: those with a site assigned to them;
+    unit: published ones with a site of theirs)."""
+    return rounds.listing(session, user, state=state, limit=limit, cursor=cursor)
+
+
+@router.post("/rounds", response_model=RoundDetail, status_code=201, dependencies=[_office], responses=WRITE)
+def round_create(session: SessionDep, user: CurrentUser, body: RoundIn):
+    """Create a draft round: `counts` per site type drawn at random with `seed` (recorded; same seed and same
+    active sites → same draw) or chosen `site_ids`; `inspector_ids` are dealt over its sites in turn."""
+    return rounds.detail(session, user, rounds.create(session, user, body))
+
+
+@router.get("/my-sites", response_model=list[MySiteOut])
+def my_sites(session: SessionDep, user: CurrentUser):
+    """The sites assigned to the caller in active rounds."""
+    return rounds.my_sites(session, user)
+
+
+@router.get("/rounds/{round_id}", response_model=RoundDetail)
+def round_read(session: SessionDep, user: CurrentUser, round_id: DbId):
+    """A round with the sites the caller may see and their inspectors (404 when it may not see the round)."""
+    return rounds.detail(session, user, rounds.get(session, user, round_id))
+
+
+@router.post("/rounds/{round_id}/assignments", response_model=RoundDetail, dependencies=[_office],
+             responses=WRITE)
+def round_assign(session: SessionDep, user: CurrentUser, round_id: DbId, body: AssignmentsIn):
+    """Set the inspectors of some of the round's sites (each list replaces that site's); draft or active rounds."""
+    round_ = rounds.get(session, user, round_id)
+    rounds.assign(session, round_, body)
+    return rounds.detail(session, user, round_)
+
+
+@router.post("/rounds/{round_id}/transition", response_model=RoundDetail, dependencies=[_office],
+             responses=WRITE)
+def round_transition(session: SessionDep, user: CurrentUser, round_id: DbId, body: TransitionIn):
+    """Move the round on: draft → active → closed → published (409 wrong_state for any other move)."""
+    round_ = rounds.transition(session, user, rounds.get(session, user, round_id), body.to)
+    return rounds.detail(session, user, round_)
+
+
+@router.post("/rounds/{round_id}/followup", response_model=RoundDetail, status_code=201, dependencies=[_office],
+             responses=WRITE)
+def round_followup(session: SessionDep, user: CurrentUser, round_id: DbId, body: FollowupIn):
+    """A 回头看 round of a closed or published round: the same sites, by default the same inspectors."""
+    earlier = rounds.get(session, user, round_id)
+    return rounds.detail(session, user, rounds.followup(session, user, earlier, body))

@@ -272,3 +272,8 @@ class MySiteOut(BaseModel):
     round_site_id: int
     checklist_id: int
     site: SiteOut
+
+
+class RoundPage(BaseModel):
+    items: list[RoundOut]
+    next_cursor: str | None

@@ -211,6 +211,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluation/my-sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Sites
+         * @description The sites assigned to the caller in active rounds.
+         */
+        get: operations["my_sites_api_evaluation_my_sites_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round List
+         * @description The rounds the caller may see, newest first (office: all; inspector: those with a site assigned to them;
+         *     unit: published ones with a site of theirs).
+         */
+        get: operations["round_list_api_evaluation_rounds_get"];
+        put?: never;
+        /**
+         * Round Create
+         * @description Create a draft round: `counts` per site type drawn at random with `seed` (recorded; same seed and same
+         *     active sites → same draw) or chosen `site_ids`; `inspector_ids` are dealt over its sites in turn.
+         */
+        post: operations["round_create_api_evaluation_rounds_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds/{round_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round Read
+         * @description A round with the sites the caller may see and their inspectors (404 when it may not see the round).
+         */
+        get: operations["round_read_api_evaluation_rounds__round_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds/{round_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Round Assign
+         * @description Set the inspectors of some of the round's sites (each list replaces that site's); draft or active rounds.
+         */
+        post: operations["round_assign_api_evaluation_rounds__round_id__assignments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds/{round_id}/followup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Round Followup
+         * @description A 回头看 round of a closed or published round: the same sites, by default the same inspectors.
+         */
+        post: operations["round_followup_api_evaluation_rounds__round_id__followup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds/{round_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Round Transition
+         * @description Move the round on: draft → active → closed → published (409 wrong_state for any other move).
+         */
+        post: operations["round_transition_api_evaluation_rounds__round_id__transition_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluation/site-types": {
         parameters: {
             query?: never;
@@ -1061,6 +1187,21 @@ export interface components {
              */
             schema_name: string;
         };
+        /** AssignmentIn */
+        AssignmentIn: {
+            /** Round Site Id */
+            round_site_id: number;
+            /**
+             * User Ids
+             * @description the inspectors of this site (replacing any)
+             */
+            user_ids: number[];
+        };
+        /** AssignmentsIn */
+        AssignmentsIn: {
+            /** Assignments */
+            assignments: components["schemas"]["AssignmentIn"][];
+        };
         /** Body_site_import_api_evaluation_sites_import_post */
         Body_site_import_api_evaluation_sites_import_post: {
             /** File */
@@ -1545,6 +1686,29 @@ export interface components {
             /** Unit Name */
             unit_name: string | null;
         };
+        /**
+         * FollowupIn
+         * @description A 回头看 round: the earlier round's sites again, by default with the same inspectors.
+         */
+        FollowupIn: {
+            /**
+             * Copy Assignments
+             * @default true
+             */
+            copy_assignments: boolean;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Name */
+            name?: string | null;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+        };
         /** GridPublic */
         GridPublic: {
             /** Geometry */
@@ -1566,6 +1730,13 @@ export interface components {
             total: number;
             /** Updated */
             updated: number;
+        };
+        /** InspectorOut */
+        InspectorOut: {
+            /** Display Name */
+            display_name: string;
+            /** Id */
+            id: number;
         };
         /** LatLng */
         LatLng: {
@@ -1636,6 +1807,26 @@ export interface components {
             at: string;
             /** Note */
             note?: string | null;
+        };
+        /**
+         * MySiteOut
+         * @description A site assigned to the caller in an active round.
+         */
+        MySiteOut: {
+            /** Checklist Id */
+            checklist_id: number;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Round Id */
+            round_id: number;
+            /** Round Name */
+            round_name: string;
+            /** Round Site Id */
+            round_site_id: number;
+            site: components["schemas"]["SiteOut"];
         };
         /**
          * NearDeadlineRules
@@ -2103,6 +2294,167 @@ export interface components {
          * @enum {string}
          */
         Role: "inspector" | "dispatcher" | "unit_staff" | "leader" | "admin";
+        /** RoundDetail */
+        RoundDetail: {
+            /** Allowed Transitions */
+            allowed_transitions: components["schemas"]["RoundState"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number;
+            /** Dispatch On Publish */
+            dispatch_on_publish: boolean;
+            /** Draw */
+            draw: {
+                [key: string]: unknown;
+            };
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Followup Of */
+            followup_of: number | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Published At */
+            published_at: string | null;
+            /** Seed */
+            seed: number | null;
+            /**
+             * Site Count
+             * @description the sites of the round the caller may see
+             */
+            site_count: number;
+            /** Sites */
+            sites: components["schemas"]["RoundSiteOut"][];
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            state: components["schemas"]["RoundState"];
+        };
+        /**
+         * RoundIn
+         * @description A new round: its sites drawn at random (`counts` per site type, reproducible from `seed`) or chosen
+         *     (`site_ids`), and optionally inspectors dealt over its sites in turn.
+         */
+        RoundIn: {
+            /**
+             * Counts
+             * @description random draw: how many active sites of each site type
+             */
+            counts?: {
+                [key: string]: number;
+            } | null;
+            /**
+             * Dispatch On Publish
+             * @default false
+             */
+            dispatch_on_publish: boolean;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /**
+             * Inspector Ids
+             * @description inspectors dealt over the sites in turn (one per site)
+             */
+            inspector_ids?: number[];
+            /** Name */
+            name: string;
+            /**
+             * Seed
+             * @description the draw's seed; default a random one
+             */
+            seed?: number | null;
+            /**
+             * Site Ids
+             * @description chosen sites instead of a draw
+             */
+            site_ids?: number[] | null;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+        };
+        /** RoundOut */
+        RoundOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number;
+            /** Dispatch On Publish */
+            dispatch_on_publish: boolean;
+            /** Draw */
+            draw: {
+                [key: string]: unknown;
+            };
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Followup Of */
+            followup_of: number | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Published At */
+            published_at: string | null;
+            /** Seed */
+            seed: number | null;
+            /**
+             * Site Count
+             * @description the sites of the round the caller may see
+             */
+            site_count: number;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+            state: components["schemas"]["RoundState"];
+        };
+        /** RoundPage */
+        RoundPage: {
+            /** Items */
+            items: components["schemas"]["RoundOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** RoundSiteOut */
+        RoundSiteOut: {
+            /** Checklist Id */
+            checklist_id: number;
+            /** Checklist Version */
+            checklist_version: number;
+            /** Id */
+            id: number;
+            /**
+             * Inspectors
+             * @description empty for unit staff: who inspects is the office's business
+             */
+            inspectors: components["schemas"]["InspectorOut"][];
+            site: components["schemas"]["SiteOut"];
+        };
+        /**
+         * RoundState
+         * @enum {string}
+         */
+        RoundState: "draft" | "active" | "closed" | "published";
         /**
          * RulesIn
          * @description The red/black list rules to publish under; any left out are the city's settings.
@@ -2830,6 +3182,10 @@ export interface components {
              */
             token_type: string;
             user: components["schemas"]["UserPublic"];
+        };
+        /** TransitionIn */
+        TransitionIn: {
+            to: components["schemas"]["RoundState"];
         };
         /** Trend */
         Trend: {
@@ -3776,6 +4132,597 @@ export interface operations {
             };
             /** @description Not found, or not visible to this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_sites_api_evaluation_my_sites_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MySiteOut"][];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_list_api_evaluation_rounds_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                state?: components["schemas"]["RoundState"] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundPage"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_create_api_evaluation_rounds_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoundIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_read_api_evaluation_rounds__round_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_assign_api_evaluation_rounds__round_id__assignments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_followup_api_evaluation_rounds__round_id__followup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FollowupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_transition_api_evaluation_rounds__round_id__transition_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
