@@ -162,6 +162,13 @@ def assign(session: Session, round_: EvalRound, body: AssignmentsIn) -> None:
     session.flush()
 
 
+def inspectors(session: Session) -> list[InspectorOut]:
+    """The active inspectors, by name: whom a round's sites can be assigned to."""
+    rows = session.exec(select(User).where(User.role == Role.inspector.value, User.is_active)
+                        .order_by(User.display_name, User.id)).all()
+    return [InspectorOut(id=u.id, display_name=u.display_name) for u in rows]
+
+
 def transition(session: Session, user: User, round_: EvalRound, to: RoundState) -> EvalRound:
     """Move the round to `to` (workflow.TRANSITIONS); of two concurrent moves exactly one wins (409 the other)."""
     state = RoundState(round_.state)

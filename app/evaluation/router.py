@@ -19,6 +19,7 @@ from app.evaluation.schemas import (
     ChecklistSummary,
     FollowupIn,
     ImportResult,
+    InspectorOut,
     MySiteOut,
     RoundDetail,
     RoundIn,
@@ -140,6 +141,12 @@ def round_create(session: SessionDep, user: CurrentUser, body: RoundIn):
     """Create a draft round: `counts` per site type drawn at random with `seed` (recorded; same seed and same
     active sites → same draw) or chosen `site_ids`; `inspector_ids` are dealt over its sites in turn."""
     return rounds.detail(session, user, rounds.create(session, user, body))
+
+
+@router.get("/inspectors", response_model=list[InspectorOut], dependencies=[_office])
+def inspector_list(session: SessionDep):
+    """The active inspectors a round's sites can be assigned to."""
+    return rounds.inspectors(session)
 
 
 @router.get("/my-sites", response_model=list[MySiteOut])

@@ -115,6 +115,14 @@ def test_checklists(client, world, role):
         assert client.get(path, headers=h).status_code == expected, path
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_the_inspector_list_is_the_office_s(client, world, role):
+    r = client.get("/api/evaluation/inspectors", headers=world["h"][role])
+    assert r.status_code == (401 if role == "anonymous" else 200 if role in OFFICE else 403)
+    if r.status_code == 200:
+        assert len(r.json()) == 2  # the two inspectors of the world
+
+
 def test_publishing_shows_each_unit_its_own_sites_only(client, world):
     h, rid, sites = world["h"], world["rounds"]["R1"], world["sites"]
     assert client.get(f"/api/evaluation/rounds/{rid}", headers=h["staff_b"]).status_code == 404
@@ -150,7 +158,7 @@ READS = {("GET", p) for p in (
     "/api/evaluation/site-types", "/api/evaluation/site-types/{site_type}/checklists",
     "/api/evaluation/site-types/{site_type}/checklists/{version}", "/api/evaluation/checklists/{checklist_id}",
     "/api/evaluation/sites", "/api/evaluation/sites/{site_id}", "/api/evaluation/rounds",
-    "/api/evaluation/rounds/{round_id}", "/api/evaluation/my-sites")}
+    "/api/evaluation/rounds/{round_id}", "/api/evaluation/my-sites", "/api/evaluation/inspectors")}
 
 
 def _round_site(world) -> int:
