@@ -13,7 +13,7 @@ export const messages = {
       name: '任务名称', starts: '开始日期', ends: '结束日期', counts: '各类型抽取数量', available: '可抽 {n}',
       seed: '随机种子', seedHint: '留空则随机生成并记录；同一种子、同一批点位抽到相同结果', inspectors: '督查员（依次分配）',
       create: '抽取并创建', created: '已创建', drawRandom: '随机抽取', seedRecorded: '随机种子 {seed}',
-      chosen: '指定点位', followupOf: '回头看 · 原任务 #{id}', followup: '回头看', followupCreated: '已创建回头看任务',
+      chosen: '指定点位', followupOf: '回头看 · 原任务 #{id}', followup: '发起回头看', followupCreated: '已创建回头看任务',
       unassigned: '未指派', checklist: '细则 v{v}', due: '截止 {at}', unit: '责任单位', needCount: '请至少抽取一个点位',
       failed: '操作失败：{msg}',
     },
