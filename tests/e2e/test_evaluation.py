@@ -13,6 +13,9 @@ def test_dispatcher_draws_a_round_and_the_inspector_gets_its_sites(new_context, 
     login(page, "dispatcher", "/eval/sites")
     # The demo city's 41 sites (app/demo/seed.py SITES).
     page.wait_for_selector("[data-testid=eval-sites-total]:has-text('41')")
+    page.click("[data-testid=eval-sites-map-toggle]")
+    page.wait_for_selector("[data-testid=eval-sites-map] .leaflet-marker-icon")  # dots or clusters of the sites
+    page.screenshot(path=str(shots / "eval-sites-map.png"))
     page.goto("/eval/rounds/new")
     page.fill("[data-testid=eval-round-name] input", "第 49 周模拟测评")
     page.wait_for_selector("[data-testid=eval-count-bus_stop]")

@@ -15,7 +15,7 @@ export const messages = {
       create: '抽取并创建', created: '已创建', drawRandom: '随机抽取', seedRecorded: '随机种子 {seed}',
       chosen: '指定点位', followupOf: '回头看 · 原任务 #{id}', followup: '发起回头看', followupCreated: '已创建回头看任务',
       unassigned: '未指派', checklist: '细则 v{v}', due: '截止 {at}', unit: '责任单位', needCount: '请至少抽取一个点位',
-      failed: '操作失败：{msg}',
+      failed: '操作失败：{msg}', map: '地图', list: '列表',
     },
   },
   en: {
@@ -31,7 +31,8 @@ export const messages = {
       inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
       seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Re-check (回头看)',
       followupCreated: 'Re-check round created', unassigned: 'Unassigned', checklist: 'Checklist v{v}', due: 'Due {at}',
-      unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}',
+      unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}', map: 'Map',
+      list: 'List',
     },
   },
 }
