@@ -6,6 +6,8 @@
     python -m app.cli set-password unit_xy        # also revokes the user's tokens
     python -m app.cli deactivate unit_xy          # no more logins; tokens revoked
     python -m app.cli import-grids grids.geojson  # FeatureCollection; properties: name, unit (unit name)
+    python -m app.cli import-sites sites.xlsx     # 测评点位 from .csv/.xlsx/.geojson; all or nothing
+    python -m app.cli seed-checklists             # each site type's checklist v1 from the taxonomy (idempotent)
 
 Passwords are read from the terminal, or from XUNCHA_PASSWORD when set (scripts).
 """
@@ -20,7 +22,10 @@ from sqlmodel import Session, select
 
 from app.auth import service as auth_service
 from app.core.db import new_session
+from app.core.errors import DomainError
 from app.core.security import hash_password
+from app.evaluation import checklists as evaluation_checklists
+from app.evaluation import sites as evaluation_sites
 from app.units import service as units_service
 from app.units.models import Unit
 from app.units.schemas import UnitKind
@@ -130,6 +135,8 @@ def main(argv: list[str]) -> int:
     for command in ("set-password", "deactivate"):
         sub.add_parser(command).add_argument("username")
     sub.add_parser("import-grids").add_argument("path")
+    sub.add_parser("import-sites", help="测评点位 from a .csv, .xlsx or .geojson file").add_argument("path")
+    sub.add_parser("seed-checklists", help="version 1 of each site type's checklist from the taxonomy (idempotent)")
     args = parser.parse_args(argv)
     try:
         with new_session(write=True) as session:
@@ -148,8 +155,23 @@ def main(argv: list[str]) -> int:
                 case "import-grids":
                     with open(args.path, encoding="utf-8") as f:
                         print(f"{import_grids(session, json.load(f))} grids imported")
+                case "import-sites":
+                    with open(args.path, "rb") as f:
+                        result = evaluation_sites.import_file(session, os.path.basename(args.path), f.read())
+                    session.commit()
+                    print(f"{result.created} sites created, {result.updated} updated")
+                case "seed-checklists":
+                    made = evaluation_checklists.seed(session)
+                    session.commit()
+                    print(f"{made} checklists seeded")
     except (CliError, json.JSONDecodeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        for problem in exc.details if isinstance(exc.details, list) else []:
+            where = f"row {problem.get('row')} {problem.get('column') or ''}"
+            print(f"  {where}: {problem.get('message')}", file=sys.stderr)
         return 2
     return 0
 

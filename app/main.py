@@ -18,6 +18,7 @@ from app.core.errors import error_body
 from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
 from app.core.limits import BodySizeLimit
 from app.core.load import LoadShedding, set_worker_threads
+from app.evaluation.router import router as evaluation_router
 from app.exceptions.router import router as exceptions_router
 from app.jobs.worker import EmbeddedWorker
 from app.notifications import reminders
@@ -68,7 +69,7 @@ def create_app() -> FastAPI:
 
     for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
                    tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
-                   notifications_router):
+                   notifications_router, evaluation_router):
         app.include_router(router)
 
     @app.get("/api/health", tags=["health"])

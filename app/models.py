@@ -3,6 +3,14 @@
 from app.auth.models import AccessToken, LoginAttempt
 from app.bulletins.models import Bulletin
 from app.categories.models import Category
+from app.evaluation.models import (
+    EvalAssignment,
+    EvalChecklist,
+    EvalChecklistItem,
+    EvalRound,
+    EvalRoundSite,
+    EvalSite,
+)
 from app.jobs.models import Job
 from app.notifications.models import Channel, Delivery, Notification
 from app.photos.models import Photo
@@ -11,9 +19,9 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "Grid", "Job", "LoginAttempt",
-    "Notification", "Photo",
-    "Ticket", "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit", "User",
+    "AccessToken", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "EvalAssignment", "EvalChecklist",
+    "EvalChecklistItem", "EvalRound", "EvalRoundSite", "EvalSite", "Grid", "Job", "LoginAttempt", "Notification",
+    "Photo", "Ticket", "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 
 

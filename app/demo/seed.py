@@ -18,6 +18,9 @@ from app.core.db import new_session
 from app.core.security import hash_password
 from app.core.types import clock_at, utcnow
 from app.demo.pictures import street_scene
+from app.evaluation import checklists as evaluation_checklists
+from app.evaluation.defaults import PREFIX
+from app.evaluation.models import EvalSite
 from app.photos import service as photos_service
 from app.tickets import actions as tickets_actions
 from app.tickets.schemas import (
@@ -85,6 +88,22 @@ GRIDS = [
     ("朝阳街道 第一网格", "朝阳街道办事处", (1.0, 0.0), 1.0),
     ("新华街道 第一网格", "新华街道办事处", (-1.0, -1.0), 1.0),
 ]
+# Evaluation sites (测评点位): site type → (names, responsible units taken in turn).
+STREETS = ["向阳街道办事处", "朝阳街道办事处", "新华街道办事处"]
+SITES = {
+    "farmers_market": (["向阳农贸市场", "朝阳菜市场", "新华综合市场", "东门集贸市场", "城西农贸市场"],
+                       STREETS + ["市市场监督管理局"]),
+    "back_alley": (["百花巷", "槐树弄", "井巷", "石板巷", "柳条巷", "染坊弄"], STREETS),
+    "residential_compound": (["幸福里小区", "红星新村", "光明小区", "机械厂宿舍", "桂花苑", "南苑小区"], STREETS),
+    "main_road_commercial_street": (["人民路", "解放路", "中山路步行街", "建设大道", "文化路"],
+                                    ["市城市管理局", "东城区人民政府", "西城区人民政府"]),
+    "bus_stop": (["人民路口站", "火车站站", "市医院站", "体育馆站", "文化宫站"],
+                 ["市城市管理局", "市公安局交通警察支队"]),
+    "school_surroundings": (["实验小学周边", "第一中学周边", "向阳小学周边", "新华中学周边"], STREETS),
+    "public_square_park": (["人民广场", "滨江公园", "朝阳公园", "文化广场"], ["市城市管理局"] + STREETS),
+    "construction_site_hoarding": (["地铁三号线工地", "城东安置房工地", "新华路改造工地"], ["市住房和城乡建设局"]),
+    "public_toilet_refuse_station": (["人民路公厕", "滨江公厕", "城西垃圾中转站"], ["市城市管理局"]),
+}
 
 
 def _offset(km_north: float, km_east: float) -> tuple[float, float]:
@@ -117,6 +136,23 @@ def seed_city(session: Session) -> dict[str, User]:
         session.add(users[username])
     session.commit()
     return users
+
+
+def seed_sites(session: Session) -> int:
+    """About forty evaluation sites of every type around the demo city, each with a responsible unit."""
+    units = {u.name: u.id for u in session.exec(select(Unit)).all()}
+    rng = random.Random(12)
+    count = 0
+    for site_type, (names, unit_names) in SITES.items():
+        for i, name in enumerate(names):
+            lat, lng = _offset(rng.uniform(-1.5, 2.0), rng.uniform(-1.5, 2.0))
+            session.add(EvalSite(code=f"DEMO-{PREFIX[site_type]}-{i + 1:02d}", name=name, site_type=site_type,
+                                 lat=round(lat, 6), lng=round(lng, 6), address=f"{name}（示例地址）",
+                                 unit_id=units[unit_names[i % len(unit_names)]], contact_name="值班员",
+                                 contact_phone=f"0571-8800{count:04d}"))
+            count += 1
+    session.commit()
+    return count
 
 
 def _photo(session: Session, user: User, label: str, seed: int, after: bool, lat: float, lng: float) -> uuid.UUID:
@@ -268,6 +304,9 @@ def main(argv: list[str]) -> None:
         n = categories_service.sync_taxonomy(session)
         session.commit()
         print(f"taxonomy: {n} categories")
+        made = evaluation_checklists.seed(session)
+        session.commit()
+        print(f"checklists: {made} site types seeded")
         if not demo:
             return
         if session.exec(select(User)).first() is not None:
@@ -275,6 +314,7 @@ def main(argv: list[str]) -> None:
             return
         started = utcnow()
         users = seed_city(session)
+        seed_sites(session)
         seed_history(session, users)
         print(f"demo: city seeded in {(utcnow() - started).total_seconds():.1f}s (password {DEMO_PASSWORD})")
 

@@ -31,6 +31,11 @@ export const routes = [
   { path: '/stats/bulletins', name: 'bulletins', component: () => import('./pages/stats/BulletinsPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin', 'inspector'] } },
   { path: '/stats/tickets', name: 'stats-tickets', component: () => import('./pages/stats/StatsTicketsPage.vue'), meta: {} },
   { path: '/stats/tickets/:id/timeline', name: 'stats-ticket-timeline', component: () => import('./pages/stats/TicketTimelinePage.vue'), meta: {} },
+  { path: '/eval/sites', name: 'eval-sites', component: () => import('./pages/evaluation/EvalSitesPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin', 'unit_staff'] } },
+  { path: '/eval/rounds', name: 'eval-rounds', component: () => import('./pages/evaluation/EvalRoundsPage.vue'), meta: {} },
+  { path: '/eval/rounds/new', name: 'eval-round-new', component: () => import('./pages/evaluation/EvalRoundNewPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin'] } },
+  { path: '/eval/rounds/:id(\\d+)', name: 'eval-round', component: () => import('./pages/evaluation/EvalRoundDetailPage.vue'), meta: {} },
+  { path: '/eval/mine', name: 'eval-mine', component: () => import('./pages/evaluation/MyEvalSitesPage.vue'), meta: { roles: ['inspector'] } },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },
 ]
 

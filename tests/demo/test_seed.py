@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from sqlmodel import func, select
 
 from app.demo import seed
+from app.evaluation.models import EvalSite
 from app.photos.models import Photo
 from app.tickets.models import Ticket, TicketEvent, TicketRequest
 from app.tickets.workflow import Status
@@ -13,6 +14,8 @@ from tests.conftest import PASSWORD  # noqa: F401  (demo users have their own pa
 
 def test_demo_city(client, db):
     users = seed.seed_city(db)
+    assert seed.seed_sites(db) == 41  # every site type, around the demo city
+    assert len(set(db.exec(select(EvalSite.site_type)).all())) == 9
     seed.seed_history(db, users, count=24)
     db.rollback()  # a new snapshot: see what the app committed since
     states = set(db.exec(select(Ticket.status)).all())

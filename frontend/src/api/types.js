@@ -50,3 +50,14 @@
 /** @typedef {keyof ActionBodies} ActionEndpoint */
 
 export {}
+/** @typedef {Schemas['SiteTypeOut']} SiteTypeOut */
+/** @typedef {Schemas['SiteOut']} SiteOut */
+/** @typedef {Schemas['SitePage']} SitePage */
+/** @typedef {Schemas['RoundState']} RoundState */
+/** @typedef {Schemas['RoundIn']} RoundIn */
+/** @typedef {Schemas['RoundOut']} RoundOut */
+/** @typedef {Schemas['RoundPage']} RoundPage */
+/** @typedef {Schemas['RoundDetail']} RoundDetail */
+/** @typedef {Schemas['FollowupIn']} FollowupIn */
+/** @typedef {Schemas['InspectorOut']} InspectorOut */
+/** @typedef {Schemas['MySiteOut']} MySiteOut */

@@ -1,0 +1,166 @@
+"""Reading a site sheet (CSV or XLSX) or a GeoJSON file into plain rows (pure: no database).
+
+Columns are named by Chinese headers (点位编号, 名称, 类型, 经度, 纬度, 地址, 责任单位, 联系人, 电话) or their
+English keys; GeoJSON features carry the same names as properties, and a Point or a Polygon (whose centroid
+is the site's point). Anything unreadable as a whole is 422 unreadable_import; rows are checked later, each.
+"""
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+from shapely.geometry import shape
+
+from app.core.errors import Invalid, TooLarge
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 5000
+
+HEADERS = {  # header or property → field
+    "点位编号": "code", "编号": "code", "code": "code",
+    "名称": "name", "点位名称": "name", "name": "name",
+    "类型": "site_type", "点位类型": "site_type", "type": "site_type", "site_type": "site_type",
+    "经度": "lng", "lng": "lng", "lon": "lng", "longitude": "lng",
+    "纬度": "lat", "lat": "lat", "latitude": "lat",
+    "地址": "address", "address": "address",
+    "责任单位": "unit", "包保单位": "unit", "unit": "unit",
+    "联系人": "contact_name", "contact_name": "contact_name", "contact": "contact_name",
+    "电话": "contact_phone", "联系电话": "contact_phone", "phone": "contact_phone", "contact_phone": "contact_phone",
+}
+
+
+@dataclass
+class RawRow:
+    row: int  # sheet row number (header = 1) or feature number (from 1)
+    values: dict[str, str] = field(default_factory=dict)  # field → stripped text
+    lat: float | None = None  # from a GeoJSON geometry
+    lng: float | None = None
+    polygon: dict | None = None
+    geometry_error: str | None = None  # a GeoJSON feature whose geometry is unusable
+
+
+def _unreadable(message: str) -> Invalid:
+    return Invalid(f"无法读取导入文件 Cannot read the import file: {message}", code="unreadable_import")
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))  # Excel keeps 点位编号 001 → 1.0; a code typed as a number reads back as "1"
+    return str(value).strip()
+
+
+def _rows_from_table(table: list[list]) -> list[RawRow]:
+    if not table:
+        raise _unreadable("文件为空 the file is empty")
+    header = [HEADERS.get(_text(h).lower()) or HEADERS.get(_text(h)) for h in table[0]]
+    if "name" not in header:
+        raise _unreadable("缺少表头“名称” no 名称 (name) column in the first row")
+    rows = []
+    for i, cells in enumerate(table[1:], start=2):
+        values = {key: _text(cell) for key, cell in zip(header, cells, strict=False) if key}
+        if any(values.values()):  # blank lines are skipped
+            rows.append(RawRow(row=i, values=values))
+    return rows
+
+
+def _csv(data: bytes) -> list[RawRow]:
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise _unreadable("编码无法识别 not UTF-8 or GBK text")
+    if "\x00" in text:
+        raise _unreadable("不是文本文件 not a text file")
+    return _rows_from_table(list(csv.reader(io.StringIO(text))))
+
+
+def _xlsx(data: bytes) -> list[RawRow]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise _unreadable("不是有效的 xlsx 文件 not a valid xlsx workbook") from exc
+    try:
+        sheet = book.worksheets[0]
+        table = []
+        for values in sheet.iter_rows(values_only=True, max_col=30):
+            table.append(list(values))
+            if len(table) > MAX_ROWS + 1:
+                break
+    finally:
+        book.close()
+    return _rows_from_table(table)
+
+
+def polygon_centroid(geometry: dict) -> tuple[float, float]:
+    """(lat, lng) of a valid GeoJSON Polygon's centroid; ValueError for anything else."""
+    try:
+        poly = shape(geometry)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ValueError("not a GeoJSON geometry") from exc
+    if poly.geom_type != "Polygon" or not poly.is_valid or poly.is_empty:
+        raise ValueError("must be a valid GeoJSON Polygon")
+    c = poly.centroid
+    if not (-90 <= c.y <= 90 and -180 <= c.x <= 180):
+        raise ValueError("coordinates out of range")
+    return c.y, c.x
+
+
+def _geojson(data: bytes) -> list[RawRow]:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _unreadable("不是有效的 JSON not valid JSON") from exc
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        raise _unreadable("须为 GeoJSON FeatureCollection must be a GeoJSON FeatureCollection")
+    rows = []
+    for i, feature in enumerate(doc["features"], start=1):
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        values = {HEADERS[k]: _text(v) for k, v in (props or {}).items() if k in HEADERS} if isinstance(props, dict) \
+            else {}
+        row = RawRow(row=i, values=values)
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        kind = geometry.get("type") if isinstance(geometry, dict) else None
+        if kind == "Point":
+            coords = geometry.get("coordinates")
+            if isinstance(coords, list) and len(coords) >= 2:
+                row.values["lng"], row.values["lat"] = _text(coords[0]), _text(coords[1])
+        elif kind == "Polygon":
+            try:
+                row.lat, row.lng = polygon_centroid(geometry)
+                row.polygon = {"type": "Polygon", "coordinates": geometry["coordinates"]}
+            except ValueError as exc:
+                row.geometry_error = f"多边形无效 invalid polygon: {exc}"
+        else:
+            row.geometry_error = f"须为 Point 或 Polygon must be a Point or a Polygon (got {kind})"
+        rows.append(row)
+    return rows
+
+
+def parse(filename: str, data: bytes) -> list[RawRow]:
+    """The rows of a .csv, .xlsx or .geojson/.json file; 413 above MAX_BYTES, 422 above MAX_ROWS rows."""
+    if len(data) > MAX_BYTES:
+        raise TooLarge(MAX_BYTES, f"导入文件过大（上限 {MAX_BYTES // 1024 // 1024} MB） Import file too large")
+    name = filename.lower()
+    if name.endswith(".csv"):
+        rows = _csv(data)
+    elif name.endswith(".xlsx"):
+        rows = _xlsx(data)
+    elif name.endswith((".geojson", ".json")):
+        rows = _geojson(data)
+    else:
+        raise Invalid("仅支持 .csv、.xlsx、.geojson 文件 Only .csv, .xlsx and .geojson files",
+                      code="unsupported_format")
+    if len(rows) > MAX_ROWS:
+        raise Invalid(f"一次最多导入 {MAX_ROWS} 行 At most {MAX_ROWS} rows per import", code="too_many_rows")
+    if not rows:
+        raise _unreadable("没有数据行 no data rows")
+    return rows

@@ -1,0 +1,279 @@
+"""Evaluation API shapes. Points travel as `points` (a number with at most one decimal) beside the exact
+`points_tenths` the database keeps."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.core.types import ClientDateTime, DbId, UserText
+
+Points = Annotated[Decimal, Field(gt=0, le=1000, max_digits=5, decimal_places=1,
+                                  description="分值: a positive number of points, at most one decimal")]
+
+
+class DeductionRule(StrEnum):
+    per_occurrence = "per_occurrence"  # each occurrence loses `deduction`, capped at the item's points
+    all_or_nothing = "all_or_nothing"  # a failure loses all of the item's points
+
+
+class RoundState(StrEnum):
+    draft = "draft"
+    active = "active"
+    closed = "closed"
+    published = "published"
+
+
+def tenths(value: Decimal) -> int:
+    return int(value * 10)
+
+
+def points(value_tenths: int) -> float:
+    return value_tenths / 10
+
+
+# ---- checklists ------------------------------------------------------------------------------------------
+
+class ChecklistItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    text_zh: Annotated[UserText, Field(min_length=1, max_length=500)]
+    text_en: Annotated[UserText, Field(max_length=500)] = ""
+    dimension: Annotated[UserText, Field(min_length=1, max_length=32)]
+    points: Points
+    rule: DeductionRule
+    deduction: Points | None = Field(None, description="per occurrence; all_or_nothing: the item's points")
+    photos_required: int = Field(1, ge=0, le=10)
+    category_code: str = Field(min_length=1, max_length=16)
+
+
+class ChecklistIn(BaseModel):
+    """A new version of a site type's checklist: the complete list of its items, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    items: list[ChecklistItemIn] = Field(min_length=1, max_length=200)
+
+
+class ChecklistItemOut(BaseModel):
+    id: int
+    code: str
+    position: int
+    text_zh: str
+    text_en: str
+    dimension: str
+    points: float
+    points_tenths: int
+    rule: DeductionRule
+    deduction: float
+    deduction_tenths: int
+    photos_required: int
+    category_code: str
+
+
+class ChecklistSummary(BaseModel):
+    id: int
+    site_type: str
+    version: int
+    created_at: datetime
+    created_by: int | None
+    item_count: int
+    total_points: float = Field(description="Σ item points (a seeded checklist totals 100)")
+    total_points_tenths: int
+
+
+class ChecklistOut(ChecklistSummary):
+    items: list[ChecklistItemOut]
+
+
+class SiteTypeOut(BaseModel):
+    code: str
+    zh: str
+    en: str
+    checklist: ChecklistSummary | None = Field(description="the current (latest) version")
+
+
+# ---- sites -----------------------------------------------------------------------------------------------
+
+class SiteBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[UserText, Field(min_length=1, max_length=64)] | None = Field(
+        None, description="点位编号: an external key; re-importing it updates the site")
+    name: Annotated[UserText, Field(min_length=1, max_length=100)]
+    site_type: str = Field(min_length=1, max_length=40)
+    lat: float = Field(ge=-90, le=90)
+    lng: float = Field(ge=-180, le=180)
+    polygon: dict | None = Field(None, description="GeoJSON Polygon (WGS-84 [lng, lat]); lat/lng its centroid")
+    address: Annotated[UserText, Field(max_length=200)] = ""
+    unit_id: DbId
+    contact_name: Annotated[UserText, Field(max_length=64)] = ""
+    contact_phone: Annotated[UserText, Field(max_length=32)] = ""
+    active: bool = True
+
+
+class SiteIn(SiteBase):
+    """A new site."""
+
+
+class SitePatch(BaseModel):
+    """Fields to change; those left out stay."""
+
+    model_config = ConfigDict(extra="forbid")
+    code: Annotated[UserText, Field(min_length=1, max_length=64)] | None = None
+    name: Annotated[UserText, Field(min_length=1, max_length=100)] | None = None
+    site_type: str | None = Field(None, min_length=1, max_length=40)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    polygon: dict | None = None
+    address: Annotated[UserText, Field(max_length=200)] | None = None
+    unit_id: DbId | None = None
+    contact_name: Annotated[UserText, Field(max_length=64)] | None = None
+    contact_phone: Annotated[UserText, Field(max_length=32)] | None = None
+    active: bool | None = None
+
+
+class SiteOut(BaseModel):
+    id: int
+    code: str | None
+    name: str
+    site_type: str
+    lat: float
+    lng: float
+    polygon: dict | None
+    address: str
+    unit_id: int
+    unit_name: str
+    contact_name: str
+    contact_phone: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class SitePage(BaseModel):
+    items: list[SiteOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="the sheet's row number (the header is row 1) or the feature's number (from 1)")
+    column: str | None = Field(description="the column header or property, when one is at fault")
+    message: str
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    total: int
+
+
+# ---- rounds ----------------------------------------------------------------------------------------------
+
+class RoundIn(BaseModel):
+    """A new round: its sites drawn at random (`counts` per site type, reproducible from `seed`) or chosen
+    (`site_ids`), and optionally inspectors dealt over its sites in turn."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[UserText, Field(min_length=1, max_length=100)]
+    starts_at: ClientDateTime
+    ends_at: ClientDateTime
+    counts: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
+        None, description="random draw: how many active sites of each site type")
+    seed: int | None = Field(None, ge=0, le=2_147_483_647, description="the draw's seed; default a random one")
+    site_ids: list[DbId] | None = Field(None, max_length=10_000, description="chosen sites instead of a draw")
+    inspector_ids: list[DbId] = Field(default_factory=list, max_length=500,
+                                      description="inspectors dealt over the sites in turn (one per site)")
+    dispatch_on_publish: bool = False
+
+    @model_validator(mode="after")
+    def _one_way(self):
+        if (self.counts is None) == (self.site_ids is None):
+            raise ValueError("give either counts (a random draw) or site_ids (chosen sites)")
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class FollowupIn(BaseModel):
+    """A 回头看 round: the earlier round's sites again, by default with the same inspectors."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[UserText, Field(min_length=1, max_length=100)] | None = None
+    starts_at: ClientDateTime
+    ends_at: ClientDateTime
+    copy_assignments: bool = True
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        return self
+
+
+class AssignmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    round_site_id: DbId
+    user_ids: list[DbId] = Field(max_length=20, description="the inspectors of this site (replacing any)")
+
+
+class AssignmentsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    assignments: list[AssignmentIn] = Field(min_length=1, max_length=10_000)
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: RoundState
+
+
+class InspectorOut(BaseModel):
+    id: int
+    display_name: str
+
+
+class RoundSiteOut(BaseModel):
+    id: int
+    site: SiteOut
+    checklist_id: int
+    checklist_version: int
+    inspectors: list[InspectorOut] = Field(description="empty for unit staff: who inspects is the office's business")
+
+
+class RoundOut(BaseModel):
+    id: int
+    name: str
+    starts_at: datetime
+    ends_at: datetime
+    state: RoundState
+    seed: int | None
+    draw: dict
+    followup_of: int | None
+    dispatch_on_publish: bool
+    created_by: int
+    created_at: datetime
+    published_at: datetime | None
+    site_count: int = Field(description="the sites of the round the caller may see")
+
+
+class RoundDetail(RoundOut):
+    sites: list[RoundSiteOut]
+    allowed_transitions: list[RoundState]
+
+
+class MySiteOut(BaseModel):
+    """A site assigned to the caller in an active round."""
+
+    round_id: int
+    round_name: str
+    ends_at: datetime
+    round_site_id: int
+    checklist_id: int
+    site: SiteOut
+
+
+class RoundPage(BaseModel):
+    items: list[RoundOut]
+    next_cursor: str | None

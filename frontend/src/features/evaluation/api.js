@@ -1,0 +1,35 @@
+// @ts-check
+/** 实地测评 API: site types, the site registry, rounds and the inspector's assigned sites. */
+import { getCached, post, request } from '../../api/client.js'
+
+/**
+ * @template T
+ * @typedef {import('../../api/client.js').Cached<T>} Cached
+ */
+/** @typedef {import('../../api/types.js').RoundDetail} RoundDetail */
+
+/** @type {() => Promise<Cached<import('../../api/types.js').SiteTypeOut[]>>} */
+export const listSiteTypes = () => getCached('/api/evaluation/site-types')
+/**
+ * GET /api/evaluation/sites (site_type, unit_id, active, q, limit, offset).
+ * @type {(query: import('../../api/client.js').Query) => Promise<Cached<import('../../api/types.js').SitePage>>}
+ */
+export const listSites = (query) => getCached('/api/evaluation/sites', query)
+/**
+ * GET /api/evaluation/rounds (state, limit, cursor), newest first.
+ * @type {(query: import('../../api/client.js').Query) => Promise<Cached<import('../../api/types.js').RoundPage>>}
+ */
+export const listRounds = (query) => getCached('/api/evaluation/rounds', query)
+/** @type {(id: number) => Promise<Cached<RoundDetail>>} */
+export const getRound = (id) => getCached(`/api/evaluation/rounds/${id}`)
+/** @type {() => Promise<Cached<import('../../api/types.js').MySiteOut[]>>} */
+export const listMySites = () => getCached('/api/evaluation/my-sites')
+/** @type {() => Promise<import('../../api/types.js').InspectorOut[]>} */
+export const listInspectors = () => request('GET', '/api/evaluation/inspectors')
+
+/** @type {(body: import('../../api/types.js').RoundIn) => Promise<RoundDetail>} */
+export const createRound = (body) => post('/api/evaluation/rounds', body)
+/** @type {(id: number, to: import('../../api/types.js').RoundState) => Promise<RoundDetail>} */
+export const transitionRound = (id, to) => post(`/api/evaluation/rounds/${id}/transition`, { to })
+/** @type {(id: number, body: import('../../api/types.js').FollowupIn) => Promise<RoundDetail>} */
+export const followupRound = (id, body) => post(`/api/evaluation/rounds/${id}/followup`, body)

@@ -1,0 +1,47 @@
+/** The evaluation (实地测评) screens' words, merged into the app's i18n at import. */
+import { i18n } from '../../i18n/index.js'
+
+export const messages = {
+  'zh-CN': {
+    ev: {
+      section: '实地测评', sites: '测评点位', rounds: '测评任务', mySites: '我的测评点位', newRound: '新建测评任务',
+      allTypes: '全部类型', search: '名称、地址或编号', inactive: '已停用', sitesTotal: '共 {n} 个点位',
+      noSites: '暂无点位', noRounds: '暂无测评任务', noMySites: '当前没有指派给你的测评点位',
+      state: { draft: '草稿', active: '进行中', closed: '已结束', published: '已发布' },
+      to: { active: '开始测评', closed: '结束测评', published: '发布结果' },
+      confirmTo: '确定将任务改为“{state}”吗？', siteCount: '{n} 个点位', window: '{from} 至 {to}',
+      name: '任务名称', starts: '开始日期', ends: '结束日期', counts: '各类型抽取数量', available: '可抽 {n}',
+      seed: '随机种子', seedHint: '留空则随机生成并记录；同一种子、同一批点位抽到相同结果', inspectors: '督查员（依次分配）',
+      create: '抽取并创建', created: '已创建', drawRandom: '随机抽取', seedRecorded: '随机种子 {seed}',
+      chosen: '指定点位', followupOf: '回头看 · 原任务 #{id}', followup: '发起回头看', followupCreated: '已创建回头看任务',
+      unassigned: '未指派', checklist: '细则 v{v}', due: '截止 {at}', unit: '责任单位', needCount: '请至少抽取一个点位',
+      failed: '操作失败：{msg}', map: '地图', list: '列表',
+    },
+  },
+  en: {
+    ev: {
+      section: 'Field evaluation', sites: 'Evaluation sites', rounds: 'Evaluation rounds', mySites: 'My evaluation sites',
+      newRound: 'New round', allTypes: 'All types', search: 'Name, address or code', inactive: 'Inactive',
+      sitesTotal: '{n} sites', noSites: 'No sites', noRounds: 'No rounds yet', noMySites: 'No sites assigned to you now',
+      state: { draft: 'Draft', active: 'Active', closed: 'Closed', published: 'Published' },
+      to: { active: 'Start', closed: 'Close', published: 'Publish results' },
+      confirmTo: 'Change the round to “{state}”?', siteCount: '{n} sites', window: '{from} to {to}',
+      name: 'Round name', starts: 'Start date', ends: 'End date', counts: 'Sites to draw per type', available: '{n} available',
+      seed: 'Random seed', seedHint: 'Leave empty for a random one (recorded); the same seed over the same sites draws the same',
+      inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
+      seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Re-check (回头看)',
+      followupCreated: 'Re-check round created', unassigned: 'Unassigned', checklist: 'Checklist v{v}', due: 'Due {at}',
+      unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}', map: 'Map',
+      list: 'List',
+    },
+  },
+}
+
+for (const [loc, msgs] of Object.entries(messages)) i18n.global.mergeLocaleMessage(loc, msgs)
+
+/** A site type's name in the current language, from the site types list. */
+export function typeName(types, code, locale) {
+  const t = types.find((x) => x.code === code)
+  if (!t) return code
+  return locale === 'en' ? t.en : t.zh
+}

@@ -1,0 +1,189 @@
+"""The site registry: CRUD with filters and paging, and imports from CSV, XLSX and GeoJSON, all or nothing."""
+
+import io
+import json
+
+import pytest
+from openpyxl import Workbook
+from sqlmodel import func, select
+
+from app import cli
+from app.evaluation.models import EvalSite
+from app.users.roles import Role
+from tests.conftest import login, make_unit, make_user
+from tests.evaluation.conftest import make_site
+
+HEADER = ["点位编号", "名称", "类型", "经度", "纬度", "地址", "责任单位", "联系人", "电话"]
+
+
+@pytest.fixture
+def office(client, db):
+    return login(client, make_user(db, Role.dispatcher))
+
+
+def _count(db) -> int:
+    db.rollback()  # a new snapshot
+    return db.exec(select(func.count()).select_from(EvalSite)).one()
+
+
+def _csv(rows: list[list], encoding: str = "utf-8") -> bytes:
+    lines = [",".join(HEADER)] + [",".join(str(c) for c in r) for r in rows]
+    return ("\n".join(lines) + "\n").encode(encoding)
+
+
+def _import(client, headers, name: str, data: bytes):
+    return client.post("/api/evaluation/sites/import", headers=headers, files={"file": (name, data)})
+
+
+def test_crud_filters_and_paging(client, db, office):
+    a, b = make_unit(db, "甲街道"), make_unit(db, "乙街道")
+    body = {"code": "S-1", "name": "东门菜市场", "site_type": "farmers_market", "lat": 30.27, "lng": 120.15,
+            "address": "东门路 8 号", "unit_id": a.id, "contact_name": "张三", "contact_phone": "13800000000"}
+    r = client.post("/api/evaluation/sites", headers=office, json=body)
+    assert r.status_code == 201, r.text
+    site = r.json()
+    assert (site["unit_name"], site["active"], site["polygon"]) == ("甲街道", True, None)
+    assert client.post("/api/evaluation/sites", headers=office, json=body).json()["error"]["code"] == "duplicate_code"
+    for bad, code in (({"site_type": "zoo"}, "unknown_site_type"), ({"unit_id": 999999}, "unknown_unit"),
+                      ({"polygon": {"type": "Point", "coordinates": [1, 2]}}, "invalid_polygon")):
+        r = client.post("/api/evaluation/sites", headers=office, json=body | {"code": None} | bad)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, code)
+    make_site(db, a, "bus_stop", name="公交东站")
+    make_site(db, b, "bus_stop", name="公交西站", active=False)
+    make_site(db, b, "back_alley", name="百花巷", address="东门路旁")
+
+    def names(**params):
+        return [s["name"] for s in client.get("/api/evaluation/sites", headers=office, params=params).json()["items"]]
+
+    assert names() == sorted(["东门菜市场", "公交东站", "公交西站", "百花巷"])
+    assert names(site_type="bus_stop") == ["公交东站", "公交西站"]
+    assert names(unit_id=b.id, active=True) == ["百花巷"]
+    assert sorted(names(q="东门")) == ["东门菜市场", "百花巷"]  # name or address
+    assert names(q="S-1") == ["东门菜市场"]
+    assert names(q="%") == []  # a wildcard is a character
+    page = client.get("/api/evaluation/sites", headers=office, params={"limit": 3, "offset": 3}).json()
+    assert (page["total"], len(page["items"])) == (4, 1)
+
+    r = client.patch(f"/api/evaluation/sites/{site['id']}", headers=office, json={"active": False, "unit_id": b.id})
+    assert (r.json()["active"], r.json()["unit_name"]) == (False, "乙街道")
+    assert client.patch(f"/api/evaluation/sites/{site['id']}", headers=office, json={"name": None}).status_code == 422
+    assert client.delete(f"/api/evaluation/sites/{site['id']}", headers=office).status_code == 204
+    assert client.get(f"/api/evaluation/sites/{site['id']}", headers=office).status_code == 404
+
+
+def test_units_see_their_own_sites_and_cannot_write(client, db):
+    a, b = make_unit(db), make_unit(db)
+    mine, theirs = make_site(db, a, name="甲的"), make_site(db, b, name="乙的")
+    staff = login(client, make_user(db, Role.unit_staff, a))
+    listed = client.get("/api/evaluation/sites", headers=staff).json()
+    assert [s["name"] for s in listed["items"]] == ["甲的"] and listed["total"] == 1
+    assert client.get(f"/api/evaluation/sites/{mine.id}", headers=staff).status_code == 200
+    assert client.get(f"/api/evaluation/sites/{theirs.id}", headers=staff).status_code == 404
+    assert client.patch(f"/api/evaluation/sites/{mine.id}", headers=staff, json={"name": "x"}).status_code == 403
+    inspector = login(client, make_user(db, Role.inspector))
+    assert client.get("/api/evaluation/sites", headers=inspector).json()["total"] == 0  # nothing assigned
+    assert client.get(f"/api/evaluation/sites/{mine.id}", headers=inspector).status_code == 404
+
+
+def test_csv_import_creates_then_updates_by_code(client, db, office):
+    make_unit(db, "向阳街道办事处")
+    make_unit(db, "市城市管理局")
+    rows = [["FM-001", "向阳农贸市场", "农贸市场", 120.151, 30.271, "向阳路 1 号", "向阳街道办事处", "周主任", "0571-1"],
+            ["BS-001", "人民路公交站", "bus_stop", 120.152, 30.272, "", "市城市管理局", "", ""],
+            ["", "", "", "", "", "", "", "", ""],  # a blank line is skipped
+            ["", "无编号小巷", "背街小巷", 120.153, 30.273, "", "向阳街道办事处", "", ""]]
+    r = _import(client, office, "sites.csv", _csv(rows))
+    assert r.status_code == 200, r.text
+    assert r.json() == {"created": 3, "updated": 0, "total": 3}
+    rows[0][1] = "向阳农贸市场（新）"
+    r = _import(client, office, "sites.csv", _csv(rows[:2], "gb18030"))  # Excel's GBK CSV reads too
+    assert r.json() == {"created": 0, "updated": 2, "total": 2}
+    assert _count(db) == 3
+    site = db.exec(select(EvalSite).where(EvalSite.code == "FM-001")).one()
+    assert (site.name, site.site_type, site.lat, site.lng, site.contact_name) == (
+        "向阳农贸市场（新）", "farmers_market", 30.271, 120.151, "周主任")
+
+
+def test_a_bad_row_imports_nothing_and_reports_every_error(client, db, office):
+    make_unit(db, "向阳街道办事处")
+    rows = [["A-1", "好的", "bus_stop", 120.1, 30.2, "", "向阳街道办事处", "", ""],
+            ["A-2", "", "动物园", "东经", 95, "", "不存在的单位", "", ""],
+            ["A-1", "重复", "bus_stop", 120.1, 30.2, "", "向阳街道办事处", "", ""]]
+    r = _import(client, office, "sites.csv", _csv(rows))
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "import_failed"
+    # Row numbers count the header as row 1.
+    assert [(e["row"], e["column"]) for e in err["details"]] == [
+        (3, "名称"), (3, "类型"), (3, "责任单位"), (3, "纬度"), (3, "经度"), (4, "点位编号")]
+    assert _count(db) == 0
+
+
+def test_xlsx_import(client, db, office):
+    make_unit(db, "向阳街道办事处")
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER)
+    sheet.append([1001, "学校周边 一", "学校（校园）周边", 120.16, 30.28, "学府路", "向阳街道办事处", "李老师", 13900000000])
+    sheet.append([1002, "学校周边 二", "school_surroundings", 120.17, 30.29, None, "向阳街道办事处", None, None])
+    buf = io.BytesIO()
+    book.save(buf)
+    r = _import(client, office, "点位.xlsx", buf.getvalue())
+    assert r.json() == {"created": 2, "updated": 0, "total": 2}, r.text
+    site = db.exec(select(EvalSite).where(EvalSite.code == "1001")).one()  # a numeric cell reads as "1001"
+    assert (site.site_type, site.contact_phone, site.address) == ("school_surroundings", "13900000000", "学府路")
+    r = _import(client, office, "broken.xlsx", b"PK\x03\x04 not really a zip")
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "unreadable_import")
+
+
+def test_geojson_import_points_and_polygon_centroids(client, db, office):
+    make_unit(db, "新华街道办事处")
+    square = [[[120.0, 30.0], [120.2, 30.0], [120.2, 30.2], [120.0, 30.2], [120.0, 30.0]]]
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.15, 30.25]},
+         "properties": {"点位编号": "P-1", "名称": "广场", "类型": "public_square_park", "责任单位": "新华街道办事处"}},
+        {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+         "properties": {"点位编号": "P-2", "名称": "小区", "类型": "居民小区", "责任单位": "新华街道办事处"}},
+    ]}
+    r = _import(client, office, "sites.geojson", json.dumps(doc).encode())
+    assert r.json() == {"created": 2, "updated": 0, "total": 2}, r.text
+    poly = db.exec(select(EvalSite).where(EvalSite.code == "P-2")).one()
+    # The square's centroid is its middle: (30.1, 120.1).
+    assert (round(poly.lat, 6), round(poly.lng, 6), poly.polygon["type"]) == (30.1, 120.1, "Polygon")
+    doc["features"].append({"type": "Feature", "geometry": {"type": "LineString", "coordinates": [[1, 2], [3, 4]]},
+                            "properties": {"名称": "线", "类型": "bus_stop", "责任单位": "新华街道办事处"}})
+    r = _import(client, office, "sites.geojson", json.dumps(doc).encode())
+    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(3, "geometry")]
+    assert _count(db) == 2
+
+
+def test_import_limits_and_formats(client, db, office, monkeypatch):
+    r = _import(client, office, "sites.txt", b"x")
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "unsupported_format")
+    r = _import(client, office, "sites.csv", b"foo,bar\n1,2\n")
+    assert r.json()["error"]["code"] == "unreadable_import"  # no 名称 column
+    from app.evaluation import imports
+    monkeypatch.setattr(imports, "MAX_BYTES", 100)
+    r = _import(client, office, "sites.csv", _csv([["x"] * 9] * 10))
+    assert r.status_code == 413
+    monkeypatch.setattr(imports, "MAX_BYTES", 5 * 1024 * 1024)
+    monkeypatch.setattr(imports, "MAX_ROWS", 2)
+    r = _import(client, office, "sites.csv", _csv([["", "n", "bus_stop", 1, 1, "", "u", "", ""]] * 3))
+    assert r.json()["error"]["code"] == "too_many_rows"
+    staff = login(client, make_user(db, Role.inspector))
+    assert _import(client, staff, "sites.csv", _csv([])).status_code == 403
+
+
+def test_cli_imports_with_the_same_rules(db, tmp_path, capsys):
+    make_unit(db, "向阳街道办事处")
+    good = tmp_path / "sites.csv"
+    good.write_bytes(_csv([["C-1", "菜场", "农贸市场", 120.1, 30.2, "", "向阳街道办事处", "", ""]]))
+    assert cli.main(["import-sites", str(good)]) == 0
+    assert "1 sites created" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(_csv([["C-2", "菜场", "农贸市场", 120.1, 30.2, "", "没有这个单位", "", ""]]))
+    assert cli.main(["import-sites", str(bad)]) == 2
+    assert "row 2 责任单位" in capsys.readouterr().err
+    assert cli.main(["seed-checklists"]) == 0
+    assert "9 checklists seeded" in capsys.readouterr().out
+    assert _count(db) == 1

@@ -1,0 +1,187 @@
+"""Who sees what of evaluation (四不两直): every evaluation endpoint × every role, before and after publication.
+
+A unit's staff get 404 for a round and everything in it until it is published, then see only their own
+sites; inspectors see only rounds and sites assigned to them; the office sees everything. Every write is the
+office's (403 for the others, before anything is looked up, so a 403 tells nothing of a round's existence).
+"""
+
+import io
+
+import pytest
+
+from app.evaluation.router import router
+from app.users.roles import Role
+from tests.conftest import login, make_unit, make_user
+from tests.evaluation.conftest import make_site
+
+ROLES = ["anonymous", "inspector", "inspector2", "dispatcher", "leader", "admin", "staff_a", "staff_b", "staff_c"]
+OFFICE = {"dispatcher", "leader", "admin"}
+WINDOW = {"starts_at": "2026-12-07T09:00:00+08:00", "ends_at": "2026-12-11T18:00:00+08:00"}
+
+
+@pytest.fixture
+def world(client, db, seeded):
+    """Units a, b (both with sites) and c (none); an active round R1 over a1 (inspector) and b1 (inspector2);
+    a published round R2 over a1 (inspector2); a2 is in no round."""
+    a, b, c = make_unit(db, "甲街道"), make_unit(db, "乙街道"), make_unit(db, "丙街道")
+    users = {"inspector": make_user(db, Role.inspector), "inspector2": make_user(db, Role.inspector),
+             "dispatcher": make_user(db, Role.dispatcher), "leader": make_user(db, Role.leader),
+             "admin": make_user(db, Role.admin), "staff_a": make_user(db, Role.unit_staff, a),
+             "staff_b": make_user(db, Role.unit_staff, b), "staff_c": make_user(db, Role.unit_staff, c)}
+    h = {k: login(client, u) for k, u in users.items()} | {"anonymous": {}}
+    sites = {"a1": make_site(db, a, "bus_stop", name="甲一").id, "b1": make_site(db, b, "bus_stop", name="乙一").id,
+             "a2": make_site(db, a, "farmers_market", name="甲二").id}
+    office = h["dispatcher"]
+
+    def new_round(name, site_keys, inspectors, states):
+        r = client.post("/api/evaluation/rounds", headers=office,
+                        json={"name": name, "site_ids": [sites[k] for k in site_keys]} | WINDOW)
+        assert r.status_code == 201, r.text
+        rnd = r.json()
+        by_site = {s["site"]["id"]: s["id"] for s in rnd["sites"]}
+        body = {"assignments": [{"round_site_id": by_site[sites[k]], "user_ids": [users[u].id]}
+                                for k, u in zip(site_keys, inspectors, strict=True)]}
+        assert client.post(f"/api/evaluation/rounds/{rnd['id']}/assignments", headers=office, json=body).status_code == 200
+        for to in states:
+            assert client.post(f"/api/evaluation/rounds/{rnd['id']}/transition", headers=office,
+                               json={"to": to}).status_code == 200
+        return rnd["id"]
+
+    rounds = {"R1": new_round("一号", ["a1", "b1"], ["inspector", "inspector2"], ["active"]),
+              "R2": new_round("二号", ["a1"], ["inspector2"], ["active", "closed", "published"])}
+    return {"h": h, "sites": sites, "rounds": rounds, "checklist": seeded["bus_stop"].id, "unit_a": a.id,
+            "client": client}
+
+
+ROUNDS_SEEN = {  # role → round → the sites it sees in it
+    "inspector": {"R1": {"a1"}},
+    "inspector2": {"R1": {"b1"}, "R2": {"a1"}},
+    "staff_a": {"R2": {"a1"}},
+    "staff_b": {},
+    "staff_c": {},
+} | {role: {"R1": {"a1", "b1"}, "R2": {"a1"}} for role in OFFICE}
+SITES_SEEN = {"inspector": {"a1"}, "inspector2": {"a1", "b1"}, "staff_a": {"a1", "a2"}, "staff_b": {"b1"},
+              "staff_c": set()} | {role: {"a1", "b1", "a2"} for role in OFFICE}
+MY_SITES = {"inspector": {("R1", "a1")}, "inspector2": {("R1", "b1")}}  # active rounds only
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_rounds_and_their_sites(client, world, role):
+    h, ids, sites = world["h"][role], world["rounds"], world["sites"]
+    r = client.get("/api/evaluation/rounds", headers=h)
+    if role == "anonymous":
+        assert r.status_code == 401
+        assert client.get(f"/api/evaluation/rounds/{ids['R1']}").status_code == 401
+        return
+    seen = ROUNDS_SEEN[role]
+    assert {x["id"] for x in r.json()["items"]} == {ids[k] for k in seen}
+    assert {x["id"]: x["site_count"] for x in r.json()["items"]} == {ids[k]: len(v) for k, v in seen.items()}
+    for key, rid in ids.items():
+        r = client.get(f"/api/evaluation/rounds/{rid}", headers=h)
+        if key not in seen:
+            assert r.status_code == 404, (key, r.text)
+            assert r.json()["error"]["code"] == "not_found"
+            continue
+        detail = r.json()
+        assert {s["site"]["id"] for s in detail["sites"]} == {sites[k] for k in seen[key]}
+        if role.startswith("staff"):  # who inspected is the office's business
+            assert all(s["inspectors"] == [] for s in detail["sites"])
+            assert (detail["draw"], detail["seed"]) == ({}, None)
+        else:
+            assert all(len(s["inspectors"]) == 1 for s in detail["sites"])
+    mine = client.get("/api/evaluation/my-sites", headers=h).json()
+    assert {(m["round_id"], m["site"]["id"]) for m in mine} == {(ids[r], sites[s]) for r, s in MY_SITES.get(role, ())}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_site_registry(client, world, role):
+    h, sites = world["h"][role], world["sites"]
+    r = client.get("/api/evaluation/sites", headers=h)
+    if role == "anonymous":
+        assert r.status_code == 401
+        return
+    assert {s["id"] for s in r.json()["items"]} == {sites[k] for k in SITES_SEEN[role]}
+    for key, sid in sites.items():
+        assert client.get(f"/api/evaluation/sites/{sid}", headers=h).status_code == (
+            200 if key in SITES_SEEN[role] else 404), key
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_checklists(client, world, role):
+    h = world["h"][role]
+    expected = 401 if role == "anonymous" else 200 if role in OFFICE | {"inspector", "inspector2"} else 403
+    for path in ("/api/evaluation/site-types", "/api/evaluation/site-types/bus_stop/checklists",
+                 "/api/evaluation/site-types/bus_stop/checklists/1", f"/api/evaluation/checklists/{world['checklist']}"):
+        assert client.get(path, headers=h).status_code == expected, path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_inspector_list_is_the_office_s(client, world, role):
+    r = client.get("/api/evaluation/inspectors", headers=world["h"][role])
+    assert r.status_code == (401 if role == "anonymous" else 200 if role in OFFICE else 403)
+    if r.status_code == 200:
+        assert len(r.json()) == 2  # the two inspectors of the world
+
+
+def test_publishing_shows_each_unit_its_own_sites_only(client, world):
+    h, rid, sites = world["h"], world["rounds"]["R1"], world["sites"]
+    assert client.get(f"/api/evaluation/rounds/{rid}", headers=h["staff_b"]).status_code == 404
+    for to in ("closed", "published"):
+        client.post(f"/api/evaluation/rounds/{rid}/transition", headers=h["dispatcher"], json={"to": to})
+    for role, own in (("staff_a", "a1"), ("staff_b", "b1")):
+        detail = client.get(f"/api/evaluation/rounds/{rid}", headers=h[role]).json()
+        assert [s["site"]["id"] for s in detail["sites"]] == [sites[own]]
+    assert client.get(f"/api/evaluation/rounds/{rid}", headers=h["staff_c"]).status_code == 404
+
+
+def _csv() -> bytes:
+    return "名称,类型,经度,纬度,责任单位\n新点位,bus_stop,120.1,30.2,甲街道\n".encode()
+
+
+WRITES = {  # (method, path template) → (body factory, success status)
+    ("POST", "/api/evaluation/site-types/{site_type}/checklists"): (
+        lambda w: {"json": {"items": [{"code": "Z-1", "text_zh": "整洁", "dimension": "环境卫生", "points": 100,
+                                       "rule": "all_or_nothing", "category_code": "06012"}]}}, 201),
+    ("POST", "/api/evaluation/sites"): (
+        lambda w: {"json": {"name": "新点位", "site_type": "bus_stop", "lat": 30.2, "lng": 120.1,
+                            "unit_id": w["unit_a"]}}, 201),
+    ("POST", "/api/evaluation/sites/import"): (lambda w: {"files": {"file": ("s.csv", io.BytesIO(_csv()))}}, 200),
+    ("PATCH", "/api/evaluation/sites/{site_id}"): (lambda w: {"json": {"name": "改名"}}, 200),
+    ("DELETE", "/api/evaluation/sites/{site_id}"): (lambda w: {}, 204),
+    ("POST", "/api/evaluation/rounds"): (lambda w: {"json": {"name": "新", "counts": {"bus_stop": 1}} | WINDOW}, 201),
+    ("POST", "/api/evaluation/rounds/{round_id}/assignments"): (
+        lambda w: {"json": {"assignments": [{"round_site_id": _round_site(w), "user_ids": []}]}}, 200),
+    ("POST", "/api/evaluation/rounds/{round_id}/transition"): (lambda w: {"json": {"to": "closed"}}, 200),
+    ("POST", "/api/evaluation/rounds/{round_id}/followup"): (lambda w: {"json": WINDOW}, 201),
+}
+READS = {("GET", p) for p in (
+    "/api/evaluation/site-types", "/api/evaluation/site-types/{site_type}/checklists",
+    "/api/evaluation/site-types/{site_type}/checklists/{version}", "/api/evaluation/checklists/{checklist_id}",
+    "/api/evaluation/sites", "/api/evaluation/sites/{site_id}", "/api/evaluation/rounds",
+    "/api/evaluation/rounds/{round_id}", "/api/evaluation/my-sites", "/api/evaluation/inspectors")}
+
+
+def _round_site(world) -> int:
+    detail = world["client"].get(f"/api/evaluation/rounds/{world['rounds']['R1']}", headers=world["h"]["dispatcher"])
+    return detail.json()["sites"][0]["id"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method, template", list(WRITES))
+def test_writes_are_the_office_s(client, world, role, method, template):
+    body, success = WRITES[(method, template)]
+    # The round to change: the active R1 (closing it), and the published R2 for a 回头看; a2 is in no round.
+    rid = world["rounds"]["R2" if template.endswith("followup") else "R1"]
+    path = template.format(site_type="bus_stop", site_id=world["sites"]["a2"], round_id=rid)
+    r = client.request(method, path, headers=world["h"][role], **body(world))
+    if role == "anonymous":
+        assert r.status_code == 401
+    elif role in OFFICE:
+        assert r.status_code == success, r.text
+    else:
+        assert (r.status_code, r.json()["error"]["code"]) == (403, "forbidden"), r.text
+
+
+def test_the_matrix_covers_every_evaluation_endpoint():
+    routes = {(m, r.path) for r in router.routes for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes == set(WRITES) | READS
