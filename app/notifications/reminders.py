@@ -69,12 +69,15 @@ def remind(session: Session, payload: dict) -> None:
     send(session, ticket.unit_id, kind, key, ticket.id, fields)
 
 
-def send(session: Session, unit_id: int, kind: str, key: str, ticket_id: uuid.UUID | None,
+def send(session: Session, unit_id: int | None, kind: str, key: str, ticket_id: uuid.UUID | None,
          fields: dict[str, Any]) -> None:
-    """One message to every active staff member of the unit and its channels, at most once per key."""
+    """One message to every active staff member of the unit (None: every dispatcher) and its channels (the
+    office's), at most once per key."""
     now, text = utcnow(), render(kind, fields)
-    staff = session.exec(select(User.id).where(User.unit_id == unit_id, User.role == Role.unit_staff,
-                                                col(User.is_active).is_(True))).all()
+    people = select(User.id).where(col(User.is_active).is_(True))
+    people = people.where(User.role == Role.dispatcher) if unit_id is None else people.where(
+        User.unit_id == unit_id, User.role == Role.unit_staff)
+    staff = session.exec(people).all()
     for user_id in staff:
         try:
             with session.begin_nested():
@@ -126,5 +129,14 @@ def digest(session: Session, payload: dict) -> None:
         fields = {"date": day.isoformat(), "open": open_tasks, "due_today": int(due_today or 0),
                   "overdue": int(overdue or 0)}
         send(session, unit_id, "digest", f"digest-{unit_id}-{day.isoformat()}", None, fields)
+    # The dispatchers' morning: what waits for the office (reports to triage, requests to decide,
+    # rectifications to verify); a message per report would drown them on a busy day.
+    waiting = dict(session.exec(select(Ticket.status, func.count()).where(
+        col(Ticket.status).in_([Status.reported, Status.rectified])).group_by(Ticket.status)).all())
+    requests = session.exec(select(func.count()).select_from(Ticket).where(
+        col(Ticket.pending_request).is_not(None))).one()
+    fields = {"date": day.isoformat(), "reported": waiting.get(Status.reported, 0),
+              "requests": requests, "rectified": waiting.get(Status.rectified, 0)}
+    send(session, None, "office_digest", f"digest-office-{day.isoformat()}", None, fields)
     ensure_digest_scheduled(session)
 

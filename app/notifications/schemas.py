@@ -11,11 +11,11 @@ from app.core.types import DbId, UserText
 class NotificationOut(BaseModel):
     id: int
     kind: str  # dispatched | resumed | rework | urged | supervised | voided | request_decided | request_waiting |
-    #            verification_waiting | near_deadline | overdue | digest
+    #            verification_waiting | near_deadline | overdue | digest | office_digest
     ticket_id: uuid.UUID | None
     text: str  # the message in Chinese, as the channels send it
     data: dict[str, Any]  # case_number, category, address, deadline_at, note, decision, request, unit_name;
-    #                       a digest: date, open, due_today, overdue
+    #                       a digest: date, open, due_today, overdue; office_digest: date, reported, requests, rectified
     created_at: datetime
     read_at: datetime | None
 

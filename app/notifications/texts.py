@@ -7,7 +7,8 @@ from app.core.config import get_settings
 
 TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返工", "urged": "催办", "supervised": "督办",
            "voided": "已作废", "request_decided": "申请结果", "request_waiting": "待审批",
-           "verification_waiting": "待核查", "near_deadline": "预超期", "overdue": "已超期", "digest": "每日提醒"}
+           "verification_waiting": "待核查", "near_deadline": "预超期", "overdue": "已超期", "digest": "每日提醒",
+          "office_digest": "每日待办"}
 
 
 def render(kind: str, f: dict[str, Any]) -> str:
@@ -16,6 +17,9 @@ def render(kind: str, f: dict[str, Any]) -> str:
     if kind == "digest":
         return (f"【{TITLES[kind]}】{f['date']}：在办 {f['open']} 件，今日到期 {f['due_today']} 件，"
                 f"已超期 {f['overdue']} 件")
+    if kind == "office_digest":
+        return (f"【{TITLES[kind]}】{f['date']}：待分拨 {f['reported']} 件，待审批 {f['requests']} 件，"
+                f"待核查 {f['rectified']} 件")
     parts = [f"【{TITLES.get(kind, kind)}】{f['case_number']} {f['category']}"]
     if f.get("address"):
         parts.append(f["address"])

@@ -108,6 +108,7 @@ def test_a_rectified_or_extended_ticket_is_not_reminded_of_an_old_deadline(clien
 def test_the_daily_digest_counts_each_units_open_tasks_once_a_day(client, w, db):
     overdue, today = dispatch(client, w, hours=30), dispatch(client, w, hours=30)
     dispatch(client, w, hours=200)
+    report(client, w["h"]["inspector"])  # waiting for triage
     now = utcnow()
     db.exec(update(Ticket).where(Ticket.id == uuid.UUID(overdue["id"])).values(deadline_at=now - timedelta(hours=1)))
     # Due later today in the city's time zone (Asia/Shanghai): one minute before local midnight, if still ahead.
@@ -126,6 +127,9 @@ def test_the_daily_digest_counts_each_units_open_tasks_once_a_day(client, w, db)
     data = digests[0].data
     assert (data["open"], data["overdue"], data["due_today"]) == (3, 1, 1 if due_today < end else 0)
     assert digests[0].text == f"【每日提醒】{data['date']}：在办 3 件，今日到期 {data['due_today']} 件，已超期 1 件"
+    # The dispatchers hear what waits for the office, once a day, instead of a message per report.
+    [office] = db.exec(select(Notification).where(Notification.kind == "office_digest")).all()
+    assert office.text == f"【每日待办】{data['date']}：待分拨 1 件，待审批 0 件，待核查 0 件"
     queued = db.exec(select(Job).where(Job.kind == reminders.DIGEST_JOB, Job.state == "queued")).all()
     assert len(queued) == 1 and queued[0].run_after == reminders.next_digest_at(utcnow())  # tomorrow's, once
 

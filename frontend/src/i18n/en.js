@@ -10,11 +10,11 @@ export default {
     outbox: 'Outbox', me: 'Me', inbox: 'Messages', dashboard: 'Dashboard', approvals: 'Approvals', ledger: 'Ledger',
   },
   inbox: {
-    title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', digestLine: '{open} open · {due} due today · {overdue} overdue', deadline: 'Due {at}',
+    title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', digestLine: '{open} open · {due} due today · {overdue} overdue', officeDigestLine: '{reported} to triage · {requests} requests · {rectified} to verify', deadline: 'Due {at}',
     kind: {
       dispatched: 'New task', resumed: 'Resumed', rework: 'Rework', urged: 'Urged', supervised: 'Supervised', voided: 'Voided',
       request_decided: 'Request decided', request_waiting: 'Request waiting', verification_waiting: 'Waiting for verification',
-      near_deadline: 'Near deadline', overdue: 'Overdue', digest: 'Daily digest',
+      near_deadline: 'Near deadline', overdue: 'Overdue', digest: 'Daily digest', office_digest: 'Waiting today',
     },
   },
   role: { inspector: 'Inspector', dispatcher: 'Dispatcher', unit_staff: 'Unit staff', leader: 'Leader', admin: 'Admin' },

@@ -10,11 +10,11 @@ export default {
     outbox: '待上传', me: '我的', inbox: '消息', dashboard: '看板', approvals: '审批', ledger: '台帐',
   },
   inbox: {
-    title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', digestLine: '在办 {open} 件 · 今日到期 {due} 件 · 已超期 {overdue} 件', deadline: '时限 {at}',
+    title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', digestLine: '在办 {open} 件 · 今日到期 {due} 件 · 已超期 {overdue} 件', officeDigestLine: '待分拨 {reported} 件 · 待审批 {requests} 件 · 待核查 {rectified} 件', deadline: '时限 {at}',
     kind: {
       dispatched: '新任务', resumed: '恢复办理', rework: '返工', urged: '催办', supervised: '督办', voided: '已作废',
       request_decided: '申请结果', request_waiting: '待审批', verification_waiting: '待核查',
-      near_deadline: '预超期', overdue: '已超期', digest: '每日提醒',
+      near_deadline: '预超期', overdue: '已超期', digest: '每日提醒', office_digest: '每日待办',
     },
   },
   role: { inspector: '督查员', dispatcher: '派遣员', unit_staff: '责任单位', leader: '领导', admin: '管理员' },
