@@ -4,9 +4,11 @@ from app.auth.models import AccessToken, LoginAttempt
 from app.bulletins.models import Bulletin
 from app.categories.models import Category
 from app.evaluation.models import (
+    EvalAnswer,
     EvalAssignment,
     EvalChecklist,
     EvalChecklistItem,
+    EvalResult,
     EvalRound,
     EvalRoundSite,
     EvalSite,
@@ -19,9 +21,10 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "EvalAssignment", "EvalChecklist",
-    "EvalChecklistItem", "EvalRound", "EvalRoundSite", "EvalSite", "Grid", "Job", "LoginAttempt", "Notification",
-    "Photo", "Ticket", "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit", "User",
+    "AccessToken", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "EvalAnswer", "EvalAssignment",
+    "EvalChecklist", "EvalChecklistItem", "EvalResult", "EvalRound", "EvalRoundSite", "EvalSite", "Grid", "Job",
+    "LoginAttempt", "Notification", "Photo", "Ticket", "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit",
+    "User",
 ]
 
 

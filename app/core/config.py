@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs or networks, for uvicorn's
     # --forwarded-allow-ips; `make run` passes it). None by default: the peer address is the client.
     trusted_proxies: str = ""
+    # 实地测评: a check-in further than this from the site is flagged (never refused).
+    eval_checkin_distance_m: float = Field(200.0, gt=0)
     # The hour (city time) of each unit's daily digest (open tasks, due today, overdue).
     digest_hour: int = Field(8, ge=0, le=23)
     # Where people open the app (e.g. https://xuncha.example.gov.cn): messages sent out link to tickets there.

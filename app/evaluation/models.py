@@ -1,6 +1,7 @@
 """Evaluation tables: sites, versioned checklists with their items, rounds, the sites of a round and who
 inspects them. Points are integers in tenths of a point everywhere (`points_tenths`), so sums are exact."""
 
+import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -106,3 +107,39 @@ class EvalAssignment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     round_site_id: int = Field(foreign_key="eval_round_sites.id")
     user_id: int = Field(foreign_key="users.id", index=True)
+
+
+class EvalResult(SQLModel, table=True):
+    """What an inspector recorded at a round's site: every item answered, or 无法调查 with a reason. Its id is
+    the phone's UUID, so a resend from the outbox is answered as the first submission."""
+
+    __tablename__ = "eval_results"
+
+    id: uuid.UUID = Field(primary_key=True)
+    round_site_id: int = Field(foreign_key="eval_round_sites.id", unique=True)  # one result per site and round
+    inspector_id: int = Field(foreign_key="users.id", index=True)
+    status: str = Field(max_length=16)  # evaluated | unable
+    unable_reason: str | None = Field(default=None, max_length=200)
+    # Where the phone was at check-in, and how far that is from the site (a warning, never a block).
+    lat: float | None = None
+    lng: float | None = None
+    accuracy_m: float | None = None
+    distance_m: float | None = None
+    request_hash: str = Field(max_length=64)
+    submitted_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class EvalAnswer(SQLModel, table=True):
+    """One checklist item at one site: 达标 (pass), 不达标 (fail, with occurrences and its finding ticket) or
+    不适用 (na)."""
+
+    __tablename__ = "eval_answers"
+    __table_args__ = (UniqueConstraint("result_id", "item_id", name="uq_eval_answers_result_item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    result_id: uuid.UUID = Field(foreign_key="eval_results.id", index=True)
+    item_id: int = Field(foreign_key="eval_checklist_items.id")
+    verdict: str = Field(max_length=8)
+    occurrences: int | None = None
+    note: str | None = Field(default=None, max_length=500)
+    ticket_id: uuid.UUID | None = Field(default=None, foreign_key="tickets.id", index=True)  # the finding

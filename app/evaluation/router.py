@@ -11,7 +11,7 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId
-from app.evaluation import checklists, imports, rounds, sites
+from app.evaluation import checklists, imports, results, rounds, sites
 from app.evaluation.schemas import (
     AssignmentsIn,
     ChecklistIn,
@@ -21,6 +21,8 @@ from app.evaluation.schemas import (
     ImportResult,
     InspectorOut,
     MySiteOut,
+    ResultIn,
+    ResultOut,
     RoundDetail,
     RoundIn,
     RoundPage,
@@ -184,3 +186,17 @@ def round_followup(session: SessionDep, user: CurrentUser, round_id: DbId, body:
     """A 回头看 round of a closed or published round: the same sites, by default the same inspectors."""
     earlier = rounds.get(session, user, round_id)
     return rounds.detail(session, user, rounds.followup(session, user, earlier, body))
+
+
+@router.post("/rounds/{round_id}/sites/{site_id}/result", response_model=ResultOut, status_code=201,
+             responses=WRITE)
+def result_submit(session: SessionDep, user: CurrentUser, round_id: DbId, site_id: DbId, body: ResultIn):
+    """Submit a site's evaluation (the assigned inspector, an active round): every item answered, or 无法调查
+    with a reason; each 不达标 becomes a ticket for triage. The same submission again answers the first."""
+    return results.submit(session, user, round_id, site_id, body)
+
+
+@router.get("/rounds/{round_id}/sites/{site_id}/result", response_model=ResultOut)
+def result_read(session: SessionDep, user: CurrentUser, round_id: DbId, site_id: DbId):
+    """A site's submitted evaluation with its score and findings (a unit: its own sites, once published)."""
+    return results.read(session, user, round_id, site_id)

@@ -1,12 +1,13 @@
 """Evaluation API shapes. Points travel as `points` (a number with at most one decimal) beside the exact
 `points_tenths` the database keeps."""
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from app.core.types import ClientDateTime, DbId, UserText
 
@@ -277,3 +278,60 @@ class MySiteOut(BaseModel):
 class RoundPage(BaseModel):
     items: list[RoundOut]
     next_cursor: str | None
+
+
+# ---- results: a site evaluated on the phone --------------------------------------------------------------
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    verdict: Literal["pass", "fail", "na"]
+    occurrences: int | None = Field(None, ge=1, le=1000, description="不达标: how many times (≥ 1); else none")
+    note: Annotated[UserText, StringConstraints(max_length=500)] | None = None
+    photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9,
+                                       description="不达标: the photos (at least the item's photos_required)")
+
+
+class ResultIn(BaseModel):
+    """A whole site, submitted once from the outbox: `id` is the phone's UUID (a resend answers the first)."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: uuid.UUID
+    status: Literal["evaluated", "unable"]
+    unable_reason: Annotated[UserText, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, description="无法调查: why (closed, access refused …)")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    accuracy_m: float | None = Field(None, ge=0, le=100_000)
+    answers: list[AnswerIn] = Field(default_factory=list, max_length=500)
+
+
+class AnswerOut(BaseModel):
+    item_code: str
+    item_text: str
+    dimension: str
+    points: float
+    verdict: str
+    occurrences: int | None
+    note: str | None
+    loss: float  # points lost
+    ticket_id: uuid.UUID | None  # the finding
+    case_number: str | None
+    ticket_status: str | None
+
+
+class ResultOut(BaseModel):
+    id: uuid.UUID
+    round_id: int
+    site_id: int
+    site_name: str
+    status: str
+    unable_reason: str | None
+    distance_m: float | None  # from the site at check-in
+    far_from_site: bool       # beyond XUNCHA_EVAL_CHECKIN_DISTANCE_M: a warning, not a refusal
+    submitted_at: datetime
+    inspector_name: str | None  # the office's to know; never a unit's
+    possible: float | None
+    earned: float | None
+    rate: float | None  # 得分率 = earned ÷ possible
+    answers: list[AnswerOut]

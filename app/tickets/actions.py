@@ -150,6 +150,29 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     return read.detail(session, user, ticket), True
 
 
+def claimable_photos(session: Session, user: User, ids: list[uuid.UUID]) -> list[Photo]:
+    """Photos this user uploaded and that no ticket uses yet (422 unknown_photo, 409 photo_in_use)."""
+    return _claimable_photos(session, user, ids)
+
+
+def record_finding(session: Session, user: User, *, ticket_id: uuid.UUID, category_code: str, description: str,
+                   address: str | None, lat: float, lng: float, photos: list[Photo],
+                   suggested_unit_id: int | None, digest: str, now: datetime) -> Ticket:
+    """A problem an evaluation (实地测评) found enters the loop as a report would: a case number, the report
+    event with its photos, the category's unit suggested. The caller's transaction holds it (flushed only)."""
+    ticket = Ticket(id=ticket_id, case_number=next_case_number(session, now), status=Status.reported,
+                    category_code=category_code, description=description, address=address, lat=lat, lng=lng,
+                    reporter_id=user.id, suggested_unit_id=suggested_unit_id, reported_at=now, updated_at=now,
+                    request_hash=digest)
+    session.add(ticket)
+    session.flush()
+    event = _add_event(session, ticket, Action.report, None, Status.reported, user, now, note=description,
+                       action_id=ticket_id, digest=digest)
+    _attach_photos(session, ticket, event, photos, "report")
+    session.flush()
+    return ticket
+
+
 def _replay_report(session: Session, user: User, ticket_id: uuid.UUID, digest: str) -> TicketDetail | None:
     """The first result of a report already made with this id (None: there is none); 409 for other content."""
     existing = session.get(Ticket, ticket_id, populate_existing=True)

@@ -113,16 +113,20 @@ def test_drill_down_timeline_link_covers_no_text(new_context, shots):
     page = new_context().new_page()
     login(page, "leader", "/stats/tickets?period=month&metric=dispatched")
     page.wait_for_selector("[data-testid=drill-list] .item")
-    items = page.locator("[data-testid=drill-list] .item")
+    page.wait_for_load_state("networkidle")  # the header above the list (period, formula, count) settles first
+    # Every box of a card measured in one go: measured one by one, a header that grew in between moved the card
+    # text under a link box read before it.
+    cards = page.evaluate("""() => [...document.querySelectorAll('[data-testid=drill-list] .item')].slice(0, 6)
+        .map((item) => {
+          const box = (el) => { const r = el.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height} }
+          return {link: box(item.querySelector('.tl')), texts: [...item.querySelectorAll(
+            '.desc, .meta, .cat, [data-testid=deadline], .case')].map((el) => ({sel: el.className, box: box(el)}))}
+        })""")
     checked = 0
-    for i in range(min(items.count(), 6)):
-        item = items.nth(i)
-        link = item.locator(".tl").bounding_box()
-        for sel in (".desc", ".meta", ".cat", "[data-testid=deadline]", ".case"):
-            for j in range(item.locator(sel).count()):
-                box = item.locator(sel).nth(j).bounding_box()
-                assert not _overlap(link, box), f"办理时间轴 covers {sel} of card {i}"
-                checked += 1
+    for i, card in enumerate(cards):
+        for text in card["texts"]:
+            assert not _overlap(card["link"], text["box"]), f"办理时间轴 covers {text['sel']} of card {i}"
+            checked += 1
     assert checked >= 6
     page.screenshot(path=str(shots / "dashboard-drill-list.png"))
 

@@ -184,4 +184,30 @@ def test_writes_are_the_office_s(client, world, role, method, template):
 
 def test_the_matrix_covers_every_evaluation_endpoint():
     routes = {(m, r.path) for r in router.routes for m in r.methods - {"HEAD", "OPTIONS"}}
-    assert routes == set(WRITES) | READS
+    assert routes == set(WRITES) | READS | RESULTS
+
+
+RESULTS = {("POST", "/api/evaluation/rounds/{round_id}/sites/{site_id}/result"),
+           ("GET", "/api/evaluation/rounds/{round_id}/sites/{site_id}/result")}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_site_s_result_is_its_inspector_s_to_submit_and_the_unit_s_to_read_only_once_published(
+        client, db, world, role):
+    from sqlmodel import select
+
+    from app.evaluation.models import EvalChecklistItem
+    items = db.exec(select(EvalChecklistItem).where(EvalChecklistItem.checklist_id == world["checklist"])).all()
+    body = {"id": "00000000-0000-4000-8000-0000000000a1", "status": "evaluated",
+            "answers": [{"item_code": i.code, "verdict": "pass"} for i in items]}
+    path = f"/api/evaluation/rounds/{world['rounds']['R1']}/sites/{world['sites']['a1']}/result"
+    r = client.post(path, headers=world["h"][role], json=body)
+    # Only the inspector assigned to a1 in R1 submits; another inspector finds no such site (404); every other role
+    # is refused before anything is looked up (403), so the answer says nothing of the round.
+    want = {"anonymous": 401, "inspector": 201, "inspector2": 404}.get(role, 403)
+    assert r.status_code == want, r.text
+    if role != "inspector":
+        assert client.post(path, headers=world["h"]["inspector"], json=body).status_code == 201
+    read = client.get(path, headers=world["h"][role])
+    # R1 is not published: units see nothing of it; inspector2 has b1 there, not a1.
+    assert read.status_code == {"anonymous": 401, "inspector": 200}.get(role, 200 if role in OFFICE else 404)

@@ -337,6 +337,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluation/rounds/{round_id}/sites/{site_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Result Read
+         * @description A site's submitted evaluation with its score and findings (a unit: its own sites, once published).
+         */
+        get: operations["result_read_api_evaluation_rounds__round_id__sites__site_id__result_get"];
+        put?: never;
+        /**
+         * Result Submit
+         * @description Submit a site's evaluation (the assigned inspector, an active round): every item answered, or 无法调查
+         *     with a reason; each 不达标 becomes a ticket for triage. The same submission again answers the first.
+         */
+        post: operations["result_submit_api_evaluation_rounds__round_id__sites__site_id__result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluation/rounds/{round_id}/transition": {
         parameters: {
             query?: never;
@@ -1352,6 +1377,53 @@ export interface components {
              * @description the request body's schema in this OpenAPI document
              */
             schema_name: string;
+        };
+        /** AnswerIn */
+        AnswerIn: {
+            /** Item Code */
+            item_code: string;
+            /** Note */
+            note?: string | null;
+            /**
+             * Occurrences
+             * @description 不达标: how many times (≥ 1); else none
+             */
+            occurrences?: number | null;
+            /**
+             * Photo Ids
+             * @description 不达标: the photos (at least the item's photos_required)
+             */
+            photo_ids?: string[];
+            /**
+             * Verdict
+             * @enum {string}
+             */
+            verdict: "pass" | "fail" | "na";
+        };
+        /** AnswerOut */
+        AnswerOut: {
+            /** Case Number */
+            case_number: string | null;
+            /** Dimension */
+            dimension: string;
+            /** Item Code */
+            item_code: string;
+            /** Item Text */
+            item_text: string;
+            /** Loss */
+            loss: number;
+            /** Note */
+            note: string | null;
+            /** Occurrences */
+            occurrences: number | null;
+            /** Points */
+            points: number;
+            /** Ticket Id */
+            ticket_id: string | null;
+            /** Ticket Status */
+            ticket_status: string | null;
+            /** Verdict */
+            verdict: string;
         };
         /** AssignmentIn */
         AssignmentIn: {
@@ -2780,6 +2852,72 @@ export interface components {
             thumb_url: string | null;
             /** Unit Name */
             unit_name: string | null;
+        };
+        /**
+         * ResultIn
+         * @description A whole site, submitted once from the outbox: `id` is the phone's UUID (a resend answers the first).
+         */
+        ResultIn: {
+            /** Accuracy M */
+            accuracy_m?: number | null;
+            /** Answers */
+            answers?: components["schemas"]["AnswerIn"][];
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Lat */
+            lat?: number | null;
+            /** Lng */
+            lng?: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "evaluated" | "unable";
+            /**
+             * Unable Reason
+             * @description 无法调查: why (closed, access refused …)
+             */
+            unable_reason?: string | null;
+        };
+        /** ResultOut */
+        ResultOut: {
+            /** Answers */
+            answers: components["schemas"]["AnswerOut"][];
+            /** Distance M */
+            distance_m: number | null;
+            /** Earned */
+            earned: number | null;
+            /** Far From Site */
+            far_from_site: boolean;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Inspector Name */
+            inspector_name: string | null;
+            /** Possible */
+            possible: number | null;
+            /** Rate */
+            rate: number | null;
+            /** Round Id */
+            round_id: number;
+            /** Site Id */
+            site_id: number;
+            /** Site Name */
+            site_name: string;
+            /** Status */
+            status: string;
+            /**
+             * Submitted At
+             * Format: date-time
+             */
+            submitted_at: string;
+            /** Unable Reason */
+            unable_reason: string | null;
         };
         /** ResumeIn */
         ResumeIn: {
@@ -5257,6 +5395,173 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoundDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    result_read_api_evaluation_rounds__round_id__sites__site_id__result_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+                site_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    result_submit_api_evaluation_rounds__round_id__sites__site_id__result_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+                site_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResultIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultOut"];
                 };
             };
             /** @description Bad request */
