@@ -19,6 +19,14 @@ def published(session: Session, period: Period) -> Bulletin | None:
                                Bulletin.end_date == period.end_date)).first()
 
 
+def published_summary(session: Session, period: Period, definitions_version: int) -> dict[str, Any] | None:
+    """The figures (summary) published for exactly this period under these definitions; None if none was."""
+    row = session.exec(select(Bulletin.summary, Bulletin.definitions_version)
+                       .where(Bulletin.kind == period.kind.value, Bulletin.start_date == period.start_date,
+                              Bulletin.end_date == period.end_date)).first()
+    return row[0] if row is not None and row[1] == definitions_version else None
+
+
 def ranked_rows(ranking: dict[str, Any]) -> dict[int, dict[str, Any]]:
     """A stored ranking's rows by unit id, wherever the ranking keeps them (one list today; per unit kind
     groups would nest them): every object with a unit_id and a rank."""

@@ -300,14 +300,19 @@ def _change_sheet(wb: Workbook, title: str, s: Summary) -> None:
     _append(ws, [f"{title} 各单位环比（本期 {s.period.label} 较上期 {_previous_label(s)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, ["单位", *[label for label, _, _ in CHANGE_COLUMNS]])
-    for m in [*s.units, s.total.model_copy(update={"unit_name": "合计"})]:
+    _change_rows(ws, [*s.units, s.total.model_copy(update={"unit_name": "合计"})])
+    _widths(ws, [24] + [12] * len(CHANGE_COLUMNS))
+
+
+def _change_rows(ws, rows: list[UnitMetrics]) -> None:
+    """A row per unit (or breakdown row) of its change on the previous period, figure by figure."""
+    for m in rows:
         prev = m.previous
         row = _append(ws, [m.unit_name, *[change(_value(m, g), _value(prev, g) if prev is not None else None, fmt)
                                          for _, g, fmt in CHANGE_COLUMNS]])
         for cell, (_, _, fmt) in zip(row[1:], CHANGE_COLUMNS, strict=True):
             cell.number_format = (RATE_CHANGE_FORMAT if _is_rate(fmt) else
                                   HOURS_CHANGE_FORMAT if fmt == "0.0" else COUNT_CHANGE_FORMAT)
-    _widths(ws, [24] + [12] * len(CHANGE_COLUMNS))
 
 
 def _previous_label(s: Summary) -> str:
@@ -315,13 +320,15 @@ def _previous_label(s: Summary) -> str:
     return p.label
 
 
-BREAKDOWN_SHEETS = {"category_class": ("按问题大类", "问题大类"), "district": ("按区", "区（属地）")}
+BREAKDOWN_SHEETS = {"category_class": ("按问题大类", "问题大类"), "district": ("按区", "区（属地）"),
+                    "grid": ("按网格", "网格"), "site_type": ("按测评点位类型", "测评点位类型")}
 
 
 def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules, *, computed: Figures | None = None
                   ) -> tuple[bytes, str]:
     """The workbook: 单位指标 (unit figures), 超期案件 (overdue tickets), 红黑榜 (one sheet per group), 合计及环比
-    (the total, its 环比, 本月/本年累计), 单位环比, 按问题大类, 按区, 说明 (formulas)."""
+    (the total, its 环比, 本月/本年累计), 单位环比, 按问题大类, 按区, 按网格, 按测评点位类型 (each with its 环比 below),
+    说明 (formulas)."""
     f = computed or figures(session, user, period, rules)
     now, summary, ranking, overdue = f.now, f.summary, f.ranking, f.overdue
     wb = Workbook()
@@ -360,6 +367,16 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
         ws["A1"].font = Font(bold=True, size=13)
         _header(ws, [first, *[h for h, _, _ in UNIT_COLUMNS[1:]]])
         _metric_rows(ws, b.rows, summary.total)
+        if summary.total.previous is not None:
+            # The rows' 环比 below their figures (the printed header rows stay the first table's).
+            _append(ws, [])
+            _append(ws, [f"{b.name} 环比（本期 {period.label} 较上期 {_previous_label(summary)}）"])[0].font = \
+                Font(bold=True)
+            for cell in _append(ws, [first, *[label for label, _, _ in CHANGE_COLUMNS]]):
+                cell.font = Font(bold=True)
+                cell.fill = HEADER_FILL
+                cell.alignment = Alignment(wrap_text=True, vertical="center")
+            _change_rows(ws, [*b.rows, summary.total.model_copy(update={"unit_name": "合计"})])
 
     ws = wb.create_sheet("说明")
     _header(ws, ["名称", "口径"])
@@ -562,12 +579,21 @@ def _change_table(s: Summary) -> str:
 
 
 def _breakdown_table(rows: list[UnitMetrics], total: UnitMetrics, first: str) -> str:
+    """Each row's figures, and under each its 环比 when there is one."""
     e = html.escape
+
+    def cell(m: UnitMetrics, g, f) -> str:
+        value = e(_cell(_value(m, g), f))
+        if m.previous is None:
+            return f"<td>{value}</td>"
+        return (f"<td>{value} <span class='muted'>{e(change_text(_value(m, g), _value(m.previous, g), f))}"
+                "</span></td>")
+
     out = [f"<table class='units'><thead><tr><th>{e(first)}</th>"
            + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_BREAKDOWN) + "</tr></thead><tbody>"]
     for m in [*rows, total.model_copy(update={"unit_name": "合计"})]:
         out.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td>"
-                   + "".join(f"<td>{e(_cell(_value(m, g), f))}</td>" for _, g, f in PRINT_BREAKDOWN) + "</tr>")
+                   + "".join(cell(m, g, f) for _, g, f in PRINT_BREAKDOWN) + "</tr>")
     out.append("</tbody></table>")
     return "".join(out)
 
@@ -668,8 +694,7 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
         for i, b in enumerate(s.breakdowns):
             parts.append(f"<h3>（{numerals[i]}）{e(b.name)}</h3>"
                          f"{_breakdown_table(b.rows, t, BREAKDOWN_SHEETS[b.kind][1])}")
-        parts.append(f'<p class="muted">{e(s.formulas["breakdowns"]["zh"])}。'
-                     "按场所类型的分类统计待测评轮次功能上线后提供。</p>")
+        parts.append(f'<p class="muted">{e(s.formulas["breakdowns"]["zh"])}。</p>')
     return _page(f"{title} {period.label}", "".join(parts), landscape=True)
 
 

@@ -5,10 +5,11 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select
 from sqlmodel import Session, col
 
+from app.evaluation.models import EvalAnswer, EvalResult, EvalRoundSite, EvalSite
 from app.stats.schemas import Percentiles, Period, Scope
 from app.tickets.models import Ticket, TicketEvent, TicketRequest
 from app.tickets.workflow import Action, Status
-from app.units.models import Grid, Unit
+from app.units.models import Unit
 
 COUNTS = ("reported", "dispatched", "closed", "closed_on_time", "rectified", "reworked", "overdue", "overdue_now",
           "returned", "cancelled", "extended", "suspended", "voided", "urged", "supervised",
@@ -89,6 +90,18 @@ _CLASS = func.substr(Ticket.category_code, 1, 2)
 BY_CATEGORY_CLASS = Grouping(_CLASS, _CLASS)
 
 
+# 网格: the grid the ticket was reported in (tickets.grid_id), None outside every grid.
+BY_GRID = Grouping(col(Ticket.grid_id), col(Ticket.grid_id))
+# 测评点位类型: a finding of an evaluation round counts under its site's type (answer → result → round site →
+# site); a ticket found on patrol has none. One index probe per ticket (eval_answers.ticket_id).
+_SITE_TYPE = (select(EvalSite.site_type).select_from(EvalAnswer)
+              .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+              .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+              .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
+              .where(EvalAnswer.ticket_id == Ticket.id).correlate(Ticket).limit(1).scalar_subquery())
+BY_SITE_TYPE = Grouping(_SITE_TYPE, _SITE_TYPE)
+
+
 def by_mapped_unit(mapping: dict[int, int | str]) -> Grouping:
     """Units mapped onto groups (a street office onto its district): one CASE over the unit id, so the figures
     stay one grouped pass; an unmapped unit (and no unit) falls in the group None."""
@@ -101,7 +114,7 @@ PERCENTILES = (("p50", 0.5), ("p90", 0.9))
 
 def scope_where(session: Session, scope: Scope, *, unit_column=None, period_bound: bool = False
                  ) -> list[ColumnElement[bool]]:
-    """WHERE clauses on tickets for a scope. A grid is its bounding box (exact for rectangular grids).
+    """WHERE clauses on tickets for a scope. A grid: the tickets reported in it (tickets.grid_id).
 
     period_bound: the query also has a date range. Then the unit is compared as `unit_id + 0`, so the
     planner scans the date range of a covering index instead of every ticket a unit ever had
@@ -117,8 +130,7 @@ def scope_where(session: Session, scope: Scope, *, unit_column=None, period_boun
     if scope.category_code:
         where.append(Ticket.category_code.startswith(scope.category_code, autoescape=True))
     if scope.grid_id is not None:
-        g = session.get(Grid, scope.grid_id)
-        where += [Ticket.lat.between(g.min_lat, g.max_lat), Ticket.lng.between(g.min_lng, g.max_lng)]
+        where.append(Ticket.grid_id == scope.grid_id)
     return where
 
 

@@ -165,18 +165,24 @@ FORMULAS: dict[str, dict[str, str]] = {
                              "不计入单位排名",
                        "en": "On-time dispatch and verification measure the office's own work (dispatchers, "
                              "inspectors): shown per unit for reference only, never counted in a unit's ranking"},
-    "previous": {"zh": "环比 = 本期数 − 上期数（上期为紧邻的同类、等长时段，按同一时点统计）；比率的环比以百分点计",
+    "previous": {"zh": "环比 = 本期数 − 上期数（上期为紧邻的同类、等长时段；上期已发布通报的，取通报所载数字，"
+                       "否则按同一时点统计）；比率的环比以百分点计",
                  "en": "change = this period − the previous period (the period of the same kind and length just "
-                       "before, as of the same moment); a rate's change is in percentage points"},
+                       "before: as its published bulletin gave it when there is one, else as of the same moment); "
+                       "a rate's change is in percentage points"},
     "to_date": {"zh": "本月累计、本年累计 = 自本期最后一天所在月的 1 日、所在年的 1 月 1 日起，至本期结束，"
                       "按同一口径统计",
                 "en": "month / year to date = the same figures from the 1st of the month, and from 1 January, of "
                       "the period's last day, to the period's end"},
     "breakdowns": {"zh": "分类统计：按问题大类（编码前两位）、按区（街道计入其所属的区；职能部门、企业及待派遣案件列"
-                         "“其他”），各行口径与单位指标相同，各行之和等于合计",
-                   "en": "Breakdowns: by category class (the code's first two digits) and by district (a street "
+                         "“其他”）、按网格（案件上报时所在网格，不在网格内的另列）、按测评点位类型（实地测评发现的问题计入"
+                         "其点位类型，日常巡查发现的另列），各行口径与单位指标相同，各行之和等于合计，各行附环比",
+                   "en": "Breakdowns: by category class (the code's first two digits), by district (a street "
                          "office counts in its district; departments, companies and undispatched tickets under "
-                         "'other'); each row has the unit table's figures and the rows add up to the total"},
+                         "'other'), by grid (the grid the ticket was reported in; outside every grid apart) and by "
+                         "evaluation site type (a finding of an evaluation round under its site's type; patrol "
+                         "findings apart); each row has the unit table's figures and its change, and the rows add "
+                         "up to the total"},
     "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；"
                    "延期、回退、挂账、作废、催办、督办计入当时的单位",
              "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); "
@@ -254,12 +260,13 @@ class UnitMetrics(BaseModel):
 
 
 class BreakdownRow(UnitMetrics):
-    key: str | None = Field(None, description="the category class code (06), or the district's unit id; None: "
-                                              "other")
+    key: str | None = Field(None, description="the category class code (06), the district's unit id, the grid's id "
+                                              "or the site type's code; None: other (no district, outside every "
+                                              "grid, not from an evaluation round)")
 
 
 class Breakdown(BaseModel):
-    kind: Literal["category_class", "district"]
+    kind: Literal["category_class", "district", "grid", "site_type"]
     name: str
     rows: list[BreakdownRow]
 
@@ -292,10 +299,14 @@ class Summary(BaseModel):
     as_of: datetime
     total: UnitMetrics
     units: list[UnitMetrics]
+    previous_source: Literal["published", "live"] | None = Field(
+        None, description="where the 环比 figures (`previous`) come from: the previous period's published bulletin "
+                          "(city-wide, same definitions version), or computed live as of now; None without 环比")
     month_to_date: ToDate | None = Field(None, description="only when asked for (to_date=true); counts and rates, "
                                                             "no hours")
     year_to_date: ToDate | None = Field(None, description="only when asked for (to_date=true)")
-    breakdowns: list[Breakdown] | None = Field(None, description="by category class and by district; only when "
+    breakdowns: list[Breakdown] | None = Field(None, description="by category class, district, grid and evaluation "
+                                                                 "site type, each row with its 环比; only when "
                                                                  "asked for (breakdowns=true)")
     timeliness: Timeliness | None = None
     formulas: dict[str, dict[str, str]] = FORMULAS

@@ -49,15 +49,18 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   unit); 按时核查数 = those within `verify_within_hours` clock hours (inclusive) of the rectification they judged
   (the ticket's latest 整改 at or before the verification), 按时核查率 = ÷ 核查次数. The set times are stats
   settings (XUNCHA_STATS_DISPATCH_WITHIN_HOURS = 2, XUNCHA_STATS_VERIFY_WITHIN_HOURS = 24).
-* 环比: every row (the total, each unit) carries the previous period's figures (`previous`: the period of the
-  same kind and length just before, computed live as of the same now); the client shows the change (counts as
-  differences, rates in percentage points). 本月累计 / 本年累计: the total from the 1st of the month, and from
-  1 January, of the period's last day to the period's end.
-* Breakdowns (asked for): by category class (the code's first two characters) and by district (a street office
-  counts in its district parent; departments, companies and tickets without a unit under "other"), each row
-  with every figure, rows adding up to the total. By grid: not offered, tickets do not store their grid (a grid
-  is a polygon owned by a unit, so the unit rows and the district breakdown already cover it); by site
-  type: waits for the evaluation-rounds issue.
+* 环比: every row (the total, each unit, each breakdown row) carries the previous period's figures
+  (`previous`: the period of the same kind and length just before). When that period's city-wide bulletin was
+  published under the same definitions, they are the published figures (`previous_source: "published"`: what
+  the office printed last time, read from the snapshot), else computed live as of the same now ("live"); the
+  client shows the change (counts as differences, rates in percentage points). 本月累计 / 本年累计: the total
+  from the 1st of the month, and from 1 January, of the period's last day to the period's end.
+* Breakdowns (asked for): by category class (the code's first two characters), by district (a street office
+  counts in its district parent; departments, companies and tickets without a unit under "other"), by grid
+  (`tickets.grid_id`: the grid the ticket was reported in, kept when grids are redrawn; outside every grid
+  apart) and by evaluation site type (a finding of an evaluation round under its site's type; patrol findings
+  apart); each row with every figure and its 环比, rows adding up to the total. A grid scope means the same
+  tickets (reported in that grid).
 """
 
 import uuid
@@ -71,11 +74,13 @@ from app.categories.models import Category
 from app.core import pagination
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.types import utcnow
+from app.evaluation import defaults as evaluation_defaults
 from app.stats import queries
 from app.stats.periods import local_midnight, previous_period, resolve_period
 from app.stats.queries import COUNTS, scope_where, within
 from app.stats.ranking import rank_by_kind, ratio, unit_metrics
 from app.stats.schemas import (
+    DEFINITIONS_VERSION,
     Breakdown,
     BreakdownRow,
     Milestone,
@@ -196,28 +201,68 @@ def district_mapping(session: Session) -> tuple[dict[int, int], dict[int, str]]:
     return mapping, {d: units[d].name for d in set(mapping.values())}
 
 
+BREAKDOWN_KINDS = ("category_class", "district", "grid", "site_type")
+OTHER_DISTRICT = "其他（职能部门、企业及待派遣）"
+OUTSIDE_GRIDS = "不在网格内"
+NOT_EVALUATION = "日常巡查发现（非实地测评）"
+
+
 def breakdowns(session: Session, period: Period, scope: Scope, now: datetime, settings: StatsSettings
                ) -> list[Breakdown]:
-    """The same figures by 问题大类 (category class) and by 区（属地）: one grouped pass each."""
+    """The same figures by 问题大类 (category class), by 区（属地）, by 网格 (the grid a ticket was reported in)
+    and by 测评点位类型 (the site type of an evaluation round's finding): one grouped pass each."""
+    def rows_of(group, name_of) -> list[BreakdownRow]:
+        counts, per, _ = _figures(session, period, scope, now, settings=settings, group=group)
+        return [_row(None if k is None else str(k), unit_metrics(k if isinstance(k, int) else None, name_of(k), c,
+                                                                  per.get(k)))
+                for k, c in counts.items()]
+
+    def by_size(rows: list[BreakdownRow]) -> list[BreakdownRow]:
+        # the "other" row last, then most handed over first
+        return sorted(rows, key=lambda r: (r.key is None, -r.handed_over, -r.reported, r.unit_name or ""))
+
     out = []
     names = {c.code: c.name_zh for c in session.exec(select(Category).where(col(Category.parent_code).is_(None)))}
-    counts, per, _ = _figures(session, period, scope, now, settings=settings, group=queries.BY_CATEGORY_CLASS)
-    rows = [_row(k, unit_metrics(None, names.get(k, k or "未分类"), c, per.get(k))) for k, c in counts.items()]
+    rows = rows_of(queries.BY_CATEGORY_CLASS, lambda k: names.get(k, k or "未分类"))
+    for r in rows:
+        r.unit_id = None
     out.append(Breakdown(kind="category_class", name="按问题大类", rows=sorted(rows, key=lambda r: r.key or "")))
     mapping, dnames = district_mapping(session)
-    counts, per, _ = _figures(session, period, scope, now, settings=settings, group=queries.by_mapped_unit(mapping))
-    rows = [_row(None if k is None else str(k), unit_metrics(k, dnames.get(k, OTHER_DISTRICT), c, per.get(k)))
-            for k, c in counts.items()]
-    rows.sort(key=lambda r: (r.unit_id is None, -r.dispatched, r.unit_name or ""))
-    out.append(Breakdown(kind="district", name="按区（属地）", rows=rows))
+    out.append(Breakdown(kind="district", name="按区（属地）", rows=by_size(
+        rows_of(queries.by_mapped_unit(mapping), lambda k: dnames.get(k, OTHER_DISTRICT)))))
+    grids = {g.id: g.name for g in session.exec(select(Grid)).all()}
+    rows = rows_of(queries.BY_GRID, lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
+    for r in rows:
+        r.unit_id = None
+    out.append(Breakdown(kind="grid", name="按网格", rows=by_size(rows)))
+    types = {t["code"]: t["zh"] for t in evaluation_defaults.site_types()}
+    rows = rows_of(queries.BY_SITE_TYPE, lambda k: NOT_EVALUATION if k is None else types.get(k, k))
+    out.append(Breakdown(kind="site_type", name="按测评点位类型", rows=by_size(rows)))
     return out
 
 
-OTHER_DISTRICT = "其他（职能部门、企业及待派遣）"
+def _with_previous(current: list[Breakdown], before: list[Breakdown]) -> list[Breakdown]:
+    """Each breakdown row with the same row of the previous period beside it (环比; zero when it had none)."""
+    prev = {(b.kind, r.key): r for b in before for r in b.rows}
+    for b in current:
+        for r in b.rows:
+            p = prev.get((b.kind, r.key))
+            r.previous = UnitMetrics(**p.model_dump(exclude={"previous", "key"})) if p is not None else \
+                UnitMetrics(unit_id=r.unit_id, unit_name=r.unit_name)
+    return current
 
 
 def _row(key: str | None, m: UnitMetrics) -> BreakdownRow:
     return BreakdownRow(**dict(m), key=key)
+
+
+def _published_previous(session: Session, period: Period, scope: Scope) -> Summary | None:
+    """The previous period's figures as its bulletin published them (city-wide only, same definitions), so a
+    环比 compares with the numbers the office printed last time; None: compute them live."""
+    if scope.unit_ids is not None or scope.category_code or scope.grid_id is not None:
+        return None
+    stored = bulletins_history.published_summary(session, previous_period(period), DEFINITIONS_VERSION)
+    return Summary.model_validate(stored) if stored is not None else None
 
 
 def summary(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
@@ -237,8 +282,15 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
         return unit_metrics(scope.unit_id, scope.unit_name, _total(counts), total_d), units
 
     total, by_unit = figures(period, with_durations)
-    if compare:
+    published = _published_previous(session, period, scope) if compare else None
+    if published is not None:
+        prev_total = published.total.model_copy(update={"previous": None, "unit_id": total.unit_id,
+                                                        "unit_name": total.unit_name})
+        prev_units = {m.unit_id: m.model_copy(update={"previous": None, "unit_name": by_unit[m.unit_id].unit_name})
+                      for m in published.units if m.unit_id in by_unit}
+    elif compare:
         prev_total, prev_units = figures(previous_period(period), with_durations)
+    if compare:
         total.previous = prev_total
         for uid, m in by_unit.items():
             m.previous = prev_units.get(uid) or UnitMetrics(unit_id=uid, unit_name=m.unit_name)
@@ -249,9 +301,17 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
         mtd_p, ytd_p = to_date_periods(period)
         mtd = ToDate(period=mtd_p, total=figures(mtd_p, False)[0])
         ytd = ToDate(period=ytd_p, total=figures(ytd_p, False)[0])
+    parts = None
+    if with_breakdowns:
+        parts = breakdowns(session, period, scope, now, settings)
+        if compare:
+            before = published.breakdowns if published is not None and published.breakdowns is not None and \
+                {b.kind for b in published.breakdowns} == set(BREAKDOWN_KINDS) else None
+            parts = _with_previous(parts, before if before is not None else
+                                   breakdowns(session, previous_period(period), scope, now, settings))
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
-                   month_to_date=mtd, year_to_date=ytd,
-                   breakdowns=breakdowns(session, period, scope, now, settings) if with_breakdowns else None,
+                   previous_source=None if not compare else "published" if published is not None else "live",
+                   month_to_date=mtd, year_to_date=ytd, breakdowns=parts,
                    timeliness=Timeliness(dispatch_within_hours=settings.dispatch_within_hours,
                                          verify_within_hours=settings.verify_within_hours),
                    formulas=formulas_for(settings.dispatch_within_hours, settings.verify_within_hours))

@@ -51,7 +51,7 @@ from app.tickets.schemas import (
 )
 from app.tickets.workflow import Action, Status
 from app.units import service as units_service
-from app.units.models import Unit
+from app.units.models import Grid, Unit
 from app.users.models import User
 
 # A deadline further ahead is a typo (2205 for 2025); tests/stats fixtures use deadlines ~4 years ahead.
@@ -83,9 +83,10 @@ def next_case_number(session: Session, now: datetime) -> str:
     return f"XC-{year}-{number:06d}"
 
 
-def suggest_unit(session: Session, category: Category, lat: float, lng: float) -> int | None:
-    """Routing: the grid containing the point, else the category's (or its class's) default unit."""
-    grid = units_service.grid_at(session, lat, lng)
+def suggest_unit(session: Session, category: Category, lat: float, lng: float, grid: Grid | None
+                 ) -> int | None:
+    """Routing: the grid containing the point (found by the caller), else the category's (or its class's)
+    default unit."""
     if grid:
         return grid.unit_id
     if category.default_unit_id:
@@ -123,12 +124,13 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     captured_at = body.captured_at or next((p.taken_at for p in photos if p.taken_at), None)
 
     now = utcnow()
+    grid = units_service.grid_at(session, lat, lng)
     ticket = Ticket(
         id=body.id, case_number=next_case_number(session, now), status=Status.reported,
         category_code=category.code, description=body.description.strip(), address=body.address,
         lat=lat, lng=lng, accuracy_m=accuracy, captured_at=captured_at,
-        reporter_id=user.id, suggested_unit_id=suggest_unit(session, category, lat, lng),
-        reported_at=now, updated_at=now, request_hash=digest,
+        reporter_id=user.id, suggested_unit_id=suggest_unit(session, category, lat, lng, grid),
+        grid_id=grid.id if grid else None, reported_at=now, updated_at=now, request_hash=digest,
     )
     try:
         # On PostgreSQL an identical resend, or another report with one of our photos, may commit while we
@@ -162,8 +164,9 @@ def record_finding(session: Session, user: User, *, ticket_id: uuid.UUID, catego
     event with its photos, the category's unit suggested. The caller's transaction holds it (flushed only)."""
     ticket = Ticket(id=ticket_id, case_number=next_case_number(session, now), status=Status.reported,
                     category_code=category_code, description=description, address=address, lat=lat, lng=lng,
-                    reporter_id=user.id, suggested_unit_id=suggested_unit_id, reported_at=now, updated_at=now,
-                    request_hash=digest)
+                    reporter_id=user.id, suggested_unit_id=suggested_unit_id,
+                    grid_id=grid.id if (grid := units_service.grid_at(session, lat, lng)) else None,
+                    reported_at=now, updated_at=now, request_hash=digest)
     session.add(ticket)
     session.flush()
     event = _add_event(session, ticket, Action.report, None, Status.reported, user, now, note=description,

@@ -63,6 +63,10 @@ class Ticket(SQLModel, table=True):
     reporter_id: int = Field(foreign_key="users.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="units.id")
     suggested_unit_id: int | None = Field(default=None, foreign_key="units.id")
+    # The grid (网格) the place was in when reported (smallest if grids overlap): a ticket stays in the grid it
+    # was found in when grids are redrawn later, as a case does in a 数字城管 grid. Statistics group by it. A
+    # record of the past, not a reference: no foreign key, so a grid removed later leaves its tickets' history.
+    grid_id: int | None = None
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The office's deadline (整改时限 as the office set it): set at dispatch, re-dispatch (改派) and resume,
     # moved by an approved extension (延期), cleared by an approved return; never moved by 返工, whose new

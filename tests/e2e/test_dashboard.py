@@ -169,6 +169,10 @@ def test_change_to_date_and_breakdowns_on_a_360_px_phone(new_context, api, shots
     assert year == str(summary["year_to_date"]["total"]["reported"])
     page.wait_for_selector("[data-testid=breakdown-district] .urow:not(.uhead)")
     page.wait_for_selector("[data-testid=breakdown-category_class] .urow:not(.uhead)")
+    # By grid (the demo city has grids) and by evaluation site type, each row's 结案率 with its 环比 when it moved.
+    page.wait_for_selector("[data-testid=breakdown-grid] .urow:not(.uhead)")
+    page.wait_for_selector("[data-testid=breakdown-site_type] .urow:not(.uhead)")
+    assert page.locator("[data-testid=breakdown-grid] .uhead").inner_text().startswith("网格")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
     page.locator("[data-testid=breakdowns]").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "dashboard-360-breakdowns.png"), full_page=True)

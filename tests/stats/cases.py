@@ -112,11 +112,11 @@ class _Builder:
         self.db.commit()
         return pid
 
-    def report(self, name: str, when: datetime, code: str = "06010"):
+    def report(self, name: str, when: datetime, code: str = "06010", lat: float = 30.27, lng: float = 120.15):
         u = self.city.users["inspector"]
         with clock_at(when):
-            body = TicketCreate(id=uuid.uuid4(), category_code=code, description=f"{name} 暴露垃圾", lat=30.27,
-                                lng=120.15, photo_ids=[self._photo(u)])
+            body = TicketCreate(id=uuid.uuid4(), category_code=code, description=f"{name} 暴露垃圾", lat=lat,
+                                lng=lng, photo_ids=[self._photo(u)])
             t, _ = tickets_actions.report(self.db, u, body)
         self.db.commit()  # services only flush: the caller commits
         self.city.tickets[name] = t.id

@@ -51,7 +51,7 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     wb = load_workbook(io.BytesIO(r.content))
     # One ranking sheet per group of unit kinds: B, C are departments, A, A1 a district and its street office.
     assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "属地红黑榜", "合计及环比", "单位环比", "按问题大类",
-                             "按区", "说明"]
+                             "按区", "按网格", "按测评点位类型", "说明"]
 
     summary = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
     ws = wb["单位指标"]
@@ -257,7 +257,7 @@ def test_excel_bulletin_is_chinese_with_real_dates_and_a_print_setup(client, db)
     assert wb["单位指标"].print_title_rows == "$2:$2" and wb["超期案件"].print_title_rows == "$1:$1"
     # The one unit (kind "department") with a dispatched ticket: one ranking sheet, its group's.
     assert wb.sheetnames == ["单位指标", "超期案件", "职能部门红黑榜", "合计及环比", "单位环比", "按问题大类", "按区",
-                             "说明"]
+                             "按网格", "按测评点位类型", "说明"]
     assert wb["职能部门红黑榜"].print_title_rows == "$2:$2"
 
     ws = wb["超期案件"]
@@ -292,8 +292,16 @@ def test_printable_bulletin_is_a4_landscape_with_repeated_headers_and_a_table_pe
     assert ranking.count("<table><thead><tr><th>名次</th><th>单位</th>") == 2
     assert ranking.index("B 局") < ranking.index("（二）") < ranking.index("A1 街道")
     assert "分别排名" in ranking
-    # the total with 环比 and 累计, the two rankings, the unit table, the units' 环比, the two breakdowns
-    assert body.count("<thead>") == 7
+    # the total with 环比 and 累计, the two rankings, the unit table, the units' 环比, the four breakdowns
+    assert body.count("<thead>") == 9
+
+
+def _breakdown_sheet(ws) -> tuple[list[tuple], list[tuple]]:
+    """A breakdown sheet's rows (title, header, rows … 合计), then after a blank row its 环比 table (title, header,
+    rows … 合计): the two tables' data rows."""
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    blank = next(i for i, r in enumerate(rows) if all(v is None for v in r))
+    return rows[:blank], rows[blank + 3:]
 
 
 def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(client, db):
@@ -328,10 +336,25 @@ def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(c
     assert units["B 局"][head.index("派遣数")] == 1 and units["B 局"][head.index("结案数")] == -1
     assert units["合计"][head.index("发现数")] == 7
 
-    cats = list(wb["按问题大类"].iter_rows(min_row=3, values_only=True))
+    cats, cat_change = _breakdown_sheet(wb["按问题大类"])
     assert [(r[0], r[1]) for r in cats] == [("市容环境类", 12), ("合计", 12)]
-    dist = list(wb["按区"].iter_rows(min_row=3, values_only=True))
+    # 环比 below: every ticket of W and P is 06, so the class's change is the total's (发现 ↑7, 派遣 ↑6)
+    change_head = [c.value for c in wb["按问题大类"][len(cats) + 5]]
+    assert change_head[:3] == ["问题大类", "发现数", "交办数"]
+    assert [(r[0], r[change_head.index("发现数")], r[change_head.index("派遣数")]) for r in cat_change] == \
+        [("市容环境类", 7, 6), ("合计", 7, 6)]
+    dist, dist_change = _breakdown_sheet(wb["按区"])
     assert [(r[0], r[1], r[4]) for r in dist] == [("A 区", 4, 4), ("其他（职能部门、企业及待派遣）", 8, 5), ("合计", 12, 9)]
+    # Week P by district (current units): reported A t9 (A1) t13 t16 = 3, other t10 (B) t14 (C) = 2; dispatched
+    # (base) A t16 = 1 (t13 suspended, t9 is W's), other t10 t14 = 2. W: reported 4 / 8, dispatched 4 / 5.
+    head = [c.value for c in wb["按区"][len(dist) + 5]]
+    assert [(r[0], r[head.index("发现数")], r[head.index("派遣数")]) for r in dist_change] == \
+        [("A 区", 1, 3), ("其他（职能部门、企业及待派遣）", 6, 3), ("合计", 7, 6)]
+    # No grids and no evaluation rounds in this city: one "other" row each, equal to the total.
+    grids, _ = _breakdown_sheet(wb["按网格"])
+    assert [(r[0], r[1], r[4]) for r in grids] == [("不在网格内", 12, 9), ("合计", 12, 9)]
+    types, _ = _breakdown_sheet(wb["按测评点位类型"])
+    assert [(r[0], r[1], r[4]) for r in types] == [("日常巡查发现（非实地测评）", 12, 9), ("合计", 12, 9)]
     notes = {row[0]: row[1] for row in wb["说明"].iter_rows(min_row=2, values_only=True)}
     assert notes["按时派遣数"].startswith("按时派遣数 = 派遣数中上报后在规定时限（2小时") and "不计入单位排名" in \
         notes["创城办工作指标"]
@@ -347,5 +370,11 @@ def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(c
     b_row = re.search(r"<tr><td class='l'>B 局</td>(.*?)</tr>", body).group(1)
     assert "<td>0 <span class='muted'>↓1</span></td>" in b_row
     six = page[page.index("六、分类统计"):]
-    assert "（一）按问题大类" in six and "（二）按区（属地）" in six and "场所类型" in six
-    assert "<tr><td class='l'>A 区</td><td>4</td><td>4</td><td>4</td><td>4</td><td>2</td>" in six
+    assert re.findall(r"<h3>([^<]*)</h3>", six) == ["（一）按问题大类", "（二）按区（属地）", "（三）按网格",
+                                                    "（四）按测评点位类型"]
+    # Each figure with its 环比 beside it (A 区: reported 4 against P's 3; handed over 4 against P's t16 and t13 —
+    # 交办 keeps the suspended t13 — so ↑2; 应结案 4 against 0 (t16 due 2030, t13 suspended) ↑4)
+    a_row = re.search(r"<tr><td class='l'>A 区</td>(.*?)</tr>", six).group(1)
+    assert a_row.startswith("<td>4 <span class='muted'>↑1</span></td><td>4 <span class='muted'>↑2</span></td>"
+                            "<td>4 <span class='muted'>↑4</span></td>")
+    assert "<tr><td class='l'>不在网格内</td><td>12 <span class='muted'>↑7</span></td>" in six

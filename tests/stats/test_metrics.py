@@ -494,8 +494,13 @@ def test_breakdowns_by_category_class_and_district(client, city):
     plain = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
     assert plain["breakdowns"] is None  # only when asked for
     body = client.get("/api/stats/summary", params={"on": WEEK_ON, "breakdowns": "true"}, headers=h).json()
-    cat, dist = body["breakdowns"]
-    assert (cat["kind"], dist["kind"]) == ("category_class", "district")
+    cat, dist, grid, site = body["breakdowns"]
+    assert [b["kind"] for b in body["breakdowns"]] == ["category_class", "district", "grid", "site_type"]
+    # No grid and no evaluation round in this city: every ticket in the "other" row of each.
+    assert [(r["key"], r["unit_name"], r["reported"], r["dispatched"]) for r in grid["rows"]] == \
+        [(None, "不在网格内", 12, 9)]
+    assert [(r["key"], r["unit_name"], r["reported"], r["dispatched"]) for r in site["rows"]] == \
+        [(None, "日常巡查发现（非实地测评）", 12, 9)]
     # Week W: every ticket is 06 (市容环境类): one row equal to the total.
     assert [(r["key"], r["unit_name"], r["reported"], r["dispatched"], r["closed"]) for r in cat["rows"]] == \
         [("06", "市容环境类", 12, 9, 6)]
@@ -507,11 +512,20 @@ def test_breakdowns_by_category_class_and_district(client, city):
                     (None, "其他（职能部门、企业及待派遣）", 8, 5, 2, 5, 5)]
     # Hours per row: district A's report→close 31 37 72 76 → p50 54.5 (as the unit scope A with children)
     assert dist["rows"][0]["hours_report_close"]["p50"] == 54.5
+    # 环比 per row, week P by current unit: reported A t9 (A1) t13 t16 = 3, other t10 (B) t14 (C) = 2;
+    # dispatched (base) A t16 = 1 (t13 suspended), other t10 t14 = 2; closed A 0, other t10 t14 = 2
+    assert body["previous_source"] == "live"
+    assert [(r["previous"]["reported"], r["previous"]["dispatched"], r["previous"]["closed"]) for r in dist["rows"]] \
+        == [(3, 1, 0), (2, 2, 2)]
+    assert (cat["rows"][0]["previous"]["reported"], cat["rows"][0]["previous"]["dispatched"]) == (5, 3)
+    assert grid["rows"][0]["previous"]["reported"] == 5 and grid["rows"][0]["previous"]["previous"] is None
     # Week X: t21 06 (B), t22 07 (A1)
     x = client.get("/api/stats/summary", params={"on": "2026-11-04", "breakdowns": "true"}, headers=h).json()
-    cat, dist = x["breakdowns"]
+    cat, dist, _, _ = x["breakdowns"]
     assert [(r["key"], r["dispatched"], r["dispatched_on_time"], r["verified"], r["verified_on_time"])
             for r in cat["rows"]] == [("06", 1, 0, 1, 0), ("07", 1, 1, 2, 1)]
+    # The week before X has nothing: every row's 环比 is against zeros, not missing.
+    assert [(r["previous"]["reported"], r["previous"]["closure_rate"]) for r in cat["rows"]] == [(0, None), (0, None)]
     assert cat["rows"][1]["unit_name"] == "宣传广告类"
     assert [(r["unit_name"], r["dispatched"], r["verified"]) for r in dist["rows"]] == \
         [("A 区", 1, 2), ("其他（职能部门、企业及待派遣）", 1, 1)]

@@ -1467,7 +1467,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "category_class" | "district";
+            kind: "category_class" | "district" | "grid" | "site_type";
             /** Name */
             name: string;
             /** Rows */
@@ -1537,7 +1537,7 @@ export interface components {
             hours_report_dispatch?: components["schemas"]["Percentiles"];
             /**
              * Key
-             * @description the category class code (06), or the district's unit id; None: other
+             * @description the category class code (06), the district's unit id, the grid's id or the site type's code; None: other (no district, outside every grid, not from an evaluation round)
              */
             key?: string | null;
             /** On Time Rate */
@@ -3330,7 +3330,7 @@ export interface components {
             as_of: string;
             /**
              * Breakdowns
-             * @description by category class and by district; only when asked for (breakdowns=true)
+             * @description by category class, district, grid and evaluation site type, each row with its 环比; only when asked for (breakdowns=true)
              */
             breakdowns?: components["schemas"]["Breakdown"][] | null;
             /**
@@ -3501,16 +3501,16 @@ export interface components {
              *         "zh": "按时派遣、按时核查是创城办（派遣员、督查员）自身的工作指标：按单位列出仅供参考，不计入单位排名"
              *       },
              *       "previous": {
-             *         "en": "change = this period − the previous period (the period of the same kind and length just before, as of the same moment); a rate's change is in percentage points",
-             *         "zh": "环比 = 本期数 − 上期数（上期为紧邻的同类、等长时段，按同一时点统计）；比率的环比以百分点计"
+             *         "en": "change = this period − the previous period (the period of the same kind and length just before: as its published bulletin gave it when there is one, else as of the same moment); a rate's change is in percentage points",
+             *         "zh": "环比 = 本期数 − 上期数（上期为紧邻的同类、等长时段；上期已发布通报的，取通报所载数字，否则按同一时点统计）；比率的环比以百分点计"
              *       },
              *       "to_date": {
              *         "en": "month / year to date = the same figures from the 1st of the month, and from 1 January, of the period's last day, to the period's end",
              *         "zh": "本月累计、本年累计 = 自本期最后一天所在月的 1 日、所在年的 1 月 1 日起，至本期结束，按同一口径统计"
              *       },
              *       "breakdowns": {
-             *         "en": "Breakdowns: by category class (the code's first two digits) and by district (a street office counts in its district; departments, companies and undispatched tickets under 'other'); each row has the unit table's figures and the rows add up to the total",
-             *         "zh": "分类统计：按问题大类（编码前两位）、按区（街道计入其所属的区；职能部门、企业及待派遣案件列“其他”），各行口径与单位指标相同，各行之和等于合计"
+             *         "en": "Breakdowns: by category class (the code's first two digits), by district (a street office counts in its district; departments, companies and undispatched tickets under 'other'), by grid (the grid the ticket was reported in; outside every grid apart) and by evaluation site type (a finding of an evaluation round under its site's type; patrol findings apart); each row has the unit table's figures and its change, and the rows add up to the total",
+             *         "zh": "分类统计：按问题大类（编码前两位）、按区（街道计入其所属的区；职能部门、企业及待派遣案件列“其他”）、按网格（案件上报时所在网格，不在网格内的另列）、按测评点位类型（实地测评发现的问题计入其点位类型，日常巡查发现的另列），各行口径与单位指标相同，各行之和等于合计，各行附环比"
              *       },
              *       "unit": {
              *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, voids, urges and supervisions count for the unit concerned at the time",
@@ -3526,6 +3526,11 @@ export interface components {
             /** @description only when asked for (to_date=true); counts and rates, no hours */
             month_to_date?: components["schemas"]["ToDate"] | null;
             period: components["schemas"]["Period"];
+            /**
+             * Previous Source
+             * @description where the 环比 figures (`previous`) come from: the previous period's published bulletin (city-wide, same definitions version), or computed live as of now; None without 环比
+             */
+            previous_source?: ("published" | "live") | null;
             scope: components["schemas"]["Scope"];
             timeliness?: components["schemas"]["Timeliness"] | null;
             total: components["schemas"]["UnitMetrics"];

@@ -19,8 +19,9 @@ const messages = {
       delta: { title: '环比', same: '持平', pp: '个百分点' },
       toDate: { title: '累计', month: '本月累计', year: '本年累计', range: '{from} ~ {to}' },
       breakdowns: {
-        title: '累计与分类统计', open: '本月、本年累计；按问题大类、按区', category_class: '按问题大类', district: '按区（属地）',
-        name_category_class: '问题大类', name_district: '区', siteTypeLater: '按场所类型的分类待测评轮次功能上线后提供',
+        title: '累计与分类统计', open: '本月、本年累计；按问题大类、区、网格、测评点位类型', category_class: '按问题大类',
+        district: '按区（属地）', grid: '按网格', site_type: '按测评点位类型',
+        name_category_class: '问题大类', name_district: '区', name_grid: '网格', name_site_type: '点位类型',
       },
       hours: {
         title: '用时（小时）中位数 / 90分位', hours_report_dispatch: '上报→派遣', hours_dispatch_rectify: '派遣→整改',
@@ -71,8 +72,9 @@ const messages = {
       delta: { title: 'Change on previous period', same: 'no change', pp: ' pp' },
       toDate: { title: 'To date', month: 'Month to date', year: 'Year to date', range: '{from} ~ {to}' },
       breakdowns: {
-        title: 'To date and breakdowns', open: 'Month and year to date; by category class and by district', category_class: 'By category class',
-        district: 'By district', name_category_class: 'Category class', name_district: 'District', siteTypeLater: 'By site type: comes with evaluation rounds',
+        title: 'To date and breakdowns', open: 'Month and year to date; by category class, district, grid and site type',
+        category_class: 'By category class', district: 'By district', grid: 'By grid', site_type: 'By evaluation site type',
+        name_category_class: 'Category class', name_district: 'District', name_grid: 'Grid', name_site_type: 'Site type',
       },
       hours: {
         title: 'Hours: median / 90th percentile', hours_report_dispatch: 'Report→dispatch',
