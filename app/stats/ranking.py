@@ -25,7 +25,7 @@ def unit_metrics(unit_id: int | None, name: str | None, counts: dict[str, int],
     m.on_time_rate = ratio(m.closed_on_time, m.due)
     m.rectification_rate = ratio(m.closed, m.handed_over - m.handed_over_voided)
     m.rework_rate = ratio(m.rework_times, m.due)
-    m.extension_rate = ratio(m.extended, m.dispatched)
+    m.extension_rate = ratio(m.extended, m.due)  # as published (Zhengzhou: 延期数 ÷ 应结案数)
     m.return_rate = ratio(m.returned, m.dispatched)
     m.suspension_rate = ratio(m.suspended, m.dispatched)
     m.void_rate = ratio(m.voided, m.dispatched)

@@ -57,7 +57,9 @@ class StageKind(StrEnum):
 # History: 1 — the office's definitions (应结案数, 结案率, 按期结案率, 整改率, 返工率; issue 11 parts 1–2).
 #          2 — adds 按时派遣, 按时核查 (with 核查用时), 环比 (`previous`), 本月/本年累计 and the breakdowns by
 #              category class and district (issue 11 part 3); the figures of version 1 keep their meaning.
-DEFINITIONS_VERSION = 2
+#          3 — 延期率 = 延期数 ÷ 应结案数 (was ÷ 派遣数), as published practice divides it; breakdowns by grid and
+#              by evaluation site type; 环比 from the previous period's published bulletin when there is one.
+DEFINITIONS_VERSION = 3
 
 # The formulas, as the API, the Excel bulletin and the UI show them beside each figure.
 FORMULAS: dict[str, dict[str, str]] = {
@@ -126,7 +128,7 @@ FORMULAS: dict[str, dict[str, str]] = {
     "supervised": {"zh": "督办数 = 本期被督办的案件数（同一案件多次督办计一件），计入被督办的单位",
                    "en": "supervised = tickets put under supervision (督办) in the period, one per ticket, "
                          "counted for the unit supervised"},
-    "extension_rate": {"zh": "延期率 = 延期数 ÷ 派遣数", "en": "extension share = extended ÷ dispatched"},
+    "extension_rate": {"zh": "延期率 = 延期数 ÷ 应结案数", "en": "extension rate = extended ÷ due"},
     "return_rate": {"zh": "回退率 = 回退数 ÷ 派遣数", "en": "return share = returned ÷ dispatched"},
     "suspension_rate": {"zh": "挂账率 = 挂账数 ÷ 派遣数", "en": "suspension share = suspended ÷ dispatched"},
     "void_rate": {"zh": "作废率 = 作废数 ÷ 派遣数", "en": "void share = voided ÷ dispatched"},

@@ -15,7 +15,7 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   that asked, for a decision on a request): 延期数 = approved extensions, 回退数 = approved returns (back to
   `reported`, or re-dispatched in the same step; the direct returns of earlier versions count too),
   挂账数 = approved suspensions, 作废数 = voids, 催办数 = urges, 督办数 = tickets supervised (one per ticket).
-  Their shares (延期率, 回退率, 挂账率, 作废率) are each ÷ 派遣数.
+  延期率 = 延期数 ÷ 应结案数 (as published practice divides it); 回退率, 挂账率, 作废率 are each ÷ 派遣数.
 * 交办数 = every ticket of the cohort, whatever became of it; 其中作废 = those of them voided by now.
   派遣数 = the cohort without its voided and suspended tickets (the **base**): a voided ticket should never
   have been dispatched, and a suspended one (挂账/缓办) is out of every deadline until it is resumed, as

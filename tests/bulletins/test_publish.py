@@ -241,7 +241,7 @@ def test_the_snapshot_carries_the_new_tables_and_publishing_computes_once(client
     h = login(client, city.users["leader"])
     meta = _publish(client, h, WEEK_ON).json()
     assert calls == {"summary": 1, "ranking": 1}  # was 3 and 3: the files are rendered from the figures
-    assert meta["definitions_version"] == 2
+    assert meta["definitions_version"] == 3
     snap = client.get(f"/api/bulletins/{meta['id']}", headers=h).json()["snapshot"]
     s = snap["summary"]
     # The hand counts of tests/stats/test_metrics.py: 按时派遣 7 of 9, 按时核查 10 of 10; week P beside it

@@ -3429,8 +3429,8 @@ export interface components {
              *         "zh": "督办数 = 本期被督办的案件数（同一案件多次督办计一件），计入被督办的单位"
              *       },
              *       "extension_rate": {
-             *         "en": "extension share = extended ÷ dispatched",
-             *         "zh": "延期率 = 延期数 ÷ 派遣数"
+             *         "en": "extension rate = extended ÷ due",
+             *         "zh": "延期率 = 延期数 ÷ 应结案数"
              *       },
              *       "return_rate": {
              *         "en": "return share = returned ÷ dispatched",
