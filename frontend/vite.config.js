@@ -27,6 +27,32 @@ function swaggerUi() {
   }
 }
 
+// Precompressed copies (.gz, .br) of every text asset, written after the bundle (service worker included): the
+// backend sends the smallest one the browser accepts, without compressing anything per request. Node's own zlib
+// does both codings at their highest levels, so no plugin is needed.
+const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|webmanifest|txt)$/
+function precompress() {
+  let outDir
+  return {
+    name: 'xuncha-precompress',
+    apply: 'build',
+    enforce: 'post',
+    configResolved(config) { outDir = config.build.outDir.startsWith('/') ? config.build.outDir : `${config.root}/${config.build.outDir}` },
+    async closeBundle() {
+      const { readdirSync, readFileSync, writeFileSync, statSync } = await import('node:fs')
+      const { gzipSync, brotliCompressSync, constants } = await import('node:zlib')
+      const walk = (dir) => readdirSync(dir).flatMap((n) => (statSync(`${dir}/${n}`).isDirectory() ? walk(`${dir}/${n}`) : [`${dir}/${n}`]))
+      for (const file of walk(outDir)) {
+        if (!COMPRESSIBLE.test(file)) continue
+        const raw = readFileSync(file)
+        if (raw.length < 1024) continue
+        writeFileSync(`${file}.gz`, gzipSync(raw, { level: 9 }))
+        writeFileSync(`${file}.br`, brotliCompressSync(raw, { params: { [constants.BROTLI_PARAM_QUALITY]: 11, [constants.BROTLI_PARAM_SIZE_HINT]: raw.length } }))
+      }
+    },
+  }
+}
+
 // Vant's icon font lists a CDN copy after its inline (data:) one; the CSP allows no font from elsewhere
 // and the app must not depend on a CDN offline, so remote font sources are dropped from @font-face.
 const dropRemoteFontSources = {
@@ -92,6 +118,7 @@ export default defineConfig({
         skipWaiting: false,
       },
     }),
+    precompress(),
   ],
   build: {
     target: 'es2020',
