@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
 
+from app.admin.router import router as admin_router
 from app.auth.router import router as auth_router
 from app.bulletins.router import router as bulletins_router
 from app.categories.router import router as categories_router
@@ -67,8 +68,8 @@ def create_app() -> FastAPI:
     img_sources = settings.map_tile_hosts + parse_sources(settings.csp_img_sources)
     app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
 
-    for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
-                   tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
+    for router in (config_router, auth_router, admin_router, users_router, categories_router, units_router,
+                   photos_router, tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
                    notifications_router, evaluation_router):
         app.include_router(router)
 

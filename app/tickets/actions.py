@@ -106,6 +106,8 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     category = session.get(Category, body.category_code)
     if category is None or category.parent_code is None:
         raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
+    if not category.enabled or not session.get(Category, category.parent_code).enabled:
+        raise Invalid(f"该问题类别已停用 Category disabled: {body.category_code}", code="category_disabled")
     try:
         photos = _claimable_photos(session, user, body.photo_ids)
     except Conflict:
@@ -266,8 +268,11 @@ def _deadline(session: Session, given: datetime | None, ticket: Ticket, now: dat
 
 
 def _dispatch(session: Session, ticket: Ticket, body: DispatchIn, now: datetime) -> Change:
-    if session.get(Unit, body.unit_id) is None:
+    unit = session.get(Unit, body.unit_id)
+    if unit is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
+    if not unit.is_active:
+        raise Invalid("责任单位已停用 The unit is deactivated", code="inactive_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
     return Change({"unit_id": body.unit_id, **_both_deadlines(deadline),
                    "dispatched_at": now, "first_dispatched_at": ticket.first_dispatched_at or now},
@@ -419,8 +424,11 @@ def _approve_return(session: Session, ticket: Ticket, body: DecisionIn, now: dat
 
 def _reassign(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.return_)
-    if body.unit_id is None or session.get(Unit, body.unit_id) is None:
+    unit = session.get(Unit, body.unit_id) if body.unit_id is not None else None
+    if unit is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
+    if not unit.is_active:
+        raise Invalid("责任单位已停用 The unit is deactivated", code="inactive_unit")
     if body.unit_id == ticket.unit_id:
         raise Invalid("改派须选择另一单位 Re-dispatch to another unit", code="same_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
