@@ -12,9 +12,13 @@ from app.audit.schemas import AuditPage, EntityType
 from app.categories import admin as categories_admin
 from app.categories import service as categories_service
 from app.categories.schemas import CategoryPatch, CategoryPublic
+from app.config import admin as config_admin
+from app.config import office
+from app.config.schemas import CalendarYear, CalendarYearOut, MapSettings, OfficeSettingsOut
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId
+from app.stats.schemas import RankRules
 from app.units import admin as units_admin
 from app.units.schemas import UnitAdmin, UnitCreate, UnitPatch
 from app.users import admin as users_admin
@@ -115,3 +119,63 @@ def update_category(session: SessionDep, actor: AdminActor, code: Annotated[str,
     (a disabled one is 422 for a new report; existing tickets keep it)."""
     categories_admin.update(session, actor, code, body)
     return next(c for c in categories_service.list_categories(session) if c.code == code)
+
+
+# ---- the office's settings ---------------------------------------------------------------------------
+
+@router.get("/settings", response_model=OfficeSettingsOut)
+def office_settings(session: SessionDep, _: AdminActor):
+    """The office's settings in force: map (served to every app by GET /api/config), red/black list rules,
+    and the years with a working calendar of the office's."""
+    return config_admin.overview(session)
+
+
+@router.put("/settings/map", response_model=OfficeSettingsOut, responses=WRITE)
+def put_map(session: SessionDep, actor: AdminActor, body: MapSettings):
+    """Set the map tiles (Leaflet URL templates) and their coordinate system; every app gets them from
+    GET /api/config within seconds, without a restart."""
+    config_admin.put_map(session, actor, body)
+    return config_admin.overview(session)
+
+
+@router.delete("/settings/map", response_model=OfficeSettingsOut, responses=WRITE)
+def reset_map(session: SessionDep, actor: AdminActor):
+    """Back to the environment's map (XUNCHA_MAP_…)."""
+    config_admin.reset(session, actor, office.MAP)
+    return config_admin.overview(session)
+
+
+@router.put("/settings/rank-rules", response_model=OfficeSettingsOut, responses=WRITE)
+def put_rank_rules(session: SessionDep, actor: AdminActor, body: RankRules):
+    """Set the red/black list rules (红黑榜) that rankings and new bulletins use unless a request overrides them."""
+    config_admin.put_rank_rules(session, actor, body)
+    return config_admin.overview(session)
+
+
+@router.delete("/settings/rank-rules", response_model=OfficeSettingsOut, responses=WRITE)
+def reset_rank_rules(session: SessionDep, actor: AdminActor):
+    """Back to the environment's rules (XUNCHA_STATS_…)."""
+    config_admin.reset(session, actor, office.RANK_RULES)
+    return config_admin.overview(session)
+
+
+Year = Annotated[int, Path(ge=2000, le=2100)]
+
+
+@router.get("/settings/calendar/{year}", response_model=CalendarYearOut)
+def get_calendar(session: SessionDep, _: AdminActor, year: Year):
+    """A year's working calendar in force (the office's, or the default's dates of that year)."""
+    return config_admin.calendar(session, year)
+
+
+@router.put("/settings/calendar/{year}", response_model=CalendarYearOut, responses=WRITE)
+def put_calendar(session: SessionDep, actor: AdminActor, year: Year, body: CalendarYear):
+    """Set a year's public holidays and make-up working days (调休); default deadlines of more than 24 h
+    count working days by it from now on."""
+    return config_admin.put_calendar(session, actor, year, body)
+
+
+@router.delete("/settings/calendar/{year}", response_model=CalendarYearOut, responses=WRITE)
+def delete_calendar(session: SessionDep, actor: AdminActor, year: Year):
+    """Remove the office's calendar of a year: the default (calendar file, or Monday–Friday) applies again."""
+    return config_admin.delete_calendar(session, actor, year)

@@ -259,7 +259,7 @@ class ActionSpec:
 
 def _deadline(session: Session, given: datetime | None, ticket: Ticket, now: datetime) -> datetime:
     if given is None:
-        return default_deadline(session.get(Category, ticket.category_code), now)
+        return default_deadline(session.get(Category, ticket.category_code), now, session)
     if given <= now:
         raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
     if given > now + MAX_DEADLINE_AHEAD:
@@ -722,9 +722,9 @@ def resume_if_due(session: Session, payload: dict) -> None:
         return
     actor = session.get(User, payload["actor_id"])
     now = utcnow()
-    deadline = default_deadline(session.get(Category, ticket.category_code), review_at)
+    deadline = default_deadline(session.get(Category, ticket.category_code), review_at, session)
     if deadline <= now:  # the worker ran long after the review date
-        deadline = default_deadline(session.get(Category, ticket.category_code), now)
+        deadline = default_deadline(session.get(Category, ticket.category_code), now, session)
     action_id = uuid.uuid5(uuid.NAMESPACE_URL, f"xuncha:resume:{ticket.id}:{review_at.isoformat()}")
     try:
         act(session, actor, ticket.id, Action.resume,

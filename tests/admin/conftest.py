@@ -2,6 +2,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.audit.models import AuditLog
+from app.config import office
 from app.users.roles import Role
 from tests.conftest import login, make_user
 
@@ -23,3 +24,10 @@ def audit_rows(db, **where) -> list[AuditLog]:
 def audit_count(db) -> int:
     db.expire_all()
     return db.exec(select(func.count()).select_from(AuditLog)).one()
+
+
+@pytest.fixture(autouse=True)
+def _office_settings_cache():
+    """The office settings' cache outlives a test's rolled-back transaction: forget it after each test."""
+    yield
+    office.cache.clear()
