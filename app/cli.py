@@ -27,9 +27,9 @@ from app.core.errors import DomainError
 from app.evaluation import checklists as evaluation_checklists
 from app.evaluation import sites as evaluation_sites
 from app.units import admin as units_admin
-from app.units import service as units_service
+from app.units import grids as units_grids
 from app.units.models import Unit
-from app.units.schemas import UnitCreate, UnitKind
+from app.units.schemas import GridImport, UnitCreate, UnitKind
 from app.users import admin as users_admin
 from app.users.models import User
 from app.users.roles import Role
@@ -84,19 +84,9 @@ def deactivate(session: Session, username: str) -> None:
 
 def import_grids(session: Session, geojson: dict) -> int:
     """Grids from a GeoJSON FeatureCollection whose features name their unit; all or nothing."""
-    features = geojson.get("features") or []
-    for i, feature in enumerate(features):
-        props = feature.get("properties") or {}
-        unit = _unit(session, props.get("unit"))
-        if unit is None:
-            raise CliError(f"feature {i}: properties.unit (a unit name) is missing")
-        try:
-            grid = units_service.grid_from_geojson(props.get("name") or f"网格 {i + 1}", unit.id, feature["geometry"])
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise CliError(f"feature {i}: {exc}") from exc
-        session.add(grid)
+    grids = units_grids.import_features(session, ACTOR, GridImport.model_validate(geojson))
     session.commit()
-    return len(features)
+    return len(grids)
 
 
 def main(argv: list[str]) -> int:
@@ -154,7 +144,8 @@ def main(argv: list[str]) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         for problem in exc.details if isinstance(exc.details, list) else []:
             if isinstance(problem, dict):
-                where = f"row {problem.get('row')} {problem.get('column') or ''}"
+                where = f"feature {problem['feature']}" if "feature" in problem else \
+                    f"row {problem.get('row')} {problem.get('column') or ''}"
                 print(f"  {where}: {problem.get('message')}", file=sys.stderr)
         return 2
     return 0

@@ -20,7 +20,8 @@ from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId
 from app.stats.schemas import RankRules
 from app.units import admin as units_admin
-from app.units.schemas import UnitAdmin, UnitCreate, UnitPatch
+from app.units import grids as units_grids
+from app.units.schemas import GridAdmin, GridCheck, GridImport, GridPatch, UnitAdmin, UnitCreate, UnitPatch
 from app.users import admin as users_admin
 from app.users.roles import Role
 from app.users.schemas import PasswordReset, TokensRevoked, UserAdmin, UserCreate, UserPatch
@@ -179,3 +180,30 @@ def put_calendar(session: SessionDep, actor: AdminActor, year: Year, body: Calen
 def delete_calendar(session: SessionDep, actor: AdminActor, year: Year):
     """Remove the office's calendar of a year: the default (calendar file, or Monday–Friday) applies again."""
     return config_admin.delete_calendar(session, actor, year)
+
+
+# ---- grids -------------------------------------------------------------------------------------------
+
+@router.get("/grids", response_model=list[GridAdmin])
+def list_grids(session: SessionDep, _: AdminActor):
+    """Every grid (active or not) with its polygon, unit and area in m²."""
+    return units_grids.listing(session)
+
+
+@router.post("/grids/import", response_model=list[GridAdmin], status_code=201, responses=WRITE)
+def import_grids(session: SessionDep, actor: AdminActor, body: GridImport):
+    """Import a GeoJSON FeatureCollection (≤ 500 features; properties: name, and unit_id or unit by name):
+    all or nothing, 422 invalid_grids naming every bad feature."""
+    return [units_grids.detail(session, g) for g in units_grids.import_features(session, actor, body)]
+
+
+@router.get("/grids/check", response_model=GridCheck)
+def check_grids(session: SessionDep, _: AdminActor):
+    """Where active grids overlap (pairs, with the shared area in m²) and the gaps enclosed by them."""
+    return units_grids.check(session)
+
+
+@router.patch("/grids/{grid_id}", response_model=GridAdmin, responses=WRITE)
+def update_grid(session: SessionDep, actor: AdminActor, grid_id: DbId, body: GridPatch):
+    """Rename, redraw (a valid GeoJSON polygon), assign to another unit, or switch a grid off or on."""
+    return units_grids.detail(session, units_grids.update(session, actor, grid_id, body))

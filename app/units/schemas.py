@@ -1,4 +1,5 @@
 from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,6 +29,7 @@ class GridPublic(BaseModel):
 
 
 UnitName = text_line(100)
+GridName = text_line(100)
 
 
 class UnitCreate(BaseModel):
@@ -55,3 +57,43 @@ class UnitAdmin(UnitPublic):
     active_users: int
     active_grids: int
     open_tickets: int = Field(description="dispatched, rectified or suspended tickets the unit holds")
+
+
+class GridAdmin(GridPublic):
+    unit_name: str | None
+    is_active: bool
+    area_m2: float
+
+
+class GridImport(BaseModel):
+    """A GeoJSON FeatureCollection; each feature's properties: name, and unit_id or unit (a unit's name)."""
+
+    type: Literal["FeatureCollection"]
+    features: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=500)]
+
+
+class GridPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: GridName = None  # type: ignore[assignment]
+    unit_id: DbId = None  # type: ignore[assignment]
+    geometry: dict[str, Any] = Field(None, description="a GeoJSON Polygon or MultiPolygon, WGS-84 [lng, lat]")
+    is_active: bool = None  # type: ignore[assignment]
+
+
+class GridOverlap(BaseModel):
+    grid_ids: tuple[int, int]
+    names: tuple[str, str]
+    area_m2: float
+    geometry: dict[str, Any] = Field(description="the shared area (GeoJSON)")
+
+
+class GridGap(BaseModel):
+    area_m2: float
+    geometry: dict[str, Any] = Field(description="a hole inside the grids' union that no grid covers (GeoJSON)")
+
+
+class GridCheck(BaseModel):
+    active_grids: int
+    overlaps: list[GridOverlap] = Field(description="pairs of active grids sharing ≥ 1 m², largest first")
+    gaps: list[GridGap] = Field(description="holes ≥ 1 m² enclosed by active grids, largest first")

@@ -4,9 +4,18 @@ import pytest
 
 from app.admin.router import router
 from app.main import app
+from app.units.models import Grid
 from app.users.roles import Role
 from tests.admin.conftest import audit_count
 from tests.conftest import login, make_unit, make_user
+
+
+def make_grid(db, unit) -> Grid:
+    grid = Grid(name="g", unit_id=unit.id, geometry={"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1],
+                [0, 0]]]}, min_lat=0, min_lng=0, max_lat=1, max_lng=1)
+    db.add(grid)
+    db.commit()
+    return grid
 
 # (method, path template) → a body that would be valid for an admin.
 ROUTES = {
@@ -22,6 +31,13 @@ ROUTES = {
     ("POST", "/api/admin/users/{user_id}/password"): {"password": "Str0ng-pass"},
     ("POST", "/api/admin/users/{user_id}/revoke-tokens"): None,
     ("PATCH", "/api/admin/categories/{code}"): {"enabled": False},
+    ("GET", "/api/admin/grids"): None,
+    ("POST", "/api/admin/grids/import"): {"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "网格", "unit": "matrix-unit"},  # by id for the admin (renamed first)
+        "geometry": {"type": "Polygon", "coordinates": [[[120.15, 30.27], [120.16, 30.27], [120.16, 30.28],
+                                                         [120.15, 30.27]]]}}]},
+    ("GET", "/api/admin/grids/check"): None,
+    ("PATCH", "/api/admin/grids/{grid_id}"): {"name": "改名"},
     ("GET", "/api/admin/settings"): None,
     ("PUT", "/api/admin/settings/map"): {"layers": [], "crs": "wgs84"},
     ("DELETE", "/api/admin/settings/map"): None,
@@ -44,12 +60,13 @@ def test_the_matrix_covers_every_admin_endpoint():
 
 @pytest.mark.parametrize("role", [None, *(r for r in Role if r != Role.admin)])
 def test_only_the_admin_gets_in(client, db, role):
-    unit = make_unit(db)
+    unit = make_unit(db, "matrix-unit")
     target = make_user(db, Role.unit_staff, unit=unit)
+    grid = make_grid(db, unit)
     headers = login(client, make_user(db, role, unit=unit if role == Role.unit_staff else None)) if role else {}
     before = audit_count(db)
     for (method, template), body in ROUTES.items():
-        path = template.format(unit_id=unit.id, user_id=target.id, code="06010", year=2027)
+        path = template.format(unit_id=unit.id, user_id=target.id, code="06010", year=2027, grid_id=grid.id)
         r = client.request(method, path, headers=headers, json=body)
         assert r.status_code == (403 if role else 401), (method, path, r.text)
         assert r.json()["error"]["code"] in ("forbidden", "not_authenticated")
@@ -57,9 +74,12 @@ def test_only_the_admin_gets_in(client, db, role):
 
 
 def test_the_admin_gets_in(client, db, admin):
-    unit = make_unit(db)
+    unit = make_unit(db, "matrix-unit")
     target = make_user(db, Role.unit_staff, unit=unit)
+    grid = make_grid(db, unit)
     for (method, template), body in ROUTES.items():
-        path = template.format(unit_id=unit.id, user_id=target.id, code="06010", year=2027)
+        path = template.format(unit_id=unit.id, user_id=target.id, code="06010", year=2027, grid_id=grid.id)
+        if template == "/api/admin/grids/import":
+            body = body | {"features": [body["features"][0] | {"properties": {"unit_id": unit.id}}]}
         r = client.request(method, path, headers=admin["h"], json=body)
         assert r.status_code in (200, 201), (method, path, r.text)  # in order: the PUT before the DELETE
