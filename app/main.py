@@ -1,16 +1,19 @@
 """The Xuncha application: API under /api, the built PWA at /."""
 
 import functools
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.admin.router import router as admin_router
 from app.auth.router import router as auth_router
 from app.bulletins.router import router as bulletins_router
 from app.categories.router import router as categories_router
+from app.config import office
 from app.config import service as config_service
 from app.config.router import router as config_router
 from app.core import http_errors
@@ -35,6 +38,8 @@ from app.tickets.router import router as tickets_router
 from app.units.router import router as units_router
 from app.users.router import router as users_router
 
+logger = logging.getLogger("xuncha")
+
 
 def create_app() -> FastAPI:
     settings = get_settings()
@@ -46,6 +51,11 @@ def create_app() -> FastAPI:
         photos_service.start()
         # More threads than database slots: every request holding a session finds a thread (app/core/load.py).
         set_worker_threads(settings.worker_threads)
+        # The office's settings read once, so the first page's CSP already allows the office's map tiles.
+        try:
+            office.cache.values()
+        except SQLAlchemyError as exc:  # not migrated yet: the settings are read at the first request instead
+            logger.warning("office settings not read at start: %s", exc)
         jobs_worker = None
         if settings.jobs_embedded:
             jobs_worker = EmbeddedWorker(poll_seconds=settings.jobs_poll_seconds,

@@ -15,7 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from app.config.models import OfficeSetting
-from app.core.db import new_session
+from app.core.db import conflict_on_duplicate, new_session
 from app.core.types import utcnow
 
 TTL_SECONDS = 2.0
@@ -80,8 +80,9 @@ def put(session: Session, key: str, value: dict) -> tuple[dict | None, dict]:
         row = OfficeSetting(key=key, value=value)
     else:
         row.value, row.version, row.updated_at = value, row.version + 1, utcnow()
-    session.add(row)
-    session.flush()
+    with conflict_on_duplicate(session, "设置刚被他人修改，请重试 Changed by someone else just now: try again",
+                               "concurrent_change"):
+        session.add(row)
     cache.clear()
     return before, value
 

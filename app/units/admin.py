@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
+from app.core.db import conflict_on_duplicate
 from app.core.errors import Conflict, Invalid, NotFound
 from app.tickets.models import Ticket
 from app.tickets.workflow import Status
@@ -58,6 +59,9 @@ def listing(session: Session) -> list[UnitAdmin]:
     return out
 
 
+_DUPLICATE = ("已有同名单位 A unit of that name exists", "duplicate_name")
+
+
 def _name_free(session: Session, name: str, but: int | None = None) -> None:
     other = session.exec(select(Unit).where(Unit.name == name)).first()
     if other is not None and other.id != but:
@@ -88,8 +92,8 @@ def create(session: Session, actor: audit.Actor, body: UnitCreate) -> Unit:
     _name_free(session, body.name)
     parent = _parent(session, body.parent_id)
     unit = Unit(name=body.name, kind=body.kind.value, parent_id=parent.id if parent else None)
-    session.add(unit)
-    session.flush()
+    with conflict_on_duplicate(session, *_DUPLICATE):
+        session.add(unit)
     audit.record(session, actor, "unit.create", "unit", unit.id, None, snapshot(unit))
     return unit
 
@@ -117,8 +121,8 @@ def update(session: Session, actor: audit.Actor, unit_id: int, body: UnitPatch) 
     after = snapshot(unit)
     if after == before:
         return unit
-    session.add(unit)
-    session.flush()
+    with conflict_on_duplicate(session, *_DUPLICATE):
+        session.add(unit)
     verb = ("deactivate" if not unit.is_active else "reactivate") if after["is_active"] != before["is_active"] \
         else "move" if after["parent_id"] != before["parent_id"] else "update"
     audit.record(session, actor, f"unit.{verb}", "unit", unit.id, before, after)

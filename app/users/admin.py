@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 from app.audit import service as audit
 from app.auth import service as auth_service
 from app.auth.models import AccessToken
+from app.core.db import conflict_on_duplicate
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import hash_password
 from app.core.types import utcnow
@@ -95,8 +96,8 @@ def create(session: Session, actor: audit.Actor, body: UserCreate) -> User:
     unit_id = _unit_for(session, body.role, body.unit_id)
     user = User(username=body.username, display_name=body.display_name, role=body.role, unit_id=unit_id,
                 password_hash=hash_password(body.password))
-    session.add(user)
-    session.flush()
+    with conflict_on_duplicate(session, f"用户名已存在 Username {body.username!r} is taken", "duplicate_username"):
+        session.add(user)
     audit.record(session, actor, "user.create", "user", user.id, None, snapshot(user))
     return user
 

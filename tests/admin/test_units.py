@@ -3,6 +3,7 @@ tickets), every change audited in its own transaction, and bad input leaves noth
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.units.models import Unit
@@ -130,3 +131,21 @@ def test_deactivation_waits_for_active_sub_units_and_staff(client, db, admin):
     # The public list still has them (old tickets name them), marked inactive.
     units = {u["id"]: u for u in client.get("/api/units", headers=h).json()}
     assert units[child.id]["is_active"] is False
+
+
+def test_a_name_taken_by_a_concurrent_request_is_409_and_the_transaction_goes_on(db, monkeypatch):
+    """The unique constraint decides when two admins create the same name at once (the check before it saw
+    neither): 409, and the rest of the request's transaction is intact."""
+    from app.audit.service import Actor
+    from app.core.errors import Conflict
+    from app.units import admin as units_admin
+    from app.units.schemas import UnitCreate
+
+    make_unit(db, "同名单位")
+    monkeypatch.setattr(units_admin, "_name_free", lambda *a, **k: None)  # as if the other insert came after it
+    with pytest.raises(Conflict) as exc:
+        units_admin.create(db, Actor.cli(), UnitCreate(name="同名单位"))
+    assert exc.value.code == "duplicate_name"
+    assert units_admin.create(db, Actor.cli(), UnitCreate(name="另一个")).id is not None
+    db.commit()
+    assert [r.action for r in audit_rows(db, entity_type="unit")] == ["unit.create"]
