@@ -5,6 +5,8 @@
     python -m app.cli create-user unit_xy --role unit_staff --unit "向阳街道办事处" --name "周主任"
     python -m app.cli set-password unit_xy        # also revokes the user's tokens
     python -m app.cli deactivate unit_xy          # no more logins; tokens revoked
+    python -m app.cli reactivate unit_xy
+    python -m app.cli revoke-tokens unit_xy       # a lost phone: logged out everywhere
     python -m app.cli import-grids grids.geojson  # FeatureCollection; properties: name, unit (unit name)
     python -m app.cli import-sites sites.xlsx     # 测评点位 from .csv/.xlsx/.geojson; all or nothing
     python -m app.cli seed-checklists             # each site type's checklist v1 from the taxonomy (idempotent)
@@ -82,6 +84,17 @@ def deactivate(session: Session, username: str) -> None:
     session.commit()
 
 
+def reactivate(session: Session, username: str) -> None:
+    users_admin.update(session, ACTOR, users_admin.by_username(session, username).id, UserPatch(is_active=True))
+    session.commit()
+
+
+def revoke_tokens(session: Session, username: str) -> int:
+    revoked = users_admin.revoke_tokens(session, ACTOR, users_admin.by_username(session, username).id)
+    session.commit()
+    return revoked
+
+
 def import_grids(session: Session, geojson: dict) -> int:
     """Grids from a GeoJSON FeatureCollection whose features name their unit; all or nothing."""
     grids = units_grids.import_features(session, ACTOR, GridImport.model_validate(geojson))
@@ -101,7 +114,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--name", default="")
     p.add_argument("--unit")
-    for command in ("set-password", "deactivate"):
+    for command in ("set-password", "deactivate", "reactivate", "revoke-tokens"):
         sub.add_parser(command).add_argument("username")
     sub.add_parser("import-grids").add_argument("path")
     sub.add_parser("import-sites", help="测评点位 from a .csv, .xlsx or .geojson file").add_argument("path")
@@ -121,6 +134,11 @@ def main(argv: list[str]) -> int:
                 case "deactivate":
                     deactivate(session, args.username)
                     print("deactivated; the user's tokens are revoked")
+                case "reactivate":
+                    reactivate(session, args.username)
+                    print("reactivated")
+                case "revoke-tokens":
+                    print(f"{revoke_tokens(session, args.username)} tokens revoked")
                 case "import-grids":
                     with open(args.path, encoding="utf-8") as f:
                         print(f"{import_grids(session, json.load(f))} grids imported")
