@@ -5,6 +5,8 @@
     python -m app.cli create-user unit_xy --role unit_staff --unit "向阳街道办事处" --name "周主任"
     python -m app.cli set-password unit_xy        # also revokes the user's tokens
     python -m app.cli deactivate unit_xy          # no more logins; tokens revoked
+    python -m app.cli reactivate unit_xy
+    python -m app.cli revoke-tokens unit_xy       # a lost phone: logged out everywhere
     python -m app.cli import-grids grids.geojson  # FeatureCollection; properties: name, unit (unit name)
     python -m app.cli import-sites sites.xlsx     # 测评点位 from .csv/.xlsx/.geojson; all or nothing
     python -m app.cli seed-checklists             # each site type's checklist v1 from the taxonomy (idempotent)
@@ -18,21 +20,24 @@ import json
 import os
 import sys
 
+from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from app.auth import service as auth_service
+from app.audit.service import Actor
 from app.core.db import new_session
 from app.core.errors import DomainError
-from app.core.security import hash_password
 from app.evaluation import checklists as evaluation_checklists
 from app.evaluation import sites as evaluation_sites
-from app.units import service as units_service
+from app.units import admin as units_admin
+from app.units import grids as units_grids
 from app.units.models import Unit
-from app.units.schemas import UnitKind
+from app.units.schemas import GridImport, UnitCreate, UnitKind
+from app.users import admin as users_admin
 from app.users.models import User
 from app.users.roles import Role
+from app.users.schemas import UserCreate, UserPatch
 
-MIN_PASSWORD = 8
+ACTOR = Actor.cli()  # audit rows of the CLI name the shell's login
 
 
 class CliError(Exception):
@@ -40,10 +45,7 @@ class CliError(Exception):
 
 
 def _password() -> str:
-    password = os.environ.get("XUNCHA_PASSWORD") or getpass.getpass("password: ")
-    if len(password) < MIN_PASSWORD:
-        raise CliError(f"the password needs at least {MIN_PASSWORD} characters")
-    return password
+    return os.environ.get("XUNCHA_PASSWORD") or getpass.getpass("password: ")
 
 
 def _unit(session: Session, name: str | None) -> Unit | None:
@@ -55,69 +57,49 @@ def _unit(session: Session, name: str | None) -> Unit | None:
     return unit
 
 
-def _user(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
-    if user is None:
-        raise CliError(f"no user {username!r}")
-    return user
-
-
 def create_unit(session: Session, name: str, kind: str, parent: str | None) -> Unit:
-    if session.exec(select(Unit).where(Unit.name == name)).first():
-        raise CliError(f"unit {name!r} exists already")
     parent_unit = _unit(session, parent)
-    unit = Unit(name=name, kind=kind, parent_id=parent_unit.id if parent_unit else None)
-    session.add(unit)
+    unit = units_admin.create(session, ACTOR, UnitCreate(name=name, kind=kind,
+                                                         parent_id=parent_unit.id if parent_unit else None))
     session.commit()
     return unit
 
 
 def create_user(session: Session, username: str, role: Role, name: str, unit: str | None, password: str) -> User:
-    if session.exec(select(User).where(User.username == username)).first():
-        raise CliError(f"user {username!r} exists already")
-    if (role == Role.unit_staff) != (unit is not None):
-        raise CliError("unit_staff need --unit, and only unit_staff belong to a unit")
     unit_row = _unit(session, unit)
-    user = User(username=username, display_name=name or username, role=role, password_hash=hash_password(password),
-                unit_id=unit_row.id if unit_row else None)
-    session.add(user)
+    user = users_admin.create(session, ACTOR, UserCreate(
+        username=username, display_name=name or username, role=role, unit_id=unit_row.id if unit_row else None,
+        password=password))
     session.commit()
     return user
 
 
 def set_password(session: Session, username: str, password: str) -> None:
-    user = _user(session, username)
-    user.password_hash = hash_password(password)
-    session.add(user)
-    session.commit()
-    auth_service.revoke_all(session, user.id)
+    users_admin.reset_password(session, ACTOR, users_admin.by_username(session, username).id, password)
     session.commit()
 
 
 def deactivate(session: Session, username: str) -> None:
-    user = _user(session, username)
-    user.is_active = False
-    session.add(user)
+    users_admin.update(session, ACTOR, users_admin.by_username(session, username).id, UserPatch(is_active=False))
     session.commit()
-    auth_service.revoke_all(session, user.id)
+
+
+def reactivate(session: Session, username: str) -> None:
+    users_admin.update(session, ACTOR, users_admin.by_username(session, username).id, UserPatch(is_active=True))
     session.commit()
+
+
+def revoke_tokens(session: Session, username: str) -> int:
+    revoked = users_admin.revoke_tokens(session, ACTOR, users_admin.by_username(session, username).id)
+    session.commit()
+    return revoked
 
 
 def import_grids(session: Session, geojson: dict) -> int:
     """Grids from a GeoJSON FeatureCollection whose features name their unit; all or nothing."""
-    features = geojson.get("features") or []
-    for i, feature in enumerate(features):
-        props = feature.get("properties") or {}
-        unit = _unit(session, props.get("unit"))
-        if unit is None:
-            raise CliError(f"feature {i}: properties.unit (a unit name) is missing")
-        try:
-            grid = units_service.grid_from_geojson(props.get("name") or f"网格 {i + 1}", unit.id, feature["geometry"])
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise CliError(f"feature {i}: {exc}") from exc
-        session.add(grid)
+    grids = units_grids.import_features(session, ACTOR, GridImport.model_validate(geojson))
     session.commit()
-    return len(features)
+    return len(grids)
 
 
 def main(argv: list[str]) -> int:
@@ -132,7 +114,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--name", default="")
     p.add_argument("--unit")
-    for command in ("set-password", "deactivate"):
+    for command in ("set-password", "deactivate", "reactivate", "revoke-tokens"):
         sub.add_parser(command).add_argument("username")
     sub.add_parser("import-grids").add_argument("path")
     sub.add_parser("import-sites", help="测评点位 from a .csv, .xlsx or .geojson file").add_argument("path")
@@ -152,6 +134,11 @@ def main(argv: list[str]) -> int:
                 case "deactivate":
                     deactivate(session, args.username)
                     print("deactivated; the user's tokens are revoked")
+                case "reactivate":
+                    reactivate(session, args.username)
+                    print("reactivated")
+                case "revoke-tokens":
+                    print(f"{revoke_tokens(session, args.username)} tokens revoked")
                 case "import-grids":
                     with open(args.path, encoding="utf-8") as f:
                         print(f"{import_grids(session, json.load(f))} grids imported")
@@ -167,11 +154,17 @@ def main(argv: list[str]) -> int:
     except (CliError, json.JSONDecodeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ValidationError as exc:
+        for problem in exc.errors():
+            print(f"error: {'.'.join(map(str, problem['loc']))}: {problem['msg']}", file=sys.stderr)
+        return 2
     except DomainError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         for problem in exc.details if isinstance(exc.details, list) else []:
-            where = f"row {problem.get('row')} {problem.get('column') or ''}"
-            print(f"  {where}: {problem.get('message')}", file=sys.stderr)
+            if isinstance(problem, dict):
+                where = f"feature {problem['feature']}" if "feature" in problem else \
+                    f"row {problem.get('row')} {problem.get('column') or ''}"
+                print(f"  {where}: {problem.get('message')}", file=sys.stderr)
         return 2
     return 0
 

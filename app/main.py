@@ -1,15 +1,21 @@
 """The Xuncha application: API under /api, the built PWA at /."""
 
+import functools
+import logging
 import mimetypes
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.admin.router import router as admin_router
 from app.auth.router import router as auth_router
 from app.bulletins.router import router as bulletins_router
 from app.categories.router import router as categories_router
+from app.config import office
+from app.config import service as config_service
 from app.config.router import router as config_router
 from app.core import http_errors
 from app.core.apidocs import install_docs
@@ -33,6 +39,8 @@ from app.tickets.router import router as tickets_router
 from app.units.router import router as units_router
 from app.users.router import router as users_router
 
+logger = logging.getLogger("xuncha")
+
 
 def create_app() -> FastAPI:
     settings = get_settings()
@@ -44,6 +52,11 @@ def create_app() -> FastAPI:
         photos_service.start()
         # More threads than database slots: every request holding a session finds a thread (app/core/load.py).
         set_worker_threads(settings.worker_threads)
+        # The office's settings read once, so the first page's CSP already allows the office's map tiles.
+        try:
+            office.cache.values()
+        except SQLAlchemyError as exc:  # not migrated yet: the settings are read at the first request instead
+            logger.warning("office settings not read at start: %s", exc)
         jobs_worker = None
         if settings.jobs_embedded:
             jobs_worker = EmbeddedWorker(poll_seconds=settings.jobs_poll_seconds,
@@ -65,11 +78,18 @@ def create_app() -> FastAPI:
     app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
                        upload_max_bytes=settings.upload_max_bytes)
 
-    img_sources = settings.map_tile_hosts + parse_sources(settings.csp_img_sources)
-    app.add_middleware(SecurityHeadersMiddleware, csp=content_security_policy(img_sources))
+    # The tile hosts of the environment's map and of the office's (admin API), as last read by this process.
+    extra_img_sources = parse_sources(settings.csp_img_sources)
 
-    for router in (config_router, auth_router, users_router, categories_router, units_router, photos_router,
-                   tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
+    @functools.lru_cache(maxsize=4)
+    def csp_for(office_hosts: tuple[str, ...]) -> str:
+        return content_security_policy(list(dict.fromkeys(settings.map_tile_hosts + list(office_hosts)))
+                                       + extra_img_sources)
+
+    app.add_middleware(SecurityHeadersMiddleware, csp=lambda: csp_for(tuple(config_service.office_tile_hosts())))
+
+    for router in (config_router, auth_router, admin_router, users_router, categories_router, units_router,
+                   photos_router, tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
                    notifications_router, evaluation_router):
         app.include_router(router)
 
@@ -78,7 +98,7 @@ def create_app() -> FastAPI:
         """Reachability check for the app's outbox (no auth; async: needs no worker thread, never shed)."""
         return {"ok": True}
 
-    install_docs(app, "/api/docs", img_sources)
+    install_docs(app, "/api/docs", settings.map_tile_hosts + extra_img_sources)
     _mount_frontend(app, settings.frontend_dist)
     return app
 

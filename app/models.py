@@ -1,8 +1,10 @@
 """Imports every table so that SQLModel.metadata is complete (Alembic and tests read it)."""
 
+from app.audit.models import AuditLog
 from app.auth.models import AccessToken, LoginAttempt
 from app.bulletins.models import Bulletin
 from app.categories.models import Category
+from app.config.models import OfficeSetting
 from app.evaluation.models import (
     EvalAnswer,
     EvalAssignment,
@@ -21,10 +23,10 @@ from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "EvalAnswer", "EvalAssignment",
-    "EvalChecklist", "EvalChecklistItem", "EvalResult", "EvalRound", "EvalRoundSite", "EvalSite", "Grid", "Job",
-    "LoginAttempt", "Notification", "Photo", "Ticket", "TicketAssignment", "TicketEvent", "TicketPhoto", "Unit",
-    "User",
+    "AccessToken", "AuditLog", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "EvalAnswer",
+    "EvalAssignment", "EvalChecklist", "EvalChecklistItem", "EvalResult", "EvalRound", "EvalRoundSite", "EvalSite",
+    "Grid", "Job", "LoginAttempt", "Notification", "OfficeSetting", "Photo", "Ticket", "TicketAssignment",
+    "TicketEvent", "TicketPhoto", "Unit", "User",
 ]
 
 

@@ -5,6 +5,7 @@ import json
 from sqlmodel import func, select
 
 from app import cli
+from app.audit.models import AuditLog
 from app.units.models import Grid
 
 SQUARE = {"type": "Polygon", "coordinates": [[[120.15, 30.27], [120.16, 30.27], [120.16, 30.28],
@@ -38,9 +39,26 @@ def test_units_users_passwords(client, db, monkeypatch, capsys):
     assert client.get("/api/me", headers=token).status_code == 401  # old tokens revoked
     assert _login(client, "xy", "first-pass-123").status_code == 401
     assert _login(client, "xy", "second-pass-456").status_code == 200
+    token = {"Authorization": f"Bearer {_login(client, 'xy', 'second-pass-456').json()['access_token']}"}
+    assert cli.main(["revoke-tokens", "xy"]) == 0
+    assert "2 tokens revoked" in capsys.readouterr().out  # the login checked above, and this one
+    assert client.get("/api/me", headers=token).status_code == 401
     assert cli.main(["deactivate", "xy"]) == 0
     assert _login(client, "xy", "second-pass-456").status_code == 401
+    assert cli.main(["reactivate", "xy"]) == 0
+    assert _login(client, "xy", "second-pass-456").status_code == 200
+    assert cli.main(["deactivate", "xy"]) == 0
     assert cli.main(["deactivate", "nobody"]) == 2
+    # The CLI runs the admin API's service functions: the same rules, the same audit trail.
+    monkeypatch.setenv("XUNCHA_PASSWORD", "12345678")
+    assert cli.main(["create-user", "digits", "--role", "inspector"]) == 2
+    assert "not only digits" in capsys.readouterr().err
+    db.expire_all()
+    trail = db.exec(select(AuditLog).order_by(AuditLog.id)).all()
+    assert [r.action for r in trail] == ["unit.create", "unit.create", "user.create", "user.create",
+                                         "user.reset_password", "user.revoke_tokens", "user.deactivate",
+                                         "user.reactivate", "user.deactivate"]
+    assert {r.actor_name.split(":")[0] for r in trail} == {"cli"} and {r.actor_id for r in trail} == {None}
 
 
 def test_import_grids_routes_reports(client, db, tmp_path, monkeypatch):

@@ -32,6 +32,7 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
         ratelimit.finish(attempt, ratelimit.FAILED)
         raise Unauthorized("用户名或密码错误 Wrong username or password", code="invalid_credentials")
     user = session.merge(user, load=False)
+    user.last_login_at = utcnow()
     ratelimit.succeeded(session, attempt)
     token = new_token()
     row = AccessToken(

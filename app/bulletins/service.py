@@ -19,7 +19,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.types import clock_at, utcnow
 from app.stats import exports, periods
 from app.stats.schemas import DEFINITIONS_VERSION, Period, RankRules
-from app.stats.settings import get_stats_settings
+from app.stats.settings import office_rules
 from app.users.models import User
 
 _FILES_AND_FIGURES = (Bulletin.xlsx, Bulletin.html, Bulletin.summary, Bulletin.ranking, Bulletin.overdue,
@@ -30,7 +30,7 @@ def resolve(body: BulletinIn) -> tuple[Period, RankRules]:
     """The period and the rules asked for (bad dates: 422 invalid_period)."""
     period = periods.resolve_period(body.period, body.on, body.from_, body.to)
     given = body.rules.model_dump(exclude_none=True) if body.rules else {}
-    return period, get_stats_settings().rules().model_copy(update=given)
+    return period, office_rules().model_copy(update=given)
 
 
 def publish(session: Session, user: User, body: BulletinIn) -> Bulletin:

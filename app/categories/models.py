@@ -14,3 +14,4 @@ class Category(SQLModel, table=True):
     default_deadline_hours: int | None = None
     default_unit_id: int | None = Field(default=None, foreign_key="units.id")
     sort_order: int = 0
+    enabled: bool = True  # a disabled category cannot be chosen for a new report; existing tickets keep it

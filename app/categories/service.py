@@ -3,6 +3,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from app.audit.models import AuditLog
 from app.categories.models import Category
 from app.categories.schemas import CategoryPublic
 from app.core.config import get_settings
@@ -14,9 +15,12 @@ def deadline_hours(category: Category) -> int:
 
 
 def sync_taxonomy(session: Session, path: Path | None = None) -> int:
-    """Upsert the two-level taxonomy from JSON (keeps any default unit set locally); returns the count."""
+    """Upsert the two-level taxonomy from JSON; returns the count. What the office set locally stays: default
+    units, enabled, and the deadline hours of a category an admin changed (it has an audit row)."""
     data = json.loads((path or get_settings().taxonomy_path).read_text(encoding="utf-8"))
     existing = {c.code: c for c in session.exec(select(Category)).all()}
+    edited = set(session.exec(select(AuditLog.entity_id).where(AuditLog.entity_type == "category")
+                              .distinct()).all())
     count = 0
     for i, cls in enumerate(data["categories"]):
         rows = [(cls, None, i * 1000)] + [(ch, cls["code"], i * 1000 + j + 1) for j, ch in enumerate(cls["children"])]
@@ -25,7 +29,8 @@ def sync_taxonomy(session: Session, path: Path | None = None) -> int:
             cat.parent_code = parent
             cat.name_zh = item["zh"]
             cat.name_en = item["en"]
-            cat.default_deadline_hours = item.get("default_deadline_hours")
+            if item["code"] not in edited:
+                cat.default_deadline_hours = item.get("default_deadline_hours")
             cat.sort_order = order
             session.add(cat)
             count += 1
@@ -37,6 +42,7 @@ def list_categories(session: Session) -> list[CategoryPublic]:
     cats = session.exec(select(Category).order_by(Category.sort_order)).all()
     return [
         CategoryPublic(code=c.code, parent_code=c.parent_code, name_zh=c.name_zh, name_en=c.name_en,
-                       default_deadline_hours=deadline_hours(c), default_unit_id=c.default_unit_id)
+                       default_deadline_hours=deadline_hours(c), default_unit_id=c.default_unit_id,
+                       enabled=c.enabled)
         for c in cats
     ]

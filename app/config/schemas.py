@@ -1,7 +1,13 @@
+from datetime import date
 from enum import StrEnum
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field
+from annotated_types import Len
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.types import UserText
+from app.stats.schemas import RankRules
 from app.tickets.workflow import Action, Status
 from app.units.schemas import UnitKind
 from app.users.roles import Role
@@ -75,3 +81,56 @@ class PublicConfig(BaseModel):
     unit_kinds: list[UnitKind]
     actions: list[ActionInput]
     near_deadline: NearDeadlineRules
+
+
+# ---- the office's settings (admin API) -----------------------------------------------------------------
+
+def _tile_template(url: str) -> str:
+    parts = urlsplit(url.replace("{s}", "a"))
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ValueError("应为 http(s) 瓦片地址模板 must be an http(s) URL template")
+    if not all(p in url for p in ("{z}", "{x}", "{y}")):
+        raise ValueError("模板须含 {z} {x} {y} the template needs {z}, {x} and {y}")
+    return url
+
+
+class TileLayerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000),
+                   AfterValidator(_tile_template)] = Field(description="a Leaflet URL template: {s} {z} {x} {y}")
+    subdomains: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{0,16}$")] = "abc"
+
+
+class MapSettings(BaseModel):
+    """The office's map, served to every app by GET /api/config (positions stay WGS-84 in the database)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    layers: Annotated[list[TileLayerIn], Len(0, 4)] = Field(description="base first, then overlays; none: no tiles")
+    crs: MapCrs
+    attribution: Annotated[UserText, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    centre: LatLng | None = Field(None, description="where a map opens without a position; none: the default")
+
+
+class CalendarYear(BaseModel):
+    """One year's working calendar: public holidays (法定节假日) and weekend days worked instead (调休上班)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    holidays: Annotated[list[date], Len(0, 366)] = []
+    workdays: Annotated[list[date], Len(0, 366)] = []
+
+
+class CalendarYearOut(CalendarYear):
+    year: int
+    source: Literal["office", "default"] = Field(description="office: set in the admin API; default: the "
+                                                             "environment's calendar file (or Monday–Friday)")
+
+
+class OfficeSettingsOut(BaseModel):
+    map: MapConfig = Field(description="in force (the office's, or the environment's default)")
+    map_source: Literal["office", "default"]
+    rank_rules: RankRules = Field(description="in force (the office's over the environment's)")
+    rank_rules_source: Literal["office", "default"]
+    calendar_years: list[int] = Field(description="the years the office set a calendar for")

@@ -7,7 +7,8 @@ from datetime import datetime
 from annotated_types import MaxLen, MinLen
 from sqlmodel import Session, select
 
-from app.core.config import get_settings
+from app.config import office
+from app.core.config import get_settings, tile_hosts
 from app.core.security import verify_password
 from app.tickets import deadlines
 from app.tickets.actions import ACTIONS
@@ -78,12 +79,28 @@ def action_inputs() -> list[dict]:
     return out
 
 
+def map_config(session: Session | None) -> dict:
+    """The map the apps draw: the office's (admin API) if it set one, else the environment's."""
+    s = get_settings()
+    stored = office.get(session, office.MAP)
+    if stored:
+        return {"layers": stored["layers"], "crs": stored["crs"], "attribution": stored.get("attribution", ""),
+                "centre": stored.get("centre") or CITY_CENTRE}
+    return {"layers": s.map_layers, "crs": s.map_crs_effective, "attribution": s.map_attribution_effective,
+            "centre": CITY_CENTRE}
+
+
+def office_tile_hosts() -> list[str]:
+    """The tile origins of the office's map as this process last read it (no database access: the CSP)."""
+    stored = office.cache.last_known().get(office.MAP)
+    return tile_hosts(stored["layers"]) if stored else []
+
+
 def public_config(session: Session) -> dict:
     s = get_settings()
     offset = datetime.now(s.tz).utcoffset()
     return {
-        "map": {"layers": s.map_layers, "crs": s.map_crs_effective, "attribution": s.map_attribution_effective,
-                "centre": CITY_CENTRE},
+        "map": map_config(session),
         "demo_logins": demo_logins(session),
         "time_zone": {"name": s.timezone, "utc_offset_minutes": int(offset.total_seconds() // 60) if offset else 0},
         "deadlines": {"default_hours": s.default_deadline_hours, "clock_hours_up_to": deadlines.CLOCK_HOURS_UP_TO,

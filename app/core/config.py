@@ -131,15 +131,7 @@ class Settings(BaseSettings):
     @property
     def map_tile_hosts(self) -> list[str]:
         """Every origin the browser loads tiles from ({s} expanded), e.g. for a CSP img-src."""
-        hosts: list[str] = []
-        for layer in self.map_layers:
-            subs = layer["subdomains"] if "{s}" in layer["url"] else " "
-            for s in subs:
-                parts = urlsplit(layer["url"].replace("{s}", s.strip()))
-                origin = f"{parts.scheme}://{parts.netloc}"
-                if origin not in hosts:
-                    hosts.append(origin)
-        return hosts
+        return tile_hosts(self.map_layers)
 
     # Where pages may load images from besides our own origin, blob:, data: and the map tile hosts above
     # (the Content-Security-Policy's img-src), as space- or comma-separated CSP sources.
@@ -175,3 +167,16 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def tile_hosts(layers: list[dict[str, str]]) -> list[str]:
+    """Every origin tile layers [{url, subdomains}] load from ({s} expanded), e.g. for a CSP img-src."""
+    hosts: list[str] = []
+    for layer in layers:
+        subs = layer["subdomains"] if "{s}" in layer["url"] else " "
+        for s in subs:
+            parts = urlsplit(layer["url"].replace("{s}", s.strip()))
+            origin = f"{parts.scheme}://{parts.netloc}"
+            if origin not in hosts:
+                hosts.append(origin)
+    return hosts

@@ -15,10 +15,11 @@ from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
+from app.core.errors import Conflict
 from app.core.load import DatabaseGate
 
 # The pool has a connection for every request slot (see app/core/load.py), so a request never waits for one;
@@ -239,3 +240,15 @@ def _committing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return run
+
+
+@contextmanager
+def conflict_on_duplicate(session: Session, message: str, code: str) -> Iterator[None]:
+    """Flush what the block adds inside a SAVEPOINT: a unique constraint that a concurrent request won (two
+    admins creating the same name at once) is 409 instead of a 500, and the request's transaction goes on."""
+    try:
+        with session.begin_nested():
+            yield
+            session.flush()
+    except IntegrityError:
+        raise Conflict(message, code=code) from None

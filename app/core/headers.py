@@ -10,7 +10,7 @@ map tile servers of XUNCHA_CSP_IMG_SOURCES.
 import base64
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -68,9 +68,9 @@ def inline_script_hashes(html: str) -> list[str]:
 class SecurityHeadersMiddleware:
     """Adds the static security headers and the CSP to every HTTP response that does not set its own."""
 
-    def __init__(self, app: ASGIApp, *, csp: str):
+    def __init__(self, app: ASGIApp, *, csp: str | Callable[[], str]):
         self.app = app
-        self.csp = csp
+        self.csp = csp if callable(csp) else (lambda: csp)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,7 +82,7 @@ class SecurityHeadersMiddleware:
                 headers = MutableHeaders(scope=message)
                 for name, value in STATIC_HEADERS.items():
                     headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", self.csp)
+                headers.setdefault("Content-Security-Policy", self.csp())
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

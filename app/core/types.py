@@ -5,9 +5,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -89,3 +89,9 @@ UserText = Annotated[str, AfterValidator(_no_control_characters)]
 
 # A row id from a client: bounded so an absurd number is a 422, not an integer overflow in the database.
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+def text_line(max_length: int, min_length: int = 1) -> Any:
+    """A one-line name: stripped, between the lengths, no control characters (else 422)."""
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+                     AfterValidator(_no_control_characters)]

@@ -25,7 +25,7 @@ from app.stats.schemas import (
     Trend,
     UnitTimeline,
 )
-from app.stats.settings import get_stats_settings
+from app.stats.settings import office_rules
 from app.tickets.schemas import TicketPage
 from app.users.roles import Role
 
@@ -63,7 +63,7 @@ def get_rules(
     min_dispatched: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> RankRules:
     given = {k: v for k, v in locals().items() if v is not None}
-    return get_stats_settings().rules().model_copy(update=given)
+    return office_rules().model_copy(update=given)
 
 
 # Figures reused while busy (app/core/recent.py); the key holds everything the answer depends on (the

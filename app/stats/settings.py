@@ -6,6 +6,7 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.config import office
 from app.stats.schemas import RankRules
 
 
@@ -29,3 +30,10 @@ class StatsSettings(BaseSettings):
 @lru_cache
 def get_stats_settings() -> StatsSettings:
     return StatsSettings()
+
+
+def office_rules() -> RankRules:
+    """The red/black list rules in force: the office's (admin API, app/config/office.py) over the environment's."""
+    stored = office.get(None, office.RANK_RULES) or {}
+    return get_stats_settings().rules().model_copy(update={k: v for k, v in stored.items()
+                                                           if k in RankRules.model_fields})

@@ -107,6 +107,8 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
     category = session.get(Category, body.category_code)
     if category is None or category.parent_code is None:
         raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
+    if not category.enabled or not session.get(Category, category.parent_code).enabled:
+        raise Invalid(f"该问题类别已停用 Category disabled: {body.category_code}", code="category_disabled")
     try:
         photos = _claimable_photos(session, user, body.photo_ids)
     except Conflict:
@@ -260,7 +262,7 @@ class ActionSpec:
 
 def _deadline(session: Session, given: datetime | None, ticket: Ticket, now: datetime) -> datetime:
     if given is None:
-        return default_deadline(session.get(Category, ticket.category_code), now)
+        return default_deadline(session.get(Category, ticket.category_code), now, session)
     if given <= now:
         raise Invalid("整改时限须晚于当前时间 Deadline must be in the future", code="invalid_deadline")
     if given > now + MAX_DEADLINE_AHEAD:
@@ -269,8 +271,11 @@ def _deadline(session: Session, given: datetime | None, ticket: Ticket, now: dat
 
 
 def _dispatch(session: Session, ticket: Ticket, body: DispatchIn, now: datetime) -> Change:
-    if session.get(Unit, body.unit_id) is None:
+    unit = session.get(Unit, body.unit_id)
+    if unit is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
+    if not unit.is_active:
+        raise Invalid("责任单位已停用 The unit is deactivated", code="inactive_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
     return Change({"unit_id": body.unit_id, **_both_deadlines(deadline),
                    "dispatched_at": now, "first_dispatched_at": ticket.first_dispatched_at or now},
@@ -422,8 +427,11 @@ def _approve_return(session: Session, ticket: Ticket, body: DecisionIn, now: dat
 
 def _reassign(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.return_)
-    if body.unit_id is None or session.get(Unit, body.unit_id) is None:
+    unit = session.get(Unit, body.unit_id) if body.unit_id is not None else None
+    if unit is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
+    if not unit.is_active:
+        raise Invalid("责任单位已停用 The unit is deactivated", code="inactive_unit")
     if body.unit_id == ticket.unit_id:
         raise Invalid("改派须选择另一单位 Re-dispatch to another unit", code="same_unit")
     deadline = _deadline(session, body.deadline, ticket, now)
@@ -717,9 +725,9 @@ def resume_if_due(session: Session, payload: dict) -> None:
         return
     actor = session.get(User, payload["actor_id"])
     now = utcnow()
-    deadline = default_deadline(session.get(Category, ticket.category_code), review_at)
+    deadline = default_deadline(session.get(Category, ticket.category_code), review_at, session)
     if deadline <= now:  # the worker ran long after the review date
-        deadline = default_deadline(session.get(Category, ticket.category_code), now)
+        deadline = default_deadline(session.get(Category, ticket.category_code), now, session)
     action_id = uuid.uuid5(uuid.NAMESPACE_URL, f"xuncha:resume:{ticket.id}:{review_at.isoformat()}")
     try:
         act(session, actor, ticket.id, Action.resume,

@@ -13,8 +13,11 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlmodel import Session
+
 from app.categories import service as categories_service
 from app.categories.models import Category
+from app.config import office
 from app.core.config import get_settings
 
 
@@ -56,8 +59,25 @@ def deadline_from(start: datetime, hours: int, tz: ZoneInfo, calendar: WorkingCa
     return local.astimezone(start.tzinfo)
 
 
-def default_deadline(category: Category, start: datetime) -> datetime:
+def working_calendar(session: Session | None = None) -> WorkingCalendar:
+    """The calendar in force: the years the office set in the admin API (app/config/office.py), and for the
+    other years the file of XUNCHA_WORKING_CALENDAR_PATH (none: Monday to Friday)."""
+    default = load_calendar(get_settings().working_calendar_path)
+    holidays, workdays = office.calendar_dates(session)
+    if not holidays and not workdays:
+        return default
+    return _merged(default, tuple(sorted(holidays.items())), tuple(sorted(workdays.items())))
+
+
+@lru_cache(maxsize=8)
+def _merged(default: WorkingCalendar, holidays: tuple, workdays: tuple) -> WorkingCalendar:
+    years = {y for y, _ in holidays} | {y for y, _ in workdays}
+    return WorkingCalendar(
+        holidays=frozenset(d for d in default.holidays if d.year not in years).union(*(ds for _, ds in holidays)),
+        workdays=frozenset(d for d in default.workdays if d.year not in years).union(*(ds for _, ds in workdays)))
+
+
+def default_deadline(category: Category, start: datetime, session: Session | None = None) -> datetime:
     """The category's limit from `start`: the default deadline of a dispatch and of a 返工 (failed verification)."""
-    settings = get_settings()
-    return deadline_from(start, categories_service.deadline_hours(category), settings.tz,
-                         load_calendar(settings.working_calendar_path))
+    return deadline_from(start, categories_service.deadline_hours(category), get_settings().tz,
+                         working_calendar(session))

@@ -201,7 +201,7 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
         duplicate_of=_visible_duplicate_of(session, user, ticket),
         allowed_actions=workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket)),
         # The category's limit from now: the default of a dispatch, and of a 返工 (failed verification).
-        suggested_deadline_at=default_deadline(category, now)
+        suggested_deadline_at=default_deadline(category, now, session)
         if status in (Status.reported, Status.rectified) else None,
         requests=[request_out(r, names) for r in requests],
         supervised_at=ticket.supervised_at,

@@ -15,6 +15,7 @@ class Unit(SQLModel, table=True):
     name: str = Field(max_length=100, unique=True)
     kind: str = Field(default="department", max_length=20)  # district | department | street | company
     parent_id: int | None = Field(default=None, foreign_key="units.id", index=True)
+    is_active: bool = True  # a deactivated unit is kept for its history but gets no new tickets or grids
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
@@ -32,3 +33,4 @@ class Grid(SQLModel, table=True):
     min_lng: float
     max_lat: float
     max_lng: float
+    is_active: bool = True  # an inactive grid routes nothing and is left out of the overlap check

@@ -1,5 +1,5 @@
 from shapely.geometry import Point, shape
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.units.models import Grid, Unit
 
@@ -17,7 +17,8 @@ def grid_from_geojson(name: str, unit_id: int, geometry: dict) -> Grid:
 def grid_at(session: Session, lat: float, lng: float) -> Grid | None:
     """The grid containing the point (smallest one if grids overlap)."""
     candidates = session.exec(
-        select(Grid).where(Grid.min_lat <= lat, Grid.max_lat >= lat, Grid.min_lng <= lng, Grid.max_lng >= lng)
+        select(Grid).where(col(Grid.is_active).is_(True), Grid.min_lat <= lat, Grid.max_lat >= lat,
+                           Grid.min_lng <= lng, Grid.max_lng >= lng)
     ).all()
     point = Point(lng, lat)
     hits = [(shape(g.geometry), g) for g in candidates]

@@ -17,4 +17,5 @@ class User(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="units.id", index=True)
     password_hash: str = Field(max_length=255)
     is_active: bool = True
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,7 +1,7 @@
 """ticket grid: the grid (网格) a ticket was reported in, kept as it was when grids are redrawn; statistics by grid
 
 Revision ID: d41e7c2b9a10
-Revises: a88175e19409
+Revises: e4a7c9d2f810
 Create Date: 2026-12-04 15:40:00
 """
 import json
@@ -12,7 +12,7 @@ from alembic import op
 from shapely.geometry import Point, shape
 
 revision: str = 'd41e7c2b9a10'
-down_revision: str | None = 'a88175e19409'
+down_revision: str | None = 'e4a7c9d2f810'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,10 +27,10 @@ def upgrade() -> None:
 
 
 def _backfill(conn) -> None:
-    """Each ticket's grid as tickets.actions assigns it: the smallest grid whose polygon covers the point (the
-    bounding box first, then the exact test)."""
+    """Each ticket's grid as tickets.actions assigns it: the smallest active grid whose polygon covers the point
+    (the bounding box first, then the exact test)."""
     grids = [(row.id, shape(_json(row.geometry)), row) for row in conn.execute(sa.text(
-        "SELECT id, geometry, min_lat, max_lat, min_lng, max_lng FROM grids"))]
+        "SELECT id, geometry, min_lat, max_lat, min_lng, max_lng FROM grids WHERE is_active = :on"), {"on": True})]
     best: dict = {}
     for gid, poly, g in sorted(grids, key=lambda x: -x[1].area):  # smaller grids overwrite larger ones
         rows = conn.execute(sa.text(

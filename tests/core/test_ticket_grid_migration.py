@@ -13,7 +13,7 @@ from tests.conftest import make_unit, make_user
 from tests.dbutil import ROOT, fresh_database_url, migrate
 from tests.stats.cases import City, _Builder, at
 
-BEFORE = "a88175e19409"
+BEFORE = "e4a7c9d2f810"
 
 
 def _grids(engine) -> dict[str, int | None]:
