@@ -167,17 +167,20 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
                       site_type=s.site_type, site_type_name=type_names.get(s.site_type, s.site_type),
                       unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
                       district_name=units.district_names.get(district) if district else None)
+        empty = dict(unable_reason=None, possible=None, deducted=None, earned=None, rate=None, pass_count=0,
+                     fail_count=0, na_count=0)
+        # Built from the database's own rows: construct, not validate (a thousand sites in a large round).
         if r is None:
-            sites.append(SiteScoreOut(**common, status="pending", unable_reason=None, possible=None, deducted=None,
-                                      earned=None, rate=None, pass_count=0, fail_count=0, na_count=0))
+            sites.append(SiteScoreOut.model_construct(**common, **empty, status="pending"))
         elif r.score is None:
-            sites.append(SiteScoreOut(**common, status="unable", unable_reason=r.site.unable_reason, possible=None,
-                                      deducted=None, earned=None, rate=None, pass_count=0, fail_count=0, na_count=0))
+            sites.append(SiteScoreOut.model_construct(**common, **empty | {"unable_reason": r.site.unable_reason},
+                                                      status="unable"))
         else:
             sc = r.score
-            sites.append(SiteScoreOut(**common, status="evaluated", unable_reason=None, possible=_p(sc.possible_tenths),
-                                      deducted=_p(sc.deducted_tenths), earned=_p(sc.earned_tenths), rate=sc.rate,
-                                      pass_count=sc.pass_count, fail_count=sc.fail_count, na_count=sc.na_count))
+            sites.append(SiteScoreOut.model_construct(
+                **common, status="evaluated", unable_reason=None, possible=_p(sc.possible_tenths),
+                deducted=_p(sc.deducted_tenths), earned=_p(sc.earned_tenths), rate=sc.rate, pass_count=sc.pass_count,
+                fail_count=sc.fail_count, na_count=sc.na_count))
 
     texts = {(it.checklist_id, it.code): it for it in loaded.items.values()}
     checklist_of_type = {s.site_type: s.checklist_id for s in loaded.sites}
@@ -240,17 +243,22 @@ def _findings(session: Session, loaded: _Loaded, units: _Units) -> list[FindingO
         .join(Ticket, Ticket.id == EvalAnswer.ticket_id)
         .where(EvalRoundSite.round_id == loaded.round_id)).all()
     out = []
+    losses: dict[tuple[int, int | None], float] = {}  # (item, occurrences) → points lost: a round repeats a few
     for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at in rows:
         s = by_rs.get(rs_id)
         if s is None:
             continue
         it = loaded.items[item_id]
-        loss = scoring.item_loss(scoring.Item(it.code, it.dimension, it.points_tenths, scoring.Rule(it.rule),
-                                              it.deduction_tenths), scoring.answer("fail", occurrences))
-        out.append(FindingOut(ticket_id=tid, case_number=case_number, status=status, site_id=s.site_id,
-                              site_name=s.name, unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
-                              item_code=it.code, item_text=it.text_zh, occurrences=occurrences, loss=_p(loss),
-                              deadline_at=deadline_at, closed_at=closed_at))
+        loss = losses.get((item_id, occurrences))
+        if loss is None:
+            loss = losses[(item_id, occurrences)] = _p(scoring.item_loss(
+                scoring.Item(it.code, it.dimension, it.points_tenths, scoring.Rule(it.rule), it.deduction_tenths),
+                scoring.answer("fail", occurrences)))
+        # Built from the database's own rows: construct, not validate (thousands of rows in a large round).
+        out.append(FindingOut.model_construct(
+            ticket_id=tid, case_number=case_number, status=status, site_id=s.site_id, site_name=s.name,
+            unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=it.code, item_text=it.text_zh,
+            occurrences=occurrences, loss=loss, deadline_at=deadline_at, closed_at=closed_at))
     out.sort(key=lambda f: (f.unit_name, f.unit_id, f.site_name, f.site_id, f.item_code))
     return out
 
@@ -276,7 +284,7 @@ def _review(session: Session, user: User, round_: EvalRound, report: scoring.Rou
     names = {s.site_id: (s.name, units.names.get(s.unit_id, "")) for s in loaded.sites}
     texts = {it.code: it.text_zh for it in before_loaded.items.values()} | {it.code: it.text_zh
                                                                              for it in loaded.items.values()}
-    changes = [ItemChangeOut(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
+    changes = [ItemChangeOut.model_construct(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
                              unit_name=names.get(sc.site_id, ("", ""))[1], item_code=c.code,
                              item_text=texts.get(c.code, ""), change=c.change.value,
                              before=c.before.value if c.before else None, after=c.after.value if c.after else None)
