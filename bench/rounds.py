@@ -290,8 +290,9 @@ def db_bench(kind: str, args, checklists, rows, review_rows) -> list[tuple[str, 
     out = []
     for name, fn in (("report (API: both rounds read and scored)", report),
                      ("report + Excel workbook", with_excel)):
-        wall, _ = measure(fn, args.db_runs)
+        wall, cpu = measure(fn, args.db_runs)
         out.append((name, statistics.median(wall), p95(wall)))
+        out.append((f"{name}, CPU of this process", statistics.median(cpu), p95(cpu)))
     r = report()
     print(f"  回头看 report: {len(r.sites):,} sites, {len(r.findings):,} findings, 得分率 {r.total.rate:.1%}, "
           f"fixed {r.review.counts['fixed']:,}; Excel {len(with_excel()[0]) / 1e6:.1f} MB", flush=True)
