@@ -199,7 +199,9 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
     cancelled = sum(f.status in NOT_TO_RECTIFY for f in findings)
     to_rectify = len(findings) - cancelled
     return RoundReportOut(
-        round=round_out(user, round_, len(loaded.sites)), complete=len(loaded.sites) == loaded.site_count,
+        round=round_out(user, round_, len(loaded.sites)),
+        # Only the office is told: whether a round has other sites is no business of a unit's.
+        complete=access.sees_everything(user) and len(loaded.sites) == loaded.site_count,
         generated_at=utcnow(), total=_group(report.total, round_.name),
         sites_pending=sum(s.status == "pending" for s in sites), sites=sites,
         by_site_type=[_group(g, type_names.get(g.key, g.key)) for g in report.by_site_type],

@@ -454,7 +454,8 @@ class FindingsProgress(BaseModel):
 
 class RoundReportOut(BaseModel):
     round: RoundOut
-    complete: bool = Field(description="every site of the round is in it (false: the caller sees only some)")
+    complete: bool = Field(description="every site of the round is in it; false for anyone but the office, who see "
+                                      "only their own or their assigned sites")
     generated_at: datetime
     total: GroupScoreOut
     sites_pending: int

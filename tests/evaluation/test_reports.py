@@ -254,7 +254,8 @@ def test_a_unit_sees_nothing_before_publication_then_its_own_sites_and_findings(
     assert {r[1] for r in wb["点位得分"].iter_rows(min_row=2, values_only=True)} == {"人民路站", "东门菜场"}
     assert "解放路站" not in report(client, city["staff_a"], rid, ".html").text
     # The inspector sees the sites assigned to them (all six here); the leader all.
-    assert report(client, city["insp"], rid).json()["complete"] is True
+    seen = report(client, city["insp"], rid).json()
+    assert len(seen["sites"]) == 6 and seen["complete"] is False  # only the office is told a round is whole
     assert report(client, city["leader"], rid).status_code == 200
 
 

@@ -3340,7 +3340,7 @@ export interface components {
             by_unit: components["schemas"]["GroupScoreOut"][];
             /**
              * Complete
-             * @description every site of the round is in it (false: the caller sees only some)
+             * @description every site of the round is in it; false for anyone but the office, who see only their own or their assigned sites
              */
             complete: boolean;
             /** Dimensions */
