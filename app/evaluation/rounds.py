@@ -16,7 +16,15 @@ from app.core import pagination
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.types import utcnow
 from app.evaluation import access, checklists, defaults, workflow
-from app.evaluation.models import EvalAssignment, EvalChecklist, EvalRound, EvalRoundSite, EvalSite
+from app.evaluation.models import (
+    EvalAnswer,
+    EvalAssignment,
+    EvalChecklist,
+    EvalResult,
+    EvalRound,
+    EvalRoundSite,
+    EvalSite,
+)
 from app.evaluation.schemas import (
     AssignmentsIn,
     FollowupIn,
@@ -31,6 +39,7 @@ from app.evaluation.schemas import (
 )
 from app.evaluation.sites import out as site_out
 from app.evaluation.sites import unit_names
+from app.tickets import actions as ticket_actions
 from app.users.models import User
 from app.users.roles import Role
 
@@ -181,7 +190,22 @@ def transition(session: Session, user: User, round_: EvalRound, to: RoundState) 
     if result.rowcount != 1:
         raise Conflict("任务状态已被他人更改，请刷新 The round changed meanwhile; reload", code="wrong_state")
     session.refresh(round_)
+    if to == RoundState.published and round_.dispatch_on_publish:
+        dispatch_findings(session, user, round_)
     return round_
+
+
+def dispatch_findings(session: Session, user: User, round_: EvalRound) -> int:
+    """Every finding of the round still reported, dispatched to its site's unit with its category's deadline, in
+    the publishing transaction (the round's `dispatch_on_publish`)."""
+    pairs = session.exec(
+        select(EvalAnswer.ticket_id, EvalSite.unit_id).join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+        .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+        .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
+        .where(EvalRoundSite.round_id == round_.id, col(EvalAnswer.ticket_id).is_not(None))
+        .order_by(EvalSite.id, EvalAnswer.id)).all()
+    return ticket_actions.dispatch_findings(session, user, [(t, u) for t, u in pairs],
+                                           note=f"实地测评「{round_.name}」发布，问题直接交办")
 
 
 # ---- reading ---------------------------------------------------------------------------------------------
@@ -202,7 +226,7 @@ def _visible_sites(session: Session, user: User, round_ids: list[int], *columns)
             .where(col(EvalRoundSite.round_id).in_(round_ids), access.round_site_clause(user)))
 
 
-def _out(user: User, r: EvalRound, site_count: int) -> RoundOut:
+def round_out(user: User, r: EvalRound, site_count: int) -> RoundOut:
     office = access.sees_everything(user)
     return RoundOut(id=r.id, name=r.name, starts_at=r.starts_at, ends_at=r.ends_at, state=RoundState(r.state),
                     seed=r.seed if office else None, draw=r.draw if office else {}, followup_of=r.followup_of,
@@ -222,7 +246,7 @@ def listing(session: Session, user: User, *, state: RoundState | None, limit: in
     if ids:
         stmt = _visible_sites(session, user, ids, EvalRoundSite.round_id, func.count()).group_by(EvalRoundSite.round_id)
         counts.update(dict(session.exec(stmt).all()))
-    return RoundPage(items=[_out(user, r, counts[r.id]) for r in rows], next_cursor=next_cursor)
+    return RoundPage(items=[round_out(user, r, counts[r.id]) for r in rows], next_cursor=next_cursor)
 
 
 def detail(session: Session, user: User, round_: EvalRound) -> RoundDetail:
@@ -244,7 +268,7 @@ def detail(session: Session, user: User, round_: EvalRound) -> RoundDetail:
                           checklist_version=versions.get(rs.checklist_id, 0), inspectors=inspectors[rs.id])
              for rs, s in pairs]
     allowed = workflow.allowed(RoundState(round_.state), user.role)
-    return RoundDetail(**_out(user, round_, len(sites)).model_dump(), sites=sites, allowed_transitions=allowed)
+    return RoundDetail(**round_out(user, round_, len(sites)).model_dump(), sites=sites, allowed_transitions=allowed)
 
 
 def my_sites(session: Session, user: User) -> list[MySiteOut]:

@@ -6,12 +6,13 @@ Who sees what is app/evaluation/access.py; round states are app/evaluation/workf
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, UploadFile
+from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId
-from app.evaluation import checklists, imports, results, rounds, sites
+from app.evaluation import checklists, exports, imports, reports, results, rounds, sites
 from app.evaluation.schemas import (
     AssignmentsIn,
     ChecklistIn,
@@ -26,6 +27,7 @@ from app.evaluation.schemas import (
     RoundDetail,
     RoundIn,
     RoundPage,
+    RoundReportOut,
     RoundState,
     SiteIn,
     SiteOut,
@@ -200,3 +202,26 @@ def result_submit(session: SessionDep, user: CurrentUser, round_id: DbId, site_i
 def result_read(session: SessionDep, user: CurrentUser, round_id: DbId, site_id: DbId):
     """A site's submitted evaluation with its score and findings (a unit: its own sites, once published)."""
     return results.read(session, user, round_id, site_id)
+
+
+@router.get("/rounds/{round_id}/report", response_model=RoundReportOut)
+def round_report(session: SessionDep, user: CurrentUser, round_id: DbId):
+    """The round's scores (sites, site types, units, districts, the round), lost points by dimension and item, the
+    unit ranking, a 回头看's changes and the 问题清单 with its 销号 progress; FORMULAS states every formula. The
+    office sees all of it in any state, an inspector their sites, a unit its own sites once published (404 before)."""
+    return reports.build(session, user, rounds.get(session, user, round_id))
+
+
+@router.get("/rounds/{round_id}/report.xlsx", response_class=Response,
+            responses={200: {"content": {exports.XLSX: {}}, "description": "the report as an Excel workbook"}})
+def round_report_xlsx(session: SessionDep, user: CurrentUser, round_id: DbId):
+    """The report as an Excel workbook (汇总, 点位得分, 单位排名, 失分, 问题清单, 回头看), as the caller sees it."""
+    data, filename = exports.report_xlsx(reports.build(session, user, rounds.get(session, user, round_id)))
+    return Response(data, media_type=exports.XLSX, headers=exports.attachment(filename))
+
+
+@router.get("/rounds/{round_id}/report.html", response_class=HTMLResponse)
+def round_report_html(session: SessionDep, user: CurrentUser, round_id: DbId):
+    """The report as a printable A4 page, with the photos of the failed items in its 问题清单."""
+    report = reports.build(session, user, rounds.get(session, user, round_id))
+    return HTMLResponse(exports.report_html(session, user, report), headers={"Cache-Control": "private, no-store"})

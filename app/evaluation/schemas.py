@@ -335,3 +335,139 @@ class ResultOut(BaseModel):
     earned: float | None
     rate: float | None  # 得分率 = earned ÷ possible
     answers: list[AnswerOut]
+
+
+# ---- a round's report: scores, lost points, ranking, 回头看, 问题清单 ------------------------------------------
+
+class SiteScoreOut(BaseModel):
+    round_site_id: int
+    site_id: int
+    site_code: str | None
+    site_name: str
+    site_type: str
+    site_type_name: str
+    unit_id: int
+    unit_name: str
+    district_name: str | None
+    status: Literal["evaluated", "unable", "pending"] = Field(
+        description="evaluated; unable (无法调查, in no score); pending (not submitted yet, in no score)")
+    unable_reason: str | None
+    possible: float | None
+    deducted: float | None
+    earned: float | None
+    rate: float | None = Field(description="得分率 = earned ÷ possible")
+    pass_count: int
+    fail_count: int
+    na_count: int = Field(description="不适用 items: out of the possible points")
+
+
+class GroupScoreOut(BaseModel):
+    key: int | str | None
+    name: str | None
+    sites_evaluated: int
+    sites_unable: int
+    possible: float
+    deducted: float
+    earned: float
+    rate: float | None = Field(description="Σ earned ÷ Σ possible over its evaluated sites")
+    mean_site_rate: float | None
+
+
+class DimensionLossOut(BaseModel):
+    dimension: str
+    lost: float
+    share: float | None
+    failures: int
+
+
+class ItemLossOut(BaseModel):
+    site_type: str
+    site_type_name: str
+    code: str
+    text: str
+    dimension: str
+    points: float
+    lost: float
+    share: float | None
+    sites_failed: int
+    sites_applicable: int
+    occurrences: int
+
+
+class RankedUnitOut(BaseModel):
+    rank: int
+    unit_id: int
+    unit_name: str
+    rate: float
+    mean_site_rate: float | None
+    earned: float
+    possible: float
+    sites_evaluated: int
+
+
+class ItemChangeOut(BaseModel):
+    site_id: int
+    site_name: str
+    unit_name: str
+    item_code: str
+    item_text: str
+    change: str
+    before: str | None
+    after: str | None
+
+
+class ReviewOut(BaseModel):
+    """A 回头看 compared with the round it re-checks: every change but 保持达标 listed, all counted."""
+
+    of_round_id: int
+    of_round_name: str
+    counts: dict[str, int]
+    site_counts: dict[str, int]
+    changes: list[ItemChangeOut] = Field(description="each (site, item) whose result is not 达标 both times")
+
+
+class FindingOut(BaseModel):
+    """One line of a 问题清单: a 不达标 item and the ticket it became."""
+
+    ticket_id: uuid.UUID
+    case_number: str
+    status: str
+    site_id: int
+    site_name: str
+    unit_id: int
+    unit_name: str
+    item_code: str
+    item_text: str
+    occurrences: int | None
+    loss: float
+    deadline_at: datetime | None
+    closed_at: datetime | None
+
+
+class FindingsProgress(BaseModel):
+    total: int
+    closed: int = Field(description="销号: closed (结案) after verification")
+    cancelled: int = Field(description="不予立案 or 作废: not to be rectified")
+    open: int
+    rate: float | None = Field(description="销号进度 = closed ÷ (total − cancelled)")
+
+
+class RoundReportOut(BaseModel):
+    round: RoundOut
+    complete: bool = Field(description="every site of the round is in it; false for anyone but the office, who see "
+                                      "only their own or their assigned sites")
+    generated_at: datetime
+    total: GroupScoreOut
+    sites_pending: int
+    sites: list[SiteScoreOut]
+    by_site_type: list[GroupScoreOut]
+    by_unit: list[GroupScoreOut]
+    by_district: list[GroupScoreOut]
+    dimensions: list[DimensionLossOut]
+    items: list[ItemLossOut] = Field(description="the items that lost points, most first (city-wide top items)")
+    ranking: list[RankedUnitOut]
+    unranked: list[GroupScoreOut]
+    review: ReviewOut | None
+    findings: list[FindingOut]
+    progress: FindingsProgress
+    formulas: dict[str, dict[str, str]]

@@ -28,7 +28,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.types import UTCDateTime, utcnow
 from app.notifications import service as notifications
 from app.photos.models import Photo
-from app.tickets import access, read, workflow
+from app.tickets import access, origins, read, workflow
 from app.tickets.deadlines import default_deadline
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto, TicketRequest
 from app.tickets.schemas import (
@@ -271,6 +271,7 @@ def _deadline(session: Session, given: datetime | None, ticket: Ticket, now: dat
 
 
 def _dispatch(session: Session, ticket: Ticket, body: DispatchIn, now: datetime) -> Change:
+    origins.check_dispatchable(session, ticket.id)  # 四不两直: a finding waits for its round's publication
     unit = session.get(Unit, body.unit_id)
     if unit is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
@@ -575,36 +576,66 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
         if (replayed := _replay_action(session, user, ticket, body.action_id, digest)) is not None:
             return replayed
         raise
-    values = change.ticket | {"status": to.value, "updated_at": now}
     try:
         with session.begin_nested():
-            # The status guard in the WHERE clause makes exactly one of two concurrent actions win.
-            # Actions that keep the status (a decision on a request) add their own guard: exactly one of an
-            # approval and a rejection of one request finds it still waiting.
-            result = session.execute(
-                update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value, *change.guard)
-                .values(**values).execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:
+            if not _apply(session, user, ticket, action, frm, to, change, body.action_id, digest, now, photos,
+                          spec.photo_stage):
                 raise _LostRace
-            event = _add_event(session, ticket, action, frm, to, user, now, action_id=body.action_id,
-                               digest=digest, **change.event)
-            if change.then is not None:
-                change.then(session, event)
-            notifications.on_event(session, ticket, event, previous_unit_id=ticket.unit_id)
-            if photos:
-                _attach_photos(session, ticket, event, photos, spec.photo_stage)
-            # Every unit a ticket is ever given may see it from then on (access.visible_clause reads this).
-            unit_id = values.get("unit_id")
-            if unit_id is not None and session.get(TicketAssignment, (ticket.id, unit_id)) is None:
-                session.add(TicketAssignment(ticket_id=ticket.id, unit_id=unit_id, first_dispatched_at=now))
-            session.flush()
     except (_LostRace, IntegrityError):
         # Another request got there first (the same action resent, another action, or one of our photos).
         return _lost_race(session, user, ticket_id, action, body, digest, [p.id for p in photos])
     commit_writes(session)
     session.expire(ticket)
     return read.detail(session, user, ticket)
+
+
+def _apply(session: Session, user: User, ticket: Ticket, action: Action, frm: Status, to: Status, change: Change,
+           action_id: uuid.UUID, digest: str, now: datetime, photos: list[Photo], photo_stage: str | None) -> bool:
+    """The writes of one action: the guarded status change, its event, the request ledger's row, notifications,
+    photos and the unit's assignment. False (nothing written) when the guard finds the ticket changed."""
+    values = change.ticket | {"status": to.value, "updated_at": now}
+    # The status guard in the WHERE clause makes exactly one of two concurrent actions win.
+    # Actions that keep the status (a decision on a request) add their own guard: exactly one of an
+    # approval and a rejection of one request finds it still waiting.
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket.id, Ticket.status == frm.value, *change.guard)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    event = _add_event(session, ticket, action, frm, to, user, now, action_id=action_id, digest=digest,
+                       **change.event)
+    if change.then is not None:
+        change.then(session, event)
+    notifications.on_event(session, ticket, event, previous_unit_id=ticket.unit_id)
+    if photos:
+        _attach_photos(session, ticket, event, photos, photo_stage)
+    # Every unit a ticket is ever given may see it from then on (access.visible_clause reads this).
+    unit_id = values.get("unit_id")
+    if unit_id is not None and session.get(TicketAssignment, (ticket.id, unit_id)) is None:
+        session.add(TicketAssignment(ticket_id=ticket.id, unit_id=unit_id, first_dispatched_at=now))
+    session.flush()
+    return True
+
+
+def dispatch_findings(session: Session, user: User, findings: list[tuple[uuid.UUID, int]], note: str) -> int:
+    """Dispatch each (ticket, unit) still reported to that unit with its category's default deadline, inside the
+    caller's transaction (flushed, never committed): an evaluation round's publication sending its findings
+    straight to the sites' units. Each is the dispatch action (workflow check, guarded update, event, deadline,
+    assignment, notification); a ticket no longer reported is left as it is. Answers how many were dispatched."""
+    dispatched = 0
+    for ticket_id, unit_id in findings:
+        ticket = session.get(Ticket, ticket_id)
+        if ticket is None or ticket.status != Status.reported:
+            continue
+        body = DispatchIn(action_id=uuid.uuid5(ticket_id, "dispatch-on-publish"), unit_id=unit_id, note=note)
+        to = workflow.transition(Status.reported, Action.dispatch, user.role, own_unit=False)
+        now = utcnow()
+        change = _dispatch(session, ticket, body, now)
+        if _apply(session, user, ticket, Action.dispatch, Status.reported, to, change, body.action_id,
+                  request_hash(body, action=Action.dispatch.value), now, [], None):
+            dispatched += 1
+    return dispatched
 
 
 class _LostRace(Exception):

@@ -13,7 +13,7 @@ from app.categories.models import Category
 from app.core.types import utcnow
 from app.photos import service as photos_service
 from app.photos.models import Photo
-from app.tickets import access, duplicates, workflow
+from app.tickets import access, duplicates, origins, workflow
 from app.tickets.deadlines import default_deadline
 from app.tickets.models import Ticket, TicketEvent, TicketPhoto, TicketRequest
 from app.tickets.schemas import (
@@ -155,7 +155,10 @@ def summaries(session: Session, user: User, rows: list[Row], now: datetime, *,
     with_duplicates counts each one's possible duplicates."""
     tickets = [row[0] for row in rows]
     names = NameLookup(session, tickets, user, with_duplicates=with_duplicates, named_rows=rows)
-    return [TicketSummary(**_summary_fields(t, names, now)) for t in tickets]
+    # Only the office sees reported tickets, so only its lists can hold findings waiting for their round.
+    waiting = origins.awaiting_publication(session, [t.id for t in tickets if t.status == Status.reported]) \
+        if names.office_view else set()
+    return [TicketSummary(**_summary_fields(t, names, now), awaiting_round=t.id in waiting) for t in tickets]
 
 
 def summary(session: Session, user: User, ticket: Ticket, now: datetime) -> TicketSummary:
@@ -193,18 +196,23 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     status = Status(ticket.status)
     possible = duplicates.possible_duplicates(session, ticket) \
         if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else []
+    origin = origins.origin(session, ticket.id)
+    waiting = origin is not None and not origin.round_published
+    allowed = workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket))
     return TicketDetail(
         **_summary_fields(ticket, names, now) | {"possible_duplicate_count": len(possible)},
         photos=photos,
         events=[_event_public(e, names, photos_by_event.get(e.id, [])) for e in events],
         possible_duplicates=possible,
         duplicate_of=_visible_duplicate_of(session, user, ticket),
-        allowed_actions=workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket)),
+        allowed_actions=[a for a in allowed if not (waiting and a == Action.dispatch)],
         # The category's limit from now: the default of a dispatch, and of a 返工 (failed verification).
         suggested_deadline_at=default_deadline(category, now, session)
         if status in (Status.reported, Status.rectified) else None,
         requests=[request_out(r, names) for r in requests],
         supervised_at=ticket.supervised_at,
+        origin=origin,
+        awaiting_round=waiting,
     )
 
 

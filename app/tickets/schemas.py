@@ -183,6 +183,8 @@ class TicketSummary(BaseModel):
     review_at: datetime | None = None
     suspended_at: datetime | None = None
     voided_at: datetime | None = None
+    awaiting_round: bool = Field(default=False, description="待测评发布: a finding of an evaluation round not yet "
+                                                            "published, which may not be dispatched before it is")
 
 
 class TicketPhotoPublic(PhotoPublic):
@@ -215,6 +217,19 @@ class DuplicateCandidate(BaseModel):
     distance_m: float
 
 
+class TicketOrigin(BaseModel):
+    """The evaluation (实地测评) a finding came from: the round, the site and the checklist item it failed."""
+
+    round_id: int
+    round_name: str
+    round_published: bool = Field(description="false: 待测评发布, the finding may not be dispatched yet")
+    site_id: int
+    site_name: str
+    item_code: str
+    item_text: str
+    occurrences: int | None
+
+
 class TicketDetail(TicketSummary):
     photos: list[TicketPhotoPublic]
     events: list[EventPublic]
@@ -224,6 +239,7 @@ class TicketDetail(TicketSummary):
     suggested_deadline_at: datetime | None
     requests: list[RequestOut] = Field(description="newest first; a unit sees only its own unit's requests")
     supervised_at: datetime | None
+    origin: TicketOrigin | None = Field(None, description="the evaluation round, site and item a finding came from")
 
 
 class TicketPage(BaseModel):

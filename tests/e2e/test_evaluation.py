@@ -52,3 +52,75 @@ def test_dispatcher_draws_a_round_and_the_inspector_gets_its_sites(new_context, 
     login(unit, "unit_cgj", "/eval/rounds")
     unit.wait_for_selector("text=暂无测评任务")
     assert api.get("unit_cgj", f"/api/evaluation/rounds/{round_id}").status_code == 404
+
+
+def _post(api, username, path, body):
+    import httpx
+    r = httpx.post(f"{api.base}{path}", json=body, headers={"Authorization": f"Bearer {api.token(username)}"},
+                   timeout=30)
+    assert r.status_code in (200, 201), r.text
+    return r.json()
+
+
+def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(new_context, api, shots):
+    """A round over one of 市城市管理局's sites with one 不达标: the office sees the report and the finding's origin
+    on the ticket (not dispatchable yet); after publication the unit sees its own report and 问题清单."""
+    import uuid
+
+    import httpx
+
+    from tests.fixtures.images import make_jpeg
+
+    me = api.get("unit_cgj", "/api/me").json()
+    site = api.get("dispatcher", "/api/evaluation/sites", unit_id=me["unit_id"], limit=1).json()["items"][0]
+    inspector = next(u for u in api.get("dispatcher", "/api/evaluation/inspectors").json())
+    rnd = _post(api, "dispatcher", "/api/evaluation/rounds",
+                {"name": "报告测评", "site_ids": [site["id"]], "inspector_ids": [inspector["id"]],
+                 "starts_at": "2026-12-01T09:00:00+08:00", "ends_at": "2026-12-31T18:00:00+08:00"})
+    rid = rnd["id"]
+    _post(api, "dispatcher", f"/api/evaluation/rounds/{rid}/transition", {"to": "active"})
+    items = api.get("dispatcher", f"/api/evaluation/checklists/{rnd['sites'][0]['checklist_id']}").json()["items"]
+    answers = [{"item_code": i["code"], "verdict": "pass"} for i in items]
+    username = next(u for u in ("inspector", "inspector2")
+                    if api.get(u, "/api/me").json()["id"] == inspector["id"])
+    fail = items[0]
+    pid = str(uuid.uuid4())
+    httpx.post(f"{api.base}/api/photos", data={"id": pid}, files={"file": ("p.jpg", make_jpeg(800, 600), "image/jpeg")},
+               headers={"Authorization": f"Bearer {api.token(username)}"}, timeout=30).raise_for_status()
+    photo_ids = [pid]  # the demo checklists ask one photo of a failed item
+    answers[[i["code"] for i in items].index(fail["code"])] = {"item_code": fail["code"], "verdict": "fail",
+                                                                 "occurrences": 1, "photo_ids": photo_ids}
+    _post(api, username, f"/api/evaluation/rounds/{rid}/sites/{site['id']}/result",
+          {"id": str(uuid.uuid4()), "status": "evaluated", "answers": answers})
+    report = api.get("dispatcher", f"/api/evaluation/rounds/{rid}/report").json()
+    (finding,) = report["findings"]
+
+    page = new_context().new_page()
+    login(page, "dispatcher", f"/eval/rounds/{rid}")
+    page.wait_for_selector("[data-testid=eval-report-rate]")
+    assert page.inner_text("[data-testid=eval-report-rate]") == f"{report['total']['rate'] * 100:.1f}%"
+    assert page.locator("[data-testid=eval-report-rank]").count() == 1
+    page.click(".van-tab:has-text('问题清单')")
+    page.click(f"[data-testid=eval-report-finding]:has-text('{finding['case_number']}')")
+    page.wait_for_selector("[data-testid=ticket-origin]")
+    assert "报告测评" in page.inner_text("[data-testid=ticket-origin]")
+    assert page.locator("[data-testid=awaiting-round]").count() == 1
+    page.screenshot(path=str(shots / "eval-finding-origin.png"), full_page=True)
+
+    unit = new_context().new_page()
+    login(unit, "unit_cgj", f"/eval/rounds/{rid}")
+    assert api.get("unit_cgj", f"/api/evaluation/rounds/{rid}/report").status_code == 404
+    for to in ("closed", "published"):
+        _post(api, "dispatcher", f"/api/evaluation/rounds/{rid}/transition", {"to": to})
+    unit.goto(f"/eval/rounds/{rid}")
+    unit.wait_for_selector("[data-testid=eval-report-rate]")
+    unit.click(".van-tab:has-text('问题清单')")
+    unit.wait_for_selector(f"[data-testid=eval-report-finding]:has-text('{finding['case_number']}')")
+    assert unit.locator("[data-testid=eval-report-finding]").count() == 1
+    unit.screenshot(path=str(shots / "eval-report-unit.png"), full_page=True)
+    # The printable page opens from the report (a blob page, photos inline) for the unit too.
+    with unit.expect_popup() as popup:
+        unit.click("[data-testid=eval-report-print]")
+    printable = popup.value
+    printable.wait_for_selector("text=实地测评报告")
+    assert finding["case_number"] in printable.content()

@@ -184,7 +184,7 @@ def test_writes_are_the_office_s(client, world, role, method, template):
 
 def test_the_matrix_covers_every_evaluation_endpoint():
     routes = {(m, r.path) for r in router.routes for m in r.methods - {"HEAD", "OPTIONS"}}
-    assert routes == set(WRITES) | READS | RESULTS
+    assert routes == set(WRITES) | READS | RESULTS | REPORTS
 
 
 RESULTS = {("POST", "/api/evaluation/rounds/{round_id}/sites/{site_id}/result"),
@@ -211,3 +211,23 @@ def test_a_site_s_result_is_its_inspector_s_to_submit_and_the_unit_s_to_read_onl
     read = client.get(path, headers=world["h"][role])
     # R1 is not published: units see nothing of it; inspector2 has b1 there, not a1.
     assert read.status_code == {"anonymous": 401, "inspector": 200}.get(role, 200 if role in OFFICE else 404)
+
+
+REPORTS = {("GET", f"/api/evaluation/rounds/{{round_id}}/report{ext}") for ext in ("", ".xlsx", ".html")}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("ext", ["", ".xlsx", ".html"])
+def test_a_round_s_report_shows_only_the_sites_one_sees_and_nothing_to_a_unit_before_publication(
+        client, world, role, ext):
+    for name, rid in world["rounds"].items():
+        r = client.get(f"/api/evaluation/rounds/{rid}/report{ext}", headers=world["h"][role])
+        seen = ROUNDS_SEEN.get(role, {}).get(name)
+        if role == "anonymous":
+            assert r.status_code == 401
+        elif seen is None:
+            assert r.status_code == 404, (name, r.text)  # R1 is not published: units learn nothing of it
+        else:
+            assert r.status_code == 200, (name, r.text)
+            if ext == "":
+                assert {s["site_id"] for s in r.json()["sites"]} == {world["sites"][k] for k in seen}

@@ -695,6 +695,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evaluation/rounds/{round_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round Report
+         * @description The round's scores (sites, site types, units, districts, the round), lost points by dimension and item, the
+         *     unit ranking, a 回头看's changes and the 问题清单 with its 销号 progress; FORMULAS states every formula. The
+         *     office sees all of it in any state, an inspector their sites, a unit its own sites once published (404 before).
+         */
+        get: operations["round_report_api_evaluation_rounds__round_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds/{round_id}/report.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round Report Html
+         * @description The report as a printable A4 page, with the photos of the failed items in its 问题清单.
+         */
+        get: operations["round_report_html_api_evaluation_rounds__round_id__report_html_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evaluation/rounds/{round_id}/report.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Round Report Xlsx
+         * @description The report as an Excel workbook (汇总, 点位得分, 单位排名, 失分, 问题清单, 回头看), as the caller sees it.
+         */
+        get: operations["round_report_xlsx_api_evaluation_rounds__round_id__report_xlsx_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/evaluation/rounds/{round_id}/sites/{site_id}/result": {
         parameters: {
             query?: never;
@@ -2546,6 +2608,17 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** DimensionLossOut */
+        DimensionLossOut: {
+            /** Dimension */
+            dimension: string;
+            /** Failures */
+            failures: number;
+            /** Lost */
+            lost: number;
+            /** Share */
+            share: number | null;
+        };
         /** DispatchIn */
         DispatchIn: {
             /**
@@ -2686,6 +2759,63 @@ export interface components {
             unit_name: string | null;
         };
         /**
+         * FindingOut
+         * @description One line of a 问题清单: a 不达标 item and the ticket it became.
+         */
+        FindingOut: {
+            /** Case Number */
+            case_number: string;
+            /** Closed At */
+            closed_at: string | null;
+            /** Deadline At */
+            deadline_at: string | null;
+            /** Item Code */
+            item_code: string;
+            /** Item Text */
+            item_text: string;
+            /** Loss */
+            loss: number;
+            /** Occurrences */
+            occurrences: number | null;
+            /** Site Id */
+            site_id: number;
+            /** Site Name */
+            site_name: string;
+            /** Status */
+            status: string;
+            /**
+             * Ticket Id
+             * Format: uuid
+             */
+            ticket_id: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /** FindingsProgress */
+        FindingsProgress: {
+            /**
+             * Cancelled
+             * @description 不予立案 or 作废: not to be rectified
+             */
+            cancelled: number;
+            /**
+             * Closed
+             * @description 销号: closed (结案) after verification
+             */
+            closed: number;
+            /** Open */
+            open: number;
+            /**
+             * Rate
+             * @description 销号进度 = closed ÷ (total − cancelled)
+             */
+            rate: number | null;
+            /** Total */
+            total: number;
+        };
+        /**
          * FollowupIn
          * @description A 回头看 round: the earlier round's sites again, by default with the same inspectors.
          */
@@ -2820,6 +2950,30 @@ export interface components {
             /** Unit Id */
             unit_id: number;
         };
+        /** GroupScoreOut */
+        GroupScoreOut: {
+            /** Deducted */
+            deducted: number;
+            /** Earned */
+            earned: number;
+            /** Key */
+            key: number | string | null;
+            /** Mean Site Rate */
+            mean_site_rate: number | null;
+            /** Name */
+            name: string | null;
+            /** Possible */
+            possible: number;
+            /**
+             * Rate
+             * @description Σ earned ÷ Σ possible over its evaluated sites
+             */
+            rate: number | null;
+            /** Sites Evaluated */
+            sites_evaluated: number;
+            /** Sites Unable */
+            sites_unable: number;
+        };
         /** ImportResult */
         ImportResult: {
             /** Created */
@@ -2835,6 +2989,50 @@ export interface components {
             display_name: string;
             /** Id */
             id: number;
+        };
+        /** ItemChangeOut */
+        ItemChangeOut: {
+            /** After */
+            after: string | null;
+            /** Before */
+            before: string | null;
+            /** Change */
+            change: string;
+            /** Item Code */
+            item_code: string;
+            /** Item Text */
+            item_text: string;
+            /** Site Id */
+            site_id: number;
+            /** Site Name */
+            site_name: string;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /** ItemLossOut */
+        ItemLossOut: {
+            /** Code */
+            code: string;
+            /** Dimension */
+            dimension: string;
+            /** Lost */
+            lost: number;
+            /** Occurrences */
+            occurrences: number;
+            /** Points */
+            points: number;
+            /** Share */
+            share: number | null;
+            /** Site Type */
+            site_type: string;
+            /** Site Type Name */
+            site_type_name: string;
+            /** Sites Applicable */
+            sites_applicable: number;
+            /** Sites Failed */
+            sites_failed: number;
+            /** Text */
+            text: string;
         };
         /** LatLng */
         LatLng: {
@@ -3141,6 +3339,25 @@ export interface components {
             time_zone: components["schemas"]["TimeZoneConfig"];
             /** Unit Kinds */
             unit_kinds: components["schemas"]["UnitKind"][];
+        };
+        /** RankedUnitOut */
+        RankedUnitOut: {
+            /** Earned */
+            earned: number;
+            /** Mean Site Rate */
+            mean_site_rate: number | null;
+            /** Possible */
+            possible: number;
+            /** Rank */
+            rank: number;
+            /** Rate */
+            rate: number;
+            /** Sites Evaluated */
+            sites_evaluated: number;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
         };
         /**
          * RankGroup
@@ -3546,6 +3763,29 @@ export interface components {
             reason: string;
         };
         /**
+         * ReviewOut
+         * @description A 回头看 compared with the round it re-checks: every change but 保持达标 listed, all counted.
+         */
+        ReviewOut: {
+            /**
+             * Changes
+             * @description each (site, item) whose result is not 达标 both times
+             */
+            changes: components["schemas"]["ItemChangeOut"][];
+            /** Counts */
+            counts: {
+                [key: string]: number;
+            };
+            /** Of Round Id */
+            of_round_id: number;
+            /** Of Round Name */
+            of_round_name: string;
+            /** Site Counts */
+            site_counts: {
+                [key: string]: number;
+            };
+        };
+        /**
          * Role
          * @enum {string}
          */
@@ -3690,6 +3930,52 @@ export interface components {
             items: components["schemas"]["RoundOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** RoundReportOut */
+        RoundReportOut: {
+            /** By District */
+            by_district: components["schemas"]["GroupScoreOut"][];
+            /** By Site Type */
+            by_site_type: components["schemas"]["GroupScoreOut"][];
+            /** By Unit */
+            by_unit: components["schemas"]["GroupScoreOut"][];
+            /**
+             * Complete
+             * @description every site of the round is in it; false for anyone but the office, who see only their own or their assigned sites
+             */
+            complete: boolean;
+            /** Dimensions */
+            dimensions: components["schemas"]["DimensionLossOut"][];
+            /** Findings */
+            findings: components["schemas"]["FindingOut"][];
+            /** Formulas */
+            formulas: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            /**
+             * Items
+             * @description the items that lost points, most first (city-wide top items)
+             */
+            items: components["schemas"]["ItemLossOut"][];
+            progress: components["schemas"]["FindingsProgress"];
+            /** Ranking */
+            ranking: components["schemas"]["RankedUnitOut"][];
+            review: components["schemas"]["ReviewOut"] | null;
+            round: components["schemas"]["RoundOut"];
+            /** Sites */
+            sites: components["schemas"]["SiteScoreOut"][];
+            /** Sites Pending */
+            sites_pending: number;
+            total: components["schemas"]["GroupScoreOut"];
+            /** Unranked */
+            unranked: components["schemas"]["GroupScoreOut"][];
         };
         /** RoundSiteOut */
         RoundSiteOut: {
@@ -3869,6 +4155,55 @@ export interface components {
             site_type?: string | null;
             /** Unit Id */
             unit_id?: number | null;
+        };
+        /** SiteScoreOut */
+        SiteScoreOut: {
+            /** Deducted */
+            deducted: number | null;
+            /** District Name */
+            district_name: string | null;
+            /** Earned */
+            earned: number | null;
+            /** Fail Count */
+            fail_count: number;
+            /**
+             * Na Count
+             * @description 不适用 items: out of the possible points
+             */
+            na_count: number;
+            /** Pass Count */
+            pass_count: number;
+            /** Possible */
+            possible: number | null;
+            /**
+             * Rate
+             * @description 得分率 = earned ÷ possible
+             */
+            rate: number | null;
+            /** Round Site Id */
+            round_site_id: number;
+            /** Site Code */
+            site_code: string | null;
+            /** Site Id */
+            site_id: number;
+            /** Site Name */
+            site_name: string;
+            /** Site Type */
+            site_type: string;
+            /** Site Type Name */
+            site_type_name: string;
+            /**
+             * Status
+             * @description evaluated; unable (无法调查, in no score); pending (not submitted yet, in no score)
+             * @enum {string}
+             */
+            status: "evaluated" | "unable" | "pending";
+            /** Unable Reason */
+            unable_reason: string | null;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
         };
         /** SiteTypeOut */
         SiteTypeOut: {
@@ -4195,6 +4530,12 @@ export interface components {
             address: string | null;
             /** Allowed Actions */
             allowed_actions: components["schemas"]["Action"][];
+            /**
+             * Awaiting Round
+             * @description 待测评发布: a finding of an evaluation round not yet published, which may not be dispatched before it is
+             * @default false
+             */
+            awaiting_round: boolean;
             /** Cancelled At */
             cancelled_at: string | null;
             /** Case Number */
@@ -4239,6 +4580,8 @@ export interface components {
             near_deadline: boolean;
             /** Office Deadline At */
             office_deadline_at?: string | null;
+            /** @description the evaluation round, site and item a finding came from */
+            origin?: components["schemas"]["TicketOrigin"] | null;
             /** Overdue */
             overdue: boolean;
             /** @description the kind of the request waiting */
@@ -4310,6 +4653,31 @@ export interface components {
             /** Voided At */
             voided_at?: string | null;
         };
+        /**
+         * TicketOrigin
+         * @description The evaluation (实地测评) a finding came from: the round, the site and the checklist item it failed.
+         */
+        TicketOrigin: {
+            /** Item Code */
+            item_code: string;
+            /** Item Text */
+            item_text: string;
+            /** Occurrences */
+            occurrences: number | null;
+            /** Round Id */
+            round_id: number;
+            /** Round Name */
+            round_name: string;
+            /**
+             * Round Published
+             * @description false: 待测评发布, the finding may not be dispatched yet
+             */
+            round_published: boolean;
+            /** Site Id */
+            site_id: number;
+            /** Site Name */
+            site_name: string;
+        };
         /** TicketPage */
         TicketPage: {
             /** Items */
@@ -4351,6 +4719,12 @@ export interface components {
             accuracy_m: number | null;
             /** Address */
             address: string | null;
+            /**
+             * Awaiting Round
+             * @description 待测评发布: a finding of an evaluation round not yet published, which may not be dispatched before it is
+             * @default false
+             */
+            awaiting_round: boolean;
             /** Cancelled At */
             cancelled_at: string | null;
             /** Case Number */
@@ -8205,6 +8579,212 @@ export interface operations {
             };
             /** @description Request body or upload too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_report_api_evaluation_rounds__round_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoundReportOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_report_html_api_evaluation_rounds__round_id__report_html_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                    "text/html": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    round_report_xlsx_api_evaluation_rounds__round_id__report_xlsx_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                round_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the report as an Excel workbook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -58,6 +58,8 @@ export {}
 /** @typedef {Schemas['RoundOut']} RoundOut */
 /** @typedef {Schemas['RoundPage']} RoundPage */
 /** @typedef {Schemas['RoundDetail']} RoundDetail */
+/** @typedef {Schemas['RoundReportOut']} RoundReportOut */
+/** @typedef {Schemas['TicketOrigin']} TicketOrigin */
 /** @typedef {Schemas['FollowupIn']} FollowupIn */
 /** @typedef {Schemas['InspectorOut']} InspectorOut */
 /** @typedef {Schemas['MySiteOut']} MySiteOut */

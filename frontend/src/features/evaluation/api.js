@@ -1,6 +1,7 @@
 // @ts-check
 /** 实地测评 API: site types, the site registry, rounds and the inspector's assigned sites. */
 import { getCached, post, request } from '../../api/client.js'
+import { downloadFile, openPrintable } from '../stats/api.js'
 
 /**
  * @template T
@@ -33,3 +34,13 @@ export const createRound = (body) => post('/api/evaluation/rounds', body)
 export const transitionRound = (id, to) => post(`/api/evaluation/rounds/${id}/transition`, { to })
 /** @type {(id: number, body: import('../../api/types.js').FollowupIn) => Promise<RoundDetail>} */
 export const followupRound = (id, body) => post(`/api/evaluation/rounds/${id}/followup`, body)
+
+/**
+ * A round's report (scores, ranking, lost points, 回头看, 问题清单), as the caller may see it; kept for offline reading.
+ * @type {(id: number) => Promise<Cached<import('../../api/types.js').RoundReportOut>>}
+ */
+export const getRoundReport = (id) => getCached(`/api/evaluation/rounds/${id}/report`)
+/** The report's Excel workbook, fetched with the bearer header. @type {(id: number) => Promise<void>} */
+export const downloadRoundReport = (id) => downloadFile(`/api/evaluation/rounds/${id}/report.xlsx`)
+/** The report's printable A4 page (photos inline). @type {(id: number) => Promise<void>} */
+export const openRoundReport = (id) => openPrintable(`/api/evaluation/rounds/${id}/report.html`)

@@ -31,7 +31,7 @@ export const downloadPublished = (id) => downloadFile(`/api/bulletins/${encodeUR
 export const openPublished = (id) => openPrintable(`/api/bulletins/${encodeURIComponent(id)}.html`)
 
 /** Save a file fetched with the bearer header under the name the server gives. */
-async function downloadFile(path, query) {
+export async function downloadFile(path, query) {
   const { blob, name } = await fetchBlob(path, query)
   const url = URL.createObjectURL(blob)
   const a = document.createElement('a')

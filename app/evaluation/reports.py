@@ -1,0 +1,296 @@
+"""A round's report (实地测评 成绩): every site's score, the roll-ups, lost points by dimension and item, the unit
+ranking, a 回头看's comparison with the round it re-checks, and the round's 问题清单 with its 销号 progress.
+
+The figures are app/evaluation/scoring.py's (its FORMULAS state them); this module only reads a round through the
+database in a fixed handful of queries (sites, results, answers, checklist items, units, findings; the same again
+for the earlier round of a 回头看), never one per site, and builds the report from plain rows.
+
+Who sees what is access.py's: the office the whole round in any state; an inspector the sites assigned to them;
+a unit nothing before publication (the round itself answers 404) and then only its own sites and their findings.
+Every figure is computed over the sites the caller sees, so a unit's totals are its own.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from app.core.types import utcnow
+from app.evaluation import access, defaults, scoring
+from app.evaluation.models import EvalAnswer, EvalChecklistItem, EvalResult, EvalRound, EvalRoundSite, EvalSite
+from app.evaluation.rounds import round_out
+from app.evaluation.schemas import (
+    DimensionLossOut,
+    FindingOut,
+    FindingsProgress,
+    GroupScoreOut,
+    ItemChangeOut,
+    ItemLossOut,
+    RankedUnitOut,
+    ReviewOut,
+    RoundReportOut,
+    SiteScoreOut,
+)
+from app.stats.service import district_mapping
+from app.tickets.models import Ticket
+from app.units.models import Unit
+from app.users.models import User
+
+# 销号: a finding closed after verification; these states leave the count of those to be rectified.
+CLOSED = "closed"
+NOT_TO_RECTIFY = frozenset({"cancelled", "voided"})
+
+
+@dataclass
+class _Site:
+    round_site_id: int
+    checklist_id: int
+    site_id: int
+    code: str | None
+    name: str
+    site_type: str
+    unit_id: int
+
+
+@dataclass
+class _Loaded:
+    """A round as plain rows: its visible sites, results, answers by site, and the checklist items used."""
+
+    sites: list[_Site]
+    results: dict[int, tuple[str, str | None]]  # round site id → (status, unable reason)
+    answers: dict[int, list[tuple[int, str, int | None]]]  # round site id → [(item id, verdict, occurrences)]
+    items: dict[int, EvalChecklistItem]  # by id
+    site_count: int
+    round_id: int  # all sites of the round, visible or not
+
+
+def _load(session: Session, user: User, round_id: int) -> _Loaded:
+    """One round's visible sites and everything recorded at them, in four queries."""
+    rows = session.execute(
+        select(EvalRoundSite.id, EvalRoundSite.checklist_id, EvalSite.id, EvalSite.code, EvalSite.name,
+               EvalSite.site_type, EvalSite.unit_id)
+        .join(EvalSite, EvalSite.id == EvalRoundSite.site_id).join(EvalRound, EvalRound.id == EvalRoundSite.round_id)
+        .where(EvalRoundSite.round_id == round_id, access.round_site_clause(user))
+        .order_by(EvalSite.site_type, EvalSite.name, EvalSite.id)).all()
+    sites = [_Site(*r) for r in rows]
+    visible = {s.round_site_id for s in sites}
+    site_count = session.execute(select(func.count()).select_from(EvalRoundSite)
+                                 .where(EvalRoundSite.round_id == round_id)).scalar_one()
+    results: dict[int, tuple[str, str | None]] = {}
+    for rs_id, status, reason in session.execute(
+            select(EvalResult.round_site_id, EvalResult.status, EvalResult.unable_reason)
+            .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+            .where(EvalRoundSite.round_id == round_id)).all():
+        if rs_id in visible:
+            results[rs_id] = (status, reason)
+    answers: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
+    for rs_id, item_id, verdict, occurrences in session.execute(
+            select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.verdict, EvalAnswer.occurrences)
+            .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+            .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+            .where(EvalRoundSite.round_id == round_id)).all():
+        if rs_id in visible:
+            answers[rs_id].append((item_id, verdict, occurrences))
+    checklist_ids = {s.checklist_id for s in sites}
+    items = {i.id: i for i in session.execute(
+        select(EvalChecklistItem).where(col(EvalChecklistItem.checklist_id).in_(checklist_ids))
+        .order_by(EvalChecklistItem.checklist_id, EvalChecklistItem.position)).scalars()} if checklist_ids else {}
+    return _Loaded(sites, results, dict(answers), items, site_count, round_id)
+
+
+@dataclass
+class _Units:
+    names: dict[int, str]
+    district: dict[int, int]
+    district_names: dict[int, str]
+
+
+def _units(session: Session) -> _Units:
+    mapping, dnames = district_mapping(session)
+    return _Units(dict(session.execute(select(Unit.id, Unit.name)).all()), mapping, dnames)
+
+
+def _round_input(loaded: _Loaded, units: _Units) -> scoring.RoundInput:
+    """The scoring module's input: one checklist per site type (a round keeps one version of each), and the
+    sites that were submitted (pending ones are in no score)."""
+    by_checklist: dict[int, list[scoring.Item]] = defaultdict(list)
+    for it in loaded.items.values():
+        by_checklist[it.checklist_id].append(
+            scoring.Item(code=it.code, dimension=it.dimension, points_tenths=it.points_tenths,
+                         rule=scoring.Rule(it.rule), deduction_tenths=it.deduction_tenths,
+                         category_code=it.category_code))
+    checklists = {s.site_type: by_checklist[s.checklist_id] for s in loaded.sites}
+    inputs = []
+    for s in loaded.sites:
+        result = loaded.results.get(s.round_site_id)
+        if result is None:
+            continue
+        status, reason = result
+        district = units.district.get(s.unit_id)
+        answers = {loaded.items[item_id].code: scoring.answer(verdict, occurrences)
+                   for item_id, verdict, occurrences in loaded.answers.get(s.round_site_id, ())}
+        inputs.append(scoring.SiteInput(
+            site_id=s.site_id, site_type=s.site_type, unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
+            district_id=district, district_name=units.district_names.get(district) if district else None,
+            status=scoring.SiteStatus(status), answers=answers, unable_reason=reason))
+    return scoring.RoundInput(checklists=checklists, sites=inputs)
+
+
+def _p(tenths: int | None) -> float | None:
+    return None if tenths is None else scoring.points(tenths)
+
+
+def _group(g: scoring.GroupScore, name: str | None = None) -> GroupScoreOut:
+    return GroupScoreOut(key=g.key, name=name if name is not None else g.name, sites_evaluated=g.sites_evaluated,
+                         sites_unable=g.sites_unable, possible=_p(g.possible_tenths), deducted=_p(g.deducted_tenths),
+                         earned=_p(g.earned_tenths), rate=g.rate, mean_site_rate=g.mean_site_rate)
+
+
+def _type_names() -> dict[str, str]:
+    return {t["code"]: t["zh"] for t in defaults.site_types()}
+
+
+def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
+    """The report of a round the caller may see (rounds.get has checked that), over the sites it may see."""
+    loaded = _load(session, user, round_.id)
+    units = _units(session)
+    report = scoring.score_round(_round_input(loaded, units))
+    type_names = _type_names()
+    scored = {r.site.site_id: r for r in report.sites}
+
+    sites = []
+    for s in loaded.sites:
+        r = scored.get(s.site_id)
+        district = units.district.get(s.unit_id)
+        common = dict(round_site_id=s.round_site_id, site_id=s.site_id, site_code=s.code, site_name=s.name,
+                      site_type=s.site_type, site_type_name=type_names.get(s.site_type, s.site_type),
+                      unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
+                      district_name=units.district_names.get(district) if district else None)
+        empty = dict(unable_reason=None, possible=None, deducted=None, earned=None, rate=None, pass_count=0,
+                     fail_count=0, na_count=0)
+        # Built from the database's own rows: construct, not validate (a thousand sites in a large round).
+        if r is None:
+            sites.append(SiteScoreOut.model_construct(**common, **empty, status="pending"))
+        elif r.score is None:
+            sites.append(SiteScoreOut.model_construct(**common, **empty | {"unable_reason": r.site.unable_reason},
+                                                      status="unable"))
+        else:
+            sc = r.score
+            sites.append(SiteScoreOut.model_construct(
+                **common, status="evaluated", unable_reason=None, possible=_p(sc.possible_tenths),
+                deducted=_p(sc.deducted_tenths), earned=_p(sc.earned_tenths), rate=sc.rate, pass_count=sc.pass_count,
+                fail_count=sc.fail_count, na_count=sc.na_count))
+
+    texts = {(it.checklist_id, it.code): it for it in loaded.items.values()}
+    checklist_of_type = {s.site_type: s.checklist_id for s in loaded.sites}
+    items = []
+    for i in report.items:
+        if i.lost_tenths == 0:
+            continue
+        it = texts[(checklist_of_type[i.site_type], i.code)]
+        items.append(ItemLossOut(site_type=i.site_type, site_type_name=type_names.get(i.site_type, i.site_type),
+                                 code=i.code, text=it.text_zh, dimension=i.dimension, points=_p(it.points_tenths),
+                                 lost=_p(i.lost_tenths), share=i.share, sites_failed=i.sites_failed,
+                                 sites_applicable=i.sites_applicable, occurrences=i.occurrences))
+
+    findings = _findings(session, loaded, units)
+    closed = sum(f.status == CLOSED for f in findings)
+    cancelled = sum(f.status in NOT_TO_RECTIFY for f in findings)
+    to_rectify = len(findings) - cancelled
+    return RoundReportOut(
+        round=round_out(user, round_, len(loaded.sites)),
+        # Only the office is told: whether a round has other sites is no business of a unit's.
+        complete=access.sees_everything(user) and len(loaded.sites) == loaded.site_count,
+        generated_at=utcnow(), total=_group(report.total, round_.name),
+        sites_pending=sum(s.status == "pending" for s in sites), sites=sites,
+        by_site_type=[_group(g, type_names.get(g.key, g.key)) for g in report.by_site_type],
+        by_unit=[_group(g) for g in report.by_unit],
+        by_district=[_group(g, g.name if g.key is not None else "其他（非属地单位）") for g in report.by_district],
+        dimensions=[DimensionLossOut(dimension=d.dimension, lost=_p(d.lost_tenths), share=d.share,
+                                     failures=d.failures) for d in report.dimensions],
+        items=items,
+        ranking=[RankedUnitOut(rank=u.rank, unit_id=u.unit_id, unit_name=u.unit_name, rate=u.rate,
+                               mean_site_rate=u.mean_site_rate, earned=_p(u.earned_tenths),
+                               possible=_p(u.possible_tenths), sites_evaluated=u.sites_evaluated)
+                 for u in report.ranking],
+        unranked=[_group(g) for g in report.unranked],
+        review=_review(session, user, round_, report, loaded, units),
+        findings=findings,
+        progress=FindingsProgress(total=len(findings), closed=closed, cancelled=cancelled,
+                                  open=to_rectify - closed, rate=closed / to_rectify if to_rectify else None),
+        formulas=FORMULAS,
+    )
+
+
+FORMULAS = scoring.FORMULAS | {
+    "findings_progress": {"zh": "销号进度 = 已结案（核查通过）的问题数 ÷（问题总数 − 不予立案、作废数）",
+                          "en": "close-out progress = findings closed after verification ÷ (all findings − those "
+                                "cancelled or voided)"},
+    "pending": {"zh": "尚未提交测评的点位不计入任何得分，单独计数",
+                "en": "sites not submitted yet are in no score and are counted separately"},
+}
+
+
+def _findings(session: Session, loaded: _Loaded, units: _Units) -> list[FindingOut]:
+    """The visible sites' 不达标 answers and their tickets (one query), by unit, site and item."""
+    by_rs = {s.round_site_id: s for s in loaded.sites}
+    if not by_rs:
+        return []
+    rows = session.execute(
+        select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.occurrences, Ticket.id, Ticket.case_number,
+               Ticket.status, Ticket.deadline_at, Ticket.closed_at)
+        .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+        .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+        .join(Ticket, Ticket.id == EvalAnswer.ticket_id)
+        .where(EvalRoundSite.round_id == loaded.round_id)).all()
+    out = []
+    losses: dict[tuple[int, int | None], float] = {}  # (item, occurrences) → points lost: a round repeats a few
+    for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at in rows:
+        s = by_rs.get(rs_id)
+        if s is None:
+            continue
+        it = loaded.items[item_id]
+        loss = losses.get((item_id, occurrences))
+        if loss is None:
+            loss = losses[(item_id, occurrences)] = _p(scoring.item_loss(
+                scoring.Item(it.code, it.dimension, it.points_tenths, scoring.Rule(it.rule), it.deduction_tenths),
+                scoring.answer("fail", occurrences)))
+        # Built from the database's own rows: construct, not validate (thousands of rows in a large round).
+        out.append(FindingOut.model_construct(
+            ticket_id=tid, case_number=case_number, status=status, site_id=s.site_id, site_name=s.name,
+            unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=it.code, item_text=it.text_zh,
+            occurrences=occurrences, loss=loss, deadline_at=deadline_at, closed_at=closed_at))
+    out.sort(key=lambda f: (f.unit_name, f.unit_id, f.site_name, f.site_id, f.item_code))
+    return out
+
+
+_QUIET = frozenset({scoring.Change.still_passing, scoring.Change.still_na})
+
+
+def _review(session: Session, user: User, round_: EvalRound, report: scoring.RoundReport, loaded: _Loaded,
+            units: _Units) -> ReviewOut | None:
+    """A 回头看 against the round it re-checks, over the sites the caller sees in both (None for another round,
+    or when the caller may not see the earlier one)."""
+    if round_.followup_of is None:
+        return None
+    earlier = session.exec(select(EvalRound).where(EvalRound.id == round_.followup_of,
+                                                   access.round_clause(user))).scalars().first()
+    if earlier is None:
+        return None
+    before_loaded = _load(session, user, earlier.id)
+    mine = {s.site_id for s in loaded.sites}
+    before_loaded.sites = [s for s in before_loaded.sites if s.site_id in mine]
+    before = scoring.score_round(_round_input(before_loaded, units))
+    comparison = scoring.compare_reports(before, report)
+    names = {s.site_id: (s.name, units.names.get(s.unit_id, "")) for s in loaded.sites}
+    texts = {it.code: it.text_zh for it in before_loaded.items.values()} | {it.code: it.text_zh
+                                                                             for it in loaded.items.values()}
+    changes = [ItemChangeOut.model_construct(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
+                             unit_name=names.get(sc.site_id, ("", ""))[1], item_code=c.code,
+                             item_text=texts.get(c.code, ""), change=c.change.value,
+                             before=c.before.value if c.before else None, after=c.after.value if c.after else None)
+               for sc in comparison.sites for c in sc.items if c.change not in _QUIET]
+    return ReviewOut(of_round_id=earlier.id, of_round_name=earlier.name,
+                     counts={k.value: v for k, v in comparison.counts.items()},
+                     site_counts={k.value: v for k, v in comparison.site_counts.items()}, changes=changes)
