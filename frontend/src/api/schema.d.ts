@@ -2373,6 +2373,11 @@ export interface components {
              * Format: date-time
              */
             ends_at: string;
+            /**
+             * Result Id
+             * @description the submitted evaluation's id (none: not submitted yet)
+             */
+            result_id?: string | null;
             /** Round Id */
             round_id: number;
             /** Round Name */
@@ -2380,6 +2385,8 @@ export interface components {
             /** Round Site Id */
             round_site_id: number;
             site: components["schemas"]["SiteOut"];
+            /** Submitted At */
+            submitted_at?: string | null;
         };
         /**
          * NearDeadlineRules

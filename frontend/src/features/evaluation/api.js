@@ -33,3 +33,12 @@ export const createRound = (body) => post('/api/evaluation/rounds', body)
 export const transitionRound = (id, to) => post(`/api/evaluation/rounds/${id}/transition`, { to })
 /** @type {(id: number, body: import('../../api/types.js').FollowupIn) => Promise<RoundDetail>} */
 export const followupRound = (id, body) => post(`/api/evaluation/rounds/${id}/followup`, body)
+
+/**
+ * One checklist version with its items, kept in the offline cache (IndexedDB) so a site can be evaluated
+ * without a network; a version never changes, so its cached copy stays right.
+ * @type {(id: number) => Promise<Cached<import('../../api/types.js').ChecklistOut>>}
+ */
+export const getChecklist = (id) => getCached(`/api/evaluation/checklists/${id}`)
+/** A submitted site's result (404 before there is one). @type {(roundId: number, siteId: number) => Promise<Cached<import('../../api/types.js').ResultOut>>} */
+export const getResult = (roundId, siteId) => getCached(`/api/evaluation/rounds/${roundId}/sites/${siteId}/result`)
