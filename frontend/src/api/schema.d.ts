@@ -2535,6 +2535,11 @@ export interface components {
             deadlines: components["schemas"]["DeadlineRules"];
             /** Demo Logins */
             demo_logins: boolean;
+            /**
+             * Eval Checkin Distance M
+             * @description 实地测评: a phone farther than this from the site when it submits is warned (and the result flagged), never refused
+             */
+            eval_checkin_distance_m: number;
             map: components["schemas"]["MapConfig"];
             near_deadline: components["schemas"]["NearDeadlineRules"];
             /** Roles */
