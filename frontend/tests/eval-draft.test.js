@@ -110,3 +110,17 @@ describe('siteState', () => {
     expect(draftKey('inspector', 3, 7)).toBe('eval:inspector:3:7')
   })
 })
+
+describe('the outbox holds a site evaluation until its photos are sent', () => {
+  it('blocks the evalResult item on each of its queued photos, and only on them', async () => {
+    const { blockedBy } = await import('../src/features/outbox/outbox.js')
+    const items = [
+      { id: 'p1', kind: 'photo', photoIds: [], ticketId: null },
+      { id: 'p2', kind: 'photo', photoIds: [], ticketId: null },
+      { id: 'r-1', kind: 'evalResult', photoIds: ['p1', 'p2'], ticketId: null },
+    ]
+    expect(blockedBy(items).get('r-1')).toBe('p1')
+    expect(blockedBy(items.slice(1)).get('r-1')).toBe('p2')
+    expect(blockedBy(items.slice(2)).has('r-1')).toBe(false)
+  })
+})
