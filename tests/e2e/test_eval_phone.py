@@ -127,6 +127,8 @@ def test_a_site_evaluated_offline_arrives_once_across_restarts(persistent, api, 
     assert _progress(page) == "已答 12/20"
     assert page.locator("[data-testid=eval-item][data-code=B02] [data-testid=eval-item-head]").inner_text().count("不达标")
     assert page.locator("[data-testid=eval-submit]").is_disabled()
+    page.click("[data-testid=eval-only-open]")  # the 12 done items fold away, the 8 open ones remain
+    assert page.locator("[data-testid=eval-item]:visible").count() == 8
     for c in codes[12:]:
         _answer(page, c, verdicts[c], **fails.get(c, {}))
     assert _progress(page) == "已答 20/20"
