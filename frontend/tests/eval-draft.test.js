@@ -124,3 +124,13 @@ describe('the outbox holds a site evaluation until its photos are sent', () => {
     expect(blockedBy(items.slice(2)).has('r-1')).toBe(false)
   })
 })
+
+describe('reopened', () => {
+  it('makes a queued draft editable again, keeping its answers and id', async () => {
+    const { reopened } = await import('../src/features/evaluation/draft.js')
+    const d = { ...fresh(), queuedAt: '2026-12-04T08:10:00Z', answers: { A1: ans('pass') } }
+    expect(reopened(d)).toEqual({ ...d, queuedAt: null })
+    expect(reopened(fresh())).toBe(null)
+    expect(reopened(null)).toBe(null)
+  })
+})

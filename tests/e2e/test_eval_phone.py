@@ -240,3 +240,42 @@ def test_a_30_item_site_with_10_photos_is_saved_on_the_phone_in_under_a_second(n
     wait_outbox_empty(page, timeout=90_000)
     out = api.get("dispatcher", f"/api/evaluation/rounds/{rid}/sites/{site['id']}/result").json()
     assert sum(a["verdict"] == "fail" for a in out["answers"]) == 9
+
+
+def test_a_refused_submission_discarded_from_the_outbox_reopens_the_site(new_context, api, photos):
+    rid, site, items = _round_with(api, "public_square_park", _items(3, "P"), f"退回重交 {uuid.uuid4().hex[:6]}")
+    codes = [i["code"] for i in items]
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, INSPECTOR, f"/eval/rounds/{rid}/sites/{site['id']}")
+    page.wait_for_selector("[data-testid=eval-item] >> nth=2")
+    _answer(page, codes[0], "fail", photo_paths=photos[:1])
+    _answer(page, codes[1], "pass")
+    _answer(page, codes[2], "na")
+    # The server refuses the result (as it would a site another inspector submitted first).
+    refusal = {"error": {"code": "already_submitted", "message": "该点位已提交测评 This site was already submitted"}}
+    page.route("**/api/evaluation/rounds/*/sites/*/result",
+               lambda r: r.fulfill(status=409, json=refusal) if r.request.method == "POST" else r.continue_())
+    page.click("[data-testid=eval-submit]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_selector("[data-testid=eval-site][data-state=queued]")
+    page.goto("/outbox")
+    page.wait_for_selector("[data-testid=outbox-item][data-kind=evalResult][data-state=attention]")
+    assert "This site was already submitted" in page.locator("[data-testid=outbox-item]").inner_text()
+    assert page.locator("[data-testid=outbox-item]").count() == 1  # its photo went; the result waits for a person
+    page.locator("[data-testid=outbox-item] .van-button--danger").click()
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_selector("[data-testid=outbox-empty]")
+
+    # The answers are editable again; submitted anew, the photo already on the server is used as it is.
+    page.unroute("**/api/evaluation/rounds/*/sites/*/result")
+    page.goto(f"/eval/rounds/{rid}/sites/{site['id']}")
+    page.wait_for_selector("[data-testid=eval-site][data-state=draft]")
+    assert _progress(page) == "已答 3/3"
+    page.click("[data-testid=eval-submit]")
+    page.locator(".van-dialog__confirm").click()
+    wait_outbox_empty(page)
+    out = api.get("dispatcher", f"/api/evaluation/rounds/{rid}/sites/{site['id']}/result").json()
+    assert [a["verdict"] for a in out["answers"]] == ["fail", "pass", "na"]
+    ticket = api.ticket(out["answers"][0]["ticket_id"])
+    assert len(ticket["photos"]) == 1

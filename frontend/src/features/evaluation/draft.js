@@ -143,8 +143,18 @@ export function buildResult(items, draft, position) {
 }
 
 /**
- * Where a site stands for the list: submitted (the server has it, or the outbox delivered it),
- * queued (待上传: in the outbox), draft (answers on the phone), or new.
+ * The draft again editable after its queued submission was discarded from the outbox (null: none).
+ * @param {Draft | null} draft
+ * @returns {Draft | null}
+ */
+export function reopened(draft) {
+  return draft && draft.queuedAt ? { ...draft, queuedAt: null } : null
+}
+
+/**
+ * Where a site stands for the list: submitted (the server has it, or the outbox delivered it: a queued
+ * item leaves the outbox only acknowledged, or discarded, which reopens the draft), queued (待上传: in the
+ * outbox), draft (answers on the phone), or new.
  * @param {{result_id?: string | null}} mySite
  * @param {Draft | null} draft
  * @param {Set<string>} queuedIds ids in the outbox
