@@ -81,6 +81,8 @@ class PublicConfig(BaseModel):
     unit_kinds: list[UnitKind]
     actions: list[ActionInput]
     near_deadline: NearDeadlineRules
+    eval_checkin_distance_m: float = Field(description="实地测评: a phone farther than this from the site when it "
+                                                       "submits is warned (and the result flagged), never refused")
 
 
 # ---- the office's settings (admin API) -----------------------------------------------------------------

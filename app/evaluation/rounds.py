@@ -280,6 +280,11 @@ def my_sites(session: Session, user: User) -> list[MySiteOut]:
         .where(EvalAssignment.user_id == user.id, EvalRound.state == RoundState.active.value)
         .order_by(EvalRound.ends_at, EvalRound.id, EvalSite.name, EvalSite.id)).all()
     names = unit_names(session)
+    ids = [rs.id for _, rs, _ in rows]
+    done = {res.round_site_id: res for res in session.exec(
+        select(EvalResult).where(col(EvalResult.round_site_id).in_(ids))).all()} if ids else {}
     return [MySiteOut(round_id=r.id, round_name=r.name, ends_at=r.ends_at, round_site_id=rs.id,
-                      checklist_id=rs.checklist_id, site=site_out(s, names.get(s.unit_id, "")))
+                      checklist_id=rs.checklist_id, site=site_out(s, names.get(s.unit_id, "")),
+                      result_id=done[rs.id].id if rs.id in done else None,
+                      submitted_at=done[rs.id].submitted_at if rs.id in done else None)
             for r, rs, s in rows]

@@ -273,6 +273,8 @@ class MySiteOut(BaseModel):
     round_site_id: int
     checklist_id: int
     site: SiteOut
+    result_id: uuid.UUID | None = Field(None, description="the submitted evaluation's id (none: not submitted yet)")
+    submitted_at: datetime | None = None
 
 
 class RoundPage(BaseModel):

@@ -35,6 +35,7 @@ export const routes = [
   { path: '/eval/rounds', name: 'eval-rounds', component: () => import('./pages/evaluation/EvalRoundsPage.vue'), meta: {} },
   { path: '/eval/rounds/new', name: 'eval-round-new', component: () => import('./pages/evaluation/EvalRoundNewPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin'] } },
   { path: '/eval/rounds/:id(\\d+)', name: 'eval-round', component: () => import('./pages/evaluation/EvalRoundDetailPage.vue'), meta: {} },
+  { path: '/eval/rounds/:r(\\d+)/sites/:s(\\d+)', name: 'eval-site', component: () => import('./pages/evaluation/EvalSitePage.vue'), meta: { roles: ['inspector'] } },
   { path: '/eval/mine', name: 'eval-mine', component: () => import('./pages/evaluation/MyEvalSitesPage.vue'), meta: { roles: ['inspector'] } },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },
 ]

@@ -108,6 +108,7 @@ def test_the_city_s_time_zone_centre_deadline_rules_and_lists(client, monkeypatc
     assert c["statuses"] == ["reported", "dispatched", "rectified", "closed", "cancelled", "suspended", "voided"]
     assert c["roles"] == [r.value for r in Role]
     assert c["unit_kinds"] == ["district", "department", "street", "company"]
+    assert c["eval_checkin_distance_m"] == get_settings().eval_checkin_distance_m == 200
 
 
 def test_each_action_s_inputs_are_what_the_api_enforces(client, db):

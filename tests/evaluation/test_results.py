@@ -150,3 +150,15 @@ def test_only_an_active_round_takes_submissions_and_a_unit_reads_its_result_once
     seen = client.get(path(r), headers=r["staff"])
     assert seen.status_code == 200 and seen.json()["inspector_name"] is None  # 四不两直: never who inspected
     assert client.get(path(r), headers=office).json()["inspector_name"]
+
+
+def test_my_sites_tells_the_phone_which_sites_are_submitted(client, db, r):
+    mine = client.get("/api/evaluation/my-sites", headers=r["insp"]).json()
+    assert [(m["site"]["id"], m["result_id"], m["submitted_at"]) for m in mine] == [(r["site"].id, None, None)]
+    sent = body(r, all_pass(r))
+    assert client.post(path(r), headers=r["insp"], json=sent).status_code == 201
+    mine = client.get("/api/evaluation/my-sites", headers=r["insp"]).json()
+    assert mine[0]["result_id"] == sent["id"] and mine[0]["submitted_at"]
+    # The other inspector's site in the other round stays unsubmitted for them.
+    theirs = client.get("/api/evaluation/my-sites", headers=r["other"]).json()
+    assert [m["result_id"] for m in theirs] == []  # their round is still a draft: not listed

@@ -3142,6 +3142,11 @@ export interface components {
              * Format: date-time
              */
             ends_at: string;
+            /**
+             * Result Id
+             * @description the submitted evaluation's id (none: not submitted yet)
+             */
+            result_id?: string | null;
             /** Round Id */
             round_id: number;
             /** Round Name */
@@ -3149,6 +3154,8 @@ export interface components {
             /** Round Site Id */
             round_site_id: number;
             site: components["schemas"]["SiteOut"];
+            /** Submitted At */
+            submitted_at?: string | null;
         };
         /**
          * NearDeadlineRules
@@ -3327,6 +3334,11 @@ export interface components {
             deadlines: components["schemas"]["DeadlineRules"];
             /** Demo Logins */
             demo_logins: boolean;
+            /**
+             * Eval Checkin Distance M
+             * @description 实地测评: a phone farther than this from the site when it submits is warned (and the result flagged), never refused
+             */
+            eval_checkin_distance_m: number;
             map: components["schemas"]["MapConfig"];
             near_deadline: components["schemas"]["NearDeadlineRules"];
             /** Roles */

@@ -63,3 +63,8 @@ export {}
 /** @typedef {Schemas['FollowupIn']} FollowupIn */
 /** @typedef {Schemas['InspectorOut']} InspectorOut */
 /** @typedef {Schemas['MySiteOut']} MySiteOut */
+/** @typedef {Schemas['ChecklistItemOut']} ChecklistItemOut */
+/** @typedef {Schemas['ChecklistOut']} ChecklistOut */
+/** @typedef {Schemas['ResultIn']} ResultIn */
+/** @typedef {Schemas['ResultOut']} ResultOut */
+/** @typedef {Schemas['AnswerOut']} AnswerOut */

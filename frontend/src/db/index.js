@@ -99,6 +99,11 @@ export async function putBlobVerified(rec) {
   return back
 }
 
+/** Whether the photo's bytes are on this phone (reads the key only, not the bytes). */
+export async function hasBlob(id) {
+  return (await withDb((db) => db.getKey('blobs', id))) !== undefined
+}
+
 export async function getBlob(id) {
   return withDb((db) => db.get('blobs', id))
 }

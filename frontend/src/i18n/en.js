@@ -48,7 +48,7 @@ export default {
   outbox: {
     title: 'Outbox', empty: 'Nothing waiting: everything reached the server', sendNow: 'Send now', export: 'Export unsent data',
     waiting: 'Waiting', sending: 'Sending', failed: 'Failed, will retry', attention: 'Needs attention', blocked: 'Waiting for an earlier item',
-    kind: { photo: 'Photo', ticket: 'Ticket', action: 'Action' }, attempts: 'Attempt {n}', nextTry: 'Next try {at}',
+    kind: { photo: 'Photo', ticket: 'Ticket', action: 'Action', evalResult: 'Site evaluation' }, attempts: 'Attempt {n}', nextTry: 'Next try {at}',
     reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it',
     discard: 'Discard', discardConfirm: 'This deletes the item from this phone for good. Export first? Discard anyway?',
     retryItem: 'Send again', pending: '{n} waiting', exported: 'Exported {n} items', savedOnPhone: 'Saved on this phone, not sent yet',

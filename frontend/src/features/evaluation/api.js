@@ -44,3 +44,11 @@ export const getRoundReport = (id) => getCached(`/api/evaluation/rounds/${id}/re
 export const downloadRoundReport = (id) => downloadFile(`/api/evaluation/rounds/${id}/report.xlsx`)
 /** The report's printable A4 page (photos inline). @type {(id: number) => Promise<void>} */
 export const openRoundReport = (id) => openPrintable(`/api/evaluation/rounds/${id}/report.html`)
+/**
+ * One checklist version with its items, kept in the offline cache (IndexedDB) so a site can be evaluated
+ * without a network; a version never changes, so its cached copy stays right.
+ * @type {(id: number) => Promise<Cached<import('../../api/types.js').ChecklistOut>>}
+ */
+export const getChecklist = (id) => getCached(`/api/evaluation/checklists/${id}`)
+/** A submitted site's result (404 before there is one). @type {(roundId: number, siteId: number) => Promise<Cached<import('../../api/types.js').ResultOut>>} */
+export const getResult = (roundId, siteId) => getCached(`/api/evaluation/rounds/${roundId}/sites/${siteId}/result`)

@@ -28,13 +28,15 @@
  */
 
 /**
- * What a person queues: a photo (bytes stored beside it), a report (TicketCreate) or a workflow action
- * (the body of POST /api/tickets/{ticketId}/{action}).
+ * What a person queues: a photo (bytes stored beside it), a report (TicketCreate), a workflow action
+ * (the body of POST /api/tickets/{ticketId}/{action}) or a site's evaluation (ResultIn, after its photos).
  * @typedef {{id: string, kind: 'photo', meta?: {lat?: number, lng?: number, captured_at?: string}, label?: string}} PhotoItem
  * @typedef {{id: string, kind: 'ticket', ticketId: string, photoIds: string[], body: TicketCreate, label?: string}} TicketItem
  * @typedef {{[A in ActionEndpoint]: {id: string, kind: 'action', action: A, ticketId: string, photoIds: string[],
  *   body: ActionBodies[A], label?: string}}[ActionEndpoint]} ActionItem
- * @typedef {PhotoItem | TicketItem | ActionItem} NewItem
+ * @typedef {{id: string, kind: 'evalResult', roundId: number, siteId: number, photoIds: string[],
+ *   body: import('../../api/types.js').ResultIn, label?: string}} EvalResultItem
+ * @typedef {PhotoItem | TicketItem | ActionItem | EvalResultItem} NewItem
  */
 
 /**

@@ -19,8 +19,8 @@ export const idbOutboxStorage = {
       const tx = db.transaction(['outbox', 'blobs'], 'readwrite')
       for (const it of items) {
         if (it.kind === 'photo') {
-          const blob = await tx.objectStore('blobs').get(it.id)
-          if (!blob) {
+          const stored = await tx.objectStore('blobs').getKey(it.id) // the key only: not megabytes of bytes
+          if (stored === undefined) {
             tx.done.catch(() => {}) // the abort below rejects it: expected
             tx.abort()
             throw new Error(`photo ${it.id} bytes missing`)

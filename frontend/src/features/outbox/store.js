@@ -237,6 +237,23 @@ export const useOutboxStore = defineStore('outbox', {
       return { actionId, outcome }
     },
 
+    /**
+     * Queue a site's evaluation: its photos (bytes already stored) first, then the result, all in one
+     * IndexedDB transaction. The result's id is the draft's UUID, so a resend is the same submission.
+     * `photos` are those still to upload: a photo the result names but that is not among them (sent before
+     * its result was discarded from the outbox and submitted again) is already on the server.
+     * @param {{roundId: number, siteId: number, body: import('../../api/types.js').ResultIn, photos: QueuedPhoto[], label?: string}} evaluation
+     */
+    async queueEvalResult({ roundId, siteId, body, photos, label }) {
+      /** @type {NewItem[]} */
+      const items = photos.map((p) => ({ id: p.id, kind: /** @type {const} */ ('photo'), meta: p.meta, label }))
+      const photoIds = (body.answers || []).flatMap((a) => a.photo_ids || [])
+      items.push({ id: body.id, kind: 'evalResult', roundId, siteId, photoIds, body, label })
+      await running().enqueue(plain(items))
+      await this.refresh()
+      this.kick()
+    },
+
     /** Everything not yet acknowledged, photos inlined as base64, as a downloadable JSON file. */
     async exportUnsent() {
       const items = await running().list()

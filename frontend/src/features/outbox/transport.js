@@ -1,5 +1,5 @@
 // @ts-check
-/** How queued items travel: photos as multipart (with progress), tickets and actions as JSON. */
+/** How queued items travel: photos as multipart (with progress); tickets, actions and evaluations as JSON. */
 import { uploadWithProgress, postForResult, ping } from '../../api/client.js'
 import { getBlob } from '../../db/index.js'
 
@@ -22,6 +22,9 @@ export const httpTransport = {
     }
     if (item.kind === 'ticket') return postForResult('/api/tickets', item.body)
     if (item.kind === 'action') return postForResult(`/api/tickets/${item.ticketId}/${item.action}`, item.body)
+    if (item.kind === 'evalResult') {
+      return postForResult(`/api/evaluation/rounds/${item.roundId}/sites/${item.siteId}/result`, item.body)
+    }
     // Items queued by an older version of the app may carry a kind this one does not know.
     const kind = /** @type {{kind: unknown}} */ (item).kind
     return { status: 422, error: { code: 'unknown_item', message: `unknown item kind ${kind}` } }

@@ -47,6 +47,8 @@ function fromConfig(c) {
     actions: Object.fromEntries((c?.actions || []).map((a) => [a.action, a])),
     /** 预超期: the server's rule, so countdowns mark the tickets its lists mark */
     nearDeadline: nearDeadlineOf(c),
+    /** 实地测评: beyond this distance from the site the phone warns (the server flags, never refuses) */
+    checkinDistanceM: typeof c?.eval_checkin_distance_m === 'number' ? c.eval_checkin_distance_m : 200,
   }
 }
 
