@@ -67,7 +67,8 @@ class ChannelIn(BaseModel):
                                      "never returned")
     secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         None, description="钉钉 加签 secret, or a bearer token for a webhook / SMS gateway; never returned")
-    phones: list[Phone] = Field(default_factory=list, max_length=50, description="SMS: the numbers to text (none: the gateway only texts people who subscribed)")
+    phones: list[Phone] = Field(default_factory=list, max_length=50, description="SMS: the numbers to text "
+                                              "(none: the gateway only texts people who subscribed)")
     template: Annotated[UserText, StringConstraints(max_length=500)] | None = Field(
         None, description="SMS text with {case_number}, {category}, {address}, {deadline_at}, {text}, {link}")
     rate_per_minute: int = Field(20, ge=1, le=600)
