@@ -163,12 +163,17 @@ def update_settings(session: Session, body: SettingsIn) -> SettingsOut:
     """Checks everything first (nothing half-written), then stores, then moves what is scheduled."""
     changes = body.model_dump(exclude_unset=True)
     for kind, template in (changes.get("templates") or {}).items():
-        settings.check_template(kind, template)
+        if template is not None:
+            settings.check_template(kind, template)
+    before = settings.current(session)
     if changes.get("near_deadline_hours") is not None:
         changes["near_deadline_hours"] = sorted(set(changes["near_deadline_hours"]), reverse=True)
     if changes.get("routes") is not None:
-        changes["routes"] = {k: sorted(set(v)) for k, v in changes["routes"].items()}
-    before = settings.current(session)
+        routes = {k: list(v) for k, v in before.routes.items()} | changes["routes"]
+        changes["routes"] = {k: sorted(set(v)) for k, v in routes.items() if v is not None}
+    if changes.get("templates") is not None:
+        templates = before.templates | changes["templates"]
+        changes["templates"] = {k: v for k, v in templates.items() if v is not None}
     for key, value in changes.items():
         settings.store(session, key, value)
     after = settings.current(session)

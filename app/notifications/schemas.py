@@ -162,11 +162,12 @@ class SettingsIn(BaseModel):
     near_deadline_hours: list[Annotated[int, Field(ge=1, le=720)]] | None = Field(
         None, max_length=5, description="预超期 reminders this many hours before the deadline, e.g. [72, 24]; "
                                         "null: the one moment the lists call 预超期")
-    routes: dict[MessageKind, ChannelKindList] | None = Field(
-        None, description="message kind → the channel kinds that send it; a kind left out goes to all")
-    templates: dict[MessageKind, Annotated[UserText, StringConstraints(min_length=1, max_length=500)]] | None = Field(
-        None, description="message kind → text with {placeholders} (see `placeholders`); a kind left out keeps "
-                          "the built-in text")
+    routes: dict[MessageKind, ChannelKindList | None] | None = Field(
+        None, description="message kind → the channel kinds that send it (merged into the stored ones; a kind "
+                          "null: back to all, as for kinds never listed); null: every kind to all")
+    templates: dict[MessageKind, Annotated[UserText, StringConstraints(min_length=1, max_length=500)] | None] | None \
+        = Field(None, description="message kind → text with {placeholders} (see `placeholders`), merged into the "
+                                  "stored ones; a kind null: back to the built-in text; null: every kind's")
 
 
 class SettingsOut(BaseModel):
