@@ -3,8 +3,10 @@
 When a unit gets a deadline (a dispatch, 改派, 恢复, 返工, an approved extension) two jobs are queued for the
 moments the ticket turns 预超期 and overdue (XUNCHA_NEAR_DEADLINE_*, as the lists define it). A job that finds
 the ticket rectified, or with another deadline since, does nothing; a reminder's dedupe key (per person and
-per channel delivery) makes it one message however many jobs ask. The digest is a job that runs at
-XUNCHA_DIGEST_HOUR (city time) and queues the next day's; each unit with open tasks gets one message a day
+per channel delivery) makes it one message however many jobs ask. An admin may set 预超期 thresholds of their
+own (hours before the deadline, settings.py): then a job per threshold, each checked against the settings when
+it runs. The digest is a job that runs at the digest hour (settings.py; default XUNCHA_DIGEST_HOUR, city time)
+and queues the next day's; each unit with open tasks gets one message a day
 (its key holds the date).
 """
 
