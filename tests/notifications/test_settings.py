@@ -266,3 +266,40 @@ def test_near_deadline_thresholds_fire_once_each_and_a_change_holds_for_open_tas
     assert put_settings(client, w, near_deadline_hours=[1, 2, 3, 4, 5, 6]).status_code == 422
     assert fresh(db).get(Setting, "near_deadline_hours").value == {"v": [48]}
     assert not db.exec(select(Delivery)).all()  # no channels: nothing queued
+
+
+def test_a_change_holds_at_once_in_a_worker_process_already_running(client, w, db, tmp_path):
+    """No cache in the way: a real worker process started before the change sends with the new template."""
+    import os
+    import subprocess
+    import sys
+    import time as time_
+
+    from sqlalchemy import update
+
+    from tests.dbutil import ROOT
+    t = dispatch(client, w, hours=30)
+    log = tmp_path / "worker.log"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")  # the suite's database (XUNCHA_DATABASE_URL)
+    worker = subprocess.Popen([sys.executable, "-m", "app.jobs.worker", "--poll", "0.2"], cwd=ROOT, env=env,
+                              stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        time_.sleep(1.5)  # started and idle: it has read whatever it reads at start
+        r = put_settings(client, w, templates={"near_deadline": "预警：{case_number} 将于{deadline}到期"})
+        assert r.status_code == 200, r.text
+        [near] = _near(db, t["id"])
+        db.exec(update(Job).where(Job.id == near.id).values(run_after=utcnow() - timedelta(seconds=1)))
+        db.commit()
+        staff = w["users"]["staff"].id
+        for _ in range(150):
+            text = fresh(db).exec(select(Notification.text).where(
+                Notification.user_id == staff, Notification.kind == "near_deadline")).first()
+            if text:
+                break
+            time_.sleep(0.2)
+        job = fresh(db).get(Job, near.id)
+        assert text == f"预警：{t['case_number']} 将于{_local(t['deadline_at'])}到期", (
+            job.state, job.locked_by, job.last_error, log.read_text()[-2000:])
+    finally:
+        worker.terminate()
+        worker.wait(10)
