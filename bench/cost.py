@@ -60,6 +60,8 @@ async def measure(base: str, city, n: int) -> list[str]:
                                                   headers=staff),
             "stats summary (dispatcher)": lambda i: client.get("/api/stats/summary", headers=disp),
             "stats summary (unit)": lambda i: client.get("/api/stats/summary", headers=staff),
+            "unread count (unit)": lambda i: client.get("/api/notifications/unread-count", headers=staff),
+            "inbox (unit, 20)": lambda i: client.get("/api/notifications", headers=staff, params={"limit": 20}),
             "upload 800 KB": upload,
         }
         lines = []

@@ -10,7 +10,8 @@ must exist already (users insp0…, disp0…, staff0… with tests/load/server.p
 
 - shift: 200 phones, each one request every 2–4 s (≈ 70/s offered): 70 % reads (ticket list 30 %, detail
   20 %, statistics 15 % — a dispatcher's every third one a published bulletin, its snapshot or its Excel file —,
-  the exceptions queue or ledger 5 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
+  the exceptions queue or ledger 5 %, the inbox 3 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
+  Besides, every phone polls its unread count once a minute (`unread`, as the PWA's badge does).
   Targets: 0 × 500, 0 client timeouts (10 s), reads p95 < 500 ms, no 503.
 - saturation: 200 clients in a closed loop (no think time; after a 503 a client waits its Retry-After as
   the PWA's outbox does, or with --no-backoff comes straight back): every request must be answered
@@ -47,7 +48,8 @@ from tests.load.server import PASSWORD, City, live_server, make_run_args, seed  
 
 TIMEOUT_S = 10.0
 PHONES = 200
-READ_OPS = {"list": 30, "detail": 20, "stats": 15, "exceptions": 5}
+READ_OPS = {"list": 27, "detail": 20, "stats": 15, "exceptions": 5, "inbox": 3}
+INBOX_POLL_S = 60  # every phone asks for its unread count (the tab bar's badge) each minute
 CENTER = (30.2741, 120.1551)
 
 
@@ -215,6 +217,19 @@ class Phone:
             return await self.call(client, results, "bulletins", "GET", path, headers=self.headers)
         await self.call(client, results, "stats", "GET", "/api/stats/summary", headers=self.headers)
 
+    async def inbox(self, client, results):
+        """The inbox (消息): the newest page of one's own messages."""
+        await self.call(client, results, "inbox", "GET", "/api/notifications", headers=self.headers,
+                        params={"limit": 20})
+
+    async def poll_unread(self, client, results, deadline: float):
+        """The tab bar's badge: the unread count once a minute, from a random moment of the first minute."""
+        at = time.perf_counter() + self.rng.uniform(0, INBOX_POLL_S)
+        while at < deadline:
+            await asyncio.sleep(max(0.0, at - time.perf_counter()))
+            await call(client, results, "unread", "GET", "/api/notifications/unread-count", headers=self.headers)
+            at += INBOX_POLL_S
+
     async def upload(self, client, results) -> str | None:
         photo_id = str(uuid.uuid4())
         lat, lng = CENTER[0] + self.rng.uniform(-0.01, 0.01), CENTER[1] + self.rng.uniform(-0.01, 0.01)
@@ -373,7 +388,8 @@ async def shift(base: str, city: City, shared: Shared, duration: float, think: t
                 results.loop_lag.append(time.perf_counter() - t - 0.05)
 
         results.started = time.perf_counter()
-        await asyncio.gather(lag_probe(), *(run(p, i) for i, p in enumerate(phones)))
+        await asyncio.gather(lag_probe(), *(run(p, i) for i, p in enumerate(phones)),
+                             *(p.poll_unread(client, results, deadline) for p in phones))
         results.ended = time.perf_counter()
     return results
 
@@ -433,7 +449,7 @@ async def uploads_vs_reads(base: str, city: City, duration: float, uploaders: in
 # ---- report -------------------------------------------------------------------------------------
 
 def shift_row(name: str, r: Results) -> str:
-    reads = r.all_latencies([*READ_OPS, "bulletins"])
+    reads = r.all_latencies([*READ_OPS, "bulletins", "unread"])
     writes = r.all_latencies(["upload", "report", "dispatch", "rectify"])
     total = sum(r.statuses.values()) + r.timeouts
     wall = r.ended - r.started

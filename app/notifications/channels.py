@@ -7,11 +7,24 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from app.core import pagination
+from app.core.config import get_settings
 from app.core.errors import Invalid, NotFound
 from app.core.types import utcnow
-from app.notifications.models import Channel, Delivery
-from app.notifications.schemas import ChannelIn, ChannelOut, ChannelPatch, DeliveryOut, DeliveryPage
+from app.notifications import reminders, settings
+from app.notifications.models import Channel, Delivery, Subscription
+from app.notifications.schemas import (
+    ChannelIn,
+    ChannelOut,
+    ChannelPatch,
+    DeliveryOut,
+    DeliveryPage,
+    SettingsIn,
+    SettingsOut,
+    SubscriptionIn,
+    SubscriptionOut,
+)
 from app.units.models import Unit
+from app.users.models import User
 
 
 def _mask(phone: str) -> str:
@@ -37,8 +50,6 @@ def out(session: Session, channel: Channel) -> ChannelOut:
 def _check(session: Session, kind: str, unit_id: int | None, phones: list[str]) -> None:
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise Invalid("单位不存在 Unknown unit", code="unknown_unit")
-    if kind == "sms" and not phones:
-        raise Invalid("短信通道需要手机号 An SMS channel needs phone numbers", code="phones_required")
 
 
 def create(session: Session, body: ChannelIn) -> ChannelOut:
@@ -88,3 +99,85 @@ def deliveries(session: Session, channel_id: int, *, state: str | None, limit: i
                                         limit=limit, cursor=cursor, id_type=int)
     return DeliveryPage(items=[DeliveryOut.model_validate(d, from_attributes=True) for d in rows],
                         next_cursor=next_cursor)
+
+
+# ---- a person's own SMS -----------------------------------------------------------------------------
+
+def _subscription_out(s: Subscription) -> SubscriptionOut:
+    return SubscriptionOut(user_id=s.user_id, channel_id=s.channel_id, phone=_mask(s.phone), kinds=list(s.kinds),
+                           enabled=s.enabled, updated_at=s.updated_at)
+
+
+def subscriptions(session: Session) -> list[SubscriptionOut]:
+    return [_subscription_out(s) for s in session.exec(select(Subscription).order_by(Subscription.user_id)).all()]
+
+
+def subscription(session: Session, user_id: int) -> SubscriptionOut:
+    s = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
+    if s is None:
+        raise NotFound("此用户未设短信 No SMS set for this user")
+    return _subscription_out(s)
+
+
+def set_subscription(session: Session, user_id: int, body: SubscriptionIn) -> SubscriptionOut:
+    if session.get(User, user_id) is None:
+        raise NotFound("用户不存在 User not found")
+    gateway = session.get(Channel, body.channel_id)
+    if gateway is None or gateway.kind != "sms":
+        raise Invalid("应为短信通道 channel_id must be an SMS channel", code="not_sms_channel")
+    s = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
+    phone = body.phone or (s.phone if s else None)
+    if phone is None:
+        raise Invalid("需要手机号 A phone number is required", code="phone_required")
+    now = utcnow()
+    if s is None:
+        s = Subscription(user_id=user_id, channel_id=body.channel_id, phone=phone, created_at=now, updated_at=now)
+    s.channel_id, s.phone, s.kinds, s.enabled, s.updated_at = (body.channel_id, phone, sorted(set(body.kinds)),
+                                                               body.enabled, now)
+    session.add(s)
+    session.flush()
+    return _subscription_out(s)
+
+
+def remove_subscription(session: Session, user_id: int) -> None:
+    """Stops a person's SMS: the row stays disabled (its deliveries name it), the number is forgotten."""
+    s = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
+    if s is None:
+        raise NotFound("此用户未设短信 No SMS set for this user")
+    s.enabled, s.kinds, s.phone, s.updated_at = False, [], "00000000000", utcnow()
+    session.add(s)
+    session.flush()
+
+
+# ---- schedules, routing and templates ----------------------------------------------------------------
+
+def settings_out(session: Session) -> SettingsOut:
+    conf = settings.current(session)
+    return SettingsOut(digest_hour=conf.digest_hour, digest_hour_default=get_settings().digest_hour,
+                       near_deadline_hours=None if conf.near_deadline_hours is None else list(conf.near_deadline_hours),
+                       routes={k: list(v) for k, v in conf.routes.items()}, templates=conf.templates,
+                       placeholders={k: list(v) for k, v in settings.PLACEHOLDERS.items()})
+
+
+def update_settings(session: Session, body: SettingsIn) -> SettingsOut:
+    """Checks everything first (nothing half-written), then stores, then moves what is scheduled."""
+    changes = body.model_dump(exclude_unset=True)
+    for kind, template in (changes.get("templates") or {}).items():
+        if template is not None:
+            settings.check_template(kind, template)
+    before = settings.current(session)
+    if changes.get("near_deadline_hours") is not None:
+        changes["near_deadline_hours"] = sorted(set(changes["near_deadline_hours"]), reverse=True)
+    if changes.get("routes") is not None:
+        routes = {k: list(v) for k, v in before.routes.items()} | changes["routes"]
+        changes["routes"] = {k: sorted(set(v)) for k, v in routes.items() if v is not None}
+    if changes.get("templates") is not None:
+        templates = before.templates | changes["templates"]
+        changes["templates"] = {k: v for k, v in templates.items() if v is not None}
+    for key, value in changes.items():
+        settings.store(session, key, value)
+    after = settings.current(session)
+    if "digest_hour" in changes:
+        reminders.ensure_digest_scheduled(session, reschedule=True)
+    reminders.reschedule(session, before, after)
+    return settings_out(session)

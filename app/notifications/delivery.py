@@ -31,11 +31,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import jobs
-from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.types import utcnow
-from app.notifications.models import Channel, Delivery
-from app.notifications.texts import TITLES, local_time
+from app.notifications import settings
+from app.notifications.models import Channel, Delivery, Subscription
+from app.notifications.texts import TITLES, link, local_time
 
 log = logging.getLogger(__name__)
 
@@ -46,23 +46,38 @@ KINDS = ("wecom", "dingtalk", "webhook", "sms")
 
 
 def queue(session: Session, *, unit_id: int | None, kind: str, key: str, ticket_id: uuid.UUID | None,
-          at: datetime, text: str, fields: dict[str, Any]) -> None:
-    """One delivery per enabled channel of the unit (None: the office's channels), in the caller's transaction.
-    `key` names the message (an event and kind, a reminder's threshold); with the channel it is the delivery's
-    unique key, so a message queued twice (two reminder jobs) is sent once."""
+          at: datetime, text: str, fields: dict[str, Any], conf: settings.Current | None = None) -> None:
+    """One delivery per enabled channel of the unit (None: the office's channels) that the settings route this
+    kind of message to, in the caller's transaction. `key` names the message (an event and kind, a reminder's
+    threshold); with the channel it is the delivery's unique key, so a message queued twice (two reminder
+    jobs) is sent once."""
+    conf = conf or settings.current(session)
     channels = session.exec(select(Channel).where(
         col(Channel.unit_id).is_(None) if unit_id is None else Channel.unit_id == unit_id,
         col(Channel.enabled).is_(True))).all()
     for channel in channels:
-        try:
-            with session.begin_nested():
-                delivery = Delivery(channel_id=channel.id, key=f"xc-{key}-{channel.id}", kind=kind,
-                                    ticket_id=ticket_id, text=text, data=fields, created_at=at)
-                session.add(delivery)
-                session.flush()
-        except IntegrityError:
-            continue  # already queued
-        jobs.enqueue(session, JOB, {"delivery_id": delivery.id}, max_attempts=MAX_ATTEMPTS * 3)
+        if not conf.routed(kind, channel.kind) or (channel.kind == "sms" and not channel.phones):
+            continue  # not this kind's route; an SMS gateway without numbers only texts people (Subscription)
+        _add(session, Delivery(channel_id=channel.id, key=f"xc-{key}-{channel.id}", kind=kind,
+                               ticket_id=ticket_id, text=text, data=fields, created_at=at))
+
+
+def queue_person(session: Session, subscription: Subscription, *, kind: str, key: str,
+                 ticket_id: uuid.UUID | None, at: datetime, text: str, fields: dict[str, Any]) -> None:
+    """A person's own SMS of a message they are told (their subscription's gateway, their number)."""
+    _add(session, Delivery(channel_id=subscription.channel_id, subscription_id=subscription.id,
+                           key=f"xc-{key}-u{subscription.user_id}", kind=kind, ticket_id=ticket_id, text=text,
+                           data=fields, created_at=at))
+
+
+def _add(session: Session, delivery: Delivery) -> None:
+    try:
+        with session.begin_nested():
+            session.add(delivery)
+            session.flush()
+    except IntegrityError:
+        return  # already queued
+    jobs.enqueue(session, JOB, {"delivery_id": delivery.id}, max_attempts=MAX_ATTEMPTS * 3)
 
 
 @jobs.handler(JOB)
@@ -77,9 +92,16 @@ def deliver(session: Session, payload: dict) -> None:
         if channel is None or not channel.enabled:
             _record(session, delivery.id, state="failed", error="通道已停用 channel disabled")
             return
+        phones = None
+        if delivery.subscription_id is not None:
+            subscription = reader.get(Subscription, delivery.subscription_id)
+            if subscription is None or not subscription.enabled:
+                _record(session, delivery.id, state="failed", error="个人短信已停用 subscription disabled")
+                return
+            phones = [subscription.phone]
         _hold_rate(reader, channel)
     try:
-        request = build_request(channel, delivery)
+        request = build_request(channel, delivery, phones=phones)
         with httpx.Client(timeout=SEND_TIMEOUT_S) as client:
             response = client.post(request["url"], json=request["json"], headers=request.get("headers", {}))
         _check(channel, response)
@@ -130,11 +152,6 @@ def _check(channel: Channel, response: httpx.Response) -> None:
 
 # ---- what each channel is sent --------------------------------------------------------------------
 
-def link(ticket_id: object) -> str | None:
-    base = get_settings().public_url.rstrip("/")
-    return f"{base}/tickets/{ticket_id}" if base and ticket_id else None
-
-
 _MARKDOWN = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
                            "<": "＜", ">": "＞", "#": "＃", "\n": " "})
 
@@ -164,8 +181,8 @@ def markdown(delivery: Delivery) -> tuple[str, str]:
     return title, "\n".join(lines)
 
 
-def build_request(channel: Channel, delivery: Delivery) -> dict[str, Any]:
-    """The HTTP POST for this channel: {url, json, headers}."""
+def build_request(channel: Channel, delivery: Delivery, phones: list[str] | None = None) -> dict[str, Any]:
+    """The HTTP POST for this channel: {url, json, headers}; SMS to `phones` (a person's) or the channel's."""
     if channel.kind == "wecom":
         return {"url": channel.url, "json": {"msgtype": "markdown", "markdown": {"content": markdown(delivery)[1]}}}
     if channel.kind == "dingtalk":
@@ -176,7 +193,7 @@ def build_request(channel: Channel, delivery: Delivery) -> dict[str, Any]:
     if channel.kind == "sms":
         template = channel.template or "{text}"
         return {"url": channel.url, "headers": _bearer(channel), "json": {
-            "id": delivery.key, "phones": channel.phones, "text": render_template(template, delivery),
+            "id": delivery.key, "phones": phones or channel.phones, "text": render_template(template, delivery),
             "params": fields}}
     return {"url": channel.url, "headers": {"Idempotency-Key": delivery.key, **_bearer(channel)}, "json": {
         "id": delivery.key, "kind": delivery.kind, "text": delivery.text, "ticket_id": str(delivery.ticket_id)

@@ -63,6 +63,8 @@ class Delivery(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     channel_id: int = Field(foreign_key="notification_channels.id")
+    # A person's own SMS (Subscription): sent to their number instead of the channel's phones.
+    subscription_id: int | None = Field(default=None, foreign_key="notification_subscriptions.id")
     # Sent with the message (webhook: the Idempotency-Key header and `id`; SMS: `id`): a receiver that keeps
     # them drops the repeat an at-least-once delivery can make after a crash between sending and recording.
     key: str = Field(max_length=80, unique=True)
@@ -75,3 +77,31 @@ class Delivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
     created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Subscription(SQLModel, table=True):
+    """A person's own SMS (one a user, set by an admin): the kinds of message they are texted, through an SMS
+    gateway channel, besides their inbox. Only messages the person is told anyway (the inbox's recipients,
+    which follow visibility) are texted; the number is masked whenever the API shows it."""
+
+    __tablename__ = "notification_subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", unique=True)
+    channel_id: int = Field(foreign_key="notification_channels.id", index=True)  # an SMS gateway
+    phone: str = Field(max_length=20)
+    kinds: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class Setting(SQLModel, table=True):
+    """Schedules, routing and templates an admin edits (app/notifications/settings.py): one row a key, read
+    from the database on every use, so a change holds at once in every process."""
+
+    __tablename__ = "notification_settings"
+
+    key: str = Field(primary_key=True, max_length=32)
+    value: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # {"v": …}
+    updated_at: datetime = Field(sa_type=UTCDateTime, nullable=False)

@@ -3,8 +3,10 @@
 When a unit gets a deadline (a dispatch, 改派, 恢复, 返工, an approved extension) two jobs are queued for the
 moments the ticket turns 预超期 and overdue (XUNCHA_NEAR_DEADLINE_*, as the lists define it). A job that finds
 the ticket rectified, or with another deadline since, does nothing; a reminder's dedupe key (per person and
-per channel delivery) makes it one message however many jobs ask. The digest is a job that runs at
-XUNCHA_DIGEST_HOUR (city time) and queues the next day's; each unit with open tasks gets one message a day
+per channel delivery) makes it one message however many jobs ask. An admin may set 预超期 thresholds of their
+own (hours before the deadline, settings.py): then a job per threshold, each checked against the settings when
+it runs. The digest is a job that runs at the digest hour (settings.py; default XUNCHA_DIGEST_HOUR, city time)
+and queues the next day's; each unit with open tasks gets one message a day
 (its key holds the date).
 """
 
@@ -13,7 +15,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Integer, func
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app import jobs
@@ -22,8 +23,7 @@ from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.types import utcnow
 from app.jobs.models import QUEUED, Job
-from app.notifications import delivery
-from app.notifications.models import Notification
+from app.notifications import delivery, people, settings
 from app.notifications.texts import render
 from app.tickets.models import Ticket, TicketEvent
 from app.tickets.workflow import Action, Status
@@ -42,17 +42,46 @@ def near_moment(deadline: datetime, dispatched_at: datetime) -> datetime:
     return deadline - max(timedelta(hours=settings.near_deadline_hours), given * settings.near_deadline_fraction)
 
 
-def schedule(session: Session, ticket: Ticket, event: TicketEvent) -> None:
+def schedule(session: Session, ticket: Ticket, event: TicketEvent, conf: settings.Current | None = None) -> None:
     """Queue this deadline's reminders (in the event's transaction). `ticket` holds its values from before."""
     action = Action(event.action)
     if action not in _SCHEDULING or event.deadline_at is None or event.unit_id is None:
         return
     dispatched_at = ticket.dispatched_at if action == Action.approve_extension and ticket.dispatched_at else event.at
-    near = near_moment(event.deadline_at, dispatched_at)
-    payload = {"ticket_id": str(ticket.id), "deadline_at": event.deadline_at.isoformat()}
-    if near > event.at:  # a ticket near its deadline from the start is told so by its new task
-        jobs.enqueue(session, REMIND_JOB, payload | {"threshold": "near_deadline"}, run_after=near)
-    jobs.enqueue(session, REMIND_JOB, payload | {"threshold": "overdue"}, run_after=event.deadline_at)
+    _enqueue(session, ticket.id, event.deadline_at, dispatched_at, event.at, conf or settings.current(session))
+    jobs.enqueue(session, REMIND_JOB, {"ticket_id": str(ticket.id), "deadline_at": event.deadline_at.isoformat(),
+                                       "threshold": "overdue"}, run_after=event.deadline_at)
+
+
+def _enqueue(session: Session, ticket_id: uuid.UUID, deadline: datetime, dispatched_at: datetime, now: datetime,
+             conf: settings.Current, only: set[int] | None = None) -> None:
+    """The 预超期 jobs of one deadline still ahead (`only`: of these configured hours)."""
+    payload = {"ticket_id": str(ticket_id), "deadline_at": deadline.isoformat(), "threshold": "near_deadline"}
+    if conf.near_deadline_hours is None:
+        moments = {None: near_moment(deadline, dispatched_at)}
+    else:
+        moments = {h: deadline - timedelta(hours=h) for h in conf.near_deadline_hours if only is None or h in only}
+    for hours, at in moments.items():
+        if at > now:  # a ticket near its deadline from the start is told so by its new task
+            jobs.enqueue(session, REMIND_JOB, payload | ({} if hours is None else {"hours": hours}), run_after=at)
+
+
+def reschedule(session: Session, before: settings.Current, after: settings.Current) -> int:
+    """After an admin changed the 预超期 hours: queue the new thresholds of every open task (the old ones' jobs
+    find their hours gone and do nothing). Answers how many tasks."""
+    if before.near_deadline_hours == after.near_deadline_hours:
+        return 0
+    only = None if after.near_deadline_hours is None else (
+        set(after.near_deadline_hours) - set(before.near_deadline_hours or ()))
+    if only is not None and not only and before.near_deadline_hours is not None:
+        return 0  # thresholds removed only
+    now = utcnow()
+    rows = session.exec(select(Ticket.id, Ticket.deadline_at, Ticket.dispatched_at).where(
+        Ticket.status == Status.dispatched, col(Ticket.deadline_at).is_not(None), col(Ticket.unit_id).is_not(None),
+        col(Ticket.deadline_at) > now)).all()
+    for ticket_id, deadline, dispatched_at in rows:
+        _enqueue(session, ticket_id, deadline, dispatched_at or now, now, after, only)
+    return len(rows)
 
 
 @jobs.handler(REMIND_JOB)
@@ -61,50 +90,56 @@ def remind(session: Session, payload: dict) -> None:
     deadline = datetime.fromisoformat(payload["deadline_at"])
     if ticket is None or ticket.status != Status.dispatched or ticket.deadline_at != deadline or not ticket.unit_id:
         return  # rectified, returned, suspended, or given another deadline since
-    kind = payload["threshold"]
+    kind, hours = payload["threshold"], payload.get("hours")
+    conf = settings.current(session)
+    configured = conf.near_deadline_hours
+    if kind == "near_deadline" and ((hours is None) != (configured is None) or (
+            configured is not None and hours not in configured)):
+        return  # a threshold the admin has since changed
     category = session.get(Category, ticket.category_code)
     fields = {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,
               "address": ticket.address, "deadline_at": deadline.isoformat()}
-    key = f"{kind}-{ticket.id}-{int(deadline.timestamp())}"
-    send(session, ticket.unit_id, kind, key, ticket.id, fields)
+    threshold = kind if hours is None else f"{kind}-{hours}h"
+    send(session, ticket.unit_id, kind, f"{threshold}-{ticket.id}-{int(deadline.timestamp())}", ticket.id, fields,
+         conf)
 
 
 def send(session: Session, unit_id: int | None, kind: str, key: str, ticket_id: uuid.UUID | None,
-         fields: dict[str, Any]) -> None:
+         fields: dict[str, Any], conf: settings.Current) -> None:
     """One message to every active staff member of the unit (None: every dispatcher) and its channels (the
     office's), at most once per key."""
-    now, text = utcnow(), render(kind, fields)
-    people = select(User.id).where(col(User.is_active).is_(True))
-    people = people.where(User.role == Role.dispatcher) if unit_id is None else people.where(
+    now, text = utcnow(), render(kind, fields, conf.templates.get(kind), ticket_id)
+    people_ = select(User.id).where(col(User.is_active).is_(True))
+    people_ = people_.where(User.role == Role.dispatcher) if unit_id is None else people_.where(
         User.unit_id == unit_id, User.role == Role.unit_staff)
-    staff = session.exec(people).all()
-    for user_id in staff:
-        try:
-            with session.begin_nested():
-                session.add(Notification(user_id=user_id, kind=kind, ticket_id=ticket_id, text=text[:1000],
-                                         data=fields, created_at=now, dedupe_key=key))
-                session.flush()
-        except IntegrityError:
-            continue  # told already
+    people.tell(session, list(session.exec(people_.order_by(User.id)).all()), kind, fields, text=text, key=key,
+                ticket_id=ticket_id, at=now, dedupe=True)
     delivery.queue(session, unit_id=unit_id, kind=kind, key=key, ticket_id=ticket_id, at=now, text=text,
-                   fields=fields)
+                   fields=fields, conf=conf)
 
 
 # ---- the daily digest ----------------------------------------------------------------------------------
 
-def next_digest_at(now: datetime) -> datetime:
-    settings = get_settings()
-    local = now.astimezone(settings.tz)
-    at = datetime.combine(local.date(), time(settings.digest_hour), tzinfo=settings.tz)
+def next_digest_at(now: datetime, hour: int) -> datetime:
+    tz = get_settings().tz
+    local = now.astimezone(tz)
+    at = datetime.combine(local.date(), time(hour), tzinfo=tz)
     return at if at > local else at + timedelta(days=1)
 
 
-def ensure_digest_scheduled(session: Session) -> None:
-    """Queue the next digest unless one is queued (called at start-up and by the digest itself)."""
-    queued = session.exec(select(func.count()).select_from(Job).where(
-        Job.kind == DIGEST_JOB, Job.state == QUEUED)).one()
+def ensure_digest_scheduled(session: Session, *, reschedule: bool = False) -> None:
+    """Queue the next digest unless one is queued (called at start-up and by the digest itself); with
+    `reschedule` (the admin changed the hour) move the queued one to the hour now configured. Workers claim
+    from the table, so every process sees the move at once."""
+    at = next_digest_at(utcnow(), settings.current(session).digest_hour)
+    queued = session.exec(select(Job).where(Job.kind == DIGEST_JOB, Job.state == QUEUED)).all()
     if not queued:
-        jobs.enqueue(session, DIGEST_JOB, {}, run_after=next_digest_at(utcnow()))
+        jobs.enqueue(session, DIGEST_JOB, {}, run_after=at)
+    elif reschedule:
+        for job in queued:
+            job.run_after = at
+            session.add(job)
+        session.flush()
 
 
 def start_digest() -> None:
@@ -117,9 +152,10 @@ def start_digest() -> None:
 @jobs.handler(DIGEST_JOB)
 def digest(session: Session, payload: dict) -> None:
     now = utcnow()
-    settings = get_settings()
-    day = now.astimezone(settings.tz).date()
-    end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=settings.tz)
+    conf = settings.current(session)
+    tz = get_settings().tz
+    day = now.astimezone(tz).date()
+    end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
     rows = session.exec(select(
         Ticket.unit_id, func.count(),
         func.sum(func.cast(col(Ticket.deadline_at) < now, Integer())),
@@ -128,7 +164,7 @@ def digest(session: Session, payload: dict) -> None:
     for unit_id, open_tasks, overdue, due_today in rows:
         fields = {"date": day.isoformat(), "open": open_tasks, "due_today": int(due_today or 0),
                   "overdue": int(overdue or 0)}
-        send(session, unit_id, "digest", f"digest-{unit_id}-{day.isoformat()}", None, fields)
+        send(session, unit_id, "digest", f"digest-{unit_id}-{day.isoformat()}", None, fields, conf)
     # The dispatchers' morning: what waits for the office (reports to triage, requests to decide,
     # rectifications to verify); a message per report would drown them on a busy day.
     waiting = dict(session.exec(select(Ticket.status, func.count()).where(
@@ -137,6 +173,6 @@ def digest(session: Session, payload: dict) -> None:
         col(Ticket.pending_request).is_not(None))).one()
     fields = {"date": day.isoformat(), "reported": waiting.get(Status.reported, 0),
               "requests": requests, "rectified": waiting.get(Status.rectified, 0)}
-    send(session, None, "office_digest", f"digest-office-{day.isoformat()}", None, fields)
+    send(session, None, "office_digest", f"digest-office-{day.isoformat()}", None, fields, conf)
     ensure_digest_scheduled(session)
 

@@ -18,6 +18,10 @@ from app.notifications.schemas import (
     NotificationOut,
     NotificationPage,
     ReadAllIn,
+    SettingsIn,
+    SettingsOut,
+    SubscriptionIn,
+    SubscriptionOut,
     UnreadCount,
 )
 from app.users.roles import Role
@@ -83,3 +87,45 @@ def channel_deliveries(session: SessionDep, channel_id: DbId,
                        cursor: Annotated[str | None, Query(max_length=200)] = None):
     """The delivery log of a channel, newest first: state, attempts, last error."""
     return channels.deliveries(session, channel_id, state=state, limit=limit, cursor=cursor)
+
+
+# ---- a person's own SMS, and the schedules, routing and templates: the admin's ---------------------------
+
+@router.get("/subscriptions", response_model=list[SubscriptionOut], dependencies=[_admin])
+def list_subscriptions(session: SessionDep):
+    """Everyone who is texted their own messages, with the kinds (numbers masked)."""
+    return channels.subscriptions(session)
+
+
+@router.get("/subscriptions/{user_id}", response_model=SubscriptionOut, dependencies=[_admin])
+def get_subscription(session: SessionDep, user_id: DbId):
+    """One person's SMS settings (number masked); 404 when none is set."""
+    return channels.subscription(session, user_id)
+
+
+@router.put("/subscriptions/{user_id}", response_model=SubscriptionOut, dependencies=[_admin])
+def set_subscription(session: SessionDep, user_id: DbId, body: SubscriptionIn):
+    """Text this person, through an SMS gateway channel, the kinds of message they are told in their inbox
+    (e.g. a unit's responsible person: dispatched, rework, supervised). Only what they may see is ever sent."""
+    return channels.set_subscription(session, user_id, body)
+
+
+@router.delete("/subscriptions/{user_id}", status_code=204, dependencies=[_admin])
+def remove_subscription(session: SessionDep, user_id: DbId):
+    """Stop texting this person (their number is forgotten)."""
+    channels.remove_subscription(session, user_id)
+
+
+@router.get("/settings", response_model=SettingsOut, dependencies=[_admin])
+def read_settings(session: SessionDep):
+    """The digest hour, the 预超期 thresholds, which channel kinds send each kind of message, the templates
+    and the placeholders each template may use."""
+    return channels.settings_out(session)
+
+
+@router.put("/settings", response_model=SettingsOut, dependencies=[_admin])
+def update_settings(session: SessionDep, body: SettingsIn):
+    """Change the fields sent (null: back to the default). Holds at once in every process: a new digest hour
+    moves the queued digest, new 预超期 hours are scheduled for every open task; a template with an unknown
+    placeholder is refused (422) and nothing is changed."""
+    return channels.update_settings(session, body)

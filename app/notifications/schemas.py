@@ -67,7 +67,8 @@ class ChannelIn(BaseModel):
                                      "never returned")
     secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
         None, description="钉钉 加签 secret, or a bearer token for a webhook / SMS gateway; never returned")
-    phones: list[Phone] = Field(default_factory=list, max_length=50, description="SMS: the numbers to text")
+    phones: list[Phone] = Field(default_factory=list, max_length=50, description="SMS: the numbers to text "
+                                              "(none: the gateway only texts people who subscribed)")
     template: Annotated[UserText, StringConstraints(max_length=500)] | None = Field(
         None, description="SMS text with {case_number}, {category}, {address}, {deadline_at}, {text}, {link}")
     rate_per_minute: int = Field(20, ge=1, le=600)
@@ -119,3 +120,60 @@ class DeliveryOut(BaseModel):
 class DeliveryPage(BaseModel):
     items: list[DeliveryOut]
     next_cursor: str | None
+
+
+# ---- a person's own SMS (admin) ----------------------------------------------------------------------
+
+MessageKind = Literal["dispatched", "resumed", "rework", "urged", "supervised", "voided", "request_decided",
+                      "request_waiting", "verification_waiting", "near_deadline", "overdue", "digest",
+                      "office_digest"]
+
+
+class SubscriptionIn(BaseModel):
+    """Text this person the kinds of message they are told (their inbox's), through an SMS gateway channel."""
+
+    model_config = ConfigDict(extra="forbid")
+    channel_id: DbId = Field(description="an SMS channel (the gateway); one without phones texts only people")
+    phone: Phone | None = Field(None, description="the person's mobile; may be left out to keep the one set; "
+                                                  "shown masked")
+    kinds: list[MessageKind] = Field(max_length=13, description="e.g. dispatched, rework, supervised")
+    enabled: bool = True
+
+
+class SubscriptionOut(BaseModel):
+    user_id: int
+    channel_id: int
+    phone: str  # masked: 138****5678
+    kinds: list[str]
+    enabled: bool
+    updated_at: datetime
+
+
+# ---- schedules, routing and templates (admin) --------------------------------------------------------
+
+ChannelKindList = Annotated[list[ChannelKind], Field(max_length=4)]
+
+
+class SettingsIn(BaseModel):
+    """Only the fields sent change; null restores a field's default."""
+
+    model_config = ConfigDict(extra="forbid")
+    digest_hour: int | None = Field(None, ge=0, le=23, description="city time; null: XUNCHA_DIGEST_HOUR")
+    near_deadline_hours: list[Annotated[int, Field(ge=1, le=720)]] | None = Field(
+        None, max_length=5, description="预超期 reminders this many hours before the deadline, e.g. [72, 24]; "
+                                        "null: the one moment the lists call 预超期")
+    routes: dict[MessageKind, ChannelKindList | None] | None = Field(
+        None, description="message kind → the channel kinds that send it (merged into the stored ones; a kind "
+                          "null: back to all, as for kinds never listed); null: every kind to all")
+    templates: dict[MessageKind, Annotated[UserText, StringConstraints(min_length=1, max_length=500)] | None] | None \
+        = Field(None, description="message kind → text with {placeholders} (see `placeholders`), merged into the "
+                                  "stored ones; a kind null: back to the built-in text; null: every kind's")
+
+
+class SettingsOut(BaseModel):
+    digest_hour: int
+    digest_hour_default: int
+    near_deadline_hours: list[int] | None
+    routes: dict[str, list[str]]
+    templates: dict[str, str]
+    placeholders: dict[str, list[str]]  # what each kind's template may use

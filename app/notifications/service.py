@@ -15,7 +15,7 @@ from app.categories.models import Category
 from app.core import pagination
 from app.core.errors import NotFound
 from app.core.types import utcnow
-from app.notifications import delivery, reminders
+from app.notifications import delivery, people, reminders, settings
 from app.notifications.models import Notification
 from app.notifications.schemas import NotificationOut, NotificationPage
 from app.notifications.texts import render
@@ -52,26 +52,26 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
     """Write the notifications an event causes, in its transaction. `ticket` holds the values from before
     the action (the event holds the new unit and deadline); `previous_unit_id` is the unit it had."""
     action = Action(event.action)
-    reminders.schedule(session, ticket, event)
+    conf = settings.current(session)
+    reminders.schedule(session, ticket, event, conf)
     base = _fields(session, ticket, event)
     if action == Action.reassign and previous_unit_id is not None:
         # The unit that asked to give the ticket back hears the decision; the new unit gets a new task.
-        _to_unit(session, previous_unit_id, "request_decided", event, base | {"decision": _DECISIONS[action]})
+        _tell(session, conf, _active_users(session, unit_id=previous_unit_id), previous_unit_id, "request_decided",
+              event, base | {"decision": _DECISIONS[action]})
     if action in _TO_UNIT and event.unit_id is not None:
         kind = _TO_UNIT[action]
         extra = {"decision": _DECISIONS[action]} if kind == "request_decided" else {}
-        _to_unit(session, event.unit_id, kind, event, base | extra)
+        _tell(session, conf, _active_users(session, unit_id=event.unit_id), event.unit_id, kind, event, base | extra)
     elif action in _TO_OFFICE:
         unit = session.get(Unit, event.unit_id) if event.unit_id else None
         fields = base | {"request": _REQUESTS[action], "unit_name": unit.name if unit else None}
-        for user_id in _active_users(session, roles=_TO_OFFICE[action]):
-            _add(session, user_id, "request_waiting", event, fields)
-        _queue(session, None, "request_waiting", event, fields)
+        _tell(session, conf, _active_users(session, roles=_TO_OFFICE[action]), None, "request_waiting", event, fields)
     elif action == Action.rectify:
         reporter = session.get(User, ticket.reporter_id)
-        if reporter is not None and reporter.is_active and reporter.role in (Role.inspector, Role.dispatcher):
-            _add(session, reporter.id, "verification_waiting", event, base)
-        _queue(session, None, "verification_waiting", event, base)
+        told = [reporter.id] if reporter is not None and reporter.is_active and reporter.role in (
+            Role.inspector, Role.dispatcher) else []
+        _tell(session, conf, told, None, "verification_waiting", event, base)
 
 
 def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
@@ -81,15 +81,14 @@ def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, A
             "note": event.note}
 
 
-def _to_unit(session: Session, unit_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
-    for user_id in _active_users(session, unit_id=unit_id):
-        _add(session, user_id, kind, event, fields)
-    _queue(session, unit_id, kind, event, fields)
-
-
-def _queue(session: Session, unit_id: int | None, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
-    delivery.queue(session, unit_id=unit_id, kind=kind, key=f"{event.id}-{kind}", ticket_id=event.ticket_id,
-                   at=event.at, text=render(kind, fields), fields=fields)
+def _tell(session: Session, conf: settings.Current, user_ids: list[int], unit_id: int | None, kind: str,
+          event: TicketEvent, fields: dict[str, Any]) -> None:
+    """The people's messages (inbox, their own SMS) and the unit's channels (None: the office's)."""
+    key, text = f"{event.id}-{kind}", render(kind, fields, conf.templates.get(kind), event.ticket_id)
+    people.tell(session, user_ids, kind, fields, text=text, key=key, ticket_id=event.ticket_id, at=event.at,
+                event_id=event.id)
+    delivery.queue(session, unit_id=unit_id, kind=kind, key=key, ticket_id=event.ticket_id, at=event.at,
+                   text=text, fields=fields, conf=conf)
 
 
 def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[Role, ...] = ()) -> list[int]:
@@ -98,12 +97,7 @@ def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[
         stmt = stmt.where(User.unit_id == unit_id, User.role == Role.unit_staff)
     else:
         stmt = stmt.where(col(User.role).in_(roles))
-    return list(session.exec(stmt).all())
-
-
-def _add(session: Session, user_id: int, kind: str, event: TicketEvent, fields: dict[str, Any]) -> None:
-    session.add(Notification(user_id=user_id, kind=kind, ticket_id=event.ticket_id, event_id=event.id,
-                             text=render(kind, fields)[:1000], data=fields, created_at=event.at))
+    return list(session.exec(stmt.order_by(User.id)).all())
 
 
 # ---- the inbox ----------------------------------------------------------------------------------

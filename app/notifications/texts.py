@@ -1,5 +1,6 @@
 """The words of a message, shared by the inbox and the outbound channels."""
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,28 @@ TITLES = {"dispatched": "新任务", "resumed": "恢复办理", "rework": "返�
           "office_digest": "每日待办"}
 
 
-def render(kind: str, f: dict[str, Any]) -> str:
+_TOKEN = re.compile(r"\{([^{}]*)\}")
+
+
+def link(ticket_id: object) -> str | None:
+    """The ticket in the app (XUNCHA_PUBLIC_URL), for messages sent out."""
+    base = get_settings().public_url.rstrip("/")
+    return f"{base}/tickets/{ticket_id}" if base and ticket_id else None
+
+
+def fill(template: str, values: dict[str, Any]) -> str:
+    """A checked template (settings.check_template) with each {name} replaced by its text (missing: empty).
+    Only the names are looked up: nothing of the template or the values is evaluated."""
+    return _TOKEN.sub(lambda m: "" if values.get(m.group(1)) is None else str(values[m.group(1)]), template)
+
+
+def render(kind: str, f: dict[str, Any], template: str | None = None, ticket_id: object = None) -> str:
     """The message as a channel sends it (Chinese, the office's language): case number, category, place,
-    deadline, and what happened."""
+    deadline, and what happened; or the admin's template for the kind (settings.templates)."""
+    if template:
+        values = f | {"title": TITLES.get(kind, kind), "link": link(ticket_id),
+                      "deadline": local_time(f["deadline_at"]) if f.get("deadline_at") else None}
+        return fill(template, values)
     if kind == "digest":
         return (f"【{TITLES[kind]}】{f['date']}：在办 {f['open']} 件，今日到期 {f['due_today']} 件，"
                 f"已超期 {f['overdue']} 件")

@@ -26,6 +26,14 @@ class Receiver:
     fail_next: int = 0          # answer this many requests with 500 first
     errcode_next: int = 0       # answer this many with a robot's errcode 45009 (over its rate)
     delay_s: float = 0.0        # hang this long before answering
+    # The n-th request (1-based, counted as they come in): "drop" holds it unread until `release`, then
+    # closes (the message never arrived); "hold" records it and holds the answer until `release` (it arrived,
+    # the sender never heard so). `holding` is set when either starts: the moment to kill the sender.
+    plan: dict[int, str] = field(default_factory=dict)
+    seen: int = 0
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def base(self) -> str:
@@ -42,11 +50,24 @@ def start() -> Receiver:
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server's name
+            with receiver.lock:
+                receiver.seen += 1
+                step = receiver.plan.get(receiver.seen)
+            if step == "drop":
+                receiver.holding.set()
+                receiver.release.wait(60)
+                self.close_connection = True
+                return
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
             parts = urlsplit(self.path)
             receiver.received.append(Received(parts.path, {k: v[0] for k, v in parse_qs(parts.query).items()},
                                               dict(self.headers.items()), body))
+            if step == "hold":
+                receiver.holding.set()
+                receiver.release.wait(60)
+                self.close_connection = True
+                return
             if receiver.delay_s:
                 time.sleep(receiver.delay_s)
             if receiver.fail_next > 0:

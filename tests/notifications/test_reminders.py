@@ -131,7 +131,8 @@ def test_the_daily_digest_counts_each_units_open_tasks_once_a_day(client, w, db)
     [office] = db.exec(select(Notification).where(Notification.kind == "office_digest")).all()
     assert office.text == f"【每日待办】{data['date']}：待分拨 1 件，待审批 0 件，待核查 0 件"
     queued = db.exec(select(Job).where(Job.kind == reminders.DIGEST_JOB, Job.state == "queued")).all()
-    assert len(queued) == 1 and queued[0].run_after == reminders.next_digest_at(utcnow())  # tomorrow's, once
+    assert len(queued) == 1 and queued[0].run_after == reminders.next_digest_at(
+        utcnow(), reminders.get_settings().digest_hour)  # tomorrow's, once
 
 
 def test_a_reminder_reaches_the_units_robot_too(client, w, db):

@@ -381,3 +381,43 @@ def test_notification_channels_are_the_admins(client, world, role):
                                ("GET", f"/api/notifications/channels/{cid}/deliveries", None)):
         r = client.request(method, path, headers=h[role], json=body)
         assert r.status_code == (want or r.status_code) and (want or r.status_code < 300), (path, r.text)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_notification_settings_and_peoples_sms_are_the_admins(client, world, role, db):
+    """A person's SMS (their number) and the schedules, routes and templates: only an admin reads or changes
+    them; everyone else is refused before anything is read (401 / 403)."""
+    h = world["h"]
+    gw = client.post("/api/notifications/channels", headers=h["admin"],
+                     json={"name": "短信", "kind": "sms", "url": "http://127.0.0.1:9/sms"}).json()
+    staff = client.get("/api/me", headers=h["staff_a"]).json()["id"]
+    sub = {"channel_id": gw["id"], "phone": "13800138000", "kinds": ["dispatched"]}
+    assert client.put(f"/api/notifications/subscriptions/{staff}", headers=h["admin"], json=sub).status_code == 200
+    want = {"anonymous": 401, "admin": None}.get(role, 403)
+    for method, path, body in (("GET", "/api/notifications/subscriptions", None),
+                               ("GET", f"/api/notifications/subscriptions/{staff}", None),
+                               ("PUT", f"/api/notifications/subscriptions/{staff}", sub),
+                               ("GET", "/api/notifications/settings", None),
+                               ("PUT", "/api/notifications/settings", {"digest_hour": 9}),
+                               ("DELETE", f"/api/notifications/subscriptions/{staff}", None)):
+        r = client.request(method, path, headers=h[role], json=body)
+        assert r.status_code == (want or r.status_code) and (want or r.status_code < 300), (path, r.text)
+        assert "13800138000" not in r.text
+    digest = client.get("/api/notifications/settings", headers=h["admin"]).json()["digest_hour"]
+    assert digest == (9 if role == "admin" else 8)
+
+
+def test_every_notifications_route_is_in_the_matrix():
+    """A new /api/notifications route must join the tests above (inbox, channels, subscriptions, settings)."""
+    from app.notifications.router import router
+    routes = {(m, r.path) for r in router.routes for m in r.methods - {"HEAD", "OPTIONS"}}
+    assert routes == {
+        ("GET", "/api/notifications"), ("GET", "/api/notifications/unread-count"),
+        ("POST", "/api/notifications/{notification_id}/read"), ("POST", "/api/notifications/read"),
+        ("GET", "/api/notifications/channels"), ("POST", "/api/notifications/channels"),
+        ("PATCH", "/api/notifications/channels/{channel_id}"),
+        ("GET", "/api/notifications/channels/{channel_id}/deliveries"),
+        ("GET", "/api/notifications/subscriptions"), ("GET", "/api/notifications/subscriptions/{user_id}"),
+        ("PUT", "/api/notifications/subscriptions/{user_id}"), ("DELETE", "/api/notifications/subscriptions/{user_id}"),
+        ("GET", "/api/notifications/settings"), ("PUT", "/api/notifications/settings"),
+    }

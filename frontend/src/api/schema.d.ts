@@ -1165,6 +1165,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/notifications/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Settings
+         * @description The digest hour, the 预超期 thresholds, which channel kinds send each kind of message, the templates
+         *     and the placeholders each template may use.
+         */
+        get: operations["read_settings_api_notifications_settings_get"];
+        /**
+         * Update Settings
+         * @description Change the fields sent (null: back to the default). Holds at once in every process: a new digest hour
+         *     moves the queued digest, new 预超期 hours are scheduled for every open task; a template with an unknown
+         *     placeholder is refused (422) and nothing is changed.
+         */
+        put: operations["update_settings_api_notifications_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Subscriptions
+         * @description Everyone who is texted their own messages, with the kinds (numbers masked).
+         */
+        get: operations["list_subscriptions_api_notifications_subscriptions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/notifications/subscriptions/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Subscription
+         * @description One person's SMS settings (number masked); 404 when none is set.
+         */
+        get: operations["get_subscription_api_notifications_subscriptions__user_id__get"];
+        /**
+         * Set Subscription
+         * @description Text this person, through an SMS gateway channel, the kinds of message they are told in their inbox
+         *     (e.g. a unit's responsible person: dispatched, rework, supervised). Only what they may see is ever sent.
+         */
+        put: operations["set_subscription_api_notifications_subscriptions__user_id__put"];
+        post?: never;
+        /**
+         * Remove Subscription
+         * @description Stop texting this person (their number is forgotten).
+         */
+        delete: operations["remove_subscription_api_notifications_subscriptions__user_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/notifications/unread-count": {
         parameters: {
             query?: never;
@@ -2311,7 +2387,7 @@ export interface components {
             name: string;
             /**
              * Phones
-             * @description SMS: the numbers to text
+             * @description SMS: the numbers to text (none: the gateway only texts people who subscribed)
              */
             phones?: string[];
             /**
@@ -4039,6 +4115,57 @@ export interface components {
             unit_name?: string | null;
         };
         /**
+         * SettingsIn
+         * @description Only the fields sent change; null restores a field's default.
+         */
+        SettingsIn: {
+            /**
+             * Digest Hour
+             * @description city time; null: XUNCHA_DIGEST_HOUR
+             */
+            digest_hour?: number | null;
+            /**
+             * Near Deadline Hours
+             * @description 预超期 reminders this many hours before the deadline, e.g. [72, 24]; null: the one moment the lists call 预超期
+             */
+            near_deadline_hours?: number[] | null;
+            /**
+             * Routes
+             * @description message kind → the channel kinds that send it (merged into the stored ones; a kind null: back to all, as for kinds never listed); null: every kind to all
+             */
+            routes?: {
+                [key: string]: ("wecom" | "dingtalk" | "webhook" | "sms")[] | null;
+            } | null;
+            /**
+             * Templates
+             * @description message kind → text with {placeholders} (see `placeholders`), merged into the stored ones; a kind null: back to the built-in text; null: every kind's
+             */
+            templates?: {
+                [key: string]: string | null;
+            } | null;
+        };
+        /** SettingsOut */
+        SettingsOut: {
+            /** Digest Hour */
+            digest_hour: number;
+            /** Digest Hour Default */
+            digest_hour_default: number;
+            /** Near Deadline Hours */
+            near_deadline_hours: number[] | null;
+            /** Placeholders */
+            placeholders: {
+                [key: string]: string[];
+            };
+            /** Routes */
+            routes: {
+                [key: string]: string[];
+            };
+            /** Templates */
+            templates: {
+                [key: string]: string;
+            };
+        };
+        /**
          * SiteIn
          * @description A new site.
          */
@@ -4269,6 +4396,50 @@ export interface components {
          * @enum {string}
          */
         Status: "reported" | "dispatched" | "rectified" | "closed" | "cancelled" | "suspended" | "voided";
+        /**
+         * SubscriptionIn
+         * @description Text this person the kinds of message they are told (their inbox's), through an SMS gateway channel.
+         */
+        SubscriptionIn: {
+            /**
+             * Channel Id
+             * @description an SMS channel (the gateway); one without phones texts only people
+             */
+            channel_id: number;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Kinds
+             * @description e.g. dispatched, rework, supervised
+             */
+            kinds: ("dispatched" | "resumed" | "rework" | "urged" | "supervised" | "voided" | "request_decided" | "request_waiting" | "verification_waiting" | "near_deadline" | "overdue" | "digest" | "office_digest")[];
+            /**
+             * Phone
+             * @description the person's mobile; may be left out to keep the one set; shown masked
+             */
+            phone?: string | null;
+        };
+        /** SubscriptionOut */
+        SubscriptionOut: {
+            /** Channel Id */
+            channel_id: number;
+            /** Enabled */
+            enabled: boolean;
+            /** Kinds */
+            kinds: string[];
+            /** Phone */
+            phone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** User Id */
+            user_id: number;
+        };
         /** Summary */
         Summary: {
             /**
@@ -10646,6 +10817,408 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MarkedRead"];
                 };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    read_settings_api_notifications_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_settings_api_notifications_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SettingsOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_subscriptions_api_notifications_subscriptions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"][];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_subscription_api_notifications_subscriptions__user_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_subscription_api_notifications_subscriptions__user_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionOut"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_subscription_api_notifications_subscriptions__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not logged in, or the token expired or was revoked */
             401: {
