@@ -2,7 +2,7 @@
 (notification_subscriptions; a delivery names the subscription it texts)
 
 Revision ID: d41c7e9a2b10
-Revises: a88175e19409
+Revises: d41e7c2b9a10
 Create Date: 2026-12-04 15:45:00
 """
 from collections.abc import Sequence
@@ -14,7 +14,7 @@ from alembic import op
 import app.core.types
 
 revision: str = 'd41c7e9a2b10'
-down_revision: str | None = 'a88175e19409'
+down_revision: str | None = 'd41e7c2b9a10'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, text
 from app.core.db import normalize_url
 from tests.dbutil import ROOT, fresh_database_url, migrate
 
-BEFORE = "a88175e19409"
+BEFORE = "d41e7c2b9a10"
 
 
 def test_downgrade_and_upgrade_keep_the_outbox():
