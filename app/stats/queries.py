@@ -300,11 +300,37 @@ def verifications(session: Session, period: Period, where: list, group):
                    *where))
 
 
-def verify_durations(session: Session, period: Period, where: list, grouped: bool, group: Grouping = BY_UNIT
-                     ) -> dict[int | None, dict[str, Percentiles]]:
-    """p50/p90 hours from rectification to its verification, over the period's verifications."""
-    return percentiles(session, verifications(session, period, where, group.ticket).subquery("vd"),
-                       VERIFY_DURATIONS, grouped)
+def verification_figures(session: Session, period: Period, where: list, group: Grouping, verify_within_hours: float
+                         ) -> tuple[dict, dict, dict]:
+    """核查次数, 按时核查数 and 整改→核查 p50/p90, per group and in total, from ONE pass over the period's
+    verifications: (counts per group, hours per group, the total's hours). At 1 M tickets a month holds ~30,000
+    verifications, each a row look-up; reading them once instead of three times (counts, grouped and total
+    percentiles) is most of a summary's cost. The percentiles are percentile_cont's formula (linear
+    interpolation at 1 + p·(n − 1), NULLs ignored), as `percentiles` computes it in SQL."""
+    values: dict = {}
+    for g, hours in session.execute(verifications(session, period, where, group.ticket)).all():
+        values.setdefault(g, []).append(hours)
+    counts = {g: {"verified": len(v),
+                  "verified_on_time": sum(1 for h in v if h is not None and h <= verify_within_hours)}
+              for g, v in values.items()}
+    per_group = {g: {VERIFY_DURATIONS[0]: percentiles_of(v)} for g, v in values.items()}
+    total = {VERIFY_DURATIONS[0]: percentiles_of([h for v in values.values() for h in v])}
+    return counts, per_group, total
+
+
+def percentiles_of(values: list) -> Percentiles:
+    """p50/p90 of the values like percentile_cont (NULLs ignored; None for none), rounded as `percentiles`."""
+    v = sorted(float(x) for x in values if x is not None)
+    if not v:
+        return Percentiles(p50=None, p90=None)
+    out = {}
+    for k, p in PERCENTILES:
+        pos = 1.0 + p * (len(v) - 1)
+        lo = int(pos)
+        frac = pos - lo
+        value = v[lo - 1] * (1.0 - frac) + (v[lo] * frac if lo < len(v) else 0.0)
+        out[k] = round(value, 3)
+    return Percentiles(**out)
 
 
 def durations(session: Session, period: Period, where: list, grouped: bool, group: Grouping = BY_UNIT

@@ -158,16 +158,21 @@ def _figures(session: Session, period: Period, scope: Scope, now: datetime, *, s
     ev_where = scope_where(session, scope, unit_column=queries.EVENT_UNIT)
     counts = queries.counts_by_unit(session, period, where, ev_where, now, overdue_where=scope_where(session, scope),
                                     group=group, dispatch_within_hours=settings.dispatch_within_hours,
-                                    verify_within_hours=settings.verify_within_hours)
+                                    with_verifications=False)
+    v_counts, v_per_group, v_total = queries.verification_figures(session, period, where, group,
+                                                                  settings.verify_within_hours)
+    for g, c in v_counts.items():
+        row = counts.setdefault(g, dict.fromkeys(COUNTS, 0))
+        row["verified"] += c["verified"]
+        row["verified_on_time"] += c["verified_on_time"]
     per_group: dict = {}
     total_d: dict = {}
     if with_durations:
         if grouped_durations:
             per_group = queries.durations(session, period, where, True, group)
-            for g, d in queries.verify_durations(session, period, where, True, group).items():
+            for g, d in v_per_group.items():
                 per_group.setdefault(g, {}).update(d)
-        total_d = {**(queries.durations(session, period, where, False).get(None) or {}),
-                   **(queries.verify_durations(session, period, where, False).get(None) or {})}
+        total_d = {**(queries.durations(session, period, where, False).get(None) or {}), **v_total}
     return counts, per_group, total_d
 
 
