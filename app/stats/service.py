@@ -156,18 +156,21 @@ def _figures(session: Session, period: Period, scope: Scope, now: datetime, *, s
     """(counts per group, hours per group, the total's hours): one grouped pass per figure kind."""
     where = scope_where(session, scope, period_bound=True)
     ev_where = scope_where(session, scope, unit_column=queries.EVENT_UNIT)
+    # With the hours, the verifications are read once for their counts and percentiles; without (累计 over up to
+    # a year), they are only counted, in SQL.
     counts = queries.counts_by_unit(session, period, where, ev_where, now, overdue_where=scope_where(session, scope),
                                     group=group, dispatch_within_hours=settings.dispatch_within_hours,
-                                    with_verifications=False)
-    v_counts, v_per_group, v_total = queries.verification_figures(session, period, where, group,
-                                                                  settings.verify_within_hours)
-    for g, c in v_counts.items():
-        row = counts.setdefault(g, dict.fromkeys(COUNTS, 0))
-        row["verified"] += c["verified"]
-        row["verified_on_time"] += c["verified_on_time"]
+                                    verify_within_hours=settings.verify_within_hours,
+                                    with_verifications=not with_durations)
     per_group: dict = {}
     total_d: dict = {}
     if with_durations:
+        v_counts, v_per_group, v_total = queries.verification_figures(session, period, where, group,
+                                                                      settings.verify_within_hours)
+        for g, c in v_counts.items():
+            row = counts.setdefault(g, dict.fromkeys(COUNTS, 0))
+            row["verified"] += c["verified"]
+            row["verified_on_time"] += c["verified_on_time"]
         if grouped_durations:
             per_group = queries.durations(session, period, where, True, group)
             for g, d in v_per_group.items():
@@ -212,12 +215,13 @@ OUTSIDE_GRIDS = "不在网格内"
 NOT_EVALUATION = "日常巡查发现（非实地测评）"
 
 
-def breakdowns(session: Session, period: Period, scope: Scope, now: datetime, settings: StatsSettings
-               ) -> list[Breakdown]:
+def breakdowns(session: Session, period: Period, scope: Scope, now: datetime, settings: StatsSettings,
+               with_durations: bool = True) -> list[Breakdown]:
     """The same figures by 问题大类 (category class), by 区（属地）, by 网格 (the grid a ticket was reported in)
     and by 测评点位类型 (the site type of an evaluation round's finding): one grouped pass each."""
     def rows_of(group, name_of) -> list[BreakdownRow]:
-        counts, per, _ = _figures(session, period, scope, now, settings=settings, group=group)
+        counts, per, _ = _figures(session, period, scope, now, settings=settings, group=group,
+                                  with_durations=with_durations)
         return [_row(None if k is None else str(k), unit_metrics(k if isinstance(k, int) else None, name_of(k), c,
                                                                   per.get(k)))
                 for k, c in counts.items()]
@@ -312,8 +316,11 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
         if compare:
             before = published.breakdowns if published is not None and published.breakdowns is not None and \
                 {b.kind for b in published.breakdowns} == set(BREAKDOWN_KINDS) else None
+            # Computed live, the previous period's rows carry counts and rates (their hours would double the
+            # cost of the most expensive part of a bulletin for a change nobody reads).
             parts = _with_previous(parts, before if before is not None else
-                                   breakdowns(session, previous_period(period), scope, now, settings))
+                                   breakdowns(session, previous_period(period), scope, now, settings,
+                                              with_durations=False))
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
                    previous_source=None if not compare else "published" if published is not None else "live",
                    month_to_date=mtd, year_to_date=ytd, breakdowns=parts,

@@ -107,9 +107,14 @@ def test_change_comes_from_the_published_bulletin_of_the_previous_period(client,
     assert after["total"]["previous"] == before["total"]["previous"]
     assert {u["unit_id"]: u["previous"] for u in after["units"]} == \
         {u["unit_id"]: u["previous"] for u in before["units"]}
-    # The bulletin stored its breakdowns: their rows' 环比 come from it too.
-    assert [[row["previous"] for row in b["rows"]] for b in after["breakdowns"]] == \
-        [[row["previous"] for row in b["rows"]] for b in before["breakdowns"]]
+    # The bulletin stored its breakdowns: their rows' 环比 come from it too (with the hours the bulletin had; a
+    # live previous period's breakdown rows carry counts and rates only).
+    def counts(summary):
+        return [[{k: v for k, v in row["previous"].items() if not k.startswith("hours_")} for row in b["rows"]]
+                for b in summary["breakdowns"]]
+    assert counts(after) == counts(before)
+    assert before["breakdowns"][0]["rows"][0]["previous"]["hours_report_close"] == {"p50": None, "p90": None}
+    assert after["breakdowns"][0]["rows"][0]["previous"]["hours_report_close"]["p50"] is not None
     unit = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id},
                       headers=h).json()
     assert unit["previous_source"] == "live"
