@@ -5,6 +5,7 @@ items take the remainder tenths). An item's dimension, problem category and dedu
 text by the ordered keyword tables below (first match wins); the office edits any of them as a new version.
 """
 
+import functools
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -127,6 +128,12 @@ def site_types(path: Path | None = None) -> tuple[dict, ...]:
 
     data = json.loads((path or get_settings().taxonomy_path).read_text(encoding="utf-8"))
     return tuple(data["site_types"])
+
+
+@functools.cache
+def site_type_names() -> dict[str, str]:
+    """Each site type's Chinese name, by code (the taxonomy is read once per process)."""
+    return {t["code"]: t["zh"] for t in site_types()}
 
 
 def site_type_codes() -> list[str]:

@@ -139,6 +139,8 @@ class SiteOut(BaseModel):
     code: str | None
     name: str
     site_type: str
+    site_type_name: str = Field(description="the site type's Chinese name (for readers without the site types list, "
+                                            "e.g. unit staff)")
     lat: float
     lng: float
     polygon: dict | None

@@ -150,6 +150,11 @@ def test_only_an_active_round_takes_submissions_and_a_unit_reads_its_result_once
     seen = client.get(path(r), headers=r["staff"])
     assert seen.status_code == 200 and seen.json()["inspector_name"] is None  # 四不两直: never who inspected
     assert client.get(path(r), headers=office).json()["inspector_name"]
+    # The unit reads its round's sites with the site type's name (it may not read the site types list).
+    round_ = client.get(f"/api/evaluation/rounds/{r['rid']}", headers=r["staff"]).json()
+    assert [(s["site"]["site_type"], s["site"]["site_type_name"]) for s in round_["sites"]] == \
+        [("bus_stop", "公交站台（站点）")]
+    assert client.get("/api/evaluation/site-types", headers=r["staff"]).status_code == 403
 
 
 def test_my_sites_tells_the_phone_which_sites_are_submitted(client, db, r):

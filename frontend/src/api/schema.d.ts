@@ -4244,6 +4244,11 @@ export interface components {
             } | null;
             /** Site Type */
             site_type: string;
+            /**
+             * Site Type Name
+             * @description the site type's Chinese name (for readers without the site types list, e.g. unit staff)
+             */
+            site_type_name: string;
             /** Unit Id */
             unit_id: number;
             /** Unit Name */

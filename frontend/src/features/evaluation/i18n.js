@@ -65,9 +65,9 @@ export const messages = {
 
 for (const [loc, msgs] of Object.entries(messages)) i18n.global.mergeLocaleMessage(loc, msgs)
 
-/** A site type's name in the current language, from the site types list. */
-export function typeName(types, code, locale) {
+/** A site type's name in the current language, from the site types list (else the name the API gave, else the code). */
+export function typeName(types, code, locale, fallback = code) {
   const t = types.find((x) => x.code === code)
-  if (!t) return code
+  if (!t) return fallback
   return locale === 'en' ? t.en : t.zh
 }
