@@ -10,8 +10,9 @@ The formulas (FORMULAS below states them in Chinese and English for the UI and t
 - an item's loss: 达标 (pass) 0; 不适用 (na) and 无法调查 (unable: the item could not be checked, e.g. a locked
   area; with a reason) 0, and the item leaves the site's possible points, counted apart; 不达标 (fail) with
   n ≥ 1 occurrences min(points, deduction × n) under `per_occurrence`, all of points under `all_or_nothing`;
-- a site: possible = Σ points of the items that apply (neither na nor unable), deducted = Σ losses, earned = possible − deducted,
-  得分率 = earned ÷ possible (None when nothing applies); 无法调查 (unable) sites are in no score, counted apart;
+- a site: possible = Σ points of the items that apply (neither na nor unable), deducted = Σ losses,
+  earned = possible − deducted, 得分率 = earned ÷ possible (None when nothing applies); 无法调查 (unable) sites
+  are in no score, counted apart;
 - a group (site type, responsible unit, district, the round): 得分率 = Σ earned ÷ Σ possible over its evaluated
   sites (weighted: a site counts by its possible points), with the plain mean of the site 得分率 beside it;
 - lost points per dimension and per item: Σ losses, and the share of all points lost in the round;
@@ -320,7 +321,8 @@ FORMULAS: dict[str, dict[str, str]] = {
     "points": {"zh": "分值以 0.1 分为单位精确计算，显示时保留一位小数",
                "en": "points are counted exactly in tenths and shown with one decimal"},
     "item_loss": {"zh": "单项扣分：达标扣 0 分；不适用、无法调查（该项无法检查，如区域上锁，须注明原因）不扣分且不计入"
-                        "应得分，分别计数；不达标按次扣分的，扣分 = min(分值, 每次扣分 × 次数)；不达标即扣全分的，扣分 = 分值",
+                        "应得分，分别计数；不达标按次扣分的，扣分 = min(分值, 每次扣分 × 次数)；"
+                        "不达标即扣全分的，扣分 = 分值",
                   "en": "item loss: pass 0; not applicable, and unable to check (the item could not be checked, e.g. "
                         "a locked area; with a reason), 0 and out of the possible points, each counted apart; fail, "
                         "per occurrence: min(points, deduction × occurrences); fail, all or nothing: all of its "
@@ -358,7 +360,8 @@ FORMULAS: dict[str, dict[str, str]] = {
                      "新增问题（达标→不达标）、保持达标（达标→达标），以及单项不适用、单项无法调查、整个点位无法调查的变化",
                "en": "review (回头看): each item of each site in the earlier round and its review — fixed (fail → "
                      "pass), still failing (fail → fail), newly failing (pass → fail), still passing (pass → "
-                     "pass), and changes to or from not applicable, an item unable to check, or a site unable to evaluate"},
+                     "pass), and changes to or from not applicable, an item unable to check, or a site unable to "
+                     "evaluate"},
 }
 
 
