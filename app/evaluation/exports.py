@@ -33,14 +33,17 @@ TICKET_STATUS_ZH = {"reported": "待派遣", "dispatched": "整改中", "rectifi
 CHANGE_ZH = {"fixed": "已整改", "still_failing": "仍未整改", "newly_failing": "新增问题", "still_passing": "保持达标",
              "fail_to_na": "不达标→不适用", "pass_to_na": "达标→不适用", "na_to_fail": "不适用→不达标",
              "na_to_pass": "不适用→达标", "still_na": "仍不适用", "item_added": "新增测评项",
-             "item_removed": "删除测评项"}
-VERDICT_ZH = {"pass": "达标", "fail": "不达标", "na": "不适用", None: "—"}
+             "item_removed": "删除测评项", "fail_to_unable": "不达标→无法调查", "pass_to_unable": "达标→无法调查",
+             "na_to_unable": "不适用→无法调查", "unable_to_fail": "无法调查→不达标", "unable_to_pass": "无法调查→达标",
+             "unable_to_na": "无法调查→不适用", "still_unable": "仍无法调查"}
+VERDICT_ZH = {"pass": "达标", "fail": "不达标", "na": "不适用", "unable": "无法调查", None: "—"}
 # The printable 问题清单 shows photos for this many findings at most (a page of thousands of photos helps no one
 # and costs memory); the workbook lists every finding.
 MAX_PRINT_PHOTOS = 300
 
-GROUP_HEADERS = ["名称", "已测评点位", "无法调查点位", "应得分", "扣分", "得分", "得分率", "点位平均得分率"]
-GROUP_FORMATS = [None, "0", "0", "0.0", "0.0", "0.0", "0.0%", "0.0%"]
+GROUP_HEADERS = ["名称", "已测评点位", "无法调查点位", "应得分", "扣分", "得分", "得分率", "点位平均得分率", "不适用项",
+                 "无法调查项"]
+GROUP_FORMATS = [None, "0", "0", "0.0", "0.0", "0.0", "0.0%", "0.0%", "0", "0"]
 
 
 def _row(ws, values: list, formats: list[str | None]) -> None:
@@ -65,11 +68,12 @@ def filename(report: RoundReportOut, ext: str) -> str:
 def report_xlsx(report: RoundReportOut) -> tuple[bytes, str]:
     """The workbook: 汇总, 点位得分, 单位排名, 失分(维度), 失分(条目), 问题清单 (by unit), 回头看, 计算公式."""
     wb = Workbook()
-    ws = _sheet(wb, "汇总", ["分组"] + GROUP_HEADERS, [12, 28, 11, 12, 10, 10, 10, 10, 14], first=True)
+    ws = _sheet(wb, "汇总", ["分组"] + GROUP_HEADERS, [12, 28, 11, 12, 10, 10, 10, 10, 14, 9, 10],
+                first=True)
     for kind, groups in (("本轮", [report.total]), ("点位类型", report.by_site_type), ("区", report.by_district)):
         for g in groups:
             _row(ws, [kind, g.name or "", g.sites_evaluated, g.sites_unable, g.possible, g.deducted, g.earned, g.rate,
-                      g.mean_site_rate], [None] + GROUP_FORMATS)
+                      g.mean_site_rate, g.na_items, g.unable_items], [None] + GROUP_FORMATS)
     append(ws, [])
     append(ws, ["测评任务", report.round.name])
     append(ws, ["状态", STATE_ZH.get(report.round.state, report.round.state)])
@@ -82,13 +86,13 @@ def report_xlsx(report: RoundReportOut) -> tuple[bytes, str]:
         append(ws, ["范围", "仅含本人可见的点位"])
 
     ws = _sheet(wb, "点位得分", ["点位编号", "点位名称", "点位类型", "责任单位", "区", "状态", "应得分", "扣分", "得分",
-                               "得分率", "达标项", "不达标项", "不适用项", "无法调查原因"],
-                [12, 26, 14, 22, 14, 10, 9, 9, 9, 9, 8, 9, 9, 24])
+                               "得分率", "达标项", "不达标项", "不适用项", "无法调查原因", "无法调查项"],
+                [12, 26, 14, 22, 14, 10, 9, 9, 9, 9, 8, 9, 9, 24, 10])
     for s in report.sites:
         _row(ws, [s.site_code or "", s.site_name, s.site_type_name, s.unit_name, s.district_name or "",
                   SITE_STATUS_ZH[s.status], s.possible, s.deducted, s.earned, s.rate, s.pass_count, s.fail_count,
-                  s.na_count, s.unable_reason or ""],
-             [None] * 6 + ["0.0", "0.0", "0.0", "0.0%", "0", "0", "0", None])
+                  s.na_count, s.unable_reason or "", s.unable_count],
+             [None] * 6 + ["0.0", "0.0", "0.0", "0.0%", "0", "0", "0", None, "0"])
 
     ws = _sheet(wb, "单位排名", ["排名", "责任单位", "得分率", "点位平均得分率", "得分", "应得分", "已测评点位"],
                 [8, 28, 10, 14, 10, 10, 11])
@@ -167,15 +171,17 @@ def report_html(session: Session, user: User, report: RoundReportOut) -> str:
              (f"<p>本轮测评点位 <b>{len(report.sites)}</b> 个，已测评 <b>{t.sites_evaluated}</b> 个，无法调查 "
               f"<b>{t.sites_unable}</b> 个，未提交 <b>{report.sites_pending}</b> 个。应得分 <b>{_n(t.possible)}</b>，"
               f"扣分 <b>{_n(t.deducted)}</b>，得分 <b>{_n(t.earned)}</b>，得分率 <b>{pct(t.rate)}</b>"
-              f"（点位平均得分率 {pct(t.mean_site_rate)}）。发现问题 <b>{report.progress.total}</b> 个，"
+              f"（点位平均得分率 {pct(t.mean_site_rate)}）。已测评点位中不适用项 <b>{t.na_items}</b> 个、"
+              f"无法调查项 <b>{t.unable_items}</b> 个，均不计入应得分。发现问题 <b>{report.progress.total}</b> 个，"
               f"已销号 <b>{report.progress.closed}</b> 个，销号进度 <b>{pct(report.progress.rate)}</b>。</p>"),
              f'<p class="muted">{e(report.formulas["site_rate"]["zh"])}；{e(report.formulas["group_rate"]["zh"])}；'
-             f'{e(report.formulas["unable"]["zh"])}。</p>']
+             f'{e(report.formulas["item_loss"]["zh"])}；{e(report.formulas["unable"]["zh"])}。</p>']
     if not report.complete:
         parts.append('<p class="muted">本报告仅含本人可见的点位。</p>')
     parts.append(_table(["点位类型"] + GROUP_HEADERS[1:],
                         [[g.name or "", str(g.sites_evaluated), str(g.sites_unable), _n(g.possible), _n(g.deducted),
-                          _n(g.earned), pct(g.rate), pct(g.mean_site_rate)] for g in report.by_site_type], {0}))
+                          _n(g.earned), pct(g.rate), pct(g.mean_site_rate), str(g.na_items), str(g.unable_items)]
+                         for g in report.by_site_type], {0}))
     parts += ["<h2>二、责任单位排名</h2>", f'<p class="muted">{e(report.formulas["ranking"]["zh"])}</p>',
               _table(["排名", "责任单位", "得分率", "点位平均得分率", "得分", "应得分", "已测评点位"],
                      [[str(u.rank), u.unit_name, pct(u.rate), pct(u.mean_site_rate), _n(u.earned), _n(u.possible),
@@ -190,10 +196,11 @@ def report_html(session: Session, user: User, report: RoundReportOut) -> str:
                      [[i.site_type_name, i.code, i.text, i.dimension, _n(i.lost), pct(i.share), str(i.sites_failed),
                        str(i.sites_applicable)] for i in report.items], {2})]
     parts += ["<h2>四、点位得分</h2>",
-              _table(["点位", "类型", "责任单位", "状态", "应得分", "扣分", "得分", "得分率", "不适用项"],
+              _table(["点位", "类型", "责任单位", "状态", "应得分", "扣分", "得分", "得分率", "不适用项", "无法调查项"],
                      [[s.site_name, s.site_type_name, s.unit_name, SITE_STATUS_ZH[s.status]
                        + (f"（{s.unable_reason}）" if s.unable_reason else ""), _n(s.possible), _n(s.deducted),
-                       _n(s.earned), pct(s.rate), str(s.na_count)] for s in report.sites], {0, 2})]
+                       _n(s.earned), pct(s.rate), str(s.na_count), str(s.unable_count)] for s in report.sites],
+                     {0, 2})]
     section = 5
     if report.review is not None:
         r = report.review

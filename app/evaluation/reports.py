@@ -144,7 +144,8 @@ def _p(tenths: int | None) -> float | None:
 def _group(g: scoring.GroupScore, name: str | None = None) -> GroupScoreOut:
     return GroupScoreOut(key=g.key, name=name if name is not None else g.name, sites_evaluated=g.sites_evaluated,
                          sites_unable=g.sites_unable, possible=_p(g.possible_tenths), deducted=_p(g.deducted_tenths),
-                         earned=_p(g.earned_tenths), rate=g.rate, mean_site_rate=g.mean_site_rate)
+                         earned=_p(g.earned_tenths), rate=g.rate, mean_site_rate=g.mean_site_rate,
+                         na_items=g.na_items, unable_items=g.unable_items)
 
 
 def _type_names() -> dict[str, str]:
@@ -168,7 +169,7 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
                       unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
                       district_name=units.district_names.get(district) if district else None)
         empty = dict(unable_reason=None, possible=None, deducted=None, earned=None, rate=None, pass_count=0,
-                     fail_count=0, na_count=0)
+                     fail_count=0, na_count=0, unable_count=0)
         # Built from the database's own rows: construct, not validate (a thousand sites in a large round).
         if r is None:
             sites.append(SiteScoreOut.model_construct(**common, **empty, status="pending"))
@@ -180,7 +181,7 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
             sites.append(SiteScoreOut.model_construct(
                 **common, status="evaluated", unable_reason=None, possible=_p(sc.possible_tenths),
                 deducted=_p(sc.deducted_tenths), earned=_p(sc.earned_tenths), rate=sc.rate, pass_count=sc.pass_count,
-                fail_count=sc.fail_count, na_count=sc.na_count))
+                fail_count=sc.fail_count, na_count=sc.na_count, unable_count=sc.unable_count))
 
     texts = {(it.checklist_id, it.code): it for it in loaded.items.values()}
     checklist_of_type = {s.site_type: s.checklist_id for s in loaded.sites}

@@ -128,12 +128,16 @@ def _check(session: Session, user: User, body: ResultIn, items: list[EvalCheckli
     for a in body.answers:
         if a.verdict != "fail" and a.photo_ids:
             problems.append({"item_code": a.item_code, "message": "只有不达标项附照片 Photos belong to failed items"})
+        if a.verdict == "unable" and not (a.note or "").strip():
+            problems.append({"item_code": a.item_code, "code": "reason_required",
+                             "message": "无法调查的项须说明原因 An item that could not be checked needs a reason "
+                                        "(note)"})
         if a.verdict == "fail" and a.item_code in required and len(a.photo_ids) < required[a.item_code]:
             problems.append({"item_code": a.item_code, "code": "photos_required",
                              "message": f"不达标项需 {required[a.item_code]} 张照片 needs "
                                         f"{required[a.item_code]} photo(s)"})
     if problems:
-        raise Invalid("测评照片不符合要求 Photos do not match the answers", code="invalid_answers",
+        raise Invalid("测评照片或原因不符合要求 Photos or reasons do not match the answers", code="invalid_answers",
                       details={"problems": problems})
     # Unknown items, missing answers, occurrences on a pass (scoring's own rules, all reported at once).
     scoring.score_site(_scoring_items(items), {a.item_code: scoring.answer(a.verdict, a.occurrences)

@@ -289,9 +289,12 @@ class RoundPage(BaseModel):
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     item_code: Annotated[str, StringConstraints(min_length=1, max_length=16)]
-    verdict: Literal["pass", "fail", "na"]
+    verdict: Literal["pass", "fail", "na", "unable"] = Field(
+        description="达标 pass, 不达标 fail, 不适用 na, 无法调查 unable (this item could not be checked; needs a note "
+                    "saying why; out of the possible points like na)")
     occurrences: int | None = Field(None, ge=1, le=1000, description="不达标: how many times (≥ 1); else none")
-    note: Annotated[UserText, StringConstraints(max_length=500)] | None = None
+    note: Annotated[UserText, StringConstraints(max_length=500)] | None = Field(
+        None, description="不达标: what was wrong (optional); 无法调查: why it could not be checked (required)")
     photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9,
                                        description="不达标: the photos (at least the item's photos_required)")
 
@@ -363,6 +366,7 @@ class SiteScoreOut(BaseModel):
     pass_count: int
     fail_count: int
     na_count: int = Field(description="不适用 items: out of the possible points")
+    unable_count: int = Field(0, description="无法调查 items (could not be checked): out of the possible points")
 
 
 class GroupScoreOut(BaseModel):
@@ -375,6 +379,8 @@ class GroupScoreOut(BaseModel):
     earned: float
     rate: float | None = Field(description="Σ earned ÷ Σ possible over its evaluated sites")
     mean_site_rate: float | None
+    na_items: int = Field(0, description="不适用 answers over its evaluated sites")
+    unable_items: int = Field(0, description="无法调查 answers (items not checked) over its evaluated sites")
 
 
 class DimensionLossOut(BaseModel):

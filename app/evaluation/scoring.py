@@ -7,10 +7,12 @@ site type's checklist totals exactly 1000, and a report's totals equal the sum o
 
 The formulas (FORMULAS below states them in Chinese and English for the UI and the exports):
 
-- an item's loss: 达标 (pass) 0; 不适用 (na) 0 and the item leaves the site's possible points; 不达标 (fail) with
+- an item's loss: 达标 (pass) 0; 不适用 (na) and 无法调查 (unable: the item could not be checked, e.g. a locked
+  area; with a reason) 0, and the item leaves the site's possible points, counted apart; 不达标 (fail) with
   n ≥ 1 occurrences min(points, deduction × n) under `per_occurrence`, all of points under `all_or_nothing`;
-- a site: possible = Σ points of the items that apply, deducted = Σ losses, earned = possible − deducted,
-  得分率 = earned ÷ possible (None when nothing applies); 无法调查 (unable) sites are in no score, counted apart;
+- a site: possible = Σ points of the items that apply (neither na nor unable), deducted = Σ losses,
+  earned = possible − deducted, 得分率 = earned ÷ possible (None when nothing applies); 无法调查 (unable) sites
+  are in no score, counted apart;
 - a group (site type, responsible unit, district, the round): 得分率 = Σ earned ÷ Σ possible over its evaluated
   sites (weighted: a site counts by its possible points), with the plain mean of the site 得分率 beside it;
 - lost points per dimension and per item: Σ losses, and the share of all points lost in the round;
@@ -42,6 +44,7 @@ class Verdict(StrEnum):
     pass_ = "pass"  # 达标
     fail = "fail"   # 不达标
     na = "na"       # 不适用
+    unable = "unable"  # 无法调查 (this item could not be checked: a locked area …), with a reason
 
 
 class SiteStatus(StrEnum):
@@ -61,6 +64,13 @@ class Change(StrEnum):
     na_to_fail = "na_to_fail"        # 不适用 → 不达标
     na_to_pass = "na_to_pass"        # 不适用 → 达标
     still_na = "still_na"            # 不适用 → 不适用
+    fail_to_unable = "fail_to_unable"  # 不达标 → 无法调查
+    pass_to_unable = "pass_to_unable"  # 达标 → 无法调查
+    na_to_unable = "na_to_unable"      # 不适用 → 无法调查
+    unable_to_fail = "unable_to_fail"  # 无法调查 → 不达标
+    unable_to_pass = "unable_to_pass"  # 无法调查 → 达标
+    unable_to_na = "unable_to_na"      # 无法调查 → 不适用
+    still_unable = "still_unable"      # 无法调查 → 无法调查
     item_added = "item_added"        # only in the review round's checklist
     item_removed = "item_removed"    # only in the earlier round's checklist
 
@@ -86,6 +96,13 @@ _CHANGES: dict[tuple[Verdict, Verdict], Change] = {
     (Verdict.na, Verdict.fail): Change.na_to_fail,
     (Verdict.na, Verdict.pass_): Change.na_to_pass,
     (Verdict.na, Verdict.na): Change.still_na,
+    (Verdict.fail, Verdict.unable): Change.fail_to_unable,
+    (Verdict.pass_, Verdict.unable): Change.pass_to_unable,
+    (Verdict.na, Verdict.unable): Change.na_to_unable,
+    (Verdict.unable, Verdict.fail): Change.unable_to_fail,
+    (Verdict.unable, Verdict.pass_): Change.unable_to_pass,
+    (Verdict.unable, Verdict.na): Change.unable_to_na,
+    (Verdict.unable, Verdict.unable): Change.still_unable,
 }
 
 
@@ -194,6 +211,7 @@ class SiteScore:
     pass_count: int
     fail_count: int
     na_count: int
+    unable_count: int = 0  # 无法调查 items: like 不适用, out of the possible points, counted apart
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +233,8 @@ class GroupScore:
     earned_tenths: int
     rate: float | None            # Σ earned ÷ Σ possible (weighted)
     mean_site_rate: float | None  # mean of the site 得分率 (sites where something applied)
+    na_items: int = 0             # 不适用 answers over its evaluated sites
+    unable_items: int = 0         # 无法调查 answers over its evaluated sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +255,10 @@ class ItemTotal:
     lost_tenths: int
     share: float | None   # of all points lost in the round
     sites_failed: int
-    sites_applicable: int  # evaluated sites of its type where it was not 不适用
+    sites_applicable: int  # evaluated sites of its type where it was neither 不适用 nor 无法调查
     occurrences: int
+    sites_na: int = 0      # evaluated sites of its type where it was 不适用
+    sites_unable: int = 0  # evaluated sites of its type where it was 无法调查
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,12 +320,16 @@ class Comparison:
 FORMULAS: dict[str, dict[str, str]] = {
     "points": {"zh": "分值以 0.1 分为单位精确计算，显示时保留一位小数",
                "en": "points are counted exactly in tenths and shown with one decimal"},
-    "item_loss": {"zh": "单项扣分：达标扣 0 分；不适用不扣分且不计入应得分；"
-                        "不达标按次扣分的，扣分 = min(分值, 每次扣分 × 次数)；不达标即扣全分的，扣分 = 分值",
-                  "en": "item loss: pass 0; not applicable 0 and out of the possible points; fail, per occurrence: "
-                        "min(points, deduction × occurrences); fail, all or nothing: all of its points"},
-    "possible": {"zh": "应得分 = 点位适用测评项（不含不适用）的分值之和",
-                 "en": "possible = Σ points of the site's items that apply (not applicable ones excluded)"},
+    "item_loss": {"zh": "单项扣分：达标扣 0 分；不适用、无法调查（该项无法检查，如区域上锁，须注明原因）不扣分且不计入"
+                        "应得分，分别计数；不达标按次扣分的，扣分 = min(分值, 每次扣分 × 次数)；"
+                        "不达标即扣全分的，扣分 = 分值",
+                  "en": "item loss: pass 0; not applicable, and unable to check (the item could not be checked, e.g. "
+                        "a locked area; with a reason), 0 and out of the possible points, each counted apart; fail, "
+                        "per occurrence: min(points, deduction × occurrences); fail, all or nothing: all of its "
+                        "points"},
+    "possible": {"zh": "应得分 = 点位适用测评项（不含不适用、无法调查的项）的分值之和",
+                 "en": "possible = Σ points of the site's items that apply (not applicable and unable-to-check "
+                       "items excluded)"},
     "deducted": {"zh": "扣分 = 点位各测评项扣分之和", "en": "deducted = Σ item losses of the site"},
     "earned": {"zh": "得分 = 应得分 − 扣分", "en": "earned = possible − deducted"},
     "site_rate": {"zh": "点位得分率 = 得分 ÷ 应得分（全部不适用的点位无得分率）",
@@ -322,18 +348,20 @@ FORMULAS: dict[str, dict[str, str]] = {
                        "en": "points lost per dimension = Σ losses of its items in the round; share = that ÷ all "
                              "points lost in the round"},
     "item_total": {"zh": "测评项失分 = 本轮该项在各点位的扣分之和；不达标点位数 = 该项不达标的点位数；"
-                         "适用点位数 = 该类型已测评点位中该项未答不适用的点位数",
+                         "适用点位数 = 该类型已测评点位中该项既非不适用、也非无法调查的点位数",
                    "en": "points lost per item = Σ its losses over the round's sites; sites failed = sites where it "
-                         "failed; sites applicable = evaluated sites of its type where it was not 'not applicable'"},
+                         "failed; sites applicable = evaluated sites of its type where it was neither 'not "
+                         "applicable' nor 'unable to check'"},
     "ranking": {"zh": "责任单位按得分率从高到低排名，得分率相同的并列（1、1、3）；没有已测评点位（或应得分为 0）的单位"
                       "列出但不排名",
                 "en": "units ranked by score rate, highest first; equal rates share a rank (1, 1, 3); a unit "
                       "without an evaluated site (or with no possible points) is listed, not ranked"},
     "review": {"zh": "回头看：同一点位同一测评项前后两轮的结果对比——已整改（不达标→达标）、仍未整改（不达标→不达标）、"
-                     "新增问题（达标→不达标）、保持达标（达标→达标），以及不适用、无法调查的变化",
+                     "新增问题（达标→不达标）、保持达标（达标→达标），以及单项不适用、单项无法调查、整个点位无法调查的变化",
                "en": "review (回头看): each item of each site in the earlier round and its review — fixed (fail → "
                      "pass), still failing (fail → fail), newly failing (pass → fail), still passing (pass → "
-                     "pass), and changes to or from not applicable or unable to evaluate"},
+                     "pass), and changes to or from not applicable, an item unable to check, or a site unable to "
+                     "evaluate"},
 }
 
 
@@ -399,8 +427,8 @@ def _answer_problems(items: Sequence[Item], answers: Mapping[str, Answer], site_
             elif n is None:
                 continue
             else:
-                kind, message = "occurrences_not_allowed", (f"{it.code}：达标或不适用的项不填问题次数 occurrences "
-                                                            "only on a failed item")
+                kind, message = "occurrences_not_allowed", (f"{it.code}：达标、不适用或无法调查的项不填问题次数 "
+                                                            "occurrences only on a failed item")
         problems.append(_problem(kind, message, site_id=site_id, item_code=it.code))
     if known < len(answers):
         for code in answers.keys() - {it.code for it in items}:
@@ -420,12 +448,15 @@ def score_site(items: Sequence[Item], answers: Mapping[str, Answer], *, site_id:
 
 
 def _score(items: Sequence[Item], answers: Mapping[str, Answer]) -> SiteScore:
-    possible = deducted = passed = failed = na = 0
+    possible = deducted = passed = failed = na = unable = 0
     losses = []
     for it in items:
         a = answers[it.code]
         if a.verdict == Verdict.na:
             na += 1
+            continue
+        if a.verdict == Verdict.unable:
+            unable += 1
             continue
         possible += it.points_tenths
         if a.verdict == Verdict.fail:
@@ -437,7 +468,7 @@ def _score(items: Sequence[Item], answers: Mapping[str, Answer]) -> SiteScore:
             passed += 1
     earned = possible - deducted
     return SiteScore(possible, deducted, earned, earned / possible if possible else None, tuple(losses),
-                     passed, failed, na)
+                     passed, failed, na, unable)
 
 
 def _score_sites(rnd: RoundInput) -> tuple[SiteResult, ...]:
@@ -490,20 +521,22 @@ def _ratio(num: int, den: int) -> float | None:
 
 
 def _group(key, name, results: Iterable[SiteResult]) -> GroupScore:
-    evaluated = unable = possible = deducted = 0
+    evaluated = unable = possible = deducted = na_items = unable_items = 0
     rates = []
     for r in results:
         if r.score is None:
             unable += 1
             continue
         evaluated += 1
+        na_items += r.score.na_count
+        unable_items += r.score.unable_count
         possible += r.score.possible_tenths
         deducted += r.score.deducted_tenths
         if r.score.rate is not None:
             rates.append(r.score.rate)
     earned = possible - deducted
     return GroupScore(key, name, evaluated, unable, possible, deducted, earned, _ratio(earned, possible),
-                      fmean(rates) if rates else None)
+                      fmean(rates) if rates else None, na_items, unable_items)
 
 
 def _groups(results: Sequence[SiteResult], key, name) -> list[GroupScore]:
@@ -552,6 +585,7 @@ def score_round(rnd: RoundInput) -> RoundReport:
     failed_item: Counter[tuple[str, str]] = Counter()
     occ_item: Counter[tuple[str, str]] = Counter()
     na_item: Counter[tuple[str, str]] = Counter()
+    unable_item: Counter[tuple[str, str]] = Counter()
     evaluated_type: Counter[str] = Counter()
     for r in results:
         if r.score is None:
@@ -565,17 +599,20 @@ def score_round(rnd: RoundInput) -> RoundReport:
             lost_item[k] += loss.loss_tenths
             failed_item[k] += 1
             occ_item[k] += loss.occurrences
-        if r.score.na_count:
+        if r.score.na_count or r.score.unable_count:
             for code, a in r.site.answers.items():
                 if a.verdict == Verdict.na:
                     na_item[(t, code)] += 1
+                elif a.verdict == Verdict.unable:
+                    unable_item[(t, code)] += 1
     lost = total.deducted_tenths
     dims_used = {it.dimension for t in evaluated_type for it in rnd.checklists[t]}
     dimensions = sorted((DimensionLoss(d, lost_dim[d], _ratio(lost_dim[d], lost), fail_dim[d]) for d in dims_used),
                         key=lambda d: (-d.lost_tenths, -d.failures, d.dimension))
     items = sorted((ItemTotal(t, it.code, it.dimension, lost_item[(t, it.code)], _ratio(lost_item[(t, it.code)], lost),
-                              failed_item[(t, it.code)], evaluated_type[t] - na_item[(t, it.code)],
-                              occ_item[(t, it.code)])
+                              failed_item[(t, it.code)],
+                              evaluated_type[t] - na_item[(t, it.code)] - unable_item[(t, it.code)],
+                              occ_item[(t, it.code)], na_item[(t, it.code)], unable_item[(t, it.code)])
                     for t in sorted(evaluated_type) for it in rnd.checklists[t]),
                    key=lambda i: (-i.lost_tenths, -i.sites_failed, i.code, i.site_type))
     ranking, unranked = rank_units(by_unit)

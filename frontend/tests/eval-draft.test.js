@@ -84,6 +84,31 @@ describe('buildResult', () => {
     expect(unusedPhotoIds).toEqual(['p4'])
   })
 
+  it('an item 无法调查 is done only with a reason, loses nothing and goes with its reason and no photos', () => {
+    const d = fresh()
+    d.answers.A1 = ans('unable', { photos: [photo('p1')] }) // photo taken while it was 不达标, then changed
+    d.answers.A2 = ans('fail', { photos: [photo('p2'), photo('p3')] })
+    d.answers.A3 = ans('pass')
+    expect(itemProblem(ITEMS[0], d.answers.A1)).toBe('reason')
+    expect(progress(ITEMS, d)).toEqual({ done: 2, total: 3, complete: false, lostTenths: 100 })
+    expect(nextOpen(ITEMS, d, 2)).toBe(0)
+    d.answers.A1.note = '   '
+    expect(itemProblem(ITEMS[0], d.answers.A1)).toBe('reason')
+    expect(() => buildResult(ITEMS, d, null)).toThrow('incomplete')
+    d.answers.A1.note = ' 配电房上锁 '
+    expect(itemProblem(ITEMS[0], d.answers.A1)).toBe(null)
+    expect(lossTenths(ITEMS[0], d.answers.A1)).toBe(0)
+    expect(progress(ITEMS, d)).toEqual({ done: 3, total: 3, complete: true, lostTenths: 100 })
+    const { body, photos, unusedPhotoIds } = buildResult(ITEMS, d, null)
+    expect(body.answers).toEqual([
+      { item_code: 'A1', verdict: 'unable', note: '配电房上锁' },
+      { item_code: 'A2', verdict: 'fail', occurrences: 1, photo_ids: ['p2', 'p3'] },
+      { item_code: 'A3', verdict: 'pass' },
+    ])
+    expect(photos.map((p) => p.id)).toEqual(['p2', 'p3'])
+    expect(unusedPhotoIds).toEqual(['p1'])
+  })
+
   it('a site 无法调查 carries its reason and no answers', () => {
     const d = fresh()
     d.answers.A1 = ans('fail', { photos: [photo('p1')] })

@@ -65,6 +65,10 @@ def _open_item(page, code):
 def _answer(page, code, verdict, photo_paths=(), occurrences=None, note=None):
     item = _open_item(page, code)
     item.locator(f"[data-testid=eval-{verdict}]").click()
+    if verdict == "unable":  # 无法调查: the reason is required
+        assert page.locator("[data-testid=eval-submit]").is_disabled()
+        item.locator("[data-testid=eval-unable-reason] textarea").fill(note)
+        return
     if verdict != "fail":
         return
     if occurrences:
@@ -94,6 +98,9 @@ def test_a_site_evaluated_offline_arrives_once_across_restarts(persistent, api, 
              "B03": dict(photo_paths=photos[1:2]),
              "B20": dict(photo_paths=photos[2:4], occurrences=3)}
     verdicts = {c: "fail" if c in fails else "na" if c in ("B05", "B11") else "pass" for c in codes}
+    # 无法调查: B08 (the item could not be checked), with its reason.
+    fails["B08"] = dict(note=f"配电箱区域上锁 {marker}")
+    verdicts["B08"] = "unable"
 
     ctx = persistent()
     page = ctx.pages[0] if ctx.pages else ctx.new_page()
@@ -163,9 +170,11 @@ def test_a_site_evaluated_offline_arrives_once_across_restarts(persistent, api, 
     got = {a["item_code"]: a for a in out["answers"]}
     assert (got["B02"]["occurrences"], got["B02"]["note"]) == (2, f"站牌小广告 {marker}")
     assert got["B20"]["occurrences"] == 3 and got["B03"]["occurrences"] == 1
-    # By hand: 20 items of 5 points; 不适用 B05, B11 leave 90 possible; B02 loses 2 × 1, B03 all 5 (every
-    # third item is all-or-nothing), B20 3 × 1: 80 earned.
-    assert (out["possible"], out["earned"]) == (90, 80)
+    assert (got["B08"]["note"], got["B08"]["loss"], got["B08"]["ticket_id"]) == (f"配电箱区域上锁 {marker}", 0, None)
+    # By hand: 20 items of 5 points; 不适用 B05, B11 and 无法调查 B08 leave 85 possible; B02 loses 2 × 1, B03 all 5
+    # (every third item is all-or-nothing), B20 3 × 1: 75 earned.
+    assert (out["possible"], out["earned"]) == (85, 75)
+    del fails["B08"]  # not a failure: no ticket
     assert out["distance_m"] is not None
     # Each 不达标 is one ticket holding its photos, each photo once.
     tickets = [api.ticket(got[c]["ticket_id"]) for c in fails]
@@ -182,8 +191,10 @@ def test_a_site_evaluated_offline_arrives_once_across_restarts(persistent, api, 
     page.goto("/eval/mine")
     page.wait_for_selector(f"[data-testid=eval-my-site][data-id='{site['id']}'][data-state=submitted]")
     page.click(f"[data-testid=eval-my-site][data-id='{site['id']}']")
-    page.wait_for_selector("[data-testid=eval-site-score]:has-text('80/90')")
+    page.wait_for_selector("[data-testid=eval-site-score]:has-text('75/85')")
     assert page.locator("[data-testid=eval-ro-item]").count() == 20
+    unable_row = page.locator("[data-testid=eval-ro-item]", has_text="B08")
+    assert "无法调查" in unable_row.inner_text() and f"配电箱区域上锁 {marker}" in unable_row.inner_text()
     page.screenshot(path=str(shots / "eval-phone-readonly.png"), full_page=True)
 
     # 四不两直: the site's unit sees the result only once the office publishes the round, then its findings.

@@ -106,10 +106,28 @@ def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(ne
     assert "报告测评" in page.inner_text("[data-testid=ticket-origin]")
     assert page.locator("[data-testid=awaiting-round]").count() == 1
     page.screenshot(path=str(shots / "eval-finding-origin.png"), full_page=True)
+    # The dashboard's card of the latest rounds: this one (the newest) with its 得分率, linking to its page.
+    page.goto("/dashboard")
+    row = page.locator(f"[data-testid=recent-round][data-id='{rid}']")
+    row.wait_for()
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "dashboard-recent-rounds.png"))
+    assert page.locator("[data-testid=recent-round]").count() <= 3
+    assert row.locator("[data-testid=recent-round-rate]").inner_text() == f"{report['total']['rate'] * 100:.1f}%"
+    row.click()
+    page.wait_for_url(f"**/eval/rounds/{rid}")
+    page.wait_for_selector("[data-testid=eval-report-rate]")
 
     unit = new_context().new_page()
     login(unit, "unit_cgj", f"/eval/rounds/{rid}")
     assert api.get("unit_cgj", f"/api/evaluation/rounds/{rid}/report").status_code == 404
+    # 四不两直: the unit's dashboard has no rounds card (office roles only) and shows nothing of the round.
+    unit.goto("/dashboard")
+    unit.wait_for_selector("[data-testid=overdue-loading], .overdue-list .muted, .overdue-list .ticket-card",
+                           state="attached")
+    unit.wait_for_timeout(500)
+    assert unit.locator("[data-testid=recent-rounds]").count() == 0
+    assert "报告测评" not in unit.content()
     for to in ("closed", "published"):
         _post(api, "dispatcher", f"/api/evaluation/rounds/{rid}/transition", {"to": to})
     unit.goto(f"/eval/rounds/{rid}")

@@ -14,7 +14,9 @@ The round (two checklists of our own, points in brackets):
     s3 东门菜场  market    unit A                      F1 ✗×2 → 20                    possible 100, earned 80
     s4 西门菜场  market    unit C (城管局, department)  无法调查 (装修闭店)                in no score
     s5 中山路站  bus_stop  unit C                      B3 n/a, all else ✓              possible  70, earned 70
-    s6 北站      bus_stop  unit E (环卫公司, company)    all ✓                           possible 100, earned 100
+    s6 北站      bus_stop  unit E (环卫公司, company)    B3 无法调查 (宣传栏被围挡), all else ✓  possible  70, earned 70
+
+In the 回头看, 解放路站's B4 (failed) is 无法调查 (施工围挡): fail → unable, out of its possible points.
 """
 
 import io
@@ -54,11 +56,14 @@ def _submit(client, h, rid, site_id, answers=None, unable=None):
     return res.json()
 
 
-def _answers(codes, fails=(), na=(), photos=None):
+def _answers(codes, fails=(), na=(), photos=None, unable=None):
     fails = dict(fails)
+    unable = unable or {}
     out = []
     for c in codes:
-        if c in fails:
+        if c in unable:
+            out.append({"item_code": c, "verdict": "unable", "note": unable[c]})
+        elif c in fails:
             out.append({"item_code": c, "verdict": "fail", "occurrences": fails[c],
                         "photo_ids": (photos or {}).get(c, [])})
         else:
@@ -108,7 +113,7 @@ def city(client, db, seeded):
     _submit(client, insp, rid, ids["s3"], _answers(MARKET_CODES, {"F1": 2}))
     _submit(client, insp, rid, ids["s4"], unable="装修<i>闭店</i>")
     _submit(client, insp, rid, ids["s5"], _answers(BUS_CODES, na={"B3"}))
-    _submit(client, insp, rid, ids["s6"], _answers(BUS_CODES))
+    _submit(client, insp, rid, ids["s6"], _answers(BUS_CODES, unable={"B3": "宣传栏被<b>围挡</b>"}))
     return {"rid": rid, "office": office, "insp": insp, "insp_user": insp_user, "sites": ids,
             "staff_a": login(client, make_user(db, Role.unit_staff, a)),
             "staff_b": login(client, make_user(db, Role.unit_staff, b)),
@@ -134,28 +139,33 @@ def test_every_figure_of_the_round_as_computed_by_hand(client, city):
                "东门菜场": ("evaluated", 100, 20, 80, 0.8, 1, 1, 0),
                "西门菜场": ("unable", None, None, None, None, 0, 0, 0),
                "中山路站": ("evaluated", 70, 0, 70, 1.0, 3, 0, 1),
-               "北站": ("evaluated", 100, 0, 100, 1.0, 4, 0, 0)}
+               "北站": ("evaluated", 70, 0, 70, 1.0, 3, 0, 0)}
     for name, (status, possible, deducted, earned, rate, passed, failed, na) in by_hand.items():
         s = sites[name]
         assert (s["status"], s["possible"], s["deducted"], s["earned"], s["pass_count"], s["fail_count"],
                 s["na_count"]) == (status, possible, deducted, earned, passed, failed, na), name
         assert s["rate"] == (pytest.approx(rate) if rate is not None else None), name
     assert sites["西门菜场"]["unable_reason"] == "装修<i>闭店</i>"
-    # The round: 5 evaluated, 1 unable; possible 100+80+100+70+100 = 450, lost 27.5+25+20 = 72.5.
+    # 不适用 and 无法调查 items, each counted apart: B2 at 解放路站 and B3 at 中山路站 n/a; B3 at 北站 unable.
+    assert {n: (s["na_count"], s["unable_count"]) for n, s in sites.items()} == {
+        "人民路站": (0, 0), "解放路站": (1, 0), "东门菜场": (0, 0), "西门菜场": (0, 0), "中山路站": (1, 0), "北站": (0, 1)}
+    # The round: 5 evaluated, 1 unable; possible 100+80+100+70+70 = 420, lost 27.5+25+20 = 72.5.
     t = r["total"]
-    assert _group(t) == ("第49周模拟测评", 5, 1, 450, 72.5, 377.5)
-    assert t["rate"] == pytest.approx(377.5 / 450)
+    assert _group(t) == ("第49周模拟测评", 5, 1, 420, 72.5, 347.5)
+    assert (t["na_items"], t["unable_items"]) == (2, 1)
+    assert t["rate"] == pytest.approx(347.5 / 420)
     assert t["mean_site_rate"] == pytest.approx((0.725 + 0.6875 + 0.8 + 1 + 1) / 5)
-    assert [_group(g) for g in r["by_site_type"]] == [(BUS_STOP, 4, 0, 350, 52.5, 297.5),
+    assert [_group(g) for g in r["by_site_type"]] == [(BUS_STOP, 4, 0, 320, 52.5, 267.5),
                                                        (MARKET_NAME, 1, 1, 100, 20, 80)]
+    assert [(g["na_items"], g["unable_items"]) for g in r["by_site_type"]] == [(2, 1), (0, 0)]
     units = {g["name"]: _group(g)[1:] for g in r["by_unit"]}
     assert units == {"向阳街道": (2, 0, 200, 47.5, 152.5), "朝阳街道": (1, 0, 80, 25, 55),
-                     "城管局": (1, 1, 70, 0, 70), "环卫公司": (1, 0, 100, 0, 100)}
+                     "城管局": (1, 1, 70, 0, 70), "环卫公司": (1, 0, 70, 0, 70)}
     districts = {g["name"]: _group(g)[1:] for g in r["by_district"]}
-    assert districts == {"东城区": (3, 0, 280, 72.5, 207.5), "其他（非属地单位）": (2, 1, 170, 0, 170)}
+    assert districts == {"东城区": (3, 0, 280, 72.5, 207.5), "其他（非属地单位）": (2, 1, 140, 0, 140)}
     # Ranking: 城管局 and 环卫公司 tie at 100 % (rank 1, 1), then 向阳街道 152.5/200, 朝阳街道 55/80.
     assert [(u["rank"], u["unit_name"], u["earned"], u["possible"]) for u in r["ranking"]] == [
-        (1, "城管局", 70, 70), (1, "环卫公司", 100, 100), (3, "向阳街道", 152.5, 200), (4, "朝阳街道", 55, 80)]
+        (1, "城管局", 70, 70), (1, "环卫公司", 70, 70), (3, "向阳街道", 152.5, 200), (4, "朝阳街道", 55, 80)]
     assert r["ranking"][2]["rate"] == pytest.approx(0.7625) and r["unranked"] == []
     # Lost points by dimension: 环境卫生 7.5 + 10 + 20; 基础设施 20; 公共秩序 15; 宣传氛围 nothing.
     assert [(d["dimension"], d["lost"], d["failures"]) for d in r["dimensions"]] == [
@@ -184,15 +194,17 @@ def test_the_workbook_and_the_printable_page_show_the_api_s_figures(client, city
     wb = load_workbook(io.BytesIO(res.content))
     assert wb.sheetnames == ["汇总", "点位得分", "单位排名", "失分(维度)", "失分(条目)", "问题清单", "计算公式"]
     ws = wb["汇总"]
-    assert [c.value for c in ws[2]] == ["本轮", "第49周模拟测评", 5, 1, 450, 72.5, 377.5,
-                                        pytest.approx(377.5 / 450), pytest.approx(0.8425)]
+    assert [c.value for c in ws[2]] == ["本轮", "第49周模拟测评", 5, 1, 420, 72.5, 347.5,
+                                        pytest.approx(347.5 / 420), pytest.approx(0.8425), 2, 1]
     assert ws["C2"].number_format == "0" and ws["H2"].number_format == "0.0%"
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
     rows = {r[1]: r for r in wb["点位得分"].iter_rows(min_row=2, values_only=True)}
     assert rows["人民路站"][:10] == ("P-1", "人民路站", BUS_STOP, "向阳街道", "东城区", "已测评", 100, 27.5, 72.5, 0.725)
     assert rows["西门菜场"][5:9] == ("无法调查", None, None, None) and rows["西门菜场"][13] == "装修<i>闭店</i>"
+    assert rows["北站"][6:13] + rows["北站"][14:] == (70, 0, 70, 1.0, 3, 0, 0, 1)  # … 不适用项 0, 无法调查项 1
+    assert rows["解放路站"][12] == 1 and rows["解放路站"][14] == 0
     ranking = list(wb["单位排名"].iter_rows(min_row=2, values_only=True))
-    assert [(r[0], r[1], r[4], r[5]) for r in ranking] == [(1, "城管局", 70, 70), (1, "环卫公司", 100, 100),
+    assert [(r[0], r[1], r[4], r[5]) for r in ranking] == [(1, "城管局", 70, 70), (1, "环卫公司", 70, 70),
                                                            (3, "向阳街道", 152.5, 200), (4, "朝阳街道", 55, 80)]
     dims = list(wb["失分(维度)"].iter_rows(min_row=2, values_only=True))
     assert [(d[0], d[1], d[3]) for d in dims] == [("环境卫生", 37.5, 3), ("基础设施", 20, 1), ("公共秩序", 15, 1),
@@ -208,7 +220,10 @@ def test_the_workbook_and_the_printable_page_show_the_api_s_figures(client, city
     page = report(client, city["office"], city["rid"], ".html")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = page.text
-    for needle in ("得分率 <b>83.9%</b>", "应得分 <b>450.0</b>", "扣分 <b>72.5</b>", "<td>76.2%</td>",
+    for needle in ("得分率 <b>82.7%</b>", "应得分 <b>420.0</b>", "扣分 <b>72.5</b>", "<td>76.2%</td>",
+                   "不适用项 <b>2</b> 个、无法调查项 <b>1</b> 个",
+                   # 公交站台 row: 4 evaluated, 0 unable, 320, 52.5, 267.5, 83.6 %, mean 85.3 %, n/a 2, unable 1
+                   "<td>320.0</td><td>52.5</td><td>267.5</td><td>83.6%</td><td>85.3%</td><td>2</td><td>1</td>",
                    "装修&lt;i&gt;闭店&lt;/i&gt;", *(f["case_number"] for f in api["findings"])):
         assert needle in text, needle
     assert "公益广告规范" not in text
@@ -267,32 +282,33 @@ def test_a_followup_shows_each_item_s_change_and_pending_sites_apart(client, db,
     fid = res.json()["id"]
     _move(client, office, fid, "active")
     photo = upload_photo(client, insp)["id"]
-    # s1: B1 fixed, B2 still failing, B3 newly failing (×1 → 4), B4 still passing; s2: B1 and B4 fixed, B2 still
-    # n/a; s3 无法调查 now; s4 evaluated now, all passing; s5 and s6 not submitted yet.
+    # s1: B1 fixed, B2 still failing, B3 newly failing (×1 → 4), B4 still passing; s2: B1 fixed, B4 无法调查 now
+    # (fail → unable), B2 still n/a; s3 无法调查 now; s4 evaluated now, all passing; s5 and s6 not submitted yet.
     _submit(client, insp, fid, ids["s1"], _answers(BUS_CODES, {"B2": 1, "B3": 1}, photos={"B2": [photo]}))
-    _submit(client, insp, fid, ids["s2"], _answers(BUS_CODES, na={"B2"}))
+    _submit(client, insp, fid, ids["s2"], _answers(BUS_CODES, na={"B2"}, unable={"B4": "候车区施工围挡"}))
     _submit(client, insp, fid, ids["s3"], unable="拒绝进入")
     _submit(client, insp, fid, ids["s4"], _answers(MARKET_CODES))
     r = report(client, office, fid).json()
     assert r["sites_pending"] == 2
     assert {s["site_name"] for s in r["sites"] if s["status"] == "pending"} == {"中山路站", "北站"}
-    # s1 100 − 24 = 76, s2 80, s4 100: 256 of 280.
-    assert _group(r["total"])[1:] == (3, 1, 280, 24, 256)
+    # s1 100 − 24 = 76, s2 10 + 30 = 40 (B2 n/a, B4 unable), s4 100: 216 of 240.
+    assert _group(r["total"])[1:] == (3, 1, 240, 24, 216)
+    assert (r["total"]["na_items"], r["total"]["unable_items"]) == (1, 1)
     rv = r["review"]
     assert rv["of_round_id"] == rid
-    assert {k: v for k, v in rv["counts"].items() if v} == {"fixed": 3, "still_failing": 1, "newly_failing": 1,
-                                                             "still_passing": 2, "still_na": 1}
+    assert {k: v for k, v in rv["counts"].items() if v} == {"fixed": 2, "still_failing": 1, "newly_failing": 1,
+                                                             "still_passing": 2, "still_na": 1, "fail_to_unable": 1}
     assert {k: v for k, v in rv["site_counts"].items() if v} == {"compared": 2, "unable_before": 1,
                                                                   "unable_after": 1, "not_rechecked": 2}
     assert sorted((c["site_name"], c["item_code"], c["change"]) for c in rv["changes"]) == [
         ("人民路站", "B1", "fixed"), ("人民路站", "B2", "still_failing"), ("人民路站", "B3", "newly_failing"),
-        ("解放路站", "B1", "fixed"), ("解放路站", "B4", "fixed")]
+        ("解放路站", "B1", "fixed"), ("解放路站", "B4", "fail_to_unable")]
     wb = load_workbook(io.BytesIO(report(client, office, fid, ".xlsx").content))
     changes = list(wb["回头看"].iter_rows(min_row=2, max_row=6, values_only=True))
     assert sorted((c[0], c[2], c[4]) for c in changes) == [
         ("人民路站", "B1", "已整改"), ("人民路站", "B2", "仍未整改"), ("人民路站", "B3", "新增问题"),
-        ("解放路站", "B1", "已整改"), ("解放路站", "B4", "已整改")]
-    assert "已整改 <b>3</b> 项，仍未整改 <b>1</b> 项，新增问题 <b>1</b> 项" in report(client, office, fid, ".html").text
+        ("解放路站", "B1", "已整改"), ("解放路站", "B4", "不达标→无法调查")]
+    assert "已整改 <b>2</b> 项，仍未整改 <b>1</b> 项，新增问题 <b>1</b> 项" in report(client, office, fid, ".html").text
 
 
 def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_its_site_s_unit(client, db, city):

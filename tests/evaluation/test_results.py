@@ -102,6 +102,48 @@ def test_unable_to_evaluate_needs_a_reason_and_no_answers(client, db, r):
     assert (out["status"], out["possible"], out["answers"], out["far_from_site"]) == ("unable", None, [], True)
 
 
+def test_an_item_that_could_not_be_checked_needs_a_reason_takes_no_photos_and_leaves_the_possible_points(
+        client, r):
+    items = r["items"]
+    locked, failed = items[0], next(i for i in items[1:] if i.rule == "per_occurrence")
+    photo = upload_photo(client, r["insp"])["id"]
+    answers = {a["item_code"]: a for a in all_pass(r)}
+    answers[failed.code] = {"item_code": failed.code, "verdict": "fail", "occurrences": 1,
+                            "photo_ids": [photo] * max(1, failed.photos_required)}
+    if failed.photos_required <= 1:
+        answers[failed.code]["photo_ids"] = [photo] if failed.photos_required else []
+    # No reason (missing or blank), or a photo on it: 422, nothing written.
+    for bad in ({"item_code": locked.code, "verdict": "unable"},
+                {"item_code": locked.code, "verdict": "unable", "note": "  "},
+                {"item_code": locked.code, "verdict": "unable", "note": "锁门", "photo_ids": [photo]},
+                {"item_code": locked.code, "verdict": "unable", "note": "锁门", "occurrences": 1}):
+        res = client.post(path(r), headers=r["insp"], json=body(r, list((answers | {locked.code: bad}).values())))
+        assert res.status_code == 422, (bad, res.text)
+        assert res.json()["error"]["code"] in ("invalid_answers", "validation_error"), res.text
+        # Read through the API: this test's `db` session keeps a stale SQLite snapshot once it has read.
+        assert client.get(path(r), headers=r["office"]).status_code == 404
+        assert client.get("/api/tickets", headers=r["office"]).json()["items"] == []
+    missing = client.post(path(r), headers=r["insp"], json=body(r, list(
+        (answers | {locked.code: {"item_code": locked.code, "verdict": "unable"}}).values())))
+    assert [p.get("code") for p in missing.json()["error"]["details"]["problems"]] == ["reason_required"]
+    answers[locked.code] = {"item_code": locked.code, "verdict": "unable", "note": "配电房上锁，无法进入"}
+    res = client.post(path(r), headers=r["insp"], json=body(r, list(answers.values())))
+    assert res.status_code == 201, res.text
+    out = res.json()
+    # By hand: possible = all points − the 无法调查 item's; lost = min(points, 1 × deduction) of the failed one.
+    possible = sum(i.points_tenths for i in items) - locked.points_tenths
+    lost = min(failed.points_tenths, failed.deduction_tenths)
+    assert (out["possible"], out["earned"]) == (possible / 10, (possible - lost) / 10)
+    row = next(a for a in out["answers"] if a["item_code"] == locked.code)
+    assert (row["verdict"], row["note"], row["loss"], row["ticket_id"]) == ("unable", "配电房上锁，无法进入", 0, None)
+    tickets = [a["ticket_id"] for a in out["answers"] if a["ticket_id"]]
+    assert len(tickets) == 1  # the failure only
+    assert client.get(f"/api/tickets/{tickets[0]}", headers=r["office"]).json()["status"] == "reported"
+    read = client.get(path(r), headers=r["office"]).json()  # as stored
+    assert next(a for a in read["answers"] if a["item_code"] == locked.code)["verdict"] == "unable"
+    assert read["possible"] == possible / 10
+
+
 def test_bad_submissions_are_refused_whole_and_nothing_is_written(client, db, r):
     items = r["items"]
     photo = upload_photo(client, r["insp"])["id"]

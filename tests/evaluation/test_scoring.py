@@ -54,7 +54,7 @@ from app.evaluation.scoring import (
     score_site,
 )
 
-P, F, NA = Verdict.pass_, Verdict.fail, Verdict.na
+P, F, NA, U = Verdict.pass_, Verdict.fail, Verdict.na, Verdict.unable
 PER, ALL = Rule.per_occurrence, Rule.all_or_nothing
 
 FM = [Item("FM-01", "环境卫生", 400, PER, 50, "env_litter"), Item("FM-02", "公共秩序", 300, PER, 25, "order_stall"),
@@ -69,9 +69,11 @@ TYPES = {"FM": "farmers_market", "BS": "bus_stop", "BX": "back_alley"}
 
 
 def ans(spec: str) -> Answer:
-    """'P', 'NA', 'F3' (fail, 3 occurrences)."""
+    """'P', 'NA', 'U' (无法调查: this item could not be checked), 'F3' (fail, 3 occurrences)."""
     if spec == "P":
         return Answer(P)
+    if spec == "U":
+        return Answer(U)
     if spec == "NA":
         return Answer(NA)
     return Answer(F, int(spec[1:]))
@@ -324,6 +326,75 @@ def test_a_site_where_nothing_applies_has_no_rate_and_its_unit_is_not_ranked():
                                                                                  ("环境卫生", 0, None)]
 
 
+def test_items_that_could_not_be_checked_leave_the_possible_points_and_are_counted_apart():
+    """无法调查 per item (a locked area …): 0 lost, out of the possible points like 不适用, counted on its own.
+
+      S1 FM unit 1 district 10  FM-01 ✗2 (100), FM-02 无法调查, FM-03 ✓, FM-04 不适用   possible 600, deducted 100,
+                                                                                     earned 500, rate 5/6
+      S2 FM unit 2 district 20  FM-01 无法调查, FM-02 无法调查, FM-03 ✗ (200), FM-04 ✓  possible 300, deducted 200,
+                                                                                     earned 100, rate 1/3
+      S3 BS unit 1 district 10  BS-01 ✓, BS-02 无法调查, BS-03 ✓                       possible 700, earned 700
+      S4 BX unit 2 district 10  all 无法调查                                             possible 0, no rate
+    """
+    rnd = RoundInput(CHECKLISTS, [
+        site(1, "FM", 1, 10, "FM-01:F2 FM-02:U FM-03:P FM-04:NA"),
+        site(2, "FM", 2, 20, "FM-01:U FM-02:U FM-03:F1 FM-04:P"),
+        site(3, "BS", 1, 10, "BS-01:P BS-02:U BS-03:P"),
+        site(4, "BX", 2, 10, "BX-01:U BX-02:U"),
+    ])
+    report = score_round(rnd)
+    got = {r.site.site_id: r.score for r in report.sites}
+    assert {sid: (s.possible_tenths, s.deducted_tenths, s.earned_tenths, s.pass_count, s.fail_count, s.na_count,
+                  s.unable_count) for sid, s in got.items()} == {
+        1: (600, 100, 500, 1, 1, 1, 1), 2: (300, 200, 100, 1, 1, 0, 2), 3: (700, 0, 700, 2, 0, 0, 1),
+        4: (0, 0, 0, 0, 0, 0, 2)}
+    assert {sid: s.rate for sid, s in got.items()} == {1: 500 / 600, 2: 100 / 300, 3: 1.0, 4: None}
+    t = report.total
+    assert figures(t) == (4, 0, 1600, 300, 1300) and (t.na_items, t.unable_items) == (1, 6)
+    assert t.rate == 1300 / 1600
+    assert t.mean_site_rate == pytest.approx((5 / 6 + 1 / 3 + 1) / 3)  # S4 has no rate
+    by_unit = {g.key: (figures(g), g.na_items, g.unable_items) for g in report.by_unit}
+    assert by_unit == {1: ((2, 0, 1300, 100, 1200), 1, 2), 2: ((2, 0, 300, 200, 100), 0, 4)}
+    by_district = {g.key: (figures(g), g.na_items, g.unable_items) for g in report.by_district}
+    assert by_district == {10: ((3, 0, 1300, 100, 1200), 1, 4), 20: ((1, 0, 300, 200, 100), 0, 2)}
+    items = {(i.site_type, i.code): (i.sites_applicable, i.sites_na, i.sites_unable) for i in report.items}
+    assert items[("farmers_market", "FM-01")] == (1, 0, 1)
+    assert items[("farmers_market", "FM-02")] == (0, 0, 2)
+    assert items[("farmers_market", "FM-04")] == (1, 1, 0)
+    assert items[("bus_stop", "BS-02")] == (0, 0, 1)
+    assert items[("back_alley", "BX-01")] == (0, 0, 1)
+    # Unit 2 has 100 of 300 points; unit 1 1200 of 1300.
+    assert [(u.rank, u.unit_id, u.earned_tenths, u.possible_tenths) for u in report.ranking] == [
+        (1, 1, 1200, 1300), (2, 2, 100, 300)]
+    # 回头看: S1 FM-01 fail → unable, FM-02 unable → fail ×1 (25), FM-03 pass → unable, FM-04 n/a → unable;
+    # S2 FM-01 unable → pass, FM-02 still unable, FM-03 fail → fail, FM-04 pass → pass; S3 BS-02 unable → n/a.
+    review = RoundInput(CHECKLISTS, [
+        site(1, "FM", 1, 10, "FM-01:U FM-02:F1 FM-03:U FM-04:U"),
+        site(2, "FM", 2, 20, "FM-01:P FM-02:U FM-03:F1 FM-04:P"),
+        site(3, "BS", 1, 10, "BS-01:P BS-02:NA BS-03:P"),
+    ])
+    cmp = compare_rounds(rnd, review)
+    by = {s.site_id: s for s in cmp.sites}
+    assert [(c.code, c.change, c.before, c.after, c.loss_before_tenths, c.loss_after_tenths) for c in by[1].items] == [
+        ("FM-01", Change.fail_to_unable, F, U, 100, 0), ("FM-02", Change.unable_to_fail, U, F, 0, 25),
+        ("FM-03", Change.pass_to_unable, P, U, 0, 0), ("FM-04", Change.na_to_unable, NA, U, 0, 0)]
+    assert [c.change for c in by[2].items] == [Change.unable_to_pass, Change.still_unable, Change.still_failing,
+                                               Change.still_passing]
+    assert [c.change for c in by[3].items] == [Change.still_passing, Change.unable_to_na, Change.still_passing]
+    assert (by[1].rate_before, by[1].rate_after) == (500 / 600, 275 / 300)  # review S1: only FM-02 applies
+    assert by[4].status == SiteChange.not_rechecked
+    assert cmp.counts == {**dict.fromkeys(Change, 0), Change.fail_to_unable: 1, Change.unable_to_fail: 1,
+                          Change.pass_to_unable: 1, Change.na_to_unable: 1, Change.unable_to_pass: 1,
+                          Change.still_unable: 1, Change.still_failing: 1, Change.still_passing: 3,
+                          Change.unable_to_na: 1}
+
+
+def test_an_unable_item_takes_no_occurrences():
+    with pytest.raises(InvalidAnswers) as e:
+        score_site(BX, {"BX-01": Answer(U, 2), "BX-02": Answer(P)})
+    assert [(p["item_code"], p["problem"]) for p in e.value.problems] == [("BX-01", "occurrences_not_allowed")]
+
+
 def test_formulas_are_stated_in_both_languages():
     assert {"item_loss", "possible", "site_rate", "group_rate", "mean_site_rate", "unable", "dimension_loss",
             "item_total", "ranking", "review"} <= FORMULAS.keys()
@@ -352,7 +423,7 @@ def rounds(draw):
             continue
         answers = {}
         for it in checklists[t]:
-            v = draw(st.sampled_from([P, F, NA]))
+            v = draw(st.sampled_from([P, F, NA, U]))
             answers[it.code] = Answer(v, draw(st.integers(1, 20)) if v == F else None)
         sites.append(SiteInput(sid, t, draw(st.integers(1, 4)), "u", draw(st.sampled_from([1, 2, None])), None,
                                SiteStatus.evaluated, answers))
@@ -378,5 +449,15 @@ def test_properties_of_any_round(rnd):
     ranks = [r.rank for r in report.ranking]
     assert ranks == sorted(ranks) and (not ranks or ranks[0] == 1)
     assert [r.rate for r in report.ranking] == sorted((r.rate for r in report.ranking), reverse=True)
+    for groups in (report.by_site_type, report.by_unit, report.by_district):  # item counts partition too
+        assert sum(g.na_items for g in groups) == total.na_items
+        assert sum(g.unable_items for g in groups) == total.unable_items
+    for i in report.items:  # every evaluated site of its type: applicable, not applicable or not checkable
+        assert i.sites_applicable + i.sites_na + i.sites_unable == sum(
+            1 for r in report.sites if r.score and r.site.site_type == i.site_type)
     cmp = compare_rounds(rnd, rnd)  # a round against itself: nothing fixed or newly failing
     assert cmp.counts[Change.fixed] == cmp.counts[Change.newly_failing] == 0
+    for change in (Change.fail_to_unable, Change.pass_to_unable, Change.na_to_unable, Change.unable_to_fail,
+                   Change.unable_to_pass, Change.unable_to_na):
+        assert cmp.counts[change] == 0
+    assert cmp.counts[Change.still_unable] == total.unable_items

@@ -1878,7 +1878,10 @@ export interface components {
         AnswerIn: {
             /** Item Code */
             item_code: string;
-            /** Note */
+            /**
+             * Note
+             * @description 不达标: what was wrong (optional); 无法调查: why it could not be checked (required)
+             */
             note?: string | null;
             /**
              * Occurrences
@@ -1892,9 +1895,10 @@ export interface components {
             photo_ids?: string[];
             /**
              * Verdict
+             * @description 达标 pass, 不达标 fail, 不适用 na, 无法调查 unable (this item could not be checked; needs a note saying why; out of the possible points like na)
              * @enum {string}
              */
-            verdict: "pass" | "fail" | "na";
+            verdict: "pass" | "fail" | "na" | "unable";
         };
         /** AnswerOut */
         AnswerOut: {
@@ -3036,6 +3040,12 @@ export interface components {
             key: number | string | null;
             /** Mean Site Rate */
             mean_site_rate: number | null;
+            /**
+             * Na Items
+             * @description 不适用 answers over its evaluated sites
+             * @default 0
+             */
+            na_items: number;
             /** Name */
             name: string | null;
             /** Possible */
@@ -3049,6 +3059,12 @@ export interface components {
             sites_evaluated: number;
             /** Sites Unable */
             sites_unable: number;
+            /**
+             * Unable Items
+             * @description 无法调查 answers (items not checked) over its evaluated sites
+             * @default 0
+             */
+            unable_items: number;
         };
         /** ImportResult */
         ImportResult: {
@@ -4342,6 +4358,12 @@ export interface components {
              * @enum {string}
              */
             status: "evaluated" | "unable" | "pending";
+            /**
+             * Unable Count
+             * @description 无法调查 items (could not be checked): out of the possible points
+             * @default 0
+             */
+            unable_count: number;
             /** Unable Reason */
             unable_reason: string | null;
             /** Unit Id */

@@ -4,7 +4,9 @@
  * answer), and the one submission (ResultIn) built from it. Pure: no DOM, no database, no network.
  *
  * Deduction as the server scores it (app/evaluation/scoring.py): an all-or-nothing item loses its points
- * when it fails; a per-occurrence item loses deduction × occurrences, capped at its points.
+ * when it fails; a per-occurrence item loses deduction × occurrences, capped at its points. An item
+ * 不适用 (na) or 无法调查 (unable: it could not be checked, e.g. a locked area; a reason is required) loses
+ * nothing and leaves the possible points.
  */
 
 /**
@@ -12,14 +14,14 @@
  * @typedef {import('../../api/types.js').ResultIn} ResultIn
  * @typedef {{id: string, size?: number, originalSize?: number, width?: number, height?: number,
  *   meta?: {lat?: number, lng?: number, captured_at?: string}}} DraftPhoto
- * @typedef {{verdict: 'pass' | 'fail' | 'na' | null, occurrences: number, note: string, photos: DraftPhoto[]}} DraftAnswer
+ * @typedef {{verdict: 'pass' | 'fail' | 'na' | 'unable' | null, occurrences: number, note: string, photos: DraftPhoto[]}} DraftAnswer
  * @typedef {{resultId: string, roundId: number, siteId: number, checklistId: number,
  *   status: 'evaluated' | 'unable', unableReason: string, answers: Record<string, DraftAnswer>,
  *   startedAt: string, queuedAt: string | null}} Draft
  * @typedef {{lat: number, lng: number, accuracy?: number | null}} Position
  */
 
-export const VERDICTS = /** @type {const} */ (['pass', 'fail', 'na'])
+export const VERDICTS = /** @type {const} */ (['pass', 'fail', 'na', 'unable'])
 
 /** The drafts-store key of one site of one round, for one inspector. */
 export function draftKey(username, roundId, siteId) {
@@ -55,10 +57,11 @@ export function lossTenths(item, a) {
  * What still keeps an item from being done: null when it is done.
  * @param {ChecklistItem} item
  * @param {DraftAnswer | undefined} a
- * @returns {null | 'unanswered' | 'photos' | 'occurrences'}
+ * @returns {null | 'unanswered' | 'photos' | 'occurrences' | 'reason'}
  */
 export function itemProblem(item, a) {
   if (!a || !a.verdict) return 'unanswered'
+  if (a.verdict === 'unable') return (a.note || '').trim() ? null : 'reason'
   if (a.verdict !== 'fail') return null
   if (!Number.isInteger(a.occurrences) || a.occurrences < 1) return 'occurrences'
   if ((a.photos || []).length < item.photos_required) return 'photos'
@@ -122,7 +125,7 @@ export function buildResult(items, draft, position) {
   if (draft.status === 'evaluated') {
     for (const it of items) {
       const a = draft.answers[it.code]
-      const verdict = /** @type {'pass' | 'fail' | 'na'} */ (a.verdict)
+      const verdict = /** @type {'pass' | 'fail' | 'na' | 'unable'} */ (a.verdict)
       const note = a.note.trim()
       /** @type {ResultIn['answers'][number]} */
       const out = { item_code: it.code, verdict }

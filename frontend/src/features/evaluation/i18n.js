@@ -18,7 +18,9 @@ export const messages = {
       failed: '操作失败：{msg}', map: '地图', list: '列表',
       form: {
         title: '实地测评', progress: '已答 {done}/{total}', nextOpen: '下一未答', lost: '扣 {p} 分',
-        pass: '达标', fail: '不达标', na: '不适用', occurrences: '问题次数', note: '备注', notePh: '问题描述（可选）',
+        pass: '达标', fail: '不达标', na: '不适用', unable: '无法调查', occurrences: '问题次数', note: '备注', notePh: '问题描述（可选）',
+        unableItemReason: '原因', unableItemReasonPh: '如：区域上锁、施工围挡，无法检查', unableItemReasonNeeded: '请填写无法调查的原因',
+        unableItemHint: '该项不扣分，不计入应得分，单独统计',
         photosNeed: '需拍照 {n} 张', points: '{p} 分', perOccurrence: '每处扣 {d} 分，最多扣 {p} 分',
         allOrNothing: '不达标扣全部 {p} 分', unableSite: '整个点位无法调查', unableReason: '无法调查原因',
         unableReasonPh: '如：闭店装修、拒绝进入', submit: '提交测评', submitHint: '还有 {n} 项未完成',
@@ -47,7 +49,9 @@ export const messages = {
       list: 'List',
       form: {
         title: 'Evaluate site', progress: 'Done {done}/{total}', nextOpen: 'Next open', lost: '−{p} pts',
-        pass: 'Pass', fail: 'Fail', na: 'N/A', occurrences: 'Occurrences', note: 'Note', notePh: 'What is wrong (optional)',
+        pass: 'Pass', fail: 'Fail', na: 'N/A', unable: 'Cannot check', occurrences: 'Occurrences', note: 'Note', notePh: 'What is wrong (optional)',
+        unableItemReason: 'Reason', unableItemReasonPh: 'e.g. locked area, building works', unableItemReasonNeeded: 'Say why it could not be checked',
+        unableItemHint: 'No points lost; out of the possible points, counted separately',
         photosNeed: '{n} photo(s) needed', points: '{p} pts', perOccurrence: '−{d} per occurrence, at most −{p}',
         allOrNothing: 'Fail loses all {p} pts', unableSite: 'Whole site cannot be evaluated', unableReason: 'Reason',
         unableReasonPh: 'e.g. closed for works, access refused', submit: 'Submit evaluation', submitHint: '{n} item(s) to finish',
