@@ -1,12 +1,12 @@
-"""The SQL of the statistics: scope clauses, grouped counts, hours and percentiles per unit."""
+"""The SQL pieces of the statistics: what each figure counts, scope clauses, key columns, hours; percentiles."""
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, or_, select
 from sqlmodel import Session, col
 
 from app.evaluation.models import EvalAnswer, EvalResult, EvalRoundSite, EvalSite
-from app.stats.schemas import Percentiles, Period, Scope
+from app.stats.schemas import Percentiles, Scope
 from app.tickets.models import Ticket, TicketEvent, TicketRequest
 from app.tickets.workflow import Action, Status
 from app.units.models import Unit
@@ -75,40 +75,16 @@ VERIFY_DURATIONS = ("hours_rectify_verify",)
 VERIFY_ACTIONS = (Action.verify_pass.value, Action.verify_fail.value)
 
 
-class Grouping:
-    """What the figures are grouped by: a SQL expression over the ticket (joined to its events for the
-    exception figures) for the cohort figures, and one for the event figures. The default is the unit (the
-    ticket's current unit; an exception's unit concerned)."""
-
-    def __init__(self, ticket, event):
-        self.ticket, self.event = ticket, event
-
-
-BY_UNIT = Grouping(col(Ticket.unit_id), EVENT_UNIT)
+# The key columns the figures are grouped by (app/stats/passes.py), over a ticket and over an exception event.
 # 大类: the first two characters of the GB/T-style code (06010 → 06).
-_CLASS = func.substr(Ticket.category_code, 1, 2)
-BY_CATEGORY_CLASS = Grouping(_CLASS, _CLASS)
-
-
-# 网格: the grid the ticket was reported in (tickets.grid_id), None outside every grid.
-BY_GRID = Grouping(col(Ticket.grid_id), col(Ticket.grid_id))
+CATEGORY_CLASS = func.substr(Ticket.category_code, 1, 2)
 # 测评点位类型: a finding of an evaluation round counts under its site's type (answer → result → round site →
 # site); a ticket found on patrol has none. One index probe per ticket (eval_answers.ticket_id).
-_SITE_TYPE = (select(EvalSite.site_type).select_from(EvalAnswer)
-              .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
-              .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
-              .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
-              .where(EvalAnswer.ticket_id == Ticket.id).correlate(Ticket).limit(1).scalar_subquery())
-BY_SITE_TYPE = Grouping(_SITE_TYPE, _SITE_TYPE)
-
-
-def by_mapped_unit(mapping: dict[int, int | str]) -> Grouping:
-    """Units mapped onto groups (a street office onto its district): one CASE over the unit id, so the figures
-    stay one grouped pass; an unmapped unit (and no unit) falls in the group None."""
-    if not mapping:
-        return Grouping(literal(None), literal(None))
-    return Grouping(case(mapping, value=col(Ticket.unit_id), else_=None),
-                    case(mapping, value=EVENT_UNIT, else_=None))
+SITE_TYPE = (select(EvalSite.site_type).select_from(EvalAnswer)
+             .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+             .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+             .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
+             .where(EvalAnswer.ticket_id == Ticket.id).correlate(Ticket).limit(1).scalar_subquery())
 PERCENTILES = (("p50", 0.5), ("p90", 0.9))
 
 
@@ -148,54 +124,10 @@ def _epoch(session: Session, column):
     return cast(func.strftime("%s", column), Integer)
 
 
-def _hours(session: Session, later, earlier):
+def hours_between(session: Session, later, earlier):
+    """SQL: the hours from `earlier` to `later` (NULL when either is)."""
     return cast(_epoch(session, later) - _epoch(session, earlier), Float) / 3600.0
 
-
-def percentiles(session: Session, rows, names: tuple[str, ...], grouped: bool
-                 ) -> dict[int | None, dict[str, Percentiles]]:
-    """p50/p90 (linear interpolation, like percentile_cont) of each value column of `rows` per group `g`."""
-    if session.get_bind().dialect.name == "postgresql":
-        cols = [func.percentile_cont(p).within_group(rows.c[n]).label(f"{n}_{k}")
-                for n in names for k, p in PERCENTILES]
-        stmt = select(rows.c.g if grouped else literal(None).label("g"), *cols).select_from(rows)
-        if grouped:
-            stmt = stmt.group_by(rows.c.g)
-    else:
-        # SQLite has no percentile_cont: number each value within its group (NULLs last), count the
-        # non-NULL values, and interpolate between the rows at floor/ceil of 1 + p·(n − 1).
-        part = [rows.c.g] if grouped else None
-        windows = [rows.c.g.label("g") if grouped else literal(None).label("g")]
-        for n in names:
-            v = rows.c[n]
-            windows += [v.label(n),
-                        func.row_number().over(partition_by=part, order_by=[v.is_(None), v]).label(f"{n}_rn"),
-                        func.count(v).over(partition_by=part).label(f"{n}_n")]
-        w = select(*windows).select_from(rows).subquery("w")
-        cols = []
-        for n in names:
-            v, rn, cnt = w.c[n], w.c[f"{n}_rn"], w.c[f"{n}_n"]
-            for k, p in PERCENTILES:
-                pos = 1.0 + p * (cnt - 1)
-                lo = cast(pos, Integer)
-                frac = pos - lo
-                cols.append(func.sum(case(
-                    (and_(v.is_not(None), rn == lo), v * (1.0 - frac)),
-                    (and_(v.is_not(None), rn == lo + 1), v * frac),
-                    else_=None,
-                )).label(f"{n}_{k}"))
-        stmt = select(w.c.g, *cols).select_from(w)
-        if grouped:
-            stmt = stmt.group_by(w.c.g)
-    out: dict[int | None, dict[str, Percentiles]] = {}
-    for row in session.execute(stmt).mappings():
-        key = row["g"] if grouped else None
-        out[key] = {
-            n: Percentiles(**{k: None if row[f"{n}_{k}"] is None else round(float(row[f"{n}_{k}"]), 3)
-                              for k, _ in PERCENTILES})
-            for n in names
-        }
-    return out
 
 
 # ---- figures --------------------------------------------------------------------------------------
@@ -207,115 +139,24 @@ def unit_names(session: Session) -> dict[int, str]:
 
 def dispatched_within(session: Session, hours: float) -> ColumnElement[bool]:
     """按时派遣: first dispatched at most `hours` clock hours after the report."""
-    return _hours(session, Ticket.first_dispatched_at, Ticket.reported_at) <= hours
+    return hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at) <= hours
 
 
-def counts_by_unit(session: Session, period: Period, where: list, ev_where: list, now: datetime, *,
-                   overdue_where: list | None = None, group: Grouping = BY_UNIT, dispatch_within_hours: float = 2.0,
-                   verify_within_hours: float = 24.0, with_verifications: bool = True) -> dict:
-    """The count figures per unit (None = no unit), or per another grouping; six grouped aggregate queries
-    (five without the verifications, which the ranking does not read)."""
-    overdue_where = where if overdue_where is None else overdue_where
-    g, ge = group.ticket.label("g"), group.event.label("g")
-    start, end = period.start, period.end
-    rows: dict[int | None, dict[str, int]] = {}
+def verify_hours(session: Session):
+    """Hours from the rectification a verification judged (the latest 整改 of its ticket at or before it) to the
+    verification: over a verification event joined to its ticket.
 
-    def put(key, **vals):
-        r = rows.setdefault(key, dict.fromkeys(COUNTS, 0))
-        for k, v in vals.items():
-            r[k] += int(v or 0)
-
-    closed = Ticket.status == Status.closed.value
-    base = in_cohort_base()
-    # 交办数 counts every ticket first dispatched in the period (voided and suspended ones too); every other
-    # cohort figure counts within the base (voided and suspended ones out).
-    cohort = select(
-        g, func.count().label("handed_over"),
-        func.count().filter(Ticket.status == Status.voided.value).label("handed_over_voided"),
-        func.count().filter(base).label("dispatched"),
-        func.count().filter(closed).label("closed"),
-        func.count().filter(and_(closed, col(Ticket.closed_on_time).is_(True))).label("closed_on_time"),
-        func.count().filter(closed_late()).label("closed_late"),
-        func.count().filter(base, col(Ticket.first_rectified_at).is_not(None)).label("rectified"),
-        func.count().filter(base, Ticket.rework_count > 0).label("reworked"),
-        func.sum(Ticket.rework_count).filter(base).label("rework_times"),
-        func.count().filter(Ticket.is_overdue_at(now)).label("overdue"),
-        func.count().filter(base, due_at(now)).label("due"),
-        func.count().filter(base, overdue_unclosed_at(now)).label("overdue_unclosed"),
-        func.count().filter(base, dispatched_within(session, dispatch_within_hours)).label("dispatched_on_time"),
-    ).where(within(Ticket.first_dispatched_at, start, end), *where).group_by(g)
-    for r in session.execute(cohort).mappings():
-        put(r["g"], **{k: r[k] for k in ("handed_over", "handed_over_voided", "dispatched", "closed",
-                                         "closed_on_time", "closed_late", "rectified", "reworked",
-                                         "rework_times", "overdue", "due", "overdue_unclosed", "dispatched_on_time")})
-    for uid, n in session.execute(select(g, func.count()).where(
-            within(Ticket.reported_at, start, end), *where).group_by(g)).all():
-        put(uid, reported=n)
-    for uid, n in session.execute(select(g, func.count()).where(
-            Ticket.is_overdue_at(now), *overdue_where).group_by(g)).all():
-        put(uid, overdue_now=n)
-    for uid, n in session.execute(select(g, func.count()).where(
-            within(Ticket.cancelled_at, start, end), *where).group_by(g)).all():
-        put(uid, cancelled=n)
-    if with_verifications:
-        v = verifications(session, period, where, group.ticket).subquery("v")
-        for r in session.execute(select(v.c.g, func.count().label("n"),
-                                        func.count().filter(v.c.hours_rectify_verify <= verify_within_hours)
-                                        .label("ok")).group_by(v.c.g)).mappings():
-            put(r["g"], verified=r["n"], verified_on_time=r["ok"])
-    by_action = {a: fig for fig, actions in EVENT_FIGURES.items() for a in actions}
-    unit = ge
-    exceptions = (select(unit, TicketEvent.action, func.count().label("n"),
-                         func.count(func.distinct(TicketEvent.ticket_id)).label("tickets"))
-                  .select_from(TicketEvent)
-                  .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-                  .outerjoin(TicketRequest, TicketRequest.decision_event_id == TicketEvent.id)
-                  .where(col(TicketEvent.action).in_(list(by_action)), within(TicketEvent.at, start, end), *ev_where)
-                  .group_by(unit, TicketEvent.action))
-    for r in session.execute(exceptions).mappings():
-        fig = by_action[r["action"]]
-        put(r["g"], **{fig: r["tickets"] if fig in DISTINCT_TICKETS else r["n"]})
-    return rows
-
-
-def verifications(session: Session, period: Period, where: list, group):
-    """核查: every verification (结案 or 返工, after a rectification) done in the period, with the hours since
-    the rectification it judged (the latest 整改 of the ticket at or before it), grouped by `group` (`g`).
-
-    Counted by the time of the verification (the office's work of the period), over every ticket in scope,
-    whatever its cohort; per unit, the ticket's current unit. For a failed verification a correlated lookup on
-    ix_ticket_events_ticket_at finds the rectification (one index probe each); no per-unit query."""
+    A pass closes the ticket for good, so the ticket's latest rectification is the one it judged: only a failed
+    verification (≈ 1 in 10) needs a correlated probe on ix_ticket_events_ticket_at. Both databases evaluate
+    CASE branches lazily."""
     rect = TicketEvent.__table__.alias("rect")
     judged = (select(func.max(rect.c.at))
               .where(rect.c.ticket_id == TicketEvent.ticket_id, rect.c.action == Action.rectify.value,
                      rect.c.at <= TicketEvent.at)
               .correlate(TicketEvent.__table__).scalar_subquery())
-    # A pass closes the ticket for good, so the ticket's latest rectification is the one it judged: only a
-    # failed verification (≈ 1 in 10) needs the probe. Both databases evaluate CASE branches lazily.
-    hours = case((TicketEvent.action == Action.verify_pass.value, _hours(session, TicketEvent.at, Ticket.rectified_at)),
-                 else_=_hours(session, TicketEvent.at, judged))
-    return (select(group.label("g"), hours.label("hours_rectify_verify"))
-            .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-            .where(col(TicketEvent.action).in_(VERIFY_ACTIONS), within(TicketEvent.at, period.start, period.end),
-                   *where))
-
-
-def verification_figures(session: Session, period: Period, where: list, group: Grouping, verify_within_hours: float
-                         ) -> tuple[dict, dict, dict]:
-    """核查次数, 按时核查数 and 整改→核查 p50/p90, per group and in total, from ONE pass over the period's
-    verifications: (counts per group, hours per group, the total's hours). At 1 M tickets a month holds ~30,000
-    verifications, each a row look-up; reading them once instead of three times (counts, grouped and total
-    percentiles) is most of a summary's cost. The percentiles are percentile_cont's formula (linear
-    interpolation at 1 + p·(n − 1), NULLs ignored), as `percentiles` computes it in SQL."""
-    values: dict = {}
-    for g, hours in session.execute(verifications(session, period, where, group.ticket)).all():
-        values.setdefault(g, []).append(hours)
-    counts = {g: {"verified": len(v),
-                  "verified_on_time": sum(1 for h in v if h is not None and h <= verify_within_hours)}
-              for g, v in values.items()}
-    per_group = {g: {VERIFY_DURATIONS[0]: percentiles_of(v)} for g, v in values.items()}
-    total = {VERIFY_DURATIONS[0]: percentiles_of([h for v in values.values() for h in v])}
-    return counts, per_group, total
+    return case((TicketEvent.action == Action.verify_pass.value,
+                 hours_between(session, TicketEvent.at, Ticket.rectified_at)),
+                else_=hours_between(session, TicketEvent.at, judged))
 
 
 def percentiles_of(values: list) -> Percentiles:
@@ -331,15 +172,3 @@ def percentiles_of(values: list) -> Percentiles:
         value = v[lo - 1] * (1.0 - frac) + (v[lo] * frac if lo < len(v) else 0.0)
         out[k] = round(value, 3)
     return Percentiles(**out)
-
-
-def durations(session: Session, period: Period, where: list, grouped: bool, group: Grouping = BY_UNIT
-              ) -> dict[int | None, dict[str, Percentiles]]:
-    """p50/p90 hours of each stage over the period's cohort, per unit (grouped) or in total (key None)."""
-    rows = select(
-        group.ticket.label("g"),
-        _hours(session, Ticket.first_dispatched_at, Ticket.reported_at).label("hours_report_dispatch"),
-        _hours(session, Ticket.first_rectified_at, Ticket.first_dispatched_at).label("hours_dispatch_rectify"),
-        _hours(session, Ticket.closed_at, Ticket.reported_at).label("hours_report_close"),
-    ).where(within(Ticket.first_dispatched_at, period.start, period.end), in_cohort_base(), *where).subquery("d")
-    return percentiles(session, rows, DURATIONS, grouped)

@@ -75,7 +75,7 @@ from app.core import pagination
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.types import utcnow
 from app.evaluation import defaults as evaluation_defaults
-from app.stats import queries
+from app.stats import passes, queries
 from app.stats.periods import local_midnight, previous_period, resolve_period
 from app.stats.queries import COUNTS, scope_where, within
 from app.stats.ranking import rank_by_kind, ratio, unit_metrics
@@ -150,41 +150,16 @@ def resolve_scope(session: Session, user: User, *, unit_id: int | None = None, c
 
 # ---- figures --------------------------------------------------------------------------------------
 
-def _figures(session: Session, period: Period, scope: Scope, now: datetime, *, settings: StatsSettings,
-             group: queries.Grouping = queries.BY_UNIT, grouped_durations: bool = True, with_durations: bool = True
-             ) -> tuple[dict, dict, dict]:
-    """(counts per group, hours per group, the total's hours): one grouped pass per figure kind."""
-    where = scope_where(session, scope, period_bound=True)
-    ev_where = scope_where(session, scope, unit_column=queries.EVENT_UNIT)
-    # With the hours, the verifications are read once for their counts and percentiles; without (累计 over up to
-    # a year), they are only counted, in SQL.
-    counts = queries.counts_by_unit(session, period, where, ev_where, now, overdue_where=scope_where(session, scope),
-                                    group=group, dispatch_within_hours=settings.dispatch_within_hours,
-                                    verify_within_hours=settings.verify_within_hours,
-                                    with_verifications=not with_durations)
-    per_group: dict = {}
-    total_d: dict = {}
-    if with_durations:
-        v_counts, v_per_group, v_total = queries.verification_figures(session, period, where, group,
-                                                                      settings.verify_within_hours)
-        for g, c in v_counts.items():
-            row = counts.setdefault(g, dict.fromkeys(COUNTS, 0))
-            row["verified"] += c["verified"]
-            row["verified_on_time"] += c["verified_on_time"]
-        if grouped_durations:
-            per_group = queries.durations(session, period, where, True, group)
-            for g, d in v_per_group.items():
-                per_group.setdefault(g, {}).update(d)
-        total_d = {**(queries.durations(session, period, where, False).get(None) or {}), **v_total}
-    return counts, per_group, total_d
+def _pass(session: Session, periods: list[Period], scope: Scope, now: datetime, *, settings: StatsSettings,
+          keys: tuple[passes.Key, ...] = (passes.UNIT,), hours_for: list[Period] = ()) -> passes.Pass:
+    """The figures of `periods` in a scope grouped by `keys`: one grouped pass per figure kind."""
+    return passes.run(session, periods, keys, where=scope_where(session, scope, period_bound=True),
+                      ev_where=scope_where(session, scope, unit_column=queries.EVENT_UNIT),
+                      overdue_where=scope_where(session, scope), now=now,
+                      dispatch_within_hours=settings.dispatch_within_hours,
+                      verify_within_hours=settings.verify_within_hours, hours_for=hours_for)
 
 
-def _total(counts: dict) -> dict[str, int]:
-    total = dict.fromkeys(COUNTS, 0)
-    for c in counts.values():
-        for k in COUNTS:
-            total[k] += c[k]
-    return total
 
 
 def to_date_periods(period: Period) -> tuple[Period, Period]:
@@ -215,13 +190,16 @@ OUTSIDE_GRIDS = "不在网格内"
 NOT_EVALUATION = "日常巡查发现（非实地测评）"
 
 
-def breakdowns(session: Session, period: Period, scope: Scope, now: datetime, settings: StatsSettings,
-               with_durations: bool = True) -> list[Breakdown]:
+BREAKDOWN_KEYS = (passes.UNIT, passes.CATEGORY_CLASS, passes.GRID, passes.SITE_TYPE)
+
+
+def breakdowns(session: Session, figures: passes.Pass, period: Period, *, with_hours: bool = True
+               ) -> list[Breakdown]:
     """The same figures by 问题大类 (category class), by 区（属地）, by 网格 (the grid a ticket was reported in)
-    and by 测评点位类型 (the site type of an evaluation round's finding): one grouped pass each."""
-    def rows_of(group, name_of) -> list[BreakdownRow]:
-        counts, per, _ = _figures(session, period, scope, now, settings=settings, group=group,
-                                  with_durations=with_durations)
+    and by 测评点位类型 (the site type of an evaluation round's finding), summed from a pass grouped by
+    BREAKDOWN_KEYS."""
+    def rows_of(level, name_of) -> list[BreakdownRow]:
+        counts, per = figures.figures(period, level, with_hours=with_hours)
         return [_row(None if k is None else str(k), unit_metrics(k if isinstance(k, int) else None, name_of(k), c,
                                                                   per.get(k)))
                 for k, c in counts.items()]
@@ -232,20 +210,20 @@ def breakdowns(session: Session, period: Period, scope: Scope, now: datetime, se
 
     out = []
     names = {c.code: c.name_zh for c in session.exec(select(Category).where(col(Category.parent_code).is_(None)))}
-    rows = rows_of(queries.BY_CATEGORY_CLASS, lambda k: names.get(k, k or "未分类"))
+    rows = rows_of(lambda k: k[1], lambda k: names.get(k, k or "未分类"))
     for r in rows:
         r.unit_id = None
     out.append(Breakdown(kind="category_class", name="按问题大类", rows=sorted(rows, key=lambda r: r.key or "")))
     mapping, dnames = district_mapping(session)
     out.append(Breakdown(kind="district", name="按区（属地）", rows=by_size(
-        rows_of(queries.by_mapped_unit(mapping), lambda k: dnames.get(k, OTHER_DISTRICT)))))
+        rows_of(lambda k: mapping.get(k[0]), lambda k: dnames.get(k, OTHER_DISTRICT)))))
     grids = {g.id: g.name for g in session.exec(select(Grid)).all()}
-    rows = rows_of(queries.BY_GRID, lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
+    rows = rows_of(lambda k: k[2], lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
     for r in rows:
         r.unit_id = None
     out.append(Breakdown(kind="grid", name="按网格", rows=by_size(rows)))
     types = {t["code"]: t["zh"] for t in evaluation_defaults.site_types()}
-    rows = rows_of(queries.BY_SITE_TYPE, lambda k: NOT_EVALUATION if k is None else types.get(k, k))
+    rows = rows_of(lambda k: k[3], lambda k: NOT_EVALUATION if k is None else types.get(k, k))
     out.append(Breakdown(kind="site_type", name="按测评点位类型", rows=by_size(rows)))
     return out
 
@@ -283,22 +261,33 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     now = now or utcnow()
     settings = settings or get_stats_settings()
     names = queries.unit_names(session)
+    prev = previous_period(period)
+    published = _published_previous(session, period, scope) if compare else None
+    published_parts = published.breakdowns if published is not None and published.breakdowns is not None and \
+        {b.kind for b in published.breakdowns} == set(BREAKDOWN_KINDS) else None
+    live_prev = compare and published is None
+    live_prev_parts = with_breakdowns and compare and published_parts is None
+    # The period and (unless read from its published bulletin) the one before: one pass over both. Computed
+    # live, the previous period's breakdown rows carry counts and rates only.
+    figures = _pass(session, [period, prev] if live_prev or live_prev_parts else [period], scope, now,
+                    settings=settings, keys=BREAKDOWN_KEYS if with_breakdowns else (passes.UNIT,),
+                    hours_for=([period, prev] if live_prev else [period]) if with_durations else [])
 
-    def figures(p: Period, durations: bool) -> tuple[UnitMetrics, dict[int, UnitMetrics]]:
-        counts, per_unit, total_d = _figures(session, p, scope, now, settings=settings, with_durations=durations)
+    def of(p: Period) -> tuple[UnitMetrics, dict[int, UnitMetrics]]:
+        counts, per_unit = figures.figures(p)
         units = {uid: unit_metrics(uid, names.get(uid), c, per_unit.get(uid)) for uid, c in counts.items()
                  if uid is not None}
-        return unit_metrics(scope.unit_id, scope.unit_name, _total(counts), total_d), units
+        total_counts, total_hours = figures.figures_total(p)
+        return unit_metrics(scope.unit_id, scope.unit_name, total_counts, total_hours), units
 
-    total, by_unit = figures(period, with_durations)
-    published = _published_previous(session, period, scope) if compare else None
+    total, by_unit = of(period)
     if published is not None:
         prev_total = published.total.model_copy(update={"previous": None, "unit_id": total.unit_id,
                                                         "unit_name": total.unit_name})
         prev_units = {m.unit_id: m.model_copy(update={"previous": None, "unit_name": by_unit[m.unit_id].unit_name})
                       for m in published.units if m.unit_id in by_unit}
     elif compare:
-        prev_total, prev_units = figures(previous_period(period), with_durations)
+        prev_total, prev_units = of(prev)
     if compare:
         total.previous = prev_total
         for uid, m in by_unit.items():
@@ -308,19 +297,17 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     if to_date:
         # Counts and rates only: percentiles over up to a year of tickets would cost more than all the rest.
         mtd_p, ytd_p = to_date_periods(period)
-        mtd = ToDate(period=mtd_p, total=figures(mtd_p, False)[0])
-        ytd = ToDate(period=ytd_p, total=figures(ytd_p, False)[0])
+        so_far = _pass(session, [mtd_p, ytd_p], scope, now, settings=settings, keys=())
+        mtd = ToDate(period=mtd_p, total=unit_metrics(scope.unit_id, scope.unit_name,
+                                                      so_far.figures_total(mtd_p)[0], None))
+        ytd = ToDate(period=ytd_p, total=unit_metrics(scope.unit_id, scope.unit_name,
+                                                      so_far.figures_total(ytd_p)[0], None))
     parts = None
     if with_breakdowns:
-        parts = breakdowns(session, period, scope, now, settings)
+        parts = breakdowns(session, figures, period, with_hours=with_durations)
         if compare:
-            before = published.breakdowns if published is not None and published.breakdowns is not None and \
-                {b.kind for b in published.breakdowns} == set(BREAKDOWN_KINDS) else None
-            # Computed live, the previous period's rows carry counts and rates (their hours would double the
-            # cost of the most expensive part of a bulletin for a change nobody reads).
-            parts = _with_previous(parts, before if before is not None else
-                                   breakdowns(session, previous_period(period), scope, now, settings,
-                                              with_durations=False))
+            parts = _with_previous(parts, published_parts if published_parts is not None else
+                                   breakdowns(session, figures, prev, with_hours=False))
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
                    previous_source=None if not compare else "published" if published is not None else "live",
                    month_to_date=mtd, year_to_date=ytd, breakdowns=parts,
@@ -331,14 +318,18 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
 
 # ---- red/black list -----------------------------------------------------------------------------
 
-def _unit_figures(session: Session, period: Period, category_code: str | None, now: datetime) -> list[UnitMetrics]:
+def _unit_figures(session: Session, periods: list[Period], category_code: str | None, now: datetime
+                  ) -> list[list[UnitMetrics]]:
+    """Each period's figures per unit (one pass over all of them)."""
     scope = Scope(category_code=category_code)
     where = scope_where(session, scope, period_bound=True)
     # The office's own figures (按时派遣, 按时核查) never count in a ranking: the verifications are not even read.
-    counts = queries.counts_by_unit(session, period, where, where, now, overdue_where=scope_where(session, scope),
-                                    with_verifications=False)
+    figures = passes.run(session, periods, (passes.UNIT,), where=where, ev_where=where,
+                         overdue_where=scope_where(session, scope), now=now, dispatch_within_hours=0,
+                         verify_within_hours=0, with_verifications=False)
     names = queries.unit_names(session)
-    return [unit_metrics(uid, names.get(uid), c, None) for uid, c in counts.items() if uid is not None]
+    return [[unit_metrics(uid, names.get(uid), c, None) for uid, c in figures.figures(p)[0].items()
+             if uid is not None] for p in periods]
 
 
 def ranking(session: Session, period: Period, rules: RankRules, *, category_code: str | None = None,
@@ -350,12 +341,13 @@ def ranking(session: Session, period: Period, rules: RankRules, *, category_code
     now = now or utcnow()
     prev = previous_period(period)
     kinds = {uid: kind for uid, kind in session.execute(select(Unit.id, Unit.kind)).all()}
-    groups = rank_by_kind(_unit_figures(session, period, category_code, now), kinds, rules)
     published = None if category_code else bulletins_history.previous_ranks(session, period)
+    figures = _unit_figures(session, [period] if published is not None else [period, prev], category_code, now)
+    groups = rank_by_kind(figures[0], kinds, rules)
     if published is not None:
         before = {(g.kind, r.unit_id): published.get(r.unit_id) for g in groups for r in g.rows}
     else:
-        prev_groups = rank_by_kind(_unit_figures(session, prev, category_code, now), kinds, rules)
+        prev_groups = rank_by_kind(figures[1], kinds, rules)
         before = {(g.kind, r.unit_id): r.rank for g in prev_groups for r in g.rows}
     black_now = [u for g in groups for u in g.black]
     streaks = dict.fromkeys(black_now, 1) if category_code else \

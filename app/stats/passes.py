@@ -1,0 +1,291 @@
+"""The figures of several periods and groupings from one grouped pass per figure kind.
+
+A summary needs the same figures for the period and the one before (环比), per unit and in total, and a
+bulletin also by four breakdowns and month- and year-to-date. Computed one period and one grouping at a time
+that was ~70 queries over the same rows. Here the periods are cut at their bounds into elementary intervals
+(buckets); each query reads their union once, grouped by (bucket, key columns), and a period's figures are the
+sum of its buckets', a grouping's rows the sum over the keys that fall in the same row. Counts add up; hours do
+not, so their values come per ticket (per verification) and their percentiles are computed per row in Python
+with percentile_cont's formula (`queries.percentiles_of`).
+"""
+
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, case, func
+from sqlmodel import Session, col, select
+
+from app.stats import queries
+from app.stats.queries import COUNTS, DISTINCT_TICKETS, EVENT_FIGURES, EVENT_UNIT, within
+from app.stats.schemas import Percentiles, Period
+from app.tickets.models import Ticket, TicketEvent, TicketRequest
+from app.tickets.workflow import Status
+
+
+@dataclass(frozen=True)
+class Key:
+    """A key column of the grouped passes: its SQL over a ticket, and over an exception event (joined to its
+    ticket and the request it decided)."""
+    name: str
+    ticket: ColumnElement
+    event: ColumnElement
+
+
+UNIT = Key("unit", col(Ticket.unit_id), EVENT_UNIT)
+CATEGORY_CLASS = Key("category_class", queries.CATEGORY_CLASS, queries.CATEGORY_CLASS)
+# The grid the ticket was reported in (tickets.grid_id), None outside every grid.
+GRID = Key("grid", col(Ticket.grid_id), col(Ticket.grid_id))
+SITE_TYPE = Key("site_type", queries.SITE_TYPE, queries.SITE_TYPE)
+
+
+class Buckets:
+    """The elementary intervals between the sorted bounds of some periods."""
+
+    def __init__(self, periods: Iterable[Period]):
+        periods = list(periods)
+        self.edges: list[datetime] = sorted({p.start for p in periods} | {p.end for p in periods})
+
+    @property
+    def start(self) -> datetime:
+        return self.edges[0]
+
+    @property
+    def end(self) -> datetime:
+        return self.edges[-1]
+
+    @property
+    def split(self) -> bool:
+        return len(self.edges) > 2
+
+    def index(self, column) -> ColumnElement:
+        """SQL: the bucket a time in [start, end) falls in."""
+        inner = self.edges[1:-1]
+        return case(*[(column < e, i) for i, e in enumerate(inner)], else_=len(inner))
+
+    def of(self, period: Period) -> frozenset[int]:
+        """The buckets a period is made of."""
+        return frozenset(i for i in range(len(self.edges) - 1)
+                         if self.edges[i] >= period.start and self.edges[i + 1] <= period.end)
+
+
+def _gcols(buckets: Buckets, column, keys: tuple[Key, ...], *, event: bool = False) -> list:
+    cols = [buckets.index(column).label("b")] if buckets.split else []
+    return cols + [(k.event if event else k.ticket).label(f"k{i}") for i, k in enumerate(keys)]
+
+
+def _key(row, buckets: Buckets | None, n: int) -> tuple:
+    keys = tuple(row[f"k{i}"] for i in range(n))
+    if buckets is None:
+        return keys
+    return (row["b"] if buckets.split else 0, *keys)
+
+
+@dataclass
+class Pass:
+    """Figures per (bucket, *keys): counts, ticket ids behind the distinct-ticket figures, hours' values."""
+    buckets: Buckets
+    keys: tuple[Key, ...]
+    counts: dict[tuple, dict[str, int]] = field(default_factory=dict)
+    overdue_now: dict[tuple, int] = field(default_factory=dict)  # keys → n (not bound to a period)
+    distinct: dict[tuple, dict[str, set]] = field(default_factory=dict)
+    hours: dict[tuple, dict[str, list]] = field(default_factory=dict)
+    with_hours: frozenset[int] = frozenset()  # the buckets whose hours were read
+
+    def add(self, key: tuple, **vals) -> None:
+        row = self.counts.setdefault(key, dict.fromkeys(COUNTS, 0))
+        for k, v in vals.items():
+            row[k] += int(v or 0)
+
+    def figures(self, period: Period, level: Callable[[tuple], Hashable] | None = None, *, with_hours: bool = True
+                ) -> tuple[dict, dict]:
+        """(counts per row, hours' percentiles per row: empty without them) of a period; `level` maps the key
+        tuple to its row (the first key by default); `figures_total` is the total."""
+        level = level or (lambda k: k[0])
+        parts = self.buckets.of(period)
+        out: dict = {}
+        ids: dict = {}
+        values: dict = {}
+
+        def row(r):
+            return out.setdefault(r, dict.fromkeys(COUNTS, 0))
+
+        for (b, *keys), counts in self.counts.items():
+            if b in parts:
+                target = row(level(tuple(keys)))
+                for k, v in counts.items():
+                    target[k] += v
+        for keys, n in self.overdue_now.items():
+            row(level(keys))["overdue_now"] += n
+        for (b, *keys), figs in self.distinct.items():
+            if b in parts:
+                r = level(tuple(keys))
+                for fig, s in figs.items():
+                    ids.setdefault(r, {}).setdefault(fig, set()).update(s)
+        for r, figs in ids.items():
+            for fig, s in figs.items():
+                row(r)[fig] += len(s)
+        hours: dict = {}
+        if with_hours and parts <= self.with_hours:
+            for (b, *keys), by_name in self.hours.items():
+                if b in parts:
+                    target = values.setdefault(level(tuple(keys)), {})
+                    for name, v in by_name.items():
+                        target.setdefault(name, []).extend(v)
+            hours = {r: {name: queries.percentiles_of(v) for name, v in by_name.items()}
+                     for r, by_name in values.items()}
+            for r in out:
+                hours.setdefault(r, {})
+                for name in HOURS:
+                    hours[r].setdefault(name, Percentiles())
+        return out, hours
+
+    def figures_total(self, period: Period) -> tuple[dict[str, int], dict[str, Percentiles]]:
+        counts, hours = self.figures(period, lambda k: None)
+        return counts.get(None, dict.fromkeys(COUNTS, 0)), hours.get(None, {n: Percentiles() for n in HOURS})
+
+
+HOURS = (*queries.DURATIONS, *queries.VERIFY_DURATIONS)
+COHORT = ("handed_over", "handed_over_voided", "dispatched", "closed", "closed_on_time", "closed_late", "rectified",
+          "reworked", "rework_times", "overdue", "due", "overdue_unclosed", "dispatched_on_time")
+
+
+def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where: list, ev_where: list,
+        overdue_where: list, now: datetime, dispatch_within_hours: float, verify_within_hours: float,
+        hours_for: list[Period] = (), with_verifications: bool = True) -> Pass:
+    """Every count figure of `periods` grouped by `keys`, and the hours of the periods in `hours_for`."""
+    buckets = Buckets(periods)
+    out = Pass(buckets=buckets, keys=keys)
+    n = len(keys)
+    start, end = buckets.start, buckets.end
+
+    def grouped(column, *aggregates, event: bool = False):
+        g = _gcols(buckets, column, keys, event=event)
+        return select(*g, *aggregates), g
+
+    closed = Ticket.status == Status.closed.value
+    base = queries.in_cohort_base()
+    stmt, g = grouped(
+        Ticket.first_dispatched_at,
+        func.count().label("handed_over"),
+        func.count().filter(Ticket.status == Status.voided.value).label("handed_over_voided"),
+        func.count().filter(base).label("dispatched"),
+        func.count().filter(closed).label("closed"),
+        func.count().filter(and_(closed, col(Ticket.closed_on_time).is_(True))).label("closed_on_time"),
+        func.count().filter(queries.closed_late()).label("closed_late"),
+        func.count().filter(base, col(Ticket.first_rectified_at).is_not(None)).label("rectified"),
+        func.count().filter(base, Ticket.rework_count > 0).label("reworked"),
+        func.sum(Ticket.rework_count).filter(base).label("rework_times"),
+        func.count().filter(Ticket.is_overdue_at(now)).label("overdue"),
+        func.count().filter(base, queries.due_at(now)).label("due"),
+        func.count().filter(base, queries.overdue_unclosed_at(now)).label("overdue_unclosed"),
+        func.count().filter(base, queries.dispatched_within(session, dispatch_within_hours))
+        .label("dispatched_on_time"))
+    for r in session.execute(stmt.where(within(Ticket.first_dispatched_at, start, end), *where)
+                             .group_by(*g)).mappings():
+        out.add(_key(r, buckets, n), **{k: r[k] for k in COHORT})
+    for column, fig in ((Ticket.reported_at, "reported"), (Ticket.cancelled_at, "cancelled")):
+        stmt, g = grouped(column, func.count().label("n"))
+        for r in session.execute(stmt.where(within(column, start, end), *where).group_by(*g)).mappings():
+            out.add(_key(r, buckets, n), **{fig: r["n"]})
+    g = [k.ticket.label(f"k{i}") for i, k in enumerate(keys)]
+    for r in session.execute(select(*g, func.count().label("n")).where(Ticket.is_overdue_at(now), *overdue_where)
+                             .group_by(*g)).mappings():
+        out.overdue_now[_key(r, None, n)] = r["n"]
+    _exceptions(session, out, ev_where)
+    hour_buckets = frozenset().union(*(buckets.of(p) for p in hours_for)) if hours_for else frozenset()
+    out.with_hours = hour_buckets
+    if hours_for:
+        _durations(session, out, hour_buckets, where)
+    if with_verifications:
+        _verifications(session, out, where, verify_within_hours, hour_buckets)
+    return out
+
+
+def _exceptions(session: Session, out: Pass, ev_where: list) -> None:
+    """The exception figures from the timeline events of the buckets, for the unit concerned."""
+    buckets, n = out.buckets, len(out.keys)
+    by_action = {a: fig for fig, actions in EVENT_FIGURES.items() for a in actions}
+    counted = [a for a, fig in by_action.items() if fig not in DISTINCT_TICKETS]
+    distinct = [a for a, fig in by_action.items() if fig in DISTINCT_TICKETS]
+    g = _gcols(buckets, TicketEvent.at, out.keys, event=True)
+
+    def events(*cols):
+        return (select(*cols).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+                .outerjoin(TicketRequest, TicketRequest.decision_event_id == TicketEvent.id)
+                .where(within(TicketEvent.at, buckets.start, buckets.end), *ev_where))
+
+    stmt = events(*g, TicketEvent.action, func.count().label("n")).where(col(TicketEvent.action).in_(counted))
+    for r in session.execute(stmt.group_by(*g, TicketEvent.action)).mappings():
+        out.add(_key(r, buckets, n), **{by_action[r["action"]]: r["n"]})
+    if distinct:
+        # One ticket counts once however often: the ticket ids go up with the rows, so a row that sums several
+        # keys still counts a ticket once.
+        stmt = events(*g, TicketEvent.action, TicketEvent.ticket_id).where(col(TicketEvent.action).in_(distinct))
+        for r in session.execute(stmt.distinct()).mappings():
+            key = _key(r, buckets, n)
+            out.add(key)
+            out.distinct.setdefault(key, {}).setdefault(by_action[r["action"]], set()).add(r["ticket_id"])
+
+
+def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where: list) -> None:
+    """Each cohort ticket's hours per stage (report → dispatch → rectification; report → close)."""
+    buckets = out.buckets
+    edges = buckets.edges
+    lo = min(edges[b] for b in hour_buckets)
+    hi = max(edges[b + 1] for b in hour_buckets)
+    g = _gcols(buckets, Ticket.first_dispatched_at, out.keys)
+    stmt = select(
+        *g,
+        queries.hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at).label("h0"),
+        queries.hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at).label("h1"),
+        queries.hours_between(session, Ticket.closed_at, Ticket.reported_at).label("h2"),
+    ).where(within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
+    names = queries.DURATIONS
+    width = len(g)
+    split = buckets.split
+    for r in session.execute(stmt):
+        key = tuple(r[:width]) if split else (0, *r[:width])
+        if key[0] not in hour_buckets:
+            continue
+        lists = out.hours.get(key)
+        if lists is None:
+            lists = out.hours[key] = {name: [] for name in names}
+        for i, name in enumerate(names):
+            lists[name].append(r[width + i])
+
+
+def _verifications(session: Session, out: Pass, where: list, verify_within_hours: float,
+                   hour_buckets: frozenset[int]) -> None:
+    """核查次数 and 按时核查数 per bucket and key, and (for the buckets with hours) each one's hours."""
+    buckets, n = out.buckets, len(out.keys)
+    g = _gcols(buckets, TicketEvent.at, out.keys)
+    hours = queries.verify_hours(session)
+    rows = (select(*g, hours.label("h")).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+            .where(col(TicketEvent.action).in_(queries.VERIFY_ACTIONS),
+                   within(TicketEvent.at, buckets.start, buckets.end), *where))
+    if not hour_buckets:
+        sub = rows.subquery("v")
+        gs = [sub.c[c.name] for c in g]
+        stmt = select(*gs, func.count().label("n"),
+                      func.count().filter(sub.c.h <= verify_within_hours).label("ok")).group_by(*gs)
+        for r in session.execute(stmt).mappings():
+            out.add(_key(r, buckets, n), verified=r["n"], verified_on_time=r["ok"])
+        return
+    name = queries.VERIFY_DURATIONS[0]
+    width = len(g)
+    split = buckets.split
+    tally: dict[tuple, list[int]] = {}
+    for r in session.execute(rows):
+        key = tuple(r[:width]) if split else (0, *r[:width])
+        h = r[width]
+        t = tally.get(key)
+        if t is None:
+            t = tally[key] = [0, 0]
+        t[0] += 1
+        if h is not None and h <= verify_within_hours:
+            t[1] += 1
+        if key[0] in hour_buckets:
+            out.hours.setdefault(key, {}).setdefault(name, []).append(h)
+    for key, (n_all, n_ok) in tally.items():
+        out.add(key, verified=n_all, verified_on_time=n_ok)
