@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func
+from sqlalchemy import ColumnElement, and_, case, func, text, tuple_
 from sqlmodel import Session, col, select
 
 from app.stats import queries
@@ -39,6 +39,21 @@ GRID = Key("grid", col(Ticket.grid_id), col(Ticket.grid_id))
 SITE_TYPE = Key("site_type", queries.SITE_TYPE, queries.SITE_TYPE)
 
 
+@dataclass(frozen=True)
+class Level:
+    """A kind of row of the figures: which row a key tuple belongs to (`of`) and, for the percentiles PostgreSQL
+    computes itself, the key column (`key`, its index) or SQL expression (`sql`) that row is grouped by; the
+    total has neither."""
+    name: str
+    of: Callable[[tuple], Hashable]
+    key: int | None = None
+    sql: ColumnElement | None = None
+
+
+TOTAL = Level("total", lambda k: None)
+BY_UNIT = Level("unit", lambda k: k[0], key=0)
+
+
 class Buckets:
     """The elementary intervals between the sorted bounds of some periods."""
 
@@ -60,8 +75,8 @@ class Buckets:
 
     def index(self, column) -> ColumnElement:
         """SQL: the bucket a time in [start, end) falls in."""
-        inner = self.edges[1:-1]
-        return case(*[(column < e, i) for i, e in enumerate(inner)], else_=len(inner))
+        inner = self.edges[1:-1] or self.edges[-1:]
+        return case(*[(column < e, i) for i, e in enumerate(inner)], else_=len(self.edges) - 2)
 
     def of(self, period: Period) -> frozenset[int]:
         """The buckets a period is made of."""
@@ -91,17 +106,18 @@ class Pass:
     distinct: dict[tuple, dict[str, set]] = field(default_factory=dict)
     hours: dict[tuple, dict[str, list]] = field(default_factory=dict)
     with_hours: frozenset[int] = frozenset()  # the buckets whose hours were read
+    # PostgreSQL computes the percentiles itself per (level name, bucket, row): no values come to Python.
+    percentiles: dict[tuple, dict[str, Percentiles]] | None = None
 
     def add(self, key: tuple, **vals) -> None:
         row = self.counts.setdefault(key, dict.fromkeys(COUNTS, 0))
         for k, v in vals.items():
             row[k] += int(v or 0)
 
-    def figures(self, period: Period, level: Callable[[tuple], Hashable] | None = None, *, with_hours: bool = True
-                ) -> tuple[dict, dict]:
-        """(counts per row, hours' percentiles per row: empty without them) of a period; `level` maps the key
-        tuple to its row (the first key by default); `figures_total` is the total."""
-        level = level or (lambda k: k[0])
+    def figures(self, period: Period, by: Level = BY_UNIT, *, with_hours: bool = True) -> tuple[dict, dict]:
+        """(counts per row, hours' percentiles per row: empty without them) of a period, by unit or another
+        level; `figures_total` is the total."""
+        level = by.of
         parts = self.buckets.of(period)
         out: dict = {}
         ids: dict = {}
@@ -126,7 +142,14 @@ class Pass:
             for fig, s in figs.items():
                 row(r)[fig] += len(s)
         hours: dict = {}
-        if with_hours and parts <= self.with_hours:
+        if with_hours and parts <= self.with_hours and self.percentiles is not None:
+            (b,) = parts  # a period with hours is one bucket
+            hours = {r: dict(p) for (name, bb, r), p in self.percentiles.items() if name == by.name and bb == b}
+            for r in out:
+                hours.setdefault(r, {})
+                for name in HOURS:
+                    hours[r].setdefault(name, Percentiles())
+        elif with_hours and parts <= self.with_hours:
             for (b, *keys), by_name in self.hours.items():
                 if b in parts:
                     target = values.setdefault(level(tuple(keys)), {})
@@ -141,7 +164,7 @@ class Pass:
         return out, hours
 
     def figures_total(self, period: Period) -> tuple[dict[str, int], dict[str, Percentiles]]:
-        counts, hours = self.figures(period, lambda k: None)
+        counts, hours = self.figures(period, TOTAL)
         return counts.get(None, dict.fromkeys(COUNTS, 0)), hours.get(None, {n: Percentiles() for n in HOURS})
 
 
@@ -152,10 +175,18 @@ COHORT = ("handed_over", "handed_over_voided", "dispatched", "closed", "closed_o
 
 def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where: list, ev_where: list,
         overdue_where: list, now: datetime, dispatch_within_hours: float, verify_within_hours: float,
-        hours_for: list[Period] = (), with_verifications: bool = True) -> Pass:
-    """Every count figure of `periods` grouped by `keys`, and the hours of the periods in `hours_for`."""
+        hours_for: list[Period] = (), with_verifications: bool = True, levels: tuple[Level, ...] = (BY_UNIT,)
+        ) -> Pass:
+    """Every count figure of `periods` grouped by `keys`, and the hours of the periods in `hours_for` for the
+    total and each of `levels` (each of those periods must be one bucket)."""
     buckets = Buckets(periods)
     out = Pass(buckets=buckets, keys=keys)
+    if session.get_bind().dialect.name == "postgresql":
+        # The passes sort a month or a year of tickets (grouping, percentiles): with the default 4 MB they spilled
+        # to disk. For this transaction only.
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
+        if hours_for:
+            out.percentiles = {}
     n = len(keys)
     start, end = buckets.start, buckets.end
 
@@ -195,6 +226,10 @@ def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where
     _exceptions(session, out, ev_where)
     hour_buckets = frozenset().union(*(buckets.of(p) for p in hours_for)) if hours_for else frozenset()
     out.with_hours = hour_buckets
+    if hours_for and out.percentiles is not None:
+        _sql_hours(session, out, levels, where, verify_within_hours, hour_buckets,
+                   with_verifications=with_verifications)
+        return out
     if hours_for:
         _durations(session, out, hour_buckets, where)
     if with_verifications:
@@ -289,3 +324,87 @@ def _verifications(session: Session, out: Pass, where: list, verify_within_hours
             out.hours.setdefault(key, {}).setdefault(name, []).append(h)
     for key, (n_all, n_ok) in tally.items():
         out.add(key, verified=n_all, verified_on_time=n_ok)
+
+
+def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: list, verify_within_hours: float,
+               hour_buckets: frozenset[int], *, with_verifications: bool) -> None:
+    """PostgreSQL: the hours' percentiles per bucket for the total and each level in one GROUPING SETS query per
+    kind (percentile_cont), and the verifications' counts per (bucket, keys) from the same pass. Only a few
+    hundred rows come back, where the values themselves are ~150,000 rows for a month and the month before."""
+    edges = out.buckets.edges
+    lo = min(edges[b] for b in hour_buckets)
+    hi = max(edges[b + 1] for b in hour_buckets)
+    keys = [k.ticket for k in out.keys]
+    extra = [lv.sql for lv in levels if lv.key is None and lv.sql is not None]
+
+    def grouped(column, values: list[tuple[str, ColumnElement]], *counts):
+        b = out.buckets.index(column)
+        exprs = keys + extra
+        column_of = {lv.name: keys[lv.key] if lv.key is not None else lv.sql for lv in levels}
+        sets = [(b, *keys)] if counts else []
+        for lv in levels:
+            if column_of[lv.name] is not None and (b, column_of[lv.name]) not in sets:
+                sets.append((b, column_of[lv.name]))
+        sets.append((b,))
+        unique = []
+        for st in sets:
+            if not any(len(st) == len(u) and all(x is y for x, y in zip(st, u, strict=True)) for u in unique):
+                unique.append(st)
+        pcts = [func.percentile_cont(q).within_group(v).label(f"{name}_{k}")
+                for name, v in values for k, q in queries.PERCENTILES]
+        stmt = select(b.label("b"), *[e.label(f"e{i}") for i, e in enumerate(exprs)],
+                      func.grouping(*exprs).label("gm") if exprs else func.count().label("gm"), *counts, *pcts)
+        group = func.grouping_sets(*[tuple_(*st) if len(st) > 1 else st[0] for st in unique])
+        return stmt, group, exprs, column_of
+
+    def decode(r, exprs, column_of, names) -> None:
+        m = len(exprs)
+        grouped_cols = {i for i in range(m) if not (r["gm"] >> (m - 1 - i)) & 1} if exprs else set()
+        b = r["b"]
+        pct = {name: Percentiles(**{k: None if r[f"{name}_{k}"] is None else round(float(r[f"{name}_{k}"]), 3)
+                                    for k, _ in queries.PERCENTILES}) for name in names}
+        if not grouped_cols:
+            if b in hour_buckets:
+                out.percentiles.setdefault(("total", b, None), {}).update(pct)
+        for lv in levels:
+            c = column_of[lv.name]
+            if c is None:
+                continue
+            i = next(i for i, e in enumerate(exprs) if e is c)
+            if grouped_cols == {i} and b in hour_buckets:
+                out.percentiles.setdefault((lv.name, b, r[f"e{i}"]), {}).update(pct)
+        return grouped_cols
+
+    cohort_values = [
+        (queries.DURATIONS[0], queries.hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at)),
+        (queries.DURATIONS[1], queries.hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at)),
+        (queries.DURATIONS[2], queries.hours_between(session, Ticket.closed_at, Ticket.reported_at)),
+    ]
+    stmt, group, exprs, column_of = grouped(Ticket.first_dispatched_at, cohort_values)
+    stmt = stmt.where(within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where).group_by(group)
+    for r in session.execute(stmt).mappings():
+        decode(r, exprs, column_of, queries.DURATIONS)
+    if not with_verifications:
+        return
+    name = queries.VERIFY_DURATIONS[0]
+    # The hours (a correlated probe for a failed verification) computed once per verification in a materialised
+    # CTE: written into the aggregates, PostgreSQL evaluated the probe once per use (three times).
+    v = (select(TicketEvent.at.label("at"), *[k.label(f"k{i}") for i, k in enumerate(keys)],
+                *[x.label(f"x{j}") for j, x in enumerate(extra)], queries.verify_hours(session).label("h"))
+         .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
+         .where(col(TicketEvent.action).in_(queries.VERIFY_ACTIONS),
+                within(TicketEvent.at, out.buckets.start, out.buckets.end), *where)
+         .cte("v").prefix_with("MATERIALIZED"))
+    keys = [v.c[f"k{i}"] for i in range(len(keys))]
+    extra = [v.c[f"x{j}"] for j in range(len(extra))]
+    own = iter(extra)  # the levels' own expressions, in order, now as the CTE's columns
+    levels = tuple(Level(lv.name, lv.of, key=lv.key, sql=next(own) if lv.key is None and lv.sql is not None else None)
+                   for lv in levels)
+    stmt, group, exprs, column_of = grouped(v.c.at, [(name, v.c.h)], func.count().label("n"),
+                                            func.count().filter(v.c.h <= verify_within_hours).label("ok"))
+    stmt = stmt.select_from(v).group_by(group)
+    n = len(keys)
+    for r in session.execute(stmt).mappings():
+        grouped_cols = decode(r, exprs, column_of, (name,))
+        if grouped_cols == set(range(n)):
+            out.add((r["b"], *(r[f"e{i}"] for i in range(n))), verified=r["n"], verified_on_time=r["ok"])

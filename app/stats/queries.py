@@ -160,8 +160,9 @@ def verify_hours(session: Session):
 
 
 def percentiles_of(values: list) -> Percentiles:
-    """p50/p90 of the values like percentile_cont (NULLs ignored; None for none), rounded as `percentiles`."""
-    v = sorted(float(x) for x in values if x is not None)
+    """p50/p90 of the values like percentile_cont (NULLs ignored; None for none), rounded to 3 decimals."""
+    v = [x for x in values if x is not None]
+    v.sort()
     if not v:
         return Percentiles(p50=None, p90=None)
     out = {}
@@ -169,6 +170,6 @@ def percentiles_of(values: list) -> Percentiles:
         pos = 1.0 + p * (len(v) - 1)
         lo = int(pos)
         frac = pos - lo
-        value = v[lo - 1] * (1.0 - frac) + (v[lo] * frac if lo < len(v) else 0.0)
+        value = float(v[lo - 1]) * (1.0 - frac) + (float(v[lo]) * frac if lo < len(v) else 0.0)
         out[k] = round(value, 3)
     return Percentiles(**out)

@@ -66,7 +66,7 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, case, func
 from sqlmodel import Session, col, select
 
 from app.bulletins import history as bulletins_history
@@ -151,9 +151,10 @@ def resolve_scope(session: Session, user: User, *, unit_id: int | None = None, c
 # ---- figures --------------------------------------------------------------------------------------
 
 def _pass(session: Session, periods: list[Period], scope: Scope, now: datetime, *, settings: StatsSettings,
-          keys: tuple[passes.Key, ...] = (passes.UNIT,), hours_for: list[Period] = ()) -> passes.Pass:
+          keys: tuple[passes.Key, ...] = (passes.UNIT,), hours_for: list[Period] = (),
+          levels: tuple[passes.Level, ...] = (passes.BY_UNIT,)) -> passes.Pass:
     """The figures of `periods` in a scope grouped by `keys`: one grouped pass per figure kind."""
-    return passes.run(session, periods, keys, where=scope_where(session, scope, period_bound=True),
+    return passes.run(session, periods, keys, levels=levels, where=scope_where(session, scope, period_bound=True),
                       ev_where=scope_where(session, scope, unit_column=queries.EVENT_UNIT),
                       overdue_where=scope_where(session, scope), now=now,
                       dispatch_within_hours=settings.dispatch_within_hours,
@@ -193,13 +194,26 @@ NOT_EVALUATION = "日常巡查发现（非实地测评）"
 BREAKDOWN_KEYS = (passes.UNIT, passes.CATEGORY_CLASS, passes.GRID, passes.SITE_TYPE)
 
 
-def breakdowns(session: Session, figures: passes.Pass, period: Period, *, with_hours: bool = True
-               ) -> list[Breakdown]:
+def breakdown_levels(session: Session) -> dict[str, passes.Level]:
+    """The rows of each breakdown over a pass grouped by BREAKDOWN_KEYS: a street office counts in its district."""
+    mapping, _ = district_mapping(session)
+    unit = col(Ticket.unit_id)
+    return {
+        "category_class": passes.Level("category_class", lambda k: k[1], key=1),
+        "district": passes.Level("district", lambda k: mapping.get(k[0]),
+                                 sql=case(mapping or {-1: -1}, value=unit, else_=None)),
+        "grid": passes.Level("grid", lambda k: k[2], key=2),
+        "site_type": passes.Level("site_type", lambda k: k[3], key=3),
+    }
+
+
+def breakdowns(session: Session, figures: passes.Pass, period: Period, levels: dict[str, passes.Level], *,
+               with_hours: bool = True) -> list[Breakdown]:
     """The same figures by 问题大类 (category class), by 区（属地）, by 网格 (the grid a ticket was reported in)
     and by 测评点位类型 (the site type of an evaluation round's finding), summed from a pass grouped by
     BREAKDOWN_KEYS."""
-    def rows_of(level, name_of) -> list[BreakdownRow]:
-        counts, per = figures.figures(period, level, with_hours=with_hours)
+    def rows_of(kind, name_of) -> list[BreakdownRow]:
+        counts, per = figures.figures(period, levels[kind], with_hours=with_hours)
         return [_row(None if k is None else str(k), unit_metrics(k if isinstance(k, int) else None, name_of(k), c,
                                                                   per.get(k)))
                 for k, c in counts.items()]
@@ -210,20 +224,20 @@ def breakdowns(session: Session, figures: passes.Pass, period: Period, *, with_h
 
     out = []
     names = {c.code: c.name_zh for c in session.exec(select(Category).where(col(Category.parent_code).is_(None)))}
-    rows = rows_of(lambda k: k[1], lambda k: names.get(k, k or "未分类"))
+    rows = rows_of("category_class", lambda k: names.get(k, k or "未分类"))
     for r in rows:
         r.unit_id = None
     out.append(Breakdown(kind="category_class", name="按问题大类", rows=sorted(rows, key=lambda r: r.key or "")))
-    mapping, dnames = district_mapping(session)
+    _, dnames = district_mapping(session)
     out.append(Breakdown(kind="district", name="按区（属地）", rows=by_size(
-        rows_of(lambda k: mapping.get(k[0]), lambda k: dnames.get(k, OTHER_DISTRICT)))))
+        rows_of("district", lambda k: dnames.get(k, OTHER_DISTRICT)))))
     grids = {g.id: g.name for g in session.exec(select(Grid)).all()}
-    rows = rows_of(lambda k: k[2], lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
+    rows = rows_of("grid", lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
     for r in rows:
         r.unit_id = None
     out.append(Breakdown(kind="grid", name="按网格", rows=by_size(rows)))
     types = {t["code"]: t["zh"] for t in evaluation_defaults.site_types()}
-    rows = rows_of(lambda k: k[3], lambda k: NOT_EVALUATION if k is None else types.get(k, k))
+    rows = rows_of("site_type", lambda k: NOT_EVALUATION if k is None else types.get(k, k))
     out.append(Breakdown(kind="site_type", name="按测评点位类型", rows=by_size(rows)))
     return out
 
@@ -269,9 +283,11 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     live_prev_parts = with_breakdowns and compare and published_parts is None
     # The period and (unless read from its published bulletin) the one before: one pass over both. Computed
     # live, the previous period's breakdown rows carry counts and rates only.
+    levels = breakdown_levels(session) if with_breakdowns else {}
     figures = _pass(session, [period, prev] if live_prev or live_prev_parts else [period], scope, now,
                     settings=settings, keys=BREAKDOWN_KEYS if with_breakdowns else (passes.UNIT,),
-                    hours_for=([period, prev] if live_prev else [period]) if with_durations else [])
+                    hours_for=([period, prev] if live_prev else [period]) if with_durations else [],
+                    levels=(passes.BY_UNIT, *levels.values()))
 
     def of(p: Period) -> tuple[UnitMetrics, dict[int, UnitMetrics]]:
         counts, per_unit = figures.figures(p)
@@ -304,10 +320,10 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
                                                       so_far.figures_total(ytd_p)[0], None))
     parts = None
     if with_breakdowns:
-        parts = breakdowns(session, figures, period, with_hours=with_durations)
+        parts = breakdowns(session, figures, period, levels, with_hours=with_durations)
         if compare:
             parts = _with_previous(parts, published_parts if published_parts is not None else
-                                   breakdowns(session, figures, prev, with_hours=False))
+                                   breakdowns(session, figures, prev, levels, with_hours=False))
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
                    previous_source=None if not compare else "published" if published is not None else "live",
                    month_to_date=mtd, year_to_date=ytd, breakdowns=parts,
