@@ -11,8 +11,10 @@ request_id: ContextVar[str] = ContextVar("xuncha_request_id", default="-")
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 JSON_FIELDS = ("asctime", "levelname", "name", "message", "request_id")
-# uvicorn's own loggers hand their records to ours; its per-request access line is replaced by ours.
-UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+# uvicorn's own loggers hand their records to ours; its access line is replaced by ours (app/core/telemetry.py):
+# with no handler to reach, uvicorn does not even format it.
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
+UVICORN_ACCESS = "uvicorn.access"
 
 
 class RequestIdFilter(logging.Filter):
@@ -60,3 +62,6 @@ def configure(kind: str = "text", level: str = "INFO") -> None:
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+    access = logging.getLogger(UVICORN_ACCESS)
+    access.handlers.clear()
+    access.propagate = False
