@@ -82,7 +82,7 @@ def create_app() -> FastAPI:
     # and queue on the event loop. The last added runs first: request id + access log + metrics, body limits,
     # then load shedding.
     app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds,
-                       gate=get_gate, exempt=frozenset({"/api/health", "/api/ready"}))
+                       gate=get_gate)
     app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
                        upload_max_bytes=settings.upload_max_bytes)
 
