@@ -15,6 +15,8 @@ JSON_FIELDS = ("asctime", "levelname", "name", "message", "request_id")
 # with no handler to reach, uvicorn does not even format it.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
 UVICORN_ACCESS = "uvicorn.access"
+# Clients whose INFO lines name whole URLs: a robot webhook's URL carries its key (企业微信 ?key=…).
+QUIET = ("httpx", "httpcore")
 
 
 class RequestIdFilter(logging.Filter):
@@ -65,3 +67,5 @@ def configure(kind: str = "text", level: str = "INFO") -> None:
     access = logging.getLogger(UVICORN_ACCESS)
     access.handlers.clear()
     access.propagate = False
+    for name in QUIET:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -88,3 +88,9 @@ def test_the_text_format_shows_the_id_too():
     record = logging.LogRecord("xuncha.access", logging.INFO, __file__, 1, "GET %s", ("/api/health",), None)
     logs.RequestIdFilter().filter(record)
     assert re.fullmatch(r"\S+ \S+ INFO xuncha.access \[-\] GET /api/health", logs.formatter("text").format(record))
+
+
+def test_http_clients_do_not_log_the_urls_they_call(json_log):
+    """A robot webhook's URL carries its key: httpx's INFO line ("HTTP Request: POST <url>") is not written."""
+    logging.getLogger("httpx").info("HTTP Request: POST https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret")
+    assert not any("secret" in line["message"] for line in json_log())
