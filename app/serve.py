@@ -64,10 +64,15 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     logs.configure(settings.log_format, settings.log_level)
     workers = worker_count(settings)
-    prepare_metrics_dir(workers)
-    uvicorn.run("app.main:app", host=args.host, port=args.port, workers=workers, loop="uvloop",
-                http="httptools", backlog=2048, timeout_graceful_shutdown=15, proxy_headers=True,
-                forwarded_allow_ips=settings.trusted_proxies, log_config=None, access_log=False)
+    made = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    metrics_dir = prepare_metrics_dir(workers)
+    try:
+        uvicorn.run("app.main:app", host=args.host, port=args.port, workers=workers, loop="uvloop",
+                    http="httptools", backlog=2048, timeout_graceful_shutdown=15, proxy_headers=True,
+                    forwarded_allow_ips=settings.trusted_proxies, log_config=None, access_log=False)
+    finally:
+        if made and metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -127,3 +127,21 @@ def test_two_processes_are_summed_and_log_json(tmp_path):
     assert sorted(line["request_id"] for line in access) == sorted(f"mp-{i}" for i in range(40))
     assert all(line["route"] == "/api/ready" and line["status"] == 200 for line in access)
     assert not any(line.get("logger") == "uvicorn.access" for line in lines)
+
+
+def test_the_multiprocess_directory_is_set_and_emptied_only_for_several_processes(tmp_path):
+    from app.serve import prepare_metrics_dir
+
+    environ: dict[str, str] = {}
+    assert prepare_metrics_dir(1, environ) is None and environ == {}
+    given = tmp_path / "prom"
+    given.mkdir()
+    (given / "histogram_123.db").write_bytes(b"old")
+    (given / "README").write_text("kept")
+    environ = {"PROMETHEUS_MULTIPROC_DIR": str(given)}
+    assert prepare_metrics_dir(2, environ) == given
+    assert sorted(p.name for p in given.iterdir()) == ["README"]
+    environ = {}
+    made = prepare_metrics_dir(4, environ)
+    assert made is not None and made.is_dir() and environ["PROMETHEUS_MULTIPROC_DIR"] == str(made)
+    made.rmdir()
