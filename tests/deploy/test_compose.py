@@ -81,3 +81,17 @@ def test_the_env_example_names_every_variable_compose_requires():
     example = {line.split("=", 1)[0] for line in (ROOT / "deploy" / "env.example").read_text().splitlines()
                if "=" in line and not line.startswith("#")}
     assert required and required <= example, required - example
+
+
+def test_postgresql_takes_every_connection_the_app_processes_may_open(compose):
+    """Each process's pool holds XUNCHA_DB_SLOTS + POOL_OVERFLOW connections; all app processes together,
+    plus a few for the migration and psql, must fit PostgreSQL's max_connections."""
+    from app.core.db import POOL_OVERFLOW
+
+    services = compose["services"]
+    command = services["postgres"]["command"]
+    max_connections = int(next(c.split("=", 1)[1] for c in command if c.startswith("max_connections=")))
+    apps = [s for s in services.values() if s.get("command", [])[:3] == ["python", "-m", "app.serve"]]
+    workers = int(re.fullmatch(r"\$\{XUNCHA_WORKERS:-(\d+)\}", apps[0]["environment"]["XUNCHA_WORKERS"]).group(1))
+    slots = Settings.model_fields["db_slots"].default
+    assert len(apps) * workers * (slots + POOL_OVERFLOW) + 10 <= max_connections
