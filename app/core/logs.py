@@ -10,7 +10,7 @@ from pythonjsonlogger.json import JsonFormatter
 request_id: ContextVar[str] = ContextVar("xuncha_request_id", default="-")
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = ("asctime", "levelname", "name", "message", "request_id")
+JSON_FIELDS = ("levelname", "name", "message", "request_id")
 # uvicorn's own loggers hand their records to ours; its access line is replaced by ours (app/core/telemetry.py):
 # with no handler to reach, uvicorn does not even format it.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
@@ -30,8 +30,9 @@ class RequestIdFilter(logging.Filter):
 
 def formatter(kind: str) -> logging.Formatter:
     if kind == "json":
-        return JsonFormatter(list(JSON_FIELDS), rename_fields={"asctime": "time", "levelname": "level",
-                                                               "name": "logger"})
+        # "time": ISO 8601 in UTC (2026-12-04T11:22:33.456789+00:00), whatever the server's zone.
+        return JsonFormatter(list(JSON_FIELDS), rename_fields={"levelname": "level", "name": "logger"},
+                             timestamp="time")
     return logging.Formatter(TEXT_FORMAT)
 
 

@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import re
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -54,6 +55,7 @@ def test_one_access_line_per_request_names_the_route_template_not_the_path(clien
     assert line["request_id"] == "req-1" and line["level"] == "INFO"
     assert line["method"] == "GET" and line["route"] == "/api/tickets/{ticket_id}" and line["status"] == 401
     assert isinstance(line["duration_ms"], float) and line["duration_ms"] >= 0
+    assert datetime.fromisoformat(line["time"]).utcoffset() == timedelta(0)
     assert ticket not in json.dumps(line)
 
 
