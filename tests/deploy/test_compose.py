@@ -95,3 +95,9 @@ def test_postgresql_takes_every_connection_the_app_processes_may_open(compose):
     workers = int(re.fullmatch(r"\$\{XUNCHA_WORKERS:-(\d+)\}", apps[0]["environment"]["XUNCHA_WORKERS"]).group(1))
     slots = Settings.model_fields["db_slots"].default
     assert len(apps) * workers * (slots + POOL_OVERFLOW) + 10 <= max_connections
+
+
+def test_the_build_context_leaves_out_secrets_and_local_environments():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.strip() and not line.startswith("#")}
+    assert {".env", ".venv", "frontend/node_modules", "data", ".git"} <= ignored
