@@ -20,7 +20,8 @@ COPY --from=frontend /src/frontend/dist frontend/dist
 ENV XUNCHA_DATABASE_URL=sqlite:////data/xuncha.db \
     XUNCHA_MEDIA_DIR=/data/media \
     XUNCHA_FRONTEND_DIST=/app/frontend/dist \
-    XUNCHA_TAXONOMY_PATH=/app/app/categories/taxonomy.json
+    XUNCHA_TAXONOMY_PATH=/app/app/categories/taxonomy.json \
+    XUNCHA_LOG_FORMAT=json
 VOLUME /data
 EXPOSE 8000
 CMD ["sh", "-c", "alembic upgrade head && python -m app.demo.seed && exec python -m app.serve --host 0.0.0.0 --port 8000"]

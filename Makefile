@@ -25,12 +25,15 @@ lint: venv
 
 setup: system-deps venv frontend
 
-# Debian packages: a CJK font for the photo watermark, Chromium for the browser tests.
+# Debian packages: a CJK font for the photo watermark, Chromium for the browser tests, nginx for the test of
+# deploy/nginx.conf in front of a real app process (tests/deploy, skipped without it).
 system-deps:
-	@if ! fc-list :lang=zh 2>/dev/null | grep -q . || ! command -v chromium >/dev/null; then \
-		echo "installing Debian packages: fonts-wqy-microhei chromium"; \
+	@if ! fc-list :lang=zh 2>/dev/null | grep -q . || ! command -v chromium >/dev/null \
+			|| ! { command -v nginx || test -x /usr/sbin/nginx; } >/dev/null; then \
+		echo "installing Debian packages: fonts-wqy-microhei chromium nginx-light"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei chromium \
-		|| { echo "apt-get failed: install fonts-wqy-microhei and chromium as root"; exit 1; }; \
+			nginx-light \
+		|| { echo "apt-get failed: install fonts-wqy-microhei, chromium and nginx-light as root"; exit 1; }; \
 	fi
 
 venv: $(VENV)/.installed

@@ -7,9 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import jobs
 from app.admin.router import router as admin_router
 from app.auth.router import router as auth_router
 from app.bulletins.router import router as bulletins_router
@@ -17,14 +18,17 @@ from app.categories.router import router as categories_router
 from app.config import office
 from app.config import service as config_service
 from app.config.router import router as config_router
-from app.core import http_errors
+from app.core import health as readiness
+from app.core import http_errors, logs, metrics
 from app.core.apidocs import install_docs
 from app.core.config import get_settings
-from app.core.db import get_gate
+from app.core.db import get_gate, new_session
 from app.core.errors import error_body
 from app.core.headers import SecurityHeadersMiddleware, content_security_policy, parse_sources
 from app.core.limits import BodySizeLimit
 from app.core.load import LoadShedding, set_worker_threads
+from app.core.responses import errors
+from app.core.telemetry import RequestTelemetry
 from app.evaluation.router import router as evaluation_router
 from app.exceptions.router import router as exceptions_router
 from app.jobs.worker import EmbeddedWorker
@@ -44,6 +48,9 @@ logger = logging.getLogger("xuncha")
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
+    metrics.register_depth("xuncha_jobs", "Jobs not done (the outbox): queued, running and failed, by kind",
+                           ("kind", "state"), _job_depths)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -72,7 +79,8 @@ def create_app() -> FastAPI:
                   openapi_url="/api/openapi.json", lifespan=lifespan)
     http_errors.install(app, retry_after=settings.retry_after_seconds)
     # Pure ASGI middleware only (no @app.middleware("http")): those pass every body through an extra task
-    # and queue on the event loop. The last added runs first: body limits, then load shedding.
+    # and queue on the event loop. The last added runs first: request id + access log + metrics, body limits,
+    # then load shedding.
     app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds,
                        gate=get_gate)
     app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
@@ -87,6 +95,7 @@ def create_app() -> FastAPI:
                                        + extra_img_sources)
 
     app.add_middleware(SecurityHeadersMiddleware, csp=lambda: csp_for(tuple(config_service.office_tile_hosts())))
+    app.add_middleware(RequestTelemetry)
 
     for router in (config_router, auth_router, admin_router, users_router, categories_router, units_router,
                    photos_router, tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
@@ -98,9 +107,27 @@ def create_app() -> FastAPI:
         """Reachability check for the app's outbox (no auth; async: needs no worker thread, never shed)."""
         return {"ok": True}
 
+    @app.get("/api/ready", tags=["health"], response_model=readiness.Ready, responses=errors(503))
+    async def ready():
+        """Readiness: the database answers and the photo store takes writes (no auth; 503 names what failed)."""
+        checks = {"database": readiness.check_database, "storage": photos_service.storage_ready}
+        return readiness.Ready(checks=await readiness.readiness(checks, retry_after=settings.retry_after_seconds))
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics(request: Request):
+        """Prometheus metrics, for this machine or the holder of XUNCHA_METRICS_TOKEN."""
+        metrics.check_access(request.client.host if request.client else None,
+                             request.headers.get("authorization"), settings.metrics_token)
+        return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
     install_docs(app, "/api/docs", settings.map_tile_hosts + extra_img_sources)
     _mount_frontend(app, settings.frontend_dist)
     return app
+
+
+def _job_depths() -> list[tuple[str, str, int]]:
+    with new_session() as session:
+        return jobs.depths(session)
 
 
 def _mount_frontend(app: FastAPI, dist: Path) -> None:

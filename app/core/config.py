@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     # App processes `make run` and the image start (app/serve.py). 0: one on SQLite (its write lock is per
     # database file, a second process only queues on it), one per CPU up to 4 on PostgreSQL.
     workers: int = Field(0, ge=0, le=64)
+    # Log lines on stderr: "text" for a terminal, "json" (one object a line) for a log collector; the Docker
+    # image sets json. Every line carries the request's id (X-Request-ID from the proxy, or made up).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # GET /metrics (Prometheus): with a token, only `Authorization: Bearer <token>`; without one, only
+    # clients on this machine (127.0.0.1, ::1). nginx refuses /metrics from outside either way.
+    metrics_token: str = ""
 
     upload_max_bytes: int = 25 * 1024 * 1024
     json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload

@@ -3,7 +3,8 @@
 Two gates, both answering the same JSON error:
 
 - `LoadShedding` (pure ASGI, outermost): at most `max_in_flight` requests at a time, whatever they do;
-  one more is refused at once. /api/health is exempt (it is async and touches nothing).
+  one more is refused at once. /api/health and /api/ready are exempt (async; the readiness checks run in
+  threads of their own, app/core/health.py): a saturated process is still alive and ready, only busy.
 - `DatabaseGate`: at most `slots` requests hold a database session at once, and `slots` is the size of
   the connection pool. A request holds a connection across several hops between the event loop and the
   thread pool (token lookup, endpoint, close); when more requests than connections were let in, the
@@ -47,7 +48,7 @@ class LoadShedding:
 
     def __init__(self, app: ASGIApp, *, max_in_flight: int, retry_after: float,
                  gate: "Callable[[], DatabaseGate] | None" = None,
-                 exempt: frozenset[str] = frozenset({"/api/health"})):
+                 exempt: frozenset[str] = frozenset({"/api/health", "/api/ready"})):
         self.app = app
         self.max_in_flight = max_in_flight
         self.retry_after = retry_after

@@ -2,10 +2,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from app.core.types import utcnow
-from app.jobs.models import Job
+from app.jobs.models import FAILED, QUEUED, RUNNING, Job
 
 Handler = Callable[[Session, dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
@@ -31,6 +32,13 @@ def enqueue_committed(kind: str, payload: dict[str, Any], run_after: datetime | 
     with new_session(write=True) as session:
         enqueue(session, kind, payload, run_after)
         session.commit()
+
+
+def depths(session: Session) -> list[tuple[str, str, int]]:
+    """(kind, state, count) of the jobs not done — queued, running, failed — for the metrics' outbox depths."""
+    rows = session.exec(select(Job.kind, Job.state, func.count()).where(Job.state.in_((QUEUED, RUNNING, FAILED)))
+                        .group_by(Job.kind, Job.state)).all()
+    return [(kind, state, count) for kind, state, count in rows]
 
 
 class Defer(Exception):

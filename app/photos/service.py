@@ -2,6 +2,7 @@
 
 import hashlib
 import os
+import time
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -12,6 +13,7 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from app import jobs
+from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import get_gate, new_session
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -64,6 +66,14 @@ def get_workers() -> PhotoWorkers:
     return PhotoWorkers(workers, settings.photo_queue, settings.photo_worker_max_tasks)
 
 
+def storage_ready() -> None:
+    """The photo store's readiness probe (GET /api/ready); raises when it cannot take a photo now. A store
+    without a probe of its own counts as ready."""
+    probe = getattr(get_storage(), "ready", None)
+    if probe is not None:
+        probe()
+
+
 def start() -> None:
     """At startup: remove temp files of writes a killed process left behind."""
     storage = get_storage()
@@ -88,7 +98,9 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     if (existing := prepare(user, photo_id, data, captured_at)) is not None:
         return existing, False
     watermark = evidence_watermark(user, captured_at=captured_at, lat=lat, lng=lng)
+    started = time.perf_counter()
     result = get_workers().run(processing.process_photo, data, **processing_kwargs(watermark))
+    metrics.observe_photo(time.perf_counter() - started)
     keys = store(photo_id, result, data)
     return record(session, user, photo_id, result, data, keys, lat=lat, lng=lng)
 
@@ -106,7 +118,9 @@ async def upload_async(user: User, photo_id: uuid.UUID, data: bytes, *, lat: flo
     if existing is not None:
         return existing, False
     watermark = evidence_watermark(user, captured_at=captured_at, lat=lat, lng=lng)
+    started = time.perf_counter()
     result = await get_workers().run_async(processing.process_photo, data, **processing_kwargs(watermark))
+    metrics.observe_photo(time.perf_counter() - started)
     keys = await run_in_threadpool(store, photo_id, result, data)
     async with gate.slot(finishing=True):  # the photo is processed and stored: record it ahead of newcomers
         return await run_in_threadpool(_record_committed, user, photo_id, result, data, keys, lat, lng)

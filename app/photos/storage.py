@@ -49,6 +49,10 @@ class PhotoStorage(Protocol):
         """Remove `key`; removing a missing key is not an error (cleanup must be retryable)."""
         ...
 
+    def ready(self) -> None:
+        """Raise OSError when the store cannot take a photo now (GET /api/ready); S3: a HEAD of the bucket."""
+        ...
+
 
 # Writes in progress live in one directory (keys cannot start with a dot), so the temp files of a killed
 # process are found without walking every photo's directory.
@@ -117,6 +121,17 @@ class LocalPhotoStorage:
     def delete(self, key: str) -> None:
         """Remove the file; a missing file is fine."""
         self.path(key).unlink(missing_ok=True)
+
+    def ready(self) -> None:
+        """Create and remove a small file where writes go: a missing, read-only or full disk raises OSError."""
+        temp_dir = self.root / TEMP_DIR
+        temp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=temp_dir, prefix=".ready-", suffix=".part")
+        try:
+            os.write(fd, b"ready")
+        finally:
+            os.close(fd)
+            os.unlink(tmp)
 
 
 def _fsync_dir(path: Path) -> None:

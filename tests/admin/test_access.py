@@ -83,3 +83,17 @@ def test_the_admin_gets_in(client, db, admin):
             body = body | {"features": [body["features"][0] | {"properties": {"unit_id": unit.id}}]}
         r = client.request(method, path, headers=admin["h"], json=body)
         assert r.status_code in (200, 201), (method, path, r.text)  # in order: the PUT before the DELETE
+
+
+@pytest.mark.parametrize("role", [None, *Role])
+def test_the_operations_endpoints_belong_to_no_role(db, role):
+    """/api/ready answers everyone alike with nothing but the checks' names; /metrics is for this machine or
+    the token holder (app/core/metrics.py), never for a login from elsewhere, the admin's included."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, client=("198.51.100.20", 40001)) as remote:
+        headers = login(remote, make_user(db, role)) if role else {}
+        ready = remote.get("/api/ready", headers=headers)
+        assert ready.status_code == 200 and ready.json() == {"ok": True, "checks": {"database": "ok", "storage": "ok"}}
+        refused = remote.get("/metrics", headers=headers)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "metrics_forbidden"

@@ -89,7 +89,8 @@ def test_an_idle_gate_never_sheds_on_its_estimate():
 
 def test_while_the_gate_would_shed_an_api_request_is_refused_before_routing():
     """The outermost middleware answers the 503 itself (no routing, no body parsing, no dependencies):
-    at saturation a refusal must cost next to nothing. /api/health and the app's pages still get through."""
+    at saturation a refusal must cost next to nothing. /api/health, /api/ready and the app's pages still get
+    through."""
     gate = DatabaseGate(slots=1, wait_seconds=0.4, retry_after=3)
     reached: list[str] = []
 
@@ -120,8 +121,9 @@ def test_while_the_gate_would_shed_an_api_request_is_refused_before_routing():
             status, headers = await request("/api/tickets")
             assert status == 503 and headers["retry-after"] == "3"
             assert (await request("/api/health"))[0] == 200
+            assert (await request("/api/ready"))[0] == 200
             assert (await request("/assets/index.js"))[0] == 200
-        assert reached == ["/api/tickets", "/api/health", "/assets/index.js"]
+        assert reached == ["/api/tickets", "/api/health", "/api/ready", "/assets/index.js"]
 
     run_in_own_thread(main)
 
