@@ -9,7 +9,7 @@ const messages = {
       homeHint: '单位、用户、问题类别、网格和全局设置；每次修改都记入操作日志。',
       save: '保存', cancel: '取消', edit: '编辑', create: '新建', saved: '已保存', loading: '加载中…', empty: '暂无数据',
       active: '启用', inactive: '已停用', deactivate: '停用', reactivate: '重新启用', actions: '操作', reload: '刷新',
-      none: '无', errorTitle: '服务器拒绝了此操作', confirm: '确定', more: '加载更多',
+      none: '无', errorTitle: '服务器拒绝了此操作', confirm: '确定', more: '加载更多', viewAll: '查看全部',
       units: {
         title: '单位管理', name: '名称', kind: '类型', parent: '上级单位', top: '（顶级）', users: '用户', grids: '网格', open: '在办案件',
         add: '新建单位', addChild: '添加下级', rename: '修改', created: '已创建单位 {name}',
@@ -57,7 +57,7 @@ const messages = {
       homeHint: 'Units, users, problem categories, grids and office settings; every change is written to the audit log.',
       save: 'Save', cancel: 'Cancel', edit: 'Edit', create: 'Create', saved: 'Saved', loading: 'Loading…', empty: 'Nothing yet',
       active: 'Active', inactive: 'Deactivated', deactivate: 'Deactivate', reactivate: 'Reactivate', actions: 'Actions', reload: 'Reload',
-      none: 'None', errorTitle: 'The server refused this', confirm: 'OK', more: 'Load more',
+      none: 'None', errorTitle: 'The server refused this', confirm: 'OK', more: 'Load more', viewAll: 'View all',
       units: {
         title: 'Units', name: 'Name', kind: 'Kind', parent: 'Parent unit', top: '(top level)', users: 'Users', grids: 'Grids', open: 'Open tickets',
         add: 'New unit', addChild: 'Add sub-unit', rename: 'Edit', created: 'Unit {name} created',
