@@ -37,6 +37,13 @@ export const routes = [
   { path: '/eval/rounds/:id(\\d+)', name: 'eval-round', component: () => import('./pages/evaluation/EvalRoundDetailPage.vue'), meta: {} },
   { path: '/eval/rounds/:r(\\d+)/sites/:s(\\d+)', name: 'eval-site', component: () => import('./pages/evaluation/EvalSitePage.vue'), meta: { roles: ['inspector'] } },
   { path: '/eval/mine', name: 'eval-mine', component: () => import('./pages/evaluation/MyEvalSitesPage.vue'), meta: { roles: ['inspector'] } },
+  { path: '/admin', name: 'admin', component: () => import('./pages/admin/AdminHomePage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
+  { path: '/admin/units', name: 'admin-units', component: () => import('./pages/admin/AdminUnitsPage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
+  { path: '/admin/users', name: 'admin-users', component: () => import('./pages/admin/AdminUsersPage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
+  { path: '/admin/categories', name: 'admin-categories', component: () => import('./pages/admin/AdminCategoriesPage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
+  { path: '/admin/grids', name: 'admin-grids', component: () => import('./pages/admin/AdminGridsPage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
+  { path: '/admin/settings', name: 'admin-settings', component: () => import('./pages/admin/AdminSettingsPage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
+  { path: '/admin/audit', name: 'admin-audit', component: () => import('./pages/admin/AdminAuditPage.vue'), meta: { roles: ['admin'], tab: 'admin' } },
   { path: '/:pathMatch(.*)*', name: 'notfound', component: () => import('./pages/NotFoundPage.vue'), meta: { public: true } },
 ]
 
@@ -59,7 +66,8 @@ router.beforeEach((to) => {
 
 /**
  * Bottom tabs per role (max five, thumb-reachable). Only dispatchers dispatch (triage); the dispatcher's
- * 审批 queue opens from triage (a badge with the count), its tabs being full. The admin reads.
+ * 审批 queue opens from triage (a badge with the count), its tabs being full. The admin administers
+ * (管理) and reads.
  * @type {Record<Role, string[]>}
  */
 export const TABS_BY_ROLE = {
@@ -67,5 +75,5 @@ export const TABS_BY_ROLE = {
   dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
   unit_staff: ['tasks', 'inbox', 'dashboard', 'map', 'outbox', 'me'], // 消息: new tasks, 返工, 催办, decisions
   leader: ['dashboard', 'approvals', 'tickets', 'map', 'me'], // a leader decides suspension requests
-  admin: ['dashboard', 'tickets', 'map', 'me'],
+  admin: ['admin', 'dashboard', 'tickets', 'map', 'me'], // 管理: units, users, categories, grids, settings, audit
 }

@@ -24,7 +24,8 @@ def evil(tag: str) -> str:
 FIELDS = {k: evil(k) for k in ("DA", "AD", "DB", "DC", "DD", "DE", "ND", "NR", "NF", "NV", "NC", "NX", "RR",
                                "UN", "UI", "UD", "US",
                                # deadline exceptions: request reasons, decision notes, 催办 and 督办 notes
-                               "RA", "RE", "RS", "RJ", "UR", "SV", "DF")}
+                               "RA", "RE", "RS", "RJ", "UR", "SV", "DF",
+                               "GN")}  # a grid's name (the admin screens)
 
 
 class Client:
@@ -296,6 +297,32 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     lguard.check("leader screens")
     guard.check("end")
     uguard.check("end")
+
+
+def test_admin_screens_show_markup_as_text(new_context, evil_world, api, server):
+    """Units, users, a grid (on the table and the map) and the audit log at desktop width: names are text."""
+    square = [[[120.30, 30.10], [120.304, 30.10], [120.304, 30.104], [120.30, 30.104], [120.30, 30.10]]]
+    r = httpx.post(f"{server}/api/admin/grids/import", timeout=30, headers={"Authorization": f"Bearer {api.token('admin')}"},
+                   json={"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+                                                                      "properties": {"name": FIELDS["GN"], "unit": FIELDS["UN"]}}]})
+    assert r.status_code == 201, r.text
+    ctx = new_context(viewport={"width": 1366, "height": 900}, is_mobile=False, has_touch=False, device_scale_factor=1)
+    guard = Guard(ctx)
+    page = ctx.new_page()
+    login(page, "admin")
+    for path, tags in (("/admin/units", ("UN",)), ("/admin/users", ("UI", "UD", "US", "UN")),
+                       ("/admin/grids", ("GN", "UN")), ("/admin/audit", ("GN",))):
+        page.goto(path)
+        _shows(page, *tags, where=path)
+        assert page.locator("img[src=x]").count() == 0, path
+        guard.check(path)
+    page.goto("/admin/grids")
+    page.locator("[data-testid=grid-map] path.leaflet-interactive").last.wait_for(state="attached")
+    page.locator("[data-testid=grid-map] path.leaflet-interactive").last.dispatch_event("mouseover")
+    page.wait_for_function("t => [...document.querySelectorAll('.leaflet-tooltip')].some(e => e.textContent.includes(t))",
+                           arg=FIELDS["GN"])
+    assert page.locator(".leaflet-tooltip img, .leaflet-tooltip script").count() == 0
+    guard.check("grid map")
 
 
 def test_api_docs_load_nothing_from_elsewhere(new_context, server):

@@ -24,7 +24,7 @@ export const HOME_BY_ROLE = {
   dispatcher: '/triage',
   unit_staff: '/tasks',
   leader: '/dashboard',
-  admin: '/dashboard',
+  admin: '/admin',
 }
 
 export const useAuthStore = defineStore('auth', {
