@@ -19,7 +19,7 @@ from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
-from app.photos.storage import LocalPhotoStorage, PhotoStorage, make_key
+from app.photos.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage, make_key
 from app.photos.workers import PhotoWorkers
 from app.tickets import access as tickets_access
 from app.users.models import User
@@ -37,7 +37,19 @@ def uploader_label(user: User) -> str:
 
 @lru_cache
 def get_storage() -> PhotoStorage:
-    return LocalPhotoStorage(get_settings().media_dir)
+    settings = get_settings()
+    return s3_storage() if settings.storage == "s3" else LocalPhotoStorage(settings.media_dir)
+
+
+def s3_storage() -> S3PhotoStorage:
+    """The bucket the S3 settings name (also for `storage-migrate`, before XUNCHA_STORAGE is switched)."""
+    s = get_settings()
+    if not s.s3_bucket:
+        raise Invalid("未设置 XUNCHA_S3_BUCKET No bucket set (XUNCHA_S3_BUCKET)", code="s3_not_configured")
+    return S3PhotoStorage(s.s3_bucket, endpoint_url=s.s3_endpoint_url, region=s.s3_region,
+                          access_key=s.s3_access_key,
+                          secret_key=s.s3_secret_key.get_secret_value() if s.s3_secret_key else None,
+                          path_style=s.s3_path_style, max_connections=s.worker_threads)
 
 
 def url(photo_id: uuid.UUID, variant: str) -> str:
@@ -216,6 +228,12 @@ def visible_clause(user: User) -> ColumnElement[bool]:
 
 def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[bytes, str, str]:
     """The bytes of one variant, its media type and ETag; 404 for photos this user may not see."""
+    key, media_type, etag = locate(session, user, photo_id, variant)
+    return get_storage().get(key), media_type, etag
+
+
+def locate(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[str, str, str]:
+    """The storage key of one variant, its media type and ETag; 404 for photos this user may not see."""
     photo = session.exec(select(Photo).where(Photo.id == photo_id, visible_clause(user))).first() \
         if variant in VARIANTS else None
     if photo is None:
@@ -223,6 +241,5 @@ def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tup
     if variant == "original" and user.role == Role.unit_staff and photo.uploader_id != user.id:
         # An untouched original keeps its EXIF, which can name the inspector's phone: units get the display.
         raise Forbidden("原图仅供办公室查看 Originals are for the office only", code="original_withheld")
-    data = get_storage().get(storage_key(photo.id, photo.sha256, variant))
     media_type = photo.content_type if variant == "original" else "image/jpeg"
-    return data, media_type, f'"{photo.sha256[:16]}-{variant}"'
+    return storage_key(photo.id, photo.sha256, variant), media_type, f'"{photo.sha256[:16]}-{variant}"'
