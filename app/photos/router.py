@@ -14,7 +14,7 @@ from app.core.responses import AUTHENTICATED, WRITE, ErrorBody
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
-from app.photos.storage import PhotoNotFoundError, RangeNotSatisfiableError
+from app.photos.storage import CHUNK, PhotoNotFoundError, RangeNotSatisfiableError
 from app.users.models import User
 from app.users.roles import Role
 
@@ -71,6 +71,8 @@ def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id
     if (start, end) != (None, None):
         status = 206
         headers["Content-Range"] = f"bytes {stream.start}-{stream.end}/{stream.size}"
+    if stream.length <= CHUNK:  # a thumbnail: one read here rather than a streamed body's thread hops
+        return Response(b"".join(stream), status_code=status, media_type=media_type, headers=headers)
     return StreamingResponse(stream, status_code=status, media_type=media_type, headers=headers)
 
 
