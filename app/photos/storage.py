@@ -62,6 +62,11 @@ class ObjectStream:
     end: int
     chunks: Iterator[bytes]
     close: Any
+    read_all: Any = None
+
+    def __post_init__(self):
+        if self.read_all is None:
+            self.read_all = lambda: b"".join(self.chunks)
 
     @property
     def length(self) -> int:
@@ -233,7 +238,10 @@ class S3PhotoStorage:
     def get(self, key: str) -> bytes:
         """The stored bytes; raises PhotoNotFoundError."""
         stream = self.open(key)
-        return b"".join(stream)
+        try:
+            return stream.read_all()
+        finally:
+            stream.close()
 
     def open(self, key: str, start: int | None = None, end: int | None = None) -> ObjectStream:
         """One GET (with a Range header for a part); the body is read from the connection chunk by chunk."""
@@ -260,7 +268,7 @@ class S3PhotoStorage:
         else:
             size = response["ContentLength"]
             first, last = 0, size - 1
-        return ObjectStream(size, first, last, body.iter_chunks(CHUNK), body.close)
+        return ObjectStream(size, first, last, body.iter_chunks(CHUNK), body.close, body.read)
 
     def delete(self, key: str) -> None:
         """Remove the object; S3 answers a delete of a missing key with success too."""
