@@ -14,7 +14,7 @@ from app.core.responses import AUTHENTICATED, WRITE, ErrorBody
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
-from app.photos.storage import CHUNK, PhotoNotFoundError, RangeNotSatisfiableError
+from app.photos.storage import CHUNK, PhotoNotFoundError, RangeNotSatisfiableError, StorageUnavailableError
 from app.users.models import User
 from app.users.roles import Role
 
@@ -63,6 +63,8 @@ def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id
         # The row exists and the caller may see it, but its file is gone (lost disk, partial restore).
         log.error("photo %s: %s file missing from storage", photo_id, variant)
         raise NotFound("照片文件缺失 Photo file missing", code="photo_file_missing") from None
+    except StorageUnavailableError as exc:
+        raise service.unavailable(exc) from None
     except RangeNotSatisfiableError as exc:
         raise DomainError("请求的字节范围无效 Range not satisfiable", code="range_not_satisfiable", status=416,
                           headers={"Content-Range": f"bytes */{exc.size}"}) from None
@@ -72,7 +74,11 @@ def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id
         status = 206
         headers["Content-Range"] = f"bytes {stream.start}-{stream.end}/{stream.size}"
     if stream.length <= CHUNK:  # a thumbnail: one read here rather than a streamed body's thread hops
-        return Response(b"".join(stream), status_code=status, media_type=media_type, headers=headers)
+        try:
+            body = b"".join(stream)
+        except StorageUnavailableError as exc:
+            raise service.unavailable(exc) from None
+        return Response(body, status_code=status, media_type=media_type, headers=headers)
     return StreamingResponse(stream, status_code=status, media_type=media_type, headers=headers)
 
 

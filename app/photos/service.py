@@ -1,6 +1,7 @@
 """Photo uploads: validate and process, store original + display + thumb, record the row."""
 
 import hashlib
+import logging
 import os
 import uuid
 from datetime import datetime, timedelta
@@ -14,17 +15,18 @@ from starlette.concurrency import run_in_threadpool
 from app import jobs
 from app.core.config import get_settings
 from app.core.db import get_gate, new_session
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
-from app.photos.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage, make_key
+from app.photos.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage, StorageUnavailableError, make_key
 from app.photos.workers import PhotoWorkers
 from app.tickets import access as tickets_access
 from app.users.models import User
 from app.users.roles import Role
 
+log = logging.getLogger(__name__)
 VARIANTS = ("thumb", "display", "original")
 # What a display photo's watermark says of who took it. A unit sees the office's photos, and who found a
 # problem is not its business (四不两直): office staff are named by their role, unit staff by name.
@@ -50,6 +52,13 @@ def s3_storage() -> S3PhotoStorage:
                           access_key=s.s3_access_key,
                           secret_key=s.s3_secret_key.get_secret_value() if s.s3_secret_key else None,
                           path_style=s.s3_path_style, max_connections=s.worker_threads)
+
+
+def unavailable(exc: StorageUnavailableError) -> Unavailable:
+    """The 503 for a photo store that does not answer (logged: the office's IT has to look at it)."""
+    log.error("photo storage unavailable: %s", exc)
+    return Unavailable("照片存储暂不可用，请稍后重试 Photo storage unavailable, try again shortly",
+                       get_settings().retry_after_seconds, code="storage_unavailable")
 
 
 def url(photo_id: uuid.UUID, variant: str) -> str:
@@ -159,8 +168,11 @@ def processing_kwargs(watermark: processing.EvidenceWatermark) -> dict:
 def store(photo_id: uuid.UUID, result: processing.ProcessedPhoto, data: bytes) -> list[str]:
     storage = get_storage()
     keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
-    for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
-        storage.put(key, blob)
+    try:
+        for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
+            storage.put(key, blob)
+    except StorageUnavailableError as exc:
+        raise unavailable(exc) from None
     return keys
 
 

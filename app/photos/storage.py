@@ -7,6 +7,7 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -14,7 +15,7 @@ from uuid import UUID
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 # Segments start with a letter or digit, so ".", "..", hidden files and empty segments are impossible.
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}(/[A-Za-z0-9][A-Za-z0-9._-]{0,127}){0,7}")
@@ -209,6 +210,29 @@ _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 _MISSING = {"NoSuchKey", "404", "NotFound"}
 
 
+class StorageUnavailableError(OSError):
+    """The store did not answer as it should (unreachable, a missing bucket, refused keys): not the caller's fault."""
+
+
+@contextmanager
+def _s3_errors(key: str) -> Iterator[None]:
+    """botocore's errors as the storage's own: a missing object, an unsatisfiable range, an unavailable store."""
+    try:
+        yield
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code in _MISSING:
+            raise PhotoNotFoundError(key) from exc
+        raise StorageUnavailableError(f"S3 {code}: {exc}") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailableError(f"S3: {exc}") from exc
+
+
+def _chunks_of(body: Any, key: str) -> Iterator[bytes]:
+    with _s3_errors(key):
+        yield from body.iter_chunks(CHUNK)
+
+
 class S3PhotoStorage:
     """Photos as objects in an S3-compatible bucket (AWS, MinIO, OSS, COS, OBS) through boto3; the bucket stays
     private: objects are written without ACLs and read only by the app, which serves them after its own checks."""
@@ -233,13 +257,15 @@ class S3PhotoStorage:
     def put(self, key: str, data: bytes) -> None:
         """One PUT: S3 makes a whole object visible at once, and the server checks the body's MD5."""
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
-        self.client.put_object(Bucket=self.bucket, Key=check_key(key), Body=data, ContentMD5=md5)
+        with _s3_errors(check_key(key)):
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentMD5=md5)
 
     def get(self, key: str) -> bytes:
         """The stored bytes; raises PhotoNotFoundError."""
         stream = self.open(key)
         try:
-            return stream.read_all()
+            with _s3_errors(key):
+                return stream.read_all()
         finally:
             stream.close()
 
@@ -247,19 +273,16 @@ class S3PhotoStorage:
         """One GET (with a Range header for a part); the body is read from the connection chunk by chunk."""
         args: dict[str, Any] = {"Bucket": self.bucket, "Key": check_key(key)}
         if start is not None or end is not None:
-            if start is None and (end is None or end <= 0):
-                raise RangeNotSatisfiableError(self._size(key))
-            if start is not None and end is not None and end < start:
+            if (start is None and (end is None or end <= 0)) or (start is not None and end is not None and end < start):
                 raise RangeNotSatisfiableError(self._size(key))
             args["Range"] = f"bytes={'' if start is None else start}-{'' if end is None else end}"
         try:
-            response = self.client.get_object(**args)
-        except ClientError as exc:
-            code = _error_code(exc)
-            if code in _MISSING:
-                raise PhotoNotFoundError(key) from exc
-            if code == "InvalidRange" or code == "416":
-                raise RangeNotSatisfiableError(self._size(key)) from exc
+            with _s3_errors(key):
+                response = self.client.get_object(**args)
+        except StorageUnavailableError as exc:
+            if isinstance(exc.__cause__, ClientError) and \
+                    exc.__cause__.response.get("Error", {}).get("Code") in ("InvalidRange", "416"):
+                raise RangeNotSatisfiableError(self._size(key)) from None
             raise
         body = response["Body"]
         match = _CONTENT_RANGE.fullmatch(response.get("ContentRange") or "")
@@ -268,31 +291,16 @@ class S3PhotoStorage:
         else:
             size = response["ContentLength"]
             first, last = 0, size - 1
-        return ObjectStream(size, first, last, body.iter_chunks(CHUNK), body.close, body.read)
+        return ObjectStream(size, first, last, _chunks_of(body, key), body.close, body.read)
 
     def delete(self, key: str) -> None:
         """Remove the object; S3 answers a delete of a missing key with success too."""
-        self.client.delete_object(Bucket=self.bucket, Key=check_key(key))
-
-    def exists(self, key: str) -> bool:
-        """Whether an object is stored under `key` (one HEAD)."""
-        try:
-            self._size(key)
-        except PhotoNotFoundError:
-            return False
-        return True
+        with _s3_errors(check_key(key)):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def _size(self, key: str) -> int:
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=check_key(key))["ContentLength"]
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                raise PhotoNotFoundError(key) from exc
-            raise
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code", ""))
+        with _s3_errors(check_key(key)):
+            return self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"]
 
 
 def _fsync_dir(path: Path) -> None:

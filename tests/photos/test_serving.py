@@ -2,6 +2,7 @@
 and byte ranges, after the visibility check."""
 
 import hashlib
+import logging
 import uuid
 
 import pytest
@@ -127,3 +128,21 @@ def test_settings_refuse_s3_without_a_bucket(monkeypatch):
     monkeypatch.delenv("XUNCHA_S3_BUCKET", raising=False)
     with pytest.raises(ValueError, match="XUNCHA_S3_BUCKET"):
         type(get_settings())()
+
+
+@pytest.mark.parametrize("backend", ["s3"], indirect=True)
+def test_a_store_that_fails_answers_503_not_500(client, db, backend, monkeypatch, caplog):
+    headers = login(client, make_user(db, Role.inspector))
+    photo = upload_photo(client, headers)
+    monkeypatch.setenv("XUNCHA_S3_BUCKET", "no-such-bucket")  # the bucket was removed or renamed
+    get_settings.cache_clear()
+    service.get_storage.cache_clear()
+    with caplog.at_level(logging.ERROR):
+        for variant in service.VARIANTS:
+            r = client.get(photo["urls"][variant], headers=headers)
+            assert r.status_code == 503, r.text
+            assert r.json()["error"]["code"] == "storage_unavailable" and r.headers["retry-after"]
+        r = client.post("/api/photos", headers=headers, data={"id": str(uuid.uuid4())},
+                        files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
+    assert any("NoSuchBucket" in rec.getMessage() for rec in caplog.records)
