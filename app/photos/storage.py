@@ -6,7 +6,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,8 +62,8 @@ class ObjectStream:
     start: int
     end: int
     chunks: Iterator[bytes]
-    close: Any
-    read_all: Any = None
+    close: Callable[[], None]
+    read_all: Callable[[], bytes] | None = None  # the whole rest in one read, where the store has one
 
     def __post_init__(self):
         if self.read_all is None:
