@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
-.PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg \
+.PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg test-s3 \
 	test-schemathesis bench bench-load clean api-types
 
 run: setup migrate seed serve
@@ -75,6 +75,10 @@ test-backend: venv
 # The same suite against PostgreSQL (127.0.0.1:5432, user postgres, database test).
 test-pg: setup lint
 	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
+
+# The same suite with photos in an S3 bucket: a moto server the tests start on 127.0.0.1 (tests/conftest.py).
+test-s3: setup lint
+	XUNCHA_TEST_STORAGE=s3 $(VENV)/bin/pytest
 
 # A bigger schemathesis run than the bounded one in the suite (add XUNCHA_TEST_DATABASE_URL for PostgreSQL).
 ST_EXAMPLES ?= 200

@@ -10,6 +10,7 @@
     python -m app.cli import-grids grids.geojson  # FeatureCollection; properties: name, unit (unit name)
     python -m app.cli import-sites sites.xlsx     # 测评点位 from .csv/.xlsx/.geojson; all or nothing
     python -m app.cli seed-checklists             # each site type's checklist v1 from the taxonomy (idempotent)
+    python -m app.cli storage-migrate             # copy XUNCHA_MEDIA_DIR into XUNCHA_S3_BUCKET, SHA-256 checked
 
 Passwords are read from the terminal, or from XUNCHA_PASSWORD when set (scripts).
 """
@@ -20,14 +21,18 @@ import json
 import os
 import sys
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from app.audit.service import Actor
+from app.core.config import get_settings
 from app.core.db import new_session
 from app.core.errors import DomainError
 from app.evaluation import checklists as evaluation_checklists
 from app.evaluation import sites as evaluation_sites
+from app.photos import migrate as photos_migrate
+from app.photos import service as photos_service
 from app.units import admin as units_admin
 from app.units import grids as units_grids
 from app.units.models import Unit
@@ -102,6 +107,21 @@ def import_grids(session: Session, geojson: dict) -> int:
     return len(grids)
 
 
+def storage_migrate(source: str | None, jobs: int) -> int:
+    """Copy the local media directory into the S3 bucket of the settings; 1 when any object failed."""
+    root = source or str(get_settings().media_dir)
+    if not os.path.isdir(root):
+        raise CliError(f"no media directory at {root}")
+    target = photos_service.s3_storage()
+    report = photos_migrate.migrate(root, target, jobs=jobs)
+    for key, reason in report.failed:
+        print(f"failed: {key}: {reason}", file=sys.stderr)
+    for name in report.skipped:
+        print(f"skipped (not a photo file): {name}", file=sys.stderr)
+    print(f"{report.summary()} → s3://{target.bucket}")
+    return 1 if report.failed else 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,8 +139,13 @@ def main(argv: list[str]) -> int:
     sub.add_parser("import-grids").add_argument("path")
     sub.add_parser("import-sites", help="测评点位 from a .csv, .xlsx or .geojson file").add_argument("path")
     sub.add_parser("seed-checklists", help="version 1 of each site type's checklist from the taxonomy (idempotent)")
+    p = sub.add_parser("storage-migrate", help="copy a local media directory into the S3 bucket (idempotent)")
+    p.add_argument("--source", help="the media directory (default: XUNCHA_MEDIA_DIR)")
+    p.add_argument("--jobs", type=int, default=8, help="objects copied at once")
     args = parser.parse_args(argv)
     try:
+        if args.command == "storage-migrate":
+            return storage_migrate(args.source, args.jobs)
         with new_session(write=True) as session:
             match args.command:
                 case "create-unit":
@@ -151,7 +176,7 @@ def main(argv: list[str]) -> int:
                     made = evaluation_checklists.seed(session)
                     session.commit()
                     print(f"{made} checklists seeded")
-    except (CliError, json.JSONDecodeError, OSError) as exc:
+    except (CliError, json.JSONDecodeError, OSError, ClientError, BotoCoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:

@@ -1,5 +1,6 @@
 """Test harness: a real, migrated database (SQLite file or PostgreSQL) and the real app over HTTP."""
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -9,10 +10,21 @@ from pathlib import Path
 import pytest
 
 from tests.dbutil import fresh_database_url, migrate
+from tests.s3server import MotoServer
 
 _MEDIA = Path(tempfile.mkdtemp(prefix="xuncha-media-"))
 os.environ["XUNCHA_DATABASE_URL"] = fresh_database_url("xuncha_test")
 os.environ["XUNCHA_MEDIA_DIR"] = str(_MEDIA)
+# XUNCHA_TEST_STORAGE=s3: the whole run stores photos in a bucket of an S3 server started here (moto).
+_S3: MotoServer | None = None
+_BUCKET = ""
+if os.environ.get("XUNCHA_TEST_STORAGE", "local") == "s3":
+    _S3 = MotoServer()
+    atexit.register(_S3.stop)
+    _BUCKET = _S3.new_bucket()
+    os.environ.update(_S3.env(_BUCKET))
+elif os.environ.get("XUNCHA_TEST_STORAGE", "local") != "local":
+    raise RuntimeError("XUNCHA_TEST_STORAGE: local or s3")
 os.environ.setdefault("XUNCHA_LOGIN_MAX_FAILURES", "5")
 # Tests run job workers themselves (tests/jobs); the app process starts none of its own.
 os.environ.setdefault("XUNCHA_JOBS_EMBEDDED", "0")
@@ -49,6 +61,21 @@ def database():
     yield engine
     engine.dispose()
     shutil.rmtree(_MEDIA, ignore_errors=True)
+    if _S3 is not None:
+        _S3.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A running S3-compatible server: the run's own one under XUNCHA_TEST_STORAGE=s3, else one started here."""
+    if _S3 is not None:
+        yield _S3
+        return
+    server = MotoServer()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # Tests that need real commits: several connections racing (threads), other processes reading what the test
@@ -88,6 +115,8 @@ def _clean(request, database):
 def _clear_media() -> None:
     for child in _MEDIA.iterdir():
         shutil.rmtree(child, ignore_errors=True)
+    if _S3 is not None:
+        _S3.empty(_BUCKET)
 
 
 @pytest.fixture

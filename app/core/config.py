@@ -6,7 +6,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.core.headers import parse_sources
@@ -50,6 +50,24 @@ class Settings(BaseSettings):
     # GET /metrics (Prometheus): with a token, only `Authorization: Bearer <token>`; without one, only
     # clients on this machine (127.0.0.1, ::1). nginx refuses /metrics from outside either way.
     metrics_token: str = ""
+
+    # Where photo bytes live: "local" (files under media_dir) or "s3" (an S3-compatible bucket: AWS, MinIO,
+    # 阿里云 OSS, 腾讯云 COS, 华为云 OBS). The bucket must be private; the app serves photos itself after its
+    # visibility checks. S3_PATH_STYLE: http://host/bucket/key (MinIO, most self-hosted stores) instead of
+    # http://bucket.host/key (OSS and COS require the latter). Keys unset: boto3's usual credential chain.
+    storage: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = ""
+    s3_region: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_path_style: bool = False
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> "Settings":
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("XUNCHA_STORAGE=s3 needs XUNCHA_S3_BUCKET")
+        return self
 
     upload_max_bytes: int = 25 * 1024 * 1024
     json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload

@@ -1,18 +1,20 @@
 import logging
+import re
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
 from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep, TransactionRoute
-from app.core.errors import NotFound, TooLarge
-from app.core.responses import AUTHENTICATED, WRITE
+from app.core.errors import DomainError, NotFound, TooLarge
+from app.core.responses import AUTHENTICATED, WRITE, ErrorBody
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
-from app.photos.storage import PhotoNotFoundError
+from app.photos.storage import CHUNK, PhotoNotFoundError, RangeNotSatisfiableError, StorageUnavailableError
 from app.users.models import User
 from app.users.roles import Role
 
@@ -40,16 +42,52 @@ async def upload(
     return service.to_public(photo)
 
 
-@router.get("/{photo_id}/{variant}", responses={200: {"content": {"image/jpeg": {}}}})
+_IMAGE = {"content": {"image/jpeg": {}}}
+_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+@router.get("/{photo_id}/{variant}", responses={
+    200: _IMAGE, 206: {"description": "The byte range asked for (Range)", **_IMAGE},
+    304: {"description": "Not modified (If-None-Match)"},
+    416: {"model": ErrorBody, "description": "Range not satisfiable"}})
 def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id: uuid.UUID, variant: str):
-    """One photo's thumb, display image (watermarked) or untouched original."""
+    """One photo's thumb, display image (watermarked) or untouched original; streamed, with ETag and Range."""
+    key, media_type, etag = service.locate(session, user, photo_id, variant)
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable", "Accept-Ranges": "bytes"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    start, end = _byte_range(request, etag)
     try:
-        data, media_type, etag = service.read(session, user, photo_id, variant)
+        stream = service.get_storage().open(key, start, end)
     except PhotoNotFoundError:
         # The row exists and the caller may see it, but its file is gone (lost disk, partial restore).
         log.error("photo %s: %s file missing from storage", photo_id, variant)
         raise NotFound("照片文件缺失 Photo file missing", code="photo_file_missing") from None
-    headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers=headers)
-    return Response(data, media_type=media_type, headers=headers)
+    except StorageUnavailableError as exc:
+        raise service.unavailable(exc) from None
+    except RangeNotSatisfiableError as exc:
+        raise DomainError("请求的字节范围无效 Range not satisfiable", code="range_not_satisfiable", status=416,
+                          headers={"Content-Range": f"bytes */{exc.size}"}) from None
+    headers["Content-Length"] = str(stream.length)
+    status = 200
+    if (start, end) != (None, None):
+        status = 206
+        headers["Content-Range"] = f"bytes {stream.start}-{stream.end}/{stream.size}"
+    if stream.length <= CHUNK:  # a thumbnail: one read here rather than a streamed body's thread hops
+        try:
+            body = b"".join(stream)
+        except StorageUnavailableError as exc:
+            raise service.unavailable(exc) from None
+        return Response(body, status_code=status, media_type=media_type, headers=headers)
+    return StreamingResponse(stream, status_code=status, media_type=media_type, headers=headers)
+
+
+def _byte_range(request: Request, etag: str) -> tuple[int | None, int | None]:
+    """One `bytes=` range from the Range header; anything else (several ranges, a stale If-Range) asks for all."""
+    match = _RANGE.fullmatch(request.headers.get("range", "").strip())
+    if not match or match.groups() == ("", "") or request.headers.get("if-range", etag) != etag:
+        return None, None
+    first, last = (int(g) if g else None for g in match.groups())
+    if first is not None and last is not None and last < first:
+        return None, None  # not a valid range (RFC 9110 §14.1.1): the header is ignored
+    return first, last

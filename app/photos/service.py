@@ -1,6 +1,7 @@
 """Photo uploads: validate and process, store original + display + thumb, record the row."""
 
 import hashlib
+import logging
 import os
 import time
 import uuid
@@ -16,17 +17,18 @@ from app import jobs
 from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import get_gate, new_session
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from app.core.types import utcnow
 from app.photos import processing
 from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
-from app.photos.storage import LocalPhotoStorage, PhotoStorage, make_key
+from app.photos.storage import LocalPhotoStorage, PhotoStorage, S3PhotoStorage, StorageUnavailableError, make_key
 from app.photos.workers import PhotoWorkers
 from app.tickets import access as tickets_access
 from app.users.models import User
 from app.users.roles import Role
 
+log = logging.getLogger(__name__)
 VARIANTS = ("thumb", "display", "original")
 # What a display photo's watermark says of who took it. A unit sees the office's photos, and who found a
 # problem is not its business (四不两直): office staff are named by their role, unit staff by name.
@@ -39,7 +41,26 @@ def uploader_label(user: User) -> str:
 
 @lru_cache
 def get_storage() -> PhotoStorage:
-    return LocalPhotoStorage(get_settings().media_dir)
+    settings = get_settings()
+    return s3_storage() if settings.storage == "s3" else LocalPhotoStorage(settings.media_dir)
+
+
+def s3_storage() -> S3PhotoStorage:
+    """The bucket the S3 settings name (also for `storage-migrate`, before XUNCHA_STORAGE is switched)."""
+    s = get_settings()
+    if not s.s3_bucket:
+        raise Invalid("未设置 XUNCHA_S3_BUCKET No bucket set (XUNCHA_S3_BUCKET)", code="s3_not_configured")
+    return S3PhotoStorage(s.s3_bucket, endpoint_url=s.s3_endpoint_url, region=s.s3_region,
+                          access_key=s.s3_access_key,
+                          secret_key=s.s3_secret_key.get_secret_value() if s.s3_secret_key else None,
+                          path_style=s.s3_path_style, max_connections=s.worker_threads)
+
+
+def unavailable(exc: StorageUnavailableError) -> Unavailable:
+    """The 503 for a photo store that does not answer (logged: the office's IT has to look at it)."""
+    log.error("photo storage unavailable: %s", exc)
+    return Unavailable("照片存储暂不可用，请稍后重试 Photo storage unavailable, try again shortly",
+                       get_settings().retry_after_seconds, code="storage_unavailable")
 
 
 def url(photo_id: uuid.UUID, variant: str) -> str:
@@ -161,8 +182,11 @@ def processing_kwargs(watermark: processing.EvidenceWatermark) -> dict:
 def store(photo_id: uuid.UUID, result: processing.ProcessedPhoto, data: bytes) -> list[str]:
     storage = get_storage()
     keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
-    for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
-        storage.put(key, blob)
+    try:
+        for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
+            storage.put(key, blob)
+    except StorageUnavailableError as exc:
+        raise unavailable(exc) from None
     return keys
 
 
@@ -230,6 +254,12 @@ def visible_clause(user: User) -> ColumnElement[bool]:
 
 def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[bytes, str, str]:
     """The bytes of one variant, its media type and ETag; 404 for photos this user may not see."""
+    key, media_type, etag = locate(session, user, photo_id, variant)
+    return get_storage().get(key), media_type, etag
+
+
+def locate(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[str, str, str]:
+    """The storage key of one variant, its media type and ETag; 404 for photos this user may not see."""
     photo = session.exec(select(Photo).where(Photo.id == photo_id, visible_clause(user))).first() \
         if variant in VARIANTS else None
     if photo is None:
@@ -237,6 +267,5 @@ def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tup
     if variant == "original" and user.role == Role.unit_staff and photo.uploader_id != user.id:
         # An untouched original keeps its EXIF, which can name the inspector's phone: units get the display.
         raise Forbidden("原图仅供办公室查看 Originals are for the office only", code="original_withheld")
-    data = get_storage().get(storage_key(photo.id, photo.sha256, variant))
     media_type = photo.content_type if variant == "original" else "image/jpeg"
-    return data, media_type, f'"{photo.sha256[:16]}-{variant}"'
+    return storage_key(photo.id, photo.sha256, variant), media_type, f'"{photo.sha256[:16]}-{variant}"'

@@ -18,9 +18,9 @@ def _lose_files(db, photo_id: uuid.UUID) -> None:
     photo = db.get(Photo, photo_id)
     storage = photos_service.get_storage()
     for variant in VARIANTS:
-        path = storage.path(photos_service.storage_key(photo.id, photo.sha256, variant))
-        assert path.is_file()
-        path.unlink()
+        key = photos_service.storage_key(photo.id, photo.sha256, variant)
+        assert storage.get(key)
+        storage.delete(key)
 
 
 def _report_photo(db, ticket) -> uuid.UUID:

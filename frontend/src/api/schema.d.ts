@@ -1290,7 +1290,7 @@ export interface paths {
         };
         /**
          * Get Photo
-         * @description One photo's thumb, display image (watermarked) or untouched original.
+         * @description One photo's thumb, display image (watermarked) or untouched original; streamed, with ETag and Range.
          */
         get: operations["get_photo_api_photos__photo_id___variant__get"];
         put?: never;
@@ -11509,6 +11509,22 @@ export interface operations {
                     "image/jpeg": unknown;
                 };
             };
+            /** @description The byte range asked for (Range) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description Not logged in, or the token expired or was revoked */
             401: {
                 headers: {
@@ -11529,6 +11545,15 @@ export interface operations {
             };
             /** @description Not found, or not visible to this user */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Range not satisfiable */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };
