@@ -20,7 +20,7 @@ const messages = {
       cancelTitle: '批量不予立案 {n} 件', reason: '理由', reasonPh: '如：重复上报', duplicateOf: '重复于（案件编号，可选）',
       cancelOk: '已不予立案 {n} 件', refused: '未作任何更改：', failed: '操作失败：{msg}', unknownCase: '找不到案件 {c}',
       notReported: '只能对待派遣的案件批量操作', openPage: '在新页面打开', reporter: '上报人', address: '地址',
-      map: '地图', drawer: '案件详情', workbenchLink: '工作台',
+      map: '地图', drawer: '案件详情', suggestedShort: '推荐',
     },
   },
   en: {
@@ -41,7 +41,7 @@ const messages = {
       cancelTitle: 'Cancel {n} tickets', reason: 'Reason', reasonPh: 'e.g. duplicate report', duplicateOf: 'Duplicate of (case number, optional)',
       cancelOk: '{n} tickets cancelled', refused: 'Nothing was changed:', failed: 'Failed: {msg}', unknownCase: 'No ticket {c}',
       notReported: 'Bulk actions apply to reported tickets only', openPage: 'Open full page', reporter: 'Reporter', address: 'Address',
-      map: 'Map', drawer: 'Ticket', workbenchLink: 'Workbench',
+      map: 'Map', drawer: 'Ticket', suggestedShort: 'Suggested',
     },
   },
 }
