@@ -578,7 +578,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
         raise
     try:
         with session.begin_nested():
-            if not _apply(session, user, ticket, action, frm, to, change, body.action_id, digest, now, photos,
+            if not apply(session, user, ticket, action, frm, to, change, body.action_id, digest, now, photos,
                           spec.photo_stage):
                 raise _LostRace
     except (_LostRace, IntegrityError):
@@ -589,7 +589,7 @@ def act(session: Session, user: User, ticket_id: uuid.UUID, action: Action, body
     return read.detail(session, user, ticket)
 
 
-def _apply(session: Session, user: User, ticket: Ticket, action: Action, frm: Status, to: Status, change: Change,
+def apply(session: Session, user: User, ticket: Ticket, action: Action, frm: Status, to: Status, change: Change,
            action_id: uuid.UUID, digest: str, now: datetime, photos: list[Photo], photo_stage: str | None) -> bool:
     """The writes of one action: the guarded status change, its event, the request ledger's row, notifications,
     photos and the unit's assignment. False (nothing written) when the guard finds the ticket changed."""
@@ -632,7 +632,7 @@ def dispatch_findings(session: Session, user: User, findings: list[tuple[uuid.UU
         to = workflow.transition(Status.reported, Action.dispatch, user.role, own_unit=False)
         now = utcnow()
         change = _dispatch(session, ticket, body, now)
-        if _apply(session, user, ticket, Action.dispatch, Status.reported, to, change, body.action_id,
+        if apply(session, user, ticket, Action.dispatch, Status.reported, to, change, body.action_id,
                   request_hash(body, action=Action.dispatch.value), now, [], None):
             dispatched += 1
     return dispatched

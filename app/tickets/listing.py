@@ -1,18 +1,21 @@
 """The ticket list: filters, text search and keyset pagination over what a user may see."""
 
-from datetime import datetime
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Literal, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, func, or_, text
+from sqlalchemy import ColumnElement, and_, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from app.core import pagination
 from app.core.errors import Invalid
 from app.core.types import utcnow
+from app.evaluation.models import EvalAnswer
 from app.tickets import access, duplicates, read
 from app.tickets.models import Ticket
 from app.tickets.schemas import TicketPage
 from app.tickets.workflow import Status
+from app.units import service as units_service
+from app.units.models import Grid
 from app.users.models import User
 from app.users.roles import SEES_ALL_TICKETS
 
@@ -71,18 +74,53 @@ def search_clause(q: str, search: TextSearch) -> ColumnElement[bool]:
                Ticket.case_number.icontains(q, autoescape=True))
 
 
+Origin = Literal["patrol", "evaluation"]
+
+
+def from_evaluation() -> ColumnElement[bool]:
+    """Tickets an evaluation (实地测评) found, as a WHERE clause on `tickets`."""
+    return exists().where(EvalAnswer.ticket_id == Ticket.id)
+
+
+def in_district(unit_ids: set[int]) -> ColumnElement[bool]:
+    """Tickets of a unit subtree: given to one of its units, or inside a grid one of them is responsible for."""
+    in_grid = exists().where(Grid.id == Ticket.grid_id, col(Grid.unit_id).in_(unit_ids))
+    return or_(col(Ticket.unit_id).in_(unit_ids), in_grid)
+
+
 def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: list[Status] | None = None,
                    unit_id: int | None = None, category_code: str | None = None, overdue: bool | None = None,
                    q: str | None = None, bbox: str | None = None, reporter_id: int | None = None,
                    reported_after: datetime | None = None, near_deadline: bool | None = None,
-                   supervised: bool | None = None, pending_request: bool | None = None
+                   supervised: bool | None = None, pending_request: bool | None = None,
+                   reported_before: datetime | None = None, due_within_hours: int | None = None,
+                   origin: Origin | None = None, district: set[int] | None = None, grid_id: int | None = None
                    ) -> list[ColumnElement[bool]]:
-    """The WHERE clauses of the ticket list: what this user may see, narrowed by the list's filters."""
+    """The WHERE clauses of the ticket list: what this user may see, narrowed by the list's filters.
+
+    `district`: the unit ids of a subtree (units_service.descendant_ids).
+    """
     where: list[ColumnElement[bool]] = [access.visible_clause(user)]
     if reporter_id is not None:
         where.append(Ticket.reporter_id == reporter_id)
     if reported_after is not None:
         where.append(Ticket.reported_at >= reported_after)
+    if reported_before is not None:
+        if reported_after is not None and reported_before < reported_after:
+            raise Invalid("reported_before 须晚于 reported_after The date range is reversed",
+                          code="invalid_date_range")
+        where.append(Ticket.reported_at < reported_before)
+    if due_within_hours is not None:  # dispatched, not overdue, due within the next N hours
+        where += [Ticket.status == Status.dispatched.value, Ticket.deadline_at >= now,
+                  Ticket.deadline_at <= now + timedelta(hours=due_within_hours)]
+    if origin == "evaluation":
+        where.append(from_evaluation())
+    elif origin == "patrol":
+        where.append(~from_evaluation())
+    if district is not None:
+        where.append(in_district(district))
+    if grid_id is not None:
+        where.append(Ticket.grid_id == grid_id)
     if status:
         where.append(col(Ticket.status).in_([s.value for s in status]))
     if unit_id is not None:
@@ -111,7 +149,8 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
 
 
 def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", limit: int = 50,
-                 cursor: str | None = None, has_duplicates: bool | None = None, **filters) -> TicketPage:
+                 cursor: str | None = None, has_duplicates: bool | None = None, district_id: int | None = None,
+                 **filters) -> TicketPage:
     """A page of the tickets this user may see, newest first by default; keyset pagination.
 
     sort=deadline_at lists only tickets that have a deadline (dispatched now or before), soonest first.
@@ -119,6 +158,8 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     `limit` items while next_cursor still leads on.
     """
     now = utcnow()
+    if district_id is not None:
+        filters["district"] = units_service.descendant_ids(session, district_id)
     where = ticket_filters(user, now=now, search=text_search(session), **filters)
     if has_duplicates:
         where.append(duplicates.has_duplicate_window())

@@ -7,8 +7,11 @@ from app.auth.deps import CurrentUser
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import ClientDateTime, DbId, UserText
-from app.tickets import access, actions, listing, read, requests
+from app.tickets import access, actions, bulk, listing, read, requests
 from app.tickets.schemas import (
+    BulkCancelIn,
+    BulkDispatchIn,
+    BulkResult,
     CancelIn,
     DecisionIn,
     DispatchIn,
@@ -59,6 +62,14 @@ def list_tickets(
     near_deadline: Annotated[bool | None, Query(description="预超期 (see GET /api/config near_deadline)")] = None,
     supervised: Annotated[bool | None, Query(description="督办 tickets")] = None,
     pending_request: Annotated[bool | None, Query(description="a unit's request waits for a decision")] = None,
+    reported_before: Annotated[ClientDateTime | None, Query(description="reported before this time (exclusive)")
+                               ] = None,
+    due_within_hours: Annotated[int | None, Query(ge=1, le=720, description="dispatched, not overdue, due within "
+                                                                            "the next N hours (预超期)")] = None,
+    origin: Annotated[listing.Origin | None, Query(description="patrol (巡查上报) or evaluation (实地测评)")] = None,
+    district_id: Annotated[DbId | None, Query(description="a unit and the units below it: tickets given to "
+                                                          "them or inside their grids")] = None,
+    grid_id: DbId | None = None,
     sort: Literal["-reported_at", "reported_at", "deadline_at", "-updated_at"] = "-reported_at",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -68,7 +79,21 @@ def list_tickets(
                                 overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor,
                                 reporter_id=user.id if mine else None, reported_after=reported_after,
                                 has_duplicates=has_duplicates, near_deadline=near_deadline,
-                                supervised=supervised, pending_request=pending_request)
+                                supervised=supervised, pending_request=pending_request,
+                                reported_before=reported_before, due_within_hours=due_within_hours, origin=origin,
+                                district_id=district_id, grid_id=grid_id)
+
+
+@router.post("/bulk/dispatch", response_model=BulkResult, responses=WRITE)
+def bulk_dispatch(session: SessionDep, user: CurrentUser, body: BulkDispatchIn):
+    """Dispatch (批量派遣) up to 200 reported tickets to one unit with one deadline: all of them or none."""
+    return bulk.dispatch(session, user, body)
+
+
+@router.post("/bulk/cancel", response_model=BulkResult, responses=WRITE)
+def bulk_cancel(session: SessionDep, user: CurrentUser, body: BulkCancelIn):
+    """Cancel (批量不予立案) up to 200 reported tickets with one reason, e.g. duplicates: all of them or none."""
+    return bulk.cancel(session, user, body)
 
 
 @router.get("/{ticket_id}", response_model=TicketDetail)

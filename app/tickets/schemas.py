@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, Field, PrivateAttr
 
@@ -63,6 +64,35 @@ class VerifyIn(ActionIn):
 class CancelIn(ActionIn):
     reason: UserText = Field(min_length=1, max_length=2000)
     duplicate_of: uuid.UUID | None = None
+
+
+MAX_BULK = 200
+BulkIds = Annotated[list[uuid.UUID], Field(min_length=1, max_length=MAX_BULK)]
+
+
+class BulkIn(BaseModel):
+    """One action on several tickets at once: all of them move, or none."""
+
+    action_id: uuid.UUID  # the batch's UUID; each ticket's action id derives from it, so a resend is a replay
+    ticket_ids: BulkIds
+
+
+class BulkDispatchIn(BulkIn):
+    unit_id: DbId
+    deadline: ClientDateTime | None = None  # None: each ticket's category deadline
+    note: UserText | None = Field(default=None, max_length=2000)
+
+
+class BulkCancelIn(BulkIn):
+    reason: UserText = Field(min_length=1, max_length=2000)
+    duplicate_of: uuid.UUID | None = None
+
+
+class BulkResult(BaseModel):
+    """The tickets a bulk action moved (a replayed batch answers the same)."""
+
+    count: int
+    ticket_ids: list[uuid.UUID]
 
 
 class RequestKind(StrEnum):

@@ -18,6 +18,7 @@ export const routes = [
   { path: '/mine', name: 'mine', component: () => import('./pages/MyReportsPage.vue'), meta: { roles: REPORTERS } },
   { path: '/verify', name: 'verify', component: () => import('./pages/VerifyQueuePage.vue'), meta: { roles: REPORTERS, tab: 'verify' } },
   { path: '/triage', name: 'triage', component: () => import('./pages/TriagePage.vue'), meta: { roles: ['dispatcher'], tab: 'triage' } },
+  { path: '/workbench', name: 'workbench', component: () => import('./pages/WorkbenchPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin'], desktop: true } },
   { path: '/approvals', name: 'approvals', component: () => import('./pages/RequestsPage.vue'), meta: { roles: ['dispatcher', 'leader'], tab: 'approvals' } },
   { path: '/ledger', name: 'ledger', component: () => import('./pages/LedgerPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin', 'unit_staff'] } },
   { path: '/tasks', name: 'tasks', component: () => import('./pages/TasksPage.vue'), meta: { roles: ['unit_staff'], tab: 'tasks' } },

@@ -1,8 +1,9 @@
-"""List filters for 我上报的 (mine) and triage (reported since, possible duplicates)."""
+"""List filters for 我上报的 (mine), triage (reported since, possible duplicates) and the workbench."""
 
 from datetime import UTC, datetime, timedelta
 
 from app.core.types import clock_at
+from app.units.service import grid_from_geojson
 from app.users.roles import Role
 from tests.conftest import action, login, make_unit, make_user, report
 
@@ -49,3 +50,49 @@ def test_reported_after_and_has_duplicates(client, db):
     assert r.status_code == 200
     r = client.get("/api/tickets", headers=h_disp, params={"reported_after": "9999-12-31T23:59:59-14:00"})
     assert r.status_code == 422 and r.json()["error"]
+
+
+def _square(lat: float, lng: float, d: float = 0.001) -> dict:
+    return {"type": "Polygon", "coordinates": [[[lng - d, lat - d], [lng + d, lat - d], [lng + d, lat + d],
+                                                [lng - d, lat + d], [lng - d, lat - d]]]}
+
+
+def test_workbench_filters_grid_district_dates_due_and_origin(client, db):
+    """The workbench's filters: grid, district (a unit subtree), reported_at range, due within N hours, origin."""
+    district = make_unit(db, kind="district")
+    street = make_unit(db, kind="street", parent_id=district.id)
+    elsewhere = make_unit(db)
+    grid = grid_from_geojson("网格一", street.id, _square(30.2741, 120.1551))
+    db.add(grid)
+    db.commit()
+    ins, disp = make_user(db, Role.inspector), make_user(db, Role.dispatcher)
+    h_ins, h_disp = login(client, ins), login(client, disp)
+    old_at = datetime.now(UTC) - timedelta(days=10)
+    with clock_at(old_at):
+        old_in_grid = report(client, h_ins)["id"]
+    in_grid = report(client, h_ins)["id"]
+    outside = report(client, h_ins, lat=30.30, lng=120.20)["id"]
+    given_to_district = report(client, h_ins, lat=30.31, lng=120.21)["id"]
+    action(client, h_disp, given_to_district, "dispatch", unit_id=district.id,
+           deadline=(datetime.now(UTC) + timedelta(hours=5)).isoformat())
+    given_elsewhere = report(client, h_ins, lat=30.32, lng=120.22)["id"]
+    action(client, h_disp, given_elsewhere, "dispatch", unit_id=elsewhere.id,
+           deadline=(datetime.now(UTC) + timedelta(hours=50)).isoformat())
+
+    assert _ids(client, h_disp, grid_id=grid.id) == {old_in_grid, in_grid}
+    assert _ids(client, h_disp, district_id=district.id) == {old_in_grid, in_grid, given_to_district}
+    assert _ids(client, h_disp, district_id=street.id) == {old_in_grid, in_grid}
+    week_ago, tomorrow = datetime.now(UTC) - timedelta(days=7), datetime.now(UTC) + timedelta(days=1)
+    assert _ids(client, h_disp, reported_before=week_ago.isoformat()) == {old_in_grid}
+    assert _ids(client, h_disp, reported_after=week_ago.isoformat(), reported_before=tomorrow.isoformat(),
+                grid_id=grid.id) == {in_grid}
+    assert _ids(client, h_disp, due_within_hours=24) == {given_to_district}
+    assert _ids(client, h_disp, due_within_hours=72) == {given_to_district, given_elsewhere}
+    everything = {old_in_grid, in_grid, outside, given_to_district, given_elsewhere}
+    assert _ids(client, h_disp, origin="patrol") == everything
+    assert _ids(client, h_disp, origin="evaluation") == set()
+    # Bad input: a clear 4xx.
+    for params in ({"reported_after": tomorrow.isoformat(), "reported_before": week_ago.isoformat()},
+                   {"due_within_hours": 0}, {"origin": "phone"}, {"grid_id": 0}, {"district_id": "x"}):
+        r = client.get("/api/tickets", headers=h_disp, params=params)
+        assert r.status_code == 422 and r.json()["error"], (params, r.text)

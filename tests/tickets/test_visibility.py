@@ -134,6 +134,39 @@ def test_actions(client, world, role, name):
         assert r.json()["error"]["code"] == "forbidden"
 
 
+BULK = {  # bulk action → body factory; only the dispatcher acts in bulk
+    "dispatch": lambda w: {"unit_id": w["units"][0].id},
+    "cancel": lambda w: {"reason": "重复"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", list(BULK))
+def test_bulk_actions(client, world, role, name):
+    """POST /api/tickets/bulk/*: the dispatcher moves reported tickets; everyone else 403 (anonymous 401), even
+    for tickets a unit may see; a ticket the action may not move is named (409) and nothing changes."""
+    h, t = world["h"][role], world["t"]
+    fresh = report(client, world["h"]["inspector"])["id"]
+    ids = [t["reported"], fresh]
+    r = client.post(f"/api/tickets/bulk/{name}", headers=h,
+                    json={"action_id": str(uuid.uuid4()), "ticket_ids": ids} | BULK[name](world))
+    expected = {"anonymous": 401, "dispatcher": 200}.get(role, 403)
+    assert r.status_code == expected, r.text
+    if expected == 403:
+        assert r.json()["error"]["code"] == "forbidden"
+        r = client.post(f"/api/tickets/bulk/{name}", headers=h, json={
+            "action_id": str(uuid.uuid4()), "ticket_ids": [t["dispatched_a"]]} | BULK[name](world))
+        assert r.status_code == 403, r.text
+    moved = {"dispatch": "dispatched", "cancel": "cancelled"}[name] if expected == 200 else "reported"
+    admin = world["h"]["admin"]
+    assert {client.get(f"/api/tickets/{i}", headers=admin).json()["status"] for i in ids} == {moved}
+    if role == "dispatcher":
+        r = client.post(f"/api/tickets/bulk/{name}", headers=h, json={
+            "action_id": str(uuid.uuid4()), "ticket_ids": [report(client, world["h"]["inspector"])["id"],
+                                                           t["dispatched_b"]]} | BULK[name](world))
+        assert r.status_code == 409 and r.json()["error"]["details"]["tickets"][0]["ticket_id"] == t["dispatched_b"]
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_request_queue(client, world, role):
     """GET /api/requests: the office reads all requests, a unit its own, an inspector none."""

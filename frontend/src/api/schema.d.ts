@@ -1830,6 +1830,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tickets/bulk/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Cancel
+         * @description Cancel (批量不予立案) up to 200 reported tickets with one reason, e.g. duplicates: all of them or none.
+         */
+        post: operations["bulk_cancel_api_tickets_bulk_cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tickets/bulk/dispatch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Bulk Dispatch
+         * @description Dispatch (批量派遣) up to 200 reported tickets to one unit with one deadline: all of them or none.
+         */
+        post: operations["bulk_dispatch_api_tickets_bulk_dispatch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/units": {
         parameters: {
             query?: never;
@@ -2186,6 +2226,46 @@ export interface components {
              * @default 0
              */
             voided: number;
+        };
+        /** BulkCancelIn */
+        BulkCancelIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Duplicate Of */
+            duplicate_of?: string | null;
+            /** Reason */
+            reason: string;
+            /** Ticket Ids */
+            ticket_ids: string[];
+        };
+        /** BulkDispatchIn */
+        BulkDispatchIn: {
+            /**
+             * Action Id
+             * Format: uuid
+             */
+            action_id: string;
+            /** Deadline */
+            deadline?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Ticket Ids */
+            ticket_ids: string[];
+            /** Unit Id */
+            unit_id: number;
+        };
+        /**
+         * BulkResult
+         * @description The tickets a bulk action moved (a replayed batch answers the same).
+         */
+        BulkResult: {
+            /** Count */
+            count: number;
+            /** Ticket Ids */
+            ticket_ids: string[];
         };
         /**
          * BulletinDetail
@@ -12532,6 +12612,11 @@ export interface operations {
                 bbox?: string | null;
                 category_code?: string | null;
                 cursor?: string | null;
+                /** @description a unit and the units below it: tickets given to them or inside their grids */
+                district_id?: number | null;
+                /** @description dispatched, not overdue, due within the next N hours (预超期) */
+                due_within_hours?: number | null;
+                grid_id?: number | null;
                 /** @description open tickets with (true) or without (false) possible duplicates */
                 has_duplicates?: boolean | null;
                 limit?: number;
@@ -12539,12 +12624,16 @@ export interface operations {
                 mine?: boolean;
                 /** @description 预超期 (see GET /api/config near_deadline) */
                 near_deadline?: boolean | null;
+                /** @description patrol (巡查上报) or evaluation (实地测评) */
+                origin?: ("patrol" | "evaluation") | null;
                 overdue?: boolean | null;
                 /** @description a unit's request waits for a decision */
                 pending_request?: boolean | null;
                 q?: string | null;
                 /** @description without a zone: city time */
                 reported_after?: string | null;
+                /** @description reported before this time (exclusive) */
+                reported_before?: string | null;
                 sort?: "-reported_at" | "reported_at" | "deadline_at" | "-updated_at";
                 status?: components["schemas"]["Status"][] | null;
                 /** @description 督办 tickets */
@@ -13779,6 +13868,198 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulk_cancel_api_tickets_bulk_cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkCancelIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
+                };
+            };
+            /** @description Bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not logged in, or the token expired or was revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found, or not visible to this user */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: wrong state for this action, or an id reused with different content */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body or upload too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Overloaded; try again after Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulk_dispatch_api_tickets_bulk_dispatch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkDispatchIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkResult"];
                 };
             };
             /** @description Bad request */

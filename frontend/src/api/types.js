@@ -24,6 +24,9 @@
 /** @typedef {Schemas['TicketPage']} TicketPage */
 /** @typedef {Schemas['TicketCreate']} TicketCreate */
 /** @typedef {Schemas['DispatchIn']} DispatchIn */
+/** @typedef {Schemas['BulkDispatchIn']} BulkDispatchIn */
+/** @typedef {Schemas['BulkCancelIn']} BulkCancelIn */
+/** @typedef {Schemas['BulkResult']} BulkResult */
 /** @typedef {Schemas['ReturnIn']} ReturnIn */
 /** @typedef {Schemas['RectifyIn']} RectifyIn */
 /** @typedef {Schemas['VerifyIn']} VerifyIn */

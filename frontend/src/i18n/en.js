@@ -67,7 +67,7 @@ export default {
     cancelDuplicate: 'Cancel as duplicate', cancelInvalid: 'Cancel (invalid)', queued: 'Saved; will be submitted when online', accuracy: '±{m} m',
     openMap: 'Show on map', empty: 'No tickets', list: 'Tickets',
   },
-  triage: { title: 'Triage', new: 'New', returned: 'Returned' },
+  triage: { title: 'Triage', new: 'New', returned: 'Returned', workbench: 'Workbench' },
   tasks: { title: 'My tasks', todo: 'To rectify', waiting: 'Awaiting check', done: 'Closed' },
   verify: { title: 'Verification', empty: 'Nothing to verify', pass: 'Pass', fail: 'Rework', failReason: 'Reason for rework' },
   list: { all: 'All', searchPh: 'Search case no., description, address', overdueOnly: 'Overdue only' },

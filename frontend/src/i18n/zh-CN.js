@@ -67,7 +67,7 @@ export default {
     cancelDuplicate: '作为重复件作废', cancelInvalid: '不予立案', queued: '已保存，联网后自动提交', accuracy: '±{m} 米',
     openMap: '在地图中查看', empty: '暂无案件', list: '案件列表',
   },
-  triage: { title: '待分拨', new: '新上报', returned: '退回件' },
+  triage: { title: '待分拨', new: '新上报', returned: '退回件', workbench: '工作台' },
   tasks: { title: '我的任务', todo: '待整改', waiting: '待核查', done: '已结案' },
   verify: { title: '回头看', empty: '暂无待核查案件', pass: '通过', fail: '返工', failReason: '返工原因' },
   list: { all: '全部', searchPh: '搜索编号、描述、地址', overdueOnly: '仅超期' },
