@@ -6,7 +6,8 @@ database in a fixed handful of queries (sites, results, answers, checklist items
 for the earlier round of a 回头看), never one per site, and builds the report from plain rows.
 
 Who sees what is access.py's: the office the whole round in any state; an inspector the sites assigned to them;
-a unit nothing before publication (the round itself answers 404) and then only its own sites and their findings.
+a unit nothing before publication (the round itself answers 404) and then only its own sites and their findings,
+with a finding's ticket (case number, state, deadline) only once that ticket is visible to it (dispatched to it).
 Every figure is computed over the sites the caller sees, so a unit's totals are its own.
 """
 
@@ -33,6 +34,7 @@ from app.evaluation.schemas import (
     SiteScoreOut,
 )
 from app.stats.service import district_mapping
+from app.tickets import access as ticket_access
 from app.tickets.models import Ticket
 from app.units.models import Unit
 from app.users.models import User
@@ -186,18 +188,17 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
     texts = {(it.checklist_id, it.code): it for it in loaded.items.values()}
     checklist_of_type = {s.site_type: s.checklist_id for s in loaded.sites}
     items = []
-    for i in report.items:
-        if i.lost_tenths == 0:
-            continue
+    for i in report.items:  # every item of the evaluated site types' versions, 0 lost included: which held
         it = texts[(checklist_of_type[i.site_type], i.code)]
         items.append(ItemLossOut(site_type=i.site_type, site_type_name=type_names.get(i.site_type, i.site_type),
                                  code=i.code, text=it.text_zh, dimension=i.dimension, points=_p(it.points_tenths),
                                  lost=_p(i.lost_tenths), share=i.share, sites_failed=i.sites_failed,
                                  sites_applicable=i.sites_applicable, occurrences=i.occurrences))
 
-    findings = _findings(session, loaded, units)
+    findings = _findings(session, user, loaded, units)
     closed = sum(f.status == CLOSED for f in findings)
     cancelled = sum(f.status in NOT_TO_RECTIFY for f in findings)
+    undispatched = sum(f.status is None for f in findings)
     to_rectify = len(findings) - cancelled
     return RoundReportOut(
         round=round_out(user, round_, len(loaded.sites)),
@@ -219,7 +220,8 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         review=_review(session, user, round_, report, loaded, units),
         findings=findings,
         progress=FindingsProgress(total=len(findings), closed=closed, cancelled=cancelled,
-                                  open=to_rectify - closed, rate=closed / to_rectify if to_rectify else None),
+                                  undispatched=undispatched, open=to_rectify - closed,
+                                  rate=closed / to_rectify if to_rectify else None),
         formulas=FORMULAS,
     )
 
@@ -228,29 +230,36 @@ FORMULAS = scoring.FORMULAS | {
     "findings_progress": {"zh": "销号进度 = 已结案（核查通过）的问题数 ÷（问题总数 − 不予立案、作废数）",
                           "en": "close-out progress = findings closed after verification ÷ (all findings − those "
                                 "cancelled or voided)"},
+    "undispatched": {"zh": "问题交办本单位之前，责任单位只见不达标的测评项，不见案件编号和状态（待交办），计入未销号",
+                     "en": "until a finding is dispatched to it, a unit sees the failed item, not its case number or "
+                           "state (awaiting dispatch); it counts as not closed"},
     "pending": {"zh": "尚未提交测评的点位不计入任何得分，单独计数",
                 "en": "sites not submitted yet are in no score and are counted separately"},
 }
 
 
-def _findings(session: Session, loaded: _Loaded, units: _Units) -> list[FindingOut]:
-    """The visible sites' 不达标 answers and their tickets (one query), by unit, site and item."""
+def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> list[FindingOut]:
+    """The visible sites' 不达标 answers and their tickets (one query), by unit, site and item. A ticket the user
+    may not see (app/tickets/access.py: a unit's, before it is dispatched to it) is left out of its line."""
     by_rs = {s.round_site_id: s for s in loaded.sites}
     if not by_rs:
         return []
     rows = session.execute(
         select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.occurrences, Ticket.id, Ticket.case_number,
-               Ticket.status, Ticket.deadline_at, Ticket.closed_at)
+               Ticket.status, Ticket.deadline_at, Ticket.closed_at, ticket_access.visible_clause(user))
+        .select_from(EvalAnswer)
         .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
         .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
         .join(Ticket, Ticket.id == EvalAnswer.ticket_id)
         .where(EvalRoundSite.round_id == loaded.round_id)).all()
     out = []
     losses: dict[tuple[int, int | None], float] = {}  # (item, occurrences) → points lost: a round repeats a few
-    for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at in rows:
+    for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at, visible in rows:
         s = by_rs.get(rs_id)
         if s is None:
             continue
+        if not visible:  # the failed item is the unit's to see; the ticket only once it is dispatched to it
+            tid = case_number = status = deadline_at = closed_at = None
         it = loaded.items[item_id]
         loss = losses.get((item_id, occurrences))
         if loss is None:
