@@ -74,6 +74,25 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
         _tell(session, conf, told, None, "verification_waiting", event, base)
 
 
+def on_dispatches(session: Session, dispatched: list[tuple[Ticket, TicketEvent]]) -> None:
+    """on_event for many first dispatches at once (a round's findings on its publication): the same reminders and
+    messages, with the settings read once and each unit's staff in one query for all units."""
+    if not dispatched:
+        return
+    conf = settings.current(session)
+    unit_ids = {e.unit_id for _, e in dispatched if e.unit_id is not None}
+    staff: dict[int, list[int]] = {u: [] for u in unit_ids}
+    for user_id, unit_id in session.exec(select(User.id, User.unit_id).where(
+            col(User.is_active).is_(True), User.role == Role.unit_staff, col(User.unit_id).in_(unit_ids))
+            .order_by(User.id)).all():
+        staff[unit_id].append(user_id)
+    kind = _TO_UNIT[Action.dispatch]
+    for ticket, event in dispatched:
+        reminders.schedule(session, ticket, event, conf)
+        if event.unit_id is not None:
+            _tell(session, conf, staff[event.unit_id], event.unit_id, kind, event, _fields(session, ticket, event))
+
+
 def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
     category = session.get(Category, ticket.category_code)
     return {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,

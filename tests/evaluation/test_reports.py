@@ -115,7 +115,7 @@ def city(client, db, seeded):
     _submit(client, insp, rid, ids["s5"], _answers(BUS_CODES, na={"B3"}))
     _submit(client, insp, rid, ids["s6"], _answers(BUS_CODES, unable={"B3": "宣传栏被<b>围挡</b>"}))
     return {"rid": rid, "office": office, "insp": insp, "insp_user": insp_user, "sites": ids,
-            "staff_a": login(client, make_user(db, Role.unit_staff, a)),
+            "staff_a": login(client, staff_a := make_user(db, Role.unit_staff, a)), "staff_a_user": staff_a,
             "staff_b": login(client, make_user(db, Role.unit_staff, b)),
             "leader": login(client, make_user(db, Role.leader)), "units": {"A": a, "B": b, "C": c, "E": e}}
 
@@ -346,6 +346,41 @@ def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_it
     assert "直接交办" in t["events"][0]["note"]
     # The other round's findings stayed for triage.
     assert {f["status"] for f in report(client, office, rid).json()["findings"]} == {"reported"}
+    # Dispatched in bulk, yet as the dispatch action does it: compare with one of the other round's findings
+    # dispatched by hand to the same unit (same category, so the same deadline rule).
+    _move(client, office, rid, "closed", "published")
+    by_hand = next(f for f in report(client, office, rid).json()["findings"] if f["site_name"] == "人民路站")
+    res = client.post(f"/api/tickets/{by_hand['ticket_id']}/dispatch", headers=office,
+                      json={"action_id": str(uuid.uuid4()), "unit_id": city["units"]["A"].id})
+    assert res.status_code == 200, res.text
+    bulk, hand = (_written(db, uuid.UUID(f["ticket_id"])) for f in (findings[0], by_hand))
+    assert bulk.pop("note") == "实地测评「直接交办」发布，问题直接交办"
+    hand.pop("note")
+    assert bulk == hand
+    assert bulk["notified"] == [("dispatched", city["staff_a_user"].id)] and bulk["reminders"]
+
+
+def _written(db, ticket_id):
+    """What a dispatch wrote for a ticket, with its times relative to the dispatch's."""
+    from app.jobs.models import Job
+    from app.notifications.models import Notification
+    from app.tickets.models import Ticket, TicketAssignment, TicketEvent
+
+    db.expire_all()
+    t = db.get(Ticket, ticket_id)
+    (e,) = db.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
+                                          TicketEvent.action == "dispatch")).all()
+    jobs = [j for j in db.exec(select(Job)).all() if j.payload.get("ticket_id") == str(ticket_id)]
+    return {"status": t.status, "unit": t.unit_id, "deadline": t.deadline_at - e.at,
+            "office_deadline": t.office_deadline_at - e.at, "dispatched_at": t.dispatched_at == e.at,
+            "first_dispatched_at": t.first_dispatched_at == e.at, "note": e.note,
+            "event": (e.action, e.from_status, e.to_status, e.unit_id, e.deadline_at - e.at, e.action_id is not None,
+                      e.request_hash is not None),
+            "assignments": [(a.unit_id, a.first_dispatched_at == e.at) for a in db.exec(
+                select(TicketAssignment).where(TicketAssignment.ticket_id == ticket_id)).all()],
+            "notified": [(n.kind, n.user_id) for n in db.exec(select(Notification).where(
+                Notification.ticket_id == ticket_id)).all()],
+            "reminders": sorted((j.payload["threshold"], j.run_after - e.at) for j in jobs)}
 
 
 def test_bad_report_requests_are_4xx(client, city):
