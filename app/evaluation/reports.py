@@ -79,15 +79,17 @@ def _load(session: Session, user: User, round_id: int) -> _Loaded:
     visible = {s.round_site_id for s in sites}
     site_count = session.execute(select(func.count()).select_from(EvalRoundSite)
                                  .where(EvalRoundSite.round_id == round_id)).scalar_one()
+    # The large reads run on the connection (Core): plain rows, without the ORM's per-row work.
+    conn = session.connection()
     results: dict[int, tuple[str, str | None]] = {}
-    for rs_id, status, reason in session.execute(
+    for rs_id, status, reason in conn.execute(
             select(EvalResult.round_site_id, EvalResult.status, EvalResult.unable_reason)
             .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
             .where(EvalRoundSite.round_id == round_id)).all():
         if rs_id in visible:
             results[rs_id] = (status, reason)
     answers: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
-    for rs_id, item_id, verdict, occurrences in session.execute(
+    for rs_id, item_id, verdict, occurrences in conn.execute(
             select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.verdict, EvalAnswer.occurrences)
             .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
             .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
@@ -123,6 +125,8 @@ def _round_input(loaded: _Loaded, units: _Units) -> scoring.RoundInput:
                          rule=scoring.Rule(it.rule), deduction_tenths=it.deduction_tenths,
                          category_code=it.category_code))
     checklists = {s.site_type: by_checklist[s.checklist_id] for s in loaded.sites}
+    code_of = {item_id: it.code for item_id, it in loaded.items.items()}
+    answer = scoring.answer
     inputs = []
     for s in loaded.sites:
         result = loaded.results.get(s.round_site_id)
@@ -130,13 +134,32 @@ def _round_input(loaded: _Loaded, units: _Units) -> scoring.RoundInput:
             continue
         status, reason = result
         district = units.district.get(s.unit_id)
-        answers = {loaded.items[item_id].code: scoring.answer(verdict, occurrences)
+        answers = {code_of[item_id]: answer(verdict, occurrences)
                    for item_id, verdict, occurrences in loaded.answers.get(s.round_site_id, ())}
         inputs.append(scoring.SiteInput(
             site_id=s.site_id, site_type=s.site_type, unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
             district_id=district, district_name=units.district_names.get(district) if district else None,
             status=scoring.SiteStatus(status), answers=answers, unable_reason=reason))
     return scoring.RoundInput(checklists=checklists, sites=inputs)
+
+
+def _maker(cls):
+    """cls.model_construct for rows that give every field (no defaults, no aliases): the same object without its
+    per-field lookups, for the thousands of lines of a large round (built from the database's own rows)."""
+    new, set_ = cls.__new__, object.__setattr__
+
+    def make(**values):
+        m = new(cls)
+        set_(m, "__dict__", values)
+        set_(m, "__pydantic_fields_set__", set(values))
+        set_(m, "__pydantic_extra__", None)
+        set_(m, "__pydantic_private__", None)
+        return m
+    return make
+
+
+_finding = _maker(FindingOut)
+_change = _maker(ItemChangeOut)
 
 
 def _p(tenths: int | None) -> float | None:
@@ -244,7 +267,7 @@ def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> l
     by_rs = {s.round_site_id: s for s in loaded.sites}
     if not by_rs:
         return []
-    rows = session.execute(
+    rows = session.connection().execute(
         select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.occurrences, Ticket.id, Ticket.case_number,
                Ticket.status, Ticket.deadline_at, Ticket.closed_at, ticket_access.visible_clause(user))
         .select_from(EvalAnswer)
@@ -253,6 +276,7 @@ def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> l
         .join(Ticket, Ticket.id == EvalAnswer.ticket_id)
         .where(EvalRoundSite.round_id == loaded.round_id)).all()
     out = []
+    texts = {item_id: (it.code, it.text_zh) for item_id, it in loaded.items.items()}
     losses: dict[tuple[int, int | None], float] = {}  # (item, occurrences) → points lost: a round repeats a few
     for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at, visible in rows:
         s = by_rs.get(rs_id)
@@ -260,16 +284,17 @@ def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> l
             continue
         if not visible:  # the failed item is the unit's to see; the ticket only once it is dispatched to it
             tid = case_number = status = deadline_at = closed_at = None
-        it = loaded.items[item_id]
         loss = losses.get((item_id, occurrences))
         if loss is None:
+            it = loaded.items[item_id]
             loss = losses[(item_id, occurrences)] = _p(scoring.item_loss(
                 scoring.Item(it.code, it.dimension, it.points_tenths, scoring.Rule(it.rule), it.deduction_tenths),
                 scoring.answer("fail", occurrences)))
         # Built from the database's own rows: construct, not validate (thousands of rows in a large round).
-        out.append(FindingOut.model_construct(
+        out.append(_finding(
             ticket_id=tid, case_number=case_number, status=status, site_id=s.site_id, site_name=s.name,
-            unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=it.code, item_text=it.text_zh,
+            unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=texts[item_id][0],
+            item_text=texts[item_id][1],
             occurrences=occurrences, loss=loss, deadline_at=deadline_at, closed_at=closed_at))
     out.sort(key=lambda f: (f.unit_name, f.unit_id, f.site_name, f.site_id, f.item_code))
     return out
@@ -296,7 +321,7 @@ def _review(session: Session, user: User, round_: EvalRound, report: scoring.Rou
     names = {s.site_id: (s.name, units.names.get(s.unit_id, "")) for s in loaded.sites}
     texts = {it.code: it.text_zh for it in before_loaded.items.values()} | {it.code: it.text_zh
                                                                              for it in loaded.items.values()}
-    changes = [ItemChangeOut.model_construct(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
+    changes = [_change(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
                              unit_name=names.get(sc.site_id, ("", ""))[1], item_code=c.code,
                              item_text=texts.get(c.code, ""), change=c.change.value,
                              before=c.before.value if c.before else None, after=c.after.value if c.after else None)
