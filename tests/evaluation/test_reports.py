@@ -327,6 +327,12 @@ def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_it
                             "inspector_ids": [city["insp_user"].id], "dispatch_on_publish": True} | WINDOW)
     assert res.status_code == 201 and res.json()["dispatch_on_publish"] is True
     did = res.json()["id"]
+    # 向阳街道's work group hears of each dispatch (a channel of the unit), in bulk as by hand.
+    admin = login(client, make_user(db, Role.admin))
+    res = client.post("/api/notifications/channels", headers=admin,
+                      json={"name": "向阳街道工作群", "unit_id": city["units"]["A"].id, "kind": "webhook",
+                            "url": "http://127.0.0.1:9/xuncha/events"})
+    assert res.status_code == 201, res.text
     _move(client, office, did, "active")
     _submit(client, city["insp"], did, city["sites"]["s1"], _answers(BUS_CODES, {"B1": 1}))
     _submit(client, city["insp"], did, city["sites"]["s2"], _answers(BUS_CODES, {"B4": 2}))
@@ -358,12 +364,13 @@ def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_it
     hand.pop("note")
     assert bulk == hand
     assert bulk["notified"] == [("dispatched", city["staff_a_user"].id)] and bulk["reminders"]
+    assert bulk["delivered"] == [("dispatched", "queued")]
 
 
 def _written(db, ticket_id):
     """What a dispatch wrote for a ticket, with its times relative to the dispatch's."""
     from app.jobs.models import Job
-    from app.notifications.models import Notification
+    from app.notifications.models import Delivery, Notification
     from app.tickets.models import Ticket, TicketAssignment, TicketEvent
 
     db.expire_all()
@@ -380,7 +387,9 @@ def _written(db, ticket_id):
                 select(TicketAssignment).where(TicketAssignment.ticket_id == ticket_id)).all()],
             "notified": [(n.kind, n.user_id) for n in db.exec(select(Notification).where(
                 Notification.ticket_id == ticket_id)).all()],
-            "reminders": sorted((j.payload["threshold"], j.run_after - e.at) for j in jobs)}
+            "reminders": sorted((j.payload["threshold"], j.run_after - e.at) for j in jobs),
+            "delivered": [(d.kind, d.state) for d in db.exec(select(Delivery).where(Delivery.ticket_id == ticket_id))
+                          .all()]}
 
 
 def test_bad_report_requests_are_4xx(client, city):
