@@ -29,7 +29,7 @@ from app.users.models import User
 STATE_ZH = {"draft": "草稿", "active": "进行中", "closed": "已结束", "published": "已发布"}
 SITE_STATUS_ZH = {"evaluated": "已测评", "unable": "无法调查", "pending": "未提交"}
 TICKET_STATUS_ZH = {"reported": "待派遣", "dispatched": "整改中", "rectified": "待核查", "closed": "已结案（销号）",
-                    "cancelled": "不予立案", "suspended": "挂账", "voided": "已作废"}
+                    "cancelled": "不予立案", "suspended": "挂账", "voided": "已作废", None: "待交办"}
 CHANGE_ZH = {"fixed": "已整改", "still_failing": "仍未整改", "newly_failing": "新增问题", "still_passing": "保持达标",
              "fail_to_na": "不达标→不适用", "pass_to_na": "达标→不适用", "na_to_fail": "不适用→不达标",
              "na_to_pass": "不适用→达标", "still_na": "仍不适用", "item_added": "新增测评项",
@@ -115,7 +115,7 @@ def report_xlsx(report: RoundReportOut) -> tuple[bytes, str]:
     ws = _sheet(wb, "问题清单", ["责任单位", "案件编号", "状态", "点位", "编号", "测评标准", "问题次数", "扣分",
                                "整改时限", "结案时间"], [22, 17, 14, 22, 9, 44, 9, 8, 17, 17])
     for f in report.findings:
-        _row(ws, [f.unit_name, f.case_number, TICKET_STATUS_ZH.get(f.status, f.status), f.site_name, f.item_code,
+        _row(ws, [f.unit_name, f.case_number or "", TICKET_STATUS_ZH.get(f.status, f.status), f.site_name, f.item_code,
                   f.item_text, f.occurrences, f.loss, excel_time(f.deadline_at), excel_time(f.closed_at)],
              [None] * 6 + ["0", "0.0", "yyyy-mm-dd hh:mm", "yyyy-mm-dd hh:mm"])
     p = report.progress
@@ -191,7 +191,7 @@ def report_html(session: Session, user: User, report: RoundReportOut) -> str:
     parts += ["<h2>三、失分情况</h2>", f'<p class="muted">{e(report.formulas["dimension_loss"]["zh"])}</p>',
               _table(["维度", "失分", "占总失分", "不达标项次"],
                      [[d.dimension, _n(d.lost), pct(d.share), str(d.failures)] for d in report.dimensions], {0}),
-              "<h3>失分最多的测评项</h3>",
+              "<h3>各测评项失分（按失分从多到少，含未失分的项）</h3>",
               _table(["点位类型", "编号", "测评标准", "维度", "失分", "占总失分", "不达标点位", "适用点位"],
                      [[i.site_type_name, i.code, i.text, i.dimension, _n(i.lost), pct(i.share), str(i.sites_failed),
                        str(i.sites_applicable)] for i in report.items], {2})]
@@ -217,13 +217,13 @@ def report_html(session: Session, user: User, report: RoundReportOut) -> str:
     if len(report.findings) > MAX_PRINT_PHOTOS:
         parts.append(f'<p class="muted">问题共 {len(report.findings)} 个，照片仅印前 {MAX_PRINT_PHOTOS} 个；'
                      "完整清单见 Excel 报告。</p>")
-    photos = photos_by_stage(session, [f.ticket_id for f in report.findings[:MAX_PRINT_PHOTOS]])
+    photos = photos_by_stage(session, [f.ticket_id for f in report.findings[:MAX_PRINT_PHOTOS] if f.ticket_id])
     unit = None
     for i, f in enumerate(report.findings):
         if f.unit_name != unit:
             unit = f.unit_name
             parts.append(f"<h3>{e(unit)}</h3>")
-        text = (f"<div><b>{e(f.case_number)}</b>　{e(TICKET_STATUS_ZH.get(f.status, f.status))}<br>"
+        text = (f"<div><b>{e(f.case_number or '')}</b>　{e(TICKET_STATUS_ZH.get(f.status, f.status))}<br>"
                 f"{e(f.site_name)}　{e(f.item_code)} {e(f.item_text)}<br>"
                 f"问题 {f.occurrences or 1} 处，扣 {_n(f.loss)} 分</div>")
         if i < MAX_PRINT_PHOTOS:

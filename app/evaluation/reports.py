@@ -6,7 +6,8 @@ database in a fixed handful of queries (sites, results, answers, checklist items
 for the earlier round of a 回头看), never one per site, and builds the report from plain rows.
 
 Who sees what is access.py's: the office the whole round in any state; an inspector the sites assigned to them;
-a unit nothing before publication (the round itself answers 404) and then only its own sites and their findings.
+a unit nothing before publication (the round itself answers 404) and then only its own sites and their findings,
+with a finding's ticket (case number, state, deadline) only once that ticket is visible to it (dispatched to it).
 Every figure is computed over the sites the caller sees, so a unit's totals are its own.
 """
 
@@ -33,6 +34,7 @@ from app.evaluation.schemas import (
     SiteScoreOut,
 )
 from app.stats.service import district_mapping
+from app.tickets import access as ticket_access
 from app.tickets.models import Ticket
 from app.units.models import Unit
 from app.users.models import User
@@ -77,15 +79,17 @@ def _load(session: Session, user: User, round_id: int) -> _Loaded:
     visible = {s.round_site_id for s in sites}
     site_count = session.execute(select(func.count()).select_from(EvalRoundSite)
                                  .where(EvalRoundSite.round_id == round_id)).scalar_one()
+    # The large reads run on the connection (Core): plain rows, without the ORM's per-row work.
+    conn = session.connection()
     results: dict[int, tuple[str, str | None]] = {}
-    for rs_id, status, reason in session.execute(
+    for rs_id, status, reason in conn.execute(
             select(EvalResult.round_site_id, EvalResult.status, EvalResult.unable_reason)
             .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
             .where(EvalRoundSite.round_id == round_id)).all():
         if rs_id in visible:
             results[rs_id] = (status, reason)
     answers: dict[int, list[tuple[int, str, int | None]]] = defaultdict(list)
-    for rs_id, item_id, verdict, occurrences in session.execute(
+    for rs_id, item_id, verdict, occurrences in conn.execute(
             select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.verdict, EvalAnswer.occurrences)
             .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
             .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
@@ -121,6 +125,8 @@ def _round_input(loaded: _Loaded, units: _Units) -> scoring.RoundInput:
                          rule=scoring.Rule(it.rule), deduction_tenths=it.deduction_tenths,
                          category_code=it.category_code))
     checklists = {s.site_type: by_checklist[s.checklist_id] for s in loaded.sites}
+    code_of = {item_id: it.code for item_id, it in loaded.items.items()}
+    answer = scoring.answer
     inputs = []
     for s in loaded.sites:
         result = loaded.results.get(s.round_site_id)
@@ -128,13 +134,32 @@ def _round_input(loaded: _Loaded, units: _Units) -> scoring.RoundInput:
             continue
         status, reason = result
         district = units.district.get(s.unit_id)
-        answers = {loaded.items[item_id].code: scoring.answer(verdict, occurrences)
+        answers = {code_of[item_id]: answer(verdict, occurrences)
                    for item_id, verdict, occurrences in loaded.answers.get(s.round_site_id, ())}
         inputs.append(scoring.SiteInput(
             site_id=s.site_id, site_type=s.site_type, unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
             district_id=district, district_name=units.district_names.get(district) if district else None,
             status=scoring.SiteStatus(status), answers=answers, unable_reason=reason))
     return scoring.RoundInput(checklists=checklists, sites=inputs)
+
+
+def _maker(cls):
+    """cls.model_construct for rows that give every field (no defaults, no aliases): the same object without its
+    per-field lookups, for the thousands of lines of a large round (built from the database's own rows)."""
+    new, set_ = cls.__new__, object.__setattr__
+
+    def make(**values):
+        m = new(cls)
+        set_(m, "__dict__", values)
+        set_(m, "__pydantic_fields_set__", set(values))
+        set_(m, "__pydantic_extra__", None)
+        set_(m, "__pydantic_private__", None)
+        return m
+    return make
+
+
+_finding = _maker(FindingOut)
+_change = _maker(ItemChangeOut)
 
 
 def _p(tenths: int | None) -> float | None:
@@ -186,18 +211,17 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
     texts = {(it.checklist_id, it.code): it for it in loaded.items.values()}
     checklist_of_type = {s.site_type: s.checklist_id for s in loaded.sites}
     items = []
-    for i in report.items:
-        if i.lost_tenths == 0:
-            continue
+    for i in report.items:  # every item of the evaluated site types' versions, 0 lost included: which held
         it = texts[(checklist_of_type[i.site_type], i.code)]
         items.append(ItemLossOut(site_type=i.site_type, site_type_name=type_names.get(i.site_type, i.site_type),
                                  code=i.code, text=it.text_zh, dimension=i.dimension, points=_p(it.points_tenths),
                                  lost=_p(i.lost_tenths), share=i.share, sites_failed=i.sites_failed,
                                  sites_applicable=i.sites_applicable, occurrences=i.occurrences))
 
-    findings = _findings(session, loaded, units)
+    findings = _findings(session, user, loaded, units)
     closed = sum(f.status == CLOSED for f in findings)
     cancelled = sum(f.status in NOT_TO_RECTIFY for f in findings)
+    undispatched = sum(f.status is None for f in findings)
     to_rectify = len(findings) - cancelled
     return RoundReportOut(
         round=round_out(user, round_, len(loaded.sites)),
@@ -219,7 +243,8 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         review=_review(session, user, round_, report, loaded, units),
         findings=findings,
         progress=FindingsProgress(total=len(findings), closed=closed, cancelled=cancelled,
-                                  open=to_rectify - closed, rate=closed / to_rectify if to_rectify else None),
+                                  undispatched=undispatched, open=to_rectify - closed,
+                                  rate=closed / to_rectify if to_rectify else None),
         formulas=FORMULAS,
     )
 
@@ -228,39 +253,48 @@ FORMULAS = scoring.FORMULAS | {
     "findings_progress": {"zh": "销号进度 = 已结案（核查通过）的问题数 ÷（问题总数 − 不予立案、作废数）",
                           "en": "close-out progress = findings closed after verification ÷ (all findings − those "
                                 "cancelled or voided)"},
+    "undispatched": {"zh": "问题交办本单位之前，责任单位只见不达标的测评项，不见案件编号和状态（待交办），计入未销号",
+                     "en": "until a finding is dispatched to it, a unit sees the failed item, not its case number or "
+                           "state (awaiting dispatch); it counts as not closed"},
     "pending": {"zh": "尚未提交测评的点位不计入任何得分，单独计数",
                 "en": "sites not submitted yet are in no score and are counted separately"},
 }
 
 
-def _findings(session: Session, loaded: _Loaded, units: _Units) -> list[FindingOut]:
-    """The visible sites' 不达标 answers and their tickets (one query), by unit, site and item."""
+def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> list[FindingOut]:
+    """The visible sites' 不达标 answers and their tickets (one query), by unit, site and item. A ticket the user
+    may not see (app/tickets/access.py: a unit's, before it is dispatched to it) is left out of its line."""
     by_rs = {s.round_site_id: s for s in loaded.sites}
     if not by_rs:
         return []
-    rows = session.execute(
+    rows = session.connection().execute(
         select(EvalResult.round_site_id, EvalAnswer.item_id, EvalAnswer.occurrences, Ticket.id, Ticket.case_number,
-               Ticket.status, Ticket.deadline_at, Ticket.closed_at)
+               Ticket.status, Ticket.deadline_at, Ticket.closed_at, ticket_access.visible_clause(user))
+        .select_from(EvalAnswer)
         .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
         .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
         .join(Ticket, Ticket.id == EvalAnswer.ticket_id)
         .where(EvalRoundSite.round_id == loaded.round_id)).all()
     out = []
+    texts = {item_id: (it.code, it.text_zh) for item_id, it in loaded.items.items()}
     losses: dict[tuple[int, int | None], float] = {}  # (item, occurrences) → points lost: a round repeats a few
-    for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at in rows:
+    for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at, visible in rows:
         s = by_rs.get(rs_id)
         if s is None:
             continue
-        it = loaded.items[item_id]
+        if not visible:  # the failed item is the unit's to see; the ticket only once it is dispatched to it
+            tid = case_number = status = deadline_at = closed_at = None
         loss = losses.get((item_id, occurrences))
         if loss is None:
+            it = loaded.items[item_id]
             loss = losses[(item_id, occurrences)] = _p(scoring.item_loss(
                 scoring.Item(it.code, it.dimension, it.points_tenths, scoring.Rule(it.rule), it.deduction_tenths),
                 scoring.answer("fail", occurrences)))
         # Built from the database's own rows: construct, not validate (thousands of rows in a large round).
-        out.append(FindingOut.model_construct(
+        out.append(_finding(
             ticket_id=tid, case_number=case_number, status=status, site_id=s.site_id, site_name=s.name,
-            unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=it.code, item_text=it.text_zh,
+            unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=texts[item_id][0],
+            item_text=texts[item_id][1],
             occurrences=occurrences, loss=loss, deadline_at=deadline_at, closed_at=closed_at))
     out.sort(key=lambda f: (f.unit_name, f.unit_id, f.site_name, f.site_id, f.item_code))
     return out
@@ -287,7 +321,7 @@ def _review(session: Session, user: User, round_: EvalRound, report: scoring.Rou
     names = {s.site_id: (s.name, units.names.get(s.unit_id, "")) for s in loaded.sites}
     texts = {it.code: it.text_zh for it in before_loaded.items.values()} | {it.code: it.text_zh
                                                                              for it in loaded.items.values()}
-    changes = [ItemChangeOut.model_construct(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
+    changes = [_change(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
                              unit_name=names.get(sc.site_id, ("", ""))[1], item_code=c.code,
                              item_text=texts.get(c.code, ""), change=c.change.value,
                              before=c.before.value if c.before else None, after=c.after.value if c.after else None)

@@ -21,6 +21,7 @@ from app.evaluation import access, scoring
 from app.evaluation.models import EvalAnswer, EvalChecklistItem, EvalResult, EvalRound, EvalRoundSite, EvalSite
 from app.evaluation.schemas import AnswerOut, ResultIn, ResultOut, RoundState
 from app.photos.models import Photo
+from app.tickets import access as ticket_access
 from app.tickets import actions as ticket_actions
 from app.tickets.duplicates import distance_m
 from app.tickets.models import Ticket
@@ -161,7 +162,9 @@ def out(session: Session, user: User, result: EvalResult) -> ResultOut:
     items = _items(session, round_site.checklist_id)
     answers = {a.item_id: a for a in session.exec(select(EvalAnswer).where(EvalAnswer.result_id == result.id)).all()}
     ticket_ids = [a.ticket_id for a in answers.values() if a.ticket_id]
-    tickets = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids))).all()} \
+    # A finding's ticket only as the ticket rule allows: a unit learns its number once it is dispatched to it.
+    tickets = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids),
+                                                                  ticket_access.visible_clause(user))).all()} \
         if ticket_ids else {}
     score = None
     if result.status == "evaluated":
@@ -177,7 +180,7 @@ def out(session: Session, user: User, result: EvalResult) -> ResultOut:
         t = tickets.get(a.ticket_id) if a.ticket_id else None
         rows.append(AnswerOut(item_code=i.code, item_text=i.text_zh, dimension=i.dimension, points=i.points_tenths / 10,
                               verdict=a.verdict, occurrences=a.occurrences, note=a.note,
-                              loss=losses.get(i.code, 0) / 10, ticket_id=a.ticket_id,
+                              loss=losses.get(i.code, 0) / 10, ticket_id=t.id if t else None,
                               case_number=t.case_number if t else None, ticket_status=t.status if t else None))
     return ResultOut(
         id=result.id, round_id=round_site.round_id, site_id=site.id, site_name=site.name, status=result.status,

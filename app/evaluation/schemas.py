@@ -322,7 +322,7 @@ class AnswerOut(BaseModel):
     occurrences: int | None
     note: str | None
     loss: float  # points lost
-    ticket_id: uuid.UUID | None  # the finding
+    ticket_id: uuid.UUID | None  # the finding; None also when the caller may not see it (a unit, before dispatch)
     case_number: str | None
     ticket_status: str | None
 
@@ -437,11 +437,12 @@ class ReviewOut(BaseModel):
 
 
 class FindingOut(BaseModel):
-    """One line of a 问题清单: a 不达标 item and the ticket it became."""
+    """One line of a 问题清单: a 不达标 item and the ticket it became. The ticket's fields are None for a caller
+    who may not see the ticket (a unit, before the finding is dispatched to it)."""
 
-    ticket_id: uuid.UUID
-    case_number: str
-    status: str
+    ticket_id: uuid.UUID | None
+    case_number: str | None
+    status: str | None = Field(description="the ticket's status; None: not dispatched to the caller's unit (yet)")
     site_id: int
     site_name: str
     unit_id: int
@@ -458,6 +459,8 @@ class FindingsProgress(BaseModel):
     total: int
     closed: int = Field(description="销号: closed (结案) after verification")
     cancelled: int = Field(description="不予立案 or 作废: not to be rectified")
+    undispatched: int = Field(description="待交办: findings whose ticket the caller may not see yet (a unit's, "
+                                             "before dispatch); counted as open")
     open: int
     rate: float | None = Field(description="销号进度 = closed ÷ (total − cancelled)")
 

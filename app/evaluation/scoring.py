@@ -35,24 +35,31 @@ from statistics import fmean
 from app.core.errors import Invalid
 
 
-class Rule(StrEnum):
+class _Str(StrEnum):
+    """A StrEnum hashed as its string (in C): Enum's own __hash__ is a Python call, and a round's report hashes
+    verdicts and changes some 100,000 times. Equal members and strings already compare equal."""
+
+    __hash__ = str.__hash__
+
+
+class Rule(_Str):
     per_occurrence = "per_occurrence"  # 按次扣分，扣完该项分值为止
     all_or_nothing = "all_or_nothing"  # 不达标即扣除该项全部分值
 
 
-class Verdict(StrEnum):
+class Verdict(_Str):
     pass_ = "pass"  # 达标
     fail = "fail"   # 不达标
     na = "na"       # 不适用
     unable = "unable"  # 无法调查 (this item could not be checked: a locked area …), with a reason
 
 
-class SiteStatus(StrEnum):
+class SiteStatus(_Str):
     evaluated = "evaluated"  # 已测评
     unable = "unable"        # 无法调查 (closed, access refused …), with a reason
 
 
-class Change(StrEnum):
+class Change(_Str):
     """What happened to one item of one site between a round and its 回头看."""
 
     fixed = "fixed"                  # 已整改: fail → pass
@@ -75,7 +82,7 @@ class Change(StrEnum):
     item_removed = "item_removed"    # only in the earlier round's checklist
 
 
-class SiteChange(StrEnum):
+class SiteChange(_Str):
     """How one site of a round and its 回头看 compare."""
 
     compared = "compared"            # evaluated both times: its items are compared
@@ -624,6 +631,7 @@ def score_round(rnd: RoundInput) -> RoundReport:
 
 _ALL_CHANGES = tuple(Change)
 _ALL_SITE_CHANGES = tuple(SiteChange)
+_NO_CHANGES = dict.fromkeys(_ALL_CHANGES, 0)  # copied per site: a copy does not hash the keys again
 
 
 def compare_rounds(before: RoundInput, after: RoundInput) -> Comparison:
@@ -643,7 +651,7 @@ def compare_reports(before: RoundReport, after: RoundReport) -> Comparison:
     out = []
     for site_id in sorted(first.keys() | second.keys()):
         a, b = first.get(site_id), second.get(site_id)
-        counts = dict.fromkeys(_ALL_CHANGES, 0)
+        counts = _NO_CHANGES.copy()
         changes: list[ItemChange] = []
         if a is None or b is None:
             status = SiteChange.new_site if a is None else SiteChange.not_rechecked

@@ -11,6 +11,6 @@ idempotent (running it twice does what running it once does). A handler gets a s
 also marks the job done, so database work of a handler and "done" commit together.
 """
 
-from app.jobs.api import Defer, depths, enqueue, enqueue_committed, handler, handlers
+from app.jobs.api import Defer, batched, depths, enqueue, enqueue_committed, handler, handlers
 
-__all__ = ["Defer", "depths", "enqueue", "enqueue_committed", "handler", "handlers"]
+__all__ = ["Defer", "batched", "depths", "enqueue", "enqueue_committed", "handler", "handlers"]

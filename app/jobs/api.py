@@ -1,8 +1,9 @@
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from app.core.types import utcnow
@@ -12,11 +13,35 @@ Handler = Callable[[Session, dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
 
 
+_BATCH = "jobs.batch"
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Jobs enqueued on this session inside the block are inserted together when it ends (multi-row INSERTs),
+    not flushed one by one: for a bulk write such as a round's publication. Nothing is inserted on an error."""
+    rows: list[dict[str, Any]] = []
+    session.info[_BATCH] = rows
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCH, None)
+    for i in range(0, len(rows), 500):
+        session.execute(insert(Job), rows[i:i + 500])
+
+
 def enqueue(session: Session, kind: str, payload: dict[str, Any], run_after: datetime | None = None,
-            *, max_attempts: int = 5) -> Job:
-    """Add a job in the session's transaction (flushed, not committed: it exists only if the caller commits)."""
+            *, max_attempts: int = 5) -> Job | None:
+    """Add a job in the session's transaction (flushed, not committed: it exists only if the caller commits).
+    Inside `batched` it is kept for the block's end and None is answered."""
     if kind not in _handlers:
         raise ValueError(f"no job handler for {kind!r}")
+    batch = session.info.get(_BATCH)
+    if batch is not None:
+        now = utcnow()
+        batch.append({"kind": kind, "payload": payload, "state": QUEUED, "run_after": run_after or now,
+                      "attempts": 0, "max_attempts": max_attempts, "created_at": now})
+        return None
     job = Job(kind=kind, payload=payload, run_after=run_after or utcnow(), max_attempts=max_attempts)
     session.add(job)
     session.flush()

@@ -46,15 +46,17 @@ KINDS = ("wecom", "dingtalk", "webhook", "sms")
 
 
 def queue(session: Session, *, unit_id: int | None, kind: str, key: str, ticket_id: uuid.UUID | None,
-          at: datetime, text: str, fields: dict[str, Any], conf: settings.Current | None = None) -> None:
+          at: datetime, text: str, fields: dict[str, Any], conf: settings.Current | None = None,
+          channels: list[Channel] | None = None) -> None:
     """One delivery per enabled channel of the unit (None: the office's channels) that the settings route this
     kind of message to, in the caller's transaction. `key` names the message (an event and kind, a reminder's
     threshold); with the channel it is the delivery's unique key, so a message queued twice (two reminder
-    jobs) is sent once."""
+    jobs) is sent once. `channels`: the unit's enabled channels, when the caller read them already."""
     conf = conf or settings.current(session)
-    channels = session.exec(select(Channel).where(
-        col(Channel.unit_id).is_(None) if unit_id is None else Channel.unit_id == unit_id,
-        col(Channel.enabled).is_(True))).all()
+    if channels is None:
+        channels = session.exec(select(Channel).where(
+            col(Channel.unit_id).is_(None) if unit_id is None else Channel.unit_id == unit_id,
+            col(Channel.enabled).is_(True))).all()
     for channel in channels:
         if not conf.routed(kind, channel.kind) or (channel.kind == "sms" and not channel.phones):
             continue  # not this kind's route; an SMS gateway without numbers only texts people (Subscription)

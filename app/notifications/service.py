@@ -11,12 +11,13 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from app import jobs
 from app.categories.models import Category
 from app.core import pagination
 from app.core.errors import NotFound
 from app.core.types import utcnow
 from app.notifications import delivery, people, reminders, settings
-from app.notifications.models import Notification
+from app.notifications.models import Channel, Notification
 from app.notifications.schemas import NotificationOut, NotificationPage
 from app.notifications.texts import render
 from app.tickets.models import Ticket, TicketEvent
@@ -74,6 +75,32 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
         _tell(session, conf, told, None, "verification_waiting", event, base)
 
 
+def on_dispatches(session: Session, dispatched: list[tuple[Ticket, TicketEvent]]) -> None:
+    """on_event for many first dispatches at once (a round's findings on its publication): the same reminders and
+    messages, with the settings read once and each unit's staff in one query for all units."""
+    if not dispatched:
+        return
+    conf = settings.current(session)
+    unit_ids = {e.unit_id for _, e in dispatched if e.unit_id is not None}
+    staff: dict[int, list[int]] = {u: [] for u in unit_ids}
+    for user_id, unit_id in session.exec(select(User.id, User.unit_id).where(
+            col(User.is_active).is_(True), User.role == Role.unit_staff, col(User.unit_id).in_(unit_ids))
+            .order_by(User.id)).all():
+        staff[unit_id].append(user_id)
+    kind = _TO_UNIT[Action.dispatch]
+    subscribed = people.subscriptions(session, [u for us in staff.values() for u in us], kind)
+    channels: dict[int, list[Channel]] = {u: [] for u in unit_ids}
+    for channel in session.exec(select(Channel).where(col(Channel.unit_id).in_(unit_ids),
+                                                      col(Channel.enabled).is_(True))).all():
+        channels[channel.unit_id].append(channel)
+    with jobs.batched(session):
+        for ticket, event in dispatched:
+            reminders.schedule(session, ticket, event, conf)
+            if event.unit_id is not None:
+                _tell(session, conf, staff[event.unit_id], event.unit_id, kind, event,
+                      _fields(session, ticket, event), subscribed=subscribed, channels=channels[event.unit_id])
+
+
 def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
     category = session.get(Category, ticket.category_code)
     return {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,
@@ -82,13 +109,14 @@ def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, A
 
 
 def _tell(session: Session, conf: settings.Current, user_ids: list[int], unit_id: int | None, kind: str,
-          event: TicketEvent, fields: dict[str, Any]) -> None:
+          event: TicketEvent, fields: dict[str, Any], *, subscribed: dict | None = None,
+          channels: list | None = None) -> None:
     """The people's messages (inbox, their own SMS) and the unit's channels (None: the office's)."""
     key, text = f"{event.id}-{kind}", render(kind, fields, conf.templates.get(kind), event.ticket_id)
     people.tell(session, user_ids, kind, fields, text=text, key=key, ticket_id=event.ticket_id, at=event.at,
-                event_id=event.id)
+                event_id=event.id, subscribed=subscribed)
     delivery.queue(session, unit_id=unit_id, kind=kind, key=key, ticket_id=event.ticket_id, at=event.at,
-                   text=text, fields=fields, conf=conf)
+                   text=text, fields=fields, conf=conf, channels=channels)
 
 
 def _active_users(session: Session, *, unit_id: int | None = None, roles: tuple[Role, ...] = ()) -> list[int]:

@@ -115,7 +115,7 @@ def city(client, db, seeded):
     _submit(client, insp, rid, ids["s5"], _answers(BUS_CODES, na={"B3"}))
     _submit(client, insp, rid, ids["s6"], _answers(BUS_CODES, unable={"B3": "宣传栏被<b>围挡</b>"}))
     return {"rid": rid, "office": office, "insp": insp, "insp_user": insp_user, "sites": ids,
-            "staff_a": login(client, make_user(db, Role.unit_staff, a)),
+            "staff_a": login(client, staff_a := make_user(db, Role.unit_staff, a)), "staff_a_user": staff_a,
             "staff_b": login(client, make_user(db, Role.unit_staff, b)),
             "leader": login(client, make_user(db, Role.leader)), "units": {"A": a, "B": b, "C": c, "E": e}}
 
@@ -171,10 +171,13 @@ def test_every_figure_of_the_round_as_computed_by_hand(client, city):
     assert [(d["dimension"], d["lost"], d["failures"]) for d in r["dimensions"]] == [
         ("环境卫生", 37.5, 3), ("基础设施", 20, 1), ("公共秩序", 15, 1), ("宣传氛围", 0, 0)]
     assert r["dimensions"][0]["share"] == pytest.approx(37.5 / 72.5)
-    # By item (those that lost points): B2 and F1 20 each (by code), B1 7.5 + 10 over 2 sites and 8 occurrences,
-    # B4 15. B2 applies at 3 of the 4 bus stops (不适用 at 解放路站).
+    # By item, every item of both checklists: B2 and F1 20 each (by code), B1 7.5 + 10 over 2 sites and 8
+    # occurrences, B4 15; then the items that held, 0 lost (by code): B3 (applies at 2 of the 4 bus stops: 不适用 at
+    # 中山路站, 无法调查 at 北站) and F2. B2 applies at 3 of the 4 bus stops (不适用 at 解放路站).
     assert [(i["code"], i["lost"], i["sites_failed"], i["sites_applicable"], i["occurrences"]) for i in r["items"]] == [
-        ("B2", 20, 1, 3, 1), ("F1", 20, 1, 1, 2), ("B1", 17.5, 2, 4, 8), ("B4", 15, 1, 4, 1)]
+        ("B2", 20, 1, 3, 1), ("F1", 20, 1, 1, 2), ("B1", 17.5, 2, 4, 8), ("B4", 15, 1, 4, 1), ("B3", 0, 0, 2, 0),
+        ("F2", 0, 0, 1, 0)]
+    assert [i["share"] for i in r["items"][4:]] == [0, 0]
     assert r["items"][2]["share"] == pytest.approx(17.5 / 72.5)
     # The 问题清单: five findings, all reported, none closed yet; by unit, site, item.
     assert [(f["unit_name"], f["site_name"], f["item_code"], f["loss"], f["status"]) for f in r["findings"]] == [
@@ -182,7 +185,7 @@ def test_every_figure_of_the_round_as_computed_by_hand(client, city):
         ("向阳街道", "人民路站", "B2", 20, "reported"), ("朝阳街道", "解放路站", "B1", 10, "reported"),
         ("朝阳街道", "解放路站", "B4", 15, "reported")]
     assert all(f["case_number"].startswith("XC-") for f in r["findings"])
-    assert r["progress"] == {"total": 5, "closed": 0, "cancelled": 0, "open": 5, "rate": 0.0}
+    assert r["progress"] == {"total": 5, "closed": 0, "cancelled": 0, "undispatched": 0, "open": 5, "rate": 0.0}
     assert r["review"] is None
     assert {"site_rate", "group_rate", "ranking", "findings_progress"} <= set(r["formulas"])
 
@@ -212,7 +215,7 @@ def test_the_workbook_and_the_printable_page_show_the_api_s_figures(client, city
     items = list(wb["失分(条目)"].iter_rows(min_row=2, values_only=True))
     assert [(i[1], i[2], i[5], i[7], i[8]) for i in items] == [
         ("B2", "候车亭设施完好", 20, 1, 3), ("F1", "地面无垃圾", 20, 1, 1), ("B1", "站牌整洁无小广告", 17.5, 2, 4),
-        ("B4", "候车秩序良好", 15, 1, 4)]
+        ("B4", "候车秩序良好", 15, 1, 4), ("B3", "公益广告规范", 0, 0, 2), ("F2", "公益广告张贴", 0, 0, 1)]
     findings = list(wb["问题清单"].iter_rows(min_row=2, max_row=6, values_only=True))
     assert [(f[0], f[1], f[2], f[4], f[7]) for f in findings] == [
         (f["unit_name"], f["case_number"], "待派遣", f["item_code"], f["loss"]) for f in api["findings"]]
@@ -226,7 +229,8 @@ def test_the_workbook_and_the_printable_page_show_the_api_s_figures(client, city
                    "<td>320.0</td><td>52.5</td><td>267.5</td><td>83.6%</td><td>85.3%</td><td>2</td><td>1</td>",
                    "装修&lt;i&gt;闭店&lt;/i&gt;", *(f["case_number"] for f in api["findings"])):
         assert needle in text, needle
-    assert "公益广告规范" not in text
+    # Every item in the loss table, those that held with 0 lost: B3 公益广告规范 too.
+    assert "<td>B3</td><td class=\"l\">公益广告规范</td><td>宣传氛围</td><td>0.0</td><td>0.0%</td><td>0</td><td>2</td>" in text
     assert text.count('src="data:image/') == 1  # 人民路站 B2's photo; the others needed none
     assert "<script" not in text
 
@@ -262,6 +266,10 @@ def test_a_unit_sees_nothing_before_publication_then_its_own_sites_and_findings(
     assert _group(mine["total"])[1:] == (2, 0, 200, 47.5, 152.5)
     assert [(u["rank"], u["unit_name"]) for u in mine["ranking"]] == [(1, "向阳街道")]
     assert {f["item_code"] for f in mine["findings"]} == {"F1", "B1", "B2"}
+    # Only F1 is dispatched to 向阳街道: B1 and B2 are still in triage, their case numbers not the unit's to see.
+    assert {f["item_code"]: (f["case_number"], f["status"]) for f in mine["findings"]} == {
+        "F1": (findings[0]["case_number"], "dispatched"), "B1": (None, None), "B2": (None, None)}
+    assert mine["progress"] == {"total": 3, "closed": 0, "cancelled": 0, "undispatched": 2, "open": 3, "rate": 0.0}
     assert {f["unit_name"] for f in report(client, city["staff_b"], rid).json()["findings"]} == {"朝阳街道"}
     seen = client.get(f"/api/tickets/{tid}", headers=city["staff_a"]).json()
     assert seen["origin"]["site_name"] == "东门菜场" and seen["origin"]["round_published"] is True
@@ -319,6 +327,12 @@ def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_it
                             "inspector_ids": [city["insp_user"].id], "dispatch_on_publish": True} | WINDOW)
     assert res.status_code == 201 and res.json()["dispatch_on_publish"] is True
     did = res.json()["id"]
+    # 向阳街道's work group hears of each dispatch (a channel of the unit), in bulk as by hand.
+    admin = login(client, make_user(db, Role.admin))
+    res = client.post("/api/notifications/channels", headers=admin,
+                      json={"name": "向阳街道工作群", "unit_id": city["units"]["A"].id, "kind": "webhook",
+                            "url": "http://127.0.0.1:9/xuncha/events"})
+    assert res.status_code == 201, res.text
     _move(client, office, did, "active")
     _submit(client, city["insp"], did, city["sites"]["s1"], _answers(BUS_CODES, {"B1": 1}))
     _submit(client, city["insp"], did, city["sites"]["s2"], _answers(BUS_CODES, {"B4": 2}))
@@ -331,13 +345,51 @@ def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_it
     after = report(client, office, did).json()
     assert [(f["unit_name"], f["status"]) for f in after["findings"]] == [("向阳街道", "dispatched"),
                                                                          ("朝阳街道", "cancelled")]
-    assert after["progress"] == {"total": 2, "closed": 0, "cancelled": 1, "open": 1, "rate": 0.0}
+    assert after["progress"] == {"total": 2, "closed": 0, "cancelled": 1, "undispatched": 0, "open": 1, "rate": 0.0}
     t = client.get(f"/api/tickets/{findings[0]['ticket_id']}", headers=city["staff_a"]).json()
     assert t["status"] == "dispatched" and t["unit_name"] == "向阳街道" and t["deadline_at"] is not None
     assert [e["action"] for e in t["events"]] == ["dispatch"]
     assert "直接交办" in t["events"][0]["note"]
     # The other round's findings stayed for triage.
     assert {f["status"] for f in report(client, office, rid).json()["findings"]} == {"reported"}
+    # Dispatched in bulk, yet as the dispatch action does it: compare with one of the other round's findings
+    # dispatched by hand to the same unit (same category, so the same deadline rule).
+    _move(client, office, rid, "closed", "published")
+    by_hand = next(f for f in report(client, office, rid).json()["findings"] if f["site_name"] == "人民路站")
+    res = client.post(f"/api/tickets/{by_hand['ticket_id']}/dispatch", headers=office,
+                      json={"action_id": str(uuid.uuid4()), "unit_id": city["units"]["A"].id})
+    assert res.status_code == 200, res.text
+    bulk, hand = (_written(db, uuid.UUID(f["ticket_id"])) for f in (findings[0], by_hand))
+    assert bulk.pop("note") == "实地测评「直接交办」发布，问题直接交办"
+    hand.pop("note")
+    assert bulk == hand
+    assert bulk["notified"] == [("dispatched", city["staff_a_user"].id)] and bulk["reminders"]
+    assert bulk["delivered"] == [("dispatched", "queued")]
+
+
+def _written(db, ticket_id):
+    """What a dispatch wrote for a ticket, with its times relative to the dispatch's."""
+    from app.jobs.models import Job
+    from app.notifications.models import Delivery, Notification
+    from app.tickets.models import Ticket, TicketAssignment, TicketEvent
+
+    db.expire_all()
+    t = db.get(Ticket, ticket_id)
+    (e,) = db.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id,
+                                          TicketEvent.action == "dispatch")).all()
+    jobs = [j for j in db.exec(select(Job)).all() if j.payload.get("ticket_id") == str(ticket_id)]
+    return {"status": t.status, "unit": t.unit_id, "deadline": t.deadline_at - e.at,
+            "office_deadline": t.office_deadline_at - e.at, "dispatched_at": t.dispatched_at == e.at,
+            "first_dispatched_at": t.first_dispatched_at == e.at, "note": e.note,
+            "event": (e.action, e.from_status, e.to_status, e.unit_id, e.deadline_at - e.at, e.action_id is not None,
+                      e.request_hash is not None),
+            "assignments": [(a.unit_id, a.first_dispatched_at == e.at) for a in db.exec(
+                select(TicketAssignment).where(TicketAssignment.ticket_id == ticket_id)).all()],
+            "notified": [(n.kind, n.user_id) for n in db.exec(select(Notification).where(
+                Notification.ticket_id == ticket_id)).all()],
+            "reminders": sorted((j.payload["threshold"], j.run_after - e.at) for j in jobs),
+            "delivered": [(d.kind, d.state) for d in db.exec(select(Delivery).where(Delivery.ticket_id == ticket_id))
+                          .all()]}
 
 
 def test_bad_report_requests_are_4xx(client, city):

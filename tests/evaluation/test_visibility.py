@@ -6,6 +6,7 @@ office's (403 for the others, before anything is looked up, so a 403 tells nothi
 """
 
 import io
+import uuid
 
 import pytest
 
@@ -231,3 +232,101 @@ def test_a_round_s_report_shows_only_the_sites_one_sees_and_nothing_to_a_unit_be
             assert r.status_code == 200, (name, r.text)
             if ext == "":
                 assert {s["site_id"] for s in r.json()["sites"]} == {world["sites"][k] for k in seen}
+
+
+@pytest.fixture
+def findings(client, db, world):
+    """R1's two sites submitted with their first item failed (a1 by inspector, b1 by inspector2), then R1
+    published without dispatching: both findings are tickets in `reported`, waiting for triage."""
+    from sqlmodel import select
+
+    from app.evaluation.models import EvalChecklistItem
+    from tests.conftest import upload_photo
+    items = db.exec(select(EvalChecklistItem).where(EvalChecklistItem.checklist_id == world["checklist"])
+                    .order_by(EvalChecklistItem.position)).all()
+    h, rid = world["h"], world["rounds"]["R1"]
+    for site, who in (("a1", "inspector"), ("b1", "inspector2")):
+        photos = [upload_photo(client, h[who])["id"] for _ in range(items[0].photos_required)]
+        answers = [{"item_code": items[0].code, "verdict": "fail", "occurrences": 1, "photo_ids": photos}]
+        answers += [{"item_code": i.code, "verdict": "pass"} for i in items[1:]]
+        r = client.post(f"/api/evaluation/rounds/{rid}/sites/{world['sites'][site]}/result", headers=h[who],
+                        json={"id": str(uuid.uuid4()), "status": "evaluated", "answers": answers})
+        assert r.status_code == 201, r.text
+    for to in ("closed", "published"):
+        assert client.post(f"/api/evaluation/rounds/{rid}/transition", headers=h["dispatcher"],
+                           json={"to": to}).status_code == 200
+    office = client.get(f"/api/evaluation/rounds/{rid}/report", headers=h["dispatcher"]).json()["findings"]
+    assert [f["status"] for f in office] == ["reported", "reported"]
+    return {"rid": rid, "tickets": {f["site_name"]: f for f in office}, "item": items[0]}
+
+
+def _ticket_fields(finding: dict) -> tuple:
+    return tuple(finding[k] for k in ("ticket_id", "case_number", "status", "deadline_at", "closed_at"))
+
+
+# What of each site's finding a role sees in R1's report before any dispatch: the failed item always (of the sites
+# it sees); the ticket only if it may see the ticket (app/tickets/access.py: the office and inspectors all).
+FINDING_SEEN = {"inspector": {"甲一": True}, "inspector2": {"乙一": True}, "staff_a": {"甲一": False},
+                "staff_b": {"乙一": False}, "staff_c": None} | {role: {"甲一": True, "乙一": True} for role in OFFICE}
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "anonymous"])
+def test_a_unit_sees_its_failed_items_but_no_ticket_until_the_finding_is_dispatched_to_it(
+        client, world, findings, role):
+    h, rid = world["h"][role], findings["rid"]
+    r = client.get(f"/api/evaluation/rounds/{rid}/report", headers=h)
+    seen = FINDING_SEEN[role]
+    if seen is None:
+        assert r.status_code == 404
+        return
+    report = r.json()
+    assert {f["site_name"]: f["item_code"] for f in report["findings"]} == {
+        s: findings["item"].code for s in seen}
+    for f in report["findings"]:
+        office = findings["tickets"][f["site_name"]]
+        if seen[f["site_name"]]:
+            assert _ticket_fields(f) == _ticket_fields(office)
+        else:
+            assert _ticket_fields(f) == (None, None, None, None, None)
+            assert f["loss"] == office["loss"] and f["item_text"] == office["item_text"]
+    hidden = [f for f in report["findings"] if f["ticket_id"] is None]
+    assert report["progress"]["undispatched"] == len(hidden)
+    assert report["progress"]["open"] == len(report["findings"])
+    case_numbers = {f["case_number"] for f in findings["tickets"].values()}
+    leaked = {c for c in case_numbers if not any(seen.get(s) for s, f in findings["tickets"].items()
+                                                 if f["case_number"] == c)}
+    # Nor in the workbook, the printable page or the site's result.
+    book = client.get(f"/api/evaluation/rounds/{rid}/report.xlsx", headers=h)
+    from openpyxl import load_workbook
+    rows = list(load_workbook(io.BytesIO(book.content))["问题清单"].iter_rows(min_row=2, values_only=True))
+    listed = [row for row in rows if row[4] == findings["item"].code]
+    assert {(row[3], row[1] or None, row[2]) for row in listed} == {
+        (s, findings["tickets"][s]["case_number"] if v else None, "待派遣" if v else "待交办") for s, v in seen.items()}
+    page = client.get(f"/api/evaluation/rounds/{rid}/report.html", headers=h).text
+    for c in leaked:
+        assert c not in page and c.encode() not in book.content
+    for site in seen:
+        res = client.get(f"/api/evaluation/rounds/{rid}/sites/{world['sites']['a1' if site == '甲一' else 'b1']}"
+                         "/result", headers=h).json()
+        failed = [a for a in res["answers"] if a["verdict"] == "fail"]
+        want = findings["tickets"][site] if seen[site] else {"ticket_id": None, "case_number": None, "status": None}
+        assert [(a["ticket_id"], a["case_number"], a["ticket_status"]) for a in failed] == [
+            (want["ticket_id"], want["case_number"], want["status"])]
+
+
+def test_a_finding_s_ticket_shows_in_the_unit_s_list_once_dispatched_to_it(client, world, findings):
+    h, rid = world["h"], findings["rid"]
+    a1 = findings["tickets"]["甲一"]
+    res = client.post(f"/api/tickets/{a1['ticket_id']}/dispatch", headers=h["dispatcher"],
+                      json={"action_id": str(uuid.uuid4()), "unit_id": world["unit_a"]})
+    assert res.status_code == 200, res.text
+    mine = client.get(f"/api/evaluation/rounds/{rid}/report", headers=h["staff_a"]).json()
+    assert [(f["case_number"], f["status"]) for f in mine["findings"]] == [(a1["case_number"], "dispatched")]
+    assert mine["progress"]["undispatched"] == 0
+    result = client.get(f"/api/evaluation/rounds/{rid}/sites/{world['sites']['a1']}/result", headers=h["staff_a"])
+    assert [a["case_number"] for a in result.json()["answers"] if a["verdict"] == "fail"] == [a1["case_number"]]
+    assert a1["case_number"] in client.get(f"/api/evaluation/rounds/{rid}/report.html", headers=h["staff_a"]).text
+    # b1's finding is still in triage: 乙街道 sees the failed item only.
+    theirs = client.get(f"/api/evaluation/rounds/{rid}/report", headers=h["staff_b"]).json()
+    assert [(f["case_number"], f["status"]) for f in theirs["findings"]] == [(None, None)]
+    assert theirs["progress"]["undispatched"] == 1

@@ -2940,11 +2940,12 @@ export interface components {
         };
         /**
          * FindingOut
-         * @description One line of a 问题清单: a 不达标 item and the ticket it became.
+         * @description One line of a 问题清单: a 不达标 item and the ticket it became. The ticket's fields are None for a caller
+         *     who may not see the ticket (a unit, before the finding is dispatched to it).
          */
         FindingOut: {
             /** Case Number */
-            case_number: string;
+            case_number: string | null;
             /** Closed At */
             closed_at: string | null;
             /** Deadline At */
@@ -2961,13 +2962,13 @@ export interface components {
             site_id: number;
             /** Site Name */
             site_name: string;
-            /** Status */
-            status: string;
             /**
-             * Ticket Id
-             * Format: uuid
+             * Status
+             * @description the ticket's status; None: not dispatched to the caller's unit (yet)
              */
-            ticket_id: string;
+            status: string | null;
+            /** Ticket Id */
+            ticket_id: string | null;
             /** Unit Id */
             unit_id: number;
             /** Unit Name */
@@ -2994,6 +2995,11 @@ export interface components {
             rate: number | null;
             /** Total */
             total: number;
+            /**
+             * Undispatched
+             * @description 待交办: findings whose ticket the caller may not see yet (a unit's, before dispatch); counted as open
+             */
+            undispatched: number;
         };
         /**
          * FollowupIn
