@@ -32,7 +32,8 @@ from app.bulletins import service as bulletins  # noqa: E402
 from app.bulletins.schemas import BulletinIn  # noqa: E402
 from app.categories import service as categories_service  # noqa: E402
 from app.categories.models import Category  # noqa: E402
-from app.core.db import make_engine, normalize_url  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
+from app.core.db import get_engine, make_engine, normalize_url  # noqa: E402
 from app.stats import service as stats  # noqa: E402
 from app.stats.schemas import RankRules, Scope  # noqa: E402
 from app.tickets import listing as tickets_listing  # noqa: E402
@@ -370,6 +371,10 @@ def main() -> None:
     for kind in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
         print(f"== {kind}: {args.tickets:,} tickets", flush=True)
         url = prepare(kind, args)
+        # What the service reads through the app's own engine (the office's settings) comes from this database too.
+        os.environ["XUNCHA_DATABASE_URL"] = url
+        get_settings.cache_clear()
+        get_engine.cache_clear()
         if not args.reuse:
             migrate(url)
         engine = make_engine(url)
