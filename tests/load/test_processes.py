@@ -81,3 +81,48 @@ def test_two_processes_answer_identical_reports_as_one():
             assert {(r.json()["id"], r.json()["case_number"]) for r in results} == {(body["id"], results[0].json()["case_number"])}
         listed = httpx.get(f"{server.base}/api/tickets", headers=inspector, params={"limit": 50}).json()["items"]
         assert len(listed) == ROUNDS  # one row per report, whichever process answered
+
+
+def test_a_photo_uploaded_through_one_process_is_served_by_the_other_from_s3(s3_server):
+    """Several processes keep no photo of their own: with XUNCHA_STORAGE=s3 each serves every photo from the
+    bucket, whichever process took the upload, and nothing lands in the local media directory."""
+    url = fresh_database_url("xuncha_processes_s3")
+    city = seed(url, inspectors=1, dispatchers=1, units=1)
+    bucket = s3_server.new_bucket()
+    work = Path(tempfile.mkdtemp(prefix="xuncha-processes-s3-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(work / "media"), XUNCHA_WORKERS="2",
+               XUNCHA_LOGIN_MAX_FAILURES="100000", PYTHONUNBUFFERED="1", **s3_server.env(bucket))
+    with uvicorn_server(env, work / "server.log", module=("app.serve",)) as server:
+        workers = _workers(server.pid)
+        assert len(workers) == 2, server.log()[-2000:]
+        inspector = token(server.base, city.inspectors[0])
+        photo_id = str(uuid.uuid4())
+        r = httpx.post(f"{server.base}/api/photos", headers=inspector, data={"id": photo_id},
+                       files={"file": ("p.jpg", make_jpeg(), "image/jpeg")}, timeout=30)
+        assert r.status_code == 201, r.text
+        urls = r.json()["urls"]
+        cpu_before = {w: _cpu_ms(w) for w in workers}
+
+        async def reads():
+            limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)  # a connection per request
+            async with httpx.AsyncClient(base_url=server.base, timeout=30, limits=limits) as client:
+                return await asyncio.gather(*[client.get(urls[v], headers=inspector)
+                                              for _ in range(30) for v in sorted(urls)])
+
+        answered = run_in_fresh_loop(reads)
+        busy = {w: _cpu_ms(w) - cpu_before[w] for w in workers}
+        assert all(r.status_code == 200 for r in answered), [r.text for r in answered if r.status_code != 200]
+        by_url: dict[str, set[bytes]] = {}
+        for r in answered:
+            by_url.setdefault(str(r.url.path), set()).add(r.content)
+        assert all(len(bodies) == 1 for bodies in by_url.values())  # the same bytes from either process
+        keys = s3_server.keys(bucket)
+        assert len(keys) == len(urls) and all(photo_id in k for k in keys)
+        for path, (body,) in by_url.items():
+            variant = path.rsplit("/", 1)[1]
+            (key,) = [k for k in keys if k.endswith(f"-{variant}")]
+            assert s3_server.client.get_object(Bucket=bucket, Key=key)["Body"].read() == body
+        assert not [p for p in (work / "media").rglob("*") if p.is_file() and ".tmp" not in p.parts]
+        # Both processes served reads (an idle one spends a few ms polling for jobs; each served ≥ 40 ms here).
+        assert all(ms >= 20 for ms in busy.values()), busy
