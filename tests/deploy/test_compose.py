@@ -58,9 +58,11 @@ def test_every_app_setting_is_one_the_app_reads(compose):
     # nginx's fixed address is the one proxy whose X-Forwarded-For the app believes.
     nginx_ip = compose["services"]["nginx"]["networks"]["xuncha"]["ipv4_address"]
     assert env["XUNCHA_TRUSTED_PROXIES"] == nginx_ip
-    settings = Settings(**{k: v for k, v in {n: env[f"XUNCHA_{n.upper()}"] for n in names}.items()
-                           if k in Settings.model_fields and "${" not in str(v)})
+    # As compose fills them in: `${NAME:-default}` is its default; a required `${NAME:?…}` is left out.
+    values = {n: re.sub(r"\$\{[A-Z0-9_]+:-([^}]*)\}", r"\1", str(env[f"XUNCHA_{n.upper()}"])) for n in names}
+    settings = Settings(**{k: v for k, v in values.items() if k in Settings.model_fields and "${" not in v})
     assert settings.trusted_proxies == nginx_ip
+    assert settings.storage == "s3" and settings.s3_bucket
 
 
 def test_no_password_is_written_in_the_file():

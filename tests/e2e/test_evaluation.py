@@ -133,6 +133,14 @@ def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(ne
     unit.goto(f"/eval/rounds/{rid}")
     unit.wait_for_selector("[data-testid=eval-report-rate]")
     unit.click(".van-tab:has-text('问题清单')")
+    # The round leaves its findings for triage: the unit sees its failed item, not yet the ticket's number.
+    unit.wait_for_selector("[data-testid=eval-report-finding]:has-text('待交办')")
+    assert finding["case_number"] not in unit.content()
+    _post(api, "dispatcher", f"/api/tickets/{finding['ticket_id']}/dispatch",
+          {"action_id": str(uuid.uuid4()), "unit_id": site["unit_id"]})
+    unit.reload()
+    unit.wait_for_selector("[data-testid=eval-report-rate]")
+    unit.click(".van-tab:has-text('问题清单')")
     unit.wait_for_selector(f"[data-testid=eval-report-finding]:has-text('{finding['case_number']}')")
     assert unit.locator("[data-testid=eval-report-finding]").count() == 1
     unit.screenshot(path=str(shots / "eval-report-unit.png"), full_page=True)
