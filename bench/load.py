@@ -10,7 +10,11 @@ must exist already (users insp0…, disp0…, staff0… with tests/load/server.p
 
 - shift: 200 phones, each one request every 2–4 s (≈ 70/s offered): 70 % reads (ticket list 30 %, detail
   20 %, statistics 15 % — a dispatcher's every third one a published bulletin, its snapshot or its Excel file —,
-  the exceptions queue or ledger 5 %, the inbox 3 %), 30 % writes (800 KB photo uploads, reports, dispatches, rectifications).
+  the exceptions queue or ledger 5 %, the inbox 3 %, a dispatcher's workbench under its filters 4 %), 30 % writes
+  (800 KB photo uploads, reports, dispatches — a quarter of a dispatcher's as a bulk dispatch of 3–5 reports —,
+  rectifications). 2 % of the clients are office desks instead of phones (`desk`): the leader's big screen and
+  dashboard (summary, ranking, trend, open points, overdue list, an evaluation round's report) and the
+  administrator's console (users, units, audit log, grid check, notification settings and channels, /api/ready).
   Besides, every phone polls its unread count once a minute (`unread`, as the PWA's badge does).
   Targets: 0 × 500, 0 client timeouts (10 s), reads p95 < 500 ms, no 503.
 - saturation: 200 clients in a closed loop (no think time; after a 503 a client waits its Retry-After as
@@ -34,7 +38,7 @@ import uuid
 from collections import defaultdict, deque
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +52,9 @@ from tests.load.server import PASSWORD, City, live_server, make_run_args, seed  
 
 TIMEOUT_S = 10.0
 PHONES = 200
-READ_OPS = {"list": 27, "detail": 20, "stats": 15, "exceptions": 5, "inbox": 3}
+READ_OPS = {"list": 27, "detail": 20, "stats": 15, "exceptions": 5, "inbox": 3, "workbench": 4}
+BULK_SHARE = 0.25  # of a dispatcher's writes: a bulk dispatch of 3–5 reports from the workbench
+DESK_SHARE = 0.02  # of the clients: office desks (the leader's big screen, the administrator's console)
 INBOX_POLL_S = 60  # every phone asks for its unread count (the tab bar's badge) each minute
 CENTER = (30.2741, 120.1551)
 
@@ -165,6 +171,7 @@ class Shared:
     dispatched: dict[int, deque] = field(default_factory=lambda: defaultdict(deque))
     known: deque = field(default_factory=lambda: deque(maxlen=500))
     bulletin_id: int | None = None
+    round_id: int | None = None
 
 
 class Phone:
@@ -181,6 +188,8 @@ class Phone:
         return r
 
     async def step(self, client: httpx.AsyncClient, results: Results) -> None:
+        if self.role in ("leader", "admin"):
+            return await self.desk(client, results)
         if self.rng.random() < 0.7:
             op = self.rng.choices(list(READ_OPS), weights=list(READ_OPS.values()))[0]
             await getattr(self, op)(client, results)
@@ -192,6 +201,31 @@ class Phone:
                        params={"limit": 20} if self.rng.random() < 0.5 else {"status": "dispatched", "limit": 20})
         if r is not None and r.status_code == 200:
             self.seen.extend(t["id"] for t in r.json()["items"])
+
+    async def workbench(self, client, results):
+        """The dispatcher's workbench: the ticket list under the console's filters (预超期, source, date range)."""
+        if self.role != "dispatcher":
+            return await self.list(client, results)
+        params = self.rng.choice([
+            {"due_within_hours": 24, "limit": 100},
+            {"origin": "patrol", "status": "reported", "limit": 100},
+            {"reported_after": (date.today() - timedelta(days=7)).isoformat(),
+             "reported_before": (date.today() + timedelta(days=1)).isoformat(), "limit": 100},
+            {"district_id": self.rng.choice(self.shared.unit_ids), "limit": 100},
+        ])
+        await self.call(client, results, "workbench", "GET", "/api/tickets", headers=self.headers, params=params)
+
+    async def desk(self, client, results):
+        """An office desk: the leader's big screen and dashboard, or the administrator's console."""
+        if self.role == "leader":
+            paths = ["/api/stats/summary", "/api/stats/ranking", "/api/stats/trend", "/api/stats/open-points",
+                     "/api/tickets?overdue=true&limit=20"]
+            if self.shared.round_id is not None:
+                paths.append(f"/api/evaluation/rounds/{self.shared.round_id}/report")
+        else:
+            paths = ["/api/admin/users", "/api/admin/units", "/api/admin/audit?limit=50", "/api/admin/grids/check",
+                     "/api/notifications/settings", "/api/notifications/channels", "/api/ready"]
+        await self.call(client, results, "desk", "GET", self.rng.choice(paths), headers=self.headers)
 
     async def detail(self, client, results):
         pool = self.seen or (self.shared.known if self.role != "unit_staff" else None)
@@ -230,6 +264,14 @@ class Phone:
             await call(client, results, "unread", "GET", "/api/notifications/unread-count", headers=self.headers)
             at += INBOX_POLL_S
 
+    async def bulk_dispatch(self, client, results):
+        ids = [self.shared.reported.popleft() for _ in range(self.rng.randint(3, 5))]
+        unit_id = self.rng.choice(self.shared.unit_ids)
+        r = await self.call(client, results, "bulk", "POST", "/api/tickets/bulk/dispatch", headers=self.headers,
+                            json={"action_id": str(uuid.uuid4()), "ticket_ids": ids, "unit_id": unit_id})
+        if r is not None and r.status_code == 200:
+            self.shared.dispatched[unit_id].extend(ids)
+
     async def upload(self, client, results) -> str | None:
         photo_id = str(uuid.uuid4())
         lat, lng = CENTER[0] + self.rng.uniform(-0.01, 0.01), CENTER[1] + self.rng.uniform(-0.01, 0.01)
@@ -242,6 +284,8 @@ class Phone:
         if self.role == "dispatcher":
             if not self.shared.reported:
                 return await self.list(client, results)
+            if len(self.shared.reported) >= 5 and self.rng.random() < BULK_SHARE:
+                return await self.bulk_dispatch(client, results)
             ticket_id = self.shared.reported.popleft()
             unit_id = self.rng.choice(self.shared.unit_ids)
             r = await self.call(client, results, "dispatch", "POST", f"/api/tickets/{ticket_id}/dispatch",
@@ -295,14 +339,20 @@ async def login(client: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 
 async def make_phones(client: httpx.AsyncClient, city: City, shared: Shared, n: int, seed_: int) -> list[Phone]:
-    """60 % inspectors, 10 % dispatchers, 30 % unit staff; phones share the seeded accounts."""
+    """60 % inspectors, 10 % dispatchers, 28 % unit staff, 2 % office desks (leader and administrator, when the
+    city has them); phones share the seeded accounts."""
     rng = random.Random(seed_)
     tokens: dict[str, dict] = {}
-    for name in city.inspectors + city.dispatchers + [s for s, _ in city.unit_staff]:
+    desks = [("leader", n) for n in city.leaders] + [("admin", n) for n in city.admins]
+    for name in city.inspectors + city.dispatchers + [s for s, _ in city.unit_staff] + [n for _, n in desks]:
         tokens[name] = await login(client, name)
     phones = []
     for i in range(n):
         kind = rng.random()
+        if desks and kind > 1 - DESK_SHARE:
+            role, name = desks[i % len(desks)]
+            phones.append(Phone(role, tokens[name], None, shared, random.Random(seed_ + i)))
+            continue
         if kind < 0.6:
             phones.append(Phone("inspector", tokens[city.inspectors[i % len(city.inspectors)]], None, shared,
                                 random.Random(seed_ + i)))
@@ -344,6 +394,20 @@ async def prefill(client: httpx.AsyncClient, city: City, shared: Shared, tickets
                           json={"period": "week", "on": (date.today() - timedelta(days=7)).isoformat()})
     if r.status_code == 201:
         shared.bulletin_id = r.json()["id"]
+    # An evaluation round (实地测评) over a dozen sites, for the leader's screen to read its report.
+    site_ids = []
+    for i in range(12):
+        r = await client.post("/api/evaluation/sites", headers=dispatcher, json={
+            "name": f"测评点位 {i}", "site_type": "back_alley", "lat": CENTER[0] + i * 1e-4, "lng": CENTER[1],
+            "unit_id": city.unit_ids[i % len(city.unit_ids)]})
+        r.raise_for_status()
+        site_ids.append(r.json()["id"])
+    now = datetime.now(UTC)
+    r = await client.post("/api/evaluation/rounds", headers=dispatcher, json={
+        "name": "负载测试测评", "starts_at": now.isoformat(), "ends_at": (now + timedelta(days=7)).isoformat(),
+        "site_ids": site_ids})
+    r.raise_for_status()
+    shared.round_id = r.json()["id"]
 
 
 def new_client(base: str, n: int) -> httpx.AsyncClient:

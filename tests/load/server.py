@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from app.categories import service as categories_service
 from app.core.db import make_engine
+from app.evaluation import checklists
 from app.units.models import Unit
 from app.users.models import User
 from app.users.roles import Role
@@ -33,6 +34,8 @@ class City:
     inspectors: list[str]
     dispatchers: list[str]
     unit_staff: list[tuple[str, int]]
+    leaders: list[str] = field(default_factory=list)  # the office's desks: the leader's screen,
+    admins: list[str] = field(default_factory=list)   # the administrator's console
 
 
 def seed(url: str, *, inspectors: int = 4, dispatchers: int = 2, units: int = 4) -> City:
@@ -42,17 +45,23 @@ def seed(url: str, *, inspectors: int = 4, dispatchers: int = 2, units: int = 4)
     try:
         with Session(engine, expire_on_commit=False) as s:
             categories_service.sync_taxonomy(s)
+            checklists.seed(s)  # the default 测评细则, for an evaluation round
             unit_rows = [Unit(name=f"负载测试单位{i}") for i in range(units)]
             s.add_all(unit_rows)
             s.commit()
             city = City([u.id for u in unit_rows], [f"insp{i}" for i in range(inspectors)],
-                        [f"disp{i}" for i in range(dispatchers)], [(f"staff{i}", u.id) for i, u in enumerate(unit_rows)])
+                        [f"disp{i}" for i in range(dispatchers)], [(f"staff{i}", u.id) for i, u in enumerate(unit_rows)],
+                        ["leader0"], ["admin0"])
             users = [User(username=n, display_name=f"督查员{n}", role=Role.inspector, password_hash=pw_hash)
                      for n in city.inspectors]
             users += [User(username=n, display_name=f"派遣员{n}", role=Role.dispatcher, password_hash=pw_hash)
                       for n in city.dispatchers]
             users += [User(username=n, display_name=f"单位{n}", role=Role.unit_staff, unit_id=uid, password_hash=pw_hash)
                       for n, uid in city.unit_staff]
+            users += [User(username=n, display_name="市创城办领导", role=Role.leader, password_hash=pw_hash)
+                      for n in city.leaders]
+            users += [User(username=n, display_name="系统管理员", role=Role.admin, password_hash=pw_hash)
+                      for n in city.admins]
             s.add_all(users)
             s.commit()
     finally:
