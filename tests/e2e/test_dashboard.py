@@ -65,6 +65,20 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
     page.screenshot(path=str(shots / "dashboard-drill-overdue.png"))
 
 
+def test_drill_page_without_a_metric_lists_the_default_figure(new_context, api):
+    """/stats/tickets typed or bookmarked without ?metric= shows 派遣数 (its title) and lists those tickets,
+    not an "invalid request" under the right title."""
+    expected = api.get("leader", "/api/stats/tickets", metric="dispatched", limit=200).json()["items"]
+    page = new_context().new_page()
+    login(page, "leader")
+    page.wait_for_url("**/dashboard**")
+    page.goto("/stats/tickets")
+    want = min(len(expected), 50)
+    assert want > 0, "the demo city has tickets dispatched this week"
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {want}")
+    assert page.get_by_text("请求参数有误").count() == 0
+
+
 # Stricter rules than the defaults: nobody reaches 100 % with red_top 0, so no group has a red list; black is
 # only each group's bottom 1 (with the units tied with it), so every other unit is on neither list.
 NO_RED = {"red_min_rate": "1.0", "red_top": "0", "black_max_rate": "0", "black_bottom": "1"}
