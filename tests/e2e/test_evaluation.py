@@ -150,3 +150,29 @@ def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(ne
     printable = popup.value
     printable.wait_for_selector("text=实地测评报告")
     assert finding["case_number"] in printable.content()
+
+
+def test_unit_filters_its_own_sites_by_type(new_context, api):
+    """A unit may not read the checklists' site-type list (403): its type filter offers its own sites' types,
+    and picking one lists exactly the API's sites of that type."""
+    sites = api.get("unit_cgj", "/api/evaluation/sites", limit=500).json()["items"]
+    by_type: dict[str, list[str]] = {}
+    for s in sites:
+        by_type.setdefault(s["site_type_name"], []).append(s["name"])
+    assert len(by_type) >= 2, "the demo unit has sites of several types"
+    name, want = sorted(by_type.items(), key=lambda kv: len(kv[1]))[0]
+    page = new_context().new_page()
+    forbidden = []
+    page.on("response", lambda r: forbidden.append(r.url) if r.status == 403 else None)
+    login(page, "unit_cgj", "/eval/sites")
+    page.wait_for_selector(f"[data-testid=eval-sites-total]:has-text('{len(sites)}')")
+    page.click(".van-dropdown-menu__item")
+    options = page.locator(".van-dropdown-item__option:visible")
+    options.first.wait_for()
+    assert options.count() == len(by_type) + 1  # 全部类型 and each of its types
+    page.locator(".van-dropdown-item__option:visible", has_text=name).click()
+    page.wait_for_selector(f"[data-testid=eval-sites-total]:has-text('{len(want)}')")
+    page.wait_for_function(f"() => document.querySelectorAll('[data-testid=eval-site-row]').length === {len(want)}")
+    shown = page.locator("[data-testid=eval-site-row] .name").all_inner_texts()
+    assert sorted(shown) == sorted(want)
+    assert forbidden == []
