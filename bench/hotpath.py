@@ -84,13 +84,13 @@ def in_process(url: str, city, n: int, profile: bool) -> dict[str, dict[str, flo
             user = session.exec(select(User).where(User.username == username)).one()
             statements: list[tuple[str, object]] = []
 
-            def capture(conn, cursor, statement, parameters, context, executemany):
+            def capture(conn, cursor, statement, parameters, context, executemany, statements=statements):
                 statements.append((statement, parameters))
 
             event.listen(engine, "before_cursor_execute", capture)
             page = listing.list_tickets(session, user, limit=20)
             event.remove(engine, "before_cursor_execute", capture)
-            service = per_call_ms(lambda: listing.list_tickets(session, user, limit=20), n)
+            service = per_call_ms(lambda user=user: listing.list_tickets(session, user, limit=20), n)
             if profile:
                 prof = cProfile.Profile()
                 prof.enable()
@@ -101,7 +101,7 @@ def in_process(url: str, city, n: int, profile: bool) -> dict[str, dict[str, flo
                 pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
             raw = session.connection().connection.dbapi_connection
 
-            def replay():
+            def replay(raw=raw, statements=statements):
                 cur = raw.cursor()
                 for statement, parameters in statements:
                     cur.execute(statement, parameters)
@@ -109,7 +109,7 @@ def in_process(url: str, city, n: int, profile: bool) -> dict[str, dict[str, flo
                 cur.close()
 
             sql = per_call_ms(replay, n)
-            json = per_call_ms(lambda: asyncio.run(serialize_response(field=field, response_content=page,
+            json = per_call_ms(lambda page=page: asyncio.run(serialize_response(field=field, response_content=page,
                                                                       is_coroutine=False)), n)
             out[who] = {"service": service, "sql": sql, "statements": len(statements), "json": json,
                         "items": len(page.items)}
@@ -140,8 +140,8 @@ def main() -> None:
     parts = in_process(url, city, args.n, args.profile)
     print(f"\n{args.db}, {args.tickets} tickets, first page of 20, {args.n} calls each; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (CPU time, ms per call)")
-    print(f"| list | request (server CPU) | service call | SQL floor (statements) | JSON floor | floor | "
-          f"request / floor |\n|---|---|---|---|---|---|---|")
+    print("| list | request (server CPU) | service call | SQL floor (statements) | JSON floor | floor | "
+          "request / floor |\n|---|---|---|---|---|---|---|")
     health = request["health"]
     for who, p in parts.items():
         floor = p["sql"] + p["json"]

@@ -160,12 +160,17 @@ def camera_photos(path: Path) -> dict[str, bytes]:
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))
 
 
-def as_in_worker(fn: Callable[[], object]) -> Callable[[], object]:
+def as_in_worker(fn: Callable[[], object], trim_always: bool) -> Callable[[], object]:
+    """As a photo worker runs it: trim_always as before (malloc_trim after every photo), else as
+    app/photos/workers.py does now (its mallopt thresholds, set by real(); a trim only past TRIM_ABOVE_BYTES)."""
+    from app.photos import workers
+
     def run():
         try:
             return fn()
         finally:
-            _libc.malloc_trim(0)  # app/photos/workers.py does this after every photo
+            if trim_always or workers._heap_free_bytes() > workers.TRIM_ABOVE_BYTES:
+                _libc.malloc_trim(0)
     return run
 
 
@@ -208,14 +213,22 @@ def real(runs: int) -> None:
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {runs} runs, one thread, CPU medians\n")
     print(f"{'photo':<18}{'bytes':>11}{'pipeline':>10}{'faults':>8}{'codec floor':>13}{'ratio':>7}"
           f"{'display':>10}{'thumb':>8}")
-    for name, data in camera_photos(path).items():
-        pipeline = as_in_worker(lambda data=data: ours(data))
-        ms, faults = cpu_and_faults(pipeline, runs)
-        floor, _ = cpu_and_faults(codec_floor(data), runs)
-        display, thumb = ours(data)
-        print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floor:>11.1f}ms{ms / floor:>6.1f}x"
-              f"{len(display):>10,}{len(thumb):>8,}")
-        print("  step by step (median CPU ms): " + ", ".join(f"{k} {v:.1f}" for k, v in stages(data, runs).items()))
+    photos = camera_photos(path)
+    floors = {name: cpu_and_faults(codec_floor(data), runs)[0] for name, data in photos.items()}
+    from app.photos import workers
+    for trim_always in (True, False):
+        if not trim_always:  # what app/photos/workers.py sets in each worker (cannot be undone: measured last)
+            _libc.mallopt(workers.M_MMAP_THRESHOLD, workers.MMAP_THRESHOLD_BYTES)
+            _libc.mallopt(workers.M_TRIM_THRESHOLD, workers.TRIM_ABOVE_BYTES)
+        print("before: malloc_trim after every photo" if trim_always else "now: the workers' malloc thresholds")
+        for name, data in photos.items():
+            ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data), trim_always), runs)
+            display, thumb = ours(data)
+            print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floors[name]:>11.1f}ms"
+                  f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}")
+    for name, data in photos.items():
+        print(f"{name} step by step (median CPU ms): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in stages(data, runs).items()))
 
 
 def main() -> None:

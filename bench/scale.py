@@ -79,7 +79,7 @@ def run_setup(setup: str, args) -> list[str]:
             with uvicorn_server(env, work / "server.log", module=("app.serve",)) as server:
                 shared = Shared(photos, city.unit_ids)
 
-                async def prepare():
+                async def prepare(city=city, shared=shared):
                     async with new_client(server.base, 4) as client:
                         await prefill(client, city, shared, args.prefill)
 
