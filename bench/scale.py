@@ -76,10 +76,18 @@ def run_setup(setup: str, args) -> list[str]:
             env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(work / "media"), XUNCHA_WORKERS=str(processes),
                        XUNCHA_LOGIN_MAX_FAILURES="100000", XUNCHA_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
                        **store_env)
-            with uvicorn_server(env, work / "server.log", module=("app.serve",)) as server:
+            try:
+                server_cm = uvicorn_server(env, work / "server.log", module=("app.serve",), start_timeout=300)
+                server = server_cm.__enter__()
+            except RuntimeError as exc:  # a busy box: say so in the table and go on
+                rows.append(f"| {SETUPS[setup]} | {processes} | – | did not start: {exc} | | | | | | |")
+                print(rows[-1], flush=True)
+                continue
+            with ExitStack() as running:
+                running.push(server_cm.__exit__)
                 shared = Shared(photos, city.unit_ids)
 
-                async def prepare(city=city, shared=shared):
+                async def prepare(city=city, shared=shared, server=server):
                     async with new_client(server.base, 4) as client:
                         await prefill(client, city, shared, args.prefill)
 

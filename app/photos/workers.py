@@ -137,10 +137,10 @@ WORKER_NICENESS = 10
 # from the heap and stay there once freed, so the next photo reuses pages already mapped; bigger ones (a
 # huge PNG) are mapped apart and unmapped when freed. Trimming the heap after every photo gave all pages back
 # and cost ~7,000 page faults on the next one, ~15 % of its CPU (bench/photos.py --real); the heap is now
-# trimmed only when more than TRIM_ABOVE_BYTES lie free in it.
+# trimmed only when more than TRIM_ABOVE_BYTES (32 MB) lie free in it.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
 MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024
-TRIM_ABOVE_BYTES = 64 * 1024 * 1024
+TRIM_ABOVE_BYTES = 32 * 1024 * 1024
 
 
 class _MallInfo2(ctypes.Structure):

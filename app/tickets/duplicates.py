@@ -3,7 +3,7 @@
 import math
 import uuid
 
-from sqlalchemy import ColumnElement, Float, Select, String, Uuid, and_, bindparam, column, func, true
+from sqlalchemy import BindParameter, ColumnElement, Float, Select, String, Uuid, and_, bindparam, column, func, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -69,7 +69,7 @@ def counts_statement(session: Session, open_ones: list[Ticket]) -> Select:
     """(id, possible duplicates) of each ticket of a page: every open ticket of its category in the square
     around it that holds the duplicate radius, counted when within the radius. The values bound in, for EXPLAIN."""
     stmt, params = _counts(session, open_ones)
-    return stmt.params(params)
+    return _pg_counts(params) if stmt is _PG_COUNTS else stmt.params(params)
 
 
 def haversine_m(lat1, lng1, lat2, lng2) -> ColumnElement[float]:
@@ -107,7 +107,7 @@ def _counts_statement() -> Select:
             .group_by(Ticket.id))
 
 
-def _pg_counts() -> Select:
+def _pg_counts(values: dict | None = None) -> Select:
     """PostgreSQL: the page's tickets as constants, each probing its category's open tickets around it (LATERAL,
     fenced by OFFSET 0 so the planner cannot flatten it). As a plain self-join, PostgreSQL with statistics older
     than the rows (autovacuum behind, or off) read every open ticket of the category for each one: 170-250 ms
@@ -115,17 +115,22 @@ def _pg_counts() -> Select:
     as arrays unnested), so the statement is built once and compiled once: a VALUES list of the rows had no
     cache key and cost a compile, ~3 ms, on every list request; building it cost ~0.8 ms more."""
     other = _other
+    values = values or {}
+
+    def param(name: str, type_) -> BindParameter:
+        return bindparam(name, values.get(name), type_=type_)
+
     page = func.unnest(
-        bindparam("page_ids", type_=postgresql.ARRAY(Uuid)), bindparam("page_codes", type_=postgresql.ARRAY(String)),
-        bindparam("page_lats", type_=postgresql.ARRAY(Float)), bindparam("page_lngs", type_=postgresql.ARRAY(Float)),
+        param("page_ids", postgresql.ARRAY(Uuid)), param("page_codes", postgresql.ARRAY(String)),
+        param("page_lats", postgresql.ARRAY(Float)), param("page_lngs", postgresql.ARRAY(Float)),
     ).table_valued(column("id", Uuid), column("category_code", String), column("lat", Float),
                    column("lng", Float)).render_derived(name="page")
-    dlat, dlng = bindparam("dlat", type_=Float), bindparam("dlng", type_=Float)
+    dlat, dlng = param("dlat", Float), param("dlng", Float)
     others = select(func.count().label("n")).where(
         other.category_code == page.c.category_code, other.id != page.c.id, col(other.status).in_(_OPEN_VALUES),
         other.lat.between(page.c.lat - dlat, page.c.lat + dlat),
         other.lng.between(page.c.lng - dlng, page.c.lng + dlng),
-        haversine_m(page.c.lat, page.c.lng, other.lat, other.lng) <= bindparam("radius", type_=Float),
+        haversine_m(page.c.lat, page.c.lng, other.lat, other.lng) <= param("radius", Float),
     ).offset(0).lateral("others")
     return select(page.c.id, others.c.n).select_from(page).join(others, true())
 

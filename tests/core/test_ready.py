@@ -79,7 +79,8 @@ def test_the_app_starts_when_its_database_hangs(tmp_path):
                         "XUNCHA_MEDIA_DIR": str(tmp_path / "media"), "XUNCHA_JOBS_EMBEDDED": "0",
                         "XUNCHA_PHOTO_WORKERS": "1"}
     try:
-        with uvicorn_server(env, tmp_path / "server.log") as server:  # before the timeout: never healthy
+        # Before the timeout the server never became healthy; its start-up now includes the connect timeout.
+        with uvicorn_server(env, tmp_path / "server.log", start_timeout=120) as server:
             log = server.log()
             assert "office settings not read at start" in log
             stamps = {}
