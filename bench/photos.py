@@ -1,17 +1,31 @@
 """Photo pipeline benchmark: naive full-size pipeline vs app.photos.processing, single-threaded.
 
     .venv/bin/python bench/photos.py [--runs 20] [--size 4000x3000] [--quality 90]
+    .venv/bin/python bench/photos.py --real [--runs 20]     # a real camera photo, as uploaded and as a phone sends it
+
+--real: Lukas Baubkus's "Kleiber" (6028x3391, Debian's lomiri-wallpapers-20.04, CC BY-SA), cropped to 4000x3000
+with EXIF (time, GPS) and, as the PWA sends it, shrunk to a 2048 px long edge at JPEG quality 80 (the "phone
+path"). The file is looked for in /usr/share/backgrounds and ~/.cache/xuncha-bench, else fetched there with
+`apt-get download` + `dpkg -x`; without either the part is skipped with a message. Each photo is measured as the
+photo workers run it (glibc's malloc_trim after each one), against its codec floor: the decode the pipeline
+does (draft) plus the two encodes.
 
 Both pipelines do the same work (sha256, EXIF, orient, 1600 px display with the same watermark, 320 px
 thumb, two JPEG encodes); the naive one decodes at full size and resizes twice from it with LANCZOS.
 """
 
 import argparse
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import os
+import resource
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -99,12 +113,133 @@ def stages(data: bytes, runs: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in timings.items()}
 
 
+KLEIBER = "Kleiber_by_Lukas_Baubkus.jpg"
+KLEIBER_PACKAGE = "lomiri-wallpapers-20.04"
+CACHE = Path.home() / ".cache" / "xuncha-bench"
+
+
+def kleiber() -> Path | None:
+    """The camera photo: installed, cached, or fetched from Debian into the cache; None when it cannot be had."""
+    for path in (Path("/usr/share/backgrounds") / KLEIBER, CACHE / KLEIBER):
+        if path.is_file():
+            return path
+    if not (shutil.which("apt-get") and shutil.which("dpkg")):
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        got = subprocess.run(["apt-get", "download", KLEIBER_PACKAGE], cwd=tmp, capture_output=True)
+        debs = list(Path(tmp).glob("*.deb"))
+        if got.returncode or not debs:
+            return None
+        subprocess.run(["dpkg", "-x", str(debs[0]), str(Path(tmp) / "x")], check=True)
+        found = list((Path(tmp) / "x").rglob(KLEIBER))
+        if not found:
+            return None
+        CACHE.mkdir(parents=True, exist_ok=True)
+        shutil.copy(found[0], CACHE / KLEIBER)
+    return CACHE / KLEIBER
+
+
+def camera_photos(path: Path) -> dict[str, bytes]:
+    """A 4000x3000 crop with EXIF (as a camera writes it, quality 92) and the PWA's 2048 px, quality 80 copy."""
+    from tests.fixtures.images import exif_bytes
+    src = Image.open(path)
+    src.load()
+    left, top = (src.width - 4000) // 2, (src.height - 3000) // 2
+    if top < 0:  # 6028x3391: scale up to 3000 px high first, as a 12 MP sensor would have it
+        src = src.resize((round(src.width * 3000 / src.height), 3000), Image.Resampling.LANCZOS)
+        left, top = (src.width - 4000) // 2, 0
+    crop = src.crop((left, top, left + 4000, top + 3000))
+    exif = exif_bytes(lat=30.2741, lng=120.1551, taken_at="2026:03:01 09:30:00", offset=None, orientation=1)
+    camera = io.BytesIO()
+    crop.save(camera, "JPEG", quality=92, exif=exif)
+    phone = io.BytesIO()
+    crop.resize((2048, 1536), Image.Resampling.BILINEAR).save(phone, "JPEG", quality=80, exif=exif)
+    return {"camera 4000x3000": camera.getvalue(), "phone 2048x1536": phone.getvalue()}
+
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c"))
+
+
+def as_in_worker(fn: Callable[[], object], trim_always: bool) -> Callable[[], object]:
+    """As a photo worker runs it: trim_always as before (malloc_trim after every photo), else as
+    app/photos/workers.py does now (its mallopt thresholds, set by real(); a trim only past TRIM_ABOVE_BYTES)."""
+    from app.photos import workers
+
+    def run():
+        try:
+            return fn()
+        finally:
+            if trim_always or workers._heap_free_bytes() > workers.TRIM_ABOVE_BYTES:
+                _libc.malloc_trim(0)
+    return run
+
+
+def codec_floor(data: bytes) -> Callable[[], object]:
+    """Decode as the pipeline does (draft to the display size), and encode a display and a thumb sized JPEG."""
+    im = Image.open(io.BytesIO(data))
+    display = processing._fit(im.size, processing.DISPLAY_MAX)
+    decoded = Image.open(io.BytesIO(data))
+    decoded.draft("RGB", display)
+    decoded = decoded.convert("RGB").resize(display)
+    thumb = decoded.resize(processing._fit(display, processing.THUMB_MAX))
+
+    def floor():
+        im = Image.open(io.BytesIO(data))
+        im.draft("RGB", display)
+        im.load()
+        processing._jpeg(decoded, processing.DISPLAY_QUALITY)
+        processing._jpeg(thumb, processing.THUMB_QUALITY)
+    return floor
+
+
+def cpu_and_faults(fn: Callable[[], object], runs: int) -> tuple[float, float]:
+    """Median CPU ms (this thread) and mean minor page faults per run."""
+    fn()
+    cpu = []
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(runs):
+        started = time.thread_time()
+        fn()
+        cpu.append((time.thread_time() - started) * 1000)
+    return statistics.median(cpu), (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / runs
+
+
+def real(runs: int) -> None:
+    path = kleiber()
+    if path is None:
+        print(f"--real skipped: {KLEIBER} not found and `apt-get download {KLEIBER_PACKAGE}` failed")
+        return
+    print(f"{path.name}: {Image.open(path).size[0]}x{Image.open(path).size[1]}; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {runs} runs, one thread, CPU medians\n")
+    print(f"{'photo':<18}{'bytes':>11}{'pipeline':>10}{'faults':>8}{'codec floor':>13}{'ratio':>7}"
+          f"{'display':>10}{'thumb':>8}")
+    photos = camera_photos(path)
+    floors = {name: cpu_and_faults(codec_floor(data), runs)[0] for name, data in photos.items()}
+    from app.photos import workers
+    for trim_always in (True, False):
+        if not trim_always:  # what app/photos/workers.py sets in each worker (cannot be undone: measured last)
+            _libc.mallopt(workers.M_MMAP_THRESHOLD, workers.MMAP_THRESHOLD_BYTES)
+            _libc.mallopt(workers.M_TRIM_THRESHOLD, workers.TRIM_ABOVE_BYTES)
+        print("before: malloc_trim after every photo" if trim_always else "now: the workers' malloc thresholds")
+        for name, data in photos.items():
+            ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data), trim_always), runs)
+            display, thumb = ours(data)
+            print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floors[name]:>11.1f}ms"
+                  f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}")
+    for name, data in photos.items():
+        print(f"{name} step by step (median CPU ms): "
+              + ", ".join(f"{k} {v:.1f}" for k, v in stages(data, runs).items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--size", default="4000x3000")
     parser.add_argument("--quality", type=int, default=90, help="JPEG quality of the generated source photo")
+    parser.add_argument("--real", action="store_true", help="only the real camera photo (see above)")
     args = parser.parse_args()
+    if args.real:
+        return real(args.runs)
     width, height = (int(v) for v in args.size.split("x"))
 
     print(f"generating a {width}x{height} photo-like JPEG (gradients, texture, grain, edges, EXIF+GPS) ...")

@@ -45,9 +45,9 @@ class Server:
 
 @contextmanager
 def uvicorn_server(env: dict[str, str], log_path: Path, uvicorn_args: tuple[str, ...] = (), *,
-                   module: tuple[str, ...] = ("uvicorn", "app.main:app")) -> Iterator[Server]:
+                   module: tuple[str, ...] = ("uvicorn", "app.main:app"), start_timeout: float = 60) -> Iterator[Server]:
     """`uvicorn app.main:app` (or `python -m <module>`, e.g. ("app.serve",)) on a free loopback port with this
-    environment, once /api/health answers."""
+    environment, once /api/health answers (within `start_timeout` seconds)."""
     port = free_port()
     log = open(log_path, "wb")
     proc = subprocess.Popen(
@@ -56,7 +56,7 @@ def uvicorn_server(env: dict[str, str], log_path: Path, uvicorn_args: tuple[str,
     )
     server = Server(f"http://127.0.0.1:{port}", proc, log_path)
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + start_timeout
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"server exited: {server.log()[-3000:]}")
@@ -66,7 +66,7 @@ def uvicorn_server(env: dict[str, str], log_path: Path, uvicorn_args: tuple[str,
             except httpx.HTTPError:
                 pass
             if time.time() > deadline:
-                raise RuntimeError("server did not become healthy in 60 s")
+                raise RuntimeError(f"server did not become healthy in {start_timeout:.0f} s")
             time.sleep(0.2)
         yield server
     finally:

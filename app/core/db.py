@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+import math
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -29,6 +30,10 @@ POOL_OVERFLOW = 4
 POOL_TIMEOUT_S = 5
 # How long a writer waits for SQLite's write lock; past it the request answers 503 (retry later).
 SQLITE_BUSY_TIMEOUT_S = 5
+# How long opening a PostgreSQL connection may take (libpq's connect_timeout: TCP, TLS and the start-up
+# exchange). Without it a database that accepts connections and never answers holds the app at start (the
+# office settings are read there) and every request that needs a new connection, for as long as TCP allows.
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def normalize_url(url: str) -> str:
@@ -52,7 +57,12 @@ def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     # JIT off: the statistics' grouped passes over a month or a year of tickets cost enough for PostgreSQL to
     # JIT-compile them, and the compilation (inlining and optimising ~25 functions) took 1.7 s of a 2 s query
     # that runs in 0.25 s without it (1 M tickets). No query here runs long enough to win that back.
-    return create_engine(url, pool_pre_ping=True, connect_args={"options": "-c jit=off"}, **pool)
+    return create_engine(url, pool_pre_ping=True,
+                         connect_args={"options": "-c jit=off", "connect_timeout": PG_CONNECT_TIMEOUT_S}, **pool)
+
+
+def _null_safe(fn: Callable[[float], float]) -> Callable[[float | None], float | None]:
+    return lambda x: None if x is None else fn(x)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -67,6 +77,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        try:  # SQLite's math functions (app/tickets/duplicates.py measures distances with them) ...
+            cur.execute("SELECT asin(sqrt(sin(radians(1)) * cos(1)))")
+        except sqlite3.OperationalError:  # ... are a compile-time option: where they are missing, Python's
+            for name, fn in (("asin", math.asin), ("sqrt", math.sqrt), ("sin", math.sin), ("cos", math.cos),
+                             ("radians", math.radians)):
+                dbapi_conn.create_function(name, 1, _null_safe(fn), deterministic=True)
         cur.close()
 
     writer = _WriterTurns(engine)

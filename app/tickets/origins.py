@@ -7,7 +7,7 @@ learns of it before the office publishes the round; the triage list marks such t
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from app.core.errors import Conflict
@@ -38,12 +38,16 @@ def origin(session: Session, ticket_id: uuid.UUID) -> TicketOrigin | None:
                         site_name=sname, item_code=code, item_text=text, occurrences=occurrences)
 
 
+# Built once (the office's every list page asks): building it per call was ~1 ms of a list request's CPU.
+_AWAITING = _stmt(EvalAnswer.ticket_id).where(col(EvalAnswer.ticket_id).in_(bindparam("ids", expanding=True)),
+                                              EvalRound.state != PUBLISHED)
+
+
 def awaiting_publication(session: Session, ticket_ids: list[uuid.UUID]) -> set[uuid.UUID]:
     """Those of these tickets that are findings of a round not yet published (one query)."""
     if not ticket_ids:
         return set()
-    return set(session.execute(_stmt(EvalAnswer.ticket_id).where(col(EvalAnswer.ticket_id).in_(ticket_ids),
-                                                                  EvalRound.state != PUBLISHED)).scalars())
+    return set(session.execute(_AWAITING, {"ids": ticket_ids}).scalars())
 
 
 def check_dispatchable(session: Session, ticket_id: uuid.UUID) -> None:

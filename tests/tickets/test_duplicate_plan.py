@@ -66,7 +66,7 @@ def city(db):
 
 def test_page_duplicates_read_the_neighbourhood_not_the_city_with_stale_statistics(db, city):
     page = city
-    plan = _explain(db, duplicates.pairs_statement(db, page))
+    plan = _explain(db, duplicates.counts_statement(db, page))
     # One probe per page ticket: alone on a fresh database 20 probes of ≤ 20 neighbours (≤ 400 rows); after a
     # whole suite's deletions the planner may probe by status instead (20 × 1,020 rows: linear, still far
     # below the pairwise join's 1,041,420). A plan the statistics could not flip at all would need an index

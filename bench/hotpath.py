@@ -1,0 +1,155 @@
+"""The ticket list's hot path (issue 15, item 4): where `GET /api/tickets` spends its CPU, against its floor.
+
+    .venv/bin/python bench/hotpath.py                  # SQLite; --db postgres for PostgreSQL
+    .venv/bin/python bench/hotpath.py --profile        # and cProfile's top functions of the service call
+
+A fresh database with the small city of tests/load/server.py and `--tickets` tickets (bench/load.py's prefill,
+two thirds dispatched), then, for the dispatcher's and a unit's first page of 20:
+
+- request: the server's CPU per request (a real uvicorn process, one request at a time, /proc CPU time of the
+  process divided by the requests; as bench/cost.py), less nothing: everything the app does for it;
+- service: `listing.list_tickets` called in this process (CPU time of this thread per call);
+- SQL floor: the statements that call sent, replayed on the DBAPI cursor with the same parameters, rows fetched;
+- JSON floor: the same page through FastAPI's response path (pydantic validation of the response model,
+  then JSON), as the route returns it.
+
+The floor is SQL + JSON; the issue's aim is a request within 3x of it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.load import Shared, cpu_seconds, login, new_client, photo_bytes, prefill  # noqa: E402
+from tests.load.server import live_server, seed  # noqa: E402
+
+
+def per_call_ms(fn, n: int) -> float:
+    fn()  # warm: compiled statements, caches
+    started = time.thread_time()
+    for _ in range(n):
+        fn()
+    return (time.thread_time() - started) / n * 1000
+
+
+async def server_cpu(base: str, city, n: int, tickets: int) -> dict[str, float]:
+    async with new_client(base, 4) as client:
+        shared = Shared([photo_bytes(800, 600, 100 * 1024, 1)], city.unit_ids)
+        await prefill(client, city, shared, tickets)
+        who = {"dispatcher": await login(client, city.dispatchers[0]),
+               "unit": await login(client, city.unit_staff[0][0])}
+        out = {}
+        for name, path, headers, params in [("health", "/api/health", {}, {}),
+                                            *((f"list ({k})", "/api/tickets", h, {"limit": 20})
+                                              for k, h in who.items())]:
+            for _ in range(20):  # warm
+                (await client.get(path, headers=headers, params=params)).raise_for_status()
+            cpu0 = cpu_seconds(server_pid)
+            for _ in range(n):
+                (await client.get(path, headers=headers, params=params)).raise_for_status()
+            out[name] = (cpu_seconds(server_pid) - cpu0) / n * 1000
+        return out
+
+
+server_pid: int | None = None
+
+
+def in_process(url: str, city, n: int, profile: bool) -> dict[str, dict[str, float]]:
+    from fastapi.routing import serialize_response
+    from fastapi.utils import create_model_field
+    from sqlalchemy import event
+    from sqlmodel import Session, select
+
+    from app.core.db import make_engine
+    from app.tickets import listing
+    from app.tickets.schemas import TicketPage
+    from app.users.models import User
+
+    engine = make_engine(url)
+    field = create_model_field("Response_list_tickets", TicketPage, mode="serialization")
+    out = {}
+    for who, username in (("dispatcher", city.dispatchers[0]), ("unit", city.unit_staff[0][0])):
+        with Session(engine) as session:
+            user = session.exec(select(User).where(User.username == username)).one()
+            statements: list[tuple[str, object]] = []
+
+            def capture(conn, cursor, statement, parameters, context, executemany, statements=statements):
+                statements.append((statement, parameters))
+
+            event.listen(engine, "before_cursor_execute", capture)
+            page = listing.list_tickets(session, user, limit=20)
+            event.remove(engine, "before_cursor_execute", capture)
+            service = per_call_ms(lambda user=user: listing.list_tickets(session, user, limit=20), n)
+            if profile:
+                prof = cProfile.Profile()
+                prof.enable()
+                for _ in range(n):
+                    listing.list_tickets(session, user, limit=20)
+                prof.disable()
+                print(f"\ncProfile of the service call ({who}), top 25 by cumulative time:")
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
+            raw = session.connection().connection.dbapi_connection
+
+            def replay(raw=raw, statements=statements):
+                cur = raw.cursor()
+                for statement, parameters in statements:
+                    cur.execute(statement, parameters)
+                    cur.fetchall()
+                cur.close()
+
+            sql = per_call_ms(replay, n)
+            json = per_call_ms(lambda page=page: asyncio.run(serialize_response(field=field, response_content=page,
+                                                                      is_coroutine=False)), n)
+            out[who] = {"service": service, "sql": sql, "statements": len(statements), "json": json,
+                        "items": len(page.items)}
+    return out
+
+
+def main() -> None:
+    global server_pid
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--n", type=int, default=300)
+    parser.add_argument("--tickets", type=int, default=150)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    if args.db == "postgres":
+        os.environ["XUNCHA_TEST_DATABASE_URL"] = args.pg_url
+    else:
+        os.environ.pop("XUNCHA_TEST_DATABASE_URL", None)
+    from tests.dbutil import fresh_database_url
+    url = fresh_database_url("xuncha_bench_hotpath")
+    city = seed(url, inspectors=4, dispatchers=2, units=4)
+    with live_server(url, Path(tempfile.mkdtemp(prefix="xuncha-bench-hotpath-")),
+                     uvicorn_args=("--workers", "1")) as server:
+        server_pid = server.pid
+        request = asyncio.run(server_cpu(server.base, city, args.n, args.tickets))
+    print("server CPU ms per request:", {k: round(v, 2) for k, v in request.items()}, flush=True)
+    parts = in_process(url, city, args.n, args.profile)
+    print(f"\n{args.db}, {args.tickets} tickets, first page of 20, {args.n} calls each; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (CPU time, ms per call)")
+    print("| list | request (server CPU) | service call | SQL floor (statements) | JSON floor | floor | "
+          "request / floor |\n|---|---|---|---|---|---|---|")
+    health = request["health"]
+    for who, p in parts.items():
+        floor = p["sql"] + p["json"]
+        total = request[f"list ({who})"]
+        print(f"| {who} | {total:.2f} | {p['service']:.2f} | {p['sql']:.2f} ({p['statements']}) | {p['json']:.2f} | "
+              f"{floor:.2f} | {total / floor:.1f}x |")
+    print(f"(/api/health, the request path's own cost: {health:.2f} ms)")
+
+
+if __name__ == "__main__":
+    main()
