@@ -100,9 +100,9 @@ export default defineConfig({
         // within seconds of the first visit. ECharts and the dashboard pages (online work: they need
         // fresh figures) stay out of it; they are cached the first time they are opened (below).
         globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
-        // The office's desktop pages (workbench, administration) load and are cached when first opened, like the
+        // The office's desktop pages (workbench, big screen, administration) load and are cached when first opened, like the
         // dashboard: a phone installing the app does not download them.
-        globIgnores: ['swagger-ui/**', '**/assets/{echarts,DashboardPage,StatsTicketsPage,TicketTimelinePage,WorkbenchPage,Admin*Page,DesktopNav}-*.{js,css}'],
+        globIgnores: ['swagger-ui/**', '**/assets/{echarts,DashboardPage,StatsTicketsPage,TicketTimelinePage,WorkbenchPage,ScreenPage,Admin*Page,DesktopNav}-*.{js,css}'],
         navigateFallback: '/index.html',
         // The API is never answered by the service worker: lists and photos are cached by the page,
         // and POSTs/uploads always go straight to the network (the outbox lives in the page).

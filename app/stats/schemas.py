@@ -388,6 +388,8 @@ class OpenPoint(BaseModel):
     lng: float
     status: Status
     overdue: bool
+    near_deadline: bool = Field(default=False, description="预超期: dispatched, not overdue, deadline near "
+                                                           "(GET /api/config near_deadline), as the ticket lists say")
 
 
 class Stage(BaseModel):

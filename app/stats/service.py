@@ -482,12 +482,13 @@ def open_points(session: Session, user: User, scope: Scope, *, limit: int = 5000
                 now: datetime | None = None) -> list[OpenPoint]:
     """Where the open problems are (reported, dispatched, rectified), for the dashboard map."""
     now = now or utcnow()
-    stmt = (select(Ticket.id, Ticket.lat, Ticket.lng, Ticket.status, Ticket.is_overdue_at(now).label("overdue"))
+    stmt = (select(Ticket.id, Ticket.lat, Ticket.lng, Ticket.status, Ticket.is_overdue_at(now).label("overdue"),
+                   Ticket.is_near_deadline_at(now).label("near"))
             .where(tickets_access.visible_clause(user), col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
                    *scope_where(session, scope))
             .order_by(col(Ticket.reported_at).desc()).limit(limit))
-    return [OpenPoint(id=r.id, lat=r.lat, lng=r.lng, status=r.status, overdue=bool(r.overdue))
-            for r in session.execute(stmt)]
+    return [OpenPoint(id=r.id, lat=r.lat, lng=r.lng, status=r.status, overdue=bool(r.overdue),
+                      near_deadline=bool(r.near)) for r in session.execute(stmt)]
 
 
 # ---- closure timelines ----------------------------------------------------------------------------

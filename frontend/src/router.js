@@ -28,6 +28,8 @@ export const routes = [
   { path: '/inbox', name: 'inbox', component: () => import('./pages/InboxPage.vue'), meta: { tab: 'inbox' } },
   { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { tab: 'outbox' } },
   { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { tab: 'me' } },
+  // 一张图: the big screen of the office, full window (no side navigation), dark, refreshing itself.
+  { path: '/screen', name: 'screen', component: () => import('./pages/screen/ScreenPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin'], desktop: true, bare: true } },
   { path: '/dashboard', name: 'dashboard', component: () => import('./pages/stats/DashboardPage.vue'), meta: { tab: 'dashboard' } },
   { path: '/stats/bulletins', name: 'bulletins', component: () => import('./pages/stats/BulletinsPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin', 'inspector'] } },
   { path: '/stats/tickets', name: 'stats-tickets', component: () => import('./pages/stats/StatsTicketsPage.vue'), meta: {} },

@@ -294,12 +294,33 @@ def test_open_points_and_bad_input(client, city):
     # open: t4 t5 t8 t16 (dispatched), t11 (reported), t12 (rectified), t13 (suspended); not t15 (voided)
     assert {p["id"] for p in pts} == city.ids("t4", "t5", "t8", "t11", "t12", "t13", "t16")
     assert {p["id"] for p in pts if p["overdue"]} == city.ids("t4")  # t13 is suspended
+    assert not [p for p in pts if p["near_deadline"]]  # the others' deadlines are in 2030
     bad = client.get("/api/stats/tickets", params={"metric": "nope"}, headers=h)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
     assert client.get("/api/stats/summary", params={"period": "custom", "from": "2026-10-10", "to": "2026-10-01"},
                       headers=h).json()["error"]["code"] == "invalid_period"
     assert client.get("/api/stats/summary", params={"unit_id": 999999}, headers=h).status_code == 404
     assert client.get("/api/stats/summary").status_code == 401
+
+
+def test_open_points_say_which_are_near_their_deadline(client, city, db):
+    """预超期 on the map: t8's deadline (2030) moved to an hour from now: near (≤ XUNCHA_NEAR_DEADLINE_HOURS left),
+    not overdue; the big screen colours its marker by it, the same rule as the ticket lists' filter."""
+    from datetime import timedelta
+
+    from app.core.types import utcnow
+    from app.tickets.models import Ticket
+
+    t8 = db.get(Ticket, city.tickets["t8"])
+    t8.deadline_at = utcnow() + timedelta(hours=1)
+    db.add(t8)
+    db.commit()
+    h = login(client, city.users["leader"])
+    pts = {p["id"]: p for p in client.get("/api/stats/open-points", headers=h).json()}
+    assert {i for i, p in pts.items() if p["near_deadline"]} == city.ids("t8")
+    assert not pts[str(city.tickets["t8"])]["overdue"] and pts[str(city.tickets["t4"])]["overdue"]
+    listed = client.get("/api/tickets", params={"near_deadline": True}, headers=h).json()["items"]
+    assert {t["id"] for t in listed} == city.ids("t8")
 
 
 def test_trend_api_and_unit_staff_map(client, city):

@@ -3430,6 +3430,12 @@ export interface components {
             lat: number;
             /** Lng */
             lng: number;
+            /**
+             * Near Deadline
+             * @description 预超期: dispatched, not overdue, deadline near (GET /api/config near_deadline), as the ticket lists say
+             * @default false
+             */
+            near_deadline: boolean;
             /** Overdue */
             overdue: boolean;
             status: components["schemas"]["Status"];

@@ -8,7 +8,7 @@ export default {
   nav: {
     capture: 'Report', verify: 'Verify', triage: 'Triage', tasks: 'My tasks', tickets: 'Tickets', map: 'Map',
     outbox: 'Outbox', me: 'Me', inbox: 'Messages', dashboard: 'Dashboard', approvals: 'Approvals', ledger: 'Ledger',
-    admin: 'Admin', workbench: 'Workbench', bulletins: 'Bulletins', evalRounds: 'Evaluation', main: 'Main navigation',
+    admin: 'Admin', workbench: 'Workbench', screen: 'Big screen', bulletins: 'Bulletins', evalRounds: 'Evaluation', main: 'Main navigation',
   },
   inbox: {
     title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', digestLine: '{open} open · {due} due today · {overdue} overdue', officeDigestLine: '{reported} to triage · {requests} requests · {rectified} to verify', deadline: 'Due {at}',

@@ -8,7 +8,7 @@ export default {
   nav: {
     capture: '随手拍', verify: '回头看', triage: '分拨', tasks: '我的任务', tickets: '案件', map: '地图',
     outbox: '待上传', me: '我的', inbox: '消息', dashboard: '看板', approvals: '审批', ledger: '台帐',
-    admin: '管理', workbench: '工作台', bulletins: '通报', evalRounds: '测评', main: '主导航',
+    admin: '管理', workbench: '工作台', screen: '一张图', bulletins: '通报', evalRounds: '测评', main: '主导航',
   },
   inbox: {
     title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', digestLine: '在办 {open} 件 · 今日到期 {due} 件 · 已超期 {overdue} 件', officeDigestLine: '待分拨 {reported} 件 · 待审批 {requests} 件 · 待核查 {rectified} 件', deadline: '时限 {at}',
