@@ -2832,7 +2832,7 @@ export interface components {
          * EntityType
          * @enum {string}
          */
-        EntityType: "unit" | "user" | "grid" | "category" | "settings";
+        EntityType: "unit" | "user" | "grid" | "category" | "settings" | "channel" | "subscription" | "site" | "checklist";
         /**
          * ErrorBody
          * @description Every error the API answers: `{"error": {"code", "message", "details"?}}`.
@@ -9541,7 +9541,9 @@ export interface operations {
     new_checklist_version_api_evaluation_site_types__site_type__checklists_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 /** @description a site type code, e.g. farmers_market */
                 site_type: string;
@@ -9782,7 +9784,9 @@ export interface operations {
     site_create_api_evaluation_sites_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9945,7 +9949,9 @@ export interface operations {
     site_delete_api_evaluation_sites__site_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 site_id: number;
             };
@@ -10037,7 +10043,9 @@ export interface operations {
     site_update_api_evaluation_sites__site_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 site_id: number;
             };
@@ -10135,7 +10143,9 @@ export interface operations {
     site_import_api_evaluation_sites_import_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10733,7 +10743,9 @@ export interface operations {
     create_channel_api_notifications_channels_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10802,7 +10814,9 @@ export interface operations {
     update_channel_api_notifications_channels__channel_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 channel_id: number;
             };
@@ -11078,7 +11092,9 @@ export interface operations {
     update_settings_api_notifications_settings_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11279,7 +11295,9 @@ export interface operations {
     set_subscription_api_notifications_subscriptions__user_id__put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 user_id: number;
             };
@@ -11350,7 +11368,9 @@ export interface operations {
     remove_subscription_api_notifications_subscriptions__user_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 user_id: number;
             };
