@@ -169,7 +169,7 @@ def main(argv: list[str]) -> int:
                         print(f"{import_grids(session, json.load(f))} grids imported")
                 case "import-sites":
                     with open(args.path, "rb") as f:
-                        result = evaluation_sites.import_file(session, os.path.basename(args.path), f.read())
+                        result = evaluation_sites.import_file(session, ACTOR, os.path.basename(args.path), f.read())
                     session.commit()
                     print(f"{result.created} sites created, {result.updated} updated")
                 case "seed-checklists":

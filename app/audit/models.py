@@ -21,7 +21,7 @@ class AuditLog(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="users.id")  # null: the admin CLI
     actor_name: str = Field(max_length=64)  # the username then (or "cli:<login>"), kept if the user is renamed
     action: str = Field(max_length=40)       # e.g. unit.create, user.reset_password
-    entity_type: str = Field(max_length=20)  # unit | user | grid | category | settings
+    entity_type: str = Field(max_length=20)  # app.audit.schemas.EntityType: unit, user, grid, site, channel, …
     entity_id: str = Field(max_length=64)
     before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -11,6 +11,10 @@ class EntityType(StrEnum):
     grid = "grid"
     category = "category"
     settings = "settings"
+    channel = "channel"  # a notification channel (robot, webhook, SMS gateway)
+    subscription = "subscription"  # a person's own SMS; entity_id is the user's id
+    site = "site"  # an evaluation site (测评点位); a sheet's import is one row, entity_id "import"
+    checklist = "checklist"  # a checklist version (测评细则)
 
 
 class AuditEntry(BaseModel):

@@ -4,6 +4,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.categories.models import Category
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.types import utcnow
@@ -148,7 +149,8 @@ def validate(session: Session, body: ChecklistIn) -> list[dict]:
     return problems
 
 
-def create_version(session: Session, user: User, site_type: str, body: ChecklistIn) -> EvalChecklist:
+def create_version(session: Session, user: User, site_type: str, body: ChecklistIn,
+                   actor: audit.Actor | None = None) -> EvalChecklist:
     """A new version of a site type's checklist (the next number); 422 invalid_checklist lists every problem.
     The total need not be 100; it is reported with the version."""
     check_site_type(site_type)
@@ -172,4 +174,8 @@ def create_version(session: Session, user: User, site_type: str, body: Checklist
             deduction_tenths=p if all_or_nothing else tenths(item.deduction), photos_required=item.photos_required,
             category_code=item.category_code))
     session.flush()
+    audit.record(session, actor or audit.Actor.of(user), "checklist.create", "checklist", checklist.id, None,
+                 {"site_type": site_type, "version": checklist.version,
+                  "items": [{"code": i.code, "text_zh": i.text_zh.strip(), "points": str(i.points)}
+                            for i in body.items]})
     return checklist

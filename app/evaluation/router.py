@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, UploadFile
 from fastapi.responses import HTMLResponse
 
+from app.admin.deps import UserActor
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
@@ -69,10 +70,11 @@ def checklist_version(session: SessionDep, site_type: SiteType, version: DbId):
 
 @router.post("/site-types/{site_type}/checklists", response_model=ChecklistOut, status_code=201,
              dependencies=[_office], responses=WRITE)
-def new_checklist_version(session: SessionDep, user: CurrentUser, site_type: SiteType, body: ChecklistIn):
+def new_checklist_version(session: SessionDep, user: CurrentUser, actor: UserActor, site_type: SiteType,
+                          body: ChecklistIn):
     """Edit a checklist: the complete items become its next version (rounds keep the version they began with).
     422 invalid_checklist lists every problem (duplicate code, deduction above points, unknown category)."""
-    return checklists.out(session, checklists.create_version(session, user, site_type, body))
+    return checklists.out(session, checklists.create_version(session, user, site_type, body, actor))
 
 
 @router.get("/checklists/{checklist_id}", response_model=ChecklistOut, dependencies=[_checklist_readers])
@@ -96,18 +98,18 @@ def site_list(session: SessionDep, user: CurrentUser,
 
 
 @router.post("/sites", response_model=SiteOut, status_code=201, dependencies=[_office], responses=WRITE)
-def site_create(session: SessionDep, body: SiteIn):
+def site_create(session: SessionDep, actor: UserActor, body: SiteIn):
     """Register a site (409 duplicate_code when its 点位编号 is taken)."""
-    return sites.read(session, sites.create(session, body))
+    return sites.read(session, sites.create(session, actor, body))
 
 
 @router.post("/sites/import", response_model=ImportResult, dependencies=[_office], responses=WRITE)
-def site_import(session: SessionDep, file: UploadFile):
+def site_import(session: SessionDep, actor: UserActor, file: UploadFile):
     """Import sites from a .csv/.xlsx sheet (Chinese headers 点位编号, 名称, 类型, 经度, 纬度, 地址, 责任单位, 联系人,
     电话) or a .geojson FeatureCollection (Point or Polygon features with those properties). All or nothing:
     any row in error → 422 import_failed with every {row, column, message}; a known 点位编号 updates its site."""
     data = file.file.read(imports.MAX_BYTES + 1)
-    return sites.import_file(session, file.filename or "", data)
+    return sites.import_file(session, actor, file.filename or "", data)
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut)
@@ -117,15 +119,15 @@ def site_read(session: SessionDep, user: CurrentUser, site_id: DbId):
 
 
 @router.patch("/sites/{site_id}", response_model=SiteOut, dependencies=[_office], responses=WRITE)
-def site_update(session: SessionDep, user: CurrentUser, site_id: DbId, body: SitePatch):
+def site_update(session: SessionDep, user: CurrentUser, actor: UserActor, site_id: DbId, body: SitePatch):
     """Change a site's fields (those given)."""
-    return sites.read(session, sites.update(session, sites.get(session, user, site_id), body))
+    return sites.read(session, sites.update(session, actor, sites.get(session, user, site_id), body))
 
 
 @router.delete("/sites/{site_id}", status_code=204, dependencies=[_office], responses=WRITE)
-def site_delete(session: SessionDep, user: CurrentUser, site_id: DbId):
+def site_delete(session: SessionDep, user: CurrentUser, actor: UserActor, site_id: DbId):
     """Delete a site no round used (409 site_in_use otherwise: deactivate it instead)."""
-    sites.delete(session, sites.get(session, user, site_id))
+    sites.delete(session, actor, sites.get(session, user, site_id))
     return Response(status_code=204)
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.types import utcnow
 from app.evaluation import access, defaults, imports
@@ -80,17 +81,24 @@ def _check_code(session: Session, code: str | None, site_id: int | None = None) 
         raise Conflict(f"点位编号已存在 Site code already used: {code}", code="duplicate_code")
 
 
-def create(session: Session, body: SiteIn) -> EvalSite:
+def snapshot(site: EvalSite) -> dict:
+    return {"code": site.code, "name": site.name, "site_type": site.site_type, "lat": site.lat, "lng": site.lng,
+            "polygon": site.polygon, "address": site.address, "unit_id": site.unit_id,
+            "contact_name": site.contact_name, "contact_phone": site.contact_phone, "active": site.active}
+
+
+def create(session: Session, actor: audit.Actor, body: SiteIn) -> EvalSite:
     """A new site (409 duplicate_code when its 点位编号 is taken)."""
     _check_fields(session, body.site_type, body.unit_id, body.polygon)
     _check_code(session, body.code)
     site = EvalSite(**body.model_dump())
     session.add(site)
     session.flush()
+    audit.record(session, actor, "site.create", "site", site.id, None, snapshot(site))
     return site
 
 
-def update(session: Session, site: EvalSite, body: SitePatch) -> EvalSite:
+def update(session: Session, actor: audit.Actor, site: EvalSite, body: SitePatch) -> EvalSite:
     """Change the fields given."""
     changes = body.model_dump(exclude_unset=True)
     for required in ("name", "site_type", "lat", "lng", "unit_id", "address", "contact_name", "contact_phone",
@@ -100,19 +108,26 @@ def update(session: Session, site: EvalSite, body: SitePatch) -> EvalSite:
     _check_fields(session, changes.get("site_type"), changes.get("unit_id"), changes.get("polygon"))
     if "code" in changes:
         _check_code(session, changes["code"], site.id)
+    before = snapshot(site)
     for key, value in changes.items():
         setattr(site, key, value)
     site.updated_at = utcnow()
     session.add(site)
     session.flush()
+    after = snapshot(site)
+    if after != before:
+        verb = "deactivate" if before["active"] and not after["active"] else \
+            "reactivate" if after["active"] and not before["active"] else "update"
+        audit.record(session, actor, f"site.{verb}", "site", site.id, before, after)
     return site
 
 
-def delete(session: Session, site: EvalSite) -> None:
+def delete(session: Session, actor: audit.Actor, site: EvalSite) -> None:
     """Delete a site no round has used; one that a round used is deactivated instead (409 site_in_use)."""
     if session.exec(select(EvalRoundSite.id).where(EvalRoundSite.site_id == site.id)).first() is not None:
         raise Conflict("点位已用于测评任务，请改为停用 The site is in a round; deactivate it instead",
                        code="site_in_use")
+    audit.record(session, actor, "site.delete", "site", site.id, snapshot(site), None)
     session.delete(site)
     session.flush()
 
@@ -134,7 +149,7 @@ def _type_lookup() -> dict[str, str]:
     return lookup
 
 
-def import_rows(session: Session, rows: list[imports.RawRow]) -> ImportResult:
+def import_rows(session: Session, actor: audit.Actor, rows: list[imports.RawRow], filename: str = "") -> ImportResult:
     """Create or update (same 点位编号) a site per row, all or nothing: any row in error → 422 import_failed
     with every error as {row, column, message}, and nothing written."""
     types = _type_lookup()
@@ -202,6 +217,9 @@ def import_rows(session: Session, rows: list[imports.RawRow]) -> ImportResult:
             session.add(site)
             updated += 1
     session.flush()
+    audit.record(session, actor, "site.import", "site", "import", None,
+                 {"file": filename[:200], "created": created, "updated": updated,
+                  "codes": [c for c in codes[:200]]})
     return ImportResult(created=created, updated=updated, total=created + updated)
 
 
@@ -217,6 +235,6 @@ def _number(value: str | None, low: float, high: float, row: int, column: str, e
     return number
 
 
-def import_file(session: Session, filename: str, data: bytes) -> ImportResult:
+def import_file(session: Session, actor: audit.Actor, filename: str, data: bytes) -> ImportResult:
     """Import a CSV/XLSX sheet or a GeoJSON file (by its extension): the API endpoint and the CLI call this."""
-    return import_rows(session, imports.parse(filename, data))
+    return import_rows(session, actor, imports.parse(filename, data), filename)

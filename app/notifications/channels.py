@@ -1,11 +1,14 @@
-"""Outbound channels as an admin configures them (API now, the console's forms later): the URL and secret
-are written, never read back; the delivery log says what was sent and the last error."""
+"""Outbound channels as an admin configures them (the API and the console's 通知渠道 screen): the URL and
+secret are written, never read back; the delivery log says what was sent and the last error. Every change
+writes an audit row in its own transaction, with the URL's host only and whether a secret is set (the URL
+holds a robot's key), and phone numbers masked."""
 
 from urllib.parse import urlsplit
 
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.core import pagination
 from app.core.config import get_settings
 from app.core.errors import Invalid, NotFound
@@ -47,17 +50,25 @@ def out(session: Session, channel: Channel) -> ChannelOut:
                       queued=counts[0], sent=counts[1], failed=counts[2], last_error=last_error)
 
 
+def _snapshot(channel: Channel) -> dict:
+    return {"name": channel.name, "kind": channel.kind, "unit_id": channel.unit_id,
+            "url_host": urlsplit(channel.url).hostname or "", "has_secret": bool(channel.secret),
+            "phones": [_mask(p) for p in channel.phones], "template": channel.template,
+            "rate_per_minute": channel.rate_per_minute, "enabled": channel.enabled}
+
+
 def _check(session: Session, kind: str, unit_id: int | None, phones: list[str]) -> None:
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise Invalid("单位不存在 Unknown unit", code="unknown_unit")
 
 
-def create(session: Session, body: ChannelIn) -> ChannelOut:
+def create(session: Session, actor: audit.Actor, body: ChannelIn) -> ChannelOut:
     _check(session, body.kind, body.unit_id, body.phones)
     now = utcnow()
     channel = Channel(**body.model_dump(), created_at=now, updated_at=now)
     session.add(channel)
     session.flush()
+    audit.record(session, actor, "channel.create", "channel", channel.id, None, _snapshot(channel))
     return out(session, channel)
 
 
@@ -68,8 +79,9 @@ def get(session: Session, channel_id: int) -> Channel:
     return channel
 
 
-def update(session: Session, channel_id: int, body: ChannelPatch) -> ChannelOut:
+def update(session: Session, actor: audit.Actor, channel_id: int, body: ChannelPatch) -> ChannelOut:
     channel = get(session, channel_id)
+    before, old_url, old_secret = _snapshot(channel), channel.url, channel.secret
     changes = body.model_dump(exclude_unset=True)
     if changes.get("secret") == "":
         changes["secret"] = None
@@ -82,6 +94,16 @@ def update(session: Session, channel_id: int, body: ChannelPatch) -> ChannelOut:
     channel.updated_at = utcnow()
     session.add(channel)
     session.flush()
+    after = _snapshot(channel)
+    # a new URL or secret on the same host shows only as "changed", never its value
+    if channel.url != old_url:
+        before["url"], after["url"] = "•", "• (new)"
+    if channel.secret != old_secret:
+        before["secret_changed"], after["secret_changed"] = False, True
+    if after != before:
+        verb = "disable" if before["enabled"] and not after["enabled"] else \
+            "enable" if after["enabled"] and not before["enabled"] else "update"
+        audit.record(session, actor, f"channel.{verb}", "channel", channel.id, before, after)
     return out(session, channel)
 
 
@@ -119,13 +141,19 @@ def subscription(session: Session, user_id: int) -> SubscriptionOut:
     return _subscription_out(s)
 
 
-def set_subscription(session: Session, user_id: int, body: SubscriptionIn) -> SubscriptionOut:
+def _sub_snapshot(s: Subscription | None) -> dict | None:
+    return None if s is None else {"channel_id": s.channel_id, "phone": _mask(s.phone), "kinds": list(s.kinds),
+                                   "enabled": s.enabled}
+
+
+def set_subscription(session: Session, actor: audit.Actor, user_id: int, body: SubscriptionIn) -> SubscriptionOut:
     if session.get(User, user_id) is None:
         raise NotFound("用户不存在 User not found")
     gateway = session.get(Channel, body.channel_id)
     if gateway is None or gateway.kind != "sms":
         raise Invalid("应为短信通道 channel_id must be an SMS channel", code="not_sms_channel")
     s = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
+    before = _sub_snapshot(s)
     phone = body.phone or (s.phone if s else None)
     if phone is None:
         raise Invalid("需要手机号 A phone number is required", code="phone_required")
@@ -136,17 +164,20 @@ def set_subscription(session: Session, user_id: int, body: SubscriptionIn) -> Su
                                                                body.enabled, now)
     session.add(s)
     session.flush()
+    audit.record(session, actor, "subscription.set", "subscription", user_id, before, _sub_snapshot(s))
     return _subscription_out(s)
 
 
-def remove_subscription(session: Session, user_id: int) -> None:
+def remove_subscription(session: Session, actor: audit.Actor, user_id: int) -> None:
     """Stops a person's SMS: the row stays disabled (its deliveries name it), the number is forgotten."""
     s = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
     if s is None:
         raise NotFound("此用户未设短信 No SMS set for this user")
+    before = _sub_snapshot(s)
     s.enabled, s.kinds, s.phone, s.updated_at = False, [], "00000000000", utcnow()
     session.add(s)
     session.flush()
+    audit.record(session, actor, "subscription.remove", "subscription", user_id, before, None)
 
 
 # ---- schedules, routing and templates ----------------------------------------------------------------
@@ -159,7 +190,12 @@ def settings_out(session: Session) -> SettingsOut:
                        placeholders={k: list(v) for k, v in settings.PLACEHOLDERS.items()})
 
 
-def update_settings(session: Session, body: SettingsIn) -> SettingsOut:
+def _settings_snapshot(conf) -> dict:
+    return {"digest_hour": conf.digest_hour, "near_deadline_hours": conf.near_deadline_hours,
+            "routes": {k: list(v) for k, v in conf.routes.items()}, "templates": dict(conf.templates)}
+
+
+def update_settings(session: Session, actor: audit.Actor, body: SettingsIn) -> SettingsOut:
     """Checks everything first (nothing half-written), then stores, then moves what is scheduled."""
     changes = body.model_dump(exclude_unset=True)
     for kind, template in (changes.get("templates") or {}).items():
@@ -177,6 +213,9 @@ def update_settings(session: Session, body: SettingsIn) -> SettingsOut:
     for key, value in changes.items():
         settings.store(session, key, value)
     after = settings.current(session)
+    if _settings_snapshot(after) != _settings_snapshot(before):
+        audit.record(session, actor, "settings.notifications", "settings", "notifications",
+                     _settings_snapshot(before), _settings_snapshot(after))
     if "digest_hour" in changes:
         reminders.ensure_digest_scheduled(session, reschedule=True)
     reminders.reschedule(session, before, after)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from app.admin.deps import AdminActor
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED
@@ -69,15 +70,15 @@ def list_channels(session: SessionDep):
 
 
 @router.post("/channels", response_model=ChannelOut, status_code=201, dependencies=[_admin])
-def create_channel(session: SessionDep, body: ChannelIn):
+def create_channel(session: SessionDep, actor: AdminActor, body: ChannelIn):
     """Add a 企业微信 / 钉钉 group robot, a webhook or an SMS gateway for a unit's (or the office's) messages."""
-    return channels.create(session, body)
+    return channels.create(session, actor, body)
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelOut, dependencies=[_admin])
-def update_channel(session: SessionDep, channel_id: DbId, body: ChannelPatch):
+def update_channel(session: SessionDep, actor: AdminActor, channel_id: DbId, body: ChannelPatch):
     """Change a channel (a new URL or secret replaces the old one; `enabled: false` stops it)."""
-    return channels.update(session, channel_id, body)
+    return channels.update(session, actor, channel_id, body)
 
 
 @router.get("/channels/{channel_id}/deliveries", response_model=DeliveryPage, dependencies=[_admin])
@@ -104,16 +105,16 @@ def get_subscription(session: SessionDep, user_id: DbId):
 
 
 @router.put("/subscriptions/{user_id}", response_model=SubscriptionOut, dependencies=[_admin])
-def set_subscription(session: SessionDep, user_id: DbId, body: SubscriptionIn):
+def set_subscription(session: SessionDep, actor: AdminActor, user_id: DbId, body: SubscriptionIn):
     """Text this person, through an SMS gateway channel, the kinds of message they are told in their inbox
     (e.g. a unit's responsible person: dispatched, rework, supervised). Only what they may see is ever sent."""
-    return channels.set_subscription(session, user_id, body)
+    return channels.set_subscription(session, actor, user_id, body)
 
 
 @router.delete("/subscriptions/{user_id}", status_code=204, dependencies=[_admin])
-def remove_subscription(session: SessionDep, user_id: DbId):
+def remove_subscription(session: SessionDep, actor: AdminActor, user_id: DbId):
     """Stop texting this person (their number is forgotten)."""
-    channels.remove_subscription(session, user_id)
+    channels.remove_subscription(session, actor, user_id)
 
 
 @router.get("/settings", response_model=SettingsOut, dependencies=[_admin])
@@ -124,8 +125,8 @@ def read_settings(session: SessionDep):
 
 
 @router.put("/settings", response_model=SettingsOut, dependencies=[_admin])
-def update_settings(session: SessionDep, body: SettingsIn):
+def update_settings(session: SessionDep, actor: AdminActor, body: SettingsIn):
     """Change the fields sent (null: back to the default). Holds at once in every process: a new digest hour
     moves the queued digest, new 预超期 hours are scheduled for every open task; a template with an unknown
     placeholder is refused (422) and nothing is changed."""
-    return channels.update_settings(session, body)
+    return channels.update_settings(session, actor, body)

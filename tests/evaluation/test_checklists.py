@@ -1,7 +1,9 @@
 """Checklists: seeded from the taxonomy (100 points per site type), versioned by editing, validated."""
 
 import pytest
+from sqlmodel import select
 
+from app.audit.models import AuditLog
 from app.evaluation import checklists, defaults
 from app.evaluation.models import EvalChecklist, EvalChecklistItem
 from app.users.roles import Role
@@ -85,6 +87,10 @@ def test_editing_posts_a_new_version_and_keeps_the_old(client, db, seeded, offic
     versions = client.get("/api/evaluation/site-types/bus_stop/checklists", headers=office).json()
     assert [v["version"] for v in versions] == [2, 1]
     assert client.get(f"/api/evaluation/checklists/{c['id']}", headers=office).json()["version"] == 2
+    db.expire_all()
+    row = db.exec(select(AuditLog).where(AuditLog.entity_type == "checklist")).one()
+    assert (row.action, row.entity_id, row.before) == ("checklist.create", str(c["id"]), None)
+    assert row.after["version"] == 2 and [i["code"] for i in row.after["items"]] == ["X-01", "X-02"]
 
 
 def test_a_bad_version_lists_every_problem_and_writes_nothing(client, db, seeded, office):

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from sqlmodel import func, select
 
 from app import cli
+from app.audit.models import AuditLog
 from app.evaluation.models import EvalSite
 from app.users.roles import Role
 from tests.conftest import login, make_unit, make_user
@@ -69,6 +70,15 @@ def test_crud_filters_and_paging(client, db, office):
     assert client.patch(f"/api/evaluation/sites/{site['id']}", headers=office, json={"name": None}).status_code == 422
     assert client.delete(f"/api/evaluation/sites/{site['id']}", headers=office).status_code == 204
     assert client.get(f"/api/evaluation/sites/{site['id']}", headers=office).status_code == 404
+    # Each change is in the 操作日志 (who, before → after); the refused ones wrote nothing.
+    db.expire_all()
+    rows = db.exec(select(AuditLog).where(AuditLog.entity_type == "site").order_by(AuditLog.id)).all()
+    assert [(r.action, r.entity_id) for r in rows] == [("site.create", str(site["id"])), ("site.deactivate", str(site["id"])),
+                                                       ("site.delete", str(site["id"]))]
+    assert rows[0].before is None and rows[0].after["name"] == "东门菜市场"
+    assert (rows[1].before["unit_id"], rows[1].after["unit_id"], rows[1].after["active"]) == (a.id, b.id, False)
+    assert rows[2].before["code"] == "S-1" and rows[2].after is None
+    assert {r.actor_name for r in rows} == {client.get("/api/me", headers=office).json()["username"]}
 
 
 def test_units_see_their_own_sites_and_cannot_write(client, db):

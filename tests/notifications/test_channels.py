@@ -19,6 +19,7 @@ from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.notifications import delivery as delivery_module
 from app.notifications.models import Delivery
+from app.users.models import User
 from app.users.roles import Role
 from tests.conftest import action, login, make_unit, make_user, report
 from tests.notifications import receiver as fake
@@ -229,3 +230,37 @@ def test_a_disabled_channel_gets_nothing_and_office_channels_get_the_office_s_me
     Worker().run_until_idle()
     assert [(x.path, x.body["kind"]) for x in rx.received] == [("/office", "request_waiting")]
     assert office["unit_id"] is None
+
+
+def test_every_channel_change_is_in_the_audit_log_without_url_or_secret(client, w, db, rx):
+    admin = w["h"]["admin"]
+    c = channel(client, w, kind="dingtalk", url=f"{rx.base}/robot/send?access_token=TOKEN", secret="SEC123")
+    r = client.patch(f"/api/notifications/channels/{c['id']}", headers=admin,
+                     json={"url": f"{rx.base}/robot/send?access_token=OTHER", "secret": "SEC456", "rate_per_minute": 10})
+    assert r.status_code == 200, r.text
+    assert client.patch(f"/api/notifications/channels/{c['id']}", headers=admin, json={"enabled": False}).status_code == 200
+    assert client.post("/api/notifications/channels", headers=admin,
+                       json={"name": "x", "kind": "wecom", "url": "ftp://x/y"}).status_code == 422
+    r = client.get("/api/admin/audit", headers=admin, params={"entity_type": "channel"})
+    rows = r.json()["items"][::-1]
+    assert [e["action"] for e in rows] == ["channel.create", "channel.update", "channel.disable"], rows
+    assert all(e["entity_id"] == str(c["id"]) for e in rows)
+    text = str(rows)
+    assert not any(s in text for s in ("TOKEN", "OTHER", "SEC123", "SEC456", "access_token")), text
+    assert rows[0]["after"]["url_host"] == "127.0.0.1" and rows[0]["after"]["has_secret"] is True
+    assert (rows[1]["before"]["rate_per_minute"], rows[1]["after"]["rate_per_minute"]) == (20, 10)
+    assert rows[1]["after"]["secret_changed"] is True and rows[1]["before"]["url"] != rows[1]["after"]["url"]
+    assert (rows[2]["before"]["enabled"], rows[2]["after"]["enabled"]) == (True, False)
+    # The schedules and a person's SMS too (the number masked).
+    assert client.put("/api/notifications/settings", headers=admin, json={"digest_hour": 7}).status_code == 200
+    sms = channel(client, w, kind="sms", url=f"{rx.base}/sms")
+    staff = db.exec(select(User).where(User.unit_id == w["unit"].id)).first()
+    r = client.put(f"/api/notifications/subscriptions/{staff.id}", headers=admin,
+                   json={"channel_id": sms["id"], "phone": "13800138000", "kinds": ["dispatched"]})
+    assert r.status_code == 200, r.text
+    assert client.delete(f"/api/notifications/subscriptions/{staff.id}", headers=admin).status_code == 204
+    items = client.get("/api/admin/audit", headers=admin).json()["items"]
+    assert [e["action"] for e in items[:3]] == ["subscription.remove", "subscription.set", "channel.create"]
+    assert "13800138000" not in str(items) and items[1]["after"]["phone"] == "138****8000"
+    digest = next(e for e in items if e["action"] == "settings.notifications")
+    assert digest["after"]["digest_hour"] == 7 and digest["before"]["digest_hour"] != 7

@@ -2832,7 +2832,7 @@ export interface components {
          * EntityType
          * @enum {string}
          */
-        EntityType: "unit" | "user" | "grid" | "category" | "settings";
+        EntityType: "unit" | "user" | "grid" | "category" | "settings" | "channel" | "subscription" | "site" | "checklist";
         /**
          * ErrorBody
          * @description Every error the API answers: `{"error": {"code", "message", "details"?}}`.
@@ -9547,7 +9547,9 @@ export interface operations {
     new_checklist_version_api_evaluation_site_types__site_type__checklists_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 /** @description a site type code, e.g. farmers_market */
                 site_type: string;
@@ -9788,7 +9790,9 @@ export interface operations {
     site_create_api_evaluation_sites_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -9951,7 +9955,9 @@ export interface operations {
     site_delete_api_evaluation_sites__site_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 site_id: number;
             };
@@ -10043,7 +10049,9 @@ export interface operations {
     site_update_api_evaluation_sites__site_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 site_id: number;
             };
@@ -10141,7 +10149,9 @@ export interface operations {
     site_import_api_evaluation_sites_import_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10739,7 +10749,9 @@ export interface operations {
     create_channel_api_notifications_channels_post: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -10808,7 +10820,9 @@ export interface operations {
     update_channel_api_notifications_channels__channel_id__patch: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 channel_id: number;
             };
@@ -11084,7 +11098,9 @@ export interface operations {
     update_settings_api_notifications_settings_put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -11285,7 +11301,9 @@ export interface operations {
     set_subscription_api_notifications_subscriptions__user_id__put: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 user_id: number;
             };
@@ -11356,7 +11374,9 @@ export interface operations {
     remove_subscription_api_notifications_subscriptions__user_id__delete: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "x-request-id"?: string | null;
+            };
             path: {
                 user_id: number;
             };

@@ -56,6 +56,22 @@ export const putCalendar = (year, body) => request('PUT', `/api/admin/settings/c
 /** @type {(year: number) => Promise<S['CalendarYearOut']>} */
 export const deleteCalendar = (year) => request('DELETE', `/api/admin/settings/calendar/${year}`)
 
+/** @type {() => Promise<S['ChannelOut'][]>} */
+export const listChannels = () => request('GET', '/api/notifications/channels')
+/** @type {(body: S['ChannelIn']) => Promise<S['ChannelOut']>} */
+export const createChannel = (body) => request('POST', '/api/notifications/channels', { json: body })
+/** @type {(id: number, body: S['ChannelPatch']) => Promise<S['ChannelOut']>} */
+export const patchChannel = (id, body) => request('PATCH', `/api/notifications/channels/${id}`, { json: body })
+
+/** @type {(query: Query) => Promise<S['SitePage']>} */
+export const listSites = (query) => request('GET', '/api/evaluation/sites', { query })
+/** @type {(body: S['SiteIn']) => Promise<S['SiteOut']>} */
+export const createSite = (body) => request('POST', '/api/evaluation/sites', { json: body })
+/** @type {(id: number, body: S['SitePatch']) => Promise<S['SiteOut']>} */
+export const patchSite = (id, body) => request('PATCH', `/api/evaluation/sites/${id}`, { json: body })
+/** @type {() => Promise<S['SiteTypeOut'][]>} */
+export const listSiteTypes = () => request('GET', '/api/evaluation/site-types')
+
 /** @type {(query: Query) => Promise<S['AuditPage']>} */
 export const listAudit = (query) => request('GET', '/api/admin/audit', { query })
 
