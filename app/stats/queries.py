@@ -72,7 +72,6 @@ def events_of(actions: tuple[str, ...]):
             .where(col(TicketEvent.action).in_(actions)))
 DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
 VERIFY_DURATIONS = ("hours_rectify_verify",)
-VERIFY_ACTIONS = (Action.verify_pass.value, Action.verify_fail.value)
 
 
 # The key columns the figures are grouped by (app/stats/passes.py), over a ticket and over an exception event.

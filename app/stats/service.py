@@ -287,20 +287,12 @@ def _published_previous(session: Session, period: Period, scope: Scope) -> Summa
 
 def summary(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
             with_durations: bool = True, compare: bool = True, to_date: bool = False,
-            with_breakdowns: bool = False, settings: StatsSettings | None = None) -> Summary:
+            with_breakdowns: bool = False, settings: StatsSettings | None = None,
+            figures_out: list[passes.Pass] | None = None) -> Summary:
     """All figures of a period and scope: per unit and in total; with the previous period's figures beside
     each (环比), the total month- and year-to-date, and (asked for) the breakdowns by category class and
-    district."""
-    return summary_and_figures(session, user, period, scope, now=now, with_durations=with_durations,
-                               compare=compare, to_date=to_date, with_breakdowns=with_breakdowns,
-                               settings=settings)[0]
-
-
-def summary_and_figures(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
-                        with_durations: bool = True, compare: bool = True, to_date: bool = False,
-                        with_breakdowns: bool = False, settings: StatsSettings | None = None
-                        ) -> tuple[Summary, passes.Pass]:
-    """`summary`, and the pass its figures came from (a bulletin's ranking reads its per-unit counts again)."""
+    district. `figures_out`: the pass the figures came from is appended to it (a bulletin's ranking reads
+    its per-unit counts again)."""
     now = now or utcnow()
     settings = settings or get_stats_settings()
     names = queries.unit_names(session)
@@ -354,12 +346,14 @@ def summary_and_figures(session: Session, user: User, period: Period, scope: Sco
         if compare:
             parts = _with_previous(parts, published_parts if published_parts is not None else
                                    breakdowns(figures, prev, setup, with_hours=False))
+    if figures_out is not None:
+        figures_out.append(figures)
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
                    previous_source=None if not compare else "published" if published is not None else "live",
                    month_to_date=mtd, year_to_date=ytd, breakdowns=parts,
                    timeliness=Timeliness(dispatch_within_hours=settings.dispatch_within_hours,
                                          verify_within_hours=settings.verify_within_hours),
-                   formulas=formulas_for(settings.dispatch_within_hours, settings.verify_within_hours)), figures
+                   formulas=formulas_for(settings.dispatch_within_hours, settings.verify_within_hours))
 
 
 # ---- red/black list -----------------------------------------------------------------------------

@@ -32,7 +32,7 @@ def _rows(db, sql):
 def test_fact_rows_are_what_the_timeline_says(db):
     build_city(db)
     stored = _rows(db, STORED)
-    assert len(stored) == 13  # every verify_pass and verify_fail of the hand-built city
+    assert len(stored) == 15  # every verify_pass and verify_fail of the hand-built city
     assert stored == _rows(db, FROM_TIMELINE)
 
 
