@@ -246,9 +246,11 @@ def figures(session: Session, user: User, period: Period, rules: RankRules, *, o
     """The bulletin's figures as of now: the city's summary (with 环比, 累计 and breakdowns), the ranking and the
     overdue tickets."""
     now = utcnow()
-    return Figures(now=now, summary=service.summary(session, user, period, Scope(), now=now, with_breakdowns=True,
-                                                    to_date=True),
-                   ranking=service.ranking(session, period, rules, now=now),
+    city: list = []
+    summary = service.summary(session, user, period, Scope(), now=now, with_breakdowns=True, to_date=True,
+                              figures_out=city)
+    # The ranking's per-unit counts are the summary's: read from its pass rather than counted again.
+    return Figures(now=now, summary=summary, ranking=service.ranking(session, period, rules, now=now, city=city[0]),
                    overdue=_overdue_tickets(session, user, overdue_limit) if overdue_limit else [])
 
 

@@ -19,35 +19,38 @@ from sqlmodel import Session, col, select
 from app.stats import queries
 from app.stats.queries import COUNTS, DISTINCT_TICKETS, EVENT_FIGURES, EVENT_UNIT, within
 from app.stats.schemas import Percentiles, Period
-from app.tickets.models import Ticket, TicketEvent, TicketRequest
+from app.tickets.models import Ticket, TicketEvent, TicketRequest, TicketVerification
 from app.tickets.workflow import Status
 
 
 @dataclass(frozen=True)
 class Key:
-    """A key column of the grouped passes: its SQL over a ticket, and over an exception event (joined to its
-    ticket and the request it decided)."""
+    """A key column of the grouped passes: its SQL over a ticket, over an exception event (joined to its
+    ticket and the request it decided), and over a verification's fact row (ticket_verifications)."""
     name: str
     ticket: ColumnElement
     event: ColumnElement
+    fact: ColumnElement
 
 
-UNIT = Key("unit", col(Ticket.unit_id), EVENT_UNIT)
-CATEGORY_CLASS = Key("category_class", queries.CATEGORY_CLASS, queries.CATEGORY_CLASS)
+UNIT = Key("unit", col(Ticket.unit_id), EVENT_UNIT, col(TicketVerification.unit_id))
+CATEGORY_CLASS = Key("category_class", queries.CATEGORY_CLASS, queries.CATEGORY_CLASS,
+                     queries.category_class(TicketVerification.category_code))
 # The grid the ticket was reported in (tickets.grid_id), None outside every grid.
-GRID = Key("grid", col(Ticket.grid_id), col(Ticket.grid_id))
-SITE_TYPE = Key("site_type", queries.SITE_TYPE, queries.SITE_TYPE)
+GRID = Key("grid", col(Ticket.grid_id), col(Ticket.grid_id), col(TicketVerification.grid_id))
+SITE_TYPE = Key("site_type", queries.SITE_TYPE, queries.SITE_TYPE, queries.site_type(TicketVerification))
 
 
 @dataclass(frozen=True)
 class Level:
     """A kind of row of the figures: which row a key tuple belongs to (`of`) and, for the percentiles PostgreSQL
-    computes itself, the key column (`key`, its index) or SQL expression (`sql`) that row is grouped by; the
-    total has neither."""
+    computes itself, the key column (`key`, its index) or SQL expression that row is grouped by, over a ticket
+    (`sql`) and over a verification's fact row (`fact_sql`); the total has neither."""
     name: str
     of: Callable[[tuple], Hashable]
     key: int | None = None
     sql: ColumnElement | None = None
+    fact_sql: ColumnElement | None = None
 
 
 TOTAL = Level("total", lambda k: None)
@@ -69,6 +72,10 @@ class Buckets:
     def end(self) -> datetime:
         return self.edges[-1]
 
+    def covers(self, period: Period) -> bool:
+        """Whether a period is a union of these buckets."""
+        return period.start in self.edges and period.end in self.edges
+
     @property
     def split(self) -> bool:
         return len(self.edges) > 2
@@ -84,9 +91,11 @@ class Buckets:
                          if self.edges[i] >= period.start and self.edges[i + 1] <= period.end)
 
 
-def _gcols(buckets: Buckets, column, keys: tuple[Key, ...], *, event: bool = False) -> list:
+def _gcols(buckets: Buckets, column, keys: tuple[Key, ...], *, over: str = "ticket") -> list:
+    """The group-by columns: the bucket of `column` (when there are several), then each key's SQL over a ticket,
+    an exception event or a verification's fact row (`over`)."""
     cols = [buckets.index(column).label("b")] if buckets.split else []
-    return cols + [(k.event if event else k.ticket).label(f"k{i}") for i, k in enumerate(keys)]
+    return cols + [getattr(k, over).label(f"k{i}") for i, k in enumerate(keys)]
 
 
 def _key(row, buckets: Buckets | None, n: int) -> tuple:
@@ -174,11 +183,13 @@ COHORT = ("handed_over", "handed_over_voided", "dispatched", "closed", "closed_o
 
 
 def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where: list, ev_where: list,
-        overdue_where: list, now: datetime, dispatch_within_hours: float, verify_within_hours: float,
+        overdue_where: list, fact_where: list, now: datetime, dispatch_within_hours: float, verify_within_hours: float,
         hours_for: list[Period] = (), with_verifications: bool = True, levels: tuple[Level, ...] = (BY_UNIT,)
         ) -> Pass:
     """Every count figure of `periods` grouped by `keys`, and the hours of the periods in `hours_for` for the
-    total and each of `levels` (each of those periods must be one bucket)."""
+    total and each of `levels` (each of those periods must be one bucket). The scope's clauses: `where` over
+    tickets, `ev_where` over exception events, `overdue_where` over tickets without a period, `fact_where` over
+    the verifications' fact rows."""
     buckets = Buckets(periods)
     out = Pass(buckets=buckets, keys=keys)
     if session.get_bind().dialect.name == "postgresql":
@@ -190,8 +201,8 @@ def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where
     n = len(keys)
     start, end = buckets.start, buckets.end
 
-    def grouped(column, *aggregates, event: bool = False):
-        g = _gcols(buckets, column, keys, event=event)
+    def grouped(column, *aggregates):
+        g = _gcols(buckets, column, keys)
         return select(*g, *aggregates), g
 
     closed = Ticket.status == Status.closed.value
@@ -227,13 +238,13 @@ def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where
     hour_buckets = frozenset().union(*(buckets.of(p) for p in hours_for)) if hours_for else frozenset()
     out.with_hours = hour_buckets
     if hours_for and out.percentiles is not None:
-        _sql_hours(session, out, levels, where, verify_within_hours, hour_buckets,
+        _sql_hours(session, out, levels, where, fact_where, verify_within_hours, hour_buckets,
                    with_verifications=with_verifications)
         return out
     if hours_for:
         _durations(session, out, hour_buckets, where)
     if with_verifications:
-        _verifications(session, out, where, verify_within_hours, hour_buckets)
+        _verifications(session, out, fact_where, verify_within_hours, hour_buckets)
     return out
 
 
@@ -243,7 +254,7 @@ def _exceptions(session: Session, out: Pass, ev_where: list) -> None:
     by_action = {a: fig for fig, actions in EVENT_FIGURES.items() for a in actions}
     counted = [a for a, fig in by_action.items() if fig not in DISTINCT_TICKETS]
     distinct = [a for a, fig in by_action.items() if fig in DISTINCT_TICKETS]
-    g = _gcols(buckets, TicketEvent.at, out.keys, event=True)
+    g = _gcols(buckets, TicketEvent.at, out.keys, over="event")
 
     def events(*cols):
         return (select(*cols).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -290,43 +301,34 @@ def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where:
             lists[name].append(r[width + i])
 
 
-def _verifications(session: Session, out: Pass, where: list, verify_within_hours: float,
+def _verifications(session: Session, out: Pass, fact_where: list, verify_within_hours: float,
                    hour_buckets: frozenset[int]) -> None:
-    """核查次数 and 按时核查数 per bucket and key, and (for the buckets with hours) each one's hours."""
+    """核查次数 and 按时核查数 per bucket and key, counted by the database from the verifications' fact rows, and
+    (for the buckets with hours) each one's hours."""
     buckets, n = out.buckets, len(out.keys)
-    g = _gcols(buckets, TicketEvent.at, out.keys)
+    at = col(TicketVerification.at)
+    g = _gcols(buckets, at, out.keys, over="fact")
     hours = queries.verify_hours(session)
-    rows = (select(*g, hours.label("h")).select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-            .where(col(TicketEvent.action).in_(queries.VERIFY_ACTIONS),
-                   within(TicketEvent.at, buckets.start, buckets.end), *where))
+    stmt = (select(*g, func.count().label("n"), func.count().filter(hours <= verify_within_hours).label("ok"))
+            .where(within(at, buckets.start, buckets.end), *fact_where).group_by(*g))
+    for r in session.execute(stmt).mappings():
+        out.add(_key(r, buckets, n), verified=r["n"], verified_on_time=r["ok"])
     if not hour_buckets:
-        sub = rows.subquery("v")
-        gs = [sub.c[c.name] for c in g]
-        stmt = select(*gs, func.count().label("n"),
-                      func.count().filter(sub.c.h <= verify_within_hours).label("ok")).group_by(*gs)
-        for r in session.execute(stmt).mappings():
-            out.add(_key(r, buckets, n), verified=r["n"], verified_on_time=r["ok"])
         return
+    edges = buckets.edges
+    lo = min(edges[b] for b in hour_buckets)
+    hi = max(edges[b + 1] for b in hour_buckets)
     name = queries.VERIFY_DURATIONS[0]
     width = len(g)
     split = buckets.split
-    tally: dict[tuple, list[int]] = {}
-    for r in session.execute(rows):
+    for r in session.execute(select(*g, hours).where(within(at, lo, hi), *fact_where)):
         key = tuple(r[:width]) if split else (0, *r[:width])
-        h = r[width]
-        t = tally.get(key)
-        if t is None:
-            t = tally[key] = [0, 0]
-        t[0] += 1
-        if h is not None and h <= verify_within_hours:
-            t[1] += 1
         if key[0] in hour_buckets:
-            out.hours.setdefault(key, {}).setdefault(name, []).append(h)
-    for key, (n_all, n_ok) in tally.items():
-        out.add(key, verified=n_all, verified_on_time=n_ok)
+            out.hours.setdefault(key, {}).setdefault(name, []).append(r[width])
 
 
-def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: list, verify_within_hours: float,
+def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: list, fact_where: list,
+               verify_within_hours: float,
                hour_buckets: frozenset[int], *, with_verifications: bool) -> None:
     """PostgreSQL: the hours' percentiles per bucket for the total and each level in one GROUPING SETS query per
     kind (percentile_cont), and the verifications' counts per (bucket, keys) from the same pass. Only a few
@@ -387,13 +389,13 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
     if not with_verifications:
         return
     name = queries.VERIFY_DURATIONS[0]
-    # The hours (a correlated probe for a failed verification) computed once per verification in a materialised
-    # CTE: written into the aggregates, PostgreSQL evaluated the probe once per use (three times).
-    v = (select(TicketEvent.at.label("at"), *[k.label(f"k{i}") for i, k in enumerate(keys)],
-                *[x.label(f"x{j}") for j, x in enumerate(extra)], queries.verify_hours(session).label("h"))
-         .select_from(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
-         .where(col(TicketEvent.action).in_(queries.VERIFY_ACTIONS),
-                within(TicketEvent.at, out.buckets.start, out.buckets.end), *where)
+    # The verifications' fact rows of the buckets, their keys and hours computed once per row in a materialised
+    # CTE (written into the aggregates, PostgreSQL would evaluate a site type's probe once per use).
+    fact_extra = [lv.fact_sql for lv in levels if lv.key is None and lv.sql is not None]
+    at = col(TicketVerification.at)
+    v = (select(at.label("at"), *[k.fact.label(f"k{i}") for i, k in enumerate(out.keys)],
+                *[x.label(f"x{j}") for j, x in enumerate(fact_extra)], queries.verify_hours(session).label("h"))
+         .where(within(at, out.buckets.start, out.buckets.end), *fact_where)
          .cte("v").prefix_with("MATERIALIZED"))
     keys = [v.c[f"k{i}"] for i in range(len(keys))]
     extra = [v.c[f"x{j}"] for j in range(len(extra))]

@@ -2,12 +2,12 @@
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, Integer, and_, cast, func, or_, select
 from sqlmodel import Session, col
 
 from app.evaluation.models import EvalAnswer, EvalResult, EvalRoundSite, EvalSite
 from app.stats.schemas import Percentiles, Scope
-from app.tickets.models import Ticket, TicketEvent, TicketRequest
+from app.tickets.models import Ticket, TicketEvent, TicketRequest, TicketVerification
 from app.tickets.workflow import Action, Status
 from app.units.models import Unit
 
@@ -72,19 +72,30 @@ def events_of(actions: tuple[str, ...]):
             .where(col(TicketEvent.action).in_(actions)))
 DURATIONS = ("hours_report_dispatch", "hours_dispatch_rectify", "hours_report_close")
 VERIFY_DURATIONS = ("hours_rectify_verify",)
-VERIFY_ACTIONS = (Action.verify_pass.value, Action.verify_fail.value)
 
 
 # The key columns the figures are grouped by (app/stats/passes.py), over a ticket and over an exception event.
 # 大类: the first two characters of the GB/T-style code (06010 → 06).
-CATEGORY_CLASS = func.substr(Ticket.category_code, 1, 2)
-# 测评点位类型: a finding of an evaluation round counts under its site's type (answer → result → round site →
-# site); a ticket found on patrol has none. One index probe per ticket (eval_answers.ticket_id).
-SITE_TYPE = (select(EvalSite.site_type).select_from(EvalAnswer)
-             .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
-             .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
-             .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
-             .where(EvalAnswer.ticket_id == Ticket.id).correlate(Ticket).limit(1).scalar_subquery())
+def category_class(code_column) -> ColumnElement:
+    return func.substr(code_column, 1, 2)
+
+
+CATEGORY_CLASS = category_class(Ticket.category_code)
+
+
+def site_type(table) -> ColumnElement:
+    """测评点位类型 of the ticket of a row of `table` (tickets: its id; a table with ticket_id: that): a finding
+    of an evaluation round counts under its site's type (answer → result → round site → site); a ticket found
+    on patrol has none. One index probe per row (eval_answers.ticket_id)."""
+    ticket_id = table.id if table is Ticket else table.ticket_id
+    return (select(EvalSite.site_type).select_from(EvalAnswer)
+            .join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+            .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
+            .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
+            .where(EvalAnswer.ticket_id == ticket_id).correlate(table).limit(1).scalar_subquery())
+
+
+SITE_TYPE = site_type(Ticket)
 PERCENTILES = (("p50", 0.5), ("p90", 0.9))
 
 
@@ -107,6 +118,20 @@ def scope_where(session: Session, scope: Scope, *, unit_column=None, period_boun
         where.append(Ticket.category_code.startswith(scope.category_code, autoescape=True))
     if scope.grid_id is not None:
         where.append(Ticket.grid_id == scope.grid_id)
+    return where
+
+
+def verification_scope_where(scope: Scope) -> list[ColumnElement[bool]]:
+    """`scope_where` over the verifications' fact rows (ticket_verifications: the ticket's unit, category and
+    grid, kept as the ticket's)."""
+    where: list[ColumnElement[bool]] = []
+    if scope.unit_ids is not None:
+        unit = col(TicketVerification.unit_id)
+        where.append(unit.in_(scope.unit_ids) if len(scope.unit_ids) > 1 else unit == scope.unit_ids[0])
+    if scope.category_code:
+        where.append(col(TicketVerification.category_code).startswith(scope.category_code, autoescape=True))
+    if scope.grid_id is not None:
+        where.append(TicketVerification.grid_id == scope.grid_id)
     return where
 
 
@@ -143,20 +168,9 @@ def dispatched_within(session: Session, hours: float) -> ColumnElement[bool]:
 
 
 def verify_hours(session: Session):
-    """Hours from the rectification a verification judged (the latest 整改 of its ticket at or before it) to the
-    verification: over a verification event joined to its ticket.
-
-    A pass closes the ticket for good, so the ticket's latest rectification is the one it judged: only a failed
-    verification (≈ 1 in 10) needs a correlated probe on ix_ticket_events_ticket_at. Both databases evaluate
-    CASE branches lazily."""
-    rect = TicketEvent.__table__.alias("rect")
-    judged = (select(func.max(rect.c.at))
-              .where(rect.c.ticket_id == TicketEvent.ticket_id, rect.c.action == Action.rectify.value,
-                     rect.c.at <= TicketEvent.at)
-              .correlate(TicketEvent.__table__).scalar_subquery())
-    return case((TicketEvent.action == Action.verify_pass.value,
-                 hours_between(session, TicketEvent.at, Ticket.rectified_at)),
-                else_=hours_between(session, TicketEvent.at, judged))
+    """Hours from the rectification a verification judged to the verification, over its fact row
+    (ticket_verifications.rectified_at: the ticket's latest 整改 at or before the verification)."""
+    return hours_between(session, TicketVerification.at, TicketVerification.rectified_at)
 
 
 def percentiles_of(values: list) -> Percentiles:

@@ -64,6 +64,7 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func
@@ -104,7 +105,7 @@ from app.stats.schemas import (
 from app.stats.settings import StatsSettings, get_stats_settings
 from app.tickets import access as tickets_access
 from app.tickets import read as tickets_read
-from app.tickets.models import Ticket, TicketEvent
+from app.tickets.models import Ticket, TicketEvent, TicketVerification
 from app.tickets.schemas import TicketPage
 from app.tickets.workflow import OPEN_STATUSES, Status
 from app.units import service as units_service
@@ -156,7 +157,8 @@ def _pass(session: Session, periods: list[Period], scope: Scope, now: datetime, 
     """The figures of `periods` in a scope grouped by `keys`: one grouped pass per figure kind."""
     return passes.run(session, periods, keys, levels=levels, where=scope_where(session, scope, period_bound=True),
                       ev_where=scope_where(session, scope, unit_column=queries.EVENT_UNIT),
-                      overdue_where=scope_where(session, scope), now=now,
+                      overdue_where=scope_where(session, scope),
+                      fact_where=queries.verification_scope_where(scope), now=now,
                       dispatch_within_hours=settings.dispatch_within_hours,
                       verify_within_hours=settings.verify_within_hours, hours_for=hours_for)
 
@@ -194,24 +196,41 @@ NOT_EVALUATION = "日常巡查发现（非实地测评）"
 BREAKDOWN_KEYS = (passes.UNIT, passes.CATEGORY_CLASS, passes.GRID, passes.SITE_TYPE)
 
 
-def breakdown_levels(session: Session) -> dict[str, passes.Level]:
-    """The rows of each breakdown over a pass grouped by BREAKDOWN_KEYS: a street office counts in its district."""
-    mapping, _ = district_mapping(session)
-    unit = col(Ticket.unit_id)
-    return {
+@dataclass(frozen=True)
+class BreakdownSetup:
+    """What the breakdowns need besides the figures, read once per summary: each breakdown's rows over a pass
+    grouped by BREAKDOWN_KEYS (a street office counts in its district), and the rows' names."""
+    levels: dict[str, passes.Level]
+    categories: dict[str, str]
+    districts: dict[int, str]
+    grids: dict[int, str]
+
+
+def breakdown_setup(session: Session) -> BreakdownSetup:
+    mapping, districts = district_mapping(session)
+
+    def district_of(unit):
+        return case(mapping or {-1: -1}, value=unit, else_=None)
+
+    levels = {
         "category_class": passes.Level("category_class", lambda k: k[1], key=1),
-        "district": passes.Level("district", lambda k: mapping.get(k[0]),
-                                 sql=case(mapping or {-1: -1}, value=unit, else_=None)),
+        "district": passes.Level("district", lambda k: mapping.get(k[0]), sql=district_of(col(Ticket.unit_id)),
+                                 fact_sql=district_of(col(TicketVerification.unit_id))),
         "grid": passes.Level("grid", lambda k: k[2], key=2),
         "site_type": passes.Level("site_type", lambda k: k[3], key=3),
     }
+    categories = {c.code: c.name_zh for c in session.exec(select(Category).where(col(Category.parent_code).is_(None)))}
+    return BreakdownSetup(levels=levels, categories=categories, districts=districts,
+                          grids={g.id: g.name for g in session.exec(select(Grid)).all()})
 
 
-def breakdowns(session: Session, figures: passes.Pass, period: Period, levels: dict[str, passes.Level], *,
-               with_hours: bool = True) -> list[Breakdown]:
+def breakdowns(figures: passes.Pass, period: Period, setup: BreakdownSetup, *, with_hours: bool = True
+               ) -> list[Breakdown]:
     """The same figures by 问题大类 (category class), by 区（属地）, by 网格 (the grid a ticket was reported in)
     and by 测评点位类型 (the site type of an evaluation round's finding), summed from a pass grouped by
     BREAKDOWN_KEYS."""
+    levels = setup.levels
+
     def rows_of(kind, name_of) -> list[BreakdownRow]:
         counts, per = figures.figures(period, levels[kind], with_hours=with_hours)
         return [_row(None if k is None else str(k), unit_metrics(k if isinstance(k, int) else None, name_of(k), c,
@@ -223,15 +242,15 @@ def breakdowns(session: Session, figures: passes.Pass, period: Period, levels: d
         return sorted(rows, key=lambda r: (r.key is None, -r.handed_over, -r.reported, r.unit_name or ""))
 
     out = []
-    names = {c.code: c.name_zh for c in session.exec(select(Category).where(col(Category.parent_code).is_(None)))}
+    names = setup.categories
     rows = rows_of("category_class", lambda k: names.get(k, k or "未分类"))
     for r in rows:
         r.unit_id = None
     out.append(Breakdown(kind="category_class", name="按问题大类", rows=sorted(rows, key=lambda r: r.key or "")))
-    _, dnames = district_mapping(session)
+    dnames = setup.districts
     out.append(Breakdown(kind="district", name="按区（属地）", rows=by_size(
         rows_of("district", lambda k: dnames.get(k, OTHER_DISTRICT)))))
-    grids = {g.id: g.name for g in session.exec(select(Grid)).all()}
+    grids = setup.grids
     rows = rows_of("grid", lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
     for r in rows:
         r.unit_id = None
@@ -268,10 +287,12 @@ def _published_previous(session: Session, period: Period, scope: Scope) -> Summa
 
 def summary(session: Session, user: User, period: Period, scope: Scope, *, now: datetime | None = None,
             with_durations: bool = True, compare: bool = True, to_date: bool = False,
-            with_breakdowns: bool = False, settings: StatsSettings | None = None) -> Summary:
+            with_breakdowns: bool = False, settings: StatsSettings | None = None,
+            figures_out: list[passes.Pass] | None = None) -> Summary:
     """All figures of a period and scope: per unit and in total; with the previous period's figures beside
     each (环比), the total month- and year-to-date, and (asked for) the breakdowns by category class and
-    district."""
+    district. `figures_out`: the pass the figures came from is appended to it (a bulletin's ranking reads
+    its per-unit counts again)."""
     now = now or utcnow()
     settings = settings or get_stats_settings()
     names = queries.unit_names(session)
@@ -283,7 +304,8 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     live_prev_parts = with_breakdowns and compare and published_parts is None
     # The period and (unless read from its published bulletin) the one before: one pass over both. Computed
     # live, the previous period's breakdown rows carry counts and rates only.
-    levels = breakdown_levels(session) if with_breakdowns else {}
+    setup = breakdown_setup(session) if with_breakdowns else None
+    levels = setup.levels if setup is not None else {}
     figures = _pass(session, [period, prev] if live_prev or live_prev_parts else [period], scope, now,
                     settings=settings, keys=BREAKDOWN_KEYS if with_breakdowns else (passes.UNIT,),
                     hours_for=([period, prev] if live_prev else [period]) if with_durations else [],
@@ -320,10 +342,12 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
                                                       so_far.figures_total(ytd_p)[0], None))
     parts = None
     if with_breakdowns:
-        parts = breakdowns(session, figures, period, levels, with_hours=with_durations)
+        parts = breakdowns(figures, period, setup, with_hours=with_durations)
         if compare:
             parts = _with_previous(parts, published_parts if published_parts is not None else
-                                   breakdowns(session, figures, prev, levels, with_hours=False))
+                                   breakdowns(figures, prev, setup, with_hours=False))
+    if figures_out is not None:
+        figures_out.append(figures)
     return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
                    previous_source=None if not compare else "published" if published is not None else "live",
                    month_to_date=mtd, year_to_date=ytd, breakdowns=parts,
@@ -334,22 +358,27 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
 
 # ---- red/black list -----------------------------------------------------------------------------
 
-def _unit_figures(session: Session, periods: list[Period], category_code: str | None, now: datetime
-                  ) -> list[list[UnitMetrics]]:
-    """Each period's figures per unit (one pass over all of them)."""
+def _unit_figures(session: Session, periods: list[Period], category_code: str | None, now: datetime,
+                  city: passes.Pass | None = None) -> list[list[UnitMetrics]]:
+    """Each period's figures per unit (one pass over all of them). `city`: a city-wide pass already made as of
+    the same now (a bulletin's summary): its per-unit counts are the same, so they are read from it when it
+    covers every period."""
+    names = queries.unit_names(session)
+    if city is not None and category_code is None and all(city.buckets.covers(p) for p in periods):
+        return [[unit_metrics(uid, names.get(uid), c, None)
+                 for uid, c in city.figures(p, with_hours=False)[0].items() if uid is not None] for p in periods]
     scope = Scope(category_code=category_code)
     where = scope_where(session, scope, period_bound=True)
     # The office's own figures (按时派遣, 按时核查) never count in a ranking: the verifications are not even read.
     figures = passes.run(session, periods, (passes.UNIT,), where=where, ev_where=where,
-                         overdue_where=scope_where(session, scope), now=now, dispatch_within_hours=0,
+                         overdue_where=scope_where(session, scope), fact_where=[], now=now, dispatch_within_hours=0,
                          verify_within_hours=0, with_verifications=False)
-    names = queries.unit_names(session)
     return [[unit_metrics(uid, names.get(uid), c, None) for uid, c in figures.figures(p)[0].items()
              if uid is not None] for p in periods]
 
 
 def ranking(session: Session, period: Period, rules: RankRules, *, category_code: str | None = None,
-            now: datetime | None = None) -> Ranking:
+            now: datetime | None = None, city: passes.Pass | None = None) -> Ranking:
     """The city-wide red/black lists for a period, one per group of unit kinds, with each unit's rank in the
     previous period within its group: as published (app/bulletins) when that period's bulletin was published,
     else re-ranked as of now. A unit's black-list streak counts back through published bulletins. Published
@@ -358,7 +387,8 @@ def ranking(session: Session, period: Period, rules: RankRules, *, category_code
     prev = previous_period(period)
     kinds = {uid: kind for uid, kind in session.execute(select(Unit.id, Unit.kind)).all()}
     published = None if category_code else bulletins_history.previous_ranks(session, period)
-    figures = _unit_figures(session, [period] if published is not None else [period, prev], category_code, now)
+    figures = _unit_figures(session, [period] if published is not None else [period, prev], category_code, now,
+                            city)
     groups = rank_by_kind(figures[0], kinds, rules)
     if published is not None:
         before = {(g.kind, r.unit_id): published.get(r.unit_id) for g in groups for r in g.rows}

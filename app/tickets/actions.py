@@ -28,7 +28,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.types import UTCDateTime, utcnow
 from app.notifications import service as notifications
 from app.photos.models import Photo
-from app.tickets import access, origins, read, workflow
+from app.tickets import access, origins, read, verifications, workflow
 from app.tickets.deadlines import default_deadline
 from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto, TicketRequest
 from app.tickets.schemas import (
@@ -607,6 +607,12 @@ def apply(session: Session, user: User, ticket: Ticket, action: Action, frm: Sta
                        **change.event)
     if change.then is not None:
         change.then(session, event)
+    # The statistics' fact rows of verifications: a new one, or a ticket's verifications following it to its
+    # new unit (or to none, returned).
+    if action in (Action.verify_pass, Action.verify_fail):
+        verifications.record(session, event)
+    if "unit_id" in values:
+        verifications.follow_unit(session, [ticket.id], values["unit_id"])
     notifications.on_event(session, ticket, event, previous_unit_id=ticket.unit_id)
     if photos:
         _attach_photos(session, ticket, event, photos, photo_stage)
@@ -659,6 +665,8 @@ def dispatch_findings(session: Session, user: User, findings: list[tuple[uuid.UU
                 first_dispatched_at=bindparam("b_first")),
         [{"b_id": t.id, "b_unit": unit_of[t.id], "b_deadline": deadlines[t.category_code],
           "b_first": t.first_dispatched_at or now} for t in tickets])
+    for unit_id in set(unit_of[t.id] for t in tickets):  # a finding returned after a 返工 has verifications
+        verifications.follow_unit(session, [t.id for t in tickets if unit_of[t.id] == unit_id], unit_id)
     rows = []
     for t in tickets:
         body = DispatchIn(action_id=uuid.uuid5(t.id, "dispatch-on-publish"), unit_id=unit_of[t.id], note=note)

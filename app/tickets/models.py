@@ -237,3 +237,30 @@ class CaseCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last: int = 0
+
+
+class TicketVerification(SQLModel, table=True):
+    """One row per verification (核查: a verify_pass or verify_fail event), pre-joined for the statistics: the
+    keys the figures group and filter by, and the rectification it judged, so a period's verifications are one
+    index range of one narrow table instead of a probe into tickets (and, for a failure, into the timeline) per
+    verification (app/stats/passes.py). Written in the same transaction as the verification's event
+    (app/tickets/verifications.py); a ticket's later change of unit (return, reassignment, re-dispatch after a
+    返工) is written here too, since the figures count a verification for the ticket's current unit. The
+    category and grid of a ticket never change."""
+
+    __tablename__ = "ticket_verifications"
+    __table_args__ = (
+        # A period's verifications from the index alone, in time order (covering: every column the passes read).
+        Index("ix_ticket_verifications_at", "at", "unit_id", "category_code", "grid_id", "rectified_at",
+              "ticket_id"),
+    )
+
+    event_id: int = Field(primary_key=True, foreign_key="ticket_events.id")
+    ticket_id: uuid.UUID = Field(foreign_key="tickets.id", index=True)
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    passed: bool
+    # The rectification the verification judged: the ticket's latest 整改 at or before it.
+    rectified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    unit_id: int | None = Field(default=None, foreign_key="units.id")  # the ticket's current unit
+    category_code: str = Field(max_length=16)
+    grid_id: int | None = None
