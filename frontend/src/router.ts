@@ -7,9 +7,9 @@ import { createRouter, createWebHistory } from 'vue-router'
 import { useAuthStore } from './features/auth/store'
 import LoginPage from './pages/LoginPage.vue'
 
-/** @typedef {import('./api/types').Role} Role */
-/** @type {Role[]} who may report and verify (the workflow's report and verify actions) */
-const REPORTERS = ['inspector', 'dispatcher']
+export type Role = import('./api/types').Role
+/** who may report and verify (the workflow's report and verify actions) */
+const REPORTERS: Role[] = ['inspector', 'dispatcher']
 
 export const routes = [
   { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
@@ -69,9 +69,8 @@ router.beforeEach((to) => {
  * Bottom tabs per role (max five, thumb-reachable). Only dispatchers dispatch (triage); the dispatcher's
  * 审批 queue opens from triage (a badge with the count), its tabs being full. The admin administers
  * (管理) and reads.
- * @type {Record<Role, string[]>}
  */
-export const TABS_BY_ROLE = {
+export const TABS_BY_ROLE: Record<Role, string[]> = {
   inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
   dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
   unit_staff: ['tasks', 'inbox', 'dashboard', 'map', 'outbox', 'me'], // 消息: new tasks, 返工, 催办, decisions

@@ -1,33 +1,29 @@
-// @ts-check
 /**
  * The one HTTP client of the app. Same-origin API under /api; bearer token in the header, never in
  * a URL. Errors come back as ApiError {status, code, message, details}; a network failure has status 0.
  */
 import { cacheGet, cachePut } from '../db/index'
 
-/** @typedef {import('./types').ErrorDetail} ErrorDetail */
+import type { ErrorBody, ErrorDetail } from './types'
 
-/** @type {() => string | null} */
-let tokenProvider = () => null
-/** @type {(err: ApiError) => void} */
-let onUnauthorized = () => {}
+let tokenProvider: () => string | null = () => null
 
-/** @param {{getToken?: () => string | null, unauthorized?: (err: ApiError) => void}} hooks */
-export function configureClient({ getToken, unauthorized }) {
+let onUnauthorized: (err: ApiError) => void = () => {}
+
+export function configureClient({ getToken, unauthorized }: { getToken?: () => string | null; unauthorized?: (err: ApiError) => void }) {
   if (getToken) tokenProvider = getToken
   if (unauthorized) onUnauthorized = unauthorized
 }
 
 /** An error answer of the API (its ErrorBody), or status 0 for a network failure. */
 export class ApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} code
-   * @param {string} [message]
-   * @param {unknown} [details]
-   * @param {{retryAfterMs?: number | null, unfinished?: boolean}} [extra]
-   */
-  constructor(status, code, message, details, { retryAfterMs = null, unfinished = false } = {}) {
+  status: number
+  code: string
+  details: unknown
+  retryAfterMs: number | null
+  unfinished: boolean
+
+  constructor(status: number, code: string, message?: string, details?: unknown, { retryAfterMs = null, unfinished = false }: { retryAfterMs?: number | null; unfinished?: boolean } = {}) {
     super(message || code)
     this.status = status
     this.code = code
@@ -40,10 +36,9 @@ export class ApiError extends Error {
   }
 }
 
-/** @typedef {Record<string, unknown>} Query */
+export type Query = Record<string, unknown>
 
-/** @param {Query | null | undefined} query */
-export function buildQuery(query) {
+export function buildQuery(query: Query | null | undefined) {
   if (!query) return ''
   const p = new URLSearchParams()
   for (const [k, v] of Object.entries(query)) {
@@ -59,10 +54,8 @@ const MAX_RETRY_AFTER_MS = 60 * 60 * 1000
 
 /**
  * Retry-After as milliseconds from now: delay-seconds or an HTTP date; null when absent or unreadable.
- * @param {string | null | undefined} value
- * @returns {number | null}
  */
-export function parseRetryAfter(value, now = Date.now()) {
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | null {
   if (value == null || value === '') return null
   const text = String(value).trim()
   let ms
@@ -75,41 +68,35 @@ export function parseRetryAfter(value, now = Date.now()) {
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms))
 }
 
-/** @param {Response} res */
-async function parseError(res) {
-  /** @type {import('./types').ErrorBody | null} */
-  let body = null
+async function parseError(res: Response) {
+
+  let body: ErrorBody | null = null
   try {
     body = await res.json()
   } catch {
     /* not JSON */
   }
-  /** @type {Partial<ErrorDetail>} */
-  const e = body?.error || {}
+
+  const e: Partial<ErrorDetail> = body?.error || {}
   const retryAfterMs = parseRetryAfter(res.headers.get('Retry-After'))
   return new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details, { retryAfterMs })
 }
 
-/**
- * @typedef {object} RequestOptions
- * @property {unknown} [json] a JSON body
- * @property {URLSearchParams | FormData} [form] a form body
- * @property {Query} [query]
- * @property {number} [timeout] ms
- * @property {boolean} [auth] send the bearer token (default true)
- */
+export interface RequestOptions {
+  json?: unknown
+  form?: URLSearchParams | FormData
+  query?: Query
+  timeout?: number
+  auth?: boolean
+}
 
 /**
  * fetch with the bearer header and a timeout; returns parsed JSON (or null for 204, or the Response for
  * anything not JSON). Errors are ApiError.
- * @param {string} method
- * @param {string} path
- * @param {RequestOptions} [options]
- * @returns {Promise<any>}
  */
-export async function request(method, path, { json, form, query, timeout = 20000, auth = true } = {}) {
-  /** @type {Record<string, string>} */
-  const headers = { Accept: 'application/json' }
+export async function request(method: string, path: string, { json, form, query, timeout = 20000, auth = true }: RequestOptions = {}): Promise<any> {
+
+  const headers: Record<string, string> = { Accept: 'application/json' }
   const token = auth ? tokenProvider() : null
   if (token) headers.Authorization = `Bearer ${token}`
   let body
@@ -140,25 +127,17 @@ export async function request(method, path, { json, form, query, timeout = 20000
   return ct.includes('json') ? res.json() : res
 }
 
-/** @type {(path: string, opts?: RequestOptions) => Promise<any>} */
-export const get = (path, opts) => request('GET', path, opts)
-/** @type {(path: string, json: unknown, opts?: RequestOptions) => Promise<any>} */
-export const post = (path, json, opts) => request('POST', path, { ...opts, json })
+export const get: (path: string, opts?: RequestOptions) => Promise<any> = (path, opts) => request('GET', path, opts)
 
-/**
- * @template T
- * @typedef {{data: T, fromCache: boolean, at: string}} Cached
- */
+export const post: (path: string, json: unknown, opts?: RequestOptions) => Promise<any> = (path, json, opts) => request('POST', path, { ...opts, json })
+
+export type Cached<T> = { data: T; fromCache: boolean; at: string }
 
 /**
  * Network first, last-seen copy when the network fails: the lists a person last saw stay readable
  * offline. Returns {data, fromCache, at}.
- * @param {string} path
- * @param {Query} [query]
- * @param {{cacheKey?: string}} [options]
- * @returns {Promise<Cached<any>>}
  */
-export async function getCached(path, query, { cacheKey } = {}) {
+export async function getCached<T = any>(path: string, query?: Query, { cacheKey }: { cacheKey?: string } = {}): Promise<Cached<T>> {
   const key = cacheKey || path + buildQuery(query)
   try {
     const data = await get(path, { query, timeout: 12000 })
@@ -175,9 +154,8 @@ export async function getCached(path, query, { cacheKey } = {}) {
 
 /**
  * Real reachability, not navigator.onLine: a tiny GET to the API.
- * @returns {Promise<boolean>}
  */
-export async function ping(timeout = 5000) {
+export async function ping(timeout = 5000): Promise<boolean> {
   try {
     const ctrl = new AbortController()
     const t = setTimeout(() => ctrl.abort(), timeout)
@@ -191,24 +169,20 @@ export async function ping(timeout = 5000) {
 
 /**
  * What the outbox's transport answers for one request: never thrown, always resolved.
- * @typedef {object} SendResult
- * @property {number} status HTTP status; 0 for a network failure or timeout
- * @property {any} [data] the answer (2xx)
- * @property {Partial<ErrorDetail>} [error] the ErrorBody's error (otherwise)
- * @property {number | null} [retryAfterMs]
- * @property {boolean} [unfinished] we stopped waiting: the server may still be working on it
  */
+export interface SendResult {
+  status: number
+  data?: any
+  error?: Partial<ErrorDetail>
+  retryAfterMs?: number | null
+  unfinished?: boolean
+}
 
 /**
  * Multipart upload through XHR (fetch has no upload progress). Resolves {status, data, error}; never
  * throws for HTTP errors; network failure → status 0.
- * @param {string} path
- * @param {FormData} formData
- * @param {((loaded: number, total: number | null) => void) | undefined} onProgress
- * @param {{timeout?: number}} [options]
- * @returns {Promise<SendResult>}
  */
-export function uploadWithProgress(path, formData, onProgress, { timeout = 120000 } = {}) {
+export function uploadWithProgress(path: string, formData: FormData, onProgress: ((loaded: number, total: number | null) => void) | undefined, { timeout = 120000 }: { timeout?: number } = {}): Promise<SendResult> {
   return new Promise((resolve) => {
     const xhr = new XMLHttpRequest()
     xhr.open('POST', path)
@@ -218,7 +192,7 @@ export function uploadWithProgress(path, formData, onProgress, { timeout = 12000
     xhr.timeout = timeout
     if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : null)
     xhr.onload = () => {
-      let body = null
+      let body: ErrorBody | null = null
       try {
         body = JSON.parse(xhr.responseText)
       } catch {
@@ -232,8 +206,8 @@ export function uploadWithProgress(path, formData, onProgress, { timeout = 12000
           retryAfterMs: parseRetryAfter(xhr.getResponseHeader('Retry-After')),
         })
     }
-    /** @type {(code: string, unfinished?: boolean) => () => void} */
-    const fail = (code, unfinished = false) => () =>
+
+    const fail: (code: string, unfinished?: boolean) => () => void = (code, unfinished = false): () => void => () =>
       resolve({ status: 0, error: { code: 'network_error', message: code }, unfinished })
     xhr.onerror = fail('network error')
     xhr.ontimeout = fail('timeout', true)
@@ -244,11 +218,8 @@ export function uploadWithProgress(path, formData, onProgress, { timeout = 12000
 
 /**
  * JSON POST that resolves {status, data, error} instead of throwing (for the outbox transport).
- * @param {string} path
- * @param {unknown} json
- * @returns {Promise<SendResult>}
  */
-export async function postForResult(path, json) {
+export async function postForResult(path: string, json: unknown): Promise<SendResult> {
   try {
     const data = await post(path, json, { timeout: 30000 })
     return { status: 200, data }

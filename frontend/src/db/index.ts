@@ -7,11 +7,11 @@
  *  drafts   autosaved forms: {key, data, at}
  * iOS may close the connection under us; getDb() reopens it on the next call.
  */
-import { openDB } from 'idb'
+import { openDB, type IDBPDatabase } from 'idb'
 
 export const DB_NAME = 'xuncha'
 const VERSION = 1
-let dbPromise = null
+let dbPromise: Promise<IDBPDatabase> | null = null
 
 export function getDb() {
   if (!dbPromise) {

@@ -29,13 +29,13 @@ export async function downscalePhoto(file) {
   let blob
   if (typeof OffscreenCanvas !== 'undefined') {
     const canvas = new OffscreenCanvas(w, h)
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, w, h)
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, w, h)
     blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: JPEG_QUALITY })
   } else {
     const canvas = document.createElement('canvas')
     canvas.width = w
     canvas.height = h
-    canvas.getContext('2d').drawImage(bitmap, 0, 0, w, h)
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, w, h)
     blob = await new Promise((res) => canvas.toBlob(res, 'image/jpeg', JPEG_QUALITY))
   }
   // Keep the original when it is already a small JPEG that re-encoding would not shrink.

@@ -1,23 +1,19 @@
-// @ts-check
 /**
  * Date helpers: the server speaks UTC ISO-8601, people read and type the city's time, whose zone comes
  * from GET /api/config (settings store → setCityTimeZone). Until the first answer: this device's zone.
  */
 
-/** @type {{name: string, offsetMs: number}} */
-let zone = {
+let zone: { name: string; offsetMs: number } = {
   name: Intl.DateTimeFormat().resolvedOptions().timeZone,
   offsetMs: -new Date().getTimezoneOffset() * 60000,
 }
 
-/** @type {Map<string, Intl.DateTimeFormat>} */
-const fmtCache = new Map()
+const fmtCache: Map<string, Intl.DateTimeFormat> = new Map()
 
 /**
  * The city's zone, as /api/config gives it. Arithmetic on typed dates uses its offset (no DST in China).
- * @param {import('../api/types').PublicConfig['time_zone']} tz
  */
-export function setCityTimeZone(tz) {
+export function setCityTimeZone(tz: import('../api/types').PublicConfig['time_zone']) {
   zone = { name: tz.name, offsetMs: tz.utc_offset_minutes * 60000 }
   fmtCache.clear()
 }
@@ -27,45 +23,36 @@ export function cityOffsetMs() {
   return zone.offsetMs
 }
 
-/**
- * @param {string} locale
- * @param {Intl.DateTimeFormatOptions} opts
- */
-function fmt(locale, opts) {
+function fmt(locale: string, opts: Intl.DateTimeFormatOptions) {
   const key = locale + JSON.stringify(opts)
   let f = fmtCache.get(key)
   if (!f) fmtCache.set(key, (f = new Intl.DateTimeFormat(locale, { timeZone: zone.name, hour12: false, ...opts })))
   return f
 }
 
-/** @param {string | null | undefined} iso */
-export function formatDateTime(iso, locale = 'zh-CN') {
+export function formatDateTime(iso: string | null | undefined, locale = 'zh-CN') {
   if (!iso) return '—'
   const d = new Date(iso)
   if (Number.isNaN(d.getTime())) return '—'
   return fmt(locale, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(d)
 }
 
-/** @param {string | null | undefined} iso */
-export function formatShort(iso, locale = 'zh-CN') {
+export function formatShort(iso: string | null | undefined, locale = 'zh-CN') {
   if (!iso) return '—'
   return fmt(locale, { month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' }).format(new Date(iso))
 }
 
 /**
  * Milliseconds until the deadline (negative when overdue).
- * @param {string} iso
  */
-export function msUntil(iso, now = Date.now()) {
+export function msUntil(iso: string, now = Date.now()) {
   return new Date(iso).getTime() - now
 }
 
 /**
  * "2天3小时" / "2d 3h" style countdown; absolute value, caller decides overdue wording.
- * @param {number} ms
- * @param {(key: string, values?: Record<string, unknown>) => string} t
  */
-export function humanDuration(ms, t) {
+export function humanDuration(ms: number, t: (key: string, values?: Record<string, unknown>) => string) {
   const abs = Math.abs(ms)
   const mins = Math.floor(abs / 60000)
   const d = Math.floor(mins / 1440)
@@ -78,17 +65,15 @@ export function humanDuration(ms, t) {
 
 /**
  * Value for <input type="datetime-local"> in the city's time.
- * @param {string} iso
  */
-export function toCityLocalInput(iso) {
+export function toCityLocalInput(iso: string) {
   return new Date(new Date(iso).getTime() + zone.offsetMs).toISOString().slice(0, 16)
 }
 
 /**
  * Parse a datetime-local value typed in the city's time back to ISO UTC.
- * @param {string | null | undefined} v
  */
-export function fromCityLocalInput(v) {
+export function fromCityLocalInput(v: string | null | undefined) {
   if (!v) return null
   return new Date(Date.parse(`${v}:00Z`) - zone.offsetMs).toISOString()
 }

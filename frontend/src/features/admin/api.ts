@@ -1,76 +1,65 @@
-// @ts-check
 /** The office's administration API (/api/admin, admin only): units, users, categories, grids, settings, audit. */
 import { request } from '../../api/client'
 
-/**
- * @typedef {import('../../api/types').Schemas} S
- * @typedef {import('../../api/client').Query} Query
- */
+export type S = import('../../api/types').Schemas
+export type Query = import('../../api/client').Query
 
-/** @type {() => Promise<S['UnitAdmin'][]>} */
-export const listUnits = () => request('GET', '/api/admin/units')
-/** @type {(body: S['UnitCreate']) => Promise<S['UnitAdmin']>} */
-export const createUnit = (body) => request('POST', '/api/admin/units', { json: body })
-/** @type {(id: number, body: S['UnitPatch']) => Promise<S['UnitAdmin']>} */
-export const patchUnit = (id, body) => request('PATCH', `/api/admin/units/${id}`, { json: body })
+export const listUnits: () => Promise<S['UnitAdmin'][]> = () => request('GET', '/api/admin/units')
 
-/** @type {(query?: Query) => Promise<S['UserAdmin'][]>} */
-export const listUsers = (query) => request('GET', '/api/admin/users', { query })
-/** @type {(body: S['UserCreate']) => Promise<S['UserAdmin']>} */
-export const createUser = (body) => request('POST', '/api/admin/users', { json: body })
-/** @type {(id: number, body: S['UserPatch']) => Promise<S['UserAdmin']>} */
-export const patchUser = (id, body) => request('PATCH', `/api/admin/users/${id}`, { json: body })
-/** @type {(id: number, password: string) => Promise<S['TokensRevoked']>} */
-export const resetPassword = (id, password) => request('POST', `/api/admin/users/${id}/password`, { json: { password } })
-/** @type {(id: number) => Promise<S['TokensRevoked']>} */
-export const revokeTokens = (id) => request('POST', `/api/admin/users/${id}/revoke-tokens`)
+export const createUnit: (body: S['UnitCreate']) => Promise<S['UnitAdmin']> = (body) => request('POST', '/api/admin/units', { json: body })
 
-/** @type {() => Promise<S['CategoryPublic'][]>} */
-export const listCategories = () => request('GET', '/api/categories')
-/** @type {(code: string, body: S['CategoryPatch']) => Promise<S['CategoryPublic']>} */
-export const patchCategory = (code, body) => request('PATCH', `/api/admin/categories/${encodeURIComponent(code)}`, { json: body })
+export const patchUnit: (id: number, body: S['UnitPatch']) => Promise<S['UnitAdmin']> = (id, body) => request('PATCH', `/api/admin/units/${id}`, { json: body })
 
-/** @type {() => Promise<S['GridAdmin'][]>} */
-export const listGrids = () => request('GET', '/api/admin/grids')
-/** @type {(body: S['GridImport']) => Promise<S['GridAdmin'][]>} */
-export const importGrids = (body) => request('POST', '/api/admin/grids/import', { json: body, timeout: 60000 })
-/** @type {() => Promise<S['GridCheck']>} */
-export const checkGrids = () => request('GET', '/api/admin/grids/check', { timeout: 60000 })
-/** @type {(id: number, body: S['GridPatch']) => Promise<S['GridAdmin']>} */
-export const patchGrid = (id, body) => request('PATCH', `/api/admin/grids/${id}`, { json: body })
+export const listUsers: (query?: Query) => Promise<S['UserAdmin'][]> = (query) => request('GET', '/api/admin/users', { query })
 
-/** @type {() => Promise<S['OfficeSettingsOut']>} */
-export const getSettings = () => request('GET', '/api/admin/settings')
-/** @type {(body: S['MapSettings']) => Promise<S['OfficeSettingsOut']>} */
-export const putMap = (body) => request('PUT', '/api/admin/settings/map', { json: body })
-/** @type {() => Promise<S['OfficeSettingsOut']>} */
-export const resetMap = () => request('DELETE', '/api/admin/settings/map')
-/** @type {(body: S['RankRules']) => Promise<S['OfficeSettingsOut']>} */
-export const putRankRules = (body) => request('PUT', '/api/admin/settings/rank-rules', { json: body })
-/** @type {() => Promise<S['OfficeSettingsOut']>} */
-export const resetRankRules = () => request('DELETE', '/api/admin/settings/rank-rules')
-/** @type {(year: number) => Promise<S['CalendarYearOut']>} */
-export const getCalendar = (year) => request('GET', `/api/admin/settings/calendar/${year}`)
-/** @type {(year: number, body: S['CalendarYear']) => Promise<S['CalendarYearOut']>} */
-export const putCalendar = (year, body) => request('PUT', `/api/admin/settings/calendar/${year}`, { json: body })
-/** @type {(year: number) => Promise<S['CalendarYearOut']>} */
-export const deleteCalendar = (year) => request('DELETE', `/api/admin/settings/calendar/${year}`)
+export const createUser: (body: S['UserCreate']) => Promise<S['UserAdmin']> = (body) => request('POST', '/api/admin/users', { json: body })
 
-/** @type {(query: Query) => Promise<S['AuditPage']>} */
-export const listAudit = (query) => request('GET', '/api/admin/audit', { query })
+export const patchUser: (id: number, body: S['UserPatch']) => Promise<S['UserAdmin']> = (id, body) => request('PATCH', `/api/admin/users/${id}`, { json: body })
+
+export const resetPassword: (id: number, password: string) => Promise<S['TokensRevoked']> = (id, password) => request('POST', `/api/admin/users/${id}/password`, { json: { password } })
+
+export const revokeTokens: (id: number) => Promise<S['TokensRevoked']> = (id) => request('POST', `/api/admin/users/${id}/revoke-tokens`)
+
+export const listCategories: () => Promise<S['CategoryPublic'][]> = () => request('GET', '/api/categories')
+
+export const patchCategory: (code: string, body: S['CategoryPatch']) => Promise<S['CategoryPublic']> = (code, body) => request('PATCH', `/api/admin/categories/${encodeURIComponent(code)}`, { json: body })
+
+export const listGrids: () => Promise<S['GridAdmin'][]> = () => request('GET', '/api/admin/grids')
+
+export const importGrids: (body: S['GridImport']) => Promise<S['GridAdmin'][]> = (body) => request('POST', '/api/admin/grids/import', { json: body, timeout: 60000 })
+
+export const checkGrids: () => Promise<S['GridCheck']> = () => request('GET', '/api/admin/grids/check', { timeout: 60000 })
+
+export const patchGrid: (id: number, body: S['GridPatch']) => Promise<S['GridAdmin']> = (id, body) => request('PATCH', `/api/admin/grids/${id}`, { json: body })
+
+export const getSettings: () => Promise<S['OfficeSettingsOut']> = () => request('GET', '/api/admin/settings')
+
+export const putMap: (body: S['MapSettings']) => Promise<S['OfficeSettingsOut']> = (body) => request('PUT', '/api/admin/settings/map', { json: body })
+
+export const resetMap: () => Promise<S['OfficeSettingsOut']> = () => request('DELETE', '/api/admin/settings/map')
+
+export const putRankRules: (body: S['RankRules']) => Promise<S['OfficeSettingsOut']> = (body) => request('PUT', '/api/admin/settings/rank-rules', { json: body })
+
+export const resetRankRules: () => Promise<S['OfficeSettingsOut']> = () => request('DELETE', '/api/admin/settings/rank-rules')
+
+export const getCalendar: (year: number) => Promise<S['CalendarYearOut']> = (year) => request('GET', `/api/admin/settings/calendar/${year}`)
+
+export const putCalendar: (year: number, body: S['CalendarYear']) => Promise<S['CalendarYearOut']> = (year, body) => request('PUT', `/api/admin/settings/calendar/${year}`, { json: body })
+
+export const deleteCalendar: (year: number) => Promise<S['CalendarYearOut']> = (year) => request('DELETE', `/api/admin/settings/calendar/${year}`)
+
+export const listAudit: (query: Query) => Promise<S['AuditPage']> = (query) => request('GET', '/api/admin/audit', { query })
 
 /**
  * The server's words for a failed admin call: its message, and each field error of a 422.
- * @param {any} err
- * @returns {string}
  */
-export function errorText(err) {
+export function errorText(err: any): string {
   if (!err) return ''
   const details = Array.isArray(err.details) ? err.details : []
   const parts = details
     .map((d) => {
       if (!d || typeof d !== 'object') return String(d)
-      const where = Array.isArray(d.loc) ? d.loc.filter((/** @type {unknown} */ x) => x !== 'body').join('.') : typeof d.feature === 'number' ? `#${d.feature + 1}` : d.field || ''
+      const where = Array.isArray(d.loc) ? d.loc.filter(( x: unknown) => x !== 'body').join('.') : typeof d.feature === 'number' ? `#${d.feature + 1}` : d.field || ''
       return [where, d.msg || d.message || ''].filter(Boolean).join(': ')
     })
     .filter(Boolean)

@@ -7,12 +7,9 @@ export function useAction() {
   const error = ref('')
   const busy = ref(false)
   /**
-   * @template T
-   * @param {() => Promise<T>} fn
-   * @param {string} [done] a toast when it worked
-   * @returns {Promise<T | undefined>}
+   * @param done a toast when it worked
    */
-  async function run(fn, done) {
+  async function run<T>(fn: () => Promise<T>, done: string): Promise<T | undefined> {
     busy.value = true
     error.value = ''
     try {

@@ -1,4 +1,3 @@
-// @ts-check
 /** Who is logged in. The token lives in localStorage so the app keeps working offline after a restart. */
 import { defineStore } from 'pinia'
 import { request } from '../../api/client'
@@ -6,11 +5,10 @@ import { request } from '../../api/client'
 const KEY = 'xuncha.auth'
 const LAST_USER = 'xuncha.lastUser'
 
-/** @typedef {import('../../api/types').UserPublic} UserPublic */
-/** @typedef {import('../../api/types').Role} Role */
+export type UserPublic = import('../../api/types').UserPublic
+export type Role = import('../../api/types').Role
 
-/** @returns {{token?: string, user?: UserPublic, expiresAt?: string}} */
-function load() {
+function load(): { token?: string; user?: UserPublic; expiresAt?: string } {
   try {
     return JSON.parse(localStorage.getItem(KEY) || 'null') || {}
   } catch {
@@ -18,8 +16,7 @@ function load() {
   }
 }
 
-/** @type {Record<Role, string>} */
-export const HOME_BY_ROLE = {
+export const HOME_BY_ROLE: Record<Role, string> = {
   inspector: '/capture',
   dispatcher: '/triage',
   unit_staff: '/tasks',
@@ -31,12 +28,12 @@ export const useAuthStore = defineStore('auth', {
   state: () => {
     const s = load()
     return {
-      /** @type {string | null} */
-      token: s.token || null,
-      /** @type {UserPublic | null} */
-      user: s.user || null,
-      /** @type {string | null} */
-      expiresAt: s.expiresAt || null,
+
+      token: (s.token || null) as string | null,
+
+      user: (s.user || null) as UserPublic | null,
+
+      expiresAt: (s.expiresAt || null) as string | null,
       expired: false,
       lastUsername: localStorage.getItem(LAST_USER) || '',
     }
@@ -50,10 +47,10 @@ export const useAuthStore = defineStore('auth', {
     persist() {
       localStorage.setItem(KEY, JSON.stringify({ token: this.token, user: this.user, expiresAt: this.expiresAt }))
     },
-    /** @param {string} username @param {string} password */
-    async login(username, password) {
-      /** @type {import('../../api/types').TokenResponse} */
-      const body = await request('POST', '/api/auth/token', { form: new URLSearchParams({ username, password }), auth: false })
+    /** @param username @param password */
+    async login(username: string, password: string) {
+
+      const body: import('../../api/types').TokenResponse = await request('POST', '/api/auth/token', { form: new URLSearchParams({ username, password }), auth: false })
       this.token = body.access_token
       this.user = body.user
       this.expiresAt = body.expires_at || null

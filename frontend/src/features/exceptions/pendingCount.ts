@@ -9,8 +9,7 @@ export const pendingRequests = ref(0)
 export const pendingMore = ref(false)
 let inflight = null
 
-/** @param {string | null} role */
-export function refreshPendingCount(role) {
+export function refreshPendingCount(role: string | null) {
   if (!['dispatcher', 'leader'].includes(role)) return Promise.resolve()
   if (inflight) return inflight
   const query = { state: 'pending', limit: 99, kind: role === 'leader' ? 'suspension' : null }

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The outbox: every write made on this phone (photo, ticket, workflow action) is saved here first and
  * sent later, one request at a time, in the order it was made.
@@ -20,48 +19,52 @@
  * injected, so tests drive it with fakes.
  */
 
-/**
- * @typedef {import('../../api/types').ActionBodies} ActionBodies
- * @typedef {import('../../api/types').ActionEndpoint} ActionEndpoint
- * @typedef {import('../../api/types').TicketCreate} TicketCreate
- * @typedef {import('../../api/client').SendResult} SendResult
- */
+export type ActionBodies = import('../../api/types').ActionBodies
+export type ActionEndpoint = import('../../api/types').ActionEndpoint
+export type TicketCreate = import('../../api/types').TicketCreate
+export type SendResult = import('../../api/client').SendResult
 
 /**
  * What a person queues: a photo (bytes stored beside it), a report (TicketCreate), a workflow action
  * (the body of POST /api/tickets/{ticketId}/{action}) or a site's evaluation (ResultIn, after its photos).
- * @typedef {{id: string, kind: 'photo', meta?: {lat?: number, lng?: number, captured_at?: string}, label?: string}} PhotoItem
- * @typedef {{id: string, kind: 'ticket', ticketId: string, photoIds: string[], body: TicketCreate, label?: string}} TicketItem
- * @typedef {{[A in ActionEndpoint]: {id: string, kind: 'action', action: A, ticketId: string, photoIds: string[],
- *   body: ActionBodies[A], label?: string}}[ActionEndpoint]} ActionItem
- * @typedef {{id: string, kind: 'evalResult', roundId: number, siteId: number, photoIds: string[],
- *   body: import('../../api/types').ResultIn, label?: string}} EvalResultItem
- * @typedef {PhotoItem | TicketItem | ActionItem | EvalResultItem} NewItem
  */
+export type PhotoItem = { id: string; kind: 'photo'; meta?: { lat?: number; lng?: number; captured_at?: string} ; label?: string} 
+export type TicketItem = { id: string; kind: 'ticket'; ticketId: string; photoIds: string[]; body: TicketCreate; label?: string} 
+export type ActionItem = {
+  [A in ActionEndpoint]: {
+    id: string; kind: 'action'; action: A; ticketId: string; photoIds: string[]
+    body: ActionBodies[A]; label?: string
+  }
+}[ActionEndpoint]
+
+export type EvalResultItem = {
+  id: string; kind: 'evalResult'; roundId: number; siteId: number; photoIds: string[]
+  body: import('../../api/types').ResultIn; label?: string
+}
+
+export type NewItem = PhotoItem | TicketItem | ActionItem | EvalResultItem
 
 /**
  * A queued item as stored: what was queued, plus the queue's bookkeeping.
- * @typedef {NewItem & {
- *   state: 'waiting' | 'failed' | 'attention', attempts: number, nextAttemptAt: number, notBeforeAt?: number | null,
- *   lastError: (Partial<import('../../api/types').ErrorDetail> & {status: number, at: string}) | null,
- *   photoIds: string[], ticketId: string | null, owner: string | null, seq: number, createdAt: string, updatedAt: string
- * }} OutboxItem
  */
+export type OutboxItem = NewItem & {
+  state: 'waiting' | 'failed' | 'attention'; attempts: number; nextAttemptAt: number; notBeforeAt?: number | null
+  lastError: (Partial<import('../../api/types').ErrorDetail> & { status: number; at: string} ) | null
+  photoIds: string[]; ticketId: string | null; owner: string | null; seq: number; createdAt: string; updatedAt: string
+}
 
-/**
- * @typedef {object} OutboxStorage
- * @property {() => Promise<OutboxItem[]>} list
- * @property {(id: string) => Promise<OutboxItem | undefined>} get
- * @property {(item: OutboxItem) => Promise<unknown>} put
- * @property {(items: OutboxItem[]) => Promise<unknown>} putMany
- * @property {(item: OutboxItem) => Promise<unknown>} ack
- */
+export interface OutboxStorage {
+  list: () => Promise<OutboxItem[]>
+  get: (id: string) => Promise<OutboxItem | undefined>
+  put: (item: OutboxItem) => Promise<unknown>
+  putMany: (items: OutboxItem[]) => Promise<unknown>
+  ack: (item: OutboxItem) => Promise<unknown>
+}
 
-/**
- * @typedef {object} OutboxTransport
- * @property {() => Promise<boolean>} [ping]
- * @property {(item: OutboxItem, opts: {onProgress?: (loaded: number, total: number | null) => void}) => Promise<SendResult>} send
- */
+export interface OutboxTransport {
+  ping?: () => Promise<boolean>
+  send: (item: OutboxItem, opts: { onProgress?: (loaded: number, total: number | null) => void} ) => Promise<SendResult>
+}
 
 export const STATE = Object.freeze({
   WAITING: 'waiting', // queued, will be sent
@@ -82,11 +85,9 @@ export function retryAfterDelay(retryAfterMs, random = Math.random) {
 
 /**
  * The earliest time the next attempt may go, whatever "send now" says (null: no such bound).
- * @param {SendResult} res
- * @param {number} now
  */
-export function notBefore(res, now, random = Math.random) {
-  let at = null
+export function notBefore(res: SendResult, now: number, random = Math.random) {
+  let at: number | null = null
   if (res.retryAfterMs != null) at = now + retryAfterDelay(res.retryAfterMs, random)
   if (res.unfinished) at = Math.max(at ?? 0, now + UNFINISHED_GRACE_MS)
   return at
@@ -101,10 +102,8 @@ export function backoffDelay(attempts, random = Math.random) {
 
 /**
  * How to treat a server answer.
- * @param {number} status
- * @returns {'ack' | 'auth' | 'retry' | 'attention'}
  */
-export function classify(status) {
+export function classify(status: number): 'ack' | 'auth' | 'retry' | 'attention' {
   if (status >= 200 && status < 300) return 'ack'
   if (status === 401) return 'auth'
   if (status === 0 || status === 408 || status === 429 || status >= 500) return 'retry'
@@ -114,15 +113,13 @@ export function classify(status) {
 /**
  * Items that may not be sent yet because something they depend on is still queued.
  * Returns Map(itemId → id of the blocking item).
- * @param {Array<{id: string, photoIds?: string[], ticketId?: string | null}>} items
- * @returns {Map<string, string>}
  */
-export function blockedBy(items) {
+export function blockedBy(items: Array<{ id: string; photoIds?: string[]; ticketId?: string | null }>): Map<string, string> {
   const queued = new Set(items.map((i) => i.id))
   const blocked = new Map()
-  const seenTicketItems = new Map() // ticketId → first queued item touching it
+  const seenTicketItems = new Map<string, string>() // ticketId → first queued item touching it
   for (const it of items) {
-    let by = null
+    let by: string | null | undefined = null
     for (const pid of it.photoIds || []) {
       if (pid !== it.id && queued.has(pid)) {
         by = pid
@@ -136,11 +133,7 @@ export function blockedBy(items) {
   return blocked
 }
 
-/**
- * @template {{seq: number, id: string}} T
- * @param {T[]} items
- */
-export function sortItems(items) {
+export function sortItems<T extends { seq: number; id: string }>(items: T[]) {
   return [...items].sort((a, b) => a.seq - b.seq || (a.id < b.id ? -1 : 1))
 }
 
@@ -160,20 +153,21 @@ function localLocks() {
   }
 }
 
-/**
- * @typedef {object} OutboxOptions
- * @property {OutboxStorage} storage
- * @property {OutboxTransport} transport
- * @property {{request: Function}} [locks] the Web Locks API or a stand-in
- * @property {() => number} [now]
- * @property {() => number} [random]
- * @property {(fn: () => void, ms: number) => any} [setTimer]
- * @property {(handle: any) => void} [clearTimer]
- * @property {() => string | null} [currentOwner] who is logged in: only their items are sent
- * @property {string} [lockName]
- */
+/** What `on` listeners receive: the event's type and what it carries (id, item, error, …). */
+export type OutboxEvent = { type: string; [key: string]: any }
 
-/** @param {OutboxOptions} options */
+export interface OutboxOptions {
+  storage: OutboxStorage
+  transport: OutboxTransport
+  locks?: { request: Function} 
+  now?: () => number
+  random?: () => number
+  setTimer?: (fn: () => void, ms: number) => any
+  clearTimer?: (handle: any) => void
+  currentOwner?: () => string | null
+  lockName?: string
+}
+
 export function createOutbox({
   storage,
   transport,
@@ -184,16 +178,16 @@ export function createOutbox({
   clearTimer = (h) => clearTimeout(h),
   currentOwner = () => null,
   lockName = 'xuncha-outbox',
-}) {
-  const listeners = new Set()
+}: OutboxOptions) {
+  const listeners = new Set<(event: OutboxEvent) => void>()
   let draining = false
   let drainAgain = false
-  let timer = null
-  let paused = null // reason string when paused (e.g. 'auth')
-  let sendingId = null
+  let timer: unknown = null
+  let paused: string | null = null // reason string when paused (e.g. 'auth')
+  let sendingId: string | null = null
   let seqCounter = 0
 
-  function emit(type, payload = {}) {
+  function emit(type: string, payload: Record<string, unknown> = {}) {
     for (const l of listeners) {
       try {
         l({ type, ...payload })
@@ -390,7 +384,7 @@ export function createOutbox({
     retry,
     discard,
     resume,
-    on(fn) {
+    on(fn: (event: OutboxEvent) => void) {
       listeners.add(fn)
       return () => listeners.delete(fn)
     },

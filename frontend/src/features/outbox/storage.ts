@@ -1,9 +1,7 @@
-// @ts-check
 /** IndexedDB storage for the outbox engine (queued items in `outbox`, photo bytes in `blobs`). */
 import { withDb } from '../../db/index'
 
-/** @type {import('./outbox').OutboxStorage} */
-export const idbOutboxStorage = {
+export const idbOutboxStorage: import('./outbox').OutboxStorage = {
   async list() {
     return withDb((db) => db.getAllFromIndex('outbox', 'seq'))
   },

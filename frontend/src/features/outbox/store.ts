@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * Pinia face of the outbox engine: what the pages show (items, states, progress) and the calls they
  * make (queue a ticket or an action, send now, export). Sending is triggered on app start, `online`,
@@ -15,24 +14,22 @@ import { ping } from '../../api/client'
 import { useAuthStore } from '../auth/store'
 import { uuid4 } from '../../lib/uuid'
 
-/**
- * @typedef {import('./outbox').OutboxItem} OutboxItem
- * @typedef {import('./outbox').NewItem} NewItem
- * @typedef {import('../../api/types').ActionBodies} ActionBodies
- * @typedef {import('../../api/types').ActionEndpoint} ActionEndpoint
- * @typedef {import('../../api/types').TicketCreate} TicketCreate
- * @typedef {{id: string, meta?: {lat?: number, lng?: number, captured_at?: string}}} QueuedPhoto
- * @typedef {'sent' | 'saved' | 'attention'} Outcome
- */
+export type OutboxItem = import('./outbox').OutboxItem
+export type NewItem = import('./outbox').NewItem
+export type ActionItem = import('./outbox').ActionItem
+export type ActionBodies = import('../../api/types').ActionBodies
+export type ActionEndpoint = import('../../api/types').ActionEndpoint
+export type TicketCreate = import('../../api/types').TicketCreate
+export type QueuedPhoto = { id: string; meta?: { lat?: number; lng?: number; captured_at?: string} } 
+export type Outcome = 'sent' | 'saved' | 'attention'
 
-/** @type {ReturnType<typeof createOutbox> | null} */
-let engine = null
-/** @type {BroadcastChannel | null} */
-let channel = null
-/** @type {Set<(item: OutboxItem, data: any) => void>} */
-const ackListeners = new Set()
-/** @type {Map<string, (outcome: Outcome) => void>} */
-const outcomeWaiters = new Map() // item id → resolve('sent' | 'saved' | 'attention')
+let engine: ReturnType<typeof createOutbox> | null = null
+
+let channel: BroadcastChannel | null = null
+
+const ackListeners: Set<(item: OutboxItem, data: any) => void> = new Set()
+
+const outcomeWaiters: Map<string, (outcome: Outcome) => void> = new Map() // item id → resolve('sent' | 'saved' | 'attention')
 const OUTCOME_WAIT_MS = 8000
 
 /** The engine, once `init` has started it. */
@@ -41,33 +38,32 @@ function running() {
   return engine
 }
 
-/** @param {string} id @param {Outcome} result */
-function settle(id, result) {
+/** @param id @param result */
+function settle(id: string, result: Outcome) {
   outcomeWaiters.get(id)?.(result)
   outcomeWaiters.delete(id)
 }
 
 /**
  * Subscribe to acknowledged items (e.g. refresh a ticket when its action went through).
- * @param {(item: OutboxItem, data: any) => void} fn
  */
-export function onAcked(fn) {
+export function onAcked(fn: (item: OutboxItem, data: any) => void) {
   ackListeners.add(fn)
   return () => ackListeners.delete(fn)
 }
 
 export const useOutboxStore = defineStore('outbox', {
   state: () => ({
-    /** @type {OutboxItem[]} */
-    items: [],
-    /** @type {string | null} */
-    sendingId: null,
-    /** @type {Record<string, {loaded: number, total: number | null}>} */
-    progress: {},
+
+    items: [] as OutboxItem[],
+
+    sendingId: null as string | null,
+
+    progress: {} as Record<string, { loaded: number; total: number | null }>,
     reachable: true,
     draining: false,
-    /** @type {string | null} */
-    lastAckAt: null,
+
+    lastAckAt: null as string | null,
     initialized: false,
   }),
   getters: {
@@ -192,11 +188,10 @@ export const useOutboxStore = defineStore('outbox', {
 
     /**
      * Queue a new report: its photos (bytes already stored) first, then the ticket.
-     * @param {{id: string, body: TicketCreate, photos: QueuedPhoto[], label?: string}} report
      */
-    async queueTicket({ id, body, photos, label }) {
-      /** @type {NewItem[]} */
-      const items = photos.map((p) => ({ id: p.id, kind: /** @type {const} */ ('photo'), meta: p.meta, label: label }))
+    async queueTicket({ id, body, photos, label }: { id: string; body: TicketCreate; photos: QueuedPhoto[]; label?: string }) {
+
+      const items: NewItem[] = photos.map((p) => ({ id: p.id, kind: 'photo' as const, meta: p.meta, label: label }))
       items.push({ id, kind: 'ticket', ticketId: id, photoIds: photos.map((p) => p.id), body, label })
       await running().enqueue(plain(items))
       await this.refresh()
@@ -207,17 +202,16 @@ export const useOutboxStore = defineStore('outbox', {
      * Queue a workflow action (dispatch/return/rectify/verify/cancel), with its photos if any.
      * Answers its id and `outcome`: 'sent' once the server acknowledged it, 'attention' on a conflict,
      * 'saved' when it stays queued (offline, failed, or no answer within a few seconds).
-     * @template {ActionEndpoint} A
-     * @param {{ticketId: string, action: A, body: Omit<ActionBodies[A], 'action_id'> & {action_id?: string},
-     *   photos?: QueuedPhoto[], label?: string}} request
-     * @returns {Promise<{actionId: string, outcome: Promise<Outcome>}>}
      */
-    async queueAction({ ticketId, action, body, photos = [], label }) {
+    async queueAction<A extends ActionEndpoint>({ ticketId, action, body, photos = [], label }: {
+        ticketId: string; action: A; body: Omit<ActionBodies[A], 'action_id'> & { action_id?: string }
+        photos?: QueuedPhoto[]; label?: string
+      }): Promise<{ actionId: string; outcome: Promise<Outcome> }> {
       const actionId = body.action_id || uuid4()
-      /** @type {NewItem[]} */
-      const items = photos.map((p) => ({ id: p.id, kind: /** @type {const} */ ('photo'), meta: p.meta, label }))
+
+      const items: NewItem[] = photos.map((p) => ({ id: p.id, kind: 'photo' as const, meta: p.meta, label }))
       // The body's type follows the action (A); TypeScript cannot narrow a generic union, hence the cast.
-      items.push(/** @type {import('./outbox').ActionItem} */ (/** @type {unknown} */ ({
+      items.push({
         id: actionId,
         kind: 'action',
         action,
@@ -225,11 +219,11 @@ export const useOutboxStore = defineStore('outbox', {
         photoIds: photos.map((p) => p.id),
         body: { ...body, action_id: actionId },
         label,
-      })))
+      } as unknown as ActionItem)
       await running().enqueue(plain(items))
       await this.refresh()
       // Wait from here, with no await before kick(): an earlier drain's end must not answer for this item.
-      const outcome = new Promise((resolve) => {
+      const outcome = new Promise<Outcome>((resolve) => {
         outcomeWaiters.set(actionId, resolve)
         setTimeout(() => settle(actionId, 'saved'), OUTCOME_WAIT_MS)
       })
@@ -242,11 +236,10 @@ export const useOutboxStore = defineStore('outbox', {
      * IndexedDB transaction. The result's id is the draft's UUID, so a resend is the same submission.
      * `photos` are those still to upload: a photo the result names but that is not among them (sent before
      * its result was discarded from the outbox and submitted again) is already on the server.
-     * @param {{roundId: number, siteId: number, body: import('../../api/types').ResultIn, photos: QueuedPhoto[], label?: string}} evaluation
      */
-    async queueEvalResult({ roundId, siteId, body, photos, label }) {
-      /** @type {NewItem[]} */
-      const items = photos.map((p) => ({ id: p.id, kind: /** @type {const} */ ('photo'), meta: p.meta, label }))
+    async queueEvalResult({ roundId, siteId, body, photos, label }: { roundId: number; siteId: number; body: import('../../api/types').ResultIn; photos: QueuedPhoto[]; label?: string }) {
+
+      const items: NewItem[] = photos.map((p) => ({ id: p.id, kind: 'photo' as const, meta: p.meta, label }))
       const photoIds = (body.answers || []).flatMap((a) => a.photo_ids || [])
       items.push({ id: body.id, kind: 'evalResult', roundId, siteId, photoIds, body, label })
       await running().enqueue(plain(items))
@@ -257,10 +250,10 @@ export const useOutboxStore = defineStore('outbox', {
     /** Everything not yet acknowledged, photos inlined as base64, as a downloadable JSON file. */
     async exportUnsent() {
       const items = await running().list()
-      const out = []
+      const out: Record<string, unknown>[] = []
       for (const it of items) {
-        /** @type {Record<string, unknown>} */
-        const rec = { ...it }
+
+        const rec: Record<string, unknown> = { ...it }
         if (it.kind === 'photo') {
           const b = await getBlob(it.id)
           if (b) rec.photo = { type: b.type, size: b.bytes.byteLength, base64: toBase64(b.bytes) }

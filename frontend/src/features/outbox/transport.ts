@@ -1,10 +1,8 @@
-// @ts-check
 /** How queued items travel: photos as multipart (with progress); tickets, actions and evaluations as JSON. */
 import { uploadWithProgress, postForResult, ping } from '../../api/client'
 import { getBlob } from '../../db/index'
 
-/** @type {import('./outbox').OutboxTransport} */
-export const httpTransport = {
+export const httpTransport: import('./outbox').OutboxTransport = {
   ping,
   async send(item, { onProgress } = {}) {
     if (item.kind === 'photo') {
@@ -26,7 +24,7 @@ export const httpTransport = {
       return postForResult(`/api/evaluation/rounds/${item.roundId}/sites/${item.siteId}/result`, item.body)
     }
     // Items queued by an older version of the app may carry a kind this one does not know.
-    const kind = /** @type {{kind: unknown}} */ (item).kind
+    const kind = (item as { kind: unknown }).kind
     return { status: 422, error: { code: 'unknown_item', message: `unknown item kind ${kind}` } }
   },
 }

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The deployment's public settings from GET /api/config that the app uses: map tiles, their coordinate
  * system and the map's centre, the city's time zone, the statuses in the loop's order, what each action's
@@ -10,15 +9,14 @@ import { request } from '../../api/client'
 import { setCityTimeZone } from '../../lib/time'
 import { NEAR_DEADLINE_DEFAULT } from '../tickets/exceptions'
 
-/** @typedef {import('../../api/types').PublicConfig} PublicConfig */
-/** @typedef {import('../../api/types').Action} Action */
-/** @typedef {import('../../api/types').ActionInput} ActionInput */
+export type PublicConfig = import('../../api/types').PublicConfig
+export type Action = import('../../api/types').Action
+export type ActionInput = import('../../api/types').ActionInput
 
 const KEY = 'xuncha.config'
 const OLD_PER_DEVICE_KEY = 'xuncha.settings' // the former per-phone tile setting: ignored, removed
 
-/** @returns {PublicConfig | null} */
-function cached() {
+function cached(): PublicConfig | null {
   try {
     localStorage.removeItem(OLD_PER_DEVICE_KEY)
     return JSON.parse(localStorage.getItem(KEY) || 'null')
@@ -29,22 +27,21 @@ function cached() {
 
 /**
  * The store's state for a config answer (or for none yet).
- * @param {PublicConfig | null} c
  */
-function fromConfig(c) {
+function fromConfig(c: PublicConfig | null) {
   if (c?.time_zone) setCityTimeZone(c.time_zone)
   return {
     loaded: !!c, // an answer (fresh or cached) is known
     layers: c?.map?.layers || [],
     crs: c?.map?.crs || 'wgs84',
     attribution: c?.map?.attribution || '',
-    /** @type {[number, number] | null} lat, lng (WGS-84) where a map opens without a position */
-    centre: c?.map?.centre ? /** @type {[number, number]} */ ([c.map.centre.lat, c.map.centre.lng]) : null,
+    /** lat, lng (WGS-84) where a map opens without a position */
+    centre: c?.map?.centre ? ([c.map.centre.lat, c.map.centre.lng] as [number, number]) : null,
     demoLogins: !!c?.demo_logins,
-    /** @type {PublicConfig['statuses']} */
-    statuses: c?.statuses || [],
-    /** @type {Partial<Record<Action, ActionInput>>} */
-    actions: Object.fromEntries((c?.actions || []).map((a) => [a.action, a])),
+
+    statuses: (c?.statuses || []) as PublicConfig['statuses'],
+
+    actions: Object.fromEntries((c?.actions || []).map((a) => [a.action, a])) as Partial<Record<Action, ActionInput>>,
     /** 预超期: the server's rule, so countdowns mark the tickets its lists mark */
     nearDeadline: nearDeadlineOf(c),
     /** 实地测评: beyond this distance from the site the phone warns (the server flags, never refuses) */
@@ -54,16 +51,13 @@ function fromConfig(c) {
 
 /**
  * The 预超期 rule from the config; the server's defaults before it answered (or from an older server).
- * @param {PublicConfig | null} c
- * @returns {import('../tickets/exceptions').NearDeadline}
  */
-function nearDeadlineOf(c) {
-  const nd = /** @type {any} */ (c)?.near_deadline
+function nearDeadlineOf(c: PublicConfig | null): import('../tickets/exceptions').NearDeadline {
+  const nd = (c as any)?.near_deadline
   return nd && typeof nd.fraction === 'number' && typeof nd.hours === 'number' ? { fraction: nd.fraction, hours: nd.hours } : { ...NEAR_DEADLINE_DEFAULT }
 }
 
-/** @type {Promise<void> | null} */
-let inflight = null
+let inflight: Promise<void> | null = null
 
 export const useSettingsStore = defineStore('settings', {
   state: () => fromConfig(cached()),
@@ -72,7 +66,7 @@ export const useSettingsStore = defineStore('settings', {
     load(force = false) {
       if (inflight && !force) return inflight
       inflight = request('GET', '/api/config', { auth: false, timeout: 10000 })
-        .then((/** @type {PublicConfig} */ c) => {
+        .then(( c: PublicConfig) => {
           localStorage.setItem(KEY, JSON.stringify(c))
           Object.assign(this, fromConfig(c))
         })

@@ -1,23 +1,16 @@
-// @ts-check
 /** Reads of tickets and reference data; each remembers its last answer for offline reading. */
 import { getCached } from '../../api/client'
 
-/**
- * @typedef {import('../../api/types').TicketPage} TicketPage
- * @typedef {import('../../api/types').TicketDetail} TicketDetail
- * @typedef {import('../../api/types').CategoryPublic} CategoryPublic
- * @typedef {import('../../api/types').UnitPublic} UnitPublic
- */
-/**
- * @template T
- * @typedef {import('../../api/client').Cached<T>} Cached
- */
+export type TicketPage = import('../../api/types').TicketPage
+export type TicketDetail = import('../../api/types').TicketDetail
+export type CategoryPublic = import('../../api/types').CategoryPublic
+export type UnitPublic = import('../../api/types').UnitPublic
+import type { Cached } from '../../api/client'
 
-/** @type {(query: import('../../api/client').Query) => Promise<Cached<TicketPage>>} */
-export const listTickets = (query) => getCached('/api/tickets', query)
-/** @type {(id: string) => Promise<Cached<TicketDetail>>} */
-export const getTicket = (id) => getCached(`/api/tickets/${encodeURIComponent(id)}`)
-/** @type {() => Promise<Cached<CategoryPublic[]>>} */
-export const listCategories = () => getCached('/api/categories')
-/** @type {() => Promise<Cached<UnitPublic[]>>} */
-export const listUnits = () => getCached('/api/units')
+export const listTickets: (query: import('../../api/client').Query) => Promise<Cached<TicketPage>> = (query) => getCached('/api/tickets', query)
+
+export const getTicket: (id: string) => Promise<Cached<TicketDetail>> = (id) => getCached(`/api/tickets/${encodeURIComponent(id)}`)
+
+export const listCategories: () => Promise<Cached<CategoryPublic[]>> = () => getCached('/api/categories')
+
+export const listUnits: () => Promise<Cached<UnitPublic[]>> = () => getCached('/api/units')

@@ -1,11 +1,10 @@
-// @ts-check
 /**
  * Deadline exceptions on the phone: the 预超期 rule (the server's, mirrored for countdowns), and what each
  * exception action sends through the outbox (endpoint under /api/tickets/{id}/ and body). Pure: no Vue,
  * no HTTP, so it is unit-tested directly.
  */
 
-/** @typedef {{fraction: number, hours: number}} NearDeadline */
+export type NearDeadline = { fraction: number; hours: number} 
 
 /** The server's defaults (XUNCHA_NEAR_DEADLINE_FRACTION / _HOURS) until /api/config answered. */
 export const NEAR_DEADLINE_DEFAULT = Object.freeze({ fraction: 0.25, hours: 4 })
@@ -16,10 +15,8 @@ const HOUR = 3600000
  * 预超期 as the server defines it: dispatched, not overdue, and the time left is at most
  * max(fraction × time given, hours), the time given being deadline − dispatched_at. Without
  * dispatched_at only the hours apply.
- * @param {{status?: string, deadline_at?: string | null, dispatched_at?: string | null}} t
- * @param {NearDeadline} [rule]
  */
-export function isNearDeadlineAt(t, rule = NEAR_DEADLINE_DEFAULT, now = Date.now()) {
+export function isNearDeadlineAt(t: { status?: string; deadline_at?: string | null; dispatched_at?: string | null }, rule: NearDeadline = NEAR_DEADLINE_DEFAULT, now = Date.now()) {
   if (!t || t.status !== 'dispatched' || !t.deadline_at) return false
   const deadline = new Date(t.deadline_at).getTime()
   if (Number.isNaN(deadline) || deadline <= now) return false // overdue, not "near"
@@ -31,26 +28,23 @@ export function isNearDeadlineAt(t, rule = NEAR_DEADLINE_DEFAULT, now = Date.now
 /**
  * The server's `near_deadline` flag, or the same rule on the phone (an offline copy may predate it).
  * Never for an overdue ticket.
- * @param {{status?: string, deadline_at?: string | null, dispatched_at?: string | null, near_deadline?: boolean, overdue?: boolean}} t
- * @param {NearDeadline} [rule]
  */
-export function isNearDeadline(t, rule, now = Date.now()) {
+export function isNearDeadline(t: { status?: string; deadline_at?: string | null; dispatched_at?: string | null; near_deadline?: boolean; overdue?: boolean }, rule: NearDeadline, now = Date.now()) {
   if (!t || t.status !== 'dispatched') return false
   if (t.deadline_at && new Date(t.deadline_at).getTime() <= now) return false
   return !!t.near_deadline || isNearDeadlineAt(t, rule, now)
 }
 
 /** The kinds of request a unit may file, and the workflow action of each. */
-export const REQUEST_KINDS = /** @type {const} */ (['extension', 'return', 'suspension'])
-/** @typedef {typeof REQUEST_KINDS[number]} RequestKind */
-export const REQUEST_ACTION = /** @type {const} */ ({ extension: 'request_extension', return: 'request_return', suspension: 'request_suspension' })
+export const REQUEST_KINDS = ['extension', 'return', 'suspension'] as const
+export type RequestKind = (typeof REQUEST_KINDS)[number]
+export const REQUEST_ACTION = { extension: 'request_extension', return: 'request_return', suspension: 'request_suspension' } as const
 
 /**
  * The form each exception action shows: which fields, which are required. `text` is the free text field
  * the body carries (reason or note).
- * @type {Record<string, {text: 'reason' | 'note', textRequired: boolean, deadline?: 'required' | 'optional', reviewAt?: 'required' | 'optional', photos?: number}>}
  */
-export const EXCEPTION_FORMS = {
+export const EXCEPTION_FORMS: Record<string, { text: 'reason' | 'note'; textRequired: boolean; deadline?: 'required' | 'optional'; reviewAt?: 'required' | 'optional'; photos?: number }> = {
   request_extension: { text: 'reason', textRequired: true, deadline: 'required', photos: 9 },
   request_return: { text: 'reason', textRequired: true },
   request_suspension: { text: 'reason', textRequired: true, reviewAt: 'optional' },
@@ -60,19 +54,15 @@ export const EXCEPTION_FORMS = {
   resume: { text: 'note', textRequired: false, deadline: 'optional' },
 }
 
-/** @param {string | null | undefined} action */
-export function isExceptionAction(action) {
+export function isExceptionAction(action: string | null | undefined) {
   return !!action && Object.prototype.hasOwnProperty.call(EXCEPTION_FORMS, action)
 }
 
 /**
  * What to queue for an exception action: the endpoint under /api/tickets/{id}/ and the body (without
  * action_id, which the outbox adds). Dates are ISO UTC strings or null. Throws a code on missing input.
- * @param {string} action
- * @param {{text?: string, deadline?: string | null, reviewAt?: string | null, photoIds?: string[]}} form
- * @returns {{path: string, body: Record<string, unknown>}}
  */
-export function exceptionRequest(action, form) {
+export function exceptionRequest(action: string, form: { text?: string; deadline?: string | null; reviewAt?: string | null; photoIds?: string[] }): { path: string; body: Record<string, unknown> } {
   const spec = EXCEPTION_FORMS[action]
   if (!spec) throw new Error(`unknown exception action ${action}`)
   const text = (form.text || '').trim()
@@ -80,15 +70,15 @@ export function exceptionRequest(action, form) {
   if (spec.deadline === 'required' && !form.deadline) throw codeError('deadline_required')
   const kind = Object.entries(REQUEST_ACTION).find(([, a]) => a === action)?.[0]
   if (kind) {
-    /** @type {Record<string, unknown>} */
-    const body = { kind, reason: text }
+
+    const body: Record<string, unknown> = { kind, reason: text }
     if (kind === 'extension') body.deadline = form.deadline
     if (kind === 'suspension' && form.reviewAt) body.review_at = form.reviewAt
     body.photo_ids = kind === 'extension' ? form.photoIds || [] : []
     return { path: 'requests', body }
   }
-  /** @type {Record<string, unknown>} */
-  const body = { [spec.text]: text || null }
+
+  const body: Record<string, unknown> = { [spec.text]: text || null }
   if (action === 'resume' && form.deadline) body.deadline = form.deadline
   return { path: action, body }
 }
@@ -96,15 +86,12 @@ export function exceptionRequest(action, form) {
 /**
  * A decision on a request: endpoint and body. Rejecting needs a note; approving a suspension a review
  * date; approving a return with a unit re-dispatches it (reassign).
- * @param {{id: string, kind: string}} req
- * @param {{approve: boolean, note?: string, deadline?: string | null, reviewAt?: string | null, unitId?: number | null}} d
- * @returns {{path: string, body: Record<string, unknown>}}
  */
-export function decisionRequest(req, d) {
+export function decisionRequest(req: { id: string; kind: string }, d: { approve: boolean; note?: string; deadline?: string | null; reviewAt?: string | null; unitId?: number | null }): { path: string; body: Record<string, unknown> } {
   const note = (d.note || '').trim()
   if (!d.approve && !note) throw codeError('note_required')
-  /** @type {Record<string, unknown>} */
-  const body = { approve: !!d.approve, note: note || null }
+
+  const body: Record<string, unknown> = { approve: !!d.approve, note: note || null }
   if (d.approve) {
     if (req.kind === 'suspension') {
       if (!d.reviewAt) throw codeError('review_at_required')
@@ -122,9 +109,8 @@ export function decisionRequest(req, d) {
 /**
  * The suggested review date for approving a suspension: the one the unit proposed if still ahead,
  * otherwise 30 days from now.
- * @param {{requested_deadline?: string | null}} req
  */
-export function suggestedReviewAt(req, now = Date.now()) {
+export function suggestedReviewAt(req: { requested_deadline?: string | null }, now = Date.now()) {
   const asked = req?.requested_deadline ? new Date(req.requested_deadline).getTime() : NaN
   if (!Number.isNaN(asked) && asked > now) return new Date(asked).toISOString()
   return new Date(now + 30 * 24 * HOUR).toISOString()
@@ -133,23 +119,21 @@ export function suggestedReviewAt(req, now = Date.now()) {
 /**
  * Where the 申请延期 picker starts: a day after the current deadline, or after now when that has passed,
  * on the hour.
- * @param {string | null | undefined} deadlineAt
  */
-export function suggestedExtension(deadlineAt, now = Date.now()) {
+export function suggestedExtension(deadlineAt: string | null | undefined, now = Date.now()) {
   const from = Math.max(deadlineAt ? new Date(deadlineAt).getTime() || 0 : 0, now)
   return new Date(Math.ceil((from + 24 * HOUR) / HOUR) * HOUR).toISOString()
 }
 
 /**
  * Marks a ticket card shows for exceptions, in order of urgency: 督办, 催办 ×N, 待审批, 预超期.
- * @param {{status?: string, pending_request?: string | null, urge_count?: number, supervised?: boolean, supervised_at?: string | null,
- *   deadline_at?: string | null, dispatched_at?: string | null, near_deadline?: boolean, overdue?: boolean}} t
- * @param {NearDeadline} [rule]
- * @returns {{key: 'supervised' | 'urged' | 'pending' | 'near', n?: number, kind?: string}[]}
  */
-export function exceptionMarks(t, rule, now = Date.now()) {
-  /** @type {{key: 'supervised' | 'urged' | 'pending' | 'near', n?: number, kind?: string}[]} */
-  const out = []
+export function exceptionMarks(t: {
+    status?: string; pending_request?: string | null; urge_count?: number; supervised?: boolean; supervised_at?: string | null
+    deadline_at?: string | null; dispatched_at?: string | null; near_deadline?: boolean; overdue?: boolean
+  }, rule: NearDeadline, now = Date.now()): { key: 'supervised' | 'urged' | 'pending' | 'near'; n?: number; kind?: string }[] {
+
+  const out: { key: 'supervised' | 'urged' | 'pending' | 'near'; n?: number; kind?: string }[] = []
   // 督办 and 催办 press a unit while it has the ticket; once rectified or closed they are history (timeline).
   const pressing = t.status === 'dispatched' || t.status === 'suspended'
   if (pressing && (t.supervised || t.supervised_at)) out.push({ key: 'supervised' })
@@ -159,7 +143,6 @@ export function exceptionMarks(t, rule, now = Date.now()) {
   return out
 }
 
-/** @param {string} code */
-function codeError(code) {
+function codeError(code: string) {
   return Object.assign(new Error(code), { code })
 }

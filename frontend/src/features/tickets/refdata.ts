@@ -1,22 +1,19 @@
-// @ts-check
 /** Categories and units: fetched once per session, last copy kept for offline use. */
 import { defineStore } from 'pinia'
 import { listCategories, listUnits } from './api'
 
-/**
- * @typedef {import('../../api/types').CategoryPublic} CategoryPublic
- * @typedef {import('../../api/types').UnitPublic} UnitPublic
- */
+export type CategoryPublic = import('../../api/types').CategoryPublic
+export type UnitPublic = import('../../api/types').UnitPublic
 
 export const useRefDataStore = defineStore('refdata', {
   state: () => ({
-    /** @type {CategoryPublic[]} */
-    categories: [],
-    /** @type {UnitPublic[]} */
-    units: [],
+
+    categories: [] as CategoryPublic[],
+
+    units: [] as UnitPublic[],
     loaded: false,
-    /** @type {Promise<void> | null} */
-    loading: null,
+
+    loading: null as Promise<void> | null,
   }),
   getters: {
     level1: (s) => s.categories.filter((c) => !c.parent_code),

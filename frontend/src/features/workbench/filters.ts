@@ -1,18 +1,17 @@
-// @ts-check
 /**
  * The workbench's filters: their empty state, the list query they make (GET /api/tickets), and the saved
  * filters a dispatcher keeps in this browser (localStorage, one list per user).
  */
 import { cityOffsetMs } from '../../lib/time'
 
-/**
- * @typedef {{status: string, unit: number, category: string, grid: number, district: number,
- *   deadline: string, from: string, to: string, origin: string, q: string, sort: string}} Filters
- * @typedef {{name: string, filters: Filters}} SavedFilter
- */
+export type Filters = {
+  status: string; unit: number; category: string; grid: number; district: number
+  deadline: string; from: string; to: string; origin: string; q: string; sort: string
+}
 
-/** @returns {Filters} */
-export function emptyFilters() {
+export type SavedFilter = { name: string; filters: Filters} 
+
+export function emptyFilters(): Filters {
   return { status: 'reported', unit: 0, category: '', grid: 0, district: 0, deadline: '', from: '', to: '', origin: '', q: '', sort: '-reported_at' }
 }
 
@@ -25,19 +24,15 @@ export const SORTABLE = {
 
 /**
  * A date (yyyy-mm-dd) in the city as the instant its day starts; `next`: the next day's start.
- * @param {string} day
- * @param {boolean} [next]
  */
-export function cityDay(day, next = false) {
+export function cityDay(day: string, next: boolean = false) {
   return new Date(Date.parse(`${day}T00:00:00Z`) + (next ? 86400000 : 0) - cityOffsetMs()).toISOString()
 }
 
 /**
  * The list query of these filters.
- * @param {Filters} f
- * @returns {Record<string, string | number | boolean | null>}
  */
-export function toQuery(f) {
+export function toQuery(f: Filters): Record<string, string | number | boolean | null> {
   return {
     status: f.status || null,
     unit_id: f.unit || null,
@@ -54,13 +49,9 @@ export function toQuery(f) {
   }
 }
 
-const key = (/** @type {number | string} */ userId) => `xuncha.workbench.filters.${userId}`
+const key = ( userId: number | string) => `xuncha.workbench.filters.${userId}`
 
-/**
- * @param {number | string} userId
- * @returns {SavedFilter[]}
- */
-export function loadSaved(userId) {
+export function loadSaved(userId: number | string): SavedFilter[] {
   try {
     const list = JSON.parse(localStorage.getItem(key(userId)) || '[]')
     return Array.isArray(list) ? list.filter((s) => s && typeof s.name === 'string' && s.filters).map((s) => ({ name: s.name, filters: { ...emptyFilters(), ...s.filters } })) : []
@@ -71,24 +62,15 @@ export function loadSaved(userId) {
 
 /**
  * Saves (or replaces, by name) a filter; answers the new list.
- * @param {number | string} userId
- * @param {string} name
- * @param {Filters} filters
- * @returns {SavedFilter[]}
  */
-export function saveFilter(userId, name, filters) {
+export function saveFilter(userId: number | string, name: string, filters: Filters): SavedFilter[] {
   const list = loadSaved(userId).filter((s) => s.name !== name)
   list.push({ name, filters: { ...filters } })
   localStorage.setItem(key(userId), JSON.stringify(list))
   return list
 }
 
-/**
- * @param {number | string} userId
- * @param {string} name
- * @returns {SavedFilter[]}
- */
-export function deleteFilter(userId, name) {
+export function deleteFilter(userId: number | string, name: string): SavedFilter[] {
   const list = loadSaved(userId).filter((s) => s.name !== name)
   localStorage.setItem(key(userId), JSON.stringify(list))
   return list
@@ -97,13 +79,9 @@ export function deleteFilter(userId, name) {
 /**
  * Selection after a click on row `index`: shift extends from the anchor (all of the range take the clicked
  * row's new state), otherwise the row toggles. Answers the new set of ids.
- * @param {Set<string>} selected
- * @param {string[]} ids the rows in order
- * @param {number} index
- * @param {number | null} anchor
- * @param {boolean} shift
+ * @param ids the rows in order
  */
-export function toggleRows(selected, ids, index, anchor, shift) {
+export function toggleRows(selected: Set<string>, ids: string[], index: number, anchor: number | null, shift: boolean) {
   const out = new Set(selected)
   const on = !out.has(ids[index])
   const [a, b] = shift && anchor != null ? [Math.min(anchor, index), Math.max(anchor, index)] : [index, index]
