@@ -3,7 +3,7 @@
  * person to their role's home, and someone logged out to the login page without a `next`, so that the
  * login leads to that home too.
  */
-import { createRouter, createWebHistory } from 'vue-router'
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { useAuthStore } from './features/auth/store'
 import LoginPage from './pages/LoginPage.vue'
 
@@ -11,7 +11,7 @@ export type Role = import('./api/types').Role
 /** who may report and verify (the workflow's report and verify actions) */
 const REPORTERS: Role[] = ['inspector', 'dispatcher']
 
-export const routes = [
+export const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
   { path: '/', name: 'home', redirect: () => (useAuthStore().loggedIn ? useAuthStore().home : { name: 'login' }) },
   { path: '/capture', name: 'capture', component: () => import('./pages/CapturePage.vue'), meta: { roles: REPORTERS, tab: 'capture' } },

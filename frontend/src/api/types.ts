@@ -81,3 +81,9 @@ export type GetResponse<P extends keyof paths> = paths[P] extends {
 }
   ? R
   : never
+export type GridAdmin = Schemas['GridAdmin']
+export type GridGap = Schemas['GridGap']
+export type GridOverlap = Schemas['GridOverlap']
+export type Summary = Schemas['Summary']
+export type Ranking = Schemas['Ranking']
+export type Trend = Schemas['Trend']

@@ -9,7 +9,7 @@ export function useAction() {
   /**
    * @param done a toast when it worked
    */
-  async function run<T>(fn: () => Promise<T>, done: string): Promise<T | undefined> {
+  async function run<T>(fn: () => Promise<T>, done?: string): Promise<T | undefined> {
     busy.value = true
     error.value = ''
     try {

@@ -13,8 +13,8 @@ export function shift(on, kind, steps) {
 }
 
 /** The query parameters shared by every stats call for a period and scope. */
-export function statsQuery({ period, on, unitId, includeChildren }) {
-  const q = { period, on }
+export function statsQuery({ period, on, unitId, includeChildren }: { period: string; on: string; unitId?: number | null; includeChildren?: boolean }) {
+  const q: { period: string; on: string; unit_id?: number; include_children?: boolean } = { period, on }
   if (unitId) q.unit_id = unitId
   if (unitId && includeChildren === false) q.include_children = false
   return q
@@ -34,7 +34,7 @@ function isoWeek(ymd) {
   const day = (d.getUTCDay() + 6) % 7 // Monday 0
   d.setUTCDate(d.getUTCDate() - day + 3) // the Thursday of this week decides the year
   const year = d.getUTCFullYear()
-  const week = 1 + Math.floor((d - Date.UTC(year, 0, 1)) / (7 * DAY))
+  const week = 1 + Math.floor((d.getTime() - Date.UTC(year, 0, 1)) / (7 * DAY))
   return { year, week }
 }
 

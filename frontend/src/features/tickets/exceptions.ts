@@ -29,7 +29,7 @@ export function isNearDeadlineAt(t: { status?: string; deadline_at?: string | nu
  * The server's `near_deadline` flag, or the same rule on the phone (an offline copy may predate it).
  * Never for an overdue ticket.
  */
-export function isNearDeadline(t: { status?: string; deadline_at?: string | null; dispatched_at?: string | null; near_deadline?: boolean; overdue?: boolean }, rule: NearDeadline, now = Date.now()) {
+export function isNearDeadline(t: { status?: string; deadline_at?: string | null; dispatched_at?: string | null; near_deadline?: boolean; overdue?: boolean }, rule?: NearDeadline, now = Date.now()) {
   if (!t || t.status !== 'dispatched') return false
   if (t.deadline_at && new Date(t.deadline_at).getTime() <= now) return false
   return !!t.near_deadline || isNearDeadlineAt(t, rule, now)
@@ -131,7 +131,7 @@ export function suggestedExtension(deadlineAt: string | null | undefined, now = 
 export function exceptionMarks(t: {
     status?: string; pending_request?: string | null; urge_count?: number; supervised?: boolean; supervised_at?: string | null
     deadline_at?: string | null; dispatched_at?: string | null; near_deadline?: boolean; overdue?: boolean
-  }, rule: NearDeadline, now = Date.now()): { key: 'supervised' | 'urged' | 'pending' | 'near'; n?: number; kind?: string }[] {
+  }, rule?: NearDeadline, now = Date.now()): { key: 'supervised' | 'urged' | 'pending' | 'near'; n?: number; kind?: string }[] {
 
   const out: { key: 'supervised' | 'urged' | 'pending' | 'near'; n?: number; kind?: string }[] = []
   // 督办 and 催办 press a unit while it has the ticket; once rectified or closed they are history (timeline).
