@@ -1,4 +1,6 @@
-import { defineConfig } from 'vite'
+/// <reference types="vitest/config" />
+import { defineConfig, type Plugin } from 'vite'
+import type { Declaration, Plugin as PostcssPlugin } from 'postcss'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
@@ -9,12 +11,12 @@ import { VitePWA } from 'vite-plugin-pwa'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url)))
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'))
 
 // The API docs (/api/docs) load Swagger UI from our own origin, never a CDN: the pinned swagger-ui-dist
 // files are copied into dist/swagger-ui/ (not precached by the service worker: the phone never needs them).
 const SWAGGER_FILES = ['swagger-ui-bundle.js', 'swagger-ui.css']
-function swaggerUi() {
+function swaggerUi(): Plugin {
   const dir = createRequire(import.meta.url).resolve('swagger-ui-dist/package.json').replace(/package\.json$/, '')
   return {
     name: 'xuncha-swagger-ui',
@@ -31,8 +33,8 @@ function swaggerUi() {
 // backend sends the smallest one the browser accepts, without compressing anything per request. Node's own zlib
 // does both codings at their highest levels, so no plugin is needed.
 const COMPRESSIBLE = /\.(js|mjs|css|html|svg|json|webmanifest|txt)$/
-function precompress() {
-  let outDir
+function precompress(): Plugin {
+  let outDir: string
   return {
     name: 'xuncha-precompress',
     apply: 'build',
@@ -41,7 +43,7 @@ function precompress() {
     async closeBundle() {
       const { readdirSync, readFileSync, writeFileSync, statSync } = await import('node:fs')
       const { gzipSync, brotliCompressSync, constants } = await import('node:zlib')
-      const walk = (dir) => readdirSync(dir).flatMap((n) => (statSync(`${dir}/${n}`).isDirectory() ? walk(`${dir}/${n}`) : [`${dir}/${n}`]))
+      const walk = (dir: string): string[] => readdirSync(dir).flatMap((n) => (statSync(`${dir}/${n}`).isDirectory() ? walk(`${dir}/${n}`) : [`${dir}/${n}`]))
       for (const file of walk(outDir)) {
         if (!COMPRESSIBLE.test(file)) continue
         const raw = readFileSync(file)
@@ -55,10 +57,10 @@ function precompress() {
 
 // Vant's icon font lists a CDN copy after its inline (data:) one; the CSP allows no font from elsewhere
 // and the app must not depend on a CDN offline, so remote font sources are dropped from @font-face.
-const dropRemoteFontSources = {
+const dropRemoteFontSources: PostcssPlugin = {
   postcssPlugin: 'xuncha-drop-remote-font-sources',
   Declaration: {
-    src(decl) {
+    src(decl: Declaration) {
       if (decl.parent?.type !== 'atrule' || decl.parent.name !== 'font-face') return
       const parts = decl.value.split(/,(?![^(]*\))/)
       const local = parts.filter((p) => !/url\(\s*['"]?(https?:)?\/\//i.test(p))
