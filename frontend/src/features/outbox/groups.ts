@@ -1,7 +1,7 @@
 /**
  * Presentation only: the outbox queues a report as separate items (each photo, then the ticket) so a
  * broken connection costs one photo; a person thinks of it as one report. Group each ticket or action
- * with the photos it is waiting for. Sending is untouched (outbox.js).
+ * with the photos it is waiting for. Sending is untouched (outbox.ts).
  */
 export interface ItemGroup<T> { id: string; main: T; photos: T[]; photosTotal: number; photosDone: number }
 
