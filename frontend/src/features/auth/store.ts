@@ -1,0 +1,89 @@
+/** Who is logged in. The token lives in localStorage so the app keeps working offline after a restart. */
+import { defineStore } from 'pinia'
+import { request } from '../../api/client'
+
+const KEY = 'xuncha.auth'
+const LAST_USER = 'xuncha.lastUser'
+
+export type UserPublic = import('../../api/types').UserPublic
+export type Role = import('../../api/types').Role
+
+function load(): { token?: string; user?: UserPublic; expiresAt?: string } {
+  try {
+    return JSON.parse(localStorage.getItem(KEY) || 'null') || {}
+  } catch {
+    return {}
+  }
+}
+
+export const HOME_BY_ROLE: Record<Role, string> = {
+  inspector: '/capture',
+  dispatcher: '/triage',
+  unit_staff: '/tasks',
+  leader: '/dashboard',
+  admin: '/admin',
+}
+
+export const useAuthStore = defineStore('auth', {
+  state: () => {
+    const s = load()
+    return {
+
+      token: (s.token || null) as string | null,
+
+      user: (s.user || null) as UserPublic | null,
+
+      expiresAt: (s.expiresAt || null) as string | null,
+      expired: false,
+      lastUsername: localStorage.getItem(LAST_USER) || '',
+    }
+  },
+  getters: {
+    loggedIn: (s) => !!s.token && !!s.user,
+    role: (s) => s.user?.role || null,
+    home: (s) => (s.user ? HOME_BY_ROLE[s.user.role] : null) || '/tickets',
+  },
+  actions: {
+    persist() {
+      localStorage.setItem(KEY, JSON.stringify({ token: this.token, user: this.user, expiresAt: this.expiresAt }))
+    },
+    /** @param username @param password */
+    async login(username: string, password: string) {
+
+      const body: import('../../api/types').TokenResponse = await request('POST', '/api/auth/token', { form: new URLSearchParams({ username, password }), auth: false })
+      this.token = body.access_token
+      this.user = body.user
+      this.expiresAt = body.expires_at || null
+      this.expired = false
+      this.lastUsername = username
+      localStorage.setItem(LAST_USER, username)
+      this.persist()
+    },
+    async refreshMe() {
+      if (!this.token) return
+      try {
+        this.user = await request('GET', '/api/me')
+        this.persist()
+      } catch {
+        /* offline: keep the stored user */
+      }
+    },
+    /** The server said 401: the token is gone. Queued data stays; the person logs in again. */
+    markExpired() {
+      this.expired = true
+      this.token = null
+      this.persist()
+    },
+    async logout() {
+      try {
+        await request('POST', '/api/auth/logout', { timeout: 5000 })
+      } catch {
+        /* offline or already revoked: forget it locally anyway */
+      }
+      this.token = null
+      this.user = null
+      this.expiresAt = null
+      this.persist()
+    },
+  },
+})

@@ -1,0 +1,77 @@
+/** The evaluation (实地测评) screens' words, merged into the app's i18n at import. */
+import { i18n } from '../../i18n/index'
+
+export const messages = {
+  'zh-CN': {
+    ev: {
+      section: '实地测评', sites: '测评点位', rounds: '测评任务', mySites: '我的测评点位', newRound: '新建测评任务',
+      allTypes: '全部类型', search: '名称、地址或编号', inactive: '已停用', sitesTotal: '共 {n} 个点位',
+      noSites: '暂无点位', noRounds: '暂无测评任务', noMySites: '当前没有指派给你的测评点位',
+      state: { draft: '草稿', active: '进行中', closed: '已结束', published: '已发布' },
+      to: { active: '开始测评', closed: '结束测评', published: '发布结果' },
+      confirmTo: '确定将任务改为“{state}”吗？', siteCount: '{n} 个点位', window: '{from} 至 {to}',
+      name: '任务名称', starts: '开始日期', ends: '结束日期', counts: '各类型抽取数量', available: '可抽 {n}',
+      seed: '随机种子', seedHint: '留空则随机生成并记录；同一种子、同一批点位抽到相同结果', inspectors: '督查员（依次分配）',
+      create: '抽取并创建', created: '已创建', drawRandom: '随机抽取', seedRecorded: '随机种子 {seed}',
+      chosen: '指定点位', followupOf: '回头看 · 原任务 #{id}', followup: '发起回头看', followupCreated: '已创建回头看任务',
+      unassigned: '未指派', checklist: '细则 v{v}', due: '截止 {at}', unit: '责任单位', needCount: '请至少抽取一个点位',
+      failed: '操作失败：{msg}', map: '地图', list: '列表',
+      form: {
+        title: '实地测评', progress: '已答 {done}/{total}', nextOpen: '下一未答', lost: '扣 {p} 分',
+        pass: '达标', fail: '不达标', na: '不适用', unable: '无法调查', occurrences: '问题次数', note: '备注', notePh: '问题描述（可选）',
+        unableItemReason: '原因', unableItemReasonPh: '如：区域上锁、施工围挡，无法检查', unableItemReasonNeeded: '请填写无法调查的原因',
+        unableItemHint: '该项不扣分，不计入应得分，单独统计',
+        photosNeed: '需拍照 {n} 张', points: '{p} 分', perOccurrence: '每处扣 {d} 分，最多扣 {p} 分',
+        allOrNothing: '不达标扣全部 {p} 分', unableSite: '整个点位无法调查', unableReason: '无法调查原因',
+        unableReasonPh: '如：闭店装修、拒绝进入', submit: '提交测评', submitHint: '还有 {n} 项未完成',
+        confirmSubmit: '提交后不能修改，确定提交吗？', saved: '已保存到本机，待上传', draftSaved: '草稿已保存在本机',
+        missingPhotos: '还差 {n} 张照片', readonly: '已提交，只读', queued: '待上传', submitted: '已提交',
+        draft: '未完成', new: '未开始', noChecklist: '细则未缓存：请联网后打开“我的测评点位”', offlineReady: '已可离线测评',
+        score: '得分 {e}/{p}（得分率 {r}）', ticket: '问题 {n}', local: '本机记录（尚未上传）', collapse: '收起',
+        notFound: '该点位不在你的测评任务中', distance: '距点位 {m} 米', far: '超出 {m} 米，请确认是否在点位现场', onlyOpen: '只看未答', showAll: '全部', unableShown: '无法调查：{r}',
+      },
+    },
+  },
+  en: {
+    ev: {
+      section: 'Field evaluation', sites: 'Evaluation sites', rounds: 'Evaluation rounds', mySites: 'My evaluation sites',
+      newRound: 'New round', allTypes: 'All types', search: 'Name, address or code', inactive: 'Inactive',
+      sitesTotal: '{n} sites', noSites: 'No sites', noRounds: 'No rounds yet', noMySites: 'No sites assigned to you now',
+      state: { draft: 'Draft', active: 'Active', closed: 'Closed', published: 'Published' },
+      to: { active: 'Start', closed: 'Close', published: 'Publish results' },
+      confirmTo: 'Change the round to “{state}”?', siteCount: '{n} sites', window: '{from} to {to}',
+      name: 'Round name', starts: 'Start date', ends: 'End date', counts: 'Sites to draw per type', available: '{n} available',
+      seed: 'Random seed', seedHint: 'Leave empty for a random one (recorded); the same seed over the same sites draws the same',
+      inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
+      seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Re-check (回头看)',
+      followupCreated: 'Re-check round created', unassigned: 'Unassigned', checklist: 'Checklist v{v}', due: 'Due {at}',
+      unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}', map: 'Map',
+      list: 'List',
+      form: {
+        title: 'Evaluate site', progress: 'Done {done}/{total}', nextOpen: 'Next open', lost: '−{p} pts',
+        pass: 'Pass', fail: 'Fail', na: 'N/A', unable: 'Cannot check', occurrences: 'Occurrences', note: 'Note', notePh: 'What is wrong (optional)',
+        unableItemReason: 'Reason', unableItemReasonPh: 'e.g. locked area, building works', unableItemReasonNeeded: 'Say why it could not be checked',
+        unableItemHint: 'No points lost; out of the possible points, counted separately',
+        photosNeed: '{n} photo(s) needed', points: '{p} pts', perOccurrence: '−{d} per occurrence, at most −{p}',
+        allOrNothing: 'Fail loses all {p} pts', unableSite: 'Whole site cannot be evaluated', unableReason: 'Reason',
+        unableReasonPh: 'e.g. closed for works, access refused', submit: 'Submit evaluation', submitHint: '{n} item(s) to finish',
+        confirmSubmit: 'A submitted site cannot be changed. Submit?', saved: 'Saved on this phone, to be sent',
+        draftSaved: 'Draft saved on this phone', missingPhotos: '{n} more photo(s)', readonly: 'Submitted, read-only',
+        queued: 'To send', submitted: 'Submitted', draft: 'In progress', new: 'Not started',
+        noChecklist: 'Checklist not cached: open "My evaluation sites" online first', offlineReady: 'Ready offline',
+        score: 'Score {e}/{p} (rate {r})', ticket: 'Ticket {n}', local: 'Record on this phone (not sent yet)',
+        collapse: 'Collapse', notFound: 'This site is not assigned to you', distance: '{m} m from the site', far: 'more than {m} m: are you at the site?', onlyOpen: 'Open only', showAll: 'All',
+        unableShown: 'Not evaluated: {r}',
+      },
+    },
+  },
+}
+
+for (const [loc, msgs] of Object.entries(messages)) i18n.global.mergeLocaleMessage(loc, msgs)
+
+/** A site type's name in the current language, from the site types list (else the name the API gave, else the code). */
+export function typeName(types, code, locale, fallback = code) {
+  const t = types.find((x) => x.code === code)
+  if (!t) return fallback
+  return locale === 'en' ? t.en : t.zh
+}

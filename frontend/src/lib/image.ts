@@ -1,0 +1,56 @@
+/**
+ * Phone-side photo downscaling: long edge ≤ 2048 px, JPEG 0.8.
+ * createImageBitmap(..., {imageOrientation: 'from-image'}) applies EXIF orientation once; we never
+ * rotate again. The pixel count is also capped (iOS canvases fail above ~16.7 MP).
+ */
+export const MAX_EDGE = 2048
+export const JPEG_QUALITY = 0.8
+const MAX_CANVAS_PIXELS = 16_000_000
+
+export function targetSize(w, h, maxEdge = MAX_EDGE) {
+  let scale = Math.min(1, maxEdge / Math.max(w, h))
+  if (w * h * scale * scale > MAX_CANVAS_PIXELS) scale = Math.sqrt(MAX_CANVAS_PIXELS / (w * h))
+  return [Math.max(1, Math.round(w * scale)), Math.max(1, Math.round(h * scale))]
+}
+
+/**
+ * Returns {bytes: ArrayBuffer, type, width, height, originalSize}. If the browser cannot decode the
+ * file (e.g. HEIC on a non-Apple browser) the original bytes are kept and the server converts them.
+ */
+export async function downscalePhoto(file) {
+  const originalSize = file.size
+  let bitmap
+  try {
+    bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
+  } catch {
+    return { bytes: await file.arrayBuffer(), type: file.type || 'application/octet-stream', width: null, height: null, originalSize }
+  }
+  const [w, h] = targetSize(bitmap.width, bitmap.height)
+  let blob
+  if (typeof OffscreenCanvas !== 'undefined') {
+    const canvas = new OffscreenCanvas(w, h)
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, w, h)
+    blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: JPEG_QUALITY })
+  } else {
+    const canvas = document.createElement('canvas')
+    canvas.width = w
+    canvas.height = h
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, w, h)
+    blob = await new Promise((res) => canvas.toBlob(res, 'image/jpeg', JPEG_QUALITY))
+  }
+  // Keep the original when it is already a small JPEG that re-encoding would not shrink.
+  const small = file.type === 'image/jpeg' && w === bitmap.width && h === bitmap.height
+  if (!blob || (small && blob.size >= originalSize)) {
+    bitmap.close?.()
+    return { bytes: await file.arrayBuffer(), type: file.type || 'image/jpeg', width: w, height: h, originalSize }
+  }
+  bitmap.close?.()
+  return { bytes: await blob.arrayBuffer(), type: 'image/jpeg', width: w, height: h, originalSize }
+}
+
+export function formatBytes(n) {
+  if (n == null) return '—'
+  if (n < 1024) return `${n} B`
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`
+  return `${(n / 1024 / 1024).toFixed(1)} MB`
+}

@@ -1,0 +1,68 @@
+import { describe, it, expect } from 'vitest'
+import { wgs84ToGcj02, gcj02ToWgs84, outOfChina, toDisplay } from '../src/lib/geo'
+import { targetSize } from '../src/lib/image'
+import { toCityLocalInput as toShanghaiLocalInput, fromCityLocalInput as fromShanghaiLocalInput, formatDateTime, setCityTimeZone } from '../src/lib/time'
+// The city's zone comes from GET /api/config; these tests use the demo city's.
+setCityTimeZone({ name: 'Asia/Shanghai', utc_offset_minutes: 480 })
+
+describe('WGS-84 → GCJ-02 (display only)', () => {
+  it('shifts points in China by a few hundred metres, as the published algorithm does', () => {
+    // Reference value for Beijing Tiananmen from the common eviltransform implementation.
+    const [lat, lng] = wgs84ToGcj02(39.90734, 116.39089)
+    expect(lat).toBeCloseTo(39.90874, 4)
+    expect(lng).toBeCloseTo(116.39713, 4)
+  })
+  it('round-trips within a centimetre', () => {
+    const [gLat, gLng] = wgs84ToGcj02(30.2741, 120.1551)
+    const [wLat, wLng] = gcj02ToWgs84(gLat, gLng)
+    expect(Math.abs(wLat - 30.2741)).toBeLessThan(1e-7)
+    expect(Math.abs(wLng - 120.1551)).toBeLessThan(1e-7)
+  })
+  it('leaves points outside China and wgs84 maps alone', () => {
+    expect(outOfChina(51.5, -0.12)).toBe(true)
+    expect(wgs84ToGcj02(51.5, -0.12)).toEqual([51.5, -0.12])
+    expect(toDisplay(30.2741, 120.1551, 'wgs84')).toEqual([30.2741, 120.1551])
+  })
+})
+
+describe('photo target size', () => {
+  it('caps the long edge at 2048 and keeps the aspect ratio', () => {
+    expect(targetSize(4000, 3000)).toEqual([2048, 1536])
+    expect(targetSize(3000, 4000)).toEqual([1536, 2048])
+    expect(targetSize(1200, 900)).toEqual([1200, 900])
+  })
+})
+
+describe('Asia/Shanghai display', () => {
+  it('formats UTC instants in Shanghai time and round-trips datetime-local values', () => {
+    expect(formatDateTime('2026-11-21T16:30:00Z')).toBe('2026/11/22 00:30')
+    expect(toShanghaiLocalInput('2026-11-21T16:30:00Z')).toBe('2026-11-22T00:30')
+    expect(fromShanghaiLocalInput('2026-11-22T00:30')).toBe('2026-11-21T16:30:00.000Z')
+  })
+})
+
+import { periodLabel } from '../src/features/stats/period'
+import { navigationLinks, distanceM, wgs84ToGcj02 } from '../src/lib/geo'
+
+describe('periodLabel', () => {
+  const week = { kind: 'week', start_date: '2026-03-16', end_date: '2026-03-22', label: '2026年第12周 (03-16 ~ 03-22)' }
+  it('keeps the Chinese label in Chinese and speaks English in English', () => {
+    expect(periodLabel(week, 'zh-CN')).toBe(week.label)
+    expect(periodLabel(week, 'en')).toBe('Week 12, 2026 (03-16 ~ 03-22)')
+    expect(periodLabel({ kind: 'week', start_date: '2026-12-28', end_date: '2027-01-03' }, 'en')).toMatch(/^Week 53, 2026/)
+    expect(periodLabel({ kind: 'month', start_date: '2026-03-01', end_date: '2026-03-31', label: '2026年03月' }, 'en')).toBe('March 2026')
+  })
+})
+
+describe('navigationLinks', () => {
+  it('gives 高德 GCJ-02 and 百度 WGS-84 with its coord_type', () => {
+    const [gLat, gLng] = wgs84ToGcj02(30.2741, 120.1551)
+    const l = navigationLinks(30.2741, 120.1551, '示例路')
+    expect(l.amap).toContain(`position=${gLng.toFixed(6)},${gLat.toFixed(6)}`)
+    expect(l.amap).toContain('coordinate=gaode')
+    expect(l.baidu).toContain('location=30.274100,120.155100')
+    expect(l.baidu).toContain('coord_type=wgs84')
+    expect(l.apple).toContain(`ll=${gLat.toFixed(6)},${gLng.toFixed(6)}`)
+    expect(distanceM(30.2741, 120.1551, 30.2841, 120.1551)).toBeCloseTo(1112, -1)
+  })
+})

@@ -1,0 +1,19 @@
+import { describe, it, expect } from 'vitest'
+import { delta } from '../src/features/stats/period'
+
+describe('环比 (change on the previous period)', () => {
+  it('gives counts as differences', () => {
+    expect(delta(12, 5)).toMatchObject({ dir: 1, arrow: '↑', value: 7, text: '7' })
+    expect(delta(0, 1)).toMatchObject({ dir: -1, arrow: '↓', value: -1, text: '1' })
+    expect(delta(3, 3)).toMatchObject({ dir: 0, value: 0 })
+  })
+  it('gives rates in percentage points, not percent of percent', () => {
+    // 结案率 6/8 against 2/2: −25 percentage points
+    expect(delta(0.75, 1, 'rate')).toMatchObject({ dir: -1, value: -25, text: '25.0' })
+    expect(delta(7 / 9, 2 / 3, 'rate')).toMatchObject({ dir: 1, value: 11.1, text: '11.1' })
+  })
+  it('says nothing when a side is missing', () => {
+    expect(delta(0.5, null, 'rate')).toBeNull()
+    expect(delta(undefined, 3)).toBeNull()
+  })
+})
