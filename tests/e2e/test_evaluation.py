@@ -10,9 +10,11 @@ pytestmark = pytest.mark.e2e
 
 def test_dispatcher_draws_a_round_and_the_inspector_gets_its_sites(new_context, api, shots):
     page = new_context().new_page()
+    # The demo city's 41 sites (app/demo/seed.py SITES), and any an earlier test of the session added.
+    total = api.get("dispatcher", "/api/evaluation/sites", limit=1).json()["total"]
+    assert total >= 41
     login(page, "dispatcher", "/eval/sites")
-    # The demo city's 41 sites (app/demo/seed.py SITES).
-    page.wait_for_selector("[data-testid=eval-sites-total]:has-text('41')")
+    page.wait_for_selector(f"[data-testid=eval-sites-total]:has-text('{total}')")
     page.click("[data-testid=eval-sites-map-toggle]")
     page.wait_for_selector("[data-testid=eval-sites-map] .leaflet-marker-icon")  # dots or clusters of the sites
     page.screenshot(path=str(shots / "eval-sites-map.png"))

@@ -318,9 +318,13 @@ def test_admin_screens_show_markup_as_text(new_context, evil_world, api, server)
         guard.check(path)
     page.goto("/admin/grids")
     page.locator("[data-testid=grid-map] path.leaflet-interactive").last.wait_for(state="attached")
-    page.locator("[data-testid=grid-map] path.leaflet-interactive").last.dispatch_event("mouseover")
-    page.wait_for_function("t => [...document.querySelectorAll('.leaflet-tooltip')].some(e => e.textContent.includes(t))",
-                           arg=FIELDS["GN"])
+    # Hovered again at each poll: the map redraws its shapes when the grids and the check's result arrive, and a
+    # path hovered before a redraw is gone with its tooltip.
+    page.wait_for_function("""t => {
+        const paths = document.querySelectorAll('[data-testid=grid-map] path.leaflet-interactive')
+        paths[paths.length - 1]?.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }))
+        return [...document.querySelectorAll('.leaflet-tooltip')].some(e => e.textContent.includes(t))
+    }""", arg=FIELDS["GN"], polling=500)
     assert page.locator(".leaflet-tooltip img, .leaflet-tooltip script").count() == 0
     guard.check("grid map")
 
