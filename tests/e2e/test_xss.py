@@ -318,12 +318,16 @@ def test_admin_screens_show_markup_as_text(new_context, evil_world, api, server)
         guard.check(path)
     page.goto("/admin/grids")
     page.locator("[data-testid=grid-map] path.leaflet-interactive").last.wait_for(state="attached")
-    # Hovered again at each poll: the map redraws its shapes when the grids and the check's result arrive, and a
-    # path hovered before a redraw is gone with its tooltip.
+    # Every grid hovered, again at each poll: earlier tests may have left grids of their own, and the map redraws
+    # its shapes when the grids and the check's result arrive (a path hovered before a redraw is gone with its
+    # tooltip).
     page.wait_for_function("""t => {
-        const paths = document.querySelectorAll('[data-testid=grid-map] path.leaflet-interactive')
-        paths[paths.length - 1]?.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }))
-        return [...document.querySelectorAll('.leaflet-tooltip')].some(e => e.textContent.includes(t))
+        for (const path of document.querySelectorAll('[data-testid=grid-map] path.leaflet-interactive')) {
+            path.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }))
+            if ([...document.querySelectorAll('.leaflet-tooltip')].some(e => e.textContent.includes(t))) return true
+            path.dispatchEvent(new MouseEvent('mouseout', { bubbles: true }))
+        }
+        return false
     }""", arg=FIELDS["GN"], polling=500)
     assert page.locator(".leaflet-tooltip img, .leaflet-tooltip script").count() == 0
     guard.check("grid map")
