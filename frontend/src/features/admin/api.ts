@@ -1,4 +1,7 @@
-/** The office's administration API (/api/admin, admin only): units, users, categories, grids, settings, audit. */
+/**
+ * The office's administration API (/api/admin, admin only): units, users, categories, grids, settings, audit; and the
+ * admin's parts of /api/evaluation (sites, checklists) and /api/notifications (channels, people's SMS, settings).
+ */
 import { request } from '../../api/client'
 
 export type S = import('../../api/types').Schemas
@@ -56,6 +59,17 @@ export const listSites: (query: Query) => Promise<S['SitePage']> = (query) => re
 export const createSite: (body: S['SiteIn']) => Promise<S['SiteOut']> = (body) => request('POST', '/api/evaluation/sites', { json: body })
 export const patchSite: (id: number, body: S['SitePatch']) => Promise<S['SiteOut']> = (id, body) => request('PATCH', `/api/evaluation/sites/${id}`, { json: body })
 export const listSiteTypes: () => Promise<S['SiteTypeOut'][]> = () => request('GET', '/api/evaluation/site-types')
+
+export const listChecklistVersions: (siteType: string) => Promise<S['ChecklistSummary'][]> = (siteType) => request('GET', `/api/evaluation/site-types/${encodeURIComponent(siteType)}/checklists`)
+export const getChecklist: (siteType: string, version: number) => Promise<S['ChecklistOut']> = (siteType, version) => request('GET', `/api/evaluation/site-types/${encodeURIComponent(siteType)}/checklists/${version}`)
+export const createChecklist: (siteType: string, body: S['ChecklistIn']) => Promise<S['ChecklistOut']> = (siteType, body) => request('POST', `/api/evaluation/site-types/${encodeURIComponent(siteType)}/checklists`, { json: body })
+
+export const listSubscriptions: () => Promise<S['SubscriptionOut'][]> = () => request('GET', '/api/notifications/subscriptions')
+export const putSubscription: (userId: number, body: S['SubscriptionIn']) => Promise<S['SubscriptionOut']> = (userId, body) => request('PUT', `/api/notifications/subscriptions/${userId}`, { json: body })
+export const removeSubscription: (userId: number) => Promise<null> = (userId) => request('DELETE', `/api/notifications/subscriptions/${userId}`)
+
+export const getNotifySettings: () => Promise<S['SettingsOut']> = () => request('GET', '/api/notifications/settings')
+export const putNotifySettings: (body: S['SettingsIn']) => Promise<S['SettingsOut']> = (body) => request('PUT', '/api/notifications/settings', { json: body })
 
 export const listAudit: (query: Query) => Promise<S['AuditPage']> = (query) => request('GET', '/api/admin/audit', { query })
 
