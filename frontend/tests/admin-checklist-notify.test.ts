@@ -71,6 +71,14 @@ describe('the notification rules\' changes', () => {
     expect(f.routes.dispatched).toEqual(CHANNEL_KINDS)
     expect(changesOf(s, f)).toEqual({})
   })
+  it('takes the hour as a number input gives it', () => {
+    const s = settings()
+    const f = formOf(s)
+    f.digest_hour = 7
+    expect(changesOf(s, f)).toEqual({ digest_hour: 7 })
+    f.digest_hour = 8
+    expect(changesOf(s, f)).toEqual({})
+  })
   it('sends only the fields changed; a route of every kind and an empty template go back to the default (null)', () => {
     const s = settings({ digest_hour: 9 })
     const f = formOf(s)

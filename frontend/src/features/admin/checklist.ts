@@ -4,17 +4,20 @@
  */
 import type { ChecklistIn, ChecklistItemOut, DeductionRule } from '../../api/types'
 
-/** One item being edited; numbers stay text until sent, so that a half-typed value is the server's to refuse. */
+/**
+ * One item being edited; numbers stay as typed until sent, so that a half-typed value is the server's to refuse (a
+ * number input's v-model gives a number, or '' when empty).
+ */
 export interface ItemDraft {
   key: number // stable while the list is reordered (Vue's :key, the problems' owner)
   code: string
   text_zh: string
   text_en: string
   dimension: string
-  points: string
+  points: string | number
   rule: DeductionRule
-  deduction: string
-  photos_required: string
+  deduction: string | number
+  photos_required: string | number
   category_code: string
 }
 
@@ -77,7 +80,7 @@ export function blankItem(items: ItemDraft[], after?: ItemDraft): ItemDraft {
 }
 
 /** Points typed as text in tenths (5.5 → 55); null when it is not a number. */
-export function toTenths(text: string): number | null {
+export function toTenths(text: string | number): number | null {
   const s = String(text ?? '').trim()
   if (s === '') return null
   const n = Number(s)
@@ -102,7 +105,7 @@ export function moved<T>(items: T[], index: number, by: number): T[] {
   return out
 }
 
-function number(text: string): number | string | null {
+function number(text: string | number): number | string | null {
   const s = String(text ?? '').trim()
   if (s === '') return null
   const n = Number(s)

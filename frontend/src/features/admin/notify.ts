@@ -19,7 +19,7 @@ export const KINDS_FOR_ROLE: Partial<Record<UserAdmin['role'], MessageKind[]>> =
 }
 
 export interface NotifyForm {
-  digest_hour: string // '' : the deployment's default
+  digest_hour: string | number // '' : the deployment's default (a number input's v-model gives a number)
   near_deadline_hours: string // "72, 24"; '': the one moment the lists call 预超期
   routes: Record<string, ChannelKind[]> // every message kind; all four: not restricted
   templates: Record<string, string> // every message kind; '': the built-in text
@@ -54,7 +54,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 /** The fields of the form that differ from `s`, as the PUT's body ({} when nothing changed). */
 export function changesOf(s: NotifySettingsOut, f: NotifyForm): NotifySettingsIn {
   const out: NotifySettingsIn = {}
-  const hour = f.digest_hour.trim()
+  const hour = String(f.digest_hour ?? '').trim()
   if (hour === '') {
     if (s.digest_hour !== s.digest_hour_default) out.digest_hour = null
   } else if (Number(hour) !== s.digest_hour) {
