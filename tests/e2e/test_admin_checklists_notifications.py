@@ -33,6 +33,12 @@ def _phone(new_context):
     return new_context(device_scale_factor=1)
 
 
+def _shoot(page, name: str):
+    """A screenshot once the success toast is gone."""
+    page.locator(".van-toast").wait_for(state="hidden")
+    page.screenshot(path=str(SHOTS / name))
+
+
 def _loaded(page):
     page.wait_for_function("() => !document.querySelector('.admin-table td.muted') || document.querySelector('.admin-table td.muted').textContent.indexOf('…') < 0")
 
@@ -75,7 +81,7 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     assert "编号重复" in second.locator("[data-testid=ck-problems]").inner_text()
     assert second.locator("[data-testid=ck-code][aria-invalid=true]").count() == 1
     assert len(admin_get(api, f"/api/evaluation/site-types/{SITE_TYPE}/checklists")) == len(versions)
-    page.screenshot(path=str(SHOTS / "console-checklists-422-1366.png"))
+    _shoot(page, "console-checklists-422-1366.png")
 
     # Fixed, edited, reordered, one item added: the total is 5 over and warned of, and saved all the same.
     first.locator("[data-testid=ck-deduction]").fill("1")
@@ -99,7 +105,7 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     page.wait_for_function("n => document.querySelector('[data-testid=ck-save]')?.textContent.includes(`第 ${n} 版`)",
                            arg=before["version"] + 2)
     assert page.locator("[data-testid=admin-error]").count() == 0
-    page.screenshot(path=str(SHOTS / "console-checklists-1366.png"))
+    _shoot(page, "console-checklists-1366.png")
 
     after = admin_get(api, f"/api/evaluation/site-types/{SITE_TYPE}/checklists")
     assert after[0]["version"] == before["version"] + 1 and after[0]["total_points_tenths"] == 1050
@@ -124,7 +130,7 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     ui_login(phone, "admin")
     phone.goto("/admin/checklists")
     phone.locator("[data-testid=ck-item]").first.wait_for()
-    phone.screenshot(path=str(SHOTS / "console-checklists-390.png"))
+    _shoot(phone, "console-checklists-390.png")
 
     # Other tests score this site type against a 100-point checklist: the original items become the latest again.
     r = _send(api, "POST", f"/api/evaluation/site-types/{SITE_TYPE}/checklists", {"items": [_item_in(i) for i in items]})
@@ -167,7 +173,7 @@ def test_admin_texts_a_person_then_changes_and_removes_it(new_context, api, page
     expected = sorted(["dispatched", "resumed", "rework", "urged", "supervised", "voided", "request_decided",
                        "near_deadline", "overdue"])
     assert sub["kinds"] == expected and sub["phone"] == "138****8000" and sub["enabled"] and sub["channel_id"] == channel["id"]
-    page.screenshot(path=str(SHOTS / "console-subscriptions-1366.png"))
+    _shoot(page, "console-subscriptions-1366.png")
 
     # Edited without typing the number again: it is kept; one kind fewer.
     row.locator("[data-testid=sub-edit]").click()
@@ -182,7 +188,7 @@ def test_admin_texts_a_person_then_changes_and_removes_it(new_context, api, page
     phone.goto("/admin/subscriptions")
     phone.locator("[data-testid=sub-row][data-user=unit_cgj]").wait_for()
     phone.click("[data-testid=sub-add]")
-    phone.screenshot(path=str(SHOTS / "console-subscriptions-390.png"))
+    _shoot(phone, "console-subscriptions-390.png")
 
     # Removed: no more texts, the number forgotten.
     row.locator("[data-testid=sub-remove]").click()
@@ -236,7 +242,7 @@ def test_admin_changes_the_schedule_routes_and_a_template_sending_only_what_chan
         assert now["digest_hour"] == 7 and now["near_deadline_hours"] == [72, 24]
         assert now["routes"]["urged"] == ["dingtalk", "webhook", "wecom"]
         assert now["templates"]["urged"] == "{title}{case_number} 请于期限前整改"
-        page.screenshot(path=str(SHOTS / "console-notifications-1366.png"))
+        _shoot(page, "console-notifications-1366.png")
 
         entry = _audit(api, "settings", "notifications")[0]
         assert entry["action"] == "settings.notifications"
@@ -257,7 +263,7 @@ def test_admin_changes_the_schedule_routes_and_a_template_sending_only_what_chan
         ui_login(phone, "admin")
         phone.goto("/admin/notifications")
         phone.locator("[data-testid=notify-form]").wait_for()
-        phone.screenshot(path=str(SHOTS / "console-notifications-390.png"))
+        _shoot(phone, "console-notifications-390.png")
     finally:
         # The digest hour and the reminders are the session's: back to the defaults for the tests after this one.
         _send(api, "PUT", "/api/notifications/settings", {"digest_hour": None, "near_deadline_hours": None, "routes": None, "templates": None})

@@ -333,6 +333,70 @@ def test_admin_screens_show_markup_as_text(new_context, evil_world, api, server)
     guard.check("grid map")
 
 
+def test_checklist_sms_people_and_templates_show_markup_as_text(new_context, api, server):
+    """A checklist item's text, a texted person's name, an SMS gateway's name and a message template with markup
+    (set through the API): the 测评细则, 通知对象 and 通知规则 screens show them literally and run nothing."""
+    http = httpx.Client(base_url=server, timeout=30, headers={"Authorization": f"Bearer {api.token('admin')}"})
+    suffix = uuid.uuid4().hex[:6]
+    site_type = "school_surroundings"
+    latest = http.get(f"/api/evaluation/site-types/{site_type}/checklists").json()[0]["version"]
+    original = http.get(f"/api/evaluation/site-types/{site_type}/checklists/{latest}").json()["items"]
+
+    def item_in(i: dict, **over) -> dict:
+        return {"code": i["code"], "text_zh": i["text_zh"], "text_en": i["text_en"], "dimension": i["dimension"],
+                "points": i["points"], "rule": i["rule"], "deduction": i["deduction"] if i["rule"] == "per_occurrence" else None,
+                "photos_required": i["photos_required"], "category_code": i["category_code"], **over}
+
+    marked = [item_in(original[0], text_zh=evil("CZ"), text_en=evil("CE"))] + [item_in(i) for i in original[1:]]
+    r = http.post(f"/api/evaluation/site-types/{site_type}/checklists", json={"items": marked})
+    assert r.status_code == 201, r.text
+    version = r.json()["version"]
+    unit_id = next(u["id"] for u in http.get("/api/units").json() if u["name"] == "向阳街道办事处")
+    r = http.post("/api/admin/users", json={"username": f"xss_sms_{suffix}", "display_name": evil("SU"), "role": "unit_staff",
+                                            "unit_id": unit_id, "password": f"Xuncha-{suffix}"})
+    assert r.status_code == 201, r.text
+    user_id = r.json()["id"]
+    r = http.post("/api/notifications/channels", json={"name": evil("SG"), "kind": "sms", "url": "https://sms.example.invalid/x"})
+    assert r.status_code == 201, r.text
+    r = http.put(f"/api/notifications/subscriptions/{user_id}", json={"channel_id": r.json()["id"], "phone": "13900139000",
+                                                                   "kinds": ["dispatched"], "enabled": True})
+    assert r.status_code == 200, r.text
+    r = http.put("/api/notifications/settings", json={"templates": {"urged": evil("TM") + " {case_number}"}})
+    assert r.status_code == 200, r.text
+    try:
+        ctx = new_context(viewport={"width": 1366, "height": 900}, is_mobile=False, has_touch=False, device_scale_factor=1)
+        guard = Guard(ctx)
+        page = ctx.new_page()
+        login(page, "admin", "/admin/subscriptions")
+        page.locator("[data-testid=sub-row]").first.wait_for()
+        page.wait_for_function("t => document.body.innerText.includes(t)", arg=evil("SU"))
+        body = _text(page)
+        assert evil("SU") in body and evil("SG") in body, "/admin/subscriptions"
+        assert page.locator("img[src=x]").count() == 0
+        guard.check("/admin/subscriptions")
+
+        page.goto("/admin/checklists")
+        page.select_option("[data-testid=ck-type]", site_type)
+        page.wait_for_function("t => document.querySelector('[data-testid=ck-text-zh]')?.value === t", arg=evil("CZ"))
+        assert page.locator("[data-testid=ck-text-en]").first.input_value() == evil("CE")
+        page.click(f"[data-testid=ck-view-{version}]")
+        viewing = page.locator("[data-testid=ck-viewing]").inner_text()
+        assert evil("CZ") in viewing and evil("CE") in viewing, "checklist version"
+        assert page.locator("img[src=x]").count() == 0
+        guard.check("/admin/checklists")
+
+        page.goto("/admin/notifications")
+        page.click("[data-testid=notify-templates] button[data-kind=urged]")
+        assert page.locator("[data-testid=notify-template]").input_value() == evil("TM") + " {case_number}"
+        assert page.locator("[data-testid=notify-preview]").inner_text() == evil("TM") + " XC-2026-000123"
+        assert page.locator("img[src=x], [data-testid=notify-templates] script").count() == 0
+        guard.check("/admin/notifications")
+    finally:
+        http.put("/api/notifications/settings", json={"templates": {"urged": None}})
+        http.delete(f"/api/notifications/subscriptions/{user_id}")
+        http.post(f"/api/evaluation/site-types/{site_type}/checklists", json={"items": [item_in(i) for i in original]})
+
+
 def test_api_docs_load_nothing_from_elsewhere(new_context, server):
     """Swagger UI comes from our origin and runs under the CSP (its init script allowed by hash only)."""
     ctx = new_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False)
