@@ -34,8 +34,9 @@ def _phone(new_context):
 
 
 def _shoot(page, name: str):
-    """A screenshot once the success toast is gone."""
+    """A screenshot once the success toast is gone; nothing wider than the screen (a phone scrolls only down)."""
     page.locator(".van-toast").wait_for(state="hidden")
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"], name
     page.screenshot(path=str(SHOTS / name))
 
 
