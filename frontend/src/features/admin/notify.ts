@@ -10,12 +10,12 @@ export const MESSAGE_KINDS: MessageKind[] = [
 ]
 export const CHANNEL_KINDS: ChannelKind[] = ['wecom', 'dingtalk', 'webhook', 'sms']
 
-/** Who is told which kinds in their inbox: what a person's SMS may usefully be asked for, by role. */
+/** The kinds each role is told in its inbox (app/notifications service and reminders): what its SMS may carry. */
 export const KINDS_FOR_ROLE: Partial<Record<UserAdmin['role'], MessageKind[]>> = {
   unit_staff: ['dispatched', 'resumed', 'rework', 'urged', 'supervised', 'voided', 'request_decided', 'near_deadline', 'overdue', 'digest'],
   dispatcher: ['request_waiting', 'verification_waiting', 'office_digest'],
-  leader: ['supervised', 'office_digest'],
-  admin: ['request_waiting', 'verification_waiting', 'office_digest'],
+  leader: ['request_waiting'], // a suspension (挂账) request
+  inspector: ['verification_waiting'], // a rectification of a problem they reported
 }
 
 export interface NotifyForm {
