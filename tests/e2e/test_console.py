@@ -20,8 +20,8 @@ pytestmark = pytest.mark.e2e
 DESKTOP = {"width": 1366, "height": 900}
 WALL = {"width": 1920, "height": 1080}
 SHOTS = Path(os.environ.get("XUNCHA_CONSOLE_SHOTS", "/tmp/shots-console"))
-SCREENS = ["admin", "admin-units", "admin-users", "admin-categories", "admin-grids", "admin-sites", "admin-channels",
-           "admin-settings", "admin-audit"]
+SCREENS = ["admin", "admin-units", "admin-users", "admin-categories", "admin-grids", "admin-sites", "admin-checklists",
+           "admin-channels", "admin-subscriptions", "admin-notifications", "admin-settings", "admin-audit"]
 
 
 def desktop(new_context, viewport=DESKTOP):
