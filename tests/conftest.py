@@ -126,7 +126,7 @@ def _wrap_s3_put() -> None:
         _bucket_written = True
         put(self, key, data)
 
-    S3PhotoStorage.put = put_and_mark
+    S3PhotoStorage.put = put_and_mark  # put_all goes through put
 
 
 if _S3 is not None:

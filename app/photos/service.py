@@ -183,8 +183,7 @@ def store(photo_id: uuid.UUID, result: processing.ProcessedPhoto, data: bytes) -
     storage = get_storage()
     keys = [storage_key(photo_id, result.sha256, v) for v in VARIANTS]
     try:
-        for key, blob in zip(keys, (result.thumb, result.display, data), strict=True):
-            storage.put(key, blob)
+        storage.put_all(list(zip(keys, (result.thumb, result.display, data), strict=True)))
     except StorageUnavailableError as exc:
         raise unavailable(exc) from None
     return keys

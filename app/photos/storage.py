@@ -6,7 +6,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +101,10 @@ class PhotoStorage(Protocol):
         """Store `data` under `key` atomically: readers see the old object or the new one, never a part."""
         ...
 
+    def put_all(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """`put` each (key, data); S3 sends them at once (a photo's three variants: one round trip, not three)."""
+        ...
+
     def get(self, key: str) -> bytes:
         """The bytes stored under `key`; raises PhotoNotFoundError."""
         ...
@@ -173,6 +178,10 @@ class LocalPhotoStorage:
             raise
         if self.fsync:
             _fsync_dir(path.parent)  # make the rename itself durable
+
+    def put_all(self, items: Sequence[tuple[str, bytes]]) -> None:
+        for key, data in items:
+            self.put(key, data)
 
     def get(self, key: str) -> bytes:
         """The stored bytes; raises PhotoNotFoundError."""
@@ -265,6 +274,8 @@ class S3PhotoStorage:
             retries={"max_attempts": 4, "mode": "standard"},
             connect_timeout=5, read_timeout=30, max_pool_connections=max_connections,
         )
+        # Shared by every request of the process: at most `max_connections` PUTs in flight, the pool's size.
+        self._senders = ThreadPoolExecutor(max_workers=max_connections, thread_name_prefix="s3-put")
         self.client = boto3.session.Session().client(
             "s3", endpoint_url=endpoint_url or None, region_name=region or None,
             aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None, config=config)
@@ -274,6 +285,15 @@ class S3PhotoStorage:
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
         with _s3_errors(check_key(key)):
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentMD5=md5)
+
+    def put_all(self, items: Sequence[tuple[str, bytes]]) -> None:
+        """The PUTs in parallel (boto3's client is thread-safe); the first failure is raised once all have ended."""
+        if len(items) < 2:
+            for key, data in items:
+                self.put(key, data)
+            return
+        for future in [self._senders.submit(self.put, key, data) for key, data in items]:
+            future.result()
 
     def get(self, key: str) -> bytes:
         """The stored bytes; raises PhotoNotFoundError."""

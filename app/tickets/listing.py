@@ -167,7 +167,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     key = getattr(Ticket, field)
     if field == "deadline_at":
         where.append(col(Ticket.deadline_at).is_not(None))
-    rows, next_cursor = pagination.page(session, read.with_names(select(Ticket).where(*where)), key, col(Ticket.id),
+    rows, next_cursor = pagination.page(session, read.named_tickets(*where), key, col(Ticket.id),
                                         desc=desc, limit=limit, cursor=cursor)
     items = read.summaries(session, user, rows, now, with_duplicates=user.role in SEES_ALL_TICKETS)
     if has_duplicates is not None:

@@ -57,6 +57,16 @@ def test_put_get_delete_roundtrip(store: PhotoStorage):
     assert _stored_keys(store) == []
 
 
+def test_put_all_stores_each_object_and_raises_a_refused_key(store: PhotoStorage):
+    items = [(KEY.replace("original", name), name.encode() * 1000) for name in ("thumb", "display", "original")]
+    store.put_all(items)
+    assert _stored_keys(store) == sorted(key for key, _ in items)
+    assert all(store.get(key) == data for key, data in items)
+    with pytest.raises(InvalidKeyError):
+        store.put_all([(KEY.replace("original", "other"), b"x"), ("../escape", b"y")])
+    assert "../escape" not in _stored_keys(store)
+
+
 def test_missing_key_raises_not_found(store: PhotoStorage):
     with pytest.raises(PhotoNotFoundError):
         store.get(KEY)
