@@ -13,7 +13,7 @@ from app.core import pagination
 from app.core.config import get_settings
 from app.core.errors import Invalid, NotFound
 from app.core.types import utcnow
-from app.notifications import reminders, settings
+from app.notifications import reminders, settings, texts
 from app.notifications.models import Channel, Delivery, Subscription
 from app.notifications.schemas import (
     ChannelIn,
@@ -130,6 +130,10 @@ def _subscription_out(s: Subscription) -> SubscriptionOut:
                            enabled=s.enabled, updated_at=s.updated_at)
 
 
+# What a removed subscription keeps instead of the number (the column is NOT NULL; no mobile number looks so).
+FORGOTTEN_PHONE = "00000000000"
+
+
 def subscriptions(session: Session) -> list[SubscriptionOut]:
     return [_subscription_out(s) for s in session.exec(select(Subscription).order_by(Subscription.user_id)).all()]
 
@@ -154,7 +158,8 @@ def set_subscription(session: Session, actor: audit.Actor, user_id: int, body: S
         raise Invalid("应为短信通道 channel_id must be an SMS channel", code="not_sms_channel")
     s = session.exec(select(Subscription).where(Subscription.user_id == user_id)).first()
     before = _sub_snapshot(s)
-    phone = body.phone or (s.phone if s else None)
+    # A removed person's number was forgotten: texting again needs it anew, never the placeholder.
+    phone = body.phone or (s.phone if s and s.phone != FORGOTTEN_PHONE else None)
     if phone is None:
         raise Invalid("需要手机号 A phone number is required", code="phone_required")
     now = utcnow()
@@ -174,7 +179,7 @@ def remove_subscription(session: Session, actor: audit.Actor, user_id: int) -> N
     if s is None:
         raise NotFound("此用户未设短信 No SMS set for this user")
     before = _sub_snapshot(s)
-    s.enabled, s.kinds, s.phone, s.updated_at = False, [], "00000000000", utcnow()
+    s.enabled, s.kinds, s.phone, s.updated_at = False, [], FORGOTTEN_PHONE, utcnow()
     session.add(s)
     session.flush()
     audit.record(session, actor, "subscription.remove", "subscription", user_id, before, None)
@@ -187,7 +192,15 @@ def settings_out(session: Session) -> SettingsOut:
     return SettingsOut(digest_hour=conf.digest_hour, digest_hour_default=get_settings().digest_hour,
                        near_deadline_hours=None if conf.near_deadline_hours is None else list(conf.near_deadline_hours),
                        routes={k: list(v) for k, v in conf.routes.items()}, templates=conf.templates,
-                       placeholders={k: list(v) for k, v in settings.PLACEHOLDERS.items()})
+                       placeholders={k: list(v) for k, v in settings.PLACEHOLDERS.items()},
+                       builtin={k: texts.render(k, _EXAMPLE) for k in settings.MESSAGE_KINDS})
+
+
+# Example values for showing the built-in texts to an admin (what a template replaces).
+_EXAMPLE = {"case_number": "XC-2026-000123", "category": "占道经营", "address": "向阳路 18 号",
+            "deadline_at": "2026-06-01T10:00:00+00:00", "note": "请尽快处理", "unit_name": "向阳街道办事处",
+            "request": "延期", "decision": "同意", "date": "2026-06-01", "open": 12, "due_today": 3, "overdue": 1,
+            "reported": 5, "requests": 2, "rectified": 4}
 
 
 def _settings_snapshot(conf) -> dict:

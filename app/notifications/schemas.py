@@ -177,3 +177,5 @@ class SettingsOut(BaseModel):
     routes: dict[str, list[str]]
     templates: dict[str, str]
     placeholders: dict[str, list[str]]  # what each kind's template may use
+    builtin: dict[str, str] = Field(description="each kind's built-in text (used while it has no template), "
+                                                "shown with example values")

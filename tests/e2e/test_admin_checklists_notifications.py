@@ -217,6 +217,9 @@ def test_admin_changes_the_schedule_routes_and_a_template_sending_only_what_chan
         page.fill("[data-testid=notify-near]", "24, 72")
         page.locator("[data-testid=notify-routes] tr[data-kind=urged] input[data-channel=sms]").uncheck()
         page.click("[data-testid=notify-templates] button[data-kind=urged]")
+        # No template yet: the built-in wording is shown, as the server words it.
+        assert page.locator("[data-testid=notify-builtin]").inner_text() == start["builtin"]["urged"]
+        assert start["builtin"]["urged"].startswith("【催办】")
         page.fill("[data-testid=notify-template]", "【{title}】{case_number} {nope}")
         assert "nope" in page.locator("[data-testid=notify-unknown]").inner_text()
 

@@ -118,6 +118,12 @@ def test_bad_subscriptions_are_refused(client, w, db, rx):
     r = client.put(f"/api/notifications/subscriptions/{uid}", headers=admin,
                    json={"channel_id": gw["id"], "kinds": ["dispatched"], "enabled": False})
     assert r.status_code == 200 and r.json()["phone"] == "138****8000" and r.json()["enabled"] is False
+    # Removed, the number is forgotten: subscribing again without one is refused, never texts a placeholder.
+    assert client.delete(f"/api/notifications/subscriptions/{uid}", headers=admin).status_code == 204
+    r = client.put(f"/api/notifications/subscriptions/{uid}", headers=admin,
+                   json={"channel_id": gw["id"], "kinds": ["dispatched"]})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "phone_required", r.text
+    assert client.get(f"/api/notifications/subscriptions/{uid}", headers=admin).json()["enabled"] is False
 
 
 # ---- templates and routes ---------------------------------------------------------------------------
@@ -132,6 +138,11 @@ def test_a_template_is_filled_from_its_placeholders_only_and_checked_on_save(cli
     r = put_settings(client, w, templates={"dispatched": "{title}：{case_number}（{category}），请于{deadline}前整改。"})
     assert r.status_code == 200, r.text
     assert "note" in r.json()["placeholders"]["dispatched"] and r.json()["templates"]["dispatched"].startswith("{title}")
+    # The built-in texts, shown to the admin with example values, are the words a kind without a template sends.
+    builtin = r.json()["builtin"]
+    assert set(builtin) == set(r.json()["placeholders"])
+    assert builtin["urged"] == "【催办】XC-2026-000123 占道经营｜向阳路 18 号｜说明：请尽快处理"
+    assert builtin["digest"] == "【每日提醒】2026-06-01：在办 12 件，今日到期 3 件，已超期 1 件"
     client.post("/api/notifications/channels", headers=admin,
                 json={"name": "平台", "kind": "webhook", "unit_id": w["unit"].id, "url": f"{rx.base}/hook"})
     t = dispatch(client, w, hours=30)

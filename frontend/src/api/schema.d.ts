@@ -4286,6 +4286,13 @@ export interface components {
         };
         /** SettingsOut */
         SettingsOut: {
+            /**
+             * Builtin
+             * @description each kind's built-in text (used while it has no template), shown with example values
+             */
+            builtin: {
+                [key: string]: string;
+            };
             /** Digest Hour */
             digest_hour: number;
             /** Digest Hour Default */
