@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
-.PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg test-s3 \
+.PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg test-pg-s3 test-s3 \
 	test-schemathesis bench bench-load clean api-types
 
 run: setup migrate seed serve
@@ -76,10 +76,13 @@ test-backend: venv
 test-pg: setup lint
 	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
 
-# The same suite with photos in an S3 bucket: a moto server the tests start on 127.0.0.1 (tests/conftest.py).
-# Photos in S3 (a moto server the tests start): the storage, serving, migration and clean-up suites. Any part of
-# the suite runs this way (`XUNCHA_TEST_STORAGE=s3 .venv/bin/pytest tests/tickets`); CI runs the photo parts only,
-# to stay within its time.
+# The whole suite as a scaled-out city runs (issue 15): PostgreSQL, and photos in an S3 bucket on a moto server
+# the tests start on 127.0.0.1 (tests/conftest.py). CI runs this pass after `make test` (SQLite + local disk).
+test-pg-s3: setup lint
+	XUNCHA_TEST_STORAGE=s3 XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
+
+# Only the photo and job suites with photos in S3 (a quick check of the storage code; any part of the suite runs
+# this way, e.g. `XUNCHA_TEST_STORAGE=s3 .venv/bin/pytest tests/tickets`).
 test-s3: setup lint
 	XUNCHA_TEST_STORAGE=s3 $(VENV)/bin/pytest -q tests/photos tests/jobs
 

@@ -44,7 +44,8 @@ def test_a_hung_database_answers_503_within_the_timeout(tmp_path):
     port = free_port()
     silent = socket.socket()
     media = tmp_path / "media"
-    env = os.environ | {"XUNCHA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/x",
+    # Photos on local disk even in the suite's S3 pass: the broken store here is the directory made a file.
+    env = os.environ | {"XUNCHA_DATABASE_URL": f"postgresql://postgres@127.0.0.1:{port}/x", "XUNCHA_STORAGE": "local",
                         "XUNCHA_MEDIA_DIR": str(media), "XUNCHA_JOBS_EMBEDDED": "0", "XUNCHA_PHOTO_WORKERS": "1"}
     try:
         with uvicorn_server(env, tmp_path / "server.log") as server:
