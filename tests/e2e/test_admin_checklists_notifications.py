@@ -83,6 +83,12 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     assert second.locator("[data-testid=ck-code][aria-invalid=true]").count() == 1
     assert len(admin_get(api, f"/api/evaluation/site-types/{SITE_TYPE}/checklists")) == len(versions)
     _shoot(page, "console-checklists-422-1366.png")
+    # Unsaved edits: closing the tab asks the browser's own question first (and nothing is saved).
+    asked = []
+    page.once("dialog", lambda d: (asked.append(d.type), d.dismiss()))
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"] and not page.is_closed()
 
     # Fixed, edited, reordered, one item added: the total is 5 over and warned of, and saved all the same.
     first.locator("[data-testid=ck-deduction]").fill("1")
