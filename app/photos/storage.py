@@ -7,7 +7,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,7 +292,9 @@ class S3PhotoStorage:
             for key, data in items:
                 self.put(key, data)
             return
-        for future in [self._senders.submit(self.put, key, data) for key, data in items]:
+        futures = [self._senders.submit(self.put, key, data) for key, data in items]
+        wait(futures)  # none still in flight when the caller hears of a failure
+        for future in futures:
             future.result()
 
     def get(self, key: str) -> bytes:
