@@ -105,12 +105,16 @@ def _key(row, buckets: Buckets | None, n: int) -> tuple:
     return (row["b"] if buckets.split else 0, *keys)
 
 
+_SLOT = {name: i for i, name in enumerate(COUNTS)}
+
+
 @dataclass
 class Pass:
     """Figures per (bucket, *keys): counts, ticket ids behind the distinct-ticket figures, hours' values."""
     buckets: Buckets
     keys: tuple[Key, ...]
-    counts: dict[tuple, dict[str, int]] = field(default_factory=dict)
+    # bucket → keys → the COUNTS in their order (lists: a breakdown sums ~5,000 of these rows per level).
+    counts: dict[int, dict[tuple, list[int]]] = field(default_factory=dict)
     overdue_now: dict[tuple, int] = field(default_factory=dict)  # keys → n (not bound to a period)
     distinct: dict[tuple, dict[str, set]] = field(default_factory=dict)
     hours: dict[tuple, dict[str, list]] = field(default_factory=dict)
@@ -119,27 +123,31 @@ class Pass:
     percentiles: dict[tuple, dict[str, Percentiles]] | None = None
 
     def add(self, key: tuple, **vals) -> None:
-        row = self.counts.setdefault(key, dict.fromkeys(COUNTS, 0))
+        by_keys = self.counts.setdefault(key[0], {})
+        row = by_keys.get(key[1:])
+        if row is None:
+            row = by_keys[key[1:]] = [0] * len(COUNTS)
         for k, v in vals.items():
-            row[k] += int(v or 0)
+            row[_SLOT[k]] += int(v or 0)
 
     def figures(self, period: Period, by: Level = BY_UNIT, *, with_hours: bool = True) -> tuple[dict, dict]:
         """(counts per row, hours' percentiles per row: empty without them) of a period, by unit or another
         level; `figures_total` is the total."""
         level = by.of
         parts = self.buckets.of(period)
-        out: dict = {}
+        sums: dict = {}
         ids: dict = {}
         values: dict = {}
+        for b in parts:
+            for keys, counts in self.counts.get(b, {}).items():
+                r = level(keys)
+                before = sums.get(r)
+                sums[r] = counts.copy() if before is None else [x + y for x, y in zip(before, counts, strict=True)]
+        out: dict = {r: dict(zip(COUNTS, t, strict=True)) for r, t in sums.items()}
 
         def row(r):
             return out.setdefault(r, dict.fromkeys(COUNTS, 0))
 
-        for (b, *keys), counts in self.counts.items():
-            if b in parts:
-                target = row(level(tuple(keys)))
-                for k, v in counts.items():
-                    target[k] += v
         for keys, n in self.overdue_now.items():
             row(level(keys))["overdue_now"] += n
         for (b, *keys), figs in self.distinct.items():
@@ -332,19 +340,32 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
                hour_buckets: frozenset[int], *, with_verifications: bool) -> None:
     """PostgreSQL: the hours' percentiles per bucket for the total and each level in one GROUPING SETS query per
     kind (percentile_cont), and the verifications' counts per (bucket, keys) from the same pass. Only a few
-    hundred rows come back, where the values themselves are ~150,000 rows for a month and the month before."""
+    hundred rows come back, where the values themselves are ~150,000 rows for a month and the month before.
+
+    Each query reads a materialised CTE of its rows (time, keys, the levels' own expressions, the hours): written
+    into the aggregates, PostgreSQL evaluated an hour's expression (and a site type's probe) once per aggregate
+    and grouping set, which was a third of the cohort's query."""
     edges = out.buckets.edges
     lo = min(edges[b] for b in hour_buckets)
     hi = max(edges[b + 1] for b in hour_buckets)
-    keys = [k.ticket for k in out.keys]
-    extra = [lv.sql for lv in levels if lv.key is None and lv.sql is not None]
+    own_levels = [lv for lv in levels if lv.key is None and lv.sql is not None]
 
-    def grouped(column, values: list[tuple[str, ColumnElement]], *counts):
-        b = out.buckets.index(column)
+    def materialised(name: str, at, key_sql: list, extra_sql: list, values: list[tuple[str, ColumnElement]],
+                     *where_clauses):
+        """The rows as a CTE, and the levels over its columns."""
+        cte = (select(at.label("at"), *[k.label(f"k{i}") for i, k in enumerate(key_sql)],
+                      *[x.label(f"x{j}") for j, x in enumerate(extra_sql)], *[v.label(n) for n, v in values])
+               .where(*where_clauses).cte(name).prefix_with("MATERIALIZED"))
+        own = iter(cte.c[f"x{j}"] for j in range(len(extra_sql)))
+        over = tuple(Level(lv.name, lv.of, key=lv.key, sql=next(own) if lv in own_levels else None) for lv in levels)
+        return cte, [cte.c[f"k{i}"] for i in range(len(key_sql))], [cte.c[f"x{j}"] for j in range(len(extra_sql))], over
+
+    def grouped(cte, keys, extra, over, names, *counts):
+        b = out.buckets.index(cte.c.at)
         exprs = keys + extra
-        column_of = {lv.name: keys[lv.key] if lv.key is not None else lv.sql for lv in levels}
+        column_of = {lv.name: keys[lv.key] if lv.key is not None else lv.sql for lv in over}
         sets = [(b, *keys)] if counts else []
-        for lv in levels:
+        for lv in over:
             if column_of[lv.name] is not None and (b, column_of[lv.name]) not in sets:
                 sets.append((b, column_of[lv.name]))
         sets.append((b,))
@@ -352,14 +373,14 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
         for st in sets:
             if not any(len(st) == len(u) and all(x is y for x, y in zip(st, u, strict=True)) for u in unique):
                 unique.append(st)
-        pcts = [func.percentile_cont(q).within_group(v).label(f"{name}_{k}")
-                for name, v in values for k, q in queries.PERCENTILES]
+        pcts = [func.percentile_cont(q).within_group(cte.c[name]).label(f"{name}_{k}")
+                for name in names for k, q in queries.PERCENTILES]
         stmt = select(b.label("b"), *[e.label(f"e{i}") for i, e in enumerate(exprs)],
                       func.grouping(*exprs).label("gm") if exprs else func.count().label("gm"), *counts, *pcts)
         group = func.grouping_sets(*[tuple_(*st) if len(st) > 1 else st[0] for st in unique])
-        return stmt, group, exprs, column_of
+        return stmt.select_from(cte).group_by(group), exprs, column_of
 
-    def decode(r, exprs, column_of, names) -> None:
+    def decode(r, exprs, column_of, over, names) -> set[int]:
         m = len(exprs)
         grouped_cols = {i for i in range(m) if not (r["gm"] >> (m - 1 - i)) & 1} if exprs else set()
         b = r["b"]
@@ -368,7 +389,7 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
         if not grouped_cols:
             if b in hour_buckets:
                 out.percentiles.setdefault(("total", b, None), {}).update(pct)
-        for lv in levels:
+        for lv in over:
             c = column_of[lv.name]
             if c is None:
                 continue
@@ -382,31 +403,24 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
         (queries.DURATIONS[1], queries.hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at)),
         (queries.DURATIONS[2], queries.hours_between(session, Ticket.closed_at, Ticket.reported_at)),
     ]
-    stmt, group, exprs, column_of = grouped(Ticket.first_dispatched_at, cohort_values)
-    stmt = stmt.where(within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where).group_by(group)
+    cte, keys, extra, over = materialised(
+        "c", col(Ticket.first_dispatched_at), [k.ticket for k in out.keys], [lv.sql for lv in own_levels],
+        cohort_values, within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
+    stmt, exprs, column_of = grouped(cte, keys, extra, over, queries.DURATIONS)
     for r in session.execute(stmt).mappings():
-        decode(r, exprs, column_of, queries.DURATIONS)
+        decode(r, exprs, column_of, over, queries.DURATIONS)
     if not with_verifications:
         return
     name = queries.VERIFY_DURATIONS[0]
-    # The verifications' fact rows of the buckets, their keys and hours computed once per row in a materialised
-    # CTE (written into the aggregates, PostgreSQL would evaluate a site type's probe once per use).
-    fact_extra = [lv.fact_sql for lv in levels if lv.key is None and lv.sql is not None]
     at = col(TicketVerification.at)
-    v = (select(at.label("at"), *[k.fact.label(f"k{i}") for i, k in enumerate(out.keys)],
-                *[x.label(f"x{j}") for j, x in enumerate(fact_extra)], queries.verify_hours(session).label("h"))
-         .where(within(at, out.buckets.start, out.buckets.end), *fact_where)
-         .cte("v").prefix_with("MATERIALIZED"))
-    keys = [v.c[f"k{i}"] for i in range(len(keys))]
-    extra = [v.c[f"x{j}"] for j in range(len(extra))]
-    own = iter(extra)  # the levels' own expressions, in order, now as the CTE's columns
-    levels = tuple(Level(lv.name, lv.of, key=lv.key, sql=next(own) if lv.key is None and lv.sql is not None else None)
-                   for lv in levels)
-    stmt, group, exprs, column_of = grouped(v.c.at, [(name, v.c.h)], func.count().label("n"),
-                                            func.count().filter(v.c.h <= verify_within_hours).label("ok"))
-    stmt = stmt.select_from(v).group_by(group)
+    cte, keys, extra, over = materialised(
+        "v", at, [k.fact for k in out.keys], [lv.fact_sql for lv in own_levels],
+        [(name, queries.verify_hours(session))], within(at, out.buckets.start, out.buckets.end), *fact_where)
+    h = cte.c[name]
+    stmt, exprs, column_of = grouped(cte, keys, extra, over, (name,), func.count().label("n"),
+                                     func.count().filter(h <= verify_within_hours).label("ok"))
     n = len(keys)
     for r in session.execute(stmt).mappings():
-        grouped_cols = decode(r, exprs, column_of, (name,))
+        grouped_cols = decode(r, exprs, column_of, over, (name,))
         if grouped_cols == set(range(n)):
             out.add((r["b"], *(r[f"e{i}"] for i in range(n))), verified=r["n"], verified_on_time=r["ok"])
