@@ -282,6 +282,16 @@ def _exceptions(session: Session, out: Pass, ev_where: list) -> None:
             out.distinct.setdefault(key, {}).setdefault(by_action[r["action"]], set()).add(r["ticket_id"])
 
 
+def _plain_rows(session: Session, stmt) -> list[tuple]:
+    """All rows of a statement whose columns need no conversion (numbers, codes), as the DBAPI cursor returns them:
+    for a month's ~150,000 hours SQLAlchemy's Row objects cost half as much again as SQLite reading them."""
+    result = session.connection().execute(stmt)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where: list) -> None:
     """Each cohort ticket's hours per stage (report → dispatch → rectification; report → close)."""
     buckets = out.buckets
@@ -300,7 +310,7 @@ def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where:
     split = buckets.split
     # ~65,000 rows for a month and the one before: fetched at once and appended through local lists.
     appends: dict[tuple, tuple] = {}
-    for r in session.connection().execute(stmt).tuples().all():
+    for r in _plain_rows(session, stmt):
         key = r[:width] if split else (0, *r[:width])
         append = appends.get(key)
         if append is None:
@@ -333,7 +343,7 @@ def _verifications(session: Session, out: Pass, fact_where: list, verify_within_
     width = len(g)
     split = buckets.split
     appends: dict[tuple, Callable] = {}
-    for r in session.connection().execute(select(*g, hours).where(within(at, lo, hi), *fact_where)).tuples().all():
+    for r in _plain_rows(session, select(*g, hours).where(within(at, lo, hi), *fact_where)):
         key = r[:width] if split else (0, *r[:width])
         append = appends.get(key)
         if append is None:
