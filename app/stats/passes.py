@@ -239,8 +239,8 @@ def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where
         for r in session.connection().execute(stmt.where(within(column, start, end), *where).group_by(*g)).mappings():
             out.add(_key(r, buckets, n), **{fig: r["n"]})
     g = [k.ticket.label(f"k{i}") for i, k in enumerate(keys)]
-    for r in session.connection().execute(select(*g, func.count().label("n")).where(Ticket.is_overdue_at(now), *overdue_where)
-                             .group_by(*g)).mappings():
+    overdue = select(*g, func.count().label("n")).where(Ticket.is_overdue_at(now), *overdue_where).group_by(*g)
+    for r in session.connection().execute(overdue).mappings():
         out.overdue_now[_key(r, None, n)] = r["n"]
     _exceptions(session, out, ev_where)
     hour_buckets = frozenset().union(*(buckets.of(p) for p in hours_for)) if hours_for else frozenset()

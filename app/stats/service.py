@@ -115,8 +115,11 @@ from app.users.roles import SEES_ALL_TICKETS, Role
 
 DRILL_METRICS = tuple(c for c in COUNTS if c not in queries.OCCURRENCES)
 # The date a drill-down list is ordered by (newest first): the one its figure's period is about.
-DRILL_ORDER = {"reported": "reported_at", "cancelled": "cancelled_at", "overdue_now": "reported_at"} | {
+DRILL_ORDER = {"reported": "reported_at", "cancelled": "cancelled_at"} | {
     metric: "reported_at" for metric in queries.EVENT_FIGURES}
+# Overdue lists are a clerk's work list: the most overdue first, by the deadline the figure judges (the one in
+# force for 超期; the office's for 超期未结案), never NULL in those rows.
+DRILL_OVERDUE_ORDER = {"overdue": "deadline_at", "overdue_now": "deadline_at", "overdue_unclosed": "office_deadline_at"}
 
 
 # ---- scope --------------------------------------------------------------------------------------
@@ -497,14 +500,16 @@ def drill_where(session: Session, metric: str, period: Period, scope: Scope, now
 
 def drill(session: Session, user: User, metric: str, period: Period, scope: Scope, *, limit: int = 50,
           cursor: str | None = None, now: datetime | None = None) -> TicketPage:
-    """The tickets behind one figure, newest first, visible ones only, one page at a time."""
+    """The tickets behind one figure, visible ones only, one page at a time: newest first, an overdue figure's most
+    overdue first."""
     now = now or utcnow()
     where = [tickets_access.visible_clause(user), *drill_where(session, metric, period, scope, now)]
     # Newest first by the figure's own date, so the scan starts in the period's index range instead of
     # walking every newer ticket (PostgreSQL, an old week at 1 M tickets: 0.9 s → a few ms).
-    key = getattr(Ticket, DRILL_ORDER.get(metric, "first_dispatched_at"))
+    overdue = DRILL_OVERDUE_ORDER.get(metric)
+    key = getattr(Ticket, overdue or DRILL_ORDER.get(metric, "first_dispatched_at"))
     rows, next_cursor = pagination.page(session, tickets_read.named_tickets(*where), key,
-                                        col(Ticket.id), desc=True, limit=limit, cursor=cursor)
+                                        col(Ticket.id), desc=overdue is None, limit=limit, cursor=cursor)
     return TicketPage(items=tickets_read.summaries(session, user, rows, now), next_cursor=next_cursor)
 
 
