@@ -83,7 +83,16 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     assert second.locator("[data-testid=ck-code][aria-invalid=true]").count() == 1
     assert len(admin_get(api, f"/api/evaluation/site-types/{SITE_TYPE}/checklists")) == len(versions)
     _shoot(page, "console-checklists-422-1366.png")
-    # Unsaved edits: closing the tab asks the browser's own question first (and nothing is saved).
+    # Unsaved edits: leaving within the app asks first, and staying keeps them.
+    page.click("[data-testid=nav-admin-units]")
+    dialog = page.locator(".van-dialog")
+    dialog.wait_for()
+    assert "放弃尚未保存的修改" in dialog.inner_text()
+    dialog.locator(".van-dialog__cancel").click()
+    dialog.wait_for(state="hidden")
+    assert page.url.endswith("/admin/checklists")
+    assert second.locator("[data-testid=ck-code]").input_value() == items[0]["code"]
+    # Closing the tab asks the browser's own question first (and nothing is saved).
     asked = []
     page.once("dialog", lambda d: (asked.append(d.type), d.dismiss()))
     page.close(run_before_unload=True)
