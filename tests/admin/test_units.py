@@ -83,6 +83,11 @@ def test_bad_input_is_4xx_with_nothing_written(client, db, admin):
     for body, status, code in cases:
         r = create(client, h, **body)
         assert (r.status_code, r.json().get("error", {}).get("code")) == (status, code), (body, r.text)
+    # pydantic's field messages come with their Chinese first, for the screens that show them beside the field.
+    msgs = {d["type"]: d["msg"] for d in create(client, h, name="x" * 101, kind="village", extra=1).json()["error"]["details"]}
+    assert msgs["string_too_long"].startswith("最多 100 个字符 String should have at most 100 characters"), msgs
+    assert msgs["extra_forbidden"].startswith("不允许的字段 "), msgs
+    assert msgs["enum"].startswith("取值无效，可选 "), msgs
     assert client.patch("/api/admin/units/999999", headers=h, json={"name": "y"}).status_code == 404
     assert audit_count(db) == before
     assert db.exec(select(Unit).where(Unit.name == "x")).first() is None
