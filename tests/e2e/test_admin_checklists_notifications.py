@@ -284,5 +284,21 @@ def test_admin_changes_the_schedule_routes_and_a_template_sending_only_what_chan
         phone.locator("[data-testid=notify-form]").wait_for()
         _shoot(phone, "console-notifications-390.png")
     finally:
-        # The digest hour and the reminders are the session's: back to the defaults for the tests after this one.
-        _send(api, "PUT", "/api/notifications/settings", {"digest_hour": None, "near_deadline_hours": None, "routes": None, "templates": None})
+        _restore_notification_settings(api, start)
+
+
+def _restore_notification_settings(api, start: dict) -> None:
+    """The settings as they were before the test (they are the session's, read by the tests after it): every field
+    back to its default, then what differed from the defaults at the start set again."""
+    reset = {"digest_hour": None, "near_deadline_hours": None, "routes": None, "templates": None}
+    assert _send(api, "PUT", "/api/notifications/settings", reset).status_code == 200
+    defaults = admin_get(api, "/api/notifications/settings")
+    again = {k: start[k] for k in ("digest_hour", "near_deadline_hours") if start[k] != defaults[k]}
+    routes = {kind: chans for kind, chans in start["routes"].items() if defaults["routes"].get(kind) != chans}
+    again |= {"routes": routes} if routes else {}
+    again |= {"templates": start["templates"]} if start["templates"] else {}
+    if again:
+        assert _send(api, "PUT", "/api/notifications/settings", again).status_code == 200
+    after = admin_get(api, "/api/notifications/settings")
+    assert {k: after[k] for k in ("digest_hour", "near_deadline_hours", "routes", "templates")} == \
+        {k: start[k] for k in ("digest_hour", "near_deadline_hours", "routes", "templates")}
