@@ -13,7 +13,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, case, func, text, tuple_
+from sqlalchemy import ColumnElement, and_, case, cast, func, literal, null, text, tuple_, union_all
+from sqlalchemy.types import NullType
 from sqlmodel import Session, col, select
 
 from app.stats import queries
@@ -247,7 +248,7 @@ def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where
     out.with_hours = hour_buckets
     if hours_for and out.percentiles is not None:
         _sql_hours(session, out, levels, where, fact_where, verify_within_hours, hour_buckets,
-                   with_verifications=with_verifications)
+                   frozenset(buckets.of(hours_for[0])), with_verifications=with_verifications)
         return out
     if hours_for:
         _durations(session, out, hour_buckets, where)
@@ -354,15 +355,19 @@ def _verifications(session: Session, out: Pass, fact_where: list, verify_within_
 
 
 def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: list, fact_where: list,
-               verify_within_hours: float,
-               hour_buckets: frozenset[int], *, with_verifications: bool) -> None:
+               verify_within_hours: float, hour_buckets: frozenset[int], level_buckets: frozenset[int], *,
+               with_verifications: bool) -> None:
     """PostgreSQL: the hours' percentiles per bucket for the total and each level in one GROUPING SETS query per
     kind (percentile_cont), and the verifications' counts per (bucket, keys) from the same pass. Only a few
     hundred rows come back, where the values themselves are ~150,000 rows for a month and the month before.
 
     Each query reads a materialised CTE of its rows (time, keys, the levels' own expressions, the hours): written
     into the aggregates, PostgreSQL evaluated an hour's expression (and a site type's probe) once per aggregate
-    and grouping set, which was a third of the cohort's query."""
+    and grouping set, which was a third of the cohort's query.
+
+    The total and the units have hours in every bucket of `hour_buckets` (the period and, for 环比, the one before);
+    the other levels (the breakdowns) only in `level_buckets` (the period: a previous period's breakdown rows carry
+    counts and rates only), so their grouping sets read those rows alone, in a second query over the same CTE."""
     edges = out.buckets.edges
     lo = min(edges[b] for b in hour_buckets)
     hi = max(edges[b + 1] for b in hour_buckets)
@@ -382,21 +387,38 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
         b = out.buckets.index(cte.c.at)
         exprs = keys + extra
         column_of = {lv.name: keys[lv.key] if lv.key is not None else lv.sql for lv in over}
-        sets = [(b, *keys)] if counts else []
+        every = [(b, *keys)] if counts else []  # grouping sets over every hour bucket, then the levels' own
+        own = []
         for lv in over:
-            if column_of[lv.name] is not None and (b, column_of[lv.name]) not in sets:
+            sets = every if lv.name == BY_UNIT.name or level_buckets == hour_buckets else own
+            if column_of[lv.name] is not None:
                 sets.append((b, column_of[lv.name]))
-        sets.append((b,))
-        unique = []
-        for st in sets:
-            if not any(len(st) == len(u) and all(x is y for x, y in zip(st, u, strict=True)) for u in unique):
-                unique.append(st)
+        every.append((b,))
+
         pcts = [func.percentile_cont(q).within_group(cte.c[name]).label(f"{name}_{k}")
                 for name in names for k, q in queries.PERCENTILES]
-        stmt = select(b.label("b"), *[e.label(f"e{i}") for i, e in enumerate(exprs)],
-                      func.grouping(*exprs).label("gm") if exprs else func.count().label("gm"), *counts, *pcts)
-        group = func.grouping_sets(*[tuple_(*st) if len(st) > 1 else st[0] for st in unique])
-        return stmt.select_from(cte).group_by(group), exprs, column_of
+        m = len(exprs)
+
+        def query(sets, *where_clauses):
+            """One GROUPING SETS query over the CTE. An expression none of its sets groups by is selected as NULL
+            and counts as aggregated in `gm` (GROUPING's bit mask over every expression, as `decode` reads it)."""
+            distinct = []
+            for st in sets:
+                if not any(len(st) == len(u) and all(x is y for x, y in zip(st, u, strict=True)) for u in distinct):
+                    distinct.append(st)
+            grouped_by = [i for i, e in enumerate(exprs) if any(x is e for st in distinct for x in st)]
+            gm = sum((func.grouping(exprs[i]) * (1 << (m - 1 - i)) for i in grouped_by),
+                     literal(sum(1 << (m - 1 - i) for i in range(m) if i not in grouped_by)))
+            cols = [e if i in grouped_by else null() if isinstance(e.type, NullType) else cast(null(), e.type)
+                    for i, e in enumerate(exprs)]
+            return (select(b.label("b"), *[c.label(f"e{i}") for i, c in enumerate(cols)],
+                           gm.label("gm") if exprs else func.count().label("gm"), *counts, *pcts)
+                    .select_from(cte).where(*where_clauses)
+                    .group_by(func.grouping_sets(*[tuple_(*st) if len(st) > 1 else st[0] for st in distinct])))
+
+        if not own:
+            return query(every), exprs, column_of
+        return union_all(query(every), query(own, b.in_(sorted(level_buckets)))), exprs, column_of
 
     def decode(r, exprs, column_of, over, names) -> set[int]:
         m = len(exprs)
