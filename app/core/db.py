@@ -6,10 +6,11 @@ import math
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import anyio.to_thread
 from fastapi import Depends, Request
@@ -28,6 +29,10 @@ from app.core.load import DatabaseGate
 # after POOL_TIMEOUT_S rather than holding the request.
 POOL_OVERFLOW = 4
 POOL_TIMEOUT_S = 5
+# At most two reads per process run beside their requests at a time, each on a connection of its own (`aside`).
+# Those connections come from the pool's overflow, made larger by as many, so the request slots keep theirs;
+# when both are busy a request reads on its own connection, as it would without them.
+ASIDE_READS = 2
 # How long a writer waits for SQLite's write lock; past it the request answers 503 (retry later).
 SQLITE_BUSY_TIMEOUT_S = 5
 # How long opening a PostgreSQL connection may take (libpq's connect_timeout: TCP, TLS and the start-up
@@ -44,7 +49,7 @@ def normalize_url(url: str) -> str:
 
 def make_engine(url: str, *, pool_size: int | None = None) -> Engine:
     url = normalize_url(url)
-    pool = {"pool_size": pool_size or get_settings().db_slots, "max_overflow": POOL_OVERFLOW,
+    pool = {"pool_size": pool_size or get_settings().db_slots, "max_overflow": POOL_OVERFLOW + ASIDE_READS,
             "pool_timeout": POOL_TIMEOUT_S}
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -160,6 +165,43 @@ def sessions_bound_to(connection: Connection) -> Iterator[None]:
         yield
     finally:
         _test_connection = None
+
+
+T = TypeVar("T")
+_spare = threading.BoundedSemaphore(ASIDE_READS)
+_spare_threads = ThreadPoolExecutor(max_workers=ASIDE_READS, thread_name_prefix="db-aside")
+
+
+@contextmanager
+def aside(session: Session, read: Callable[[Connection], T]) -> Iterator[Callable[[], T] | None]:
+    """Run `read` on another connection of the session's engine, in another thread, while the caller goes on
+    with its own queries; yields a function that waits for `read` and returns its result. Yields None (the
+    caller then reads itself) when both spare connections are busy, or when the session is bound to one
+    connection (the tests' outer transaction, whose rows another connection would not see).
+
+    `read` sees what is committed (its own transaction, READ COMMITTED as every request's): only for reads that
+    do not depend on the session's uncommitted writes. Leaving the block waits for `read`, also on an error."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine) or not _spare.acquire(blocking=False):
+        yield None
+        return
+
+    def run() -> T:
+        try:
+            with bind.connect() as connection:
+                return read(connection)
+        finally:
+            _spare.release()
+
+    try:
+        future = _spare_threads.submit(run)
+    except BaseException:
+        _spare.release()
+        raise
+    try:
+        yield future.result
+    finally:
+        wait([future])
 
 
 def new_session(*, write: bool = False) -> Session:
