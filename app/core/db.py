@@ -181,7 +181,9 @@ def aside(session: Session, read: Callable[[Connection], T]) -> Iterator[Callabl
 
     `read` sees what is committed (its own transaction, READ COMMITTED as every request's): only for reads that
     do not depend on the session's uncommitted writes. Leaving the block waits for `read`, also on an error."""
-    bind = session.get_bind()
+    # A write request's session on SQLite begins with BEGIN IMMEDIATE, under the process's writer turn: a read
+    # beside it takes the plain engine, or it would wait for the write lock its own request holds.
+    bind = session.info.get("read_bind") or session.get_bind()
     if not isinstance(bind, Engine) or not _spare.acquire(blocking=False):
         yield None
         return

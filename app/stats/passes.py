@@ -220,49 +220,53 @@ def run(session: Session, periods: list[Period], keys: tuple[Key, ...], *, where
     out = Pass(buckets=buckets, keys=keys)
     hour_buckets = frozenset().union(*(buckets.of(p) for p in hours_for)) if hours_for else frozenset()
     out.with_hours = hour_buckets
-    counts = functools.partial(_counts, session, out, where=where, ev_where=ev_where, overdue_where=overdue_where,
-                               now=now, dispatch_within_hours=dispatch_within_hours)
-    if session.get_bind().dialect.name != "postgresql":
-        counts()
-        if hours_for:
-            _durations(session, out, hour_buckets, where)
-        if with_verifications:
-            _verifications(session, out, fact_where, verify_within_hours, hour_buckets)
-        return out
-    _sort_memory(session.connection())
-    if not hours_for:
-        counts()
-        if with_verifications:
-            _verifications(session, out, fact_where, verify_within_hours, hour_buckets)
-        return out
-    out.percentiles = {}
-    hours = _sql_hours(session, out, levels, where, fact_where, verify_within_hours, hour_buckets,
-                       frozenset(buckets.of(hours_for[0])), with_verifications=with_verifications)
-
-    def read_hours(connection: Connection) -> list[list[RowMapping]]:
-        _sort_memory(connection)
-        return [connection.execute(stmt).mappings().all() for stmt, _ in hours]
-
-    # The percentiles' queries (a month and the one before at 1 M tickets: ~150 and ~90 ms) do not depend on the
-    # counts' (~160 ms): they run at the same time, on a second connection when one is free.
-    def reading(stmt: Select) -> Callable[[Connection], list[RowMapping]]:
-        def read(connection: Connection) -> list[RowMapping]:
-            _sort_memory(connection)
-            return connection.execute(stmt).mappings().all()
-        return read
-
-    # The percentiles' queries (at 1 M tickets, a month and the one before: ~150 ms the cohort's, ~90 ms the
-    # verifications') do not depend on the counts' (~160 ms): each runs at the same time as the counts, on a
-    # connection of its own when one is free (month with 环比: 440 → 250 ms p50).
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        _sort_memory(session.connection())
+    if postgres and hours_for:
+        out.percentiles = {}
+        reads = _sql_hours(session, out, levels, where, fact_where, verify_within_hours, hour_buckets,
+                           frozenset(buckets.of(hours_for[0])), with_verifications=with_verifications)
+    else:
+        reads = [*([_durations(session, out, hour_buckets, where)] if hours_for else []),
+                 *(_verifications(session, out, fact_where, verify_within_hours, hour_buckets)
+                   if with_verifications else [])]
+    # The hours' reads do not depend on the counts: each runs at the same time as the counts, on a connection of
+    # its own when one is free. At 1 M tickets a month and the one before took ~160 ms of counts, then ~150 ms
+    # (the cohort's percentiles) and ~90 ms (the verifications') one after another on PostgreSQL: 440 → 250 ms.
     with ExitStack() as stack:
-        pending = [stack.enter_context(db.aside(session, reading(stmt))) for stmt, _ in hours]
-        counts()
-        rows = [result() if result is not None else reading(stmt)(session.connection())
-                for result, (stmt, _) in zip(pending, hours, strict=True)]
-    for (_, decode), part in zip(hours, rows, strict=True):
-        for r in part:
-            decode(r)
+        pending = [stack.enter_context(db.aside(session, read.on_its_own)) if read.aside else None for read in reads]
+        _counts(session, out, where=where, ev_where=ev_where, overdue_where=overdue_where, now=now,
+                dispatch_within_hours=dispatch_within_hours)
+        rows = [result() if result is not None else read(session.connection())
+                for result, read in zip(pending, reads, strict=True)]
+    for read, part in zip(reads, rows, strict=True):
+        read.decode(part)
     return out
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A statement of a pass whose rows `decode` takes into the pass once the counts are done; `aside`: worth a
+    connection of its own meanwhile (db.aside). `plain`: its columns need no conversion (numbers, codes), so its
+    rows are taken as the DBAPI cursor returns them: for a month's ~150,000 hours SQLAlchemy's Row objects cost
+    half as much again as SQLite reading them."""
+    stmt: Select
+    decode: Callable[[list], None]
+    aside: bool = True
+    plain: bool = False
+
+    def on_its_own(self, connection: Connection) -> list:
+        if connection.dialect.name == "postgresql":
+            _sort_memory(connection)
+        return self(connection)
+
+    def __call__(self, connection: Connection) -> list:
+        result = connection.execute(self.stmt)
+        try:
+            return result.cursor.fetchall() if self.plain else result.mappings().all()
+        finally:
+            result.close()
 
 
 def _sort_memory(connection: Connection) -> None:
@@ -340,17 +344,7 @@ def _exceptions(session: Session, out: Pass, ev_where: list) -> None:
             out.distinct.setdefault(key, {}).setdefault(by_action[r["action"]], set()).add(r["ticket_id"])
 
 
-def _plain_rows(session: Session, stmt) -> list[tuple]:
-    """All rows of a statement whose columns need no conversion (numbers, codes), as the DBAPI cursor returns them:
-    for a month's ~150,000 hours SQLAlchemy's Row objects cost half as much again as SQLite reading them."""
-    result = session.connection().execute(stmt)
-    try:
-        return result.cursor.fetchall()
-    finally:
-        result.close()
-
-
-def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where: list) -> None:
+def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where: list) -> _Read:
     """Each cohort ticket's hours per stage (report → dispatch → rectification; report → close)."""
     buckets = out.buckets
     edges = buckets.edges
@@ -366,22 +360,25 @@ def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where:
     names = queries.DURATIONS
     width = len(g)
     split = buckets.split
-    # ~65,000 rows for a month and the one before: fetched at once and appended through local lists.
-    appends: dict[tuple, tuple] = {}
-    for r in _plain_rows(session, stmt):
-        key = r[:width] if split else (0, *r[:width])
-        append = appends.get(key)
-        if append is None:
-            if key[0] not in hour_buckets:
-                continue
-            lists = out.hours[key] = {name: [] for name in names}
-            append = appends[key] = tuple(lists[name].append for name in names)
-        for i, add in enumerate(append, width):
-            add(r[i])
+
+    def decode(rows: list[tuple]) -> None:
+        # ~65,000 rows for a month and the one before, appended through local lists.
+        appends: dict[tuple, tuple] = {}
+        for r in rows:
+            key = r[:width] if split else (0, *r[:width])
+            append = appends.get(key)
+            if append is None:
+                if key[0] not in hour_buckets:
+                    continue
+                lists = out.hours[key] = {name: [] for name in names}
+                append = appends[key] = tuple(lists[name].append for name in names)
+            for i, add in enumerate(append, width):
+                add(r[i])
+    return _Read(stmt, decode, plain=True)
 
 
 def _verifications(session: Session, out: Pass, fact_where: list, verify_within_hours: float,
-                   hour_buckets: frozenset[int]) -> None:
+                   hour_buckets: frozenset[int]) -> list[_Read]:
     """核查次数 and 按时核查数 per bucket and key, counted by the database from the verifications' fact rows, and
     (for the buckets with hours) each one's hours."""
     buckets, n = out.buckets, len(out.keys)
@@ -390,34 +387,39 @@ def _verifications(session: Session, out: Pass, fact_where: list, verify_within_
     hours = queries.verify_hours(session)
     stmt = (select(*g, func.count().label("n"), func.count().filter(hours <= verify_within_hours).label("ok"))
             .where(within(at, buckets.start, buckets.end), *fact_where).group_by(*g))
-    for r in session.connection().execute(stmt).mappings():
-        out.add(_key(r, buckets, n), verified=r["n"], verified_on_time=r["ok"])
+
+    def counted(rows: list[RowMapping]) -> None:
+        for r in rows:
+            out.add(_key(r, buckets, n), verified=r["n"], verified_on_time=r["ok"])
+    reads = [_Read(stmt, counted, aside=False)]  # a few hundred index entries a week: not worth a connection
     if not hour_buckets:
-        return
+        return reads
     edges = buckets.edges
     lo = min(edges[b] for b in hour_buckets)
     hi = max(edges[b + 1] for b in hour_buckets)
     name = queries.VERIFY_DURATIONS[0]
     width = len(g)
     split = buckets.split
-    appends: dict[tuple, Callable] = {}
-    for r in _plain_rows(session, select(*g, hours).where(within(at, lo, hi), *fact_where)):
-        key = r[:width] if split else (0, *r[:width])
-        append = appends.get(key)
-        if append is None:
-            if key[0] not in hour_buckets:
-                continue
-            append = appends[key] = out.hours.setdefault(key, {}).setdefault(name, []).append
-        append(r[width])
+
+    def decode(rows: list[tuple]) -> None:
+        appends: dict[tuple, Callable] = {}
+        for r in rows:
+            key = r[:width] if split else (0, *r[:width])
+            append = appends.get(key)
+            if append is None:
+                if key[0] not in hour_buckets:
+                    continue
+                append = appends[key] = out.hours.setdefault(key, {}).setdefault(name, []).append
+            append(r[width])
+    return [*reads, _Read(select(*g, hours).where(within(at, lo, hi), *fact_where), decode, plain=True)]
 
 
 def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: list, fact_where: list,
                verify_within_hours: float, hour_buckets: frozenset[int], level_buckets: frozenset[int], *,
-               with_verifications: bool) -> list[tuple[Select, Callable[[RowMapping], object]]]:
+               with_verifications: bool) -> list[_Read]:
     """PostgreSQL: the hours' percentiles per bucket for the total and each level in one GROUPING SETS query per
-    kind (percentile_cont), and the verifications' counts per (bucket, keys) from the same pass: the statements,
-    each with what reads one of its rows into `out`. Only a few hundred rows come back, where the values
-    themselves are ~150,000 rows for a month and the month before.
+    kind (percentile_cont), and the verifications' counts per (bucket, keys) from the same pass. Only a few
+    hundred rows come back, where the values themselves are ~150,000 rows for a month and the month before.
 
     Each query reads a materialised CTE of its rows (time, keys, the levels' own expressions, the hours): written
     into the aggregates, PostgreSQL evaluated an hour's expression (and a site type's probe) once per aggregate
@@ -505,7 +507,8 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
         "c", col(Ticket.first_dispatched_at), [k.ticket for k in out.keys], [lv.sql for lv in own_levels],
         cohort_values, within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
     stmt, exprs, column_of = grouped(cte, keys, extra, over, queries.DURATIONS)
-    cohort = (stmt, functools.partial(decode, exprs=exprs, column_of=column_of, over=over, names=queries.DURATIONS))
+    cohort = _Read(stmt, functools.partial(_each, decode, exprs=exprs, column_of=column_of, over=over,
+                                           names=queries.DURATIONS))
     if not with_verifications:
         return [cohort]
     name = queries.VERIFY_DURATIONS[0]
@@ -518,7 +521,13 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
                                      func.count().filter(h <= verify_within_hours).label("ok"))
     n = len(keys)
 
-    def verified(r) -> None:
-        if decode(r, exprs, column_of, over, (name,)) == set(range(n)):
-            out.add((r["b"], *(r[f"e{i}"] for i in range(n))), verified=r["n"], verified_on_time=r["ok"])
-    return [cohort, (stmt, verified)]
+    def verified(rows: list[RowMapping]) -> None:
+        for r in rows:
+            if decode(r, exprs, column_of, over, (name,)) == set(range(n)):
+                out.add((r["b"], *(r[f"e{i}"] for i in range(n))), verified=r["n"], verified_on_time=r["ok"])
+    return [cohort, _Read(stmt, verified)]
+
+
+def _each(decode: Callable, rows: list, **kw) -> None:
+    for r in rows:
+        decode(r, **kw)
