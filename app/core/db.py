@@ -1,5 +1,6 @@
 """Engine and sessions: SQLite (WAL, foreign keys, busy timeout) or PostgreSQL via psycopg 3."""
 
+import contextvars
 import functools
 import inspect
 import math
@@ -196,7 +197,8 @@ def aside(session: Session, read: Callable[[Connection], T]) -> Iterator[Callabl
             _spare.release()
 
     try:
-        future = _spare_threads.submit(run)
+        # In the request's context: its request id in any log line, its frozen clock (app/core/types.py).
+        future = _spare_threads.submit(contextvars.copy_context().run, run)
     except BaseException:
         _spare.release()
         raise

@@ -5,7 +5,7 @@ the committing mode."""
 
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import event, text
@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.core import db as core_db
 from app.core.db import aside, get_engine, new_session
-from app.core.types import utcnow
+from app.core.types import clock_at, utcnow
 from app.stats import service as stats
 from app.stats.schemas import Scope
 from tests.stats.cases import WEEK_ON, build_city
@@ -96,6 +96,9 @@ def test_aside_reads_on_another_connection_and_waits_for_it_on_an_error(db):
             other = result()
         if engine.dialect.name == "postgresql":
             assert other != own
+        then = datetime(2026, 10, 7, 12, tzinfo=UTC)
+        with clock_at(then), aside(session, lambda c: utcnow()) as result:  # the request's context goes along
+            assert result() == then
 
 
 def test_aside_is_not_taken_when_both_spares_are_busy_or_the_session_has_one_connection(db):
