@@ -4,6 +4,7 @@ import contextvars
 import functools
 import inspect
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -23,7 +24,7 @@ from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
 from app.core.errors import Conflict
-from app.core.load import DatabaseGate
+from app.core.load import DatabaseGate, in_flight
 
 # The pool has a connection for every request slot (see app/core/load.py), so a request never waits for one;
 # the overflow serves what runs outside requests (CLI, seeding). A pool that is empty anyway answers 503
@@ -32,8 +33,11 @@ POOL_OVERFLOW = 4
 POOL_TIMEOUT_S = 5
 # At most two reads per process run beside their requests at a time, each on a connection of its own (`aside`).
 # Those connections come from the pool's overflow, made larger by as many, so the request slots keep theirs;
-# when both are busy a request reads on its own connection, as it would without them.
+# when both are busy a request reads on its own connection, as it would without them. Only while the process
+# serves at most ASIDE_IN_FLIGHT requests: when more keep the cores busy anyway, a second stream of work adds
+# its connection and thread hand-offs and finishes nothing sooner.
 ASIDE_READS = 2
+ASIDE_IN_FLIGHT = max(1, (os.cpu_count() or 2) // 2)
 # How long a writer waits for SQLite's write lock; past it the request answers 503 (retry later).
 SQLITE_BUSY_TIMEOUT_S = 5
 # How long opening a PostgreSQL connection may take (libpq's connect_timeout: TCP, TLS and the start-up
@@ -177,15 +181,17 @@ _spare_threads = ThreadPoolExecutor(max_workers=ASIDE_READS, thread_name_prefix=
 def aside(session: Session, read: Callable[[Connection], T]) -> Iterator[Callable[[], T] | None]:
     """Run `read` on another connection of the session's engine, in another thread, while the caller goes on
     with its own queries; yields a function that waits for `read` and returns its result. Yields None (the
-    caller then reads itself) when both spare connections are busy, or when the session is bound to one
-    connection (the tests' outer transaction, whose rows another connection would not see).
+    caller then reads itself) when both spare connections are busy, when the process is busy (ASIDE_IN_FLIGHT),
+    or when the session is bound to one connection (the tests' outer transaction, whose rows another connection
+    would not see).
 
     `read` sees what is committed (its own transaction, READ COMMITTED as every request's): only for reads that
     do not depend on the session's uncommitted writes. Leaving the block waits for `read`, also on an error."""
     # A write request's session on SQLite begins with BEGIN IMMEDIATE, under the process's writer turn: a read
     # beside it takes the plain engine, or it would wait for the write lock its own request holds.
     bind = session.info.get("read_bind") or session.get_bind()
-    if not isinstance(bind, Engine) or not _spare.acquire(blocking=False):
+    if (not isinstance(bind, Engine) or in_flight() > ASIDE_IN_FLIGHT
+            or not _spare.acquire(blocking=False)):
         yield None
         return
 

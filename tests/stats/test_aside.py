@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlmodel import Session
 
 from app.core import db as core_db
+from app.core import load
 from app.core.db import aside, get_engine, new_session
 from app.core.types import clock_at, utcnow
 from app.stats import service as stats
@@ -101,8 +102,12 @@ def test_aside_reads_on_another_connection_and_waits_for_it_on_an_error(db):
             assert result() == then
 
 
-def test_aside_is_not_taken_when_both_spares_are_busy_or_the_session_has_one_connection(db):
+def test_aside_is_not_taken_when_both_spares_are_busy_or_the_session_has_one_connection(db, monkeypatch):
     engine = get_engine()
+    monkeypatch.setattr(load, "_in_flight", core_db.ASIDE_IN_FLIGHT + 1)
+    with Session(engine) as session, aside(session, lambda c: 1) as busy:
+        assert busy is None  # the process serves more requests than it has cores for: no second stream
+    monkeypatch.setattr(load, "_in_flight", core_db.ASIDE_IN_FLIGHT)
     release = threading.Event()
     with Session(engine) as session, aside(session, lambda c: release.wait(5)) as first, \
             aside(session, lambda c: release.wait(5)) as second:
