@@ -529,5 +529,7 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
 
 
 def _each(decode: Callable, rows: list, **kw) -> None:
+    """`decode` each row (bound by functools.partial: a closure would see the names the verifications' query
+    rebinds)."""
     for r in rows:
         decode(r, **kw)
