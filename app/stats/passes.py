@@ -357,12 +357,16 @@ def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where:
         queries.hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at).label("h1"),
         queries.hours_between(session, Ticket.closed_at, Ticket.reported_at).label("h2"),
     ).where(within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
-    names = queries.DURATIONS
-    width = len(g)
-    split = buckets.split
+    return _Read(stmt, _hour_values(out, hour_buckets, len(g), queries.DURATIONS), plain=True)
+
+
+def _hour_values(out: Pass, hour_buckets: frozenset[int], width: int, names: tuple[str, ...]
+                 ) -> Callable[[list[tuple]], None]:
+    """What takes rows of (the key columns, one hour value per name) into `out.hours`, for the buckets with
+    hours: ~65,000 rows for a month and the one before, appended through local lists."""
+    split = out.buckets.split
 
     def decode(rows: list[tuple]) -> None:
-        # ~65,000 rows for a month and the one before, appended through local lists.
         appends: dict[tuple, tuple] = {}
         for r in rows:
             key = r[:width] if split else (0, *r[:width])
@@ -370,11 +374,11 @@ def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where:
             if append is None:
                 if key[0] not in hour_buckets:
                     continue
-                lists = out.hours[key] = {name: [] for name in names}
-                append = appends[key] = tuple(lists[name].append for name in names)
+                lists = out.hours.setdefault(key, {})
+                append = appends[key] = tuple(lists.setdefault(name, []).append for name in names)
             for i, add in enumerate(append, width):
                 add(r[i])
-    return _Read(stmt, decode, plain=True)
+    return decode
 
 
 def _verifications(session: Session, out: Pass, fact_where: list, verify_within_hours: float,
@@ -397,21 +401,8 @@ def _verifications(session: Session, out: Pass, fact_where: list, verify_within_
     edges = buckets.edges
     lo = min(edges[b] for b in hour_buckets)
     hi = max(edges[b + 1] for b in hour_buckets)
-    name = queries.VERIFY_DURATIONS[0]
-    width = len(g)
-    split = buckets.split
-
-    def decode(rows: list[tuple]) -> None:
-        appends: dict[tuple, Callable] = {}
-        for r in rows:
-            key = r[:width] if split else (0, *r[:width])
-            append = appends.get(key)
-            if append is None:
-                if key[0] not in hour_buckets:
-                    continue
-                append = appends[key] = out.hours.setdefault(key, {}).setdefault(name, []).append
-            append(r[width])
-    return [*reads, _Read(select(*g, hours).where(within(at, lo, hi), *fact_where), decode, plain=True)]
+    return [*reads, _Read(select(*g, hours).where(within(at, lo, hi), *fact_where),
+                          _hour_values(out, hour_buckets, len(g), queries.VERIFY_DURATIONS), plain=True)]
 
 
 def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: list, fact_where: list,
