@@ -7,7 +7,8 @@
 with EXIF (time, GPS) and, as the PWA sends it, shrunk to a 2048 px long edge at JPEG quality 80 (the "phone
 path"). The file is looked for in /usr/share/backgrounds and ~/.cache/xuncha-bench, else fetched there with
 `apt-get download` + `dpkg -x`; without either the part is skipped with a message. Each photo is measured as the
-photo workers run it (glibc's malloc_trim after each one), against its codec floor: the decode the pipeline
+photo workers run it (their malloc thresholds, libvips on one thread), before and after a colour JPEG's decode and
+display resize moved from Pillow to libvips, against its codec floor: the decode the pipeline
 does (draft) plus the two encodes.
 
 Both pipelines do the same work (sha256, EXIF, orient, 1600 px display with the same watermark, 320 px
@@ -15,6 +16,7 @@ thumb, two JPEG encodes); the naive one decodes at full size and resizes twice f
 """
 
 import argparse
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
@@ -69,14 +71,15 @@ def ours(data: bytes) -> tuple[bytes, bytes]:
 
 def measure(fn: Callable[[bytes], tuple[bytes, bytes]], data: bytes,
             runs: int) -> tuple[list[float], list[float], tuple]:
-    """Wall-clock and CPU (this thread) ms per run; CPU time stays honest on a busy machine."""
+    """Wall-clock and CPU (the process's, libvips' threads included) ms per run; CPU time stays honest on a
+    busy machine."""
     result = fn(data)  # warm-up: font load, codec init
     wall, cpu = [], []
     for _ in range(runs):
-        started, started_cpu = time.perf_counter(), time.thread_time()
+        started, started_cpu = time.perf_counter(), time.process_time()
         fn(data)
         wall.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.thread_time() - started_cpu) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     return wall, cpu, result
 
 
@@ -89,9 +92,9 @@ def stages(data: bytes, runs: int) -> dict[str, float]:
     timings: dict[str, list[float]] = {}
 
     def step(name: str, fn: Callable[[], object]) -> object:
-        started = time.thread_time()
+        started = time.process_time()
         value = fn()
-        timings.setdefault(name, []).append((time.thread_time() - started) * 1000)
+        timings.setdefault(name, []).append((time.process_time() - started) * 1000)
         return value
 
     font = find_cjk_font()
@@ -100,10 +103,9 @@ def stages(data: bytes, runs: int) -> dict[str, float]:
         im = step("open + header checks", lambda: processing._open(data, max_bytes=LIMITS["max_bytes"],
                                                                    max_pixels=LIMITS["max_pixels"])[0])
         size = processing._fit(im.size, processing.DISPLAY_MAX)
-        step("decode (draft)", lambda im=im, size=size: (im.draft("RGB", size), im.load()))
         step("EXIF", lambda im=im: processing._meta(im, im.size, b"", "image/jpeg", TZ))
-        rgb = step("resize to display", lambda im=im, size=size: im.resize(
-            size, processing.DISPLAY_RESAMPLE, reducing_gap=processing.REDUCING_GAP))
+        rgb = step("decode + resize to display (libvips)",
+                   lambda im=im, size=size: processing._vips_jpeg(data, im.size, size))
         thumb = step("thumb from display", lambda rgb=rgb: rgb.resize(
             processing._fit(rgb.size, processing.THUMB_MAX), processing.THUMB_RESAMPLE,
             reducing_gap=processing.THUMB_REDUCING_GAP))
@@ -160,16 +162,16 @@ def camera_photos(path: Path) -> dict[str, bytes]:
 _libc = ctypes.CDLL(ctypes.util.find_library("c"))
 
 
-def as_in_worker(fn: Callable[[], object], trim_always: bool) -> Callable[[], object]:
-    """As a photo worker runs it: trim_always as before (malloc_trim after every photo), else as
-    app/photos/workers.py does now (its mallopt thresholds, set by real(); a trim only past TRIM_ABOVE_BYTES)."""
+def as_in_worker(fn: Callable[[], object]) -> Callable[[], object]:
+    """As a photo worker runs it: a heap trim only past workers.TRIM_ABOVE_BYTES (real() sets the workers'
+    malloc thresholds and libvips settings first)."""
     from app.photos import workers
 
     def run():
         try:
             return fn()
         finally:
-            if trim_always or workers._heap_free_bytes() > workers.TRIM_ABOVE_BYTES:
+            if workers._heap_free_bytes() > workers.TRIM_ABOVE_BYTES:
                 _libc.malloc_trim(0)
     return run
 
@@ -192,15 +194,26 @@ def codec_floor(data: bytes) -> Callable[[], object]:
     return floor
 
 
+@contextlib.contextmanager
+def pillow_decode():
+    """The pipeline as it was before a colour JPEG streamed through libvips: Pillow's draft decode and resize."""
+    ours_route = processing._streams_through_vips
+    processing._streams_through_vips = lambda *args: False
+    try:
+        yield
+    finally:
+        processing._streams_through_vips = ours_route
+
+
 def cpu_and_faults(fn: Callable[[], object], runs: int) -> tuple[float, float]:
-    """Median CPU ms (this thread) and mean minor page faults per run."""
+    """Median CPU ms (the process's) and mean minor page faults per run."""
     fn()
     cpu = []
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     for _ in range(runs):
-        started = time.thread_time()
+        started = time.process_time()
         fn()
-        cpu.append((time.thread_time() - started) * 1000)
+        cpu.append((time.process_time() - started) * 1000)
     return statistics.median(cpu), (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / runs
 
 
@@ -216,16 +229,16 @@ def real(runs: int) -> None:
     photos = camera_photos(path)
     floors = {name: cpu_and_faults(codec_floor(data), runs)[0] for name, data in photos.items()}
     from app.photos import workers
-    for trim_always in (True, False):
-        if not trim_always:  # what app/photos/workers.py sets in each worker (cannot be undone: measured last)
-            _libc.mallopt(workers.M_MMAP_THRESHOLD, workers.MMAP_THRESHOLD_BYTES)
-            _libc.mallopt(workers.M_TRIM_THRESHOLD, workers.TRIM_ABOVE_BYTES)
-        print("before: malloc_trim after every photo" if trim_always else "now: the workers' malloc thresholds")
-        for name, data in photos.items():
-            ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data), trim_always), runs)
-            display, thumb = ours(data)
-            print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floors[name]:>11.1f}ms"
-                  f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}")
+    workers._init_worker()  # malloc thresholds, libvips on one thread without its cache (and nice 10)
+    for label, route in (("before: Pillow's decode and display resize", pillow_decode),
+                         ("now: libvips' streamed decode and display resize", contextlib.nullcontext)):
+        print(label)
+        with route():
+            for name, data in photos.items():
+                ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data)), runs)
+                display, thumb = ours(data)
+                print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floors[name]:>11.1f}ms"
+                      f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}")
     for name, data in photos.items():
         print(f"{name} step by step (median CPU ms): "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages(data, runs).items()))
@@ -260,12 +273,9 @@ def main() -> None:
               f"{p95(cpu):>7.1f}{len(display):>10,}B{len(thumb):>8,}B")
     print(f"\nspeed-up (naive / ours, CPU medians): {medians['naive'] / medians['ours']:.1f}x")
 
-    default = processing.DISPLAY_RESAMPLE
-    for resample in (Image.Resampling.BICUBIC, Image.Resampling.LANCZOS):
-        processing.DISPLAY_RESAMPLE = resample
+    with pillow_decode():
         _, cpu, _ = measure(ours, data, max(5, args.runs // 2))
-        print(f"ours with {resample.name} for the display resize: {statistics.median(cpu):.1f} ms CPU")
-    processing.DISPLAY_RESAMPLE = default
+    print(f"ours with Pillow's decode and resize (before libvips'): {statistics.median(cpu):.1f} ms CPU")
 
     print("\nour pipeline step by step (median CPU ms):")
     for name, ms in stages(data, args.runs).items():

@@ -13,9 +13,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import pyvips
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import ExifTags, Image, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageStat, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
@@ -161,11 +162,15 @@ def test_heic_rotation_is_applied_exactly_once():
     assert is_marker(corners["TR"]) and not is_marker(corners["TL"])
 
 
+@pytest.mark.parametrize("size, display_size", [((640, 480), (640, 480)), ((2400, 1800), (1600, 1200))],
+                         ids=["display-sized", "resized"])
 @pytest.mark.parametrize("mode", ["L", "CMYK"])
-def test_grey_and_cmyk_jpegs_become_rgb(mode):
-    display = opened(process(make_jpeg(640, 480, mode=mode)).display)
+def test_grey_and_cmyk_jpegs_become_rgb(mode, size, display_size):
+    """They take Pillow's decode (libvips streams colour JPEGs only), resized or not."""
+    display = opened(process(make_jpeg(*size, mode=mode)).display)
     assert display.mode == "RGB"
-    assert display.size == (640, 480)
+    assert display.size == display_size
+    assert is_marker(quadrant_pixels(display.convert("RGB"))["TL"]) == (mode == "CMYK")  # grey: no red corner
 
 
 @pytest.mark.parametrize("mode", ["P", "LA", "1"])
@@ -217,10 +222,14 @@ def test_truncated_jpeg_is_corrupt(progressive):
     assert (err.value.code, err.value.status) == ("corrupt_image", 422)
 
 
-def test_truncated_jpeg_is_caught_even_when_decoded_at_reduced_scale():
-    data = make_jpeg(4000, 3000, lat=30.0, lng=120.0)
-    with pytest.raises(PhotoError, match="corrupt|损坏"):
-        process(data[: int(len(data) * 0.8)])
+@pytest.mark.parametrize("size", [(4000, 3000), (2048, 1536), (1601, 1200)], ids=["half-scale", "phone", "1px"])
+@pytest.mark.parametrize("progressive", [False, True], ids=["baseline", "progressive"])
+@pytest.mark.parametrize("keep", [0.8, 0.3])
+def test_truncated_jpeg_is_caught_even_when_streamed_into_its_resize(size, progressive, keep):
+    data = make_jpeg(*size, lat=30.0, lng=120.0, pattern="noise", progressive=progressive)
+    with pytest.raises(PhotoError) as err:
+        process(data[: int(len(data) * keep)])
+    assert (err.value.code, err.value.status) == ("corrupt_image", 422)
 
 
 @pytest.mark.parametrize("data", [
@@ -276,9 +285,10 @@ print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024, p.w
 @pytest.mark.parametrize("make", [
     pytest.param(lambda: make_bomb_png(7999, 7999), id="1-bit-png-7999x7999"),
     pytest.param(make_big_webp, id="webp-8000x8000"),
+    pytest.param(lambda: make_jpeg(8000, 8000), id="jpeg-8000x8000"),  # streamed from a 1/4 decode: ~26 MB
 ])
-def test_png_and_webp_at_the_pixel_limit_decode_in_bounded_memory(make, tmp_path: Path):
-    # A few KB that decode to 64 MP: a full-size decode costs 0.4-1 GB; a reduced-size one a fraction.
+def test_images_at_the_pixel_limit_decode_in_bounded_memory(make, tmp_path: Path):
+    # Files that decode to 64 MP: a full-size decode costs 0.2-1 GB; a reduced-size one a fraction.
     source = tmp_path / "big"
     source.write_bytes(make())
     out = subprocess.run([sys.executable, "-c", _PEAK, str(source)], capture_output=True, text=True, timeout=120,
@@ -355,21 +365,36 @@ def twelve_mp() -> bytes:
 
 
 def test_twelve_megapixel_jpeg_is_decoded_at_half_scale(twelve_mp, monkeypatch):
-    drafted: list[tuple[int, int]] = []
-    original = JpegImagePlugin.JpegImageFile.draft
+    loaded: list[tuple[int, int, str]] = []
+    original = pyvips.Image.jpegload_buffer
 
-    def spy(self, mode, size):
-        result = original(self, mode, size)
-        drafted.append(self.size)
-        return result
+    def spy(data, **options):
+        image = original(data, **options)
+        loaded.append((image.width, image.height, options["access"]))
+        return image
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", spy)
+    monkeypatch.setattr(pyvips.Image, "jpegload_buffer", spy)
     p = process(twelve_mp, watermark=WM)
-    assert drafted == [(2000, 1500)]  # libjpeg DCT scaling, not a full 12 MP decode
+    assert loaded == [(2000, 1500, "sequential")]  # libjpeg DCT scaling, streamed: never a full 12 MP decode
     assert (p.width, p.height) == (4000, 3000)
     assert opened(p.display).size == (1600, 1200)
     assert opened(p.thumb).size == (320, 240)
     assert is_marker(quadrant_pixels(opened(p.display))["TL"])
+
+
+@pytest.mark.parametrize("size", [(2048, 1536), (4000, 3000), (1536, 2048), (3001, 1601)])
+def test_a_streamed_colour_jpeg_looks_as_pillow_decodes_and_resizes_it(size, monkeypatch):
+    """libvips' streamed decode and bilinear resize give the display Pillow's draft and resize gave, within a
+    level or two and the JPEG encoder's own rounding."""
+    data = make_jpeg(*size, pattern="noise", orientation=6, lat=30.0, lng=120.0)
+    streamed = process(data, watermark=WM)
+    monkeypatch.setattr(processing, "_streams_through_vips", lambda *args: False)
+    pillows = process(data, watermark=WM)
+    ours, theirs = opened(streamed.display), opened(pillows.display)
+    assert ours.size == theirs.size == processing._fit((size[1], size[0]), processing.DISPLAY_MAX)  # upright
+    difference = ImageChops.difference(ours, theirs)
+    assert max(ImageStat.Stat(difference).mean) < 2.0
+    assert opened(streamed.thumb).size == opened(pillows.thumb).size
 
 
 def test_small_images_are_not_upscaled():
