@@ -155,8 +155,9 @@ def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, m
     try:
         if content_type in _VIPS_TYPES:
             rgb = _vips_decode(data, display_size)
-        elif _streams_through_vips(im, content_type, display_size):
-            rgb = _vips_jpeg(data, im.size, display_size)
+        elif (_streams_through_vips(im, content_type, display_size)
+              and (streamed := _vips_jpeg(data, im.size, display_size)) is not None):
+            rgb = streamed
         else:
             im.draft("RGB", display_size)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale; HEIC: no-op
             im.load()
@@ -348,20 +349,27 @@ def _streams_through_vips(im: Image.Image, content_type: str, display_size: tupl
     return content_type == "image/jpeg" and im.mode == "RGB" and im.size != display_size
 
 
-def _vips_jpeg(data: bytes, size: tuple[int, int], display_size: tuple[int, int]) -> Image.Image:
+def _vips_jpeg(data: bytes, size: tuple[int, int], display_size: tuple[int, int]) -> Image.Image | None:
     """libjpeg's 1/2, 1/4 or 1/8 decode (the scale Pillow's draft picks) and the bilinear resize to the display
     size, streamed through libvips row by row: the decoded photo is never held whole, and libvips' vectorised
     resize costs half of Pillow's. A phone's 2048 px photo: ~18 ms against ~32 ms (bench/photos.py --real);
-    the pixels differ from Pillow's by at most 2 levels."""
+    the pixels differ from Pillow's by at most 2 levels.
+
+    None when libjpeg so much as warns about the data: Pillow's decode then judges the file as it always did.
+    libvips' own levels do not match Pillow's: "truncated" passed a scan cut short by a stray marker, padded with
+    grey, that Pillow calls broken; "warning" alone refused files Pillow reads."""
     import pyvips  # only the processes that decode photos load libvips
 
     ratio = min(size[0] // display_size[0], size[1] // display_size[1])
     shrink = next(s for s in (8, 4, 2, 1) if ratio >= s)
-    im = pyvips.Image.jpegload_buffer(data, shrink=shrink, access="sequential", fail_on="truncated")
-    if im.bands != 3 or im.format != "uchar":
-        raise PhotoError("corrupt_image")  # Pillow read a colour JPEG header: a mismatch is a malformed file
-    im = im.resize(display_size[0] / im.width, vscale=display_size[1] / im.height, kernel="linear")
-    return Image.frombytes("RGB", display_size, im.write_to_memory())
+    try:
+        im = pyvips.Image.jpegload_buffer(data, shrink=shrink, access="sequential", fail_on="warning")
+        if im.bands != 3 or im.format != "uchar":
+            return None
+        im = im.resize(display_size[0] / im.width, vscale=display_size[1] / im.height, kernel="linear")
+        return Image.frombytes("RGB", display_size, im.write_to_memory())
+    except pyvips.Error:
+        return None
 
 
 def _vips_decode(data: bytes, size: tuple[int, int]) -> Image.Image:

@@ -16,7 +16,7 @@ import pytest
 import pyvips
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageStat, PngImagePlugin
+from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
@@ -232,6 +232,30 @@ def test_truncated_jpeg_is_caught_even_when_streamed_into_its_resize(size, progr
     assert (err.value.code, err.value.status) == ("corrupt_image", 422)
 
 
+def _outcome(data: bytes) -> str:
+    try:
+        process(data)
+    except PhotoError as err:
+        return err.code
+    return "stored"
+
+
+@pytest.mark.parametrize("marker, expected", [
+    (b"\xff\xc4", "corrupt_image"), (b"\xff\xdb", "corrupt_image"),  # a stray table marker cuts a scan short
+    (b"\xff\xd9", "stored"), (b"\xff\xe1", "stored"),  # libjpeg reads on, and so does Pillow
+], ids=["DHT", "DQT", "EOI", "APP1"])
+@pytest.mark.parametrize("where", [0.3, 0.7])
+def test_a_marker_inside_the_scan_is_judged_as_pillow_judges_it(marker, expected, where, monkeypatch):
+    """libvips calls fewer files broken than Pillow does: a phone photo it streams must get Pillow's verdict."""
+    data = make_jpeg(2048, 1536, pattern="noise")
+    scan = data.index(b"\xff\xda")
+    at = scan + int((len(data) - scan) * where)
+    damaged = data[:at] + marker + data[at + 2:]
+    assert _outcome(damaged) == expected
+    monkeypatch.setattr(processing, "_streams_through_vips", lambda *args: False)
+    assert _outcome(damaged) == expected  # Pillow's own verdict, the one the streamed path must keep
+
+
 @pytest.mark.parametrize("data", [
     pytest.param(b"\xff\xd8\xff\xe0" + b"\x13\x37" * 500, id="jpeg-magic-then-garbage"),
     pytest.param(make_png(400, 300, pattern="noise")[:-200], id="truncated-png"),
@@ -373,7 +397,11 @@ def test_twelve_megapixel_jpeg_is_decoded_at_half_scale(twelve_mp, monkeypatch):
         loaded.append((image.width, image.height, options["access"]))
         return image
 
+    def no_pillow_decode(self, *args):
+        raise AssertionError("a clean colour JPEG fell back to Pillow's decode")
+
     monkeypatch.setattr(pyvips.Image, "jpegload_buffer", spy)
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", no_pillow_decode)
     p = process(twelve_mp, watermark=WM)
     assert loaded == [(2000, 1500, "sequential")]  # libjpeg DCT scaling, streamed: never a full 12 MP decode
     assert (p.width, p.height) == (4000, 3000)
