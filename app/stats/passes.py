@@ -351,12 +351,8 @@ def _durations(session: Session, out: Pass, hour_buckets: frozenset[int], where:
     lo = min(edges[b] for b in hour_buckets)
     hi = max(edges[b + 1] for b in hour_buckets)
     g = _gcols(buckets, Ticket.first_dispatched_at, out.keys)
-    stmt = select(
-        *g,
-        queries.hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at).label("h0"),
-        queries.hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at).label("h1"),
-        queries.hours_between(session, Ticket.closed_at, Ticket.reported_at).label("h2"),
-    ).where(within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
+    stmt = (select(*g, *[hours.label(name) for name, hours in queries.cohort_hours(session)])
+            .where(within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where))
     return _Read(stmt, _hour_values(out, hour_buckets, len(g), queries.DURATIONS), plain=True)
 
 
@@ -489,14 +485,9 @@ def _sql_hours(session: Session, out: Pass, levels: tuple[Level, ...], where: li
                 out.percentiles.setdefault((lv.name, b, r[f"e{i}"]), {}).update(pct)
         return grouped_cols
 
-    cohort_values = [
-        (queries.DURATIONS[0], queries.hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at)),
-        (queries.DURATIONS[1], queries.hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at)),
-        (queries.DURATIONS[2], queries.hours_between(session, Ticket.closed_at, Ticket.reported_at)),
-    ]
     cte, keys, extra, over = materialised(
         "c", col(Ticket.first_dispatched_at), [k.ticket for k in out.keys], [lv.sql for lv in own_levels],
-        cohort_values, within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
+        queries.cohort_hours(session), within(Ticket.first_dispatched_at, lo, hi), queries.in_cohort_base(), *where)
     stmt, exprs, column_of = grouped(cte, keys, extra, over, queries.DURATIONS)
     cohort = _Read(stmt, functools.partial(_each, decode, exprs=exprs, column_of=column_of, over=over,
                                            names=queries.DURATIONS))

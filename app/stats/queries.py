@@ -169,6 +169,15 @@ def dispatched_within(session: Session, hours: float) -> ColumnElement[bool]:
     return hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at) <= hours
 
 
+def cohort_hours(session: Session) -> list[tuple[str, ColumnElement]]:
+    """Each of DURATIONS over a cohort ticket: report → first dispatch → first rectification; report → close."""
+    return list(zip(DURATIONS, (
+        hours_between(session, Ticket.first_dispatched_at, Ticket.reported_at),
+        hours_between(session, Ticket.first_rectified_at, Ticket.first_dispatched_at),
+        hours_between(session, Ticket.closed_at, Ticket.reported_at),
+    ), strict=True))
+
+
 def verify_hours(session: Session):
     """Hours from the rectification a verification judged to the verification, over its fact row
     (ticket_verifications.rectified_at: the ticket's latest 整改 at or before the verification)."""
