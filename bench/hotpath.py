@@ -10,10 +10,13 @@ two thirds dispatched), then, for the dispatcher's and a unit's first page of 20
   process divided by the requests; as bench/cost.py), less nothing: everything the app does for it;
 - service: `listing.list_tickets` called in this process (CPU time of this thread per call);
 - SQL floor: the statements that call sent, replayed on the DBAPI cursor with the same parameters, rows fetched;
-- JSON floor: the same page through FastAPI's response path (pydantic validation of the response model,
-  then JSON), as the route returns it.
+- JSON floor: the same page through FastAPI and pydantic, as the issue puts it: bench/floor_app.py, a bare
+  FastAPI app served by uvicorn as the app is, answering the page the app answered through the same response
+  model from an `async def` route (server CPU per request, as above); a plain `def` route (one thread hop, as
+  any endpoint that touches the database) is printed beside it;
+- response path: FastAPI's serialize_response alone for the page (validation and JSON, no request), in-process.
 
-The floor is SQL + JSON; the issue's aim is a request within 3x of it.
+The floor is SQL + the JSON floor (async route); the issue's aim is a request within 3x of it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load import Shared, cpu_seconds, login, new_client, photo_bytes, prefill  # noqa: E402
 from tests.load.server import live_server, seed  # noqa: E402
+from tests.servers import uvicorn_server  # noqa: E402
 
 
 def per_call_ms(fn, n: int) -> float:
@@ -43,7 +47,7 @@ def per_call_ms(fn, n: int) -> float:
     return (time.thread_time() - started) / n * 1000
 
 
-async def server_cpu(base: str, city, n: int, tickets: int) -> dict[str, float]:
+async def server_cpu(base: str, city, n: int, tickets: int, pages: dict[str, bytes]) -> dict[str, float]:
     async with new_client(base, 4) as client:
         shared = Shared([photo_bytes(800, 600, 100 * 1024, 1)], city.unit_ids)
         await prefill(client, city, shared, tickets)
@@ -59,7 +63,36 @@ async def server_cpu(base: str, city, n: int, tickets: int) -> dict[str, float]:
             for _ in range(n):
                 (await client.get(path, headers=headers, params=params)).raise_for_status()
             out[name] = (cpu_seconds(server_pid) - cpu0) / n * 1000
+        for who, headers in who.items():
+            pages[who] = (await client.get("/api/tickets", headers=headers, params={"limit": 20})).content
         return out
+
+
+async def floor_cpu(base: str, pid: int, n: int) -> dict[str, float]:
+    """Server CPU ms per request of bench/floor_app.py's two routes."""
+    async with new_client(base, 4) as client:
+        out = {}
+        for route in ("async", "sync"):
+            for _ in range(20):
+                (await client.get(f"/page/{route}")).raise_for_status()
+            cpu0 = cpu_seconds(pid)
+            for _ in range(n):
+                (await client.get(f"/page/{route}")).raise_for_status()
+            out[route] = (cpu_seconds(pid) - cpu0) / n * 1000
+        return out
+
+
+def json_through_fastapi(pages: dict[str, bytes], n: int, workdir: Path) -> dict[str, dict[str, float]]:
+    out = {}
+    for who, body in pages.items():
+        page_file = workdir / f"page-{who}.json"
+        page_file.write_bytes(body)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+        env.update(XUNCHA_BENCH_FLOOR_PAGE=str(page_file), PYTHONUNBUFFERED="1")
+        with uvicorn_server(env, workdir / f"floor-{who}.log", ("--no-access-log",),
+                            module=("uvicorn", "bench.floor_app:app")) as server:
+            out[who] = asyncio.run(floor_cpu(server.base, server.pid, n))
+    return out
 
 
 server_pid: int | None = None
@@ -144,22 +177,26 @@ def main() -> None:
     from tests.dbutil import fresh_database_url
     url = fresh_database_url("xuncha_bench_hotpath")
     city = seed(url, inspectors=4, dispatchers=2, units=4)
-    with live_server(url, Path(tempfile.mkdtemp(prefix="xuncha-bench-hotpath-")),
-                     uvicorn_args=("--workers", "1")) as server:
+    workdir = Path(tempfile.mkdtemp(prefix="xuncha-bench-hotpath-"))
+    pages: dict[str, bytes] = {}
+    with live_server(url, workdir, uvicorn_args=("--workers", "1")) as server:
         server_pid = server.pid
-        request = asyncio.run(server_cpu(server.base, city, args.n, args.tickets))
+        request = asyncio.run(server_cpu(server.base, city, args.n, args.tickets, pages))
     print("server CPU ms per request:", {k: round(v, 2) for k, v in request.items()}, flush=True)
+    through_fastapi = json_through_fastapi(pages, args.n, workdir)
+    print("bare FastAPI, server CPU ms per request:", through_fastapi, flush=True)
     parts = in_process(url, city, args.n, args.profile)
     print(f"\n{args.db}, {args.tickets} tickets, first page of 20, {args.n} calls each; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (CPU time, ms per call)")
-    print("| list | request (server CPU) | service call | SQL floor (statements) | JSON floor | floor | "
-          "request / floor |\n|---|---|---|---|---|---|---|")
+    print("| list | request (server CPU) | service call | SQL floor (statements) | JSON floor: async / def route "
+          "| response path alone | floor | request / floor |\n|---|---|---|---|---|---|---|---|")
     health = request["health"]
     for who, p in parts.items():
-        floor = p["sql"] + p["json"]
+        bare = through_fastapi[who]
+        floor = p["sql"] + bare["async"]
         total = request[f"list ({who})"]
-        print(f"| {who} | {total:.2f} | {p['service']:.2f} | {p['sql']:.2f} ({p['statements']}) | {p['json']:.2f} | "
-              f"{floor:.2f} | {total / floor:.1f}x |")
+        print(f"| {who} | {total:.2f} | {p['service']:.2f} | {p['sql']:.2f} ({p['statements']}) | "
+              f"{bare['async']:.2f} / {bare['sync']:.2f} | {p['json']:.2f} | {floor:.2f} | {total / floor:.1f}x |")
     print(f"(/api/health, the request path's own cost: {health:.2f} ms)")
 
 
