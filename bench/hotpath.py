@@ -63,8 +63,8 @@ async def server_cpu(base: str, city, n: int, tickets: int, pages: dict[str, byt
             for _ in range(n):
                 (await client.get(path, headers=headers, params=params)).raise_for_status()
             out[name] = (cpu_seconds(server_pid) - cpu0) / n * 1000
-        for who, headers in who.items():
-            pages[who] = (await client.get("/api/tickets", headers=headers, params={"limit": 20})).content
+        for name, headers in who.items():
+            pages[name] = (await client.get("/api/tickets", headers=headers, params={"limit": 20})).content
         return out
 
 
