@@ -17,6 +17,9 @@ UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
 UVICORN_ACCESS = "uvicorn.access"
 # Clients whose INFO lines name whole URLs: a robot webhook's URL carries its key (企业微信 ?key=…).
 QUIET = ("httpx", "httpcore")
+# libvips tells every resize at INFO and every damaged tile of a broken upload at WARNING: noise, since such an
+# upload then gets Pillow's verdict and its answer (422 corrupt_image) is logged as the request.
+LIBRARIES_ONLY_ERRORS = ("pyvips",)
 
 
 class RequestIdFilter(logging.Filter):
@@ -70,3 +73,5 @@ def configure(kind: str = "text", level: str = "INFO") -> None:
     access.propagate = False
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in LIBRARIES_ONLY_ERRORS:
+        logging.getLogger(name).setLevel(max(logging.ERROR, logging.getLevelName(level)))

@@ -18,6 +18,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from app.core import logs
+from app.core.config import get_settings
 from app.core.errors import Unavailable
 
 T = TypeVar("T")
@@ -150,6 +152,10 @@ class _MallInfo2(ctypes.Structure):
 
 def _init_worker() -> None:
     os.nice(WORKER_NICENESS)
+    # A forkserver child starts without the app's logging: its records would reach stderr bare, libvips' chatter
+    # about every damaged upload included.
+    settings = get_settings()
+    logs.configure(settings.log_format, settings.log_level)
     if _libc is not None and hasattr(_libc, "mallopt"):
         _libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
         _libc.mallopt(M_TRIM_THRESHOLD, TRIM_ABOVE_BYTES)

@@ -7,9 +7,12 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from PIL import Image
 
 from app.core import logs
+from app.core.config import get_settings
 from app.photos import service as photos_service
+from app.photos.processing import PhotoError, process_photo
 from app.photos.storage import LocalPhotoStorage
 
 
@@ -96,3 +99,22 @@ def test_http_clients_do_not_log_the_urls_they_call(json_log):
     """A robot webhook's URL carries its key: httpx's INFO line ("HTTP Request: POST <url>") is not written."""
     logging.getLogger("httpx").info("HTTP Request: POST https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=secret")
     assert not any("secret" in line["message"] for line in json_log())
+
+
+def test_libvips_chatter_about_resizes_and_broken_uploads_is_not_logged(json_log):
+    """A phone photo streams through libvips (INFO lines for each resize) and a cut-off one makes libjpeg warn
+    per damaged tile before Pillow refuses it: neither is written; the upload's own answer says what counts."""
+    settings = get_settings()
+    logs.configure(settings.log_format, "INFO")  # as the app configures it (INFO: the chatter's own level)
+    try:
+        photo = io.BytesIO()
+        Image.effect_noise((2048, 1536), 60).convert("RGB").save(photo, "JPEG", quality=80)
+        limits = {"max_bytes": 25 * 1024 * 1024, "max_pixels": 64_000_000, "camera_tz": None}
+        assert process_photo(photo.getvalue(), **limits).display
+        with pytest.raises(PhotoError):
+            process_photo(photo.getvalue()[: len(photo.getvalue()) // 2], **limits)
+        assert [line for line in json_log() if line["logger"].startswith("pyvips")] == []
+        logging.getLogger("pyvips").error("VIPS: a real failure")
+        assert json_log()[-1]["message"] == "VIPS: a real failure"
+    finally:
+        logs.configure(settings.log_format, settings.log_level)

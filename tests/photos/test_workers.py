@@ -1,10 +1,14 @@
 """The photo worker pool: same results as in-process, bounded concurrency, 503 when full, memory returned."""
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import psutil
@@ -144,3 +148,34 @@ def test_an_async_upload_is_refused_at_once_when_the_photos_ahead_would_take_too
         pool.shutdown()
     refused = [o for o in outcomes if o != "done"]
     assert outcomes.count("done") == 2 and len(refused) == 1 and refused[0][1] < 0.05, outcomes
+
+
+def test_a_worker_logs_as_the_app_does_and_leaves_libvips_chatter_out(tmp_path):
+    """A cut-off phone photo through a real pool: libjpeg warns per damaged tile inside the worker, which must
+    not reach stderr; what the worker does log comes out in the app's format (here JSON)."""
+    script = tmp_path / "upload.py"
+    script.write_text(
+        "import io, logging\n"
+        "from PIL import Image\n"
+        "from app.photos.processing import PhotoError, process_photo\n"
+        "from app.photos.workers import PhotoWorkers\n"
+        "def cut_and_log(data, limits):\n"
+        "    logging.getLogger('xuncha.photos').warning('processed in the worker')\n"
+        "    return process_photo(data, **limits)\n"
+        "if __name__ == '__main__':\n"
+        "    photo = io.BytesIO()\n"
+        "    Image.effect_noise((2048, 1536), 60).convert('RGB').save(photo, 'JPEG', quality=80)\n"
+        "    pool = PhotoWorkers(workers=1, queue=1, max_tasks=5)\n"
+        "    limits = dict(max_bytes=25 * 1024 * 1024, max_pixels=64_000_000, camera_tz=None)\n"
+        "    try:\n"
+        "        pool.run(cut_and_log, photo.getvalue()[: len(photo.getvalue()) // 2], limits)\n"
+        "    except PhotoError as exc:\n"
+        "        print('refused', exc.code)\n"
+        "    finally:\n"
+        "        pool.shutdown()\n")
+    env = {**os.environ, "XUNCHA_LOG_FORMAT": "json", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.stdout.strip() == "refused corrupt_image", done.stderr
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [(line["logger"], line["message"]) for line in lines] == [("xuncha.photos", "processed in the worker")]
