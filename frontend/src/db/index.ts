@@ -74,6 +74,17 @@ export async function cachePut(key, data) {
   return withDb((db) => db.put('cache', { key, data, at: new Date().toISOString() }))
 }
 
+/**
+ * Forget what a session fetched (last-seen responses, photos): on a shared phone the next person must not be
+ * shown it, offline or not. Queued writes and drafts stay (the outbox sends each under its own person).
+ */
+export async function clearFetched() {
+  return withDb(async (db) => {
+    const tx = db.transaction(['cache', 'photos'], 'readwrite')
+    await Promise.all([tx.objectStore('cache').clear(), tx.objectStore('photos').clear(), tx.done])
+  })
+}
+
 export async function draftGet(key) {
   return (await withDb((db) => db.get('drafts', key)))?.data ?? null
 }

@@ -1,9 +1,19 @@
 /** Who is logged in. The token lives in localStorage so the app keeps working offline after a restart. */
 import { defineStore } from 'pinia'
 import { request } from '../../api/client'
+import { clearFetched } from '../../db/index'
+import { forgetPhotoUrls } from '../photos/photoUrls'
 
 const KEY = 'xuncha.auth'
 const LAST_USER = 'xuncha.lastUser'
+// Whose session filled the offline copies (cached responses, photos): another person's login starts afresh.
+const FETCHED_FOR = 'xuncha.fetchedFor'
+
+async function forgetFetched() {
+  forgetPhotoUrls()
+  localStorage.removeItem(FETCHED_FOR)
+  await clearFetched().catch(() => {})
+}
 
 export type UserPublic = import('../../api/types').UserPublic
 export type Role = import('../../api/types').Role
@@ -51,6 +61,8 @@ export const useAuthStore = defineStore('auth', {
     async login(username: string, password: string) {
 
       const body: import('../../api/types').TokenResponse = await request('POST', '/api/auth/token', { form: new URLSearchParams({ username, password }), auth: false })
+      if (localStorage.getItem(FETCHED_FOR) !== String(body.user.id)) await forgetFetched()
+      localStorage.setItem(FETCHED_FOR, String(body.user.id))
       this.token = body.access_token
       this.user = body.user
       this.expiresAt = body.expires_at || null
@@ -84,6 +96,7 @@ export const useAuthStore = defineStore('auth', {
       this.user = null
       this.expiresAt = null
       this.persist()
+      await forgetFetched()
     },
   },
 })

@@ -43,6 +43,12 @@ export function photoObjectUrl(url) {
   return memo.get(url)
 }
 
+/** Forget the photos shown so far (logout, another person logging in): memoised URLs included. */
+export function forgetPhotoUrls() {
+  for (const p of memo.values()) p.then((u) => u && URL.revokeObjectURL(u), () => {})
+  memo.clear()
+}
+
 /** A photo captured on this phone and not yet sent. */
 export async function localPhotoUrl(id) {
   const rec = await getBlob(id)
