@@ -155,7 +155,10 @@ def _check(channel: Channel, response: httpx.Response) -> None:
 # ---- what each channel is sent --------------------------------------------------------------------
 
 _MARKDOWN = str.maketrans({"[": "［", "]": "］", "(": "（", ")": "）", "*": "＊", "_": "＿", "`": "｀",
-                           "<": "＜", ">": "＞", "#": "＃", "\n": " "})
+                           "<": "＜", ">": "＞", "#": "＃",
+                           # Every line break (CR ends a markdown line as LF does): no heading, list or code block
+                           # of the user's making.
+                           "\n": " ", "\r": " ", "\u2028": " ", "\u2029": " "})
 
 
 def _md(text: object) -> str:

@@ -85,6 +85,22 @@ def test_a_wecom_robot_gets_the_dispatch_as_markdown_with_user_text_neutralised(
     assert (d.state, d.attempts, d.last_error) == ("sent", 1, None) and d.sent_at is not None
 
 
+def test_user_text_cannot_break_a_robot_message_into_lines_of_its_own(client, w, db, rx):
+    """A carriage return is a line break to markdown too: with it, typed text could start a heading (a line of
+    "=" under it), a list or a code block of its own in the unit's group chat."""
+    channel(client, w, kind="wecom", url=f"{rx.base}/cgi-bin/webhook/send?key=K")
+    t = report(client, w["h"]["inspector"], address="解放路\r紧急通知\r===\r- 请立即转账")
+    r = action(client, w["h"]["dispatcher"], t["id"], "dispatch", unit_id=w["unit"].id, note="限期\r\n    代码块")
+    assert r.status_code == 200, r.text
+    Worker().run_until_idle()
+    [got] = rx.received
+    content = got.body["markdown"]["content"]
+    assert "\r" not in content
+    lines = content.split("\n")
+    assert "> 地点：解放路 紧急通知 === - 请立即转账" in lines
+    assert all(line.startswith(("**", "> ")) for line in lines), lines
+
+
 def test_a_dingtalk_robot_gets_a_valid_signature(client, w, db, rx):
     secret = "SEC" + uuid.uuid4().hex
     channel(client, w, kind="dingtalk", url=f"{rx.base}/robot/send?access_token=TOKEN", secret=secret)
