@@ -75,6 +75,17 @@ describe('a second person on the same phone', () => {
     await expect(getCached('/api/tickets')).rejects.toMatchObject({ status: 0 })
   })
 
+  it('keeps the reference data everyone gets alike, so capturing offline still works', async () => {
+    await session(1, 'inspector', async () => {
+      server = () => json(200, [{ code: '07001', name_zh: '小广告' }])
+      await getCached('/api/categories')
+    })
+    await session(2, 'inspector', async () => {
+      server = () => { throw new TypeError('Failed to fetch') }
+      expect((await getCached('/api/categories')).data[0].code).toBe('07001')
+    })
+  })
+
   it('the same person logging in again keeps their offline copies', async () => {
     const auth = useAuthStore()
     server = () => token(1, 'inspector')

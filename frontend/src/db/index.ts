@@ -74,14 +74,20 @@ export async function cachePut(key, data) {
   return withDb((db) => db.put('cache', { key, data, at: new Date().toISOString() }))
 }
 
+// Reference data every person gets alike: kept, so that capturing offline still finds the categories.
+const SHARED = new Set(['/api/categories', '/api/units', '/api/grids'])
+
 /**
  * Forget what a session fetched (last-seen responses, photos): on a shared phone the next person must not be
- * shown it, offline or not. Queued writes and drafts stay (the outbox sends each under its own person).
+ * shown it, offline or not. Queued writes and drafts stay (each is kept under its own person).
  */
 export async function clearFetched() {
   return withDb(async (db) => {
     const tx = db.transaction(['cache', 'photos'], 'readwrite')
-    await Promise.all([tx.objectStore('cache').clear(), tx.objectStore('photos').clear(), tx.done])
+    const cache = tx.objectStore('cache')
+    for (const key of await cache.getAllKeys()) if (!SHARED.has(String(key))) await cache.delete(key)
+    await tx.objectStore('photos').clear()
+    await tx.done
   })
 }
 
