@@ -29,6 +29,30 @@ def test_mine_lists_only_my_reports_within_what_i_may_see(client, db):
     assert _ids(client, h_staff, mine="true") == set()
 
 
+def test_a_unit_learns_nothing_of_reports_near_its_tickets_from_the_duplicates_filter(client, db):
+    """Possible duplicates are the office's (a unit's count is always 0). Applied in SQL for a unit too, the
+    filter's empty page still carried a cursor naming the unit's ticket that an undispatched report lies next
+    to: the unit learnt of a report before the office acted (四不两直)."""
+    unit = make_unit(db)
+    ins, disp, staff = make_user(db, Role.inspector), make_user(db, Role.dispatcher), make_user(db, Role.unit_staff, unit)
+    h_ins, h_disp, h_staff = login(client, ins), login(client, disp), login(client, staff)
+    theirs = [report(client, h_ins, lat=30.2741 + i * 0.01, lng=120.1551)["id"] for i in range(2)]
+    for tid in theirs:
+        assert action(client, h_disp, tid, "dispatch", unit_id=unit.id).status_code == 200
+
+    def page(**params):
+        r = client.get("/api/tickets", headers=h_staff, params={"has_duplicates": "true", "limit": 1} | params)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    before = page()
+    for i in range(2):  # new reports, not dispatched: a few metres from each of the unit's tickets
+        report(client, h_ins, lat=30.27412 + i * 0.01, lng=120.15512)
+    assert _ids(client, h_disp, has_duplicates="true") >= set(theirs)  # the office sees them as duplicates
+    assert page() == before == {"items": [], "next_cursor": None}
+    assert _ids(client, h_staff, has_duplicates="false") == set(theirs)
+
+
 def test_reported_after_and_has_duplicates(client, db):
     ins, disp = make_user(db, Role.inspector), make_user(db, Role.dispatcher)
     h_ins, h_disp = login(client, ins), login(client, disp)
