@@ -102,13 +102,15 @@ def deliver(session: Session, payload: dict) -> None:
                 return
             phones = [subscription.phone]
         _hold_rate(reader, channel)
+    url = None
     try:
         request = build_request(channel, delivery, phones=phones)
+        url = request["url"]
         with httpx.Client(timeout=SEND_TIMEOUT_S) as client:
-            response = client.post(request["url"], json=request["json"], headers=request.get("headers", {}))
+            response = client.post(url, json=request["json"], headers=request.get("headers", {}))
         _check(channel, response)
     except Exception as exc:  # a refusal, a timeout, a bad URL: all retried until MAX_ATTEMPTS
-        error = f"{type(exc).__name__}: {exc}"[:1000]
+        error = error_text(exc, channel, url)
         if delivery.attempts + 1 >= MAX_ATTEMPTS:
             _record(session, delivery.id, state="failed", error=error, attempt=True)
             log.warning("delivery %s to channel %s failed for good: %s", delivery.id, channel.id, error)
@@ -116,8 +118,29 @@ def deliver(session: Session, payload: dict) -> None:
         with new_session(write=True) as writer:  # kept although this run fails and its session rolls back
             _record(writer, delivery.id, error=error, attempt=True)
             writer.commit()
-        raise
+        raise DeliveryFailed(error) from None  # not exc: the job log would print its URL
     _record(session, delivery.id, state="sent", attempt=True)
+
+
+class DeliveryFailed(Exception):
+    """A delivery that did not go through, told without the channel's URL or secret."""
+
+
+def error_text(exc: Exception, channel: Channel, url: str | None) -> str:
+    """What went wrong, for the delivery log, the admin and the logs, without the robot's key: httpx names the
+    whole URL in its errors, and a 企业微信 / 钉钉 URL carries the key (钉钉's signed one the sign too)."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        text = f"HTTP {exc.response.status_code} {exc.response.reason_phrase}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    secrets = {channel.secret}
+    for u in (channel.url, url):
+        if u:
+            query = urllib.parse.urlsplit(u).query
+            secrets |= {u, query, *(v for _, v in urllib.parse.parse_qsl(query))}
+    for secret in sorted((x for x in secrets if x and len(x) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text[:1000]
 
 
 def _hold_rate(reader: Session, channel: Channel) -> None:

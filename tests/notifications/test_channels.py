@@ -236,6 +236,26 @@ def test_secrets_never_come_back_and_bad_settings_are_refused(client, w, db, rx)
     assert len(client.get("/api/notifications/channels", headers=admin).json()) == 1  # nothing half-written
 
 
+def test_a_refused_delivery_s_error_names_no_robot_key(client, w, db, rx, caplog):
+    """A robot's key is in its URL (企业微信 ?key=, 钉钉 ?access_token= and the sign): the error of a refused
+    POST (httpx names the whole URL) must not carry it into the delivery log, the channel list or the logs."""
+    wecom = channel(client, w, kind="wecom", url=f"{rx.base}/cgi-bin/webhook/send?key=WECOM-KEY-123")
+    ding = channel(client, w, kind="dingtalk", url=f"{rx.base}/robot/send?access_token=DING-TOKEN-456",
+                   secret="SEC789")
+    rx.fail_next = 2
+    dispatch(client, w)
+    with caplog.at_level("DEBUG"):
+        Worker().run_until_idle()
+    assert len(rx.received) == 2
+    admin = w["h"]["admin"]
+    errors = [d.last_error for d in deliveries(db)]
+    assert all(e and "500" in e for e in errors), errors
+    shown = str(errors) + client.get("/api/notifications/channels", headers=admin).text + "".join(
+        client.get(f"/api/notifications/channels/{c['id']}/deliveries", headers=admin).text for c in (wecom, ding))
+    for secret in ("WECOM-KEY-123", "DING-TOKEN-456", "SEC789", "sign="):
+        assert secret not in shown and secret not in caplog.text, secret
+
+
 def test_a_disabled_channel_gets_nothing_and_office_channels_get_the_office_s_messages(client, w, db, rx):
     c = channel(client, w, kind="webhook", url=f"{rx.base}/unit")
     office = channel(client, w, kind="webhook", url=f"{rx.base}/office", unit_id=None)
