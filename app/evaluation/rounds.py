@@ -273,6 +273,8 @@ def detail(session: Session, user: User, round_: EvalRound) -> RoundDetail:
 
 def my_sites(session: Session, user: User) -> list[MySiteOut]:
     """The sites assigned to the user in active rounds, the round ending first first."""
+    if user.role != Role.inspector:
+        return []  # assignments outlive a role change: an inspector moved to a unit sees theirs no more
     rows = session.exec(
         select(EvalRound, EvalRoundSite, EvalSite).join(EvalRoundSite, EvalRoundSite.round_id == EvalRound.id)
         .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)

@@ -124,6 +124,21 @@ def test_the_inspector_list_is_the_office_s(client, world, role):
         assert len(r.json()) == 2  # the two inspectors of the world
 
 
+def test_an_inspector_moved_to_a_unit_no_longer_sees_their_round_s_sites(client, world):
+    """Assignments outlive a role change (an inspector seconded to a street office): as unit staff the person must
+    not be shown the active round's sites and schedule, which their unit may not know of before publication."""
+    h = world["h"]
+    assert {m["round_id"] for m in client.get("/api/evaluation/my-sites", headers=h["inspector"]).json()} == {
+        world["rounds"]["R1"]}
+    me = client.get("/api/me", headers=h["inspector"]).json()
+    r = client.patch(f"/api/admin/users/{me['id']}", headers=h["admin"],
+                     json={"role": "unit_staff", "unit_id": world["unit_a"]})
+    assert r.status_code == 200, r.text
+    r = client.get("/api/evaluation/my-sites", headers=h["inspector"])
+    assert r.status_code == 200 and r.json() == []
+    assert client.get(f"/api/evaluation/rounds/{world['rounds']['R1']}", headers=h["inspector"]).status_code == 404
+
+
 def test_publishing_shows_each_unit_its_own_sites_only(client, world):
     h, rid, sites = world["h"], world["rounds"]["R1"], world["sites"]
     assert client.get(f"/api/evaluation/rounds/{rid}", headers=h["staff_b"]).status_code == 404
