@@ -17,7 +17,7 @@ from app.config import office
 from app.config.schemas import CalendarYear, CalendarYearOut, MapSettings, OfficeSettingsOut
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
-from app.core.types import DbId
+from app.core.types import DbId, UserText
 from app.stats.schemas import RankRules
 from app.units import admin as units_admin
 from app.units import grids as units_grids
@@ -33,7 +33,7 @@ router = APIRouter(prefix="/api/admin", tags=["admin"], responses=AUTHENTICATED,
 
 @router.get("/audit", response_model=AuditPage)
 def audit_trail(session: SessionDep, _: AdminActor, entity_type: EntityType | None = None,
-                entity_id: Annotated[str | None, Query(max_length=64)] = None,
+                entity_id: Annotated[UserText | None, Query(max_length=64)] = None,
                 actor_id: DbId | None = None, since: date | None = None, until: date | None = None,
                 limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 cursor: Annotated[str | None, Query(max_length=200)] = None):

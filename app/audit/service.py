@@ -12,6 +12,7 @@ from app.audit.schemas import AuditEntry, AuditPage
 from app.core import pagination
 from app.core.config import get_settings
 from app.core.errors import Invalid
+from app.core.types import EARLIEST_YEAR, LATEST_YEAR
 from app.users.models import User
 
 # Never written to before/after, whatever a caller passes.
@@ -71,6 +72,10 @@ def listing(session: Session, *, entity_type: str | None, entity_id: str | None,
     """The audit trail, newest first, filtered; `since`/`until` are whole days in the city's time zone."""
     if since and until and since > until:
         raise Invalid("开始日期晚于结束日期 'since' is after 'until'", code="invalid_range")
+    # Checked before any zone arithmetic: 0001-01-01's midnight in UTC+8 or 9999-12-31's next day overflow.
+    if any(d is not None and not EARLIEST_YEAR <= d.year <= LATEST_YEAR for d in (since, until)):
+        years = f"{EARLIEST_YEAR}–{LATEST_YEAR}"
+        raise Invalid(f"日期须在 {years} 年之间 Dates must lie within {years}", code="invalid_range")
     tz = get_settings().tz
     stmt = select(AuditLog)
     if entity_type:
