@@ -114,7 +114,7 @@ def revoke_tokens(session: SessionDep, actor: AdminActor, user_id: DbId):
 # ---- categories --------------------------------------------------------------------------------------
 
 @router.patch("/categories/{code}", response_model=CategoryPublic, responses=WRITE)
-def update_category(session: SessionDep, actor: AdminActor, code: Annotated[str, Path(max_length=16)],
+def update_category(session: SessionDep, actor: AdminActor, code: Annotated[UserText, Path(max_length=16)],
                     body: CategoryPatch):
     """Change a category's deadline hours, default unit, or whether it may be chosen for new reports
     (a disabled one is 422 for a new report; existing tickets keep it)."""

@@ -12,7 +12,7 @@ from app.admin.deps import UserActor
 from app.auth.deps import CurrentUser, require_roles
 from app.core.db import SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
-from app.core.types import DbId
+from app.core.types import DbId, UserText
 from app.evaluation import checklists, exports, imports, reports, results, rounds, sites
 from app.evaluation.schemas import (
     AssignmentsIn,
@@ -87,10 +87,10 @@ def checklist(session: SessionDep, checklist_id: DbId):
 
 @router.get("/sites", response_model=SitePage)
 def site_list(session: SessionDep, user: CurrentUser,
-              site_type: Annotated[str | None, Query(max_length=40)] = None,
+              site_type: Annotated[UserText | None, Query(max_length=40)] = None,
               unit_id: Annotated[DbId | None, Query()] = None,
               active: bool | None = None,
-              q: Annotated[str | None, Query(max_length=100, description="in name, address or 点位编号")] = None,
+              q: Annotated[UserText | None, Query(max_length=100, description="in name, address or 点位编号")] = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0):
     """The sites the caller may see (office: all; inspector: assigned through a round; unit: its own), by name."""
     return sites.listing(session, user, site_type=site_type, unit_id=unit_id, active=active, q=q, limit=limit,

@@ -64,6 +64,7 @@ def test_bad_input_writes_nothing(client, db, admin):
         (CODE, {"default_deadline_hours": 0}, 422), (CODE, {"default_deadline_hours": 9000}, 422),
         (CODE, {"default_unit_id": 999999}, 422), (CODE, {"default_unit_id": gone.id}, 422),
         (CODE, {"name_zh": "改名"}, 422), ("99999", {"enabled": False}, 404), ("x" * 17, {"enabled": False}, 422),
+        ("01%00", {"enabled": False}, 422),  # NUL: PostgreSQL cannot even look it up
     ]:
         r = client.patch(f"/api/admin/categories/{code}", headers=h, json=body)
         assert r.status_code == status, (code, body, r.text)

@@ -62,6 +62,9 @@ def test_crud_filters_and_paging(client, db, office):
     assert sorted(names(q="东门")) == ["东门菜市场", "百花巷"]  # name or address
     assert names(q="S-1") == ["东门菜市场"]
     assert names(q="%") == []  # a wildcard is a character
+    for bad in ({"q": "东门\x00"}, {"site_type": "bus_stop\x00"}):  # NUL: PostgreSQL cannot compare it
+        r = client.get("/api/evaluation/sites", headers=office, params=bad)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), bad
     page = client.get("/api/evaluation/sites", headers=office, params={"limit": 3, "offset": 3}).json()
     assert (page["total"], len(page["items"])) == (4, 1)
 
