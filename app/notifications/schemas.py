@@ -52,7 +52,7 @@ def _http_url(url: str) -> str:
     return url
 
 
-HttpUrl = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_http_url)]
+HttpUrl = Annotated[UserText, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_http_url)]
 
 
 class ChannelIn(BaseModel):
@@ -65,7 +65,7 @@ class ChannelIn(BaseModel):
     unit_id: DbId | None = None
     url: HttpUrl = Field(description="the robot's webhook (with its key), the city's endpoint or the SMS gateway; "
                                      "never returned")
-    secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+    secret: Annotated[UserText, StringConstraints(max_length=200)] | None = Field(
         None, description="钉钉 加签 secret, or a bearer token for a webhook / SMS gateway; never returned")
     phones: list[Phone] = Field(default_factory=list, max_length=50, description="SMS: the numbers to text "
                                               "(none: the gateway only texts people who subscribed)")
@@ -79,7 +79,7 @@ class ChannelPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[UserText, StringConstraints(min_length=1, max_length=64)] | None = None
     url: HttpUrl | None = None
-    secret: Annotated[str, StringConstraints(max_length=200)] | None = Field(None, description="\"\" removes it")
+    secret: Annotated[UserText, StringConstraints(max_length=200)] | None = Field(None, description="\"\" removes it")
     phones: list[Phone] | None = Field(None, max_length=50)
     template: Annotated[UserText, StringConstraints(max_length=500)] | None = None
     rate_per_minute: int | None = Field(None, ge=1, le=600)

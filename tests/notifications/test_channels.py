@@ -228,11 +228,15 @@ def test_secrets_never_come_back_and_bad_settings_are_refused(client, w, db, rx)
                 {"kind": "fax", "url": f"{rx.base}/x"},
                 {"kind": "sms", "url": f"{rx.base}/x", "phones": ["12345"]},
                 {"kind": "wecom", "url": f"{rx.base}/x", "unit_id": 999999},
-                {"kind": "wecom", "url": f"{rx.base}/x", "rate_per_minute": 0}):
+                {"kind": "wecom", "url": f"{rx.base}/x", "rate_per_minute": 0},
+                # NUL, which PostgreSQL cannot store
+                {"kind": "webhook", "url": f"{rx.base}/x\x00"}, {"kind": "webhook", "url": f"{rx.base}/x", "secret": "a\x00b"}):
         r = client.post("/api/notifications/channels", headers=admin, json={"name": "x"} | bad)
         assert r.status_code == 422, (bad, r.text)
     assert client.patch("/api/notifications/channels/999999", headers=admin, json={}).status_code == 404
     assert client.patch(f"/api/notifications/channels/{c['id']}", headers=admin, json={"url": None}).status_code == 422
+    for bad in ({"url": f"{rx.base}/x\x00"}, {"secret": "\x00"}):
+        assert client.patch(f"/api/notifications/channels/{c['id']}", headers=admin, json=bad).status_code == 422
     assert len(client.get("/api/notifications/channels", headers=admin).json()) == 1  # nothing half-written
 
 
