@@ -1,3 +1,4 @@
+import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -87,10 +88,18 @@ class PublicConfig(BaseModel):
 
 # ---- the office's settings (admin API) -----------------------------------------------------------------
 
+# The tile hosts go into every response's Content-Security-Policy header: ASCII host[:port] only (an IDN in its
+# xn-- form), or a header that cannot be encoded, or one with a NUL or a ';', takes every page down.
+_CSP_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
 def _tile_template(url: str) -> str:
     parts = urlsplit(url.replace("{s}", "a"))
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("应为 http(s) 瓦片地址模板 must be an http(s) URL template")
+    if not _CSP_HOST.fullmatch(parts.netloc):
+        raise ValueError("瓦片主机名须为 ASCII（中文域名请用 xn-- 形式） the tile host must be ASCII letters, digits, "
+                         "dots and hyphens (an IDN in its xn-- form)")
     if not all(p in url for p in ("{z}", "{x}", "{y}")):
         raise ValueError("模板须含 {z} {x} {y} the template needs {z}, {x} and {y}")
     return url
@@ -99,9 +108,17 @@ def _tile_template(url: str) -> str:
 class TileLayerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000),
+    url: Annotated[UserText, StringConstraints(strip_whitespace=True, max_length=1000),
                    AfterValidator(_tile_template)] = Field(description="a Leaflet URL template: {s} {z} {x} {y}")
     subdomains: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{0,16}$")] = "abc"
+
+
+class LatLngIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Bounded, so NaN and Infinity (which Python's JSON reads) are refused too: they cannot be stored or served.
+    lat: float = Field(ge=-90, le=90, description="WGS-84")
+    lng: float = Field(ge=-180, le=180, description="WGS-84")
 
 
 class MapSettings(BaseModel):
@@ -112,7 +129,7 @@ class MapSettings(BaseModel):
     layers: Annotated[list[TileLayerIn], Len(0, 4)] = Field(description="base first, then overlays; none: no tiles")
     crs: MapCrs
     attribution: Annotated[UserText, StringConstraints(strip_whitespace=True, max_length=200)] = ""
-    centre: LatLng | None = Field(None, description="where a map opens without a position; none: the default")
+    centre: LatLngIn | None = Field(None, description="where a map opens without a position; none: the default")
 
 
 class CalendarYear(BaseModel):

@@ -49,10 +49,20 @@ def test_a_bad_map_is_refused_with_nothing_written(client, db, admin):
         TILES | {"layers": [layer | {"subdomains": "a b"}]},
         TILES | {"attribution": "x" * 201},
         TILES | {"centre": {"lat": 30}},
+        TILES | {"centre": {"lat": 91, "lng": 120}},
+        # Every response's Content-Security-Policy names the tile hosts: a header is Latin-1, without NUL or ';'
+        TILES | {"layers": [layer | {"url": "https://瓦片.示例.cn/{z}/{x}/{y}.png"}]},
+        TILES | {"layers": [layer | {"url": "https://tiles\x00.example.cn/{z}/{x}/{y}.png"}]},
+        TILES | {"layers": [layer | {"url": "https://a.cn;script-src:*/{z}/{x}/{y}.png"}]},
     ]
     for body in bad:
         r = client.put("/api/admin/settings/map", headers=h, json=body)
         assert r.status_code == 422, (body, r.text)
+    for centre in ('{"lat": NaN, "lng": 120}', '{"lat": 30, "lng": 1e309}'):  # what Python's JSON reads as floats
+        body = '{"layers": [], "crs": "gcj02", "centre": ' + centre + "}"
+        r = client.put("/api/admin/settings/map", headers=h | {"Content-Type": "application/json"}, content=body)
+        assert r.status_code == 422, (body, r.text)
+    assert client.get("/api/health").status_code == 200
     assert audit_count(db) == 0
     assert db.exec(select(OfficeSetting)).first() is None
 

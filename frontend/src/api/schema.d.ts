@@ -3245,6 +3245,19 @@ export interface components {
              */
             lng: number;
         };
+        /** LatLngIn */
+        LatLngIn: {
+            /**
+             * Lat
+             * @description WGS-84
+             */
+            lat: number;
+            /**
+             * Lng
+             * @description WGS-84
+             */
+            lng: number;
+        };
         /** LedgerTicket */
         LedgerTicket: {
             /** Address */
@@ -3302,7 +3315,7 @@ export interface components {
              */
             attribution: string;
             /** @description where a map opens without a position; none: the default */
-            centre?: components["schemas"]["LatLng"] | null;
+            centre?: components["schemas"]["LatLngIn"] | null;
             crs: components["schemas"]["MapCrs"];
             /**
              * Layers
