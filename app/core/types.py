@@ -77,14 +77,15 @@ ClientDateTime = Annotated[datetime, AfterValidator(_plausible_city_time)]
 _UNWANTED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
-def _no_control_characters(value: str) -> str:
+def no_control_characters(value: str) -> str:
+    """The text as it is, or ValueError when it holds what UserText refuses (for text read outside pydantic)."""
     if _UNWANTED.search(value):
         raise ValueError("text must not contain control characters (such as NUL) or unpaired surrogates")
     return value
 
 
 # Any text a client sends (JSON fields, query parameters, form fields): a 422, never a database error.
-UserText = Annotated[str, AfterValidator(_no_control_characters)]
+UserText = Annotated[str, AfterValidator(no_control_characters)]
 
 
 # A row id from a client: bounded so an absurd number is a 422, not an integer overflow in the database.
@@ -94,4 +95,4 @@ DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 def text_line(max_length: int, min_length: int = 1) -> Any:
     """A one-line name: stripped, between the lengths, no control characters (else 422)."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(_no_control_characters)]
+                     AfterValidator(no_control_characters)]

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.core.errors import Invalid, NotFound
+from app.core.types import no_control_characters
 from app.units.models import Grid, Unit
 from app.units.schemas import GridAdmin, GridCheck, GridGap, GridImport, GridOverlap, GridPatch
 
@@ -83,9 +84,11 @@ def detail(session: Session, grid: Grid) -> GridAdmin:
 
 def _active_unit(session: Session, unit_id: int | None, unit_name: object) -> Unit:
     if unit_id is not None:
-        unit = session.get(Unit, unit_id) if isinstance(unit_id, int) and not isinstance(unit_id, bool) else None
+        # Only a plausible row id reaches the database: 2**63 overflows SQLite, 2**31 PostgreSQL's integer.
+        plausible = isinstance(unit_id, int) and not isinstance(unit_id, bool) and 1 <= unit_id <= 2_147_483_647
+        unit = session.get(Unit, unit_id) if plausible else None
     elif isinstance(unit_name, str) and unit_name.strip():
-        unit = session.exec(select(Unit).where(Unit.name == unit_name.strip())).first()
+        unit = session.exec(select(Unit).where(Unit.name == no_control_characters(unit_name.strip()))).first()
     else:
         raise ValueError("缺少责任单位（properties.unit_id 或 unit）no unit: give properties.unit_id or unit")
     if unit is None:
@@ -108,6 +111,7 @@ def import_features(session: Session, actor: audit.Actor, body: GridImport) -> l
             name = props.get("name") or f"网格 {i + 1}"
             if not isinstance(name, str) or len(name.strip()) > 100:
                 raise ValueError("名称应为不超过 100 字的文字 name must be text of at most 100 characters")
+            no_control_characters(name)
             unit = _active_unit(session, props.get("unit_id"), props.get("unit"))
             geom = polygon(feature.get("geometry"))
         except ValueError as exc:

@@ -70,12 +70,15 @@ def test_one_bad_feature_and_nothing_is_imported_every_problem_named(client, db,
         feature(rect(30.27, 120.15, 30.28, 120.16), unit="向阳街道办事处"),  # [lat, lng] swapped
         {"type": "Feature", "properties": {"unit": "向阳街道办事处"}, "geometry": {"type": "Polygon",
                                                                                  "coordinates": "x"}},
+        # What the database cannot take: an id beyond its integers, text holding NUL
+        feature(A, name="大编号", unit_id=2**63), feature(A, name="越界", unit_id=2**31),
+        feature(A, name="名\x00称", unit="向阳街道办事处"), feature(A, name="单位名", unit="向阳街道\x00办事处"),
     )
     r = client.post("/api/admin/grids/import", headers=h, json=body)
     assert r.status_code == 422, r.text
     err = r.json()["error"]
     assert err["code"] == "invalid_grids"
-    assert [p["feature"] for p in err["details"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [p["feature"] for p in err["details"]] == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]
     assert "Self-intersection" in err["details"][0]["message"]
     assert db.exec(select(func.count()).select_from(Grid)).one() == 0
     assert audit_count(db) == 0
