@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.core.errors import Conflict, Invalid, NotFound
-from app.core.types import utcnow
+from app.core.types import no_control_characters, utcnow
 from app.evaluation import access, defaults, imports
 from app.evaluation.models import EvalRoundSite, EvalSite
 from app.evaluation.schemas import ImportResult, SiteIn, SiteOut, SitePage, SitePatch
@@ -149,6 +149,9 @@ def _type_lookup() -> dict[str, str]:
     return lookup
 
 
+_COLUMNS = {field: header for header, field in reversed(imports.HEADERS.items())}  # each field's first header
+
+
 def import_rows(session: Session, actor: audit.Actor, rows: list[imports.RawRow], filename: str = "") -> ImportResult:
     """Create or update (same 点位编号) a site per row, all or nothing: any row in error → 422 import_failed
     with every error as {row, column, message}, and nothing written."""
@@ -164,6 +167,12 @@ def import_rows(session: Session, actor: audit.Actor, rows: list[imports.RawRow]
     for raw in rows:
         v = raw.values
         before = len(errors)
+        # A cell of a sheet or a GeoJSON property may hold NUL or an unpaired surrogate, which no database stores.
+        for key, value in v.items():
+            try:
+                no_control_characters(value)
+            except ValueError as exc:
+                err(raw.row, _COLUMNS.get(key, key), str(exc))
         code = v.get("code") or None
         if code and len(code) > 64:
             err(raw.row, "点位编号", "点位编号过长（最多 64 字） code longer than 64")

@@ -168,6 +168,16 @@ def test_geojson_import_points_and_polygon_centroids(client, db, office):
     r = _import(client, office, "sites.geojson", json.dumps(doc).encode())
     assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(3, "geometry")]
     assert _count(db) == 2
+    # JSON can carry what no database stores (NUL; an unpaired surrogate, which json.dumps escapes as \ud800).
+    point = {"type": "Point", "coordinates": [120.15, 30.25]}
+    doc["features"] = [
+        {"type": "Feature", "geometry": point, "properties": {"名称": "广\x00场", "类型": "bus_stop", "责任单位": "新华街道办事处"}},
+        {"type": "Feature", "geometry": point, "properties": {"名称": "站", "类型": "bus_stop", "责任单位": "新华街道办事处",
+                                                              "地址": "\ud800", "联系人": "张\x01"}}]
+    r = _import(client, office, "sites.geojson", json.dumps(doc).encode())
+    assert r.status_code == 422, r.text
+    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(1, "名称"), (2, "地址"), (2, "联系人")]
+    assert _count(db) == 2
 
 
 def test_import_limits_and_formats(client, db, office, monkeypatch):
