@@ -28,7 +28,8 @@ def decode_cursor(cursor: str, id_type: type = uuid.UUID) -> tuple[datetime, Any
         value, row_id = json.loads(raw)
         at = datetime.fromisoformat(value)
         if id_type is int:
-            if type(row_id) is not int or not -2**63 <= row_id < 2**63:
+            # Integer keys are PostgreSQL INTEGERs: a larger id is out of range there, not merely absent.
+            if type(row_id) is not int or not -2**31 <= row_id < 2**31:
                 raise ValueError(row_id)
         else:
             row_id = uuid.UUID(row_id)

@@ -117,6 +117,8 @@ def test_units_see_their_own_rows_inspectors_none(client, city, db):
     ({"start": "yesterday"}, "validation_error"),
     ({"cursor": "bm90LWEtY3Vyc29y"}, "invalid_cursor"),
     ({"cursor": "WyIyMDI2LTEwLTA5VDEwOjAwOjAwKzAwOjAwIiwgIjEyMyJd"}, "invalid_cursor"),  # a string id
+    ({"cursor": "WyIyMDI2LTEwLTA5VDEwOjAwOjAwKzAwOjAwIiwgMjE0NzQ4MzY0OF0"}, "invalid_cursor"),  # id 2**31: past PostgreSQL's integer
+    ({"cursor": "WyIyMDI2LTEwLTA5VDEwOjAwOjAwKzAwOjAwIiwgLTkyMjMzNzIwMzY4NTQ3NzU4MDhd"}, "invalid_cursor"),  # id -2**63
     ({"limit": 0}, "validation_error"),
     ({"unit_id": str(2**70)}, "validation_error"),
 ])
