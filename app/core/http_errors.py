@@ -1,5 +1,7 @@
 """The one place where errors become HTTP answers (installed by app/main.py)."""
 
+import json
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,8 +12,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import DomainError, Overloaded, error_body
 
 
+class ErrorJSONResponse(JSONResponse):
+    """An error may quote what the client sent, an unpaired surrogate included (a JSON body can escape one, and a
+    dict key or a file's content is not checked by UserText): it goes back as the same \\u escape, never as a
+    UnicodeEncodeError (a 500)."""
+
+    def render(self, content) -> bytes:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
+            "utf-8", "backslashreplace")
+
+
 def error_response(exc: DomainError) -> JSONResponse:
-    return JSONResponse(exc.body(), exc.status, headers=exc.headers or None)
+    return ErrorJSONResponse(exc.body(), exc.status, headers=exc.headers or None)
 
 
 def install(app: FastAPI, *, retry_after: float) -> None:

@@ -1,5 +1,6 @@
 """Rounds: a reproducible random draw, chosen sites, inspectors, states, checklist versions and 回头看."""
 
+import json
 import random
 
 import pytest
@@ -58,6 +59,10 @@ def test_a_draw_never_takes_inactive_sites_and_says_what_is_short(client, city):
                                             {"site_type": "farmers_market", "requested": 7, "available": 6}]
     r = _create(client, city["office"], counts={"zoo": 1})
     assert r.json()["error"]["code"] == "unknown_site_type"
+    # An unpaired surrogate (JSON escapes one; json.dumps writes it so), quoted back by the message: still the 422.
+    body = json.dumps({"name": "x"} | WINDOW | {"counts": {"\ud800": 1}})
+    r = client.post("/api/evaluation/rounds", headers=city["office"] | {"Content-Type": "application/json"}, content=body)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "unknown_site_type")
     r = _create(client, city["office"], counts={"bus_stop": 0})
     assert r.json()["error"]["code"] == "empty_round"
     r = _create(client, city["office"], counts={"bus_stop": 1}, site_ids=[city["stops"][0]])

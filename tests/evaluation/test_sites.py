@@ -173,10 +173,12 @@ def test_geojson_import_points_and_polygon_centroids(client, db, office):
     doc["features"] = [
         {"type": "Feature", "geometry": point, "properties": {"名称": "广\x00场", "类型": "bus_stop", "责任单位": "新华街道办事处"}},
         {"type": "Feature", "geometry": point, "properties": {"名称": "站", "类型": "bus_stop", "责任单位": "新华街道办事处",
-                                                              "地址": "\ud800", "联系人": "张\x01"}}]
+                                                              "地址": "\ud800", "联系人": "张\x01"}},
+        {"type": "Feature", "geometry": point, "properties": {"名称": "站", "类型": "bus_stop", "责任单位": "\ud800"}}]
     r = _import(client, office, "sites.geojson", json.dumps(doc).encode())
     assert r.status_code == 422, r.text
-    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(1, "名称"), (2, "地址"), (2, "联系人")]
+    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [
+        (1, "名称"), (2, "地址"), (2, "联系人"), (3, "责任单位"), (3, "责任单位")]  # and unknown, quoting it
     assert _count(db) == 2
 
 
