@@ -104,7 +104,7 @@ def polygon_centroid(geometry: dict) -> tuple[float, float]:
     """(lat, lng) of a valid GeoJSON Polygon's centroid; ValueError for anything else."""
     try:
         poly = shape(geometry)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
         raise ValueError("not a GeoJSON geometry") from exc
     if poly.geom_type != "Polygon" or not poly.is_valid or poly.is_empty:
         raise ValueError("must be a valid GeoJSON Polygon")

@@ -73,6 +73,11 @@ def _check_fields(session: Session, site_type: str | None, unit_id: int | None, 
             raise Invalid(f"多边形无效 Invalid polygon: {exc}", code="invalid_polygon") from exc
 
 
+def _plain(polygon: dict | None) -> dict | None:
+    """A checked polygon's type and rings only: any other member would be stored, audited and served as given."""
+    return None if polygon is None else {"type": "Polygon", "coordinates": polygon["coordinates"]}
+
+
 def _check_code(session: Session, code: str | None, site_id: int | None = None) -> None:
     if code is None:
         return
@@ -91,7 +96,7 @@ def create(session: Session, actor: audit.Actor, body: SiteIn) -> EvalSite:
     """A new site (409 duplicate_code when its 点位编号 is taken)."""
     _check_fields(session, body.site_type, body.unit_id, body.polygon)
     _check_code(session, body.code)
-    site = EvalSite(**body.model_dump())
+    site = EvalSite(**body.model_dump() | {"polygon": _plain(body.polygon)})
     session.add(site)
     session.flush()
     audit.record(session, actor, "site.create", "site", site.id, None, snapshot(site))
@@ -108,6 +113,8 @@ def update(session: Session, actor: audit.Actor, site: EvalSite, body: SitePatch
     _check_fields(session, changes.get("site_type"), changes.get("unit_id"), changes.get("polygon"))
     if "code" in changes:
         _check_code(session, changes["code"], site.id)
+    if changes.get("polygon") is not None:
+        changes["polygon"] = _plain(changes["polygon"])
     before = snapshot(site)
     for key, value in changes.items():
         setattr(site, key, value)

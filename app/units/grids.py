@@ -39,7 +39,7 @@ def polygon(geometry: object) -> BaseGeometry:
         raise ValueError("应为 GeoJSON Polygon 或 MultiPolygon geometry must be a GeoJSON Polygon or MultiPolygon")
     try:
         geom = shape(geometry)
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise ValueError(f"坐标无效 bad coordinates: {exc}") from None
     if geom.is_empty or _vertices(geom) > MAX_VERTICES:
         raise ValueError(f"多边形为空或超过 {MAX_VERTICES} 个顶点 empty, or more than {MAX_VERTICES} vertices")
@@ -131,6 +131,8 @@ def import_features(session: Session, actor: audit.Actor, body: GridImport) -> l
 
 def _grid(name: str, unit_id: int, geometry: dict, geom: BaseGeometry) -> Grid:
     min_lng, min_lat, max_lng, max_lat = geom.bounds
+    # Its type and rings only: any other member would be stored, audited and sent to every phone as given.
+    geometry = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
     return Grid(name=name, unit_id=unit_id, geometry=geometry, min_lat=min_lat, min_lng=min_lng, max_lat=max_lat,
                 max_lng=max_lng)
 

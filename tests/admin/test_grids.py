@@ -1,6 +1,8 @@
 """Grids over the admin API: GeoJSON import (all or nothing, every bad feature named), routing by the imported
 grid, redraw and reassignment, and the overlaps/gaps check with areas computed by hand."""
 
+import json
+
 import pytest
 from sqlmodel import func, select
 
@@ -100,9 +102,28 @@ def test_a_bad_redraw_or_unit_is_refused(client, db, admin):
         r = client.patch(f"/api/admin/grids/{grid['id']}", headers=h, json=body)
         assert (r.status_code, r.json()["error"]["code"]) == (422, code), r.text
     assert client.patch("/api/admin/grids/999999", headers=h, json={"name": "x"}).status_code == 404
+    # Rings nested deeper than Python recurses: a 422, not a RecursionError
+    deep = json.loads("[" * 900 + "]" * 900)
+    r = client.patch(f"/api/admin/grids/{grid['id']}", headers=h, json={"geometry": {"type": "Polygon", "coordinates": deep}})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_geometry"), r.text
     assert audit_count(db) == before
     db.expire_all()
     assert (db.get(Grid, grid["id"]).geometry, db.get(Grid, grid["id"]).unit_id) == (A, unit.id)
+
+
+def test_only_the_geometry_s_type_and_rings_are_kept(client, db, admin):
+    """Any other member would be stored, audited and sent to every phone as given (e.g. 900 levels deep)."""
+    h = admin["h"]
+    make_unit(db, "甲")
+    junk = {"deep": json.loads("[" * 900 + "]" * 900), "bbox": [0, 0, 1, 1]}
+    r = client.post("/api/admin/grids/import", headers=h, json=collection(feature(A | junk, unit="甲")))
+    assert r.status_code == 201, r.text
+    [grid] = r.json()
+    assert grid["geometry"] == A
+    r = client.patch(f"/api/admin/grids/{grid['id']}", headers=h, json={"geometry": B | junk})
+    assert (r.status_code, r.json()["geometry"]) == (200, B), r.text
+    db.expire_all()
+    assert db.get(Grid, grid["id"]).geometry == B
 
 
 def test_overlaps_and_gaps(client, db, admin):

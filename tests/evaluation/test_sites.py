@@ -45,8 +45,10 @@ def test_crud_filters_and_paging(client, db, office):
     site = r.json()
     assert (site["unit_name"], site["active"], site["polygon"]) == ("甲街道", True, None)
     assert client.post("/api/evaluation/sites", headers=office, json=body).json()["error"]["code"] == "duplicate_code"
+    deep = json.loads("[" * 900 + "]" * 900)  # deeper than Python recurses
     for bad, code in (({"site_type": "zoo"}, "unknown_site_type"), ({"unit_id": 999999}, "unknown_unit"),
-                      ({"polygon": {"type": "Point", "coordinates": [1, 2]}}, "invalid_polygon")):
+                      ({"polygon": {"type": "Point", "coordinates": [1, 2]}}, "invalid_polygon"),
+                      ({"polygon": {"type": "Polygon", "coordinates": deep}}, "invalid_polygon")):
         r = client.post("/api/evaluation/sites", headers=office, json=body | {"code": None} | bad)
         assert (r.status_code, r.json()["error"]["code"]) == (422, code)
     make_site(db, a, "bus_stop", name="公交东站")
@@ -82,6 +84,18 @@ def test_crud_filters_and_paging(client, db, office):
     assert (rows[1].before["unit_id"], rows[1].after["unit_id"], rows[1].after["active"]) == (a.id, b.id, False)
     assert rows[2].before["code"] == "S-1" and rows[2].after is None
     assert {r.actor_name for r in rows} == {client.get("/api/me", headers=office).json()["username"]}
+
+
+def test_a_polygon_keeps_its_type_and_rings_only(client, db, office):
+    """Another member would be stored, audited and served as given (900 levels deep: a RecursionError)."""
+    unit = make_unit(db, "甲街道")
+    square = {"type": "Polygon", "coordinates": [[[120.1, 30.2], [120.2, 30.2], [120.2, 30.3], [120.1, 30.2]]]}
+    junk = {"x": json.loads("[" * 900 + "]" * 900)}
+    body = {"name": "东门菜市场", "site_type": "farmers_market", "lat": 30.27, "lng": 120.15, "unit_id": unit.id}
+    r = client.post("/api/evaluation/sites", headers=office, json=body | {"polygon": square | junk})
+    assert (r.status_code, r.json()["polygon"]) == (201, square), r.text
+    r = client.patch(f"/api/evaluation/sites/{r.json()['id']}", headers=office, json={"polygon": square | junk})
+    assert (r.status_code, r.json()["polygon"]) == (200, square), r.text
 
 
 def test_units_see_their_own_sites_and_cannot_write(client, db):
