@@ -149,6 +149,10 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
         if (replayed := _replay_report(session, user, body.id, digest)) is not None:
             return replayed, False
         _raise_if_photos_in_use(session, body.photo_ids)
+        # The report's id is its event's action id: one an action on another ticket already took.
+        if session.exec(select(TicketEvent.id).where(TicketEvent.action_id == body.id)).first() is not None:
+            raise Conflict("该编号已用于另一操作 This id was already used for an action",
+                           code="idempotency_conflict") from None
         raise
     commit_writes(session)
     return read.detail(session, user, ticket), True

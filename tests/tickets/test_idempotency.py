@@ -48,6 +48,22 @@ def test_ticket_replay(client, db):
     assert counts(db) == before
 
 
+def test_a_report_reusing_an_action_s_id_is_409(client, db):
+    """A report's id is its report event's action id: one already taken by an action is a conflict."""
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    tid = client.post("/api/tickets", headers=inspector, json=report_body([upload_photo(client, inspector)["id"]])).json()["id"]
+    action_id = str(uuid.uuid4())
+    assert client.post(f"/api/tickets/{tid}/dispatch", headers=dispatcher,
+                       json={"action_id": action_id, "unit_id": unit.id}).status_code == 200
+    before = counts(db)
+    body = report_body([upload_photo(client, inspector)["id"]]) | {"id": action_id}
+    r = client.post("/api/tickets", headers=inspector, json=body)
+    assert (r.status_code, r.json()["error"]["code"]) == (409, "idempotency_conflict"), r.text
+    assert counts(db)[:2] == before[:2]
+
+
 def test_action_replay(client, db):
     unit = make_unit(db)
     inspector = login(client, make_user(db, Role.inspector))
