@@ -141,8 +141,12 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
         index = dist / "index.html"
         if not index.exists():
             return JSONResponse(error_body("frontend_not_built", "前端未构建 Run `make run` to build the app"), 404)
-        target = (dist / path).resolve()
-        if path and target.is_file() and target.is_relative_to(dist):
+        try:
+            target = (dist / path).resolve()
+            found = bool(path) and target.is_file() and target.is_relative_to(dist)
+        except (ValueError, OSError):  # NUL, or a name longer than the file system allows: no file of the build
+            found = False
+        if found:
             # The service worker and the HTML must be revalidated; hashed assets can be cached forever.
             immutable = path.startswith("assets/")
             headers = {"Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"}

@@ -45,3 +45,11 @@ def test_the_page_and_the_service_worker_are_revalidated(client):
     page = client.get("/tickets/whatever", headers={"Accept-Encoding": "gzip"})
     assert page.status_code == 200 and page.headers["cache-control"] == "no-cache"
     assert page.headers["content-type"].startswith("text/html") and "<div id=\"app\"" in page.text
+
+
+def test_a_path_no_file_can_have_is_the_app_not_a_500(client):
+    """NUL, or a name longer than the file system allows, cannot name a built file: the SPA's index.html."""
+    index = (DIST / "index.html").read_bytes()
+    for path in ("/a%00b", "/" + "x" * 5000, "/assets/" + "a/" * 3000):
+        r = client.get(path)
+        assert (r.status_code, r.content) == (200, index), path[:20]
