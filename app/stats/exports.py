@@ -158,7 +158,9 @@ BLACK_FILL = PatternFill("solid", fgColor="D9D9D9")
 
 
 def attachment(filename: str) -> dict[str, str]:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "bulletin.xlsx"
+    # Printable ASCII without quote or backslash: a name from the office's text (a round's) may hold a line break,
+    # which no header can carry, or a quote that would end the quoted name early.
+    ascii_name = re.sub(r'[^\x20-\x7e]|["\\]', "", filename) or "bulletin.xlsx"
     return {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
             "Cache-Control": "private, no-store"}
 

@@ -416,3 +416,15 @@ def test_the_report_is_a_few_queries_whatever_the_number_of_sites(client, db, ci
         event.remove(engine, "before_cursor_execute", count)
     assert len(counted) <= 15, len(counted)
     assert db.exec(select(EvalChecklistItem)).first() is not None
+
+
+def test_a_round_name_with_line_breaks_or_quotes_still_downloads(client, city):
+    """The workbook is named after the round in its Content-Disposition header, which can hold no CR or LF (the
+    server drops the connection) and whose quoted ASCII name must not be cut short by a quote."""
+    body = {"name": '第49周\r\n"模拟";测评', "site_ids": [city["sites"]["s1"]]} | WINDOW
+    r = client.post("/api/evaluation/rounds", headers=city["office"], json=body)
+    assert r.status_code == 201, r.text
+    res = report(client, city["office"], r.json()["id"], ".xlsx")
+    assert res.status_code == 200
+    disposition = res.headers["content-disposition"]
+    assert "\r" not in disposition and "\n" not in disposition and disposition.count('"') == 2, disposition
