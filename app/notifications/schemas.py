@@ -42,7 +42,7 @@ class ReadAllIn(BaseModel):
 # ---- outbound channels (admin) ----------------------------------------------------------------------
 
 ChannelKind = Literal["wecom", "dingtalk", "webhook", "sms"]
-Phone = Annotated[str, StringConstraints(pattern=r"^1[3-9]\d{9}$")]  # a mainland mobile number
+Phone = Annotated[str, StringConstraints(pattern=r"^1[3-9][0-9]{9}$")]  # a mainland mobile number
 
 
 def _http_url(url: str) -> str:

@@ -227,6 +227,7 @@ def test_secrets_never_come_back_and_bad_settings_are_refused(client, w, db, rx)
     for bad in ({"kind": "wecom", "url": "ftp://x/y"}, {"kind": "wecom", "url": "javascript:alert(1)"},
                 {"kind": "fax", "url": f"{rx.base}/x"},
                 {"kind": "sms", "url": f"{rx.base}/x", "phones": ["12345"]},
+                {"kind": "sms", "url": f"{rx.base}/x", "phones": ["13٨00138000"]},  # an Arabic-Indic ٨ matches \d
                 {"kind": "wecom", "url": f"{rx.base}/x", "unit_id": 999999},
                 {"kind": "wecom", "url": f"{rx.base}/x", "rate_per_minute": 0},
                 # NUL, which PostgreSQL cannot store
