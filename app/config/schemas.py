@@ -1,4 +1,3 @@
-import re
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -7,6 +6,7 @@ from urllib.parse import urlsplit
 from annotated_types import Len
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.config import CSP_HOST
 from app.core.types import UserText
 from app.stats.schemas import RankRules
 from app.tickets.workflow import Action, Status
@@ -88,16 +88,11 @@ class PublicConfig(BaseModel):
 
 # ---- the office's settings (admin API) -----------------------------------------------------------------
 
-# The tile hosts go into every response's Content-Security-Policy header: ASCII host[:port] only (an IDN in its
-# xn-- form), or a header that cannot be encoded, or one with a NUL or a ';', takes every page down.
-_CSP_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
-
-
 def _tile_template(url: str) -> str:
     parts = urlsplit(url.replace("{s}", "a"))
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError("应为 http(s) 瓦片地址模板 must be an http(s) URL template")
-    if not _CSP_HOST.fullmatch(parts.netloc):
+    if not CSP_HOST.fullmatch(parts.netloc):  # it goes into every response's CSP header
         raise ValueError("瓦片主机名须为 ASCII（中文域名请用 xn-- 形式） the tile host must be ASCII letters, digits, "
                          "dots and hyphens (an IDN in its xn-- form)")
     if not all(p in url for p in ("{z}", "{x}", "{y}")):

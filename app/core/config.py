@@ -1,5 +1,6 @@
 """Settings, read from the environment with the XUNCHA_ prefix."""
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -194,14 +195,20 @@ def get_settings() -> Settings:
     return Settings()
 
 
+# What a tile host may be to go into the Content-Security-Policy header of every response: ASCII host[:port] (an
+# IDN in its xn-- form). Anything else (a header that cannot be encoded, a NUL, a ';') takes every page down.
+CSP_HOST = re.compile(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
 def tile_hosts(layers: list[dict[str, str]]) -> list[str]:
-    """Every origin tile layers [{url, subdomains}] load from ({s} expanded), e.g. for a CSP img-src."""
+    """Every origin tile layers [{url, subdomains}] load from ({s} expanded), e.g. for a CSP img-src; an origin
+    that cannot be a CSP source (say, stored before the admin API refused it) is left out."""
     hosts: list[str] = []
     for layer in layers:
         subs = layer["subdomains"] if "{s}" in layer["url"] else " "
         for s in subs:
             parts = urlsplit(layer["url"].replace("{s}", s.strip()))
             origin = f"{parts.scheme}://{parts.netloc}"
-            if origin not in hosts:
+            if parts.scheme in ("http", "https") and CSP_HOST.fullmatch(parts.netloc) and origin not in hosts:
                 hosts.append(origin)
     return hosts

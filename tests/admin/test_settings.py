@@ -135,3 +135,20 @@ def test_a_change_made_by_another_process_is_seen_after_the_cache_s_ttl(client, 
     db.commit()
     monkeypatch.setattr(office.time, "monotonic", lambda: now + 2 * office.TTL_SECONDS + 0.2)
     assert date(2027, 3, 8) in deadlines.working_calendar(db).holidays
+
+
+def test_a_bad_tile_host_stored_before_it_was_refused_does_not_take_the_app_down(client, db):
+    """A map saved before the admin API checked tile hosts: the CSP leaves such a host out (its tiles do not load)
+    instead of every response failing to encode its header."""
+    stored = TILES | {"layers": [{"url": "https://瓦片.示例.cn/{z}/{x}/{y}.png", "subdomains": ""},
+                                 {"url": "https://a.cn;script-src:*/{z}/{x}/{y}.png", "subdomains": ""},
+                                 {"url": "https://tiles.example.cn/{z}/{x}/{y}.png", "subdomains": ""}]}
+    db.add(OfficeSetting(key=office.MAP, value=stored))
+    db.commit()
+    office.cache.clear()
+    for path in ("/api/config", "/api/health", "/"):  # /api/config reads the settings; the others use that
+        r = client.get(path)
+        assert r.status_code in (200, 404), (path, r.status_code)
+        img_src = r.headers["content-security-policy"].split("img-src", 1)[1].split(";")[0]
+        assert "https://tiles.example.cn" in img_src and "script-src:" not in img_src and "示例" not in img_src
+    office.cache.clear()
