@@ -160,8 +160,16 @@ class LocalPhotoStorage:
         return path
 
     def put(self, key: str, data: bytes) -> None:
-        """Write `data` to a temp file under the root, optionally fsync, then rename over the target."""
+        """Write `data` to a temp file under the root, optionally fsync, then rename over the target. A disk
+        that refuses the write (full, read-only, gone) raises StorageUnavailableError, as an unreachable bucket
+        does: the upload answers 503 and the phone sends it again later."""
         path = self.path(key)
+        try:
+            self._write(path, data)
+        except OSError as exc:
+            raise StorageUnavailableError(f"local disk: {exc}") from exc
+
+    def _write(self, path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temp_dir = self.root / TEMP_DIR
         temp_dir.mkdir(exist_ok=True)

@@ -1,6 +1,7 @@
 """Photos served through the API from local disk and from an S3-compatible bucket: streamed, with ETag, 304
 and byte ranges, after the visibility check."""
 
+import errno
 import hashlib
 import logging
 import uuid
@@ -9,7 +10,8 @@ import pytest
 
 from app.core.config import get_settings
 from app.photos import service
-from app.photos.storage import LocalPhotoStorage, S3PhotoStorage
+from app.photos import storage as storage_module
+from app.photos.storage import TEMP_DIR, LocalPhotoStorage, S3PhotoStorage
 from app.users.roles import Role
 from tests.conftest import login, make_user, upload_photo
 from tests.fixtures.images import make_jpeg
@@ -146,6 +148,44 @@ def test_a_store_that_fails_answers_503_not_500(client, db, backend, monkeypatch
                         files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
         assert r.status_code == 503 and r.json()["error"]["code"] == "storage_unavailable", r.text
     assert any("NoSuchBucket" in rec.getMessage() for rec in caplog.records)
+
+
+@pytest.mark.parametrize("failure", ["disk_full", "read_only"])
+def test_a_local_disk_that_refuses_writes_answers_503_and_keeps_nothing_half_written(client, db, tmp_path,
+                                                                                     monkeypatch, failure):
+    """A full disk (ENOSPC as the photo is flushed) or a media directory that cannot be written (read-only,
+    its shard directories not creatable): a clear 503 the phone retries, as for an unreachable bucket, not a
+    bare 500; no temp file stays, and the resend stores the photo once the disk takes writes again."""
+    monkeypatch.setenv("XUNCHA_STORAGE", "local")
+    monkeypatch.setenv("XUNCHA_MEDIA_DIR", str(tmp_path / "media"))
+    get_settings.cache_clear()
+    service.get_storage.cache_clear()
+    headers = login(client, make_user(db, Role.inspector))
+    root = service.get_storage().root
+    if failure == "disk_full":
+        def full(fd):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        monkeypatch.setattr(storage_module.os, "fsync", full)
+    else:
+        root.mkdir(parents=True)
+        monkeypatch.setattr(storage_module.Path, "mkdir", _read_only_mkdir)
+    photo_id, data = str(uuid.uuid4()), make_jpeg(640, 480)
+    r = client.post("/api/photos", headers=headers, data={"id": photo_id},
+                    files={"file": ("p.jpg", data, "image/jpeg")})
+    assert r.status_code == 503, r.text
+    assert r.json()["error"]["code"] == "storage_unavailable" and r.headers["retry-after"]
+    assert not list((root / TEMP_DIR).glob("*"))
+    monkeypatch.undo()
+    monkeypatch.setenv("XUNCHA_MEDIA_DIR", str(tmp_path / "media"))
+    r = client.post("/api/photos", headers=headers, data={"id": photo_id},
+                    files={"file": ("p.jpg", data, "image/jpeg")})
+    assert r.status_code == 201, r.text
+    get_settings.cache_clear()
+    service.get_storage.cache_clear()
+
+
+def _read_only_mkdir(path, *args, **kwargs):
+    raise OSError(errno.EROFS, "Read-only file system", str(path))
 
 
 def test_readiness_checks_the_selected_store(client, backend, monkeypatch):
