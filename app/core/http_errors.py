@@ -1,6 +1,7 @@
 """The one place where errors become HTTP answers (installed by app/main.py)."""
 
 import json
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -9,7 +10,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.errors import DomainError, Overloaded, error_body
+from app.core.errors import DomainError, Overloaded, Unavailable, error_body
+
+logger = logging.getLogger("xuncha")
 
 
 class ErrorJSONResponse(JSONResponse):
@@ -52,7 +55,11 @@ def install(app: FastAPI, *, retry_after: float) -> None:
         # SQLite's busy timeout passed while another writer held the lock: transient, not a bug.
         if "database is locked" in str(exc.orig):
             return error_response(Overloaded(retry_after))
-        raise exc
+        # The database is away (stopped, unreachable, its file not openable or its disk full): a 503 the phone
+        # backs off on and resends later (every write is idempotent), not a bare 500. Logged: IT has to look.
+        logger.error("database unavailable: %s", exc.orig, exc_info=exc)
+        return error_response(Unavailable("数据库暂不可用，请稍后重试 Database unavailable, try again shortly",
+                                          retry_after, code="database_unavailable"))
 
 
 # pydantic's field messages are English only; the screens show them beside the field, so each common kind gets its
