@@ -14,7 +14,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
@@ -61,8 +61,9 @@ class PhotoWorkers:
         try:
             with self._running:
                 executor = self._checkout()
+                future = self._submit(executor, _call, fn, args, kwargs)
                 try:
-                    return executor.submit(_call, fn, args, kwargs).result()
+                    return future.result()
                 except BrokenProcessPool:  # a worker died (e.g. killed by the OOM killer): start afresh
                     self._retire(executor)
                     raise PhotoWorkersBusy(self.retry_after) from None
@@ -77,8 +78,9 @@ class PhotoWorkers:
         self.pending += 1
         try:
             executor = self._checkout()
+            future = self._submit(executor, _timed_call, fn, args, kwargs)
             try:
-                result, took = await asyncio.wrap_future(executor.submit(_timed_call, fn, args, kwargs))
+                result, took = await asyncio.wrap_future(future)
             except BrokenProcessPool:
                 self._retire(executor)
                 raise PhotoWorkersBusy(self.retry_after) from None
@@ -88,6 +90,16 @@ class PhotoWorkers:
         finally:
             self.pending -= 1
             self._admitted.release()
+
+    def _submit(self, executor: ProcessPoolExecutor, call: Callable[..., T], fn: Callable, args: tuple,
+                kwargs: dict) -> Future:
+        try:
+            return executor.submit(call, fn, args, kwargs)
+        except (BrokenProcessPool, EOFError, OSError):
+            # No worker could be started: the forkserver died (Ctrl-C or a stop signalling the whole process
+            # group, the OOM killer). Busy, which the phone retries, and a new pool for the next photo.
+            self._retire(executor)
+            raise PhotoWorkersBusy(self.retry_after) from None
 
     def expected_wait(self) -> float:
         """How long a newly admitted photo would wait for the ones ahead of it, by the recent average."""

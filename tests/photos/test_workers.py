@@ -179,3 +179,38 @@ def test_a_worker_logs_as_the_app_does_and_leaves_libvips_chatter_out(tmp_path):
     assert done.stdout.strip() == "refused corrupt_image", done.stderr
     lines = [json.loads(line) for line in done.stderr.splitlines()]
     assert [(line["logger"], line["message"]) for line in lines] == [("xuncha.photos", "processed in the worker")]
+
+
+@pytest.mark.parametrize("how", ["run", "run_async"])
+def test_a_pool_that_cannot_start_a_worker_answers_busy_and_starts_afresh(how):
+    """Starting a worker can fail (its forkserver was killed: Ctrl-C or a stop that signals the whole group, the
+    OOM killer): 503 busy, which the phone retries, not a bare 500; the next photo gets a new pool."""
+    import asyncio
+
+    pool = PhotoWorkers(workers=1, queue=1, max_tasks=50)
+    try:
+        pool.run(busy_window, 0)
+        broken = pool._checkout()
+        pool._tasks -= 1
+
+        def dead_forkserver(*args, **kwargs):
+            raise EOFError("unexpected EOF")  # what multiprocessing's forkserver client raises
+
+        broken.submit = dead_forkserver
+        outcome: list = []
+
+        def call():
+            try:
+                pool.run(busy_window, 0) if how == "run" else asyncio.run(pool.run_async(busy_window, 0))
+            except Exception as exc:
+                outcome.append(exc)
+
+        thread = threading.Thread(target=call)  # a loop of its own, as above
+        thread.start()
+        thread.join(30)
+        assert len(outcome) == 1 and isinstance(outcome[0], PhotoWorkersBusy), outcome
+        assert pool._executor is not broken
+        started, ended = pool.run(busy_window, 0)  # a fresh pool serves the next photo
+        assert ended >= started
+    finally:
+        pool.shutdown()
