@@ -19,6 +19,7 @@ from app.core.config import get_settings
 from app.core.db import get_gate, new_session
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from app.core.types import utcnow
+from app.jobs.models import QUEUED, Job
 from app.photos import processing
 from app.photos.models import Photo
 from app.photos.schemas import PhotoPublic, PhotoUrls
@@ -231,7 +232,18 @@ def drop_if_orphaned(session: Session, payload: dict) -> None:
     photo = session.get(Photo, photo_id)
     if photo is not None and photo.sha256 == payload["sha256"]:
         return
+    if _resent_since(session, payload):
+        return  # a later try of this upload wrote the same files (same keys), its row may not be in yet
     _remove(get_storage(), [storage_key(photo_id, payload["sha256"], v) for v in VARIANTS])
+
+
+def _resent_since(session: Session, payload: dict) -> bool:
+    """Whether a later try of the same upload (same id and bytes) has a check of its own still to come: every
+    try commits its check before it writes a file, so that check, not this one, decides about the files."""
+    later = select(Job.id).where(Job.kind == DROP_IF_ORPHANED, Job.state == QUEUED, Job.run_after > utcnow(),
+                                 Job.payload["photo_id"].as_string() == payload["photo_id"],
+                                 Job.payload["sha256"].as_string() == payload["sha256"])
+    return session.exec(later.limit(1)).first() is not None
 
 
 def _replay(existing: Photo, user: User, data: bytes) -> Photo:

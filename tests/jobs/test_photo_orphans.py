@@ -3,6 +3,7 @@
 import uuid
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.core.types import clock_at, utcnow
@@ -12,6 +13,7 @@ from app.photos import service
 from app.photos.storage import PhotoNotFoundError
 from app.users.roles import Role
 from tests.conftest import login, make_user, upload_photo
+from tests.fixtures.images import make_jpeg
 
 
 def _files(photo_id: uuid.UUID, sha256: str) -> list[bool]:
@@ -59,3 +61,36 @@ def test_files_of_an_upload_whose_row_never_committed_are_removed(client, db):
     db.commit()
     db.expire_all()
     assert db.exec(select(Job)).one().state == DONE
+
+
+def test_a_resend_in_flight_when_the_first_try_s_check_runs_keeps_its_files(client, db, monkeypatch):
+    """A first try wrote the files and died before its row (kill -9, a failed commit); the phone resends the same
+    photo (same id, same bytes: the same keys) just as the first try's check comes due. The check runs between
+    the resend's files and its row: it must leave them, or the photo the phone was told is stored has none."""
+    headers = login(client, make_user(db, Role.inspector))
+    pid, data = uuid.uuid4(), make_jpeg(640, 480)
+    real_record, real_store = service._record_committed, service.store
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed before the row committed")
+
+    monkeypatch.setattr(service, "_record_committed", killed)
+    with pytest.raises(RuntimeError):
+        client.post("/api/photos", headers=headers, data={"id": str(pid)}, files={"file": ("p.jpg", data, "image/jpeg")})
+    monkeypatch.setattr(service, "_record_committed", real_record)
+    [first_check] = db.exec(select(Job)).all()
+    first_check_due = first_check.run_after  # the resend's own check comes due a little later
+
+    def store_then_first_check_runs(*args, **kwargs):
+        keys = real_store(*args, **kwargs)
+        with clock_at(first_check_due):
+            assert Worker().run_until_idle() == 1  # the first try's check; the resend's own is not due
+        return keys
+
+    monkeypatch.setattr(service, "store", store_then_first_check_runs)
+    r = client.post("/api/photos", headers=headers, data={"id": str(pid)}, files={"file": ("p.jpg", data, "image/jpeg")})
+    assert r.status_code == 201, r.text
+    assert _files(pid, r.json()["sha256"]) == [True, True, True]
+    with clock_at(first_check_due + service.ORPHAN_GRACE):
+        assert Worker().run_until_idle() == 1  # the resend's check keeps them: the row is there
+    assert _files(pid, r.json()["sha256"]) == [True, True, True]
