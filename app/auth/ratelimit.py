@@ -4,7 +4,8 @@ Policy (also in the README):
 - Per account (the username as typed, case-folded, known or not): at most `login_max_failures` failed
   attempts per `login_window_seconds`, from any address. An account cannot be guessed at.
 - Per client address: at most `login_max_failures_per_address` failed attempts per window over all
-  usernames (password spraying). Large, so an office of 50 behind one NAT is not locked out by typos.
+  usernames (password spraying). Large, so an office of 50 behind one NAT is not locked out by typos. An IPv6
+  client counts by its /64: a subscriber is given a whole /64 and may send from any address in it.
 - An account that logged in successfully from an address within `login_known_address_days` is exempt
   from that address's limit (never from its own): others' failures behind the same NAT don't lock it out.
 - A successful login clears its account's failures; blocked attempts count toward nothing.
@@ -21,6 +22,7 @@ invisible until the end), and a refused attempt's outcome must persist although 
 error and its own transaction is rolled back.
 """
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,6 +51,18 @@ class Limits:
                    timedelta(seconds=s.login_window_seconds), timedelta(days=s.login_known_address_days))
 
 
+def address_key(host: str) -> str:
+    """The address a limit counts: an IPv6 client's /64 (2001:db8:1:2::/64), an IPv4 one (mapped into IPv6 or
+    not) as itself, anything that is no address (a test client's name) as given."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if ip.version == 6 and ip.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
+    return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
+
+
 def record(username: str, address: str, limits: Limits) -> LoginAttempt:
     """Commit a pending attempt in a short transaction of its own (and forget attempts too old to matter)."""
     now = utcnow()
@@ -56,7 +70,8 @@ def record(username: str, address: str, limits: Limits) -> LoginAttempt:
         session.execute(delete(LoginAttempt).where(
             or_(LoginAttempt.at < now - max(limits.window, limits.known_for),
                 (LoginAttempt.at < now - limits.window) & (LoginAttempt.outcome != SUCCEEDED))))
-        attempt = LoginAttempt(username=username.casefold()[:64], address=address[:64], at=now, outcome=PENDING)
+        attempt = LoginAttempt(username=username.casefold()[:64], address=address_key(address)[:64], at=now,
+                               outcome=PENDING)
         session.add(attempt)
         session.commit()
     return attempt

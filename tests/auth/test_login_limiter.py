@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlmodel import func, select
 
+from app.auth import ratelimit
 from app.auth.models import LoginAttempt
 from app.core.config import get_settings
 from app.users.roles import Role
@@ -126,3 +127,22 @@ def test_x_forwarded_for_is_honoured_from_a_trusted_proxy(db, start_server):
     assert codes == [401] * 5
     db.rollback()
     assert set(db.exec(select(LoginAttempt.address)).all()) == {f"203.0.113.{i}" for i in range(5)}
+
+
+def test_an_ipv6_client_counts_by_its_64_so_rotating_addresses_inside_it_is_no_way_round(db, start_server):
+    url = start_server(trusted_proxies="127.0.0.1", login_max_failures_per_address="3")
+    with httpx.Client(base_url=url) as c:
+        codes = [attempt(c, f"guess-{i}", headers={"X-Forwarded-For": f"2001:db8:1:2::{i + 1:x}"}) for i in range(5)]
+        other = attempt(c, "guess-other", headers={"X-Forwarded-For": "2001:db8:1:3::1"})  # the next /64
+    assert codes == [401, 401, 401, 429, 429]
+    assert other == 401
+    db.rollback()
+    assert set(db.exec(select(LoginAttempt.address)).all()) == {"2001:db8:1:2::/64", "2001:db8:1:3::/64"}
+
+
+@pytest.mark.parametrize(("host", "key"), [
+    ("203.0.113.7", "203.0.113.7"), ("::ffff:203.0.113.7", "203.0.113.7"),
+    ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"), ("fe80::1%eth0", "fe80::/64"), ("?", "?"),
+    ("testclient", "testclient")])
+def test_the_address_a_limit_counts(host, key):
+    assert ratelimit.address_key(host) == key
