@@ -18,12 +18,12 @@ from app.evaluation.models import (
 from app.jobs.models import Job
 from app.notifications.models import Channel, Delivery, Notification
 from app.photos.models import Photo
-from app.tickets.models import CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
+from app.tickets.models import BulkAction, CaseCounter, Ticket, TicketAssignment, TicketEvent, TicketPhoto
 from app.units.models import Grid, Unit
 from app.users.models import User
 
 __all__ = [
-    "AccessToken", "AuditLog", "Bulletin", "CaseCounter", "Category", "Channel", "Delivery", "EvalAnswer",
+    "AccessToken", "AuditLog", "Bulletin", "BulkAction", "CaseCounter", "Category", "Channel", "Delivery", "EvalAnswer",
     "EvalAssignment", "EvalChecklist", "EvalChecklistItem", "EvalResult", "EvalRound", "EvalRoundSite", "EvalSite",
     "Grid", "Job", "LoginAttempt", "Notification", "OfficeSetting", "Photo", "Ticket", "TicketAssignment",
     "TicketEvent", "TicketPhoto", "Unit", "User",

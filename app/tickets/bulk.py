@@ -16,7 +16,7 @@ from app.core.db import commit_writes
 from app.core.errors import Conflict, DomainError, Invalid
 from app.core.types import utcnow
 from app.tickets import access, actions, workflow
-from app.tickets.models import Ticket, TicketEvent
+from app.tickets.models import BulkAction, Ticket, TicketEvent
 from app.tickets.schemas import ActionIn, BulkCancelIn, BulkDispatchIn, BulkIn, BulkResult, CancelIn, DispatchIn
 from app.tickets.workflow import Action, Status
 from app.users.models import User
@@ -40,6 +40,9 @@ def _run(session: Session, user: User, body: BulkIn, action: Action, verb: str,
     if len(set(body.ticket_ids)) != len(body.ticket_ids):
         raise Invalid("同一案件列出了两次 A ticket is listed twice", code="duplicate_ticket")
     workflow.transition(Status.reported, action, user.role)  # 403 before anything is read (permission first)
+    batch_digest = _batch_hash(body, action)
+    if (replay := _replay(session, user, body, action, batch_digest)) is not None:
+        return replay
     found = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(body.ticket_ids),
                                                               access.visible_clause(user))).all()}
     done = {e.action_id: e for e in session.exec(select(TicketEvent).where(
@@ -74,13 +77,41 @@ def _run(session: Session, user: User, body: BulkIn, action: Action, verb: str,
         names = "、".join(r["case_number"] or r["ticket_id"] for r in refused[:5])
         raise DomainError(f"{len(refused)} 件案件无法{verb}：{names} {len(refused)} ticket(s) cannot move; "
                           "nothing was changed", code="bulk_refused", status=status, details={"tickets": refused})
-    _apply_all(session, user, action, plan, now)
+    batch = BulkAction(action_id=body.action_id, action=action.value, actor_id=user.id, request_hash=batch_digest,
+                       ticket_count=len(body.ticket_ids), at=now)
+    if not _apply_all(session, user, action, plan, now, batch):
+        # The same batch, sent again while the first was being written (another process), has just landed.
+        if (replay := _replay(session, user, body, action, batch_digest)) is not None:
+            return replay
+        raise Conflict("其他请求正在处理这些案件，请刷新后重试 Another request is changing these tickets; "
+                       "reload and try again", code="bulk_refused")
     return BulkResult(count=len(body.ticket_ids), ticket_ids=body.ticket_ids)
 
 
-def _apply_all(session: Session, user: User, action: Action, plan: list, now: datetime) -> None:
+def _batch_hash(body: BulkIn, action: Action) -> str:
+    return actions.request_hash(body.model_copy(update={"ticket_ids": sorted(body.ticket_ids, key=str)}),
+                                action=action.value)
+
+
+def _replay(session: Session, user: User, body: BulkIn, action: Action, digest: str) -> BulkResult | None:
+    """The answer to a batch already applied; None when its id is new; 409 when the id was spent otherwise."""
+    batch = session.get(BulkAction, body.action_id)
+    if batch is None:
+        return None
+    if batch.actor_id != user.id or batch.action != action.value or batch.request_hash != digest:
+        raise Conflict("该操作编号已用于另一操作 This action id was already used for a different action",
+                       code="idempotency_conflict")
+    return BulkResult(count=len(body.ticket_ids), ticket_ids=body.ticket_ids)
+
+
+def _apply_all(session: Session, user: User, action: Action, plan: list, now: datetime,
+               batch: BulkAction) -> bool:
+    """Apply every ticket's share and record the batch, all or nothing; False when a concurrent request's
+    writes collided with these (nothing written)."""
     try:
         with session.begin_nested():
+            session.add(batch)
+            session.flush()  # the batch id first: a concurrent resend of this batch stops here
             for ticket, sub, digest, frm, to, change in plan:
                 if not actions.apply(session, user, ticket, action, frm, to, change, sub.action_id, digest, now,
                                      [], None):
@@ -94,9 +125,9 @@ def _apply_all(session: Session, user: User, action: Action, plan: list, now: da
                                              "code": "invalid_state", "message": "changed meanwhile"}]}) from None
     except IntegrityError:
         session.rollback()
-        raise Conflict("其他请求正在处理这些案件，请刷新后重试 Another request is changing these tickets; "
-                       "reload and try again", code="bulk_refused") from None
+        return False
     commit_writes(session)
+    return True
 
 
 class _Moved(Exception):

@@ -265,3 +265,18 @@ class TicketVerification(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="units.id")  # the ticket's current unit
     category_code: str = Field(max_length=16)
     grid_id: int | None = None
+
+
+class BulkAction(SQLModel, table=True):
+    """One bulk action (批量派遣 / 批量取消) as its client sent it: its batch UUID is spent once. Each ticket's share
+    has its own event (with an action id derived from the batch's), but only this row knows the whole batch, so
+    a resend with other tickets or other fields answers 409 instead of moving the tickets it did not name."""
+
+    __tablename__ = "bulk_actions"
+
+    action_id: uuid.UUID = Field(primary_key=True)
+    action: str = Field(max_length=32)
+    actor_id: int = Field(foreign_key="users.id")
+    request_hash: str = Field(max_length=64)
+    ticket_count: int
+    at: datetime = Field(sa_type=UTCDateTime, nullable=False)

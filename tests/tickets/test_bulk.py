@@ -43,7 +43,7 @@ def test_bulk_dispatch_moves_every_ticket_like_a_single_dispatch(client, db):
     assert {n["ticket_id"] for n in r.json()["items"]} >= set(ids)
     # A resent batch is a replay: same answer, nothing new.
     r = client.post("/api/tickets/bulk/dispatch", headers=h_disp, json=body)
-    assert r.status_code == 200 and r.json()["count"] == 3
+    assert r.status_code == 200 and r.json()["count"] == 3, r.text
     assert sum(e["action"] == "dispatch" for e in _detail(client, h_disp, ids[0])["events"]) == 1
     # The same batch id with another body is a conflict.
     r = client.post("/api/tickets/bulk/dispatch", headers=h_disp, json=body | {"note": "别的"})
@@ -112,3 +112,38 @@ def test_only_the_dispatcher_acts_in_bulk(client, db):
             assert r.status_code == 403, (role, name, r.text)
     assert _bulk(client, {}, "dispatch", [tid], unit_id=unit.id).status_code == 401
     assert _detail(client, h["inspector"], tid)["status"] == "reported"
+
+
+def test_a_batch_id_is_spent_once_whatever_tickets_a_resend_names(client, db):
+    unit = make_unit(db)
+    h_ins, h_disp = login(client, make_user(db, Role.inspector)), login(client, make_user(db, Role.dispatcher))
+    first, second, other, another = (report(client, h_ins)["id"] for _ in range(4))
+    body = {"action_id": str(uuid.uuid4()), "ticket_ids": [first, second], "unit_id": unit.id}
+    assert client.post("/api/tickets/bulk/dispatch", headers=h_disp, json=body).status_code == 200
+    # The same batch in another order is the same batch: a replay.
+    r = client.post("/api/tickets/bulk/dispatch", headers=h_disp, json=body | {"ticket_ids": [second, first]})
+    assert r.status_code == 200 and r.json()["count"] == 2
+    # Other tickets under the spent id, overlapping the first batch or not, or the id spent on a cancel: 409.
+    for changed, name in (({"ticket_ids": [first, other]}, "dispatch"), ({"ticket_ids": [other, another]}, "dispatch"),
+                          ({"ticket_ids": [first]}, "dispatch"),
+                          ({"ticket_ids": [other], "reason": "重复", "unit_id": None}, "cancel")):
+        r = client.post(f"/api/tickets/bulk/{name}", headers=h_disp,
+                        json={k: v for k, v in (body | changed).items() if v is not None})
+        assert r.status_code == 409, (changed, r.text)
+        assert r.json()["error"]["code"] == "idempotency_conflict"
+    assert _detail(client, h_disp, other)["status"] == "reported"
+    assert _detail(client, h_disp, another)["status"] == "reported"
+    # Another dispatcher cannot replay (or learn about) someone else's batch either.
+    h_other = login(client, make_user(db, Role.dispatcher))
+    r = client.post("/api/tickets/bulk/dispatch", headers=h_other, json=body)
+    assert r.status_code == 409 and r.json()["error"]["code"] == "idempotency_conflict"
+
+
+def test_a_refused_batch_spends_nothing(client, db):
+    unit = make_unit(db)
+    h_ins, h_disp = login(client, make_user(db, Role.inspector)), login(client, make_user(db, Role.dispatcher))
+    ids = [report(client, h_ins)["id"] for _ in range(2)]
+    body = {"action_id": str(uuid.uuid4()), "ticket_ids": [*ids, str(uuid.uuid4())], "unit_id": unit.id}
+    assert client.post("/api/tickets/bulk/dispatch", headers=h_disp, json=body).status_code == 422
+    r = client.post("/api/tickets/bulk/dispatch", headers=h_disp, json=body | {"ticket_ids": ids})
+    assert r.status_code == 200, r.text

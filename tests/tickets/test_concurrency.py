@@ -239,3 +239,17 @@ def test_identical_requests_at_once_all_answer_the_first_result(client, db):
     assert [r.status_code for r in results] == [200] * AT_ONCE, [r.text for r in results if r.status_code != 200]
     db.rollback()
     assert db.exec(select(func.count()).select_from(TicketRequest)).one() == 1
+
+
+def test_same_bulk_batch_sent_twice_at_once(client, db):
+    unit = make_unit(db)
+    inspector = login(client, make_user(db, Role.inspector))
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    ids = [report(client, inspector)["id"] for _ in range(3)]
+    body = {"action_id": str(uuid.uuid4()), "ticket_ids": ids, "unit_id": unit.id}
+    results = race([lambda c: c.post("/api/tickets/bulk/dispatch", headers=dispatcher, json=body)] * 2)
+    assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+    assert results[0].json() == results[1].json() == {"count": 3, "ticket_ids": ids}
+    db.rollback()  # a new snapshot: see what the app committed since
+    n = db.exec(select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "dispatch")).one()
+    assert n == 3
