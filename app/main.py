@@ -51,6 +51,8 @@ def create_app() -> FastAPI:
     logs.configure(settings.log_format, settings.log_level)
     metrics.register_depth("xuncha_jobs", "Jobs not done (the outbox): queued, running and failed, by kind",
                            ("kind", "state"), _job_depths)
+    metrics.register_depth("xuncha_disk_free_bytes", "Free bytes on the disks of this machine that /api/ready "
+                           "watches (the SQLite file's, the local photo directory's)", ("disk",), _disk_free)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -109,8 +111,11 @@ def create_app() -> FastAPI:
 
     @app.get("/api/ready", tags=["health"], response_model=readiness.Ready, responses=errors(503))
     async def ready():
-        """Readiness: the database answers and the photo store takes writes (no auth; 503 names what failed)."""
+        """Readiness: the database answers, the photo store takes writes and the local disks have room (no auth;
+        503 names what failed)."""
         checks = {"database": readiness.check_database, "storage": photos_service.storage_ready}
+        if (disk := readiness.disk_check(get_settings())) is not None:
+            checks["disk"] = disk
         return readiness.Ready(checks=await readiness.readiness(checks, retry_after=settings.retry_after_seconds))
 
     @app.get("/metrics", include_in_schema=False)
@@ -128,6 +133,16 @@ def create_app() -> FastAPI:
 def _job_depths() -> list[tuple[str, str, int]]:
     with new_session() as session:
         return jobs.depths(session)
+
+
+def _disk_free() -> list[tuple[str, int]]:
+    rows = []
+    for name, path in readiness.local_disks(get_settings()).items():
+        try:
+            rows.append((name, readiness.free_bytes(path)))
+        except OSError:  # a disk that cannot be read has no figure; /api/ready names it
+            continue
+    return rows
 
 
 def _mount_frontend(app: FastAPI, dist: Path) -> None:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     s3_access_key: str | None = None
     s3_secret_key: SecretStr | None = None
     s3_path_style: bool = False
+    # GET /api/ready answers 503 when the disk under the SQLite file or the local photo directory has less free
+    # than this (0: no check): a node about to fail its writes leaves the load balancer before it does. 512 MiB
+    # still takes a shift's burst of 25 MB uploads (each kept with its display and thumb copies) and SQLite's
+    # WAL growth, and leaves the operator time to act before the disk is full.
+    min_free_disk_bytes: int = Field(512 * 1024 * 1024, ge=0)
 
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> "Settings":

@@ -3,6 +3,8 @@
 import pytest
 
 from app.admin.router import router
+from app.core.config import get_settings
+from app.core.health import local_disks
 from app.main import app
 from app.units.models import Grid
 from app.users.roles import Role
@@ -94,6 +96,7 @@ def test_the_operations_endpoints_belong_to_no_role(db, role):
     with TestClient(app, client=("198.51.100.20", 40001)) as remote:
         headers = login(remote, make_user(db, role)) if role else {}
         ready = remote.get("/api/ready", headers=headers)
-        assert ready.status_code == 200 and ready.json() == {"ok": True, "checks": {"database": "ok", "storage": "ok"}}
+        checks = {"database": "ok", "storage": "ok"} | ({"disk": "ok"} if local_disks(get_settings()) else {})
+        assert ready.status_code == 200 and ready.json() == {"ok": True, "checks": checks}
         refused = remote.get("/metrics", headers=headers)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "metrics_forbidden"

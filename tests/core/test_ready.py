@@ -1,22 +1,114 @@
-"""/api/ready: 200 when the database answers and the photo store takes writes; 503 naming what failed, in
-bounded time, while /api/health (liveness) still answers."""
+"""/api/ready: 200 when the database answers, the photo store takes writes and the local disks have room; 503
+naming what failed, in bounded time, while /api/health (liveness) still answers."""
 
+import json
 import os
 import socket
 import time
 from datetime import datetime
 
 import httpx
+import pytest
+from fastapi.testclient import TestClient
 
+from app.core.config import Settings, get_settings
+from app.core.health import local_disks
+from app.main import app
 from app.photos import service as photos_service
 from app.photos.storage import LocalPhotoStorage
+from tests.core.test_metrics import sample
 from tests.servers import free_port, uvicorn_server
 
 
-def test_ready_when_the_database_and_the_store_are(client):
+@pytest.fixture
+def deployed(request, monkeypatch, tmp_path):
+    """use(storage, **env): settings as a deployment sets them (XUNCHA_ variables), read afresh, photos in
+    the S3 test server's new bucket or in a directory of this test's."""
+    def use(storage: str, **env: str) -> None:
+        if storage == "s3":
+            server = request.getfixturevalue("s3_server")
+            env = server.env(server.new_bucket()) | env
+        else:
+            env = {"XUNCHA_STORAGE": "local", "XUNCHA_MEDIA_DIR": str(tmp_path / "media")} | env
+        monkeypatch.delenv("XUNCHA_MIN_FREE_DISK_BYTES", raising=False)  # unless given: the default
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        get_settings.cache_clear()
+        photos_service.get_storage.cache_clear()
+
+    yield use
+    get_settings.cache_clear()
+    photos_service.get_storage.cache_clear()
+
+
+def _on_sqlite() -> bool:
+    return get_settings().database_url.startswith("sqlite")
+
+
+def test_ready_when_the_database_and_the_store_are(client, deployed):
+    deployed("local", XUNCHA_MIN_FREE_DISK_BYTES="1024")
     r = client.get("/api/ready")
     assert r.status_code == 200
-    assert r.json() == {"ok": True, "checks": {"database": "ok", "storage": "ok"}}
+    assert r.json() == {"ok": True, "checks": {"database": "ok", "storage": "ok", "disk": "ok"}}
+
+
+def test_a_disk_under_the_minimum_is_named_without_its_path(client, deployed):
+    """The minimum set above any real disk's free space: 503 naming the disk check, free bytes vs the minimum
+    per disk by name — the SQLite file's disk only on SQLite (PostgreSQL's is its server's) — and no path:
+    /api/ready answers anyone. Liveness still answers: a full disk is no reason to restart."""
+    deployed("local", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18))
+    r = client.get("/api/ready")
+    assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
+    error = r.json()["error"]
+    assert error["code"] == "not_ready" and "disk" in error["message"]
+    assert error["details"]["failed"] == {"disk": "LowDiskSpace"}
+    disks = error["details"]["disk"]
+    assert set(disks) == ({"database_disk", "media_disk"} if _on_sqlite() else {"media_disk"})
+    for figures in disks.values():
+        assert figures["min_free_bytes"] == 10**18 and 0 < figures["free_bytes"] < 10**18
+    assert "/" not in json.dumps(error["details"]) and str(get_settings().media_dir) not in r.text
+    assert client.get("/api/health").status_code == 200
+
+
+def test_a_disk_with_room_or_no_minimum_is_ready(client, deployed):
+    deployed("local", XUNCHA_MIN_FREE_DISK_BYTES="0")  # 0: no disk check at all
+    r = client.get("/api/ready")
+    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "storage": "ok"}
+    deployed("local")  # the default, 512 MiB: the test machine has that much free
+    r = client.get("/api/ready")
+    assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "storage": "ok", "disk": "ok"}
+
+
+def test_photos_in_a_bucket_leave_only_the_sqlite_disk(client, deployed):
+    """With the photos in S3 the media directory is not checked (the bucket's disk is its store's); on
+    PostgreSQL nothing the app writes is on this machine's disks and the disk check is left out."""
+    deployed("s3", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18))
+    r = client.get("/api/ready")
+    if _on_sqlite():
+        assert r.status_code == 503 and set(r.json()["error"]["details"]["disk"]) == {"database_disk"}, r.text
+    else:
+        assert r.status_code == 200 and r.json()["checks"] == {"database": "ok", "storage": "ok"}, r.text
+
+
+@pytest.mark.parametrize(("database_url", "storage", "expected"), [
+    ("sqlite:////srv/xuncha/data/xuncha.db", "local", {"database_disk": "/srv/xuncha/data", "media_disk": "/m"}),
+    ("sqlite:///./data/xuncha.db", "s3", {"database_disk": "data"}),
+    ("postgresql://postgres@db:5432/xuncha", "local", {"media_disk": "/m"}),
+    ("postgresql+psycopg://postgres@db/xuncha", "s3", {}),
+    ("sqlite://", "local", {"media_disk": "/m"}),  # in memory: no file, no disk
+    ("sqlite:///:memory:", "s3", {}),
+])
+def test_which_disks_are_checked(database_url, storage, expected):
+    settings = Settings(database_url=database_url, storage=storage, s3_bucket="b", media_dir="/m")
+    assert {name: str(path) for name, path in local_disks(settings).items()} == expected
+
+
+def test_free_bytes_per_checked_disk_are_a_gauge(deployed):
+    deployed("local")
+    with TestClient(app, client=("127.0.0.1", 50124)) as local:
+        text = local.get("/metrics").text
+    assert sample(text, "xuncha_disk_free_bytes", disk="media_disk") > 0
+    assert (sample(text, "xuncha_disk_free_bytes", disk="database_disk") > 0) == _on_sqlite()
 
 
 def test_the_store_probe_leaves_nothing_behind(tmp_path):
