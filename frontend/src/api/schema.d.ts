@@ -1310,7 +1310,8 @@ export interface paths {
         };
         /**
          * Ready
-         * @description Readiness: the database answers and the photo store takes writes (no auth; 503 names what failed).
+         * @description Readiness: the database answers, the photo store takes writes and the local disks have room (no auth;
+         *     503 names what failed).
          */
         get: operations["ready_api_ready_get"];
         put?: never;
