@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         return self
 
     upload_max_bytes: int = 25 * 1024 * 1024
+    # What one account may upload in 24 hours (0: no limit): a stolen or scripted account cannot fill the photo
+    # disk. A phone's photo is ~0.3 MB (the PWA sends 2048 px) and a camera original 3-8 MB: 8 GiB is some
+    # 1,000-2,500 originals or 25,000 phone photos a day, far beyond any inspector's round, so only a machine
+    # meets it. Past it: 429 with Retry-After, which the PWA's outbox waits out.
+    upload_budget_bytes_per_day: int = Field(8 * 1024 * 1024 * 1024, ge=0)
     json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload
     upload_max_pixels: int = 64_000_000
     # HEIC is decoded at full size (no reduced decode in libheif): ~8 bytes a pixel at peak.

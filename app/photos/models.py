@@ -1,6 +1,7 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.types import UTCDateTime, utcnow
@@ -10,6 +11,8 @@ class Photo(SQLModel, table=True):
     """An uploaded photo. The original bytes are kept untouched; display and thumb are derived."""
 
     __tablename__ = "photos"
+    # One account's uploads of the last 24 hours (the daily upload budget, app/photos/service.py).
+    __table_args__ = (Index("ix_photos_uploader_created", "uploader_id", "created_at"),)
 
     id: uuid.UUID = Field(primary_key=True)  # the phone's client UUID
     sha256: str = Field(max_length=64)

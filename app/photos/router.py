@@ -10,7 +10,7 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep, TransactionRoute
 from app.core.errors import DomainError, NotFound, TooLarge
-from app.core.responses import AUTHENTICATED, WRITE, ErrorBody
+from app.core.responses import AUTHENTICATED, WRITE, ErrorBody, errors
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/photos", tags=["photos"], responses=AUTHENTICATE
 _uploaders = require_roles(Role.inspector, Role.dispatcher, Role.unit_staff, briefly=True)
 
 
-@router.post("", response_model=PhotoPublic, status_code=201, responses=WRITE)
+@router.post("", response_model=PhotoPublic, status_code=201, responses=WRITE | errors(429))
 async def upload(
     user: Annotated[User, _uploaders], response: Response,
     file: UploadFile, id: Annotated[uuid.UUID, Form()],
@@ -31,7 +31,8 @@ async def upload(
     lng: Annotated[float | None, Form(ge=-180, le=180)] = None,
     captured_at: Annotated[ClientDateTime | None, Form()] = None,
 ):
-    """Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed."""
+    """Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed; 429 past
+    the account's upload budget for 24 hours (XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY)."""
     limit = get_settings().upload_max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:

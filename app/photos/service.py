@@ -2,13 +2,14 @@
 
 import hashlib
 import logging
+import math
 import os
 import time
 import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +18,7 @@ from app import jobs
 from app.core import metrics
 from app.core.config import get_settings
 from app.core.db import get_gate, new_session
-from app.core.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from app.core.errors import Conflict, DomainError, Forbidden, Invalid, NotFound, Unavailable
 from app.core.types import utcnow
 from app.jobs.models import QUEUED, Job
 from app.photos import processing
@@ -158,6 +159,8 @@ def prepare(user: User, photo_id: uuid.UUID, data: bytes, captured_at: datetime 
                       code="invalid_captured_at")
     with new_session() as reader:
         existing = reader.get(Photo, photo_id)
+        if existing is None:
+            _within_budget(reader, user, len(data))
     if existing is not None:
         return _replay(existing, user, data)
     # The files are written before the row commits (or never does: the request may still fail, the process
@@ -165,6 +168,29 @@ def prepare(user: User, photo_id: uuid.UUID, data: bytes, captured_at: datetime 
     jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": hashlib.sha256(data).hexdigest()},
                            run_after=utcnow() + ORPHAN_GRACE)
     return None
+
+
+BUDGET_WINDOW = timedelta(days=1)
+
+
+def _within_budget(session: Session, user: User, size: int) -> None:
+    """429 when this upload would take the account past its 24-hour upload budget; Retry-After: until enough
+    of the window's uploads have aged out of it (at least the oldest one)."""
+    budget = get_settings().upload_budget_bytes_per_day
+    if not budget:
+        return
+    since = utcnow() - BUDGET_WINDOW
+    used, oldest = session.execute(
+        select(func.coalesce(func.sum(Photo.size_bytes), 0), func.min(Photo.created_at))
+        .where(Photo.uploader_id == user.id, Photo.created_at > since)).one()
+    if used + size <= budget:
+        return
+    wait = max(60, math.ceil((oldest + BUDGET_WINDOW - utcnow()).total_seconds())) if oldest else 60
+    raise DomainError(f"24 小时内上传的照片已达上限（{budget // 1024 // 1024} MB），请稍后再试 "
+                      f"Upload budget of {budget // 1024 // 1024} MB per 24 hours reached; try again later",
+                      code="upload_budget_exhausted", status=429,
+                      details={"budget_bytes": budget, "used_bytes": used, "retry_after": wait},
+                      headers={"Retry-After": str(wait)})
 
 
 def evidence_watermark(user: User, *, captured_at: datetime | None, lat: float | None,

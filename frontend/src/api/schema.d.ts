@@ -1272,7 +1272,8 @@ export interface paths {
         put?: never;
         /**
          * Upload
-         * @description Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed.
+         * @description Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed; 429 past
+         *     the account's upload budget for 24 hours (XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY).
          */
         post: operations["upload_api_photos_post"];
         delete?: never;
@@ -11602,6 +11603,15 @@ export interface operations {
             };
             /** @description Invalid input */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
