@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.stats.schemas import PeriodKind
+from app.stats.schemas import MAX_MIN_DISPATCHED, MAX_RANK_PLACES, PeriodKind
 
 
 class RulesIn(BaseModel):
@@ -13,10 +13,10 @@ class RulesIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     red_min_rate: float | None = Field(None, ge=0, le=1)
-    red_top: int | None = Field(None, ge=0, le=10_000)
+    red_top: int | None = Field(None, ge=0, le=MAX_RANK_PLACES)
     black_max_rate: float | None = Field(None, ge=0, le=1)
-    black_bottom: int | None = Field(None, ge=0, le=10_000)
-    min_dispatched: int | None = Field(None, ge=1, le=1_000_000)
+    black_bottom: int | None = Field(None, ge=0, le=MAX_RANK_PLACES)
+    min_dispatched: int | None = Field(None, ge=1, le=MAX_MIN_DISPATCHED)
 
 
 class BulletinIn(BaseModel):

@@ -14,6 +14,8 @@ from app.core.responses import AUTHENTICATED
 from app.core.types import DbId, UserText
 from app.stats import exports, periods, service
 from app.stats.schemas import (
+    MAX_MIN_DISPATCHED,
+    MAX_RANK_PLACES,
     OpenPoint,
     Period,
     PeriodKind,
@@ -57,10 +59,10 @@ def get_scope(
 
 def get_rules(
     red_min_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
-    red_top: Annotated[int | None, Query(ge=0, le=10_000)] = None,
+    red_top: Annotated[int | None, Query(ge=0, le=MAX_RANK_PLACES)] = None,
     black_max_rate: Annotated[float | None, Query(ge=0, le=1)] = None,
-    black_bottom: Annotated[int | None, Query(ge=0, le=10_000)] = None,
-    min_dispatched: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    black_bottom: Annotated[int | None, Query(ge=0, le=MAX_RANK_PLACES)] = None,
+    min_dispatched: Annotated[int | None, Query(ge=1, le=MAX_MIN_DISPATCHED)] = None,
 ) -> RankRules:
     given = {k: v for k, v in locals().items() if v is not None}
     return office_rules().model_copy(update=given)

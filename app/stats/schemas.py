@@ -314,12 +314,19 @@ class Summary(BaseModel):
     formulas: dict[str, dict[str, str]] = FORMULAS
 
 
+# Bounds of the rules wherever they are given (query, bulletin, stored office rules): a city has far fewer
+# units and tickets, and an unbounded int would reach the stored JSON and every bulletin built from it.
+MAX_RANK_PLACES = 10_000
+MAX_MIN_DISPATCHED = 1_000_000
+
+
 class RankRules(BaseModel):
     red_min_rate: float = Field(0.90, ge=0, le=1, description="红榜: 结案率 ≥ this …")
-    red_top: int = Field(5, ge=0, description="… and rank ≤ this")
+    red_top: int = Field(5, ge=0, le=MAX_RANK_PLACES, description="… and rank ≤ this")
     black_max_rate: float = Field(0.85, ge=0, le=1, description="黑榜: 结案率 < this …")
-    black_bottom: int = Field(3, ge=0, description="… or among the bottom N ranks")
-    min_dispatched: int = Field(1, ge=1, description="units with fewer tickets due (应结案数) are not ranked")
+    black_bottom: int = Field(3, ge=0, le=MAX_RANK_PLACES, description="… or among the bottom N ranks")
+    min_dispatched: int = Field(1, ge=1, le=MAX_MIN_DISPATCHED,
+                                description="units with fewer tickets due (应结案数) are not ranked")
 
 
 class RankRow(BaseModel):

@@ -3,7 +3,7 @@ query parameters override the rules."""
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.config import office
@@ -35,5 +35,9 @@ def get_stats_settings() -> StatsSettings:
 def office_rules() -> RankRules:
     """The red/black list rules in force: the office's (admin API, app/config/office.py) over the environment's."""
     stored = office.get(None, office.RANK_RULES) or {}
-    return get_stats_settings().rules().model_copy(update={k: v for k, v in stored.items()
-                                                           if k in RankRules.model_fields})
+    base = get_stats_settings().rules()
+    try:
+        return RankRules.model_validate(base.model_dump() | {k: v for k, v in stored.items()
+                                                             if k in RankRules.model_fields})
+    except ValidationError:  # stored before the admin API bounded them: the environment's rules apply
+        return base

@@ -82,6 +82,40 @@ def test_rank_rules_apply_to_rankings_until_reset(client, db, admin):
     assert client.get("/api/stats/ranking", headers=leader).json()["rules"]["red_top"] == 5  # the environment's
 
 
+def test_rank_rules_out_of_bounds_are_refused_with_nothing_stored(client, db, admin):
+    """The stored rules are bounded like the query parameters of the same names (a huge int once reached the
+    stored JSON, every ranking and bulletin)."""
+    h = admin["h"]
+    rules = {"red_min_rate": 0.95, "red_top": 10_000, "black_max_rate": 0.6, "black_bottom": 10_000,
+             "min_dispatched": 1_000_000}
+    for field, bad in (("red_top", 10_001), ("red_top", 2**70), ("black_bottom", 2**70),
+                       ("min_dispatched", 1_000_001), ("min_dispatched", 2**70), ("black_bottom", -1)):
+        r = client.put("/api/admin/settings/rank-rules", headers=h, json=rules | {field: bad})
+        assert r.status_code == 422, (field, bad, r.text)
+        assert r.json()["error"]["code"]
+    assert audit_count(db) == 0
+    assert db.exec(select(OfficeSetting)).first() is None
+    # The largest allowed values are stored and read back as they were sent.
+    assert client.put("/api/admin/settings/rank-rules", headers=h, json=rules).json()["rank_rules"] == rules
+    db.expire_all()
+    assert db.get(OfficeSetting, office.RANK_RULES).value == rules
+    assert client.get("/api/admin/settings", headers=h).json()["rank_rules"] == rules
+    leader = login(client, make_user(db, Role.leader))
+    assert client.get("/api/stats/ranking", headers=leader).json()["rules"] == rules
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["RankRules"]["properties"]
+    assert (schema["red_top"]["maximum"], schema["min_dispatched"]["maximum"]) == (10_000, 1_000_000)
+
+
+def test_rank_rules_stored_before_they_were_bounded_fall_back_to_the_environment(client, db):
+    db.add(OfficeSetting(key=office.RANK_RULES, value={"red_top": 2**70, "min_dispatched": 2}))
+    db.commit()
+    office.cache.clear()
+    leader = login(client, make_user(db, Role.leader))
+    r = client.get("/api/stats/ranking", headers=leader)
+    assert r.status_code == 200 and r.json()["rules"]["red_top"] == 5 and r.json()["rules"]["min_dispatched"] == 1
+    assert office_rules().red_top == 5
+
+
 def test_the_working_calendar_moves_default_deadlines(client, db, admin):
     h = admin["h"]
     category = db.get(Category, "06010").model_copy(update={"default_deadline_hours": 40})  # 5 working days
