@@ -88,11 +88,29 @@ def no_control_characters(value: str) -> str:
 UserText = Annotated[str, AfterValidator(no_control_characters)]
 
 
+# A name is one line wherever it is shown (headings, lists, Excel cells, a robot message's first line,
+# notices): besides what UserText refuses, no line or paragraph break (CR, LF, U+2028, U+2029, NEL), no tab,
+# no other C0 or C1 control character. Free text (descriptions, notes, reasons) stays UserText.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def single_line(value: str) -> str:
+    """The text as it is, or ValueError when it is not one line of plain text (for text read outside pydantic)."""
+    if _NOT_ONE_LINE.search(value):
+        raise ValueError("须为单行文字，不能含换行、制表符等控制字符 "
+                         "must be a single line: no line breaks, tabs or other control characters")
+    return value
+
+
+# A name, title or code a client sends: one line (else 422).
+SingleLine = Annotated[str, AfterValidator(single_line)]
+
+
 # A row id from a client: bounded so an absurd number is a 422, not an integer overflow in the database.
 DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 
 
 def text_line(max_length: int, min_length: int = 1) -> Any:
-    """A one-line name: stripped, between the lengths, no control characters (else 422)."""
+    """A one-line name: stripped, between the lengths, no line breaks or other control characters (else 422)."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(no_control_characters)]
+                     AfterValidator(single_line)]

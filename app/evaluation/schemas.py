@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.core.types import ClientDateTime, DbId, UserText
+from app.core.types import ClientDateTime, DbId, SingleLine, UserText
 
 Points = Annotated[Decimal, Field(gt=0, le=1000, max_digits=5, decimal_places=1,
                                   description="分值: a positive number of points, at most one decimal")]
@@ -40,9 +40,9 @@ def points(value_tenths: int) -> float:
 class ChecklistItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=16, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    text_zh: Annotated[UserText, Field(min_length=1, max_length=500)]
-    text_en: Annotated[UserText, Field(max_length=500)] = ""
-    dimension: Annotated[UserText, Field(min_length=1, max_length=32)]
+    text_zh: Annotated[SingleLine, Field(min_length=1, max_length=500)]
+    text_en: Annotated[SingleLine, Field(max_length=500)] = ""
+    dimension: Annotated[SingleLine, Field(min_length=1, max_length=32)]
     points: Points
     rule: DeductionRule
     deduction: Points | None = Field(None, description="per occurrence; all_or_nothing: the item's points")
@@ -99,17 +99,17 @@ class SiteTypeOut(BaseModel):
 
 class SiteBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: Annotated[UserText, Field(min_length=1, max_length=64)] | None = Field(
+    code: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = Field(
         None, description="点位编号: an external key; re-importing it updates the site")
-    name: Annotated[UserText, Field(min_length=1, max_length=100)]
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
     site_type: str = Field(min_length=1, max_length=40)
     lat: float = Field(ge=-90, le=90)
     lng: float = Field(ge=-180, le=180)
     polygon: dict | None = Field(None, description="GeoJSON Polygon (WGS-84 [lng, lat]); lat/lng its centroid")
     address: Annotated[UserText, Field(max_length=200)] = ""
     unit_id: DbId
-    contact_name: Annotated[UserText, Field(max_length=64)] = ""
-    contact_phone: Annotated[UserText, Field(max_length=32)] = ""
+    contact_name: Annotated[SingleLine, Field(max_length=64)] = ""
+    contact_phone: Annotated[SingleLine, Field(max_length=32)] = ""
     active: bool = True
 
 
@@ -121,16 +121,16 @@ class SitePatch(BaseModel):
     """Fields to change; those left out stay."""
 
     model_config = ConfigDict(extra="forbid")
-    code: Annotated[UserText, Field(min_length=1, max_length=64)] | None = None
-    name: Annotated[UserText, Field(min_length=1, max_length=100)] | None = None
+    code: Annotated[SingleLine, Field(min_length=1, max_length=64)] | None = None
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)] | None = None
     site_type: str | None = Field(None, min_length=1, max_length=40)
     lat: float | None = Field(None, ge=-90, le=90)
     lng: float | None = Field(None, ge=-180, le=180)
     polygon: dict | None = None
     address: Annotated[UserText, Field(max_length=200)] | None = None
     unit_id: DbId | None = None
-    contact_name: Annotated[UserText, Field(max_length=64)] | None = None
-    contact_phone: Annotated[UserText, Field(max_length=32)] | None = None
+    contact_name: Annotated[SingleLine, Field(max_length=64)] | None = None
+    contact_phone: Annotated[SingleLine, Field(max_length=32)] | None = None
     active: bool | None = None
 
 
@@ -180,7 +180,7 @@ class RoundIn(BaseModel):
     (`site_ids`), and optionally inspectors dealt over its sites in turn."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[UserText, Field(min_length=1, max_length=100)]
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)]
     starts_at: ClientDateTime
     ends_at: ClientDateTime
     counts: dict[str, Annotated[int, Field(ge=0, le=10_000)]] | None = Field(
@@ -204,7 +204,7 @@ class FollowupIn(BaseModel):
     """A 回头看 round: the earlier round's sites again, by default with the same inspectors."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[UserText, Field(min_length=1, max_length=100)] | None = None
+    name: Annotated[SingleLine, Field(min_length=1, max_length=100)] | None = None
     starts_at: ClientDateTime
     ends_at: ClientDateTime
     copy_assignments: bool = True

@@ -7,7 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.core.errors import Conflict, Invalid, NotFound
-from app.core.types import no_control_characters, utcnow
+from app.core.types import no_control_characters, single_line, utcnow
 from app.evaluation import access, defaults, imports
 from app.evaluation.models import EvalRoundSite, EvalSite
 from app.evaluation.schemas import ImportResult, SiteIn, SiteOut, SitePage, SitePatch
@@ -156,6 +156,7 @@ def _type_lookup() -> dict[str, str]:
     return lookup
 
 
+_ONE_LINE = {"code", "name", "contact_name", "contact_phone"}
 _COLUMNS = {field: header for header, field in reversed(imports.HEADERS.items())}  # each field's first header
 
 
@@ -174,10 +175,11 @@ def import_rows(session: Session, actor: audit.Actor, rows: list[imports.RawRow]
     for raw in rows:
         v = raw.values
         before = len(errors)
-        # A cell of a sheet or a GeoJSON property may hold NUL or an unpaired surrogate, which no database stores.
+        # A cell of a sheet or a GeoJSON property may hold NUL or an unpaired surrogate, which no database stores;
+        # the names are one line (as the API's SiteIn has them).
         for key, value in v.items():
             try:
-                no_control_characters(value)
+                (single_line if key in _ONE_LINE else no_control_characters)(value)
             except ValueError as exc:
                 err(raw.row, _COLUMNS.get(key, key), str(exc))
         code = v.get("code") or None

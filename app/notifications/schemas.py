@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core.types import DbId, UserText
+from app.core.types import DbId, SingleLine, UserText
 
 
 class NotificationOut(BaseModel):
@@ -60,7 +60,7 @@ class ChannelIn(BaseModel):
     rectifications waiting for verification)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[UserText, StringConstraints(min_length=1, max_length=64)]
+    name: Annotated[SingleLine, StringConstraints(min_length=1, max_length=64)]
     kind: ChannelKind
     unit_id: DbId | None = None
     url: HttpUrl = Field(description="the robot's webhook (with its key), the city's endpoint or the SMS gateway; "
@@ -77,7 +77,7 @@ class ChannelIn(BaseModel):
 
 class ChannelPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[UserText, StringConstraints(min_length=1, max_length=64)] | None = None
+    name: Annotated[SingleLine, StringConstraints(min_length=1, max_length=64)] | None = None
     url: HttpUrl | None = None
     secret: Annotated[UserText, StringConstraints(max_length=200)] | None = Field(None, description="\"\" removes it")
     phones: list[Phone] | None = Field(None, max_length=50)

@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.core.errors import Invalid, NotFound
-from app.core.types import no_control_characters
+from app.core.types import no_control_characters, single_line
 from app.units.models import Grid, Unit
 from app.units.schemas import GridAdmin, GridCheck, GridGap, GridImport, GridOverlap, GridPatch
 
@@ -111,7 +111,7 @@ def import_features(session: Session, actor: audit.Actor, body: GridImport) -> l
             name = props.get("name") or f"网格 {i + 1}"
             if not isinstance(name, str) or len(name.strip()) > 100:
                 raise ValueError("名称应为不超过 100 字的文字 name must be text of at most 100 characters")
-            no_control_characters(name)
+            single_line(name.strip())
             unit = _active_unit(session, props.get("unit_id"), props.get("unit"))
             geom = polygon(feature.get("geometry"))
         except ValueError as exc:

@@ -119,3 +119,12 @@ def test_who_reads_and_edits(client, db, seeded, role, read, write):
     assert client.get("/api/evaluation/site-types", headers=h).status_code == read
     r = client.post("/api/evaluation/site-types/bus_stop/checklists", headers=h, json={"items": [_item()]})
     assert r.status_code == write
+
+
+def test_an_item_s_text_and_dimension_are_one_line(client, db, seeded, office):
+    """An item's text heads its row in the phone's form, the report and the Excel export: no line breaks."""
+    for bad in ({"text_zh": "无暴露\n垃圾"}, {"text_zh": "无暴露\r垃圾"}, {"text_zh": "无暴露\t垃圾"},
+                {"text_en": "no\u2028litter"}, {"dimension": "环境\u2029卫生"}):
+        r = client.post("/api/evaluation/site-types/bus_stop/checklists", headers=office, json={"items": [_item(**bad)]})
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), (bad, r.text)
+    assert len(client.get("/api/evaluation/site-types/bus_stop/checklists", headers=office).json()) == 1

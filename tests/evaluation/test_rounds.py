@@ -174,3 +174,18 @@ def test_my_sites_lists_assigned_sites_of_active_rounds_only(client, db, city):
     assert [(m["round_name"], m["round_id"]) for m in mine] == [("进行中", active["id"])]
     assert mine[0]["site"]["id"] in city["markets"][:2]
     assert client.get("/api/evaluation/my-sites", headers=h).json() == []
+
+
+def test_a_round_s_name_is_one_line(client, db, city):
+    h = city["office"]
+    for name in ("第 49 周\n模拟测评", "第 49 周\r模拟测评", "第 49 周\t模拟测评", "第 49 周\u2028模拟测评"):
+        r = _create(client, h, name=name, site_ids=city["markets"][:1])
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), r.text
+    assert client.get("/api/evaluation/rounds", headers=h).json()["items"] == []
+    earlier = _create(client, h, site_ids=city["markets"][:1]).json()
+    path = f"/api/evaluation/rounds/{earlier['id']}"
+    for to in ("active", "closed"):
+        client.post(f"{path}/transition", headers=h, json={"to": to})
+    r = client.post(f"{path}/followup", headers=h, json=WINDOW | {"name": "复查\r\n第二轮"})
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), r.text
+    assert [x["id"] for x in client.get("/api/evaluation/rounds", headers=h).json()["items"]] == [earlier["id"]]

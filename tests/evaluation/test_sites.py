@@ -226,3 +226,62 @@ def test_cli_imports_with_the_same_rules(db, tmp_path, capsys):
     assert cli.main(["seed-checklists"]) == 0
     assert "9 checklists seeded" in capsys.readouterr().out
     assert _count(db) == 1
+
+
+def _sites(db) -> int:
+    """The sites now, without ending the test session's transaction: a rollback there would undo what the app
+    wrote since the session's first read (all join one outer transaction with SAVEPOINTs)."""
+    return db.exec(select(func.count()).select_from(EvalSite)).one()
+
+
+def _quoted_csv(rows: list[list]) -> bytes:
+    import csv
+    buf = io.StringIO()
+    csv.writer(buf).writerows([HEADER, *rows])
+    return buf.getvalue().encode()
+
+
+def test_a_site_s_name_code_and_contact_are_one_line_but_its_address_may_not_be(client, db, office):
+    unit = make_unit(db, "向阳街道办事处")
+    body = {"name": "东门菜市场", "site_type": "farmers_market", "lat": 30.27, "lng": 120.15, "unit_id": unit.id}
+    for bad in ({"name": "东门\n菜市场"}, {"name": "东门\r菜市场"}, {"name": "东门\t菜市场"},
+                {"name": "东门\u2028菜市场"}, {"code": "S-\r\n1"}, {"contact_name": "张\n三"},
+                {"contact_phone": "138\t0000"}):
+        r = client.post("/api/evaluation/sites", headers=office, json=body | bad)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), (bad, r.text)
+    assert _sites(db) == 0
+    r = client.post("/api/evaluation/sites", headers=office, json=body | {"address": "东门路 8 号\n（菜场北门）"})
+    assert r.status_code == 201, r.text
+    site = r.json()
+    assert site["address"] == "东门路 8 号\n（菜场北门）"  # free text keeps its line breaks
+    for bad in ({"name": "东门\n菜市场"}, {"name": "东门\u2029菜市场"}, {"code": "S\t1"}):
+        r = client.patch(f"/api/evaluation/sites/{site['id']}", headers=office, json=bad)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "validation_error"), (bad, r.text)
+    db.expire_all()
+    assert (db.get(EvalSite, site["id"]).name, db.get(EvalSite, site["id"]).code) == ("东门菜市场", None)
+
+    # An import row whose name spans lines (a quoted CSV cell, an Excel Alt+Enter) is named; nothing is imported.
+    rows = [["A-1", "好的", "bus_stop", 120.1, 30.2, "南门\n旁", "向阳街道办事处", "", ""],
+            ["A-2", "人民路\r\n公交站", "bus_stop", 120.1, 30.2, "", "向阳街道办事处", "", ""],
+            ["A-3", "站", "bus_stop", 120.1, 30.2, "", "向阳街道办事处", "张\t三", ""]]
+    r = _import(client, office, "sites.csv", _quoted_csv(rows))
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "import_failed"
+    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(3, "名称"), (4, "联系人")]
+    assert "single line" in r.json()["error"]["details"][0]["message"]
+    book = Workbook()
+    book.active.append(HEADER)
+    book.active.append(["A-4", "学校\n周边", "bus_stop", 120.1, 30.2, "", "向阳街道办事处", "", ""])
+    buf = io.BytesIO()
+    book.save(buf)
+    r = _import(client, office, "点位.xlsx", buf.getvalue())
+    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(2, "名称")], r.text
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+        "type": "Point", "coordinates": [120.15, 30.25]}, "properties": {"名称": "广\u2028场", "类型": "bus_stop",
+                                                                        "责任单位": "向阳街道办事处"}}]}
+    r = _import(client, office, "sites.geojson", json.dumps(doc).encode())
+    assert [(e["row"], e["column"]) for e in r.json()["error"]["details"]] == [(1, "名称")], r.text
+    assert _sites(db) == 1
+    # The same rows without the line breaks in their names import.
+    rows[1][1], rows[2][7] = "人民路公交站", "张三"
+    assert _import(client, office, "sites.csv", _quoted_csv(rows)).json()["created"] == 3

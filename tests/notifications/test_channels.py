@@ -231,12 +231,15 @@ def test_secrets_never_come_back_and_bad_settings_are_refused(client, w, db, rx)
                 {"kind": "wecom", "url": f"{rx.base}/x", "unit_id": 999999},
                 {"kind": "wecom", "url": f"{rx.base}/x", "rate_per_minute": 0},
                 # NUL, which PostgreSQL cannot store
-                {"kind": "webhook", "url": f"{rx.base}/x\x00"}, {"kind": "webhook", "url": f"{rx.base}/x", "secret": "a\x00b"}):
+                {"kind": "webhook", "url": f"{rx.base}/x\x00"}, {"kind": "webhook", "url": f"{rx.base}/x", "secret": "a\x00b"},
+                # a channel's name is one line in the lists
+                {"kind": "webhook", "url": f"{rx.base}/x", "name": "城管\n群"},
+                {"kind": "webhook", "url": f"{rx.base}/x", "name": "城管\u2028群"}):
         r = client.post("/api/notifications/channels", headers=admin, json={"name": "x"} | bad)
         assert r.status_code == 422, (bad, r.text)
     assert client.patch("/api/notifications/channels/999999", headers=admin, json={}).status_code == 404
     assert client.patch(f"/api/notifications/channels/{c['id']}", headers=admin, json={"url": None}).status_code == 422
-    for bad in ({"url": f"{rx.base}/x\x00"}, {"secret": "\x00"}):
+    for bad in ({"url": f"{rx.base}/x\x00"}, {"secret": "\x00"}, {"name": "城管\r群"}, {"name": "城管\t群"}):
         assert client.patch(f"/api/notifications/channels/{c['id']}", headers=admin, json=bad).status_code == 422
     assert len(client.get("/api/notifications/channels", headers=admin).json()) == 1  # nothing half-written
 
