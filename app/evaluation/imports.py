@@ -8,8 +8,10 @@ is the site's point). Anything unreadable as a whole is 422 unreadable_import; r
 import csv
 import io
 import json
+import math
 import zipfile
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from shapely.geometry import shape
 
@@ -50,6 +52,8 @@ def _text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))  # Excel keeps 点位编号 001 → 1.0; a code typed as a number reads back as "1"
+    if isinstance(value, float) and math.isfinite(value):
+        return format(Decimal(repr(value)), "f")  # a number cell or property as a plain decimal, never 1e-05
     return str(value).strip()
 
 

@@ -1,5 +1,6 @@
 """The site registry (测评点位): list, read, create, change, delete, and import a sheet or GeoJSON all or nothing."""
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, or_
@@ -241,12 +242,21 @@ def import_rows(session: Session, actor: audit.Actor, rows: list[imports.RawRow]
     return ImportResult(created=created, updated=updated, total=created + updated)
 
 
+# A number in a sheet is plain ASCII decimal: float() would also take 1_0, 1e3, nan, infinity and other scripts'
+# digits (١٢, full-width １２), which a person did not mean as this number or a reader of the sheet misreads.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+
+
 def _number(value: str | None, low: float, high: float, row: int, column: str, err) -> float | None:
-    try:
-        number = float(value or "")
-    except ValueError:
-        err(row, column, f"须为数字 must be a number: {value or '（空）'}")
+    text = value or ""
+    if not _DECIMAL.fullmatch(text):
+        if any(ch.isdigit() and not ch.isascii() for ch in text):
+            err(row, column, f"须为半角数字 0-9（全角或其他文字的数字不予转换） must use ASCII digits 0-9 "
+                             f"(full-width or other scripts' digits are not converted): {text}")
+        else:
+            err(row, column, f"须为数字（如 120.15） must be a plain decimal number such as 120.15: {text or '（空）'}")
         return None
+    number = float(text)
     if not low <= number <= high:
         err(row, column, f"须在 {low:g} 到 {high:g} 之间 must lie between {low:g} and {high:g}")
         return None

@@ -285,3 +285,37 @@ def test_a_site_s_name_code_and_contact_are_one_line_but_its_address_may_not_be(
     # The same rows without the line breaks in their names import.
     rows[1][1], rows[2][7] = "人民路公交站", "张三"
     assert _import(client, office, "sites.csv", _quoted_csv(rows)).json()["created"] == 3
+
+
+def test_import_numbers_are_plain_ascii_decimals(client, db, office):
+    """float() takes 1_0, 1e2, nan, infinity and other scripts' digits: a sheet's number must be a plain decimal,
+    and anything else is an error naming its row and column, with nothing imported."""
+    make_unit(db, "向阳街道办事处")
+
+    def row(lng, lat, code):
+        return [code, f"站{code}", "bus_stop", lng, lat, "", "向阳街道办事处", "", ""]
+
+    good = [row("120.15", "30.2", "G-1"), row("+120.", "30", "G-2"), row(" 120.15 ", ".5", "G-3"),
+            row("-0.5", "-30.25", "G-4")]
+    bad = [row("1_20.15", "30.2", "B-1"), row("１２０.１５", "30.2", "B-2"), row("120.15", "٣٠", "B-3"),
+           row("1.2e2", "30.2", "B-4"), row("120.15", "nan", "B-5"), row("infinity", "30.2", "B-6"),
+           row("0x78", "30.2", "B-7"), row("120,15", "30.2", "B-8"), row("120.15", "3 0", "B-9")]
+    r = _import(client, office, "sites.csv", _quoted_csv(good + bad))
+    assert r.status_code == 422, r.text
+    details = r.json()["error"]["details"]
+    assert [(e["row"], e["column"]) for e in details] == [
+        (6, "经度"), (7, "经度"), (8, "纬度"), (9, "经度"), (10, "纬度"), (11, "经度"), (12, "经度"), (13, "经度"),
+        (14, "纬度")]
+    assert "ASCII digits" in details[1]["message"] and "全角" in details[1]["message"]  # refused, not converted
+    assert "ASCII digits" in details[2]["message"]
+    assert _sites(db) == 0
+    r = _import(client, office, "sites.csv", _quoted_csv(good))
+    assert r.json() == {"created": 4, "updated": 0, "total": 4}, r.text
+    assert [(s.lng, s.lat) for s in db.exec(select(EvalSite).order_by(EvalSite.code)).all()] == [
+        (120.15, 30.2), (120.0, 30.0), (120.15, 0.5), (-0.5, -30.25)]
+    # A GeoJSON coordinate is a JSON number: a tiny one (which Python prints as 1e-05) still reads.
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+        "type": "Point", "coordinates": [1e-05, 30.25]}, "properties": {"名称": "零度站", "类型": "bus_stop",
+                                                                       "责任单位": "向阳街道办事处"}}]}
+    assert _import(client, office, "sites.geojson", json.dumps(doc).encode()).json()["created"] == 1
+    assert db.exec(select(EvalSite.lng).where(EvalSite.name == "零度站")).one() == 1e-05
