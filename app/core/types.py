@@ -102,8 +102,17 @@ def single_line(value: str) -> str:
     return value
 
 
+class _OneLineInSchema:
+    """Shows the rule in the OpenAPI schema as a pattern (the validator above is what enforces it)."""
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema["pattern"] = "^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+        return schema
+
+
 # A name, title or code a client sends: one line (else 422).
-SingleLine = Annotated[str, AfterValidator(single_line)]
+SingleLine = Annotated[str, AfterValidator(single_line), _OneLineInSchema()]
 
 
 # A row id from a client: bounded so an absurd number is a 422, not an integer overflow in the database.
@@ -113,4 +122,4 @@ DbId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 def text_line(max_length: int, min_length: int = 1) -> Any:
     """A one-line name: stripped, between the lengths, no line breaks or other control characters (else 422)."""
     return Annotated[str, StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-                     AfterValidator(single_line)]
+                     AfterValidator(single_line), _OneLineInSchema()]

@@ -1,6 +1,8 @@
 """Names that headings, lists, Excel sheets, robot messages and notices show are one line: a unit's, a user's
 display name, a grid's. A line break, tab or other control character inside is a 422 with nothing written."""
 
+import re
+
 from sqlmodel import func, select
 
 from app.units.models import Grid, Unit
@@ -49,3 +51,13 @@ def test_unit_user_and_grid_names_with_line_breaks_are_refused_on_create_and_upd
     # Spaces inside a name are fine, and a trailing line break is trimmed with the other surrounding space.
     r = client.patch(f"/api/admin/units/{unit.id}", headers=h, json={"name": "向阳 街道办事处\n"})
     assert (r.status_code, r.json()["name"]) == (200, "向阳 街道办事处"), r.text
+
+
+def test_the_api_documents_names_as_one_line(client):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    for schema, field in (("UnitCreate", "name"), ("UserCreate", "display_name"), ("SiteIn", "name"),
+                          ("RoundIn", "name"), ("ChannelIn", "name"), ("ChecklistItemIn", "text_zh")):
+        pattern = re.compile(schemas[schema]["properties"][field]["pattern"])
+        assert pattern.search("东门 菜场 (1)"), (schema, field)
+        assert not any(pattern.search(name) for name in NOT_ONE_LINE), (schema, field)
+    assert "pattern" not in schemas["SiteIn"]["properties"]["address"]  # free text keeps its line breaks
