@@ -90,15 +90,18 @@ UserText = Annotated[str, AfterValidator(no_control_characters)]
 
 # A name is one line wherever it is shown (headings, lists, Excel cells, a robot message's first line,
 # notices): besides what UserText refuses, no line or paragraph break (CR, LF, U+2028, U+2029, NEL), no tab,
-# no other C0 or C1 control character. Free text (descriptions, notes, reasons) stays UserText.
-_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# no other C0 or C1 control character; and none of the invisible characters that make one name look like
+# another (bidi embeddings, overrides and isolates, zero-width space, BOM; ZWJ/ZWNJ stay: scripts need them).
+# Free text (descriptions, notes, reasons) stays UserText.
+_INVISIBLE = "\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff{_INVISIBLE}]")
 
 
 def single_line(value: str) -> str:
     """The text as it is, or ValueError when it is not one line of plain text (for text read outside pydantic)."""
     if _NOT_ONE_LINE.search(value):
-        raise ValueError("须为单行文字，不能含换行、制表符等控制字符 "
-                         "must be a single line: no line breaks, tabs or other control characters")
+        raise ValueError("须为单行文字，不能含换行、制表符等控制字符或不可见字符 "
+                         "must be a single line: no line breaks, tabs, other control or invisible characters")
     return value
 
 
@@ -107,7 +110,7 @@ class _OneLineInSchema:
 
     def __get_pydantic_json_schema__(self, core_schema, handler):
         schema = handler(core_schema)
-        schema["pattern"] = "^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
+        schema["pattern"] = f"^[^\x00-\x1f\x7f-\x9f\u2028\u2029{_INVISIBLE}]*$"
         return schema
 
 

@@ -12,7 +12,9 @@ from tests.admin.conftest import audit_count
 from tests.conftest import make_unit, make_user
 
 NOT_ONE_LINE = ["东门\r菜场", "东门\n菜场", "东门\r\n菜场", "东门\t菜场", "东门\u2028菜场", "东门\u2029菜场",
-                "东门\x85菜场", "东门\x1b菜场"]
+                "东门\x85菜场", "东门\x1b菜场",
+                # invisible: a right-to-left override, an isolate, a zero-width space, a BOM
+                "东门\u202e场菜", "东门\u2067菜场", "东门\u200b菜场", "\ufeff东门菜场"]
 A = {"type": "Polygon", "coordinates": [[[120.15, 30.27], [120.16, 30.27], [120.16, 30.28], [120.15, 30.28],
                                          [120.15, 30.27]]]}
 
