@@ -38,6 +38,7 @@ from app.photos import service as photos_service
 from app.photos.processing import find_cjk_font
 from app.photos.router import router as photos_router
 from app.stats.router import router as stats_router
+from app.stats.settings import get_stats_settings
 from app.tickets.router import requests_router
 from app.tickets.router import router as tickets_router
 from app.units.router import router as units_router
@@ -56,8 +57,10 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
-        # Fail at start, not at the first upload, when no CJK font can render the watermark.
+        # Fail at start, not at the first upload, when no CJK font can render the watermark, nor at the first
+        # ranking when an XUNCHA_STATS_ rule is out of range.
         find_cjk_font(settings.cjk_font_path)
+        get_stats_settings()
         photos_service.start()
         # More threads than database slots: every request holding a session finds a thread (app/core/load.py).
         set_worker_threads(settings.worker_threads)

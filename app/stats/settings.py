@@ -7,17 +7,19 @@ from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from app.config import office
-from app.stats.schemas import RankRules
+from app.stats.schemas import MAX_MIN_DISPATCHED, MAX_RANK_PLACES, RankRules
 
 
 class StatsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="XUNCHA_STATS_", env_file=".env", extra="ignore")
 
-    red_min_rate: float = 0.90
-    red_top: int = 5
-    black_max_rate: float = 0.85
-    black_bottom: int = 3
-    min_dispatched: int = 1
+    # Bounded as RankRules is (a value out of range stops the app at start, naming the variable, instead of
+    # failing every ranking).
+    red_min_rate: float = Field(0.90, ge=0, le=1)
+    red_top: int = Field(5, ge=0, le=MAX_RANK_PLACES)
+    black_max_rate: float = Field(0.85, ge=0, le=1)
+    black_bottom: int = Field(3, ge=0, le=MAX_RANK_PLACES)
+    min_dispatched: int = Field(1, ge=1, le=MAX_MIN_DISPATCHED)
     # 按时派遣: first dispatched within this many clock hours of the report; 按时核查: verified within this many
     # clock hours of the rectification it judges.
     dispatch_within_hours: float = Field(2.0, gt=0)
