@@ -77,8 +77,10 @@ from app.core.types import clock_at
 from app.units.service import grid_from_geojson
 from app.users.roles import Role
 from tests.conftest import action, login, make_unit, make_user, report_body, upload_photo
+from tests.fixtures.images import make_jpeg
 
 TZ = ZoneInfo("Asia/Shanghai")
+PHOTO = make_jpeg(160, 120)  # small: ~50 photos per city, and the pictures are not what is counted here
 
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -132,7 +134,7 @@ class Story:
     def report(self, name: str, when: datetime, code: str):
         where = {"lat": G_LAT, "lng": G_LNG} if name in IN_GRID else {}
         with clock_at(when):
-            photo = upload_photo(self.client, self.h["ins"])["id"]
+            photo = upload_photo(self.client, self.h["ins"], PHOTO)["id"]
             r = self.client.post("/api/tickets", headers=self.h["ins"],
                                  json=report_body([photo], category_code=code, description=f"{name} 问题", **where))
         assert r.status_code == 201, r.text
@@ -147,7 +149,7 @@ class Story:
     def rectify(self, name: str, when: datetime):
         staff = self.unit_of[name]
         with clock_at(when):
-            photo = upload_photo(self.client, self.h[staff])["id"]
+            photo = upload_photo(self.client, self.h[staff], PHOTO)["id"]
         self._act(name, when, staff, "rectify", note="已整改", photo_ids=[photo])
         return self
 
@@ -352,6 +354,7 @@ def _check(m: dict, exp_fig, exp_exc=None, exp_rates=None, exp_office=None, wher
 
 def test_week_city_and_units_by_hand(city):
     s = city
+    _story_sanity(s)
     body = get(s, "/api/stats/summary", period="week", on=WEEK_W)
     assert body["period"]["start"].startswith("2026-03-22T16:00:00")  # Monday 00:00 city time
     assert body["period"]["end"].startswith("2026-03-29T16:00:00")
@@ -420,6 +423,7 @@ def _drill(s: Story, metric: str, **params) -> set[str]:
 
 def test_week_drill_downs_list_exactly_the_tickets_counted(city):
     s = city
+    _unit_timeline_is_the_base_cohort(s)
     total = get(s, "/api/stats/summary", period="week", on=WEEK_W)["total"]
     for metric, names in W_DRILL.items():
         assert _drill(s, metric, period="week", on=WEEK_W) == s.ids(*names.split()), metric
@@ -437,6 +441,7 @@ def test_week_drill_downs_list_exactly_the_tickets_counted(city):
 
 def test_unit_with_children_category_and_district_breakdowns(city):
     s = city
+    _grid_row_and_grid_scope_by_hand(s)
     # D1 with its street office S1: the sum of the two rows.
     t = get(s, "/api/stats/summary", period="week", on=WEEK_W, unit_id=s.id("D1"))["total"]
     _check(t, (6, 6, 0, 6, 6, 4, 3, 1, 2, 6, 2, 2, 1, 1, 0), (0, 0, 0, 0, 0, 0), (4 / 6, 3 / 6, 4 / 6, 2 / 6))
@@ -529,6 +534,7 @@ def test_ranking_red_and_black_lists_by_hand(city):
 
 def test_published_bulletin_is_the_live_figures_and_stays(city):
     s = city
+    _live_excel_bulletin_shows_the_same_numbers(s)
     live = get(s, "/api/stats/summary", period="week", on=WEEK_W, breakdowns="true", to_date="true")
     live_rank = get(s, "/api/stats/ranking", period="week", on=WEEK_W)
     with clock_at(NOW):
@@ -591,17 +597,15 @@ def _check_xlsx(data: bytes, s: Story) -> None:
         assert formula in text, formula
 
 
-def test_live_excel_bulletin_shows_the_same_numbers(city):
-    s = city
+def _live_excel_bulletin_shows_the_same_numbers(s: Story):
     with clock_at(NOW):
         r = s.client.get("/api/stats/bulletin.xlsx", headers=s.h["lead"], params={"period": "week", "on": WEEK_W})
     assert r.status_code == 200, r.text
     _check_xlsx(r.content, s)
 
 
-def test_story_sanity(city):
+def _story_sanity(s: Story):
     """The story's states as of NOW, so a count above never rests on a step that silently did something else."""
-    s = city
     with clock_at(NOW):
         got = {n: s.client.get(f"/api/tickets/{tid}", headers=s.h["disp"]).json() for n, tid in s.t.items()}
     status = {n: t["status"] for n, t in got.items()}
@@ -614,8 +618,7 @@ def test_story_sanity(city):
     assert uuid.UUID(s.t["w1"])  # ids are the client's UUIDs
 
 
-def test_unit_timeline_is_the_base_cohort(city):
-    s = city
+def _unit_timeline_is_the_base_cohort(s: Story):
     tl = get(s, "/api/stats/timeline", period="week", on=WEEK_W)
     assert tl["total"] == 16
     assert {b["id"] for b in tl["bars"]} == s.ids(*W_DRILL["dispatched"].split())
@@ -667,8 +670,7 @@ def test_next_week_compares_with_the_published_bulletin(city):
     assert sorted(rows["territorial"]) == sorted([(s.id("S1"), 1, 1), (s.id("D1"), 1, 3)])
 
 
-def test_grid_row_and_grid_scope_by_hand(city):
-    s = city
+def _grid_row_and_grid_scope_by_hand(s: Story):
     body = get(s, "/api/stats/summary", period="week", on=WEEK_W, breakdowns="true")
     rows = {r["key"]: r for b in body["breakdowns"] if b["kind"] == "grid" for r in b["rows"]}
     # The grid: reported w1 w5 w10 w19; cohort w1 (closed on time) w5 (overdue, unclosed) w10 (closed late); w19
@@ -697,3 +699,57 @@ def test_a_unit_sees_its_own_figures_and_tickets(city):
         r = s.client.get("/api/stats/tickets", headers=s.h["B"],
                          params={"period": "week", "on": WEEK_W, "metric": "urged"})
     assert {i["id"] for i in r.json()["items"]} == s.ids("w5", "w9")
+
+
+def test_returned_waiting_voided_while_suspended_reworked_then_reassigned(city):
+    """Week Y = Mon 2026-05-04 … Sun 05-10, read as of NOW2 = 05-20 12:00 (March's tickets as they are):
+
+    | y1 | rep 05-04 09:00, disp B 10:00 (dl 05-06 10:00); return asked 11:00, APPROVED 12:00: waiting for re-dispatch |
+    | y2 | rep 05-05 09:00, disp B 10:00 (dl 05-30); suspension asked 11:00, APPROVED 12:00; VOIDED 05-06 09:00     |
+    | y3 | rep 05-05 09:00, disp B 10:00 (dl 05-06 10:00), rect 15:00, FAIL 16:00 (dl 05-07 16:00); return asked   |
+    |    |   05-06 09:00, REASSIGNED to C 10:00 (dl 05-08 10:00); rect 05-07 10:00, pass 12:00                     |
+    | y4 | rep 05-06 09:00, disp C 10:00 (dl 05-07 10:00); extension asked 12:00, never decided: OVERDUE             |
+    """
+    s = city
+    now2 = datetime(2026, 5, 20, 12, tzinfo=TZ)
+    s.report("y1", datetime(2026, 5, 4, 9, tzinfo=TZ), "06010") \
+        .dispatch("y1", datetime(2026, 5, 4, 10, tzinfo=TZ), "B", datetime(2026, 5, 6, 10, tzinfo=TZ)) \
+        .ask("y1", datetime(2026, 5, 4, 11, tzinfo=TZ), "return").decide("y1", datetime(2026, 5, 4, 12, tzinfo=TZ), True)
+    s.report("y2", datetime(2026, 5, 5, 9, tzinfo=TZ), "06010") \
+        .dispatch("y2", datetime(2026, 5, 5, 10, tzinfo=TZ), "B", datetime(2026, 5, 30, 10, tzinfo=TZ)) \
+        .ask("y2", datetime(2026, 5, 5, 11, tzinfo=TZ), "suspension") \
+        .decide("y2", datetime(2026, 5, 5, 12, tzinfo=TZ), True, review_at=datetime(2026, 6, 30, 9, tzinfo=TZ)) \
+        .simple("y2", datetime(2026, 5, 6, 9, tzinfo=TZ), "void", reason="重复案件")
+    s.report("y3", datetime(2026, 5, 5, 9, tzinfo=TZ), "06010") \
+        .dispatch("y3", datetime(2026, 5, 5, 10, tzinfo=TZ), "B", datetime(2026, 5, 6, 10, tzinfo=TZ)) \
+        .rectify("y3", datetime(2026, 5, 5, 15, tzinfo=TZ)) \
+        .verify("y3", datetime(2026, 5, 5, 16, tzinfo=TZ), False, datetime(2026, 5, 7, 16, tzinfo=TZ)) \
+        .ask("y3", datetime(2026, 5, 6, 9, tzinfo=TZ), "return") \
+        .decide("y3", datetime(2026, 5, 6, 10, tzinfo=TZ), True, unit_id="C", deadline=datetime(2026, 5, 8, 10, tzinfo=TZ)) \
+        .rectify("y3", datetime(2026, 5, 7, 10, tzinfo=TZ)).verify("y3", datetime(2026, 5, 7, 12, tzinfo=TZ), True)
+    s.report("y4", datetime(2026, 5, 6, 9, tzinfo=TZ), "06010") \
+        .dispatch("y4", datetime(2026, 5, 6, 10, tzinfo=TZ), "C", datetime(2026, 5, 7, 10, tzinfo=TZ)) \
+        .ask("y4", datetime(2026, 5, 6, 12, tzinfo=TZ), "extension", datetime(2026, 5, 9, 10, tzinfo=TZ))
+    body = get(s, "/api/stats/summary", now2, period="week", on="2026-05-06")
+    # Cohort y1–y4 (交办 4), voided y2 (suspended first, voided since): base y1 y3 y4. y1 waits for re-dispatch: in
+    # the base, no office deadline, so not due, and no unit (total only). Due y3 (closed on time against C's
+    # deadline) and y4 (overdue while its extension waits). y3's 返工 at B counts for C, its unit at close.
+    # Overdue now at NOW2, any period: y4, and from March p2 w5 w12 w21 n3 plus w6 w18 (LATER = 04-20) and w22
+    # (04-15), now past too = 9.
+    _check(body["total"], (4, 4, 1, 3, 2, 1, 1, 0, 1, 1, 1, 1, 1, 9, 0),
+           # returns approved y1 y3 (both B's requests); suspension y2 (B); void y2 (B)
+           (0, 2, 1, 1, 0, 0), (1 / 2, 1 / 2, 1 / 3, 1 / 2))
+    by_id = {u["unit_id"]: u for u in body["units"]}
+    # B: y2 only (voided, still B's): reported 1, handed over 1, of them voided 1, nothing in the base (every rate
+    # over nothing: 整改率 0 ÷ (1 − 1) too); overdue now p2 w5 w18 w22.
+    _check(by_id[s.id("B")], (1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0), (0, 2, 1, 1, 0, 0),
+           (None, None, None, None))
+    # C: y3 y4; overdue now n3 w6 y4.
+    _check(by_id[s.id("C")], (2, 2, 0, 2, 2, 1, 1, 0, 1, 1, 1, 1, 1, 3, 0), (0, 0, 0, 0, 0, 0),
+           (1 / 2, 1 / 2, 1 / 2, 1 / 2))
+    for metric, names in {"dispatched": "y1 y3 y4", "due": "y3 y4", "handed_over_voided": "y2", "returned": "y1 y3",
+                          "overdue": "y4", "reworked": "y3", "suspended": "y2", "voided": "y2"}.items():
+        with clock_at(now2):
+            items = s.client.get("/api/stats/tickets", headers=s.h["lead"], params={
+                "metric": metric, "period": "week", "on": "2026-05-06", "limit": 200}).json()["items"]
+        assert {i["id"] for i in items} == s.ids(*names.split()), metric
