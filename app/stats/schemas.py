@@ -113,7 +113,7 @@ FORMULAS: dict[str, dict[str, str]] = {
     "returned": {"zh": "回退数 = 本期批准的回退次数（退回待改派与直接改派），计入申请回退的单位",
                  "en": "returned = returns approved in the period (back for re-dispatch, or re-dispatched in "
                        "the same step), counted for the unit that asked"},
-    "cancelled": {"zh": "不予立案数 = 本期作废的案件数（不属于任何单位）",
+    "cancelled": {"zh": "不予立案数 = 本期不予立案（含重复）的案件数（派遣前办结，不属于任何单位）",
                   "en": "cancelled = tickets cancelled in the period (they belong to no unit)"},
     "extended": {"zh": "延期数 = 本期批准的延期申请数，计入申请的单位",
                  "en": "extended = extension requests approved in the period, counted for the unit that asked"},

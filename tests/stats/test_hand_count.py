@@ -595,6 +595,9 @@ def _check_xlsx(data: bytes, s: Story) -> None:
     for formula in ("结案率 = 结案数 ÷ 应结案数", "按期结案率 = 按期结案数 ÷ 应结案数",
                     "整改率 = 结案数 ÷ (交办数 − 其中作废数)", "返工率 = 返工次数 ÷ 应结案数", "应结案数 = "):
         assert formula in text, formula
+    # 不予立案 (cancel, before dispatch) is not 作废 (void, after dispatch): the sheet must not define one by the other.
+    [cancelled] = [r[1] for r in _sheet_rows(wb["说明"]) if r[0] == "不予立案数"]
+    assert "不予立案" in cancelled.split("=", 1)[1] and "作废" not in cancelled, cancelled
 
 
 def _live_excel_bulletin_shows_the_same_numbers(s: Story):

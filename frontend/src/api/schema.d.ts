@@ -4698,7 +4698,7 @@ export interface components {
              *       },
              *       "cancelled": {
              *         "en": "cancelled = tickets cancelled in the period (they belong to no unit)",
-             *         "zh": "不予立案数 = 本期作废的案件数（不属于任何单位）"
+             *         "zh": "不予立案数 = 本期不予立案（含重复）的案件数（派遣前办结，不属于任何单位）"
              *       },
              *       "extended": {
              *         "en": "extended = extension requests approved in the period, counted for the unit that asked",
