@@ -93,6 +93,11 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
     d.click("[data-testid=act-dispatch]")
     d.wait_for_selector("[data-testid=action-form-dispatch]")
     _shot(d, shots, "09-dispatch-form")
+    # An icon in a nav-bar button takes the button's colour (Vant painted it white, on the white button).
+    d.goto("/ledger")
+    icon = d.locator(".van-nav-bar .van-button .van-icon").first
+    icon.wait_for()
+    assert icon.evaluate("e => getComputedStyle(e).color") != "rgb(255, 255, 255)"
 
     # Unit: my tasks with countdowns (overdue in red)
     u = new_context().new_page()
