@@ -76,6 +76,11 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
     _shot(page, shots, "04-map")
     page.goto("/me")
     page.wait_for_selector("[data-testid=logout]")
+    # 消息's unread badge shows whole (it was shifted up and right, out of the cell's clipped value).
+    badge = page.locator("[data-testid=me-inbox] .van-badge")
+    badge.wait_for()
+    b, v = badge.bounding_box(), page.locator("[data-testid=me-inbox] .van-cell__value").bounding_box()
+    assert b["y"] >= v["y"] and b["x"] + b["width"] <= v["x"] + v["width"] + 1
     _shot(page, shots, "05-me")
     page.goto("/outbox")
     page.wait_for_selector("[data-testid=reachability]")
