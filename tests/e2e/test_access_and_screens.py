@@ -30,6 +30,9 @@ def test_unit_deep_link_to_other_units_ticket_is_not_found(new_context, api, sho
     assert other[0]["case_number"] not in page.content()
     assert page.locator("[data-testid=timeline]").count() == 0
     page.screenshot(path=str(shots / "unit-deeplink-not-found.png"))
+    # A path that is no page says so in words, not a bare "404".
+    page.goto("/no/such/page")
+    assert "页面不存在" in page.locator("[data-testid=not-found]").inner_text()
     # And it is not in that unit's own list either.
     page.goto("/tasks")
     page.wait_for_selector(".van-list", state="attached")

@@ -3,7 +3,7 @@ export default {
   common: {
     ok: 'OK', cancel: 'Cancel', save: 'Save', submit: 'Submit', retry: 'Retry', back: 'Back', loading: 'Loading…',
     none: 'None', more: 'Load more', noMore: 'No more', search: 'Search', required: 'Required', offlineCopy: 'Offline copy ({at})',
-    confirm: 'Confirm', close: 'Close', delete: 'Delete', refresh: 'Refresh',
+    confirm: 'Confirm', close: 'Close', delete: 'Delete', refresh: 'Refresh', notFound: 'Page not found (404)',
   },
   nav: {
     capture: 'Report', verify: 'Verify', triage: 'Triage', tasks: 'My tasks', tickets: 'Tickets', map: 'Map',
