@@ -1,8 +1,11 @@
 """消息 on a unit's phone: a dispatch shows as an unread badge on the 消息 tab and an item in the inbox; tapping
 it opens the ticket and the message is read (server-side, so on every device of that person)."""
 
+import re
+
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
 from tests.e2e.test_exceptions import _dispatched
@@ -42,3 +45,18 @@ def test_a_dispatch_reaches_the_units_inbox_and_opens_the_ticket(new_context, ap
     page.go_back()
     page.locator("[data-testid=inbox-item][data-read=yes]").first.wait_for()
     assert page.locator("[data-testid=tab-inbox] .van-badge").count() == 0
+
+
+def test_the_office_inbox_in_english_says_the_request_kind_and_category_in_english(new_context):
+    """A message's data is Chinese (it also feeds SMS); the English inbox translates the request kind
+    (延期/回退/挂账) and the category instead of showing "asks for 挂账"."""
+    page = new_context().new_page()
+    page.goto("/login")
+    page.get_by_text("English", exact=True).click()
+    login(page, "dispatcher", "/inbox")
+    item = page.locator("[data-testid=inbox-item][data-kind=request_waiting]").first
+    item.wait_for()
+    asks = re.search(r"asks for (\S+)", item.inner_text())
+    assert asks and asks.group(1) in ("extension", "return", "suspension"), item.inner_text()
+    # The category names come with the categories list, a moment later.
+    expect(item.locator(".case")).not_to_contain_text(re.compile(r"[\u4e00-\u9fff]"))  # XC-… Exposed garbage
