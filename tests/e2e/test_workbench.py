@@ -52,6 +52,8 @@ def test_dispatcher_bulk_dispatches_five_of_one_grid(new_context, api, shots):
     page.click("[data-testid=workbench-link]")
     page.wait_for_url("**/workbench")
     page.wait_for_selector("[data-testid=wb-row]")
+    # Every column in sight on a 1366 px laptop (整改时限 and 更新时间 were behind a sideways scroll).
+    assert page.evaluate("() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth <= w.clientWidth + 1 }")
 
     page.select_option("[data-testid=wb-grid]", str(grid["id"]))
     page.fill("[data-testid=wb-q]", marker)
