@@ -122,7 +122,7 @@ FORMULAS: dict[str, dict[str, str]] = {
                         "asked; a suspended ticket is not overdue"},
     "voided": {"zh": "作废数 = 本期派遣后作废的次数，计入作废时的责任单位；作废案件不计入派遣数",
                "en": "voided = tickets voided after dispatch in the period, counted for their unit then; voided "
-                     "tickets leave 派遣数"},
+                     "tickets leave dispatched"},
     "urged": {"zh": "催办数 = 本期催办的次数，计入被催办的单位",
               "en": "urged = urges in the period, counted for the unit urged"},
     "supervised": {"zh": "督办数 = 本期被督办的案件数（同一案件多次督办计一件），计入被督办的单位",

@@ -4709,7 +4709,7 @@ export interface components {
              *         "zh": "挂账数 = 本期批准的挂账（缓办）申请数，计入申请的单位；挂账期间不计超期"
              *       },
              *       "voided": {
-             *         "en": "voided = tickets voided after dispatch in the period, counted for their unit then; voided tickets leave 派遣数",
+             *         "en": "voided = tickets voided after dispatch in the period, counted for their unit then; voided tickets leave dispatched",
              *         "zh": "作废数 = 本期派遣后作废的次数，计入作废时的责任单位；作废案件不计入派遣数"
              *       },
              *       "urged": {
