@@ -4,7 +4,9 @@
  * login leads to that home too.
  */
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { showToast } from 'vant'
 import { useAuthStore } from './features/auth/store'
+import { i18n } from './i18n/index'
 import LoginPage from './pages/LoginPage.vue'
 
 export type Role = import('./api/types').Role
@@ -70,6 +72,24 @@ router.beforeEach((to) => {
   if (!auth.loggedIn) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   if (to.meta.roles && !to.meta.roles.includes(auth.role)) return auth.home
   return true
+})
+
+/**
+ * A page's code is fetched when first opened, and the dashboards and the office's desktop pages are not in
+ * the offline shell: opened offline for the first time, the import fails. Say so, rather than a tab that does
+ * nothing (or, on a first load, a blank page: then the home page, or 我的 when the home is that page).
+ */
+const CHUNK_ERROR = /dynamically imported module|Unable to preload CSS|Importing a module script failed|error loading dynamically imported/i
+router.onError((err, to) => {
+  if (!CHUNK_ERROR.test(String(err?.message))) return console.error(err)
+  showToast(i18n.global.t(navigator.onLine ? 'common.pageLoadFailed' : 'common.pageOffline'))
+  if (router.currentRoute.value.matched.length) return
+  const home = useAuthStore().home
+  router.replace(to.path === home ? { name: 'me' } : home)
+})
+// A Vant tab or cell link pushes without a catch: its failed navigation, said above, is no uncaught error.
+window.addEventListener('unhandledrejection', (e) => {
+  if (CHUNK_ERROR.test(String(e.reason?.message))) e.preventDefault()
 })
 
 /**
