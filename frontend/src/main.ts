@@ -22,6 +22,7 @@ const auth = useAuthStore()
 configureClient({
   getToken: () => auth.token,
   unauthorized: () => auth.markExpired(),
+  networkError: (timedOut) => i18n.global.t(timedOut ? 'err.timeout' : 'err.network'),
 })
 
 app.use(router)

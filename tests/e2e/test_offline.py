@@ -139,3 +139,8 @@ def test_a_page_never_opened_online_says_so_offline(new_context):
     toast.wait_for()
     assert "联网" in toast.inner_text()
     assert page.url.endswith("/tasks")
+    # A ticket never seen online: the app's words for a failed request, not the browser's "Failed to fetch".
+    page.goto("/tickets/00000000-0000-4000-8000-000000000000")
+    empty = page.locator(".van-empty__description")
+    empty.wait_for()
+    assert "网络不可用" in empty.inner_text() and "fetch" not in empty.inner_text()

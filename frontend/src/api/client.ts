@@ -10,9 +10,15 @@ let tokenProvider: () => string | null = () => null
 
 let onUnauthorized: (err: ApiError) => void = () => {}
 
-export function configureClient({ getToken, unauthorized }: { getToken?: () => string | null; unauthorized?: (err: ApiError) => void }) {
+/** The message of a request that got no answer (the app's words, not the browser's "Failed to fetch"). */
+let networkMessage: (timedOut: boolean, raw: string) => string = (timedOut, raw) => (timedOut ? 'timeout' : raw)
+
+export function configureClient({ getToken, unauthorized, networkError }: {
+  getToken?: () => string | null; unauthorized?: (err: ApiError) => void; networkError?: (timedOut: boolean) => string
+}) {
   if (getToken) tokenProvider = getToken
   if (unauthorized) onUnauthorized = unauthorized
+  if (networkError) networkMessage = (timedOut) => networkError(timedOut)
 }
 
 /** An error answer of the API (its ErrorBody), or status 0 for a network failure. */
@@ -113,7 +119,7 @@ export async function request(method: string, path: string, { json, form, query,
     res = await fetch(path + buildQuery(query), { method, headers, body, signal: ctrl.signal, cache: 'no-store' })
   } catch (e) {
     const timedOut = e?.name === 'AbortError'
-    throw new ApiError(0, 'network_error', timedOut ? 'timeout' : String(e?.message || e), undefined, { unfinished: timedOut })
+    throw new ApiError(0, 'network_error', networkMessage(timedOut, String(e?.message || e)), undefined, { unfinished: timedOut })
   } finally {
     clearTimeout(timer)
   }

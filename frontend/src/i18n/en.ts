@@ -99,7 +99,7 @@ export default {
   },
   loading: 'Loading…',
   err: {
-    generic: 'Failed: {msg}', network: 'No network', forbidden: 'Not allowed', validation: 'Invalid input: {msg}',
+    generic: 'Failed: {msg}', network: 'No network', timeout: 'The network timed out', forbidden: 'Not allowed', validation: 'Invalid input: {msg}',
     photo: 'Photo failed: {msg}', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',
   },
   // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----

@@ -96,7 +96,7 @@ export default {
   },
   loading: '加载中…',
   err: {
-    generic: '操作失败：{msg}', network: '网络不可用', forbidden: '无权执行此操作', validation: '输入有误：{msg}',
+    generic: '操作失败：{msg}', network: '网络不可用', timeout: '网络超时', forbidden: '无权执行此操作', validation: '输入有误：{msg}',
     photo: '照片处理失败：{msg}', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',
   },
   // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
