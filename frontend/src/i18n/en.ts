@@ -129,7 +129,7 @@ export default {
     decisionNote: 'Decision note', newDeadline: 'New deadline', newDeadlineRequired: 'Pick the new deadline',
     reviewAtOptional: 'Proposed review date (optional)', reviewAtRequired: 'Enter the review date', noteRequired: 'Enter a note',
     superviseNote: 'Supervision note', urgeNote: 'Note (optional)', voidReason: 'Reason for voiding', resumeDeadline: 'New deadline (empty: category default)',
-    urgedBanner: 'Urged {n} times', urgedLast: 'Last: {who} {at}', supervisedBanner: 'Under supervision', supervisedSince: 'Supervised since {at}',
+    urgedBanner: 'Urged {n} time(s)', urgedLast: 'Last: {who} {at}', supervisedBanner: 'Under supervision', supervisedSince: 'Supervised since {at}',
     suspendedBanner: 'Suspended, review on {at}', notice: 'Notice', noticeFailed: 'Could not open: {msg}',
     photosOptional: 'Photos (optional)',
     queue: 'Approvals', queueTitle: 'Requests to decide', queueEmpty: 'No requests waiting', queueCount: 'Approvals {n}',

@@ -98,7 +98,7 @@ const messages = {
       notice: 'Supervision notice', exportFailed: 'Export failed: {msg}', drillTitle: '{figure} ({n})',
       drillCount: '{n} tickets', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
       moreFigures: 'More figures', blackStreak: '{n} in a row',
-      reworkTimes: '{times} reworks · {tickets} tickets',
+      reworkTimes: '{times} rework(s) · {tickets} ticket(s)',
     },
     bulletins: {
       title: 'Published bulletins', publish: 'Publish bulletin', publishTitle: 'Publish bulletin',
