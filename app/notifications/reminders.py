@@ -91,6 +91,8 @@ def remind(session: Session, payload: dict) -> None:
     if ticket is None or ticket.status != Status.dispatched or ticket.deadline_at != deadline or not ticket.unit_id:
         return  # rectified, returned, suspended, or given another deadline since
     kind, hours = payload["threshold"], payload.get("hours")
+    if kind == "near_deadline" and utcnow() >= deadline:
+        return  # run late (the server was down): past the deadline, the overdue reminder says it
     conf = settings.current(session)
     configured = conf.near_deadline_hours
     if kind == "near_deadline" and ((hours is None) != (configured is None) or (

@@ -105,6 +105,22 @@ def test_a_rectified_or_extended_ticket_is_not_reminded_of_an_old_deadline(clien
     assert inbox_kinds(client, h["staff"])[0] == "near_deadline"
 
 
+def test_a_near_reminder_run_after_the_deadline_says_nothing(client, w, db):
+    """A 预超期 job that runs late (the server was down, or the demo city seeded with past deadlines) does not
+    tell the unit "near its deadline" beside the overdue message of the same deadline."""
+    t = dispatch(client, w, hours=30)
+    near, overdue = reminder_jobs(db, t["id"])
+    past = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    ticket = db.get(Ticket, uuid.UUID(t["id"]))
+    ticket.deadline_at = past
+    db.add(ticket)
+    late = [Job(kind=reminders.REMIND_JOB, payload=dict(j.payload, deadline_at=past.isoformat())) for j in (near, overdue)]
+    db.add_all(late)
+    db.commit()
+    run_due(db, *late)
+    assert inbox_kinds(client, w["h"]["staff"]) == ["overdue", "dispatched"]
+
+
 def test_the_daily_digest_counts_each_units_open_tasks_once_a_day(client, w, db):
     overdue, today = dispatch(client, w, hours=30), dispatch(client, w, hours=30)
     dispatch(client, w, hours=200)
