@@ -83,7 +83,7 @@ const CHUNK_ERROR = /dynamically imported module|Unable to preload CSS|Importing
 router.onError((err, to) => {
   if (!CHUNK_ERROR.test(String(err?.message))) return console.error(err)
   showToast(i18n.global.t(navigator.onLine ? 'common.pageLoadFailed' : 'common.pageOffline'))
-  if (router.currentRoute.value.matched.length) return
+  if (router.currentRoute.value.matched.length || to.name === 'me') return  // 我的 is in the shell: never a loop
   const home = useAuthStore().home
   router.replace(to.path === home ? { name: 'me' } : home)
 })
