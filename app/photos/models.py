@@ -11,7 +11,8 @@ class Photo(SQLModel, table=True):
     """An uploaded photo. The original bytes are kept untouched; display and thumb are derived."""
 
     __tablename__ = "photos"
-    # One account's uploads of the last 24 hours (the daily upload budget, app/photos/service.py).
+    # One account's uploads of the last 24 hours (the daily upload budget, app/photos/service.py); also every
+    # look-up by uploader, which the single-column index it replaced served.
     __table_args__ = (Index("ix_photos_uploader_created", "uploader_id", "created_at"),)
 
     id: uuid.UUID = Field(primary_key=True)  # the phone's client UUID
@@ -25,5 +26,5 @@ class Photo(SQLModel, table=True):
     exif_lng: float | None = None
     lat: float | None = None  # position the phone sent with the upload
     lng: float | None = None
-    uploader_id: int = Field(foreign_key="users.id", index=True)
+    uploader_id: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -45,6 +45,7 @@ def _run(session: Session, user: User, body: BulkIn, action: Action, verb: str,
         return replay
     found = {t.id: t for t in session.exec(select(Ticket).where(col(Ticket.id).in_(body.ticket_ids),
                                                               access.visible_clause(user))).all()}
+    # Shares already done with no batch row: a batch sent before bulk_actions existed, resent now.
     done = {e.action_id: e for e in session.exec(select(TicketEvent).where(
         col(TicketEvent.action_id).in_([_item_id(body.action_id, i) for i in body.ticket_ids]))).all()}
     now = utcnow()

@@ -1,4 +1,5 @@
-"""photos: index (uploader_id, created_at) for the per-account daily upload budget
+"""photos: index (uploader_id, created_at) for the per-account daily upload budget; it replaces the index on
+uploader_id alone (its leading column serves those look-ups: one index written per photo, not two)
 
 Revision ID: e8b4c1d9f2a6
 Revises: d7f3a2c8e1b4
@@ -16,7 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_index('ix_photos_uploader_created', 'photos', ['uploader_id', 'created_at'])
+    op.drop_index('ix_photos_uploader_id', table_name='photos')
 
 
 def downgrade() -> None:
+    op.create_index('ix_photos_uploader_id', 'photos', ['uploader_id'])
     op.drop_index('ix_photos_uploader_created', table_name='photos')
