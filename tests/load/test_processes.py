@@ -22,6 +22,7 @@ from tests.servers import uvicorn_server
 
 AT_ONCE = 12
 ROUNDS = 3
+MAX_ROUNDS = 12
 
 
 def test_one_process_on_sqlite_one_per_cpu_on_postgresql():
@@ -56,31 +57,34 @@ def test_two_processes_answer_identical_reports_as_one():
         inspector = token(server.base, city.inspectors[0])
         cpu_before = {w: _cpu_ms(w) for w in workers}
 
-        async def rounds():
+        async def one_round(i: int):
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)  # a connection per request
             async with httpx.AsyncClient(base_url=server.base, timeout=30, limits=limits) as client:
-                out = []
-                for i in range(ROUNDS):
-                    photo_id = str(uuid.uuid4())
-                    r = await client.post("/api/photos", headers=inspector, data={"id": photo_id},
-                                          files={"file": ("p.jpg", make_jpeg(), "image/jpeg")})
-                    assert r.status_code == 201, r.text
-                    body = {"id": str(uuid.uuid4()), "category_code": "06010", "description": f"多进程 {i}",
-                            "lat": 30.2741, "lng": 120.1551, "accuracy_m": 8.0, "photo_ids": [photo_id]}
-                    out.append((body, await asyncio.gather(
-                        *[client.post("/api/tickets", headers=inspector, json=body) for _ in range(AT_ONCE)])))
-                return out
+                photo_id = str(uuid.uuid4())
+                r = await client.post("/api/photos", headers=inspector, data={"id": photo_id},
+                                      files={"file": ("p.jpg", make_jpeg(), "image/jpeg")})
+                assert r.status_code == 201, r.text
+                body = {"id": str(uuid.uuid4()), "category_code": "06010", "description": f"多进程 {i}",
+                        "lat": 30.2741, "lng": 120.1551, "accuracy_m": 8.0, "photo_ids": [photo_id]}
+                return body, await asyncio.gather(
+                    *[client.post("/api/tickets", headers=inspector, json=body) for _ in range(AT_ONCE)])
 
-        answered = run_in_fresh_loop(rounds)
-        busy = {w: _cpu_ms(w) - cpu_before[w] for w in workers}
-        # Both processes served (an idle one spends a few ms polling for jobs; each served 200-460 ms here).
+        # The kernel, not the test, decides which process accepts each connection; on a busy machine one process
+        # may take three whole rounds. So rounds go on (at most MAX_ROUNDS) until both processes have served:
+        # an idle one spends a few ms polling for jobs, one that served spends 200-460 ms here.
+        answered = []
+        for i in range(MAX_ROUNDS):
+            answered.append(run_in_fresh_loop(lambda i=i: one_round(i)))
+            busy = {w: _cpu_ms(w) - cpu_before[w] for w in workers}
+            if len(answered) >= ROUNDS and all(ms >= 50 for ms in busy.values()):
+                break
         assert all(ms >= 50 for ms in busy.values()), busy
         for body, results in answered:
             codes = sorted(r.status_code for r in results)
             assert codes == [200] * (AT_ONCE - 1) + [201], [r.text for r in results if r.status_code >= 300]
             assert {(r.json()["id"], r.json()["case_number"]) for r in results} == {(body["id"], results[0].json()["case_number"])}
         listed = httpx.get(f"{server.base}/api/tickets", headers=inspector, params={"limit": 50}).json()["items"]
-        assert len(listed) == ROUNDS  # one row per report, whichever process answered
+        assert len(listed) == len(answered)  # one row per report, whichever process answered
 
 
 def test_a_photo_uploaded_through_one_process_is_served_by_the_other_from_s3(s3_server):
@@ -110,8 +114,13 @@ def test_a_photo_uploaded_through_one_process_is_served_by_the_other_from_s3(s3_
                 return await asyncio.gather(*[client.get(urls[v], headers=inspector)
                                               for _ in range(30) for v in sorted(urls)])
 
-        answered = run_in_fresh_loop(reads)
-        busy = {w: _cpu_ms(w) - cpu_before[w] for w in workers}
+        # As above, batches go on (at most MAX_ROUNDS) until the kernel has handed both processes some reads.
+        answered = []
+        for _ in range(MAX_ROUNDS):
+            answered += run_in_fresh_loop(reads)
+            busy = {w: _cpu_ms(w) - cpu_before[w] for w in workers}
+            if all(ms >= 20 for ms in busy.values()):
+                break
         assert all(r.status_code == 200 for r in answered), [r.text for r in answered if r.status_code != 200]
         by_url: dict[str, set[bytes]] = {}
         for r in answered:
