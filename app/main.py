@@ -113,13 +113,20 @@ def create_app() -> FastAPI:
         return {"ok": True}
 
     @app.get("/api/ready", tags=["health"], response_model=readiness.Ready, responses=errors(503))
-    async def ready():
+    async def ready(request: Request):
         """Readiness: the database answers, the photo store takes writes and the local disks have room (no auth;
-        503 names what failed)."""
+        503 names what failed; its figures only to whoever may read /metrics)."""
+        current = get_settings()
         checks = {"database": readiness.check_database, "storage": photos_service.storage_ready}
-        if (disk := readiness.disk_check(get_settings())) is not None:
+        if (disk := readiness.disk_check(current)) is not None:
             checks["disk"] = disk
-        return readiness.Ready(checks=await readiness.readiness(checks, retry_after=settings.retry_after_seconds))
+        try:
+            return readiness.Ready(checks=await readiness.readiness(checks, retry_after=settings.retry_after_seconds))
+        except readiness.NotReady as exc:
+            if metrics.may_scrape(request.client.host if request.client else None,
+                                  request.headers.get("authorization"), current.metrics_token):
+                raise
+            raise exc.names_only() from None
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics(request: Request):

@@ -101,6 +101,11 @@ class NotReady(Unavailable):
         names = ", ".join(failed)
         super().__init__(f"服务未就绪：{names} Not ready: {names}", retry_after,
                          details={"failed": failed, **(details or {})})
+        self.failed = failed
+
+    def names_only(self) -> "NotReady":
+        """The same refusal naming only the failed checks: the figures (free bytes) are the machine's business."""
+        return NotReady(self.failed, self.retry_after)
 
 
 async def _run(name: str, check: Callable[[], None], timeout: float) -> tuple[str, Any] | None:

@@ -96,6 +96,15 @@ def render() -> bytes:
 _LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1/128"))
 
 
+def may_scrape(client_host: str | None, authorization: str | None, token: str) -> bool:
+    """Whether this client may read the machine's figures (as /metrics serves them)."""
+    try:
+        check_access(client_host, authorization, token)
+    except (Unauthorized, Forbidden):
+        return False
+    return True
+
+
 def check_access(client_host: str | None, authorization: str | None, token: str) -> None:
     """A set token must come as `Authorization: Bearer <token>`; without one, only loopback clients may scrape."""
     if token:

@@ -54,10 +54,11 @@ def test_ready_when_the_database_and_the_store_are(client, deployed):
 
 def test_a_disk_under_the_minimum_is_named_without_its_path(client, deployed):
     """The minimum set above any real disk's free space: 503 naming the disk check, free bytes vs the minimum
-    per disk by name — the SQLite file's disk only on SQLite (PostgreSQL's is its server's) — and no path:
-    /api/ready answers anyone. Liveness still answers: a full disk is no reason to restart."""
-    deployed("local", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18))
-    r = client.get("/api/ready")
+    per disk by name — the SQLite file's disk only on SQLite (PostgreSQL's is its server's) — and no path,
+    to whoever may read /metrics (here: the metrics token). Liveness still answers: a full disk is no reason to
+    restart."""
+    deployed("local", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18), XUNCHA_METRICS_TOKEN="t0k")
+    r = client.get("/api/ready", headers={"Authorization": "Bearer t0k"})
     assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
     error = r.json()["error"]
     assert error["code"] == "not_ready" and "disk" in error["message"]
@@ -68,6 +69,18 @@ def test_a_disk_under_the_minimum_is_named_without_its_path(client, deployed):
         assert figures["min_free_bytes"] == 10**18 and 0 < figures["free_bytes"] < 10**18
     assert "/" not in json.dumps(error["details"]) and str(get_settings().media_dir) not in r.text
     assert client.get("/api/health").status_code == 200
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong", "t0k"])
+def test_anyone_else_learns_only_which_check_failed(client, deployed, authorization):
+    """/api/ready answers anyone (a load balancer has no token): without the metrics token, or from another
+    machine, the 503 names the failed check and nothing of the machine's figures."""
+    deployed("local", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18), XUNCHA_METRICS_TOKEN="t0k")
+    r = client.get("/api/ready", headers={"Authorization": authorization} if authorization else {})
+    assert r.status_code == 503 and int(r.headers["retry-after"]) >= 1
+    error = r.json()["error"]
+    assert error["code"] == "not_ready" and error["details"] == {"failed": {"disk": "LowDiskSpace"}}
+    assert "free_bytes" not in r.text
 
 
 def test_a_disk_with_room_or_no_minimum_is_ready(client, deployed):
@@ -82,8 +95,8 @@ def test_a_disk_with_room_or_no_minimum_is_ready(client, deployed):
 def test_photos_in_a_bucket_leave_only_the_sqlite_disk(client, deployed):
     """With the photos in S3 the media directory is not checked (the bucket's disk is its store's); on
     PostgreSQL nothing the app writes is on this machine's disks and the disk check is left out."""
-    deployed("s3", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18))
-    r = client.get("/api/ready")
+    deployed("s3", XUNCHA_MIN_FREE_DISK_BYTES=str(10**18), XUNCHA_METRICS_TOKEN="t0k")
+    r = client.get("/api/ready", headers={"Authorization": "Bearer t0k"})
     if _on_sqlite():
         assert r.status_code == 503 and set(r.json()["error"]["details"]["disk"]) == {"database_disk"}, r.text
     else:
