@@ -100,7 +100,7 @@ def remind(session: Session, payload: dict) -> None:
         return  # a threshold the admin has since changed
     category = session.get(Category, ticket.category_code)
     fields = {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,
-              "address": ticket.address, "deadline_at": deadline.isoformat()}
+              "category_code": ticket.category_code, "address": ticket.address, "deadline_at": deadline.isoformat()}
     threshold = kind if hours is None else f"{kind}-{hours}h"
     send(session, ticket.unit_id, kind, f"{threshold}-{ticket.id}-{int(deadline.timestamp())}", ticket.id, fields,
          conf)

@@ -14,7 +14,8 @@ class NotificationOut(BaseModel):
     #            verification_waiting | near_deadline | overdue | digest | office_digest
     ticket_id: uuid.UUID | None
     text: str  # the message in Chinese, as the channels send it
-    data: dict[str, Any]  # case_number, category, address, deadline_at, note, decision, request, unit_name;
+    data: dict[str, Any]  # case_number, category (+ category_code), action (the event's), address, deadline_at,
+    #                       note, decision, request, unit_name;
     #                       a digest: date, open, due_today, overdue; office_digest: date, reported, requests, rectified
     created_at: datetime
     read_at: datetime | None

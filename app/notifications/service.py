@@ -103,8 +103,11 @@ def on_dispatches(session: Session, dispatched: list[tuple[Ticket, TicketEvent]]
 
 def _fields(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
     category = session.get(Category, ticket.category_code)
+    # `category` and the Chinese words are for channels; `category_code` and `action` let the app say them in
+    # the reader's language.
     return {"case_number": ticket.case_number, "category": category.name_zh if category else ticket.category_code,
-            "address": ticket.address, "deadline_at": event.deadline_at.isoformat() if event.deadline_at else None,
+            "category_code": ticket.category_code, "action": event.action, "address": ticket.address,
+            "deadline_at": event.deadline_at.isoformat() if event.deadline_at else None,
             "note": event.note}
 
 

@@ -86,12 +86,16 @@ def test_a_request_waits_with_whoever_decides_it_and_the_decision_reaches_the_un
     for who in ("dispatcher", "dispatcher2"):
         [n] = inbox(client, h[who])["items"]
         assert n["kind"] == "request_waiting" and "市容环卫处申请延期" in n["text"], n["text"]
+        # The Chinese words feed SMS and robots; the codes let the app say them in the reader's language.
+        assert n["data"]["request"] == "延期" and n["data"]["action"] == "request_extension"
+        assert n["data"]["category_code"] == t["category_code"]
     assert inbox(client, h["leader"])["items"] == []  # extensions are the dispatcher's
     rid = r.json()["requests"][0]["id"]
     r = action(client, h["dispatcher"], t["id"], f"requests/{rid}/decision", approve=True, note="同意")
     assert r.status_code == 200, r.text
     decided = inbox(client, h["staff_a"])["items"][0]
     assert decided["kind"] == "request_decided" and "延期申请已批准" in decided["text"]
+    assert decided["data"]["decision"] == "延期申请已批准" and decided["data"]["action"] == "approve_extension"
 
     t2 = dispatched(client, w)
     r = action(client, h["staff_a"], t2["id"], "requests", kind="suspension", reason="待拆迁",
