@@ -1,7 +1,11 @@
 """The supervision dashboard on a phone: a leader sees the red/black list, opens a black-listed unit, taps
 the overdue figure and lands on exactly the tickets the API counts."""
 
+import uuid
+
+import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
 
@@ -194,3 +198,24 @@ def test_change_to_date_and_breakdowns_on_a_360_px_phone(new_context, api, shots
     assert abs((head["x"] + head["width"]) - (cell["x"] + cell["width"])) <= 1
     page.locator("[data-testid=breakdowns]").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "dashboard-360-breakdowns.png"), full_page=True)
+
+
+def test_a_figure_of_occurrences_says_times_beside_the_tickets_it_lists(new_context, api):
+    """催办数 counts urges: one ticket urged twice is 2 次 and listed once. The drill-down says so instead of
+    "共 N 件" above fewer tickets."""
+    [ticket] = api.tickets("dispatcher", status="dispatched", limit=1)[:1]
+    for _ in range(2):
+        r = httpx.post(f"{api.base}/api/tickets/{ticket['id']}/urge", json={"action_id": str(uuid.uuid4())},
+                       headers={"Authorization": f"Bearer {api.token('dispatcher')}"}, timeout=20)
+        assert r.status_code == 200, r.text
+    urged = api.get("leader", "/api/stats/summary", period="week").json()["total"]["urged"]
+    listed = api.get("leader", "/api/stats/tickets", metric="urged", period="week", limit=200).json()["items"]
+    assert urged >= len(listed) + 1  # the second urge of the ticket is one more time, not one more ticket
+    page = new_context().new_page()
+    login(page, "leader")
+    page.wait_for_url("**/dashboard**")
+    page.goto("/stats/tickets?metric=urged&period=week")
+    expect(page.locator("[data-testid=drill-count]")).to_have_text(f"共 {urged} 次（一件案件多次只列一次）")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {len(listed)}")
+    assert ticket["case_number"] in page.locator("[data-testid=drill-list]").inner_text()
