@@ -28,6 +28,7 @@ class LoginAttempt(SQLModel, table=True):
         Index("ix_login_attempts_username_at", "username", "at"),
         Index("ix_login_attempts_address_at", "address", "at"),
         Index("ix_login_attempts_at", "at"),
+        Index("ix_login_attempts_device_at", "device", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -35,3 +36,5 @@ class LoginAttempt(SQLModel, table=True):
     address: str = Field(max_length=64)   # the client address uvicorn resolved
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
     outcome: str = Field(max_length=8)    # pending | failed | ok | blocked | cleared
+    # A trusted device's attempt: the SHA-256 of its device token's nonce (app/auth/devices.py).
+    device: str | None = Field(default=None, max_length=64)

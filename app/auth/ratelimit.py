@@ -8,12 +8,20 @@ Policy (also in the README):
   client counts by its /64: a subscriber is given a whole /64 and may send from any address in it.
 - An account that logged in successfully from an address within `login_known_address_days` is exempt
   from that address's limit (never from its own): others' failures behind the same NAT don't lock it out.
-- A successful login clears its account's failures; blocked attempts count toward nothing.
+- Trusted devices (OWASP "device cookies", app/auth/devices.py): a successful login answers a device token
+  bound to the account. An attempt that sends a token valid for its username is limited only by that
+  token's own failures, at most `login_max_failures` per window (a stolen token cannot guess either); it
+  is never refused for the account's or the address's failures, so a stranger sending wrong passwords for
+  an account locks out unknown devices only, never the phone its owner logged in on. Its failures count
+  toward neither of those. A forged token, another account's, or any other string is no token.
+- A successful login clears the failures it was limited by: those of its device, or (without one) the
+  account's. The owner's phone logging in does not forgive a stranger's failures. Blocked attempts count
+  toward nothing.
 
 Atomic across threads and processes: an attempt is committed as `pending` before its password is checked,
 and the counts are read afterwards in a new transaction, which sees every attempt any process has committed.
-Pending attempts count as failures, so of N concurrent attempts on one account the k-th to commit counts at
-least k: at most `login_max_failures` passwords are checked.
+Pending attempts count as failures, so of N concurrent attempts on one account (or one device) the k-th to
+commit counts at least k: at most `login_max_failures` passwords are checked.
 
 The one exception to "one transaction per request, committed by app/core/db.get_session": `record` and
 `finish` run on short sessions of their own and commit at once. The pending attempt must be visible to
@@ -63,15 +71,16 @@ def address_key(host: str) -> str:
     return str(ip.ipv4_mapped or ip) if ip.version == 6 else str(ip)
 
 
-def record(username: str, address: str, limits: Limits) -> LoginAttempt:
-    """Commit a pending attempt in a short transaction of its own (and forget attempts too old to matter)."""
+def record(username: str, address: str, limits: Limits, device: str | None = None) -> LoginAttempt:
+    """Commit a pending attempt in a short transaction of its own (and forget attempts too old to matter).
+    `device`: the trusted device it comes from (app/auth/devices.py `device_of`), if any."""
     now = utcnow()
     with new_session(write=True) as session:
         session.execute(delete(LoginAttempt).where(
             or_(LoginAttempt.at < now - max(limits.window, limits.known_for),
                 (LoginAttempt.at < now - limits.window) & (LoginAttempt.outcome != SUCCEEDED))))
         attempt = LoginAttempt(username=username.casefold()[:64], address=address_key(address)[:64], at=now,
-                               outcome=PENDING)
+                               outcome=PENDING, device=device)
         session.add(attempt)
         session.commit()
     return attempt
@@ -81,12 +90,17 @@ def retry_after(session: Session, attempt: LoginAttempt, limits: Limits) -> int:
     """Seconds until this attempt would be allowed; 0 if its password may be checked now. Read on a session
     whose transaction began after `record` committed (it must see every attempt committed before ours)."""
     now = utcnow()
-    waits = [_wait(session, LoginAttempt.username == attempt.username, attempt, limits.per_account, limits, now)]
+    if attempt.device is not None:
+        return _wait(session, LoginAttempt.device == attempt.device, attempt, limits.per_account, limits, now)
+    untrusted = LoginAttempt.device.is_(None)
+    waits = [_wait(session, (LoginAttempt.username == attempt.username) & untrusted, attempt, limits.per_account,
+                   limits, now)]
     known = session.scalar(select(exists().where(
         LoginAttempt.username == attempt.username, LoginAttempt.address == attempt.address,
         LoginAttempt.outcome == SUCCEEDED, LoginAttempt.at > now - limits.known_for)))
     if not known:
-        waits.append(_wait(session, LoginAttempt.address == attempt.address, attempt, limits.per_address, limits, now))
+        waits.append(_wait(session, (LoginAttempt.address == attempt.address) & untrusted, attempt,
+                           limits.per_address, limits, now))
     return max(waits)
 
 
@@ -110,8 +124,8 @@ def finish(attempt: LoginAttempt, outcome: str) -> None:
 
 
 def succeeded(session: Session, attempt: LoginAttempt) -> None:
-    """Mark the attempt a success and clear its account's failures (in the request's transaction)."""
+    """Mark the attempt a success and clear the failures it was limited by (in the request's transaction)."""
     session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt.id).values(outcome=SUCCEEDED))
-    session.execute(update(LoginAttempt).where(LoginAttempt.username == attempt.username,
-                                               LoginAttempt.outcome == FAILED).values(outcome=CLEARED))
-
+    limited_by = (LoginAttempt.device == attempt.device if attempt.device is not None else
+                  (LoginAttempt.username == attempt.username) & LoginAttempt.device.is_(None))
+    session.execute(update(LoginAttempt).where(limited_by, LoginAttempt.outcome == FAILED).values(outcome=CLEARED))

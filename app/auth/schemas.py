@@ -10,3 +10,5 @@ class TokenResponse(BaseModel):
     token_type: str = "bearer"
     expires_at: datetime
     user: UserPublic
+    # Sent back with this username's next logins from this device (app/auth/devices.py).
+    device_token: str

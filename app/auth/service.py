@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, select, update
 
-from app.auth import ratelimit
+from app.auth import devices, ratelimit
 from app.auth.models import AccessToken
 from app.core.config import get_settings
 from app.core.db import new_session
@@ -14,11 +14,13 @@ from app.users.models import User
 _settings = get_settings()
 
 
-def login(session: Session, username: str, password: str, *, client: str, user_agent: str | None
-          ) -> tuple[str, AccessToken, User]:
-    """Check the password and issue a new bearer token; too many failures answer 429 (app/auth/ratelimit.py)."""
+def login(session: Session, username: str, password: str, *, client: str, user_agent: str | None,
+          device_token: str | None = None) -> tuple[str, AccessToken, User, str]:
+    """Check the password and issue a new bearer token and device token; too many failures answer 429
+    (app/auth/ratelimit.py). A device token valid for the username makes it a trusted device's attempt."""
     limits = ratelimit.Limits.from_settings(get_settings())
-    attempt = ratelimit.record(username, client, limits)
+    key = devices.secret()
+    attempt = ratelimit.record(username, client, limits, devices.device_of(key, device_token, username))
     # The limits and the account are read on a short session of their own, so that no transaction (on
     # SQLite: no write lock) is held while Argon2 runs; the request's transaction starts after it.
     with new_session() as reader:
@@ -42,7 +44,7 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
     )
     session.add(row)
     session.flush()
-    return token, row, user
+    return token, row, user, devices.issue(key, username)
 
 
 def authenticate(session: Session, token: str) -> tuple[User, AccessToken]:

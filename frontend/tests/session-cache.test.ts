@@ -99,3 +99,41 @@ describe('a second person on the same phone', () => {
     expect((await getCached('/api/tickets')).data.items[0].id).toBe('mine')
   })
 })
+
+describe('the device token', () => {
+  // Strangers' wrong passwords lock an account out for unknown devices only: the phone its owner logged in on
+  // sends the token its last login answered, also after a logout and on a phone another person used since.
+  const sent: URLSearchParams[] = []
+  const answering = (id: number, deviceToken: string) => (_url: string, init: RequestInit) => {
+    sent.push(new URLSearchParams(String(init.body)))
+    return json(200, { access_token: `t${id}`, token_type: 'bearer', user: user(id, 'inspector'), device_token: deviceToken })
+  }
+
+  it('is kept per username across logout and sent with that username\'s next login', async () => {
+    sent.length = 0
+    const auth = useAuthStore()
+    server = answering(1, 'nonce1.mac1')
+    await auth.login('u1', 'pw')
+    expect(sent[0].has('device_token')).toBe(false)
+    server = () => new Response(null, { status: 204 })
+    await auth.logout()
+    server = answering(2, 'nonce2.mac2')
+    await auth.login('u2', 'pw')
+    expect(sent[1].has('device_token')).toBe(false) // u1's token is no help to u2, and not u2's to know
+    server = () => new Response(null, { status: 204 })
+    await auth.logout()
+    server = answering(1, 'nonce3.mac3')
+    await auth.login('u1', 'pw')
+    expect(sent[2].get('device_token')).toBe('nonce1.mac1')
+    auth.markExpired()
+    server = (_url, init) => {
+      sent.push(new URLSearchParams(String(init.body)))
+      return json(401, { error: { code: 'invalid_credentials', message: 'Wrong username or password' } })
+    }
+    await expect(auth.login('u1', 'typo')).rejects.toMatchObject({ status: 401 })
+    expect(sent[3].get('device_token')).toBe('nonce3.mac3') // the newest answer replaced the old one
+    server = answering(1, 'nonce4.mac4')
+    await auth.login('u1', 'pw')
+    expect(sent[4].get('device_token')).toBe('nonce3.mac3') // a failed login keeps it
+  })
+})

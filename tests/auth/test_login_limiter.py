@@ -42,6 +42,15 @@ def test_forty_parallel_wrong_passwords_check_at_most_the_limit(client, db):
     assert attempt(client, user.username, PASSWORD) == 429
 
 
+def test_forty_parallel_wrong_passwords_with_one_device_token_check_at_most_the_limit(client, db):
+    user = make_user(db, Role.inspector)
+    stolen = client.post(TOKEN, data={"username": user.username, "password": PASSWORD}).json()["device_token"]
+    form = {"username": user.username, "password": "wrong", "device_token": stolen}
+    results = race([lambda c: c.post(TOKEN, data=form)] * 40)
+    codes = Counter(r.status_code for r in results)
+    assert set(codes) <= {401, 429} and codes[401] <= get_settings().login_max_failures, codes
+
+
 def test_a_colleague_behind_the_same_nat_can_still_log_in(client, db):
     typist, colleague = make_user(db, Role.inspector), make_user(db, Role.unit_staff)
     for _ in range(get_settings().login_max_failures):
@@ -109,6 +118,19 @@ def test_the_limit_is_shared_by_two_app_processes(db, start_server):
             assert attempt((ca, cb)[i % 2], user.username) == 401
         assert attempt(ca, user.username, PASSWORD) == 429
         assert attempt(cb, user.username, PASSWORD) == 429
+
+
+def test_a_device_token_from_one_process_is_trusted_by_another(db, start_server):
+    user = make_user(db, Role.inspector)
+    a, b = start_server(), start_server()
+    with httpx.Client(base_url=a) as ca, httpx.Client(base_url=b) as cb:
+        r = ca.post(TOKEN, data={"username": user.username, "password": PASSWORD})
+        phone = r.json()["device_token"]
+        for _ in range(get_settings().login_max_failures):
+            assert attempt(ca, user.username) == 401
+        assert attempt(cb, user.username, PASSWORD) == 429
+        assert cb.post(TOKEN, data={"username": user.username, "password": PASSWORD,
+                                    "device_token": phone}).status_code == 200
 
 
 def test_x_forwarded_for_is_ignored_from_an_untrusted_peer(db, start_server):

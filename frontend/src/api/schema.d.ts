@@ -394,7 +394,8 @@ export interface paths {
         put?: never;
         /**
          * Login
-         * @description Log in with the OAuth2 password form; answers a bearer token and the user.
+         * @description Log in with the OAuth2 password form; answers a bearer token, the user and a device token, which
+         *     this device sends with this username's next logins: others' failed logins never lock it out.
          */
         post: operations["login_api_auth_token_post"];
         delete?: never;
@@ -3286,6 +3287,8 @@ export interface components {
          * @description The OAuth2 password form (grant_type, scope and client fields are accepted and ignored).
          */
         LoginForm: {
+            /** Device Token */
+            device_token?: string | null;
             /** Password */
             password: string;
             /** Username */
@@ -5247,6 +5250,8 @@ export interface components {
         TokenResponse: {
             /** Access Token */
             access_token: string;
+            /** Device Token */
+            device_token: string;
             /**
              * Expires At
              * Format: date-time

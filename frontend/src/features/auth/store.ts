@@ -8,6 +8,18 @@ const KEY = 'xuncha.auth'
 const LAST_USER = 'xuncha.lastUser'
 // Whose session filled the offline copies (cached responses, photos): another person's login starts afresh.
 const FETCHED_FOR = 'xuncha.fetchedFor'
+// Each username's device token (its last login here answered it): sent with its next login, so strangers'
+// wrong passwords for the account never lock it out on this device. Kept through logout and the clearing of
+// offline copies: it says only that this username logged in here.
+const DEVICES = 'xuncha.deviceTokens'
+
+function deviceTokens(): Record<string, string> {
+  try {
+    return JSON.parse(localStorage.getItem(DEVICES) || 'null') || {}
+  } catch {
+    return {}
+  }
+}
 
 async function forgetFetched() {
   forgetPhotoUrls()
@@ -60,7 +72,11 @@ export const useAuthStore = defineStore('auth', {
     /** @param username @param password */
     async login(username: string, password: string) {
 
-      const body: import('../../api/types').TokenResponse = await request('POST', '/api/auth/token', { form: new URLSearchParams({ username, password }), auth: false })
+      const form = new URLSearchParams({ username, password })
+      const devices = deviceTokens()
+      if (devices[username]) form.set('device_token', devices[username])
+      const body: import('../../api/types').TokenResponse = await request('POST', '/api/auth/token', { form, auth: false })
+      if (body.device_token) localStorage.setItem(DEVICES, JSON.stringify({ ...devices, [username]: body.device_token }))
       if (localStorage.getItem(FETCHED_FOR) !== String(body.user.id)) await forgetFetched()
       localStorage.setItem(FETCHED_FOR, String(body.user.id))
       this.token = body.access_token
