@@ -9,7 +9,7 @@ declare module 'vue-router' {
     roles?: string[]
     /** the bottom tab it belongs to (phone layout) */
     tab?: string
-    /** a desktop-only page (the side navigation's) */
+    /** a desktop-only page (the side navigation's); on a narrow screen the shell shows DesktopOnlyPage instead */
     desktop?: boolean
   }
 }

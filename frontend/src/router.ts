@@ -95,12 +95,12 @@ window.addEventListener('unhandledrejection', (e) => {
 /**
  * Bottom tabs per role (max five, thumb-reachable). Only dispatchers dispatch (triage); the dispatcher's
  * 审批 queue opens from triage (a badge with the count), its tabs being full. The admin administers
- * (管理) and reads.
+ * (管理) and reads. Unit staff open their unit's 看板 from 我的任务's header and from 我的.
  */
 export const TABS_BY_ROLE: Record<Role, string[]> = {
   inspector: ['capture', 'verify', 'map', 'outbox', 'me'],
   dispatcher: ['triage', 'verify', 'dashboard', 'outbox', 'me'], // the dashboard has the open-problems map
-  unit_staff: ['tasks', 'inbox', 'dashboard', 'map', 'outbox', 'me'], // 消息: new tasks, 返工, 催办, decisions
+  unit_staff: ['tasks', 'inbox', 'map', 'outbox', 'me'], // 消息: new tasks, 返工, 催办, decisions
   leader: ['dashboard', 'approvals', 'tickets', 'map', 'me'], // a leader decides suspension requests
   admin: ['admin', 'dashboard', 'tickets', 'map', 'me'], // 管理: units, users, categories, grids, settings, audit
 }

@@ -80,3 +80,48 @@ def test_admin_manages_sites_and_channels_with_refusals_shown_and_audited(new_co
         assert action in text, action
     assert "SECRETKEY" not in text and "SEC-e2e" not in text
     page.screenshot(path=str(SHOTS / "grid-audit-channels-1366.png"))
+
+
+HEADER = "点位编号,名称,类型,经度,纬度,地址,责任单位,联系人,电话\n"
+
+
+def _csv(name: str, text: str) -> dict:
+    return {"name": name, "mimeType": "text/csv", "buffer": (HEADER + text).encode("utf-8")}
+
+
+def test_admin_imports_sites_from_a_csv_and_sees_each_bad_row(new_context, api, page_errors):
+    """点位 bulk import in the page: a good sheet's site appears with the counts; a sheet with one bad row shows
+    that row's error and imports nothing (not even its good rows)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    suffix = uuid.uuid4().hex[:6]
+    page = desktop(new_context).new_page()
+    ui_login(page, "admin")
+    page.goto("/admin/sites")
+    page.locator("[data-testid=site-row]").first.wait_for()
+    before = admin_get(api, "/api/evaluation/sites?limit=500")["total"]
+    lng, lat = CENTER["longitude"], CENTER["latitude"]
+
+    good = f"导入公交站{suffix}"
+    page.set_input_files("[data-testid=site-file]", _csv("good.csv", f"IMP-{suffix},{good},公交站台,{lng},{lat},向阳路 1 号,向阳街道办事处,王五,13800000000\n"))
+    result = page.locator("[data-testid=site-import-result]")
+    result.wait_for()
+    assert "新建 1 个" in result.inner_text() and "更新 0 个" in result.inner_text()
+    page.locator(f"[data-testid=site-row][data-site='{good}']").wait_for()
+    assert admin_get(api, "/api/evaluation/sites?limit=500")["total"] == before + 1
+    assert api.get("admin", "/api/evaluation/sites", q=good).json()["total"] == 1
+
+    ok_row = f"IMP2-{suffix},导入菜场{suffix},farmers_market,{lng},{lat},,向阳街道办事处,,\n"
+    bad_row = f"IMP3-{suffix},导入小区{suffix},不存在的类型,{lng},91,,向阳街道办事处,,\n"
+    page.set_input_files("[data-testid=site-file]", _csv("bad.csv", ok_row + bad_row))
+    errors = page.locator("[data-testid=site-import-errors]")
+    errors.wait_for()
+    text = errors.inner_text()
+    assert "未导入任何点位" in text
+    items = errors.locator("li").all_inner_texts()
+    assert len(items) == 2, items  # row 3: its type and its latitude; row 2 was fine
+    assert all(i.startswith("第 3 行") for i in items), items
+    assert any("类型" in i and "不存在的类型" in i for i in items) and any("纬度" in i for i in items)
+    assert result.count() == 0
+    assert admin_get(api, "/api/evaluation/sites?limit=500")["total"] == before + 1
+    assert api.get("admin", "/api/evaluation/sites", q=f"导入菜场{suffix}").json()["total"] == 0
+    page.screenshot(path=str(SHOTS / "sites-import-refused-1366.png"))

@@ -128,13 +128,13 @@ def test_flaky_network_loses_nothing_and_duplicates_nothing(new_context, api, ph
 
 def test_a_page_never_opened_online_says_so_offline(new_context):
     """The dashboards are not in the offline shell (they are cached when first opened): offline, the unit's
-    看板 tab, never opened, says it needs the network once instead of doing nothing."""
+    看板 (a link in 我的任务's header), never opened, says it needs the network once instead of doing nothing."""
     page = new_context().new_page()
     login(page, "unit_cgj")
     wait_sw(page)
     page.wait_for_selector("[data-testid=offline-status][data-state=ready]", timeout=60_000)
     page.context.set_offline(True)
-    page.click("[data-testid=tab-dashboard]")
+    page.click("[data-testid=tasks-dashboard]")
     toast = page.locator(".van-toast")
     toast.wait_for()
     assert "联网" in toast.inner_text()

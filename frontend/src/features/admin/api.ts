@@ -58,6 +58,12 @@ export const patchChannel: (id: number, body: S['ChannelPatch']) => Promise<S['C
 export const listSites: (query: Query) => Promise<S['SitePage']> = (query) => request('GET', '/api/evaluation/sites', { query })
 export const createSite: (body: S['SiteIn']) => Promise<S['SiteOut']> = (body) => request('POST', '/api/evaluation/sites', { json: body })
 export const patchSite: (id: number, body: S['SitePatch']) => Promise<S['SiteOut']> = (id, body) => request('PATCH', `/api/evaluation/sites/${id}`, { json: body })
+/** A .csv/.xlsx/.geojson file of sites, all or nothing: a refusal (422 import_failed) lists every {row, column, message}. */
+export const importSites: (file: File) => Promise<S['ImportResult']> = (file) => {
+  const form = new FormData()
+  form.append('file', file)
+  return request('POST', '/api/evaluation/sites/import', { form, timeout: 60000 })
+}
 export const listSiteTypes: () => Promise<S['SiteTypeOut'][]> = () => request('GET', '/api/evaluation/site-types')
 
 export const listChecklistVersions: (siteType: string) => Promise<S['ChecklistSummary'][]> = (siteType) => request('GET', `/api/evaluation/site-types/${encodeURIComponent(siteType)}/checklists`)

@@ -56,7 +56,9 @@ const messages = {
       sites: {
         title: '测评点位', search: '搜索名称、地址或点位编号', type: '点位类型', allTypes: '全部类型', count: '共 {n} 个', add: '新建点位',
         name: '名称', code: '点位编号', unit: '责任单位', lat: '纬度', lng: '经度', address: '地址', contact: '联系人', phone: '电话',
-        rounds: '测评任务', importHint: '批量导入（Excel/CSV/GeoJSON）：python -m app.cli import-sites 或 POST /api/evaluation/sites/import。',
+        rounds: '测评任务', import: '批量导入', file: '选择文件',
+        importHint: 'CSV、Excel（.xlsx）或 GeoJSON。列：点位编号、名称、类型、经度、纬度、地址、责任单位、联系人、电话；点位编号已有的更新该点位。任一行有错则全部不导入。',
+        imported: '导入完成：新建 {created} 个，更新 {updated} 个', row: '第 {n} 行', feature: '第 {n} 个要素',
       },
       checklists: {
         title: '测评细则', siteType: '点位类型', versions: '历史版本', version: '第 {n} 版', current: '当前版本', none: '尚无细则',
@@ -152,7 +154,9 @@ const messages = {
       sites: {
         title: 'Evaluation sites', search: 'Search name, address or code', type: 'Site type', allTypes: 'All types', count: '{n} sites', add: 'New site',
         name: 'Name', code: 'Site code', unit: 'Unit', lat: 'Latitude', lng: 'Longitude', address: 'Address', contact: 'Contact', phone: 'Phone',
-        rounds: 'Evaluation rounds', importHint: 'Bulk import (Excel/CSV/GeoJSON): python -m app.cli import-sites or POST /api/evaluation/sites/import.',
+        rounds: 'Evaluation rounds', import: 'Bulk import', file: 'Choose file',
+        importHint: 'CSV, Excel (.xlsx) or GeoJSON. Columns: 点位编号 (code), 名称 (name), 类型 (type), 经度 (longitude), 纬度 (latitude), 地址 (address), 责任单位 (unit), 联系人 (contact), 电话 (phone); a known code updates its site. One bad row and nothing is imported.',
+        imported: 'Imported: {created} created, {updated} updated', row: 'Row {n}', feature: 'Feature {n}',
       },
       checklists: {
         title: 'Checklists', siteType: 'Site type', versions: 'Versions', version: 'Version {n}', current: 'Current', none: 'No checklist yet',
