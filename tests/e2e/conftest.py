@@ -105,7 +105,8 @@ class Api:
         return self._tokens[username]
 
     def get(self, username: str, path: str, **params):
-        r = httpx.get(f"{self.base}{path}", params=params, headers={"Authorization": f"Bearer {self.token(username)}"}, timeout=20)
+        # params=None, not {}: httpx drops a query written into `path` when it is given empty params
+        r = httpx.get(f"{self.base}{path}", params=params or None, headers={"Authorization": f"Bearer {self.token(username)}"}, timeout=20)
         return r
 
     def tickets(self, username: str = "dispatcher", **params) -> list[dict]:
