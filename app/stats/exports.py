@@ -42,7 +42,7 @@ from app.stats.schemas import (
 from app.tickets import access as tickets_access
 from app.tickets import listing as tickets_listing
 from app.tickets import read as tickets_read
-from app.tickets.models import TicketEvent, TicketPhoto
+from app.tickets.models import TicketPhoto
 from app.tickets.schemas import TicketSummary
 from app.tickets.workflow import Action, Status
 from app.users.models import User
@@ -744,7 +744,8 @@ def supervision_notice_html(session: Session, user: User, ticket_id: uuid.UUID) 
     """The 督办通知书 of a supervised ticket: the leader's 督办意见 (each time), the ticket, its deadline, photos.
 
     The office prints any; unit staff only for a ticket that is their unit's now (another unit's: 404 as
-    everywhere, one their unit had before: 403). A ticket never supervised has no such notice (409).
+    everywhere, one their unit had before: 403), with the 督办 of their own time with it. A ticket never
+    supervised (for a unit: not while it was the unit's) has no such notice (409).
     """
     ticket = tickets_access.get_visible(session, user, ticket_id)
     if user.role == Role.unit_staff and not tickets_access.own_unit(user, ticket):
@@ -752,9 +753,11 @@ def supervision_notice_html(session: Session, user: User, ticket_id: uuid.UUID) 
     if ticket.supervised_at is None:
         raise Conflict("案件未被督办，没有督办通知书 This ticket was never supervised", code="not_supervised")
     d = tickets_read.detail(session, user, ticket)
-    supervisions = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
-                                                          TicketEvent.action == Action.supervise.value)
-                                .order_by(TicketEvent.at, TicketEvent.id)).all()
+    # The timeline as this user sees it: a unit's notice holds the 督办 of its own time with the ticket.
+    supervisions = [ev for ev in d.events if ev.action == Action.supervise]
+    if not supervisions:
+        raise Conflict("案件未在本单位办理期间被督办，没有督办通知书 This ticket was not supervised while your unit's",
+                       code="not_supervised")
     e = html.escape
     now = utcnow()
     tz = get_settings().tz
@@ -767,7 +770,7 @@ def supervision_notice_html(session: Session, user: User, ticket_id: uuid.UUID) 
              Status.rectified: "已整改，待核查"}.get(Status(ticket.status), "")
     body = (
         f'<div class="notice"><h1>督 办 通 知 书</h1>'
-        f'<div class="sub">编号：{e(d.case_number)}　督办日期：{ticket.supervised_at.astimezone(tz):%Y年%m月%d日}</div>'
+        f'<div class="sub">编号：{e(d.case_number)}　督办日期：{supervisions[0].at.astimezone(tz):%Y年%m月%d日}</div>'
         f"<p><b>{e(d.unit_name or '（待派遣）')}：</b></p>"
         f"<p>你单位承办的下列问题，经创建文明城市工作指挥部领导督办，现将督办意见通知如下。请高度重视，"
         f"于整改时限前整改到位，并通过巡查系统上传整改后照片；逾期未整改的，将在每周通报中予以通报并列入黑榜。</p>"

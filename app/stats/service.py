@@ -538,7 +538,8 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
     """One ticket's stages against its deadlines: waiting → rectifying (per round) → verifying → closed."""
     now = now or utcnow()
     ticket = tickets_access.get_visible(session, user, ticket_id)
-    # 四不两直: a unit's timeline starts at the first dispatch, the same rule as the ticket detail.
+    # 四不两直: a unit's timeline starts at the first dispatch and leaves out another unit's time with the
+    # ticket, the same rule as the ticket detail.
     events = tickets_access.visible_events(user, session.execute(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
         .order_by(TicketEvent.at, TicketEvent.id)).scalars().all())
@@ -549,6 +550,9 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
     deadline: datetime | None = None
     rework_round = 0
 
+    def elsewhere(unit: int | None) -> bool:
+        return not tickets_access.office_view(user) and unit != user.unit_id
+
     def close_last(at: datetime):
         if stages and stages[-1].end is None:
             stages[-1].end = at
@@ -558,6 +562,9 @@ def ticket_timeline(session: Session, user: User, ticket_id: uuid.UUID, *, now: 
 
     for e in events:
         milestones.append(Milestone(action=e.action, at=e.at, note=e.note))
+        if e.action in ("dispatch", "reassign") and elsewhere(e.unit_id):
+            close_last(e.at)  # handed to another unit: its stages are that unit's business
+            continue
         if e.action == "approve_extension":
             # The rectifying stage goes on, against the deadline granted.
             deadline = e.deadline_at or deadline

@@ -1,7 +1,8 @@
 """Who may see which ticket, and so which photo: the one visibility rule, as SQL the other modules compose.
 
 A unit sees only tickets that are or were dispatched to it, and nothing of them before the dispatch
-(四不两直); the office sees everything. Another unit's ticket answers 404, not 403.
+(四不两直) nor of another unit's time with a ticket that moved between units; the office sees everything.
+Another unit's ticket answers 404, not 403.
 """
 
 import uuid
@@ -58,10 +59,46 @@ def own_unit(user: User, ticket: Ticket) -> bool:
     return user.role == Role.unit_staff and ticket.unit_id is not None and ticket.unit_id == user.unit_id
 
 
+# The events that say where a ticket went: every unit that sees the ticket sees them (its current unit's name
+# is shown to former units anyway).
+_HANDOVERS = frozenset({Action.dispatch, Action.reassign})
+# The events after which no unit holds the ticket (back at the office, waiting for a new dispatch).
+_RETURNS = frozenset({Action.return_, Action.approve_return})
+
+
+def others_events(user: User, events: Iterable[TicketEvent]) -> set[int]:
+    """The ids of the ticket's events (in order) that belong to another unit's time with it, hidden from this
+    user with the photos attached to them: a unit sees its own time with a ticket, not another's.
+
+    An event belongs to the unit it names (`unit_id`: the unit that asks, that rectifies, that is urged, 督办ed,
+    sent back to work, decided for). One that names none belongs to the unit holding the ticket then: a
+    verify_pass judges that unit's rectification (what was fixed, its after-photos), as a verify_fail does, so
+    it is that unit's business too, even though it closes the ticket (the closed status is shown to every unit
+    that sees the ticket). While no unit holds it (returned), an event (a cancel) concerns the ticket as a whole
+    and every unit sees it. Dispatches and reassignments are seen by all: they say where the ticket went.
+    The office sees everything.
+    """
+    if office_view(user):
+        return set()
+    hidden, holder = set(), None
+    for e in events:
+        if e.action in _HANDOVERS:
+            holder = e.unit_id
+            continue
+        owner = e.unit_id if e.unit_id is not None else holder
+        if e.action in _RETURNS:
+            holder = None
+        if owner is not None and owner != user.unit_id:
+            hidden.add(e.id)
+    return hidden
+
+
 def visible_events(user: User, events: Iterable[TicketEvent]) -> list[TicketEvent]:
-    """A ticket's timeline (in order) as this user may see it: a unit's starts at the first dispatch."""
+    """A ticket's timeline (in order) as this user may see it: a unit's starts at the first dispatch and leaves
+    out another unit's time with the ticket (others_events)."""
     events = list(events)
     if office_view(user):
         return events
     first = next((i for i, e in enumerate(events) if e.action == Action.dispatch), len(events))
-    return events[first:]
+    hidden = others_events(user, events)
+    return [e for e in events[first:] if e.id not in hidden]

@@ -180,9 +180,13 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     was just loaded (otherwise it is reloaded: an action in this session may have updated it in SQL)."""
     if not fresh:
         session.refresh(ticket)
-    events = access.visible_events(user, session.exec(
+    all_events = session.exec(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.at, TicketEvent.id)
-    ).all())
+    ).all()
+    events = access.visible_events(user, all_events)
+    # Another unit's after-photos stay out of the list with their events (the report's photos are shown to
+    # units although the report event is not).
+    others = access.others_events(user, all_events)
     requests = visible_requests(session, user, ticket)
     links = session.exec(
         select(TicketPhoto, Photo).join(Photo, Photo.id == TicketPhoto.photo_id)
@@ -191,6 +195,8 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     photos_by_event: dict[int, list[uuid.UUID]] = {}
     photos = []
     for link, photo in links:
+        if link.event_id in others:
+            continue
         photos_by_event.setdefault(link.event_id, []).append(photo.id)
         photos.append(TicketPhotoPublic(**photos_service.to_public(photo).model_dump(), stage=link.stage,
                                         event_id=link.event_id))

@@ -1,0 +1,189 @@
+"""A ticket that moved from one unit to another: each unit sees its own time with the ticket, not the other's.
+
+甲 has the ticket first (an extension, a 催办, a 督办, a rectification sent back, a 回退), then 乙 (a 挂账 and 恢复,
+a 催办, a 督办, a rectification sent back, one passed). Every text either side wrote or was told is unique, so
+a read that shows it is caught by a plain substring check.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.users.roles import Role
+from tests.conftest import action, login, make_unit, make_user, report, upload_photo
+
+A_TEXTS = ["甲延期理由", "甲延期批准", "催甲办理", "督甲意见", "甲整改说明", "甲返工原因", "甲回退理由"]
+B_TEXTS = ["乙挂账理由", "乙挂账批准", "乙恢复说明", "催乙办理", "督乙意见", "乙整改说明", "乙返工原因", "乙再整改",
+           "乙核查通过"]
+
+
+def _future(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+def _ok(r):
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _ask(client, h, tid, kind, reason, **kw) -> str:
+    return _ok(action(client, h, tid, "requests", kind=kind, reason=reason, **kw))["requests"][0]["id"]
+
+
+def _decide(client, h, tid, rid, **kw):
+    return _ok(action(client, h, tid, f"requests/{rid}/decision", **kw))
+
+
+@pytest.fixture(params=["return_then_dispatch", "reassign"])
+def moved(request, client, db):
+    a, b = make_unit(db, "甲单位"), make_unit(db, "乙单位")
+    users = {"inspector": make_user(db, Role.inspector), "dispatcher": make_user(db, Role.dispatcher),
+             "leader": make_user(db, Role.leader), "staff_a": make_user(db, Role.unit_staff, a),
+             "staff_b": make_user(db, Role.unit_staff, b)}
+    h = {k: login(client, u) for k, u in users.items()}
+    ins, dis, lead, sa, sb = (h[k] for k in ("inspector", "dispatcher", "leader", "staff_a", "staff_b"))
+    tid = report(client, ins)["id"]
+    _ok(action(client, dis, tid, "dispatch", unit_id=a.id, note="派甲"))
+    rid = _ask(client, sa, tid, "extension", "甲延期理由", deadline=_future(20))
+    _decide(client, dis, tid, rid, approve=True, note="甲延期批准")
+    _ok(action(client, dis, tid, "urge", note="催甲办理"))
+    _ok(action(client, lead, tid, "supervise", note="督甲意见"))
+    a_photo = upload_photo(client, sa)["id"]
+    _ok(action(client, sa, tid, "rectify", note="甲整改说明", photo_ids=[a_photo]))
+    _ok(action(client, ins, tid, "verify", passed=False, note="甲返工原因"))
+    rid = _ask(client, sa, tid, "return", "甲回退理由")
+    if request.param == "reassign":
+        _decide(client, dis, tid, rid, approve=True, unit_id=b.id, note="改派乙")
+    else:
+        _decide(client, dis, tid, rid, approve=True, note="同意回退")
+        _ok(action(client, dis, tid, "dispatch", unit_id=b.id, note="派乙"))
+    rid = _ask(client, sb, tid, "suspension", "乙挂账理由", review_at=_future(30))
+    _decide(client, dis, tid, rid, approve=True, note="乙挂账批准", review_at=_future(30))
+    _ok(action(client, dis, tid, "resume", note="乙恢复说明"))
+    _ok(action(client, dis, tid, "urge", note="催乙办理"))
+    _ok(action(client, lead, tid, "supervise", note="督乙意见"))
+    b_photos = [upload_photo(client, sb)["id"] for _ in range(2)]
+    _ok(action(client, sb, tid, "rectify", note="乙整改说明", photo_ids=[b_photos[0]]))
+    _ok(action(client, ins, tid, "verify", passed=False, note="乙返工原因"))
+    _ok(action(client, sb, tid, "rectify", note="乙再整改", photo_ids=[b_photos[1]]))
+    verify_photo = upload_photo(client, ins)["id"]
+    assert _ok(action(client, ins, tid, "verify", passed=True, note="乙核查通过",
+                      photo_ids=[verify_photo]))["status"] == "closed"
+    return {"tid": tid, "h": h, "a": a, "b": b, "how": request.param, "a_photos": {a_photo},
+            "b_photos": set(b_photos) | {verify_photo}}
+
+
+def _reads(client, headers, tid) -> tuple[dict, dict]:
+    detail = _ok(client.get(f"/api/tickets/{tid}", headers=headers))
+    timeline = _ok(client.get(f"/api/stats/tickets/{tid}/timeline", headers=headers))
+    return detail, timeline
+
+
+def _texts(detail: dict, timeline: dict) -> str:
+    return " ".join([e["note"] or "" for e in detail["events"]]
+                    + [f"{r['reason']} {r['decision_note']}" for r in detail["requests"]]
+                    + [m["note"] or "" for m in timeline["milestones"]])
+
+
+def test_the_unit_that_gave_the_ticket_away_sees_nothing_of_the_next_unit_s_work(client, moved):
+    tid, h, a, b = moved["tid"], moved["h"], moved["a"], moved["b"]
+    d, tl = _reads(client, h["staff_a"], tid)
+    text = _texts(d, tl)
+    assert all(s in text for s in A_TEXTS)
+    assert not [s for s in B_TEXTS if s in text]
+    # Where the ticket went, and that it is closed now, are the ticket's: shown.
+    handover = "reassign" if moved["how"] == "reassign" else "dispatch"
+    assert d["events"][-1]["action"] == handover and d["events"][-1]["unit_name"] == b.name
+    assert d["status"] == "closed" and d["unit_name"] == b.name
+    assert {e["unit_id"] for e in d["events"] if e["action"] not in ("dispatch", "reassign")} == {a.id}
+    assert {r["unit_id"] for r in d["requests"]} == {a.id}
+    listed = {p["id"] for p in d["photos"]}
+    assert moved["a_photos"] <= listed and not listed & moved["b_photos"]
+    assert all(e["photo_ids"] == [] or set(e["photo_ids"]) <= listed for e in d["events"])
+    # The closure timeline: 甲's stages only, all over by the time 乙 got the ticket.
+    assert [m["action"] for m in tl["milestones"]] == [e["action"] for e in d["events"]]
+    assert {s["unit_id"] for s in tl["stages"]} == {a.id}
+    assert all(s["end"] is not None for s in tl["stages"])
+    assert tl["stages"][-1]["end"] == d["events"][-1]["at"]
+    assert b.name not in str(tl["stages"])
+
+
+def test_the_next_unit_sees_nothing_of_the_first_unit_s_work(client, moved):
+    tid, h, a, b = moved["tid"], moved["h"], moved["a"], moved["b"]
+    d, tl = _reads(client, h["staff_b"], tid)
+    text = _texts(d, tl)
+    assert all(s in text for s in B_TEXTS)
+    assert not [s for s in A_TEXTS if s in text]
+    assert {r["unit_id"] for r in d["requests"]} == {b.id}
+    listed = {p["id"] for p in d["photos"]}
+    assert moved["b_photos"] <= listed and not listed & moved["a_photos"]
+    others = [e for e in d["events"] if e["unit_id"] == a.id]
+    # Only the dispatch that once sent the ticket to 甲 (where it went) names 甲.
+    assert [e["action"] for e in others] == ["dispatch"]
+    assert {s["unit_id"] for s in tl["stages"]} == {b.id}
+    assert tl["stages"][0]["kind"] == "rectifying" and tl["stages"][0]["round"] == 0
+    # 乙's printed 督办通知书 carries 乙's 督办意见 only.
+    notice = client.get(f"/api/stats/supervision-notice/{tid}.html", headers=h["staff_b"])
+    assert notice.status_code == 200 and "督乙意见" in notice.text and "督甲意见" not in notice.text
+
+
+@pytest.mark.parametrize("role", ["dispatcher", "leader", "inspector"])
+def test_the_office_sees_both_units_work(client, moved, role):
+    tid, h, a, b = moved["tid"], moved["h"], moved["a"], moved["b"]
+    d, tl = _reads(client, h[role], tid)
+    text = _texts(d, tl)
+    assert all(s in text for s in A_TEXTS + B_TEXTS)
+    assert {r["unit_id"] for r in d["requests"]} == {a.id, b.id}
+    assert moved["a_photos"] | moved["b_photos"] <= {p["id"] for p in d["photos"]}
+    assert {s["unit_id"] for s in tl["stages"]} >= {a.id, b.id}
+    if role != "inspector":
+        notice = client.get(f"/api/stats/supervision-notice/{tid}.html", headers=h[role])
+        assert notice.status_code == 200 and "督乙意见" in notice.text and "督甲意见" in notice.text
+
+
+def test_ledgers_and_messages_keep_to_the_unit(client, moved):
+    """The 台帐 and the inbox already follow the event's unit: each unit's rows and messages are its own."""
+    tid, h = moved["tid"], moved["h"]
+    for me, theirs in (("staff_a", B_TEXTS), ("staff_b", A_TEXTS)):
+        rows = _ok(client.get("/api/exceptions", headers=h[me]))["items"]
+        text = " ".join(f"{r['reason']} {r.get('decision_note')}" for r in rows if r["ticket"]["id"] == tid)
+        assert rows and not [s for s in theirs if s in text]
+        inbox = _ok(client.get("/api/notifications", headers=h[me], params={"limit": 200}))["items"]
+        assert not [s for s in theirs if s in str(inbox)]
+
+
+@pytest.fixture
+def two_units(client, db):
+    a, b = make_unit(db, "甲单位"), make_unit(db, "乙单位")
+    h = {k: login(client, make_user(db, role, unit)) for k, role, unit in (
+        ("inspector", Role.inspector, None), ("dispatcher", Role.dispatcher, None), ("leader", Role.leader, None),
+        ("staff_a", Role.unit_staff, a), ("staff_b", Role.unit_staff, b))}
+    return a, b, h
+
+
+def test_what_happens_while_no_unit_holds_the_ticket_is_the_ticket_s(client, two_units):
+    """Returned, then not accepted (不予立案): the cancel concerns the ticket as a whole, and 甲 sees it."""
+    a, _, h = two_units
+    tid = report(client, h["inspector"])["id"]
+    _ok(action(client, h["dispatcher"], tid, "dispatch", unit_id=a.id))
+    rid = _ask(client, h["staff_a"], tid, "return", "非本单位")
+    _decide(client, h["dispatcher"], tid, rid, approve=True, note="同意")
+    _ok(action(client, h["dispatcher"], tid, "cancel", reason="不属于创城范围"))
+    d, tl = _reads(client, h["staff_a"], tid)
+    assert [e["action"] for e in d["events"]] == ["dispatch", "request_return", "approve_return", "cancel"]
+    assert [s["kind"] for s in tl["stages"]] == ["rectifying", "returned"]
+    assert tl["stages"][-1]["end"] == d["events"][-1]["at"]
+
+
+def test_a_unit_prints_no_notice_of_another_unit_s_督办(client, two_units):
+    """督办 while the ticket was 甲's: 乙, who has it now, has no 督办通知书 of its own to print (409)."""
+    a, b, h = two_units
+    tid = report(client, h["inspector"])["id"]
+    _ok(action(client, h["dispatcher"], tid, "dispatch", unit_id=a.id))
+    _ok(action(client, h["leader"], tid, "supervise", note="督甲意见"))
+    rid = _ask(client, h["staff_a"], tid, "return", "非本单位")
+    _decide(client, h["dispatcher"], tid, rid, approve=True, unit_id=b.id)
+    r = client.get(f"/api/stats/supervision-notice/{tid}.html", headers=h["staff_b"])
+    assert r.status_code == 409 and r.json()["error"]["code"] == "not_supervised"
+    r = client.get(f"/api/stats/supervision-notice/{tid}.html", headers=h["dispatcher"])
+    assert r.status_code == 200 and "督甲意见" in r.text
