@@ -1313,7 +1313,7 @@ export interface paths {
         /**
          * Ready
          * @description Readiness: the database answers, the photo store takes writes and the local disks have room (no auth;
-         *     503 names what failed).
+         *     503 names what failed; its figures only to whoever may read /metrics).
          */
         get: operations["ready_api_ready_get"];
         put?: never;
