@@ -43,7 +43,8 @@ def decode_cursor(cursor: str, id_type: type = uuid.UUID) -> tuple[datetime, Any
 def page(session: Session, stmt: Select, key: InstrumentedAttribute, id_column: InstrumentedAttribute, *,
          desc: bool, limit: int, cursor: str | None, id_type: type = uuid.UUID) -> tuple[list[Any], str | None]:
     """One page of what `stmt` selects, ordered by (key, id), and the next page's cursor (None: last): the
-    entities when it selects one entity, else rows whose first element is the entity (e.g. with its names).
+    entities when it selects one entity, else rows: rows whose first element is the entity (e.g. with its
+    names), or rows of columns that include the key and id columns by their names.
 
     `key` is a UTCDateTime column that is never NULL in the rows selected; `id_type` is the id column's
     Python type (uuid.UUID or int).
@@ -54,11 +55,15 @@ def page(session: Session, stmt: Select, key: InstrumentedAttribute, id_column: 
         stmt = stmt.where(or_(key < bound, and_(key == bound, id_column < row_id)) if desc
                           else or_(key > bound, and_(key == bound, id_column > row_id)))
     order = [key.desc(), id_column.desc()] if desc else [key.asc(), id_column.asc()]
-    result = session.execute(stmt.order_by(*order).limit(limit + 1))
-    single = len(stmt.column_descriptions) == 1
-    rows = list(result.scalars() if single else result.all())
+    rows: list[Any] = list(session.execute(stmt.order_by(*order).limit(limit + 1)).all())
+    # One thing selected: the things themselves (reading stmt.column_descriptions to know cost more than this).
+    single = bool(rows) and len(rows[0]) == 1
+    if single:
+        rows = [row[0] for row in rows]
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    last = rows[-1] if single else rows[-1][0]
+    last = rows[-1]
+    if not single and not hasattr(last, id_column.key):
+        last = last[0]
     return rows, encode_cursor(getattr(last, key.key), getattr(last, id_column.key))

@@ -137,6 +137,15 @@ class Ticket(SQLModel, table=True):
                         and_(cls.dispatched_at.is_not(None), share)))
 
 
+# A ticket's 超期 and 预超期 for a row of its columns as well as a Ticket (lists read rows: app/tickets/read.py).
+def overdue_at(t, now: datetime) -> bool:
+    return Ticket.__dict__["is_overdue_at"].func(t, now)
+
+
+def near_deadline_at(t, now: datetime) -> bool:
+    return Ticket.__dict__["is_near_deadline_at"].func(t, now)
+
+
 # The events that are rows of the exceptions ledger (台帐): the partial indexes below cover exactly these.
 LEDGER_ACTIONS = ("request_extension", "request_return", "request_suspension", "void", "urge", "supervise")
 LEDGER_EVENTS = text("action IN ({})".format(", ".join(f"'{a}'" for a in LEDGER_ACTIONS)))
@@ -280,3 +289,4 @@ class BulkAction(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     ticket_count: int
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+
