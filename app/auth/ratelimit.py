@@ -1,8 +1,10 @@
 """Failed-login limits, kept in the database so that every app process shares them.
 
 Policy (also in the README):
-- Per account (the username as typed, case-folded, known or not): at most `login_max_failures` failed
-  attempts per `login_window_seconds`, from any address. An account cannot be guessed at.
+- Per account (the username as typed, case-folded, known or not; login matches usernames regardless of
+  case too, app/auth/service.py `user_named`, so every spelling of an account shares its budget): at most
+  `login_max_failures` failed attempts per `login_window_seconds`, from any address. An account cannot be
+  guessed at.
 - Per client address: at most `login_max_failures_per_address` failed attempts per window over all
   usernames (password spraying). Large, so an office of 50 behind one NAT is not locked out by typos. An IPv6
   client counts by its /64: a subscriber is given a whole /64 and may send from any address in it.

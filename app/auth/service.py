@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from sqlalchemy import bindparam
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from app.auth import devices, ratelimit
 from app.auth.models import AccessToken
@@ -18,7 +18,8 @@ _settings = get_settings()
 def login(session: Session, username: str, password: str, *, client: str, user_agent: str | None,
           device_token: str | None = None) -> tuple[str, AccessToken, User, str]:
     """Check the password and issue a new bearer token and device token; too many failures answer 429
-    (app/auth/ratelimit.py). A device token valid for the username makes it a trusted device's attempt."""
+    (app/auth/ratelimit.py). A device token valid for the username makes it a trusted device's attempt.
+    The username names an account regardless of case (`user_named`)."""
     limits = ratelimit.Limits.from_settings(get_settings())
     key = devices.secret()
     attempt = ratelimit.record(username, client, limits, devices.device_of(key, device_token, username))
@@ -26,7 +27,7 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
     # SQLite: no write lock) is held while Argon2 runs; the request's transaction starts after it.
     with new_session() as reader:
         wait = ratelimit.retry_after(reader, attempt, limits)
-        user = None if wait else reader.exec(select(User).where(User.username == username)).first()
+        user = None if wait else user_named(reader, username)
     if wait:
         ratelimit.finish(attempt, ratelimit.BLOCKED)
         raise DomainError("登录尝试过多，请稍后再试 Too many login attempts", code="rate_limited",
@@ -46,6 +47,23 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
     session.add(row)
     session.flush()
     return token, row, user, devices.issue(key, username)
+
+
+def user_named(session: Session, username: str) -> User | None:
+    """The account a login names. Usernames are case-insensitive, as they are unique (an admin cannot create
+    `Li` beside `li`: app/users/admin.py), so a phone's keyboard capitalising the first letter does not fail
+    the login; the limiter counts the case-folded name too (app/auth/ratelimit.py), so every spelling of an
+    account shares its one budget. The user of exactly that name, else the one whose name differs from it
+    only in ASCII letters' case (names made through the API or the CLI are ASCII); None for none, or for
+    several (accounts differing only in case, inserted behind the API's back: each logs in by its exact name).
+    """
+    if not username.isascii():
+        return session.exec(select(User).where(User.username == username)).first()
+    # lower() on the column: no index, but a scan of the users table costs far less than the Argon2 check.
+    rows = session.exec(select(User).where(func.lower(User.username) == username.lower())).all()
+    exact = [u for u in rows if u.username == username]
+    folded = [u for u in rows if u.username.isascii() and u.username.lower() == username.lower()]
+    return exact[0] if exact else folded[0] if len(folded) == 1 else None
 
 
 # One round trip for both, built once: every authenticated request pays for it, and building the join and the

@@ -60,3 +60,44 @@ def test_security_headers(client):
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["referrer-policy"] == "strict-origin-when-cross-origin"
+
+
+# ---- usernames are case-insensitive at login, as they are unique (app/users/admin.py create) ----------
+
+def test_a_username_logs_in_in_any_case_as_the_account_it_names(client, db):
+    user = make_user(db, Role.inspector, username="Inspector-Li")
+    for typed in ("inspector-li", "INSPECTOR-LI", "Inspector-Li"):
+        r = client.post("/api/auth/token", data={"username": typed, "password": PASSWORD})
+        assert r.status_code == 200, (typed, r.text)
+        assert r.json()["user"]["username"] == "Inspector-Li" and r.json()["user"]["id"] == user.id
+
+
+def test_every_case_of_a_username_shares_the_accounts_limit_and_its_device_tokens(client, db):
+    user = make_user(db, Role.inspector, username="Inspector-Wang")
+    phone = client.post("/api/auth/token", data={"username": "inspector-wang", "password": PASSWORD}
+                        ).json()["device_token"]
+    for typed in ("INSPECTOR-WANG", "inspector-WANG", "Inspector-wang", "iNSPECTOR-wang", "inspector-wang"):
+        assert client.post("/api/auth/token", data={"username": typed, "password": "x"}).status_code == 401
+    for typed in ("Inspector-Wang", "inspector-wang"):
+        r = client.post("/api/auth/token", data={"username": typed, "password": PASSWORD})
+        assert r.status_code == 429, (typed, r.text)
+    r = client.post("/api/auth/token", data={"username": "INSPECTOR-WANG", "password": PASSWORD,
+                                             "device_token": phone})
+    assert r.status_code == 200 and r.json()["user"]["id"] == user.id
+
+
+def test_names_that_differ_only_in_case_log_in_exactly_and_are_ambiguous_otherwise(client, db):
+    """Two such accounts cannot be created (409), but one inserted behind the API's back may exist: the exact
+    name logs in its own account, and a third spelling matches neither."""
+    lower, upper = make_user(db, Role.inspector, username="casey"), make_user(db, Role.leader, username="CASEY")
+    for typed, user in (("casey", lower), ("CASEY", upper)):
+        r = client.post("/api/auth/token", data={"username": typed, "password": PASSWORD})
+        assert r.status_code == 200 and r.json()["user"]["id"] == user.id
+    r = client.post("/api/auth/token", data={"username": "Casey", "password": PASSWORD})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_credentials"
+
+
+def test_a_username_that_is_no_ascii_logs_in_only_as_typed(client, db):
+    make_user(db, Role.inspector, username="Ärger")
+    assert client.post("/api/auth/token", data={"username": "Ärger", "password": PASSWORD}).status_code == 200
+    assert client.post("/api/auth/token", data={"username": "ärger", "password": PASSWORD}).status_code == 401
