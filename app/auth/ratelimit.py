@@ -15,7 +15,8 @@ Policy (also in the README):
   token's own failures, at most `login_max_failures` per window (a stolen token cannot guess either); it
   is never refused for the account's or the address's failures, so a stranger sending wrong passwords for
   an account locks out unknown devices only, never the phone its owner logged in on. Its failures count
-  toward neither of those. A forged token, another account's, or any other string is no token.
+  toward neither of those. An expired token, one issued before the password was last set, a forged one,
+  another account's, or any other string is no token.
 - A successful login clears the failures it was limited by: those of its device, or (without one) the
   account's. The owner's phone logging in does not forgive a stranger's failures. Blocked attempts count
   toward nothing.

@@ -18,16 +18,21 @@ _settings = get_settings()
 def login(session: Session, username: str, password: str, *, client: str, user_agent: str | None,
           device_token: str | None = None) -> tuple[str, AccessToken, User, str]:
     """Check the password and issue a new bearer token and device token; too many failures answer 429
-    (app/auth/ratelimit.py). A device token valid for the username makes it a trusted device's attempt.
-    The username names an account regardless of case (`user_named`)."""
-    limits = ratelimit.Limits.from_settings(get_settings())
+    (app/auth/ratelimit.py). A device token valid for the account the username names (`user_named`: in any
+    case) makes it a trusted device's attempt."""
+    settings = get_settings()
+    limits = ratelimit.Limits.from_settings(settings)
     key = devices.secret()
-    attempt = ratelimit.record(username, client, limits, devices.device_of(key, device_token, username))
-    # The limits and the account are read on a short session of their own, so that no transaction (on
-    # SQLite: no write lock) is held while Argon2 runs; the request's transaction starts after it.
+    # The account and the limits are read on short sessions of their own, so that no transaction (on
+    # SQLite: no write lock) is held while Argon2 runs; the request's transaction starts after it. The
+    # account first: a device token is valid for an account (its id and password hash), not a name.
+    with new_session() as reader:
+        user = user_named(reader, username)
+    device = devices.device_of(key, device_token, user, utcnow(),
+                               timedelta(days=settings.device_token_lifetime_days))
+    attempt = ratelimit.record(username, client, limits, device)
     with new_session() as reader:
         wait = ratelimit.retry_after(reader, attempt, limits)
-        user = None if wait else user_named(reader, username)
     if wait:
         ratelimit.finish(attempt, ratelimit.BLOCKED)
         raise DomainError("登录尝试过多，请稍后再试 Too many login attempts", code="rate_limited",
@@ -46,7 +51,7 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
     )
     session.add(row)
     session.flush()
-    return token, row, user, devices.issue(key, username)
+    return token, row, user, devices.issue(key, user, utcnow())
 
 
 def user_named(session: Session, username: str) -> User | None:

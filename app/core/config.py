@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = 100
     # An account that logged in from an address within this many days ignores that address's limit.
     login_known_address_days: int = 30
+    # A device token (app/auth/devices.py) is trusted for this many days after the login that answered it;
+    # every login with it answers a new one, so a phone used within the period stays trusted. 0: never.
+    device_token_lifetime_days: int = Field(90, ge=0)
     # Proxies whose X-Forwarded-For is believed (comma-separated IPs or networks, for uvicorn's
     # --forwarded-allow-ips; `make run` passes it). None by default: the peer address is the client.
     trusted_proxies: str = ""

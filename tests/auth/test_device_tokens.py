@@ -1,12 +1,21 @@
 """Device tokens (OWASP "device cookies"): a stranger's wrong passwords lock an account for attempts from
 unknown devices, never for the phone its owner logged in on before (app/auth/ratelimit.py)."""
 
+import base64
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
 from sqlmodel import select
 
+from app import cli
+from app.auth import devices
 from app.auth.models import LoginAttempt
 from app.core.config import get_settings
+from app.core.types import clock_at, utcnow
 from app.users.roles import Role
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, login, make_user
 
 TOKEN = "/api/auth/token"
 
@@ -28,11 +37,11 @@ def device_token(client, username: str) -> str:
     return r.json()["device_token"]
 
 
-def lock_out(client, username: str) -> None:
+def lock_out(client, username: str, password: str = PASSWORD) -> None:
     """What anyone on the internet can do: the account's budget of wrong passwords, without a token."""
     for _ in range(get_settings().login_max_failures):
         assert attempt(client, username) == 401
-    assert attempt(client, username, PASSWORD) == 429
+    assert attempt(client, username, password) == 429
 
 
 def test_a_login_answers_a_device_token_of_its_own_stored_only_as_a_digest(client, db):
@@ -40,17 +49,17 @@ def test_a_login_answers_a_device_token_of_its_own_stored_only_as_a_digest(clien
     first, second = device_token(client, user.username), device_token(client, user.username)
     assert isinstance(first, str) and len(first) <= 128 and first != second  # two devices, two tokens
     assert attempt(client, user.username, device_token=first) == 401
-    devices = db.exec(select(LoginAttempt.device).where(LoginAttempt.device.is_not(None))).all()
-    assert len(devices) == 1 and first not in devices[0] and first.split(".")[0] not in devices[0]
+    stored = db.exec(select(LoginAttempt.device).where(LoginAttempt.device.is_not(None))).all()
+    assert len(stored) == 1 and first not in stored[0] and first.split(".")[0] not in stored[0]
 
 
 def test_a_stranger_locks_out_unknown_devices_but_not_the_inspectors_phone(client, db):
     inspector, other = make_user(db, Role.inspector), make_user(db, Role.inspector)
     phone, others_phone = device_token(client, inspector.username), device_token(client, other.username)
-    nonce, mac = phone.split(".")
+    nonce, issued, mac = phone.split(".")
     lock_out(client, inspector.username)
     # A forged token, or another account's, is no token: the account stays locked for it.
-    for forged in (f"{nonce}.{'A' * len(mac)}", f"{'A' * len(nonce)}.{mac}", others_phone):
+    for forged in (f"{nonce}.{issued}.{'A' * len(mac)}", f"{'A' * len(nonce)}.{issued}.{mac}", others_phone):
         assert attempt(client, inspector.username, PASSWORD, forged) == 429
     assert attempt(client, inspector.username, "wrong", phone) == 401  # a typo on the phone: checked, not refused
     r = post(client, inspector.username, PASSWORD, phone)
@@ -97,7 +106,9 @@ def test_garbage_tokens_are_no_token(client, db):
     user = make_user(db, Role.inspector)
     valid = device_token(client, user.username)
     garbage = ["", ".", "..", "a.b", "x" * 100_000, "设备令牌.签名", valid + "\x00", valid + "é", valid[:-1],
-               valid.upper(), valid.replace(".", ".."), valid + "." + valid, " " + valid]
+               valid.upper(), valid.replace(".", ".."), valid + "." + valid, " " + valid, "a.b.c", "...",
+               "a.1.b", valid.replace(".", ".-", 1), valid.replace(".", ".9999999999999", 1),
+               valid.replace(".", ".١", 1), valid.split(".")[0] + "." + valid.split(".")[2]]
     for token in garbage:
         assert attempt(client, user.username, PASSWORD, token) == 200, repr(token)[:40]
     lock_out(client, user.username)
@@ -109,3 +120,79 @@ def test_garbage_tokens_are_no_token(client, db):
                     headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status_code == 429, r.text
     assert attempt(client, user.username, PASSWORD, valid) == 200
+
+
+# ---- lifetime: the issue time is inside the MAC ------------------------------------------------------
+
+LIFETIME = timedelta(days=90)  # XUNCHA_DEVICE_TOKEN_LIFETIME_DAYS's default
+
+
+def test_the_lifetime_is_a_setting_of_90_days_by_default():
+    assert get_settings().device_token_lifetime_days == LIFETIME.days
+
+
+def test_a_device_token_expires_after_its_lifetime(client, db):
+    user = make_user(db, Role.inspector)
+    with clock_at(utcnow() - LIFETIME - timedelta(minutes=1)):
+        expired = device_token(client, user.username)
+    with clock_at(utcnow() - LIFETIME + timedelta(minutes=1)):
+        nearly = device_token(client, user.username)
+    lock_out(client, user.username)
+    assert attempt(client, user.username, PASSWORD, expired) == 429  # no token: the account's limit
+    assert attempt(client, user.username, PASSWORD, nearly) == 200
+
+
+def test_a_shorter_lifetime_applies_to_tokens_already_issued(client, db, monkeypatch):
+    user = make_user(db, Role.inspector)
+    with clock_at(utcnow() - timedelta(days=2)):
+        phone = device_token(client, user.username)
+    monkeypatch.setattr(get_settings(), "device_token_lifetime_days", 1)
+    lock_out(client, user.username)
+    assert attempt(client, user.username, PASSWORD, phone) == 429
+
+
+def test_an_edited_issue_time_is_no_token(client, db):
+    user = make_user(db, Role.inspector)
+    with clock_at(utcnow() - LIFETIME - timedelta(days=1)):
+        expired = device_token(client, user.username)
+    nonce, issued, mac = expired.split(".")
+    assert issued.isdigit()
+    lock_out(client, user.username)
+    now = int(utcnow().timestamp())
+    for edited in (now, now - 60, int(issued) + LIFETIME.days * 86400, f"0{issued}", f"{issued}0"):
+        assert attempt(client, user.username, PASSWORD, f"{nonce}.{edited}.{mac}") == 429, edited
+
+
+def test_a_token_issued_before_tokens_had_an_issue_time_is_no_token(client, db):
+    """`nonce.mac` (the first format: no issue time, no password) counts as no token: such a phone logs in
+    under the account's limit once, and is answered a token of today's format."""
+    user = make_user(db, Role.inspector)
+    nonce = secrets.token_urlsafe(18)
+    digest = hmac.new(devices.secret(), f"device\n{user.username.casefold()}\n{nonce}".encode(),
+                      hashlib.sha256).digest()
+    old = f"{nonce}.{base64.urlsafe_b64encode(digest).rstrip(b'=').decode()}"
+    lock_out(client, user.username)
+    assert attempt(client, user.username, PASSWORD, old) == 429
+
+
+# ---- bound to the password: a reset revokes every device token ---------------------------------------
+
+NEW_PASSWORD = "another-pass-2"
+
+
+def test_an_admin_password_reset_revokes_the_device_tokens(client, db):
+    admin, user = make_user(db, Role.admin), make_user(db, Role.inspector)
+    phone = device_token(client, user.username)
+    r = client.post(f"/api/admin/users/{user.id}/password", headers=login(client, admin),
+                    json={"password": NEW_PASSWORD})
+    assert r.status_code == 200, r.text
+    lock_out(client, user.username, NEW_PASSWORD)
+    assert attempt(client, user.username, NEW_PASSWORD, phone) == 429
+
+
+def test_a_password_set_from_the_cli_revokes_the_device_tokens_even_if_it_is_the_same(client, db):
+    user = make_user(db, Role.inspector)
+    phone = device_token(client, user.username)
+    cli.set_password(db, user.username, PASSWORD)  # the same password: a new salt, a new hash
+    lock_out(client, user.username)
+    assert attempt(client, user.username, PASSWORD, phone) == 429
