@@ -136,4 +136,17 @@ describe('the device token', () => {
     await auth.login('u1', 'pw')
     expect(sent[4].get('device_token')).toBe('nonce3.mac3') // a failed login keeps it
   })
+
+  it('is the same username\'s whatever case it is typed in (the server matches usernames regardless of case)', async () => {
+    sent.length = 0
+    const auth = useAuthStore()
+    server = answering(1, 'nonce5.1.mac5')
+    await auth.login('Inspector01', 'pw') // a keyboard capitalising the first letter
+    server = answering(1, 'nonce6.1.mac6')
+    await auth.login('inspector01', 'pw')
+    expect(sent[1].get('device_token')).toBe('nonce5.1.mac5')
+    server = answering(1, 'nonce7.1.mac7')
+    await auth.login('INSPECTOR01', 'pw')
+    expect(sent[2].get('device_token')).toBe('nonce6.1.mac6')
+  })
 })

@@ -12,6 +12,9 @@ const FETCHED_FOR = 'xuncha.fetchedFor'
 // wrong passwords for the account never lock it out on this device. Kept through logout and the clearing of
 // offline copies: it says only that this username logged in here.
 const DEVICES = 'xuncha.deviceTokens'
+// Keyed by the lowercased username: the server matches usernames regardless of case, so `Inspector01` (a
+// keyboard capitalising the first letter) and `inspector01` are one account, whose token is valid for both.
+const deviceKey = (username: string) => username.toLowerCase()
 
 function deviceTokens(): Record<string, string> {
   try {
@@ -74,9 +77,10 @@ export const useAuthStore = defineStore('auth', {
 
       const form = new URLSearchParams({ username, password })
       const devices = deviceTokens()
-      if (devices[username]) form.set('device_token', devices[username])
+      const device = deviceKey(username)
+      if (devices[device]) form.set('device_token', devices[device])
       const body: import('../../api/types').TokenResponse = await request('POST', '/api/auth/token', { form, auth: false })
-      if (body.device_token) localStorage.setItem(DEVICES, JSON.stringify({ ...devices, [username]: body.device_token }))
+      if (body.device_token) localStorage.setItem(DEVICES, JSON.stringify({ ...devices, [device]: body.device_token }))
       if (localStorage.getItem(FETCHED_FOR) !== String(body.user.id)) await forgetFetched()
       localStorage.setItem(FETCHED_FOR, String(body.user.id))
       this.token = body.access_token
