@@ -75,13 +75,16 @@ def list_tickets(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ):
     """The tickets this user may see, filtered, one page at a time."""
-    return listing.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
+    page = listing.list_tickets(session, user, status=status, unit_id=unit_id, category_code=category_code,
                                 overdue=overdue, q=q, bbox=bbox, sort=sort, limit=limit, cursor=cursor,
                                 reporter_id=user.id if mine else None, reported_after=reported_after,
                                 has_duplicates=has_duplicates, near_deadline=near_deadline,
                                 supervised=supervised, pending_request=pending_request,
                                 reported_before=reported_before, due_within_hours=due_within_hours, origin=origin,
                                 district_id=district_id, grid_id=grid_id)
+    # Built and validated as a TicketPage already: sent as its JSON, not dumped to dicts and validated again on
+    # the way out (the busiest list; that round trip was a tenth of its request's CPU).
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("/bulk/dispatch", response_model=BulkResult, responses=WRITE)
