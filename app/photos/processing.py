@@ -7,6 +7,8 @@ strip -> two metadata-free JPEG encodes.
 
 Reduced-size decode keeps a small file from costing a gigabyte: JPEG decodes at 1/2, 1/4 or 1/8 scale
 in libjpeg (a colour JPEG streamed through libvips into its display resize, others through Pillow's draft);
+a colour JPEG under twice the display size (a phone's, from the PWA) has no such scale and is decoded whole
+by simplejpeg, up to 2048x2048 pixels (bigger ones stream through libvips).
 PNG and WebP go through libvips' thumbnail, which shrinks WebP while decoding and streams PNG rows through a
 box filter, so neither is ever held at full size. HEIC has no reduced decode (libheif, and the libvips wheel has
 no HEVC), so it has its own, lower pixel limit.
@@ -349,25 +351,55 @@ def _streams_through_vips(im: Image.Image, content_type: str, display_size: tupl
     return content_type == "image/jpeg" and im.mode == "RGB" and im.size != display_size
 
 
+# A JPEG with no DCT scale down to the display (less than twice its size) and at most this many pixels is decoded
+# whole by simplejpeg: the PWA's photos (long edge 2048 px). Bigger ones stream through libvips' decode.
+WHOLE_DECODE_MAX_PIXELS = 2048 * 2048
+
+
+def _decodes_whole(size: tuple[int, int], display_size: tuple[int, int]) -> bool:
+    return (size[0] < 2 * display_size[0] or size[1] < 2 * display_size[1]) \
+        and size[0] * size[1] <= WHOLE_DECODE_MAX_PIXELS
+
+
 def _vips_jpeg(data: bytes, size: tuple[int, int], display_size: tuple[int, int]) -> Image.Image | None:
-    """libjpeg's 1/2, 1/4 or 1/8 decode (the scale Pillow's draft picks) and the bilinear resize to the display
-    size, streamed through libvips row by row: the decoded photo is never held whole, and libvips' vectorised
-    resize costs half of Pillow's. A phone's 2048 px photo: ~18 ms against ~32 ms (bench/photos.py --real);
-    the pixels differ from Pillow's by at most 2 levels.
+    """A colour JPEG's decode and bilinear resize to the display size: the resize in libvips, vectorised, half
+    of Pillow's cost; the pixels differ from Pillow's draft and resize by at most 2 levels.
+
+    A camera's photo (at least twice the display size) is decoded at the 1/2, 1/4 or 1/8 scale Pillow's draft
+    picks, by libjpeg inside libvips, streamed row by row into the resize: it is never held whole. A phone's
+    (the PWA sends 2048 px) has no DCT scale that fits, so it is decoded whole by simplejpeg's libjpeg-turbo into
+    packed RGB that libvips reads in place: 5.2 ms against libvips' own decode's 8.9, the same pixels. The phone
+    photo of bench/photos.py --real: decode + resize ~14.5 ms (through libvips' decode ~17, Pillow's ~32).
 
     None when libjpeg so much as warns about the data: Pillow's decode then judges the file as it always did.
     libvips' own levels do not match Pillow's: "truncated" passed a scan cut short by a stray marker, padded with
-    grey, that Pillow calls broken; "warning" alone refused files Pillow reads."""
-    import pyvips  # only the processes that decode photos load libvips
+    grey, that Pillow calls broken; "warning" alone refused files Pillow reads. simplejpeg's strict mode raises
+    on the same warnings."""
+    import pyvips  # only the processes that decode photos load libvips and simplejpeg
+    import simplejpeg
 
-    ratio = min(size[0] // display_size[0], size[1] // display_size[1])
-    shrink = next(s for s in (8, 4, 2, 1) if ratio >= s)
     try:
-        im = pyvips.Image.jpegload_buffer(data, shrink=shrink, access="sequential", fail_on="warning")
-        if im.bands != 3 or im.format != "uchar":
-            return None
+        if _decodes_whole(size, display_size):
+            try:
+                decoded = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
+            except ValueError:  # a libjpeg error or warning; also a header whose size is not Pillow's
+                return None
+            height, width, _ = decoded.shape
+            im = pyvips.Image.new_from_memory(decoded.data, width, height, 3, "uchar")
+        else:
+            decoded = None
+            ratio = min(size[0] // display_size[0], size[1] // display_size[1])
+            shrink = next(s for s in (8, 4, 2, 1) if ratio >= s)
+            im = pyvips.Image.jpegload_buffer(data, shrink=shrink, access="sequential", fail_on="warning")
+            if im.bands != 3 or im.format != "uchar":
+                return None
         im = im.resize(display_size[0] / im.width, vscale=display_size[1] / im.height, kernel="linear")
-        return Image.frombytes("RGB", display_size, im.write_to_memory())
+        pixels = im.write_to_memory()
+        # The whole decode goes before Pillow's copy is made: one photo's peak stays that of the streamed path,
+        # and Pillow's copy takes the decode's place in a worker's heap (freed after it, the 9 MB array grew the
+        # heap past the trim threshold after a camera photo: ~4,300 page faults on every phone photo).
+        im = decoded = None
+        return Image.frombytes("RGB", display_size, pixels)
     except pyvips.Error:
         return None
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import pyvips
+import simplejpeg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
@@ -408,6 +409,52 @@ def test_twelve_megapixel_jpeg_is_decoded_at_half_scale(twelve_mp, monkeypatch):
     assert opened(p.display).size == (1600, 1200)
     assert opened(p.thumb).size == (320, 240)
     assert is_marker(quadrant_pixels(opened(p.display))["TL"])
+
+
+def _spy_decoders(monkeypatch) -> tuple[list, list]:
+    whole: list[tuple[int, ...]] = []  # shapes
+    streamed: list[tuple[int, int, int]] = []  # (width, height, shrink)
+    decode_jpeg, jpegload_buffer = simplejpeg.decode_jpeg, pyvips.Image.jpegload_buffer
+
+    def spy_whole(data, **options):
+        array = decode_jpeg(data, **options)
+        whole.append(array.shape)
+        return array
+
+    def spy_streamed(data, **options):
+        image = jpegload_buffer(data, **options)
+        streamed.append((image.width, image.height, options["shrink"]))
+        return image
+
+    monkeypatch.setattr(simplejpeg, "decode_jpeg", spy_whole)
+    monkeypatch.setattr(pyvips.Image, "jpegload_buffer", spy_streamed)
+    return whole, streamed
+
+
+def test_a_phone_photo_is_decoded_whole_by_simplejpeg(monkeypatch):
+    """The PWA's 2048 px photo has no DCT scale to 1600: libjpeg-turbo decodes it whole; a camera's still
+    streams from libjpeg's scaled decode, and so does a big photo without a DCT scale."""
+    phone = make_jpeg(2048, 1536, pattern="noise", lat=30.0, lng=120.0)
+    whole, streamed = _spy_decoders(monkeypatch)
+    p = process(phone, watermark=WM)
+    assert whole == [(1536, 2048, 3)] and not streamed
+    assert opened(p.display).size == (1600, 1200)
+    whole.clear()
+    process(make_jpeg(4000, 3000), watermark=WM)  # a camera's: libjpeg's 1/2 scale, streamed
+    process(make_jpeg(3001, 1601), watermark=WM)  # no DCT scale either, but more than 2048x2048 pixels
+    assert not whole and streamed == [(2000, 1500, 2), (3001, 1601, 1)]
+
+
+@pytest.mark.parametrize("size", [(2048, 1536), (1536, 2048), (1601, 1200)])
+def test_simplejpegs_decode_gives_the_display_libvips_decode_gave(size, monkeypatch):
+    """libjpeg-turbo in simplejpeg and in libvips decode alike: the display is the same, byte for byte."""
+    data = make_jpeg(*size, pattern="noise", orientation=6, lat=30.0, lng=120.0)
+    ours = process(data, watermark=WM)
+    whole, streamed = _spy_decoders(monkeypatch)
+    monkeypatch.setattr(processing, "WHOLE_DECODE_MAX_PIXELS", 0)
+    theirs = process(data, watermark=WM)
+    assert not whole and streamed == [(*size, 1)]
+    assert (ours.display, ours.thumb) == (theirs.display, theirs.thumb)
 
 
 @pytest.mark.parametrize("size", [(2048, 1536), (4000, 3000), (1536, 2048), (3001, 1601)])
