@@ -7,9 +7,12 @@
 with EXIF (time, GPS) and, as the PWA sends it, shrunk to a 2048 px long edge at JPEG quality 80 (the "phone
 path"). The file is looked for in /usr/share/backgrounds and ~/.cache/xuncha-bench, else fetched there with
 `apt-get download` + `dpkg -x`; without either the part is skipped with a message. Each photo is measured as the
-photo workers run it (their malloc thresholds, libvips on one thread), before and after a colour JPEG's decode and
-display resize moved from Pillow to libvips, against its codec floor: the decode the pipeline
-does (draft) plus the two encodes.
+photo workers run it (their malloc thresholds, libvips on one thread), with the colour JPEG's decode and display
+resize as it was (Pillow's draft decode and resize; then libvips' streamed decode for the phone's photo too) and
+as it is (a phone's photo decoded whole by simplejpeg, a camera's streamed through libvips' decode, both resized
+by libvips), against its codec floor: the decode the pipeline does plus the two encodes. The phone's floor
+decodes with simplejpeg as the pipeline does (faster than Pillow's decode, so a lower floor; the floor with
+Pillow's decode is printed beside it); the camera's with Pillow's draft (faster than libvips' own).
 
 Both pipelines do the same work (sha256, EXIF, orient, 1600 px display with the same watermark, 320 px
 thumb, two JPEG encodes); the naive one decodes at full size and resizes twice from it with LANCZOS.
@@ -104,7 +107,7 @@ def stages(data: bytes, runs: int) -> dict[str, float]:
                                                                    max_pixels=LIMITS["max_pixels"])[0])
         size = processing._fit(im.size, processing.DISPLAY_MAX)
         step("EXIF", lambda im=im: processing._meta(im, im.size, b"", "image/jpeg", TZ))
-        rgb = step("decode + resize to display (libvips)",
+        rgb = step("decode + resize to display",
                    lambda im=im, size=size: processing._vips_jpeg(data, im.size, size))
         thumb = step("thumb from display", lambda rgb=rgb: rgb.resize(
             processing._fit(rgb.size, processing.THUMB_MAX), processing.THUMB_RESAMPLE,
@@ -176,19 +179,27 @@ def as_in_worker(fn: Callable[[], object]) -> Callable[[], object]:
     return run
 
 
-def codec_floor(data: bytes) -> Callable[[], object]:
-    """Decode as the pipeline does (draft to the display size), and encode a display and a thumb sized JPEG."""
-    im = Image.open(io.BytesIO(data))
-    display = processing._fit(im.size, processing.DISPLAY_MAX)
+def codec_floor(data: bytes, decoder: str = "pipeline") -> Callable[[], object]:
+    """Decode as the pipeline does and encode a display and a thumb sized JPEG. The pipeline's decode: a phone's
+    photo whole by simplejpeg, a camera's by Pillow's draft to the display size (not slower than libvips' scaled
+    decode that the pipeline does); decoder="pillow": Pillow's draft for both, the floor before simplejpeg."""
+    import simplejpeg
+
+    size = Image.open(io.BytesIO(data)).size
+    display = processing._fit(size, processing.DISPLAY_MAX)
     decoded = Image.open(io.BytesIO(data))
     decoded.draft("RGB", display)
     decoded = decoded.convert("RGB").resize(display)
     thumb = decoded.resize(processing._fit(display, processing.THUMB_MAX))
+    whole = decoder == "pipeline" and processing._decodes_whole(size, display)
 
     def floor():
-        im = Image.open(io.BytesIO(data))
-        im.draft("RGB", display)
-        im.load()
+        if whole:
+            simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
+        else:
+            im = Image.open(io.BytesIO(data))
+            im.draft("RGB", display)
+            im.load()
         processing._jpeg(decoded, processing.DISPLAY_QUALITY)
         processing._jpeg(thumb, processing.THUMB_QUALITY)
     return floor
@@ -203,6 +214,17 @@ def pillow_decode():
         yield
     finally:
         processing._streams_through_vips = ours_route
+
+
+@contextlib.contextmanager
+def vips_decode():
+    """The pipeline as it was before simplejpeg: a phone's photo streamed through libvips' decode too."""
+    whole = processing.WHOLE_DECODE_MAX_PIXELS
+    processing.WHOLE_DECODE_MAX_PIXELS = 0
+    try:
+        yield
+    finally:
+        processing.WHOLE_DECODE_MAX_PIXELS = whole
 
 
 def cpu_and_faults(fn: Callable[[], object], runs: int) -> tuple[float, float]:
@@ -225,20 +247,24 @@ def real(runs: int) -> None:
     print(f"{path.name}: {Image.open(path).size[0]}x{Image.open(path).size[1]}; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {runs} runs, one thread, CPU medians\n")
     print(f"{'photo':<18}{'bytes':>11}{'pipeline':>10}{'faults':>8}{'codec floor':>13}{'ratio':>7}"
-          f"{'display':>10}{'thumb':>8}")
+          f"{'display':>10}{'thumb':>8}{'floor, Pillow decode':>22}{'ratio':>7}")
     photos = camera_photos(path)
-    floors = {name: cpu_and_faults(codec_floor(data), runs)[0] for name, data in photos.items()}
     from app.photos import workers
     workers._init_worker()  # malloc thresholds, libvips on one thread without its cache (and nice 10)
+    floors = {name: cpu_and_faults(codec_floor(data), runs)[0] for name, data in photos.items()}
+    pillow_floors = {name: cpu_and_faults(codec_floor(data, "pillow"), runs)[0] for name, data in photos.items()}
     for label, route in (("before: Pillow's decode and display resize", pillow_decode),
-                         ("now: libvips' streamed decode and display resize", contextlib.nullcontext)):
+                         ("before: libvips' streamed decode (the phone's too), libvips' resize", vips_decode),
+                         ("now: simplejpeg's decode (phone) or libvips' streamed (camera), libvips' resize",
+                          contextlib.nullcontext)):
         print(label)
         with route():
             for name, data in photos.items():
                 ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data)), runs)
                 display, thumb = ours(data)
                 print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floors[name]:>11.1f}ms"
-                      f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}")
+                      f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}"
+                      f"{pillow_floors[name]:>20.1f}ms{ms / pillow_floors[name]:>6.1f}x")
     for name, data in photos.items():
         print(f"{name} step by step (median CPU ms): "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages(data, runs).items()))
