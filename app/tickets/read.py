@@ -150,7 +150,7 @@ def thumb_url(photo_id: uuid.UUID | None) -> str | None:
 
 def _summary_fields(t: Ticket | Row, names: NameLookup, now: datetime) -> dict:
     """`t`: a Ticket, or a `named_tickets` row (read as a dict: a row's attributes cost ten times a dict's)."""
-    c = dict(zip(t._fields, t)) if isinstance(t, Row) else {name: getattr(t, name) for name in SUMMARY_COLUMNS}
+    c = t._asdict() if isinstance(t, Row) else {name: getattr(t, name) for name in SUMMARY_COLUMNS}
     cat = names.categories.get(c["category_code"])
     reporter = names.users.get(c["reporter_id"])
     thumb = names.thumbs.get(c["id"])
