@@ -784,8 +784,8 @@ def supervision_notice_html(session: Session, user: User, ticket_id: uuid.UUID) 
         f"<tr><th>责任单位</th><td>{e(d.unit_name or '—')}</td></tr>"
         f"<tr><th>整改时限</th><td><b>{e(_local(d.deadline_at) or '—')}</b>"
         f"{'　<span class=red>已超期</span>' if overdue else ''}{'　' + state if state else ''}</td></tr>"
-        f"<tr><th>延期次数</th><td>{ticket.extension_count}</td></tr>"
-        f"<tr><th>催办次数</th><td>{ticket.urge_count}</td></tr>"
+        f"<tr><th>延期次数</th><td>{d.extension_count}</td></tr>"
+        f"<tr><th>催办次数</th><td>{d.urge_count}</td></tr>"
         f"<tr><th>返工次数</th><td>{d.rework_count}</td></tr></table>"
         f'<div class="photos">{imgs}</div>'
         f'<div class="sign">创建文明城市工作指挥部办公室（创城办）<br>'

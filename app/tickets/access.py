@@ -93,6 +93,37 @@ def others_events(user: User, events: Iterable[TicketEvent]) -> set[int]:
     return hidden
 
 
+# The ticket's counters and the events that count them (`approve_return` and the older direct `return`: 回退).
+_COUNTED = {Action.approve_extension: "extension_count", Action.urge: "urge_count",
+            Action.verify_fail: "rework_count", Action.approve_return: "return_count", Action.return_: "return_count"}
+
+
+def own_counts(user: User, events: Iterable[TicketEvent]) -> dict:
+    """A ticket's counters (延期, 催办, 返工, 回退 and the first 督办's time) as this unit's own time with it made
+    them, from its events in order, by others_events' rule of whose an event is. The ticket's own counters add up
+    every unit's: a unit given a ticket another unit had been urged and 督办ed about showed 催办 ×1 and 督办 on
+    its task list. A 改派 (reassign) is a 回退 of the unit that held the ticket."""
+    counts: dict = dict.fromkeys(("extension_count", "urge_count", "rework_count", "return_count"), 0)
+    counts["supervised_at"] = None
+    holder = None
+    for e in events:
+        if e.action in _HANDOVERS:
+            if e.action == Action.reassign and holder is not None and holder == user.unit_id:
+                counts["return_count"] += 1
+            holder = e.unit_id
+            continue
+        owner = e.unit_id if e.unit_id is not None else holder
+        if e.action in _RETURNS:
+            holder = None
+        if owner is None or owner != user.unit_id:
+            continue
+        if e.action in _COUNTED:
+            counts[_COUNTED[e.action]] += 1
+        elif e.action == Action.supervise and counts["supervised_at"] is None:
+            counts["supervised_at"] = e.at
+    return counts
+
+
 def visible_events(user: User, events: Iterable[TicketEvent]) -> list[TicketEvent]:
     """A ticket's timeline (in order) as this user may see it: a unit's starts at the first dispatch and leaves
     out another unit's time with the ticket (others_events)."""

@@ -11,9 +11,9 @@ from app.core.errors import Invalid
 from app.core.types import utcnow
 from app.evaluation.models import EvalAnswer
 from app.tickets import access, duplicates, read
-from app.tickets.models import Ticket
+from app.tickets.models import Ticket, TicketEvent
 from app.tickets.schemas import TicketPage
-from app.tickets.workflow import Status
+from app.tickets.workflow import Action, Status
 from app.units import service as units_service
 from app.units.models import Grid
 from app.users.models import User
@@ -88,6 +88,14 @@ def in_district(unit_ids: set[int]) -> ColumnElement[bool]:
     return or_(col(Ticket.unit_id).in_(unit_ids), in_grid)
 
 
+def supervised_clause(user: User) -> ColumnElement[bool]:
+    """督办 tickets: for the office, any; for a unit, those 督办ed while they were its own (read.own_counts)."""
+    if access.office_view(user):
+        return col(Ticket.supervised_at).is_not(None)
+    return exists().where(TicketEvent.ticket_id == Ticket.id, TicketEvent.action == Action.supervise.value,
+                          TicketEvent.unit_id == user.unit_id)
+
+
 def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: list[Status] | None = None,
                    unit_id: int | None = None, category_code: str | None = None, overdue: bool | None = None,
                    q: str | None = None, bbox: str | None = None, reporter_id: int | None = None,
@@ -136,7 +144,7 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
     elif near_deadline is False:
         where.append(~Ticket.is_near_deadline_at(now))
     if supervised is not None:
-        where.append(col(Ticket.supervised_at).is_not(None) if supervised else col(Ticket.supervised_at).is_(None))
+        where.append(supervised_clause(user) if supervised else ~supervised_clause(user))
     if pending_request is not None:
         where.append(col(Ticket.pending_request).is_not(None) if pending_request
                      else col(Ticket.pending_request).is_(None))

@@ -182,12 +182,36 @@ def summaries(session: Session, user: User, rows: list[Row], now: datetime, *,
     # Only the office sees reported tickets, so only its lists can hold findings waiting for their round.
     waiting = origins.awaiting_publication(session, [t.id for t in tickets if t.status == Status.reported]) \
         if names.office_view else set()
-    return [TicketSummary(**_summary_fields(t, names, now), awaiting_round=t.id in waiting) for t in tickets]
+    own = {} if names.office_view else own_counts(session, user, tickets)
+    return [TicketSummary(**_summary_fields(t, names, now) | own.get(t.id, {}), awaiting_round=t.id in waiting)
+            for t in tickets]
 
 
 def summary(session: Session, user: User, ticket: Ticket, now: datetime) -> TicketSummary:
     """One ticket as this user sees it in a list."""
-    return TicketSummary(**_summary_fields(ticket, NameLookup(session, [ticket], user), now))
+    names = NameLookup(session, [ticket], user)
+    own = {} if names.office_view else own_counts(session, user, [ticket])
+    return TicketSummary(**_summary_fields(ticket, names, now) | own.get(ticket.id, {}))
+
+
+def own_counts(session: Session, user: User, tickets: Iterable[Ticket | Row]) -> dict[uuid.UUID, dict]:
+    """For a unit: the summary's counters of each ticket that has changed hands as its own time with it made
+    them (access.own_counts); a ticket never given back (回退, 改派) has only ever had this unit, so its own
+    counters are already the unit's and cost no query."""
+    moved = [t.id for t in tickets if t.return_count]
+    if not moved:
+        return {}
+    events: dict[uuid.UUID, list[Row]] = {tid: [] for tid in moved}
+    for e in session.execute(select(TicketEvent.ticket_id, TicketEvent.id, TicketEvent.action, TicketEvent.unit_id,
+                                    TicketEvent.at).where(col(TicketEvent.ticket_id).in_(moved))
+                             .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)).all():
+        events[e.ticket_id].append(e)
+    return {tid: _as_summary(access.own_counts(user, evs)) for tid, evs in events.items()}
+
+
+def _as_summary(counts: dict) -> dict:
+    supervised_at = counts.pop("supervised_at")
+    return counts | {"supervised": supervised_at is not None}
 
 
 def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False) -> TicketDetail:
@@ -223,6 +247,8 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
                        categories=[category] if category else [],
                        thumbs={ticket.id: report_photos[0][1]} if report_photos else {})
     now = utcnow()
+    # A unit's counters of a ticket that changed hands are its own time's (the timeline above is already).
+    own = access.own_counts(user, all_events) if ticket.return_count and not names.office_view else None
     status = Status(ticket.status)
     possible = duplicates.possible_duplicates(session, ticket) \
         if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else []
@@ -230,7 +256,8 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     waiting = origin is not None and not origin.round_published
     allowed = workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket))
     return TicketDetail(
-        **_summary_fields(ticket, names, now) | {"possible_duplicate_count": len(possible)},
+        **_summary_fields(ticket, names, now) | {"possible_duplicate_count": len(possible)}
+        | (_as_summary(dict(own)) if own else {}),
         photos=photos,
         events=[_event_public(e, names, photos_by_event.get(e.id, [])) for e in events],
         possible_duplicates=possible,
@@ -240,7 +267,7 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
         suggested_deadline_at=default_deadline(category, now, session)
         if status in (Status.reported, Status.rectified) else None,
         requests=[request_out(r, names) for r in requests],
-        supervised_at=ticket.supervised_at,
+        supervised_at=own["supervised_at"] if own else ticket.supervised_at,
         origin=origin,
         awaiting_round=waiting,
     )

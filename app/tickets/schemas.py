@@ -207,6 +207,8 @@ class TicketSummary(BaseModel):
     pending_request: RequestKind | None = Field(default=None, description="the kind of the request waiting")
     near_deadline: bool = Field(default=False, description="预超期: dispatched, not overdue, deadline near "
                                                            "(GET /api/config near_deadline)")
+    # rework_count, return_count, urge_count, extension_count, supervised (and a detail's supervised_at): for a unit,
+    # of its own time with the ticket (read.own_counts); for the office, the ticket's.
     urge_count: int = 0
     supervised: bool = False
     extension_count: int = 0

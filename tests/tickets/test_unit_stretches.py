@@ -187,3 +187,62 @@ def test_a_unit_prints_no_notice_of_another_unit_s_督办(client, two_units):
     assert r.status_code == 409 and r.json()["error"]["code"] == "not_supervised"
     r = client.get(f"/api/stats/supervision-notice/{tid}.html", headers=h["dispatcher"])
     assert r.status_code == 200 and "督甲意见" in r.text
+
+
+COUNTERS = ("extension_count", "urge_count", "rework_count", "return_count", "supervised")
+
+
+def _counters(client, headers, tid) -> dict[str, dict]:
+    """The ticket's counters as this user reads them: detail, list, drill-down's timeline."""
+    detail = _ok(client.get(f"/api/tickets/{tid}", headers=headers))
+    listed = [t for t in _ok(client.get("/api/tickets", headers=headers, params={"limit": 200}))["items"]
+              if t["id"] == tid]
+    timeline = _ok(client.get(f"/api/stats/tickets/{tid}/timeline", headers=headers))["ticket"]
+    return {name: {k: r[k] for k in COUNTERS} | ({"supervised_at": r["supervised_at"] is not None}
+                                                   if name == "detail" else {})
+            for name, r in (("detail", detail), ("list", listed[0]), ("timeline", timeline))}
+
+
+def test_each_unit_counts_its_own_time_and_the_office_the_ticket_s(client, moved):
+    """甲 had an extension, a 催办, a 督办, a 返工 and gave the ticket back; 乙 a 催办, a 督办 and a 返工."""
+    tid, h = moved["tid"], moved["h"]
+    expected = {"staff_a": dict(extension_count=1, urge_count=1, rework_count=1, return_count=1, supervised=True),
+                "staff_b": dict(extension_count=0, urge_count=1, rework_count=1, return_count=0, supervised=True),
+                "dispatcher": dict(extension_count=1, urge_count=2, rework_count=2, return_count=1, supervised=True)}
+    for who, counts in expected.items():
+        seen = _counters(client, h[who], tid)
+        assert seen["detail"] == counts | {"supervised_at": True}, who
+        assert seen["list"] == counts and seen["timeline"] == counts, who
+        if who == "staff_a":
+            continue  # a unit prints the notices of the tickets it holds only
+        notice = client.get(f"/api/stats/supervision-notice/{tid}.html", headers=h[who]).text
+        assert (f"<th>延期次数</th><td>{counts['extension_count']}</td>" in notice
+                and f"<th>催办次数</th><td>{counts['urge_count']}</td>" in notice), who
+
+
+@pytest.mark.parametrize("how", ["return_then_dispatch", "reassign"])
+def test_a_unit_given_a_ticket_is_not_shown_the_former_unit_s_催办_and_督办(client, two_units, how):
+    a, b, h = two_units
+    tid = report(client, h["inspector"])["id"]
+    _ok(action(client, h["dispatcher"], tid, "dispatch", unit_id=a.id))
+    _ok(action(client, h["dispatcher"], tid, "urge", note="催甲"))
+    _ok(action(client, h["leader"], tid, "supervise", note="督甲"))
+    rid = _ask(client, h["staff_a"], tid, "return", "非本单位")
+    if how == "reassign":
+        _decide(client, h["dispatcher"], tid, rid, approve=True, unit_id=b.id)
+    else:
+        _decide(client, h["dispatcher"], tid, rid, approve=True, note="同意")
+        _ok(action(client, h["dispatcher"], tid, "dispatch", unit_id=b.id))
+    fresh = dict(extension_count=0, urge_count=0, rework_count=0, return_count=0, supervised=False)
+    seen = _counters(client, h["staff_b"], tid)
+    assert seen["detail"] == fresh | {"supervised_at": False}
+    assert seen["list"] == fresh and seen["timeline"] == fresh
+    gave_back = dict(fresh, urge_count=1, return_count=1, supervised=True)
+    assert _counters(client, h["staff_a"], tid)["list"] == gave_back
+    assert _counters(client, h["dispatcher"], tid)["list"] == gave_back
+    # The list's 督办 filter agrees with what each reads.
+    for who, listed in (("staff_b", False), ("staff_a", True), ("dispatcher", True)):
+        ids = {t["id"] for t in _ok(client.get("/api/tickets", headers=h[who], params={"supervised": True}))["items"]}
+        unsupervised = {t["id"] for t in _ok(client.get("/api/tickets", headers=h[who],
+                                                         params={"supervised": False}))["items"]}
+        assert (tid in ids, tid in unsupervised) == (listed, not listed), who
