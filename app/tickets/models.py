@@ -289,4 +289,3 @@ class BulkAction(SQLModel, table=True):
     request_hash: str = Field(max_length=64)
     ticket_count: int
     at: datetime = Field(sa_type=UTCDateTime, nullable=False)
-
