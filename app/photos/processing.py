@@ -382,7 +382,7 @@ def _vips_jpeg(data: bytes, size: tuple[int, int], display_size: tuple[int, int]
         if _decodes_whole(size, display_size):
             try:
                 decoded = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
-            except ValueError:  # a libjpeg error or warning; also a header whose size is not Pillow's
+            except ValueError:  # a libjpeg error or warning
                 return None
             height, width, _ = decoded.shape
             im = pyvips.Image.new_from_memory(decoded.data, width, height, 3, "uchar")

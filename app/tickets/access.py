@@ -6,7 +6,7 @@ Another unit's ticket answers 404, not 403.
 """
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import ColumnElement, exists, false, true
 from sqlmodel import Session, select
@@ -66,31 +66,36 @@ _HANDOVERS = frozenset({Action.dispatch, Action.reassign})
 _RETURNS = frozenset({Action.return_, Action.approve_return})
 
 
-def others_events(user: User, events: Iterable[TicketEvent]) -> set[int]:
-    """The ids of the ticket's events (in order) that belong to another unit's time with it, hidden from this
-    user with the photos attached to them: a unit sees its own time with a ticket, not another's.
+def _owners(events: Iterable[TicketEvent]) -> Iterator[tuple[TicketEvent, int | None, int | None]]:
+    """Each of a ticket's events (in order) with the unit whose business it is (None: the ticket's as a whole, or
+    a handover, which every unit sees) and the unit that held the ticket just before it.
 
     An event belongs to the unit it names (`unit_id`: the unit that asks, that rectifies, that is urged, 督办ed,
     sent back to work, decided for). One that names none belongs to the unit holding the ticket then: a
     verify_pass judges that unit's rectification (what was fixed, its after-photos), as a verify_fail does, so
     it is that unit's business too, even though it closes the ticket (the closed status is shown to every unit
-    that sees the ticket). While no unit holds it (returned), an event (a cancel) concerns the ticket as a whole
-    and every unit sees it. Dispatches and reassignments are seen by all: they say where the ticket went.
-    The office sees everything.
+    that sees the ticket). While no unit holds it (returned), an event (a cancel) concerns the ticket as a whole.
+    Dispatches and reassignments say where the ticket went: nobody's alone.
     """
-    if office_view(user):
-        return set()
-    hidden, holder = set(), None
+    holder = None
     for e in events:
+        before = holder
         if e.action in _HANDOVERS:
             holder = e.unit_id
+            yield e, None, before
             continue
-        owner = e.unit_id if e.unit_id is not None else holder
         if e.action in _RETURNS:
             holder = None
-        if owner is not None and owner != user.unit_id:
-            hidden.add(e.id)
-    return hidden
+        yield e, e.unit_id if e.unit_id is not None else before, before
+
+
+def others_events(user: User, events: Iterable[TicketEvent]) -> set[int]:
+    """The ids of the ticket's events (in order) that belong to another unit's time with it (_owners), hidden
+    from this user with the photos attached to them: a unit sees its own time with a ticket, not another's.
+    The office sees everything."""
+    if office_view(user):
+        return set()
+    return {e.id for e, owner, _ in _owners(events) if owner is not None and owner != user.unit_id}
 
 
 # The ticket's counters and the events that count them (`approve_return` and the older direct `return`: 回退).
@@ -100,21 +105,14 @@ _COUNTED = {Action.approve_extension: "extension_count", Action.urge: "urge_coun
 
 def own_counts(user: User, events: Iterable[TicketEvent]) -> dict:
     """A ticket's counters (延期, 催办, 返工, 回退 and the first 督办's time) as this unit's own time with it made
-    them, from its events in order, by others_events' rule of whose an event is. The ticket's own counters add up
-    every unit's: a unit given a ticket another unit had been urged and 督办ed about showed 催办 ×1 and 督办 on
-    its task list. A 改派 (reassign) is a 回退 of the unit that held the ticket."""
+    them, from its events in order (_owners: the rule that hides another unit's events). The ticket's own
+    counters add up every unit's: a unit given a ticket another unit had been urged and 督办ed about showed
+    催办 ×1 and 督办 on its task list. A 改派 (reassign) is a 回退 of the unit that held the ticket."""
     counts: dict = dict.fromkeys(("extension_count", "urge_count", "rework_count", "return_count"), 0)
     counts["supervised_at"] = None
-    holder = None
-    for e in events:
-        if e.action in _HANDOVERS:
-            if e.action == Action.reassign and holder is not None and holder == user.unit_id:
-                counts["return_count"] += 1
-            holder = e.unit_id
-            continue
-        owner = e.unit_id if e.unit_id is not None else holder
-        if e.action in _RETURNS:
-            holder = None
+    for e, owner, before in _owners(events):
+        if e.action == Action.reassign and before is not None and before == user.unit_id:
+            counts["return_count"] += 1
         if owner is None or owner != user.unit_id:
             continue
         if e.action in _COUNTED:

@@ -208,8 +208,9 @@ def own_counts(session: Session, user: User, tickets: Iterable[Ticket | Row]) ->
 
 
 def _as_summary(counts: dict) -> dict:
-    supervised_at = counts.pop("supervised_at")
-    return counts | {"supervised": supervised_at is not None}
+    """access.own_counts as a summary's fields (supervised: whether, not when)."""
+    fields = {k: v for k, v in counts.items() if k != "supervised_at"}
+    return fields | {"supervised": counts["supervised_at"] is not None}
 
 
 def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False) -> TicketDetail:
@@ -255,7 +256,7 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     allowed = workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket))
     return TicketDetail(
         **_summary_fields(ticket, names, now) | {"possible_duplicate_count": len(possible)}
-        | (_as_summary(dict(own)) if own else {}),
+        | (_as_summary(own) if own else {}),
         photos=photos,
         events=[_event_public(e, names, photos_by_event.get(e.id, [])) for e in events],
         possible_duplicates=possible,
