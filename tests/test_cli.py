@@ -49,6 +49,9 @@ def test_units_users_passwords(client, db, monkeypatch, capsys):
     assert _login(client, "xy", "second-pass-456").status_code == 200
     assert cli.main(["deactivate", "xy"]) == 0
     assert cli.main(["deactivate", "nobody"]) == 2
+    assert cli.main(["reactivate", "XY"]) == 0  # a username in any case, as the login takes it
+    assert _login(client, "xy", "second-pass-456").status_code == 200
+    assert cli.main(["deactivate", "Xy"]) == 0
     # The CLI runs the admin API's service functions: the same rules, the same audit trail.
     monkeypatch.setenv("XUNCHA_PASSWORD", "12345678")
     assert cli.main(["create-user", "digits", "--role", "inspector"]) == 2
@@ -57,7 +60,8 @@ def test_units_users_passwords(client, db, monkeypatch, capsys):
     trail = db.exec(select(AuditLog).order_by(AuditLog.id)).all()
     assert [r.action for r in trail] == ["unit.create", "unit.create", "user.create", "user.create",
                                          "user.reset_password", "user.revoke_tokens", "user.deactivate",
-                                         "user.reactivate", "user.deactivate"]
+                                         "user.reactivate", "user.deactivate", "user.reactivate",
+                                         "user.deactivate"]
     assert {r.actor_name.split(":")[0] for r in trail} == {"cli"} and {r.actor_id for r in trail} == {None}
 
 

@@ -55,20 +55,14 @@ def login(session: Session, username: str, password: str, *, client: str, user_a
 
 
 def user_named(session: Session, username: str) -> User | None:
-    """The account a login names. Usernames are case-insensitive, as they are unique (an admin cannot create
-    `Li` beside `li`: app/users/admin.py), so a phone's keyboard capitalising the first letter does not fail
-    the login; the limiter counts the case-folded name too (app/auth/ratelimit.py), so every spelling of an
-    account shares its one budget. The user of exactly that name, else the one whose name differs from it
-    only in ASCII letters' case (names made through the API or the CLI are ASCII); None for none, or for
-    several (accounts differing only in case, inserted behind the API's back: each logs in by its exact name).
-    """
+    """The account a login (or the CLI) names. Usernames are case-insensitive and unique as such (a unique index
+    on lower(username)), so a phone's keyboard capitalising the first letter does not fail the login; the
+    limiter counts the case-folded name too (app/auth/ratelimit.py), so every spelling of an account shares its
+    one budget. A name with other than ASCII letters (never made through the API or the CLI) matches exactly:
+    SQLite's lower() folds ASCII only."""
     if not username.isascii():
         return session.exec(select(User).where(User.username == username)).first()
-    # lower() on the column: no index, but a scan of the users table costs far less than the Argon2 check.
-    rows = session.exec(select(User).where(func.lower(User.username) == username.lower())).all()
-    exact = [u for u in rows if u.username == username]
-    folded = [u for u in rows if u.username.isascii() and u.username.lower() == username.lower()]
-    return exact[0] if exact else folded[0] if len(folded) == 1 else None
+    return session.exec(select(User).where(func.lower(User.username) == username.lower())).first()
 
 
 # One round trip for both, built once: every authenticated request pays for it, and building the join and the

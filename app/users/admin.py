@@ -35,7 +35,8 @@ def get(session: Session, user_id: int) -> User:
 
 
 def by_username(session: Session, username: str) -> User:
-    user = session.exec(select(User).where(User.username == username)).first()
+    """The account the CLI names, in any case (as the login finds it)."""
+    user = auth_service.user_named(session, username)
     if user is None:
         raise NotFound(f"用户不存在 No user {username!r}")
     return user
