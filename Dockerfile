@@ -11,9 +11,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends fonts-wqy-microhei libheif1 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY pyproject.toml ./
+COPY pyproject.toml requirements.lock ./
 COPY app/ app/
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir -c requirements.lock .
 COPY alembic.ini ./
 COPY migrations/ migrations/
 COPY --from=frontend /src/frontend/dist frontend/dist

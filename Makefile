@@ -8,7 +8,7 @@ PORT ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/public -type f 2>/dev/null) $(wildcard frontend/index.html frontend/vite.config.* frontend/package.json)
 
 .PHONY: run serve test setup system-deps venv frontend migrate seed lint test-backend test-frontend test-pg test-pg-s3 test-s3 \
-	test-schemathesis bench bench-load clean api-types
+	test-schemathesis bench bench-load clean api-types lock
 
 run: setup migrate seed serve
 
@@ -36,12 +36,21 @@ system-deps:
 		|| { echo "apt-get failed: install fonts-wqy-microhei, chromium and nginx-light as root"; exit 1; }; \
 	fi
 
+# Python packages at the versions of requirements.lock (as the frontend's at package-lock.json's): a new release
+# upstream changes nothing here until `make lock` takes it on purpose.
 venv: $(VENV)/.installed
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q -U pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -c requirements.lock -e '.[dev]'
 	touch $@
+
+# Take the newest releases pyproject.toml allows into requirements.lock (then run the whole suite: make test).
+lock: venv
+	$(VENV)/bin/pip install -q -U -e '.[dev]'
+	{ sed -n '/^#/p' requirements.lock; $(VENV)/bin/pip freeze --exclude-editable; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	touch $(VENV)/.installed
 
 frontend: frontend/dist/index.html
 # Not `npm ci`: the registry reachable here lacks other platforms' optional packages (e.g. rollup's
