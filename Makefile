@@ -47,7 +47,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 
 # Take the newest releases pyproject.toml allows into requirements.lock (then run the whole suite: make test).
 lock: venv
-	$(VENV)/bin/pip install -q -U -e '.[dev]'
+	$(VENV)/bin/pip install -q -U --upgrade-strategy eager -e '.[dev]'
 	{ sed -n '/^#/p' requirements.lock; $(VENV)/bin/pip freeze --exclude-editable; } > requirements.lock.new
 	mv requirements.lock.new requirements.lock
 	touch $(VENV)/.installed
