@@ -58,7 +58,7 @@ def user_named(session: Session, username: str) -> User | None:
     """The account a login (or the CLI) names. Usernames are case-insensitive and unique as such (a unique index
     on lower(username)), so a phone's keyboard capitalising the first letter does not fail the login; the
     limiter counts the case-folded name too (app/auth/ratelimit.py), so every spelling of an account shares its
-    one budget. A name with other than ASCII letters (never made through the API or the CLI) matches exactly:
+    one budget. A name that is not all ASCII (never made through the API or the CLI) matches exactly:
     SQLite's lower() folds ASCII only."""
     if not username.isascii():
         return session.exec(select(User).where(User.username == username)).first()

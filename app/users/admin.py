@@ -91,7 +91,7 @@ def _unit_for(session: Session, role: Role, unit_id: int | None) -> int | None:
 
 
 def create(session: Session, actor: audit.Actor, body: UserCreate) -> User:
-    if session.exec(select(User.id).where(func.lower(User.username) == body.username.lower())).first():
+    if auth_service.user_named(session, body.username) is not None:  # any case: the login's own look-up
         raise Conflict(f"用户名已存在 Username {body.username!r} is taken", code="duplicate_username")
     passwords.check(body.username, body.password)
     unit_id = _unit_for(session, body.role, body.unit_id)
