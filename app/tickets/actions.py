@@ -634,7 +634,10 @@ def dispatch_findings(session: Session, user: User, findings: list[tuple[uuid.UU
     straight to the sites' units. The same writes as the dispatch action (status, deadlines, event, assignment,
     reminders, messages), done in bulk: the tickets read and locked in one pass, one UPDATE statement run for
     all, events and assignments inserted in batches. A ticket no longer reported is left as it is; an unknown or
-    deactivated unit refuses the whole (422). Answers how many were dispatched."""
+    deactivated unit refuses the whole (422). Answers how many were dispatched.
+
+    The round's 直接交办 authorises these dispatches, not the publisher's role: any office role may publish a
+    round (app/evaluation/workflow.py), and each dispatch is recorded as the publisher's."""
     unit_of = dict(findings)
     if not unit_of:
         return 0
@@ -653,7 +656,7 @@ def dispatch_findings(session: Session, user: User, findings: list[tuple[uuid.UU
                                 .with_for_update()).all()
     if not tickets:
         return 0
-    to = workflow.transition(Status.reported, Action.dispatch, user.role, own_unit=False)
+    to = workflow.WORKFLOW[(Status.reported, Action.dispatch)].to
     now = utcnow()
     categories = {c.code: c for c in session.exec(select(Category).where(
         col(Category.code).in_({t.category_code for t in tickets}))).all()}

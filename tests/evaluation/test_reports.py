@@ -367,6 +367,30 @@ def test_publishing_a_round_that_dispatches_on_publish_sends_every_finding_to_it
     assert bulk["delivered"] == [("dispatched", "queued")]
 
 
+@pytest.mark.parametrize("role", [Role.leader, Role.admin])
+def test_a_leader_or_admin_publishing_a_round_that_dispatches_on_publish_dispatches_its_findings(client, db, city,
+                                                                                                 role):
+    """Any office role may publish a round; its 直接交办 was decided when the round was made, so publishing it
+    dispatches the findings whoever publishes (a leader's 发布 once answered 403: only dispatchers dispatch)."""
+    office = city["office"]
+    res = client.post("/api/evaluation/rounds", headers=office,
+                      json={"name": "领导发布", "site_ids": [city["sites"]["s1"]], "inspector_ids": [city["insp_user"].id],
+                            "dispatch_on_publish": True} | WINDOW)
+    assert res.status_code == 201, res.text
+    did = res.json()["id"]
+    _move(client, office, did, "active")
+    _submit(client, city["insp"], did, city["sites"]["s1"], _answers(BUS_CODES, {"B1": 1}))
+    _move(client, office, did, "closed")
+    publisher = make_user(db, role)
+    res = client.post(f"/api/evaluation/rounds/{did}/transition", headers=login(client, publisher),
+                      json={"to": "published"})
+    assert res.status_code == 200, res.text
+    (finding,) = report(client, office, did).json()["findings"]
+    assert finding["status"] == "dispatched"
+    t = client.get(f"/api/tickets/{finding['ticket_id']}", headers=office).json()
+    assert [(e["action"], e["actor_id"]) for e in t["events"]][-1] == ("dispatch", publisher.id)
+
+
 def _written(db, ticket_id):
     """What a dispatch wrote for a ticket, with its times relative to the dispatch's."""
     from app.jobs.models import Job
