@@ -13,6 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from urllib.parse import quote
 
 from openpyxl import Workbook
@@ -113,12 +114,12 @@ def _is_rate(fmt: str | None) -> bool:
 
 
 def change(cur, prev, fmt: str | None):
-    """本期 − 上期: a count's difference, a rate's in percentage points (rounded to 0.01), None when either side is
-    missing."""
+    """本期 − 上期: a count's difference, a rate's in percentage points (unrounded: the cell's format rounds it),
+    None when either side is missing."""
     if cur is None or prev is None:
         return None
-    if _is_rate(fmt):
-        return round((cur - prev) * 100, 2)
+    if _is_rate(fmt):  # exact to the shown digits' rounding (round(…, 2) would round twice: 1.2496 → 1.25 → 1.3)
+        return float((Decimal(repr(cur)) - Decimal(repr(prev))) * 100)
     return round(cur - prev, 3) if isinstance(cur, float) or isinstance(prev, float) else cur - prev
 
 
@@ -129,9 +130,12 @@ def change_text(cur, prev, fmt: str | None) -> str:
         return "—"
     if d == 0:
         return "持平"
-    arrow = "↑" if d > 0 else "↓"
     if _is_rate(fmt):
-        return f"{arrow}{abs(d):.1f}个百分点"
+        d = half_up((Decimal(repr(cur)) - Decimal(repr(prev))) * 100)
+        if d == 0:
+            return "持平"
+        return f"{'↑' if d > 0 else '↓'}{abs(d)}个百分点"
+    arrow = "↑" if d > 0 else "↓"
     return f"{arrow}{abs(d):g}"
 # The 说明 sheet names each formula of FORMULAS and each ranking rule.
 FORMULA_NAMES = {
@@ -517,8 +521,17 @@ def _img(uri: str | None, caption: str, empty: str) -> str:
     return f'<figure class="ph" style="margin:0">{inner}<figcaption>{html.escape(caption)}</figcaption></figure>'
 
 
+def half_up(x: float | Decimal, digits: int = 1) -> Decimal:
+    """x rounded to `digits` decimals half away from zero (四舍五入) on its decimal value, as by hand and as Excel
+    shows the same number: 95.05 gives 95.1. Formatting the float itself would not (0.9505 × 100 is 95.0499…97 in
+    binary, which f"{:.1f}" gives as 95.0); the float's shortest decimal (repr) has every real digit of a ratio
+    of counts and none of that noise. The PWA rounds the same way (frontend/src/features/stats/period.ts)."""
+    value = x if isinstance(x, Decimal) else Decimal(repr(x))
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
 def _pct(v: float | None, digits: int = 1) -> str:
-    return "—" if v is None else f"{v:.{digits}%}"
+    return "—" if v is None else f"{half_up(Decimal(repr(v)) * 100, digits)}%"
 
 
 # The printout's compact columns of the 环比 and breakdown tables: (header, attribute, number format as in
@@ -541,7 +554,7 @@ def _cell(v, fmt: str | None) -> str:
         return "—"
     if _is_rate(fmt):
         return _pct(v, 2 if fmt == "0.00%" else 1)
-    return f"{v:.1f}" if fmt == "0.0" else str(v)
+    return str(half_up(v)) if fmt == "0.0" else str(v)
 
 
 def _total_table(s: Summary) -> str:

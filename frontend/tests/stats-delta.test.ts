@@ -17,3 +17,19 @@ describe('环比 (change on the previous period)', () => {
     expect(delta(undefined, 3)).toBeNull()
   })
 })
+
+// The same table the backend's printout and Excel are checked against (tests/stats/test_rounding.py): every
+// figure rounds half away from zero on its decimal value, as counted by hand.
+import cases from '../../tests/fixtures/rounding_cases.json'
+import { pct } from '../src/features/stats/period'
+
+describe('rounding as by hand (四舍五入)', () => {
+  it.each(cases.rates)('shows $num/$den as $text', ({ num, den, digits, text }) => {
+    expect(pct(num / den, digits)).toBe(text)
+  })
+  it.each(cases.deltas)('gives the change from $prev to $cur as $text', ({ cur, prev, points }) => {
+    const d = delta(cur[0] / cur[1], prev[0] / prev[1], 'rate')
+    expect(d?.value).toBe(points)
+    expect(d?.dir).toBe(Math.sign(points))
+  })
+})

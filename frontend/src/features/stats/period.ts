@@ -20,12 +20,23 @@ export function statsQuery({ period, on, unitId, includeChildren }: { period: st
   return q
 }
 
-export function pct(v) {
-  return v == null ? '—' : `${(v * 100).toFixed(1)}%`
+/**
+ * x rounded to `digits` decimals half away from zero (四舍五入) on its decimal value, as a person counting by hand,
+ * the Excel file and the printout round it: a rate of 3802/4000 is 95.05 % and shows as 95.1 %. Rounding the float
+ * itself would not: 0.9505 × 100 is 95.0499…97 in binary, which toFixed(1) gives as 95.0. Twelve significant digits
+ * drop that noise and keep every real digit of a ratio of counts.
+ */
+export function roundHalfUp(x: number, digits = 1): number {
+  const scaled = Number((Math.abs(x) * 10 ** digits).toPrecision(12))
+  return (Math.sign(x) * Math.round(scaled)) / 10 ** digits || 0
+}
+
+export function pct(v: number | null | undefined, digits = 1) {
+  return v == null ? '—' : `${roundHalfUp(v * 100, digits).toFixed(digits)}%`
 }
 
 export function hours(v) {
-  return v == null ? '—' : v < 10 ? v.toFixed(1) : Math.round(v).toString()
+  return v == null ? '—' : v < 10 ? roundHalfUp(v, 1).toFixed(1) : roundHalfUp(v, 0).toString()
 }
 
 /** ISO-8601 week number and its year for a YYYY-MM-DD date. */
@@ -61,7 +72,7 @@ export function periodLabel(p, locale) {
  */
 export function delta(cur, prev, kind = 'count') {
   if (cur == null || prev == null) return null
-  const d = kind === 'rate' ? Math.round((cur - prev) * 1000) / 10 : Math.round((cur - prev) * 10) / 10
+  const d = roundHalfUp(kind === 'rate' ? (cur - prev) * 100 : cur - prev, 1)
   const dir = d > 0 ? 1 : d < 0 ? -1 : 0
   const size = Math.abs(d)
   const text = kind === 'rate' ? size.toFixed(1) : kind === 'hours' ? hours(size) : String(size)
