@@ -8,8 +8,10 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
+from app.bulletins import service as bulletins_service
+from app.bulletins.schemas import BulletinIn
 from app.categories import service as categories_service
 from app.categories.models import Category
 from app.config.service import CITY_CENTRE
@@ -19,10 +21,14 @@ from app.core.security import hash_password
 from app.core.types import clock_at, utcnow
 from app.demo.pictures import street_scene
 from app.evaluation import checklists as evaluation_checklists
+from app.evaluation import rounds as evaluation_rounds
 from app.evaluation.defaults import PREFIX
-from app.evaluation.models import EvalSite
+from app.evaluation.models import EvalAssignment, EvalChecklistItem, EvalRoundSite, EvalSite
+from app.evaluation.results import submit as submit_result
+from app.evaluation.schemas import AnswerIn, ResultIn, RoundIn, RoundState
 from app.photos import service as photos_service
 from app.tickets import actions as tickets_actions
+from app.tickets.models import Ticket
 from app.tickets.schemas import (
     CancelIn,
     DecisionIn,
@@ -300,6 +306,87 @@ def _exception(session: Session, users: dict[str, User], staff: User, ticket_id:
                 action_id=uuid.uuid4(), note="限期整改到位 Fix it within the deadline")))
 
 
+# The demo's 实地测评: (name, hours before now it started, sites drawn per type, seed, state it is left in).
+ROUNDS = [
+    ("创城模拟测评（第一轮）", 36, {"back_alley": 2, "farmers_market": 2, "residential_compound": 2,
+                              "main_road_commercial_street": 1, "public_square_park": 1}, 2026120, "published"),
+    ("创城模拟测评（第二轮）", 1.2, {"back_alley": 2, "bus_stop": 2, "school_surroundings": 2}, 2026121, "active"),
+]
+# Which items of a site fail (by position in its checklist), by the site's place in the round: a few sites clean,
+# most with one or two problems, as a real round finds them.
+FAILS = [(0,), (), (1, 3), (2,), (0, 4), (), (3,), (1,)]
+
+
+def seed_evaluation(session: Session, users: dict[str, User]) -> None:
+    """A published round (every site scored, its findings dispatched to the sites' units) and one under way (two
+    sites scored, the rest still to visit), through the real services. Run after seed_history: a finding is a
+    report and takes the next case number, so the rounds' results come after the history's last report."""
+    real_now = datetime.now(UTC)
+    inspectors = {u.id: u for u in (users["inspector"], users["inspector2"])}
+    office, leader = users["dispatcher"], users["leader"]
+    last_report = session.exec(select(func.max(Ticket.reported_at))).one() or real_now - timedelta(days=1)
+    for name, hours_ago, counts, seed, state in ROUNDS:
+        starts = real_now - timedelta(hours=hours_ago)
+        with clock_at(starts - timedelta(hours=1)):
+            # The published round's window has ended; the other runs on for the days ahead.
+            ends = real_now - timedelta(minutes=85) if state == "published" else starts + timedelta(days=5)
+            round_ = evaluation_rounds.create(session, office, RoundIn(
+                name=name, starts_at=starts, ends_at=ends, counts=counts, seed=seed,
+                inspector_ids=list(inspectors), dispatch_on_publish=True))
+            session.commit()
+        with clock_at(starts):
+            evaluation_rounds.transition(session, office, round_, RoundState.active)
+            session.commit()
+        sites = session.exec(select(EvalRoundSite, EvalSite, EvalAssignment.user_id)
+                             .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
+                             .join(EvalAssignment, EvalAssignment.round_site_id == EvalRoundSite.id)
+                             .where(EvalRoundSite.round_id == round_.id).order_by(EvalRoundSite.id)).all()
+        if state == "published":  # every site, between the history's last report and 90 minutes ago
+            first, last = max(starts, last_report.replace(tzinfo=UTC)) + timedelta(minutes=10), \
+                real_now - timedelta(minutes=90)
+            done = sites
+        else:  # two sites an hour ago; the rest wait (我的测评点位 lists them)
+            first, last = real_now - timedelta(minutes=60), real_now - timedelta(minutes=50)
+            done = sites[:2]
+        for k, (round_site, site, user_id) in enumerate(done):
+            when = first + (last - first) * k / max(1, len(done) - 1)
+            _evaluate(session, inspectors[user_id], round_.id, round_site, site, FAILS[k % len(FAILS)], when)
+        if state == "published":
+            for to, at in ((RoundState.closed, real_now - timedelta(minutes=80)),
+                           (RoundState.published, real_now - timedelta(minutes=75))):
+                with clock_at(at):
+                    evaluation_rounds.transition(session, leader, round_, to)
+                    session.commit()
+
+
+def _evaluate(session: Session, inspector: User, round_id: int, round_site: EvalRoundSite, site: EvalSite,
+              fails: tuple[int, ...], when: datetime) -> None:
+    """Submit a site's result as the phone would: every item answered, the failed ones with their photos."""
+    items = session.exec(select(EvalChecklistItem).where(EvalChecklistItem.checklist_id == round_site.checklist_id)
+                         .order_by(EvalChecklistItem.position)).all()
+    answers = []
+    with clock_at(when):
+        for k, item in enumerate(items):
+            if k in fails:
+                photos = [_photo(session, inspector, site.name, round_site.id * 100 + k * 10 + n, False, site.lat,
+                                 site.lng) for n in range(item.photos_required)]
+                answers.append(AnswerIn(item_code=item.code, verdict="fail", occurrences=1 + k % 2,
+                                        note="现场检查发现", photo_ids=photos))
+            else:
+                answers.append(AnswerIn(item_code=item.code, verdict="pass"))
+        submit_result(session, inspector, round_id, site.id, ResultIn(
+            id=uuid.uuid4(), status="evaluated", lat=site.lat, lng=site.lng, accuracy_m=10, answers=answers))
+        session.commit()
+
+
+def publish_bulletins(session: Session, users: dict[str, User]) -> None:
+    """Last week's and last month's bulletins, published as the office would after each period ended."""
+    today = datetime.now(get_settings().tz).date()
+    for kind, on in (("week", today - timedelta(days=7)), ("month", today.replace(day=1) - timedelta(days=1))):
+        bulletins_service.publish(session, users["dispatcher"], BulletinIn(period=kind, on=on))
+        session.commit()
+
+
 def main(argv: list[str]) -> None:
     demo = "--no-demo" not in argv and get_settings().demo_data  # XUNCHA_DEMO_DATA, also from .env
     with new_session(write=True) as session:
@@ -318,6 +405,8 @@ def main(argv: list[str]) -> None:
         users = seed_city(session)
         seed_sites(session)
         seed_history(session, users)
+        seed_evaluation(session, users)
+        publish_bulletins(session, users)
         print(f"demo: city seeded in {(utcnow() - started).total_seconds():.1f}s (password {DEMO_PASSWORD})")
 
 

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import func, select
 
 from app.demo import seed
+from app.evaluation import checklists
 from app.evaluation.models import EvalSite
 from app.photos.models import Photo
 from app.tickets.models import Ticket, TicketEvent, TicketRequest
@@ -45,6 +46,40 @@ def test_demo_city(client, db):
     # The street office sees only its own dispatched tickets.
     xy = client.get("/api/tickets", headers=_login(client, "unit_xyjd")).json()["items"]
     assert xy and all(t["status"] != "reported" or t["unit_id"] is None for t in xy)
+
+
+def test_demo_rounds_and_bulletins(client, db):
+    """The 实地测评 and bulletin screens are not empty in the demo: a published round whose findings went to the
+    sites' units, one under way with sites left for `inspector`, and last week's and last month's bulletins."""
+    users = seed.seed_city(db)
+    seed.seed_sites(db)
+    checklists.seed(db)  # main() seeds the default 测评细则 first
+    seed.seed_history(db, users, count=12)
+    seed.seed_evaluation(db, users)
+    seed.publish_bulletins(db, users)
+    db.rollback()
+    # Findings are reports: case numbers still rise with report time, after the history's (a site's findings
+    # share their submission's time).
+    tickets = db.exec(select(Ticket).order_by(Ticket.case_number)).all()
+    assert [t.reported_at for t in tickets] == sorted(t.reported_at for t in tickets)
+    assert max(t.reported_at for t in tickets).replace(tzinfo=UTC) <= datetime.now(UTC)
+    office = _login(client, "dispatcher")
+    rounds = {r["name"]: r for r in client.get("/api/evaluation/rounds", headers=office).json()["items"]}
+    assert {r["state"] for r in rounds.values()} == {"published", "active"}
+    published = next(r for r in rounds.values() if r["state"] == "published")
+    report = client.get(f"/api/evaluation/rounds/{published['id']}/report", headers=office).json()
+    assert report["sites_pending"] == 0 and report["findings"]
+    assert {f["status"] for f in report["findings"]} == {"dispatched"}
+    # The unit of a finding sees it, and the round's result for its own sites.
+    finding = report["findings"][0]
+    staff = next(name for name, _, _, unit in seed.USERS if unit == finding["unit_name"])
+    ticket = client.get(f"/api/tickets/{finding['ticket_id']}", headers=_login(client, staff))
+    assert ticket.status_code == 200 and ticket.json()["status"] == "dispatched"
+    mine = client.get("/api/evaluation/my-sites", headers=_login(client, "inspector")).json()
+    active = next(r for r in rounds.values() if r["state"] == "active")
+    assert any(s["round_id"] == active["id"] for s in mine)
+    bulletins = client.get("/api/bulletins", headers=_login(client, "leader")).json()["items"]
+    assert sorted(b["kind"] for b in bulletins) == ["month", "week"]
 
 
 def _login(client, username):

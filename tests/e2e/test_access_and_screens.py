@@ -95,7 +95,8 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
     d.wait_for_selector(".ticket-card")
     _shot(d, shots, "07-triage")
     _no_horizontal_overflow(d)
-    d.locator(".ticket-card").first.click()
+    # A report, not a finding of the demo's round under way (dispatched only once the round is published).
+    d.locator(".ticket-card", has_not=d.locator("[data-testid=awaiting-round]")).first.click()
     d.wait_for_selector("[data-testid=timeline]")
     _shot(d, shots, "08-detail-dispatcher")
     d.click("[data-testid=act-dispatch]")

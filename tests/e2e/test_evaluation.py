@@ -46,13 +46,20 @@ def test_dispatcher_draws_a_round_and_the_inspector_gets_its_sites(new_context, 
     inspector.wait_for_selector("[data-testid=eval-my-site] >> nth=1")
     shown = {int(x) for x in inspector.locator("[data-testid=eval-my-site]").evaluate_all(
         "els => els.map(e => e.dataset.id)")}
-    assert shown == {s["site"]["id"] for s in detail["sites"]}
+    # This round's two sites, beside those the demo's round under way dealt to 李督查.
+    mine = api.get("inspector", "/api/evaluation/my-sites").json()
+    assert {s["site"]["id"] for s in mine if s["round_id"] == round_id} == {s["site"]["id"] for s in detail["sites"]}
+    assert shown == {s["site"]["id"] for s in mine}
     inspector.screenshot(path=str(shots / "eval-my-sites.png"), full_page=True)
 
-    # Before publication the round does not exist for a unit, even one responsible for a drawn site.
+    # Before publication the round does not exist for a unit, even one responsible for a drawn site (the unit
+    # sees the demo's published round, if one of its sites was in it, and nothing else).
     unit = new_context().new_page()
     login(unit, "unit_cgj", "/eval/rounds")
-    unit.wait_for_selector("text=暂无测评任务")
+    unit.wait_for_selector("[data-testid=eval-round-row], :text('暂无测评任务')")
+    listed = unit.locator("[data-testid=eval-round-row]").evaluate_all("els => els.map(e => Number(e.dataset.id))")
+    assert round_id not in listed
+    assert all(r["state"] == "published" for r in api.get("unit_cgj", "/api/evaluation/rounds").json()["items"])
     assert api.get("unit_cgj", f"/api/evaluation/rounds/{round_id}").status_code == 404
 
 
