@@ -52,6 +52,11 @@ def test_dispatcher_bulk_dispatches_five_of_one_grid(new_context, api, shots):
     page.click("[data-testid=workbench-link]")
     page.wait_for_url("**/workbench")
     page.wait_for_selector("[data-testid=wb-row]")
+    # The finding of the demo's round under way says it waits for the round (it is not dispatched before).
+    waiting = {t["case_number"] for t in api.tickets("dispatcher", status="reported") if t["awaiting_round"]}
+    assert waiting
+    tagged = page.locator("[data-testid=wb-row]", has=page.locator("[data-testid=wb-awaiting-round]"))
+    assert set(tagged.locator("td.mono").all_inner_texts()) == waiting
     # Every column in sight on a 1366 px laptop (整改时限 and 更新时间 were behind a sideways scroll).
     assert page.evaluate("() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth <= w.clientWidth + 1 }")
 
