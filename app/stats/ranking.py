@@ -1,5 +1,7 @@
 """Rates and the red/black list (红黑榜) from per-unit counts. Pure: no database."""
 
+from decimal import Decimal
+
 from app.stats.schemas import (
     RANK_GROUP_NAMES,
     UNIT_KIND_GROUP,
@@ -36,18 +38,25 @@ def unit_metrics(unit_id: int | None, name: str | None, counts: dict[str, int],
     return m
 
 
+def _threshold(rate: float) -> str:
+    """A list's rate threshold as set, with its decimals: 0.875 is 87.5 % (":.0%" printed 88 %, a rule that
+    read differently from the one applied)."""
+    text = format(Decimal(repr(rate)) * 100, "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "%"
+
+
 def rule_text(rules: RankRules) -> dict[str, str]:
     """The ranking rules in words, as the bulletin states them."""
     return {
         "order": "按结案率从高到低排名；相同时按按期结案率，再按超期未结案数少者在前 "
                  "(rank by closure rate, then on-time rate, then fewer overdue unclosed)",
-        "red": f"红榜：结案率 ≥ {rules.red_min_rate:.0%} 且名列前 {rules.red_top}；并列的单位有一个在前 "
+        "red": f"红榜：结案率 ≥ {_threshold(rules.red_min_rate)} 且名列前 {rules.red_top}；并列的单位有一个在前 "
                f"{rules.red_top} 名内的，一并列入 "
-               f"(red: closure rate ≥ {rules.red_min_rate:.0%} and rank ≤ {rules.red_top}; a tied group reaching "
-               f"into the top {rules.red_top} is listed together)",
-        "black": f"黑榜：未上红榜，且结案率 < {rules.black_max_rate:.0%} 或名列倒数 {rules.black_bottom}；"
+               f"(red: closure rate ≥ {_threshold(rules.red_min_rate)} and rank ≤ {rules.red_top}; a tied group "
+               f"reaching into the top {rules.red_top} is listed together)",
+        "black": f"黑榜：未上红榜，且结案率 < {_threshold(rules.black_max_rate)} 或名列倒数 {rules.black_bottom}；"
                  f"并列的单位有一个在倒数 {rules.black_bottom} 名内的，一并列入 "
-                 f"(black: not red, and closure rate < {rules.black_max_rate:.0%} or in the bottom "
+                 f"(black: not red, and closure rate < {_threshold(rules.black_max_rate)} or in the bottom "
                  f"{rules.black_bottom}; a tied group reaching into the bottom {rules.black_bottom} is listed "
                  "together)",
         "groups": "职能部门、属地（区、街道）、企业分别排名，名次与上期名次均为本组内的 "

@@ -144,3 +144,10 @@ def test_ranking_per_kind_with_stricter_rules_has_a_group_without_red_list(clien
         "department": [(u["C"], 1, None, 1, 0), (u["B"], 2, "black", 1, -1)],
     }
     assert body["rules"]["black_bottom"] == 1
+
+
+def test_the_rules_in_words_state_the_thresholds_as_set():
+    """A threshold of 87.5 % is printed as such (it read 88 %, so a unit at 87.6 % seemed wrongly left off)."""
+    text = rule_text(RankRules(red_min_rate=0.875, black_max_rate=0.8))
+    assert "结案率 ≥ 87.5%" in text["red"] and "closure rate ≥ 87.5%" in text["red"]
+    assert "结案率 < 80%" in text["black"]
