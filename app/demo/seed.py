@@ -342,8 +342,8 @@ def seed_evaluation(session: Session, users: dict[str, User]) -> None:
                              .join(EvalAssignment, EvalAssignment.round_site_id == EvalRoundSite.id)
                              .where(EvalRoundSite.round_id == round_.id).order_by(EvalRoundSite.id)).all()
         if state == "published":  # every site, between the history's last report and 90 minutes ago
-            first, last = max(starts, last_report.replace(tzinfo=UTC)) + timedelta(minutes=10), \
-                real_now - timedelta(minutes=90)
+            last = real_now - timedelta(minutes=90)
+            first = min(last, max(starts, last_report.replace(tzinfo=UTC)) + timedelta(minutes=10))
             done = sites
         else:  # two sites an hour ago; the rest wait (我的测评点位 lists them)
             first, last = real_now - timedelta(minutes=60), real_now - timedelta(minutes=50)
