@@ -113,30 +113,31 @@ def _is_rate(fmt: str | None) -> bool:
     return bool(fmt and fmt.endswith("%"))
 
 
+def _points(cur: float, prev: float) -> Decimal:
+    """A rate's change in percentage points, exact on the two rates' decimal values."""
+    return (Decimal(repr(cur)) - Decimal(repr(prev))) * 100
+
+
 def change(cur, prev, fmt: str | None):
-    """本期 − 上期: a count's difference, a rate's in percentage points (unrounded: the cell's format rounds it),
-    None when either side is missing."""
+    """本期 − 上期: a count's difference, a rate's in percentage points (unrounded: the cell's format rounds it;
+    round(…, 2) first would round twice, 1.2496 → 1.25 → 1.3), None when either side is missing."""
     if cur is None or prev is None:
         return None
-    if _is_rate(fmt):  # exact to the shown digits' rounding (round(…, 2) would round twice: 1.2496 → 1.25 → 1.3)
-        return float((Decimal(repr(cur)) - Decimal(repr(prev))) * 100)
+    if _is_rate(fmt):
+        return float(_points(cur, prev))
     return round(cur - prev, 3) if isinstance(cur, float) or isinstance(prev, float) else cur - prev
 
 
 def change_text(cur, prev, fmt: str | None) -> str:
-    """环比 as the printout writes it: ↑2, ↓1, 持平, ↑1.5个百分点; — when there is nothing to compare."""
-    d = change(cur, prev, fmt)
-    if d is None:
+    """环比 as the printout writes it: ↑2, ↓1, 持平, ↑1.5个百分点 (half up, as shown); — when there is nothing to
+    compare."""
+    if cur is None or prev is None:
         return "—"
+    d = half_up(_points(cur, prev)) if _is_rate(fmt) else change(cur, prev, fmt)
     if d == 0:
         return "持平"
-    if _is_rate(fmt):
-        d = half_up((Decimal(repr(cur)) - Decimal(repr(prev))) * 100)
-        if d == 0:
-            return "持平"
-        return f"{'↑' if d > 0 else '↓'}{abs(d)}个百分点"
     arrow = "↑" if d > 0 else "↓"
-    return f"{arrow}{abs(d):g}"
+    return f"{arrow}{abs(d)}个百分点" if _is_rate(fmt) else f"{arrow}{abs(d):g}"
 # The 说明 sheet names each formula of FORMULAS and each ranking rule.
 FORMULA_NAMES = {
     "cohort": "统计口径", "reported": "发现数", "handed_over": "交办数", "handed_over_voided": "其中作废数",
