@@ -12,11 +12,13 @@ import os
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 
+from app.stats.exports import half_up
 from tests.dbutil import fresh_database_url
 from tests.servers import uvicorn_server
 
@@ -298,6 +300,11 @@ def shots() -> Path:
 
 
 # ---- UI helpers shared by the tests ---------------------------------------------------------------
+
+def pct(v: float | None) -> str:
+    """A rate as the PWA shows it: rounded half away from zero on its decimal value, as the printouts are."""
+    return "—" if v is None else f"{half_up(Decimal(repr(v)) * 100)}%"
+
 
 def login(page, username: str, path: str = "/"):
     """Log in through the UI and land on the role's home page."""

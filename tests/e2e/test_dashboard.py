@@ -36,7 +36,7 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
     if period == "month":
-        page.get_by_role("button", name="月").click()
+        page.get_by_role("button", name="月", exact=True).click()
     page.wait_for_selector("[data-testid=rank-black]")
     page.wait_for_selector("[data-testid=fig-overdue_now]")
     page.wait_for_selector(".echart canvas")
@@ -178,7 +178,7 @@ def test_change_to_date_and_breakdowns_on_a_360_px_phone(new_context, api, shots
     page = new_context(viewport={"width": 360, "height": 780}).new_page()
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
-    page.get_by_role("button", name="月").click()
+    page.get_by_role("button", name="月", exact=True).click()
     page.wait_for_selector("[data-testid=fig-closure_rate] [data-testid=delta]")
     assert page.locator("[data-testid=to-date-year]").count() == 0  # asked for when the section opens
     page.locator("[data-testid=breakdowns] .van-collapse-item__title").click()

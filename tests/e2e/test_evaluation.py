@@ -3,7 +3,7 @@ sites dealt to them; the unit sees nothing of the round before it is published."
 
 import pytest
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, pct
 
 pytestmark = pytest.mark.e2e
 
@@ -107,7 +107,7 @@ def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(ne
     page = new_context().new_page()
     login(page, "dispatcher", f"/eval/rounds/{rid}")
     page.wait_for_selector("[data-testid=eval-report-rate]")
-    assert page.inner_text("[data-testid=eval-report-rate]") == f"{report['total']['rate'] * 100:.1f}%"
+    assert page.inner_text("[data-testid=eval-report-rate]") == pct(report["total"]["rate"])
     assert page.locator("[data-testid=eval-report-rank]").count() == 1
     page.click(".van-tab:has-text('问题清单')")
     page.click(f"[data-testid=eval-report-finding]:has-text('{finding['case_number']}')")
@@ -122,7 +122,7 @@ def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(ne
     row.scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "dashboard-recent-rounds.png"))
     assert page.locator("[data-testid=recent-round]").count() <= 3
-    assert row.locator("[data-testid=recent-round-rate]").inner_text() == f"{report['total']['rate'] * 100:.1f}%"
+    assert row.locator("[data-testid=recent-round-rate]").inner_text() == pct(report["total"]["rate"])
     row.click()
     page.wait_for_url(f"**/eval/rounds/{rid}")
     page.wait_for_selector("[data-testid=eval-report-rate]")

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.conftest import login
+from tests.e2e.conftest import login, pct
 
 pytestmark = pytest.mark.e2e
 
@@ -20,10 +20,6 @@ WALL = {"width": 1920, "height": 1080}
 LAPTOP = {"width": 1366, "height": 900}
 SHOTS = Path(os.environ.get("XUNCHA_SCREEN_SHOTS", "/work/shots"))
 PANELS = ["screen-figures", "screen-ranking", "screen-trend", "screen-map", "screen-overdue", "screen-rounds"]
-
-
-def pct(v) -> str:
-    return "—" if v is None else f"{v * 100:.1f}%"
 
 
 def desktop_page(new_context, viewport):
