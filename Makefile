@@ -78,17 +78,19 @@ test-frontend: frontend/node_modules/.installed venv
 api-types: frontend/node_modules/.installed venv
 	$(PY) scripts/api_types.py
 
+# The browser tests and the rest as two processes at once (scripts/pytest_split.py says why).
 test-backend: venv
-	$(VENV)/bin/pytest
+	$(PY) scripts/pytest_split.py
 
 # The same suite against PostgreSQL (127.0.0.1:5432, user postgres, database test).
 test-pg: setup lint
-	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
+	XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(PY) scripts/pytest_split.py
 
 # The whole suite as a scaled-out city runs (issue 15): PostgreSQL, and photos in an S3 bucket on a moto server
 # the tests start on 127.0.0.1 (tests/conftest.py). CI runs this pass after `make test` (SQLite + local disk).
 test-pg-s3: setup lint
-	XUNCHA_TEST_STORAGE=s3 XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest
+	XUNCHA_TEST_STORAGE=s3 XUNCHA_TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test \
+		$(PY) scripts/pytest_split.py
 
 # Only the photo and job suites with photos in S3 (a quick check of the storage code; any part of the suite runs
 # this way, e.g. `XUNCHA_TEST_STORAGE=s3 .venv/bin/pytest tests/tickets`).
