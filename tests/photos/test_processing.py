@@ -667,7 +667,7 @@ def test_concurrent_processing_gives_the_same_bytes_as_serial():
     ("0001:01:01 00:00:00", "+14:00"),
     ("1999:12:31 12:00:00", "+08:00"),
     ((datetime.now(UTC) + timedelta(days=3)).strftime("%Y:%m:%d %H:%M:%S"), "+00:00"),
-], ids=["year-9999", "year-9999-no-offset", "year-1", "last-century", "in-3-days"])  # ids alike in every worker
+], ids=["year-9999", "year-9999-no-offset", "year-1", "last-century", "in-3-days"])  # the same ids on every run
 def test_exif_times_outside_the_plausible_range_are_unknown(taken_at, offset):
     p = process(make_jpeg(640, 480, taken_at=taken_at, offset=offset),
                 watermark=EvidenceWatermark(uploader="张三", timezone="Asia/Shanghai",
