@@ -148,24 +148,42 @@ def _shows(page, *tags: str, where: str):
     assert not missing, f"{where}: not shown literally: {missing}"
 
 
-def _hover_tooltip(page, chart, tag: str, rows: int, where: str) -> str:
-    """Sweep the mouse along each bar row of a gantt chart (GanttChart.vue: grid top 10, bottom 28) until
-    its tooltip shows the tagged text; return the tooltip's text."""
-    chart.scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+# GanttChart.vue's grid: top (room for the 现在 label above the bars) and bottom (the time axis), in px.
+GANTT_TOP, GANTT_BOTTOM = 22, 28
+
+
+def _settled_box(page, chart) -> dict:
+    """The chart's box once the page around it has stopped moving (sections above it load on their own and
+    push it down; a box read before that points the mouse at the wrong rows)."""
     box = chart.bounding_box()
-    band = (box["height"] - 10 - 28) / rows
+    for _ in range(40):
+        page.wait_for_timeout(150)
+        again = chart.bounding_box()
+        if again == box:
+            return box
+        box = again
+    return box
+
+
+def _hover_tooltip(page, chart, tag: str, rows: int, where: str) -> str:
+    """Sweep the mouse along each bar row of a gantt chart (`rows` bars, grid as GanttChart.vue's) until its
+    tooltip shows the tagged text; return the tooltip's text. Each row is swept at its centre and a little
+    above and below it (a bar fills 55 % of its row), the box read again before each row."""
     want = FIELDS[tag]
     read = "el => [...el.querySelectorAll('.xc-tooltip-text')].map(e => e.textContent).join('|')"
     for i in range(rows):
-        y = box["y"] + 10 + (i + 0.5) * band
-        for x in range(int(box["x"]) + 60, int(box["x"] + box["width"]) - 4, 3):
-            page.mouse.move(x, y)
-            text = chart.evaluate(read)
-            if want in text:
-                # Text, not markup: the tooltip holds no element the markup would have made.
-                assert chart.locator("img, script").count() == 0, where
-                return text
+        for off in (0.5, 0.4, 0.6):
+            chart.scroll_into_view_if_needed()
+            box = _settled_box(page, chart)
+            band = (box["height"] - GANTT_TOP - GANTT_BOTTOM) / rows
+            y = box["y"] + GANTT_TOP + (i + off) * band
+            for x in range(int(box["x"]) + 60, int(box["x"] + box["width"]) - 4, 3):
+                page.mouse.move(x, y)
+                text = chart.evaluate(read)
+                if want in text:
+                    # Text, not markup: the tooltip holds no element the markup would have made.
+                    assert chart.locator("img, script").count() == 0, where
+                    return text
     raise AssertionError(f"{where}: no tooltip with {tag}")
 
 
@@ -227,7 +245,8 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     page.wait_for_selector("[data-testid=dashboard] .echart canvas")
     _shows(page, "UN", "DB", where="dashboard (unit scope, overdue list)")
     gantt = page.locator(".card.chart .echart").last
-    tip = _hover_tooltip(page, gantt, "DA", 3, "dashboard gantt tooltip")
+    bars = len(api.get("xss_dispatcher", f"/api/stats/timeline?period=month&unit_id={w['unit_id']}").json()["bars"])
+    tip = _hover_tooltip(page, gantt, "DA", bars, "dashboard gantt tooltip")
     assert FIELDS["DA"] in tip
     page.screenshot(path=str(shots / "xss-dashboard-gantt-tooltip.png"))
     guard.check("dashboard")
@@ -273,7 +292,8 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     assert FIELDS["UI"] not in _text(unit), "a unit never sees the inspector's name (四不两直)"
     unit.goto("/dashboard?period=month")
     unit.wait_for_selector("[data-testid=dashboard] .echart canvas")
-    _hover_tooltip(unit, unit.locator(".card.chart .echart").last, "DB", 3, "unit dashboard gantt tooltip")
+    bars = len(api.get("xss_unit", "/api/stats/timeline?period=month").json()["bars"])
+    _hover_tooltip(unit, unit.locator(".card.chart .echart").last, "DB", bars, "unit dashboard gantt tooltip")
     unit.goto(f"/stats/tickets/{w['a']}/timeline")
     unit.wait_for_selector("[data-testid=ticket-timeline] .echart canvas")
     stages = len(api.get("xss_unit", f"/api/stats/tickets/{w['a']}/timeline").json()["stages"])
