@@ -61,6 +61,10 @@ def submit(session: Session, user: User, round_id: int, site_id: int, body: Resu
     if round_.state != RoundState.active.value:
         raise Conflict("测评任务未在进行中 The round is not active", code="round_not_active")
     if session.exec(select(EvalResult.id).where(EvalResult.round_site_id == round_site.id)).first() is not None:
+        # This very submission may have committed since the look-up above: a phone's resend while its first
+        # attempt was still being served (the page left mid-request). It answers as the first one did.
+        if (replayed := _replay(session, user, body.id, digest)) is not None:
+            return replayed
         raise Conflict("该点位已提交测评 This site was already submitted", code="already_submitted")
     items = _items(session, round_site.checklist_id)
     photos = _check(session, user, body, items)

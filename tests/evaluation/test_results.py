@@ -90,6 +90,32 @@ def test_a_site_with_two_failures_and_a_na_is_scored_and_its_failures_are_ticket
     assert (changed.status_code, changed.json()["error"]["code"]) == (409, "id_reused")
 
 
+def test_a_resend_that_overtakes_its_first_attempt_still_answers_the_first_result(client, db, r, monkeypatch):
+    """A phone left the page while its submission was being served, and the reopened page sent it again: the
+    resend's look-up by id ran before the first attempt committed, its look-up of the site after. It is the
+    same submission (same id, same content), so it answers the first result, not 409 already_submitted (which
+    left the inspector's outbox asking for a person about a site that was in fact submitted)."""
+    from app.evaluation import results
+
+    sent = body(r, all_pass(r))
+    first = client.post(path(r), headers=r["insp"], json=sent)
+    assert first.status_code == 201, first.text
+    real, calls = results._replay, []
+
+    def before_the_commit(*args):  # the resend's first look-up by id: the first attempt not committed yet
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(results, "_replay", before_the_commit)
+    again = client.post(path(r), headers=r["insp"], json=sent)
+    assert len(calls) == 2, "the site's result was looked up by id again"
+    assert again.status_code == 201 and again.json() == first.json(), again.text
+    other = client.post(path(r), headers=r["insp"], json=body(r, all_pass(r)))  # another submission: still 409
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "already_submitted")
+    db.rollback()
+    assert db.exec(select(func.count()).select_from(EvalResult)).one() == 1
+
+
 def test_unable_to_evaluate_needs_a_reason_and_no_answers(client, db, r):
     bad = client.post(path(r), headers=r["insp"], json=body(r, [], status="unable"))
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "reason_required")
