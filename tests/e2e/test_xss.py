@@ -172,10 +172,10 @@ def _hover_tooltip(page, chart, tag: str, rows: int, where: str) -> str:
     want = FIELDS[tag]
     read = "el => [...el.querySelectorAll('.xc-tooltip-text')].map(e => e.textContent).join('|')"
     for i in range(rows):
+        chart.scroll_into_view_if_needed()
+        box = _settled_box(page, chart)
+        band = (box["height"] - GANTT_TOP - GANTT_BOTTOM) / rows
         for off in (0.5, 0.4, 0.6):
-            chart.scroll_into_view_if_needed()
-            box = _settled_box(page, chart)
-            band = (box["height"] - GANTT_TOP - GANTT_BOTTOM) / rows
             y = box["y"] + GANTT_TOP + (i + off) * band
             for x in range(int(box["x"]) + 60, int(box["x"] + box["width"]) - 4, 3):
                 page.mouse.move(x, y)
