@@ -21,6 +21,7 @@ from sqlmodel import func, select
 
 from app.bulletins.models import Bulletin
 from app.core.types import utcnow
+from app.stats.periods import resolve_period
 from tests.conftest import login
 from tests.stats.cases import FAR, WEEK_ON, _Builder, at, build_city
 
@@ -176,7 +177,7 @@ def _count(db) -> int:
 def test_publishing_refuses_a_second_time_an_unended_period_and_bad_input(client, db):
     city = build_city(db)
     h = login(client, city.users["dispatcher"])
-    today = utcnow().date().isoformat()
+    today = resolve_period("week").start_date.isoformat()  # this week in the office's time zone, not UTC's
     bad = [
         ({"period": "week", "on": today}, 422, "period_not_over"),
         ({"period": "month"}, 422, "period_not_over"),  # this month

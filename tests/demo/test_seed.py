@@ -1,9 +1,11 @@
 """The demo city: every role can log in, and tickets exist in every state with real photos."""
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import func, select
 
+from app.core.types import clock_at
 from app.demo import seed
 from app.evaluation import checklists
 from app.evaluation.models import EvalSite
@@ -80,6 +82,37 @@ def test_demo_rounds_and_bulletins(client, db):
     assert any(s["round_id"] == active["id"] for s in mine)
     bulletins = client.get("/api/bulletins", headers=_login(client, "leader")).json()["items"]
     assert sorted(b["kind"] for b in bulletins) == ["month", "week"]
+
+
+def test_a_demo_seeded_early_on_a_monday_still_has_this_weeks_figures(client, db):
+    """Seeded at 05:00 on a Monday (city time), the week is 5 hours old: the dashboard's default period (本周)
+    still shows tickets dispatched and closed in it and a red or black list, not zeros. Seeded at 00:20, the
+    week is left empty rather than given history that had no time to happen."""
+    users = seed.seed_city(db)
+    monday = datetime(2026, 11, 30, 5, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    seed.seed_history(db, users, count=24, now=monday)
+    db.rollback()
+    leader = _login(client, "leader")
+    week = {"period": "week", "on": "2026-11-30"}
+    with clock_at(monday):
+        summary = client.get("/api/stats/summary", params=week, headers=leader).json()
+        ranking = client.get("/api/stats/ranking", params=week, headers=leader).json()
+    assert summary["period"]["start_date"] == "2026-11-30"
+    assert summary["total"]["dispatched"] >= 3 and summary["total"]["closed"] >= 2, summary["total"]
+    assert any(row["list"] in ("red", "black") for g in ranking["groups"] for row in g["rows"])
+    assert db.exec(select(func.max(TicketEvent.at))).one().replace(tzinfo=UTC) <= monday
+    cases = db.exec(select(Ticket).order_by(Ticket.case_number)).all()
+    assert [t.reported_at for t in cases] == sorted(t.reported_at for t in cases)
+
+
+def test_a_demo_seeded_just_after_midnight_on_a_monday_leaves_the_week_empty(client, db):
+    users = seed.seed_city(db)
+    just_after = datetime(2026, 11, 30, 0, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
+    seed.seed_history(db, users, count=24, now=just_after)
+    db.rollback()
+    week_start = datetime(2026, 11, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert db.exec(select(func.count()).select_from(Ticket).where(Ticket.reported_at >= week_start)).one() == 0
+    assert db.exec(select(func.max(TicketEvent.at))).one().replace(tzinfo=UTC) <= just_after
 
 
 def _login(client, username):

@@ -72,13 +72,15 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
 def test_drill_page_without_a_metric_lists_the_default_figure(new_context, api):
     """/stats/tickets typed or bookmarked without ?metric= shows 派遣数 (its title) and lists those tickets,
     not an "invalid request" under the right title."""
-    expected = api.get("leader", "/api/stats/tickets", metric="dispatched", limit=200).json()["items"]
+    on = api.busy_week()
+    expected = api.get("leader", "/api/stats/tickets", metric="dispatched", period="week", on=on,
+                       limit=200).json()["items"]
     page = new_context().new_page()
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
-    page.goto("/stats/tickets")
+    page.goto(f"/stats/tickets?period=week&on={on}")
     want = min(len(expected), 50)
-    assert want > 0, "the demo city has tickets dispatched this week"
+    assert want > 0, f"the demo city has tickets dispatched in the week of {on}"
     page.wait_for_function(f"() => document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {want}")
     assert page.get_by_text("请求参数有误").count() == 0
 
@@ -153,15 +155,16 @@ def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots)
 
 
 def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, shots):
+    on = api.busy_week()
     page = new_context().new_page()
-    login(page, "unit_cgj", "/dashboard")
+    login(page, "unit_cgj", f"/dashboard?period=week&on={on}")
     page.wait_for_selector("[data-testid=fig-overdue_now]")
-    own = api.get("unit_cgj", "/api/stats/summary").json()
+    own = api.get("unit_cgj", "/api/stats/summary", period="week", on=on).json()
     assert own["scope"]["unit_name"] == "市城市管理局"
     assert "市城市管理局" in page.locator(".scope-fixed").inner_text()
     assert page.locator("[data-testid=scope]").count() == 0 and page.locator("[data-testid=export]").count() == 0
     assert page.locator("[data-testid=fig-overdue_now] .val").inner_text().strip() == str(own["total"]["overdue_now"])
-    page.wait_for_selector("[data-testid=rank-black], [data-testid=rank-red]")  # the published ranking
+    page.wait_for_selector("[data-testid=rank-black], [data-testid=rank-red]")  # the city-wide ranking
 
     desk = new_context(viewport={"width": 1280, "height": 900}, is_mobile=False, has_touch=False,
                        device_scale_factor=1).new_page()

@@ -162,10 +162,13 @@ def test_a_saturated_server_sheds_at_once_with_retry_after(tight_server):
 
 @pytest.fixture(scope="module")
 def few_slots_server(tmp_path_factory):
-    """Two database slots (so ten worker threads) and the default 5 s wait for a slot."""
+    """Two database slots (so ten worker threads) and an 8 s wait for a slot: long enough that a slow machine
+    (CI's PostgreSQL pass beside the browser tests) still lets uploads through instead of shedding them all,
+    so the circular wait this guards against is really set up."""
     url = fresh_database_url("xuncha_load_few")
     city = seed(url, inspectors=1, dispatchers=1, units=1)
-    with live_server(url, tmp_path_factory.mktemp("few"), env={"XUNCHA_DB_SLOTS": "2"}) as server:
+    env = {"XUNCHA_DB_SLOTS": "2", "XUNCHA_DB_WAIT_SECONDS": "8"}
+    with live_server(url, tmp_path_factory.mktemp("few"), env=env) as server:
         yield server, city
 
 
