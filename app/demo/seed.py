@@ -178,13 +178,14 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
     workflow with generated photos."""
     rng = random.Random(20261121)
     real_now = now or datetime.now(UTC)
-    # This week (from Monday 00:00 in the city's time zone) gets a share of the recent tickets even early on a
-    # Monday, so a leader opening the demo's dashboard (本周 by default) sees a week's figures and red/black
-    # list, not zeros. They are reported by `last`, before seed_evaluation's first finding (90 minutes ago: case
-    # numbers rise with report time), and later() squeezes their steps; a week younger than that is left empty.
-    week_start = local_midnight(resolve_period("week", now=real_now).start_date)
+    # This week and this month (from Monday 00:00 and the 1st, in the city's time zone) get a share of the recent
+    # tickets even early on a Monday or a 1st, so a leader opening the demo's dashboard (本周 by default, or 本月)
+    # sees figures and a red/black list, not zeros. They are reported by `last`, before seed_evaluation's first
+    # finding (90 minutes ago: case numbers rise with report time), and later() squeezes their steps; a period
+    # younger than that is left empty.
+    this_start = max(local_midnight(resolve_period(kind, now=real_now).start_date) for kind in ("week", "month"))
     last = real_now - timedelta(minutes=105)
-    room = min(last - week_start, timedelta(days=3.5))
+    room = min(last - this_start, timedelta(days=3.5))
     units = {u.name: u for u in session.exec(select(Unit)).all()}
     inspectors = [users["inspector"], users["inspector2"], users["dispatcher"]]
     staff_by_unit = {u.unit_id: u for u in users.values() if u.role == Role.unit_staff}
@@ -206,7 +207,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
         closed_lately = outcome == "closed" and i % 3 == 0
         days = rng.uniform(0.3, 5) if recent else rng.uniform(1.5, 3.5) if closed_lately else rng.uniform(5, weeks * 7)
         t = real_now - timedelta(days=days, minutes=rng.randint(0, 600))
-        if (closed_lately or (recent and i % 2 == 0)) and t < week_start and room >= timedelta(minutes=30):
+        if (closed_lately or (recent and i % 2 == 0)) and t < this_start and room >= timedelta(minutes=30):
             # the same place in this week's room as in the usual range, so their order holds
             t = last - room * ((days - 1.5) / 2 if closed_lately else (days - 0.3) / 4.7)
         specs.append((t, i, outcome))

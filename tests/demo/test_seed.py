@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import func, select
 
 from app.core.types import clock_at
@@ -13,6 +14,8 @@ from app.photos.models import Photo
 from app.tickets.models import Ticket, TicketEvent, TicketRequest
 from app.tickets.workflow import Status
 from tests.conftest import PASSWORD  # noqa: F401  (demo users have their own password)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the demo city's (and the tests' default) time zone
 
 
 def test_demo_city(client, db):
@@ -84,33 +87,33 @@ def test_demo_rounds_and_bulletins(client, db):
     assert sorted(b["kind"] for b in bulletins) == ["month", "week"]
 
 
-def test_a_demo_seeded_early_on_a_monday_still_has_this_weeks_figures(client, db):
-    """Seeded at 05:00 on a Monday (city time), the week is 5 hours old: the dashboard's default period (本周)
-    still shows tickets dispatched and closed in it and a red or black list, not zeros. Seeded at 00:20, the
-    week is left empty rather than given history that had no time to happen."""
+@pytest.mark.parametrize("now", [datetime(2026, 11, 30, 5, 0, tzinfo=SHANGHAI),  # a Monday
+                                 datetime(2026, 12, 1, 5, 0, tzinfo=SHANGHAI)])  # a 1st, the day after a Monday
+def test_a_demo_seeded_early_in_a_week_or_month_still_has_its_figures(client, db, now):
+    """Seeded at 05:00 on a Monday or a 1st (city time), the dashboard's periods (本周 by default, 本月) still
+    show tickets dispatched and closed in them and a red or black list, not zeros."""
     users = seed.seed_city(db)
-    monday = datetime(2026, 11, 30, 5, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-    seed.seed_history(db, users, count=24, now=monday)
+    seed.seed_history(db, users, count=24, now=now)
     db.rollback()
     leader = _login(client, "leader")
-    week = {"period": "week", "on": "2026-11-30"}
-    with clock_at(monday):
-        summary = client.get("/api/stats/summary", params=week, headers=leader).json()
-        ranking = client.get("/api/stats/ranking", params=week, headers=leader).json()
-    assert summary["period"]["start_date"] == "2026-11-30"
-    assert summary["total"]["dispatched"] >= 3 and summary["total"]["closed"] >= 2, summary["total"]
-    assert any(row["list"] in ("red", "black") for g in ranking["groups"] for row in g["rows"])
-    assert db.exec(select(func.max(TicketEvent.at))).one().replace(tzinfo=UTC) <= monday
+    for period in ("week", "month"):
+        query = {"period": period, "on": now.date().isoformat()}
+        with clock_at(now):
+            summary = client.get("/api/stats/summary", params=query, headers=leader).json()
+            ranking = client.get("/api/stats/ranking", params=query, headers=leader).json()
+        assert summary["total"]["dispatched"] >= 3 and summary["total"]["closed"] >= 2, (period, summary["total"])
+        assert any(row["list"] in ("red", "black") for g in ranking["groups"] for row in g["rows"]), period
+    assert db.exec(select(func.max(TicketEvent.at))).one().replace(tzinfo=UTC) <= now
     cases = db.exec(select(Ticket).order_by(Ticket.case_number)).all()
     assert [t.reported_at for t in cases] == sorted(t.reported_at for t in cases)
 
 
 def test_a_demo_seeded_just_after_midnight_on_a_monday_leaves_the_week_empty(client, db):
     users = seed.seed_city(db)
-    just_after = datetime(2026, 11, 30, 0, 20, tzinfo=ZoneInfo("Asia/Shanghai"))
+    just_after = datetime(2026, 11, 30, 0, 20, tzinfo=SHANGHAI)
     seed.seed_history(db, users, count=24, now=just_after)
     db.rollback()
-    week_start = datetime(2026, 11, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    week_start = datetime(2026, 11, 30, tzinfo=SHANGHAI)
     assert db.exec(select(func.count()).select_from(Ticket).where(Ticket.reported_at >= week_start)).one() == 0
     assert db.exec(select(func.max(TicketEvent.at))).one().replace(tzinfo=UTC) <= just_after
 

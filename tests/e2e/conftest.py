@@ -131,18 +131,18 @@ class Api:
         r.raise_for_status()
         return r.json()
 
-    def busy_week(self) -> str:
-        """The Monday of the newest week with tickets dispatched and a red or black list: this week, or last
-        week while this one has only begun (a run crossing Monday 00:00 in the office's time zone, or a demo
-        seeded early on a Monday). The demo's open tickets are at most 5 days old, so one of the two has them."""
-        this = self.get("leader", "/api/stats/summary", period="week").json()["period"]["start_date"]
-        for monday in (this, (date.fromisoformat(this) - timedelta(days=7)).isoformat()):
-            summary = self.get("leader", "/api/stats/summary", period="week", on=monday).json()
-            ranking = self.get("leader", "/api/stats/ranking", period="week", on=monday).json()
+    def busy(self, period: str = "week", need=None) -> str:
+        """A day of the newest week or month with tickets dispatched and a red or black list (and `need(ranking)`
+        if given): this one, or the one before while this one has only begun (a run crossing midnight in the
+        office's time zone on a Monday or a 1st, or a demo seeded just then)."""
+        this = self.get("leader", "/api/stats/summary", period=period).json()["period"]["start_date"]
+        for on in (this, (date.fromisoformat(this) - timedelta(days=1)).isoformat()):
+            summary = self.get("leader", "/api/stats/summary", period=period, on=on).json()
+            ranking = self.get("leader", "/api/stats/ranking", period=period, on=on).json()
             listed = any(row["list"] in ("red", "black") for g in ranking["groups"] for row in g["rows"])
-            if summary["total"]["dispatched"] and listed:
-                return monday
-        raise AssertionError(f"neither the week of {this} nor the one before has dispatched tickets and a red/black list")
+            if summary["total"]["dispatched"] and listed and (need is None or need(ranking)):
+                return on
+        raise AssertionError(f"neither the {period} of {this} nor the one before has what the test needs")
 
 
 @pytest.fixture(scope="session")

@@ -12,31 +12,32 @@ from tests.e2e.conftest import login
 pytestmark = pytest.mark.e2e
 
 
-def _pick_black_unit(api) -> tuple[str, dict, dict]:
-    """A black-listed unit (preferring one without sub-units and with overdue tickets), for week or month."""
+def _pick_black_unit(api) -> tuple[str, str, dict, dict]:
+    """A black-listed unit (preferring one without sub-units and with overdue tickets), for a week or a month
+    with tickets."""
     units = api.get("leader", "/api/units").json()
     parents = {u["parent_id"] for u in units if u["parent_id"]}
     best = None
     for period in ("week", "month"):
-        ranking = api.get("leader", "/api/stats/ranking", period=period).json()
+        on = api.busy(period)
+        ranking = api.get("leader", "/api/stats/ranking", period=period, on=on).json()
         for row in (row for group in ranking["groups"] for row in group["rows"]):
             if row["list"] != "black":
                 continue
-            s = api.get("leader", "/api/stats/summary", period=period, unit_id=row["unit_id"]).json()
+            s = api.get("leader", "/api/stats/summary", period=period, on=on, unit_id=row["unit_id"]).json()
             score = (row["unit_id"] not in parents, s["total"]["overdue_now"] > 0, period == "week")
             if best is None or score > best[0]:
-                best = (score, period, row, s)
-    assert best is not None, "the demo city should have a black-listed unit this week or this month"
-    return best[1], best[2], best[3]
+                best = (score, period, on, row, s)
+    assert best is not None, "the demo city should have a black-listed unit in a week or a month"
+    return best[1:]
 
 
 def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shots):
-    period, row, summary = _pick_black_unit(api)
+    period, on, row, summary = _pick_black_unit(api)
     page = new_context().new_page()
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
-    if period == "month":
-        page.get_by_role("button", name="月", exact=True).click()
+    page.goto(f"/dashboard?period={period}&on={on}")
     page.wait_for_selector("[data-testid=rank-black]")
     page.wait_for_selector("[data-testid=fig-overdue_now]")
     page.wait_for_selector(".echart canvas")
@@ -72,7 +73,7 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
 def test_drill_page_without_a_metric_lists_the_default_figure(new_context, api):
     """/stats/tickets typed or bookmarked without ?metric= shows 派遣数 (its title) and lists those tickets,
     not an "invalid request" under the right title."""
-    on = api.busy_week()
+    on = api.busy("week")
     expected = api.get("leader", "/api/stats/tickets", metric="dispatched", period="week", on=on,
                        limit=200).json()["items"]
     page = new_context().new_page()
@@ -91,16 +92,17 @@ NO_RED = {"red_min_rate": "1.0", "red_top": "0", "black_max_rate": "0", "black_b
 
 
 def test_ranking_without_red_list_per_unit_kind(new_context, api, shots):
-    truth = api.get("leader", "/api/stats/ranking", period="month", **NO_RED).json()
+    on = api.busy("month", need=lambda ranking: {"department", "territorial"} <= {g["kind"] for g in ranking["groups"]})
+    truth = api.get("leader", "/api/stats/ranking", period="month", on=on, **NO_RED).json()
     groups = {g["kind"]: g for g in truth["groups"]}
-    # The demo city's districts with their street offices, and its departments, both with tickets this month.
+    # The demo city's districts with their street offices, and its departments, both with tickets that month.
     assert {"department", "territorial"} <= set(groups), list(groups)
     page = new_context(service_workers="block").new_page()
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
     page.route("**/api/stats/ranking?**", lambda r: r.continue_(
         url=r.request.url + "".join(f"&{k}={v}" for k, v in NO_RED.items())))
-    page.goto("/dashboard?period=month")
+    page.goto(f"/dashboard?period=month&on={on}")
     page.wait_for_selector("[data-testid=rank-group]")
     shown = page.locator("[data-testid=rank-group]")
     assert shown.evaluate_all("els => els.map(e => e.dataset.kind)") == [g["kind"] for g in truth["groups"]]
@@ -155,7 +157,7 @@ def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots)
 
 
 def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, shots):
-    on = api.busy_week()
+    on = api.busy("week")
     page = new_context().new_page()
     login(page, "unit_cgj", f"/dashboard?period=week&on={on}")
     page.wait_for_selector("[data-testid=fig-overdue_now]")
@@ -177,11 +179,12 @@ def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, sho
 def test_change_to_date_and_breakdowns_on_a_360_px_phone(new_context, api, shots):
     """环比 is a small ↑/↓ beside a figure, 本月/本年累计 a short table, the breakdowns a collapsed section that
     loads when opened; nothing is wider than the phone."""
-    summary = api.get("leader", "/api/stats/summary", period="month", to_date="true").json()
+    on = api.busy("month")
+    summary = api.get("leader", "/api/stats/summary", period="month", on=on, to_date="true").json()
     page = new_context(viewport={"width": 360, "height": 780}).new_page()
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
-    page.get_by_role("button", name="月", exact=True).click()
+    page.goto(f"/dashboard?period=month&on={on}")
     page.wait_for_selector("[data-testid=fig-closure_rate] [data-testid=delta]")
     assert page.locator("[data-testid=to-date-year]").count() == 0  # asked for when the section opens
     page.locator("[data-testid=breakdowns] .van-collapse-item__title").click()

@@ -82,13 +82,14 @@ def test_dashboard_looks_like_loading_until_its_data_arrives(new_context, shots)
     assert ("没有超期案件" in text) == (overdue_now == 0)
 
 
-def test_dashboard_labels_its_table_export_and_black_list(new_context, shots):
+def test_dashboard_labels_its_table_export_and_black_list(new_context, api, shots):
+    on = api.busy("month")
     page = new_context(service_workers="block").new_page()
     login(page, "leader")
     page.wait_for_url("**/dashboard**")
     # The real API with stricter rules: no unit makes the red list, so every ranked unit may be black.
     page.route("**/api/stats/ranking?**", lambda r: r.continue_(url=r.request.url + "&red_min_rate=1.0&red_top=0"))
-    page.goto("/dashboard?period=month")
+    page.goto(f"/dashboard?period=month&on={on}")
     page.wait_for_selector("[data-testid=rank-black]")
     assert page.locator("[data-testid=rank-no-red]").first.inner_text().find("没有单位达到红榜标准") >= 0
     assert page.locator("[data-testid=export]").inner_text().strip() == "导出"
@@ -109,9 +110,9 @@ def _overlap(a, b) -> bool:
         and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"]
 
 
-def test_drill_down_timeline_link_covers_no_text(new_context, shots):
+def test_drill_down_timeline_link_covers_no_text(new_context, api, shots):
     page = new_context().new_page()
-    login(page, "leader", "/stats/tickets?period=month&metric=dispatched")
+    login(page, "leader", f"/stats/tickets?period=month&on={api.busy('month')}&metric=dispatched")
     page.wait_for_selector("[data-testid=drill-list] .item")
     page.wait_for_load_state("networkidle")  # the header above the list (period, formula, count) settles first
     # Every box of a card measured in one go: measured one by one, a header that grew in between moved the card
