@@ -2,6 +2,7 @@
 the overdue figure and lands on exactly the tickets the API counts."""
 
 import uuid
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -225,3 +226,37 @@ def test_a_figure_of_occurrences_says_times_beside_the_tickets_it_lists(new_cont
     page.wait_for_function(
         f"() => document.querySelectorAll('[data-testid=drill-list] [data-case]').length === {len(listed)}")
     assert ticket["case_number"] in page.locator("[data-testid=drill-list]").inner_text()
+
+
+def test_a_period_just_begun_points_to_the_one_just_ended(new_context, api, shots):
+    """On a Monday morning (or a 1st) the period running has nothing dispatched: every rate is "—". The dashboard
+    says why and offers the period just ended in one tap. A unit that has never had a ticket stands in for the
+    new week, so the test holds at any hour."""
+    r = httpx.post(f"{api.base}/api/admin/units", json={"name": f"新设单位 {uuid.uuid4().hex[:6]}"},
+                   headers={"Authorization": f"Bearer {api.token('admin')}"}, timeout=20)
+    assert r.status_code == 201, r.text
+    unit_id = r.json()["id"]
+    page = new_context().new_page()
+    login(page, "leader", f"/dashboard?unit_id={unit_id}")
+    hint = page.locator("[data-testid=just-begun]")
+    expect(hint).to_contain_text("本周尚无派遣的案件")
+    page.screenshot(path=str(shots / "dashboard-week-just-begun.png"))
+    this = api.get("leader", "/api/stats/summary", period="week", unit_id=unit_id).json()["period"]
+    before = date.fromisoformat(this["start_date"]) - timedelta(days=1)
+    last = api.get("leader", "/api/stats/summary", period="week", on=before.isoformat()).json()["period"]["label"]
+    page.click("[data-testid=see-previous]")
+    expect(page.locator("[data-testid=period-label]")).to_have_text(last)
+    expect(hint).to_have_count(0)  # an ended period, though as empty for this unit: nothing more to wait for
+
+    page.goto(f"/dashboard?period=month&unit_id={unit_id}")
+    expect(hint).to_contain_text("本月尚无派遣的案件")
+    page.click("[data-testid=see-previous]")
+    this = api.get("leader", "/api/stats/summary", period="month").json()["period"]
+    before = date.fromisoformat(this["start_date"]) - timedelta(days=1)
+    last = api.get("leader", "/api/stats/summary", period="month", on=before.isoformat()).json()["period"]["label"]
+    expect(page.locator("[data-testid=period-label]")).to_have_text(last)
+
+    # A period with tickets says nothing of the kind.
+    page.goto(f"/dashboard?period=week&on={api.busy('week')}")
+    page.wait_for_selector("[data-testid=fig-overdue_now]")
+    expect(hint).to_have_count(0)
