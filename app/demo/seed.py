@@ -208,7 +208,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
         days = rng.uniform(0.3, 5) if recent else rng.uniform(1.5, 3.5) if closed_lately else rng.uniform(5, weeks * 7)
         t = real_now - timedelta(days=days, minutes=rng.randint(0, 600))
         if (closed_lately or (recent and i % 2 == 0)) and t < this_start and room >= timedelta(minutes=30):
-            # the same place in this week's room as in the usual range, so their order holds
+            # the same place in this period's room as in the usual range, so their order holds
             t = last - room * ((days - 1.5) / 2 if closed_lately else (days - 0.3) / 4.7)
         specs.append((t, i, outcome))
     # Report in time order, so case numbers rise with report time as they would in real life.
