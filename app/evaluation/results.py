@@ -60,14 +60,20 @@ def submit(session: Session, user: User, round_id: int, site_id: int, body: Resu
     round_site, round_, site = _round_site(session, user, round_id, site_id)  # 404 unless assigned to me
     if round_.state != RoundState.active.value:
         raise Conflict("测评任务未在进行中 The round is not active", code="round_not_active")
-    if session.exec(select(EvalResult.id).where(EvalResult.round_site_id == round_site.id)).first() is not None:
+    if _site_has_result(session, round_site.id):
         # This very submission may have committed since the look-up above: a phone's resend while its first
         # attempt was still being served (the page left mid-request). It answers as the first one did.
         if (replayed := _replay(session, user, body.id, digest)) is not None:
             return replayed
         raise Conflict("该点位已提交测评 This site was already submitted", code="already_submitted")
     items = _items(session, round_site.checklist_id)
-    photos = _check(session, user, body, items)
+    try:
+        photos = _check(session, user, body, items)
+    except Conflict:
+        # photo_in_use: by this very submission's findings, if it committed after the site was looked up.
+        if (replayed := _replay(session, user, body.id, digest)) is not None:
+            return replayed
+        raise
 
     now = utcnow()
     distance = (distance_m(body.lat, body.lng, site.lat, site.lng)
@@ -105,6 +111,10 @@ def submit(session: Session, user: User, round_id: int, site_id: int, body: Resu
         raise Conflict("该点位已提交测评 This site was already submitted", code="already_submitted") from None
     commit_writes(session)
     return out(session, user, result)
+
+
+def _site_has_result(session: Session, round_site_id: int) -> bool:
+    return session.exec(select(EvalResult.id).where(EvalResult.round_site_id == round_site_id)).first() is not None
 
 
 def _replay(session: Session, user: User, result_id: uuid.UUID, digest: str) -> ResultOut | None:

@@ -116,6 +116,40 @@ def test_a_resend_that_overtakes_its_first_attempt_still_answers_the_first_resul
     assert db.exec(select(func.count()).select_from(EvalResult)).one() == 1
 
 
+def test_a_resend_that_finds_its_own_photos_taken_still_answers_the_first_result(client, db, r, monkeypatch):
+    """The same race one step later: the resend looked the id and the site up before the first attempt
+    committed, and the photos after — taken by the first attempt's findings. Not 409 photo_in_use (which left
+    the outbox asking a person about a submitted site, and the site open on the phone for a second submission
+    the server then refused): the first result."""
+    from app.evaluation import results
+
+    photo = upload_photo(client, r["insp"])["id"]
+    answers = all_pass(r)
+    answers[0] = {"item_code": answers[0]["item_code"], "verdict": "fail", "occurrences": 1, "photo_ids": [photo]}
+    sent = body(r, answers)
+    first = client.post(path(r), headers=r["insp"], json=sent)
+    assert first.status_code == 201, first.text
+    real_replay, real_site = results._replay, results._site_has_result
+    calls = []
+
+    def before_the_commit(*args):  # the resend's first look-up by id: the first attempt not committed yet
+        calls.append(args)
+        return None if len(calls) == 1 else real_replay(*args)
+
+    monkeypatch.setattr(results, "_replay", before_the_commit)
+    monkeypatch.setattr(results, "_site_has_result", lambda *args: False)  # nor when the site was looked up
+    again = client.post(path(r), headers=r["insp"], json=sent)
+    assert len(calls) == 2, "the id was looked up again when the photos were found taken"
+    assert again.status_code == 201 and again.json() == first.json(), again.text
+    monkeypatch.setattr(results, "_site_has_result", real_site)
+    photo2 = upload_photo(client, r["insp"])["id"]  # another submission with a photo of its own: still 409
+    answers[0]["photo_ids"] = [photo2]
+    other = client.post(path(r), headers=r["insp"], json=body(r, answers))
+    assert (other.status_code, other.json()["error"]["code"]) == (409, "already_submitted")
+    db.rollback()
+    assert db.exec(select(func.count()).select_from(EvalResult)).one() == 1
+
+
 def test_unable_to_evaluate_needs_a_reason_and_no_answers(client, db, r):
     bad = client.post(path(r), headers=r["insp"], json=body(r, [], status="unable"))
     assert (bad.status_code, bad.json()["error"]["code"]) == (422, "reason_required")
