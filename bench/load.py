@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 
+from app.core.config import get_settings  # noqa: E402
 from tests.fixtures.images import make_image, make_jpeg  # noqa: E402
 from tests.load.server import PASSWORD, City, live_server, make_run_args, seed  # noqa: E402
 
@@ -92,6 +93,11 @@ class Results:
 
     def all_latencies(self, ops) -> list[float]:
         return [t for op in ops for t in self.latencies.get(op, [])]
+
+
+def city_today() -> date:
+    """Today in the city's time zone (the server's setting), as the API reads a bare date; not the machine's."""
+    return datetime.now(get_settings().tz).date()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -209,8 +215,8 @@ class Phone:
         params = self.rng.choice([
             {"due_within_hours": 24, "limit": 100},
             {"origin": "patrol", "status": "reported", "limit": 100},
-            {"reported_after": (date.today() - timedelta(days=7)).isoformat(),
-             "reported_before": (date.today() + timedelta(days=1)).isoformat(), "limit": 100},
+            {"reported_after": (city_today() - timedelta(days=7)).isoformat(),
+             "reported_before": (city_today() + timedelta(days=1)).isoformat(), "limit": 100},
             {"district_id": self.rng.choice(self.shared.unit_ids), "limit": 100},
         ])
         await self.call(client, results, "workbench", "GET", "/api/tickets", headers=self.headers, params=params)
@@ -391,7 +397,7 @@ async def prefill(client: httpx.AsyncClient, city: City, shared: Shared, tickets
             shared.reported.append(tid)
     # Last week's bulletin (通报), published, for the dispatchers' statistics reads to open.
     r = await client.post("/api/bulletins", headers=dispatcher,
-                          json={"period": "week", "on": (date.today() - timedelta(days=7)).isoformat()})
+                          json={"period": "week", "on": (city_today() - timedelta(days=7)).isoformat()})
     if r.status_code == 201:
         shared.bulletin_id = r.json()["id"]
     # An evaluation round (实地测评) over a dozen sites, for the leader's screen to read its report.
