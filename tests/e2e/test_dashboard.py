@@ -48,6 +48,9 @@ def test_leader_drills_from_black_list_to_overdue_tickets(new_context, api, shot
 
     page.click(f"[data-testid=rank-black-unit][data-unit-id='{row['unit_id']}']")
     page.wait_for_url(f"**unit_id={row['unit_id']}**")
+    # The unit's figures have arrived when its name heads them: the city's figure may equal the unit's (all of
+    # the city's overdue tickets can be this unit's), so the figure alone does not say the page moved on.
+    expect(page.locator(".section-title").first).to_contain_text(row["unit_name"], timeout=20_000)
     figure = page.locator("[data-testid=fig-overdue_now] .val")
     page.wait_for_function(
         "([sel, want]) => document.querySelector(sel)?.textContent.trim() === want",
