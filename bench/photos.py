@@ -9,8 +9,8 @@ path"). The file is looked for in /usr/share/backgrounds and ~/.cache/xuncha-ben
 `apt-get download` + `dpkg -x`; without either the part is skipped with a message. Each photo is measured as the
 photo workers run it (their malloc thresholds, libvips on one thread), with the colour JPEG's decode and display
 resize as it was (Pillow's draft decode and resize; then libvips' streamed decode for the phone's photo too) and
-as it is (a phone's photo decoded whole by simplejpeg, a camera's streamed through libvips' decode, both resized
-by libvips), against its codec floor: the decode the pipeline does plus the two encodes. The phone's floor
+as it is (a phone's photo decoded whole by simplejpeg and resized by OpenCV, a camera's streamed through libvips'
+decode and resize), against its codec floor: the decode the pipeline does plus the two encodes. The phone's floor
 decodes with simplejpeg as the pipeline does (faster than Pillow's decode, so a lower floor; the floor with
 Pillow's decode is printed beside it); the camera's with Pillow's draft (faster than libvips' own).
 
@@ -108,7 +108,7 @@ def stages(data: bytes, runs: int) -> dict[str, float]:
         size = processing._fit(im.size, processing.DISPLAY_MAX)
         step("EXIF", lambda im=im: processing._meta(im, im.size, b"", "image/jpeg", TZ))
         rgb = step("decode + resize to display",
-                   lambda im=im, size=size: processing._vips_jpeg(data, im.size, size))
+                   lambda im=im, size=size: processing._colour_jpeg_to_display(data, im.size, size))
         thumb = step("thumb from display", lambda rgb=rgb: rgb.resize(
             processing._fit(rgb.size, processing.THUMB_MAX), processing.THUMB_RESAMPLE,
             reducing_gap=processing.THUMB_REDUCING_GAP))
@@ -227,6 +227,17 @@ def vips_decode():
         processing.WHOLE_DECODE_MAX_PIXELS = whole
 
 
+@contextlib.contextmanager
+def libvips_resize():
+    """The pipeline as it was before OpenCV: a phone's decoded photo resized by libvips too."""
+    ratio = processing.OPENCV_RESIZE_MAX_RATIO
+    processing.OPENCV_RESIZE_MAX_RATIO = 0
+    try:
+        yield
+    finally:
+        processing.OPENCV_RESIZE_MAX_RATIO = ratio
+
+
 def cpu_and_faults(fn: Callable[[], object], runs: int) -> tuple[float, float]:
     """Median CPU ms (the process's) and mean minor page faults per run."""
     fn()
@@ -245,26 +256,30 @@ def real(runs: int) -> None:
         print(f"--real skipped: {KLEIBER} not found and `apt-get download {KLEIBER_PACKAGE}` failed")
         return
     print(f"{path.name}: {Image.open(path).size[0]}x{Image.open(path).size[1]}; load average "
-          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {runs} runs, one thread, CPU medians\n")
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; {runs} runs, one thread, CPU medians; a row's "
+          f"floors measured just before it\n")
     print(f"{'photo':<18}{'bytes':>11}{'pipeline':>10}{'faults':>8}{'codec floor':>13}{'ratio':>7}"
           f"{'display':>10}{'thumb':>8}{'floor, Pillow decode':>22}{'ratio':>7}")
     photos = camera_photos(path)
     from app.photos import workers
     workers._init_worker()  # malloc thresholds, libvips on one thread without its cache (and nice 10)
-    floors = {name: cpu_and_faults(codec_floor(data), runs)[0] for name, data in photos.items()}
-    pillow_floors = {name: cpu_and_faults(codec_floor(data, "pillow"), runs)[0] for name, data in photos.items()}
     for label, route in (("before: Pillow's decode and display resize", pillow_decode),
                          ("before: libvips' streamed decode (the phone's too), libvips' resize", vips_decode),
-                         ("now: simplejpeg's decode (phone) or libvips' streamed (camera), libvips' resize",
+                         ("before: simplejpeg's decode (phone) or libvips' streamed (camera), libvips' resize",
+                          libvips_resize),
+                         ("now: the phone's decoded by simplejpeg, resized by OpenCV; the camera's as before",
                           contextlib.nullcontext)):
         print(label)
         with route():
             for name, data in photos.items():
+                # the floors just before the row, so that a drift in the machine's speed shifts both alike
+                floor = cpu_and_faults(as_in_worker(codec_floor(data)), runs)[0]
+                pillow_floor = cpu_and_faults(as_in_worker(codec_floor(data, "pillow")), runs)[0]
                 ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data)), runs)
                 display, thumb = ours(data)
-                print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floors[name]:>11.1f}ms"
-                      f"{ms / floors[name]:>6.1f}x{len(display):>10,}{len(thumb):>8,}"
-                      f"{pillow_floors[name]:>20.1f}ms{ms / pillow_floors[name]:>6.1f}x")
+                print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floor:>11.1f}ms"
+                      f"{ms / floor:>6.1f}x{len(display):>10,}{len(thumb):>8,}"
+                      f"{pillow_floor:>20.1f}ms{ms / pillow_floor:>6.1f}x")
     for name, data in photos.items():
         print(f"{name} step by step (median CPU ms): "
               + ", ".join(f"{k} {v:.1f}" for k, v in stages(data, runs).items()))

@@ -8,7 +8,7 @@ strip -> two metadata-free JPEG encodes.
 Reduced-size decode keeps a small file from costing a gigabyte: JPEG decodes at 1/2, 1/4 or 1/8 scale
 in libjpeg (a colour JPEG streamed through libvips into its display resize, others through Pillow's draft);
 a colour JPEG under twice the display size (a phone's, from the PWA) has no such scale and is decoded whole
-by simplejpeg, up to 2048x2048 pixels (bigger ones stream through libvips).
+by simplejpeg, up to 2048x2048 pixels (bigger ones stream through libvips), and resized by OpenCV.
 PNG and WebP go through libvips' thumbnail, which shrinks WebP while decoding and streams PNG rows through a
 box filter, so neither is ever held at full size. HEIC has no reduced decode (libheif, and the libvips wheel has
 no HEVC), so it has its own, lower pixel limit.
@@ -158,7 +158,7 @@ def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, m
         if content_type in _VIPS_TYPES:
             rgb = _vips_decode(data, display_size)
         elif (_streams_through_vips(im, content_type, display_size)
-              and (streamed := _vips_jpeg(data, im.size, display_size)) is not None):
+              and (streamed := _colour_jpeg_to_display(data, im.size, display_size)) is not None):
             rgb = streamed
         else:
             im.draft("RGB", display_size)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale; HEIC: no-op
@@ -361,15 +361,37 @@ def _decodes_whole(size: tuple[int, int], display_size: tuple[int, int]) -> bool
         and size[0] * size[1] <= WHOLE_DECODE_MAX_PIXELS
 
 
-def _vips_jpeg(data: bytes, size: tuple[int, int], display_size: tuple[int, int]) -> Image.Image | None:
-    """A colour JPEG's decode and bilinear resize to the display size: the resize in libvips, vectorised, half
-    of Pillow's cost; the pixels differ from Pillow's draft and resize by at most 2 levels.
+# Up to this ratio a photo decoded whole is resized by OpenCV's bilinear (2 taps, SIMD): 3.5 ms for the PWA's
+# 2048 -> 1600 against libvips' 9 (its horizontal pass is not vectorised). Past it two taps would skip pixels
+# (aliasing), so libvips' antialiased linear reduce does it.
+OPENCV_RESIZE_MAX_RATIO = 1.5
+
+
+def _resizes_in_opencv(size: tuple[int, int], display_size: tuple[int, int]) -> bool:
+    return size[0] <= OPENCV_RESIZE_MAX_RATIO * display_size[0] \
+        and size[1] <= OPENCV_RESIZE_MAX_RATIO * display_size[1]
+
+
+@lru_cache(maxsize=1)
+def _opencv():
+    """OpenCV, loaded by the processes that resize photos; it only ever resizes an array simplejpeg decoded, never
+    parses an upload's bytes. One thread: parallelism comes from the photo workers' pool."""
+    import cv2
+
+    cv2.setNumThreads(1)
+    return cv2
+
+
+def _colour_jpeg_to_display(data: bytes, size: tuple[int, int], display_size: tuple[int, int]) -> Image.Image | None:
+    """A colour JPEG's decode and bilinear resize to the display size, at a fraction of Pillow's cost; the pixels
+    differ from Pillow's draft and resize by at most 2 levels.
 
     A camera's photo (at least twice the display size) is decoded at the 1/2, 1/4 or 1/8 scale Pillow's draft
-    picks, by libjpeg inside libvips, streamed row by row into the resize: it is never held whole. A phone's
+    picks, by libjpeg inside libvips, streamed row by row into libvips' resize: it is never held whole. A phone's
     (the PWA sends 2048 px) has no DCT scale that fits, so it is decoded whole by simplejpeg's libjpeg-turbo into
-    packed RGB that libvips reads in place: 5.2 ms against libvips' own decode's 8.9, the same pixels. The phone
-    photo of bench/photos.py --real: decode + resize ~14.5 ms (through libvips' decode ~17, Pillow's ~32).
+    packed RGB (5.2 ms against libvips' own decode's 8.9, the same pixels), which OpenCV resizes (3.5 ms against
+    libvips' 9) or, past 1.5x the display, libvips. The phone photo of bench/photos.py --real: decode + resize
+    ~10.5 ms (simplejpeg + libvips ~17, libvips alone ~20, Pillow's ~32).
 
     None when libjpeg so much as warns about the data: Pillow's decode then judges the file as it always did.
     libvips' own levels do not match Pillow's: "truncated" passed a scan cut short by a stray marker, padded with
@@ -384,6 +406,11 @@ def _vips_jpeg(data: bytes, size: tuple[int, int], display_size: tuple[int, int]
                 decoded = simplejpeg.decode_jpeg(data, colorspace="RGB", strict=True)
             except ValueError:  # a libjpeg error or warning
                 return None
+            if _resizes_in_opencv(size, display_size):
+                cv2 = _opencv()
+                resized = cv2.resize(decoded, display_size, interpolation=cv2.INTER_LINEAR)
+                decoded = None  # before Pillow's copy, as below
+                return Image.frombytes("RGB", display_size, resized)
             height, width, _ = decoded.shape
             im = pyvips.Image.new_from_memory(decoded.data, width, height, 3, "uchar")
         else:

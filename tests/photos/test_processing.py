@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import cv2
 import pytest
 import pyvips
 import simplejpeg
@@ -447,7 +448,9 @@ def test_a_phone_photo_is_decoded_whole_by_simplejpeg(monkeypatch):
 
 @pytest.mark.parametrize("size", [(2048, 1536), (1536, 2048), (1601, 1200)])
 def test_simplejpegs_decode_gives_the_display_libvips_decode_gave(size, monkeypatch):
-    """libjpeg-turbo in simplejpeg and in libvips decode alike: the display is the same, byte for byte."""
+    """libjpeg-turbo in simplejpeg and in libvips decode alike: with the same resize after either (libvips'), the
+    display is the same, byte for byte."""
+    monkeypatch.setattr(processing, "OPENCV_RESIZE_MAX_RATIO", 0)
     data = make_jpeg(*size, pattern="noise", orientation=6, lat=30.0, lng=120.0)
     ours = process(data, watermark=WM)
     whole, streamed = _spy_decoders(monkeypatch)
@@ -457,10 +460,52 @@ def test_simplejpegs_decode_gives_the_display_libvips_decode_gave(size, monkeypa
     assert (ours.display, ours.thumb) == (theirs.display, theirs.thumb)
 
 
+def _spy_opencv_resize(monkeypatch) -> list[tuple[tuple[int, ...], tuple[int, int]]]:
+    calls = []
+    resize = cv2.resize
+
+    def spy(array, size, **options):
+        calls.append((array.shape, size))
+        return resize(array, size, **options)
+
+    monkeypatch.setattr(cv2, "resize", spy)
+    return calls
+
+
+@pytest.mark.parametrize("size", [(2048, 1536), (1536, 2048), (2048, 2048), (1601, 1200)])
+def test_a_phone_photo_is_resized_by_opencv_as_libvips_resized_it(size, monkeypatch):
+    """The PWA's photo (at most 1.5x the display) is resized by OpenCV's bilinear; its pixels differ from libvips'
+    antialiased reduce by less than a level on average, in a noisy picture where the two filters differ most."""
+    data = make_jpeg(*size, pattern="noise", orientation=6, lat=30.0, lng=120.0)
+    display_size = processing._fit(size, processing.DISPLAY_MAX)
+    resized = _spy_opencv_resize(monkeypatch)
+    p = process(data, watermark=WM)
+    assert resized == [((size[1], size[0], 3), display_size)]
+    assert opened(p.display).size == (display_size[1], display_size[0])  # upright
+    ours = processing._colour_jpeg_to_display(data, size, display_size)
+    monkeypatch.setattr(processing, "OPENCV_RESIZE_MAX_RATIO", 0)
+    resized.clear()
+    theirs = processing._colour_jpeg_to_display(data, size, display_size)
+    assert not resized
+    assert ours.size == theirs.size == display_size
+    assert max(ImageStat.Stat(ImageChops.difference(ours, theirs)).mean) < 1.0
+
+
+@pytest.mark.parametrize("size", [(2900, 1400), (2600, 1000), (4000, 3000), (640, 480)])
+def test_only_a_small_step_down_is_left_to_opencvs_two_taps(size, monkeypatch):
+    """Past 1.5x the display, two taps would skip pixels: libvips' antialiased reduce does it (a camera's photo
+    streams through libvips anyway; a photo within the display is not resized)."""
+    resized = _spy_opencv_resize(monkeypatch)
+    p = process(make_jpeg(*size, pattern="noise"), watermark=WM)
+    assert not resized
+    assert opened(p.display).size == processing._fit(size, processing.DISPLAY_MAX)
+
+
 @pytest.mark.parametrize("size", [(2048, 1536), (4000, 3000), (1536, 2048), (3001, 1601)])
 def test_a_streamed_colour_jpeg_looks_as_pillow_decodes_and_resizes_it(size, monkeypatch):
     """libvips' streamed decode and bilinear resize give the display Pillow's draft and resize gave, within a
-    level or two and the JPEG encoder's own rounding."""
+    level or two and the JPEG encoder's own rounding (OpenCV's resize of a phone's photo: the test above)."""
+    monkeypatch.setattr(processing, "OPENCV_RESIZE_MAX_RATIO", 0)
     data = make_jpeg(*size, pattern="noise", orientation=6, lat=30.0, lng=120.0)
     streamed = process(data, watermark=WM)
     monkeypatch.setattr(processing, "_streams_through_vips", lambda *args: False)
