@@ -20,7 +20,8 @@ must exist already (users insp0…, disp0…, staff0… with tests/load/server.p
 - saturation: 200 clients in a closed loop (no think time; after a 503 a client waits its Retry-After as
   the PWA's outbox does, or with --no-backoff comes straight back): every request must be answered
   within 10 s, served or shed at once with 503 + Retry-After (counted apart). Throughput.
-- uploads: 16 clients upload 12 MP photos without pause while a dispatcher reads the ticket list:
+- uploads: 16 clients upload 12 MP photos (--upload-photo phone: the PWA's 2048 px) without pause while a
+  dispatcher reads the ticket list:
   list p95 (aim < 100 ms) and /api/health, against the same reads on an idle server.
 """
 
@@ -464,8 +465,16 @@ async def shift(base: str, city: City, shared: Shared, duration: float, think: t
     return results
 
 
-async def uploads_vs_reads(base: str, city: City, duration: float, uploaders: int = 16) -> dict:
-    big = make_jpeg(4000, 3000, pattern="noise")
+UPLOAD_PHOTOS = {"camera": "12 MP JPEGs", "phone": "2048 px JPEGs, as the PWA sends them"}
+
+
+def upload_photo(kind: str) -> bytes:
+    return make_jpeg(4000, 3000, pattern="noise") if kind == "camera" else photo_bytes(2048, 1536, 800 * 1024, 7)
+
+
+async def uploads_vs_reads(base: str, city: City, duration: float, uploaders: int = 16,
+                           photo: str = "camera") -> dict:
+    big = upload_photo(photo)
     async with new_client(base, uploaders + 4) as client:
         inspectors = [await login(client, name) for name in city.inspectors]
         dispatcher = await login(client, city.dispatchers[0])
@@ -624,10 +633,11 @@ def run_db(args, db: str) -> list[str]:
             lines += [f"  ! {e}" for e in r.errors]
             print("\n".join(lines[-2 - len(r.errors):]), flush=True)
         if "uploads" in args.only:
-            print(f"[{db}] 16 clients upload 12 MP photos while a dispatcher reads …", flush=True)
-            u = asyncio.run(uploads_vs_reads(base, city, args.upload_duration))
+            kind = UPLOAD_PHOTOS[args.upload_photo]
+            print(f"[{db}] 16 clients upload {kind} while a dispatcher reads …", flush=True)
+            u = asyncio.run(uploads_vs_reads(base, city, args.upload_duration, photo=args.upload_photo))
             (il, ih), (bl, bh) = u["idle"], u["busy"]
-            lines.append(f"  uploads ({u['size'] / 1e6:.1f} MB 12 MP JPEGs, {u['rate']:.1f}/s, {u['refused']} refused): "
+            lines.append(f"  uploads ({u['size'] / 1e6:.1f} MB {kind}, {u['rate']:.1f}/s, {u['refused']} refused): "
                          f"list p50/p95 idle {pct(il, 50):.0f}/{pct(il, 95):.0f} ms → busy {pct(bl, 50):.0f}/{pct(bl, 95):.0f} ms; "
                          f"/api/health idle {pct(ih, 50):.1f}/{pct(ih, 95):.1f} → busy {pct(bh, 50):.1f}/{pct(bh, 95):.1f} ms")
             print(lines[-1], flush=True)
@@ -643,6 +653,8 @@ def main() -> None:
     parser.add_argument("--saturation", type=float, default=60, help="saturation run, seconds")
     parser.add_argument("--upload-duration", type=float, default=30, help="uploads-vs-reads run, seconds")
     parser.add_argument("--only", default="shift,saturation,uploads")
+    parser.add_argument("--upload-photo", choices=sorted(UPLOAD_PHOTOS), default="camera",
+                        help="what the uploads run sends: a camera's 12 MP photo or the PWA's 2048 px one")
     parser.add_argument("--no-backoff", action="store_true",
                         help="saturation clients ignore Retry-After and come straight back after a 503")
     parser.add_argument("--prefill", type=int, default=150, help="tickets created before measuring")
