@@ -164,7 +164,7 @@ def process_photo(data: bytes, *, watermark: Watermark = None, max_bytes: int, m
             im.draft("RGB", display_size)  # JPEG: libjpeg decodes at 1/2, 1/4 or 1/8 scale; HEIC: no-op
             im.load()
             rgb = _to_rgb(im)
-    except (MemoryError, RecursionError):
+    except (MemoryError, RecursionError, ImportError):  # the server's trouble, never blamed on the photo
         raise
     except Exception as exc:
         raise PhotoError("corrupt_image") from exc

@@ -491,6 +491,16 @@ def test_a_phone_photo_is_resized_by_opencv_as_libvips_resized_it(size, monkeypa
     assert max(ImageStat.Stat(ImageChops.difference(ours, theirs)).mean) < 1.0
 
 
+def test_a_library_missing_on_the_server_is_not_called_a_corrupt_photo(monkeypatch):
+    """An image without OpenCV would otherwise have told every inspector their phone's photo was corrupt."""
+    def missing():
+        raise ImportError("No module named 'cv2'")
+
+    monkeypatch.setattr(processing, "_opencv", missing)
+    with pytest.raises(ImportError):
+        process(make_jpeg(2048, 1536), watermark=WM)
+
+
 @pytest.mark.parametrize("size", [(2900, 1400), (2600, 1000), (4000, 3000), (640, 480)])
 def test_only_a_small_step_down_is_left_to_opencvs_two_taps(size, monkeypatch):
     """Past 1.5x the display, two taps would skip pixels: libvips' antialiased reduce does it (a camera's photo
