@@ -35,6 +35,7 @@ def deployed(request, monkeypatch, tmp_path):
             monkeypatch.setenv(name, value)
         get_settings.cache_clear()
         photos_service.get_storage.cache_clear()
+        photos_service.get_storage()  # made now, as a process's startup makes it (photos_service.start)
 
     yield use
     get_settings.cache_clear()

@@ -31,6 +31,9 @@ def backend(request, tmp_path):
             mp.setenv("XUNCHA_MEDIA_DIR", str(tmp_path / "media"))
         get_settings.cache_clear()
         service.get_storage.cache_clear()
+        # Made now, as a process's startup makes it (photos_service.start): building a boto3 client inside the
+        # readiness check's 2 s took longer than that in a CI run beside the browser tests.
+        service.get_storage()
         try:
             yield request.param
         finally:
