@@ -273,8 +273,8 @@ def real(runs: int) -> None:
         with route():
             for name, data in photos.items():
                 # the floors just before the row, so that a drift in the machine's speed shifts both alike
-                floor = cpu_and_faults(as_in_worker(codec_floor(data)), runs)[0]
-                pillow_floor = cpu_and_faults(as_in_worker(codec_floor(data, "pillow")), runs)[0]
+                floor = cpu_and_faults(codec_floor(data), runs)[0]
+                pillow_floor = cpu_and_faults(codec_floor(data, "pillow"), runs)[0]
                 ms, faults = cpu_and_faults(as_in_worker(lambda data=data: ours(data)), runs)
                 display, thumb = ours(data)
                 print(f"{name:<18}{len(data):>11,}{ms:>8.1f}ms{faults:>8.0f}{floor:>11.1f}ms"
