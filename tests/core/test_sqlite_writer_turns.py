@@ -3,6 +3,7 @@
 Always on a SQLite file of its own, whatever database the suite runs on: the turns are SQLite's matter.
 """
 
+import sys
 import tempfile
 import threading
 import time
@@ -31,9 +32,21 @@ def writer(engine):
     return Session(engine.execution_options(sqlite_begin="BEGIN IMMEDIATE"))
 
 
+def _waiting_in(thread: threading.Thread) -> list[str]:
+    """The functions of app/core/db.py on the thread's stack, innermost first."""
+    frame, names = sys._current_frames().get(thread.ident), []
+    while frame is not None:
+        if frame.f_code.co_filename == core_db.__file__:
+            names.append(frame.f_code.co_name)
+        frame = frame.f_back
+    return names
+
+
 def test_the_next_writer_starts_the_moment_the_one_before_commits(engine):
     """With SQLite's own retry a waiting writer slept up to 100 ms between tries, and with several waiting
-    the lock was mostly free while they slept."""
+    the lock was mostly free while they slept. The waiting writer is seen waiting on our turn, not in SQLite's
+    retry; how soon it starts after the commit is a matter of the machine's load (82 ms once, in a CI run
+    beside the browser tests), so the time is only printed when it is long."""
     holding, started = threading.Event(), []
 
     def second():
@@ -49,11 +62,13 @@ def test_the_next_writer_starts_the_moment_the_one_before_commits(engine):
         s.execute(text("INSERT INTO t VALUES (1)"))
         holding.set()
         time.sleep(0.3)  # the second writer is waiting by now
+        waiting = _waiting_in(thread)
         s.commit()
         committed = time.perf_counter()
     thread.join(10)
+    assert waiting[:1] == ["take"], f"the second writer waited in {waiting}, not for its turn"
     assert started and started[0] >= committed
-    assert started[0] - committed < 0.05, f"woke {1000 * (started[0] - committed):.0f} ms after the commit"
+    assert started[0] - committed < 1.0, f"woke {1000 * (started[0] - committed):.0f} ms after the commit"
 
 
 def test_many_writers_all_get_their_turn_once(engine):
