@@ -8,6 +8,9 @@ two thirds dispatched), then, for the dispatcher's and a unit's first page of 20
 
 - request: the server's CPU per request (a real uvicorn process, one request at a time, /proc CPU time of the
   process divided by the requests; as bench/cost.py), less nothing: everything the app does for it;
+- request path, no listing: the same request to bench/request_path_app.py's route (the app with the list's
+  signature, token lookup, session and response model, answering the same page without querying for it): the
+  part of a list request the list's own code does not spend;
 - service: `listing.list_tickets` called in this process (CPU time of this thread per call);
 - SQL floor: the statements that call sent, replayed on the DBAPI cursor with the same parameters, rows fetched;
 - JSON floor: the same page through FastAPI and pydantic, as the issue puts it: bench/floor_app.py, a bare
@@ -35,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import Shared, cpu_seconds, login, new_client, photo_bytes, prefill  # noqa: E402
-from tests.load.server import live_server, seed  # noqa: E402
+from tests.load.server import seed  # noqa: E402
 from tests.servers import uvicorn_server  # noqa: E402
 
 
@@ -47,24 +50,34 @@ def per_call_ms(fn, n: int) -> float:
     return (time.thread_time() - started) / n * 1000
 
 
-async def server_cpu(base: str, city, n: int, tickets: int, pages: dict[str, bytes]) -> dict[str, float]:
+ROLES = {"dispatcher": "dispatcher", "unit": "unit_staff"}
+
+
+async def server_cpu(base: str, city, n: int, tickets: int, pages: dict[str, bytes], pages_dir: Path
+                     ) -> dict[str, float]:
     async with new_client(base, 4) as client:
         shared = Shared([photo_bytes(800, 600, 100 * 1024, 1)], city.unit_ids)
         await prefill(client, city, shared, tickets)
         who = {"dispatcher": await login(client, city.dispatchers[0]),
                "unit": await login(client, city.unit_staff[0][0])}
-        out = {}
-        for name, path, headers, params in [("health", "/api/health", {}, {}),
-                                            *((f"list ({k})", "/api/tickets", h, {"limit": 20})
-                                              for k, h in who.items())]:
+        out: dict[str, float] = {}
+
+        async def measure(name: str, path: str, headers: dict, params: dict) -> None:
             for _ in range(20):  # warm
                 (await client.get(path, headers=headers, params=params)).raise_for_status()
             cpu0 = cpu_seconds(server_pid)
             for _ in range(n):
                 (await client.get(path, headers=headers, params=params)).raise_for_status()
             out[name] = (cpu_seconds(server_pid) - cpu0) / n * 1000
+
+        await measure("health", "/api/health", {}, {})
+        for name, headers in who.items():
+            await measure(f"list ({name})", "/api/tickets", headers, {"limit": 20})
         for name, headers in who.items():
             pages[name] = (await client.get("/api/tickets", headers=headers, params={"limit": 20})).content
+            (pages_dir / f"page-{ROLES[name]}.json").write_bytes(pages[name])
+        for name, headers in who.items():
+            await measure(f"request path ({name})", "/api/bench/page", headers, {"limit": 20})
         return out
 
 
@@ -179,23 +192,32 @@ def main() -> None:
     city = seed(url, inspectors=4, dispatchers=2, units=4)
     workdir = Path(tempfile.mkdtemp(prefix="xuncha-bench-hotpath-"))
     pages: dict[str, bytes] = {}
-    with live_server(url, workdir, uvicorn_args=("--workers", "1")) as server:
+    pages_dir = workdir / "pages"
+    pages_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
+    env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(workdir / "media"), XUNCHA_LOGIN_MAX_FAILURES="100000",
+               XUNCHA_BENCH_PAGES=str(pages_dir), PYTHONUNBUFFERED="1")
+    # The app as tests/load/server.py serves it, with bench/request_path_app.py's one route added.
+    with uvicorn_server(env, workdir / "server.log", ("--no-access-log", "--workers", "1"),
+                        module=("uvicorn", "bench.request_path_app:app")) as server:
         server_pid = server.pid
-        request = asyncio.run(server_cpu(server.base, city, args.n, args.tickets, pages))
+        request = asyncio.run(server_cpu(server.base, city, args.n, args.tickets, pages, pages_dir))
     print("server CPU ms per request:", {k: round(v, 2) for k, v in request.items()}, flush=True)
     through_fastapi = json_through_fastapi(pages, args.n, workdir)
     print("bare FastAPI, server CPU ms per request:", through_fastapi, flush=True)
     parts = in_process(url, city, args.n, args.profile)
     print(f"\n{args.db}, {args.tickets} tickets, first page of 20, {args.n} calls each; load average "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (CPU time, ms per call)")
-    print("| list | request (server CPU) | service call | SQL floor (statements) | JSON floor: async / def route "
-          "| response path alone | floor | request / floor |\n|---|---|---|---|---|---|---|---|")
+    print("| list | request (server CPU) | request path, no listing | service call | SQL floor (statements) "
+          "| JSON floor: async / def route | response path alone | floor | request / floor |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     health = request["health"]
     for who, p in parts.items():
         bare = through_fastapi[who]
         floor = p["sql"] + bare["async"]
         total = request[f"list ({who})"]
-        print(f"| {who} | {total:.2f} | {p['service']:.2f} | {p['sql']:.2f} ({p['statements']}) | "
+        print(f"| {who} | {total:.2f} | {request[f'request path ({who})']:.2f} | {p['service']:.2f} | "
+              f"{p['sql']:.2f} ({p['statements']}) | "
               f"{bare['async']:.2f} / {bare['sync']:.2f} | {p['json']:.2f} | {floor:.2f} | {total / floor:.1f}x |")
     print(f"(/api/health, the request path's own cost: {health:.2f} ms)")
 
