@@ -147,9 +147,11 @@ def thumb_url(photo_id: uuid.UUID | None) -> str | None:
     return photos_service.url(photo_id, "thumb") if photo_id else None
 
 
-def _summary_fields(t: Ticket | Row, names: NameLookup, now: datetime) -> dict:
-    """`t`: a Ticket, or a `named_tickets` row (read as a dict: a row's attributes cost ten times a dict's)."""
-    c = t._asdict() if isinstance(t, Row) else {name: getattr(t, name) for name in SUMMARY_COLUMNS}
+def _summary_fields(t: Ticket | Row, names: NameLookup, now: datetime, fields: tuple[str, ...] = ()) -> dict:
+    """`t`: a Ticket, or a `named_tickets` row with its page's `fields` (Row._fields), read as a dict: a row's
+    attributes cost ten times a dict's, and Row._asdict works out the row's keys afresh for every row (two
+    fifths of this function's time in a unit's list request)."""
+    c = dict(zip(fields, t, strict=True)) if fields else {name: getattr(t, name) for name in SUMMARY_COLUMNS}
     cat = names.categories.get(c["category_code"])
     reporter = names.users.get(c["reporter_id"])
     thumb = names.thumbs.get(c["id"])
@@ -181,8 +183,9 @@ def summaries(session: Session, user: User, rows: list[Row], now: datetime, *,
     waiting = origins.awaiting_publication(session, [t.id for t in rows if t.status == Status.reported]) \
         if names.office_view else set()
     own = {} if names.office_view else own_counts(session, user, rows)
-    return [TicketSummary(**_summary_fields(t, names, now) | own.get(t.id, {}), awaiting_round=t.id in waiting)
-            for t in rows]
+    fields = rows[0]._fields if rows else ()
+    return [TicketSummary(**_summary_fields(t, names, now, fields) | own.get(t.id, {}),
+                          awaiting_round=t.id in waiting) for t in rows]
 
 
 def summary(session: Session, user: User, ticket: Ticket, now: datetime) -> TicketSummary:
