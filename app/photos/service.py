@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
@@ -295,9 +295,18 @@ def read(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tup
     return get_storage().get(key), media_type, etag
 
 
+@lru_cache(maxsize=32)
+def _located(kind: tuple[Role, bool]) -> Select:
+    """The photo if a user of this kind may see it (visible_clause, its values bound): built per request, the
+    statement and its cache key cost a fifth of a thumbnail request's CPU."""
+    return select(Photo.id, Photo.sha256, Photo.content_type, Photo.uploader_id).where(
+        Photo.id == bindparam("photo_id"), visible_clause(tickets_access.bound_viewer(kind)))
+
+
 def locate(session: Session, user: User, photo_id: uuid.UUID, variant: str) -> tuple[str, str, str]:
     """The storage key of one variant, its media type and ETag; 404 for photos this user may not see."""
-    photo = session.exec(select(Photo).where(Photo.id == photo_id, visible_clause(user))).first() \
+    photo = session.execute(_located(tickets_access.viewer_kind(user)),
+                            {"photo_id": photo_id} | tickets_access.viewer_params(user)).first() \
         if variant in VARIANTS else None
     if photo is None:
         raise NotFound("照片不存在 Photo not found")

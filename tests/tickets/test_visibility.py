@@ -454,3 +454,28 @@ def test_every_notifications_route_is_in_the_matrix():
         ("PUT", "/api/notifications/subscriptions/{user_id}"), ("DELETE", "/api/notifications/subscriptions/{user_id}"),
         ("GET", "/api/notifications/settings"), ("PUT", "/api/notifications/settings"),
     }
+
+
+def test_the_visibility_statements_built_once_per_kind_of_user_take_each_users_own_values(client, db):
+    """get_visible and a photo's look-up reuse one statement per kind of user (app/tickets/access.py BoundViewer):
+    two units' staff share it, and each still sees only its own unit's ticket and photos, in either order."""
+    from app.photos.service import _located
+    from app.tickets.access import _visible_ticket
+
+    units = {"a": make_unit(db, "甲单位"), "b": make_unit(db, "乙单位")}
+    ins, dis = login(client, make_user(db, Role.inspector)), login(client, make_user(db, Role.dispatcher))
+    staff = {k: login(client, make_user(db, Role.unit_staff, u)) for k, u in units.items()}
+    tickets = {}
+    for k, unit in units.items():
+        t = report(client, ins)
+        assert action(client, dis, t["id"], "dispatch", unit_id=unit.id).status_code == 200
+        tickets[k] = t
+    _visible_ticket.cache_clear()
+    _located.cache_clear()
+    for order in (("a", "b"), ("b", "a")):
+        for reader in order:
+            for k, t in tickets.items():
+                expected = 200 if k == reader else 404
+                assert client.get(f"/api/tickets/{t['id']}", headers=staff[reader]).status_code == expected
+                assert client.get(t["thumb_url"], headers=staff[reader]).status_code == expected
+    assert _visible_ticket.cache_info().currsize == _located.cache_info().currsize == 1
