@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.load import Shared, cpu_seconds, login, new_client, photo_bytes, prefill  # noqa: E402
-from tests.load.server import seed  # noqa: E402
+from tests.load.server import live_server, seed  # noqa: E402
 from tests.servers import uvicorn_server  # noqa: E402
 
 
@@ -194,12 +194,9 @@ def main() -> None:
     pages: dict[str, bytes] = {}
     pages_dir = workdir / "pages"
     pages_dir.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
-    env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(workdir / "media"), XUNCHA_LOGIN_MAX_FAILURES="100000",
-               XUNCHA_BENCH_PAGES=str(pages_dir), PYTHONUNBUFFERED="1")
     # The app as tests/load/server.py serves it, with bench/request_path_app.py's one route added.
-    with uvicorn_server(env, workdir / "server.log", ("--no-access-log", "--workers", "1"),
-                        module=("uvicorn", "bench.request_path_app:app")) as server:
+    with live_server(url, workdir, env={"XUNCHA_BENCH_PAGES": str(pages_dir)}, uvicorn_args=("--workers", "1"),
+                     app="bench.request_path_app:app") as server:
         server_pid = server.pid
         request = asyncio.run(server_cpu(server.base, city, args.n, args.tickets, pages, pages_dir))
     print("server CPU ms per request:", {k: round(v, 2) for k, v in request.items()}, flush=True)

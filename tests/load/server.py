@@ -78,15 +78,16 @@ def make_run_args(url: str) -> tuple[str, ...]:
 
 @contextmanager
 def live_server(url: str, workdir: Path, *, env: dict[str, str] | None = None,
-                uvicorn_args: tuple[str, ...] = ()) -> Iterator[Server]:
-    """uvicorn app.main:app on a free loopback port on this database: one process unless `uvicorn_args` say
-    otherwise (`make_run_args(url)`: as `make run` starts it)."""
+                uvicorn_args: tuple[str, ...] = (), app: str = "app.main:app") -> Iterator[Server]:
+    """uvicorn app.main:app (or another `app`, e.g. a bench's) on a free loopback port on this database: one
+    process unless `uvicorn_args` say otherwise (`make_run_args(url)`: as `make run` starts it)."""
     workdir.mkdir(parents=True, exist_ok=True)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     full_env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(workdir / "media"),
                     XUNCHA_LOGIN_MAX_FAILURES="100000", PYTHONUNBUFFERED="1")
     full_env.update(env or {})
-    with uvicorn_server(full_env, workdir / "server.log", ("--no-access-log", *uvicorn_args)) as server:
+    with uvicorn_server(full_env, workdir / "server.log", ("--no-access-log", *uvicorn_args),
+                        module=("uvicorn", app)) as server:
         yield server
 
 
