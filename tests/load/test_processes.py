@@ -23,6 +23,7 @@ from tests.servers import uvicorn_server
 AT_ONCE = 12
 ROUNDS = 3
 MAX_ROUNDS = 12
+SHED_RETRIES = 4
 
 
 def test_one_process_on_sqlite_one_per_cpu_on_postgresql():
@@ -108,11 +109,20 @@ def test_a_photo_uploaded_through_one_process_is_served_by_the_other_from_s3(s3_
         urls = r.json()["urls"]
         cpu_before = {w: _cpu_ms(w) for w in workers}
 
+        async def read(client: httpx.AsyncClient, url: str) -> httpx.Response:
+            # As a phone does: a read shed at saturation (503 with Retry-After, which a slow CI machine can
+            # bring about with 90 at once) comes back after the time it was given; anything else counts.
+            for _ in range(SHED_RETRIES):
+                r = await client.get(url, headers=inspector)
+                if r.status_code != 503 or not r.headers.get("Retry-After", "").isdigit():
+                    return r
+                await asyncio.sleep(int(r.headers["Retry-After"]))
+            return r
+
         async def reads():
             limits = httpx.Limits(max_connections=None, max_keepalive_connections=0)  # a connection per request
             async with httpx.AsyncClient(base_url=server.base, timeout=30, limits=limits) as client:
-                return await asyncio.gather(*[client.get(urls[v], headers=inspector)
-                                              for _ in range(30) for v in sorted(urls)])
+                return await asyncio.gather(*[read(client, urls[v]) for _ in range(30) for v in sorted(urls)])
 
         # As above, batches go on (at most MAX_ROUNDS) until the kernel has handed both processes some reads.
         answered = []
