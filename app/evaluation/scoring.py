@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from functools import cache
-from statistics import fmean
 
 from app.core.errors import Invalid
 
@@ -539,11 +538,13 @@ def _group(key, name, results: Iterable[SiteResult]) -> GroupScore:
         unable_items += r.score.unable_count
         possible += r.score.possible_tenths
         deducted += r.score.deducted_tenths
-        if r.score.rate is not None:
-            rates.append(r.score.rate)
+        if r.score.possible_tenths:
+            rates.append(Fraction(r.score.earned_tenths, r.score.possible_tenths))
     earned = possible - deducted
+    # The mean of exact site rates, made a float once: fmean of the float rates gave 98.5 % and 100 % as
+    # 0.99249999…, which the printout's 四舍五入 showed as 99.2 % instead of 99.3 %.
     return GroupScore(key, name, evaluated, unable, possible, deducted, earned, _ratio(earned, possible),
-                      fmean(rates) if rates else None, na_items, unable_items)
+                      float(sum(rates) / len(rates)) if rates else None, na_items, unable_items)
 
 
 def _groups(results: Sequence[SiteResult], key, name) -> list[GroupScore]:

@@ -401,13 +401,14 @@ def ranking(session: Session, period: Period, rules: RankRules, *, category_code
     black_now = [u for g in groups for u in g.black]
     streaks = dict.fromkeys(black_now, 1) if category_code else \
         bulletins_history.black_streaks(session, period, black_now)
+    source = "published" if published is not None else "live"
     for g in groups:
+        g.previous_source = source
         for r in g.rows:
             r.prev_rank = before.get((g.kind, r.unit_id))
             r.movement = None if r.prev_rank is None else r.prev_rank - r.rank
             r.black_streak = streaks.get(r.unit_id, 0)
-    return Ranking(period=period, previous=prev, previous_source="published" if published is not None else "live",
-                   as_of=now, rules=rules, groups=groups)
+    return Ranking(period=period, previous=prev, previous_source=source, as_of=now, rules=rules, groups=groups)
 
 
 # ---- trend --------------------------------------------------------------------------------------

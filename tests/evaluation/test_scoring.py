@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import Invalid
+from app.evaluation.exports import pct
 from app.evaluation.scoring import (
     FORMULAS,
     Answer,
@@ -324,6 +325,19 @@ def test_a_site_where_nothing_applies_has_no_rate_and_its_unit_is_not_ranked():
     clean = score_round(RoundInput({"back_alley": BX}, [site(1, "BX", 1, 10, "BX-01:P BX-02:P")]))
     assert [(d.dimension, d.lost_tenths, d.share) for d in clean.dimensions] == [("公共秩序", 0, None),
                                                                                  ("环境卫生", 0, None)]
+
+
+def test_the_mean_of_site_rates_is_exact_so_the_printout_rounds_it_as_by_hand():
+    """98.5 % and 100 % average to 99.25 %, shown 99.3 % (四舍五入): the mean of the float rates was 0.99249999…,
+    which the printout and the workbook rounded down to 99.2 % beside a pooled rate of 99.3 %."""
+    rnd = RoundInput({"farmers_market": FM}, [site(1, "FM", 1, 10, "FM-01:P FM-02:P FM-03:P FM-04:F1"),
+                                              site(2, "FM", 1, 10, "FM-01:P FM-02:P FM-03:P FM-04:P")])
+    report = score_round(rnd)
+    assert [s.score.rate for s in report.sites] == [0.985, 1.0]
+    for group in (report.total, report.by_site_type[0], report.by_unit[0], report.by_district[0]):
+        assert group.mean_site_rate == 0.9925
+        assert pct(group.mean_site_rate) == pct(group.rate) == "99.3%"  # as the printout shows them
+    assert report.ranking[0].mean_site_rate == 0.9925
 
 
 def test_items_that_could_not_be_checked_leave_the_possible_points_and_are_counted_apart():

@@ -501,6 +501,7 @@ def test_month_and_next_week_by_hand(city):
 def test_ranking_red_and_black_lists_by_hand(city):
     s = city
     r = get(s, "/api/stats/ranking", period="week", on=WEEK_W)
+    assert r["previous_source"] == "live" and {g["previous_source"] for g in r["groups"]} == {"live"}
     groups = {g["kind"]: g for g in r["groups"]}
     rows = {k: [(row["unit_id"], row["rank"], row["list"], row["prev_rank"], row["movement"]) for row in g["rows"]]
             for k, g in groups.items()}
@@ -527,6 +528,7 @@ def test_ranking_red_and_black_lists_by_hand(city):
                              ).status_code == 201
     r = get(s, "/api/stats/ranking", period="week", on=WEEK_W)
     assert r["previous_source"] == "published"
+    assert [g["previous_source"] for g in r["groups"]] == ["published"] * 2  # each group says so too
     got = {x["unit_id"]: (x["prev_rank"], x["black_streak"]) for g in r["groups"] for x in g["rows"]}
     assert got == {s.id("C"): (1, 0), s.id("B"): (2, 2), s.id("S1"): (None, 0), s.id("D2"): (None, 1),
                    s.id("D1"): (1, 1)}
