@@ -133,7 +133,12 @@ def change_text(cur, prev, fmt: str | None) -> str:
     compare."""
     if cur is None or prev is None:
         return "—"
-    d = half_up(_points(cur, prev)) if _is_rate(fmt) else change(cur, prev, fmt)
+    if _is_rate(fmt):
+        d = half_up(_points(cur, prev))
+    elif fmt == "0.0":  # hours, printed beside values of one decimal: the change to one decimal too, half up
+        d = half_up(Decimal(repr(cur)) - Decimal(repr(prev)))
+    else:
+        d = change(cur, prev, fmt)
     if d == 0:
         return "持平"
     arrow = "↑" if d > 0 else "↓"

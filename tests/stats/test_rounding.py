@@ -43,3 +43,12 @@ def test_a_rate_s_change_is_shown_in_points_as_counted_by_hand(case):
 def test_the_rounding_cases_include_the_halves_that_binary_floats_get_wrong():
     wrong = [c for c in CASES["rates"] if f"{c['num'] / c['den'] * 100:.{c['digits']}f}%" != c["text"]]
     assert len(wrong) >= 3, "the table should hold cases where formatting the float itself is wrong"
+
+
+def test_a_change_in_hours_is_shown_to_the_one_decimal_of_its_values():
+    """Printed beside 3.2 and 1.8 hours, the change read ↑1.342: now one decimal, half up on the decimal values."""
+    assert change_text(3.158, 1.816, "0.0") == "↑1.3"
+    assert change_text(73.0, 79.017, "0.0") == "↓6.0"
+    assert change_text(2.35, 1.1, "0.0") == "↑1.3"  # 1.25: half away from zero
+    assert change_text(5.02, 5.0, "0.0") == "持平"
+    assert change_text(4, 1, None) == "↑3"  # counts as they were
