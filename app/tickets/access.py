@@ -130,6 +130,16 @@ def others_events(user: User, events: Iterable[TicketEvent]) -> set[int]:
     return {e.id for e, owner, _ in _owners(events) if owner is not None and owner != user.unit_id}
 
 
+def is_others_event(session: Session, user: User, ticket_id: uuid.UUID, event_id: int) -> bool:
+    """Whether the event belongs to another unit's time with the ticket (others_events): a photo attached to
+    it (another unit's after-photo or request photo) is as hidden from this user as in the ticket's detail."""
+    if office_view(user):
+        return False
+    events = session.exec(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id)
+                          .order_by(TicketEvent.at, TicketEvent.id)).all()
+    return event_id in others_events(user, events)
+
+
 # The ticket's counters and the events that count them (`approve_return` and the older direct `return`: 回退).
 _COUNTED = {Action.approve_extension: "extension_count", Action.urge: "urge_count",
             Action.verify_fail: "rework_count", Action.approve_return: "return_count", Action.return_: "return_count"}

@@ -127,6 +127,28 @@ def test_the_next_unit_sees_nothing_of_the_first_unit_s_work(client, moved):
     assert notice.status_code == 200 and "督乙意见" in notice.text and "督甲意见" not in notice.text
 
 
+def test_a_unit_cannot_fetch_the_other_unit_s_photos_by_id(client, moved):
+    """The photo URLs, as the detail: the report's photos and a unit's own time's, not the other unit's
+    after-photos (nor the inspector's photo passing 乙's work), whoever uploaded them; the office gets all."""
+    tid, h = moved["tid"], moved["h"]
+    report_photos = {p["id"] for p in _ok(client.get(f"/api/tickets/{tid}", headers=h["dispatcher"]))["photos"]
+                     if p["stage"] == "report"}
+    assert report_photos
+
+    def fetchable(who: str, photo_ids: set[str]) -> dict[str, int]:
+        return {p: client.get(f"/api/photos/{p}/display", headers=h[who]).status_code for p in sorted(photo_ids)}
+
+    ok, hidden = 200, 404
+    assert set(fetchable("staff_a", report_photos | moved["a_photos"]).values()) == {ok}
+    assert set(fetchable("staff_a", moved["b_photos"]).values()) == {hidden}
+    assert set(fetchable("staff_b", report_photos | moved["b_photos"]).values()) == {ok}
+    assert set(fetchable("staff_b", moved["a_photos"]).values()) == {hidden}
+    assert set(fetchable("dispatcher", report_photos | moved["a_photos"] | moved["b_photos"]).values()) == {ok}
+    # The thumbnail as the display: same rule.
+    (a_photo,) = moved["a_photos"]
+    assert client.get(f"/api/photos/{a_photo}/thumb", headers=h["staff_b"]).status_code == hidden
+
+
 @pytest.mark.parametrize("role", ["dispatcher", "leader", "inspector"])
 def test_the_office_sees_both_units_work(client, moved, role):
     tid, h, a, b = moved["tid"], moved["h"], moved["a"], moved["b"]
