@@ -10,15 +10,22 @@ import io
 import json
 import math
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from shapely.errors import GEOSException
 from shapely.geometry import shape
 
 from app.core.errors import Invalid, TooLarge
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
+# An xlsx is a zip: what it unpacks to is what openpyxl parses (all of sharedStrings.xml at once, before any
+# row is read). A full sheet of MAX_ROWS rows of Chinese text unpacks to ~5 MB; a 46 KB file unpacking to
+# 17 MB of shared strings cost 12 s of CPU and 90 MB.
+MAX_XLSX_UNPACKED = 12 * 1024 * 1024
+MAX_XLSX_MEMBERS = 200
 
 HEADERS = {  # header or property → field
     "点位编号": "code", "编号": "code", "code": "code",
@@ -82,25 +89,49 @@ def _csv(data: bytes) -> list[RawRow]:
         raise _unreadable("编码无法识别 not UTF-8 or GBK text")
     if "\x00" in text:
         raise _unreadable("不是文本文件 not a text file")
-    return _rows_from_table(list(csv.reader(io.StringIO(text))))
+    try:
+        return _rows_from_table(list(csv.reader(io.StringIO(text))))
+    except csv.Error as exc:  # a field over csv's limit (128 K characters), a stray NUL
+        raise _unreadable(f"CSV 格式错误 malformed CSV ({exc})") from exc
+
+
+# What a damaged workbook raises from openpyxl, its zip and its XML parsers (ElementTree's and lxml's ParseError
+# are SyntaxErrors), while opening or while reading rows.
+_BROKEN_XLSX = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, KeyError, IndexError, ValueError,
+                TypeError, AttributeError, SyntaxError, OSError)
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise _unreadable("不是有效的 xlsx 文件 not a valid xlsx workbook") from exc
+    # The sizes a zip declares are what zipfile lets a member unpack to (it stops a member that runs over).
+    if len(members) > MAX_XLSX_MEMBERS or sum(m.file_size for m in members) > MAX_XLSX_UNPACKED:
+        limit = MAX_XLSX_UNPACKED // 1024 // 1024
+        raise TooLarge(MAX_XLSX_UNPACKED, f"xlsx 解压后超过 {limit} MB，请另存为 CSV 后导入 "
+                                          "The workbook unpacks too large: save it as CSV and import that")
 
 
 def _xlsx(data: bytes) -> list[RawRow]:
     from openpyxl import load_workbook
 
+    _check_unpacked_size(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        try:
+            if not book.worksheets:
+                raise _unreadable("工作簿没有工作表 the workbook has no sheet")
+            table = []
+            for values in book.worksheets[0].iter_rows(values_only=True, max_col=30):
+                table.append(list(values))
+                if len(table) > MAX_ROWS + 1:
+                    break
+        finally:
+            book.close()
+    except _BROKEN_XLSX as exc:
         raise _unreadable("不是有效的 xlsx 文件 not a valid xlsx workbook") from exc
-    try:
-        sheet = book.worksheets[0]
-        table = []
-        for values in sheet.iter_rows(values_only=True, max_col=30):
-            table.append(list(values))
-            if len(table) > MAX_ROWS + 1:
-                break
-    finally:
-        book.close()
     return _rows_from_table(table)
 
 
@@ -108,10 +139,10 @@ def polygon_centroid(geometry: dict) -> tuple[float, float]:
     """(lat, lng) of a valid GeoJSON Polygon's centroid; ValueError for anything else."""
     try:
         poly = shape(geometry)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError) as exc:
-        raise ValueError("not a GeoJSON geometry") from exc
-    if poly.geom_type != "Polygon" or not poly.is_valid or poly.is_empty:
-        raise ValueError("must be a valid GeoJSON Polygon")
+        if poly.geom_type != "Polygon" or poly.is_empty or not poly.is_valid:
+            raise ValueError("must be a valid GeoJSON Polygon")
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, GEOSException) as exc:
+        raise ValueError("not a GeoJSON geometry") from exc  # GEOS refuses a ring with NaN: it cannot close
     c = poly.centroid
     if not (-90 <= c.y <= 90 and -180 <= c.x <= 180):
         raise ValueError("coordinates out of range")
@@ -121,7 +152,8 @@ def polygon_centroid(geometry: dict) -> tuple[float, float]:
 def _geojson(data: bytes) -> list[RawRow]:
     try:
         doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError: JSONDecodeError, and an integer of more digits than Python converts; RecursionError: nesting
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise _unreadable("不是有效的 JSON not valid JSON") from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise _unreadable("须为 GeoJSON FeatureCollection must be a GeoJSON FeatureCollection")

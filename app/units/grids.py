@@ -11,6 +11,7 @@ import math
 
 import shapely
 from shapely import STRtree, unary_union
+from shapely.errors import GEOSException
 from shapely.geometry import Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -39,7 +40,8 @@ def polygon(geometry: object) -> BaseGeometry:
         raise ValueError("应为 GeoJSON Polygon 或 MultiPolygon geometry must be a GeoJSON Polygon or MultiPolygon")
     try:
         geom = shape(geometry)
-    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError) as exc:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError, GEOSException) as exc:
+        # GEOSException: a ring with a NaN vertex, which never closes
         raise ValueError(f"坐标无效 bad coordinates: {exc}") from None
     if geom.is_empty or _vertices(geom) > MAX_VERTICES:
         raise ValueError(f"多边形为空或超过 {MAX_VERTICES} 个顶点 empty, or more than {MAX_VERTICES} vertices")

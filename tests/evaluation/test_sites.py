@@ -2,6 +2,8 @@
 
 import io
 import json
+import time
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -161,6 +163,66 @@ def test_xlsx_import(client, db, office):
     assert (site.site_type, site.contact_phone, site.address) == ("school_surroundings", "13900000000", "学府路")
     r = _import(client, office, "broken.xlsx", b"PK\x03\x04 not really a zip")
     assert (r.status_code, r.json()["error"]["code"]) == (422, "unreadable_import")
+
+
+def _workbook(rows: list[list]) -> bytes:
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _rezip(data: bytes, changes: dict[str, bytes | None]) -> bytes:
+    """The xlsx with members replaced or added (None: left out)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in dict.fromkeys(src.namelist() + list(changes)):
+            body = changes[name] if name in changes else src.read(name)
+            if body is not None:
+                dst.writestr(name, body)
+    return out.getvalue()
+
+
+def test_a_damaged_or_swollen_file_is_a_clear_4xx_never_a_500(client, db, office):
+    """What an attacker (or a broken export) sends: each answered 422 unreadable_import or 413, nothing written,
+    quickly."""
+    good = _workbook([HEADER, ["S-1", "站", "bus_stop", 120.1, 30.1, "", "某单位", "", ""]])
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(io.BytesIO(good)) as z:
+        xml = z.read(sheet)
+    cases = {
+        "truncated sheet XML": ("s.xlsx", _rezip(good, {sheet: xml[:-40]})),
+        "no worksheet": ("s.xlsx", _rezip(good, {sheet: None})),
+        "a number cell holding text": ("s.xlsx", _rezip(good, {sheet: xml.replace(b"<v>120.1</v>", b"<v>abc</v>")})),
+        "malformed workbook.xml": ("s.xlsx", _rezip(good, {"xl/workbook.xml": b"<workbook"})),
+        "a CSV field over csv's limit": ("s.csv", ("名称,类型\n" + "x" * 200_000 + ",bus_stop\n").encode()),
+        "an integer of 5,000 digits": ("s.geojson", b'{"type": "FeatureCollection", "features": [' + b"9" * 5000 + b"]}"),
+        "JSON nested 5,000 deep": ("s.geojson", b"[" * 5000 + b"]" * 5000),
+    }
+    for what, (name, data) in cases.items():
+        r = _import(client, office, name, data)
+        assert (r.status_code, r.json()["error"]["code"]) == (422, "unreadable_import"), (what, r.text)
+    # Shared strings that unpack to 17 MB from a 40 KB file: refused before openpyxl parses them.
+    strings = b"<sst xmlns='http://schemas.openxmlformats.org/spreadsheetml/2006/main'>" + \
+        b"<si><t>a</t></si>" * 1_000_000 + b"</sst>"
+    bomb = _rezip(good, {"xl/sharedStrings.xml": strings})
+    assert len(bomb) < 100_000
+    started = time.monotonic()
+    r = _import(client, office, "s.xlsx", bomb)
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "too_large"), r.text
+    assert time.monotonic() - started < 2
+    # A Polygon ring with a NaN vertex (GEOS cannot close it): that feature's geometry error, not a 500.
+    nan_ring = {"type": "Polygon", "coordinates": [[[float("nan"), 1], [1, 2], [2, 2], [float("nan"), 1]]]}
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": nan_ring, "properties": {
+        "名称": "小区", "类型": "bus_stop", "责任单位": "某单位"}}]}
+    r = _import(client, office, "s.geojson", json.dumps(doc).encode())  # json.dumps writes NaN, as Python reads it
+    assert r.status_code == 422 and ("geometry" in {e["column"] for e in r.json()["error"]["details"]}), r.text
+    assert _count(db) == 0
+    # The good workbook itself imports (the cases above differ from it by what they break).
+    make_unit(db, "某单位")
+    assert _import(client, office, "s.xlsx", good).json()["created"] == 1
 
 
 def test_geojson_import_points_and_polygon_centroids(client, db, office):
