@@ -15,6 +15,8 @@ def problems(username: str, password: str) -> list[str]:
         out.append(f"密码最多 {MAX_LENGTH} 位 at most {MAX_LENGTH} characters")
     if password.isdigit():
         out.append("密码不能全是数字 not only digits")
+    elif len(set(password)) == 1:  # eight spaces, aaaaaaaa: the first guesses
+        out.append("密码不能是同一个字符重复 not one character repeated")
     if password.strip().casefold() == username.strip().casefold():
         out.append("密码不能与用户名相同 not the username")
     return out

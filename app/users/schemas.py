@@ -31,7 +31,8 @@ class UserCreate(BaseModel):
     display_name: DisplayName
     role: Role
     unit_id: DbId | None = None
-    password: Password = Field(description="≥ 8 characters, not only digits, not the username")
+    password: Password = Field(
+        description="≥ 8 characters, not only digits nor one repeated character, not the username")
 
 
 class UserPatch(BaseModel):
@@ -48,7 +49,8 @@ class UserPatch(BaseModel):
 class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    password: Password = Field(description="≥ 8 characters, not only digits, not the username")
+    password: Password = Field(
+        description="≥ 8 characters, not only digits nor one repeated character, not the username")
 
 
 class UserAdmin(UserPublic):

@@ -17,6 +17,11 @@ describe('the server\'s refusal as the admin screens show it', () => {
     const err = new ApiError(422, 'invalid_grids', '1 个要素有误', [{ feature: 0, message: 'Self-intersection' }])
     expect(errorText(err)).toBe('1 个要素有误 (#1: Self-intersection)')
   })
+  it('does not repeat details its message already lists (a weak password)', () => {
+    const err = new ApiError(422, 'weak_password', '密码不符合规则 Password too weak: 密码不能全是数字 not only digits',
+      ['密码不能全是数字 not only digits'])
+    expect(errorText(err)).toBe('密码不符合规则 Password too weak: 密码不能全是数字 not only digits')
+  })
   it('says what a network failure is', () => {
     expect(errorText(new ApiError(0, 'network', 'Failed to fetch'))).toBe('Failed to fetch')
   })

@@ -29,7 +29,7 @@ def token(client, username, password):
 
 @pytest.mark.parametrize("password, ok", [
     ("abcd1234", True), ("1234567", False), ("12345678", False), ("xy01xy01", False), ("XY01xy01", False),
-    ("密码安全性够了吗", True), ("a" * 129, False),
+    ("密码安全性够了吗", True), ("a" * 129, False), ("aaaaaaaa", False), (" " * 8, False), ("aaaaaaab", True),
 ])
 def test_password_rules(password, ok):
     assert (passwords.problems("xy01XY01", password) == []) is ok

@@ -24,7 +24,11 @@ def test_dispatcher_publishes_a_missed_week_and_downloads_it(new_context, api, s
     assert label not in before
     ctx = new_context(accept_downloads=True)
     page = ctx.new_page()
-    login(page, "dispatcher", f"/dashboard?period=week&on={last_week_on}")
+    # This week has not ended: nothing to publish yet, and the page says why.
+    login(page, "dispatcher", "/dashboard?period=week")
+    page.wait_for_selector("[data-testid=publish-not-over]:has-text('本期尚未结束')")
+    assert page.locator("[data-testid=publish-bulletin]").is_disabled()
+    page.goto(f"/dashboard?period=week&on={last_week_on}")
     page.wait_for_function("([sel, want]) => document.querySelector(sel)?.textContent.trim() === want",
                            arg=["[data-testid=period-label]", label])
 

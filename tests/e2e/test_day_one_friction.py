@@ -184,6 +184,37 @@ def test_demo_password_hint_only_when_the_server_says_so(new_context, shots):
 
 # ---- inspector ----------------------------------------------------------------------------------
 
+def test_a_verification_the_ticket_outran_is_shown_as_refused_with_no_resend(new_context, api, shots):
+    """Verified offline while another inspector closed the ticket: the server refuses it (409 invalid_state).
+    The outbox says it was sent and not applied (not "not sent yet"), why, and offers only to drop it:
+    sending it again could only be refused again."""
+    t = _rectified(api, f"e2e 已被他人核查 {uuid.uuid4().hex[:6]}")
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "inspector", "/verify")
+    wait_sw(page)
+    card = page.locator(f".vq[data-case='{t['case_number']}']")
+    card.wait_for()
+    ctx.set_offline(True)
+    card.locator("button:has-text('通过')").click()
+    page.locator("[data-testid=action-form-verify_pass] [data-testid=action-submit]").click()
+    page.locator(".van-toast:has-text('已保存到本机')").wait_for()
+    _act(api, "inspector2", t["id"], "verify", passed=True)  # asserts 200
+    ctx.set_offline(False)
+    page.goto("/outbox")
+    item = page.locator("[data-testid=outbox-item][data-state=attention]")
+    item.wait_for(timeout=60_000)
+    text = item.inner_text()
+    assert "已发送，服务器未执行" in text and "尚未发送" not in text
+    assert "案件状态已变化（当前：已结案），此操作未执行" in text
+    assert item.locator("button:has-text('重新发送')").count() == 0
+    page.screenshot(path=str(shots / "outbox-refused-verify.png"))
+    item.locator("button:has-text('放弃此项')").click()
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_selector("[data-testid=outbox-empty]")
+    assert api.ticket(t["id"])["status"] == "closed"
+
+
 def test_verify_cards_say_what_where_how_far_and_when_and_photos_enlarge(new_context, api, shots):
     t = _rectified(api, f"e2e 回头看卡片 {uuid.uuid4().hex[:6]} 人行道堆放建筑垃圾")
     page = new_context().new_page()

@@ -59,6 +59,11 @@ def test_offline_capture_survives_restart(persistent, api, photos, shots):
     assert items.count() == 3
     assert page.locator("[data-testid=outbox-item][data-kind=ticket]").count() == 3
     assert page.locator("[data-testid=outbox-item] [data-testid=outbox-photo]").count() == 6
+    # 我上报的, never opened online on this phone: the three reports on the phone are named, with the way there.
+    page.goto("/mine")
+    page.wait_for_selector("[data-testid=mine-unsent]:has-text('本机还有 3 条上报待上传')")
+    page.click("[data-testid=mine-unsent]")
+    page.wait_for_url("**/outbox")
 
     ctx.set_offline(False)  # fires `online`; the outbox drains by itself (send-now as a backstop)
     wait_outbox_empty(page, timeout=90_000)

@@ -333,8 +333,8 @@ export interface paths {
         put?: never;
         /**
          * Reset Password
-         * @description Set a new password (≥ 8 characters, not only digits, not the username: else 422); the user's tokens
-         *     are revoked.
+         * @description Set a new password (≥ 8 characters, not only digits nor one repeated character, not the username: else
+         *     422); the user's tokens are revoked.
          */
         post: operations["reset_password_api_admin_users__user_id__password_post"];
         delete?: never;
@@ -3467,7 +3467,7 @@ export interface components {
         PasswordReset: {
             /**
              * Password
-             * @description ≥ 8 characters, not only digits, not the username
+             * @description ≥ 8 characters, not only digits nor one repeated character, not the username
              */
             password: string;
         };
@@ -5625,7 +5625,7 @@ export interface components {
             display_name: string;
             /**
              * Password
-             * @description ≥ 8 characters, not only digits, not the username
+             * @description ≥ 8 characters, not only digits nor one repeated character, not the username
              */
             password: string;
             role: components["schemas"]["Role"];

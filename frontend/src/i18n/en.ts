@@ -54,7 +54,7 @@ export default {
     kind: { photo: 'Photo', ticket: 'Ticket', action: 'Action', evalResult: 'Site evaluation' }, attempts: 'Attempt {n}', nextTry: 'Next try {at}',
     reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it',
     discard: 'Discard', discardConfirm: 'This deletes the item from this phone for good. Export first? Discard anyway?',
-    retryItem: 'Send again', pending: '{n} waiting', exported: 'Exported {n} items', savedOnPhone: 'Saved on this phone, not sent yet',
+    retryItem: 'Send again', pending: '{n} waiting', exported: 'Exported {n} items', savedOnPhone: 'Saved on this phone, not sent yet', refused: 'Sent; the server did not apply it',
     conflict: 'The server has a record with this id but different content (409)', invalidState: 'The ticket changed (now: {s}); this action was not applied',
   },
   ticket: {
@@ -104,7 +104,7 @@ export default {
     photo: 'Photo failed: {msg}', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',
   },
   // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
-  mine: { title: 'My reports', empty: 'You have not reported anything yet', all: 'All', open: 'In progress', closed: 'Done' },
+  mine: { title: 'My reports', empty: 'You have not reported anything yet', all: 'All', open: 'In progress', closed: 'Done', unsent: '{n} report(s) still on this phone, waiting to upload' },
   vq: { deadline: 'Deadline', distance: '{d} from you', distanceKm: '{d} km from you', distanceM: '{d} m from you', tapToEnlarge: 'Tap a photo to enlarge; swipe to compare' },
   report: {
     photos: 'Photos uploaded: {done}/{n}', photoSending: 'Uploading photo {i}', waitingPhotos: 'Waiting for the photos to upload',

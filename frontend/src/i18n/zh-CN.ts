@@ -54,7 +54,7 @@ export default {
     kind: { photo: '照片', ticket: '案件', action: '操作', evalResult: '测评结果' }, attempts: '第 {n} 次尝试', nextTry: '下次重试 {at}',
     reachable: '服务器可连接', unreachable: '离线：数据保存在本机，联网后自动上传', otherUser: '属于 {user}，需该用户登录后发送',
     discard: '放弃此项', discardConfirm: '放弃后此项数据将从本机删除且无法恢复。建议先导出。确定放弃？',
-    retryItem: '重新发送', pending: '{n} 项待上传', exported: '已导出 {n} 项', savedOnPhone: '已保存在本机，尚未发送',
+    retryItem: '重新发送', pending: '{n} 项待上传', exported: '已导出 {n} 项', savedOnPhone: '已保存在本机，尚未发送', refused: '已发送，服务器未执行',
     conflict: '服务器已有相同编号但内容不同的记录（409）', invalidState: '案件状态已变化（当前：{s}），此操作未执行',
   },
   ticket: {
@@ -101,7 +101,7 @@ export default {
     photo: '照片处理失败：{msg}', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',
   },
   // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
-  mine: { title: '我上报的', empty: '还没有上报过问题', all: '全部', open: '办理中', closed: '已办结' },
+  mine: { title: '我上报的', empty: '还没有上报过问题', all: '全部', open: '办理中', closed: '已办结', unsent: '本机还有 {n} 条上报待上传' },
   vq: { deadline: '整改时限', distance: '距你 {d}', distanceKm: '距你 {d} 公里', distanceM: '距你 {d} 米', tapToEnlarge: '点击照片可放大，左右滑动对比' },
   report: {
     photos: '照片 {done}/{n} 已上传', photoSending: '正在上传第 {i} 张照片', waitingPhotos: '等待照片上传完成',

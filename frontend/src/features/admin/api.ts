@@ -93,5 +93,7 @@ export function errorText(err: any): string {
     })
     .filter(Boolean)
   const head = err.message || err.code || String(err)
-  return parts.length ? `${head} (${parts.join('; ')})` : head
+  // A message may already list its details (a weak password names every rule it breaks): not twice.
+  const more = parts.filter((p: string) => !head.includes(p))
+  return more.length ? `${head} (${more.join('; ')})` : head
 }
