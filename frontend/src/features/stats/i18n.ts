@@ -58,7 +58,7 @@ const messages = {
   en: {
     nav: { dashboard: 'Dashboard' },
     stats: {
-      title: 'Supervision dashboard', week: 'Week', month: 'Month', prev: 'Previous', next: 'Next', city: 'Whole city',
+      title: 'Dashboard', week: 'Week', month: 'Month', prev: 'Previous', next: 'Next', city: 'Whole city',
       scope: 'Scope', withChildren: 'incl. sub-units', cohort: 'Definition', asOf: 'As of {at}',
       justBegun: { week: 'No ticket dispatched this week yet: the rates come once there are some.', month: 'No ticket dispatched this month yet: the rates come once there are some.', seeWeek: 'Last week', seeMonth: 'Last month' },
       figure: {
