@@ -201,6 +201,11 @@ def test_offline_action_toast_says_saved_and_fits_the_phone(new_context, api, sh
     form = page.locator("[data-testid=action-form-dispatch]")
     form.wait_for()
     form.locator("[data-unit]").first.click()
+    # The deadline that will be sent is shown beside 提交, whether or not its field is scrolled into view.
+    value = form.locator("[data-testid=deadline-input] input").input_value()  # 2026-12-07T14:54
+    assert value and form.locator("[data-testid=submit-deadline]").inner_text().strip() == \
+        f"整改时限：{value[5:].replace('T', ' ')}"
+    assert form.locator("[data-testid=submit-deadline]").is_visible()
     ctx.set_offline(True)
     form.locator("[data-testid=action-submit]").click()
     toast = page.locator(".van-toast:has-text('已保存到本机')")
