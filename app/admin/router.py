@@ -199,7 +199,8 @@ def import_grids(session: SessionDep, actor: AdminActor, body: GridImport):
 
 @router.get("/grids/check", response_model=GridCheck)
 def check_grids(session: SessionDep, _: AdminActor):
-    """Where active grids overlap (pairs, with the shared area in m²) and the gaps enclosed by them."""
+    """Where active grids overlap (pairs, with the shared area in m²) and the gaps enclosed by them; 422
+    too_many_grid_pairs when more than 20,000 pairs of active grids touch or overlap (grids heaped on others)."""
     return units_grids.check(session)
 
 

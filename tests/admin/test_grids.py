@@ -6,6 +6,7 @@ import json
 import pytest
 from sqlmodel import func, select
 
+from app.units import grids
 from app.units.models import Grid
 from app.users.roles import Role
 from tests.admin.conftest import audit_count, audit_rows
@@ -159,3 +160,18 @@ def test_overlaps_and_gaps(client, db, admin):
     # Switching B off removes the overlap.
     client.patch(f"/api/admin/grids/{b['id']}", headers=h, json={"is_active": False})
     assert client.get("/api/admin/grids/check", headers=h).json()["overlaps"] == []
+
+
+def test_a_check_of_grids_heaped_on_each_other_is_refused_before_it_costs_minutes(client, db, admin, monkeypatch):
+    """Every pair of boxes that meet is intersected exactly: grids heaped on one another make n² pairs (370 took
+    18 s and 140 MB). Beyond MAX_CHECK_PAIRS the check says so at once (a 422 naming the count)."""
+    h = admin["h"]
+    make_unit(db, "甲")
+    heap = [feature(rect(121.0 + i * 1e-4, 30.27, 121.01 + i * 1e-4, 30.28), unit="甲") for i in range(12)]
+    assert client.post("/api/admin/grids/import", headers=h, json=collection(*heap)).status_code == 201
+    monkeypatch.setattr(grids, "MAX_CHECK_PAIRS", 66)  # 12 grids, all overlapping: 66 pairs
+    assert len(client.get("/api/admin/grids/check", headers=h).json()["overlaps"]) == 66
+    monkeypatch.setattr(grids, "MAX_CHECK_PAIRS", 65)
+    r = client.get("/api/admin/grids/check", headers=h)
+    assert (r.status_code, r.json()["error"]["code"]) == (422, "too_many_grid_pairs"), r.text
+    assert "66" in r.json()["error"]["message"]

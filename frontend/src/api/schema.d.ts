@@ -96,7 +96,8 @@ export interface paths {
         };
         /**
          * Check Grids
-         * @description Where active grids overlap (pairs, with the shared area in m²) and the gaps enclosed by them.
+         * @description Where active grids overlap (pairs, with the shared area in m²) and the gaps enclosed by them; 422
+         *     too_many_grid_pairs when more than 20,000 pairs of active grids touch or overlap (grids heaped on others).
          */
         get: operations["check_grids_api_admin_grids_check_get"];
         put?: never;
