@@ -49,10 +49,28 @@ _DECISIONS = {
 _REQUESTS = {Action.request_extension: "延期", Action.request_return: "回退", Action.return_: "回退",
              Action.request_suspension: "挂账"}
 
+# The to-dos an event answers: whoever was told of them no longer finds them unread (the 待审批 of a request
+# another dispatcher decided, the 待核查 of a ticket another inspector closed), read as of the event.
+_DECIDED = frozenset({Action.approve_extension, Action.reject_extension, Action.approve_return, Action.reject_return,
+                      Action.reassign, Action.approve_suspension, Action.reject_suspension})
+_SETTLES = {a: ("request_waiting",) for a in _DECIDED} | {
+    Action.verify_pass: ("verification_waiting",), Action.verify_fail: ("verification_waiting",),
+    Action.void: ("request_waiting", "verification_waiting"),
+}
+
+
+def _settle(session: Session, event: TicketEvent, kinds: tuple[str, ...]) -> None:
+    session.execute(update(Notification).where(
+        Notification.ticket_id == event.ticket_id, col(Notification.kind).in_(kinds),
+        col(Notification.read_at).is_(None), col(Notification.event_id) < event.id).values(read_at=event.at))
+
+
 def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_unit_id: int | None) -> None:
     """Write the notifications an event causes, in its transaction. `ticket` holds the values from before
     the action (the event holds the new unit and deadline); `previous_unit_id` is the unit it had."""
     action = Action(event.action)
+    if action in _SETTLES:
+        _settle(session, event, _SETTLES[action])
     conf = settings.current(session)
     reminders.schedule(session, ticket, event, conf)
     base = _fields(session, ticket, event)

@@ -18,7 +18,7 @@ def w(client, db):
              "admin": make_user(db, Role.admin), "staff_a": make_user(db, Role.unit_staff, a),
              "staff_a2": make_user(db, Role.unit_staff, a), "staff_b": make_user(db, Role.unit_staff, b)}
     h = {k: login(client, u) for k, u in users.items()}
-    return {"a": a, "b": b, "users": users, "h": h}
+    return {"a": a, "b": b, "users": users, "h": h, "db": db}
 
 
 def inbox(client, headers, **params) -> dict:
@@ -102,6 +102,30 @@ def test_a_request_waits_with_whoever_decides_it_and_the_decision_reaches_the_un
                deadline=(datetime.now(UTC) + timedelta(days=30)).isoformat())
     assert r.status_code == 200, r.text
     assert kinds(client, h["leader"]) == [("request_waiting", t2["case_number"])]  # a leader decides these too
+
+
+def test_a_to_do_someone_else_settled_no_longer_waits_unread(client, w):
+    """The 待审批 of a request another dispatcher decided, the 待核查 of a ticket another inspector verified: read
+    as of the decision (they inflated every badge); the messages that tell news stay unread."""
+    h = w["h"]
+    t = dispatched(client, w)
+    later = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    rid = action(client, h["staff_a"], t["id"], "requests", kind="extension", reason="需要采购材料",
+                 deadline=later).json()["requests"][0]["id"]
+    assert [inbox(client, h[d])["unread"] for d in ("dispatcher", "dispatcher2")] == [1, 1]
+    assert action(client, h["dispatcher"], t["id"], f"requests/{rid}/decision", approve=True).status_code == 200
+    [waiting] = inbox(client, h["dispatcher2"])["items"]
+    assert waiting["kind"] == "request_waiting" and waiting["read_at"] is not None
+    assert client.get("/api/notifications/unread-count", headers=h["dispatcher2"]).json() == {"unread": 0}
+    photo = upload_photo(client, h["staff_a"])["id"]
+    assert action(client, h["staff_a"], t["id"], "rectify", note="已清理", photo_ids=[photo]).status_code == 200
+    assert inbox(client, h["inspector"])["unread"] == 1  # the reporter: 待核查
+    other = login(client, make_user(w["db"], Role.inspector))
+    assert action(client, other, t["id"], "verify", passed=True).status_code == 200
+    assert inbox(client, h["inspector"])["unread"] == 0
+    # News is not a to-do: the unit's 延期申请已批准 waits for its staff to read it.
+    assert [n["kind"] for n in inbox(client, h["staff_a"], unread="true")["items"]] == ["request_decided",
+                                                                                       "dispatched"]
 
 
 def test_a_resent_action_tells_no_one_twice(client, w):
