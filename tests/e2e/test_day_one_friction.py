@@ -418,3 +418,19 @@ def test_english_mode_has_no_chinese_punctuation_and_an_english_period(new_conte
     check("/outbox", "[data-testid=reachability]", "outbox")
     check("/me", "[data-testid=logout]", "me")
     assert "Month" in text or "Week" in text
+
+
+def test_the_map_picker_says_what_to_do(new_context, shots):
+    """Its title bar was empty; it says how to set the place (drag or tap), and 使用此位置 sets it."""
+    page = new_context().new_page()
+    login(page, "inspector", "/capture")
+    page.click("[data-testid=pick-on-map]")
+    title = page.locator("[data-testid=pick-title]")
+    title.wait_for()
+    assert title.inner_text() == "拖动红点或点按地图选择位置"
+    page.locator(".leaflet-marker-icon").wait_for()
+    page.wait_for_timeout(400)  # the popup's slide-in
+    assert page.locator("[data-testid=use-pin]").bounding_box()["y"] + 40 < page.viewport_size["height"]
+    page.screenshot(path=str(shots / "capture-pick-on-map.png"))
+    page.click("[data-testid=use-pin]")
+    page.wait_for_selector("[data-testid=location]:has-text('手动选点')")

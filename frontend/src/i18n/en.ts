@@ -46,7 +46,7 @@ export default {
     address: 'Address (optional)', addressPh: 'e.g. in front of 12 Xiangyang Rd', save: 'Save & send', saved: 'Saved on this phone, waiting to send',
     savedSent: 'Saved on this phone', needPhoto: 'Take at least one photo', needLocation: 'Wait for a location or pick one on the map',
     needCategory: 'Choose a category', draftRestored: 'Unsent draft restored', sizeSaved: '{from} → {to}', processing: 'Processing…',
-    usePin: 'Use this location', discard: 'Clear', discardConfirm: 'Clear the form and its photos?',
+    usePin: 'Use this location', pickTitle: 'Drag the red dot or tap the map to set the place', discard: 'Clear', discardConfirm: 'Clear the form and its photos?',
   },
   outbox: {
     title: 'Outbox', empty: 'Nothing waiting: everything reached the server', sendNow: 'Send now', export: 'Export unsent data',
@@ -74,7 +74,7 @@ export default {
   tasks: { title: 'My tasks', todo: 'To rectify', waiting: 'Awaiting check', done: 'Closed', stats: 'Figures' },
   verify: { title: 'Verification', empty: 'Nothing to verify', pass: 'Pass', fail: 'Rework', failReason: 'Reason for rework' },
   list: { all: 'All', searchPh: 'Search case no., description, address', overdueOnly: 'Overdue only' },
-  map: { title: 'Map', noTiles: 'No base map (offline or not configured); markers still show', legend: 'Legend' },
+  map: { title: 'Map', noTiles: 'No base map (offline or not configured); markers still show', noTilesPick: 'No base map (offline or not configured); you can still drag the red dot', legend: 'Legend' },
   me: {
     title: 'Me', language: '语言 / Language', tiles: 'Tile URL', crs: 'Coordinate system', crsWgs: 'WGS-84 (OSM etc.)',
     crsGcj: 'GCJ-02 (AMap/Tencent tiles)', presets: 'Presets', logout: 'Log out', logoutPending: '{n} item(s) are not sent; only this account can send them. Log out?',

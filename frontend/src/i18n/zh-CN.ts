@@ -45,7 +45,7 @@ export default {
     pickCategory: '请选择问题类别', searchCategory: '搜索类别', description: '问题描述', descriptionPh: '描述问题（可选补充位置、现象）',
     address: '地址（可选）', addressPh: '如：向阳路 12 号门前', save: '保存并上传', saved: '已保存到本机，等待上传',
     savedSent: '已保存到本机', needPhoto: '请至少拍 1 张照片', needLocation: '请等待定位或在地图上选点', needCategory: '请选择问题类别',
-    draftRestored: '已恢复未提交的草稿', sizeSaved: '{from} → {to}', processing: '处理中…', usePin: '使用此位置',
+    draftRestored: '已恢复未提交的草稿', sizeSaved: '{from} → {to}', processing: '处理中…', usePin: '使用此位置', pickTitle: '拖动红点或点按地图选择位置',
     discard: '清空', discardConfirm: '清空当前填写内容和照片？',
   },
   outbox: {
@@ -74,7 +74,7 @@ export default {
   tasks: { title: '我的任务', todo: '待整改', waiting: '待核查', done: '已结案', stats: '统计' },
   verify: { title: '回头看', empty: '暂无待核查案件', pass: '通过', fail: '返工', failReason: '返工原因' },
   list: { all: '全部', searchPh: '搜索编号、描述、地址', overdueOnly: '仅超期' },
-  map: { title: '地图', noTiles: '底图不可用（离线或未配置），案件点位仍可查看', legend: '图例' },
+  map: { title: '地图', noTiles: '底图不可用（离线或未配置），案件点位仍可查看', noTilesPick: '底图不可用（离线或未配置），仍可拖动红点定位', legend: '图例' },
   me: {
     title: '我的', language: '语言 / Language', tiles: '地图底图地址', crs: '坐标系', crsWgs: 'WGS-84（OSM 等）',
     crsGcj: 'GCJ-02（高德/腾讯等国内底图）', presets: '预设', logout: '退出登录', logoutPending: '还有 {n} 项未上传，退出后需同一账号登录才能发送。确定退出？',
