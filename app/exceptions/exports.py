@@ -1,4 +1,4 @@
-"""The exceptions ledger (台帐) as an Excel workbook: the same rows and filters as GET /api/exceptions.
+"""The exceptions ledger (台账) as an Excel workbook: the same rows and filters as GET /api/exceptions.
 
 An official document: Chinese headers and labels, the city's local wall-clock times as real Excel dates.
 """
@@ -31,15 +31,15 @@ WIDTHS = [10, 17, 17, 20, 16, 30, 24, 14, 30, 12, 17, 17, 12, 17, 24, 17, 18]
 
 def ledger_xlsx(session: Session, user: User, *, kind: ExceptionKind | None, unit_id: int | None,
                 start: date | None, end: date | None) -> tuple[bytes, str]:
-    """The workbook (sheet 台帐) and its file name."""
+    """The workbook (sheet 台账) and its file name."""
     now = utcnow()
     rows, more = service.all_rows(session, user, kind=kind, unit_id=unit_id, start=start, end=end, limit=MAX_ROWS)
     wb = Workbook()
     ws = wb.active
-    ws.title = "台帐"
+    ws.title = "台账"
     span = f"{start or '开始'} 至 {end or '今'}" if start or end else "全部"
     what = KIND_ZH[kind] if kind else "全部类型"
-    title = f"延期、回退、挂账、作废、催办、督办台帐（{what}，{span}；导出于 {stats_exports._local(now)}）"
+    title = f"延期、回退、挂账、作废、催办、督办台账（{what}，{span}；导出于 {stats_exports._local(now)}）"
     stats_exports._append(ws, [title])
     ws["A1"].font = Font(bold=True, size=13)
     stats_exports._header(ws, HEADERS)
@@ -61,4 +61,4 @@ def ledger_xlsx(session: Session, user: User, *, kind: ExceptionKind | None, uni
     stats_exports._print_setup(ws)
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue(), f"异常台帐_{now.astimezone(stats_exports.get_settings().tz):%Y%m%d}.xlsx"
+    return buf.getvalue(), f"异常台账_{now.astimezone(stats_exports.get_settings().tz):%Y%m%d}.xlsx"

@@ -1,4 +1,4 @@
-"""Exceptions ledger API (台帐): extension, return and suspension requests with outcomes, voids, urges, 督办."""
+"""Exceptions ledger API (台账): extension, return and suspension requests with outcomes, voids, urges, 督办."""
 
 from datetime import date
 from typing import Annotated
@@ -25,7 +25,7 @@ EndQ = Annotated[date | None, Query(description="last day (local), inclusive")]
 def ledger(session: SessionDep, user: CurrentUser, kind: KindQ = None, unit_id: UnitQ = None, start: StartQ = None,
            end: EndQ = None, limit: Annotated[int, Query(ge=1, le=200)] = 50,
            cursor: Annotated[str | None, Query(max_length=200)] = None):
-    """The ledger (台帐) of deadline exceptions, newest first, one page at a time."""
+    """The ledger (台账) of deadline exceptions, newest first, one page at a time."""
     return service.ledger(session, user, kind=kind, unit_id=unit_id, start=start, end=end, limit=limit,
                           cursor=cursor)
 

@@ -1,4 +1,4 @@
-"""The exceptions ledger (台帐): one row per deadline exception, read from the tickets' timelines and requests."""
+"""The exceptions ledger (台账): one row per deadline exception, read from the tickets' timelines and requests."""
 
 import uuid
 from datetime import datetime

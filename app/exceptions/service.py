@@ -1,4 +1,4 @@
-"""The exceptions ledger (台帐): extension, return and suspension requests with their outcome, voids, urges and
+"""The exceptions ledger (台账): extension, return and suspension requests with their outcome, voids, urges and
 督办, newest first. Read-only: every row is a ticket's timeline event (and, for a request, its request row).
 
 Who sees it: dispatchers, leaders and admins all of it; unit staff the rows of their own unit only;
@@ -32,10 +32,10 @@ def ledger_unit(session: Session, user: User, unit_id: int | None) -> int | None
         if user.unit_id is None:
             raise Forbidden("未绑定责任单位 Your account has no unit")
         if unit_id is not None and unit_id != user.unit_id:
-            raise Forbidden("只能查看本单位的台帐 Units see their own ledger only")
+            raise Forbidden("只能查看本单位的台账 Units see their own ledger only")
         return user.unit_id
     if user.role not in LEDGER_ROLES:
-        raise Forbidden("无权查看台帐 Your role may not see the exceptions ledger")
+        raise Forbidden("无权查看台账 Your role may not see the exceptions ledger")
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise NotFound("责任单位不存在 Unit not found")
     return unit_id

@@ -146,7 +146,7 @@ def near_deadline_at(t, now: datetime) -> bool:
     return Ticket.__dict__["is_near_deadline_at"].func(t, now)
 
 
-# The events that are rows of the exceptions ledger (台帐): the partial indexes below cover exactly these.
+# The events that are rows of the exceptions ledger (台账): the partial indexes below cover exactly these.
 LEDGER_ACTIONS = ("request_extension", "request_return", "request_suspension", "void", "urge", "supervise")
 LEDGER_EVENTS = text("action IN ({})".format(", ".join(f"'{a}'" for a in LEDGER_ACTIONS)))
 
@@ -181,7 +181,7 @@ class TicketEvent(SQLModel, table=True):
 
 
 class TicketRequest(SQLModel, table=True):
-    """A unit's request on a ticket (延期 / 回退 / 挂账) and its decision: one row of the exceptions ledger (台帐).
+    """A unit's request on a ticket (延期 / 回退 / 挂账) and its decision: one row of the exceptions ledger (台账).
 
     The id is the client's action_id of the request. At most one request per ticket waits at a time (the
     partial unique index), so two phones of one unit cannot both ask.

@@ -107,7 +107,7 @@ def test_offline_extension_request_approved_from_the_queue(new_context, api, pho
     actions = [e["action"] for e in d["events"]]
     assert actions[-2:] == ["request_extension", "approve_extension"], actions
 
-    # --- the 台帐 from the queue: the request with its outcome, and the same rows as Excel ------------------
+    # --- the 台账 from the queue: the request with its outcome, and the same rows as Excel ------------------
     disp.goto("/approvals")
     disp.click("[data-testid=ledger-link]")
     row = disp.locator(f"[data-testid=ledger-row][data-kind=extension]:has-text('{t['case_number']}')")

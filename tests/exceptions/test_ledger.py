@@ -1,4 +1,4 @@
-"""The exceptions ledger (台帐) and its Excel, on the hand-built city of tests/stats/cases.py.
+"""The exceptions ledger (台账) and its Excel, on the hand-built city of tests/stats/cases.py.
 
 Rows by hand (local times; one row per request, void, urge, 督办; newest first):
   t4  supervise 10-10 10:00 (B)     t4  supervise 10-09 10:00 (B)   t15 void 10-09 11:00 (C)
@@ -140,7 +140,7 @@ def test_excel_ledger_has_the_same_rows(client, city):
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
         assert "attachment" in r.headers["content-disposition"]
-        ws = load_workbook(io.BytesIO(r.content))["台帐"]
+        ws = load_workbook(io.BytesIO(r.content))["台账"]
         header = [c.value for c in ws[2]]
         assert header[:4] == ["类型", "时间", "案件编号", "责任单位"]
         api = _rows(client, h, **params)
@@ -149,13 +149,13 @@ def test_excel_ledger_has_the_same_rows(client, city):
         for row, x in zip(got, api, strict=True):
             local = datetime.fromisoformat(x["at"]).astimezone(at(1, 1, 0).tzinfo).replace(tzinfo=None)
             assert row[1] == local  # the city's wall-clock time, a real Excel date
-    ws = load_workbook(io.BytesIO(client.get("/api/exceptions.xlsx", headers=h).content))["台帐"]
+    ws = load_workbook(io.BytesIO(client.get("/api/exceptions.xlsx", headers=h).content))["台账"]
     kinds = [row[0] for row in ws.iter_rows(min_row=3, values_only=True)]
     assert kinds == ["督办", "作废", "督办", "催办", "延期申请", "催办", "回退申请", "延期申请", "挂账申请", "回退申请"]
     outcomes = {row[2]: row[9] for row in ws.iter_rows(min_row=3, values_only=True) if row[0] == "回退申请"}
     assert sorted(outcomes.values()) == ["已批准", "已批准并改派"]
     staff = login(client, city.users["staff_C"])
-    ws = load_workbook(io.BytesIO(client.get("/api/exceptions.xlsx", headers=staff).content))["台帐"]
+    ws = load_workbook(io.BytesIO(client.get("/api/exceptions.xlsx", headers=staff).content))["台账"]
     assert [row[0] for row in ws.iter_rows(min_row=3, values_only=True)] == ["作废"]
 
 

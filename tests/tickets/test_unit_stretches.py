@@ -164,7 +164,7 @@ def test_the_office_sees_both_units_work(client, moved, role):
 
 
 def test_ledgers_and_messages_keep_to_the_unit(client, moved):
-    """The 台帐 and the inbox already follow the event's unit: each unit's rows and messages are its own."""
+    """The 台账 and the inbox already follow the event's unit: each unit's rows and messages are its own."""
     tid, h = moved["tid"], moved["h"]
     for me, theirs in (("staff_a", B_TEXTS), ("staff_b", A_TEXTS)):
         rows = _ok(client.get("/api/exceptions", headers=h[me]))["items"]

@@ -310,7 +310,7 @@ def test_public_config_is_the_same_for_everyone_and_carries_no_city_data(client,
     assert not any(tid in r.text for tid in world["t"].values())
 
 
-# ---- the exceptions ledger (台帐) and the 督办通知书 ------------------------------------------------------
+# ---- the exceptions ledger (台账) and the 督办通知书 ------------------------------------------------------
 
 @pytest.mark.parametrize("role", ROLES)
 def test_exception_reads(client, world, role):

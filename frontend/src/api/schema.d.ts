@@ -952,7 +952,7 @@ export interface paths {
         };
         /**
          * Ledger
-         * @description The ledger (台帐) of deadline exceptions, newest first, one page at a time.
+         * @description The ledger (台账) of deadline exceptions, newest first, one page at a time.
          */
         get: operations["ledger_api_exceptions_get"];
         put?: never;

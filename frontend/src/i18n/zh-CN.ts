@@ -8,7 +8,7 @@ export default {
   },
   nav: {
     capture: '随手拍', verify: '回头看', triage: '分拨', tasks: '我的任务', tickets: '案件', map: '地图',
-    outbox: '待上传', me: '我的', inbox: '消息', dashboard: '看板', approvals: '审批', ledger: '台帐',
+    outbox: '待上传', me: '我的', inbox: '消息', dashboard: '看板', approvals: '审批', ledger: '台账',
     admin: '管理', workbench: '工作台', screen: '一张图', bulletins: '通报', evalRounds: '测评', main: '主导航',
   },
   inbox: {
@@ -135,9 +135,9 @@ export default {
     backToTriage: '退回待派遣', redispatch: '改派给单位…', pickUnit: '选择改派单位', unitDeadline: '新单位的整改时限（留空按类别默认）',
     grantDeadline: '批准的期限（默认为申请期限）', decided: '已提交审批', countdown: '剩余 {d}', overdueBy: '已超期 {d}',
     currentDeadline: '当前期限', reason: '理由', tabAll: '全部', leaderHint: '领导可审批挂账申请',
-    ledger: '台帐', ledgerTitle: '异常处置台帐', allKinds: '全部类型', allUnits: '全部单位', period: '期间',
+    ledger: '台账', ledgerTitle: '异常处置台账', allKinds: '全部类型', allUnits: '全部单位', period: '期间',
     periodAll: '全部时间', period7: '近 7 天', period30: '近 30 天', periodMonth: '本月', export: '导出 Excel',
-    exportFailed: '导出失败：{msg}', outcome: '结果', who: '经办', empty: '台帐暂无记录', ledgerLink: '异常处置台帐',
+    exportFailed: '导出失败：{msg}', outcome: '结果', who: '经办', empty: '台账暂无记录', ledgerLink: '异常处置台账',
   },
   punct: { colon: '：', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
 }

@@ -1,4 +1,4 @@
-/** Reads for deadline exceptions: the requests queue (审批), the ledger (台帐) and its Excel export. */
+/** Reads for deadline exceptions: the requests queue (审批), the ledger (台账) and its Excel export. */
 import { getCached, request } from '../../api/client'
 
 import type { Cached } from '../../api/client'
@@ -8,7 +8,7 @@ import type { Cached } from '../../api/client'
  */
 export const listRequests: (query: import('../../api/client').Query) => Promise<Cached<import('../../api/types').RequestPage>> = (query) => getCached('/api/requests', query)
 /**
- * GET /api/exceptions (kind, unit_id, start, end as the city's days, limit, cursor): the 台帐.
+ * GET /api/exceptions (kind, unit_id, start, end as the city's days, limit, cursor): the 台账.
  */
 export const listExceptions: (query: import('../../api/client').Query) => Promise<Cached<import('../../api/types').ExceptionPage>> = (query) => getCached('/api/exceptions', query)
 
