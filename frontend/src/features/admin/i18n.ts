@@ -152,7 +152,7 @@ const messages = {
         lastError: 'Last error', kinds: { wecom: 'WeCom robot', dingtalk: 'DingTalk robot', webhook: 'Webhook', sms: 'SMS gateway' },
       },
       sites: {
-        title: 'Evaluation sites', search: 'Search name, address or code', type: 'Site type', allTypes: 'All types', count: '{n} sites', add: 'New site',
+        title: 'Evaluation sites', search: 'Search name, address or code', type: 'Site type', allTypes: 'All types', count: '{n} site | {n} sites', add: 'New site',
         name: 'Name', code: 'Site code', unit: 'Unit', lat: 'Latitude', lng: 'Longitude', address: 'Address', contact: 'Contact', phone: 'Phone',
         rounds: 'Evaluation rounds', import: 'Bulk import', file: 'Choose file',
         importHint: 'CSV, Excel (.xlsx) or GeoJSON. Columns: 点位编号 (code), 名称 (name), 类型 (type), 经度 (longitude), 纬度 (latitude), 地址 (address), 责任单位 (unit), 联系人 (contact), 电话 (phone); a known code updates its site. One bad row and nothing is imported.',

@@ -36,10 +36,10 @@ export const messages = {
     ev: {
       section: 'Field evaluation', sites: 'Evaluation sites', rounds: 'Evaluation rounds', mySites: 'My evaluation sites',
       newRound: 'New round', allTypes: 'All types', search: 'Name, address or code', inactive: 'Inactive',
-      sitesTotal: '{n} sites', noSites: 'No sites', noRounds: 'No rounds yet', noMySites: 'No sites assigned to you now',
+      sitesTotal: '{n} site | {n} sites', noSites: 'No sites', noRounds: 'No rounds yet', noMySites: 'No sites assigned to you now',
       state: { draft: 'Draft', active: 'Active', closed: 'Closed', published: 'Published' },
       to: { active: 'Start', closed: 'Close', published: 'Publish results' },
-      confirmTo: 'Change the round to “{state}”?', siteCount: '{n} sites', window: '{from} to {to}',
+      confirmTo: 'Change the round to “{state}”?', siteCount: '{n} site | {n} sites', window: '{from} to {to}',
       name: 'Round name', starts: 'Start date', ends: 'End date', counts: 'Sites to draw per type', available: '{n} available',
       seed: 'Random seed', seedPh: 'Blank: random', seedHint: 'Recorded with the round; the same seed over the same sites draws the same sites',
       inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
