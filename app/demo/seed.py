@@ -212,10 +212,15 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             t = last - room * ((days - 1.5) / 2 if closed_lately else (days - 0.3) / 4.7)
         specs.append((t, i, outcome))
     # Report in time order, so case numbers rise with report time as they would in real life.
+    waiting_for_inspector = False
     for t, i, outcome in sorted(specs):
         code, text = PROBLEMS[i % len(PROBLEMS)]
         lat, lng = _offset(rng.uniform(-1.2, 2.0), rng.uniform(-1.2, 2.0))
         reporter = rng.choice(inspectors)
+        if outcome == "rectified" and not waiting_for_inspector:
+            # `inspector`, the first demo login, has a rectification of their own report waiting (待核查 in 消息);
+            # drawn all the same, so the rest of the city stays as it was.
+            reporter, waiting_for_inspector = users["inspector"], True
         label = session.get(Category, code).name_zh
         with clock_at(t):
             photos = [_photo(session, reporter, label, i * 10 + k, False, lat, lng) for k in range(1 + i % 2)]
