@@ -434,3 +434,15 @@ def test_the_map_picker_says_what_to_do(new_context, shots):
     page.screenshot(path=str(shots / "capture-pick-on-map.png"))
     page.click("[data-testid=use-pin]")
     page.wait_for_selector("[data-testid=location]:has-text('手动选点')")
+
+
+def test_a_voided_ticket_shows_no_deadline_to_meet(new_context, api):
+    """作废: the ticket no longer counts; its 整改时限 row read as if it were still due (the timeline keeps it)."""
+    voided = api.tickets("dispatcher", status="voided")
+    if not voided:
+        pytest.skip("the demo city has no voided ticket")
+    page = new_context().new_page()
+    login(page, "dispatcher", f"/tickets/{voided[0]['id']}")
+    page.wait_for_selector(".van-cell:has-text('责任单位')")
+    cells = page.locator(".van-cell__title").all_inner_texts()
+    assert "整改时限" not in cells and "考核时限" not in cells, cells
