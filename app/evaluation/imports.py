@@ -106,25 +106,21 @@ _BROKEN_XLSX = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, 
 
 
 def _check_unpacked_size(data: bytes) -> None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise _unreadable("不是有效的 xlsx 文件 not a valid xlsx workbook") from exc
-    # The sizes a zip declares are what zipfile lets a member unpack to (it stops a member that runs over).
     limit = MAX_XLSX_UNPACKED // 1024 // 1024
     too_large = TooLarge(MAX_XLSX_UNPACKED, f"xlsx 解压后超过 {limit} MB 或单元格过多，请另存为 CSV 后导入 "
                                             "The workbook unpacks too large: save it as CSV and import that")
-    if len(members) > MAX_XLSX_MEMBERS or sum(m.file_size for m in members) > MAX_XLSX_UNPACKED:
-        raise too_large
     strings = cells = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            # The sizes a zip declares are what zipfile lets a member unpack to (it stops one that runs over).
+            if len(members) > MAX_XLSX_MEMBERS or sum(m.file_size for m in members) > MAX_XLSX_UNPACKED:
+                raise too_large
             for member in members:  # every part: the shared strings may be named anything the rels point to
                 xml = archive.read(member)
                 strings += xml.count(b"<si>") + xml.count(b"<si ")
                 cells += xml.count(b"<c ") + xml.count(b"<c>")
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
         raise _unreadable("不是有效的 xlsx 文件 not a valid xlsx workbook") from exc
     if strings > MAX_XLSX_STRINGS or cells > MAX_XLSX_CELLS:
         raise too_large
