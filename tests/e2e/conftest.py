@@ -7,7 +7,6 @@ XUNCHA_E2E_REQUIRED=1 (CI) they fail instead.
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import pytest
 
 from app.stats.exports import half_up
 from tests.dbutil import fresh_database_url
+from tests.fixtures.images import make_jpeg
 from tests.servers import uvicorn_server
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -285,22 +285,11 @@ def persistent(playwright_instance, server, tmp_path, request, page_errors):
 @pytest.fixture(scope="session")
 def photos(tmp_path_factory) -> list[Path]:
     """Real JPEGs with real EXIF (4000×3000 would be slow to generate many of; 2400×1800 still downscales)."""
-    try:
-        from tests.fixtures.images import make_jpeg
-    except ImportError:  # pragma: no cover - fallback when the shared fixture module is absent
-        make_jpeg = None
     d = tmp_path_factory.mktemp("photos")
     out = []
     for i in range(8):
-        if make_jpeg:
-            data = make_jpeg(2400, 1800, lat=30.2741 + i * 1e-4, lng=120.1551, taken_at="2026-11-21T09:00:00",
-                             pattern="noise", seed=i)
-        else:
-            from PIL import Image
-
-            buf = io.BytesIO()
-            Image.new("RGB", (2400, 1800), (40 * i % 255, 120, 160)).save(buf, "JPEG", quality=90)
-            data = buf.getvalue()
+        data = make_jpeg(2400, 1800, lat=30.2741 + i * 1e-4, lng=120.1551, taken_at="2026-11-21T09:00:00",
+                         pattern="noise", seed=i)
         p = d / f"photo{i}.jpg"
         p.write_bytes(data)
         out.append(p)
@@ -318,6 +307,16 @@ def shots() -> Path:
 def pct(v: float | None) -> str:
     """A rate as the PWA shows it: rounded half away from zero on its decimal value, as the printouts are."""
     return "—" if v is None else f"{half_up(Decimal(repr(v)) * 100)}%"
+
+
+def snap(page, path: Path) -> None:
+    """A screenshot kept for a person to look at, of a page that may be Chromium's own offline error page:
+    Chromium sometimes refuses to capture that page ("Unable to capture screenshot"), which says nothing
+    about the app, so the test's assertions decide and a refused capture is only noted."""
+    try:
+        page.screenshot(path=str(path))
+    except Exception as e:  # noqa: BLE001 - playwright raises its own Error for a refused capture
+        print(f"screenshot {path.name} not taken: {e}")
 
 
 def login(page, username: str, path: str = "/"):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import PASSWORD, login
+from tests.e2e.conftest import PASSWORD, login, snap
 
 pytestmark = pytest.mark.e2e
 SHANGHAI = timedelta(hours=8)
@@ -273,7 +273,7 @@ def test_offline_start_after_losing_the_network_two_seconds_after_the_first_logi
         started = True
     except Exception:  # Chromium's own offline error page
         started = False
-    page.screenshot(path=str(shots / "offline-restart.png"))
+    snap(page, shots / "offline-restart.png")
     assert started or told_not_ready, f"the app did not start offline, and it had said: {state!r}"
     if state == "ready":
         assert started, "it said 可离线使用 but did not start offline"
