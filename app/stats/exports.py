@@ -266,6 +266,11 @@ def figures(session: Session, user: User, period: Period, rules: RankRules, *, o
                    overdue=_overdue_tickets(session, user, overdue_limit) if overdue_limit else [])
 
 
+def _unit_rows(s: Summary) -> list[UnitMetrics]:
+    """The units' rows, then the row of tickets at no unit: so that the rows add up to the 合计 below them."""
+    return [*s.units, *([s.unassigned] if s.unassigned is not None else [])]
+
+
 def _metric_rows(ws, rows: list[UnitMetrics], total: UnitMetrics | None) -> None:
     """Rows of UNIT_COLUMNS, and the 合计 row in bold."""
     for m in [*rows, *([total.model_copy(update={"unit_name": "合计"})] if total is not None else [])]:
@@ -314,7 +319,7 @@ def _change_sheet(wb: Workbook, title: str, s: Summary) -> None:
     _append(ws, [f"{title} 各单位环比（本期 {s.period.label} 较上期 {_previous_label(s)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, ["单位", *[label for label, _, _ in CHANGE_COLUMNS]])
-    _change_rows(ws, [*s.units, s.total.model_copy(update={"unit_name": "合计"})])
+    _change_rows(ws, [*_unit_rows(s), s.total.model_copy(update={"unit_name": "合计"})])
     _widths(ws, [24] + [12] * len(CHANGE_COLUMNS))
 
 
@@ -353,7 +358,7 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
     _append(ws, [f"{title} 单位指标 {period.label}（统计截至 {_local(now)}）"])
     ws["A1"].font = Font(bold=True, size=13)
     _header(ws, [h for h, _, _ in UNIT_COLUMNS])
-    _metric_rows(ws, summary.units, summary.total)
+    _metric_rows(ws, _unit_rows(summary), summary.total)
 
     ws = wb.create_sheet("超期案件")
     _header(ws, ["案件编号", "责任单位", "问题类别", "问题描述", "地址", "上报时间", "派遣时间", "整改时限",
@@ -591,7 +596,7 @@ def _change_table(s: Summary) -> str:
     e = html.escape
     out = ["<table class='units'><thead><tr><th>单位</th>"
            + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_CHANGE) + "</tr></thead><tbody>"]
-    for m in [*s.units, s.total.model_copy(update={"unit_name": "合计"})]:
+    for m in [*_unit_rows(s), s.total.model_copy(update={"unit_name": "合计"})]:
         p = m.previous
         cells = "".join(f"<td>{e(_cell(_value(m, g), f))} <span class='muted'>"
                         f"{e(change_text(_value(m, g), _value(p, g) if p is not None else None, f))}</span></td>"
@@ -698,7 +703,7 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
                  "<th>返工案件</th><th>当前超期</th><th>延期</th><th>回退</th><th>挂账</th><th>作废</th>"
                  "<th>催办</th><th>督办</th><th>结案率</th><th>按期结案率</th><th>整改率</th><th>返工率</th></tr>"
                  "</thead><tbody>")
-    for m in [*s.units, t.model_copy(update={"unit_name": "合计"})]:
+    for m in [*_unit_rows(s), t.model_copy(update={"unit_name": "合计"})]:
         parts.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td><td>{m.reported}</td><td>{m.handed_over}</td>"
                      f"<td>{m.due}</td><td>{m.closed}</td><td>{m.closed_on_time}</td><td>{m.closed_late}</td>"
                      f"<td>{m.overdue_unclosed}</td><td>{m.rework_times}</td><td>{m.reworked}</td>"

@@ -185,10 +185,12 @@ FORMULAS: dict[str, dict[str, str]] = {
                          "evaluation site type (a finding of an evaluation round under its site's type; patrol "
                          "findings apart); each row has the unit table's figures and its change, and the rows add "
                          "up to the total"},
-    "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；"
+    "unit": {"zh": "按案件当前责任单位统计（结案案件即结案时的单位）；未派遣、不予立案及退回后待改派的案件计入"
+                   "“暂无责任单位”一行；"
                    "延期、回退、挂账、作废、催办、督办计入当时的单位",
              "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); "
-                   "returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, "
+                   "tickets not yet dispatched, not accepted, or returned and awaiting re-dispatch count in the "
+                   "row 'at no unit'; extensions, returns, suspensions, "
                    "voids, urges and supervisions count for the unit concerned at the time"},
 }
 
@@ -301,6 +303,12 @@ class Summary(BaseModel):
     as_of: datetime
     total: UnitMetrics
     units: list[UnitMetrics]
+    unassigned: UnitMetrics | None = Field(
+        None, description="暂无责任单位：未派遣、不予立案、退回待改派的案件（单位各行加上此行等于合计）; "
+                          "tickets at no unit: reports not yet dispatched or not accepted, and tickets returned by "
+                          "their unit and waiting for a new one. The units' rows and this row add up to the total "
+                          "(a figure of distinct tickets, such as 督办, counts a ticket that two units had once in "
+                          "the total). None when there are none, and in a unit's own figures")
     previous_source: Literal["published", "live"] | None = Field(
         None, description="where the 环比 figures (`previous`) come from: the previous period's published bulletin "
                           "(city-wide, same definitions version), or computed live as of now; None without 环比")

@@ -37,7 +37,8 @@ Definitions (also in `schemas.FORMULAS`, the API response, the Excel bulletin an
   `overdue` is within the cohort; `overdue_now` counts every overdue ticket in scope whatever its dispatch
   date (the headline figure, and exactly what the ticket list answers for `overdue=true&unit_id=…`).
 * Per unit: the ticket's **current** unit (`tickets.unit_id`); for a closed ticket that is the unit at
-  close. A returned ticket waiting for re-dispatch has no unit and counts only in the total.
+  close. Tickets at no unit (reports not yet dispatched or not accepted, a returned ticket waiting for
+  re-dispatch) count in a row of their own (`unassigned`, 暂无责任单位), so the rows add up to the total.
 * Hours: median (p50) and 90th percentile with linear interpolation (PostgreSQL `percentile_cont`; on
   SQLite the same formula with ROW_NUMBER/COUNT windows), over the cohort: report → first dispatch,
   first dispatch → first rectification, report → close; and over the period's verifications: rectification →
@@ -192,6 +193,7 @@ def district_mapping(session: Session) -> tuple[dict[int, int], dict[int, str]]:
 
 BREAKDOWN_KINDS = ("category_class", "district", "grid", "site_type")
 OTHER_DISTRICT = "其他（职能部门、企业及待派遣）"
+UNASSIGNED = "暂无责任单位（待派遣、待改派、不予立案）"
 OUTSIDE_GRIDS = "不在网格内"
 NOT_EVALUATION = "日常巡查发现（非实地测评）"
 
@@ -314,25 +316,38 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
                     hours_for=([period, prev] if live_prev else [period]) if with_durations else [],
                     levels=(passes.BY_UNIT, *levels.values()))
 
-    def of(p: Period) -> tuple[UnitMetrics, dict[int, UnitMetrics]]:
+    def of(p: Period) -> tuple[UnitMetrics, dict[int, UnitMetrics], UnitMetrics | None]:
         counts, per_unit = figures.figures(p)
         units = {uid: unit_metrics(uid, names.get(uid), c, per_unit.get(uid)) for uid, c in counts.items()
                  if uid is not None}
+        # Tickets at no unit (never dispatched, not accepted, or returned and waiting for a new unit): a row of
+        # their own, so that the units' rows add up to the total.
+        nobody = unit_metrics(None, UNASSIGNED, counts[None], per_unit.get(None)) \
+            if scope.unit_ids is None and any(counts.get(None, {}).values()) else None
         total_counts, total_hours = figures.figures_total(p)
-        return unit_metrics(scope.unit_id, scope.unit_name, total_counts, total_hours), units
+        return unit_metrics(scope.unit_id, scope.unit_name, total_counts, total_hours), units, nobody
 
-    total, by_unit = of(period)
+    total, by_unit, unassigned = of(period)
     if published is not None:
         prev_total = published.total.model_copy(update={"previous": None, "unit_id": total.unit_id,
                                                         "unit_name": total.unit_name})
         prev_units = {m.unit_id: m.model_copy(update={"previous": None, "unit_name": by_unit[m.unit_id].unit_name})
                       for m in published.units if m.unit_id in by_unit}
+        if published.unassigned is not None:
+            prev_unassigned = published.unassigned.model_copy(update={"previous": None})
+        elif "unassigned" in published.model_fields_set:
+            prev_unassigned = UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
+        else:  # published before this row existed: no 环比 for it rather than a made-up zero
+            prev_unassigned = None
     elif compare:
-        prev_total, prev_units = of(prev)
+        prev_total, prev_units, prev_unassigned = of(prev)
+        prev_unassigned = prev_unassigned or UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
     if compare:
         total.previous = prev_total
         for uid, m in by_unit.items():
             m.previous = prev_units.get(uid) or UnitMetrics(unit_id=uid, unit_name=m.unit_name)
+        if unassigned is not None:
+            unassigned.previous = prev_unassigned
     units = sorted(by_unit.values(), key=lambda m: (-m.dispatched, m.unit_name or ""))
     mtd = ytd = None
     if to_date:
@@ -351,7 +366,7 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
                                    breakdowns(figures, prev, setup, with_hours=False))
     if figures_out is not None:
         figures_out.append(figures)
-    return Summary(period=period, scope=scope, as_of=now, total=total, units=units,
+    return Summary(period=period, scope=scope, as_of=now, total=total, units=units, unassigned=unassigned,
                    previous_source=None if not compare else "published" if published is not None else "live",
                    month_to_date=mtd, year_to_date=ytd, breakdowns=parts,
                    timeliness=Timeliness(dispatch_within_hours=settings.dispatch_within_hours,

@@ -288,3 +288,27 @@ def test_a_bulletin_published_before_version_2_still_serves_and_ranks_as_stored(
     _due_in_n(db, city)
     ranking = client.get("/api/stats/ranking", params={"on": WEEK_N}, headers=h).json()
     assert ranking["previous_source"] == "published"
+
+
+def test_the_row_of_tickets_at_no_unit_compares_with_the_published_one(client, db):
+    """The next week's row of tickets at no unit (never dispatched, not accepted, returned and waiting) has the
+    published week's beside it: W published t7 (不予立案) and t11 (never dispatched) there. A bulletin published
+    before the row existed has no such figures: no 环比 rather than a made-up zero."""
+    city = build_city(db)
+    h = login(client, city.users["leader"])
+    bid = _publish(client, h, WEEK_ON).json()["id"]
+    assert client.get(f"/api/bulletins/{bid}", headers=h).json()["snapshot"]["summary"]["unassigned"]["reported"] == 2
+    _Builder(db, city).report("t19", at(10, 13, 9))  # in N, never dispatched
+    n = client.get("/api/stats/summary", params={"on": WEEK_N}, headers=h).json()
+    assert n["previous_source"] == "published"
+    nobody = n["unassigned"]
+    assert (nobody["reported"], nobody["cancelled"]) == (1, 0)
+    assert (nobody["previous"]["reported"], nobody["previous"]["cancelled"]) == (2, 1)
+
+    b = db.get(Bulletin, bid)
+    b.summary = {k: v for k, v in b.summary.items() if k != "unassigned"}
+    db.add(b)
+    db.commit()
+    n = client.get("/api/stats/summary", params={"on": WEEK_N}, headers=h).json()
+    assert n["previous_source"] == "published" and n["unassigned"]["previous"] is None
+    assert n["unassigned"]["reported"] == 1

@@ -264,3 +264,10 @@ def build_city(db: Session) -> City:
 WEEK_X_ON = "2026-11-04"  # any day of week X
 WEEK_ON = "2026-10-07"  # any day of week W
 NOW_AFTER = at(10, 14, 12) + timedelta(0)  # a "now" in week N for the trend
+
+
+def assert_rows_add_up(summary: dict) -> None:
+    """Every count of the total is the units' rows plus the row of tickets at no unit."""
+    rows = [*summary["units"], *([summary["unassigned"]] if summary["unassigned"] else [])]
+    counts = [k for k, v in summary["total"].items() if isinstance(v, int) and k != "unit_id"]
+    assert counts and {k: sum(r[k] for r in rows) for k in counts} == {k: summary["total"][k] for k in counts}

@@ -56,14 +56,16 @@ def test_excel_bulletin_has_the_api_numbers(client, db):
     summary = client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()
     ws = wb["单位指标"]
     rows = list(ws.iter_rows(min_row=3, values_only=True))
-    assert len(rows) == len(summary["units"]) + 1
+    # the units, the tickets at no unit (t7 不予立案, t11 never dispatched), 合计
+    assert [row[0] for row in rows][-2:] == ["暂无责任单位（待派遣、待改派、不予立案）", "合计"]
+    assert len(rows) == len(summary["units"]) + 2
     by_name = {row[0]: row for row in rows}
-    for m in [*summary["units"], {**summary["total"], "unit_name": "合计"}]:
+    for m in [*summary["units"], summary["unassigned"], {**summary["total"], "unit_name": "合计"}]:
         n = len(UNIT_FIELDS)
         assert list(by_name[m["unit_name"]][1:n + 1]) == [m[f] for f in UNIT_FIELDS]
         assert by_name[m["unit_name"]][n + 1] == m["hours_report_dispatch"]["p50"]
-    assert ws.cell(row=3 + len(summary["units"]), column=18).number_format == "0.0%"  # 结案率
-    assert ws.cell(row=3 + len(summary["units"]), column=21).number_format == "0.00%"  # 返工率 (0.53 %)
+    assert ws.cell(row=4 + len(summary["units"]), column=18).number_format == "0.0%"  # 结案率
+    assert ws.cell(row=4 + len(summary["units"]), column=21).number_format == "0.00%"  # 返工率 (0.53 %)
 
     overdue = client.get("/api/tickets", params={"overdue": "true", "sort": "deadline_at"}, headers=h).json()
     assert [row[0] for row in wb["超期案件"].iter_rows(min_row=2, values_only=True)] == \
@@ -111,6 +113,9 @@ def test_excel_and_printout_show_the_office_figures_counted_by_hand(client, db):
     assert cells["C 局"][1:8] == ["4", "3", "2", "1", "1", "1", "2"]  # 交办 应结案 结案 按期 超期结案 超期未结案 返工次数
     assert cells["C 局"][-4:] == ["66.7%", "33.3%", "66.7%", "66.67%"]
     assert cells["合计"][1:9] == ["10", "8", "6", "3", "3", "2", "4", "3"]
+    # 发现 adds up: A 4 + A1 0 + B 2 + C 4 + at no unit 2 (t7 t11) = 12
+    assert [cells[n][0] for n in ("A 区", "A1 街道", "B 局", "C 局", "暂无责任单位（待派遣、待改派、不予立案）", "合计")] == \
+        ["4", "0", "2", "4", "2", "12"]
     assert cells["合计"][-4:] == ["75.0%", "37.5%", "66.7%", "50.00%"]
     # Red/black list by 结案率 (应结案, 结案, 结案率, 按期结案率, 超期未结案): A 3 3 100 % 33.3 % 0; B 1 0 0 % 0 % 1
     assert "A 区</td><td>3</td><td>3</td><td>100.0%</td><td>33.3%</td><td>0</td>" in page

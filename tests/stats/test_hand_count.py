@@ -78,6 +78,7 @@ from app.units.service import grid_from_geojson
 from app.users.roles import Role
 from tests.conftest import action, login, make_unit, make_user, report_body, upload_photo
 from tests.fixtures.images import make_jpeg
+from tests.stats.cases import assert_rows_add_up
 
 TZ = ZoneInfo("Asia/Shanghai")
 PHOTO = make_jpeg(160, 120)  # small: ~50 photos per city, and the pictures are not what is counted here
@@ -299,6 +300,8 @@ W_FIG = {
     # C: reported w6 w7 w8 w14; cohort the same, voided w14; closed w7 (on time) w8 (late); due w7 w8 (w6 not);
     #   overdue now n3.
     "C": (4, 4, 1, 3, 2, 2, 1, 1, 0, 2, 0, 0, 0, 1, 0),
+    # no unit: reported w19 (cancelled) and w20 (never dispatched).
+    "none": (2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1),
 }
 W_EXC = {
     # extensions approved w7 (C) w22 (B), w8's rejected; returns approved w9 (B asked, reassigned) w10 (C asked);
@@ -306,14 +309,14 @@ W_EXC = {
     # 督办 tickets w5 (its second 督办 is in N).
     "total": (2, 2, 2, 1, 3, 1),
     "D1": (0, 0, 0, 0, 0, 0), "S1": (0, 0, 0, 0, 0, 0), "D2": (0, 0, 2, 1, 0, 0),
-    "B": (1, 1, 0, 0, 3, 1), "C": (1, 1, 0, 0, 0, 0),
+    "B": (1, 1, 0, 0, 3, 1), "C": (1, 1, 0, 0, 0, 0), "none": (0, 0, 0, 0, 0, 0),
 }
 W_OFFICE = {
     # 按时派遣 (≤ 2 h after the report): the base but w2 and w15 (3 h each) = 14.
     # 核查 in W (by the ticket's unit at verification): w1 w2 w3×2 w21 (D1), w4×3 w18 (B), w8 p3 (C), w9 (D2) = 12;
     # 按时 (≤ 24 h after the rectification judged) all but p3 (25 h).
     "total": (14, 12, 11),
-    "D1": (4, 5, 5), "S1": (0, 0, 0), "D2": (3, 1, 1), "B": (4, 4, 4), "C": (3, 2, 1),
+    "D1": (4, 5, 5), "S1": (0, 0, 0), "D2": (3, 1, 1), "B": (4, 4, 4), "C": (3, 2, 1), "none": (0, 0, 0),
 }
 W_RATES = {
     # 结案率 closed/due, 按期结案率 on_time/due, 整改率 closed/(handed over − voided), 返工率 rework times/due
@@ -373,6 +376,9 @@ def test_week_city_and_units_by_hand(city):
                 pytest.approx(W_SHARES[k]), k
     d1 = by_id[s.id("D1")]
     assert [(d1[h]["p50"], d1[h]["p90"]) for h in HOURS] == [pytest.approx(p) for p in W_HOURS["D1"]]
+    # w19 (不予立案) and w20 (never dispatched) are at no unit: the row that makes the units add up to the total.
+    _check(body["unassigned"], W_FIG["none"], W_EXC["none"], exp_office=W_OFFICE["none"], where="none")
+    assert_rows_add_up(body)
 
 
 # The tickets behind each figure of week W, city-wide (drill-down), by hand from the table above.
@@ -581,7 +587,8 @@ def _check_xlsx(data: bytes, s: Story) -> None:
     head = rows[1]
     col = {h: i for i, h in enumerate(head)}
     by_name = {r[0]: r for r in rows[2:]}
-    names = {"东区": "D1", "东一街道": "S1", "西区": "D2", "城管局": "B", "住建局": "C", "合计": "total"}
+    names = {"东区": "D1", "东一街道": "S1", "西区": "D2", "城管局": "B", "住建局": "C",
+             "暂无责任单位（待派遣、待改派、不予立案）": "none", "合计": "total"}
     zh = {"reported": "发现数", "handed_over": "交办数", "handed_over_voided": "其中作废", "dispatched": "派遣数",
           "due": "应结案数", "closed": "结案数", "closed_on_time": "按期结案数", "closed_late": "超期结案数",
           "overdue_unclosed": "超期未结案数", "rectified": "整改数", "reworked": "返工案件数", "rework_times": "返工次数",
@@ -590,8 +597,9 @@ def _check_xlsx(data: bytes, s: Story) -> None:
     for name, key in names.items():
         got = tuple(by_name[name][col[zh[f]]] for f in FIG)
         assert got == W_FIG[key], name
-        rates = tuple(by_name[name][col[h]] for h in ("结案率", "按期结案率", "整改率", "返工率"))
-        assert rates == pytest.approx(W_RATES[key]), name
+        if key in W_RATES:
+            rates = tuple(by_name[name][col[h]] for h in ("结案率", "按期结案率", "整改率", "返工率"))
+            assert rates == pytest.approx(W_RATES[key]), name
     # The definitions sheet states the formulas.
     text = "\n".join(str(r[1]) for r in _sheet_rows(wb["说明"]))
     for formula in ("结案率 = 结案数 ÷ 应结案数", "按期结案率 = 按期结案数 ÷ 应结案数",
@@ -745,6 +753,11 @@ def test_returned_waiting_voided_while_suspended_reworked_then_reassigned(city):
            # returns approved y1 y3 (both B's requests); suspension y2 (B); void y2 (B)
            (0, 2, 1, 1, 0, 0), (1 / 2, 1 / 2, 1 / 3, 1 / 2))
     by_id = {u["unit_id"]: u for u in body["units"]}
+    # y1, returned and waiting for a new unit, is in no unit's row but in the row of tickets at no unit: reported,
+    # handed over, in the base and dispatched within 2 h, not due (no office deadline).
+    _check(body["unassigned"], (1, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), (0, 0, 0, 0, 0, 0),
+           (None, None, 0.0, None), (1, 0, 0))
+    assert_rows_add_up(body)
     # B: y2 only (voided, still B's): reported 1, handed over 1, of them voided 1, nothing in the base (every rate
     # over nothing: 整改率 0 ÷ (1 − 1) too); overdue now p2 w5 w18 w22.
     _check(by_id[s.id("B")], (1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0), (0, 2, 1, 1, 0, 0),

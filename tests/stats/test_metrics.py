@@ -24,7 +24,7 @@ import uuid
 import pytest
 
 from tests.conftest import login
-from tests.stats.cases import WEEK_ON, build_city
+from tests.stats.cases import WEEK_ON, assert_rows_add_up, build_city
 
 # Hand-computed figures for week W (as of now: 2030 deadlines not due, October deadlines long past).
 EXPECTED_COUNTS = {
@@ -123,6 +123,11 @@ def test_week_figures_by_hand(client, city):
     by_id = {u["unit_id"]: u for u in body["units"]}
     for key in ("A", "A1", "B", "C"):
         _check(by_id[city.units[key].id], key)
+    # t7 (cancelled) and t11 (never dispatched) are at no unit: a row of their own, so the rows add up.
+    nobody = body["unassigned"]
+    assert (nobody["unit_id"], nobody["unit_name"]) == (None, "暂无责任单位（待派遣、待改派、不予立案）")
+    assert tuple(nobody[f] for f in FIELDS) == (2, 0, 0, 0, 0, 0, 0, 0, 0, 1)
+    assert_rows_add_up(body)
     assert "结案率 = 结案数 ÷ 应结案数" in body["formulas"]["closure_rate"]["zh"]
     assert "按期结案率 = 按期结案数 ÷ 应结案数" in body["formulas"]["on_time_rate"]["zh"]
     assert "整改率 = 结案数 ÷ (交办数 − 其中作废数)" in body["formulas"]["rectification_rate"]["zh"]
@@ -133,6 +138,7 @@ def test_scope_unit_with_children_and_category(client, city):
     h = login(client, city.users["leader"])
     r = client.get("/api/stats/summary", params={"on": WEEK_ON, "unit_id": city.units["A"].id}, headers=h).json()
     assert {u["unit_id"] for u in r["units"]} == {city.units["A"].id, city.units["A1"].id}
+    assert r["unassigned"] is None  # a unit's figures hold its own tickets only
     t = r["total"]
     # on time t1 t9 (t2 late; t3 late against its office deadline 10-08 11:00)
     assert (t["reported"], t["dispatched"], t["closed"], t["closed_on_time"], t["overdue_now"]) == (4, 4, 4, 2, 0)
@@ -155,7 +161,9 @@ def test_previous_week_and_month(client, city):
     assert (prev["reported"], prev["dispatched"], prev["closed"], prev["closed_on_time"], prev["overdue"]) == \
         (5, 3, 2, 2, 0)
     assert (prev["returned"], prev["suspended"]) == (0, 0)  # both decided in W
-    month = client.get("/api/stats/summary", params={"period": "month", "on": WEEK_ON}, headers=h).json()["total"]
+    whole_month = client.get("/api/stats/summary", params={"period": "month", "on": WEEK_ON}, headers=h).json()
+    assert_rows_add_up(whole_month)
+    month = whole_month["total"]
     # October: all but t13 t14 (September): reported 15, first dispatched 12 (not t7 t11, not t15: voided),
     # closed t1 t2 t3 t6 t9 t10 t17
     assert (month["reported"], month["dispatched"], month["closed"], month["cancelled"]) == (15, 12, 7, 1)

@@ -4809,8 +4809,8 @@ export interface components {
              *         "zh": "分类统计：按问题大类（编码前两位）、按区（街道计入其所属的区；职能部门、企业及待派遣案件列“其他”）、按网格（案件上报时所在网格，不在网格内的另列）、按测评点位类型（实地测评发现的问题计入其点位类型，日常巡查发现的另列），各行口径与单位指标相同，各行之和等于合计，各行附环比"
              *       },
              *       "unit": {
-             *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); returned tickets awaiting re-dispatch count for no unit; extensions, returns, suspensions, voids, urges and supervisions count for the unit concerned at the time",
-             *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；退回后待改派的案件不计入任何单位；延期、回退、挂账、作废、催办、督办计入当时的单位"
+             *         "en": "Per unit: the ticket's current unit (for closed tickets, the unit at close); tickets not yet dispatched, not accepted, or returned and awaiting re-dispatch count in the row 'at no unit'; extensions, returns, suspensions, voids, urges and supervisions count for the unit concerned at the time",
+             *         "zh": "按案件当前责任单位统计（结案案件即结案时的单位）；未派遣、不予立案及退回后待改派的案件计入“暂无责任单位”一行；延期、回退、挂账、作废、催办、督办计入当时的单位"
              *       }
              *     }
              */
@@ -4830,6 +4830,8 @@ export interface components {
             scope: components["schemas"]["Scope"];
             timeliness?: components["schemas"]["Timeliness"] | null;
             total: components["schemas"]["UnitMetrics"];
+            /** @description 暂无责任单位：未派遣、不予立案、退回待改派的案件（单位各行加上此行等于合计）; tickets at no unit: reports not yet dispatched or not accepted, and tickets returned by their unit and waiting for a new one. The units' rows and this row add up to the total (a figure of distinct tickets, such as 督办, counts a ticket that two units had once in the total). None when there are none, and in a unit's own figures */
+            unassigned?: components["schemas"]["UnitMetrics"] | null;
             /** Units */
             units: components["schemas"]["UnitMetrics"][];
             /** @description only when asked for (to_date=true) */
