@@ -139,7 +139,7 @@ export default {
     grantDeadline: 'Granted deadline (default: the one asked)', decided: 'Decision submitted', countdown: '{d} left', overdueBy: 'Overdue {d}',
     currentDeadline: 'Current deadline', reason: 'Reason', tabAll: 'All', leaderHint: 'Leaders decide suspension requests',
     ledger: 'Ledger', ledgerTitle: 'Ledger', allKinds: 'All kinds', allUnits: 'All units', period: 'Period',
-    periodAll: 'Any time', period7: 'Last 7 days', period30: 'Last 30 days', periodMonth: 'This month', export: 'Excel',
+    periodAll: 'Any time', period7: '7 days', period30: '30 days', periodMonth: 'This month', export: 'Excel',
     exportFailed: 'Export failed: {msg}', outcome: 'Outcome', who: 'By', empty: 'No entries', ledgerLink: 'Exceptions ledger',
   },
   punct: { colon: ': ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },

@@ -43,7 +43,7 @@ const messages = {
       export: '导出', exportExcel: '每周通报 Excel', exportPrint: '每周通报（打印 A4）', notice: '督办通知书',
       exportFailed: '导出失败：{msg}', drillTitle: '{figure}（{n} 件）', drillCount: '共 {n} 件', drillCountTimes: '共 {n} 次（一件案件多次只列一次）', loadFailed: '加载失败：{msg}',
       unitOnly: '本单位数据', openDashboard: '看板', moreFigures: '更多指标', blackStreak: '连续{n}期',
-      reworkTimes: '返工 {times} 次 · {tickets} 件',
+      reworkTimes: '{times} · {tickets}', reworkCount: '返工 {n} 次', reworkTicketCount: '{n} 件',
     },
     bulletins: {
       title: '已发布通报', publish: '发布通报', publishTitle: '发布通报',
@@ -100,7 +100,7 @@ const messages = {
       notice: 'Supervision notice', exportFailed: 'Export failed: {msg}', drillTitle: '{figure} ({n})',
       drillCount: '{n} tickets', drillCountTimes: '{n} times (a ticket with several is listed once)', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
       moreFigures: 'More figures', blackStreak: '{n} in a row',
-      reworkTimes: '{times} rework(s) · {tickets} ticket(s)',
+      reworkTimes: '{times} · {tickets}', reworkCount: '{n} rework | {n} reworks', reworkTicketCount: '{n} ticket | {n} tickets',
     },
     bulletins: {
       title: 'Published bulletins', publish: 'Publish bulletin', publishTitle: 'Publish bulletin',
