@@ -88,7 +88,8 @@ def _byte_range(request: Request, etag: str) -> tuple[int | None, int | None]:
     match = _RANGE.fullmatch(request.headers.get("range", "").strip())
     if not match or match.groups() == ("", "") or request.headers.get("if-range", etag) != etag:
         return None, None
-    first, last = (int(g) if g else None for g in match.groups())
+    # Past 18 digits a position lies beyond any photo; Python refuses to parse 4,300 digits and more (a 500).
+    first, last = (None if not g else int(g) if len(g) <= 18 else 10**18 for g in match.groups())
     if first is not None and last is not None and last < first:
         return None, None  # not a valid range (RFC 9110 §14.1.1): the header is ignored
     return first, last
