@@ -729,9 +729,12 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
 def notice_html(session: Session, user: User, ticket_id: uuid.UUID) -> str:
     """The 督办通知书 for one ticket: case number, unit, problem, photos, deadline.
 
-    A closed or cancelled ticket has nothing left to rectify: no notice demands it (409).
+    A closed or cancelled ticket has nothing left to rectify: no notice demands it (409). Unit staff print one
+    only for a ticket that is their unit's now: one their unit had before is another unit's business (403).
     """
     ticket = tickets_access.get_visible(session, user, ticket_id)
+    if user.role == Role.unit_staff and not tickets_access.own_unit(user, ticket):
+        raise Forbidden("只能打印本单位案件的督办通知书 Units print notices of their own tickets only")
     if ticket.status in (Status.closed, Status.cancelled):
         state = "已结案" if ticket.status == Status.closed else "已不予立案（作废）"
         raise Conflict(f"案件{state}，无需督办，不能出具督办通知书", code="notice_not_applicable")

@@ -179,6 +179,11 @@ def test_supervision_notice(client, city):
     r = client.get(f"/api/stats/supervision-notice/{city.tickets['t16']}.html",
                    headers=login(client, city.users["staff_B"]))
     assert r.status_code == 403
+    # Nor the plain notice, which is addressed to A with A's deadline (A itself prints it).
+    r = client.get(f"/api/stats/notice/{city.tickets['t16']}.html", headers=login(client, city.users["staff_B"]))
+    assert r.status_code == 403
+    assert client.get(f"/api/stats/notice/{city.tickets['t16']}.html",
+                      headers=login(client, city.users["staff_A"])).status_code == 200
     assert client.get(f"/api/stats/supervision-notice/{t4}.html").status_code == 401
     assert client.get("/api/stats/supervision-notice/not-a-uuid.html",
                       headers=login(client, city.users["leader"])).status_code == 422
