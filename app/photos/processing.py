@@ -19,6 +19,8 @@ import io
 import logging
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -465,8 +467,32 @@ def _srgb() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
-@lru_cache(maxsize=16)
+# A camera's or a phone's profile (Display P3, Adobe RGB) is a few KB and the same on every photo: its
+# transform is kept, by the profile's digest. A larger one (a LUT profile, or an attack: 16 MB each) is built
+# for its photo only: an lru_cache keyed on the profiles' bytes held 290 MB of them in a worker.
+CACHED_ICC_MAX = 64 * 1024
+_TRANSFORMS_KEPT = 16
+_transforms: OrderedDict[bytes, ImageCms.ImageCmsTransform | None] = OrderedDict()
+_transforms_lock = threading.Lock()
+
+
 def _transform(icc: bytes) -> ImageCms.ImageCmsTransform | None:
+    if len(icc) > CACHED_ICC_MAX:
+        return _build_transform(icc)
+    key = hashlib.sha256(icc).digest()
+    with _transforms_lock:
+        if key in _transforms:
+            _transforms.move_to_end(key)
+            return _transforms[key]
+    made = _build_transform(icc)
+    with _transforms_lock:
+        _transforms[key] = made
+        while len(_transforms) > _TRANSFORMS_KEPT:
+            _transforms.popitem(last=False)
+    return made
+
+
+def _build_transform(icc: bytes) -> ImageCms.ImageCmsTransform | None:
     try:
         profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
         if profile.profile.xcolor_space.strip() != "RGB" or "srgb" in ImageCms.getProfileDescription(

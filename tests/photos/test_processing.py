@@ -2,6 +2,7 @@
 
 import hashlib
 import io
+import random
 import resource
 import struct
 import subprocess
@@ -760,3 +761,26 @@ def test_odd_exif_values_never_break_processing(gps, taken_at, offset, orientati
     assert p.exif_lat is None or -90 <= p.exif_lat <= 90
     assert p.exif_lng is None or -180 <= p.exif_lng <= 180
     assert p.taken_at is None or datetime(2000, 1, 1, tzinfo=UTC) <= p.taken_at <= datetime.now(UTC) + timedelta(days=1)
+
+
+def test_colour_transforms_kept_are_small_and_keyed_by_digest():
+    """A phone's profile is converted with a transform kept once; a large profile (a LUT, or an attacker's 16 MB
+    of noise, each different) is used for its own photo and never kept in the worker."""
+    p3 = display_p3_icc()
+    big = bytearray(p3 + bytes(200_000))
+    big[:4] = len(big).to_bytes(4, "big")  # the header's size: a valid profile, 200 KB larger
+    processing._transforms.clear()
+
+    def converted(icc: bytes) -> tuple[int, int]:
+        tagged = io.BytesIO()
+        make_image(64, 48, pattern="solid", color=(200, 100, 50)).save(tagged, "PNG", icc_profile=icc)
+        r, _, b = opened(process(tagged.getvalue()).display).getpixel((32, 24))
+        return r, b
+
+    small_rb = converted(p3)
+    assert converted(p3) == small_rb and len(processing._transforms) == 1
+    assert small_rb[0] >= 210 and small_rb[1] <= 35  # Display P3 red, made sRGB
+    assert converted(bytes(big)) == small_rb  # the same conversion …
+    for seed in range(3):  # … and noise too large to keep, each photo its own
+        assert converted(random.Random(seed).randbytes(300_000))
+    assert len(processing._transforms) == 1 and all(len(k) == 32 for k in processing._transforms)
