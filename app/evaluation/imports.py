@@ -11,6 +11,7 @@ import json
 import math
 import zipfile
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -68,16 +69,26 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def _rows_from_table(table: list[list]) -> list[RawRow]:
-    if not table:
+def _too_many_rows() -> Invalid:
+    return Invalid(f"一次最多导入 {MAX_ROWS} 行 At most {MAX_ROWS} rows per import", code="too_many_rows")
+
+
+def _rows_from_table(table: Iterable[Sequence]) -> list[RawRow]:
+    """The rows of a table whose first row is the header, read one by one: refused at the first row past
+    MAX_ROWS (5 MB of one-letter CSV lines are 2.6 million rows: 1.2 GB held as lists before any count)."""
+    lines = iter(table)
+    first = next(lines, None)
+    if first is None:
         raise _unreadable("文件为空 the file is empty")
-    header = [HEADERS.get(_text(h).lower()) or HEADERS.get(_text(h)) for h in table[0]]
+    header = [HEADERS.get(_text(h).lower()) or HEADERS.get(_text(h)) for h in first]
     if "name" not in header:
         raise _unreadable("缺少表头“名称” no 名称 (name) column in the first row")
     rows = []
-    for i, cells in enumerate(table[1:], start=2):
+    for i, cells in enumerate(lines, start=2):
         values = {key: _text(cell) for key, cell in zip(header, cells, strict=False) if key}
         if any(values.values()):  # blank lines are skipped
+            if len(rows) == MAX_ROWS:
+                raise _too_many_rows()
             rows.append(RawRow(row=i, values=values))
     return rows
 
@@ -94,7 +105,7 @@ def _csv(data: bytes) -> list[RawRow]:
     if "\x00" in text:
         raise _unreadable("不是文本文件 not a text file")
     try:
-        return _rows_from_table(list(csv.reader(io.StringIO(text))))
+        return _rows_from_table(csv.reader(io.StringIO(text)))
     except csv.Error as exc:  # a field over csv's limit (128 K characters), a stray NUL
         raise _unreadable(f"CSV 格式错误 malformed CSV ({exc})") from exc
 
@@ -162,6 +173,10 @@ def polygon_centroid(geometry: dict) -> tuple[float, float]:
 
 
 def _geojson(data: bytes) -> list[RawRow]:
+    # A feature is three objects (itself, its geometry, its properties): far more objects than MAX_ROWS features
+    # can hold is refused before json builds them (5 MB of "{}," are 1.7 million dicts, 114 MB).
+    if data.count(b"{") > MAX_ROWS * 10:
+        raise _too_many_rows()
     try:
         doc = json.loads(data.decode("utf-8-sig"))
     # ValueError: JSONDecodeError, and an integer of more digits than Python converts; RecursionError: nesting
@@ -169,6 +184,8 @@ def _geojson(data: bytes) -> list[RawRow]:
         raise _unreadable("不是有效的 JSON not valid JSON") from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         raise _unreadable("须为 GeoJSON FeatureCollection must be a GeoJSON FeatureCollection")
+    if len(doc["features"]) > MAX_ROWS:
+        raise _too_many_rows()
     rows = []
     for i, feature in enumerate(doc["features"], start=1):
         props = feature.get("properties") if isinstance(feature, dict) else None
@@ -208,7 +225,7 @@ def parse(filename: str, data: bytes) -> list[RawRow]:
         raise Invalid("仅支持 .csv、.xlsx、.geojson 文件 Only .csv, .xlsx and .geojson files",
                       code="unsupported_format")
     if len(rows) > MAX_ROWS:
-        raise Invalid(f"一次最多导入 {MAX_ROWS} 行 At most {MAX_ROWS} rows per import", code="too_many_rows")
+        raise _too_many_rows()
     if not rows:
         raise _unreadable("没有数据行 no data rows")
     return rows
