@@ -3,6 +3,8 @@
 import functools
 import logging
 import mimetypes
+import os
+import stat
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -175,12 +177,17 @@ def _mount_frontend(app: FastAPI, dist: Path) -> None:
             found = bool(path) and target.is_file() and target.is_relative_to(dist)
         except (ValueError, OSError):  # NUL, or a name longer than the file system allows: no file of the build
             found = False
+        accept = request.headers.get("accept-encoding", "")
         if found:
             # The service worker and the HTML must be revalidated; hashed assets can be cached forever.
             immutable = path.startswith("assets/")
             headers = {"Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"}
-            return _static(target, headers, request.headers.get("accept-encoding", ""))
-        return _static(index, {"Cache-Control": "no-cache"}, request.headers.get("accept-encoding", ""))
+            response = _static(target, headers, accept)
+        elif path.startswith("assets/"):
+            response = None  # a script or style of another build: index.html in its place would not run either
+        else:
+            response = _static(index, {"Cache-Control": "no-cache"}, accept)
+        return response or JSONResponse(error_body("not_found", "Not found"), 404)
 
 
 def _accepts(accept_encoding: str) -> set[str]:
@@ -197,18 +204,28 @@ def _accepts(accept_encoding: str) -> set[str]:
     return out
 
 
-def _static(target: Path, headers: dict[str, str], accept_encoding: str) -> FileResponse:
+def _static(target: Path, headers: dict[str, str], accept_encoding: str) -> FileResponse | None:
     """A built file, as the precompressed copy the browser accepts (brotli, else gzip) when the build wrote one
     (frontend/vite.config.js): a phone on a slow link downloads a third of the bytes, and nothing is compressed
-    per request."""
+    per request. None when the file is gone: a new build replaces the old one's files while it is served."""
     media_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     headers = {**headers, "Vary": "Accept-Encoding"}
     accepted = _accepts(accept_encoding)
     for coding, suffix in (("br", ".br"), ("gzip", ".gz")):
         copy = target.with_name(target.name + suffix)
-        if coding in accepted and copy.is_file():
-            return FileResponse(copy, media_type=media_type, headers={**headers, "Content-Encoding": coding})
-    return FileResponse(target, media_type=media_type, headers=headers)
+        if coding in accepted and (found := _stat(copy)) is not None:
+            return FileResponse(copy, media_type=media_type, headers={**headers, "Content-Encoding": coding},
+                                stat_result=found)
+    found = _stat(target)
+    return FileResponse(target, media_type=media_type, headers=headers, stat_result=found) if found else None
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found if stat.S_ISREG(found.st_mode) else None
 
 
 app = create_app()

@@ -50,6 +50,25 @@ def test_the_page_and_the_service_worker_are_revalidated(client):
 def test_a_path_no_file_can_have_is_the_app_not_a_500(client):
     """NUL, or a name longer than the file system allows, cannot name a built file: the SPA's index.html."""
     index = (DIST / "index.html").read_bytes()
-    for path in ("/a%00b", "/" + "x" * 5000, "/assets/" + "a/" * 3000):
+    for path in ("/a%00b", "/" + "x" * 5000, "/x/" + "a/" * 3000):
         r = client.get(path)
         assert (r.status_code, r.content) == (200, index), path[:20]
+
+
+def test_a_script_of_another_build_is_404_not_the_page(client):
+    """A phone still running the previous build asks for its hashed scripts: 404, so the app can say so and
+    reload, rather than index.html served as JavaScript."""
+    for path in ("/assets/refdata-BxITQiqt.js", "/assets/" + "a/" * 3000):
+        r = client.get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path[:20]
+
+
+def test_a_file_removed_by_a_new_build_while_it_is_served_is_404_not_500(client, monkeypatch):
+    """`make frontend` empties dist/ and writes the new build while the server runs: a file found a moment ago
+    can be gone when it is sent."""
+    import pathlib
+
+    gone = "/assets/gone-Zz9.js"
+    monkeypatch.setattr(pathlib.Path, "is_file", lambda self: True)  # found, then removed before it is sent
+    r = client.get(gone, headers={"Accept-Encoding": "gzip, br"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
