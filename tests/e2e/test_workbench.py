@@ -57,6 +57,12 @@ def test_dispatcher_bulk_dispatches_five_of_one_grid(new_context, api, shots):
     assert waiting
     tagged = page.locator("[data-testid=wb-row]", has=page.locator("[data-testid=wb-awaiting-round]"))
     assert set(tagged.locator("td.mono").all_inner_texts()) == waiting
+    # Dispatching it is refused on the spot (its own page offers no dispatch; the server would refuse it).
+    tagged.first.locator("[data-testid=wb-check]").click()
+    page.keyboard.press("d")
+    page.wait_for_selector(".van-toast:has-text('测评任务发布后才能派遣')")
+    assert not page.locator("[data-testid=wb-dispatch-dialog]").is_visible()
+    tagged.first.locator("[data-testid=wb-check]").click()
     # Every column in sight on a 1366 px laptop (整改时限 and 更新时间 were behind a sideways scroll).
     assert page.evaluate("() => { const w = document.querySelector('.table-wrap'); return w.scrollWidth <= w.clientWidth + 1 }")
 

@@ -23,7 +23,7 @@ export const messages = {
       title: 'Results', rate: 'Score rate', earnedOf: 'Earned {earned} of {possible}', meanRate: 'Mean site rate {v}',
       evaluated: '{n} evaluated', unable: '{n} unable to evaluate', pending: '{n} not submitted', partial: 'Only the sites you may see',
       excel: 'Download Excel', print: 'Printable', tabs: { ranking: 'Units', lost: 'Lost points', sites: 'Sites', findings: 'Findings', review: 'Re-check' },
-      rank: 'No. {n}', unranked: 'Not ranked', sitesN: '{n} sites', dimensions: 'By dimension', items: 'Items losing most',
+      rank: 'No. {n}', unranked: 'Not ranked', sitesN: '{n} site | {n} sites', dimensions: 'By dimension', items: 'Items losing most',
       lostPts: '−{v} pts', share: '{v} of all', failedAt: 'failed at {n} sites', status: { evaluated: 'Evaluated', unable: 'Unable', pending: 'Not submitted' },
       progress: 'Closed {closed}/{total} ({rate})', undispatched: 'Awaiting dispatch', noFindings: 'No findings', noData: 'No site submitted yet',
       more: 'Show more', formulas: 'Formulas', occurrences: '×{n}',

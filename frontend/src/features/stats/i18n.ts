@@ -98,7 +98,7 @@ const messages = {
       round: 'rework round {n}', late: 'late', deadline: 'Deadline', now: 'now',
       export: 'Export', exportExcel: 'Weekly bulletin (Excel)', exportPrint: 'Weekly bulletin (print A4)',
       notice: 'Supervision notice', exportFailed: 'Export failed: {msg}', drillTitle: '{figure} ({n})',
-      drillCount: '{n} tickets', drillCountTimes: '{n} times (a ticket with several is listed once)', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
+      drillCount: '{n} ticket | {n} tickets', drillCountTimes: '{n} times (a ticket with several is listed once)', loadFailed: 'Could not load: {msg}', unitOnly: 'Your unit', openDashboard: 'Dashboard',
       moreFigures: 'More figures', blackStreak: '{n} in a row',
       reworkTimes: '{times} · {tickets}', reworkCount: '{n} rework | {n} reworks', reworkTicketCount: '{n} ticket | {n} tickets',
     },
