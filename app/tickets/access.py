@@ -1,7 +1,8 @@
 """Who may see which ticket, and so which photo: the one visibility rule, as SQL the other modules compose.
 
 A unit sees only tickets that are or were dispatched to it, and nothing of them before the dispatch
-(四不两直) nor of another unit's time with a ticket that moved between units; the office sees everything.
+(四不两直) nor of another unit's time with a ticket that moved between units; the office sees everything, and an
+inspector everything but the findings of a round not yet published at sites they were not sent to.
 Another unit's ticket answers 404, not 403.
 """
 
@@ -14,6 +15,7 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, exists, 
 from sqlmodel import Session, select
 
 from app.core.errors import NotFound
+from app.tickets import origins
 from app.tickets.models import Ticket, TicketAssignment, TicketEvent, TicketPhoto
 from app.tickets.workflow import Action
 from app.users.models import User
@@ -22,6 +24,8 @@ from app.users.roles import SEES_ALL_TICKETS, Role
 
 def visible_clause(user: User) -> ColumnElement[bool]:
     """The tickets this user may see, as a WHERE clause on `tickets`."""
+    if user.role == Role.inspector:  # all but the findings of a round under way at sites not theirs
+        return ~origins.hidden_from_inspector(user.id)
     if user.role in SEES_ALL_TICKETS:
         return true()
     if user.role == Role.unit_staff and user.unit_id is not None:

@@ -7,11 +7,20 @@ learns of it before the office publishes the round; the triage list marks such t
 
 import uuid
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, bindparam, exists, select
 from sqlmodel import Session, col
 
 from app.core.errors import Conflict
-from app.evaluation.models import EvalAnswer, EvalChecklistItem, EvalResult, EvalRound, EvalRoundSite, EvalSite
+from app.evaluation.models import (
+    EvalAnswer,
+    EvalAssignment,
+    EvalChecklistItem,
+    EvalResult,
+    EvalRound,
+    EvalRoundSite,
+    EvalSite,
+)
+from app.tickets.models import Ticket
 from app.tickets.schemas import TicketOrigin
 
 PUBLISHED = "published"  # app.evaluation.schemas.RoundState.published
@@ -41,6 +50,16 @@ def origin(session: Session, ticket_id: uuid.UUID) -> TicketOrigin | None:
 # Built once (the office's every list page asks): building it per call was ~1 ms of a list request's CPU.
 _AWAITING = _stmt(EvalAnswer.ticket_id).where(col(EvalAnswer.ticket_id).in_(bindparam("ids", expanding=True)),
                                               EvalRound.state != PUBLISHED)
+
+
+def hidden_from_inspector(user_id) -> ColumnElement[bool]:
+    """On `tickets`: a finding of a round not yet published at a site this inspector was not sent to. The
+    evaluation's own rule (app/evaluation/access.py: an inspector sees only the sites assigned to them) holds
+    for its findings too until the office publishes the round; from then on they are tickets like any other."""
+    assigned = exists(select(EvalAssignment.id).where(EvalAssignment.round_site_id == EvalRoundSite.id,
+                                                      EvalAssignment.user_id == user_id))
+    return exists(_stmt(EvalAnswer.id).where(EvalAnswer.ticket_id == Ticket.id, EvalRound.state != PUBLISHED,
+                                             ~assigned))
 
 
 def awaiting_publication(session: Session, ticket_ids: list[uuid.UUID]) -> set[uuid.UUID]:

@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from app.evaluation.models import EvalChecklistItem, EvalRound
 from app.users.roles import Role
-from tests.conftest import login, make_unit, make_user, upload_photo
+from tests.conftest import login, make_unit, make_user, report_body, upload_photo
 from tests.evaluation.conftest import make_site
 
 WINDOW = {"starts_at": "2026-12-07T09:00:00+08:00", "ends_at": "2026-12-11T18:00:00+08:00"}
@@ -458,3 +458,34 @@ def test_a_round_name_with_line_breaks_or_quotes_still_downloads(client, db, cit
     assert res.status_code == 200
     disposition = res.headers["content-disposition"]
     assert "\r" not in disposition and "\n" not in disposition and disposition.count('"') == 2, disposition
+
+
+def test_an_inspector_not_sent_to_a_site_sees_nothing_of_its_findings_before_publication(client, db, city):
+    """四不两直: an inspector sees only the sites of a round they were sent to (app/evaluation/access.py), and so
+    none of the findings elsewhere while the round is under way: not in a list, a detail, a photo or a map.
+    Once published, they are tickets like any other."""
+    rid, office = city["rid"], city["office"]
+    findings = {f["ticket_id"] for f in report(client, office, rid).json()["findings"]}
+    details = [client.get(f"/api/tickets/{tid}", headers=office).json() for tid in findings]
+    thumbs = [p["urls"]["thumb"] for d in details for p in d["photos"]]
+    assert len(findings) == 5 and thumbs
+    other = login(client, make_user(db, Role.inspector))
+    patrol = upload_photo(client, other)["id"]  # the patrol goes on: a report of theirs they still see
+    mine = client.post("/api/tickets", headers=other, json=report_body([patrol])).json()["id"]
+
+    def seen(h) -> set[str]:
+        items = client.get("/api/tickets", headers=h, params={"limit": 200}).json()["items"]
+        points = client.get("/api/stats/open-points", headers=h).json()
+        return {t["id"] for t in items} | {p["id"] for p in points}
+
+    assert seen(other) & findings == set() and mine in seen(other)
+    assert findings <= seen(city["insp"])  # the evaluator sent there
+    for tid in findings:
+        assert client.get(f"/api/tickets/{tid}", headers=other).status_code == 404
+        assert client.get(f"/api/tickets/{tid}", headers=city["insp"]).status_code == 200
+    for thumb in thumbs:
+        assert client.get(thumb, headers=other).status_code == 404
+        assert client.get(thumb, headers=city["insp"]).status_code == 200
+    _move(client, office, rid, "closed", "published")
+    assert findings <= seen(other)
+    assert all(client.get(thumb, headers=other).status_code == 200 for thumb in thumbs)
