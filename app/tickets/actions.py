@@ -422,9 +422,11 @@ def _approve_extension(session: Session, ticket: Ticket, body: DecisionIn, now: 
 
 def _approve_return(session: Session, ticket: Ticket, body: DecisionIn, now: datetime) -> Change:
     request = _pending(session, ticket, body, RequestKind.return_)
+    # The unit said the problem is not theirs and the office agreed: it is no longer the one to suggest.
+    not_theirs = {"suggested_unit_id": None} if ticket.suggested_unit_id == ticket.unit_id else {}
     return Change({"unit_id": None, **_both_deadlines(None),
                    "return_count": Ticket.return_count + 1,
-                   "pending_request": None},
+                   "pending_request": None, **not_theirs},
                   {"note": body.note, "unit_id": ticket.unit_id},
                   guard=_decision_guard(RequestKind.return_),
                   then=_decide(request.id, RequestState.approved, body.note))

@@ -26,6 +26,14 @@ def test_grid_wins_then_category_default(client, db):
     outside = report(client, headers, lat=30.30, lng=120.20)
     assert inside["suggested_unit_name"] == "向阳街道"
     assert outside["suggested_unit_name"] == "城管局"  # 06010's class default
+    # 向阳街道 returns it as not theirs and the office agrees: it is no longer suggested for the re-dispatch.
+    office, staff = login(client, make_user(db, Role.dispatcher)), login(client, make_user(db, Role.unit_staff, street))
+    assert action(client, office, inside["id"], "dispatch", unit_id=street.id).status_code == 200
+    asked = action(client, staff, inside["id"], "requests", kind="return", reason="不属于本单位")
+    request_id = asked.json()["requests"][0]["id"]
+    assert action(client, office, inside["id"], f"requests/{request_id}/decision", approve=True).status_code == 200
+    back = client.get(f"/api/tickets/{inside['id']}", headers=office).json()
+    assert (back["status"], back["suggested_unit_id"], back["suggested_unit_name"]) == ("reported", None, None)
 
 
 def test_location_and_time_from_exif_when_the_phone_has_none(client, db):
