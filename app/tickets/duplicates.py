@@ -33,25 +33,32 @@ def _window(lat: float, radius: float) -> tuple[float, float]:
     return radius / 111_320, radius / (111_320 * max(math.cos(math.radians(lat)), 0.01))
 
 
-def possible_duplicates(session: Session, ticket: Ticket) -> list[DuplicateCandidate]:
-    """Open tickets of the same category within the configured radius, nearest first."""
+# A ticket page names at most this many (the nearest); its count says how many there are. 1,500 reports
+# heaped on one spot made a 209 KB page of them.
+MAX_LISTED_DUPLICATES = 50
+
+
+def possible_duplicates(session: Session, ticket: Ticket, visible: ColumnElement[bool] = true()
+                        ) -> tuple[list[DuplicateCandidate], int]:
+    """Open tickets of the same category within the configured radius that `visible` lets the viewer see: the
+    nearest MAX_LISTED_DUPLICATES first, and how many there are."""
     radius = get_settings().duplicate_radius_m
     dlat, dlng = _window(ticket.lat, radius)
     rows = session.execute(
-        select(Ticket.id, Ticket.case_number, Ticket.status, Ticket.description, Ticket.lat, Ticket.lng).where(
+        select(Ticket.id, Ticket.lat, Ticket.lng).where(
             Ticket.id != ticket.id, Ticket.category_code == ticket.category_code,
             col(Ticket.status).in_(_OPEN_VALUES),
             Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
-            Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
+            Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng), visible,
         )
     ).all()  # plain rows: whole tickets as ORM objects cost a ticket page more than everything else on it
-    out = []
-    for tid, case_number, status, description, lat, lng in rows:
-        d = distance_m(ticket.lat, ticket.lng, lat, lng)
-        if d <= radius:
-            out.append(DuplicateCandidate(id=tid, case_number=case_number, status=status,
-                                          description=description, distance_m=round(d, 1)))
-    return sorted(out, key=lambda c: c.distance_m)
+    near = sorted((d, tid) for tid, lat, lng in rows if (d := distance_m(ticket.lat, ticket.lng, lat, lng)) <= radius)
+    listed = dict((tid, d) for d, tid in near[:MAX_LISTED_DUPLICATES])
+    details = session.execute(select(Ticket.id, Ticket.case_number, Ticket.status, Ticket.description)
+                              .where(col(Ticket.id).in_(list(listed)))).all() if listed else []
+    out = [DuplicateCandidate(id=tid, case_number=case_number, status=status, description=description,
+                              distance_m=round(listed[tid], 1)) for tid, case_number, status, description in details]
+    return sorted(out, key=lambda c: (c.distance_m, c.case_number)), len(near)
 
 
 def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID, int]:

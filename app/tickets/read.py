@@ -252,13 +252,13 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     # A unit's counters of a ticket that changed hands are its own time's (the timeline above is already).
     own = access.own_counts(user, all_events) if ticket.return_count and not names.office_view else None
     status = Status(ticket.status)
-    possible = duplicates.possible_duplicates(session, ticket) \
-        if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else []
+    possible, possible_count = duplicates.possible_duplicates(session, ticket, access.visible_clause(user)) \
+        if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else ([], 0)
     origin = origins.origin(session, ticket.id)
     waiting = origin is not None and not origin.round_published
     allowed = workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket))
     return TicketDetail(
-        **_summary_fields(ticket, names, now) | {"possible_duplicate_count": len(possible)}
+        **_summary_fields(ticket, names, now) | {"possible_duplicate_count": possible_count}
         | (_as_summary(own) if own else {}),
         photos=photos,
         events=[_event_public(e, names, photos_by_event.get(e.id, [])) for e in events],

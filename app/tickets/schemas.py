@@ -265,7 +265,9 @@ class TicketOrigin(BaseModel):
 class TicketDetail(TicketSummary):
     photos: list[TicketPhotoPublic]
     events: list[EventPublic]
-    possible_duplicates: list[DuplicateCandidate]
+    possible_duplicates: list[DuplicateCandidate] = Field(
+        description="疑似重复：同类未结案件，最近的 50 件（共几件见 possible_duplicate_count）; open tickets of the "
+                    "same category nearby, the nearest 50 (possible_duplicate_count says how many there are)")
     duplicate_of: uuid.UUID | None
     allowed_actions: list[Action]
     suggested_deadline_at: datetime | None

@@ -4955,7 +4955,10 @@ export interface components {
              * @default 0
              */
             possible_duplicate_count: number;
-            /** Possible Duplicates */
+            /**
+             * Possible Duplicates
+             * @description 疑似重复：同类未结案件，最近的 50 件（共几件见 possible_duplicate_count）; open tickets of the same category nearby, the nearest 50 (possible_duplicate_count says how many there are)
+             */
             possible_duplicates: components["schemas"]["DuplicateCandidate"][];
             /** Rectified At */
             rectified_at: string | null;
