@@ -199,15 +199,27 @@ def own_counts(session: Session, user: User, tickets: Iterable[Ticket | Row]) ->
     """For a unit: the summary's counters of each ticket that has changed hands as its own time with it made
     them (access.own_counts); a ticket never given back (回退, 改派) has only ever had this unit, so its own
     counters are already the unit's and cost no query."""
-    moved = [t.id for t in tickets if t.return_count]
-    if not moved:
+    tickets = [t for t in tickets if t.return_count]
+    if not tickets:
         return {}
-    events: dict[uuid.UUID, list[Row]] = {tid: [] for tid in moved}
+    events: dict[uuid.UUID, list[Row]] = {t.id: [] for t in tickets}
     for e in session.execute(select(TicketEvent.ticket_id, TicketEvent.id, TicketEvent.action, TicketEvent.unit_id,
-                                    TicketEvent.at).where(col(TicketEvent.ticket_id).in_(moved))
+                                    TicketEvent.at).where(col(TicketEvent.ticket_id).in_(list(events)))
                              .order_by(TicketEvent.ticket_id, TicketEvent.at, TicketEvent.id)).all():
         events[e.ticket_id].append(e)
-    return {tid: _as_summary(access.own_counts(user, evs)) for tid, evs in events.items()}
+    return {t.id: _as_summary(access.own_counts(user, events[t.id])) | _holder_fields(user, t) for t in tickets}
+
+
+# What a ticket's current holder is doing with it: another unit's time, once the ticket has left this unit.
+_HOLDERS_NOW = {"deadline_at": None, "office_deadline_at": None, "overdue": False, "near_deadline": False,
+                "pending_request": None, "dispatched_at": None, "rectified_at": None, "review_at": None,
+                "suspended_at": None}
+
+
+def _holder_fields(user: User, ticket: Ticket | Row) -> dict:
+    """For a unit the ticket has left (returned, 改派): its holder's deadline, request, rectification and
+    suspension blanked, as the timeline hides that unit's events; where it went and its end stay shown."""
+    return {} if ticket.unit_id == user.unit_id else _HOLDERS_NOW
 
 
 def _as_summary(counts: dict) -> dict:
@@ -251,6 +263,7 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     now = utcnow()
     # A unit's counters of a ticket that changed hands are its own time's (the timeline above is already).
     own = access.own_counts(user, all_events) if ticket.return_count and not names.office_view else None
+    left = _holder_fields(user, ticket) if own is not None else {}
     status = Status(ticket.status)
     possible, possible_count = duplicates.possible_duplicates(session, ticket, access.visible_clause(user)) \
         if user.role in SEES_ALL_TICKETS and status in workflow.OPEN_STATUSES else ([], 0)
@@ -259,7 +272,7 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     allowed = workflow.allowed_actions(status, user.role, own_unit=access.own_unit(user, ticket))
     return TicketDetail(
         **_summary_fields(ticket, names, now) | {"possible_duplicate_count": possible_count}
-        | (_as_summary(own) if own else {}),
+        | (_as_summary(own) if own else {}) | left,
         photos=photos,
         events=[_event_public(e, names, photos_by_event.get(e.id, [])) for e in events],
         possible_duplicates=possible,

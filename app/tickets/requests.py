@@ -47,5 +47,7 @@ def list_requests(session: Session, user: User, *, state: RequestState | None = 
             category_name_zh=cat.name_zh if cat else t.category_code, category_name_en=cat.name_en if cat else "",
             address=t.address, description=t.description, deadline_at=t.deadline_at, overdue=t.is_overdue_at(now),
             unit_name=names.units.get(t.unit_id), thumb_url=read.thumb_url(thumb))
+        if user.role == Role.unit_staff and t.unit_id != user.unit_id:  # the ticket has left: its holder's time
+            brief.deadline_at, brief.overdue = None, False
         items.append(RequestItem(**read.request_out(r, names).model_dump(), ticket=brief))
     return RequestPage(items=items, next_cursor=next_cursor)

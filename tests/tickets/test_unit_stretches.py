@@ -268,3 +268,32 @@ def test_a_unit_given_a_ticket_is_not_shown_the_former_unit_s_催办_and_督办(
         unsupervised = {t["id"] for t in _ok(client.get("/api/tickets", headers=h[who],
                                                          params={"supervised": False}))["items"]}
         assert (tid in ids, tid in unsupervised) == (listed, not listed), who
+
+
+def test_the_unit_a_ticket_left_is_not_shown_its_holder_s_deadline_request_or_rectification(client, two_units):
+    """改派 to 乙, who rectified and then asked for an extension: 甲 still sees the ticket (it was 甲's) and where
+    it went, but not 乙's deadline, pending request, rectification or overdue mark, in its list, the ticket,
+    or its own request's line in the queue."""
+    a, b, h = two_units
+    tid = report(client, h["inspector"])["id"]
+    _ok(action(client, h["dispatcher"], tid, "dispatch", unit_id=a.id, deadline=_future(1)))
+    rid = _ask(client, h["staff_a"], tid, "return", "非本单位")
+    _decide(client, h["dispatcher"], tid, rid, approve=True, unit_id=b.id, deadline=_future(2))
+    _ok(action(client, h["staff_b"], tid, "rectify", note="乙整改", photo_ids=[upload_photo(client, h["staff_b"])["id"]]))
+    _ok(action(client, h["inspector"], tid, "verify", passed=False, note="未到位", deadline=_future(3)))
+    _ask(client, h["staff_b"], tid, "extension", "乙延期", deadline=_future(9))
+    holder = ("deadline_at", "office_deadline_at", "pending_request", "dispatched_at", "rectified_at")
+
+    def seen(who) -> tuple[dict, dict, list]:
+        listed = {t["id"]: t for t in _ok(client.get("/api/tickets", headers=h[who]))["items"]}[tid]
+        asked = [r["ticket"] for r in _ok(client.get("/api/requests", headers=h[who]))["items"]]
+        return listed, _ok(client.get(f"/api/tickets/{tid}", headers=h[who])), asked
+
+    for shown in seen("staff_b")[:2]:
+        assert all(shown[k] is not None for k in holder), shown
+        assert shown["pending_request"] == "extension"
+    listed, detail, asked = seen("staff_a")
+    for shown in (listed, detail):
+        assert {k: shown[k] for k in holder} == dict.fromkeys(holder), shown
+        assert (shown["unit_name"], shown["overdue"], shown["near_deadline"]) == (b.name, False, False)
+    assert [(t["id"], t["deadline_at"], t["unit_name"]) for t in asked] == [(tid, None, b.name)]
