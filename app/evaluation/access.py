@@ -7,13 +7,19 @@ round (its existence, sites, schedule) before it is published; then only its sit
 Anything not visible answers 404, as if it did not exist.
 """
 
-from sqlalchemy import ColumnElement, and_, exists, false, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, func, select, true
 
 from app.evaluation.models import EvalAssignment, EvalRound, EvalRoundSite, EvalSite
 from app.evaluation.schemas import RoundState
 from app.evaluation.workflow import OFFICE
 from app.users.models import User
 from app.users.roles import Role
+
+
+def site_unit():
+    """The unit a round site (EvalRoundSite joined with its EvalSite) counts for: the one frozen when its round
+    was published, else its site's unit now."""
+    return func.coalesce(EvalRoundSite.unit_id, EvalSite.unit_id)
 
 
 def sees_everything(user: User) -> bool:
@@ -32,7 +38,7 @@ def round_site_clause(user: User) -> ColumnElement[bool]:
     if user.role == Role.inspector:
         return _assigned(user, EvalRoundSite.id)
     if user.role == Role.unit_staff and user.unit_id is not None:
-        return and_(EvalRound.state == RoundState.published.value, EvalSite.unit_id == user.unit_id)
+        return and_(EvalRound.state == RoundState.published.value, site_unit() == user.unit_id)
     return false()
 
 
@@ -46,7 +52,7 @@ def round_clause(user: User) -> ColumnElement[bool]:
     if user.role == Role.unit_staff and user.unit_id is not None:
         return and_(EvalRound.state == RoundState.published.value,
                     exists(select(EvalRoundSite.id).join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
-                           .where(EvalRoundSite.round_id == EvalRound.id, EvalSite.unit_id == user.unit_id)))
+                           .where(EvalRoundSite.round_id == EvalRound.id, site_unit() == user.unit_id)))
     return false()
 
 

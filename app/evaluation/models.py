@@ -96,6 +96,9 @@ class EvalRoundSite(SQLModel, table=True):
     round_id: int = Field(foreign_key="eval_rounds.id")
     site_id: int = Field(foreign_key="eval_sites.id", index=True)
     checklist_id: int = Field(foreign_key="eval_checklists.id", index=True)
+    # The unit the site's results count for once the round is published (its site's unit then); until then
+    # None: the site's unit as it is. A site handed to another unit later does not rewrite a published round.
+    unit_id: int | None = Field(default=None, foreign_key="units.id")
 
 
 class EvalAssignment(SQLModel, table=True):

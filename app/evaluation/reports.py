@@ -71,7 +71,7 @@ def _load(session: Session, user: User, round_id: int) -> _Loaded:
     """One round's visible sites and everything recorded at them, in four queries."""
     rows = session.execute(
         select(EvalRoundSite.id, EvalRoundSite.checklist_id, EvalSite.id, EvalSite.code, EvalSite.name,
-               EvalSite.site_type, EvalSite.unit_id)
+               EvalSite.site_type, access.site_unit())
         .join(EvalSite, EvalSite.id == EvalRoundSite.site_id).join(EvalRound, EvalRound.id == EvalRoundSite.round_id)
         .where(EvalRoundSite.round_id == round_id, access.round_site_clause(user))
         .order_by(EvalSite.site_type, EvalSite.name, EvalSite.id)).all()

@@ -190,6 +190,10 @@ def transition(session: Session, user: User, round_: EvalRound, to: RoundState) 
     if result.rowcount != 1:
         raise Conflict("任务状态已被他人更改，请刷新 The round changed meanwhile; reload", code="wrong_state")
     session.refresh(round_)
+    if to == RoundState.published:  # its sites count for their units as they are now, whatever happens later
+        session.execute(update(EvalRoundSite).where(EvalRoundSite.round_id == round_.id)
+                        .values(unit_id=select(EvalSite.unit_id).where(EvalSite.id == EvalRoundSite.site_id)
+                                .scalar_subquery()).execution_options(synchronize_session=False))
     if to == RoundState.published and round_.dispatch_on_publish:
         dispatch_findings(session, user, round_)
     return round_
@@ -199,7 +203,7 @@ def dispatch_findings(session: Session, user: User, round_: EvalRound) -> int:
     """Every finding of the round still reported, dispatched to its site's unit with its category's deadline, in
     the publishing transaction (the round's `dispatch_on_publish`)."""
     pairs = session.exec(
-        select(EvalAnswer.ticket_id, EvalSite.unit_id).join(EvalResult, EvalResult.id == EvalAnswer.result_id)
+        select(EvalAnswer.ticket_id, access.site_unit()).join(EvalResult, EvalResult.id == EvalAnswer.result_id)
         .join(EvalRoundSite, EvalRoundSite.id == EvalResult.round_site_id)
         .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
         .where(EvalRoundSite.round_id == round_.id, col(EvalAnswer.ticket_id).is_not(None))
@@ -264,7 +268,8 @@ def detail(session: Session, user: User, round_: EvalRound) -> RoundDetail:
     versions = dict(session.exec(select(EvalChecklist.id, EvalChecklist.version).where(
         col(EvalChecklist.id).in_({rs.checklist_id for rs, _ in pairs}))).all()) if pairs else {}
     names = unit_names(session)
-    sites = [RoundSiteOut(id=rs.id, site=site_out(s, names.get(s.unit_id, "")), checklist_id=rs.checklist_id,
+    sites = [RoundSiteOut(id=rs.id, site=site_out(s, names.get(u := rs.unit_id or s.unit_id, ""))
+                          .model_copy(update={"unit_id": u}), checklist_id=rs.checklist_id,
                           checklist_version=versions.get(rs.checklist_id, 0), inspectors=inspectors[rs.id])
              for rs, s in pairs]
     allowed = workflow.allowed(RoundState(round_.state), user.role)

@@ -489,3 +489,30 @@ def test_an_inspector_not_sent_to_a_site_sees_nothing_of_its_findings_before_pub
     _move(client, office, rid, "closed", "published")
     assert findings <= seen(other)
     assert all(client.get(thumb, headers=other).status_code == 200 for thumb in thumbs)
+
+
+def test_a_site_handed_to_another_unit_after_publication_does_not_rewrite_the_round(client, city):
+    """Published, a round's results count for the units its sites had then: 人民路站 handed from 向阳街道 to
+    朝阳街道 later moves neither its published score in the ranking nor who may read its result. Before
+    publication the site's unit as it is counts."""
+    rid, office, sites, units = city["rid"], city["office"], city["sites"], city["units"]
+    result = f"/api/evaluation/rounds/{rid}/sites/{sites['s1']}/result"
+
+    def move_s1(unit) -> None:
+        r = client.patch(f"/api/evaluation/sites/{sites['s1']}", headers=office, json={"unit_id": unit.id})
+        assert r.status_code == 200, r.text
+
+    move_s1(units["B"])  # under way: the site's unit now counts …
+    move_s1(units["A"])  # … and back before publication
+    _move(client, office, rid, "closed", "published")
+    before = report(client, office, rid).json()
+    move_s1(units["B"])
+    after = report(client, office, rid).json()
+    assert after["ranking"] == before["ranking"] and after["total"] == before["total"]
+    assert {s["site_name"]: s["unit_name"] for s in after["sites"]}["人民路站"] == "向阳街道"
+    assert client.get(result, headers=city["staff_a"]).status_code == 200
+    assert client.get(result, headers=city["staff_b"]).status_code == 404
+    mine = {s["site_name"] for s in report(client, city["staff_b"], rid).json()["sites"]}
+    assert "人民路站" not in mine and "解放路站" in mine
+    detail = client.get(f"/api/evaluation/rounds/{rid}", headers=office).json()
+    assert {s["site"]["name"]: s["site"]["unit_id"] for s in detail["sites"]}["人民路站"] == units["A"].id
