@@ -18,6 +18,7 @@ from app.exceptions.schemas import KIND_ACTIONS, ExceptionKind, ExceptionPage, E
 from app.stats.periods import date_bounds
 from app.tickets import access as tickets_access
 from app.tickets.models import Ticket, TicketEvent, TicketRequest
+from app.units import service as units_service
 from app.units.models import Unit
 from app.users.models import User
 from app.users.roles import Role
@@ -48,8 +49,10 @@ def _statement(session: Session, user: User, kind: ExceptionKind | None, unit_id
     actions = [KIND_ACTIONS[kind].value] if kind else [a.value for a in KIND_ACTIONS.values()]
     stmt = (select(TicketEvent).join(Ticket, Ticket.id == TicketEvent.ticket_id)
             .where(col(TicketEvent.action).in_(actions)))
-    if unit_id is not None:
+    if unit_id is not None and user.role == Role.unit_staff:
         stmt = stmt.where(TicketEvent.unit_id == unit_id)
+    elif unit_id is not None:  # a district with its street offices, as the dashboard's scope of a unit is
+        stmt = stmt.where(col(TicketEvent.unit_id).in_(sorted(units_service.descendant_ids(session, unit_id))))
     if user.role != Role.unit_staff:
         # A unit's own rows are about tickets dispatched to it, which it may see: for unit staff the visibility
         # rule (an EXISTS over assignments) adds nothing but a scan of every ticket.

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from app.users.roles import Role
 from tests.conftest import login, make_user
-from tests.stats.cases import FAR, at, build_city
+from tests.stats.cases import FAR, _Builder, at, build_city
 
 ALL = [("supervise", "t4"), ("void", "t15"), ("supervise", "t4"), ("urge", "t4"), ("extension", "t5"),
        ("urge", "t4"), ("return", "t6"), ("extension", "t4"), ("suspension", "t13"), ("return", "t16")]
@@ -92,6 +92,18 @@ def test_ledger_filters(client, city, params, expected):
         params = {**params, "unit_id": city.units[params.pop("unit")].id}
     rows = _rows(client, login(client, city.users["leader"]), **params)
     assert _names(city, rows) == expected
+
+
+def test_a_district_s_ledger_holds_its_street_offices_rows_as_its_figures_do(client, city, db):
+    """The dashboard scoped to A counts A1 (A's street office) too; the ledger filtered to A lists A1's rows too,
+    A1 alone its own, and A1's staff only theirs."""
+    _Builder(db, city).report("t20", at(10, 13, 9)).dispatch("t20", at(10, 13, 10), "A1", FAR) \
+        .urge("t20", at(10, 13, 11))
+    leader = login(client, city.users["leader"])
+    assert _names(city, _rows(client, leader, unit_id=city.units["A"].id)) == [("urge", "t20"), ("suspension", "t13")]
+    assert _names(city, _rows(client, leader, unit_id=city.units["A1"].id)) == [("urge", "t20")]
+    a1_staff = login(client, make_user(db, Role.unit_staff, city.units["A1"]))
+    assert _names(city, _rows(client, a1_staff)) == [("urge", "t20")]
 
 
 def test_units_see_their_own_rows_inspectors_none(client, city, db):
