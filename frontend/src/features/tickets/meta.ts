@@ -6,8 +6,8 @@ export const STATUS_COLORS = {
   rectified: '#7232dd',
   closed: '#067a3c',
   cancelled: '#6b6d70',
-  suspended: '#7b45c2',
-  voided: '#646566',
+  suspended: '#0b6e79',
+  voided: '#2e3138',
 }
 
 export function categoryName(t, locale) {
