@@ -26,9 +26,10 @@ def sees_everything(user: User) -> bool:
     return user.role in OFFICE
 
 
-def _assigned(user: User, round_site_id) -> ColumnElement[bool]:
+def assigned(user_id, round_site_id) -> ColumnElement[bool]:
+    """The inspector `user_id` (a value or a bound parameter) is sent to the round site `round_site_id`."""
     return exists(select(EvalAssignment.id).where(EvalAssignment.round_site_id == round_site_id,
-                                                  EvalAssignment.user_id == user.id))
+                                                  EvalAssignment.user_id == user_id))
 
 
 def round_site_clause(user: User) -> ColumnElement[bool]:
@@ -36,7 +37,7 @@ def round_site_clause(user: User) -> ColumnElement[bool]:
     if sees_everything(user):
         return true()
     if user.role == Role.inspector:
-        return _assigned(user, EvalRoundSite.id)
+        return assigned(user.id, EvalRoundSite.id)
     if user.role == Role.unit_staff and user.unit_id is not None:
         return and_(EvalRound.state == RoundState.published.value, site_unit() == user.unit_id)
     return false()

@@ -11,15 +11,8 @@ from sqlalchemy import ColumnElement, bindparam, exists, select
 from sqlmodel import Session, col
 
 from app.core.errors import Conflict
-from app.evaluation.models import (
-    EvalAnswer,
-    EvalAssignment,
-    EvalChecklistItem,
-    EvalResult,
-    EvalRound,
-    EvalRoundSite,
-    EvalSite,
-)
+from app.evaluation import access as evaluation_access
+from app.evaluation.models import EvalAnswer, EvalChecklistItem, EvalResult, EvalRound, EvalRoundSite, EvalSite
 from app.tickets.models import Ticket
 from app.tickets.schemas import TicketOrigin
 
@@ -56,10 +49,8 @@ def hidden_from_inspector(user_id) -> ColumnElement[bool]:
     """On `tickets`: a finding of a round not yet published at a site this inspector was not sent to. The
     evaluation's own rule (app/evaluation/access.py: an inspector sees only the sites assigned to them) holds
     for its findings too until the office publishes the round; from then on they are tickets like any other."""
-    assigned = exists(select(EvalAssignment.id).where(EvalAssignment.round_site_id == EvalRoundSite.id,
-                                                      EvalAssignment.user_id == user_id))
     return exists(_stmt(EvalAnswer.id).where(EvalAnswer.ticket_id == Ticket.id, EvalRound.state != PUBLISHED,
-                                             ~assigned))
+                                             ~evaluation_access.assigned(user_id, EvalRoundSite.id)))
 
 
 def awaiting_publication(session: Session, ticket_ids: list[uuid.UUID]) -> set[uuid.UUID]:
