@@ -20,10 +20,14 @@ T = TypeVar("T")
 
 
 class Recent:
-    def __init__(self, max_entries: int = 512):
+    """At most `max_entries` answers, none kept past `keep_seconds` (default: stats_stale_seconds, the oldest
+    answer a busy server may reuse): an idle process holds no figures it would never send again."""
+
+    def __init__(self, max_entries: int = 512, keep_seconds: float | None = None):
         self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
+        self.keep_seconds = keep_seconds
 
     def get(self, key: Hashable, compute: Callable[[], T], *, max_age: float) -> T:
         """The answer for `key` if one at most `max_age` seconds old is at hand, else `compute()` (kept)."""
@@ -33,10 +37,14 @@ class Recent:
             if hit is not None and time.monotonic() - hit[0] <= max_age:
                 return hit[1]  # type: ignore[return-value]
         value = compute()
+        keep = self.keep_seconds if self.keep_seconds is not None else get_settings().stats_stale_seconds
+        now = time.monotonic()
         with self._lock:
-            self._entries[key] = (time.monotonic(), value)
+            self._entries[key] = (now, value)
             self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
+            # Oldest first (each answer moves to the end when stored): drop the expired and the surplus.
+            while self._entries and (len(self._entries) > self.max_entries
+                                     or now - next(iter(self._entries.values()))[0] > keep):
                 self._entries.popitem(last=False)
         return value
 

@@ -46,3 +46,14 @@ def test_the_summary_reuses_figures_only_while_busy(client, db, monkeypatch):
     fresh = client.get("/api/stats/summary", headers=leader).json()
     assert fresh["total"]["reported"] == first["total"]["reported"] + 1
     assert fresh["as_of"] > first["as_of"]
+
+
+def test_answers_no_busy_server_could_reuse_are_not_kept(monkeypatch):
+    clock = [100.0]
+    monkeypatch.setattr(recent.time, "monotonic", lambda: clock[0])
+    r = Recent(keep_seconds=10)
+    for i in range(5):
+        r.get(i, lambda i=i: i, max_age=0)  # an idle server's answers, kept for a moment of business
+    clock[0] += 11
+    r.get("late", lambda: "late", max_age=0)
+    assert list(r._entries) == ["late"]  # the five expired ones gone, not held until 512 others push them out
