@@ -202,8 +202,10 @@ class TicketSummary(BaseModel):
     reporter_name: str | None = Field(description="None for units: who found a problem is the office's business")
     thumb_url: str | None
     updated_at: datetime
-    # Open tickets of the same category within 50 m (lists only; 0 for units, who see no other tickets).
-    possible_duplicate_count: int = 0
+    # Open tickets of the same category within 50 m (0 for units, who see no other tickets).
+    possible_duplicate_count: int = Field(default=0, description="疑似重复件数；列表中最多数到 100（100 即 100 件"
+                                          "及以上）; possible duplicates: a list counts up to 100 (100 means 100 "
+                                          "or more), a ticket's own page counts them all")
     pending_request: RequestKind | None = Field(default=None, description="the kind of the request waiting")
     near_deadline: bool = Field(default=False, description="预超期: dispatched, not overdue, deadline near "
                                                            "(GET /api/config near_deadline)")

@@ -21,3 +21,14 @@ describe('counts of sites read right in either language', () => {
     i18n.global.locale.value = 'en'
   })
 })
+
+describe('possible duplicates on a ticket card', () => {
+  it('reads 1 possible duplicate, 2 possible duplicates, and the list cap as 100+', () => {
+    expect(t('ticket.duplicateCount', { n: 1 }, 1)).toBe('1 possible duplicate')
+    expect(t('ticket.duplicateCount', { n: 2 }, 2)).toBe('2 possible duplicates')
+    expect(t('ticket.duplicateCount', { n: '100+' }, 100)).toBe('100+ possible duplicates')
+    i18n.global.locale.value = 'zh-CN'
+    expect(t('ticket.duplicateCount', { n: '100+' }, 100)).toBe('疑似重复 100+')
+    i18n.global.locale.value = 'en'
+  })
+})

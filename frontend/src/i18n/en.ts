@@ -61,7 +61,7 @@ export default {
     caseNumber: 'Case no.', category: 'Category', description: 'Description', address: 'Address', location: 'Location', reporter: 'Reporter',
     reportedAt: 'Reported', unit: 'Unit', suggestedUnit: 'Suggested unit', deadline: 'Deadline', overdue: 'Overdue', officeDeadline: 'Assessed deadline', officeDeadlineHint: 'On-time closure is judged against this: rework does not move it, an approved extension does',
     overdueBy: 'Overdue {d}', dueIn: '{d} left', rework: 'Rework ×{n}', timeline: 'Timeline', photos: 'Photos',
-    before: 'Before', after: 'After', verifyPhotos: 'Verification photos', duplicates: 'Possible duplicates', duplicateCount: '{n} possible duplicate(s)', distance: '{m} m',
+    before: 'Before', after: 'After', verifyPhotos: 'Verification photos', duplicates: 'Possible duplicates', duplicateCount: '{n} possible duplicate | {n} possible duplicates', distance: '{m} m',
     duplicateOf: 'Duplicate of', notFound: 'Ticket not found', notFoundHint: 'It may not exist or may belong to another unit.',
     returned: 'Returned', pendingLocal: '{n} action(s) waiting on this phone', actions: 'Actions', note: 'Note', reason: 'Reason',
     reasonRequired: 'A reason is required', noteRequired: 'Describe the rectification', newDeadline: 'New deadline', defaultDeadline: 'Default deadline',
