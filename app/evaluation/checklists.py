@@ -99,7 +99,8 @@ def items(session: Session, checklist_id: int) -> list[EvalChecklistItem]:
 
 def item_out(i: EvalChecklistItem) -> ChecklistItemOut:
     return ChecklistItemOut(id=i.id, code=i.code, position=i.position, text_zh=i.text_zh, text_en=i.text_en,
-                            dimension=i.dimension, points=points(i.points_tenths), points_tenths=i.points_tenths,
+                            dimension=i.dimension, dimension_en=defaults.dimension_en(i.dimension),
+                            points=points(i.points_tenths), points_tenths=i.points_tenths,
                             rule=DeductionRule(i.rule), deduction=points(i.deduction_tenths),
                             deduction_tenths=i.deduction_tenths, photos_required=i.photos_required,
                             category_code=i.category_code)

@@ -32,6 +32,10 @@ DIMENSIONS: list[tuple[tuple[str, ...], str]] = [
     (("小广告", "张贴", "私搭乱建", "乱搭建", "六乱", "摆放", "乱晾", "毁绿", "饲养"), "公共秩序"),
 ]
 DEFAULT_DIMENSION = "服务管理"
+# The default dimensions' English names. A dimension the office typed itself has none: readers fall back to its
+# Chinese name.
+DIMENSIONS_EN = {"宣传氛围": "Publicity", "服务管理": "Service & management", "公共秩序": "Public order",
+                 "环境卫生": "Sanitation", "基础设施": "Infrastructure"}
 
 # (keywords, category code): the problem category a failed item becomes (a subcategory of the taxonomy).
 CATEGORIES: list[tuple[tuple[str, ...], str]] = [
@@ -134,6 +138,17 @@ def site_types(path: Path | None = None) -> tuple[dict, ...]:
 def site_type_names() -> dict[str, str]:
     """Each site type's Chinese name, by code (the taxonomy is read once per process)."""
     return {t["code"]: t["zh"] for t in site_types()}
+
+
+@functools.cache
+def site_type_names_en() -> dict[str, str]:
+    """Each site type's English name, by code (empty where the taxonomy has none)."""
+    return {t["code"]: t.get("en") or "" for t in site_types()}
+
+
+def dimension_en(dimension: str) -> str:
+    """A dimension's English name; empty for one the office named itself."""
+    return DIMENSIONS_EN.get(dimension, "")
 
 
 def site_type_codes() -> list[str]:

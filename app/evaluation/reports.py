@@ -42,6 +42,8 @@ from app.users.models import User
 # 销号: a finding closed after verification; these states leave the count of those to be rectified.
 CLOSED = "closed"
 NOT_TO_RECTIFY = frozenset({"cancelled", "voided"})
+# by_district's group of the units under no district (departments, companies)
+OTHER_DISTRICT, OTHER_DISTRICT_EN = "其他（非属地单位）", "Other (units outside any district)"
 
 
 @dataclass
@@ -166,15 +168,12 @@ def _p(tenths: int | None) -> float | None:
     return None if tenths is None else scoring.points(tenths)
 
 
-def _group(g: scoring.GroupScore, name: str | None = None) -> GroupScoreOut:
-    return GroupScoreOut(key=g.key, name=name if name is not None else g.name, sites_evaluated=g.sites_evaluated,
+def _group(g: scoring.GroupScore, name: str | None = None, name_en: str = "") -> GroupScoreOut:
+    return GroupScoreOut(key=g.key, name=name if name is not None else g.name, name_en=name_en,
+                         sites_evaluated=g.sites_evaluated,
                          sites_unable=g.sites_unable, possible=_p(g.possible_tenths), deducted=_p(g.deducted_tenths),
                          earned=_p(g.earned_tenths), rate=g.rate, mean_site_rate=g.mean_site_rate,
                          na_items=g.na_items, unable_items=g.unable_items)
-
-
-def _type_names() -> dict[str, str]:
-    return {t["code"]: t["zh"] for t in defaults.site_types()}
 
 
 def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
@@ -182,7 +181,7 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
     loaded = _load(session, user, round_.id)
     units = _units(session)
     report = scoring.score_round(_round_input(loaded, units))
-    type_names = _type_names()
+    type_names, type_names_en = defaults.site_type_names(), defaults.site_type_names_en()
     scored = {r.site.site_id: r for r in report.sites}
 
     sites = []
@@ -191,6 +190,7 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         district = units.district.get(s.unit_id)
         common = dict(round_site_id=s.round_site_id, site_id=s.site_id, site_code=s.code, site_name=s.name,
                       site_type=s.site_type, site_type_name=type_names.get(s.site_type, s.site_type),
+                      site_type_name_en=type_names_en.get(s.site_type, ""),
                       unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""),
                       district_name=units.district_names.get(district) if district else None)
         empty = dict(unable_reason=None, possible=None, deducted=None, earned=None, rate=None, pass_count=0,
@@ -214,7 +214,9 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
     for i in report.items:  # every item of the evaluated site types' versions, 0 lost included: which held
         it = texts[(checklist_of_type[i.site_type], i.code)]
         items.append(ItemLossOut(site_type=i.site_type, site_type_name=type_names.get(i.site_type, i.site_type),
-                                 code=i.code, text=it.text_zh, dimension=i.dimension, points=_p(it.points_tenths),
+                                 site_type_name_en=type_names_en.get(i.site_type, ""), code=i.code, text=it.text_zh,
+                                 text_en=it.text_en, dimension=i.dimension,
+                                 dimension_en=defaults.dimension_en(i.dimension), points=_p(it.points_tenths),
                                  lost=_p(i.lost_tenths), share=i.share, sites_failed=i.sites_failed,
                                  sites_applicable=i.sites_applicable, occurrences=i.occurrences))
 
@@ -229,11 +231,14 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         complete=access.sees_everything(user) and len(loaded.sites) == loaded.site_count,
         generated_at=utcnow(), total=_group(report.total, round_.name),
         sites_pending=sum(s.status == "pending" for s in sites), sites=sites,
-        by_site_type=[_group(g, type_names.get(g.key, g.key)) for g in report.by_site_type],
+        by_site_type=[_group(g, type_names.get(g.key, g.key), type_names_en.get(g.key, ""))
+                      for g in report.by_site_type],
         by_unit=[_group(g) for g in report.by_unit],
-        by_district=[_group(g, g.name if g.key is not None else "其他（非属地单位）") for g in report.by_district],
-        dimensions=[DimensionLossOut(dimension=d.dimension, lost=_p(d.lost_tenths), share=d.share,
-                                     failures=d.failures) for d in report.dimensions],
+        by_district=[_group(g, g.name, "") if g.key is not None else _group(g, OTHER_DISTRICT, OTHER_DISTRICT_EN)
+                     for g in report.by_district],
+        dimensions=[DimensionLossOut(dimension=d.dimension, dimension_en=defaults.dimension_en(d.dimension),
+                                     lost=_p(d.lost_tenths), share=d.share, failures=d.failures)
+                    for d in report.dimensions],
         items=items,
         ranking=[RankedUnitOut(rank=u.rank, unit_id=u.unit_id, unit_name=u.unit_name, rate=u.rate,
                                mean_site_rate=u.mean_site_rate, earned=_p(u.earned_tenths),
@@ -276,7 +281,7 @@ def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> l
         .join(Ticket, Ticket.id == EvalAnswer.ticket_id)
         .where(EvalRoundSite.round_id == loaded.round_id)).all()
     out = []
-    texts = {item_id: (it.code, it.text_zh) for item_id, it in loaded.items.items()}
+    texts = {item_id: (it.code, it.text_zh, it.text_en) for item_id, it in loaded.items.items()}
     losses: dict[tuple[int, int | None], float] = {}  # (item, occurrences) → points lost: a round repeats a few
     for rs_id, item_id, occurrences, tid, case_number, status, deadline_at, closed_at, visible in rows:
         s = by_rs.get(rs_id)
@@ -294,7 +299,7 @@ def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> l
         out.append(_finding(
             ticket_id=tid, case_number=case_number, status=status, site_id=s.site_id, site_name=s.name,
             unit_id=s.unit_id, unit_name=units.names.get(s.unit_id, ""), item_code=texts[item_id][0],
-            item_text=texts[item_id][1],
+            item_text=texts[item_id][1], item_text_en=texts[item_id][2],
             occurrences=occurrences, loss=loss, deadline_at=deadline_at, closed_at=closed_at))
     out.sort(key=lambda f: (f.unit_name, f.unit_id, f.site_name, f.site_id, f.item_code))
     return out
@@ -319,11 +324,12 @@ def _review(session: Session, user: User, round_: EvalRound, report: scoring.Rou
     before = scoring.score_round(_round_input(before_loaded, units))
     comparison = scoring.compare_reports(before, report)
     names = {s.site_id: (s.name, units.names.get(s.unit_id, "")) for s in loaded.sites}
-    texts = {it.code: it.text_zh for it in before_loaded.items.values()} | {it.code: it.text_zh
-                                                                             for it in loaded.items.values()}
+    texts = {it.code: (it.text_zh, it.text_en) for it in before_loaded.items.values()} | {
+        it.code: (it.text_zh, it.text_en) for it in loaded.items.values()}
     changes = [_change(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
                              unit_name=names.get(sc.site_id, ("", ""))[1], item_code=c.code,
-                             item_text=texts.get(c.code, ""), change=c.change.value,
+                             item_text=texts.get(c.code, ("", ""))[0], item_text_en=texts.get(c.code, ("", ""))[1],
+                             change=c.change.value,
                              before=c.before.value if c.before else None, after=c.after.value if c.after else None)
                for sc in comparison.sites for c in sc.items if c.change not in _QUIET]
     return ReviewOut(of_round_id=earlier.id, of_round_name=earlier.name,

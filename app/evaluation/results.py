@@ -17,7 +17,7 @@ from app.core.config import get_settings
 from app.core.db import commit_writes
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.types import utcnow
-from app.evaluation import access, scoring
+from app.evaluation import access, defaults, scoring
 from app.evaluation.models import EvalAnswer, EvalChecklistItem, EvalResult, EvalRound, EvalRoundSite, EvalSite
 from app.evaluation.schemas import AnswerOut, ResultIn, ResultOut, RoundState
 from app.photos.models import Photo
@@ -192,7 +192,8 @@ def out(session: Session, user: User, result: EvalResult) -> ResultOut:
         if a is None:
             continue
         t = tickets.get(a.ticket_id) if a.ticket_id else None
-        rows.append(AnswerOut(item_code=i.code, item_text=i.text_zh, dimension=i.dimension, points=i.points_tenths / 10,
+        rows.append(AnswerOut(item_code=i.code, item_text=i.text_zh, item_text_en=i.text_en, dimension=i.dimension,
+                              dimension_en=defaults.dimension_en(i.dimension), points=i.points_tenths / 10,
                               verdict=a.verdict, occurrences=a.occurrences, note=a.note,
                               loss=losses.get(i.code, 0) / 10, ticket_id=t.id if t else None,
                               case_number=t.case_number if t else None, ticket_status=t.status if t else None))

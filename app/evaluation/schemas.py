@@ -64,6 +64,7 @@ class ChecklistItemOut(BaseModel):
     text_zh: str
     text_en: str
     dimension: str
+    dimension_en: str = Field("", description="the dimension's English name; empty for one the office named itself")
     points: float
     points_tenths: int
     rule: DeductionRule
@@ -141,6 +142,7 @@ class SiteOut(BaseModel):
     site_type: str
     site_type_name: str = Field(description="the site type's Chinese name (for readers without the site types list, "
                                             "e.g. unit staff)")
+    site_type_name_en: str = Field("", description="the site type's English name (empty where there is none)")
     lat: float
     lng: float
     polygon: dict | None
@@ -316,7 +318,9 @@ class ResultIn(BaseModel):
 class AnswerOut(BaseModel):
     item_code: str
     item_text: str
+    item_text_en: str = Field("", description="the item's English text (empty where the checklist has none)")
     dimension: str
+    dimension_en: str = ""
     points: float
     verdict: str
     occurrences: int | None
@@ -353,6 +357,7 @@ class SiteScoreOut(BaseModel):
     site_name: str
     site_type: str
     site_type_name: str
+    site_type_name_en: str = ""
     unit_id: int
     unit_name: str
     district_name: str | None
@@ -372,6 +377,8 @@ class SiteScoreOut(BaseModel):
 class GroupScoreOut(BaseModel):
     key: int | str | None
     name: str | None
+    name_en: str = Field("", description="a site type's English name; empty for a unit or a district (Chinese names "
+                                         "only) and the round")
     sites_evaluated: int
     sites_unable: int
     possible: float
@@ -385,6 +392,7 @@ class GroupScoreOut(BaseModel):
 
 class DimensionLossOut(BaseModel):
     dimension: str
+    dimension_en: str = Field("", description="the dimension's English name; empty for one the office named itself")
     lost: float
     share: float | None
     failures: int
@@ -393,9 +401,12 @@ class DimensionLossOut(BaseModel):
 class ItemLossOut(BaseModel):
     site_type: str
     site_type_name: str
+    site_type_name_en: str = ""
     code: str
     text: str
+    text_en: str = Field("", description="the item's English text (empty where the checklist has none)")
     dimension: str
+    dimension_en: str = ""
     points: float
     lost: float
     share: float | None
@@ -421,6 +432,7 @@ class ItemChangeOut(BaseModel):
     unit_name: str
     item_code: str
     item_text: str
+    item_text_en: str = ""
     change: str
     before: str | None
     after: str | None
@@ -449,6 +461,7 @@ class FindingOut(BaseModel):
     unit_name: str
     item_code: str
     item_text: str
+    item_text_en: str = Field("", description="the item's English text (empty where the checklist has none)")
     occurrences: int | None
     loss: float
     deadline_at: datetime | None

@@ -19,6 +19,7 @@ from app.users.models import User
 def out(site: EvalSite, unit_name: str) -> SiteOut:
     return SiteOut(id=site.id, code=site.code, name=site.name, site_type=site.site_type,
                    site_type_name=defaults.site_type_names().get(site.site_type, site.site_type),
+                   site_type_name_en=defaults.site_type_names_en().get(site.site_type, ""),
                    lat=site.lat, lng=site.lng,
                    polygon=site.polygon, address=site.address, unit_id=site.unit_id, unit_name=unit_name,
                    contact_name=site.contact_name, contact_phone=site.contact_phone, active=site.active,

@@ -185,3 +185,74 @@ def test_unit_filters_its_own_sites_by_type(new_context, api):
     shown = page.locator("[data-testid=eval-site-row] .name").all_inner_texts()
     assert sorted(shown) == sorted(want)
     assert forbidden == []
+
+
+DESK = {"width": 1366, "height": 900}
+
+
+def _english(new_context, **extra):
+    ctx = new_context(locale="en-US", **extra)
+    ctx.add_init_script("if (location.origin !== 'null') localStorage.setItem('xuncha.locale', 'en')")
+    return ctx
+
+
+def test_the_office_reaches_the_rounds_from_its_navigation_and_reads_the_report_in_english(new_context, api, shots):
+    """Dispatcher and admin find 测评 in the desk navigation (the admin's still fits a 1366×900 screen); the
+    published demo round's report names site types, dimensions and items in English, as the API gives them, and a
+    unit reading its own sites on a phone gets its site types in English too."""
+    rounds = api.get("dispatcher", "/api/evaluation/rounds", state="published").json()["items"]
+    reports = {r["id"]: api.get("dispatcher", f"/api/evaluation/rounds/{r['id']}/report").json() for r in rounds}
+    rid, report = next((k, v) for k, v in reports.items() if v["findings"] and v["items"])
+    dims = [d["dimension_en"] or d["dimension"] for d in report["dimensions"]]
+    assert report["dimensions"][0]["dimension_en"], "the demo checklists' dimensions have English names"
+    item, finding, site = report["items"][0], report["findings"][0], report["sites"][0]
+    assert item["text_en"] and finding["item_text_en"] and site["site_type_name_en"]
+
+    for role in ("dispatcher", "admin", "leader"):
+        page = _english(new_context, viewport=DESK, is_mobile=False, has_touch=False, device_scale_factor=1).new_page()
+        login(page, role, "/dashboard")
+        page.locator("[data-testid=desk-nav]").wait_for()
+        nav = page.locator("[data-testid=nav-eval-rounds]")
+        assert nav.inner_text().strip() == "Evaluation"
+        # The whole navigation fits the screen: the signed-in user's line at its foot is not scrolled away.
+        assert page.evaluate("() => { const n = document.querySelector('.desk-nav'); "
+                             "return n.scrollHeight <= n.clientHeight }"), role
+        nav.click()
+        page.wait_for_url("**/eval/rounds")
+        page.click(f"[data-testid=eval-round-row][data-id='{rid}']")
+        page.wait_for_url(f"**/eval/rounds/{rid}")
+        page.wait_for_selector("[data-testid=eval-report-rate]")
+        # A round's page lights 测评 in the navigation.
+        assert page.get_attribute("[data-testid=nav-eval-rounds]", "aria-current") == "page"
+        if role != "dispatcher":
+            continue
+        page.click(".van-tab:has-text('Lost points')")
+        page.wait_for_selector("[data-testid=eval-report-dimension]")
+        shown = page.locator("[data-testid=eval-report-dimension] .grow").all_inner_texts()
+        assert shown == dims
+        first = page.locator("[data-testid=eval-report-item]").first
+        assert first.locator("[data-testid=eval-report-item-text]").inner_text() == f"{item['code']} {item['text_en']}"
+        assert item["site_type_name_en"] in first.inner_text()
+        assert item["text"] not in page.inner_text("[data-testid=eval-report]")
+        page.screenshot(path=str(shots / "eval-report-en-lost-1366.png"))
+        page.click(".van-tab:has-text('Sites')")
+        page.wait_for_selector("[data-testid=eval-report-site]")
+        assert site["site_type_name_en"] in page.locator("[data-testid=eval-report-site]").first.inner_text()
+        page.click(".van-tab:has-text('Findings')")
+        page.wait_for_selector("[data-testid=eval-report-finding]")
+        texts = page.locator("[data-testid=eval-report-finding-item]").all_inner_texts()
+        assert f"{finding['item_code']} {finding['item_text_en']}" in texts
+        assert finding["item_text"] not in page.inner_text("[data-testid=eval-report]")
+        page.screenshot(path=str(shots / "eval-report-en-findings-1366.png"))
+
+    # A unit reads no site types list: its round page names its sites' types from the sites themselves.
+    unit_sites = api.get("unit_cgj", f"/api/evaluation/rounds/{rid}").json()["sites"]
+    if unit_sites:
+        phone = _english(new_context).new_page()
+        login(phone, "unit_cgj", f"/eval/rounds/{rid}")
+        row = phone.locator("[data-testid=eval-round-site]").first
+        row.wait_for()
+        assert unit_sites[0]["site"]["site_type_name_en"] in row.inner_text()
+        assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+        row.scroll_into_view_if_needed()
+        phone.screenshot(path=str(shots / "eval-round-unit-en-phone.png"))

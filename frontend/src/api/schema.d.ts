@@ -1970,10 +1970,21 @@ export interface components {
             case_number: string | null;
             /** Dimension */
             dimension: string;
+            /**
+             * Dimension En
+             * @default
+             */
+            dimension_en: string;
             /** Item Code */
             item_code: string;
             /** Item Text */
             item_text: string;
+            /**
+             * Item Text En
+             * @description the item's English text (empty where the checklist has none)
+             * @default
+             */
+            item_text_en: string;
             /** Loss */
             loss: number;
             /** Note */
@@ -2634,6 +2645,12 @@ export interface components {
             deduction_tenths: number;
             /** Dimension */
             dimension: string;
+            /**
+             * Dimension En
+             * @description the dimension's English name; empty for one the office named itself
+             * @default
+             */
+            dimension_en: string;
             /** Id */
             id: number;
             /** Photos Required */
@@ -2796,6 +2813,12 @@ export interface components {
         DimensionLossOut: {
             /** Dimension */
             dimension: string;
+            /**
+             * Dimension En
+             * @description the dimension's English name; empty for one the office named itself
+             * @default
+             */
+            dimension_en: string;
             /** Failures */
             failures: number;
             /** Lost */
@@ -2958,6 +2981,12 @@ export interface components {
             item_code: string;
             /** Item Text */
             item_text: string;
+            /**
+             * Item Text En
+             * @description the item's English text (empty where the checklist has none)
+             * @default
+             */
+            item_text_en: string;
             /** Loss */
             loss: number;
             /** Occurrences */
@@ -3158,6 +3187,12 @@ export interface components {
             na_items: number;
             /** Name */
             name: string | null;
+            /**
+             * Name En
+             * @description a site type's English name; empty for a unit or a district (Chinese names only) and the round
+             * @default
+             */
+            name_en: string;
             /** Possible */
             possible: number;
             /**
@@ -3204,6 +3239,11 @@ export interface components {
             item_code: string;
             /** Item Text */
             item_text: string;
+            /**
+             * Item Text En
+             * @default
+             */
+            item_text_en: string;
             /** Site Id */
             site_id: number;
             /** Site Name */
@@ -3217,6 +3257,11 @@ export interface components {
             code: string;
             /** Dimension */
             dimension: string;
+            /**
+             * Dimension En
+             * @default
+             */
+            dimension_en: string;
             /** Lost */
             lost: number;
             /** Occurrences */
@@ -3229,12 +3274,23 @@ export interface components {
             site_type: string;
             /** Site Type Name */
             site_type_name: string;
+            /**
+             * Site Type Name En
+             * @default
+             */
+            site_type_name_en: string;
             /** Sites Applicable */
             sites_applicable: number;
             /** Sites Failed */
             sites_failed: number;
             /** Text */
             text: string;
+            /**
+             * Text En
+             * @description the item's English text (empty where the checklist has none)
+             * @default
+             */
+            text_en: string;
         };
         /** LatLng */
         LatLng: {
@@ -4415,6 +4471,12 @@ export interface components {
              * @description the site type's Chinese name (for readers without the site types list, e.g. unit staff)
              */
             site_type_name: string;
+            /**
+             * Site Type Name En
+             * @description the site type's English name (empty where there is none)
+             * @default
+             */
+            site_type_name_en: string;
             /** Unit Id */
             unit_id: number;
             /** Unit Name */
@@ -4502,6 +4564,11 @@ export interface components {
             site_type: string;
             /** Site Type Name */
             site_type_name: string;
+            /**
+             * Site Type Name En
+             * @default
+             */
+            site_type_name_en: string;
             /**
              * Status
              * @description evaluated; unable (无法调查, in no score); pending (not submitted yet, in no score)
@@ -4952,6 +5019,7 @@ export interface components {
             photos: components["schemas"]["TicketPhotoPublic"][];
             /**
              * Possible Duplicate Count
+             * @description 疑似重复件数；列表中最多数到 100（100 即 100 件及以上）; possible duplicates: a list counts up to 100 (100 means 100 or more), a ticket's own page counts them all
              * @default 0
              */
             possible_duplicate_count: number;
@@ -5136,6 +5204,7 @@ export interface components {
             pending_request?: components["schemas"]["RequestKind"] | null;
             /**
              * Possible Duplicate Count
+             * @description 疑似重复件数；列表中最多数到 100（100 即 100 件及以上）; possible duplicates: a list counts up to 100 (100 means 100 or more), a ticket's own page counts them all
              * @default 0
              */
             possible_duplicate_count: number;

@@ -69,9 +69,20 @@ export const messages = {
 
 for (const [loc, msgs] of Object.entries(messages)) i18n.global.mergeLocaleMessage(loc, msgs)
 
+/** The English text in English when there is one, else the Chinese (a checklist's English text is optional). */
+export function localText(zh: string, en: string | null | undefined, locale: string): string {
+  return locale === 'en' && en ? en : zh
+}
+
 /** A site type's name in the current language, from the site types list (else the name the API gave, else the code). */
 export function typeName(types, code, locale, fallback = code) {
   const t = types.find((x) => x.code === code)
   if (!t) return fallback
-  return locale === 'en' ? t.en : t.zh
+  return localText(t.zh, t.en, locale)
+}
+
+/** A site's type name in the current language: from the site types list when the reader has it, else from the
+ * names the site carries (unit staff read no site types list). */
+export function siteTypeName(types, site: { site_type: string, site_type_name: string, site_type_name_en?: string }, locale) {
+  return typeName(types, site.site_type, locale, localText(site.site_type_name, site.site_type_name_en, locale))
 }
