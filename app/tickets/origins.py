@@ -29,15 +29,16 @@ def origin(session: Session, ticket_id: uuid.UUID) -> TicketOrigin | None:
     """The evaluation a ticket came from (None for a ticket reported on patrol)."""
     row = session.execute(
         _stmt(EvalRound.id, EvalRound.name, EvalRound.state, EvalSite.id, EvalSite.name, EvalChecklistItem.code,
-              EvalChecklistItem.text_zh, EvalAnswer.occurrences)
+              EvalChecklistItem.text_zh, EvalChecklistItem.text_en, EvalAnswer.occurrences)
         .join(EvalSite, EvalSite.id == EvalRoundSite.site_id)
         .join(EvalChecklistItem, EvalChecklistItem.id == EvalAnswer.item_id)
         .where(EvalAnswer.ticket_id == ticket_id)).first()
     if row is None:
         return None
-    rid, rname, state, sid, sname, code, text, occurrences = row
+    rid, rname, state, sid, sname, code, text, text_en, occurrences = row
     return TicketOrigin(round_id=rid, round_name=rname, round_published=state == PUBLISHED, site_id=sid,
-                        site_name=sname, item_code=code, item_text=text, occurrences=occurrences)
+                        site_name=sname, item_code=code, item_text=text, item_text_en=text_en,
+                        occurrences=occurrences)
 
 
 # Built once (the office's every list page asks): building it per call was ~1 ms of a list request's CPU.

@@ -261,6 +261,7 @@ class TicketOrigin(BaseModel):
     site_name: str
     item_code: str
     item_text: str
+    item_text_en: str = Field("", description="the item's English text (empty where the checklist has none)")
     occurrences: int | None
 
 

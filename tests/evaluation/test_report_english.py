@@ -142,3 +142,12 @@ def test_an_item_without_english_and_a_dimension_of_the_office_s_own_have_empty_
     assert r["sites"][0]["site_type_name_en"] == defaults.site_type_names_en()["farmers_market"] != ""
     assert [(g["name"], g["name_en"]) for g in r["by_district"]] == [
         ("其他（非属地单位）", "Other (units outside any district)")]
+
+
+def test_a_finding_s_ticket_names_its_failed_item_in_english_too(client, bus_round):
+    (finding,) = _ok(client.get(f"/api/evaluation/rounds/{bus_round['rid']}/report",
+                                headers=bus_round["office"]))["findings"]
+    origin = _ok(client.get(f"/api/tickets/{finding['ticket_id']}", headers=bus_round["office"]))["origin"]
+    failed = bus_round["failed"]
+    assert (origin["item_code"], origin["item_text"], origin["item_text_en"]) == (
+        failed.code, failed.text_zh, failed.text_en)

@@ -5095,6 +5095,12 @@ export interface components {
             item_code: string;
             /** Item Text */
             item_text: string;
+            /**
+             * Item Text En
+             * @description the item's English text (empty where the checklist has none)
+             * @default
+             */
+            item_text_en: string;
             /** Occurrences */
             occurrences: number | null;
             /** Round Id */

@@ -43,7 +43,7 @@ export const messages = {
       name: 'Round name', starts: 'Start date', ends: 'End date', counts: 'Sites to draw per type', available: '{n} available',
       seed: 'Random seed', seedPh: 'Blank: random', seedHint: 'Recorded with the round; the same seed over the same sites draws the same sites',
       inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
-      seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Re-check (回头看)',
+      seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Start a re-check',
       followupCreated: 'Re-check round created', unassigned: 'Unassigned', checklist: 'Checklist v{v}', due: 'Due {at}',
       unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}', map: 'Map',
       list: 'List',
