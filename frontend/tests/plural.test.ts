@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { i18n } from '../src/i18n'
 import '../src/features/evaluation/i18n' // the features merge their words into the app's i18n
 import '../src/features/admin/i18n'
+import '../src/features/evaluation/reportI18n'
 
 const t = i18n.global.t
 i18n.global.locale.value = 'en'
@@ -32,3 +33,27 @@ describe('possible duplicates on a ticket card', () => {
     i18n.global.locale.value = 'en'
   })
 })
+
+describe('no "(s)" left in what a phone shows', () => {
+  it('reads the evaluation form, the outbox warnings and the urge banner in the singular and plural', () => {
+    expect(t('ev.form.submitHint', { n: 1 }, 1)).toBe('1 item to finish')
+    expect(t('ev.form.submitHint', { n: 4 }, 4)).toBe('4 items to finish')
+    expect(t('ev.form.missingPhotos', { n: 1 }, 1)).toBe('1 more photo')
+    expect(t('evr.naItems', { n: 1 }, 1)).toBe('1 item n/a')
+    expect(t('mine.unsent', { n: 2 }, 2)).toBe('2 reports still on this phone, waiting to upload')
+    expect(t('exc.urgedBanner', { n: 1 }, 1)).toBe('Urged once')
+    expect(t('exc.urgedBanner', { n: 3 }, 3)).toBe('Urged 3 times')
+    for (const [key, msg] of Object.entries(flatten(i18n.global.getLocaleMessage('en')))) {
+      expect(`${key}: ${msg}`).not.toMatch(/\(s\)/)
+    }
+  })
+})
+
+function flatten(o: Record<string, unknown>, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(o)) {
+    if (typeof v === 'string') out[prefix + k] = v
+    else if (v && typeof v === 'object') Object.assign(out, flatten(v as Record<string, unknown>, `${prefix}${k}.`))
+  }
+  return out
+}

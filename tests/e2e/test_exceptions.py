@@ -82,7 +82,8 @@ def test_offline_extension_request_approved_from_the_queue(new_context, api, pho
     login(disp, "dispatcher", "/triage")
     link = disp.locator("[data-testid=approvals-link]")
     link.wait_for()
-    disp.wait_for_function("() => document.querySelector('.van-badge') !== null")
+    # a dot on 分拨 (requests wait), not a number that would read as tickets to triage
+    disp.locator("[data-testid=tab-triage] .van-badge--dot").wait_for()
     link.click()
     card = disp.locator(f"[data-testid=queue-card][data-case='{t['case_number']}']")
     card.wait_for()

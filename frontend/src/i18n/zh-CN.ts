@@ -49,7 +49,7 @@ export default {
     discard: '清空', discardConfirm: '清空当前填写内容和照片？',
   },
   outbox: {
-    title: '待上传', empty: '没有待上传的数据，全部已送达服务器', sendNow: '立即发送', export: '导出未上传数据',
+    title: '待上传', empty: '没有待上传的数据，全部已送达服务器', sendNow: '立即发送', offlineWillSend: '当前无网络，联网后将自动发送', export: '导出未上传数据',
     waiting: '等待发送', sending: '发送中', failed: '发送失败，稍后自动重试', attention: '需要处理', blocked: '等待前序项目',
     kind: { photo: '照片', ticket: '案件', action: '操作', evalResult: '测评结果' }, attempts: '第 {n} 次尝试', nextTry: '下次重试 {at}',
     reachable: '服务器可连接', unreachable: '离线：数据保存在本机，联网后自动上传', otherUser: '属于 {user}，需该用户登录后发送',
@@ -65,7 +65,7 @@ export default {
     duplicateOf: '重复于', notFound: '案件不存在或无权查看', notFoundHint: '可能已被删除，或不属于本单位。',
     returned: '被退回', pendingLocal: '本机有 {n} 项操作待上传', actions: '操作', note: '说明', reason: '原因',
     reasonRequired: '请填写原因', noteRequired: '请填写整改说明', newDeadline: '新整改时限', defaultDeadline: '默认时限',
-    afterPhotoRequired: '请至少上传 1 张整改后照片', pickUnit: '选择责任单位', dispatchTo: '派遣至',
+    afterPhotoRequired: '请至少上传 1 张整改后照片', pickUnit: '选择责任单位', dispatchTo: '派遣至', dispatchedTo: '派遣至',
     cancelDuplicate: '作为重复件作废', cancelInvalid: '不予立案', queued: '已保存，联网后自动提交', accuracy: '±{m} 米',
     openMap: '在地图中查看', empty: '暂无案件', list: '案件列表',
   },

@@ -28,7 +28,7 @@ export const messages = {
       progress: 'Closed {closed}/{total} ({rate})', undispatched: 'Awaiting dispatch', noFindings: 'No findings', noData: 'No site submitted yet',
       more: 'Show more', formulas: 'Formulas', occurrences: '×{n}',
       change: { fixed: 'Fixed', still_failing: 'Still failing', newly_failing: 'Newly failing', fail_to_na: 'Fail → n/a', pass_to_na: 'Pass → n/a', na_to_fail: 'n/a → fail', na_to_pass: 'n/a → pass', item_added: 'Item added', item_removed: 'Item removed', fail_to_unable: 'Fail → not checked', pass_to_unable: 'Pass → not checked', na_to_unable: 'n/a → not checked', unable_to_fail: 'Not checked → fail', unable_to_pass: 'Not checked → pass', unable_to_na: 'Not checked → n/a', still_unable: 'Still not checked' },
-      naItems: '{n} items n/a', unableItems: '{n} items not checked',
+      naItems: '{n} item n/a | {n} items n/a', unableItems: '{n} item not checked | {n} items not checked',
       recent: 'Latest rounds\' score rates', recentNone: 'No round yet', recentAll: 'All rounds', recentNoScore: 'No score yet',
       reviewOf: 'Compared with {name}', origin: 'From field evaluation', originItem: '{code} {text}', awaiting: 'Awaiting round publication',
       awaitingHint: 'May be dispatched once the round is published',
