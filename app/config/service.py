@@ -109,7 +109,8 @@ def public_config(session: Session) -> dict:
         "roles": list(Role),
         "unit_kinds": list(UnitKind),
         "actions": action_inputs(),
-        # 预超期: near when the time left ≤ fraction × the time given, or ≤ hours (Ticket.is_near_deadline_at).
+        # 预超期: near when the time left ≤ fraction × the time given, or ≤ hours once half the time given is gone
+        # (Ticket.is_near_deadline_at).
         "near_deadline": {"fraction": s.near_deadline_fraction, "hours": s.near_deadline_hours},
         "eval_checkin_distance_m": s.eval_checkin_distance_m,
     }

@@ -107,7 +107,8 @@ class Settings(BaseSettings):
     working_calendar_path: Path | None = None
     duplicate_radius_m: float = 50.0
     # 预超期: a dispatched ticket is near its deadline when the time left is at most this share of the time it
-    # was given, or at most this many hours (Ticket.is_near_deadline_at; the app reads both from /api/config).
+    # was given, or at most this many hours once half of it is gone (Ticket.is_near_deadline_at; the app reads both
+    # from /api/config).
     near_deadline_fraction: float = Field(default=0.25, ge=0, le=1)
     near_deadline_hours: float = Field(default=4.0, ge=0)
 

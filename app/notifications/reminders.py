@@ -39,7 +39,8 @@ def near_moment(deadline: datetime, dispatched_at: datetime) -> datetime:
     """When a ticket given `deadline` at `dispatched_at` turns 预超期 (Ticket.is_near_deadline_at)."""
     settings = get_settings()
     given = deadline - dispatched_at
-    return deadline - max(timedelta(hours=settings.near_deadline_hours), given * settings.near_deadline_fraction)
+    return deadline - max(given * settings.near_deadline_fraction,
+                          min(timedelta(hours=settings.near_deadline_hours), given / 2))
 
 
 def schedule(session: Session, ticket: Ticket, event: TicketEvent, conf: settings.Current | None = None) -> None:

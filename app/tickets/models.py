@@ -115,26 +115,31 @@ class Ticket(SQLModel, table=True):
     @hybrid_method
     def is_near_deadline_at(self, now: datetime) -> bool:
         """预超期 at `now`: dispatched, not overdue, and the time left is at most a share of the time given
-        (XUNCHA_NEAR_DEADLINE_FRACTION of deadline − dispatched_at) or at most XUNCHA_NEAR_DEADLINE_HOURS."""
+        (XUNCHA_NEAR_DEADLINE_FRACTION of deadline − dispatched_at), or at most XUNCHA_NEAR_DEADLINE_HOURS once half
+        the time given is gone: a ticket given 4 hours was 预超期 from the moment it was dispatched, and its unit
+        told it was nearly late before it could start. Without a dispatch time, the hours alone."""
         if self.status != Status.dispatched.value or self.deadline_at is None or self.deadline_at < now:
             return False
         settings = get_settings()
-        left = self.deadline_at - now
-        if left <= timedelta(hours=settings.near_deadline_hours):
-            return True
-        given = self.deadline_at - self.dispatched_at if self.dispatched_at else None
-        return given is not None and left <= given * settings.near_deadline_fraction
+        left, hours = self.deadline_at - now, timedelta(hours=settings.near_deadline_hours)
+        if self.dispatched_at is None:
+            return left <= hours
+        given = self.deadline_at - self.dispatched_at
+        return left <= max(given * settings.near_deadline_fraction, min(hours, given / 2))
 
     @is_near_deadline_at.expression
     def is_near_deadline_at(cls, now: datetime):
         settings = get_settings()
         f = settings.near_deadline_fraction
-        # left ≤ f × given  ⇔  deadline − now ≤ f × (deadline − dispatched)  ⇔  (1 − f)·deadline + f·dispatched ≤ now
-        share = ((1 - f) * epoch_seconds(cls.deadline_at) + f * epoch_seconds(cls.dispatched_at)) <= now.timestamp()
+
+        # left ≤ s × given  ⇔  deadline − now ≤ s × (deadline − dispatched)  ⇔  (1 − s)·deadline + s·dispatched ≤ now
+        def share(s: float):
+            return ((1 - s) * epoch_seconds(cls.deadline_at) + s * epoch_seconds(cls.dispatched_at)) <= now.timestamp()
+        within_hours = cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours)
         # The IS NOT NULL tests keep the clause two-valued (its negation then selects the rest exactly).
         return and_(cls.status == Status.dispatched.value, cls.deadline_at.is_not(None), cls.deadline_at >= now,
-                    or_(cls.deadline_at <= now + timedelta(hours=settings.near_deadline_hours),
-                        and_(cls.dispatched_at.is_not(None), share)))
+                    or_(and_(cls.dispatched_at.is_(None), within_hours),
+                        and_(cls.dispatched_at.is_not(None), or_(share(f), and_(within_hours, share(0.5))))))
 
 
 # A ticket's 超期 and 预超期 for a row of its columns as well as a Ticket (lists read rows: app/tickets/read.py).

@@ -24,7 +24,7 @@ const tk = (givenH, leftH, extra = {}) => ({
   ...extra,
 })
 
-describe('预超期: the server rule (time left ≤ max(fraction × time given, hours))', () => {
+describe('预超期: the server rule (time left ≤ max(fraction × time given, min(hours, half the time given)))', () => {
   it('marks the last 25 % of a long deadline', () => {
     // 7 days given: 25 % = 42 h
     expect(isNearDeadlineAt(tk(168, 43), NEAR_DEADLINE_DEFAULT, NOW)).toBe(false)
@@ -35,6 +35,13 @@ describe('预超期: the server rule (time left ≤ max(fraction × time given, 
     expect(isNearDeadlineAt(tk(8, 4.5), NEAR_DEADLINE_DEFAULT, NOW)).toBe(false)
     expect(isNearDeadlineAt(tk(8, 4), NEAR_DEADLINE_DEFAULT, NOW)).toBe(true)
     expect(isNearDeadlineAt(tk(8, 3), NEAR_DEADLINE_DEFAULT, NOW)).toBe(true)
+  })
+  it('does not call a ticket given 4 hours or less nearly late the moment it is dispatched: from half its time', () => {
+    expect(isNearDeadlineAt(tk(4, 4), NEAR_DEADLINE_DEFAULT, NOW)).toBe(false)
+    expect(isNearDeadlineAt(tk(4, 2.5), NEAR_DEADLINE_DEFAULT, NOW)).toBe(false)
+    expect(isNearDeadlineAt(tk(4, 2), NEAR_DEADLINE_DEFAULT, NOW)).toBe(true)
+    expect(isNearDeadlineAt(tk(2, 1.5), NEAR_DEADLINE_DEFAULT, NOW)).toBe(false)
+    expect(isNearDeadlineAt(tk(2, 1), NEAR_DEADLINE_DEFAULT, NOW)).toBe(true)
   })
   it('follows the configured rule', () => {
     const rule = { fraction: 0.5, hours: 1 }

@@ -78,9 +78,14 @@ def test_near_and_overdue_are_scheduled_at_the_moments_the_lists_use_and_sent_on
     assert inbox_kinds(client, w["h"]["staff"]) == ["overdue", "near_deadline", "dispatched"]
 
 
-def test_a_ticket_near_its_deadline_from_the_start_gets_no_separate_near_reminder(client, w, db):
-    t = dispatch(client, w, hours=3)  # under the 4 h floor at once
-    assert [j.payload["threshold"] for j in reminder_jobs(db, t["id"])] == ["overdue"]
+def test_a_ticket_given_less_than_the_hours_is_reminded_when_half_its_time_is_gone(client, w, db):
+    """Given 3 h (under the 4 h of XUNCHA_NEAR_DEADLINE_HOURS) it used to be 预超期 from its dispatch, with no
+    reminder of its own: it turns near, and is reminded, once half its time is gone."""
+    t = dispatch(client, w, hours=3)
+    near, overdue = reminder_jobs(db, t["id"])
+    assert (near.payload["threshold"], overdue.payload["threshold"]) == ("near_deadline", "overdue")
+    deadline = datetime.fromisoformat(t["deadline_at"])
+    assert abs((deadline - near.run_after.replace(tzinfo=UTC)) - timedelta(hours=1.5)) < timedelta(seconds=5)
 
 
 def test_a_rectified_or_extended_ticket_is_not_reminded_of_an_old_deadline(client, w, db):

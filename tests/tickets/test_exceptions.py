@@ -359,23 +359,25 @@ def test_urge_and_supervise(client, w):
 
 def test_near_deadline_one_definition_in_lists_and_filters(client, w, db):
     now = datetime.now(UTC)
-    soon = dispatched(client, w, now + timedelta(hours=3))            # ≤ 4 h left
+    with clock_at(now - timedelta(hours=4)):
+        soon = dispatched(client, w, now + timedelta(hours=3))        # ≤ 4 h left, over half of 7 h gone
+    fresh = dispatched(client, w, now + timedelta(hours=3))           # ≤ 4 h left but just given: not yet
     later = dispatched(client, w, now + timedelta(days=3))            # 3 d of 3 d left
     with clock_at(now - timedelta(days=10)):
         share = dispatched(client, w, now + timedelta(days=1))        # 1 d of 11 d left: ≤ 25 %
     with clock_at(now - timedelta(days=2)):
         past = dispatched(client, w, now - timedelta(hours=1))        # overdue, not near
     items = {x["id"]: x for x in client.get("/api/tickets", headers=w["h"]["dispatcher"]).json()["items"]}
-    assert {k: items[k]["near_deadline"] for k in (soon, later, share, past)} == {
-        soon: True, later: False, share: True, past: False}
+    assert {k: items[k]["near_deadline"] for k in (soon, fresh, later, share, past)} == {
+        soon: True, fresh: False, later: False, share: True, past: False}
     near = {x["id"] for x in client.get("/api/tickets", headers=w["h"]["dispatcher"],
                                          params={"near_deadline": "true"}).json()["items"]}
     assert near == {soon, share}
     not_near = {x["id"] for x in client.get("/api/tickets", headers=w["h"]["dispatcher"],
                                              params={"near_deadline": "false", "status": "dispatched"}).json()["items"]}
-    assert not_near == {later, past}
+    assert not_near == {fresh, later, past}
     # The Python and SQL forms agree ticket by ticket.
-    for tid in (soon, later, share, past):
+    for tid in (soon, fresh, later, share, past):
         t = db.get(Ticket, uuid.UUID(tid))
         sql = db.exec(select(Ticket.is_near_deadline_at(now)).where(Ticket.id == t.id)).one()
         assert bool(sql) == t.is_near_deadline_at(now) == items[tid]["near_deadline"]

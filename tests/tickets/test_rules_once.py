@@ -44,14 +44,17 @@ def test_overdue_is_the_same_rule_in_python_and_in_sql(db):
 
 
 def test_near_deadline_is_the_same_rule_in_python_and_in_sql(db):
-    """预超期: time left ≤ 25 % of the time given, or ≤ 4 h (the default settings)."""
+    """预超期: time left ≤ 25 % of the time given, or ≤ 4 h once half of it is gone (the default settings)."""
     reporter = make_user(db, Role.inspector)
     code = db.exec(select(Category.code).where(col(Category.parent_code).is_not(None))).first()
     now = utcnow()
     hour, day = timedelta(hours=1), timedelta(days=1)
     cases = {  # status, dispatched_at, deadline → near
         ("dispatched", now - day, now + 3 * hour): True,            # ≤ 4 h left
-        ("dispatched", now - hour, now + 4 * hour): True,           # exactly 4 h left
+        ("dispatched", now - 5 * hour, now + 4 * hour): True,       # exactly 4 h left, over half of 9 h gone
+        ("dispatched", now - hour, now + 4 * hour): False,          # 4 h left of 5 h: just given
+        ("dispatched", now, now + 3 * hour): False,                 # given 3 h a moment ago: not nearly late yet
+        ("dispatched", now - 2 * hour, now + 1 * hour): True,       # 1 h left of 3 h
         ("dispatched", now - hour, now + 5 * hour): False,          # 5 h of 6 h left
         ("dispatched", now - 30 * day, now + 7 * day): True,        # 7 d of 37 d: 19 %
         ("dispatched", now - 3 * day - 2 * hour, now + 1 * day): True,  # 24.7 % (float seconds in SQL: no exact tie)

@@ -13,15 +13,19 @@ const HOUR = 3600000
 
 /**
  * 预超期 as the server defines it: dispatched, not overdue, and the time left is at most
- * max(fraction × time given, hours), the time given being deadline − dispatched_at. Without
- * dispatched_at only the hours apply.
+ * max(fraction × time given, min(hours, half the time given)), the time given being deadline − dispatched_at
+ * (a ticket given 4 hours is not "nearly late" the moment it is dispatched). Without dispatched_at only the
+ * hours apply.
  */
 export function isNearDeadlineAt(t: { status?: string; deadline_at?: string | null; dispatched_at?: string | null }, rule: NearDeadline = NEAR_DEADLINE_DEFAULT, now = Date.now()) {
   if (!t || t.status !== 'dispatched' || !t.deadline_at) return false
   const deadline = new Date(t.deadline_at).getTime()
   if (Number.isNaN(deadline) || deadline <= now) return false // overdue, not "near"
-  const given = t.dispatched_at ? Math.max(0, deadline - new Date(t.dispatched_at).getTime()) : 0
-  const window = Math.max((rule?.fraction ?? NEAR_DEADLINE_DEFAULT.fraction) * given, (rule?.hours ?? NEAR_DEADLINE_DEFAULT.hours) * HOUR)
+  const hours = (rule?.hours ?? NEAR_DEADLINE_DEFAULT.hours) * HOUR
+  if (!t.dispatched_at) return deadline - now <= hours
+  // A share of the time given, or the hours once half of it is gone (Ticket.is_near_deadline_at)
+  const given = Math.max(0, deadline - new Date(t.dispatched_at).getTime())
+  const window = Math.max((rule?.fraction ?? NEAR_DEADLINE_DEFAULT.fraction) * given, Math.min(hours, given / 2))
   return deadline - now <= window
 }
 
