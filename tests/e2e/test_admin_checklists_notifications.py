@@ -142,6 +142,8 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     assert entry["action"] == "checklist.create" and entry["actor_name"]
     assert entry["after"]["version"] == after[0]["version"] and entry["after"]["items"][0]["text_zh"] == new_text
 
+    _check_version_view_fits(page)
+
     phone = _phone(new_context).new_page()
     ui_login(phone, "admin")
     phone.goto("/admin/checklists")
@@ -151,6 +153,37 @@ def test_admin_edits_a_checklist_and_saves_it_as_the_next_version(new_context, a
     # Other tests score this site type against a 100-point checklist: the original items become the latest again.
     r = _send(api, "POST", f"/api/evaluation/site-types/{SITE_TYPE}/checklists", {"items": [_item_in(i) for i in items]})
     assert r.status_code == 201, r.text
+
+
+def _check_version_view_fits(page):
+    """A version viewed read-only fits its panel: no sideways scroll, its last column (问题类别) wholly in sight."""
+    wrap = page.locator("[data-testid=ck-viewing] .admin-table-wrap")
+    sizes = wrap.evaluate("el => [el.scrollWidth, el.clientWidth]")
+    assert sizes[0] <= sizes[1] + 1, sizes
+    box = wrap.bounding_box()
+    cats = page.locator("[data-testid=ck-view-category]")
+    assert cats.count() > 0
+    for i in range(min(cats.count(), 5)):
+        c = cats.nth(i)
+        cell = c.bounding_box()
+        assert cell["x"] + cell["width"] <= box["x"] + box["width"] + 1, (i, cell, box)
+        assert c.evaluate("el => el.scrollWidth <= el.clientWidth + 1")
+        assert c.get_attribute("title") == c.inner_text().strip()
+
+
+def test_checklist_version_view_fits_a_laptop_in_both_languages(new_context, page_errors):
+    """At 1366×900, in Chinese and in English, the version view shows every column, the category cut by nothing
+    (a desk walk found it behind a sideways scroll)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = desktop(new_context).new_page()
+    ui_login(page, "admin")
+    for locale in ("zh-CN", "en"):
+        page.evaluate(f"() => localStorage.setItem('xuncha.locale', '{locale}')")
+        page.goto("/admin/checklists")
+        page.locator("[data-testid=ck-version] button").first.click()
+        page.locator("[data-testid=ck-viewing] tbody tr").first.wait_for()
+        _check_version_view_fits(page)
+        page.screenshot(path=str(SHOTS / f"console-checklist-version-{locale}-1366.png"))
 
 
 def test_admin_texts_a_person_then_changes_and_removes_it(new_context, api, page_errors):

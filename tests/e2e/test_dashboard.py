@@ -263,3 +263,37 @@ def test_a_period_just_begun_points_to_the_one_just_ended(new_context, api, shot
     page.goto(f"/dashboard?period=week&on={api.busy('week')}")
     page.wait_for_selector("[data-testid=fig-overdue_now]")
     expect(hint).to_have_count(0)
+
+
+def test_dashboard_map_colours_overdue_points_and_names_the_colour(new_context, api, shots):
+    """The dashboard's map: a marker in its status's colour (the map page's), an overdue one (and a cluster holding
+    one) in the overdue red, which the legend names."""
+    points = api.get("leader", "/api/stats/open-points", limit=3000).json()
+    overdue = {p["id"] for p in points if p["overdue"]}
+    assert overdue, "the demo city has overdue tickets"
+    page = new_context(viewport={"width": 1366, "height": 900}, is_mobile=False, has_touch=False,
+                       device_scale_factor=1).new_page()
+    login(page, "leader", "/dashboard?period=week")
+    legend = page.locator("[data-testid=map-legend]")
+    legend.wait_for()
+    red = legend.locator("[data-testid=map-legend-overdue]")
+    assert "超期" in red.inner_text()
+    colour = red.locator("i").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert colour == "rgb(224, 0, 32)", colour
+    page.locator(".mapbox .leaflet-marker-icon").first.wait_for()
+    page.locator(".mapbox").scroll_into_view_if_needed()
+    drawn = "() => [...document.querySelectorAll('.mapbox .xc-dot span, .mapbox .xc-cluster span')].map(e => getComputedStyle(e).backgroundColor)"
+    assert colour in page.evaluate(drawn), "an overdue point (or its cluster) is red"
+    page.screenshot(path=str(shots / "dashboard-map-1366.png"))
+    # Every status an open problem can have is in the legend, each in the map page's colour, none of them the red.
+    statuses = {p["status"] for p in points}
+    assert statuses <= set(legend.locator("li[data-status]").evaluate_all("els => els.map(e => e.dataset.status)"))
+    legend_colours = legend.locator("li[data-status] i").evaluate_all("els => els.map(e => getComputedStyle(e).backgroundColor)")
+    assert colour not in legend_colours
+    # Zoomed in (clusters come apart): every point drawn is red or in a colour the legend names.
+    for _ in range(2):
+        page.evaluate("() => document.querySelector('.mapbox .leaflet-control-zoom-in').click()")
+        page.wait_for_timeout(500)
+    shown = page.evaluate("() => [...document.querySelectorAll('.mapbox .xc-dot span')].map(e => getComputedStyle(e).backgroundColor)")
+    assert shown and set(shown) <= {colour, *legend_colours}, shown
+    page.screenshot(path=str(shots / "dashboard-map-zoomed-1366.png"))

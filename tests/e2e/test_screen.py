@@ -112,6 +112,28 @@ def check_fits(page, viewport):
     for testid in ("screen-figures", "screen-ranking"):
         over = page.locator(f"[data-testid={testid}]").evaluate("el => el.scrollHeight - el.clientHeight")
         assert over <= 1, (testid, over)
+    check_names_whole(page)
+
+
+def check_names_whole(page):
+    """A unit's name on the red/black list is whole (wrapped if need be, never cut with "…"), and titled."""
+    names = page.locator("[data-testid=screen-red-unit] .u, [data-testid=screen-black-unit] .u")
+    assert names.count() > 0
+    for i in range(names.count()):
+        n = names.nth(i)
+        assert n.evaluate("el => el.scrollWidth <= el.clientWidth + 1 && el.scrollHeight <= el.clientHeight + 1"), n.inner_text()
+        assert n.evaluate("el => getComputedStyle(el).textOverflow") != "ellipsis"
+        assert n.get_attribute("title") == n.inner_text().strip()
+
+
+def check_overdue_note(page, unclosed: str, now: str, words: list[str]):
+    """超期未结案 beside 当前超期: the screen says what each counts, under both figures."""
+    note = page.locator("[data-testid=screen-overdue-note]")
+    assert note.is_visible()
+    said = note.inner_text()
+    assert unclosed in said and now in said and all(w in said for w in words), said
+    box, figs = note.bounding_box(), page.locator("[data-testid=screen-figures]").bounding_box()
+    assert box["y"] + box["height"] <= figs["y"] + figs["height"] + 0.5, (box, figs)
 
 
 def dispatch(api, ticket, unit_id, deadline):
@@ -157,6 +179,7 @@ def test_leader_screen_on_a_wall_refreshes_itself(new_context, api, page_errors)
     check_ranking(page, api)
     check_rounds(page, api)
     check_fits(page, WALL)
+    check_overdue_note(page, "超期未结案", "当前超期", ["本月派遣", "考核时限", "不论何时派遣"])
     assert page.locator("[data-testid=screen-overdue-ticket]").count() == min(8, week["total"]["overdue_now"])
     visible = page.locator("[data-testid=screen-overdue-ticket]").evaluate_all(
         "els => els.filter(e => { const r = e.getBoundingClientRect(), p = e.parentElement.getBoundingClientRect();"
@@ -168,14 +191,15 @@ def test_leader_screen_on_a_wall_refreshes_itself(new_context, api, page_errors)
     page.wait_for_timeout(600)  # the markers and the chart settle
     page.screenshot(path=str(SHOTS / "screen-1920.png"))
 
-    # The office dispatches two reports: one whose deadline is about to pass, one due in two hours (预超期).
+    # The office dispatches a report whose deadline is about to pass; the demo city has one ticket 预超期 (a
+    # ticket just dispatched is not: it turns near once half its time is gone).
     units = {u["name"]: u["id"] for u in api.get("dispatcher", "/api/units").json()}
-    reported = [t for t in api.tickets(status="reported") if not t["awaiting_round"]][:2]
-    assert len(reported) == 2, "the demo city has reports to dispatch"
+    reported = [t for t in api.tickets(status="reported") if not t["awaiting_round"]][:1]
+    assert len(reported) == 1, "the demo city has reports to dispatch"
+    (near, *_) = api.tickets(near_deadline="true")
     now = datetime.now(UTC)
-    late, near = reported
+    (late,) = reported
     dispatch(api, late, units["市城市管理局"], now + timedelta(seconds=3))
-    dispatch(api, near, units["向阳街道办事处"], now + timedelta(hours=2))
     # An evaluation round is under way: its first site's result lands (all items pass).
     rid = start_round_with_a_result(api)
     page.wait_for_timeout(3500)  # the first one's deadline passes
@@ -231,6 +255,13 @@ def test_screen_at_laptop_size_in_english_and_no_unit(new_context, api, page_err
     en.locator("[data-testid=screen-map] .leaflet-marker-icon").first.wait_for()
     en.wait_for_timeout(600)
     en.screenshot(path=str(SHOTS / "screen-1920-en.png"))
+    en.locator("[data-testid=screen-red-unit], [data-testid=screen-black-unit]").first.wait_for()
+    for viewport in (WALL, LAPTOP):
+        en.set_viewport_size(viewport)
+        en.wait_for_timeout(300)
+        check_names_whole(en)
+        check_overdue_note(en, "Overdue, not closed", "Overdue now", ["this month", "whenever it was dispatched"])
+    en.screenshot(path=str(SHOTS / "screen-1366-en.png"))
 
     # A unit's user is sent to their own home, and the nav has no entry for it.
     unit = new_context(viewport=WALL, is_mobile=False, has_touch=False, device_scale_factor=1).new_page()

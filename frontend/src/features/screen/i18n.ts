@@ -14,6 +14,12 @@ const messages = {
       overdueFor: '超期 {d}', dayHour: '{d}天{h}小时', hourOnly: '{h}小时', minuteOnly: '{m}分钟',
       rounds: '实地测评得分率', noRounds: '尚无测评任务', sites: '已测评 {done}/{total} 个点位', noScore: '暂无得分',
       loading: '加载中…',
+      // What the two overdue figures count (app/stats: overdue_unclosed is a period's cohort against the office's
+      // deadline, awaiting verification included; overdue_now is every ticket not rectified past its deadline now).
+      note: {
+        unclosed: '本周 / 本月派遣的案件中，已过考核时限、仍未结案的（含已整改待核查）',
+        now: '此刻已过整改时限、仍未整改的全部案件，不论何时派遣（挂账除外）',
+      },
     },
   },
   en: {
@@ -28,6 +34,10 @@ const messages = {
       overdueFor: 'overdue {d}', dayHour: '{d} d {h} h', hourOnly: '{h} h', minuteOnly: '{m} min',
       rounds: 'Field evaluation score rates', noRounds: 'No evaluation round yet', sites: '{done} of {total} sites evaluated', noScore: 'No score yet',
       loading: 'Loading…',
+      note: {
+        unclosed: 'tickets dispatched this week / this month, past the deadline set at dispatch and not yet closed (awaiting verification included)',
+        now: 'every ticket past its current deadline and not yet rectified at this moment, whenever it was dispatched (suspended ones excluded)',
+      },
     },
   },
 }

@@ -34,7 +34,7 @@ const messages = {
       rankRest: '未上榜', rankUnranked: '另有 {n} 个单位本期应结案数不足，不参与排名',
       trend: '近 8 周趋势', trendReported: '上报', trendClosed: '结案', trendRate: '结案率',
       overdueList: '超期未整改', noOverdue: '没有超期案件', seeAll: '查看全部',
-      map: '未结案问题分布', openCount: '{n} 件未结案', overdueCount: '{n} 件超期',
+      map: '未结案问题分布', mapLegend: '图例', mapOverdue: '已超期（含超期案件的聚合点也为红色）', openCount: '{n} 件未结案', overdueCount: '{n} 件超期',
       unitTimeline: '案件办理时间轴', unitTimelineHint: '本期派遣的案件：条形从派遣到整改/结案，竖线为整改时限，红色为超期',
       ticketTimeline: '办理时间轴', stage: {
         waiting_dispatch: '待派遣', rectifying: '整改中', verifying: '待核查', returned: '退回待改派',
@@ -89,7 +89,7 @@ const messages = {
       rankRest: 'On neither list', rankUnranked: '{n} more units had too few tickets due to be ranked',
       unitsTable: 'Units', trend: 'Last 8 weeks', trendReported: 'Reported', trendClosed: 'Closed',
       trendRate: 'Closure rate', overdueList: 'Overdue, not rectified', noOverdue: 'No overdue tickets',
-      seeAll: 'See all', map: 'Open problems', openCount: '{n} open', overdueCount: '{n} overdue',
+      seeAll: 'See all', map: 'Open problems', mapLegend: 'Legend', mapOverdue: 'Overdue (a cluster holding one is red too)', openCount: '{n} open', overdueCount: '{n} overdue',
       unitTimeline: 'Closure timeline', unitTimelineHint: "This period's dispatched tickets: bar from dispatch to rectification/close; tick = deadline; red = overdue",
       ticketTimeline: 'Closure timeline', stage: {
         waiting_dispatch: 'Waiting for dispatch', rectifying: 'Rectifying', verifying: 'Waiting for verification',

@@ -10,6 +10,20 @@ export const STATUS_COLORS = {
   voided: '#2e3138',
 }
 
+/** 超期 (a dispatched ticket past its deadline) on a map: a red of its own, apart from every status's colour
+ *  (5:1 against white, like them). */
+export const OVERDUE_COLOR = '#e00020'
+
+/**
+ * A map marker in its status's colour, or OVERDUE_COLOR when overdue (MapView's markerStyle). A cluster holding an
+ * overdue ticket is red with its count; any other cluster keeps the map's plain cluster (as on the map page).
+ */
+export function overdueMarkerStyle(t: { status: string; overdue?: boolean }) {
+  return t.overdue
+    ? { color: OVERDUE_COLOR, rank: 1 }
+    : { color: STATUS_COLORS[t.status as keyof typeof STATUS_COLORS] || '#333', rank: 0, plainCluster: true }
+}
+
 export function categoryName(t, locale) {
   return (locale === 'en' ? t.category_name_en : t.category_name_zh) || t.category_name_zh || t.category_code
 }
