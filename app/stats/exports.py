@@ -405,6 +405,9 @@ def bulletin_xlsx(session: Session, user: User, period: Period, rules: RankRules
         _append(ws, [RULE_NAMES.get(key, key), _zh(text)])
     _append(ws, ["统计周期", f"{period.label}：{_local(period.start)} 起，至 {_local(period.end)} 止（不含）"])
     _append(ws, ["统计截至", _local(now)])
+    # A leader reads a week's bulletin as that week's: this list is the city's at the moment of the figures.
+    _append(ws, ["超期案件", f"截至 {_local(now)} 仍超期未整改的全部案件（即当前超期数所计），不限本期派遣，"
+                           "超期最久的在前"])
     for row in ws.iter_rows(min_row=2):
         row[1].alignment = Alignment(wrap_text=True, vertical="top")
     _widths(ws, [16, 90])
@@ -685,7 +688,7 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
                  f'{e(_zh(rules_zh["black"]))}</p>')
 
     overdue = f.overdue[:worst]
-    parts.append(f"<h2>三、超期未整改问题（超期最久的 {len(overdue)} 件）</h2>")
+    parts.append(f"<h2>三、超期未整改问题（截至统计时点，不限本期派遣；超期最久的 {len(overdue)} 件）</h2>")
     photos = _photos_by_stage(session, [o.id for o in overdue])
     for o in overdue:
         p = photos.get(o.id, {})

@@ -54,11 +54,11 @@ def rule_text(rules: RankRules) -> dict[str, str]:
                f"{rules.red_top} 名内的，一并列入 "
                f"(red: closure rate ≥ {_threshold(rules.red_min_rate)} and rank ≤ {rules.red_top}; a tied group "
                f"reaching into the top {rules.red_top} is listed together)",
-        "black": f"黑榜：未上红榜，且结案率 < {_threshold(rules.black_max_rate)} 或名列倒数 {rules.black_bottom}；"
-                 f"并列的单位有一个在倒数 {rules.black_bottom} 名内的，一并列入 "
+        "black": f"黑榜：未上红榜，且结案率 < {_threshold(rules.black_max_rate)} 或名列倒数 {rules.black_bottom}"
+                 f"（本组仅一个单位时只看结案率）；并列的单位有一个在倒数 {rules.black_bottom} 名内的，一并列入 "
                  f"(black: not red, and closure rate < {_threshold(rules.black_max_rate)} or in the bottom "
-                 f"{rules.black_bottom}; a tied group reaching into the bottom {rules.black_bottom} is listed "
-                 "together)",
+                 f"{rules.black_bottom}, a group's only unit by its rate alone; a tied group reaching into the bottom "
+                 f"{rules.black_bottom} is listed together)",
         "groups": "职能部门、属地（区、街道）、企业分别排名，名次与上期名次均为本组内的 "
                   "(departments, districts with street offices, and companies are ranked separately; ranks and "
                   "last period's ranks are within the group)",
@@ -88,7 +88,10 @@ def rank(units: list[UnitMetrics], rules: RankRules) -> tuple[list[RankRow], lis
     for u, place in zip(eligible, places, strict=True):
         rate, on_time = u.closure_rate or 0.0, u.on_time_rate or 0.0
         red = rate >= rules.red_min_rate and place <= rules.red_top
-        black = not red and (rate < rules.black_max_rate or last_position[place] > n - rules.black_bottom)
+        # A group's only unit is last of nothing (the only department of a month, at 85.7 %, was black-listed as
+        # "bottom 3" of one): it is black by its rate alone.
+        bottom = n > 1 and last_position[place] > n - rules.black_bottom
+        black = not red and (rate < rules.black_max_rate or bottom)
         rows.append(RankRow(rank=place, unit_id=u.unit_id, unit_name=u.unit_name or "", dispatched=u.dispatched,
                             closed=u.closed, closed_on_time=u.closed_on_time, overdue=u.overdue,
                             due=u.due, overdue_unclosed=u.overdue_unclosed, closure_rate=rate,

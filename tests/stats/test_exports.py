@@ -99,6 +99,8 @@ def test_excel_and_printout_show_the_office_figures_counted_by_hand(client, db):
     assert sheet["返工率"] == "返工率 = 返工次数 ÷ 应结案数"
     assert "返工重新给出的时限不改变考核时限" in sheet["考核时限"]
     assert sheet["排名规则"].startswith("按结案率从高到低排名")
+    # The 超期案件 sheet is the city's overdue list when the figures were taken, not the period's own: said so.
+    assert "不限本期派遣" in sheet["超期案件"] and "当前超期" in sheet["超期案件"]
 
     page = client.get("/api/stats/bulletin.html", params={"on": WEEK_ON}, headers=h).text
     # Headline: 交办 10 (作废 1), 应结案 8, 结案 6 = 按期 3 + 超期 3, 超期未结案 2; 6/8, 3/8, 6/9, 4/8

@@ -68,6 +68,15 @@ def test_bottom_n_larger_than_the_number_of_units():
     assert lists(rows) == [(1, 1, "red"), (2, 2, "black"), (3, 3, "black")]
 
 
+def test_a_group_s_only_unit_is_black_by_its_rate_alone():
+    # A month's only department at 85.7 % was black-listed as "bottom 3" of one: last of nothing, it is on
+    # neither list between the red bar (90 %) and the black one (85 %), and black below the black bar.
+    rules = RankRules(red_min_rate=0.9, red_top=5, black_max_rate=0.85, black_bottom=3)
+    assert lists(rank([unit(1, 0.857)], rules)[0]) == [(1, 1, None)]
+    assert lists(rank([unit(1, 0.84)], rules)[0]) == [(1, 1, "black")]
+    assert lists(rank([unit(1, 0.95)], rules)[0]) == [(1, 1, "red")]
+
+
 def test_units_of_each_kind_are_ranked_among_themselves():
     # Departments 1 (0.9) and 2 (0.5); territorial: district 3 (0.6) and street office 4 (0.7); company 5
     # has 0 dispatched (min 1): not ranked, but its group exists; no unit of kind "company" ranked. A
