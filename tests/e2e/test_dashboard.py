@@ -297,3 +297,23 @@ def test_dashboard_map_colours_overdue_points_and_names_the_colour(new_context, 
     shown = page.evaluate("() => [...document.querySelectorAll('.mapbox .xc-dot span')].map(e => getComputedStyle(e).backgroundColor)")
     assert shown and set(shown) <= {colour, *legend_colours}, shown
     page.screenshot(path=str(shots / "dashboard-map-zoomed-1366.png"))
+
+
+def test_the_map_page_colours_overdue_points_as_the_dashboard_does(new_context, api, shots):
+    """The map page (a phone's): overdue tickets red, the red named first in its legend where a phone shows it."""
+    overdue = [t for t in api.tickets("dispatcher", status=["dispatched"]) if t["overdue"]]
+    assert overdue, "the demo city has overdue tickets"
+    page = new_context().new_page()
+    login(page, "dispatcher", "/map")
+    key = page.locator("[data-testid=map-legend-overdue]")
+    key.wait_for()
+    assert "超期" in key.inner_text()
+    colour = key.locator(".dot").evaluate("el => getComputedStyle(el).backgroundColor")
+    assert colour == "rgb(224, 0, 32)", colour
+    box, width = key.bounding_box(), page.viewport_size["width"]
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width, "the key is on screen without scrolling the legend"
+    page.locator(".leaflet-marker-icon").first.wait_for()
+    drawn = page.evaluate("() => [...document.querySelectorAll('.xc-dot span, .xc-cluster span')]"
+                          ".map(e => getComputedStyle(e).backgroundColor)")
+    assert colour in drawn, "an overdue point (or its cluster) is red"
+    page.screenshot(path=str(shots / "map-page-overdue.png"))

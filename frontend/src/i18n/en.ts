@@ -74,7 +74,7 @@ export default {
   tasks: { title: 'My tasks', todo: 'To rectify', waiting: 'In review', done: 'Closed', stats: 'Figures' },
   verify: { title: 'Verification', empty: 'Nothing to verify', pass: 'Pass', fail: 'Rework', failReason: 'Reason for rework' },
   list: { all: 'All', searchPh: 'Search case no., description, address', overdueOnly: 'Overdue only' },
-  map: { title: 'Map', noTiles: 'No base map (offline or not configured); markers still show', noTilesPick: 'No base map (offline or not configured); you can still drag the red dot', legend: 'Legend' },
+  map: { title: 'Map', noTiles: 'No base map (offline or not configured); markers still show', noTilesPick: 'No base map (offline or not configured); you can still drag the red dot', legend: 'Legend', overdue: 'Overdue' },
   me: {
     title: 'Me', language: '语言 / Language', tiles: 'Tile URL', crs: 'Coordinate system', crsWgs: 'WGS-84 (OSM etc.)',
     crsGcj: 'GCJ-02 (AMap/Tencent tiles)', presets: 'Presets', logout: 'Log out', logoutPending: '{n} item is not sent; only this account can send it. Log out? | {n} items are not sent; only this account can send them. Log out?',

@@ -74,7 +74,7 @@ export default {
   tasks: { title: '我的任务', todo: '待整改', waiting: '待核查', done: '已结案', stats: '统计' },
   verify: { title: '回头看', empty: '暂无待核查案件', pass: '通过', fail: '返工', failReason: '返工原因' },
   list: { all: '全部', searchPh: '搜索编号、描述、地址', overdueOnly: '仅超期' },
-  map: { title: '地图', noTiles: '底图不可用（离线或未配置），案件点位仍可查看', noTilesPick: '底图不可用（离线或未配置），仍可拖动红点定位', legend: '图例' },
+  map: { title: '地图', noTiles: '底图不可用（离线或未配置），案件点位仍可查看', noTilesPick: '底图不可用（离线或未配置），仍可拖动红点定位', legend: '图例', overdue: '已超期' },
   me: {
     title: '我的', language: '语言 / Language', tiles: '地图底图地址', crs: '坐标系', crsWgs: 'WGS-84（OSM 等）',
     crsGcj: 'GCJ-02（高德/腾讯等国内底图）', presets: '预设', logout: '退出登录', logoutPending: '还有 {n} 项未上传，退出后需同一账号登录才能发送。确定退出？',
