@@ -75,7 +75,7 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
     page.wait_for_selector(".vq")
     _shot(page, shots, "03-verify-queue")
     page.goto("/map")
-    page.wait_for_selector(".xc-dot, .marker-cluster")
+    page.wait_for_selector(".xc-dot, .marker-cluster, .xc-cluster")
     _shot(page, shots, "04-map")
     page.goto("/me")
     page.wait_for_selector("[data-testid=logout]")

@@ -268,7 +268,7 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     page.wait_for_selector("[data-testid=ticket-timeline] .echart canvas")
     _printable(page, lambda: page.click("[data-testid=notice]"), "DB", "AD", "UN", where="督办通知书")
     page.goto("/map")
-    page.wait_for_selector(".xc-dot, .marker-cluster")
+    page.wait_for_selector(".xc-dot, .marker-cluster, .xc-cluster")
     page.wait_for_timeout(500)
     guard.check("office screens")
 
@@ -300,7 +300,7 @@ def test_markup_in_every_field_is_shown_as_text(new_context, evil_world, api, sh
     _hover_tooltip(unit, unit.locator("[data-testid=ticket-timeline] .echart"), "UN", stages,
                    "unit ticket timeline tooltip")
     unit.goto("/map")
-    unit.wait_for_selector(".xc-dot, .marker-cluster")
+    unit.wait_for_selector(".xc-dot, .marker-cluster, .xc-cluster")  # a cluster holding an overdue ticket is red
     unit.wait_for_timeout(500)
     uguard.check("unit screens")
 

@@ -247,7 +247,7 @@ def test_a_unit_sees_nothing_before_publication_then_its_own_sites_and_findings(
     assert detail["awaiting_round"] is True and "dispatch" not in detail["allowed_actions"]
     assert detail["origin"] == {"round_id": rid, "round_name": "第49周模拟测评", "round_published": False,
                                 "site_id": city["sites"]["s3"], "site_name": "东门菜场", "item_code": "F1",
-                                "item_text": "地面无垃圾", "occurrences": 2}
+                                "item_text": "地面无垃圾", "item_text_en": "", "occurrences": 2}
     listed = client.get("/api/tickets", headers=office, params={"status": "reported"}).json()["items"]
     assert {t["id"] for t in listed if t["awaiting_round"]} == {f["ticket_id"] for f in findings}
     res = client.post(f"/api/tickets/{tid}/dispatch", headers=office,
