@@ -234,7 +234,7 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         by_site_type=[_group(g, type_names.get(g.key, g.key), type_names_en.get(g.key, ""))
                       for g in report.by_site_type],
         by_unit=[_group(g) for g in report.by_unit],
-        by_district=[_group(g, g.name, "") if g.key is not None else _group(g, OTHER_DISTRICT, OTHER_DISTRICT_EN)
+        by_district=[_group(g) if g.key is not None else _group(g, OTHER_DISTRICT, OTHER_DISTRICT_EN)
                      for g in report.by_district],
         dimensions=[DimensionLossOut(dimension=d.dimension, dimension_en=defaults.dimension_en(d.dimension),
                                      lost=_p(d.lost_tenths), share=d.share, failures=d.failures)
@@ -328,7 +328,7 @@ def _review(session: Session, user: User, round_: EvalRound, report: scoring.Rou
         it.code: (it.text_zh, it.text_en) for it in loaded.items.values()}
     changes = [_change(site_id=sc.site_id, site_name=names.get(sc.site_id, ("", ""))[0],
                              unit_name=names.get(sc.site_id, ("", ""))[1], item_code=c.code,
-                             item_text=texts.get(c.code, ("", ""))[0], item_text_en=texts.get(c.code, ("", ""))[1],
+                             item_text=(text := texts.get(c.code, ("", "")))[0], item_text_en=text[1],
                              change=c.change.value,
                              before=c.before.value if c.before else None, after=c.after.value if c.after else None)
                for sc in comparison.sites for c in sc.items if c.change not in _QUIET]

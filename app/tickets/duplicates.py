@@ -139,10 +139,9 @@ def _pg_counts(values: dict | None = None) -> Select:
     """PostgreSQL: the page's tickets as constants, each probing its category's open tickets around it (LATERAL,
     fenced by its LIMIT, the cap, so the planner cannot flatten it). As a plain self-join, PostgreSQL with
     statistics older than the rows (autovacuum behind, or off) read every open ticket of the category for each
-    one: 170-250 ms
-    for a page of 20 among 900 tickets, 0.5 ms this way. Everything that varies is a bound parameter (the page
-    as arrays unnested), so the statement is built once and compiled once: a VALUES list of the rows had no
-    cache key and cost a compile, ~3 ms, on every list request; building it cost ~0.8 ms more."""
+    one: 170-250 ms for a page of 20 among 900 tickets, 0.5 ms this way. Everything that varies is a bound
+    parameter (the page as arrays unnested), so the statement is built once and compiled once: a VALUES list of
+    the rows had no cache key and cost a compile, ~3 ms, on every list request; building it cost ~0.8 ms more."""
     other = _other
     values = values or {}
 
