@@ -96,6 +96,13 @@ def test_dashboard_labels_its_table_export_and_black_list(new_context, api, shot
     head = page.locator("[data-testid=units-head]").inner_text()
     for col in ("单位", "结案/应结案", "结案率", "当前超期"):
         assert col in head
+    # The units' rows and 暂无责任单位 add up to the 合计 row a leader checks them against.
+    assert page.locator("[data-testid=units-total] .uname").inner_text() == "合计"
+    rows = page.locator(".units button.urow, [data-testid=units-unassigned]").all()
+    counts = [[int(x) for x in r.locator(":nth-child(2)").inner_text().split("/")] for r in rows]
+    total = [int(x) for x in page.locator("[data-testid=units-total] > :nth-child(2)").inner_text().split("/")]
+    assert len(rows) > 1 and total[1] > 0
+    assert [sum(c[0] for c in counts), sum(c[1] for c in counts)] == total
     # Each black-listed unit with its rank in its group, the worst first.
     labels = page.locator("[data-testid=rank-black]").first.locator("[data-testid=rank-place]").all_inner_texts()
     numbers = [int(re.search(r"\d+", x).group()) for x in labels]
