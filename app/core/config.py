@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # 1,000-2,500 originals or 25,000 phone photos a day, far beyond any inspector's round, so only a machine
     # meets it. Past it: 429 with Retry-After, which the PWA's outbox waits out.
     upload_budget_bytes_per_day: int = Field(8 * 1024 * 1024 * 1024, ge=0)
+    # Uploads one account may have in processing at once, per app process (0: no cap). A phone's outbox sends
+    # one photo at a time, so two phones on one account are 2; a script on a stolen account cannot take every
+    # photo worker and the waiting line from the others. Past it: 429 with Retry-After, which the outbox waits out.
+    upload_account_concurrency: int = Field(4, ge=0)
     json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload
     upload_max_pixels: int = 64_000_000
     # HEIC is decoded at full size (no reduced decode in libheif): ~8 bytes a pixel at peak.

@@ -32,7 +32,8 @@ async def upload(
     captured_at: Annotated[ClientDateTime | None, Form()] = None,
 ):
     """Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed; 429 past
-    the account's upload budget for 24 hours (XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY)."""
+    the account's upload budget for 24 hours (XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY), or with more of its uploads in
+    processing at once than XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY."""
     limit = get_settings().upload_max_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:

@@ -6,6 +6,9 @@ import math
 import os
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -129,6 +132,30 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     return record(session, user, photo_id, result, data, keys, lat=lat, lng=lng)
 
 
+# Uploads in processing per account in this process; read and changed only on the event loop (no lock).
+_in_flight: Counter[int] = Counter()
+BUSY_ACCOUNT_RETRY_S = 2
+
+
+@contextmanager
+def _account_turn(user: User) -> Iterator[None]:
+    """429 when this account already has `upload_account_concurrency` uploads in processing here."""
+    cap = get_settings().upload_account_concurrency
+    if cap and _in_flight[user.id] >= cap:
+        raise DomainError(f"本账号同时上传的照片过多（最多 {cap} 张），请稍后重试 "
+                          f"Too many uploads at once from this account (at most {cap}); retry shortly",
+                          code="too_many_uploads", status=429,
+                          details={"limit": cap, "retry_after": BUSY_ACCOUNT_RETRY_S},
+                          headers={"Retry-After": str(BUSY_ACCOUNT_RETRY_S)})
+    _in_flight[user.id] += 1
+    try:
+        yield
+    finally:
+        _in_flight[user.id] -= 1
+        if not _in_flight[user.id]:
+            del _in_flight[user.id]
+
+
 async def upload_async(user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None = None,
                        lng: float | None = None, captured_at: datetime | None = None) -> tuple[Photo, bool]:
     """The upload endpoint's way: a database slot only for the short reads and writes, none while the photo
@@ -136,6 +163,12 @@ async def upload_async(user: User, photo_id: uuid.UUID, data: bytes, *, lat: flo
 
     An upload used to hold its slot through the processing: at a shift start the uploads waiting for a
     photo worker held most slots, and the dispatcher's list waited behind them."""
+    with _account_turn(user):
+        return await _upload(user, photo_id, data, lat=lat, lng=lng, captured_at=captured_at)
+
+
+async def _upload(user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | None, lng: float | None,
+                  captured_at: datetime | None) -> tuple[Photo, bool]:
     gate = get_gate()
     async with gate.slot():
         existing = await run_in_threadpool(prepare, user, photo_id, data, captured_at)

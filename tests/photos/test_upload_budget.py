@@ -1,6 +1,8 @@
 """The daily upload budget: one account cannot fill the photo disk; past it, 429 with Retry-After, nothing stored."""
 
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,7 @@ from sqlmodel import func, select
 from app.core.config import get_settings
 from app.core.types import utcnow
 from app.jobs.models import Job
+from app.photos import service
 from app.photos.models import Photo
 from app.users.roles import Role
 from tests.conftest import login, make_user, upload_photo
@@ -63,3 +66,42 @@ def test_no_budget_when_it_is_zero(client, db, budget):
     for i in range(3):
         assert _post(client, h, make_jpeg(320, 240, lat=30.27, lng=120.15 + i / 1000)).status_code == 201
 
+
+
+@pytest.fixture
+def account_cap(monkeypatch):
+    def set_cap(n: int) -> None:
+        monkeypatch.setenv("XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY", str(n))
+        get_settings.cache_clear()
+    yield set_cap
+    monkeypatch.delenv("XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY", raising=False)
+    get_settings.cache_clear()
+
+
+@pytest.mark.commits  # uploads at once, each on a connection of its own (not the test's one shared connection)
+def test_one_account_cannot_take_every_photo_worker(client, db, account_cap):
+    """Uploads sent at once from one account past its cap get 429 with Retry-After; another account's go on."""
+    account_cap(1)
+    scripted, other = make_user(db, Role.inspector), make_user(db, Role.inspector)
+    h, h_other = login(client, scripted), login(client, other)
+    photo = make_jpeg(3000, 2000, lat=30.27, lng=120.15)  # ~0.1 s or more in a worker: the uploads overlap
+    start = threading.Barrier(5)
+
+    def send(headers):
+        start.wait()
+        return _post(client, headers, photo)  # the TestClient's one event loop serves the threads at once
+
+    with ThreadPoolExecutor(5) as pool:
+        answers = list(pool.map(send, [h] * 4 + [h_other]))
+    mine = [r.status_code for r in answers[:4]]
+    assert answers[4].status_code == 201, answers[4].text
+    assert 201 in mine and 429 in mine and set(mine) <= {201, 429}, mine
+    refused = next(r for r in answers[:4] if r.status_code == 429)
+    assert refused.json()["error"]["code"] == "too_many_uploads"
+    assert refused.headers["Retry-After"] == str(service.BUSY_ACCOUNT_RETRY_S)
+    stored = db.exec(select(func.count()).select_from(Photo).where(Photo.uploader_id == scripted.id)).one()
+    assert stored == mine.count(201)
+    # Every turn is handed back, also by uploads that failed: the account uploads again at once.
+    assert _post(client, h, b"not a photo").status_code == 415
+    assert not service._in_flight
+    assert _post(client, h, photo).status_code == 201
