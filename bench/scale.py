@@ -75,6 +75,7 @@ def run_setup(setup: str, args) -> list[str]:
             env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
             env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(work / "media"), XUNCHA_WORKERS=str(processes),
                        XUNCHA_LOGIN_MAX_FAILURES="100000", XUNCHA_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1",
+                       XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY="0",  # the phones share 12 inspector accounts
                        **store_env)
             try:
                 server_cm = uvicorn_server(env, work / "server.log", module=("app.serve",), start_timeout=300)

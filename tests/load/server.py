@@ -84,7 +84,9 @@ def live_server(url: str, workdir: Path, *, env: dict[str, str] | None = None,
     workdir.mkdir(parents=True, exist_ok=True)
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
     full_env.update(XUNCHA_DATABASE_URL=url, XUNCHA_MEDIA_DIR=str(workdir / "media"),
-                    XUNCHA_LOGIN_MAX_FAILURES="100000", PYTHONUNBUFFERED="1")
+                    XUNCHA_LOGIN_MAX_FAILURES="100000", PYTHONUNBUFFERED="1",
+                    # A load's phones share a few seeded accounts, each uploading at once: no per-account cap.
+                    XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY="0")
     full_env.update(env or {})
     with uvicorn_server(full_env, workdir / "server.log", ("--no-access-log", *uvicorn_args),
                         module=("uvicorn", app)) as server:
