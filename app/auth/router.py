@@ -4,15 +4,12 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel, Field
 
 from app.auth import service
-from app.auth.deps import CurrentToken, require_roles
+from app.auth.deps import CurrentToken
 from app.auth.schemas import TokenResponse
 from app.core.db import SessionDep, TransactionRoute
-from app.core.errors import NotFound
-from app.core.responses import AUTHENTICATED, COMMON, errors
-from app.core.types import DbId, UserText
+from app.core.responses import COMMON, errors
+from app.core.types import UserText
 from app.users import service as users_service
-from app.users.models import User
-from app.users.roles import Role
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=TransactionRoute)
 
@@ -45,11 +42,3 @@ def logout(session: SessionDep, pair: CurrentToken):
     """Revoke the token this request was made with."""
     service.revoke(session, pair[1])
     return Response(status_code=204)
-
-
-@router.post("/users/{user_id}/revoke-tokens", dependencies=[require_roles(Role.admin)], responses=AUTHENTICATED)
-def revoke_user_tokens(session: SessionDep, user_id: DbId):
-    """Revoke every token of a user, e.g. for a lost phone (admin only)."""
-    if session.get(User, user_id) is None:
-        raise NotFound("用户不存在 No such user")
-    return {"revoked": service.revoke_all(session, user_id)}

@@ -200,10 +200,16 @@ def test_reporting_and_uploading(client, world, role):
 def test_admin_revokes_a_lost_phone(client, db, world):
     staff = world["h"]["staff_a"]
     me = client.get("/api/me", headers=staff).json()
-    assert client.post(f"/api/auth/users/{me['id']}/revoke-tokens", headers=world["h"]["dispatcher"]).status_code == 403
-    r = client.post(f"/api/auth/users/{me['id']}/revoke-tokens", headers=world["h"]["admin"])
+    assert client.post(f"/api/admin/users/{me['id']}/revoke-tokens", headers=world["h"]["dispatcher"]).status_code == 403
+    r = client.post(f"/api/admin/users/{me['id']}/revoke-tokens", headers=world["h"]["admin"])
     assert r.status_code == 200 and r.json()["revoked"] == 1
     assert client.get("/api/me", headers=staff).status_code == 401
+    # The one way to do it, so it is always in the audit log (an older /api/auth route skipped it).
+    assert client.post(f"/api/auth/users/{me['id']}/revoke-tokens", headers=world["h"]["admin"]).status_code in (404,
+                                                                                                             405)
+    trail = client.get("/api/admin/audit", headers=world["h"]["admin"],
+                       params={"entity_type": "user", "entity_id": str(me["id"])}).json()["items"]
+    assert [e["action"] for e in trail] == ["user.revoke_tokens"]
 
 
 # ---- 四不两直: who found a problem is the office's business, not the unit's --------------------------

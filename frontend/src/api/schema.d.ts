@@ -405,26 +405,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/auth/users/{user_id}/revoke-tokens": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Revoke User Tokens
-         * @description Revoke every token of a user, e.g. for a lost phone (admin only).
-         */
-        post: operations["revoke_user_tokens_api_auth_users__user_id__revoke_tokens_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/bulletins": {
         parameters: {
             query?: never;
@@ -1275,7 +1255,8 @@ export interface paths {
         /**
          * Upload
          * @description Upload one photo (one request per photo); 201 when stored, 200 when the same upload is replayed; 429 past
-         *     the account's upload budget for 24 hours (XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY).
+         *     the account's upload budget for 24 hours (XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY), or with more of its uploads in
+         *     processing at once than XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY.
          */
         post: operations["upload_api_photos_post"];
         delete?: never;
@@ -7891,73 +7872,6 @@ export interface operations {
             };
             /** @description Too many attempts; see Retry-After */
             429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Overloaded; try again after Retry-After */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    revoke_user_tokens_api_auth_users__user_id__revoke_tokens_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                user_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Not logged in, or the token expired or was revoked */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not allowed for this role */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Not found, or not visible to this user */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid input */
-            422: {
                 headers: {
                     [name: string]: unknown;
                 };
