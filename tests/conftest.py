@@ -26,6 +26,8 @@ if os.environ.get("XUNCHA_TEST_STORAGE", "local") == "s3":
 elif os.environ.get("XUNCHA_TEST_STORAGE", "local") != "local":
     raise RuntimeError("XUNCHA_TEST_STORAGE: local or s3")
 os.environ.setdefault("XUNCHA_LOGIN_MAX_FAILURES", "5")
+# The tests' robots, webhooks and SMS gateways listen on 127.0.0.1 (tests/notifications/receiver.py).
+os.environ.setdefault("XUNCHA_NOTIFY_PRIVATE_HOSTS", "127.0.0.1")
 # Tests run job workers themselves (tests/jobs); the app process starts none of its own.
 os.environ.setdefault("XUNCHA_JOBS_EMBEDDED", "0")
 

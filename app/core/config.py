@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # HEIC is decoded at full size (no reduced decode in libheif): ~8 bytes a pixel at peak.
     upload_max_heic_pixels: int = 24_000_000
     cjk_font_path: str | None = None
+    # Hosts or networks inside the intranet that notification channels may call (comma-separated: "10.8.0.0/16,
+    # wx.gov.local"); every other loopback, link-local or private address is refused (app/notifications/targets.py).
+    notify_private_hosts: str = ""
     # Photo processing runs in worker processes: how many (0: one per CPU), how many uploads may wait
     # for one before the next is answered 503, and after how many photos a worker is replaced.
     photo_workers: int = 0

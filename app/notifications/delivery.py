@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 from app import jobs
 from app.core.db import new_session
 from app.core.types import utcnow
-from app.notifications import settings
+from app.notifications import settings, targets
 from app.notifications.models import Channel, Delivery, Subscription
 from app.notifications.texts import TITLES, link, local_time
 
@@ -106,9 +106,14 @@ def deliver(session: Session, payload: dict) -> None:
     try:
         request = build_request(channel, delivery, phones=phones)
         url = request["url"]
+        targets.check_before_send(url)
         with httpx.Client(timeout=SEND_TIMEOUT_S) as client:
             response = client.post(url, json=request["json"], headers=request.get("headers", {}))
         _check(channel, response)
+    except targets.BlockedTarget as exc:  # no retry will change where the name points to: failed at once
+        _record(session, delivery.id, state="failed", error=str(exc), attempt=True)
+        log.warning("delivery %s to channel %s refused: %s", delivery.id, channel.id, exc)
+        return
     except Exception as exc:  # a refusal, a timeout, a bad URL: all retried until MAX_ATTEMPTS
         error = error_text(exc, channel, url)
         if delivery.attempts + 1 >= MAX_ATTEMPTS:

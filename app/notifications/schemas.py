@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.types import DbId, SingleLine, UserText
+from app.notifications import targets
 
 
 class NotificationOut(BaseModel):
@@ -50,6 +51,7 @@ def _http_url(url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("应为 http(s) 地址 must be an http(s) URL")
+    targets.check_saved(url)  # a BlockedTarget is a ValueError: a 422 on the field
     return url
 
 

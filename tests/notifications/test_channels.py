@@ -5,6 +5,8 @@ that died between claiming and sending, and secrets that never come back out of 
 import base64
 import hashlib
 import hmac
+import ipaddress
+import socket
 import time
 import uuid
 from datetime import timedelta
@@ -14,10 +16,12 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
+from app.core.config import get_settings
 from app.core.types import utcnow
 from app.jobs.models import Job
 from app.jobs.worker import Worker
 from app.notifications import delivery as delivery_module
+from app.notifications import targets
 from app.notifications.models import Delivery
 from app.users.models import User
 from app.users.roles import Role
@@ -308,3 +312,65 @@ def test_every_channel_change_is_in_the_audit_log_without_url_or_secret(client, 
     assert "13800138000" not in str(items) and items[1]["after"]["phone"] == "138****8000"
     digest = next(e for e in items if e["action"] == "settings.notifications")
     assert digest["after"]["digest_hour"] == 7 and digest["before"]["digest_hour"] != 7
+
+
+@pytest.fixture
+def no_private_hosts(monkeypatch):
+    """The production default: no intranet host allowed (the suite allows its receivers on 127.0.0.1)."""
+    def clear() -> None:
+        monkeypatch.setenv("XUNCHA_NOTIFY_PRIVATE_HOSTS", "")
+        get_settings.cache_clear()
+    yield clear
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8000/api/health", "http://0x7f000001/", "http://2130706433/", "http://127.1/",
+    "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://localhost:5432/", "http://169.254.169.254/latest/meta-data",
+    "http://10.0.0.8/robot", "http://192.168.1.1/", "http://0.0.0.0:6379/", "http://100.100.100.200/"])
+def test_a_channel_cannot_point_at_this_machine_or_the_intranet(client, w, db, no_private_hosts, url):
+    no_private_hosts()
+    for kind in ("webhook", "wecom"):
+        r = client.post("/api/notifications/channels", headers=w["h"]["admin"],
+                        json={"name": "内网", "unit_id": w["unit"].id, "kind": kind, "url": url})
+        assert r.status_code == 422, r.text
+        assert "XUNCHA_NOTIFY_PRIVATE_HOSTS" in r.text
+    ok = channel(client, w, kind="wecom", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+    r = client.patch(f"/api/notifications/channels/{ok['id']}", headers=w["h"]["admin"], json={"url": url})
+    assert r.status_code == 422, r.text
+
+
+def test_an_intranet_target_is_refused_at_send_unless_the_operator_allows_it(client, w, db, rx, monkeypatch,
+                                                                             no_private_hosts):
+    channel(client, w, kind="webhook", url=f"{rx.base}/hook")  # saved while the suite allows 127.0.0.1
+    no_private_hosts()
+    dispatch(client, w)
+    Worker().run_until_idle()
+    [d] = deliveries(db)
+    # Failed at once, not retried for an hour: no retry changes where the host points.
+    assert (d.state, d.attempts) == ("failed", 1) and "XUNCHA_NOTIFY_PRIVATE_HOSTS" in d.last_error
+    assert rx.received == []
+    # A network the operator names is allowed (a 政务微信 or SMS gateway inside the government network).
+    monkeypatch.setenv("XUNCHA_NOTIFY_PRIVATE_HOSTS", "10.8.0.0/16, 127.0.0.0/8")
+    get_settings.cache_clear()
+    dispatch(client, w)
+    Worker().run_until_idle()
+    assert len(rx.received) == 1
+
+
+def test_a_name_that_resolves_to_this_machine_is_refused_at_send(no_private_hosts):
+    """A name passes the save check (it is not an address); each send resolves it first."""
+    host = socket.gethostname()
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, 80, type=socket.SOCK_STREAM)}
+    except socket.gaierror:
+        pytest.skip(f"{host} does not resolve here")
+    if not all(ipaddress.ip_address(a).is_loopback or ipaddress.ip_address(a).is_private for a in addresses):
+        pytest.skip(f"{host} resolves to a public address here")
+    no_private_hosts()
+    url = f"http://{host}:8000/api/health"
+    targets.check_saved(url)
+    with pytest.raises(targets.BlockedTarget):
+        targets.check_before_send(url)
+    targets.check_before_send("http://no-such-host.invalid/")  # left to the HTTP client's error and retries

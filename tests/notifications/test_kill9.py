@@ -38,7 +38,7 @@ LEASE_S = 2
 
 def _worker(url: str, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("XUNCHA_")}
-    env.update(XUNCHA_DATABASE_URL=url, PYTHONUNBUFFERED="1")
+    env.update(XUNCHA_DATABASE_URL=url, XUNCHA_NOTIFY_PRIVATE_HOSTS="127.0.0.1", PYTHONUNBUFFERED="1")
     return subprocess.Popen([sys.executable, "-m", "app.jobs.worker", "--lease", str(LEASE_S), "--poll", "0.2"],
                             cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 

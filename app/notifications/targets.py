@@ -1,0 +1,93 @@
+"""Where outbound messages may be sent: public addresses, and internal ones only where the operator named them.
+
+A channel's URL is called by the server itself, so an admin account (or whoever holds one) could otherwise point
+it at the server's loopback, the cloud's metadata service (169.254.169.254) or the intranet, and read the
+answers back from the delivery log. A host inside the government network (a private 政务微信, an SMS gateway)
+is allowed by naming it, or its network, in XUNCHA_NOTIFY_PRIVATE_HOSTS.
+
+Checked twice: the URL's host when it is saved, when it is an address (or `localhost`), so the admin hears at
+once; every address the host resolves to just before each send, since a name can point anywhere.
+"""
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from app.core.config import get_settings
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class BlockedTarget(ValueError):
+    """The URL's host is this machine, link-local or an intranet address the operator has not allowed."""
+
+    def __init__(self, host: str):
+        super().__init__(f"不能发往本机或内网地址 {host}（需由运维在 XUNCHA_NOTIFY_PRIVATE_HOSTS 中放行） "
+                         f"{host} is a loopback, link-local or private address; the operator may allow it in "
+                         f"XUNCHA_NOTIFY_PRIVATE_HOSTS")
+
+
+def _allowed() -> tuple[set[str], list[ipaddress.IPv4Network | ipaddress.IPv6Network]]:
+    names, networks = set(), []
+    for entry in get_settings().notify_private_hosts.split(","):
+        if not (entry := entry.strip().lower()):
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            names.add(entry)
+    return names, networks
+
+
+def _literal(host: str) -> Address | None:
+    """The address a host names by itself, in any form a resolver accepts (127.1, 0x7f000001, 2130706433)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:
+        return ipaddress.ip_address(socket.inet_aton(host))
+    except OSError:
+        return None
+
+
+def _public(address: Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def _permitted(address: Address, networks) -> bool:
+    return _public(address) or any(address in network for network in networks)
+
+
+def check_saved(url: str) -> None:
+    """When a channel is saved: refuse a URL whose host is an address (or localhost) it may not reach."""
+    host = (urlsplit(url).hostname or "").lower()
+    names, networks = _allowed()
+    if host in names:
+        return
+    if host == "localhost" or host.endswith(".localhost"):
+        raise BlockedTarget(host)
+    if (address := _literal(host)) is not None and not _permitted(address, networks):
+        raise BlockedTarget(host)
+
+
+def check_before_send(url: str) -> None:
+    """Just before a send: every address the host resolves to must be allowed. A name that does not resolve
+    is left to the HTTP client, whose error the delivery log shows and whose retries may outlast a DNS fault."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    names, networks = _allowed()
+    if host in names:
+        return
+    check_saved(url)
+    try:
+        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                   type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if not _permitted(address, networks):
+            raise BlockedTarget(host)
