@@ -89,9 +89,10 @@ def create_app() -> FastAPI:
     # and queue on the event loop. The last added runs first: request id + access log + metrics, body limits,
     # then load shedding.
     app.add_middleware(LoadShedding, max_in_flight=settings.max_in_flight, retry_after=settings.retry_after_seconds,
-                       gate=get_gate)
+                       gate=get_gate, max_receiving=settings.max_receiving)
     app.add_middleware(BodySizeLimit, json_max_bytes=settings.json_max_bytes,
-                       upload_max_bytes=settings.upload_max_bytes)
+                       upload_max_bytes=settings.upload_max_bytes, idle_seconds=settings.body_idle_seconds,
+                       min_rate=settings.body_min_bytes_per_second)
 
     # The tile hosts of the environment's map and of the office's (admin API), as last read by this process.
     extra_img_sources = parse_sources(settings.csp_img_sources)

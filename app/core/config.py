@@ -195,6 +195,12 @@ class Settings(BaseSettings):
     db_slots: int = 24
     db_wait_seconds: float = 2.0
     max_in_flight: int = 256
+    # Requests whose body is still arriving, counted apart from max_in_flight (0: counted in it), and how a body
+    # must keep coming: no gap over body_idle_seconds and, after that long, body_min_bytes_per_second on
+    # average; else 408 (app/core/limits.py). Slow or trickled uploads cannot take the places of the reads.
+    max_receiving: int = Field(64, ge=0)
+    body_idle_seconds: float = Field(60, gt=0)
+    body_min_bytes_per_second: int = Field(500, ge=0)
     retry_after_seconds: int = 5
     # Busy: this many requests in flight. Then the statistics (the dearest reads) may answer figures up to
     # stats_stale_seconds old, computed for an earlier identical request; an idle server always computes

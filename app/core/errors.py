@@ -70,6 +70,18 @@ class TooLarge(DomainError):
                          details={"max_bytes": max_bytes}, headers={"Connection": "close"})
 
 
+class BodyTimeout(DomainError):
+    """A request body that stopped coming, or came too slowly to ever finish (the body-size middleware)."""
+
+    status = 408
+    code = "body_timeout"
+
+    def __init__(self, idle_seconds: float, min_rate: int):
+        super().__init__("请求内容传输过慢，已中断，请重试 The request body arrived too slowly; please retry",
+                         details={"idle_seconds": idle_seconds, "min_bytes_per_second": min_rate},
+                         headers={"Connection": "close"})
+
+
 class Unavailable(DomainError):
     """No capacity right now (503): the client should come back after `retry_after` seconds (Retry-After)."""
 

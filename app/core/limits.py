@@ -4,12 +4,19 @@ A JSON (or form) body gets a small limit; a multipart upload the photo limit plu
 fields. A declared Content-Length over the limit is refused before anything is read; a chunked body is
 cut off as soon as it passes the limit. Either way the answer is 413 JSON with `Connection: close`, so
 the server stops reading the rest.
+
+A body must also keep coming: no gap longer than `idle_seconds`, and from then on at least `min_rate` bytes a
+second on average, else 408 with `Connection: close` (uvicorn has no such timeout of its own). A phone on one
+bar sends kilobytes a second; a client trickling a byte every few seconds holds a request open for nothing.
 """
 
+import time
+
+import anyio
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import TooLarge
+from app.core.errors import BodyTimeout, TooLarge
 from app.core.http_errors import error_response
 
 MULTIPART_OVERHEAD = 64 * 1024
@@ -19,11 +26,18 @@ class BodyTooLarge(Exception):
     pass
 
 
+class BodyTooSlow(Exception):
+    pass
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, *, json_max_bytes: int, upload_max_bytes: int):
+    def __init__(self, app: ASGIApp, *, json_max_bytes: int, upload_max_bytes: int, idle_seconds: float = 60,
+                 min_rate: int = 500):
         self.app = app
         self.json_max_bytes = json_max_bytes
         self.multipart_max_bytes = upload_max_bytes + MULTIPART_OVERHEAD
+        self.idle_seconds = idle_seconds
+        self.min_rate = min_rate
 
     def limit_for(self, headers: Headers) -> int:
         content_type = headers.get("content-type", "").lower()
@@ -41,25 +55,41 @@ class BodySizeLimit:
             return
 
         received = 0
-        exceeded = False
+        exceeded = too_slow = body_done = False
         response_started = False
+        started = time.monotonic()
 
         async def counting_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received, exceeded, too_slow, body_done
             if exceeded:
                 raise BodyTooLarge
-            message = await receive()
+            if too_slow:
+                raise BodyTooSlow
+            if body_done:  # e.g. a streamed response listening for the client going away: no deadline
+                return await receive()
+            try:
+                with anyio.fail_after(self.idle_seconds):
+                    message = await receive()
+            except TimeoutError:
+                too_slow = True
+                raise BodyTooSlow from None
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                body_done = True
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     exceeded = True
                     raise BodyTooLarge
+                elapsed = time.monotonic() - started
+                if not body_done and elapsed > self.idle_seconds and received < elapsed * self.min_rate:
+                    too_slow = True
+                    raise BodyTooSlow
             return message
 
         async def guarded_send(message: Message) -> None:
             nonlocal response_started
-            if exceeded:
-                return  # whatever the app makes of the cut-off body (e.g. a 400), the answer is our 413
+            if exceeded or too_slow:
+                return  # whatever the app makes of the cut-off body (e.g. a 400), the answer is our 413 / 408
             if message["type"] == "http.response.start":
                 response_started = True
             await send(message)
@@ -67,7 +97,11 @@ class BodySizeLimit:
         try:
             await self.app(scope, counting_receive, guarded_send)
         except Exception:
-            if not exceeded:
+            if not (exceeded or too_slow):
                 raise
-        if exceeded and not response_started:
+        if response_started:
+            return
+        if exceeded:
             await error_response(TooLarge(limit))(scope, receive, send)
+        elif too_slow:
+            await error_response(BodyTimeout(self.idle_seconds, self.min_rate))(scope, receive, send)

@@ -5,6 +5,9 @@ Two gates, both answering the same JSON error:
 - `LoadShedding` (pure ASGI, outermost): at most `max_in_flight` requests at a time, whatever they do;
   one more is refused at once. /api/health and /api/ready are exempt (async; the readiness checks run in
   threads of their own, app/core/health.py): a saturated process is still alive and ready, only busy.
+  A request whose body is still arriving counts apart, at most `max_receiving` of them: slow phones (or a
+  client trickling bytes on purpose) waiting on their uploads cannot take the places of the city's reads.
+  Once its body is in, it counts as in flight like any other.
 - `DatabaseGate`: at most `slots` requests hold a database session at once, and `slots` is the size of
   the connection pool. A request holds a connection across several hops between the event loop and the
   thread pool (token lookup, endpoint, close); when more requests than connections were let in, the
@@ -25,7 +28,7 @@ from contextlib import asynccontextmanager
 import anyio
 import anyio.to_thread
 from anyio.lowlevel import RunVar
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import Overloaded
 from app.core.http_errors import error_response
@@ -48,13 +51,15 @@ class LoadShedding:
 
     def __init__(self, app: ASGIApp, *, max_in_flight: int, retry_after: float,
                  gate: "Callable[[], DatabaseGate] | None" = None,
-                 exempt: frozenset[str] = frozenset({"/api/health", "/api/ready"})):
+                 exempt: frozenset[str] = frozenset({"/api/health", "/api/ready"}), max_receiving: int = 0):
         self.app = app
         self.max_in_flight = max_in_flight
+        self.max_receiving = max_receiving  # 0: bodies count as in flight from the first byte
         self.retry_after = retry_after
         self.gate = gate
         self.exempt = exempt
         self.in_flight = 0
+        self.receiving = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in self.exempt:
@@ -67,14 +72,58 @@ class LoadShedding:
             await _discard_body(receive)
             await error_response(Overloaded(self.retry_after))(scope, receive, send)
             return
-        global _in_flight
-        self.in_flight += 1
-        _in_flight += 1
+        if self.max_receiving and _has_body(scope):
+            await self._receiving_first(scope, receive, send)
+            return
+        self._enter()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight -= 1
-            _in_flight -= 1
+            self._leave()
+
+    def _enter(self) -> None:
+        global _in_flight
+        self.in_flight += 1
+        _in_flight += 1
+
+    def _leave(self) -> None:
+        global _in_flight
+        self.in_flight -= 1
+        _in_flight -= 1
+
+    async def _receiving_first(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request with a body: counted among the receiving until its last byte is in, then in flight."""
+        if self.receiving >= self.max_receiving:
+            await _discard_body(receive)
+            await error_response(Overloaded(self.retry_after))(scope, receive, send)
+            return
+        self.receiving += 1
+        arriving = True
+
+        async def admitted_receive() -> Message:
+            nonlocal arriving
+            message = await receive()
+            if arriving and (message["type"] != "http.request" or not message.get("more_body", False)):
+                arriving = False
+                self.receiving -= 1
+                self._enter()
+            return message
+        try:
+            await self.app(scope, admitted_receive, send)
+        finally:
+            if arriving:
+                self.receiving -= 1
+            else:
+                self._leave()
+
+
+def _has_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+        if name == b"transfer-encoding":
+            return True
+    return False
 
 
 async def _discard_body(receive: Receive) -> None:
