@@ -21,7 +21,7 @@ from app.config import office
 from app.config import service as config_service
 from app.config.router import router as config_router
 from app.core import health as readiness
-from app.core import http_errors, logs, metrics
+from app.core import http_errors, logs, metrics, orphans
 from app.core.apidocs import install_docs
 from app.core.config import get_settings
 from app.core.db import get_gate, new_session
@@ -59,6 +59,7 @@ def create_app() -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
+        orphans.worker_dies_with_supervisor()
         # Fail at start, not at the first upload, when no CJK font can render the watermark, nor at the first
         # ranking when an XUNCHA_STATS_ rule is out of range.
         find_cjk_font(settings.cjk_font_path)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import uvicorn
 
-from app.core import logs
+from app.core import logs, orphans
 from app.core.config import Settings, get_settings
 
 MAX_AUTO_WORKERS = 4
@@ -66,6 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     workers = worker_count(settings)
     made = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
     metrics_dir = prepare_metrics_dir(workers)
+    if workers > 1:
+        os.environ[orphans.SUPERVISOR_ENV] = str(os.getpid())  # its workers stop when it dies (app/core/orphans.py)
     try:
         uvicorn.run("app.main:app", host=args.host, port=args.port, workers=workers, loop="uvloop",
                     http="httptools", backlog=2048, timeout_graceful_shutdown=15, proxy_headers=True,

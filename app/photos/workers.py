@@ -11,6 +11,7 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from app.core import logs
+from app.core import logs, orphans
 from app.core.config import get_settings
 from app.core.errors import Unavailable
 
@@ -137,7 +138,7 @@ def _context() -> multiprocessing.context.BaseContext:
     # forkserver: workers fork from a small clean process (not from the server with its threads and
     # connections), with the imaging libraries already imported, so a new worker starts in milliseconds.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["app.photos.processing"])
+    context.set_forkserver_preload(["app.photos.forkserver_guard", "app.photos.processing"])
     return context
 
 
@@ -163,6 +164,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 def _init_worker() -> None:
+    orphans.die_with_parent(signal.SIGKILL)  # the forkserver, single-threaded: it forked us from its main thread
     os.nice(WORKER_NICENESS)
     # A forkserver child starts without the app's logging: its records would reach stderr bare, libvips' chatter
     # about every damaged upload included.
