@@ -9,8 +9,11 @@ runs it after the commit. Delivery is AT LEAST ONCE: a worker killed after claim
 recording it done leaves a lease that expires, and the job runs again. Every handler must therefore be
 idempotent (running it twice does what running it once does). A handler gets a session whose transaction
 also marks the job done, so database work of a handler and "done" commit together.
+
+Chores (`@chore(name)`) are housekeeping a running worker does about once an hour, e.g. deleting jobs finished
+long ago (`api.prune`).
 """
 
-from app.jobs.api import Defer, batched, depths, enqueue, enqueue_committed, handler, handlers
+from app.jobs.api import Defer, batched, chore, chores, depths, enqueue, enqueue_committed, handler, handlers
 
-__all__ = ["Defer", "batched", "depths", "enqueue", "enqueue_committed", "handler", "handlers"]
+__all__ = ["Defer", "batched", "chore", "chores", "depths", "enqueue", "enqueue_committed", "handler", "handlers"]

@@ -1,13 +1,13 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert
-from sqlmodel import Session, select
+from sqlalchemy import delete, func, insert, or_
+from sqlmodel import Session, col, select
 
 from app.core.types import utcnow
-from app.jobs.models import FAILED, QUEUED, RUNNING, Job
+from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 
 Handler = Callable[[Session, dict[str, Any]], None]
 _handlers: dict[str, Handler] = {}
@@ -89,3 +89,47 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def handlers() -> dict[str, Handler]:
     return dict(_handlers)
+
+
+_chores: dict[str, Callable[[], object]] = {}
+
+
+def chore(name: str) -> Callable[[Callable[[], object]], Callable[[], object]]:
+    """Register housekeeping that a running worker does about once an hour (app/jobs/worker.py): quick,
+    idempotent, safe to run in several processes at once."""
+    def register(fn: Callable[[], object]) -> Callable[[], object]:
+        _chores[name] = fn
+        return fn
+    return register
+
+
+def chores() -> dict[str, Callable[[], object]]:
+    return dict(_chores)
+
+
+# Finished jobs are kept this long for whoever looks into one (the delivery log keeps its own rows), then
+# deleted: every upload, message and reminder leaves one, and the table grew without end.
+DONE_KEPT = timedelta(days=7)
+FAILED_KEPT = timedelta(days=90)
+PRUNE_BATCH = 5000
+
+
+@chore("jobs.prune")
+def prune(now: datetime | None = None) -> int:
+    """Delete jobs done more than DONE_KEPT ago and failed more than FAILED_KEPT ago; answers how many."""
+    from app.core.db import new_session
+
+    now = now or utcnow()
+    old = (select(Job.id).where(or_((Job.state == DONE) & (Job.finished_at < now - DONE_KEPT),
+                                    (Job.state == FAILED) & (Job.finished_at < now - FAILED_KEPT)))
+           .limit(PRUNE_BATCH))
+    removed = 0
+    while True:
+        with new_session(write=True) as session:  # short write transactions: SQLite's lock is shared
+            ids = list(session.exec(old).all())
+            if ids:
+                session.execute(delete(Job).where(col(Job.id).in_(ids)))
+            session.commit()
+        removed += len(ids)
+        if len(ids) < PRUNE_BATCH:
+            return removed

@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -26,7 +27,7 @@ from sqlmodel import Session, select
 
 from app.core.db import get_engine, new_session
 from app.core.types import utcnow
-from app.jobs.api import Defer, handlers
+from app.jobs.api import Defer, chores, handlers
 from app.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ HANDLER_MODULES = ("app.photos.service", "app.tickets.actions", "app.notificatio
                    "app.notifications.reminders")
 BACKOFF_BASE_S = 5
 BACKOFF_MAX_S = 3600
+# Housekeeping (app/jobs/api.chore) when idle: first a minute after the start (not in the start's rush), then
+# hourly.
+CHORES_FIRST_AFTER_S = 60
+CHORES_EVERY_S = 3600
 
 
 def load_handlers(extra: tuple[str, ...] = ()) -> None:
@@ -137,14 +142,26 @@ class Worker:
         return done
 
     def run_forever(self, stop: threading.Event, poll_seconds: float) -> None:
+        next_chores = time.monotonic() + CHORES_FIRST_AFTER_S
         while not stop.is_set():
             try:
                 busy = self.run_one()
             except Exception:  # the database is away or locked: try again at the next poll
                 log.exception("job worker: claim failed")
                 busy = False
+            if not busy and time.monotonic() >= next_chores:
+                self.do_chores()
+                next_chores = time.monotonic() + CHORES_EVERY_S
             if not busy:
                 stop.wait(poll_seconds)
+
+    def do_chores(self) -> None:
+        """The registered housekeeping (jobs.chore), each on its own: one failing stops none of the others."""
+        for name, fn in chores().items():
+            try:
+                log.info("job worker: %s: %s", name, fn())
+            except Exception:
+                log.exception("job worker: %s failed", name)
 
 
 class EmbeddedWorker:

@@ -108,6 +108,14 @@ def start() -> None:
         storage.remove_stale_temp_files()
 
 
+@jobs.chore("photos.temp_files")
+def sweep_temp_files() -> int:
+    """Hourly too (a job worker's chore): a process restarted within a minute of a crash saw that crash's
+    partial files as live writes at its start, and nothing looked again until the next restart."""
+    storage = get_storage()
+    return storage.remove_stale_temp_files() if isinstance(storage, LocalPhotoStorage) else 0
+
+
 def stop() -> None:
     """At shutdown: stop the photo worker processes."""
     get_workers().shutdown()
@@ -128,6 +136,7 @@ def upload(session: Session, user: User, photo_id: uuid.UUID, data: bytes, *, la
     started = time.perf_counter()
     result = get_workers().run(processing.process_photo, data, **processing_kwargs(watermark))
     metrics.observe_photo(time.perf_counter() - started)
+    guard_files(photo_id, result.sha256)
     keys = store(photo_id, result, data)
     return record(session, user, photo_id, result, data, keys, lat=lat, lng=lng)
 
@@ -178,6 +187,8 @@ async def _upload(user: User, photo_id: uuid.UUID, data: bytes, *, lat: float | 
     started = time.perf_counter()
     result = await get_workers().run_async(processing.process_photo, data, **processing_kwargs(watermark))
     metrics.observe_photo(time.perf_counter() - started)
+    async with gate.slot(finishing=True):
+        await run_in_threadpool(guard_files, photo_id, result.sha256)
     keys = await run_in_threadpool(store, photo_id, result, data)
     async with gate.slot(finishing=True):  # the photo is processed and stored: record it ahead of newcomers
         return await run_in_threadpool(_record_committed, user, photo_id, result, data, keys, lat, lng)
@@ -197,11 +208,16 @@ def prepare(user: User, photo_id: uuid.UUID, data: bytes, captured_at: datetime 
             _within_budget(reader, user, len(data))
     if existing is not None:
         return _replay(existing, user, data)
-    # The files are written before the row commits (or never does: the request may still fail, the process
-    # die). A job committed at once, on its own, removes them later unless the row exists by then.
-    jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": hashlib.sha256(data).hexdigest()},
-                           run_after=utcnow() + ORPHAN_GRACE)
     return None
+
+
+def guard_files(photo_id: uuid.UUID, sha256: str) -> None:
+    """Before a processed photo's files are written: they are written before the row commits (or it never does:
+    the request may still fail, the process die), so a job committed at once, on its own, removes them later
+    unless the row exists by then. Only a photo that passed processing gets one: a refused upload writes no file
+    and leaves no row of any kind (it used to leave a job per try)."""
+    jobs.enqueue_committed(DROP_IF_ORPHANED, {"photo_id": str(photo_id), "sha256": sha256},
+                           run_after=utcnow() + ORPHAN_GRACE)
 
 
 BUDGET_WINDOW = timedelta(days=1)

@@ -42,25 +42,39 @@ def test_an_upload_enqueues_a_check_that_keeps_a_stored_photo(client, db):
     assert _files(pid, photo["sha256"]) == [True, True, True]
 
 
-def test_files_of_an_upload_whose_row_never_committed_are_removed(client, db):
-    """The request failed after the job was committed (here: bad bytes, a 4xx; in life also a failed commit
-    or a killed process after the files were written): the job removes the upload's files."""
+def test_files_of_an_upload_whose_row_never_committed_are_removed(client, db, monkeypatch):
+    """The request failed after its files were written (a failed commit; in life also a process killed there):
+    the job removes the upload's files."""
     headers = login(client, make_user(db, Role.inspector))
     pid = uuid.uuid4()
-    r = client.post("/api/photos", headers=headers, data={"id": str(pid)},
-                    files={"file": ("p.jpg", b"not a photo", "image/jpeg")})
-    assert 400 <= r.status_code < 500
+
+    def killed(*args, **kwargs):
+        raise RuntimeError("killed before the row committed")
+
+    monkeypatch.setattr(service, "_record_committed", killed)
+    with pytest.raises(RuntimeError):
+        client.post("/api/photos", headers=headers, data={"id": str(pid)},
+                    files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
     [job] = db.exec(select(Job)).all()
     sha = job.payload["sha256"]
-    storage = service.get_storage()
-    for v in service.VARIANTS:  # as if written before the request failed
-        storage.put(service.storage_key(pid, sha, v), b"x")
+    assert _files(pid, sha) == [True, True, True]
     with clock_at(utcnow() + service.ORPHAN_GRACE + timedelta(seconds=1)):
         assert Worker().run_until_idle() == 1
     assert _files(pid, sha) == [False, False, False]
     db.commit()
     db.expire_all()
     assert db.exec(select(Job)).one().state == DONE
+
+
+def test_a_refused_upload_leaves_no_job(client, db):
+    """Bad bytes are refused before any file is written: nothing to clean up, so no row either (a script
+    sending junk used to grow the jobs table by one row a request)."""
+    headers = login(client, make_user(db, Role.inspector))
+    for _ in range(3):
+        r = client.post("/api/photos", headers=headers, data={"id": str(uuid.uuid4())},
+                        files={"file": ("p.jpg", b"\xff\xd8\xff not a photo", "image/jpeg")})
+        assert 400 <= r.status_code < 500, r.text
+    assert db.exec(select(Job)).all() == []
 
 
 def test_a_resend_in_flight_when_the_first_try_s_check_runs_keeps_its_files(client, db, monkeypatch):
