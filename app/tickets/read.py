@@ -247,12 +247,17 @@ def detail(session: Session, user: User, ticket: Ticket, *, fresh: bool = False)
     ).all()
     photos_by_event: dict[int, list[uuid.UUID]] = {}
     photos = []
+    office = access.office_view(user)
     for link, photo in links:
         if link.event_id in others:
             continue
         photos_by_event.setdefault(link.event_id, []).append(photo.id)
-        photos.append(TicketPhotoPublic(**photos_service.to_public(photo).model_dump(), stage=link.stage,
-                                        event_id=link.event_id))
+        public = photos_service.to_public(photo)
+        if not office and photo.uploader_id != user.id:
+            # What the camera recorded (when, where) is the inspector's, like the original a unit may not fetch;
+            # the display copy's watermark shows what the report itself says.
+            public = public.model_copy(update={"taken_at": None, "exif_lat": None, "exif_lng": None})
+        photos.append(TicketPhotoPublic(**public.model_dump(), stage=link.stage, event_id=link.event_id))
     report_photos = sorted((link.position, link.photo_id) for link, _ in links if link.stage == "report")
     category = session.get(Category, ticket.category_code)
     names = NameLookup(session, [ticket], user,

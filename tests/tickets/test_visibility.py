@@ -292,6 +292,13 @@ def test_a_unit_gets_no_original_of_the_office_s_photos(client, world, role):
     else:
         assert r.status_code == 200 and r.content[:2] == b"\xff\xd8"
     assert client.get(rectify_photo["urls"]["original"], headers=h).status_code == 200
+    # Nor what the inspector's camera recorded of when and where (the watermark shows what the report says).
+    camera = ("taken_at", "exif_lat", "exif_lng")
+    assert rectify_photo["exif_lat"] is not None
+    if role == "staff_a":
+        assert [report_photo[k] for k in camera] == [None, None, None]
+    else:
+        assert report_photo["exif_lat"] == pytest.approx(30.27, abs=1e-3)
 
 
 def test_the_watermark_names_office_staff_by_role_and_unit_staff_by_name(db):
