@@ -13,7 +13,7 @@ from app.auth.deps import CurrentUser, require_roles
 from app.bulletins import service
 from app.bulletins.schemas import BulletinDetail, BulletinIn, BulletinOut, BulletinPage
 from app.core.db import SessionDep, TransactionRoute
-from app.core.responses import AUTHENTICATED
+from app.core.responses import AUTHENTICATED, not_modified
 from app.core.types import DbId
 from app.stats import exports
 from app.users.roles import Role
@@ -41,7 +41,7 @@ def listing(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 def _stored(request: Request, data: bytes, sha256: str, media_type: str, headers: dict[str, str]) -> Response:
     """The stored bytes; 304 when the caller already has them (ETag = their SHA-256)."""
     headers = {**headers, "ETag": f'"{sha256}"'}
-    if request.headers.get("if-none-match") == headers["ETag"]:
+    if not_modified(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=media_type, headers=headers)
 

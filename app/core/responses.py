@@ -43,3 +43,13 @@ COMMON = errors(422, 503)
 AUTHENTICATED = errors(401, 403, 404, 422, 503)
 # Writes: also a conflict (wrong state, idempotency) and a body over the limit.
 WRITE = errors(400, 409, 413)
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Whether If-None-Match matches this ETag (RFC 9110 13.1.2: a list, `*`, weak comparison)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == bare for tag in if_none_match.split(","))

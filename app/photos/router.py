@@ -10,7 +10,7 @@ from app.auth.deps import CurrentUser, require_roles
 from app.core.config import get_settings
 from app.core.db import SessionDep, TransactionRoute
 from app.core.errors import DomainError, NotFound, TooLarge
-from app.core.responses import AUTHENTICATED, WRITE, ErrorBody, errors
+from app.core.responses import AUTHENTICATED, WRITE, ErrorBody, errors, not_modified
 from app.core.types import ClientDateTime
 from app.photos import service
 from app.photos.schemas import PhotoPublic
@@ -56,7 +56,7 @@ def get_photo(session: SessionDep, user: CurrentUser, request: Request, photo_id
     """One photo's thumb, display image (watermarked) or untouched original; streamed, with ETag and Range."""
     key, media_type, etag = service.locate(session, user, photo_id, variant)
     headers = {"ETag": etag, "Cache-Control": "private, max-age=31536000, immutable", "Accept-Ranges": "bytes"}
-    if request.headers.get("if-none-match") == etag:
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     start, end = _byte_range(request, etag)
     try:

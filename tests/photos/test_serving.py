@@ -75,6 +75,9 @@ def test_a_matching_etag_answers_304_without_reading_the_store(client, db, backe
     service.get_storage().delete(_key(photo, "display"))  # a 304 must not need the bytes
     r = client.get(photo["urls"]["display"], headers=headers | {"If-None-Match": etag})
     assert r.status_code == 304 and r.content == b"" and r.headers["etag"] == etag
+    # A list of tags, a weak one, or any (RFC 9110): all match.
+    for given in (f'"other", {etag}', f"W/{etag}", "*"):
+        assert client.get(photo["urls"]["display"], headers=headers | {"If-None-Match": given}).status_code == 304
     r = client.get(photo["urls"]["display"], headers=headers | {"If-None-Match": '"other"'})
     assert r.status_code == 404 and r.json()["error"]["code"] == "photo_file_missing"
 
