@@ -5,9 +5,10 @@ fields. A declared Content-Length over the limit is refused before anything is r
 cut off as soon as it passes the limit. Either way the answer is 413 JSON with `Connection: close`, so
 the server stops reading the rest.
 
-A body must also keep coming: no gap longer than `idle_seconds`, and from then on at least `min_rate` bytes a
-second on average, else 408 with `Connection: close` (uvicorn has no such timeout of its own). A phone on one
-bar sends kilobytes a second; a client trickling a byte every few seconds holds a request open for nothing.
+A body must also keep coming: no gap longer than `idle_seconds`, and once the server has waited that long for
+it in all, at least `min_rate` bytes a second of that wait on average; else 408 with `Connection: close`
+(uvicorn has no such timeout of its own). A phone on one bar sends kilobytes a second; a client trickling a
+byte every few seconds holds a request open for nothing. The app's own pauses between reads do not count.
 """
 
 import time
@@ -57,22 +58,24 @@ class BodySizeLimit:
         received = 0
         exceeded = too_slow = body_done = False
         response_started = False
-        started = time.monotonic()
+        waited = 0.0  # seconds spent waiting for the client's bytes (not the app's own pauses between reads)
 
         async def counting_receive() -> Message:
-            nonlocal received, exceeded, too_slow, body_done
+            nonlocal received, exceeded, too_slow, body_done, waited
             if exceeded:
                 raise BodyTooLarge
             if too_slow:
                 raise BodyTooSlow
             if body_done:  # e.g. a streamed response listening for the client going away: no deadline
                 return await receive()
+            asked = time.monotonic()
             try:
                 with anyio.fail_after(self.idle_seconds):
                     message = await receive()
             except TimeoutError:
                 too_slow = True
                 raise BodyTooSlow from None
+            waited += time.monotonic() - asked
             if message["type"] != "http.request" or not message.get("more_body", False):
                 body_done = True
             if message["type"] == "http.request":
@@ -80,8 +83,7 @@ class BodySizeLimit:
                 if received > limit:
                     exceeded = True
                     raise BodyTooLarge
-                elapsed = time.monotonic() - started
-                if not body_done and elapsed > self.idle_seconds and received < elapsed * self.min_rate:
+                if not body_done and waited > self.idle_seconds and received < waited * self.min_rate:
                     too_slow = True
                     raise BodyTooSlow
             return message
