@@ -86,7 +86,10 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk before the app answers. With NORMAL a power cut could lose the last commits
+        # of the WAL, yet the phone had deleted its copy on the 201 and the photo files were already fsynced.
+        # One fsync a commit: 0.27 ms here (NORMAL 0.02), a fraction of any write request.
+        cur.execute("PRAGMA synchronous=FULL")
         try:  # SQLite's math functions (app/tickets/duplicates.py measures distances with them) ...
             cur.execute("SELECT asin(sqrt(sin(radians(1)) * cos(1)))")
         except sqlite3.OperationalError:  # ... are a compile-time option: where they are missing, Python's

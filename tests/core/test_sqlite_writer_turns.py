@@ -120,3 +120,10 @@ def test_a_writer_waits_no_longer_than_sqlite_would_then_is_told_locked(engine, 
         t.join(5)
         assert result == ["database is locked"]
         holder.commit()
+
+
+def test_a_commit_is_on_disk_before_the_answer(engine):
+    """WAL with synchronous=FULL: a power cut loses no commit a phone was told of (it deletes its copy on a 201)."""
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
