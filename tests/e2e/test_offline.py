@@ -149,3 +149,42 @@ def test_a_page_never_opened_online_says_so_offline(new_context):
     empty = page.locator(".van-empty__description")
     empty.wait_for()
     assert "网络不可用" in empty.inner_text() and "fetch" not in empty.inner_text()
+
+
+def test_a_shared_phone_keeps_one_account_s_unsent_report_from_the_next(new_context, api, photos, shots):
+    """Inspector and unit staff share a phone. The inspector's report waits unsent when they log out; the unit
+    user who logs in next sees only that something of another account is there: not its text or photos (a unit
+    learns of no report before the office dispatches it), no export of it, no way to discard it. The inspector
+    logs in again and it is sent, once."""
+    marker = f"e2e-shared-{uuid.uuid4().hex[:8]}"
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "inspector", "/capture")
+    page.wait_for_selector("[data-testid=location] .muted")
+    ctx.route("**/api/photos", lambda r: r.abort("connectionreset"))  # the report stays on the phone
+    capture(page, photos[:2], f"{marker} 未派遣的问题")
+    page.goto("/me")
+    page.click("[data-testid=logout]")
+    # One report with two photos is one item to the person, as the outbox page counts it.
+    assert "还有 1 项未上传" in page.locator(".van-dialog__message").inner_text()
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_url("**/login**")
+
+    login(page, "unit_xyjd", "/outbox")
+    page.wait_for_selector("[data-testid=outbox-others]")
+    assert "另有 1 项属于其他账号" in page.inner_text("[data-testid=outbox-others]")
+    assert page.locator("[data-testid=outbox-item]").count() == 0
+    assert "临街阳台" not in page.inner_text("body")  # the report's category, which its entry shows its owner
+    assert page.locator("[data-testid=export]").is_disabled()
+    assert page.locator("[data-testid=send-now]").is_disabled()
+    page.screenshot(path=str(shots / "outbox-shared-phone.png"), full_page=True)
+    page.goto("/me")
+    page.click("[data-testid=logout]")  # nothing of this account waits: no question
+    page.wait_for_url("**/login**")
+
+    ctx.unroute("**/api/photos")
+    login(page, "inspector", "/outbox")
+    page.wait_for_selector("[data-testid=outbox-item]")
+    assert "临街阳台" in page.inner_text("[data-testid=outbox-item]")
+    wait_outbox_empty(page)
+    assert len(_mine(api, marker)) == 1

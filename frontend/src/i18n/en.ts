@@ -52,7 +52,7 @@ export default {
     title: 'Outbox', empty: 'Nothing waiting: everything reached the server', sendNow: 'Send now', offlineWillSend: 'No connection: it will send by itself once online', export: 'Export unsent data',
     waiting: 'Waiting', sending: 'Sending', failed: 'Failed, will retry', attention: 'Needs attention', blocked: 'Waiting for an earlier item',
     kind: { photo: 'Photo', ticket: 'Ticket', action: 'Action', evalResult: 'Site evaluation' }, attempts: 'Attempt {n}', nextTry: 'Next try {at}',
-    reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it',
+    reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it', othersHere: 'One more item on this phone belongs to another account; it is sent when that person logs in | {n} more items on this phone belong to other accounts; they are sent when those people log in',
     discard: 'Discard', discardConfirm: 'This deletes the item from this phone for good. Export first? Discard anyway?',
     retryItem: 'Send again', pending: '{n} waiting', exported: 'Exported {n} items', savedOnPhone: 'Saved on this phone, not sent yet', refused: 'Sent; the server did not apply it',
     conflict: 'The server has a record with this id but different content (409)', invalidState: 'The ticket changed (now: {s}); this action was not applied',

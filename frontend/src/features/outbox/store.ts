@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia'
 import { markRaw } from 'vue'
 import { createOutbox, blockedBy, STATE } from './outbox'
-import { groupItems } from './groups'
+import { groupItems, type ItemGroup } from './groups'
 import { idbOutboxStorage } from './storage'
 import { httpTransport } from './transport'
 import { getBlob } from '../../db/index'
@@ -67,18 +67,35 @@ export const useOutboxStore = defineStore('outbox', {
     initialized: false,
   }),
   getters: {
-    /** Reports and actions waiting, as a person counts them (a report's photos are part of it). */
-    count: (s) => groupItems(s.items).length,
-    myCount: (s) => {
+    /**
+     * What this person queued. A shared phone keeps another account's unsent items for that person to send
+     * after logging in again; nobody else sees their text or photos, exports them, retries or discards them.
+     */
+    mine: (s): OutboxItem[] => {
       const me = useAuthStore().user?.username
-      return s.items.filter((i) => !me || !i.owner || i.owner === me).length
+      return s.items.filter((i) => isMine(i, me))
     },
-    attentionCount: (s) => s.items.filter((i) => i.state === STATE.ATTENTION).length,
+    /** Reports and actions waiting, as a person counts them (a report's photos are part of it). */
+    count(): number {
+      return groupItems(this.mine).length
+    },
+    /** Reports and actions of other accounts still on this phone (only how many). */
+    othersCount: (s) => {
+      const me = useAuthStore().user?.username
+      return groupItems(s.items.filter((i) => !isMine(i, me))).length
+    },
+    attentionCount(): number {
+      return this.mine.filter((i) => i.state === STATE.ATTENTION).length
+    },
     blocked: (s) => blockedBy(s.items),
     /** What the outbox page lists: one entry per report or action, its photos inside. */
-    groups: (s) => groupItems(s.items),
+    groups(): ItemGroup<OutboxItem>[] {
+      return groupItems(this.mine)
+    },
     /** Queued ticket ids and action items per ticket (so detail pages can show "saved on this phone"). */
-    pendingForTicket: (s) => (ticketId) => s.items.filter((i) => i.ticketId === ticketId && i.kind !== 'photo'),
+    pendingForTicket(): (ticketId: string) => OutboxItem[] {
+      return (ticketId) => this.mine.filter((i) => i.ticketId === ticketId && i.kind !== 'photo')
+    },
   },
   actions: {
     async init() {
@@ -179,10 +196,12 @@ export const useOutboxStore = defineStore('outbox', {
       await this.refresh()
     },
     async retry(id) {
+      if (!this.mine.some((i) => i.id === id)) return // another account's: theirs to decide
       await running().retry(id)
       this.kick()
     },
     async discard(id) {
+      if (!this.mine.some((i) => i.id === id)) return
       await running().discard(id)
     },
 
@@ -249,7 +268,8 @@ export const useOutboxStore = defineStore('outbox', {
 
     /** Everything not yet acknowledged, photos inlined as base64, as a downloadable JSON file. */
     async exportUnsent() {
-      const items = await running().list()
+      const me = useAuthStore().user?.username
+      const items = (await running().list()).filter((i) => isMine(i, me))
       const out: Record<string, unknown>[] = []
       for (const it of items) {
 
@@ -281,6 +301,11 @@ export const useOutboxStore = defineStore('outbox', {
     },
   },
 })
+
+/** Queued by this account; items from before owners were kept, and any item while nobody is known, count as anyone's. */
+function isMine(item: OutboxItem, me: string | undefined): boolean {
+  return !me || !item.owner || item.owner === me
+}
 
 /** Reactive proxies cannot be stored in IndexedDB: queue plain JSON data only. */
 function plain(x) {
