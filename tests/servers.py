@@ -45,10 +45,11 @@ class Server:
 
 @contextmanager
 def uvicorn_server(env: dict[str, str], log_path: Path, uvicorn_args: tuple[str, ...] = (), *,
-                   module: tuple[str, ...] = ("uvicorn", "app.main:app"), start_timeout: float = 60) -> Iterator[Server]:
-    """`uvicorn app.main:app` (or `python -m <module>`, e.g. ("app.serve",)) on a free loopback port with this
-    environment, once /api/health answers (within `start_timeout` seconds)."""
-    port = free_port()
+                   module: tuple[str, ...] = ("uvicorn", "app.main:app"), start_timeout: float = 60,
+                   port: int | None = None) -> Iterator[Server]:
+    """`uvicorn app.main:app` (or `python -m <module>`, e.g. ("app.serve",)) on a free loopback port (or this
+    one) with this environment, once /api/health answers (within `start_timeout` seconds)."""
+    port = port or free_port()
     log = open(log_path, "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", *module, "--host", "127.0.0.1", "--port", str(port), *uvicorn_args],

@@ -7,6 +7,7 @@ import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { showToast } from 'vant'
 import { useAuthStore } from './features/auth/store'
 import { i18n } from './i18n/index'
+import { updateForMissingPage } from './features/settings/pwa'
 import LoginPage from './pages/LoginPage.vue'
 
 export type Role = import('./api/types').Role
@@ -82,7 +83,13 @@ router.beforeEach((to) => {
 const CHUNK_ERROR = /dynamically imported module|Unable to preload CSS|Importing a module script failed|error loading dynamically imported/i
 router.onError((err, to) => {
   if (!CHUNK_ERROR.test(String(err?.message))) return console.error(err)
-  showToast(i18n.global.t(navigator.onLine ? 'common.pageLoadFailed' : 'common.pageOffline'))
+  if (navigator.onLine) {
+    // Most likely a new version was deployed since this app started: switch to it (the page reloads).
+    showToast(i18n.global.t('common.updatingForPage'))
+    updateForMissingPage().then((updated) => updated || showToast(i18n.global.t('common.pageLoadFailed')))
+  } else {
+    showToast(i18n.global.t('common.pageOffline'))
+  }
   if (router.currentRoute.value.matched.length || to.name === 'me') return  // 我的 is in the shell: never a loop
   const home = useAuthStore().home
   router.replace(to.path === home ? { name: 'me' } : home)

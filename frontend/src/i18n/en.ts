@@ -4,7 +4,7 @@ export default {
     ok: 'OK', cancel: 'Cancel', save: 'Save', submit: 'Submit', retry: 'Retry', back: 'Back', loading: 'Loading…',
     none: 'None', more: 'Load more', noMore: 'No more', search: 'Search', required: 'Required', offlineCopy: 'Offline copy ({at})',
     confirm: 'Confirm', close: 'Close', delete: 'Delete', refresh: 'Refresh', notFound: 'Page not found (404)',
-    pageOffline: 'This page is not on this phone yet: open it once online, then it works offline', pageLoadFailed: 'The page failed to load: please refresh',
+    pageOffline: 'This page is not on this phone yet: open it once online, then it works offline', pageLoadFailed: 'The page failed to load: please refresh', updatingForPage: 'The app was updated: loading the new version…',
   },
   nav: {
     capture: 'Report', verify: 'Verify', triage: 'Triage', tasks: 'My tasks', tickets: 'Tickets', map: 'Map',

@@ -4,7 +4,7 @@ export default {
     ok: '确定', cancel: '取消', save: '保存', submit: '提交', retry: '重试', back: '返回', loading: '加载中…',
     none: '无', more: '加载更多', noMore: '没有更多了', search: '搜索', required: '必填', offlineCopy: '离线副本（{at}）',
     confirm: '确认', close: '关闭', delete: '删除', refresh: '刷新', notFound: '页面不存在（404）',
-    pageOffline: '此页面尚未下载到本机：请联网后打开一次，之后可离线查看', pageLoadFailed: '页面加载失败，请刷新重试',
+    pageOffline: '此页面尚未下载到本机：请联网后打开一次，之后可离线查看', pageLoadFailed: '页面加载失败，请刷新重试', updatingForPage: '应用已更新，正在载入新版本…',
   },
   nav: {
     capture: '随手拍', verify: '回头看', triage: '分拨', tasks: '我的任务', tickets: '案件', map: '地图',

@@ -19,6 +19,12 @@ export const installEvent = ref(null)
 export const offlineState = ref('pending')
 export const justReady = ref(false)
 let updateSW = null
+let registration: ServiceWorkerRegistration | null = null
+let lastCheck = 0
+// An open app asks for a new version hourly and when it comes back to the screen (at most every 10 minutes):
+// an office's desktop tab stays open for days, and a page's code of an old version is gone from the server.
+const CHECK_EVERY_MS = 60 * 60 * 1000
+const CHECK_ON_SHOW_AFTER_MS = 10 * 60 * 1000
 
 /**
  * Register at once on the first load (not after login, not when idle): every second the shell is not yet
@@ -46,6 +52,15 @@ function register() {
       onNeedRefresh() {
         needRefresh.value = true
       },
+      onRegisteredSW(_url, reg) {
+        if (!reg) return
+        registration = reg
+        lastCheck = Date.now()
+        setInterval(() => checkForUpdate(), CHECK_EVERY_MS)
+        document.addEventListener('visibilitychange', () => {
+          if (document.visibilityState === 'visible' && Date.now() - lastCheck > CHECK_ON_SHOW_AFTER_MS) checkForUpdate()
+        })
+      },
       onRegisterError(e) {
         offlineState.value = 'unsupported'
         console.warn('service worker registration failed', e)
@@ -66,6 +81,44 @@ function register() {
   })
 }
 
+async function checkForUpdate() {
+  if (!registration || !navigator.onLine) return
+  lastCheck = Date.now()
+  await registration.update().catch(() => {})
+}
+
+/** The installing version, once installed (its pages precached): null if none comes within `ms`. */
+function installed(reg: ServiceWorkerRegistration, ms: number): Promise<ServiceWorker | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(reg.waiting), ms)
+    const follow = (sw: ServiceWorker | null) => sw?.addEventListener('statechange', () => {
+      if (sw.state === 'installed' || sw.state === 'redundant') {
+        clearTimeout(timer)
+        resolve(reg.waiting)
+      }
+    })
+    if (reg.installing) follow(reg.installing)
+    reg.addEventListener('updatefound', () => follow(reg.installing), { once: true })
+  })
+}
+
+/**
+ * A page's code failed to load while online: after a deployment the server has only the new version's
+ * files, and this app (the old version, from its cache) asks for an old one; reloading does not help while the
+ * old service worker serves the old shell. Fetch the new version and switch to it (after any sending ends).
+ * False when there is no new version: the page failed for another reason.
+ */
+export async function updateForMissingPage(): Promise<boolean> {
+  const reg = registration ?? (await navigator.serviceWorker?.getRegistration().catch(() => undefined)) ?? null
+  if (!reg || !updateSW) return false
+  if (!reg.waiting) {
+    await reg.update().catch(() => {})
+    if (!(await installed(reg, 20_000))) return false
+  }
+  await applyUpdate()
+  return true
+}
+
 /** Apply the waiting version once nothing is being sent. */
 export async function applyUpdate() {
   if (!updateSW) return
@@ -73,6 +126,9 @@ export async function applyUpdate() {
   const outbox = useOutboxStore()
   while (outbox.draining) await new Promise((r) => setTimeout(r, 300))
   needRefresh.value = false
+  // workbox-window reloads on its own only for a version it saw arrive; one found by a later check of the same
+  // page session (the hourly check, a missing page) is "external" to it, and nothing would reload.
+  navigator.serviceWorker?.addEventListener('controllerchange', () => window.location.reload(), { once: true })
   await updateSW(true)
 }
 
