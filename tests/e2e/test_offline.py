@@ -148,7 +148,7 @@ def test_a_page_never_opened_online_says_so_offline(new_context):
     page.goto("/tickets/00000000-0000-4000-8000-000000000000")
     empty = page.locator(".van-empty__description")
     empty.wait_for()
-    assert "网络不可用" in empty.inner_text() and "fetch" not in empty.inner_text()
+    assert "未在本机打开过" in empty.inner_text() and "fetch" not in empty.inner_text()
 
 
 def test_a_shared_phone_keeps_one_account_s_unsent_report_from_the_next(new_context, api, photos, shots):
