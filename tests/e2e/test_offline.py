@@ -188,3 +188,29 @@ def test_a_shared_phone_keeps_one_account_s_unsent_report_from_the_next(new_cont
     assert "临街阳台" in page.inner_text("[data-testid=outbox-item]")
     wait_outbox_empty(page)
     assert len(_mine(api, marker)) == 1
+
+
+def test_the_capture_draft_keeps_the_last_words_typed_and_says_when_it_cannot_be_saved(new_context, photos):
+    """The phone may kill a page in the background at once: what was typed just before is saved as the page goes
+    (it waited 250 ms of quiet before); and a draft that cannot be saved (storage full) is said so, once."""
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "inspector", "/capture")
+    page.wait_for_selector("[data-testid=location] .muted")
+    page.fill("[data-testid=description] textarea", "最后一句话")
+    page.close(run_before_unload=True)  # at once: no 250 ms of quiet
+    page = ctx.new_page()
+    page.goto("/capture")
+    page.wait_for_selector("text=已恢复未提交的草稿")
+    assert page.locator("[data-testid=description] textarea").input_value() == "最后一句话"
+    # Storage full: every draft write fails.
+    page.evaluate("""() => { const put = IDBObjectStore.prototype.put
+        IDBObjectStore.prototype.put = function (...a) {
+          if (this.name === 'drafts') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+          return put.apply(this, a) } }""")
+    page.fill("[data-testid=description] textarea", "写不进去的草稿")
+    toast = page.locator(".van-toast:has-text('草稿未能保存')")
+    toast.wait_for()
+    page.fill("[data-testid=description] textarea", "还是写不进去")
+    page.wait_for_timeout(600)
+    assert page.locator(".van-toast:visible:has-text('草稿未能保存')").count() <= 1  # said once, not per key

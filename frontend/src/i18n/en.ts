@@ -45,7 +45,7 @@ export default {
     pickCategory: 'Choose a category', searchCategory: 'Search categories', description: 'Description', descriptionPh: 'What is wrong here?',
     address: 'Address (optional)', addressPh: 'e.g. in front of 12 Xiangyang Rd', save: 'Save & send', saved: 'Saved on this phone, waiting to send',
     savedSent: 'Saved on this phone', needPhoto: 'Take at least one photo', needLocation: 'Wait for a location or pick one on the map',
-    needCategory: 'Choose a category', draftRestored: 'Unsent draft restored', sizeSaved: '{from} → {to}', processing: 'Processing…',
+    needCategory: 'Choose a category', draftRestored: 'Unsent draft restored', draftNotSaved: 'The draft could not be saved on this phone (storage full?): submit it soon or free some space', sizeSaved: '{from} → {to}', processing: 'Processing…',
     usePin: 'Use this location', pickTitle: 'Drag the red dot or tap the map to set the place', discard: 'Clear', discardConfirm: 'Clear the form and its photos?',
   },
   outbox: {

@@ -45,7 +45,7 @@ export default {
     pickCategory: '请选择问题类别', searchCategory: '搜索类别', description: '问题描述', descriptionPh: '描述问题（可选补充位置、现象）',
     address: '地址（可选）', addressPh: '如：向阳路 12 号门前', save: '保存并上传', saved: '已保存到本机，等待上传',
     savedSent: '已保存到本机', needPhoto: '请至少拍 1 张照片', needLocation: '请等待定位或在地图上选点', needCategory: '请选择问题类别',
-    draftRestored: '已恢复未提交的草稿', sizeSaved: '{from} → {to}', processing: '处理中…', usePin: '使用此位置', pickTitle: '拖动红点或点按地图选择位置',
+    draftRestored: '已恢复未提交的草稿', draftNotSaved: '草稿未能保存到本机（存储空间不足？），请尽快提交或清理空间', sizeSaved: '{from} → {to}', processing: '处理中…', usePin: '使用此位置', pickTitle: '拖动红点或点按地图选择位置',
     discard: '清空', discardConfirm: '清空当前填写内容和照片？',
   },
   outbox: {
