@@ -212,7 +212,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             t = last - room * ((days - 1.5) / 2 if closed_lately else (days - 0.3) / 4.7)
         specs.append((t, i, outcome))
     # Report in time order, so case numbers rise with report time as they would in real life.
-    waiting_for_inspector = False
+    waiting_for_inspector = near_made = False
     for t, i, outcome in sorted(specs):
         code, text = PROBLEMS[i % len(PROBLEMS)]
         lat, lng = _offset(rng.uniform(-1.2, 2.0), rng.uniform(-1.2, 2.0))
@@ -243,6 +243,11 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
         staff = staff_by_unit[unit_id]
         with clock_at(t):
             deadline = t + timedelta(hours=2) if outcome == "overdue" else None
+            if outcome == "dispatched" and not near_made:
+                # One ticket 预超期 whatever the hour the demo is seeded: its time left (3 h, or less when it was
+                # dispatched lately) is at most half of the time it was given. By chance alone the demo had one
+                # in the morning and none at night.
+                deadline, near_made = real_now + min(timedelta(hours=3), real_now - t), True
             tickets_actions.dispatch(session, dispatcher, ticket.id,
                                      DispatchIn(action_id=uuid.uuid4(), unit_id=unit_id, deadline=deadline))
             session.commit()
