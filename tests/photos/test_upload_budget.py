@@ -19,13 +19,19 @@ from tests.fixtures.images import make_jpeg
 
 
 @pytest.fixture
-def budget(monkeypatch):
-    def set_budget(n: int) -> None:
-        monkeypatch.setenv("XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY", str(n))
+def setting(monkeypatch):
+    """setting(name, n): an XUNCHA_ setting for this test (undone after it)."""
+    def set_(name: str, n: int) -> None:
+        monkeypatch.setenv(name, str(n))
         get_settings.cache_clear()
-    yield set_budget
-    monkeypatch.delenv("XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY", raising=False)
+    yield set_
+    monkeypatch.undo()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def budget(setting):
+    return lambda n: setting("XUNCHA_UPLOAD_BUDGET_BYTES_PER_DAY", n)
 
 
 def _post(client, headers, data, photo_id=None):
@@ -68,20 +74,10 @@ def test_no_budget_when_it_is_zero(client, db, budget):
 
 
 
-@pytest.fixture
-def account_cap(monkeypatch):
-    def set_cap(n: int) -> None:
-        monkeypatch.setenv("XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY", str(n))
-        get_settings.cache_clear()
-    yield set_cap
-    monkeypatch.delenv("XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY", raising=False)
-    get_settings.cache_clear()
-
-
 @pytest.mark.commits  # uploads at once, each on a connection of its own (not the test's one shared connection)
-def test_one_account_cannot_take_every_photo_worker(client, db, account_cap):
+def test_one_account_cannot_take_every_photo_worker(client, db, setting):
     """Uploads sent at once from one account past its cap get 429 with Retry-After; another account's go on."""
-    account_cap(1)
+    setting("XUNCHA_UPLOAD_ACCOUNT_CONCURRENCY", 1)
     scripted, other = make_user(db, Role.inspector), make_user(db, Role.inspector)
     h, h_other = login(client, scripted), login(client, other)
     photo = make_jpeg(3000, 2000, lat=30.27, lng=120.15)  # ~0.1 s or more in a worker: the uploads overlap
