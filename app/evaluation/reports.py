@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from app.core.types import utcnow
 from app.evaluation import access, defaults, scoring
 from app.evaluation.models import EvalAnswer, EvalChecklistItem, EvalResult, EvalRound, EvalRoundSite, EvalSite
-from app.evaluation.rounds import round_out
+from app.evaluation.rounds import round_out, visible_round_ids
 from app.evaluation.schemas import (
     DimensionLossOut,
     FindingOut,
@@ -226,7 +226,8 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
     undispatched = sum(f.status is None for f in findings)
     to_rectify = len(findings) - cancelled
     return RoundReportOut(
-        round=round_out(user, round_, len(loaded.sites)),
+        round=round_out(user, round_, len(loaded.sites),
+                        visible_round_ids(session, user, [round_.followup_of])),
         # Only the office is told: whether a round has other sites is no business of a unit's.
         complete=access.sees_everything(user) and len(loaded.sites) == loaded.site_count,
         generated_at=utcnow(), total=_group(report.total, round_.name),

@@ -8,6 +8,7 @@ draws the same sites, and a type's draw does not depend on the counts of the oth
 
 import random
 from collections import defaultdict
+from collections.abc import Iterable
 
 from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
@@ -230,10 +231,21 @@ def _visible_sites(session: Session, user: User, round_ids: list[int], *columns)
             .where(col(EvalRoundSite.round_id).in_(round_ids), access.round_site_clause(user)))
 
 
-def round_out(user: User, r: EvalRound, site_count: int) -> RoundOut:
+def visible_round_ids(session: Session, user: User, round_ids: Iterable[int | None]) -> set[int]:
+    """Those of these rounds the user may see (one query; none for the office, who sees every round)."""
+    ids = {i for i in round_ids if i is not None}
+    if not ids or access.sees_everything(user):
+        return ids
+    return set(session.exec(select(EvalRound.id).where(col(EvalRound.id).in_(ids), access.round_clause(user))).all())
+
+
+def round_out(user: User, r: EvalRound, site_count: int, visible_rounds: set[int]) -> RoundOut:
+    """`visible_rounds`: ids of rounds the user may see (visible_round_ids); a 回头看 names the round it re-checks
+    only to whoever may see that round (a unit may not learn that an unpublished round exists)."""
     office = access.sees_everything(user)
+    followup_of = r.followup_of if r.followup_of in visible_rounds else None
     return RoundOut(id=r.id, name=r.name, starts_at=r.starts_at, ends_at=r.ends_at, state=RoundState(r.state),
-                    seed=r.seed if office else None, draw=r.draw if office else {}, followup_of=r.followup_of,
+                    seed=r.seed if office else None, draw=r.draw if office else {}, followup_of=followup_of,
                     dispatch_on_publish=r.dispatch_on_publish, created_by=r.created_by, created_at=r.created_at,
                     published_at=r.published_at, site_count=site_count)
 
@@ -250,7 +262,8 @@ def listing(session: Session, user: User, *, state: RoundState | None, limit: in
     if ids:
         stmt = _visible_sites(session, user, ids, EvalRoundSite.round_id, func.count()).group_by(EvalRoundSite.round_id)
         counts.update(dict(session.exec(stmt).all()))
-    return RoundPage(items=[round_out(user, r, counts[r.id]) for r in rows], next_cursor=next_cursor)
+    earlier = visible_round_ids(session, user, (r.followup_of for r in rows))
+    return RoundPage(items=[round_out(user, r, counts[r.id], earlier) for r in rows], next_cursor=next_cursor)
 
 
 def detail(session: Session, user: User, round_: EvalRound) -> RoundDetail:
@@ -273,7 +286,9 @@ def detail(session: Session, user: User, round_: EvalRound) -> RoundDetail:
                           checklist_version=versions.get(rs.checklist_id, 0), inspectors=inspectors[rs.id])
              for rs, s in pairs]
     allowed = workflow.allowed(RoundState(round_.state), user.role)
-    return RoundDetail(**round_out(user, round_, len(sites)).model_dump(), sites=sites, allowed_transitions=allowed)
+    earlier = visible_round_ids(session, user, [round_.followup_of])
+    return RoundDetail(**round_out(user, round_, len(sites), earlier).model_dump(), sites=sites,
+                       allowed_transitions=allowed)
 
 
 def my_sites(session: Session, user: User) -> list[MySiteOut]:

@@ -249,6 +249,42 @@ def test_a_round_s_report_shows_only_the_sites_one_sees_and_nothing_to_a_unit_be
                 assert {s["site_id"] for s in r.json()["sites"]} == {world["sites"][k] for k in seen}
 
 
+def test_a_re_check_names_the_round_it_re_checks_only_to_whoever_may_see_that_round(client, world):
+    """A 回头看 of a closed round that was never published: once the 回头看 is published, unit a sees it, but not
+    which round it re-checks (the id of a round a unit may not know exists), until that round is published too."""
+    h, a1 = world["h"], world["sites"]["a1"]
+    office = h["dispatcher"]
+    earlier = client.post("/api/evaluation/rounds", headers=office,
+                          json={"name": "三号", "site_ids": [a1]} | WINDOW).json()
+    rs = earlier["sites"][0]["id"]
+    me = client.get("/api/me", headers=h["inspector2"]).json()
+    assert client.post(f"/api/evaluation/rounds/{earlier['id']}/assignments", headers=office,
+                       json={"assignments": [{"round_site_id": rs, "user_ids": [me["id"]]}]}).status_code == 200
+    for to in ("active", "closed"):
+        assert client.post(f"/api/evaluation/rounds/{earlier['id']}/transition", headers=office,
+                           json={"to": to}).status_code == 200
+    r = client.post(f"/api/evaluation/rounds/{earlier['id']}/followup", headers=office, json=WINDOW)
+    assert r.status_code == 201, r.text
+    recheck = r.json()["id"]
+    for to in ("active", "closed", "published"):
+        assert client.post(f"/api/evaluation/rounds/{recheck}/transition", headers=office,
+                           json={"to": to}).status_code == 200
+
+    def named(role):
+        listed = {x["id"]: x["followup_of"] for x in
+                  client.get("/api/evaluation/rounds", headers=h[role]).json()["items"]}
+        detail = client.get(f"/api/evaluation/rounds/{recheck}", headers=h[role]).json()["followup_of"]
+        report = client.get(f"/api/evaluation/rounds/{recheck}/report", headers=h[role]).json()["round"]["followup_of"]
+        return {listed[recheck], detail, report}
+
+    assert named("dispatcher") == named("inspector2") == {earlier["id"]}
+    assert named("staff_a") == {None}
+    assert client.get(f"/api/evaluation/rounds/{earlier['id']}", headers=h["staff_a"]).status_code == 404
+    assert client.post(f"/api/evaluation/rounds/{earlier['id']}/transition", headers=office,
+                       json={"to": "published"}).status_code == 200
+    assert named("staff_a") == {earlier["id"]}
+
+
 @pytest.fixture
 def findings(client, db, world):
     """R1's two sites submitted with their first item failed (a1 by inspector, b1 by inspector2), then R1
