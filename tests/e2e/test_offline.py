@@ -190,6 +190,24 @@ def test_a_shared_phone_keeps_one_account_s_unsent_report_from_the_next(new_cont
     assert len(_mine(api, marker)) == 1
 
 
+def test_a_photo_the_full_phone_cannot_keep_is_said_so_in_the_app_s_language(new_context, photos):
+    """Storage full while a photo is being kept on the phone: the inspector is told in Chinese what happened and what
+    to do, not the browser's "QuotaExceededError: The quota has been exceeded.", and no photo is shown as taken."""
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "inspector", "/capture")
+    page.evaluate("""() => { const put = IDBObjectStore.prototype.put
+        IDBObjectStore.prototype.put = function (...a) {
+          if (this.name === 'blobs') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+          return put.apply(this, a) } }""")
+    page.wait_for_selector("[data-testid=photo-input]", state="attached")
+    page.set_input_files("[data-testid=photo-input]", [str(photos[0])])
+    toast = page.locator(".van-toast:has-text('存储空间已满')")
+    toast.wait_for()
+    assert "quota" not in toast.inner_text().lower()
+    assert page.locator("[data-testid=picked-photo]").count() == 0
+
+
 def test_the_capture_draft_keeps_the_last_words_typed_and_says_when_it_cannot_be_saved(new_context, photos):
     """The phone may kill a page in the background at once: what was typed just before is saved as the page goes
     (it waited 250 ms of quiet before); and a draft that cannot be saved (storage full) is said so, once."""

@@ -101,7 +101,8 @@ export default {
   loading: 'Loading…',
   err: {
     generic: 'Failed: {msg}', network: 'No network', timeout: 'The network timed out', forbidden: 'Not allowed', validation: 'Invalid input: {msg}',
-    photo: 'Photo failed: {msg}', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',
+    photo: 'Photo failed: {msg}', storageFull: 'This phone\'s storage is full: nothing was saved. Free some space (e.g. delete photos you no longer need) and try again',
+    storageFailed: 'The phone did not keep this photo; try again', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',
   },
   // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
   mine: { title: 'My reports', empty: 'You have not reported anything yet', all: 'All', open: 'In progress', closed: 'Done', unsent: '{n} report still on this phone, waiting to upload | {n} reports still on this phone, waiting to upload' },

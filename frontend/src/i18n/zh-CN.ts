@@ -98,7 +98,8 @@ export default {
   loading: '加载中…',
   err: {
     generic: '操作失败：{msg}', network: '网络不可用', timeout: '网络超时', forbidden: '无权执行此操作', validation: '输入有误：{msg}',
-    photo: '照片处理失败：{msg}', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',
+    photo: '照片处理失败：{msg}', storageFull: '手机存储空间已满，未能保存。请清理空间（如删除相册里不需要的照片）后重试',
+    storageFailed: '手机未能保存这张照片，请重试', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',
   },
   // ---- issue 8, day-one friction (day1b): maps, login, inspector, dispatcher, unit clerk ----
   mine: { title: '我上报的', empty: '还没有上报过问题', all: '全部', open: '办理中', closed: '已办结', unsent: '本机还有 {n} 条上报待上传' },
