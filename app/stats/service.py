@@ -242,38 +242,47 @@ def breakdowns(figures: passes.Pass, period: Period, setup: BreakdownSetup, *, w
                                                                   per.get(k)))
                 for k, c in counts.items()]
 
-    def by_size(rows: list[BreakdownRow]) -> list[BreakdownRow]:
-        # the "other" row last, then most handed over first
-        return sorted(rows, key=lambda r: (r.key is None, -r.handed_over, -r.reported, r.unit_name or ""))
-
     out = []
     names = setup.categories
     rows = rows_of("category_class", lambda k: names.get(k, k or "未分类"))
     for r in rows:
         r.unit_id = None
-    out.append(Breakdown(kind="category_class", name="按问题大类", rows=sorted(rows, key=lambda r: r.key or "")))
+    out.append(Breakdown(kind="category_class", name="按问题大类", rows=_in_order("category_class", rows)))
     dnames = setup.districts
-    out.append(Breakdown(kind="district", name="按区（属地）", rows=by_size(
-        rows_of("district", lambda k: dnames.get(k, OTHER_DISTRICT)))))
+    out.append(Breakdown(kind="district", name="按区（属地）", rows=_in_order(
+        "district", rows_of("district", lambda k: dnames.get(k, OTHER_DISTRICT)))))
     grids = setup.grids
     rows = rows_of("grid", lambda k: OUTSIDE_GRIDS if k is None else grids.get(k, f"已撤销网格 {k}"))
     for r in rows:
         r.unit_id = None
-    out.append(Breakdown(kind="grid", name="按网格", rows=by_size(rows)))
+    out.append(Breakdown(kind="grid", name="按网格", rows=_in_order("grid", rows)))
     types = {t["code"]: t["zh"] for t in evaluation_defaults.site_types()}
     rows = rows_of("site_type", lambda k: NOT_EVALUATION if k is None else types.get(k, k))
-    out.append(Breakdown(kind="site_type", name="按测评点位类型", rows=by_size(rows)))
+    out.append(Breakdown(kind="site_type", name="按测评点位类型", rows=_in_order("site_type", rows)))
     return out
 
 
+def _in_order(kind: str, rows: list[BreakdownRow]) -> list[BreakdownRow]:
+    """Category classes by code; the others most handed over first, their "other" row last."""
+    if kind == "category_class":
+        return sorted(rows, key=lambda r: r.key or "")
+    return sorted(rows, key=lambda r: (r.key is None, -r.handed_over, -r.reported, r.unit_name or ""))
+
+
 def _with_previous(current: list[Breakdown], before: list[Breakdown]) -> list[Breakdown]:
-    """Each breakdown row with the same row of the previous period beside it (环比; zero when it had none)."""
+    """Each breakdown row with the same row of the previous period beside it (环比; zero when it had none), and a
+    row of zeros for what had figures only in the previous period (its fall is news, and the rows' previous
+    figures add up to the previous total)."""
     prev = {(b.kind, r.key): r for b in before for r in b.rows}
     for b in current:
+        keys = {r.key for r in b.rows}
+        b.rows += [BreakdownRow(unit_id=p.unit_id, unit_name=p.unit_name, key=key) for (kind, key), p in prev.items()
+                   if kind == b.kind and key not in keys]
         for r in b.rows:
             p = prev.get((b.kind, r.key))
             r.previous = UnitMetrics(**p.model_dump(exclude={"previous", "key"})) if p is not None else \
                 UnitMetrics(unit_id=r.unit_id, unit_name=r.unit_name)
+        b.rows = _in_order(b.kind, b.rows)
     return current
 
 
@@ -331,19 +340,28 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
     if published is not None:
         prev_total = published.total.model_copy(update={"previous": None, "unit_id": total.unit_id,
                                                         "unit_name": total.unit_name})
-        prev_units = {m.unit_id: m.model_copy(update={"previous": None, "unit_name": by_unit[m.unit_id].unit_name})
-                      for m in published.units if m.unit_id in by_unit}
+        prev_units = {m.unit_id: m.model_copy(update={"previous": None, "unit_name": names.get(m.unit_id, m.unit_name)})
+                      for m in published.units}
         if published.unassigned is not None:
             prev_unassigned = published.unassigned.model_copy(update={"previous": None})
+            if unassigned is None and scope.unit_ids is None:  # as for a unit below
+                unassigned = UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
         elif "unassigned" in published.model_fields_set:
             prev_unassigned = UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
         else:  # published before this row existed: no 环比 for it rather than a made-up zero
             prev_unassigned = None
     elif compare:
         prev_total, prev_units, prev_unassigned = of(prev)
+        if prev_unassigned is not None and unassigned is None:  # as for a unit below
+            unassigned = UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
         prev_unassigned = prev_unassigned or UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
     if compare:
         total.previous = prev_total
+        # A unit with figures last period and none now: a row of zeros beside them (its fall is news, and the
+        # units' previous figures add up to the previous total).
+        for uid, p in prev_units.items():
+            if uid is not None and uid not in by_unit:
+                by_unit[uid] = UnitMetrics(unit_id=uid, unit_name=p.unit_name)
         for uid, m in by_unit.items():
             m.previous = prev_units.get(uid) or UnitMetrics(unit_id=uid, unit_name=m.unit_name)
         if unassigned is not None:

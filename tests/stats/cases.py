@@ -271,3 +271,11 @@ def assert_rows_add_up(summary: dict) -> None:
     rows = [*summary["units"], *([summary["unassigned"]] if summary["unassigned"] else [])]
     counts = [k for k, v in summary["total"].items() if isinstance(v, int) and k != "unit_id"]
     assert counts and {k: sum(r[k] for r in rows) for k in counts} == {k: summary["total"][k] for k in counts}
+    if summary["total"].get("previous"):  # and so do the previous period's (环比), row by row
+        assert {k: sum(r["previous"][k] for r in rows) for k in counts} == \
+            {k: summary["total"]["previous"][k] for k in counts}
+    for b in summary.get("breakdowns") or []:
+        assert {k: sum(r[k] for r in b["rows"]) for k in counts} == {k: summary["total"][k] for k in counts}, b["kind"]
+        if summary["total"].get("previous"):
+            assert {k: sum(r["previous"][k] for r in b["rows"]) for k in counts} == \
+                {k: summary["total"]["previous"][k] for k in counts}, b["kind"]

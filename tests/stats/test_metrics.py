@@ -153,6 +153,30 @@ def test_scope_unit_with_children_and_category(client, city):
     assert other["total"]["reported"] == 0 and other["total"]["dispatched"] == 0
 
 
+def test_a_unit_with_figures_last_week_and_none_this_week_keeps_its_row_for_the_change(client, city):
+    """Week N (10-12 … 10-18) against W: B and A1 had tickets in W and none dispatched in N. Their fall is the 环比 a
+    bulletin exists to show: each keeps a row of zeros beside last week's figures, in the units and in the
+    breakdowns, so that every previous column adds up to the previous total (they were simply missing)."""
+    h = login(client, city.users["leader"])
+    week_n = client.get("/api/stats/summary", params={"on": "2026-10-14", "breakdowns": "true"}, headers=h).json()
+    by_id = {u["unit_id"]: u for u in week_n["units"]}
+    for key in ("B", "A1"):
+        row = by_id[city.units[key].id]
+        assert (row["dispatched"], row["closed"]) == (0, 0), key
+        assert row["previous"]["dispatched"] > 0, key
+    b_in_w = next(u for u in client.get("/api/stats/summary", params={"on": WEEK_ON}, headers=h).json()["units"]
+                  if u["unit_id"] == city.units["B"].id)
+    assert {k: v for k, v in by_id[city.units["B"].id]["previous"].items() if not k.startswith("hours_") and k != "previous"} == \
+        {k: v for k, v in b_in_w.items() if not k.startswith("hours_") and k != "previous"}
+    assert_rows_add_up(week_n)
+    # The same once W's bulletin is published (the previous figures then come from it).
+    assert client.post("/api/bulletins", json={"period": "week", "on": WEEK_ON}, headers=h).status_code == 201
+    published = client.get("/api/stats/summary", params={"on": "2026-10-14", "breakdowns": "true"}, headers=h).json()
+    assert published["previous_source"] == "published"
+    assert {u["unit_id"] for u in published["units"]} == set(by_id)
+    assert_rows_add_up(published)
+
+
 def test_previous_week_and_month(client, city):
     h = login(client, city.users["leader"])
     prev = client.get("/api/stats/summary", params={"on": "2026-09-30"}, headers=h).json()["total"]
