@@ -14,7 +14,7 @@ Every figure is computed over the sites the caller sees, so a unit's totals are 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlmodel import Session, col
 
 from app.core.types import utcnow
@@ -31,6 +31,7 @@ from app.evaluation.schemas import (
     RankedUnitOut,
     ReviewOut,
     RoundReportOut,
+    RoundState,
     SiteScoreOut,
 )
 from app.stats.service import district_mapping
@@ -69,13 +70,13 @@ class _Loaded:
     round_id: int  # all sites of the round, visible or not
 
 
-def _load(session: Session, user: User, round_id: int) -> _Loaded:
-    """One round's visible sites and everything recorded at them, in four queries."""
+def _load(session: Session, user: User | None, round_id: int) -> _Loaded:
+    """One round's visible sites (user None: all of them) and everything recorded at them, in four queries."""
     rows = session.execute(
         select(EvalRoundSite.id, EvalRoundSite.checklist_id, EvalSite.id, EvalSite.code, EvalSite.name,
                EvalSite.site_type, access.site_unit())
         .join(EvalSite, EvalSite.id == EvalRoundSite.site_id).join(EvalRound, EvalRound.id == EvalRoundSite.round_id)
-        .where(EvalRoundSite.round_id == round_id, access.round_site_clause(user))
+        .where(EvalRoundSite.round_id == round_id, access.round_site_clause(user) if user is not None else true())
         .order_by(EvalSite.site_type, EvalSite.name, EvalSite.id)).all()
     sites = [_Site(*r) for r in rows]
     visible = {s.round_site_id for s in sites}
@@ -220,6 +221,22 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
                                  lost=_p(i.lost_tenths), share=i.share, sites_failed=i.sites_failed,
                                  sites_applicable=i.sites_applicable, occurrences=i.occurrences))
 
+    complete = access.sees_everything(user) and len(loaded.sites) == loaded.site_count
+    ranking, unranked, ranked_units = report.ranking, report.unranked, len(report.ranking)
+    formulas = FORMULAS
+    if not complete:
+        # Ranks among the sites one sees would be false (a unit's own sites: always first). Once the round is
+        # published its ranks are the office's to announce: the caller's units with their rank in the whole round;
+        # before, no rank at all. Lost-point shares stay of what the caller sees, and say so.
+        ranking, unranked, ranked_units = (), (), None
+        if RoundState(round_.state) == RoundState.published:
+            whole = scoring.score_round(_round_input(_load(session, None, round_.id), units))
+            mine = {s.unit_id for s in loaded.sites}
+            ranking = [u for u in whole.ranking if u.unit_id in mine]
+            unranked = [g for g in whole.unranked if g.key in mine]
+            ranked_units = len(whole.ranking)
+        formulas = partial_formulas(ranked_units)
+
     findings = _findings(session, user, loaded, units)
     closed = sum(f.status == CLOSED for f in findings)
     cancelled = sum(f.status in NOT_TO_RECTIFY for f in findings)
@@ -229,7 +246,7 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         round=round_out(user, round_, len(loaded.sites),
                         visible_round_ids(session, user, [round_.followup_of])),
         # Only the office is told: whether a round has other sites is no business of a unit's.
-        complete=access.sees_everything(user) and len(loaded.sites) == loaded.site_count,
+        complete=complete, ranked_units=ranked_units,
         generated_at=utcnow(), total=_group(report.total, round_.name),
         sites_pending=sum(s.status == "pending" for s in sites), sites=sites,
         by_site_type=[_group(g, type_names.get(g.key, g.key), type_names_en.get(g.key, ""))
@@ -244,14 +261,14 @@ def build(session: Session, user: User, round_: EvalRound) -> RoundReportOut:
         ranking=[RankedUnitOut(rank=u.rank, unit_id=u.unit_id, unit_name=u.unit_name, rate=u.rate,
                                mean_site_rate=u.mean_site_rate, earned=_p(u.earned_tenths),
                                possible=_p(u.possible_tenths), sites_evaluated=u.sites_evaluated)
-                 for u in report.ranking],
-        unranked=[_group(g) for g in report.unranked],
+                 for u in ranking],
+        unranked=[_group(g) for g in unranked],
         review=_review(session, user, round_, report, loaded, units),
         findings=findings,
         progress=FindingsProgress(total=len(findings), closed=closed, cancelled=cancelled,
                                   undispatched=undispatched, open=to_rectify - closed,
                                   rate=closed / to_rectify if to_rectify else None),
-        formulas=FORMULAS,
+        formulas=formulas,
     )
 
 
@@ -265,6 +282,24 @@ FORMULAS = scoring.FORMULAS | {
     "pending": {"zh": "尚未提交测评的点位不计入任何得分，单独计数",
                 "en": "sites not submitted yet are in no score and are counted separately"},
 }
+
+
+def partial_formulas(ranked_units: int | None) -> dict[str, dict[str, str]]:
+    """FORMULAS for a report of the sites one may see (a unit's own, an inspector's assigned): its shares are of
+    what it holds; its ranks, when given, are the whole round's."""
+    ranking = {"zh": f"排名按本轮全部点位的得分率计算（共 {ranked_units} 个单位参与排名），这里只列出你可见的单位；"
+                     "得分率相同的并列（1、1、3）",
+               "en": f"ranks are the whole round's, by score rate over all its sites ({ranked_units} units ranked); "
+                     "only the units you may see are listed; equal rates share a rank (1, 1, 3)"} \
+        if ranked_units is not None else \
+        {"zh": "测评任务发布前不排名：排名以测评办公室发布的结果为准",
+         "en": "no ranks before the round is published: ranks are the office's to publish"}
+    return FORMULAS | {
+        "ranking": ranking,
+        "dimension_loss": {"zh": "维度失分 = 你可见点位中该维度各测评项扣分之和；占比 = 维度失分 ÷ 你可见点位的总失分",
+                           "en": "points lost per dimension = Σ losses of its items at the sites you may see; "
+                                 "share = that ÷ all points lost at those sites"},
+    }
 
 
 def _findings(session: Session, user: User, loaded: _Loaded, units: _Units) -> list[FindingOut]:

@@ -482,6 +482,9 @@ class RoundReportOut(BaseModel):
     round: RoundOut
     complete: bool = Field(description="every site of the round is in it; false for anyone but the office, who see "
                                       "only their own or their assigned sites")
+    ranked_units: int | None = Field(None, description="how many units the whole round ranks; in a report of part of "
+                                                       "a round the ranks are the whole round's (None before it is "
+                                                       "published: no ranks)")
     generated_at: datetime
     total: GroupScoreOut
     sites_pending: int

@@ -258,3 +258,20 @@ def test_the_office_reaches_the_rounds_from_its_navigation_and_reads_the_report_
         assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
         row.scroll_into_view_if_needed()
         phone.screenshot(path=str(shots / "eval-round-unit-en-phone.png"))
+
+
+def test_a_unit_sees_its_rank_in_the_whole_published_round(new_context, api):
+    """A unit's report holds its own sites only; its rank is the one the office's report gives it (among all the
+    round's units), said so, not first among its own sites."""
+    rid = next(r["id"] for r in api.get("unit_xyjd", "/api/evaluation/rounds").json()["items"]
+               if r["state"] == "published")
+    office = api.get("dispatcher", f"/api/evaluation/rounds/{rid}/report").json()
+    me = api.get("unit_xyjd", "/api/me").json()
+    rank = next(u["rank"] for u in office["ranking"] if u["unit_id"] == me["unit_id"])
+    page = new_context().new_page()
+    login(page, "unit_xyjd", f"/eval/rounds/{rid}")
+    page.wait_for_selector("[data-testid=eval-report-rank]")
+    assert page.locator("[data-testid=eval-report-rank]").count() == 1
+    assert page.inner_text("[data-testid=eval-report-rank] .rank") == str(rank)
+    assert page.inner_text("[data-testid=eval-report-ranked-of]") == \
+        f"排名按本轮全部点位计算，共 {len(office['ranking'])} 个单位参与排名"

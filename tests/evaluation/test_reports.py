@@ -256,6 +256,10 @@ def test_a_unit_sees_nothing_before_publication_then_its_own_sites_and_findings(
     assert client.get(f"/api/tickets/{tid}", headers=office).json()["status"] == "reported"  # nothing written
     for staff in ("staff_a", "staff_b"):
         assert client.get("/api/tickets", headers=city[staff]).json()["items"] == []
+    # Before publication an inspector's report of the sites assigned to them ranks no one: ranks are the office's.
+    early = report(client, city["insp"], rid).json()
+    assert (early["ranking"], early["unranked"], early["ranked_units"]) == ([], [], None)
+    assert "发布前不排名" in early["formulas"]["ranking"]["zh"]
     _move(client, office, rid, "closed", "published")
     # After publication: dispatchable (this round did not dispatch on publish), and each unit sees its own only.
     res = client.post(f"/api/tickets/{tid}/dispatch", headers=office,
@@ -265,7 +269,18 @@ def test_a_unit_sees_nothing_before_publication_then_its_own_sites_and_findings(
     assert mine["complete"] is False
     assert {s["site_name"] for s in mine["sites"]} == {"人民路站", "东门菜场"}
     assert _group(mine["total"])[1:] == (2, 0, 200, 47.5, 152.5)
-    assert [(u["rank"], u["unit_name"]) for u in mine["ranking"]] == [(1, "向阳街道")]
+    # Its rank is the whole round's (3rd of the office's ranking), not first among its own sites, which it always was.
+    whole = report(client, office, rid).json()
+    assert [(u["rank"], u["unit_name"]) for u in mine["ranking"]] == \
+        [(u["rank"], u["unit_name"]) for u in whole["ranking"] if u["unit_name"] == "向阳街道"] == [(3, "向阳街道")]
+    assert mine["ranked_units"] == whole["ranked_units"] == len(whole["ranking"])
+    assert f"共 {len(whole['ranking'])} 个单位参与排名" in mine["formulas"]["ranking"]["zh"]
+    # Its lost-point shares are of its own lost points, and say so (the round's words said "÷ 本轮总失分").
+    assert round(sum(d["share"] for d in mine["dimensions"]), 6) == 1.0
+    assert "你可见点位的总失分" in mine["formulas"]["dimension_loss"]["zh"]
+    assert "本轮总失分" in whole["formulas"]["dimension_loss"]["zh"]
+    sheet = load_workbook(io.BytesIO(report(client, city["staff_a"], rid, ".xlsx").content))["单位排名"]
+    assert [r[:2] for r in sheet.iter_rows(min_row=2, values_only=True)] == [(3, "向阳街道")]
     assert {f["item_code"] for f in mine["findings"]} == {"F1", "B1", "B2"}
     # Only F1 is dispatched to 向阳街道: B1 and B2 are still in triage, their case numbers not the unit's to see.
     assert {f["item_code"]: (f["case_number"], f["status"]) for f in mine["findings"]} == {
@@ -280,6 +295,7 @@ def test_a_unit_sees_nothing_before_publication_then_its_own_sites_and_findings(
     # The inspector sees the sites assigned to them (all six here); the leader all.
     seen = report(client, city["insp"], rid).json()
     assert len(seen["sites"]) == 6 and seen["complete"] is False  # only the office is told a round is whole
+    assert seen["ranking"] == whole["ranking"]
     assert report(client, city["leader"], rid).status_code == 200
 
 

@@ -4249,6 +4249,11 @@ export interface components {
              */
             items: components["schemas"]["ItemLossOut"][];
             progress: components["schemas"]["FindingsProgress"];
+            /**
+             * Ranked Units
+             * @description how many units the whole round ranks; in a report of part of a round the ranks are the whole round's (None before it is published: no ranks)
+             */
+            ranked_units?: number | null;
             /** Ranking */
             ranking: components["schemas"]["RankedUnitOut"][];
             review: components["schemas"]["ReviewOut"] | null;

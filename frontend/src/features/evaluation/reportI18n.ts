@@ -16,6 +16,7 @@ export const messages = {
       recent: '最近测评任务得分率', recentNone: '尚无测评任务', recentAll: '全部任务', recentNoScore: '暂无得分',
       reviewOf: '对比：{name}', origin: '来源：实地测评', originItem: '{code} {text}', awaiting: '待测评发布',
       awaitingHint: '测评结果发布后方可派遣（四不两直）',
+      rankedOf: '排名按本轮全部点位计算，共 {n} 个单位参与排名', noRanksYet: '测评任务发布后公布排名', shareSeen: '占所见 {v}',
     },
   },
   en: {
@@ -32,6 +33,7 @@ export const messages = {
       recent: 'Latest rounds\' score rates', recentNone: 'No round yet', recentAll: 'All rounds', recentNoScore: 'No score yet',
       reviewOf: 'Compared with {name}', origin: 'From field evaluation', originItem: '{code} {text}', awaiting: 'Awaiting round publication',
       awaitingHint: 'May be dispatched once the round is published',
+      rankedOf: 'Ranked over the whole round: {n} units', noRanksYet: 'Ranks are given once the round is published', shareSeen: '{v} of these',
     },
   },
 }
