@@ -10,7 +10,7 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, exists, func, update
 from sqlmodel import Session, col, select
 
 from app.core import pagination
@@ -183,6 +183,14 @@ def transition(session: Session, user: User, round_: EvalRound, to: RoundState) 
     """Move the round to `to` (workflow.TRANSITIONS); of two concurrent moves exactly one wins (409 the other)."""
     state = RoundState(round_.state)
     workflow.check(state, to, user.role)
+    if to == RoundState.active:
+        # A site nobody is sent to would stay 未提交 for the whole round: nobody could do it.
+        unassigned = session.exec(select(func.count()).select_from(EvalRoundSite).where(
+            EvalRoundSite.round_id == round_.id,
+            ~exists().where(EvalAssignment.round_site_id == EvalRoundSite.id))).one()
+        if unassigned:
+            raise Conflict(f"还有 {unassigned} 个点位未指派督查员，请先指派 {unassigned} site(s) have no inspector: "
+                           "assign them first", code="sites_unassigned", details={"count": unassigned})
     values: dict = {"state": to.value}
     if to == RoundState.published:
         values |= {"published_by": user.id, "published_at": utcnow()}

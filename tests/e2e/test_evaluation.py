@@ -275,3 +275,49 @@ def test_a_unit_sees_its_rank_in_the_whole_published_round(new_context, api):
     assert page.inner_text("[data-testid=eval-report-rank] .rank") == str(rank)
     assert page.inner_text("[data-testid=eval-report-ranked-of]") == \
         f"排名按本轮全部点位计算，共 {len(office['ranking'])} 个单位参与排名"
+
+
+def test_a_round_s_sites_get_their_inspectors_on_its_page_before_it_starts(new_context, api, shots):
+    """A round made without inspectors (the API allows it) could start, and nobody could ever do its sites: it
+    cannot start now, and its page says why and lets the office send someone to each site."""
+    site = api.get("dispatcher", "/api/evaluation/sites", limit=1).json()["items"][0]
+    rnd = _post(api, "dispatcher", "/api/evaluation/rounds",
+                {"name": "待指派测评", "site_ids": [site["id"]], "starts_at": "2026-12-01T09:00:00+08:00",
+                 "ends_at": "2026-12-31T18:00:00+08:00"})
+    page = new_context().new_page()
+    login(page, "dispatcher", f"/eval/rounds/{rnd['id']}")
+    page.wait_for_selector("[data-testid=eval-unassigned-hint]:has-text('有 1 个点位未指派督查员')")
+    page.click("[data-testid=eval-to-active]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_selector(".van-toast:has-text('未指派督查员')")
+    assert api.get("dispatcher", f"/api/evaluation/rounds/{rnd['id']}").json()["state"] == "draft"
+    page.click("[data-testid=eval-assign]")
+    sheet = page.locator("[data-testid=eval-assign-sheet]")
+    sheet.locator(".van-cell:has-text('李督查')").click()
+    page.screenshot(path=str(shots / "eval-assign.png"))
+    sheet.locator("[data-testid=eval-assign-save]").click()
+    page.wait_for_selector("[data-testid=eval-round-site-inspectors]:has-text('李督查')")
+    assert page.locator("[data-testid=eval-unassigned-hint]").count() == 0
+    page.click("[data-testid=eval-to-active]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_selector("[data-testid=eval-round-state]:has-text('进行中')")
+    me = next(u for u in ("inspector", "inspector2") if api.get(u, "/api/me").json()["display_name"] == "李督查")
+    assert rnd["id"] in {m["round_id"] for m in api.get(me, "/api/evaluation/my-sites").json()}
+
+
+def test_the_new_round_form_says_what_is_wrong_before_sending(new_context, api):
+    page = new_context().new_page()
+    login(page, "dispatcher", "/eval/rounds/new")
+    page.fill("[data-testid=eval-round-name] input", "日期颠倒")
+    page.wait_for_selector("[data-testid=eval-count-bus_stop]")
+    page.click("[data-testid=eval-count-bus_stop] .van-stepper__plus")
+    page.fill("[data-testid=eval-round-starts] input", "2026-12-10")
+    page.fill("[data-testid=eval-round-ends] input", "2026-12-01")
+    page.wait_for_selector("[data-testid=eval-round-ends] .van-field__error-message:has-text('结束日期不能早于开始日期')")
+    page.click("[data-testid=eval-round-create]")
+    page.wait_for_selector(".van-toast:has-text('结束日期不能早于开始日期')")
+    page.fill("[data-testid=eval-round-ends] input", "2026-12-12")
+    page.click("[data-testid=eval-round-create]")
+    page.wait_for_selector(".van-toast:has-text('请至少选择一名督查员')")
+    assert "/eval/rounds/new" in page.url
+    assert "日期颠倒" not in {r["name"] for r in api.get("dispatcher", "/api/evaluation/rounds").json()["items"]}

@@ -101,8 +101,17 @@ def test_bulk_assignment_replaces_per_site(client, db, city):
     r = client.post(f"/api/evaluation/rounds/{round_['id']}/assignments", headers=h,
                     json={"assignments": [{"round_site_id": other, "user_ids": [a.id]}]})
     assert r.json()["error"]["code"] == "unknown_round_site"
+    # s2 has nobody: the round cannot start (nobody could do s2) until someone is sent there.
+    r = client.post(f"/api/evaluation/rounds/{round_['id']}/transition", headers=h, json={"to": "active"})
+    assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["details"]) == (409, "sites_unassigned",
+                                                                                       {"count": 1})
+    assert client.get(f"/api/evaluation/rounds/{round_['id']}", headers=h).json()["state"] == "draft"
+    r = client.post(f"/api/evaluation/rounds/{round_['id']}/assignments", headers=h,
+                    json={"assignments": [{"round_site_id": s2, "user_ids": [b.id]}]})
+    assert r.status_code == 200, r.text
     for to in ("active", "closed"):
-        client.post(f"/api/evaluation/rounds/{round_['id']}/transition", headers=h, json={"to": to})
+        assert client.post(f"/api/evaluation/rounds/{round_['id']}/transition", headers=h,
+                           json={"to": to}).status_code == 200
     r = client.post(f"/api/evaluation/rounds/{round_['id']}/assignments", headers=h,
                     json={"assignments": [{"round_site_id": s1, "user_ids": [a.id]}]})
     assert (r.status_code, r.json()["error"]["code"]) == (409, "wrong_state")
@@ -110,7 +119,7 @@ def test_bulk_assignment_replaces_per_site(client, db, city):
 
 def test_states_move_one_way(client, db, city):
     h = city["office"]
-    rid = _create(client, h, site_ids=city["stops"][:1]).json()["id"]
+    rid = _create(client, h, site_ids=city["stops"][:1], inspector_ids=[city["inspectors"][0].id]).json()["id"]
 
     def move(to, headers=h):
         return client.post(f"/api/evaluation/rounds/{rid}/transition", headers=headers, json={"to": to})

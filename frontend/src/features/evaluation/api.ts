@@ -25,6 +25,8 @@ export const createRound: (body: import('../../api/types').RoundIn) => Promise<R
 
 export const transitionRound: (id: number, to: import('../../api/types').RoundState) => Promise<RoundDetail> = (id, to) => post(`/api/evaluation/rounds/${id}/transition`, { to })
 
+export const assignRound: (id: number, body: import('../../api/types').AssignmentsIn) => Promise<RoundDetail> = (id, body) => post(`/api/evaluation/rounds/${id}/assignments`, body)
+
 export const followupRound: (id: number, body: import('../../api/types').FollowupIn) => Promise<RoundDetail> = (id, body) => post(`/api/evaluation/rounds/${id}/followup`, body)
 
 /**

@@ -15,6 +15,8 @@ export const messages = {
       create: '抽取并创建', created: '已创建', drawRandom: '随机抽取', seedRecorded: '随机种子 {seed}',
       chosen: '指定点位', followupOf: '回头看 · 原任务 #{id}', followup: '发起回头看', followupCreated: '已创建回头看任务',
       unassigned: '未指派', checklist: '细则 v{v}', due: '截止 {at}', unit: '责任单位', needCount: '请至少抽取一个点位',
+      badWindow: '结束日期不能早于开始日期', needInspector: '请至少选择一名督查员', assign: '指派', assignTitle: '指派督查员：{site}',
+      assigned: '已指派', unassignedHint: '有 {n} 个点位未指派督查员：指派后才能开始测评',
       failed: '操作失败：{msg}', map: '地图', list: '列表',
       form: {
         title: '实地测评', progress: '已答 {done}/{total}', nextOpen: '下一未答', lost: '扣 {p} 分',
@@ -45,6 +47,8 @@ export const messages = {
       inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
       seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Start a re-check',
       followupCreated: 'Re-check round created', unassigned: 'Unassigned', checklist: 'Checklist v{v}', due: 'Due {at}',
+      badWindow: 'The end date cannot be before the start date', needInspector: 'Choose at least one inspector', assign: 'Assign', assignTitle: 'Inspectors of {site}',
+      assigned: 'Assigned', unassignedHint: '{n} site(s) have no inspector: assign them before the round starts',
       unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}', map: 'Map',
       list: 'List',
       form: {
