@@ -20,6 +20,9 @@ class NotificationOut(BaseModel):
     #                       a digest: date, open, due_today, overdue; office_digest: date, reported, requests, rectified
     created_at: datetime
     read_at: datetime | None
+    settled: bool | None = Field(None, description="for a message asking something of the reader (a task, a request "
+                                                    "to decide, a rectification to verify): whether that is done now "
+                                                    "(or no longer the reader's); None for a message that only tells")
 
 
 class NotificationPage(BaseModel):

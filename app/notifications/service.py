@@ -158,8 +158,38 @@ def inbox(session: Session, user: User, *, unread: bool | None = None, limit: in
         stmt = stmt.where(col(Notification.read_at).is_(None) if unread else col(Notification.read_at).is_not(None))
     rows, next_cursor = pagination.page(session, stmt, col(Notification.created_at), col(Notification.id), desc=True,
                                         limit=limit, cursor=cursor, id_type=int)
-    return NotificationPage(items=[NotificationOut.model_validate(n, from_attributes=True) for n in rows],
-                            next_cursor=next_cursor, unread=unread_count(session, user))
+    now = _ticket_states(session, {n.ticket_id for n in rows if n.kind in _ASKS and n.ticket_id is not None})
+    return NotificationPage(items=[NotificationOut.model_validate(n, from_attributes=True).model_copy(
+        update={"settled": _settled(n, now.get(n.ticket_id), user)}) for n in rows],
+        next_cursor=next_cursor, unread=unread_count(session, user))
+
+
+# Messages that ask something of their reader, by who must act: a unit's task on a dispatched ticket; the office's
+# decision on a unit's request; an inspector's verification of a rectification.
+_UNIT_TASKS = frozenset({"dispatched", "resumed", "rework", "urged", "supervised", "near_deadline", "overdue"})
+_ASKS = _UNIT_TASKS | {"request_waiting", "verification_waiting"}
+
+
+def _ticket_states(session: Session, ids: set[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str | None, int | None]]:
+    if not ids:
+        return {}
+    return {tid: (status, pending, unit_id) for tid, status, pending, unit_id in session.execute(
+        select(Ticket.id, Ticket.status, Ticket.pending_request, Ticket.unit_id).where(col(Ticket.id).in_(ids))).all()}
+
+
+def _settled(n: Notification, state: tuple[str, str | None, int | None] | None, user: User) -> bool | None:
+    """Whether what the message asked of the reader is done, or no longer theirs (an inbox kept saying 待审批 of a
+    request decided long ago)."""
+    if n.kind not in _ASKS:
+        return None
+    if state is None:  # the ticket is gone from the reader's sight
+        return True
+    status, pending, unit_id = state
+    if n.kind == "request_waiting":
+        return pending is None
+    if n.kind == "verification_waiting":
+        return status != "rectified"
+    return status != "dispatched" or (user.role == Role.unit_staff and unit_id != user.unit_id)
 
 
 def unread_count(session: Session, user: User) -> int:

@@ -2,13 +2,15 @@
 it opens the ticket and the message is read (server-side, so on every device of that person)."""
 
 import re
+import uuid
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import login
-from tests.e2e.test_exceptions import _dispatched
+from tests.e2e.test_exceptions import _dispatched, _post
 
 pytestmark = pytest.mark.e2e
 
@@ -60,3 +62,21 @@ def test_the_office_inbox_in_english_says_the_request_kind_and_category_in_engli
     assert asks and asks.group(1) in ("extension", "return", "suspension"), item.inner_text()
     # The category names come with the categories list, a moment later.
     expect(item.locator(".case")).not_to_contain_text(re.compile(r"[\u4e00-\u9fff]"))  # XC-… Exposed garbage
+
+
+def test_a_request_decided_by_another_dispatcher_says_done_in_the_inbox(new_context, api, photos):
+    """The 待审批 of a request decided since (by anyone) is marked 已处理, not left asking."""
+    t = _dispatched(api, photos, "待处理的申请")
+    later = (datetime.fromisoformat(t["deadline_at"].replace("Z", "+00:00")) + timedelta(days=3)).isoformat()
+    asked = _post(api.base, "unit_cgj", f"/api/tickets/{t['id']}/requests",
+                  {"action_id": str(uuid.uuid4()), "kind": "extension", "reason": "材料未到", "deadline": later})
+    page = new_context().new_page()
+    login(page, "dispatcher", "/inbox")
+    item = page.locator(f"[data-testid=inbox-item][data-kind=request_waiting]:has-text('{t['case_number']}')")
+    item.wait_for()
+    assert item.locator("[data-testid=inbox-settled]").count() == 0
+    rid = asked["requests"][0]["id"]
+    _post(api.base, "dispatcher", f"/api/tickets/{t['id']}/requests/{rid}/decision",
+          {"action_id": str(uuid.uuid4()), "approve": True})
+    page.reload()
+    item.locator("[data-testid=inbox-settled]:has-text('已处理')").wait_for()

@@ -128,6 +128,42 @@ def test_a_to_do_someone_else_settled_no_longer_waits_unread(client, w):
                                                                                        "dispatched"]
 
 
+def test_a_message_that_asks_something_says_when_it_is_done(client, w):
+    """待审批 after the decision, 待核查 after the verification, a unit's task after it rectified, a task of a ticket
+    given to another unit: each says it is done (the leader's inbox said 待审批 of a request decided long ago);
+    news (a decision) asks nothing."""
+    h = w["h"]
+
+    def settled(who):
+        return {(n["kind"], n["data"]["case_number"]): n["settled"] for n in inbox(client, h[who])["items"]}
+
+    t = dispatched(client, w)
+    key = ("request_waiting", t["case_number"])
+    rid = action(client, h["staff_a"], t["id"], "requests", kind="extension", reason="需要采购材料",
+                 deadline=(datetime.now(UTC) + timedelta(days=5)).isoformat()).json()["requests"][0]["id"]
+    assert settled("dispatcher")[key] is False
+    assert settled("staff_a")[("dispatched", t["case_number"])] is False
+    assert action(client, h["dispatcher2"], t["id"], f"requests/{rid}/decision", approve=True).status_code == 200
+    assert settled("dispatcher")[key] is True
+    assert settled("staff_a")[("request_decided", t["case_number"])] is None  # news
+    photo = upload_photo(client, h["staff_a"])["id"]
+    assert action(client, h["staff_a"], t["id"], "rectify", note="已清理", photo_ids=[photo]).status_code == 200
+    assert settled("staff_a")[("dispatched", t["case_number"])] is True
+    assert settled("inspector")[("verification_waiting", t["case_number"])] is False
+    assert action(client, h["inspector"], t["id"], "verify", passed=True).status_code == 200
+    assert settled("inspector")[("verification_waiting", t["case_number"])] is True
+    # Given back and sent to another unit: the first unit's task is no longer its own.
+    t2 = dispatched(client, w)
+    r = action(client, h["staff_a"], t2["id"], "requests", kind="return", reason="不属于我单位")
+    assert r.status_code == 200, r.text
+    rid = r.json()["requests"][0]["id"]
+    r = action(client, h["dispatcher"], t2["id"], f"requests/{rid}/decision", approve=True, unit_id=w["b"].id)
+    assert r.status_code == 200, r.text
+    assert client.get(f"/api/tickets/{t2['id']}", headers=h["dispatcher"]).json()["status"] == "dispatched"
+    assert settled("staff_a")[("dispatched", t2["case_number"])] is True
+    assert settled("staff_b")[("dispatched", t2["case_number"])] is False
+
+
 def test_a_resent_action_tells_no_one_twice(client, w):
     t = report(client, w["h"]["inspector"])
     body = {"action_id": str(uuid.uuid4()), "unit_id": w["a"].id}

@@ -3439,6 +3439,11 @@ export interface components {
             kind: string;
             /** Read At */
             read_at: string | null;
+            /**
+             * Settled
+             * @description for a message asking something of the reader (a task, a request to decide, a rectification to verify): whether that is done now (or no longer the reader's); None for a message that only tells
+             */
+            settled?: boolean | null;
             /** Text */
             text: string;
             /** Ticket Id */

@@ -12,6 +12,7 @@ export default {
     admin: 'Admin', workbench: 'Workbench', screen: 'Big screen', bulletins: 'Bulletins', evalRounds: 'Evaluation', main: 'Main navigation',
   },
   inbox: {
+    settled: 'Done',
     title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', digestLine: '{open} open · {due} due today · {overdue} overdue', officeDigestLine: '{reported} to triage · {requests} requests · {rectified} to verify', deadline: 'Due {at}',
     decision: { approved: '{what} request approved', rejected: '{what} request not approved', reassigned: 'Return approved, re-dispatched' },
     kind: {

@@ -12,6 +12,7 @@ export default {
     admin: '管理', workbench: '工作台', screen: '一张图', bulletins: '通报', evalRounds: '测评', main: '主导航',
   },
   inbox: {
+    settled: '已处理',
     title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', digestLine: '在办 {open} 件 · 今日到期 {due} 件 · 已超期 {overdue} 件', officeDigestLine: '待分拨 {reported} 件 · 待审批 {requests} 件 · 待核查 {rectified} 件', deadline: '时限 {at}',
     decision: { approved: '{what}申请已批准', rejected: '{what}申请未批准', reassigned: '回退申请已批准并改派' },
     kind: {
