@@ -189,7 +189,7 @@ def transition(session: Session, user: User, round_: EvalRound, to: RoundState) 
             EvalRoundSite.round_id == round_.id,
             ~exists().where(EvalAssignment.round_site_id == EvalRoundSite.id))).one()
         if unassigned:
-            raise Conflict(f"还有 {unassigned} 个点位未指派督查员，请先指派 {unassigned} site(s) have no inspector: "
+            raise Conflict(f"还有 {unassigned} 个点位未指派督查员，请先指派 Sites without an inspector: {unassigned}; "
                            "assign them first", code="sites_unassigned", details={"count": unassigned})
     values: dict = {"state": to.value}
     if to == RoundState.published:

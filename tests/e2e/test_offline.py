@@ -232,3 +232,21 @@ def test_the_capture_draft_keeps_the_last_words_typed_and_says_when_it_cannot_be
     page.fill("[data-testid=description] textarea", "还是写不进去")
     page.wait_for_timeout(600)
     assert page.locator(".van-toast:visible:has-text('草稿未能保存')").count() <= 1  # said once, not per key
+
+
+def test_a_list_and_the_map_never_opened_online_say_so_offline(new_context):
+    """Offline, a list never opened on this phone said "操作失败：网络不可用" (as if the reader had done something)
+    and the map showed nothing under a note that the points were still there."""
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "inspector", "/capture")
+    wait_sw(page)
+    ctx.set_offline(True)
+    page.goto("/verify")
+    page.wait_for_selector(".van-empty:has-text('本机还没有这一页的副本')")
+    assert page.locator("text=操作失败").count() == 0
+    page.goto("/map")
+    page.wait_for_selector("[data-testid=map-load-error]:has-text('本机还没有这一页的副本')")
+    ctx.set_offline(False)
+    page.click("[data-testid=map-load-error] .van-button")
+    page.wait_for_selector("[data-testid=map-load-error]", state="detached")

@@ -101,6 +101,7 @@ export default {
   },
   loading: 'Loading…',
   err: {
+    loadFailed: 'Could not load: {msg}', offlineNoCopy: 'Offline, and this phone has no copy of this page yet: open it once online and it stays readable offline',
     generic: 'Failed: {msg}', network: 'No network', timeout: 'The network timed out', forbidden: 'Not allowed', validation: 'Invalid input: {msg}',
     photo: 'Photo failed: {msg}', storageFull: 'This phone\'s storage is full: nothing was saved. Free some space (e.g. delete photos you no longer need) and try again',
     storageFailed: 'The phone did not keep this photo; try again', sessionExpired: 'Session expired, log in again; unsent data stays on this phone',

@@ -98,6 +98,7 @@ export default {
   },
   loading: '加载中…',
   err: {
+    loadFailed: '加载失败：{msg}', offlineNoCopy: '离线：本机还没有这一页的副本。联网后打开一次，之后离线也能查看',
     generic: '操作失败：{msg}', network: '网络不可用', timeout: '网络超时', forbidden: '无权执行此操作', validation: '输入有误：{msg}',
     photo: '照片处理失败：{msg}', storageFull: '手机存储空间已满，未能保存。请清理空间（如删除相册里不需要的照片）后重试',
     storageFailed: '手机未能保存这张照片，请重试', sessionExpired: '登录已过期，请重新登录；未上传的数据仍保存在本机',

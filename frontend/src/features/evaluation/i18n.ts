@@ -48,7 +48,7 @@ export const messages = {
       seedRecorded: 'Seed {seed}', chosen: 'Chosen sites', followupOf: 'Re-check of round #{id}', followup: 'Start a re-check',
       followupCreated: 'Re-check round created', unassigned: 'Unassigned', checklist: 'Checklist v{v}', due: 'Due {at}',
       badWindow: 'The end date cannot be before the start date', needInspector: 'Choose at least one inspector', assign: 'Assign', assignTitle: 'Inspectors of {site}',
-      assigned: 'Assigned', unassignedHint: '{n} site(s) have no inspector: assign them before the round starts',
+      assigned: 'Assigned', unassignedHint: 'One site has no inspector: assign one before the round starts | {n} sites have no inspector: assign them before the round starts',
       unit: 'Responsible unit', needCount: 'Draw at least one site', failed: 'Failed: {msg}', map: 'Map',
       list: 'List',
       form: {
