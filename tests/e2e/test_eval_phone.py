@@ -300,3 +300,24 @@ def test_a_refused_submission_discarded_from_the_outbox_reopens_the_site(new_con
     assert [a["verdict"] for a in out["answers"]] == ["fail", "pass", "na"]
     ticket = api.ticket(out["answers"][0]["ticket_id"])
     assert len(ticket["photos"]) == 1
+
+
+def test_a_site_sent_while_its_page_is_open_shows_the_server_s_record(new_context, api, photos):
+    """Submitted online, the result leaves the outbox in a moment: the page then shows its score and the finding's
+    case number, not "本机记录（尚未上传）" until the inspector opens the site again."""
+    rid, site, items = _round_with(api, "school_surroundings", _items(3, "L"), f"在线提交 {uuid.uuid4().hex[:6]}")
+    page = new_context().new_page()
+    login(page, INSPECTOR, f"/eval/rounds/{rid}/sites/{site['id']}")
+    page.wait_for_selector("[data-testid=eval-item] >> nth=2")
+    codes = [i["code"] for i in items]
+    _answer(page, codes[0], "fail", photo_paths=photos[:1])
+    for c in codes[1:]:
+        _answer(page, c, "pass")
+    page.click("[data-testid=eval-submit]")
+    page.locator(".van-dialog__confirm").click()
+    page.wait_for_selector("[data-testid=eval-site][data-state=submitted]", timeout=60_000)
+    page.wait_for_selector("[data-testid=eval-site-score]", timeout=20_000)
+    out = api.get("dispatcher", f"/api/evaluation/rounds/{rid}/sites/{site['id']}/result").json()
+    assert page.locator("text=本机记录（尚未上传）").count() == 0
+    case = next(a["case_number"] for a in out["answers"] if a["verdict"] == "fail")
+    page.wait_for_selector(f"[data-testid=eval-ro-item]:has-text('{case}')")
