@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { localText, messages, siteTypeName, typeName } from '../src/features/evaluation/i18n'
+import { localText, messages, siteCountKey, siteTypeName, typeName } from '../src/features/evaluation/i18n'
 
 /** Every key path of a nested message object. */
 const keys = (o, prefix = '') => Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
@@ -30,5 +30,15 @@ describe('evaluation words', () => {
     expect(siteTypeName([], site, 'zh-CN')).toBe('公交站台（站点）')
     expect(siteTypeName([], { ...site, site_type_name_en: '' }, 'en')).toBe('公交站台（站点）')
     expect(siteTypeName([{ code: 'bus_stop', zh: '公交站', en: 'Bus stop' }], site, 'en')).toBe('Bus stop')
+  })
+})
+
+describe("a round's site count says whose sites it counts", () => {
+  it('all of them for the office, those assigned for an inspector, its own for a unit', () => {
+    expect(siteCountKey('dispatcher')).toBe('ev.siteCount')
+    expect(siteCountKey('inspector')).toBe('ev.siteCountMine')
+    expect(siteCountKey('unit_staff')).toBe('ev.siteCountUnit')
+    expect(messages['zh-CN'].ev.siteCountMine).toContain('指派给你')
+    expect(messages.en.ev.siteCountUnit).toContain('your unit')
   })
 })

@@ -9,7 +9,7 @@ export const messages = {
       noSites: '暂无点位', noRounds: '暂无测评任务', noMySites: '当前没有指派给你的测评点位',
       state: { draft: '草稿', active: '进行中', closed: '已结束', published: '已发布' },
       to: { active: '开始测评', closed: '结束测评', published: '发布结果' },
-      confirmTo: '确定将任务改为“{state}”吗？', siteCount: '{n} 个点位', window: '{from} 至 {to}',
+      confirmTo: '确定将任务改为“{state}”吗？', siteCount: '{n} 个点位', siteCountMine: '指派给你的 {n} 个点位', siteCountUnit: '本单位 {n} 个点位', window: '{from} 至 {to}',
       name: '任务名称', starts: '开始日期', ends: '结束日期', counts: '各类型抽取数量', available: '可抽 {n}',
       seed: '随机种子', seedPh: '留空则随机', seedHint: '种子随任务记录；同一种子、同一批点位抽到相同结果', inspectors: '督查员（依次分配）',
       create: '抽取并创建', created: '已创建', drawRandom: '随机抽取', seedRecorded: '随机种子 {seed}',
@@ -41,7 +41,7 @@ export const messages = {
       sitesTotal: '{n} site | {n} sites', noSites: 'No sites', noRounds: 'No rounds yet', noMySites: 'No sites assigned to you now',
       state: { draft: 'Draft', active: 'Active', closed: 'Closed', published: 'Published' },
       to: { active: 'Start', closed: 'Close', published: 'Publish results' },
-      confirmTo: 'Change the round to “{state}”?', siteCount: '{n} site | {n} sites', window: '{from} to {to}',
+      confirmTo: 'Change the round to “{state}”?', siteCount: '{n} site | {n} sites', siteCountMine: '{n} site assigned to you | {n} sites assigned to you', siteCountUnit: '{n} site of your unit | {n} sites of your unit', window: '{from} to {to}',
       name: 'Round name', starts: 'Start date', ends: 'End date', counts: 'Sites to draw per type', available: '{n} available',
       seed: 'Random seed', seedPh: 'Blank: random', seedHint: 'Recorded with the round; the same seed over the same sites draws the same sites',
       inspectors: 'Inspectors (dealt in turn)', create: 'Draw and create', created: 'Created', drawRandom: 'Random draw',
@@ -89,4 +89,9 @@ export function typeName(types, code, locale, fallback = code) {
  * names the site carries (unit staff read no site types list). */
 export function siteTypeName(types, site: { site_type: string, site_type_name: string, site_type_name_en?: string }, locale) {
   return typeName(types, site.site_type, locale, localText(site.site_type_name, site.site_type_name_en, locale))
+}
+
+/** A round's site count as the reader sees it: the office all of them, an inspector those assigned, a unit its own. */
+export function siteCountKey(role: string | null | undefined): string {
+  return role === 'inspector' ? 'ev.siteCountMine' : role === 'unit_staff' ? 'ev.siteCountUnit' : 'ev.siteCount'
 }
