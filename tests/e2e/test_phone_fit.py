@@ -102,3 +102,15 @@ def test_the_seed_placeholder_is_whole_at_360(new_context, english):
     assert ("same seed" if english else "同一种子") in hint.inner_text()
     page.locator("[data-testid=eval-round-seed]").scroll_into_view_if_needed()
     _shot(page, f"seed-360-{'en' if english else 'zh'}")
+
+
+@pytest.mark.parametrize("path,table", [("/admin/units", "unit-table"), ("/admin/users", "user-table")])
+def test_an_admin_table_keeps_each_row_s_buttons_in_sight_on_a_phone(new_context, path, table):
+    """The 操作 column was past the right edge of a 390 px screen in a box that did not say it scrolls."""
+    page = new_context(viewport={"width": 390, "height": 844}).new_page()
+    login(page, "admin", path)
+    button = page.locator(f"[data-testid={table}] tbody tr td.actions .admin-btn").first
+    button.wait_for()
+    box = button.bounding_box()
+    assert box and box["x"] + box["width"] <= 390, box
+    _shot(page, f"admin-{table}-390")
