@@ -483,6 +483,16 @@ tr { page-break-inside: avoid; }
 .notice .photos img { height: 45mm; }
 .sign { margin-top: 12mm; text-align: right; line-height: 2; }
 @media print { .toolbar { display: none; } body { max-width: none; } }
+/* Read on a phone: the page fits the screen and a wide table scrolls in its own box (the page was wider than
+   the screen, its dates broken mid-way). */
+@media screen and (max-width: 640px) {
+  body { padding: 0 3mm; }
+  .toolbar { text-align: left; }
+  table { display: block; overflow-x: auto; }
+  th { white-space: nowrap; }
+  .case { grid-template-columns: 1fr 1fr; } .case > :first-child { grid-column: 1 / -1; }
+  .notice .photos { grid-template-columns: repeat(2, 1fr); }
+}
 """
 LANDSCAPE_CSS = """
 @page { size: A4 landscape; margin: 12mm 12mm; }

@@ -160,6 +160,11 @@ def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots)
         doc.set_content(r.text)
         doc.emulate_media(media="print")
         doc.screenshot(path=str(shots / f"print-{name}.png"), full_page=True)
+        # Opened on a phone (the 打印版 button): the page fits the screen, a wide table scrolls in its own box.
+        phone = new_context().new_page()
+        phone.set_content(r.text)
+        assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), name
+        phone.screenshot(path=str(shots / f"print-{name}-phone.png"))
 
 
 def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, shots):
