@@ -167,6 +167,16 @@ def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots)
         phone.screenshot(path=str(shots / f"print-{name}-phone.png"))
 
 
+def test_the_office_s_own_figures_say_what_they_are_out_of(new_context, api):
+    """按时派遣 and 按时核查 each say their base (派遣数, 核查次数); 按时核查 read "8 100.0% / 按时核查 / 8"."""
+    page = new_context().new_page()
+    login(page, "dispatcher", "/dashboard?period=month")
+    page.wait_for_selector("[data-testid=office-figures]")
+    total = api.get("dispatcher", "/api/stats/summary", period="month").json()["total"]
+    assert page.inner_text("[data-testid=dispatched_on_time-of]") == f"共派遣 {total['dispatched']} 件"
+    assert page.inner_text("[data-testid=verified_on_time-of]") == f"共核查 {total['verified']} 次"
+
+
 def test_unit_sees_own_dashboard_and_dispatcher_on_desktop(new_context, api, shots):
     on = api.busy("week")
     page = new_context().new_page()

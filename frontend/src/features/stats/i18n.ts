@@ -8,6 +8,7 @@ const messages = {
       title: '督查看板', week: '周', month: '月', prev: '上一期', next: '下一期', city: '全市', scope: '范围',
       withChildren: '含下级单位', cohort: '统计口径', asOf: '统计截至 {at}',
       justBegun: { week: '本周尚无派遣的案件，各项比率待有案件后计算。', month: '本月尚无派遣的案件，各项比率待有案件后计算。', seeWeek: '看上周', seeMonth: '看上月' },
+      ofVerified: '共核查 {n} 次', ofDispatched: '共派遣 {n} 件',
       figure: {
         closure_rate: '结案率', rectification_rate: '整改率', on_time_rate: '按期结案率', rework_rate: '返工率', reported: '发现数',
         handed_over: '交办数', handed_over_voided: '其中作废', due: '应结案数', closed_late: '超期结案', overdue_unclosed: '超期未结案',
@@ -61,6 +62,7 @@ const messages = {
       title: 'Dashboard', week: 'Week', month: 'Month', prev: 'Previous', next: 'Next', city: 'Whole city',
       scope: 'Scope', withChildren: 'incl. sub-units', cohort: 'Definition', asOf: 'As of {at}',
       justBegun: { week: 'No ticket dispatched this week yet: the rates come once there are some.', month: 'No ticket dispatched this month yet: the rates come once there are some.', seeWeek: 'Last week', seeMonth: 'Last month' },
+      ofVerified: 'of {n} verification | of {n} verifications', ofDispatched: 'of {n} dispatched',
       figure: {
         closure_rate: 'Closure rate', rectification_rate: 'Rectification rate', on_time_rate: 'On-time rate',
         rework_rate: 'Rework rate', handed_over: 'Handed over', handed_over_voided: 'of them voided', due: 'Due',
