@@ -236,7 +236,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
         if outcome == "cancelled":
             with clock_at(t):
                 tickets_actions.cancel(session, dispatcher, ticket.id, CancelIn(action_id=uuid.uuid4(),
-                                       reason="经核实为重复上报 Duplicate report"))
+                                       reason="经核实为重复上报"))
                 session.commit()
             continue
         unit_id = ticket.suggested_unit_id or units[CLASS_UNITS[code[:2]]].id
@@ -262,7 +262,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             with clock_at(t):
                 after = _photo(session, staff, label, i * 10 + 5 + r, True, lat, lng)
                 tickets_actions.rectify(session, staff, ticket.id, RectifyIn(
-                    action_id=uuid.uuid4(), note="已清理完毕 Cleaned up", photo_ids=[after]))
+                    action_id=uuid.uuid4(), note="已清理完毕", photo_ids=[after]))
                 session.commit()
             if outcome == "rectified":
                 break
@@ -271,7 +271,7 @@ def seed_history(session: Session, users: dict[str, User], *, count: int = 48, w
             with clock_at(t):
                 tickets_actions.verify(session, rng.choice(inspectors[:2]), ticket.id, VerifyIn(
                     action_id=uuid.uuid4(), passed=passed,
-                    note="复查合格 Verified" if passed else "仍有垃圾残留，请返工 Rubbish remains: redo"))
+                    note="复查合格" if passed else "仍有垃圾残留，请返工"))
                 session.commit()
             t = later(t, rng.uniform(2, 24))
 
@@ -304,30 +304,30 @@ def _exception(session: Session, users: dict[str, User], staff: User, ticket_id:
     # A review date in the real future: the demo's suspensions do not resume as soon as the worker starts.
     review = real_now + timedelta(days=21)
     if outcome == "returned":
-        rid = ask(RequestKind.return_, "不属于本单位职责，请改派 Not ours: please re-dispatch")
-        decide(dispatcher, rid, approve=True, note="同意回退，另行派遣 Agreed: will re-dispatch")
+        rid = ask(RequestKind.return_, "不属于本单位职责，请改派")
+        decide(dispatcher, rid, approve=True, note="同意回退，另行派遣")
     elif outcome == "pending_return":
-        ask(RequestKind.return_, "该路段已移交区里管理 This road is the district's now")
+        ask(RequestKind.return_, "该路段已移交区里管理")
     elif outcome == "pending_extension":
-        ask(RequestKind.extension, "需协调施工队，申请延期 Waiting for the contractor",
+        ask(RequestKind.extension, "需协调施工队，申请延期",
             deadline=t + timedelta(days=6))
     elif outcome == "extended":
-        rid = ask(RequestKind.extension, "雨天无法施工 Rain: cannot work", deadline=t + timedelta(days=5))
-        decide(dispatcher, rid, approve=True, note="同意延期 Extension granted")
+        rid = ask(RequestKind.extension, "雨天无法施工", deadline=t + timedelta(days=5))
+        decide(dispatcher, rid, approve=True, note="同意延期")
     elif outcome == "pending_suspension":
-        ask(RequestKind.suspension, "需立项改造，年内无法完成 Needs a funded project", review_at=review)
+        ask(RequestKind.suspension, "需立项改造，年内无法完成", review_at=review)
     elif outcome == "suspended":
-        rid = ask(RequestKind.suspension, "道路改造工程未完工 Road works not finished", review_at=review)
-        decide(leader, rid, approve=True, review_at=review, note="同意挂账，到期复查 Suspended until review")
+        rid = ask(RequestKind.suspension, "道路改造工程未完工", review_at=review)
+        decide(leader, rid, approve=True, review_at=review, note="同意挂账，到期复查")
     elif outcome == "voided":
         step(t, lambda: tickets_actions.void(session, dispatcher, ticket_id, VoidIn(
-            action_id=uuid.uuid4(), reason="误派：经核实并非问题 Not a problem after all")))
+            action_id=uuid.uuid4(), reason="误派：经核实并非问题")))
     elif outcome in ("urged", "supervised"):
         step(t, lambda: tickets_actions.urge(session, dispatcher, ticket_id, UrgeIn(
-            action_id=uuid.uuid4(), note="请尽快整改 Please fix soon")))
+            action_id=uuid.uuid4(), note="请尽快整改")))
         if outcome == "supervised":
             step(later(t, 2), lambda: tickets_actions.supervise(session, leader, ticket_id, SuperviseIn(
-                action_id=uuid.uuid4(), note="限期整改到位 Fix it within the deadline")))
+                action_id=uuid.uuid4(), note="限期整改到位")))
 
 
 # The demo's 实地测评: (name, hours before now it started, sites drawn per type, seed, state it is left in).
