@@ -29,7 +29,7 @@ export default {
   action: {
     report: 'Report', dispatch: 'Dispatch', return: 'Return', rectify: 'Rectify', verify_pass: 'Verified', verify_fail: 'Rework',
     cancel: 'Not accepted', verify: 'Verify',
-    request_extension: 'Ask for extension', request_return: 'Ask to return', request_suspension: 'Ask to suspend',
+    request_extension: 'Ask to extend', request_return: 'Ask to return', request_suspension: 'Ask to suspend',
     approve_extension: 'Extension approved', reject_extension: 'Extension rejected', approve_return: 'Return approved',
     reassign: 'Returned and re-dispatched', reject_return: 'Return rejected', approve_suspension: 'Suspension approved',
     reject_suspension: 'Suspension rejected', resume: 'Resume', void: 'Void', urge: 'Urge', supervise: 'Supervise',
