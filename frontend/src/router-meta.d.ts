@@ -11,5 +11,7 @@ declare module 'vue-router' {
     tab?: string
     /** a desktop-only page (the side navigation's); on a narrow screen the shell shows DesktopOnlyPage instead */
     desktop?: boolean
+    /** this phone's own data (待上传): still opens once the session has lapsed, for the account last logged in */
+    local?: boolean
   }
 }

@@ -29,7 +29,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/tickets/:id', name: 'ticket', component: () => import('./pages/TicketDetailPage.vue'), meta: {} },
   { path: '/map', name: 'map', component: () => import('./pages/MapPage.vue'), meta: { tab: 'map' } },
   { path: '/inbox', name: 'inbox', component: () => import('./pages/InboxPage.vue'), meta: { tab: 'inbox' } },
-  { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { tab: 'outbox' } },
+  { path: '/outbox', name: 'outbox', component: () => import('./pages/OutboxPage.vue'), meta: { tab: 'outbox', local: true } },
   { path: '/me', name: 'me', component: () => import('./pages/MePage.vue'), meta: { tab: 'me' } },
   // 一张图: the big screen of the office, full window (no side navigation), dark, refreshing itself.
   { path: '/screen', name: 'screen', component: () => import('./pages/screen/ScreenPage.vue'), meta: { roles: ['dispatcher', 'leader', 'admin'], desktop: true, bare: true } },
@@ -70,7 +70,8 @@ router.beforeEach((to) => {
     if (to.name === 'login' && auth.loggedIn) return auth.home
     return true
   }
-  if (!auth.loggedIn) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  // A lapsed session (or one that cannot be renewed offline) still shows what waits on this phone, to export it.
+  if (!auth.loggedIn && !(to.meta.local && auth.user)) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   if (to.meta.roles && !to.meta.roles.includes(auth.role)) return auth.home
   return true
 })

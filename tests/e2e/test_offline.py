@@ -6,9 +6,10 @@ import json
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 
-from tests.e2e.conftest import capture, login, wait_outbox_empty, wait_sw
+from tests.e2e.conftest import capture, login, snap, wait_outbox_empty, wait_sw
 
 pytestmark = pytest.mark.e2e
 
@@ -250,3 +251,53 @@ def test_a_list_and_the_map_never_opened_online_say_so_offline(new_context):
     ctx.set_offline(False)
     page.click("[data-testid=map-load-error] .van-button")
     page.wait_for_selector("[data-testid=map-load-error]", state="detached")
+
+
+def test_a_lapsed_session_still_shows_what_waits_on_the_phone(new_context, server, api, photos, shots):
+    """The inspector's session lapses (revoked here; 72 h in the field, or a lost-phone 全部下线) with a report not
+    yet sent: the login page says something waits and opens 待上传 without logging in (offline there is no logging
+    in), where the report can be seen and exported; logging in again from there sends it, once."""
+    marker = f"e2e-lapsed-{uuid.uuid4().hex[:8]}"
+    ctx = new_context()
+    page = ctx.new_page()
+    login(page, "inspector", "/capture")
+    page.wait_for_selector("[data-testid=location] .muted")
+    ctx.route("**/api/photos", lambda r: r.abort("connectionreset"))  # the report stays on the phone
+    capture(page, photos[:1], f"{marker} 登录失效前的问题")
+    token = page.evaluate("() => JSON.parse(localStorage.getItem('xuncha.auth')).token")
+    httpx.post(f"{server}/api/auth/logout", headers={"Authorization": f"Bearer {token}"}, timeout=10).raise_for_status()
+    page.goto("/tickets")  # the revoked token answers 401: the session is gone, and the app says so
+    page.click(".banner-warn:has-text('登录已过期')")
+    page.wait_for_url("**/login**")
+
+    pending = page.locator("[data-testid=login-pending]")
+    pending.wait_for()
+    assert "本机有 1 项数据待上传" in pending.inner_text()
+    page.click("[data-testid=login-see-pending]")
+    page.wait_for_url("**/outbox")
+    page.wait_for_selector("[data-testid=outbox-item]")
+    assert "重新登录后自动发送" in page.inner_text("[data-testid=outbox-expired]")
+    assert page.locator("[data-testid=send-now]").count() == 0
+    # The photo's failed attempt in the app's words, not the browser's "network_error · network error".
+    page.wait_for_selector("[data-testid=outbox-item] .err:has-text('照片: 网络不可用')")
+    assert "network" not in page.inner_text("[data-testid=outbox-item]")
+    snap(page, shots / "outbox-session-lapsed.png")
+    with page.expect_download() as dl:
+        page.click("[data-testid=export]")
+    doc = json.loads(Path(dl.value.path()).read_text())
+    assert doc["user"] == "inspector"
+    assert any(marker in (i.get("body") or {}).get("description", "") for i in doc["items"] if i["kind"] == "ticket")
+    page.goto("/tickets")  # everything else still asks for the login
+    page.wait_for_url("**/login**")
+
+    ctx.unroute("**/api/photos")
+    page.goto("/outbox")
+    page.click("[data-testid=outbox-login]")
+    page.wait_for_url("**/login?next=/outbox")
+    page.fill("[data-testid=username] input", "inspector")
+    page.fill("[data-testid=password] input", "demo1234")
+    page.click("[data-testid=login-submit]")
+    page.wait_for_url("**/outbox")
+    wait_outbox_empty(page)
+    assert page.locator("[data-testid=outbox-expired]").count() == 0
+    assert len(_mine(api, marker)) == 1

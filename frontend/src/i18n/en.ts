@@ -38,6 +38,7 @@ export default {
     title: 'Xuncha · Civic inspection', subtitle: 'Report → Dispatch → Rectify → Verify', username: 'Username', password: 'Password',
     submit: 'Log in', failed: 'Wrong username or password', rateLimited: 'Too many attempts, try again later',
     offline: 'Cannot reach the server; log in when online', demo: 'Demo password for all accounts: demo1234',
+    pendingHere: 'One item on this phone waits to be sent; it goes once you log in | {n} items on this phone wait to be sent; they go once you log in', seePending: 'See what waits',
   },
   capture: {
     title: 'Report a problem', photos: 'Photos', addPhoto: 'Camera', photosHint: 'At least 1', location: 'Location',
@@ -53,7 +54,7 @@ export default {
     title: 'Outbox', empty: 'Nothing waiting: everything reached the server', sendNow: 'Send now', offlineWillSend: 'No connection: it will send by itself once online', export: 'Export unsent data',
     waiting: 'Waiting', sending: 'Sending', failed: 'Failed, will retry', attention: 'Needs attention', blocked: 'Waiting for an earlier item',
     kind: { photo: 'Photo', ticket: 'Ticket', action: 'Action', evalResult: 'Site evaluation' }, attempts: 'Attempt {n}', nextTry: 'Next try {at}',
-    reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it', othersHere: 'One more item on this phone belongs to another account; it is sent when that person logs in | {n} more items on this phone belong to other accounts; they are sent when those people log in',
+    reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it', othersHere: 'One more item on this phone belongs to another account; it is sent when that person logs in | {n} more items on this phone belong to other accounts; they are sent when those people log in', expiredHere: 'Session expired: this data stays on this phone and is sent once you log in again', logInAgain: 'Log in again',
     discard: 'Discard', discardConfirm: 'This deletes the item from this phone for good. Export first? Discard anyway?',
     retryItem: 'Send again', pending: '{n} waiting', exported: 'Exported {n} items', savedOnPhone: 'Saved on this phone, not sent yet', refused: 'Sent; the server did not apply it',
     conflict: 'The server has a record with this id but different content (409)', invalidState: 'The ticket changed (now: {s}); this action was not applied',

@@ -38,6 +38,7 @@ export default {
     title: '巡查 · 创城督查', subtitle: '发现 → 派遣 → 整改 → 核查', username: '用户名', password: '密码',
     submit: '登录', failed: '用户名或密码错误', rateLimited: '尝试次数过多，请稍后再试', offline: '无法连接服务器，请联网后登录',
     demo: '演示账号密码均为 demo1234',
+    pendingHere: '本机有 {n} 项数据待上传，登录后自动发送', seePending: '查看待上传',
   },
   capture: {
     title: '随手拍', photos: '现场照片', addPhoto: '拍照', photosHint: '至少 1 张，可多张', location: '位置',
@@ -53,7 +54,7 @@ export default {
     title: '待上传', empty: '没有待上传的数据，全部已送达服务器', sendNow: '立即发送', offlineWillSend: '当前无网络，联网后将自动发送', export: '导出未上传数据',
     waiting: '等待发送', sending: '发送中', failed: '发送失败，稍后自动重试', attention: '需要处理', blocked: '等待前序项目',
     kind: { photo: '照片', ticket: '案件', action: '操作', evalResult: '测评结果' }, attempts: '第 {n} 次尝试', nextTry: '下次重试 {at}',
-    reachable: '服务器可连接', unreachable: '离线：数据保存在本机，联网后自动上传', otherUser: '属于 {user}，需该用户登录后发送', othersHere: '本机另有 {n} 项属于其他账号，需其本人登录后发送',
+    reachable: '服务器可连接', unreachable: '离线：数据保存在本机，联网后自动上传', otherUser: '属于 {user}，需该用户登录后发送', othersHere: '本机另有 {n} 项属于其他账号，需其本人登录后发送', expiredHere: '登录已失效：这些数据仍保存在本机，重新登录后自动发送', logInAgain: '重新登录',
     discard: '放弃此项', discardConfirm: '放弃后此项数据将从本机删除且无法恢复。建议先导出。确定放弃？',
     retryItem: '重新发送', pending: '{n} 项待上传', exported: '已导出 {n} 项', savedOnPhone: '已保存在本机，尚未发送', refused: '已发送，服务器未执行',
     conflict: '服务器已有相同编号但内容不同的记录（409）', invalidState: '案件状态已变化（当前：{s}），此操作未执行',
