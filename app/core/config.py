@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # one photo at a time, so two phones on one account are 2; a script on a stolen account cannot take every
     # photo worker and the waiting line from the others. Past it: 429 with Retry-After, which the outbox waits out.
     upload_account_concurrency: int = Field(4, ge=0)
+    # Uploads no ticket took (a report refused, then discarded on the phone; a script on a stolen account) are
+    # deleted this many days after their upload (0: kept): nobody but the uploader can see them, and they held
+    # storage for ever. Far longer than a phone's outbox takes from a photo to the report or action it belongs to.
+    unused_photo_days: int = Field(30, ge=0)
     json_max_bytes: int = 1024 * 1024  # any request body that is not a multipart upload
     upload_max_pixels: int = 64_000_000
     # HEIC is decoded at full size (no reduced decode in libheif): ~8 bytes a pixel at peak.

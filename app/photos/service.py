@@ -12,9 +12,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
 from app import jobs
@@ -296,6 +296,43 @@ def _record_committed(user: User, photo_id: uuid.UUID, result: processing.Proces
         answer = record(session, user, photo_id, result, data, keys, lat=lat, lng=lng)
         session.commit()
         return answer
+
+
+UNUSED_BATCH = 500
+
+
+@jobs.chore("photos.unused")
+def drop_unused(now: datetime | None = None) -> int:
+    """Delete photos no ticket took, uploaded more than `unused_photo_days` ago: rows first (only those still
+    unused as the DELETE runs: it returns what it removed), then their files. Answers how many."""
+    days = get_settings().unused_photo_days
+    if not days:
+        return 0
+    cutoff = (now or utcnow()) - timedelta(days=days)
+    unused = ~exists().where(TicketPhoto.photo_id == Photo.id)
+    dropped = 0
+    while True:
+        with new_session(write=True) as session:
+            ids = _unused_candidates(session, cutoff)
+            if not ids:
+                return dropped
+            gone = session.execute(delete(Photo).where(col(Photo.id).in_(ids), unused)
+                                   .returning(Photo.id, Photo.sha256)).all()
+            session.commit()
+        storage = get_storage()
+        for photo_id, sha256 in gone:
+            _remove(storage, [storage_key(photo_id, sha256, v) for v in VARIANTS])
+        dropped += len(gone)
+        log.info("deleted %d photos no ticket took within %d days", len(gone), days)
+        if len(ids) < UNUSED_BATCH:
+            return dropped
+
+
+def _unused_candidates(session: Session, cutoff: datetime) -> list[uuid.UUID]:
+    """Up to a batch of photos unused when read; on PostgreSQL a report may take one before the DELETE runs."""
+    return list(session.exec(select(Photo.id).where(Photo.created_at < cutoff,
+                                                    ~exists().where(TicketPhoto.photo_id == Photo.id))
+                             .limit(UNUSED_BATCH)).all())
 
 
 DROP_IF_ORPHANED = "photos.drop_if_orphaned"
