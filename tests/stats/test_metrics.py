@@ -583,3 +583,24 @@ def test_breakdowns_by_category_class_and_district(client, city):
     assert cat["rows"][1]["unit_name"] == "宣传广告类"
     assert [(r["unit_name"], r["dispatched"], r["verified"]) for r in dist["rows"]] == \
         [("A 区", 1, 2), ("其他（职能部门、企业及待派遣）", 1, 1)]
+
+
+def test_hours_count_fractions_of_a_second_on_either_database(db):
+    """按时核查's 24 h: a verification 24 h 0.5 s after its rectification is late on SQLite as on PostgreSQL (SQLite
+    counted whole seconds: on time there), and exactly 24 h is exactly 24."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import literal, select
+
+    from app.core.types import UTCDateTime
+    from app.stats.queries import hours_between
+
+    rectified = datetime(2026, 11, 2, 1, 0, 0, 250_000, tzinfo=UTC)
+
+    def hours(later: datetime) -> float:
+        return db.exec(select(hours_between(db, literal(later, UTCDateTime), literal(rectified, UTCDateTime)))).one()[0]
+
+    assert hours(rectified + timedelta(hours=24)) == 24.0
+    late = hours(rectified + timedelta(hours=24, milliseconds=500))
+    assert late > 24 and late == pytest.approx(24 + 0.5 / 3600, abs=1e-9)
+    assert hours(rectified + timedelta(hours=-3, milliseconds=-250)) == pytest.approx(-(3 + 0.25 / 3600), abs=1e-9)
