@@ -23,7 +23,7 @@ from PIL import ExifTags, Image, ImageChops, ImageCms, ImageFile, ImageStat, Jpe
 from PIL.TiffImagePlugin import IFDRational
 
 from app.photos import processing, watermark
-from app.photos.processing import EvidenceWatermark, PhotoError, process_photo, read_header
+from app.photos.processing import MAX_SIDE, EvidenceWatermark, PhotoError, process_photo, read_header
 from tests.fixtures.images import (
     PDF_BYTES,
     TEXT_BYTES,
@@ -289,6 +289,19 @@ def test_decompression_bomb_is_rejected_fast_from_the_header():
     assert (err.value.code, err.value.status) == ("too_many_pixels", 413)
     assert elapsed < 0.1
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss_before < 100_000  # KiB: no 400 MB buffer
+
+
+def test_an_image_longer_than_any_panorama_is_refused_from_the_header():
+    """1 px wide and 60 million tall passed the pixel limit and cost a photo worker 16-30 s to decode (a 116 KB PNG):
+    the longest side is bounded, checked before any pixel is read."""
+    started = time.perf_counter()
+    for size in ((1, MAX_SIDE + 1), (MAX_SIDE + 1, 1)):
+        with pytest.raises(PhotoError) as err:
+            process(make_bomb_png(*size))
+        assert (err.value.code, err.value.status) == ("too_many_pixels", 413)
+        assert f"{MAX_SIDE} px" in err.value.message
+    assert time.perf_counter() - started < 0.5
+    assert process(make_bomb_png(1, MAX_SIDE)).display  # a panorama's length is still taken
 
 
 def test_bomb_is_rejected_even_with_a_huge_limit():
