@@ -22,9 +22,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
+from app.tickets import origins
 from app.tickets.models import Ticket
 from app.tickets.schemas import DuplicateCandidate
 from app.tickets.workflow import OPEN_STATUSES
+from app.users.models import User
+from app.users.roles import Role
 
 EARTH_RADIUS_M = 6_371_008.8
 _OPEN_VALUES = [s.value for s in OPEN_STATUSES]
@@ -80,14 +83,14 @@ def possible_duplicates(session: Session, ticket: Ticket, visible: ColumnElement
 LIST_COUNT_CAP = 100
 
 
-def duplicate_counts(session: Session, tickets: list[Ticket]) -> dict[uuid.UUID, int]:
-    """For a page of tickets, how many possible duplicates each open one has, at most LIST_COUNT_CAP (one query
-    for the page, which counts in the database: it used to send every pair back to be measured here, ~40 % of a
-    dispatcher's list request's CPU where tickets stand close together)."""
+def duplicate_counts(session: Session, tickets: list[Ticket], viewer: User | None = None) -> dict[uuid.UUID, int]:
+    """For a page of tickets, how many possible duplicates each open one has that `viewer` may see (None: all),
+    at most LIST_COUNT_CAP (one query for the page, which counts in the database: it used to send every pair back
+    to be measured here, ~40 % of a dispatcher's list request's CPU where tickets stand close together)."""
     open_ones = [t for t in tickets if t.status in OPEN_STATUSES]
     if not open_ones:
         return {}
-    stmt, params = _counts(session, open_ones)
+    stmt, params = _counts(session, open_ones, viewer)
     return {tid: n for tid, n in session.execute(stmt, params).all() if n}
 
 
@@ -96,6 +99,16 @@ def counts_statement(session: Session, open_ones: list[Ticket]) -> Select:
     around it that holds the duplicate radius, counted when within the radius. The values bound in, for EXPLAIN."""
     stmt, params = _counts(session, open_ones)
     return _pg_counts(params) if stmt is _PG_COUNTS else stmt.params(params)
+
+
+def _hidden_from(viewer_id: BindParameter | int | None, other) -> list[ColumnElement[bool]]:
+    """An inspector's duplicates leave out what the inspector may not see (access.visible_clause): a count or the
+    has_duplicates filter told of a round's findings at sites not theirs before the round was published."""
+    return [] if viewer_id is None else [~origins.hidden_from_inspector(viewer_id, other.id)]
+
+
+def _inspector(viewer: User | None) -> bool:
+    return viewer is not None and viewer.role == Role.inspector
 
 
 def haversine_m(lat1, lng1, lat2, lng2) -> ColumnElement[float]:
@@ -107,19 +120,23 @@ def haversine_m(lat1, lng1, lat2, lng2) -> ColumnElement[float]:
     return 2 * EARTH_RADIUS_M * func.asin(func.sqrt(a))
 
 
-def _counts(session: Session, open_ones: list[Ticket]) -> tuple[Select, dict]:
+def _counts(session: Session, open_ones: list[Ticket], viewer: User | None = None) -> tuple[Select, dict]:
     radius = get_settings().duplicate_radius_m
     dlat, _ = _window(max(abs(t.lat) for t in open_ones), radius)
     dlng = max(_window(t.lat, radius)[1] for t in open_ones)
     params = {"page_ids": [t.id for t in open_ones], "dlat": dlat, "dlng": dlng, "radius": float(radius),
               "cap": LIST_COUNT_CAP}
+    inspector = _inspector(viewer)
+    if inspector:
+        params["viewer_id"] = viewer.id
     if session.get_bind().dialect.name == "postgresql":
-        return _PG_COUNTS, params | {"page_codes": [t.category_code for t in open_ones],
-                                     "page_lats": [t.lat for t in open_ones], "page_lngs": [t.lng for t in open_ones]}
-    return _COUNTS, params
+        return _PG_COUNTS_INSPECTOR if inspector else _PG_COUNTS, params | {
+            "page_codes": [t.category_code for t in open_ones], "page_lats": [t.lat for t in open_ones],
+            "page_lngs": [t.lng for t in open_ones]}
+    return _COUNTS_INSPECTOR if inspector else _COUNTS, params
 
 
-def _counts_statement() -> Select:
+def _counts_statement(viewer_id: BindParameter | None = None) -> Select:
     """Each of the page's tickets with a count of the open ones of its category in the square around it (SQLite
     walks the location index per page ticket) within the radius, stopping at the cap: a correlated subquery
     with a LIMIT, counted. Built once: everything varies by parameter."""
@@ -130,12 +147,13 @@ def _counts_statement() -> Select:
         other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
         other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng),
         haversine_m(Ticket.lat, Ticket.lng, other.lat, other.lng) <= bindparam("radius", type_=Float),
+        *_hidden_from(viewer_id, other),
     ).correlate(Ticket).limit(bindparam("cap")).subquery("near"))
     count = select(func.count()).select_from(near).scalar_subquery()
     return select(Ticket.id, count).where(col(Ticket.id).in_(bindparam("page_ids", expanding=True)))
 
 
-def _pg_counts(values: dict | None = None) -> Select:
+def _pg_counts(values: dict | None = None, inspector: bool = False) -> Select:
     """PostgreSQL: the page's tickets as constants, each probing its category's open tickets around it (LATERAL,
     fenced by its LIMIT, the cap, so the planner cannot flatten it). As a plain self-join, PostgreSQL with
     statistics older than the rows (autovacuum behind, or off) read every open ticket of the category for each
@@ -159,6 +177,7 @@ def _pg_counts(values: dict | None = None) -> Select:
         other.lat.between(page.c.lat - dlat, page.c.lat + dlat),
         other.lng.between(page.c.lng - dlng, page.c.lng + dlng),
         haversine_m(page.c.lat, page.c.lng, other.lat, other.lng) <= param("radius", Float),
+        *_hidden_from(param("viewer_id", Integer) if inspector else None, other),
     ).limit(param("cap", Integer)).lateral("near")
     return (select(page.c.id, func.count(near.c.id)).select_from(page).join(near, true(), isouter=True)
             .group_by(page.c.id))
@@ -166,11 +185,13 @@ def _pg_counts(values: dict | None = None) -> Select:
 
 _COUNTS = _counts_statement()
 _PG_COUNTS = _pg_counts()
+_COUNTS_INSPECTOR = _counts_statement(bindparam("viewer_id", type_=Integer))
+_PG_COUNTS_INSPECTOR = _pg_counts(inspector=True)
 
 
-def has_duplicate_window() -> ColumnElement[bool]:
-    """An open ticket with another open one of its category in the square around the duplicate radius
-    (a superset: the exact distance is checked on the page, as for possible_duplicate_count)."""
+def has_duplicate_window(viewer: User | None = None) -> ColumnElement[bool]:
+    """An open ticket with another open one of its category, that `viewer` may see, in the square around the
+    duplicate radius (a superset: the exact distance is checked on the page, as for possible_duplicate_count)."""
     radius = get_settings().duplicate_radius_m
     dlat, dlng = _window(60.0, radius)  # the widest longitude window of any Chinese latitude
     other = _other
@@ -180,4 +201,6 @@ def has_duplicate_window() -> ColumnElement[bool]:
     return and_(col(Ticket.status).in_(_OPEN_VALUES), select(other.id).where(
         other.category_code == Ticket.category_code, other.id != Ticket.id, col(other.status).in_(_OPEN_VALUES),
         other.lat.between(Ticket.lat - dlat, Ticket.lat + dlat),
-        other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng)).offset(0).exists())
+        other.lng.between(Ticket.lng - dlng, Ticket.lng + dlng),
+        *_hidden_from(viewer.id if _inspector(viewer) else None, other),
+    ).offset(0).exists())

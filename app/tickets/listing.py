@@ -174,7 +174,7 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
         filters["district"] = units_service.descendant_ids(session, district_id)
     where = ticket_filters(user, now=now, search=text_search(session), **filters)
     if has_duplicates:
-        where.append(duplicates.has_duplicate_window())
+        where.append(duplicates.has_duplicate_window(user))
     field, desc = SORTS[sort]
     key = getattr(Ticket, field)
     if field == "deadline_at":

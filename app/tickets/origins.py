@@ -46,11 +46,12 @@ _AWAITING = _stmt(EvalAnswer.ticket_id).where(col(EvalAnswer.ticket_id).in_(bind
                                               EvalRound.state != PUBLISHED)
 
 
-def hidden_from_inspector(user_id) -> ColumnElement[bool]:
-    """On `tickets`: a finding of a round not yet published at a site this inspector was not sent to. The
-    evaluation's own rule (app/evaluation/access.py: an inspector sees only the sites assigned to them) holds
-    for its findings too until the office publishes the round; from then on they are tickets like any other."""
-    return exists(_stmt(EvalAnswer.id).where(EvalAnswer.ticket_id == Ticket.id, EvalRound.state != PUBLISHED,
+def hidden_from_inspector(user_id, ticket_id: ColumnElement = Ticket.id) -> ColumnElement[bool]:
+    """On `tickets` (or the ticket whose id is `ticket_id`): a finding of a round not yet published at a site this
+    inspector was not sent to. The evaluation's own rule (app/evaluation/access.py: an inspector sees only the
+    sites assigned to them) holds for its findings too until the office publishes the round; from then on they are
+    tickets like any other."""
+    return exists(_stmt(EvalAnswer.id).where(EvalAnswer.ticket_id == ticket_id, EvalRound.state != PUBLISHED,
                                              ~evaluation_access.assigned(user_id, EvalRoundSite.id)))
 
 

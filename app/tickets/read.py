@@ -52,7 +52,7 @@ class NameLookup:
                  categories: Iterable[Category] | None = None, thumbs: dict[uuid.UUID, uuid.UUID] | None = None):
         tickets = list(tickets)
         self.office_view = access.office_view(viewer)
-        self.duplicate_counts = duplicates.duplicate_counts(session, tickets) if with_duplicates else {}
+        self.duplicate_counts = duplicates.duplicate_counts(session, tickets, viewer) if with_duplicates else {}
         self.categories: dict[str, CategoryName] = {}
         self.units: dict[int, str] = {}
         self.users: dict[int, Person] = {}

@@ -487,14 +487,26 @@ def test_an_inspector_not_sent_to_a_site_sees_nothing_of_its_findings_before_pub
     assert len(findings) == 5 and thumbs
     other = login(client, make_user(db, Role.inspector))
     patrol = upload_photo(client, other)["id"]  # the patrol goes on: a report of theirs they still see
-    mine = client.post("/api/tickets", headers=other, json=report_body([patrol])).json()["id"]
+    # … at the very spot and of the category of a finding: a possible duplicate of it, which only whoever may see
+    # the finding may learn of (a count of 1 and has_duplicates=true told the other inspector it was there).
+    spot = {k: details[0][k] for k in ("category_code", "lat", "lng")}
+    mine = client.post("/api/tickets", headers=other, json=report_body([patrol], **spot)).json()["id"]
 
     def seen(h) -> set[str]:
         items = client.get("/api/tickets", headers=h, params={"limit": 200}).json()["items"]
         points = client.get("/api/stats/open-points", headers=h).json()
         return {t["id"] for t in items} | {p["id"] for p in points}
 
+    def duplicates_of_mine(h) -> tuple[int, bool]:
+        items = client.get("/api/tickets", headers=h, params={"limit": 200}).json()["items"]
+        flagged = client.get("/api/tickets", headers=h, params={"limit": 200, "has_duplicates": True}).json()
+        return next(t["possible_duplicate_count"] for t in items if t["id"] == mine), \
+            mine in {t["id"] for t in flagged["items"]}
+
     assert seen(other) & findings == set() and mine in seen(other)
+    assert duplicates_of_mine(other) == (0, False)
+    near = duplicates_of_mine(office)  # the findings of that site and category
+    assert near[0] >= 1 and near[1] and duplicates_of_mine(city["insp"]) == near
     assert findings <= seen(city["insp"])  # the evaluator sent there
     for tid in findings:
         assert client.get(f"/api/tickets/{tid}", headers=other).status_code == 404
@@ -504,6 +516,7 @@ def test_an_inspector_not_sent_to_a_site_sees_nothing_of_its_findings_before_pub
         assert client.get(thumb, headers=city["insp"]).status_code == 200
     _move(client, office, rid, "closed", "published")
     assert findings <= seen(other)
+    assert duplicates_of_mine(other) == near
     assert all(client.get(thumb, headers=other).status_code == 200 for thumb in thumbs)
 
 
