@@ -109,6 +109,14 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
     `district`: the unit ids of a subtree (units_service.descendant_ids).
     """
     where: list[ColumnElement[bool]] = [access.visible_clause(user)]
+    # A unit sees a ticket that has left it (回退, 改派) without its holder's deadline, request or lateness
+    # (read._holder_fields): the filters on them match only tickets the unit holds, as the list shows them.
+    held = None if access.office_view(user) else Ticket.unit_id == user.unit_id
+
+    def holding(clause: ColumnElement[bool], wanted: bool) -> ColumnElement[bool]:
+        if held is None:
+            return clause if wanted else ~clause
+        return and_(held, clause) if wanted else or_(col(Ticket.unit_id).is_(None), ~held, ~clause)
     if reporter_id is not None:
         where.append(Ticket.reporter_id == reporter_id)
     if reported_after is not None:
@@ -120,7 +128,7 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
         where.append(Ticket.reported_at < reported_before)
     if due_within_hours is not None:  # dispatched, not overdue, due within the next N hours
         where += [Ticket.status == Status.dispatched.value, Ticket.deadline_at >= now,
-                  Ticket.deadline_at <= now + timedelta(hours=due_within_hours)]
+                  Ticket.deadline_at <= now + timedelta(hours=due_within_hours)] + ([held] if held is not None else [])
     if origin == "evaluation":
         where.append(from_evaluation())
     elif origin == "patrol":
@@ -135,19 +143,14 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
         where.append(Ticket.unit_id == unit_id)
     if category_code:
         where.append(Ticket.category_code.startswith(category_code, autoescape=True))
-    if overdue is True:
-        where.append(Ticket.is_overdue_at(now))
-    elif overdue is False:
-        where.append(~Ticket.is_overdue_at(now))
-    if near_deadline is True:
-        where.append(Ticket.is_near_deadline_at(now))
-    elif near_deadline is False:
-        where.append(~Ticket.is_near_deadline_at(now))
+    if overdue is not None:
+        where.append(holding(Ticket.is_overdue_at(now), overdue))
+    if near_deadline is not None:
+        where.append(holding(Ticket.is_near_deadline_at(now), near_deadline))
     if supervised is not None:
         where.append(supervised_clause(user) if supervised else ~supervised_clause(user))
     if pending_request is not None:
-        where.append(col(Ticket.pending_request).is_not(None) if pending_request
-                     else col(Ticket.pending_request).is_(None))
+        where.append(holding(col(Ticket.pending_request).is_not(None), pending_request))
     if q and (q := q.strip()):
         where.append(search_clause(q, search))
     if bbox:
@@ -179,6 +182,8 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     key = getattr(Ticket, field)
     if field == "deadline_at":
         where.append(col(Ticket.deadline_at).is_not(None))
+        if not access.office_view(user):  # a ticket that has left the unit shows it no deadline (read._holder_fields)
+            where.append(Ticket.unit_id == user.unit_id)
     rows, next_cursor = pagination.page(session, read.named_tickets(*where), key, col(Ticket.id),
                                         desc=desc, limit=limit, cursor=cursor)
     items = read.summaries(session, user, rows, now, with_duplicates=user.role in SEES_ALL_TICKETS)

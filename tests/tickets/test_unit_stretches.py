@@ -297,3 +297,12 @@ def test_the_unit_a_ticket_left_is_not_shown_its_holder_s_deadline_request_or_re
         assert {k: shown[k] for k in holder} == dict.fromkeys(holder), shown
         assert (shown["unit_name"], shown["overdue"], shown["near_deadline"]) == (b.name, False, False)
     assert [(t["id"], t["deadline_at"], t["unit_name"]) for t in asked] == [(tid, None, b.name)]
+    # Nor does a filter or the deadline order tell 甲 of them: 乙's pending request, deadline and time left match
+    # only for 乙 (they placed the ticket in 甲's 待审批 and ordered it among 甲's own by 乙's deadline).
+    def found(who, **params) -> bool:
+        return tid in {t["id"] for t in _ok(client.get("/api/tickets", headers=h[who], params=params))["items"]}
+
+    holder_filters = [{"pending_request": True}, {"sort": "deadline_at"}, {"due_within_hours": 720},
+                      {"overdue": False, "near_deadline": False, "pending_request": False}]
+    assert [found("staff_b", **f) for f in holder_filters] == [True, True, True, False]
+    assert [found("staff_a", **f) for f in holder_filters] == [False, False, False, True]
