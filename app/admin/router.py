@@ -100,8 +100,8 @@ def update_user(session: SessionDep, actor: AdminActor, user_id: DbId, body: Use
 
 @router.post("/users/{user_id}/password", response_model=TokensRevoked, responses=WRITE)
 def reset_password(session: SessionDep, actor: AdminActor, user_id: DbId, body: PasswordReset):
-    """Set a new password (≥ 8 characters, not only digits nor one repeated character, not the username: else
-    422); the user's tokens are revoked."""
+    """Set a new password (app/users/passwords.py: ≥ 8 characters of two kinds, not a common password, not the
+    username: else 422); the user's tokens are revoked."""
     return TokensRevoked(revoked=users_admin.reset_password(session, actor, user_id, body.password))
 
 

@@ -32,7 +32,8 @@ class UserCreate(BaseModel):
     role: Role
     unit_id: DbId | None = None
     password: Password = Field(
-        description="≥ 8 characters, not only digits nor one repeated character, not the username")
+        description="≥ 8 characters of two kinds (letters, digits, symbols; a phrase of 16 may be one), "
+                    "not a common password, not the username")
 
 
 class UserPatch(BaseModel):
@@ -50,7 +51,8 @@ class PasswordReset(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: Password = Field(
-        description="≥ 8 characters, not only digits nor one repeated character, not the username")
+        description="≥ 8 characters of two kinds (letters, digits, symbols; a phrase of 16 may be one), "
+                    "not a common password, not the username")
 
 
 class UserAdmin(UserPublic):

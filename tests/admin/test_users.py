@@ -28,8 +28,12 @@ def token(client, username, password):
 
 
 @pytest.mark.parametrize("password, ok", [
-    ("abcd1234", True), ("1234567", False), ("12345678", False), ("xy01xy01", False), ("XY01xy01", False),
-    ("密码安全性够了吗", True), ("a" * 129, False), ("aaaaaaaa", False), (" " * 8, False), ("aaaaaaab", True),
+    ("abce1234", True), ("1234567", False), ("12345678", False), ("xy01xy01", False), ("XY01xy01", False),
+    ("密码安全性够了吗1", True), ("a" * 129, False), ("aaaaaaaa", False), (" " * 8, False), ("aaaaaaab", False),
+    # Common ones (the demo's, the leaked lists'), any case; one kind of character only in a long phrase.
+    ("demo1234", False), ("Password", False), ("abcd1234", False), ("Qwerty123", False), ("abcdefgh", False),
+    ("密码安全性够了吗", False), ("城管巡查每天都要认真做好工作", False), ("城管巡查每天都要认真做好创城工作", True),
+    ("correcthorsebatterystaple", True), ("Xuncha-2026", True),
 ])
 def test_password_rules(password, ok):
     assert (passwords.problems("xy01XY01", password) == []) is ok

@@ -334,8 +334,8 @@ export interface paths {
         put?: never;
         /**
          * Reset Password
-         * @description Set a new password (≥ 8 characters, not only digits nor one repeated character, not the username: else
-         *     422); the user's tokens are revoked.
+         * @description Set a new password (app/users/passwords.py: ≥ 8 characters of two kinds, not a common password, not the
+         *     username: else 422); the user's tokens are revoked.
          */
         post: operations["reset_password_api_admin_users__user_id__password_post"];
         delete?: never;
@@ -3510,7 +3510,7 @@ export interface components {
         PasswordReset: {
             /**
              * Password
-             * @description ≥ 8 characters, not only digits nor one repeated character, not the username
+             * @description ≥ 8 characters of two kinds (letters, digits, symbols; a phrase of 16 may be one), not a common password, not the username
              */
             password: string;
         };
@@ -5697,7 +5697,7 @@ export interface components {
             display_name: string;
             /**
              * Password
-             * @description ≥ 8 characters, not only digits nor one repeated character, not the username
+             * @description ≥ 8 characters of two kinds (letters, digits, symbols; a phrase of 16 may be one), not a common password, not the username
              */
             password: string;
             role: components["schemas"]["Role"];
