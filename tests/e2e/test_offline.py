@@ -301,3 +301,33 @@ def test_a_lapsed_session_still_shows_what_waits_on_the_phone(new_context, serve
     wait_outbox_empty(page)
     assert page.locator("[data-testid=outbox-expired]").count() == 0
     assert len(_mine(api, marker)) == 1
+
+
+def test_a_downscaled_photo_keeps_when_and_where_its_camera_took_it(new_context, api, tmp_path):
+    """A 4:3 phone photo taken on its side (EXIF orientation 6) the day before, picked from the gallery: the phone
+    shrinks it to 2048 px by redrawing it, which dropped its EXIF. The server then knew neither when nor where the
+    camera took it, and the watermark said 拍摄 at the moment it was picked. Now the EXIF goes along, turned upright."""
+    from tests.fixtures.images import make_jpeg
+
+    marker = f"e2e-exif-{uuid.uuid4().hex[:8]}"
+    photo = tmp_path / "gallery.jpg"
+    photo.write_bytes(make_jpeg(2400, 1800, lat=30.2755, lng=120.1566, taken_at="2026-11-20T17:30:05",
+                                offset="+08:00", orientation=6, pattern="noise", seed=3))
+    ctx = new_context()
+    page = ctx.new_page()
+    reports: list[dict] = []
+    page.on("request", lambda r: reports.append(r.post_data_json)
+            if r.method == "POST" and r.url.endswith("/api/tickets") else None)
+    login(page, "inspector", "/capture")
+    page.wait_for_selector("[data-testid=location] .muted")
+    capture(page, [photo], f"{marker} 相册里的照片")
+    wait_outbox_empty(page)
+    [ticket] = _mine(api, marker)
+    [shown] = api.ticket(ticket["id"])["photos"]
+    assert shown["taken_at"].startswith("2026-11-20T09:30:05")  # 17:30:05+08:00
+    assert (round(shown["exif_lat"], 4), round(shown["exif_lng"], 4)) == (30.2755, 120.1566)
+    assert (shown["width"], shown["height"]) == (1536, 2048)  # upright once: not turned again by the server
+    assert shown["size_bytes"] < photo.stat().st_size  # the downscaled copy, not the original
+    # The photo's captured_at (the watermark's 拍摄 time), which the report sends as its own: the camera's time, not
+    # the moment the photo was picked.
+    assert reports and all(r["captured_at"].startswith("2026-11-20T09:30:05") for r in reports)

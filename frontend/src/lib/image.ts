@@ -1,8 +1,11 @@
 /**
  * Phone-side photo downscaling: long edge ≤ 2048 px, JPEG 0.8.
  * createImageBitmap(..., {imageOrientation: 'from-image'}) applies EXIF orientation once; we never
- * rotate again. The pixel count is also capped (iOS canvases fail above ~16.7 MP).
+ * rotate again. The pixel count is also capped (iOS canvases fail above ~16.7 MP). The camera's EXIF (time, place)
+ * is carried into the re-encoded JPEG, turned upright (lib/exif.ts).
  */
+import { readExif, withExif } from './exif'
+
 export const MAX_EDGE = 2048
 export const JPEG_QUALITY = 0.8
 const MAX_CANVAS_PIXELS = 16_000_000
@@ -14,16 +17,20 @@ export function targetSize(w, h, maxEdge = MAX_EDGE) {
 }
 
 /**
- * Returns {bytes: ArrayBuffer, type, width, height, originalSize}. If the browser cannot decode the
- * file (e.g. HEIC on a non-Apple browser) the original bytes are kept and the server converts them.
+ * Returns {bytes: ArrayBuffer, type, width, height, originalSize, takenAt}. If the browser cannot decode the
+ * file (e.g. HEIC on a non-Apple browser) the original bytes are kept and the server converts them. takenAt: when
+ * the camera says the photo was taken (EXIF), else null.
  */
 export async function downscalePhoto(file) {
   const originalSize = file.size
+  const original = await file.arrayBuffer()
+  const exif = file.type === 'image/jpeg' || !file.type ? readExif(original) : null
+  const takenAt = exif?.takenAt ?? null
   let bitmap
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
   } catch {
-    return { bytes: await file.arrayBuffer(), type: file.type || 'application/octet-stream', width: null, height: null, originalSize }
+    return { bytes: original, type: file.type || 'application/octet-stream', width: null, height: null, originalSize, takenAt }
   }
   const [w, h] = targetSize(bitmap.width, bitmap.height)
   let blob
@@ -42,10 +49,11 @@ export async function downscalePhoto(file) {
   const small = file.type === 'image/jpeg' && w === bitmap.width && h === bitmap.height
   if (!blob || (small && blob.size >= originalSize)) {
     bitmap.close?.()
-    return { bytes: await file.arrayBuffer(), type: file.type || 'image/jpeg', width: w, height: h, originalSize }
+    return { bytes: original, type: file.type || 'image/jpeg', width: w, height: h, originalSize, takenAt }
   }
   bitmap.close?.()
-  return { bytes: await blob.arrayBuffer(), type: 'image/jpeg', width: w, height: h, originalSize }
+  const bytes = await blob.arrayBuffer()
+  return { bytes: exif ? withExif(bytes, exif.segment) : bytes, type: 'image/jpeg', width: w, height: h, originalSize, takenAt }
 }
 
 export function formatBytes(n) {
