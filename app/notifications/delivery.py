@@ -35,7 +35,7 @@ from app.core.db import new_session
 from app.core.types import utcnow
 from app.notifications import settings, targets
 from app.notifications.models import Channel, Delivery, Subscription
-from app.notifications.texts import TITLES, link, local_time
+from app.notifications.texts import TITLES, deadline_label, link, local_time
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def markdown(delivery: Delivery) -> tuple[str, str]:
     if f.get("request"):
         lines.append(f"> 申请：{_md(f.get('unit_name') or '')}申请{_md(f['request'])}")
     if f.get("deadline_at"):
-        lines.append(f"> 整改时限：{local_time(f['deadline_at'])}")
+        lines.append(f"> {deadline_label(f)}：{local_time(f['deadline_at'])}")
     if f.get("note"):
         lines.append(f"> 说明：{_md(f['note'])}")
     if url := link(delivery.ticket_id):

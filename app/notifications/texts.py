@@ -51,10 +51,15 @@ def render(kind: str, f: dict[str, Any], template: str | None = None, ticket_id:
         parts.append("已整改，请核查")
     if f.get("deadline_at") and kind in ("dispatched", "resumed", "rework", "request_decided",
                                                             "near_deadline", "overdue"):
-        parts.append(f"整改时限 {local_time(f['deadline_at'])}")
+        parts.append(f"{deadline_label(f)} {local_time(f['deadline_at'])}")
     if f.get("note"):
         parts.append(f"说明：{f['note']}")
     return "｜".join(parts)
+
+
+def deadline_label(fields: dict) -> str:
+    """What a message's date is: an approved 挂账 carries the date it is to be looked at again, not a deadline."""
+    return "复查日期" if fields.get("action") == "approve_suspension" else "整改时限"
 
 
 def local_time(iso: str) -> str:

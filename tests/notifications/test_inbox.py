@@ -102,6 +102,15 @@ def test_a_request_waits_with_whoever_decides_it_and_the_decision_reaches_the_un
                deadline=(datetime.now(UTC) + timedelta(days=30)).isoformat())
     assert r.status_code == 200, r.text
     assert kinds(client, h["leader"]) == [("request_waiting", t2["case_number"])]  # a leader decides these too
+    # Approved, a 挂账's date is when it is looked at again, not a deadline for the unit (it read 整改时限 / 时限).
+    rid = r.json()["requests"][0]["id"]
+    r = action(client, h["leader"], t2["id"], f"requests/{rid}/decision", approve=True, note="同意挂账",
+               review_at=(datetime.now(UTC) + timedelta(days=30)).isoformat())
+    assert r.status_code == 200, r.text
+    suspended = inbox(client, h["staff_a"])["items"][0]
+    assert suspended["data"]["action"] == "approve_suspension" and suspended["data"]["deadline_at"]
+    assert "复查日期" in suspended["text"] and "整改时限" not in suspended["text"], suspended["text"]
+    assert "整改时限" in decided["text"]  # the extension's is one
 
 
 def test_a_to_do_someone_else_settled_no_longer_waits_unread(client, w):

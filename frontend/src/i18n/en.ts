@@ -13,7 +13,7 @@ export default {
   },
   inbox: {
     settled: 'Done',
-    title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', digestLine: '{open} open · {due} due today · {overdue} overdue', officeDigestLine: '{reported} to triage · {requests} requests · {rectified} to verify', deadline: 'Due {at}',
+    title: 'Messages', readAll: 'Mark all read', empty: 'No messages', unread: 'Unread', asks: '{unit} asks for {what}', digestLine: '{open} open · {due} due today · {overdue} overdue', officeDigestLine: '{reported} to triage · {requests} requests · {rectified} to verify', deadline: 'Due {at}', reviewAt: 'Review on {at}',
     decision: { approved: '{what} request approved', rejected: '{what} request not approved', reassigned: 'Return approved, re-dispatched' },
     kind: {
       dispatched: 'New task', resumed: 'Resumed', rework: 'Rework', urged: 'Urged', supervised: 'Supervised', voided: 'Voided',

@@ -13,7 +13,7 @@ export default {
   },
   inbox: {
     settled: '已处理',
-    title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', digestLine: '在办 {open} 件 · 今日到期 {due} 件 · 已超期 {overdue} 件', officeDigestLine: '待分拨 {reported} 件 · 待审批 {requests} 件 · 待核查 {rectified} 件', deadline: '时限 {at}',
+    title: '消息', readAll: '全部已读', empty: '暂无消息', unread: '未读', asks: '{unit}申请{what}', digestLine: '在办 {open} 件 · 今日到期 {due} 件 · 已超期 {overdue} 件', officeDigestLine: '待分拨 {reported} 件 · 待审批 {requests} 件 · 待核查 {rectified} 件', deadline: '时限 {at}', reviewAt: '复查日期 {at}',
     decision: { approved: '{what}申请已批准', rejected: '{what}申请未批准', reassigned: '回退申请已批准并改派' },
     kind: {
       dispatched: '新任务', resumed: '恢复办理', rework: '返工', urged: '催办', supervised: '督办', voided: '已作废',
