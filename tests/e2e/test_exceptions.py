@@ -127,3 +127,25 @@ def test_offline_extension_request_approved_from_the_queue(new_context, api, pho
     assert asked.strftime("%Y/%m/%d %H:%M") in text
     assert "已同意" in unit.locator("[data-testid=request]").inner_text()
     unit.screenshot(path=str(shots / "exc-unit-approved.png"), full_page=True)
+
+
+def test_the_urge_banner_goes_once_the_rectification_is_sent(new_context, api, photos):
+    """"已被催办 1 次 … 请今日内完成" stayed at the top of the ticket after the unit had rectified it."""
+    t = _dispatched(api, photos, f"e2e-催办-{uuid.uuid4().hex[:6]}")
+    tid = t["id"]
+    _post(api.base, "dispatcher", f"/api/tickets/{tid}/urge", {"action_id": str(uuid.uuid4()), "note": "请今日内完成"})
+    ctx = new_context()
+    unit = ctx.new_page()
+    login(unit, "unit_cgj", f"/tickets/{tid}")
+    unit.wait_for_selector("[data-testid=urged-banner]:has-text('请今日内完成')")
+    tok = httpx.post(f"{api.base}/api/auth/token", data={"username": "unit_cgj", "password": PASSWORD}, timeout=10)
+    headers = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+    pid = str(uuid.uuid4())
+    r = httpx.post(f"{api.base}/api/photos", data={"id": pid}, headers=headers, timeout=30,
+                   files={"file": ("after.jpg", photos[1].read_bytes(), "image/jpeg")})
+    assert r.status_code == 201, r.text
+    _post(api.base, "unit_cgj", f"/api/tickets/{tid}/rectify", {"action_id": str(uuid.uuid4()), "note": "已清理",
+                                                               "photo_ids": [pid]})
+    unit.reload()
+    unit.wait_for_selector("[data-testid=timeline]:has-text('请今日内完成')")  # the 催办 stays in the timeline
+    assert unit.locator("[data-testid=urged-banner]").count() == 0
