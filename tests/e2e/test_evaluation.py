@@ -303,6 +303,14 @@ def test_a_round_s_sites_get_their_inspectors_on_its_page_before_it_starts(new_c
     page.wait_for_selector("[data-testid=eval-round-state]:has-text('进行中')")
     me = next(u for u in ("inspector", "inspector2") if api.get(u, "/api/me").json()["display_name"] == "李督查")
     assert rnd["id"] in {m["round_id"] for m in api.get(me, "/api/evaluation/my-sites").json()}
+    # Ending it before the site's result is in says what that means (it only asked "change to 已结束?").
+    page.wait_for_selector(".van-dialog", state="hidden")
+    page.click("[data-testid=eval-to-closed]")
+    message = page.locator(".van-dialog__message")
+    message.wait_for()
+    assert "还有 1 个点位未提交测评结果：结束后不能再提交" in message.inner_text()
+    page.locator(".van-dialog__cancel").click()
+    assert api.get("dispatcher", f"/api/evaluation/rounds/{rnd['id']}").json()["state"] == "active"
 
 
 def test_the_new_round_form_says_what_is_wrong_before_sending(new_context, api):
