@@ -198,6 +198,11 @@ class Settings(BaseSettings):
     # shedding, and the Retry-After of a 503.
     db_slots: int = 24
     db_wait_seconds: float = 2.0
+    # Exports (Excel workbooks, printable pages) at once per process, each besides its database slot, and how long
+    # one waits for its turn (then 503 with Retry-After): two dozen year-long bulletin downloads held every
+    # database slot for 30-45 s each, and the city's lists answered 503 meanwhile.
+    report_slots: int = Field(2, ge=1)
+    report_wait_seconds: float = Field(10.0, ge=0)
     max_in_flight: int = 256
     # Requests whose body is still arriving, counted apart from max_in_flight (0: counted in it), and how a body
     # must keep coming: no gap over body_idle_seconds and, after that long, body_min_bytes_per_second on

@@ -260,6 +260,23 @@ async def database_slot() -> AsyncIterator[None]:
 DatabaseSlot = Annotated[None, Depends(database_slot)]
 
 
+@lru_cache
+def get_report_gate() -> DatabaseGate:
+    settings = get_settings()
+    return DatabaseGate(slots=settings.report_slots, wait_seconds=settings.report_wait_seconds,
+                        retry_after=settings.retry_after_seconds)
+
+
+async def report_slot() -> AsyncIterator[None]:
+    """An export's turn (XUNCHA_REPORT_SLOTS at once), taken before its database slot: a few heavy workbooks
+    wait for each other instead of taking every slot from the city's reads. First among a route's dependencies."""
+    async with get_report_gate().slot():
+        yield
+
+
+ReportSlot = Depends(report_slot)
+
+
 async def get_session(request: Request, _: DatabaseSlot) -> AsyncIterator[Session]:
     """One transaction per request; services only flush, and any exception rolls it back.
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from app.admin.deps import UserActor
 from app.auth.deps import CurrentUser, require_roles
-from app.core.db import SessionDep, TransactionRoute
+from app.core.db import ReportSlot, SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED, WRITE
 from app.core.types import DbId, UserText
 from app.evaluation import checklists, exports, imports, reports, results, rounds, sites
@@ -214,7 +214,7 @@ def round_report(session: SessionDep, user: CurrentUser, round_id: DbId):
     return reports.build(session, user, rounds.get(session, user, round_id))
 
 
-@router.get("/rounds/{round_id}/report.xlsx", response_class=Response,
+@router.get("/rounds/{round_id}/report.xlsx", response_class=Response, dependencies=[ReportSlot],
             responses={200: {"content": {exports.XLSX: {}}, "description": "the report as an Excel workbook"}})
 def round_report_xlsx(session: SessionDep, user: CurrentUser, round_id: DbId):
     """The report as an Excel workbook (汇总, 点位得分, 单位排名, 失分, 问题清单, 回头看), as the caller sees it."""
@@ -222,7 +222,7 @@ def round_report_xlsx(session: SessionDep, user: CurrentUser, round_id: DbId):
     return Response(data, media_type=exports.XLSX, headers=exports.attachment(filename))
 
 
-@router.get("/rounds/{round_id}/report.html", response_class=HTMLResponse)
+@router.get("/rounds/{round_id}/report.html", response_class=HTMLResponse, dependencies=[ReportSlot])
 def round_report_html(session: SessionDep, user: CurrentUser, round_id: DbId):
     """The report as a printable A4 page, with the photos of the failed items in its 问题清单."""
     report = reports.build(session, user, rounds.get(session, user, round_id))

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.auth.deps import CurrentUser
-from app.core.db import SessionDep, TransactionRoute
+from app.core.db import ReportSlot, SessionDep, TransactionRoute
 from app.core.responses import AUTHENTICATED
 from app.core.types import DbId
 from app.exceptions import exports, service
@@ -30,7 +30,7 @@ def ledger(session: SessionDep, user: CurrentUser, kind: KindQ = None, unit_id: 
                           cursor=cursor)
 
 
-@router.get(".xlsx", responses={200: {"content": {stats_exports.XLSX: {}}}})
+@router.get(".xlsx", dependencies=[ReportSlot], responses={200: {"content": {stats_exports.XLSX: {}}}})
 def ledger_xlsx(session: SessionDep, user: CurrentUser, kind: KindQ = None, unit_id: UnitQ = None,
                 start: StartQ = None, end: EndQ = None):
     """The same ledger rows (same filters) as an Excel workbook."""

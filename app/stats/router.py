@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse
 
 from app.auth.deps import CurrentUser, require_roles
-from app.core.db import SessionDep, TransactionRoute
+from app.core.db import ReportSlot, SessionDep, TransactionRoute
 from app.core.recent import Recent, stale_allowed
 from app.core.responses import AUTHENTICATED
 from app.core.types import DbId, UserText
@@ -138,7 +138,7 @@ def unit_timeline(session: SessionDep, user: CurrentUser, period: PeriodDep, sco
     return service.unit_timeline(session, user, period, scope, limit=limit)
 
 
-@router.get("/bulletin.xlsx", dependencies=[_office],
+@router.get("/bulletin.xlsx", dependencies=[ReportSlot, _office],
             responses={200: {"content": {exports.XLSX: {}}}})
 def bulletin_xlsx(session: SessionDep, user: CurrentUser, period: PeriodDep, rules: RulesDep):
     """The weekly bulletin (每周通报) as an Excel workbook: unit figures, overdue tickets, red/black list."""
@@ -146,7 +146,7 @@ def bulletin_xlsx(session: SessionDep, user: CurrentUser, period: PeriodDep, rul
     return Response(data, media_type=exports.XLSX, headers=exports.attachment(filename))
 
 
-@router.get("/bulletin.html", response_class=HTMLResponse, dependencies=[_office])
+@router.get("/bulletin.html", response_class=HTMLResponse, dependencies=[ReportSlot, _office])
 def bulletin_html(session: SessionDep, user: CurrentUser, period: PeriodDep, rules: RulesDep,
                   worst: Annotated[int, Query(ge=0, le=50)] = 10):
     """The weekly bulletin as a printable A4 page, with thumbnails of the worst overdue tickets."""
