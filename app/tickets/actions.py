@@ -96,7 +96,8 @@ def suggest_unit(session: Session, category: Category, lat: float, lng: float, g
 
 
 def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDetail, bool]:
-    """Create a ticket from a report; answers (detail, created). A replay answers the first result."""
+    """Create a ticket from a report; answers (detail, created). A replay creates nothing and answers the ticket as
+    it is now (the same id and case number; its state may have moved on since)."""
     digest = request_hash(body)
     if (replayed := _replay_report(session, user, body.id, digest)) is not None:
         return replayed, False
@@ -183,7 +184,7 @@ def record_finding(session: Session, user: User, *, ticket_id: uuid.UUID, catego
 
 
 def _replay_report(session: Session, user: User, ticket_id: uuid.UUID, digest: str) -> TicketDetail | None:
-    """The first result of a report already made with this id (None: there is none); 409 for other content."""
+    """The ticket a report already made with this id (None: there is none), as it is now; 409 for other content."""
     existing = session.get(Ticket, ticket_id, populate_existing=True)
     if existing is None:
         return None

@@ -180,7 +180,7 @@ class TicketEvent(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=2000)
     unit_id: int | None = Field(default=None, foreign_key="units.id")
     deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    # The client's UUID for this action: replays answer the first result (idempotency).
+    # The client's UUID for this action: a replay is not applied again and answers the ticket now (idempotency).
     action_id: uuid.UUID | None = Field(default=None, unique=True)
     request_hash: str | None = Field(default=None, max_length=64)
 

@@ -21,7 +21,8 @@ class PhotoStage(StrEnum):
 
 
 class TicketCreate(BaseModel):
-    id: uuid.UUID = Field(description="client UUID; replays with the same content answer the first result")
+    id: uuid.UUID = Field(description="client UUID; a replay with the same content creates nothing and answers the "
+                                     "ticket as it is now")
     category_code: UserText = Field(min_length=1, max_length=16)
     description: UserText = Field(default="", max_length=2000)
     # Omitted when the phone has no fix: the first photo's EXIF GPS is used instead.
@@ -36,7 +37,7 @@ class TicketCreate(BaseModel):
 class ActionIn(BaseModel):
     """The input every workflow action on a ticket takes."""
 
-    action_id: uuid.UUID  # the client's UUID of this action: a replay answers the first result
+    action_id: uuid.UUID  # the client's UUID of this action: a replay is not applied again (answers the ticket now)
 
 
 class DispatchIn(ActionIn):

@@ -4926,7 +4926,7 @@ export interface components {
             /**
              * Id
              * Format: uuid
-             * @description client UUID; replays with the same content answer the first result
+             * @description client UUID; a replay with the same content creates nothing and answers the ticket as it is now
              */
             id: string;
             /**
