@@ -210,6 +210,7 @@ def test_console_screens_at_desktop_sizes(new_context, api, page_errors):
         for role, path in (("leader", "/dashboard"), ("dispatcher", "/triage")):
             p = desktop(new_context, vp).new_page()
             ui_login(p, role)
+            p.wait_for_url("**/workbench" if role == "dispatcher" else f"**{path}")  # a dispatcher's desk opens there
             p.goto(path)
             p.locator("[data-testid=desk-nav]").wait_for()
             p.wait_for_timeout(1500)

@@ -48,9 +48,7 @@ def test_dispatcher_bulk_dispatches_five_of_one_grid(new_context, api, shots):
 
     page = new_context(viewport=DESKTOP, is_mobile=False, has_touch=False, device_scale_factor=1).new_page()
     login(page, "dispatcher")
-    page.wait_for_url("**/triage**")
-    page.click("[data-testid=workbench-link]")
-    page.wait_for_url("**/workbench")
+    page.wait_for_url("**/workbench")  # at a desk, the dispatcher's first screen
     page.wait_for_selector("[data-testid=wb-row]")
     # The finding of the demo's round under way says it waits for the round (it is not dispatched before).
     waiting = {t["case_number"] for t in api.tickets("dispatcher", status="reported") if t["awaiting_round"]}

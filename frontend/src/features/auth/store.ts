@@ -1,4 +1,5 @@
 /** Who is logged in. The token lives in localStorage so the app keeps working offline after a restart. */
+import { wide } from '../../lib/desktop'
 import { defineStore } from 'pinia'
 import { request } from '../../api/client'
 import { clearFetched } from '../../db/index'
@@ -66,7 +67,12 @@ export const useAuthStore = defineStore('auth', {
   getters: {
     loggedIn: (s) => !!s.token && !!s.user,
     role: (s) => s.user?.role || null,
-    home: (s) => (s.user ? HOME_BY_ROLE[s.user.role] : null) || '/tickets',
+    home: (s) => {
+      if (!s.user) return '/tickets'
+      // At a desk the dispatcher's first screen is the 工作台 (list, map and batch dispatch), not the phone's 分拨.
+      if (s.user.role === 'dispatcher' && wide.value) return '/workbench'
+      return HOME_BY_ROLE[s.user.role] || '/tickets'
+    },
   },
   actions: {
     persist() {
