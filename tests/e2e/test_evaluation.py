@@ -25,6 +25,7 @@ def test_dispatcher_draws_a_round_and_the_inspector_gets_its_sites(new_context, 
         page.click("[data-testid=eval-count-bus_stop] .van-stepper__plus")
     page.fill("[data-testid=eval-round-seed] input", "7")
     page.click("text=李督查")
+    page.click("[data-testid=eval-round-dispatch-on-publish]")  # 发布时直接交办: the form had no way to ask it
     page.screenshot(path=str(shots / "eval-round-new.png"), full_page=True)
     page.click("[data-testid=eval-round-create]")
     page.wait_for_url("**/eval/rounds/*")
@@ -34,6 +35,7 @@ def test_dispatcher_draws_a_round_and_the_inspector_gets_its_sites(new_context, 
     round_id = int(page.url.rsplit("/", 1)[1])
     detail = api.get("dispatcher", f"/api/evaluation/rounds/{round_id}").json()
     assert (detail["seed"], detail["draw"]["counts"], detail["state"]) == (7, {"bus_stop": 2}, "draft")
+    assert detail["dispatch_on_publish"] is True
 
     page.click("[data-testid=eval-to-active]")
     page.locator(".van-dialog__confirm").click()
