@@ -160,12 +160,15 @@ def _xlsx(data: bytes) -> list[RawRow]:
 
 def polygon_centroid(geometry: dict) -> tuple[float, float]:
     """(lat, lng) of a valid GeoJSON Polygon's centroid; ValueError for anything else."""
+    if not isinstance(geometry, dict) or geometry.get("type") != "Polygon":
+        raise ValueError("must be a valid GeoJSON Polygon")
     try:
         poly = shape(geometry)
-        if poly.geom_type != "Polygon" or poly.is_empty or not poly.is_valid:
+        if poly.is_empty or not poly.is_valid:
             raise ValueError("must be a valid GeoJSON Polygon")
-    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, GEOSException) as exc:
-        raise ValueError("not a GeoJSON geometry") from exc  # GEOS refuses a ring with NaN: it cannot close
+    # ValueError from shapely's arrays is worded for programmers ("Input operand 0 does not have enough dimensions")
+    except (KeyError, TypeError, AttributeError, IndexError, RecursionError, GEOSException, ValueError) as exc:
+        raise ValueError("not a GeoJSON Polygon with valid rings") from exc  # GEOS refuses a ring with NaN
     c = poly.centroid
     if not (-90 <= c.y <= 90 and -180 <= c.x <= 180):
         raise ValueError("coordinates out of range")

@@ -44,8 +44,9 @@ def polygon(geometry: object) -> BaseGeometry:
     try:
         geom = shape(geometry)
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError, GEOSException) as exc:
-        # GEOSException: a ring with a NaN vertex, which never closes
-        raise ValueError(f"坐标无效 bad coordinates: {exc}") from None
+        # GEOSException: a ring with a NaN vertex, which never closes; the others' words are shapely's arrays'
+        raise ValueError("坐标无效：应为 [经度, 纬度] 组成的闭合环 "
+                         "bad coordinates: closed rings of [lng, lat] expected") from exc
     if geom.is_empty or _vertices(geom) > MAX_VERTICES:
         raise ValueError(f"多边形为空或超过 {MAX_VERTICES} 个顶点 empty, or more than {MAX_VERTICES} vertices")
     min_lng, min_lat, max_lng, max_lat = geom.bounds
