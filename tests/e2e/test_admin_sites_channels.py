@@ -74,10 +74,16 @@ def test_admin_manages_sites_and_channels_with_refusals_shown_and_audited(new_co
 
     # Both in the 操作日志.
     page.click("[data-testid=nav-admin-audit]")
-    page.wait_for_function("() => (document.querySelector('[data-testid=audit-table]')?.innerText || '').includes('channel.disable')")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=audit-row] td[title]')]"
+                           ".some((td) => td.title === 'channel.disable')")
     text = page.locator("[data-testid=audit-table]").inner_text()
-    for action in ("site.create", "site.deactivate", "channel.create", "channel.disable"):
-        assert action in text, action
+    # Each action in words (it read "channel.disable"), its code kept in the cell's title.
+    said = set(page.locator("[data-testid=audit-row] td[title]").evaluate_all(
+        "tds => tds.map((td) => td.title + '=' + td.innerText.trim())"))
+    for action, words in (("site.create", "新建"), ("site.deactivate", "停用"), ("channel.create", "新建"),
+                          ("channel.disable", "停用")):
+        assert f"{action}={words}" in said, (action, said)
+    assert "channel.disable" not in text
     assert "SECRETKEY" not in text and "SEC-e2e" not in text
     page.screenshot(path=str(SHOTS / "grid-audit-channels-1366.png"))
 

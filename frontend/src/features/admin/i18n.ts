@@ -96,6 +96,7 @@ const messages = {
       audit: {
         title: '操作日志', when: '时间', who: '操作人', what: '操作', entity: '对象', change: '修改前 → 修改后', all: '全部对象',
         since: '开始日期', until: '结束日期', system: '系统',
+        verbs: { create: '新建', update: '修改', move: '调整上级', deactivate: '停用', reactivate: '启用', enable: '启用', disable: '停用', delete: '删除', import: '导入', remove: '取消', set: '设置', reset_password: '重置密码', revoke_tokens: '全部下线', redraw: '重绘边界', assign: '调整责任单位', notifications: '通知设置', office: '单位设置', default: '恢复默认' },
         types: { unit: '单位', user: '用户', grid: '网格', category: '问题类别', settings: '设置', channel: '通知渠道', subscription: '个人短信', site: '测评点位', checklist: '测评细则' },
       },
     },
@@ -194,6 +195,7 @@ const messages = {
       audit: {
         title: 'Audit log', when: 'When', who: 'Who', what: 'Action', entity: 'Object', change: 'Before → after', all: 'All objects',
         since: 'From', until: 'To', system: 'System',
+        verbs: { create: 'Created', update: 'Changed', move: 'Moved', deactivate: 'Deactivated', reactivate: 'Reactivated', enable: 'Enabled', disable: 'Disabled', delete: 'Deleted', import: 'Imported', remove: 'Removed', set: 'Set', reset_password: 'Password reset', revoke_tokens: 'Logged out everywhere', redraw: 'Boundary redrawn', assign: 'Unit changed', notifications: 'Notification settings', office: 'Office settings', default: 'Reset to default' },
         types: { unit: 'Unit', user: 'User', grid: 'Grid', category: 'Category', settings: 'Settings', channel: 'Notification channel', subscription: 'Personal SMS', site: 'Evaluation site', checklist: 'Checklist' },
       },
     },
