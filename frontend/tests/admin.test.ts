@@ -17,12 +17,37 @@ describe('the server\'s refusal as the admin screens show it', () => {
     const err = new ApiError(422, 'invalid_grids', '1 个要素有误', [{ feature: 0, message: 'Self-intersection' }])
     expect(errorText(err)).toBe('1 个要素有误 (#1: Self-intersection)')
   })
-  it('does not repeat details its message already lists (a weak password)', () => {
-    const err = new ApiError(422, 'weak_password', '密码不符合规则 Password too weak: 密码不能全是数字 not only digits',
-      ['密码不能全是数字 not only digits'])
-    expect(errorText(err)).toBe('密码不符合规则 Password too weak: 密码不能全是数字 not only digits')
+  it('says the rules a weak password breaks in the app\'s language, each once', async () => {
+    const { i18n } = await import('../src/i18n/index')
+    const err = new ApiError(422, 'weak_password', '密码不符合规则 Password too weak: 密码至少 8 位 at least 8 characters; 密码不能全是数字 not only digits',
+      ['密码至少 8 位 at least 8 characters', '密码不能全是数字 not only digits'])
+    i18n.global.locale.value = 'zh-CN'
+    expect(errorText(err)).toBe('密码不符合规则：密码至少 8 位；密码不能全是数字')
+    i18n.global.locale.value = 'en'
+    expect(errorText(err)).toBe('Password too weak: at least 8 characters; not only digits')
+    i18n.global.locale.value = 'zh-CN'
   })
   it('says what a network failure is', () => {
     expect(errorText(new ApiError(0, 'network', 'Failed to fetch'))).toBe('Failed to fetch')
+  })
+})
+
+describe('a server text written "中文 English" in one language', () => {
+  it('splits the rules a weak password breaks, as the server words them', async () => {
+    const { inLanguage } = await import('../src/features/admin/api')
+    const rules: [string, string, string][] = [
+      ['密码至少 8 位 at least 8 characters', '密码至少 8 位', 'at least 8 characters'],
+      ['密码不能全是数字 not only digits', '密码不能全是数字', 'not only digits'],
+      ['密码须含字母、数字、符号中的两类（或至少 16 位） two kinds of letters, digits and symbols (or 16 characters)',
+        '密码须含字母、数字、符号中的两类（或至少 16 位）', 'two kinds of letters, digits and symbols (or 16 characters)'],
+      ['密码过于常见 not a common password', '密码过于常见', 'not a common password'],
+    ]
+    for (const [text, zh, en] of rules) {
+      expect(inLanguage(text, 'zh-CN')).toBe(zh)
+      expect(inLanguage(text, 'en')).toBe(en)
+    }
+    // Mixed otherwise: kept whole.
+    expect(inLanguage('密码不符合规则 Password too weak: 密码至少 8 位 at least 8', 'en')).toContain('密码不符合规则')
+    expect(inLanguage('only English', 'zh-CN')).toBe('only English')
   })
 })

@@ -2,6 +2,8 @@
  * The office's administration API (/api/admin, admin only): units, users, categories, grids, settings, audit; and the
  * admin's parts of /api/evaluation (sites, checklists) and /api/notifications (channels, people's SMS, settings).
  */
+import { i18n } from '../../i18n/index'
+import './i18n' // the words errorText uses
 import { request } from '../../api/client'
 
 export type S = import('../../api/types').Schemas
@@ -82,8 +84,23 @@ export const listAudit: (query: Query) => Promise<S['AuditPage']> = (query) => r
 /**
  * The server's words for a failed admin call: its message, and each field error of a 422.
  */
+/**
+ * One language of a server text written "中文 English" (the API's convention): the Chinese before the first word in
+ * Latin letters, or that English; a text that mixes them otherwise is kept whole.
+ */
+export function inLanguage(text: string, locale: string): string {
+  const m = /^([^A-Za-z]*[\u3400-\u9fff\uff00-\uffef）][^A-Za-z]*?)\s+([A-Za-z][^\u3400-\u9fff]*)$/.exec(text)
+  if (!m) return text
+  return locale.startsWith('zh') ? m[1].trim() : m[2].trim()
+}
+
 export function errorText(err: any): string {
   if (!err) return ''
+  if (err.code === 'weak_password' && Array.isArray(err.details) && err.details.every((d) => typeof d === 'string')) {
+    // Each rule the password breaks, in the app's language (the server's message holds both).
+    const locale = String(i18n.global.locale.value || i18n.global.locale)
+    return `${i18n.global.t('admin.users.weakPassword')}${err.details.map((d: string) => inLanguage(d, locale)).join(locale.startsWith('zh') ? '；' : '; ')}`
+  }
   const details = Array.isArray(err.details) ? err.details : []
   const parts = details
     .map((d) => {

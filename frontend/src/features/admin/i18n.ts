@@ -18,7 +18,7 @@ const messages = {
       },
       users: {
         title: '用户管理', username: '用户名', displayName: '姓名', role: '角色', unit: '单位', lastLogin: '最近登录', never: '从未登录',
-        devices: '已登录设备', password: '密码', passwordRule: '至少 8 位，含字母、数字、符号中的两类（16 位以上的短语不限），不能是常见密码或用户名', add: '新建用户',
+        devices: '已登录设备', password: '密码', weakPassword: '密码不符合规则：', passwordRule: '至少 8 位，含字母、数字、符号中的两类（16 位以上的短语不限），不能是常见密码或用户名', add: '新建用户',
         created: '已创建用户 {name}', resetPassword: '重置密码', newPassword: '新密码', revoke: '注销全部登录',
         confirmRevoke: '注销「{name}」在所有设备上的登录（如手机丢失）？其下一次请求将被拒绝，须重新登录。',
         revoked: '已注销 {n} 个登录', passwordSet: '密码已重置，已注销 {n} 个登录',
@@ -117,7 +117,7 @@ const messages = {
       },
       users: {
         title: 'Users', username: 'Username', displayName: 'Name', role: 'Role', unit: 'Unit', lastLogin: 'Last login', never: 'Never',
-        devices: 'Devices logged in', password: 'Password', passwordRule: 'At least 8 characters of two kinds (letters, digits, symbols; a phrase of 16 or more may be one kind), not a common password, not the username', add: 'New user',
+        devices: 'Devices logged in', password: 'Password', weakPassword: 'Password too weak: ', passwordRule: 'At least 8 characters of two kinds (letters, digits, symbols; a phrase of 16 or more may be one kind), not a common password, not the username', add: 'New user',
         created: 'User {name} created', resetPassword: 'Reset password', newPassword: 'New password', revoke: 'Log out everywhere',
         confirmRevoke: 'Log "{name}" out on every device (a lost phone)? Their next request is refused; they must log in again.',
         revoked: '{n} login revoked | {n} logins revoked', passwordSet: 'Password reset; {n} login revoked | Password reset; {n} logins revoked',
