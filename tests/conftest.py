@@ -215,3 +215,20 @@ def return_ticket(client: TestClient, staff: dict, dispatcher: dict, ticket_id: 
     r = action(client, dispatcher, ticket_id, f"requests/{request_id}/decision", approve=True)
     assert r.status_code == 200 and r.json()["status"] == "reported", r.text
     return r.json()
+
+
+def stored_variants(photo_id: uuid.UUID, sha256: str) -> list[bool]:
+    """Whether each of a photo's files (thumb, display, original) is in the photo store."""
+    from app.photos import service
+    from app.photos.storage import PhotoNotFoundError
+
+    storage = service.get_storage()
+
+    def stored(key: str) -> bool:
+        try:
+            storage.get(key)
+        except PhotoNotFoundError:
+            return False
+        return True
+
+    return [stored(service.storage_key(photo_id, sha256, v)) for v in service.VARIANTS]

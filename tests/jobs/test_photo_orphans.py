@@ -10,23 +10,9 @@ from app.core.types import clock_at, utcnow
 from app.jobs.models import DONE, Job
 from app.jobs.worker import Worker
 from app.photos import service
-from app.photos.storage import PhotoNotFoundError
 from app.users.roles import Role
-from tests.conftest import login, make_user, upload_photo
+from tests.conftest import login, make_user, stored_variants, upload_photo
 from tests.fixtures.images import make_jpeg
-
-
-def _files(photo_id: uuid.UUID, sha256: str) -> list[bool]:
-    storage = service.get_storage()
-
-    def stored(key: str) -> bool:
-        try:
-            storage.get(key)
-        except PhotoNotFoundError:
-            return False
-        return True
-
-    return [stored(service.storage_key(photo_id, sha256, v)) for v in service.VARIANTS]
 
 
 def test_an_upload_enqueues_a_check_that_keeps_a_stored_photo(client, db):
@@ -39,7 +25,7 @@ def test_an_upload_enqueues_a_check_that_keeps_a_stored_photo(client, db):
     assert Worker().run_until_idle() == 0
     with clock_at(utcnow() + service.ORPHAN_GRACE + timedelta(seconds=1)):
         assert Worker().run_until_idle() == 1
-    assert _files(pid, photo["sha256"]) == [True, True, True]
+    assert stored_variants(pid, photo["sha256"]) == [True, True, True]
 
 
 def test_files_of_an_upload_whose_row_never_committed_are_removed(client, db, monkeypatch):
@@ -57,10 +43,10 @@ def test_files_of_an_upload_whose_row_never_committed_are_removed(client, db, mo
                     files={"file": ("p.jpg", make_jpeg(640, 480), "image/jpeg")})
     [job] = db.exec(select(Job)).all()
     sha = job.payload["sha256"]
-    assert _files(pid, sha) == [True, True, True]
+    assert stored_variants(pid, sha) == [True, True, True]
     with clock_at(utcnow() + service.ORPHAN_GRACE + timedelta(seconds=1)):
         assert Worker().run_until_idle() == 1
-    assert _files(pid, sha) == [False, False, False]
+    assert stored_variants(pid, sha) == [False, False, False]
     db.commit()
     db.expire_all()
     assert db.exec(select(Job)).one().state == DONE
@@ -104,7 +90,7 @@ def test_a_resend_in_flight_when_the_first_try_s_check_runs_keeps_its_files(clie
     monkeypatch.setattr(service, "store", store_then_first_check_runs)
     r = client.post("/api/photos", headers=headers, data={"id": str(pid)}, files={"file": ("p.jpg", data, "image/jpeg")})
     assert r.status_code == 201, r.text
-    assert _files(pid, r.json()["sha256"]) == [True, True, True]
+    assert stored_variants(pid, r.json()["sha256"]) == [True, True, True]
     with clock_at(first_check_due + service.ORPHAN_GRACE):
         assert Worker().run_until_idle() == 1  # the resend's check keeps them: the row is there
-    assert _files(pid, r.json()["sha256"]) == [True, True, True]
+    assert stored_variants(pid, r.json()["sha256"]) == [True, True, True]

@@ -11,22 +11,8 @@ from app.core.types import utcnow
 from app.jobs.worker import Worker
 from app.photos import service
 from app.photos.models import Photo
-from app.photos.storage import PhotoNotFoundError
 from app.users.roles import Role
-from tests.conftest import login, make_user, report_body, upload_photo
-
-
-def _stored(photo_id: uuid.UUID, sha256: str) -> list[bool]:
-    storage = service.get_storage()
-
-    def stored(key: str) -> bool:
-        try:
-            storage.get(key)
-        except PhotoNotFoundError:
-            return False
-        return True
-
-    return [stored(service.storage_key(photo_id, sha256, v)) for v in service.VARIANTS]
+from tests.conftest import login, make_user, report_body, stored_variants, upload_photo
 
 
 def _age(db, photo_ids: list[str], days: float) -> None:
@@ -49,10 +35,10 @@ def test_old_photos_no_ticket_took_are_deleted_with_their_files(client, db):
 
     db.expire_all()
     assert db.get(Photo, uuid.UUID(unused["id"])) is None
-    assert _stored(uuid.UUID(unused["id"]), unused["sha256"]) == [False, False, False]
+    assert stored_variants(uuid.UUID(unused["id"]), unused["sha256"]) == [False, False, False]
     for kept in (used, recent):
         assert db.get(Photo, uuid.UUID(kept["id"])) is not None
-        assert _stored(uuid.UUID(kept["id"]), kept["sha256"]) == [True, True, True]
+        assert stored_variants(uuid.UUID(kept["id"]), kept["sha256"]) == [True, True, True]
     # The ticket still shows its photo; the deleted one answers 404 to its uploader, like any unknown photo.
     assert client.get(f"/api/photos/{used['id']}/thumb", headers=headers).status_code == 200
     assert client.get(f"/api/photos/{unused['id']}/thumb", headers=headers).status_code == 404
@@ -86,6 +72,6 @@ def test_a_photo_taken_by_a_ticket_after_the_sweep_read_it_is_kept(client, db, m
     assert service.drop_unused() == 1
     db.expire_all()
     assert db.get(Photo, uuid.UUID(taken["id"])) is not None
-    assert _stored(uuid.UUID(taken["id"]), taken["sha256"]) == [True, True, True]
+    assert stored_variants(uuid.UUID(taken["id"]), taken["sha256"]) == [True, True, True]
     assert db.get(Photo, uuid.UUID(left["id"])) is None
-    assert _stored(uuid.UUID(left["id"]), left["sha256"]) == [False, False, False]
+    assert stored_variants(uuid.UUID(left["id"]), left["sha256"]) == [False, False, False]
