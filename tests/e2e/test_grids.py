@@ -130,9 +130,12 @@ def test_admin_draws_a_grid_a_report_inside_goes_to_its_unit_and_a_crossing_edit
     page.click("[data-testid=nav-admin-audit]")
     page.select_option("[data-testid=audit-type]", "grid")
     table = page.locator("[data-testid=audit-table]")
-    page.wait_for_function("() => (document.querySelector('[data-testid=audit-table]')?.innerText || '').includes('grid.redraw')")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=audit-row] td[title]')]"
+                           ".some((td) => td.title === 'grid.redraw')")
     text = table.inner_text()
-    assert name in text and "grid.import" in text and "grid.redraw" in text
+    said = set(page.locator("[data-testid=audit-row] td[title]").evaluate_all(
+        "tds => tds.map((td) => td.title + '=' + td.innerText.trim())"))
+    assert name in text and {"grid.import=导入", "grid.redraw=重绘边界"} <= said, said
     page.screenshot(path=str(SHOTS / f"grid-audit-{label}.png"))
     rows = [r for r in admin_get(api, f"/api/admin/audit?entity_type=grid&entity_id={grid['id']}")["items"]
             if r["id"] > first_audit_id]

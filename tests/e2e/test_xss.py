@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.e2e.conftest import PASSWORD, login
+from tests.e2e.conftest import PASSWORD, PASSWORDS, login
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,13 @@ FIELDS = {k: evil(k) for k in ("DA", "AD", "DB", "DC", "DD", "DE", "ND", "NR", "
                                "GN")}  # a grid's name (the admin screens)
 
 
+XSS_PASSWORD = "Xss-check-2026"  # a new account's password (the demo's is too common)
+
+
 class Client:
     def __init__(self, base: str, username: str):
-        r = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=10)
+        r = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": PASSWORDS.get(username, PASSWORD)},
+                       timeout=10)
         r.raise_for_status()
         self.http = httpx.Client(base_url=base, timeout=30,
                                  headers={"Authorization": f"Bearer {r.json()['access_token']}"})
@@ -58,7 +62,8 @@ class Client:
 def evil_world(server, server_env, photos):
     """A unit and users with markup names (admin CLI), and tickets in every state with markup text."""
     cli = [sys.executable, "-m", "app.cli"]
-    env = server_env | {"XUNCHA_PASSWORD": PASSWORD}
+    PASSWORDS.update(dict.fromkeys(("xss_inspector", "xss_dispatcher", "xss_unit"), XSS_PASSWORD))
+    env = server_env | {"XUNCHA_PASSWORD": XSS_PASSWORD}
     run = lambda *a: subprocess.run([*cli, *a], env=env, check=True, capture_output=True, timeout=60)  # noqa: E731
     run("create-unit", FIELDS["UN"], "--kind", "street")
     run("create-user", "xss_inspector", "--role", "inspector", "--name", FIELDS["UI"])
