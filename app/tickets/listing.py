@@ -96,6 +96,12 @@ def supervised_clause(user: User) -> ColumnElement[bool]:
                           TicketEvent.unit_id == user.unit_id)
 
 
+def held_by(user: User) -> ColumnElement[bool] | None:
+    """A unit sees a ticket that has left it (回退, 改派) without its holder's deadline, request or lateness
+    (read._holder_fields): the filters and the order on them match only tickets it holds (None: the office's)."""
+    return None if access.office_view(user) else Ticket.unit_id == user.unit_id
+
+
 def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: list[Status] | None = None,
                    unit_id: int | None = None, category_code: str | None = None, overdue: bool | None = None,
                    q: str | None = None, bbox: str | None = None, reporter_id: int | None = None,
@@ -109,9 +115,7 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
     `district`: the unit ids of a subtree (units_service.descendant_ids).
     """
     where: list[ColumnElement[bool]] = [access.visible_clause(user)]
-    # A unit sees a ticket that has left it (回退, 改派) without its holder's deadline, request or lateness
-    # (read._holder_fields): the filters on them match only tickets the unit holds, as the list shows them.
-    held = None if access.office_view(user) else Ticket.unit_id == user.unit_id
+    held = held_by(user)
 
     def holding(clause: ColumnElement[bool], wanted: bool) -> ColumnElement[bool]:
         if held is None:
@@ -182,8 +186,8 @@ def list_tickets(session: Session, user: User, *, sort: str = "-reported_at", li
     key = getattr(Ticket, field)
     if field == "deadline_at":
         where.append(col(Ticket.deadline_at).is_not(None))
-        if not access.office_view(user):  # a ticket that has left the unit shows it no deadline (read._holder_fields)
-            where.append(Ticket.unit_id == user.unit_id)
+        if (held := held_by(user)) is not None:
+            where.append(held)
     rows, next_cursor = pagination.page(session, read.named_tickets(*where), key, col(Ticket.id),
                                         desc=desc, limit=limit, cursor=cursor)
     items = read.summaries(session, user, rows, now, with_duplicates=user.role in SEES_ALL_TICKETS)
