@@ -9,6 +9,7 @@ import { readExif, withExif } from './exif'
 export const MAX_EDGE = 2048
 export const JPEG_QUALITY = 0.8
 const MAX_CANVAS_PIXELS = 16_000_000
+const EXIF_WITHIN = 256 * 1024
 
 export function targetSize(w, h, maxEdge = MAX_EDGE) {
   let scale = Math.min(1, maxEdge / Math.max(w, h))
@@ -23,14 +24,15 @@ export function targetSize(w, h, maxEdge = MAX_EDGE) {
  */
 export async function downscalePhoto(file) {
   const originalSize = file.size
-  const original = await file.arrayBuffer()
-  const exif = file.type === 'image/jpeg' || !file.type ? readExif(original) : null
+  // EXIF sits before the image data, within its first segments (APP1 ≤ 64 KB): a cheap phone reads that much, not
+  // the whole photo, beside the decode.
+  const exif = file.type === 'image/jpeg' || !file.type ? readExif(await file.slice(0, EXIF_WITHIN).arrayBuffer()) : null
   const takenAt = exif?.takenAt ?? null
   let bitmap
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
   } catch {
-    return { bytes: original, type: file.type || 'application/octet-stream', width: null, height: null, originalSize, takenAt }
+    return { bytes: await file.arrayBuffer(), type: file.type || 'application/octet-stream', width: null, height: null, originalSize, takenAt }
   }
   const [w, h] = targetSize(bitmap.width, bitmap.height)
   let blob
@@ -49,7 +51,7 @@ export async function downscalePhoto(file) {
   const small = file.type === 'image/jpeg' && w === bitmap.width && h === bitmap.height
   if (!blob || (small && blob.size >= originalSize)) {
     bitmap.close?.()
-    return { bytes: original, type: file.type || 'image/jpeg', width: w, height: h, originalSize, takenAt }
+    return { bytes: await file.arrayBuffer(), type: file.type || 'image/jpeg', width: w, height: h, originalSize, takenAt }
   }
   bitmap.close?.()
   const bytes = await blob.arrayBuffer()
