@@ -106,11 +106,22 @@ UNIT_COLUMNS = [
 CHANGE_COLUMNS = [c for c in UNIT_COLUMNS[1:]]
 COUNT_CHANGE_FORMAT = '"↑"0;"↓"0;0'
 RATE_CHANGE_FORMAT = '"↑"0.0"个百分点";"↓"0.0"个百分点";0.0"个百分点"'
+# 返工率 is a few in a hundred and shown to two decimals ("0.00%"): its change in points to two decimals beside it.
+FINE_RATE_CHANGE_FORMAT = '"↑"0.00"个百分点";"↓"0.00"个百分点";0.00"个百分点"'
 HOURS_CHANGE_FORMAT = '"↑"0.0;"↓"0.0;0.0'
 
 
 def _is_rate(fmt: str | None) -> bool:
     return bool(fmt and fmt.endswith("%"))
+
+
+def _rate_digits(fmt: str | None) -> int:
+    """The decimals a rate of this cell format is shown to: two for "0.00%" (返工率), else one."""
+    return 2 if fmt == "0.00%" else 1
+
+
+def _rate_change_format(fmt: str | None) -> str:
+    return FINE_RATE_CHANGE_FORMAT if _rate_digits(fmt) == 2 else RATE_CHANGE_FORMAT
 
 
 def _points(cur: float, prev: float) -> Decimal:
@@ -134,7 +145,7 @@ def change_text(cur, prev, fmt: str | None) -> str:
     if cur is None or prev is None:
         return "—"
     if _is_rate(fmt):
-        d = half_up(_points(cur, prev))
+        d = half_up(_points(cur, prev), _rate_digits(fmt))
     elif fmt == "0.0":  # hours, printed beside values of one decimal: the change to one decimal too, half up
         d = half_up(Decimal(repr(cur)) - Decimal(repr(prev)))
     else:
@@ -203,16 +214,22 @@ def _overdue_tickets(session: Session, user: User, limit: int) -> list[TicketSum
     return page.items
 
 
+# What Excel reads as the start of a formula when a cell is typed in again (OWASP's CSV-injection list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _append(ws, values: list) -> list:
     """Append a row of values and hand back its cells; text that looks like a formula (user-typed "=…") stays
-    text. The row is found by its index, not by `ws[ws.max_row]`: that scans every cell of the sheet, which
+    text, quote-prefixed (Excel's leading ') so that editing the cell, copying it on or saving as CSV keeps it
+    text too. The row is found by its index, not by `ws[ws.max_row]`: that scans every cell of the sheet, which
     made a 2,000-row sheet quadratic (seconds)."""
     ws.append(values)
     row = ws._current_row  # the row `append` just wrote (openpyxl keeps no public handle on it)
     cells = [ws.cell(row=row, column=i) for i in range(1, len(values) + 1)]
-    for cell in cells:
-        if cell.data_type == "f":
+    for cell, value in zip(cells, values, strict=True):
+        if isinstance(value, str) and value.startswith(_FORMULA_START):
             cell.data_type = "s"
+            cell.quotePrefix = True
     return cells
 
 
@@ -306,7 +323,7 @@ def _total_sheet(wb: Workbook, title: str, s: Summary) -> None:
         row = _append(ws, values)
         for i, cell in enumerate(row[1:], start=1):
             if i == 3:
-                cell.number_format = (RATE_CHANGE_FORMAT if _is_rate(fmt) else
+                cell.number_format = (_rate_change_format(fmt) if _is_rate(fmt) else
                                       HOURS_CHANGE_FORMAT if fmt == "0.0" else COUNT_CHANGE_FORMAT)
             elif fmt:
                 cell.number_format = fmt
@@ -330,7 +347,7 @@ def _change_rows(ws, rows: list[UnitMetrics]) -> None:
         row = _append(ws, [m.unit_name, *[change(_value(m, g), _value(prev, g) if prev is not None else None, fmt)
                                          for _, g, fmt in CHANGE_COLUMNS]])
         for cell, (_, _, fmt) in zip(row[1:], CHANGE_COLUMNS, strict=True):
-            cell.number_format = (RATE_CHANGE_FORMAT if _is_rate(fmt) else
+            cell.number_format = (_rate_change_format(fmt) if _is_rate(fmt) else
                                   HOURS_CHANGE_FORMAT if fmt == "0.0" else COUNT_CHANGE_FORMAT)
 
 
@@ -577,7 +594,7 @@ def _cell(v, fmt: str | None) -> str:
     if v is None:
         return "—"
     if _is_rate(fmt):
-        return _pct(v, 2 if fmt == "0.00%" else 1)
+        return _pct(v, _rate_digits(fmt))
     return str(half_up(v)) if fmt == "0.0" else str(v)
 
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest'
-import { delta } from '../src/features/stats/period'
+import { delta, pct, rateDigits } from '../src/features/stats/period'
 
 describe('环比 (change on the previous period)', () => {
   it('gives counts as differences', () => {
@@ -12,6 +12,14 @@ describe('环比 (change on the previous period)', () => {
     expect(delta(0.75, 1, 'rate')).toMatchObject({ dir: -1, value: -25, text: '25.0' })
     expect(delta(7 / 9, 2 / 3, 'rate')).toMatchObject({ dir: 1, value: 11.1, text: '11.1' })
   })
+  it('gives 返工率 and its change to two decimals, as the printout does', () => {
+    expect(rateDigits('rework_rate')).toBe(2)
+    expect(rateDigits('closure_rate')).toBe(1)
+    expect(pct(1 / 15, rateDigits('rework_rate'))).toBe('6.67%')
+    expect(delta(1 / 15, 0, 'rate', 2)).toMatchObject({ dir: 1, value: 6.67, text: '6.67' })
+    expect(delta(1 / 15, 1 / 16, 'rate', 2)).toMatchObject({ dir: 1, value: 0.42, text: '0.42' })
+    expect(delta(1 / 15, 0, 'rate')).toMatchObject({ value: 6.7, text: '6.7' })
+  })
   it('says nothing when a side is missing', () => {
     expect(delta(0.5, null, 'rate')).toBeNull()
     expect(delta(undefined, 3)).toBeNull()
@@ -21,7 +29,6 @@ describe('环比 (change on the previous period)', () => {
 // The same table the backend's printout and Excel are checked against (tests/stats/test_rounding.py): every
 // figure rounds half away from zero on its decimal value, as counted by hand.
 import cases from '../../tests/fixtures/rounding_cases.json'
-import { pct } from '../src/features/stats/period'
 
 describe('rounding as by hand (四舍五入)', () => {
   it.each(cases.rates)('shows $num/$den as $text', ({ num, den, digits, text }) => {

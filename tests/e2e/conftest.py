@@ -307,9 +307,10 @@ def shots() -> Path:
 
 # ---- UI helpers shared by the tests ---------------------------------------------------------------
 
-def pct(v: float | None) -> str:
-    """A rate as the PWA shows it: rounded half away from zero on its decimal value, as the printouts are."""
-    return "—" if v is None else f"{half_up(Decimal(repr(v)) * 100)}%"
+def pct(v: float | None, digits: int = 1) -> str:
+    """A rate as the PWA shows it: rounded half away from zero on its decimal value, as the printouts are; 返工率
+    to two decimals (`digits`), as the printouts have it too."""
+    return "—" if v is None else f"{half_up(Decimal(repr(v)) * 100, digits)}%"
 
 
 def snap(page, path: Path) -> None:

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from app.core.types import clock_at, utcnow
 from app.photos import service as photos_service
+from app.stats.exports import _append
 from app.tickets import actions as tickets_actions
 from app.tickets.models import Ticket
 from app.tickets.schemas import CancelIn, DispatchIn, RectifyIn, TicketCreate, VerifyIn
@@ -161,7 +162,21 @@ def test_typed_formulas_stay_text_in_the_excel_bulletin(client, db):
     wb = load_workbook(io.BytesIO(r.content))
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == evil]
     assert cells, "the description is in the overdue sheet"
-    assert all(c.data_type == "s" for c in cells)
+    # Text, and quote-prefixed: typed in again, copied on or saved as CSV it stays text (it turned back into a
+    # live formula on F2 + Enter).
+    assert all(c.data_type == "s" and c.quotePrefix for c in cells)
+
+
+def test_every_formula_start_is_quote_prefixed_and_nothing_else():
+    wb = Workbook()
+    values = ["=1+1", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "向阳街道", "↓1", "a=b", 5, -3, None]
+    cells = _append(wb.active, values)
+    assert [c.quotePrefix for c in cells] == [True] * 5 + [False] * 6
+    assert all(c.data_type == "s" for c in cells[:5]) and cells[8].data_type == "n" and cells[9].value == -3
+    saved = io.BytesIO()
+    wb.save(saved)
+    again = load_workbook(io.BytesIO(saved.getvalue())).active
+    assert [c.value for c in again[1][:5]] == values[:5] and all(c.quotePrefix for c in again[1][:5])
 
 
 def test_printable_bulletin_embeds_before_and_after_thumbnails(client, db):
@@ -335,6 +350,10 @@ def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(c
     assert rows["结案率"][:3] == (0.75, 1.0, -25.0)
     cell = next(r for r in ws.iter_rows(min_row=3) if r[0].value == "结案率")[3]
     assert cell.number_format == '"↑"0.0"个百分点";"↓"0.0"个百分点";0.0"个百分点"'
+    # 返工率, shown to two decimals, changes in points to two decimals beside it (it said 18.18% ↑18.2个百分点)
+    cell = next(r for r in ws.iter_rows(min_row=3) if r[0].value == "返工率")[3]
+    assert cell.number_format == '"↑"0.00"个百分点";"↓"0.00"个百分点";0.00"个百分点"'
+    assert rows["返工率"][:3] == (0.5, 0, 50)
     assert ws.print_title_rows == "$2:$2"
 
     units = {r[0]: r[1:] for r in wb["单位环比"].iter_rows(min_row=3, values_only=True)}
@@ -371,6 +390,7 @@ def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(c
     totals = re.search(r"<table class='units totals'>(.*?)</table>", page, re.S).group(1)
     assert "<td class='l'>发现数</td><td>12</td><td>5</td><td>↑7</td><td>15</td><td>17</td>" in totals
     assert "<td class='l'>结案率</td><td>75.0%</td><td>100.0%</td><td>↓25.0个百分点</td>" in totals
+    assert "<td class='l'>返工率</td><td>50.00%</td><td>0.00%</td><td>↑50.00个百分点</td>" in totals
     body = page[page.index("五、各单位环比"):]
     assert "较上期 2026年第40周" in body
     # B's 结案 0 against P's 1: "0 ↓1"

@@ -40,6 +40,15 @@ def test_a_rate_s_change_is_shown_in_points_as_counted_by_hand(case):
     assert change(a / b, c / d, "0.0%") == pytest.approx(float(exact), abs=1e-9)
 
 
+def test_the_rework_rate_s_change_is_shown_to_the_two_decimals_of_its_values():
+    """返工率 is printed to two decimals (6.67 %); its change beside it read ↑6.7个百分点."""
+    assert change_text(1 / 15, 0.0, "0.00%") == "↑6.67个百分点"
+    assert change_text(2 / 11, 0.0, "0.00%") == "↑18.18个百分点"
+    assert change_text(1 / 15, 1 / 16, "0.00%") == "↑0.42个百分点"  # 0.41666…: not ↑0.4
+    assert change_text(1 / 200, 1 / 200, "0.00%") == "持平"
+    assert change_text(1 / 15, 0.0, "0.0%") == "↑6.7个百分点"  # the other rates as they were
+
+
 def test_the_rounding_cases_include_the_halves_that_binary_floats_get_wrong():
     wrong = [c for c in CASES["rates"] if f"{c['num'] / c['den'] * 100:.{c['digits']}f}%" != c["text"]]
     assert len(wrong) >= 3, "the table should hold cases where formatting the float itself is wrong"

@@ -35,6 +35,12 @@ export function pct(v: number | null | undefined, digits = 1) {
   return v == null ? '—' : `${roundHalfUp(v * 100, digits).toFixed(digits)}%`
 }
 
+/** 返工率 is a few in a hundred: two decimals, as the printout and the Excel file give it (6.67 %, not 6.7 %);
+ * every other rate one. */
+export function rateDigits(key: string) {
+  return key === 'rework_rate' ? 2 : 1
+}
+
 export function hours(v) {
   return v == null ? '—' : v < 10 ? roundHalfUp(v, 1).toFixed(1) : roundHalfUp(v, 0).toString()
 }
@@ -70,11 +76,11 @@ export function periodLabel(p, locale) {
  * Counts as a difference (↑3, ↓1), rates in percentage points (↑2.5pp / ↑2.5个百分点), hours as a difference
  * of hours; `null` when either side is missing (a rate over nothing), `dir` 0 when unchanged.
  */
-export function delta(cur, prev, kind = 'count') {
+export function delta(cur, prev, kind = 'count', digits = 1) {
   if (cur == null || prev == null) return null
-  const d = roundHalfUp(kind === 'rate' ? (cur - prev) * 100 : cur - prev, 1)
+  const d = roundHalfUp(kind === 'rate' ? (cur - prev) * 100 : cur - prev, kind === 'rate' ? digits : 1)
   const dir = d > 0 ? 1 : d < 0 ? -1 : 0
   const size = Math.abs(d)
-  const text = kind === 'rate' ? size.toFixed(1) : kind === 'hours' ? hours(size) : String(size)
+  const text = kind === 'rate' ? size.toFixed(digits) : kind === 'hours' ? hours(size) : String(size)
   return { dir, arrow: dir > 0 ? '↑' : dir < 0 ? '↓' : '→', value: d, text }
 }
