@@ -269,11 +269,20 @@ def _in_order(kind: str, rows: list[BreakdownRow]) -> list[BreakdownRow]:
     return sorted(rows, key=lambda r: (r.key is None, -r.handed_over, -r.reported, r.unit_name or ""))
 
 
+_COUNTS = tuple(name for name, field in UnitMetrics.model_fields.items() if field.annotation is int)
+
+
+def has_figures(m: UnitMetrics) -> bool:
+    """Whether any count of `m` is not zero: a row of zeros kept beside last period's figures has none, and is
+    not kept again beside it in the period after (a published bulletin's rows carried it on week after week)."""
+    return any(getattr(m, name) for name in _COUNTS)
+
+
 def _with_previous(current: list[Breakdown], before: list[Breakdown]) -> list[Breakdown]:
     """Each breakdown row with the same row of the previous period beside it (环比; zero when it had none), and a
     row of zeros for what had figures only in the previous period (its fall is news, and the rows' previous
     figures add up to the previous total)."""
-    prev = {(b.kind, r.key): r for b in before for r in b.rows}
+    prev = {(b.kind, r.key): r for b in before for r in b.rows if has_figures(r)}
     for b in current:
         keys = {r.key for r in b.rows}
         b.rows += [BreakdownRow(unit_id=p.unit_id, unit_name=p.unit_name, key=key) for (kind, key), p in prev.items()
@@ -344,7 +353,7 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
                       for m in published.units}
         if published.unassigned is not None:
             prev_unassigned = published.unassigned.model_copy(update={"previous": None})
-            if unassigned is None and scope.unit_ids is None:  # as for a unit below
+            if unassigned is None and scope.unit_ids is None and has_figures(prev_unassigned):  # as for a unit below
                 unassigned = UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
         elif "unassigned" in published.model_fields_set:
             prev_unassigned = UnitMetrics(unit_id=None, unit_name=UNASSIGNED)
@@ -360,7 +369,7 @@ def summary(session: Session, user: User, period: Period, scope: Scope, *, now: 
         # A unit with figures last period and none now: a row of zeros beside them (its fall is news, and the
         # units' previous figures add up to the previous total).
         for uid, p in prev_units.items():
-            if uid is not None and uid not in by_unit:
+            if uid is not None and uid not in by_unit and has_figures(p):
                 by_unit[uid] = UnitMetrics(unit_id=uid, unit_name=p.unit_name)
         for uid, m in by_unit.items():
             m.previous = prev_units.get(uid) or UnitMetrics(unit_id=uid, unit_name=m.unit_name)

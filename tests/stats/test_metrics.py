@@ -177,6 +177,32 @@ def test_a_unit_with_figures_last_week_and_none_this_week_keeps_its_row_for_the_
     assert_rows_add_up(published)
 
 
+def test_a_row_of_zeros_is_not_carried_on_into_the_week_after(client, city):
+    """B and A1 keep a row of zeros in week N beside W's figures; N's published bulletin holds those rows. Week
+    N+1 compares with N's bulletin: a row of zeros beside zeros is no news, and it was carried on week after
+    week (a grid with nothing for weeks stood in the bulletin's JSON as a row of zeros)."""
+    h = login(client, city.users["leader"])
+    for on in (WEEK_ON, "2026-10-14"):
+        assert client.post("/api/bulletins", json={"period": "week", "on": on}, headers=h).status_code == 201
+    week_n = client.get("/api/stats/summary", params={"on": "2026-10-14", "breakdowns": "true"}, headers=h).json()
+    carried = {city.units[key].id for key in ("B", "A1")}
+    assert carried <= {u["unit_id"] for u in week_n["units"]}
+    after = client.get("/api/stats/summary", params={"on": "2026-10-21", "breakdowns": "true"}, headers=h).json()
+    assert after["previous_source"] == "published"
+
+    def counts(m: dict) -> list[int]:
+        return [v for v in m.values() if type(v) is int and v] if m else []
+
+    rows = [*after["units"], *(r for b in after["breakdowns"] for r in b["rows"])]
+    assert rows, "week N had figures, so N+1 has rows beside them"
+    for row in rows:
+        assert counts(row) or counts(row["previous"]), row
+    for uid in carried:
+        unit = next((u for u in after["units"] if u["unit_id"] == uid), None)
+        assert unit is None or counts(unit) or counts(unit["previous"]), unit
+    assert_rows_add_up(after)
+
+
 def test_previous_week_and_month(client, city):
     h = login(client, city.users["leader"])
     prev = client.get("/api/stats/summary", params={"on": "2026-09-30"}, headers=h).json()["total"]
