@@ -106,9 +106,10 @@ def deliver(session: Session, payload: dict) -> None:
     try:
         request = build_request(channel, delivery, phones=phones)
         url = request["url"]
-        targets.check_before_send(url)
-        with httpx.Client(timeout=SEND_TIMEOUT_S) as client:
-            response = client.post(url, json=request["json"], headers=request.get("headers", {}))
+        to = targets.route(url)
+        with httpx.Client(timeout=SEND_TIMEOUT_S, trust_env=to.trust_env) as client:
+            response = client.post(to.url, json=request["json"], headers=request.get("headers", {}) | to.headers,
+                                   extensions=to.extensions)
         _check(channel, response)
     except targets.BlockedTarget as exc:  # no retry will change where the name points to: failed at once
         _record(session, delivery.id, state="failed", error=str(exc), attempt=True)

@@ -6,11 +6,16 @@ answers back from the delivery log. A host inside the government network (a priv
 is allowed by naming it, or its network, in XUNCHA_NOTIFY_PRIVATE_HOSTS.
 
 Checked twice: the URL's host when it is saved, when it is an address (or `localhost`), so the admin hears at
-once; every address the host resolves to just before each send, since a name can point anywhere.
+once; every address the host resolves to just before each send, since a name can point anywhere. The send then
+goes to the address checked (`route`: the host's name kept in the Host header and for TLS), not to whatever the
+name resolves to a moment later (a name answering a public address to the check and 127.0.0.1 to the
+connection, DNS rebinding). Behind an egress proxy (HTTPS_PROXY, …) the proxy connects, and its rules decide.
 """
 
 import ipaddress
 import socket
+import urllib.request
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from app.core.config import get_settings
@@ -73,21 +78,47 @@ def check_saved(url: str) -> None:
         raise BlockedTarget(host)
 
 
-def check_before_send(url: str) -> None:
-    """Just before a send: every address the host resolves to must be allowed. A name that does not resolve
-    is left to the HTTP client, whose error the delivery log shows and whose retries may outlast a DNS fault."""
+class Unresolvable(OSError):
+    """The host's name does not resolve now: retried, as a refused connection is (a DNS fault may pass)."""
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to send to a checked URL: `url` with its host replaced by the address checked, the host's name as
+    the Host header and (https) as the name TLS checks the certificate against."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    extensions: dict[str, str] = field(default_factory=dict)
+    trust_env: bool = False
+
+
+def _through_proxy(scheme: str, host: str) -> bool:
+    return bool(urllib.request.getproxies().get(scheme)) and not urllib.request.proxy_bypass(host)
+
+
+def route(url: str) -> Route:
+    """Just before a send: every address the host resolves to must be allowed, and the send goes to the first
+    of them. A host the operator named (XUNCHA_NOTIFY_PRIVATE_HOSTS) and a send through an egress proxy are
+    left to their resolver."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     names, networks = _allowed()
     if host in names:
-        return
+        return Route(url, trust_env=True)
     check_saved(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise Unresolvable(f"无法解析 {host} cannot resolve {host}: {exc}") from exc
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    for address in addresses:
         if not _permitted(address, networks):
             raise BlockedTarget(host)
+    if _through_proxy(parts.scheme, host):
+        return Route(url, trust_env=True)
+    pinned = f"[{addresses[0]}]" if addresses[0].version == 6 else str(addresses[0])
+    netloc = f"{pinned}:{parts.port}" if parts.port else pinned
+    return Route(parts._replace(netloc=netloc).geturl(), headers={"Host": parts.netloc.rsplit("@", 1)[-1]},
+                 extensions={"sni_hostname": host} if parts.scheme == "https" else {})

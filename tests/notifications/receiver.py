@@ -45,7 +45,7 @@ class Receiver:
         self.server.server_close()
 
 
-def start() -> Receiver:
+def start(host: str = "127.0.0.1", port: int = 0) -> Receiver:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
@@ -92,7 +92,7 @@ def start() -> Receiver:
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
     receiver = Receiver(server)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -372,5 +372,58 @@ def test_a_name_that_resolves_to_this_machine_is_refused_at_send(no_private_host
     url = f"http://{host}:8000/api/health"
     targets.check_saved(url)
     with pytest.raises(targets.BlockedTarget):
-        targets.check_before_send(url)
-    targets.check_before_send("http://no-such-host.invalid/")  # left to the HTTP client's error and retries
+        targets.route(url)
+    with pytest.raises(targets.Unresolvable):  # an OSError: retried, as a refused connection is
+        targets.route("http://no-such-host.invalid/")
+
+
+def test_a_send_goes_to_the_address_checked_not_where_the_name_points_a_moment_later(client, w, db, monkeypatch):
+    """DNS rebinding: a name answering an allowed address to the check and 127.0.0.1 to the connection made
+    right after (a zero TTL) reached this machine, the check passed. The send now goes to the address checked,
+    the name kept as the Host header. The resolver is the one thing stood in for (no DNS server runs here);
+    both receivers are real, on the same port of two loopback addresses."""
+    allowed = fake.start("127.0.0.2")
+    port = allowed.server.server_address[1]
+    try:
+        forbidden = fake.start("127.0.0.1", port)
+    except OSError:
+        allowed.close()
+        pytest.skip(f"port {port} is taken on 127.0.0.1")
+    try:
+        monkeypatch.setenv("XUNCHA_NOTIFY_PRIVATE_HOSTS", "127.0.0.2/32")
+        get_settings.cache_clear()
+        name, answers = "robot.rebind.test", iter(["127.0.0.2"])
+        real = socket.getaddrinfo
+
+        def rebinding(host, *args, **kwargs):
+            if host != name:
+                return real(host, *args, **kwargs)
+            address = next(answers, "127.0.0.1")  # the first answer, then this machine
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, args[0] if args else port))]
+
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        channel(client, w, kind="webhook", url=f"http://{name}:{port}/hook")
+        dispatch(client, w)
+        Worker().run_until_idle()
+        [d] = deliveries(db)
+        assert d.state == "sent", d.last_error
+        assert forbidden.received == []
+        [got] = allowed.received
+        assert got.path == "/hook" and got.headers["Host"] == f"{name}:{port}"
+    finally:
+        allowed.close()
+        forbidden.close()
+        get_settings.cache_clear()
+
+
+def test_an_https_send_is_pinned_and_keeps_its_name_for_tls(monkeypatch):
+    """The address checked for the URL, the name for the certificate (SNI and its check) and the Host header."""
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2400:3200::1", 443, 0, 0))])
+    to = targets.route("https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k")
+    assert to.url == "https://[2400:3200::1]/cgi-bin/webhook/send?key=k"
+    assert to.headers == {"Host": "qyapi.weixin.qq.com"} and to.extensions == {"sni_hostname": "qyapi.weixin.qq.com"}
+    assert not to.trust_env
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # an egress proxy connects: its rules decide
+    assert targets.route("https://qyapi.weixin.qq.com/x") == targets.Route("https://qyapi.weixin.qq.com/x",
+                                                                            trust_env=True)
