@@ -75,9 +75,10 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent, *, previous_u
     reminders.schedule(session, ticket, event, conf)
     base = _fields(session, ticket, event)
     if action == Action.reassign and previous_unit_id is not None:
-        # The unit that asked to give the ticket back hears the decision; the new unit gets a new task.
+        # The unit that asked to give the ticket back hears the decision, not the new unit's deadline (its time
+        # is no longer this unit's, as its timeline hides it); the new unit gets a new task.
         _tell(session, conf, _active_users(session, unit_id=previous_unit_id), previous_unit_id, "request_decided",
-              event, base | {"decision": _DECISIONS[action]})
+              event, base | {"decision": _DECISIONS[action], "deadline_at": None})
     if action in _TO_UNIT and event.unit_id is not None:
         kind = _TO_UNIT[action]
         extra = {"decision": _DECISIONS[action]} if kind == "request_decided" else {}

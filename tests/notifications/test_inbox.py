@@ -171,6 +171,14 @@ def test_a_message_that_asks_something_says_when_it_is_done(client, w):
     assert client.get(f"/api/tickets/{t2['id']}", headers=h["dispatcher"]).json()["status"] == "dispatched"
     assert settled("staff_a")[("dispatched", t2["case_number"])] is True
     assert settled("staff_b")[("dispatched", t2["case_number"])] is False
+    # The unit that gave it back hears the decision, not the new unit's deadline (the ticket's time is no
+    # longer its own: its timeline and list hide it too); the new unit's task has it.
+    [decided] = [n for n in inbox(client, h["staff_a"])["items"]
+                 if (n["kind"], n["data"]["case_number"]) == ("request_decided", t2["case_number"])]
+    assert decided["data"]["decision"] == "回退申请已批准并改派" and decided["data"]["deadline_at"] is None
+    assert "时限" not in decided["text"] and "复查" not in decided["text"]
+    [task] = [n for n in inbox(client, h["staff_b"])["items"] if n["data"]["case_number"] == t2["case_number"]]
+    assert task["data"]["deadline_at"] is not None
 
 
 def test_a_resent_action_tells_no_one_twice(client, w):
