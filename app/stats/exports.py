@@ -454,12 +454,22 @@ def _ranking_sheet(wb: Workbook, title: str, period: Period, group: RankGroup | 
         _append(ws, ["", "本期无应结案件，暂无排名"])
     for r in group.rows if group else []:
         row = _append(ws, [r.rank, r.unit_name, LIST_NAMES.get(r.list or "", ""), r.due, r.closed, r.closure_rate,
-                           r.on_time_rate, r.overdue_unclosed, r.prev_rank, r.movement, r.black_streak or None])
+                           r.on_time_rate, r.overdue_unclosed, r.prev_rank, r.movement, r.black_streak])
         row[5].number_format = row[6].number_format = "0.0%"
         if r.list:
             for cell in row:
                 cell.fill = RED_FILL if r.list == "red" else BLACK_FILL
     _widths(ws, [8, 24, 8, 12, 10, 10, 12, 12, 12, 10, 14])
+
+
+def rank_change_text(prev_rank: int | None, movement: int | None) -> str:
+    """上期 as printed: last period's rank and the move since, as the other 环比 say it (2 ↑1, 3 持平); — when the
+    unit was not ranked then."""
+    if prev_rank is None:
+        return "—"
+    if not movement:
+        return f"{prev_rank} 持平"
+    return f"{prev_rank} {'↑' if movement > 0 else '↓'}{abs(movement)}"
 
 
 def _title(period: Period) -> str:
@@ -701,14 +711,15 @@ def bulletin_html(session: Session, user: User, period: Period, rules: RankRules
     for i, group in enumerate(ranking.groups):
         parts.append(f"<h3>（{numerals[i]}）{e(group.name)}</h3>"
                      "<table><thead><tr><th>名次</th><th>单位</th><th>应结案</th><th>结案</th><th>结案率</th>"
-                     "<th>按期结案率</th><th>超期未结案</th><th>上期</th><th>榜单</th></tr></thead><tbody>")
+                     "<th>按期结案率</th><th>超期未结案</th><th>上期</th><th>榜单</th><th>连续上黑榜</th>"
+                     "</tr></thead><tbody>")
         for r in group.rows:
-            mv = "" if r.movement is None else ("↑" if r.movement > 0 else "↓" if r.movement < 0 else "—")
             lst = {"red": '<span class="red">红榜</span>',
                    "black": '<span class="black">黑榜</span>'}.get(r.list or "", "")
             parts.append(f"<tr><td>{r.rank}</td><td class='l'>{e(r.unit_name)}</td><td>{r.due}</td>"
                          f"<td>{r.closed}</td><td>{_pct(r.closure_rate)}</td><td>{_pct(r.on_time_rate)}</td>"
-                         f"<td>{r.overdue_unclosed}</td><td>{r.prev_rank or '—'} {mv}</td><td>{lst}</td></tr>")
+                         f"<td>{r.overdue_unclosed}</td><td>{rank_change_text(r.prev_rank, r.movement)}</td>"
+                         f"<td>{lst}</td><td>{f'{r.black_streak} 期' if r.black_streak else ''}</td></tr>")
         parts.append("</tbody></table>")
     rules_zh = rule_text(rules)
     parts.append(f'<p class="muted">{e(_zh(rules_zh["groups"]))}；{e(_zh(rules_zh["red"]))}；'

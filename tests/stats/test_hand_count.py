@@ -65,7 +65,9 @@ w14 (w14 voided in N, but it is voided now); suspended now: w11 (w12 was resumed
 = 16: w1–w10, w12, w15, w17, w18, w21, w22.
 """
 
+import html
 import io
+import re
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -538,6 +540,25 @@ def test_ranking_red_and_black_lists_by_hand(city):
     got = {x["unit_id"]: (x["prev_rank"], x["black_streak"]) for g in r["groups"] for x in g["rows"]}
     assert got == {s.id("C"): (1, 0), s.id("B"): (2, 2), s.id("S1"): (None, 0), s.id("D2"): (None, 1),
                    s.id("D1"): (1, 1)}
+    # The printout says the same: 上期 with the move as the other 环比 say it (an unchanged rank read "1 —", as if
+    # there were none), and the black streak the API and the Excel file give.
+    with clock_at(NOW):
+        page = s.client.get("/api/stats/bulletin.html", params={"period": "week", "on": WEEK_W},
+                            headers=s.h["lead"]).text
+    printed = {}
+    for row in (x for g in r["groups"] for x in g["rows"]):
+        cells = re.search(rf"<tr><td>{row['rank']}</td><td class='l'>{re.escape(html.escape(row['unit_name']))}</td>"
+                          r"((?:<td>.*?</td>)+)</tr>", page).group(1)
+        cells = re.findall(r"<td>(.*?)</td>", cells)
+        printed[row["unit_id"]] = (cells[-3], cells[-1])
+    # C first again, B second again, D1 from first to third of its group (D2 and S1 unranked in P).
+    assert printed == {s.id("C"): ("1 持平", ""), s.id("B"): ("2 持平", "2 期"), s.id("S1"): ("—", ""),
+                       s.id("D2"): ("—", "1 期"), s.id("D1"): ("1 ↓2", "1 期")}
+    with clock_at(NOW):
+        xlsx = s.client.get("/api/stats/bulletin.xlsx", params={"period": "week", "on": WEEK_W}, headers=s.h["lead"])
+    streaks = {row[1]: row[10] for ws in openpyxl.load_workbook(io.BytesIO(xlsx.content)).worksheets
+               if ws.title.endswith("红黑榜") for row in ws.iter_rows(min_row=3, values_only=True)}
+    assert streaks == {x["unit_name"]: x["black_streak"] for g in r["groups"] for x in g["rows"]}  # 0, not blank
 
 
 def test_published_bulletin_is_the_live_figures_and_stays(city):
