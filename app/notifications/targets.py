@@ -66,9 +66,14 @@ def _permitted(address: Address, networks) -> bool:
     return _public(address) or any(address in network for network in networks)
 
 
+# Dots a resolver reads as dots (IDNA maps the ideographic and full-width ones): 127。0。0。1 is 127.0.0.1.
+_DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
 def check_saved(url: str) -> None:
-    """When a channel is saved: refuse a URL whose host is an address (or localhost) it may not reach."""
-    host = (urlsplit(url).hostname or "").lower()
+    """When a channel is saved: refuse a URL whose host is an address (or localhost) it may not reach, however
+    written (a trailing dot, full-width dots)."""
+    host = (urlsplit(url).hostname or "").lower().translate(_DOTS).rstrip(".")
     names, networks = _allowed()
     if host in names:
         return
