@@ -209,6 +209,27 @@ def test_a_photo_the_full_phone_cannot_keep_is_said_so_in_the_app_s_language(new
     assert page.locator("[data-testid=picked-photo]").count() == 0
 
 
+def test_a_file_that_is_no_photo_is_refused_when_picked(new_context, photos, tmp_path):
+    """A damaged camera file (or any file that is no photo) was kept and saved: it sat in 待上传 refused by the
+    server for ever (415), and throwing it away threw the whole report with it. It is refused when picked, in
+    words; a good photo beside it is kept, and a HEIC file this browser cannot show is still taken (the server
+    converts it)."""
+    broken = tmp_path / "IMG_0001.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not a photo")
+    heic = tmp_path / "IMG_0002.heic"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    page = new_context().new_page()
+    login(page, "inspector", "/capture")
+    page.wait_for_selector("[data-testid=photo-input]", state="attached")
+    page.set_input_files("[data-testid=photo-input]", [str(broken), str(photos[0])])
+    toast = page.locator(".van-toast:has-text('无法读取这张照片')")
+    toast.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=picked-photo]').length === 1")
+    assert page.locator("[data-testid=picked-photo] img").get_attribute("alt") == "照片"
+    page.set_input_files("[data-testid=photo-input]", [str(heic)])
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=picked-photo]').length === 2")
+
+
 def test_the_capture_draft_keeps_the_last_words_typed_and_says_when_it_cannot_be_saved(new_context, photos):
     """The phone may kill a page in the background at once: what was typed just before is saved as the page goes
     (it waited 250 ms of quiet before); and a draft that cannot be saved (storage full) is said so, once."""

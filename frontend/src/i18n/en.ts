@@ -3,7 +3,7 @@ export default {
   common: {
     ok: 'OK', cancel: 'Cancel', save: 'Save', submit: 'Submit', retry: 'Retry', back: 'Back', loading: 'Loading…',
     none: 'None', more: 'Load more', noMore: 'No more', search: 'Search', required: 'Required', offlineCopy: 'Offline copy ({at})',
-    confirm: 'Confirm', close: 'Close', delete: 'Delete', refresh: 'Refresh', notFound: 'Page not found (404)',
+    confirm: 'Confirm', close: 'Close', delete: 'Delete', refresh: 'Refresh', notFound: 'Page not found (404)', photo: 'Photo',
     pageOffline: 'This page is not on this phone yet: open it once online, then it works offline', pageLoadFailed: 'The page failed to load: please refresh', updatingForPage: 'The app was updated: loading the new version…',
   },
   nav: {
@@ -47,7 +47,7 @@ export default {
     pickCategory: 'Choose a category', searchCategory: 'Search categories', description: 'Description', descriptionPh: 'What is wrong here?',
     address: 'Address (optional)', addressPh: 'e.g. in front of 12 Xiangyang Rd', save: 'Save & send', saved: 'Saved on this phone, waiting to send',
     savedSent: 'Saved on this phone', needPhoto: 'Take at least one photo', needLocation: 'Wait for a location or pick one on the map',
-    needCategory: 'Choose a category', draftRestored: 'Unsent draft restored', draftNotSaved: 'The draft could not be saved on this phone (storage full?): submit it soon or free some space', sizeSaved: '{from} → {to}', processing: 'Processing…',
+    needCategory: 'Choose a category', draftRestored: 'Unsent draft restored', draftNotSaved: 'The draft could not be saved on this phone (storage full?): submit it soon or free some space', sizeSaved: '{from} → {to}', processing: 'Processing…', unreadablePhoto: 'This photo cannot be read (a damaged file, or not a photo): take it again or pick another',
     usePin: 'Use this location', pickTitle: 'Drag the red dot or tap the map to set the place', discard: 'Clear', discardConfirm: 'Clear the form and its photos?',
   },
   outbox: {

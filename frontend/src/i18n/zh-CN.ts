@@ -3,7 +3,7 @@ export default {
   common: {
     ok: '确定', cancel: '取消', save: '保存', submit: '提交', retry: '重试', back: '返回', loading: '加载中…',
     none: '无', more: '加载更多', noMore: '没有更多了', search: '搜索', required: '必填', offlineCopy: '离线副本（{at}）',
-    confirm: '确认', close: '关闭', delete: '删除', refresh: '刷新', notFound: '页面不存在（404）',
+    confirm: '确认', close: '关闭', delete: '删除', refresh: '刷新', notFound: '页面不存在（404）', photo: '照片',
     pageOffline: '此页面尚未下载到本机：请联网后打开一次，之后可离线查看', pageLoadFailed: '页面加载失败，请刷新重试', updatingForPage: '应用已更新，正在载入新版本…',
   },
   nav: {
@@ -47,7 +47,7 @@ export default {
     pickCategory: '请选择问题类别', searchCategory: '搜索类别', description: '问题描述', descriptionPh: '描述问题（可选补充位置、现象）',
     address: '地址（可选）', addressPh: '如：向阳路 12 号门前', save: '保存并上传', saved: '已保存到本机，等待上传',
     savedSent: '已保存到本机', needPhoto: '请至少拍 1 张照片', needLocation: '请等待定位或在地图上选点', needCategory: '请选择问题类别',
-    draftRestored: '已恢复未提交的草稿', draftNotSaved: '草稿未能保存到本机（存储空间不足？），请尽快提交或清理空间', sizeSaved: '{from} → {to}', processing: '处理中…', usePin: '使用此位置', pickTitle: '拖动红点或点按地图选择位置',
+    draftRestored: '已恢复未提交的草稿', draftNotSaved: '草稿未能保存到本机（存储空间不足？），请尽快提交或清理空间', sizeSaved: '{from} → {to}', processing: '处理中…', unreadablePhoto: '无法读取这张照片（文件损坏或不是照片），请重拍或另选一张', usePin: '使用此位置', pickTitle: '拖动红点或点按地图选择位置',
     discard: '清空', discardConfirm: '清空当前填写内容和照片？',
   },
   outbox: {

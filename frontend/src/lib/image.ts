@@ -11,6 +11,21 @@ export const JPEG_QUALITY = 0.8
 const MAX_CANVAS_PIXELS = 16_000_000
 const EXIF_WITHIN = 256 * 1024
 
+/** A file this browser cannot decode that is not HEIC/HEIF either (which the server converts): a damaged file or
+ * not a photo, which no server would take. Refused when picked: saved, it sat in 待上传 for ever, and throwing it
+ * away threw the whole report with it. */
+export class UnreadablePhoto extends Error {
+  constructor() {
+    super('unreadable_photo')
+  }
+}
+
+/** HEIC/HEIF: an ISO-BMFF file, "ftyp" at byte 4 (the server reads it; most browsers cannot). */
+async function isHeif(file: Blob) {
+  const head = new Uint8Array(await file.slice(0, 12).arrayBuffer())
+  return head.length >= 12 && String.fromCharCode(head[4], head[5], head[6], head[7]) === 'ftyp'
+}
+
 export function targetSize(w, h, maxEdge = MAX_EDGE) {
   let scale = Math.min(1, maxEdge / Math.max(w, h))
   if (w * h * scale * scale > MAX_CANVAS_PIXELS) scale = Math.sqrt(MAX_CANVAS_PIXELS / (w * h))
@@ -18,9 +33,9 @@ export function targetSize(w, h, maxEdge = MAX_EDGE) {
 }
 
 /**
- * Returns {bytes: ArrayBuffer, type, width, height, originalSize, takenAt}. If the browser cannot decode the
- * file (e.g. HEIC on a non-Apple browser) the original bytes are kept and the server converts them. takenAt: when
- * the camera says the photo was taken (EXIF), else null.
+ * Returns {bytes: ArrayBuffer, type, width, height, originalSize, takenAt}. If the browser cannot decode a HEIC
+ * file (a non-Apple browser) the original bytes are kept and the server converts them; any other file it cannot
+ * decode throws UnreadablePhoto. takenAt: when the camera says the photo was taken (EXIF), else null.
  */
 export async function downscalePhoto(file) {
   const originalSize = file.size
@@ -32,6 +47,7 @@ export async function downscalePhoto(file) {
   try {
     bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' })
   } catch {
+    if (!(await isHeif(file))) throw new UnreadablePhoto()
     return { bytes: await file.arrayBuffer(), type: file.type || 'application/octet-stream', width: null, height: null, originalSize, takenAt }
   }
   const [w, h] = targetSize(bitmap.width, bitmap.height)
