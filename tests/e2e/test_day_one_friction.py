@@ -15,6 +15,7 @@ import uuid
 import httpx
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import CENTER, capture, login, wait_outbox_empty, wait_sw
 from tests.fixtures.images import make_jpeg
@@ -213,6 +214,29 @@ def test_a_verification_the_ticket_outran_is_shown_as_refused_with_no_resend(new
     page.locator(".van-dialog__confirm").click()
     page.wait_for_selector("[data-testid=outbox-empty]")
     assert api.ticket(t["id"])["status"] == "closed"
+
+
+def test_a_refused_action_shows_the_ticket_as_it_is_now_and_why(new_context, api, shots):
+    """The ticket page open on 待核查 while another inspector closes it, then 核查通过 here: refused (409). The page
+    kept 待核查 and "本机有 1 项操作待上传" after a short toast; it now shows the ticket as it is and why the action
+    was not done, with the way to 待上传."""
+    t = _rectified(api, f"e2e 页面上被他人核查 {uuid.uuid4().hex[:6]}")
+    page = new_context().new_page()
+    login(page, "inspector", f"/tickets/{t['id']}")
+    page.locator("[data-testid=act-verify_pass]").wait_for()
+    _act(api, "inspector2", t["id"], "verify", passed=True)  # asserts 200
+    page.locator("[data-testid=act-verify_pass]").click()
+    page.locator("[data-testid=action-form-verify_pass] [data-testid=action-submit]").click()
+    banner = page.locator("[data-testid=refused-local]")
+    banner.wait_for(timeout=30_000)
+    assert "案件状态已变化（当前：已结案），此操作未执行" in banner.inner_text()
+    expect(page.locator("[data-testid=status]").first).to_have_text("已结案")
+    assert page.locator("[data-testid=pending-local]").count() == 0
+    page.locator("[data-testid=action-form-verify_pass]").wait_for(state="hidden")
+    page.screenshot(path=str(shots / "ticket-refused-action.png"))
+    banner.locator("[data-testid=refused-local-outbox]").click()
+    page.wait_for_url("**/outbox")
+    page.locator("[data-testid=outbox-item][data-state=attention]").wait_for()
 
 
 def test_verify_cards_say_what_where_how_far_and_when_and_photos_enlarge(new_context, api, shots):

@@ -65,7 +65,7 @@ export default {
     overdueBy: 'Overdue {d}', dueIn: '{d} left', rework: 'Rework ×{n}', timeline: 'Timeline', photos: 'Photos',
     before: 'Before', after: 'After', verifyPhotos: 'Verification photos', duplicates: 'Possible duplicates', duplicateCount: '{n} possible duplicate | {n} possible duplicates', distance: '{m} m',
     duplicateOf: 'Duplicate of', notFound: 'Ticket not found', notFoundHint: 'It may not exist or may belong to another unit.', notOnPhone: 'This ticket was never opened on this phone, so it cannot be shown offline; open it again once online',
-    returned: 'Returned', pendingLocal: '{n} action waiting on this phone | {n} actions waiting on this phone', actions: 'Actions', note: 'Note', reason: 'Reason',
+    returned: 'Returned', pendingLocal: '{n} action waiting on this phone | {n} actions waiting on this phone', refusedLocalHandle: 'Deal with it in Outbox', actions: 'Actions', note: 'Note', reason: 'Reason',
     reasonRequired: 'A reason is required', noteRequired: 'Describe the rectification', newDeadline: 'New deadline', defaultDeadline: 'Default deadline',
     afterPhotoRequired: 'Add at least one after-photo', pickUnit: 'Choose a unit', dispatchTo: 'Dispatch to', dispatchedTo: 'Dispatched to',
     cancelDuplicate: 'Cancel as duplicate', cancelInvalid: 'Cancel (invalid)', queued: 'Saved; will be submitted when online', accuracy: '±{m} m',

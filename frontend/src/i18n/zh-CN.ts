@@ -65,7 +65,7 @@ export default {
     overdueBy: '超期 {d}', dueIn: '剩余 {d}', rework: '返工 {n} 次', timeline: '流转记录', photos: '照片',
     before: '整改前', after: '整改后', verifyPhotos: '核查照片', duplicates: '疑似重复', duplicateCount: '疑似重复 {n}', distance: '{m} 米',
     duplicateOf: '重复于', notFound: '案件不存在或无权查看', notFoundHint: '可能已被删除，或不属于本单位。', notOnPhone: '此案件未在本机打开过，离线时无法查看；联网后再打开',
-    returned: '被退回', pendingLocal: '本机有 {n} 项操作待上传', actions: '操作', note: '说明', reason: '原因',
+    returned: '被退回', pendingLocal: '本机有 {n} 项操作待上传', refusedLocalHandle: '在待上传中处理', actions: '操作', note: '说明', reason: '原因',
     reasonRequired: '请填写原因', noteRequired: '请填写整改说明', newDeadline: '新整改时限', defaultDeadline: '默认时限',
     afterPhotoRequired: '请至少上传 1 张整改后照片', pickUnit: '选择责任单位', dispatchTo: '派遣至', dispatchedTo: '派遣至',
     cancelDuplicate: '作为重复件作废', cancelInvalid: '不予立案', queued: '已保存，联网后自动提交', accuracy: '±{m} 米',
