@@ -157,3 +157,15 @@ def test_workbench_with_any_status_fits_a_laptop(new_context, locale):
                                ".map(e => e.dataset.status)).size > 1")
         _fits(page)
         page.close()
+
+
+def test_the_offline_notice_at_a_desk_sits_over_the_navigation_not_the_page(new_context):
+    """While the app downloads for offline use, its notice floated in the page's bottom right corner, over the
+    workbench's 下一页 and the rows' time left; it now sits at the foot of the side navigation."""
+    page = new_context(viewport=DESKTOP, is_mobile=False, has_touch=False, device_scale_factor=1).new_page()
+    login(page, "dispatcher", "/workbench")
+    notice = page.locator("[data-testid=offline-status]")
+    notice.wait_for(timeout=30_000)
+    box, nav = notice.bounding_box(), page.locator("[data-testid=desk-nav]").bounding_box()
+    assert box["x"] >= nav["x"] and box["x"] + box["width"] <= nav["x"] + nav["width"], (box, nav)
+    assert box["y"] + box["height"] <= 900
