@@ -66,3 +66,15 @@ describe('navigationLinks', () => {
     expect(distanceM(30.2741, 120.1551, 30.2841, 120.1551)).toBeCloseTo(1112, -1)
   })
 })
+
+import { humanDuration } from '../src/lib/time'
+
+describe('humanDuration', () => {
+  const t = (key: string, v: Record<string, unknown> = {}) => `${key}:${JSON.stringify(v)}`
+  it('says "under a minute" rather than 0 minutes (超期 0分钟 read as nothing late)', () => {
+    expect(humanDuration(0, t)).toBe('time.underMinute:{}')
+    expect(humanDuration(-59_999, t)).toBe('time.underMinute:{}')
+    expect(humanDuration(60_000, t)).toBe('time.m:{"m":1}')
+    expect(humanDuration(3_600_000 + 120_000, t)).toBe('time.hm:{"h":1,"m":2}')
+  })
+})

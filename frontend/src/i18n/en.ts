@@ -86,7 +86,7 @@ export default {
   },
   update: { available: 'A new version is available', apply: 'Update', later: 'Later', waitSend: 'Sending; will update when done' },
   net: { offline: 'Offline: keep reporting, data is sent when back online' },
-  time: { dh: '{d}d {h}h', hm: '{h}h {m}m', m: '{m} min' },
+  time: { dh: '{d}d {h}h', hm: '{h}h {m}m', m: '{m} min', underMinute: 'under a minute' },
   submit: {
     sending: 'Submitting…', sent: 'Submitted', saved: 'Saved on this phone; will be submitted when online',
     attention: 'Not submitted: see the outbox',

@@ -60,7 +60,8 @@ export function humanDuration(ms: number, t: (key: string, values?: Record<strin
   const m = mins % 60
   if (d > 0) return t('time.dh', { d, h })
   if (h > 0) return t('time.hm', { h, m })
-  return t('time.m', { m })
+  // 超期 0分钟 read as if nothing were late.
+  return m > 0 ? t('time.m', { m }) : t('time.underMinute')
 }
 
 /**

@@ -88,7 +88,7 @@ const messages = {
       ranking: 'Red / black list', red: 'Red list', black: 'Black list', rank: '#{n}', prevRank: 'prev. #{n}',
       newEntry: 'not ranked before', noRanking: 'No tickets due in this period', rules: 'Rules',
       rankGroup: { department: 'Departments', territorial: 'Districts and street offices', company: 'Companies' },
-      rankRest: 'On neither list', rankUnranked: '{n} more units had too few tickets due to be ranked',
+      rankRest: 'On neither list', rankUnranked: '{n} more unit had too few tickets due to be ranked | {n} more units had too few tickets due to be ranked',
       unitsTable: 'Units', unitsTotal: 'Total', unassigned: 'At no unit', trend: 'Last 8 weeks', trendReported: 'Reported', trendClosed: 'Closed',
       trendRate: 'Closure rate', overdueList: 'Overdue, not rectified', noOverdue: 'No overdue tickets',
       seeAll: 'See all', map: 'Open problems', mapLegend: 'Legend', mapOverdue: 'Overdue (a cluster holding one is red too)', openCount: '{n} open', overdueCount: '{n} overdue',
