@@ -43,7 +43,7 @@ def list_requests(session: Session, user: User, *, state: RequestState | None = 
         cat = names.categories.get(t.category_code)
         thumb = names.thumbs.get(t.id)
         brief = RequestTicket(
-            id=t.id, case_number=t.case_number, status=t.status,
+            id=t.id, case_number=t.case_number, status=t.status, category_code=t.category_code,
             category_name_zh=cat.name_zh if cat else t.category_code, category_name_en=cat.name_en if cat else "",
             address=t.address, description=t.description, deadline_at=t.deadline_at, overdue=t.is_overdue_at(now),
             unit_name=names.units.get(t.unit_id), thumb_url=read.thumb_url(thumb))

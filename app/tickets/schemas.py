@@ -291,6 +291,7 @@ class RequestTicket(BaseModel):
     id: uuid.UUID
     case_number: str
     status: Status
+    category_code: str = Field(description="the category; its limit is what an empty deadline gives on 改派")
     category_name_zh: str
     category_name_en: str
     address: str | None

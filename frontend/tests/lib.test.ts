@@ -78,3 +78,27 @@ describe('humanDuration', () => {
     expect(humanDuration(3_600_000 + 120_000, t)).toBe('time.hm:{"h":1,"m":2}')
   })
 })
+
+import { limitText, defaultLimits } from '../src/features/tickets/defaultLimit'
+import { setCityTimeZone as setZone } from '../src/lib/time'
+
+describe('what an empty deadline gives', () => {
+  setZone({ name: 'Asia/Shanghai', utc_offset_minutes: 480 })
+  const t = (key: string, v: Record<string, unknown> = {}) => `${key}:${JSON.stringify(v)}`
+  const rule = { clockHoursUpTo: 24, workingDayHours: 8 }
+  const now = Date.parse('2026-12-07T21:09:00Z') // 05:09 on the 8th in the city
+  it('a limit up to 24 h ends on the clock', () => {
+    expect(limitText(t, 4, rule, now, 'zh-CN')).toBe('limit.clock:{"h":4,"at":"12/08 09:09"}')
+    expect(limitText(t, 24, rule, now, 'zh-CN')).toBe('limit.clock:{"h":24,"at":"12/09 05:09"}')
+  })
+  it('a longer one is working days of 8 hours', () => {
+    expect(limitText(t, 25, rule, now, 'zh-CN')).toBe('limit.workdays:{"d":4}')
+    expect(limitText(t, 160, rule, now, 'zh-CN')).toBe('limit.workdays:{"d":20}')
+  })
+  it('says each category once, in the order of the tickets', () => {
+    const a = { code: '06005', name_zh: '暴露垃圾', name_en: 'Exposed rubbish', default_deadline_hours: 4 }
+    const b = { code: '06001', name_zh: '私搭乱建', name_en: 'Illegal shacks', default_deadline_hours: 160 }
+    expect(defaultLimits(t, [a, b, a, undefined], rule, now, 'en')).toEqual([
+      'Exposed rubbish limit.clock:{"h":4,"at":"12/08, 09:09"}', 'Illegal shacks limit.workdays:{"d":20}'])
+  })
+})

@@ -149,3 +149,33 @@ def test_the_urge_banner_goes_once_the_rectification_is_sent(new_context, api, p
     unit.reload()
     unit.wait_for_selector("[data-testid=timeline]:has-text('请今日内完成')")  # the 催办 stays in the timeline
     assert unit.locator("[data-testid=urged-banner]").count() == 0
+
+
+def test_a_return_sent_on_to_another_unit_says_what_an_empty_deadline_gives(new_context, api, photos, shots):
+    """Approving a 回退 and sending the ticket on (改派): the new unit's deadline, left empty, is the category's
+    limit from now; the dialog said only "留空按类别默认", so the dispatcher could not see the clerk would get 4 hours
+    in the night."""
+    t = _dispatched(api, photos, f"e2e-改派时限-{uuid.uuid4().hex[:6]}")
+    _post(api.base, "unit_cgj", f"/api/tickets/{t['id']}/requests",
+          {"action_id": str(uuid.uuid4()), "kind": "return", "reason": "不属于我单位"})
+    category = next(c for c in api.get("dispatcher", "/api/categories").json() if c["code"] == "06005")
+    disp = new_context().new_page()
+    login(disp, "dispatcher", "/approvals")
+    card = disp.locator(f"[data-testid=queue-card][data-case='{t['case_number']}']")
+    card.locator("[data-testid=queue-approve]").click()
+    disp.locator("[data-testid=decision-form-approve]").wait_for()
+    disp.click("[data-testid=return-mode-unit]")
+    hint = disp.locator("[data-testid=decision-default-limit]")
+    hint.wait_for()
+    hours = category["default_deadline_hours"]
+    text = hint.inner_text()
+    assert text.startswith(f"留空则为：{category['name_zh']} "), text
+    if hours <= 24:
+        ends = [(datetime.now(CITY) + timedelta(hours=hours, minutes=m)) for m in (-1, 0)]
+        assert any(f"{hours}小时，至 {e:%m/%d %H:%M}" in text for e in ends), text
+    else:
+        assert f"{-(-hours // 8)}个工作日" in text, text
+    hint.scroll_into_view_if_needed()
+    disp.screenshot(path=str(shots / "exc-return-redispatch-limit.png"))
+    disp.fill("[data-testid=decision-deadline] input", (datetime.now(CITY) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
+    assert disp.locator("[data-testid=decision-default-limit]").count() == 0

@@ -93,9 +93,23 @@ def test_dispatcher_bulk_dispatches_five_of_one_grid(new_context, api, shots):
     page.keyboard.press("d")
     dialog = page.locator("[data-testid=wb-dispatch-dialog]")
     dialog.wait_for()
+    # What an empty deadline gives, before it is given: the category's limit and, on the clock, when it ends
+    # (the dialog only said "留空则按各案件类别的默认时限"; a 4-hour limit at 05:09 ends at 09:09).
+    category = next(c for c in api.get("dispatcher", "/api/categories").json() if c["code"] == "06010")
+    hours = category["default_deadline_hours"]
+    limits = page.locator("[data-testid=wb-default-limits]").inner_text()
+    if hours <= 24:
+        ends = [(datetime.now(UTC) + timedelta(hours=hours, minutes=m)).astimezone(ZoneInfo("Asia/Shanghai"))
+                for m in (-1, 0)]
+        assert any(f"{category['name_zh']} {hours}小时，至 {e:%m/%d %H:%M}" in limits for e in ends), limits
+    else:
+        assert f"{category['name_zh']} {-(-hours // 8)}个工作日" in limits, limits
+    assert limits.count(category["name_zh"]) == 1  # five tickets of one category: said once
+    dialog.locator("[data-testid=wb-default-limits]").screenshot(path=str(shots / "workbench-dispatch-default-limits.png"))
     page.select_option("[data-testid=wb-dispatch-unit]", str(unit["id"]))
     deadline = (datetime.now(UTC) + timedelta(days=3)).astimezone(ZoneInfo("Asia/Shanghai"))
     page.fill("[data-testid=wb-dispatch-deadline]", deadline.strftime("%Y-%m-%dT%H:%M"))
+    assert page.locator("[data-testid=wb-default-limits]").count() == 0  # a deadline given: no default to tell
     page.fill("[data-testid=wb-dispatch-note]", "批量派遣：工作台")
     page.screenshot(path=str(shots / "workbench-dispatch-dialog-1366x900.png"))
     dialog.locator(".van-dialog__confirm").click()

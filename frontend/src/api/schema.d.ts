@@ -3939,6 +3939,11 @@ export interface components {
             address: string | null;
             /** Case Number */
             case_number: string;
+            /**
+             * Category Code
+             * @description the category; its limit is what an empty deadline gives on 改派
+             */
+            category_code: string;
             /** Category Name En */
             category_name_en: string;
             /** Category Name Zh */

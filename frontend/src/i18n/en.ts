@@ -86,6 +86,7 @@ export default {
   },
   update: { available: 'A new version is available', apply: 'Update', later: 'Later', waitSend: 'Sending; will update when done' },
   net: { offline: 'Offline: keep reporting, data is sent when back online' },
+  limit: { clock: '{h} hour, until {at} | {h} hours, until {at}', workdays: '{d} working day | {d} working days' },
   time: { dh: '{d}d {h}h', hm: '{h}h {m}m', m: '{m} min', underMinute: 'under a minute' },
   submit: {
     sending: 'Submitting…', sent: 'Submitted', saved: 'Saved on this phone; will be submitted when online',
@@ -139,7 +140,7 @@ export default {
     photosOptional: 'Photos (optional)',
     queue: 'Approvals', queueTitle: 'Requests to decide', queueEmpty: 'No requests waiting', queueCount: 'Approvals {n}',
     approve: 'Approve', reject: 'Reject', rejectNote: 'Why rejected', rejectTitle: 'Reject · {case}', approveTitle: 'Approve · {case}',
-    backToTriage: 'Back to triage', redispatch: 'Re-dispatch to unit…', pickUnit: 'Pick the new unit', unitDeadline: "New unit's deadline (empty: category default)",
+    backToTriage: 'Back to triage', redispatch: 'Re-dispatch to unit…', pickUnit: 'Pick the new unit', unitDeadline: "New unit's deadline (empty: category default)", defaultLimit: 'Empty gives: {limit}',
     grantDeadline: 'Granted deadline (default: the one asked)', decided: 'Decision submitted', countdown: '{d} left', overdueBy: 'Overdue {d}',
     currentDeadline: 'Current deadline', reason: 'Reason', tabAll: 'All', leaderHint: 'Leaders decide suspension requests',
     ledger: 'Ledger', ledgerTitle: 'Ledger', allKinds: 'All kinds', allUnits: 'All units', period: 'Period',

@@ -86,6 +86,7 @@ export default {
   },
   update: { available: '有新版本可用', apply: '更新', later: '稍后', waitSend: '正在上传，完成后更新' },
   net: { offline: '离线模式：可继续拍照上报，联网后自动上传' },
+  limit: { clock: '{h}小时，至 {at}', workdays: '{d}个工作日' },
   time: { dh: '{d}天{h}小时', hm: '{h}小时{m}分', m: '{m}分钟', underMinute: '不到1分钟' },
   submit: {
     sending: '正在提交…', sent: '已提交', saved: '已保存到本机，联网后自动提交', attention: '未能提交：请在待上传中处理',
@@ -136,7 +137,7 @@ export default {
     photosOptional: '佐证照片（可选）',
     queue: '审批', queueTitle: '待审批申请', queueEmpty: '没有待审批的申请', queueCount: '审批 {n}',
     approve: '同意', reject: '驳回', rejectNote: '驳回理由', rejectTitle: '驳回 · {case}', approveTitle: '同意 · {case}',
-    backToTriage: '退回待派遣', redispatch: '改派给单位…', pickUnit: '选择改派单位', unitDeadline: '新单位的整改时限（留空按类别默认）',
+    backToTriage: '退回待派遣', redispatch: '改派给单位…', pickUnit: '选择改派单位', unitDeadline: '新单位的整改时限（留空按类别默认）', defaultLimit: '留空则为：{limit}',
     grantDeadline: '批准的期限（默认为申请期限）', decided: '已提交审批', countdown: '剩余 {d}', overdueBy: '已超期 {d}',
     currentDeadline: '当前期限', reason: '理由', tabAll: '全部', leaderHint: '领导可审批挂账申请',
     ledger: '台账', ledgerTitle: '异常处置台账', allKinds: '全部类型', allUnits: '全部单位', period: '期间',

@@ -44,6 +44,12 @@ function fromConfig(c: PublicConfig | null) {
     actions: Object.fromEntries((c?.actions || []).map((a) => [a.action, a])) as Partial<Record<Action, ActionInput>>,
     /** 预超期: the server's rule, so countdowns mark the tickets its lists mark */
     nearDeadline: nearDeadlineOf(c),
+    /** How a category's limit becomes a deadline (app/tickets/deadlines.py): clock hours up to this many, longer
+     * ones working days of `workingDayHours` */
+    deadlineRule: {
+      clockHoursUpTo: c?.deadlines?.clock_hours_up_to ?? 24,
+      workingDayHours: c?.deadlines?.working_day_hours ?? 8,
+    },
     /** 实地测评: beyond this distance from the site the phone warns (the server flags, never refuses) */
     checkinDistanceM: typeof c?.eval_checkin_distance_m === 'number' ? c.eval_checkin_distance_m : 200,
   }
