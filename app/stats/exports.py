@@ -504,6 +504,9 @@ tr { page-break-inside: avoid; }
         color: #888; font-size: 9pt; }
 .muted { color: #555; font-size: 9pt; }
 .toolbar { text-align: right; margin: 3mm 0; }
+.toolbar .print { font-size: 12pt; padding: 2mm 5mm; border: 1px solid #c8161d; border-radius: 2mm;
+  background: #c8161d; color: #fff; }
+.chg { white-space: nowrap; }
 .notice p { text-indent: 2em; margin: 2mm 0; }
 .notice table td { text-align: left; }
 .notice .photos { display: grid; grid-template-columns: repeat(3, 1fr); gap: 3mm; margin-top: 3mm; }
@@ -638,12 +641,21 @@ def _change_table(s: Summary) -> str:
            + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_CHANGE) + "</tr></thead><tbody>"]
     for m in [*_unit_rows(s), s.total.model_copy(update={"unit_name": "合计"})]:
         p = m.previous
-        cells = "".join(f"<td>{e(_cell(_value(m, g), f))} <span class='muted'>"
-                        f"{e(change_text(_value(m, g), _value(p, g) if p is not None else None, f))}</span></td>"
+        cells = "".join(_with_change(_cell(_value(m, g), f),
+                                     change_text(_value(m, g), _value(p, g) if p is not None else None, f))
                         for _, g, f in PRINT_CHANGE)
         out.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td>{cells}</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+def _with_change(value: str, change: str) -> str:
+    """A cell of a value and its 环比 beside it, kept on one line (it wrapped as "1 持/平" and "↓100.0个百分/点");
+    a change that says nothing (— : no value to compare) is left out, not printed as "— —"."""
+    e = html.escape
+    if change == "—":
+        return f"<td>{e(value)}</td>"
+    return f"<td>{e(value)} <span class='muted chg'>{e(change)}</span></td>"
 
 
 def _breakdown_table(rows: list[UnitMetrics], total: UnitMetrics, first: str) -> str:
@@ -651,11 +663,9 @@ def _breakdown_table(rows: list[UnitMetrics], total: UnitMetrics, first: str) ->
     e = html.escape
 
     def cell(m: UnitMetrics, g, f) -> str:
-        value = e(_cell(_value(m, g), f))
         if m.previous is None:
-            return f"<td>{value}</td>"
-        return (f"<td>{value} <span class='muted'>{e(change_text(_value(m, g), _value(m.previous, g), f))}"
-                "</span></td>")
+            return f"<td>{e(_cell(_value(m, g), f))}</td>"
+        return _with_change(_cell(_value(m, g), f), change_text(_value(m, g), _value(m.previous, g), f))
 
     out = [f"<table class='units'><thead><tr><th>{e(first)}</th>"
            + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_BREAKDOWN) + "</tr></thead><tbody>"]

@@ -161,6 +161,14 @@ def test_the_published_report_the_office_s_screen_and_the_unit_s_own_findings(ne
     printable = popup.value
     printable.wait_for_selector("text=实地测评报告")
     assert finding["case_number"] in printable.content()
+    # A 打印 button (the page said "use the browser's menu", which an app installed on a phone has none of); the
+    # page itself runs no script: the app that opened it adds the button, and the button prints.
+    button = printable.locator("[data-testid=print-button]")
+    button.wait_for()
+    printable.evaluate("() => { window.__printed = 0; window.print = () => { window.__printed += 1 } }")
+    button.click()
+    assert printable.evaluate("() => window.__printed") == 1
+    assert "浏览器菜单" not in printable.locator(".toolbar").inner_text()
 
 
 def test_unit_filters_its_own_sites_by_type(new_context, api):

@@ -395,13 +395,15 @@ def test_excel_and_printout_show_change_to_date_and_breakdowns_counted_by_hand(c
     assert "较上期 2026年第40周" in body
     # B's 结案 0 against P's 1: "0 ↓1"
     b_row = re.search(r"<tr><td class='l'>B 局</td>(.*?)</tr>", body).group(1)
-    assert "<td>0 <span class='muted'>↓1</span></td>" in b_row
+    assert "<td>0 <span class='muted chg'>↓1</span></td>" in b_row
+    # A rate over nothing against nothing: one "—", not "— —" (its change says nothing).
+    assert "<td>— <span" not in body and "<td>—</td>" in body
     six = page[page.index("六、分类统计"):]
     assert re.findall(r"<h3>([^<]*)</h3>", six) == ["（一）按问题大类", "（二）按区（属地）", "（三）按网格",
                                                     "（四）按测评点位类型"]
     # Each figure with its 环比 beside it (A 区: reported 4 against P's 3; handed over 4 against P's t16 and t13 —
     # 交办 keeps the suspended t13 — so ↑2; 应结案 4 against 0 (t16 due 2030, t13 suspended) ↑4)
     a_row = re.search(r"<tr><td class='l'>A 区</td>(.*?)</tr>", six).group(1)
-    assert a_row.startswith("<td>4 <span class='muted'>↑1</span></td><td>4 <span class='muted'>↑2</span></td>"
-                            "<td>4 <span class='muted'>↑4</span></td>")
-    assert "<tr><td class='l'>不在网格内</td><td>12 <span class='muted'>↑7</span></td>" in six
+    assert a_row.startswith("<td>4 <span class='muted chg'>↑1</span></td><td>4 <span class='muted chg'>↑2</span></td>"
+                            "<td>4 <span class='muted chg'>↑4</span></td>")
+    assert "<tr><td class='l'>不在网格内</td><td>12 <span class='muted chg'>↑7</span></td>" in six

@@ -47,18 +47,46 @@ export async function downloadFile(path: string, query?: Query) {
 /**
  * Open a printable page (bulletin or 督办通知书). Photos are already inside the HTML as data: URIs, so the
  * blob page needs no further (authenticated) requests. The window is opened first (popup blockers allow
- * it only inside the click) and filled when the page arrives.
+ * it only inside the click) and filled when the page arrives; then it gets a 打印 button.
  */
 export async function openPrintable(path: string, query?: Query) {
   const win = window.open('', '_blank')
   try {
     const { blob } = await fetchBlob(path, query)
     const url = URL.createObjectURL(new Blob([blob], { type: 'text/html' }))
-    if (win) win.location.href = url
-    else window.location.href = url
+    if (win) {
+      win.location.href = url
+      addPrintButton(win, url)
+    } else window.location.href = url
     setTimeout(() => URL.revokeObjectURL(url), 10 * 60000)
   } catch (e) {
     if (win) win.close()
     throw e
   }
+}
+
+/**
+ * The printable page says "use the browser's menu to print", which an app installed on a phone has none of: its
+ * toolbar gets a 打印 button once it has loaded. The page itself runs no script (the app's CSP allows no inline
+ * script); its opener, of the same origin (a blob: URL made here), adds the button and its handler.
+ */
+function addPrintButton(win: Window, url: string, triesLeft = 100) {
+  let doc: Document | null = null
+  try {
+    doc = win.location.href === url && win.document.readyState === 'complete' ? win.document : null
+  } catch {
+    return // not ours any more (the reader went elsewhere in that window)
+  }
+  const bar = doc?.querySelector('.toolbar')
+  if (!doc || !bar) {
+    if (triesLeft > 0 && !win.closed) setTimeout(() => addPrintButton(win, url, triesLeft - 1), 100)
+    return
+  }
+  const button = doc.createElement('button')
+  button.type = 'button'
+  button.className = 'print'
+  button.textContent = '打印 / 存为 PDF'
+  button.setAttribute('data-testid', 'print-button')
+  button.addEventListener('click', () => win.print())
+  bar.replaceChildren(button)
 }
