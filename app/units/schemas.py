@@ -19,6 +19,9 @@ class UnitPublic(BaseModel):
     kind: UnitKind
     parent_id: int | None
     is_active: bool = True  # false: kept for history, not offered for dispatch
+    has_staff: bool | None = Field(None, description="the office's view only: whether any active account belongs to "
+                                                      "the unit (a ticket sent to a unit without one reaches nobody); "
+                                                      "null for other roles")
 
 
 class GridPublic(BaseModel):

@@ -2,6 +2,8 @@ from shapely.geometry import Point, shape
 from sqlmodel import Session, col, select
 
 from app.units.models import Grid, Unit
+from app.users.models import User
+from app.users.roles import Role
 
 
 def grid_from_geojson(name: str, unit_id: int, geometry: dict) -> Grid:
@@ -28,6 +30,12 @@ def grid_at(session: Session, lat: float, lng: float) -> Grid | None:
 
 def list_units(session: Session) -> list[Unit]:
     return list(session.exec(select(Unit).order_by(Unit.id)).all())
+
+
+def staffed_unit_ids(session: Session) -> set[int]:
+    """The units with at least one active account."""
+    return set(session.exec(select(User.unit_id).where(col(User.is_active).is_(True), User.role == Role.unit_staff,
+                                                       col(User.unit_id).is_not(None)).distinct()).all())
 
 
 def descendant_ids(session: Session, unit_id: int) -> set[int]:

@@ -118,6 +118,20 @@ def test_a_unit_holding_open_tickets_cannot_be_deactivated_until_they_are_closed
         "unit.deactivate", "unit.reactivate"]
 
 
+def test_the_office_sees_which_units_have_nobody_to_receive_a_ticket(client, db, admin):
+    """A unit without an active account was offered for dispatch and 改派 like any other: a ticket sent there
+    reaches nobody. The unit list says, for the office, whether each has one."""
+    empty, staffed, left = make_unit(db, "无人单位"), make_unit(db, "有人单位"), make_unit(db, "人已停用单位")
+    make_user(db, Role.unit_staff, staffed)
+    gone = make_user(db, Role.unit_staff, left)
+    gone.is_active = False
+    db.add(gone)
+    db.commit()
+    dispatcher = login(client, make_user(db, Role.dispatcher))
+    units = {u["name"]: u["has_staff"] for u in client.get("/api/units", headers=dispatcher).json()}
+    assert (units["无人单位"], units["有人单位"], units["人已停用单位"]) == (False, True, False)
+
+
 def test_deactivation_waits_for_active_sub_units_and_staff(client, db, admin):
     h = admin["h"]
     parent = make_unit(db, "上级")

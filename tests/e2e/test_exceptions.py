@@ -165,6 +165,13 @@ def test_a_return_sent_on_to_another_unit_says_what_an_empty_deadline_gives(new_
     card.locator("[data-testid=queue-approve]").click()
     disp.locator("[data-testid=decision-form-approve]").wait_for()
     disp.click("[data-testid=return-mode-unit]")
+    # A unit without any account (the demo's two district governments) says so: sent there, nobody would see it.
+    staffing = {u["id"]: u["has_staff"] for u in api.get("dispatcher", "/api/units").json() if u["is_active"]}
+    assert False in staffing.values() and True in staffing.values()
+    options = disp.locator("[data-testid=unit-option]")
+    options.first.wait_for()
+    shown = {int(o.get_attribute("data-unit")): "无人员账号" in o.inner_text() for o in options.all()}
+    assert shown == {uid: not has for uid, has in staffing.items() if uid in shown} and any(shown.values()), shown
     hint = disp.locator("[data-testid=decision-default-limit]")
     hint.wait_for()
     hours = category["default_deadline_hours"]

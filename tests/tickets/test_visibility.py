@@ -80,6 +80,11 @@ def test_reading(client, world, role):
     visible = set(t) if SEES[role] == "all" else SEES[role]
     listed = {x["id"] for x in client.get("/api/tickets", headers=h).json()["items"]}
     assert listed == {t[k] for k in visible}
+    # Which units have an active account is the office's to see (who sends tickets there); null for the rest.
+    a, b = world["units"]
+    staffing = {u["id"]: u["has_staff"] for u in client.get("/api/units", headers=h).json() if u["id"] in (a.id, b.id)}
+    assert staffing == ({a.id: True, b.id: True} if role in ("dispatcher", "leader", "admin") else
+                        {a.id: None, b.id: None})
     for key, tid in t.items():
         r = client.get(f"/api/tickets/{tid}", headers=h)
         assert r.status_code == (200 if key in visible else 404), (key, r.text)

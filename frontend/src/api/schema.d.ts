@@ -1864,7 +1864,7 @@ export interface paths {
         };
         /**
          * List Units
-         * @description All responsible units (责任单位).
+         * @description All responsible units (责任单位); for the office, whether each has an active account.
          */
         get: operations["list_units_api_units_get"];
         put?: never;
@@ -5388,6 +5388,11 @@ export interface components {
              * @description 0 at the top of the tree; the list is in depth-first order
              */
             depth: number;
+            /**
+             * Has Staff
+             * @description the office's view only: whether any active account belongs to the unit (a ticket sent to a unit without one reaches nobody); null for other roles
+             */
+            has_staff?: boolean | null;
             /** Id */
             id: number;
             /** Is Active */
@@ -5620,6 +5625,11 @@ export interface components {
         };
         /** UnitPublic */
         UnitPublic: {
+            /**
+             * Has Staff
+             * @description the office's view only: whether any active account belongs to the unit (a ticket sent to a unit without one reaches nobody); null for other roles
+             */
+            has_staff?: boolean | null;
             /** Id */
             id: number;
             /**
