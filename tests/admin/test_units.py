@@ -121,7 +121,8 @@ def test_a_unit_holding_open_tickets_cannot_be_deactivated_until_they_are_closed
 def test_the_office_sees_which_units_have_nobody_to_receive_a_ticket(client, db, admin):
     """A unit without an active account was offered for dispatch and 改派 like any other: a ticket sent there
     reaches nobody. The unit list says, for the office, whether each has one."""
-    empty, staffed, left = make_unit(db, "无人单位"), make_unit(db, "有人单位"), make_unit(db, "人已停用单位")
+    make_unit(db, "无人单位")
+    staffed, left = make_unit(db, "有人单位"), make_unit(db, "人已停用单位")
     make_user(db, Role.unit_staff, staffed)
     gone = make_user(db, Role.unit_staff, left)
     gone.is_active = False
