@@ -51,3 +51,24 @@ describe('a server text written "中文 English" in one language', () => {
     expect(inLanguage('only English', 'zh-CN')).toBe('only English')
   })
 })
+
+import { kindFromName } from '../src/features/admin/unitKind'
+
+describe('a new unit’s kind from its name', () => {
+  it('reads street offices, districts, companies and departments as their names say', () => {
+    expect(kindFromName('光明街道办事处')).toBe('street')
+    expect(kindFromName('新华街道')).toBe('street')
+    expect(kindFromName('城关镇人民政府')).toBe('street')
+    expect(kindFromName('东城区人民政府')).toBe('district')
+    expect(kindFromName('西湖区')).toBe('district')
+    expect(kindFromName('杭州公交集团')).toBe('company')
+    expect(kindFromName('某某物业服务有限公司')).toBe('company')
+    expect(kindFromName('市城市管理局')).toBe('department')
+    expect(kindFromName('市公安局交通警察支队')).toBe('department')
+    expect(kindFromName('市住房和城乡建设委员会')).toBe('department')
+  })
+  it('guesses nothing from a name that says nothing', () => {
+    expect(kindFromName('')).toBeNull()
+    expect(kindFromName('光明')).toBeNull()
+  })
+})

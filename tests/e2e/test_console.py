@@ -62,8 +62,17 @@ def test_admin_creates_unit_and_user_then_logs_the_user_out_everywhere(new_conte
     # 单位: create a street under a district; a second one with the same name is refused and not written.
     admin.click("[data-testid=nav-admin-units]")
     admin.locator("[data-testid=unit-row]").first.wait_for()
+    # The kind follows the name until the admin picks one (光明街道办事处 was created as a top-level 部门).
+    kind = admin.locator("[data-testid=unit-kind]")
+    for name, guessed in (("光明街道办事处", "street"), ("东城区人民政府", "district"), ("某某物业有限公司", "company"),
+                          ("市文化广电旅游局", "department")):
+        admin.fill("[data-testid=unit-name]", name)
+        assert kind.input_value() == guessed, (name, kind.input_value())
     admin.fill("[data-testid=unit-name]", unit_name)
     admin.select_option("[data-testid=unit-kind]", "street")
+    admin.fill("[data-testid=unit-name]", "市文化广电旅游局")
+    assert kind.input_value() == "street"  # picked: the name no longer decides
+    admin.fill("[data-testid=unit-name]", unit_name)
     admin.select_option("[data-testid=unit-parent]", label="东城区人民政府")
     admin.click("[data-testid=unit-submit]")
     admin.locator(f"[data-testid=unit-row][data-unit='{unit_name}']").wait_for()
