@@ -45,9 +45,14 @@ def test_full_loop_three_roles(new_context, api, photos, shots):
     insp = new_context().new_page()
     login(insp, "inspector")
     capture(insp, photos[:2], f"{marker} 垃圾满溢")
+    # Once it reaches the office the phone says so, with its case number (it only said 已保存到本机，等待上传).
+    reported = insp.locator(".van-notify:has-text('已上报：')")
+    reported.wait_for(timeout=60_000)
+    said = reported.inner_text()
     wait_outbox_empty(insp)
     found = [t for t in api.tickets(q=marker) if marker in (t["description"] or "")]
     assert len(found) == 1
+    assert found[0]["case_number"] in said
     tid = found[0]["id"]
     detail = api.ticket(tid)
     assert detail["status"] == "reported" and len(detail["photos"]) == 2

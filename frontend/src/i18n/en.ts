@@ -45,7 +45,7 @@ export default {
     locating: 'Locating…', accuracy: '±{m} m', accuracyGood: 'Good fix', accuracyPoor: 'Poor accuracy; you can drop a pin on the map',
     gpsDenied: 'No location; drop a pin on the map', pickOnMap: 'Pick on map', manualPin: 'Manual pin', category: 'Category',
     pickCategory: 'Choose a category', searchCategory: 'Search categories', description: 'Description', descriptionPh: 'What is wrong here?',
-    address: 'Address (optional)', addressPh: 'e.g. in front of 12 Xiangyang Rd', save: 'Save & send', saved: 'Saved on this phone, waiting to send',
+    address: 'Address (optional)', addressPh: 'e.g. in front of 12 Xiangyang Rd', save: 'Save & send', saved: 'Saved on this phone, waiting to send', reported: 'Reported: {case}',
     savedSent: 'Saved on this phone', needPhoto: 'Take at least one photo', needLocation: 'Wait for a location or pick one on the map',
     needCategory: 'Choose a category', draftRestored: 'Unsent draft restored', draftNotSaved: 'The draft could not be saved on this phone (storage full?): submit it soon or free some space', sizeSaved: '{from} → {to}', processing: 'Processing…', unreadablePhoto: 'This photo cannot be read (a damaged file, or not a photo): take it again or pick another',
     usePin: 'Use this location', pickTitle: 'Drag the red dot or tap the map to set the place', discard: 'Clear', discardConfirm: 'Clear the form and its photos?',

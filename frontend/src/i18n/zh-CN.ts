@@ -45,7 +45,7 @@ export default {
     locating: '正在定位…', accuracy: '精度 ±{m} 米', accuracyGood: '定位良好', accuracyPoor: '精度较差，可在地图上手动选点',
     gpsDenied: '无法获取定位，请在地图上选点', pickOnMap: '地图选点', manualPin: '手动选点', category: '问题类别',
     pickCategory: '请选择问题类别', searchCategory: '搜索类别', description: '问题描述', descriptionPh: '描述问题（可选补充位置、现象）',
-    address: '地址（可选）', addressPh: '如：向阳路 12 号门前', save: '保存并上传', saved: '已保存到本机，等待上传',
+    address: '地址（可选）', addressPh: '如：向阳路 12 号门前', save: '保存并上传', saved: '已保存到本机，等待上传', reported: '已上报：{case}',
     savedSent: '已保存到本机', needPhoto: '请至少拍 1 张照片', needLocation: '请等待定位或在地图上选点', needCategory: '请选择问题类别',
     draftRestored: '已恢复未提交的草稿', draftNotSaved: '草稿未能保存到本机（存储空间不足？），请尽快提交或清理空间', sizeSaved: '{from} → {to}', processing: '处理中…', unreadablePhoto: '无法读取这张照片（文件损坏或不是照片），请重拍或另选一张', usePin: '使用此位置', pickTitle: '拖动红点或点按地图选择位置',
     discard: '清空', discardConfirm: '清空当前填写内容和照片？',
