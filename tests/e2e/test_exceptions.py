@@ -186,3 +186,28 @@ def test_a_return_sent_on_to_another_unit_says_what_an_empty_deadline_gives(new_
     disp.screenshot(path=str(shots / "exc-return-redispatch-limit.png"))
     disp.fill("[data-testid=decision-deadline] input", (datetime.now(CITY) + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"))
     assert disp.locator("[data-testid=decision-default-limit]").count() == 0
+
+
+def test_the_approvals_queue_at_a_desk_is_cards_side_by_side_and_a_centred_dialog(new_context, api, photos, shots):
+    """At 1366×900 the queue was one phone card stretched across the screen (同意 and 驳回 some 550 px wide each)
+    and a decision opened as a bottom sheet."""
+    for i in range(2):
+        t = _dispatched(api, photos, f"e2e-桌面审批-{i}-{uuid.uuid4().hex[:6]}")
+        _post(api.base, "unit_cgj", f"/api/tickets/{t['id']}/requests",
+              {"action_id": str(uuid.uuid4()), "kind": "extension", "reason": "需要采购材料",
+               "deadline": (datetime.now(CITY) + timedelta(days=5)).isoformat()})
+    page = new_context(viewport={"width": 1366, "height": 900}, is_mobile=False, has_touch=False,
+                       device_scale_factor=1).new_page()
+    login(page, "dispatcher", "/approvals")
+    cards = page.locator("[data-testid=queue-card]")
+    cards.nth(1).wait_for()
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 2 and second["x"] > first["x"] + first["width"] - 1, (first, second)
+    assert cards.nth(0).locator("[data-testid=queue-approve]").bounding_box()["width"] < 300
+    cards.nth(0).locator("[data-testid=queue-approve]").click()
+    form = page.locator("[data-testid=decision-form-approve]")
+    form.wait_for()
+    page.wait_for_timeout(400)  # the popup's animation
+    box = page.locator(".van-popup:has([data-testid=decision-form-approve])").bounding_box()
+    assert box["width"] <= 600 and abs((box["x"] + box["width"] / 2) - 1366 / 2) < 150, box
+    page.screenshot(path=str(shots / "exc-approvals-desk.png"))
