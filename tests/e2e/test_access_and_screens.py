@@ -126,3 +126,14 @@ def test_screenshots_phone_viewport(new_context, api, photos, shots):
     lp.wait_for_selector(".ticket-card")
     _shot(lp, shots, "12-leader-list-en")
     assert "Tickets" in lp.inner_text(".van-nav-bar")
+
+
+def test_the_ticket_list_searches_as_typed(new_context, api):
+    """案件列表 searched only on Enter (a desk's reader looked for a 搜索 button that was not there)."""
+    ticket = api.tickets("dispatcher", limit=1)[0]
+    page = new_context().new_page()
+    login(page, "dispatcher", "/tickets")
+    page.locator(".ticket-card").first.wait_for()
+    page.locator(".van-search input").fill(ticket["case_number"])  # typed, no Enter
+    page.wait_for_function("n => { const c = [...document.querySelectorAll('.ticket-card')]; "
+                           "return c.length === 1 && c[0].dataset.case === n }", arg=ticket["case_number"], timeout=10_000)
