@@ -184,9 +184,9 @@ def _geojson(data: bytes) -> list[RawRow]:
         doc = json.loads(data.decode("utf-8-sig"))
     # ValueError: JSONDecodeError, and an integer of more digits than Python converts; RecursionError: nesting
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _unreadable("不是有效的 JSON not valid JSON") from exc
+        raise _unreadable("不是有效的JSON文件 Not valid JSON") from exc
     if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        raise _unreadable("须为 GeoJSON FeatureCollection must be a GeoJSON FeatureCollection")
+        raise _unreadable("须为GeoJSON要素集（FeatureCollection） Must be a GeoJSON FeatureCollection")
     if len(doc["features"]) > MAX_ROWS:
         raise _too_many_rows()
     rows = []

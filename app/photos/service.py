@@ -55,7 +55,7 @@ def s3_storage() -> S3PhotoStorage:
     """The bucket the S3 settings name (also for `storage-migrate`, before XUNCHA_STORAGE is switched)."""
     s = get_settings()
     if not s.s3_bucket:
-        raise Invalid("未设置 XUNCHA_S3_BUCKET No bucket set (XUNCHA_S3_BUCKET)", code="s3_not_configured")
+        raise Invalid("未设置照片存储桶（XUNCHA_S3_BUCKET） No bucket set (XUNCHA_S3_BUCKET)", code="s3_not_configured")
     return S3PhotoStorage(s.s3_bucket, endpoint_url=s.s3_endpoint_url, region=s.s3_region,
                           access_key=s.s3_access_key,
                           secret_key=s.s3_secret_key.get_secret_value() if s.s3_secret_key else None,

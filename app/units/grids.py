@@ -40,7 +40,8 @@ def _vertices(geom: BaseGeometry) -> int:
 def polygon(geometry: object) -> BaseGeometry:
     """A valid Polygon or MultiPolygon in WGS-84 [lng, lat] from GeoJSON, else ValueError with the reason."""
     if not isinstance(geometry, dict) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        raise ValueError("应为 GeoJSON Polygon 或 MultiPolygon geometry must be a GeoJSON Polygon or MultiPolygon")
+        raise ValueError("应为GeoJSON多边形（Polygon或MultiPolygon） "
+                         "The geometry must be a GeoJSON Polygon or MultiPolygon")
     try:
         geom = shape(geometry)
     except (KeyError, ValueError, TypeError, AttributeError, IndexError, RecursionError, GEOSException) as exc:
@@ -113,7 +114,7 @@ def import_features(session: Session, actor: audit.Actor, body: GridImport) -> l
         props = props if isinstance(props, dict) else {}
         try:
             if not isinstance(feature, dict) or feature.get("type") != "Feature":
-                raise ValueError("应为 GeoJSON Feature not a GeoJSON Feature")
+                raise ValueError("应为GeoJSON要素（Feature） Not a GeoJSON Feature")
             name = props.get("name") or f"网格 {i + 1}"
             if not isinstance(name, str) or len(name.strip()) > 100:
                 raise ValueError("名称应为不超过 100 字的文字 name must be text of at most 100 characters")

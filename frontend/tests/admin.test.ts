@@ -72,3 +72,27 @@ describe('a new unit’s kind from its name', () => {
     expect(kindFromName('光明')).toBeNull()
   })
 })
+
+import { messageInLanguage } from '../src/lib/language'
+
+describe('a server message in the reader\'s language', () => {
+  it.each([
+    ['整改时限须晚于当前时间 Deadline must be in the future', '整改时限须晚于当前时间', 'Deadline must be in the future'],
+    ['请求内容过大（上限 10240 KB） Request body too large', '请求内容过大（上限 10240 KB）', 'Request body too large'],
+    ['案件 XC-2026-000001 刚被他人处理，未作任何更改 Ticket XC-2026-000001 changed meanwhile; nothing was changed',
+      '案件 XC-2026-000001 刚被他人处理，未作任何更改', 'Ticket XC-2026-000001 changed meanwhile; nothing was changed'],
+    ['不是有效的JSON文件 Not valid JSON', '不是有效的JSON文件', 'Not valid JSON'],
+  ])('splits %s', (text, zh, en) => {
+    expect(messageInLanguage(text, 'zh-CN')).toBe(zh)
+    expect(messageInLanguage(text, 'en')).toBe(en)
+  })
+  it.each([
+    '已有同名单位 A unit named \'向阳街道\' exists', // a name in the English half: no certain split
+    'CSV 格式错误 malformed CSV (line 3)', // English words in the Chinese half
+    '任务状态为 active，不能再指派 Round is active; assignments are fixed',
+    '用户名或密码错误', 'Wrong username or password', '',
+  ])('leaves %s whole', (text) => {
+    expect(messageInLanguage(text, 'en')).toBe(text)
+    expect(messageInLanguage(text, 'zh-CN')).toBe(text)
+  })
+})

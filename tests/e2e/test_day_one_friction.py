@@ -11,6 +11,7 @@ import json
 import math
 import re
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -470,3 +471,21 @@ def test_a_voided_ticket_shows_no_deadline_to_meet(new_context, api):
     page.wait_for_selector(".van-cell:has-text('责任单位')")
     cells = page.locator(".van-cell__title").all_inner_texts()
     assert "整改时限" not in cells and "考核时限" not in cells, cells
+
+
+def test_a_refusal_in_the_server_s_words_is_in_the_reader_s_language(new_context, api, shots):
+    """The server writes each message in both languages ("整改时限须晚于当前时间 Deadline must be in the future");
+    a Chinese screen showed both. A deadline already past, refused: the ticket page says why in Chinese only."""
+    t = _report(api, f"e2e 时限已过 {uuid.uuid4().hex[:6]}")
+    page = new_context().new_page()
+    login(page, "dispatcher", f"/tickets/{t['id']}")
+    page.click("[data-testid=act-dispatch]")
+    form = page.locator("[data-testid=action-form-dispatch]")
+    form.locator("[data-testid=unit-option]").first.click()
+    past = datetime.now(timezone(timedelta(hours=8))) - timedelta(hours=2)
+    form.locator("[data-testid=deadline-input] input").fill(past.strftime("%Y-%m-%dT%H:%M"))
+    form.locator("[data-testid=action-submit]").click()
+    banner = page.locator("[data-testid=refused-local]")
+    banner.wait_for(timeout=30_000)
+    said = banner.inner_text()
+    assert "整改时限须晚于当前时间" in said and "Deadline" not in said, said

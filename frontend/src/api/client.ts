@@ -3,6 +3,7 @@
  * a URL. Errors come back as ApiError {status, code, message, details}; a network failure has status 0.
  */
 import { cacheGet, cachePut } from '../db/index'
+import { messageInLanguage } from '../lib/language'
 
 import type { ErrorBody, ErrorDetail } from './types'
 
@@ -85,7 +86,8 @@ async function parseError(res: Response) {
 
   const e: Partial<ErrorDetail> = body?.error || {}
   const retryAfterMs = parseRetryAfter(res.headers.get('Retry-After'))
-  return new ApiError(res.status, e.code || `http_${res.status}`, e.message || res.statusText, e.details, { retryAfterMs })
+  // The server's message in the reader's language (it writes both).
+  return new ApiError(res.status, e.code || `http_${res.status}`, e.message ? messageInLanguage(e.message) : res.statusText, e.details, { retryAfterMs })
 }
 
 export interface RequestOptions {
