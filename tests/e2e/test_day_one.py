@@ -210,8 +210,9 @@ def test_offline_action_toast_says_saved_and_fits_the_phone(new_context, api, sh
     form.locator("[data-unit]").first.click()
     # The deadline that will be sent is shown beside 提交, whether or not its field is scrolled into view.
     value = form.locator("[data-testid=deadline-input] input").input_value()  # 2026-12-07T14:54
+    # Written as every other short date of the app (12/07 14:54), not the field's own 12-07 14:54.
     assert value and form.locator("[data-testid=submit-deadline]").inner_text().strip() == \
-        f"整改时限：{value[5:].replace('T', ' ')}"
+        f"整改时限：{value[5:7]}/{value[8:10]} {value[11:16]}"
     assert form.locator("[data-testid=submit-deadline]").is_visible()
     ctx.set_offline(True)
     form.locator("[data-testid=action-submit]").click()
