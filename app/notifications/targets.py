@@ -56,9 +56,28 @@ def _literal(host: str) -> Address | None:
         return None
 
 
+_NAT64 = int(ipaddress.IPv6Address("64:ff9b::")) >> 32
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries to its network: mapped (::ffff:a.b.c.d), 6to4 (2002::/16), Teredo,
+    NAT64 (64:ff9b::/96) or the old IPv4-compatible form (::a.b.c.d), which Python counts as global."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    value = int(address)
+    if value >> 32 in (_NAT64, 0) and value > 1:
+        return ipaddress.IPv4Address(value & 0xFFFFFFFF)
+    return None
+
+
 def _public(address: Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address) and (inner := _embedded_ipv4(address)) is not None:
+        if not _public(inner):
+            return False
     return address.is_global and not address.is_multicast
 
 

@@ -329,7 +329,8 @@ def no_private_hosts(monkeypatch):
     "http://127.0.0.1:8000/api/health", "http://0x7f000001/", "http://2130706433/", "http://127.1/",
     "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://localhost:5432/", "http://169.254.169.254/latest/meta-data",
     "http://10.0.0.8/robot", "http://192.168.1.1/", "http://0.0.0.0:6379/", "http://100.100.100.200/",
-    "http://169.254.169.254./", "http://localhost./", "http://127。0。0。1/", "http://127．0．0．1:8000/"])
+    "http://169.254.169.254./", "http://localhost./", "http://127。0。0。1/", "http://127．0．0．1:8000/",
+    "http://[::7f00:1]/", "http://[2002:7f00:1::]/", "http://[64:ff9b::a9fe:a9fe]/", "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/"])
 def test_a_channel_cannot_point_at_this_machine_or_the_intranet(client, w, db, no_private_hosts, url):
     no_private_hosts()
     for kind in ("webhook", "wecom"):
