@@ -82,12 +82,14 @@ describe('a server message in the reader\'s language', () => {
     ['案件 XC-2026-000001 刚被他人处理，未作任何更改 Ticket XC-2026-000001 changed meanwhile; nothing was changed',
       '案件 XC-2026-000001 刚被他人处理，未作任何更改', 'Ticket XC-2026-000001 changed meanwhile; nothing was changed'],
     ['不是有效的JSON文件 Not valid JSON', '不是有效的JSON文件', 'Not valid JSON'],
+    ["已有同名单位 A unit named '市城市管理局' exists", '已有同名单位', "A unit named '市城市管理局' exists"],
+    ["用户名已存在 Username '张三' is taken", '用户名已存在', "Username '张三' is taken"],
   ])('splits %s', (text, zh, en) => {
     expect(messageInLanguage(text, 'zh-CN')).toBe(zh)
     expect(messageInLanguage(text, 'en')).toBe(en)
   })
   it.each([
-    '已有同名单位 A unit named \'向阳街道\' exists', // a name in the English half: no certain split
+    '已有同名单位 A unit named 向阳街道 exists', // a name unquoted in the English half: no certain split
     'CSV 格式错误 malformed CSV (line 3)', // English words in the Chinese half
     '任务状态为 active，不能再指派 Round is active; assignments are fixed',
     '用户名或密码错误', 'Wrong username or password', '',

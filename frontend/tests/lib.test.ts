@@ -99,6 +99,6 @@ describe('what an empty deadline gives', () => {
     const a = { code: '06005', name_zh: '暴露垃圾', name_en: 'Exposed rubbish', default_deadline_hours: 4 }
     const b = { code: '06001', name_zh: '私搭乱建', name_en: 'Illegal shacks', default_deadline_hours: 160 }
     expect(defaultLimits(t, [a, b, a, undefined], rule, now, 'en')).toEqual([
-      'Exposed rubbish limit.clock:{"h":4,"at":"12/08, 09:09"}', 'Illegal shacks limit.workdays:{"d":20}'])
+      'Exposed rubbish: limit.clock:{"h":4,"at":"12/08, 09:09"}', 'Illegal shacks: limit.workdays:{"d":20}'])
   })
 })

@@ -85,7 +85,8 @@ def test_admin_creates_unit_and_user_then_logs_the_user_out_everywhere(new_conte
     admin.click("[data-testid=unit-submit]")
     err = admin.locator("[data-testid=admin-error]")
     err.wait_for()
-    assert unit_name in err.inner_text() or "已存在" in err.inner_text() or "exists" in err.inner_text()
+    # In the screen's language only (it read "已有同名单位 A unit named '…' exists" on a Chinese screen).
+    assert "已有同名单位" in err.inner_text() and "exists" not in err.inner_text(), err.inner_text()
     assert len([u for u in admin_get(api, "/api/admin/units") if u["name"] == unit_name]) == 1
 
     # 用户: a weak password is refused with the rule, nothing written; then the user is created.

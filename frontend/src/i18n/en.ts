@@ -115,7 +115,7 @@ export default {
     photos: 'Photos uploaded: {done}/{n}', photoSending: 'Uploading photo {i}', waitingPhotos: 'Waiting for the photos to upload',
     item: 'Report', sent: 'uploaded',
   },
-  dispatchDlg: { recommended: 'Recommended', noStaff: 'no accounts: nobody would receive it', search: 'Search units', noMatch: 'No matching unit', suggestedHint: 'suggested by grid / category' },
+  dispatchDlg: { recommended: 'Recommended', noStaff: 'No accounts: nobody would receive it', noStaffAside: ' (no accounts: nobody would receive it)', search: 'Search units', noMatch: 'No matching unit', suggestedHint: 'suggested by grid / category' },
   triageFilter: {
     category: 'Category', anyCategory: 'All categories', area: 'Grid', anyArea: 'All grids', time: 'Reported', anyTime: 'Any time',
     today: 'Today', days3: 'Last 3 days', days7: 'Last 7 days', dupOnly: 'Possible duplicates', reportedAt: 'Reported {at}',

@@ -112,7 +112,7 @@ export default {
     photos: '照片 {done}/{n} 已上传', photoSending: '正在上传第 {i} 张照片', waitingPhotos: '等待照片上传完成',
     item: '上报', sent: '已上传',
   },
-  dispatchDlg: { recommended: '推荐', noStaff: '无人员账号，派去无人接收', search: '搜索单位名称', noMatch: '没有匹配的单位', suggestedHint: '按网格/问题类别推荐' },
+  dispatchDlg: { recommended: '推荐', noStaff: '无人员账号，派去无人接收', noStaffAside: '（无人员账号，派去无人接收）', search: '搜索单位名称', noMatch: '没有匹配的单位', suggestedHint: '按网格/问题类别推荐' },
   triageFilter: {
     category: '问题类别', anyCategory: '全部类别', area: '网格范围', anyArea: '全部网格', time: '上报时间', anyTime: '全部时间',
     today: '今天', days3: '近 3 天', days7: '近 7 天', dupOnly: '有疑似重复', reportedAt: '上报于 {at}',

@@ -110,7 +110,7 @@ const messages = {
       active: 'Active', inactive: 'Deactivated', deactivate: 'Deactivate', reactivate: 'Reactivate', actions: 'Actions', reload: 'Reload',
       none: 'None', errorTitle: 'The server refused this', confirmDiscard: 'Discard the changes not saved?', confirm: 'OK', more: 'Load more', viewAll: 'View all',
       units: {
-        title: 'Units', name: 'Name', kind: 'Kind', kindHint: 'chosen from the name; decides the red/black list group (departments, districts, companies rank apart)', parent: 'Parent unit', top: '(top level)', users: 'Users', grids: 'Grids', open: 'Open tickets',
+        title: 'Units', name: 'Name', kind: 'Kind', kindHint: 'Chosen from the name; decides the red/black list group (departments, districts, companies rank apart)', parent: 'Parent unit', top: '(top level)', users: 'Users', grids: 'Grids', open: 'Open tickets',
         add: 'New unit', addChild: 'Add sub-unit', rename: 'Edit', created: 'Unit {name} created',
         confirmDeactivate: 'Deactivate unit "{name}"? Its open tickets, sub-units, grids and users must be moved first.',
         kinds: { department: 'Department', district: 'District', street: 'Street', company: 'Company' },

@@ -1,4 +1,5 @@
 /** Statistics API (/api/stats): figures, red/black list, trend, drill-down, timelines, bulletin exports. */
+import { appLocale } from '../../lib/language'
 import { get, getCached, post, request, type Query } from '../../api/client'
 import type { GetResponse, Schemas } from '../../api/types'
 
@@ -85,7 +86,8 @@ function addPrintButton(win: Window, url: string, triesLeft = 100) {
   const button = doc.createElement('button')
   button.type = 'button'
   button.className = 'print'
-  button.textContent = '打印 / 存为 PDF'
+  // The document is the office's, in Chinese; the button speaks the reader's language.
+  button.textContent = appLocale() === 'en' ? 'Print / save as PDF' : '打印 / 存为 PDF'
   button.setAttribute('data-testid', 'print-button')
   button.addEventListener('click', () => win.print())
   bar.replaceChildren(button)

@@ -25,7 +25,7 @@ export function defaultLimits(t: Translate, categories: (LimitedCategory | undef
     if (!c || seen.has(c.code)) continue
     seen.add(c.code)
     const name = locale.startsWith('zh') ? c.name_zh : c.name_en || c.name_zh
-    out.push(`${name} ${limitText(t, c.default_deadline_hours, rule, now, locale)}`)
+    out.push(`${name}${locale.startsWith('zh') ? ' ' : ': '}${limitText(t, c.default_deadline_hours, rule, now, locale)}`)
   }
   return out
 }
