@@ -123,8 +123,8 @@ def _through_proxy(scheme: str, host: str) -> bool:
 
 def route(url: str) -> Route:
     """Just before a send: every address the host resolves to must be allowed, and the send goes to the first
-    of them. A host the operator named (XUNCHA_NOTIFY_PRIVATE_HOSTS) and a send through an egress proxy are
-    left to their resolver."""
+    IPv4 one of them (else the first). A host the operator named (XUNCHA_NOTIFY_PRIVATE_HOSTS) and a send through
+    an egress proxy are left to their resolver."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     names, networks = _allowed()
@@ -142,7 +142,10 @@ def route(url: str) -> Route:
             raise BlockedTarget(host)
     if _through_proxy(parts.scheme, host):
         return Route(url, trust_env=True)
-    pinned = f"[{addresses[0]}]" if addresses[0].version == 6 else str(addresses[0])
+    # IPv4 first: a resolver answers AAAA records to a server that may have no IPv6 route at all, and one
+    # address is tried here, where a plain connection would have tried each.
+    first = next((a for a in addresses if a.version == 4), addresses[0])
+    pinned = f"[{first}]" if first.version == 6 else str(first)
     netloc = f"{pinned}:{parts.port}" if parts.port else pinned
     return Route(parts._replace(netloc=netloc).geturl(), headers={"Host": parts.netloc.rsplit("@", 1)[-1]},
                  extensions={"sni_hostname": host} if parts.scheme == "https" else {})

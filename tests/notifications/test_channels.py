@@ -426,6 +426,11 @@ def test_an_https_send_is_pinned_and_keeps_its_name_for_tls(monkeypatch):
     assert to.url == "https://[2400:3200::1]/cgi-bin/webhook/send?key=k"
     assert to.headers == {"Host": "qyapi.weixin.qq.com"} and to.extensions == {"sni_hostname": "qyapi.weixin.qq.com"}
     assert not to.trust_env
+    monkeypatch.setattr(socket, "getaddrinfo", lambda host, *a, **k: [
+        (socket.AF_INET6, socket.SOCK_STREAM, 6, "", ("2400:3200::1", 443, 0, 0)),
+        (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("101.91.40.120", 443))])
+    # IPv4 first: a server may get AAAA answers with no IPv6 route, and only one address is tried.
+    assert targets.route("https://qyapi.weixin.qq.com/x").url == "https://101.91.40.120/x"
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")  # an egress proxy connects: its rules decide
     assert targets.route("https://qyapi.weixin.qq.com/x") == targets.Route("https://qyapi.weixin.qq.com/x",
                                                                             trust_env=True)
