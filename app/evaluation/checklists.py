@@ -28,7 +28,7 @@ def check_site_type(site_type: str) -> dict:
     for t in defaults.site_types():
         if t["code"] == site_type:
             return t
-    raise NotFound(f"测评点位类型不存在 Unknown site type: {site_type}", code="unknown_site_type")
+    raise NotFound(f"测评点位类型不存在：{site_type} Unknown site type: {site_type}", code="unknown_site_type")
 
 
 def seed(session: Session) -> int:

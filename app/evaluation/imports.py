@@ -56,7 +56,7 @@ class RawRow:
 
 
 def _unreadable(message: str) -> Invalid:
-    return Invalid(f"无法读取导入文件 Cannot read the import file: {message}", code="unreadable_import")
+    return Invalid(f"无法读取导入文件：{message} Cannot read the import file: {message}", code="unreadable_import")
 
 
 def _text(value) -> str:

@@ -50,8 +50,8 @@ def draw(session: Session, counts: dict[str, int], seed: int) -> list[int]:
     known = set(defaults.site_type_codes())
     unknown = sorted(set(counts) - known)
     if unknown:
-        raise Invalid(f"测评点位类型不存在 Unknown site types: {', '.join(unknown)}", code="unknown_site_type",
-                      details={"site_types": unknown})
+        raise Invalid(f"测评点位类型不存在：{'、'.join(unknown)} Unknown site types: {', '.join(unknown)}",
+                      code="unknown_site_type", details={"site_types": unknown})
     chosen: list[int] = []
     short = []
     for site_type in sorted(counts):
@@ -88,8 +88,8 @@ def _add_sites(session: Session, round_: EvalRound, site_ids: list[int]) -> list
     current = checklists.current(session)
     missing = sorted({sites[i].site_type for i in site_ids if i in sites and sites[i].site_type not in current})
     if missing:
-        raise Invalid(f"以下点位类型没有测评细则 No checklist for: {', '.join(missing)}", code="no_checklist",
-                      details={"site_types": missing})
+        raise Invalid(f"以下点位类型没有测评细则：{'、'.join(missing)} No checklist for: {', '.join(missing)}",
+                      code="no_checklist", details={"site_types": missing})
     ordered = sorted(site_ids, key=lambda i: (sites[i].site_type, i))
     rows = [EvalRoundSite(round_id=round_.id, site_id=i, checklist_id=current[sites[i].site_type].id) for i in ordered]
     session.add_all(rows)

@@ -385,7 +385,8 @@ def check_checklist(items: Sequence[Item], site_type: str | None = None) -> None
     for it in items:
         where = {"site_type": site_type, "item_code": it.code}
         if it.code in seen:
-            problems.append(_problem("duplicate_item", f"测评项编号重复 Duplicate item code {it.code}", **where))
+            problems.append(_problem("duplicate_item", f"测评项编号重复：{it.code} Duplicate item code {it.code}",
+                                     **where))
         seen.add(it.code)
         if it.rule not in _RULES:
             problems.append(_problem("unknown_rule", f"{it.code}：未知扣分规则 unknown rule {it.rule!r}", **where))

@@ -65,14 +65,14 @@ def read(session: Session, site: EvalSite) -> SiteOut:
 
 def _check_fields(session: Session, site_type: str | None, unit_id: int | None, polygon: dict | None) -> None:
     if site_type is not None and site_type not in defaults.site_type_codes():
-        raise Invalid(f"测评点位类型不存在 Unknown site type: {site_type}", code="unknown_site_type")
+        raise Invalid(f"测评点位类型不存在：{site_type} Unknown site type: {site_type}", code="unknown_site_type")
     if unit_id is not None and session.get(Unit, unit_id) is None:
         raise Invalid("责任单位不存在 Unknown unit", code="unknown_unit")
     if polygon is not None:
         try:
             imports.polygon_centroid(polygon)
         except ValueError as exc:
-            raise Invalid(f"多边形无效 Invalid polygon: {exc}", code="invalid_polygon") from exc
+            raise Invalid(f"多边形无效：{exc} Invalid polygon: {exc}", code="invalid_polygon") from exc
 
 
 def _plain(polygon: dict | None) -> dict | None:
@@ -85,7 +85,7 @@ def _check_code(session: Session, code: str | None, site_id: int | None = None) 
         return
     other = session.exec(select(EvalSite.id).where(EvalSite.code == code)).first()
     if other is not None and other != site_id:
-        raise Conflict(f"点位编号已存在 Site code already used: {code}", code="duplicate_code")
+        raise Conflict(f"点位编号已存在：{code} Site code already used: {code}", code="duplicate_code")
 
 
 def snapshot(site: EvalSite) -> dict:

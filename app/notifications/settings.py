@@ -75,7 +75,8 @@ def check_template(kind: str, template: str) -> None:
         raise Invalid(f"未知消息类型 {kind} Unknown message kind", code="unknown_kind")
     unknown = sorted({m.group(1) for m in _TOKEN.finditer(template)} - set(allowed))
     if unknown:
-        raise Invalid(f"模板含未知占位符 Unknown placeholders in the {kind} template: {', '.join(unknown)}; "
+        raise Invalid(f"模板含未知占位符：{'、'.join(unknown)}（可用：{'、'.join(allowed)}） "
+                      f"Unknown placeholders in the {kind} template: {', '.join(unknown)}; "
                       f"allowed: {', '.join(allowed)}", code="unknown_placeholder")
     if "{" in _TOKEN.sub("", template) or "}" in _TOKEN.sub("", template):
         raise Invalid(f"模板括号不配对 Unbalanced brace in the {kind} template", code="bad_template")

@@ -235,7 +235,8 @@ def _open(data: bytes, *, max_bytes: int, max_pixels: int,
         raise PhotoError("too_many_pixels", f"{_MESSAGES['too_many_pixels']} ({width}x{height} > {max_pixels})")
     if max(width, height) > MAX_SIDE:
         im.close()
-        raise PhotoError("too_many_pixels", f"照片最长边不能超过 {MAX_SIDE} 像素 The image's longest side may not "
+        raise PhotoError("too_many_pixels", f"照片最长边不能超过 {MAX_SIDE} 像素（本图 {width}×{height}） "
+                                            f"The image's longest side may not "
                                             f"exceed {MAX_SIDE} px ({width}x{height})")
     return im, content_type
 

@@ -147,7 +147,7 @@ def resolve_scope(session: Session, user: User, *, unit_id: int | None = None, c
         scope.unit_id, scope.unit_name = unit.id, unit.name
         scope.unit_ids = sorted(units_service.descendant_ids(session, unit_id)) if include_children else [unit_id]
     if category_code and session.get(Category, category_code) is None:
-        raise Invalid(f"未知的问题类别 Unknown category: {category_code}", code="unknown_category")
+        raise Invalid(f"未知的问题类别：{category_code} Unknown category: {category_code}", code="unknown_category")
     if grid_id is not None and session.get(Grid, grid_id) is None:
         raise NotFound("网格不存在 Grid not found")
     return scope
@@ -537,7 +537,7 @@ def drill_where(session: Session, metric: str, period: Period, scope: Scope, now
         case "cancelled":
             where.append(within(Ticket.cancelled_at, period.start, period.end))
         case _:
-            raise Invalid(f"未知指标 Unknown metric: {metric}", code="unknown_metric")
+            raise Invalid(f"未知指标：{metric} Unknown metric: {metric}", code="unknown_metric")
     return where
 
 

@@ -107,9 +107,11 @@ def report(session: Session, user: User, body: TicketCreate) -> tuple[TicketDeta
         raise Forbidden("只有督查员和派遣员可以上报 Only inspectors and dispatchers report") from None
     category = session.get(Category, body.category_code)
     if category is None or category.parent_code is None:
-        raise Invalid(f"未知的问题类别 Unknown category: {body.category_code}", code="unknown_category")
+        raise Invalid(f"未知的问题类别：{body.category_code} Unknown category: {body.category_code}",
+                      code="unknown_category")
     if not category.enabled or not session.get(Category, category.parent_code).enabled:
-        raise Invalid(f"该问题类别已停用 Category disabled: {body.category_code}", code="category_disabled")
+        raise Invalid(f"该问题类别已停用：{body.category_code} Category disabled: {body.category_code}",
+                      code="category_disabled")
     try:
         photos = _claimable_photos(session, user, body.photo_ids)
     except Conflict:

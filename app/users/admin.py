@@ -38,7 +38,7 @@ def by_username(session: Session, username: str) -> User:
     """The account the CLI names, in any case (as the login finds it)."""
     user = auth_service.user_named(session, username)
     if user is None:
-        raise NotFound(f"用户不存在 No user {username!r}")
+        raise NotFound(f"用户不存在：{username!r} No user {username!r}")
     return user
 
 

@@ -280,7 +280,8 @@ def test_a_refused_submission_discarded_from_the_outbox_reopens_the_site(new_con
     page.wait_for_selector("[data-testid=eval-site][data-state=queued]")
     page.goto("/outbox")
     page.wait_for_selector("[data-testid=outbox-item][data-kind=evalResult][data-state=attention]")
-    assert "This site was already submitted" in page.locator("[data-testid=outbox-item]").inner_text()
+    said = page.locator("[data-testid=outbox-item]").inner_text()
+    assert "该点位已提交测评" in said and "This site" not in said, said  # the server's words, in the screen's language
     assert page.locator("[data-testid=outbox-item]").count() == 1  # its photo went; the result waits for a person
     page.locator("[data-testid=outbox-item] .van-button--danger").click()
     page.locator(".van-dialog__confirm").click()
