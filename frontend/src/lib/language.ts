@@ -3,7 +3,8 @@
  * future"), for any client. The app shows the half in the reader's language, where the split is certain: the
  * English half starts with a capital after a space and holds no Chinese outside quotes (a name quoted in it, "A
  * unit named '向阳街道' exists", is the reader's data), and the Chinese half holds no English words. Anything else
- * is shown as the server wrote it — both halves, never a cut one.
+ * is shown as the server wrote it — both halves, never a cut one. `anyCase`: the English half may start in lower
+ * case, for the short rule phrases a message lists in its details ("密码不能全是数字 not only digits").
  */
 const CJK = /[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]/
 const QUOTED = /'[^']*'|"[^"]*"|“[^”]*”|「[^」]*」/g
@@ -17,9 +18,9 @@ export function appLocale(): string {
   }
 }
 
-export function messageInLanguage(text: string, locale: string = appLocale()): string {
+export function messageInLanguage(text: string, locale: string = appLocale(), { anyCase = false } = {}): string {
   if (!text) return text
-  const boundary = /\s+(?=[A-Z])/g
+  const boundary = anyCase ? /\s+(?=[A-Za-z])/g : /\s+(?=[A-Z])/g
   for (let m = boundary.exec(text); m; m = boundary.exec(text)) {
     const zh = text.slice(0, m.index)
     const en = text.slice(m.index + m[0].length)

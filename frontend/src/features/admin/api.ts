@@ -5,6 +5,7 @@
 import { i18n } from '../../i18n/index'
 import './i18n' // the words errorText uses
 import { request } from '../../api/client'
+import { messageInLanguage } from '../../lib/language'
 
 export type S = import('../../api/types').Schemas
 export type Query = import('../../api/client').Query
@@ -81,19 +82,14 @@ export const putNotifySettings: (body: S['SettingsIn']) => Promise<S['SettingsOu
 
 export const listAudit: (query: Query) => Promise<S['AuditPage']> = (query) => request('GET', '/api/admin/audit', { query })
 
+/** A weak password's rule as the server words it ("密码不能全是数字 not only digits") in the app's language. */
+export function inLanguage(text: string, locale: string): string {
+  return messageInLanguage(text, locale, { anyCase: true })
+}
+
 /**
  * The server's words for a failed admin call: its message, and each field error of a 422.
  */
-/**
- * One language of a server text written "中文 English" (the API's convention): the Chinese before the first word in
- * Latin letters, or that English; a text that mixes them otherwise is kept whole.
- */
-export function inLanguage(text: string, locale: string): string {
-  const m = /^([^A-Za-z]*[\u3400-\u9fff\uff00-\uffef）][^A-Za-z]*?)\s+([A-Za-z][^\u3400-\u9fff]*)$/.exec(text)
-  if (!m) return text
-  return locale.startsWith('zh') ? m[1].trim() : m[2].trim()
-}
-
 export function errorText(err: any): string {
   if (!err) return ''
   if (err.code === 'weak_password' && Array.isArray(err.details) && err.details.every((d) => typeof d === 'string')) {
