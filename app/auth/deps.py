@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.auth import service
@@ -32,6 +33,16 @@ async def get_current_user_briefly(token: Annotated[str | None, Depends(oauth2_s
         raise Unauthorized("请先登录 Not authenticated", code="not_authenticated")
     async with get_gate().slot():
         return (await run_in_threadpool(_lookup, token))[0]
+
+
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+def authenticate(session: Session, token: str | None) -> User:
+    """The caller, for an endpoint that looks the token up in its own session (a read: the ticket list)."""
+    if not token:
+        raise Unauthorized("请先登录 Not authenticated", code="not_authenticated")
+    return service.authenticate(session, token)[0]
 
 
 def _lookup(token: str) -> tuple[User, AccessToken]:

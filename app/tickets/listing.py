@@ -1,14 +1,15 @@
 """The ticket list: filters, text search and keyset pagination over what a user may see."""
 
 from datetime import datetime, timedelta
-from typing import Literal, NamedTuple
+from typing import Annotated, Literal, NamedTuple
 
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, and_, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from app.core import pagination
 from app.core.errors import Invalid
-from app.core.types import utcnow
+from app.core.types import ClientDateTime, DbId, UserText, utcnow
 from app.evaluation.models import EvalAnswer
 from app.tickets import access, duplicates, read
 from app.tickets.models import Ticket, TicketEvent
@@ -75,6 +76,35 @@ def search_clause(q: str, search: TextSearch) -> ColumnElement[bool]:
 
 
 Origin = Literal["patrol", "evaluation"]
+
+
+class TicketFilters(BaseModel):
+    """The ticket list's query: its filters, order and page."""
+
+    status: list[Status] | None = None
+    unit_id: DbId | None = None
+    category_code: Annotated[UserText | None, Field(max_length=16)] = None
+    overdue: bool | None = None
+    q: Annotated[UserText | None, Field(max_length=100)] = None
+    bbox: Annotated[UserText | None, Field(max_length=200, description="minLng,minLat,maxLng,maxLat (WGS-84)")] = None
+    mine: Annotated[bool, Field(description="only tickets I reported (我上报的)")] = False
+    reported_after: Annotated[ClientDateTime | None, Field(description="without a zone: city time")] = None
+    has_duplicates: Annotated[bool | None, Field(description="open tickets with (true) or without (false) "
+                                                             "possible duplicates")] = None
+    near_deadline: Annotated[bool | None, Field(description="预超期 (see GET /api/config near_deadline)")] = None
+    supervised: Annotated[bool | None, Field(description="督办 tickets")] = None
+    pending_request: Annotated[bool | None, Field(description="a unit's request waits for a decision")] = None
+    reported_before: Annotated[ClientDateTime | None, Field(description="reported before this time (exclusive)")
+                               ] = None
+    due_within_hours: Annotated[int | None, Field(ge=1, le=720, description="dispatched, not overdue, due within "
+                                                                            "the next N hours (预超期)")] = None
+    origin: Annotated[Origin | None, Field(description="patrol (巡查上报) or evaluation (实地测评)")] = None
+    district_id: Annotated[DbId | None, Field(description="a unit and the units below it: tickets given to "
+                                                          "them or inside their grids")] = None
+    grid_id: DbId | None = None
+    sort: Literal["-reported_at", "reported_at", "deadline_at", "-updated_at"] = "-reported_at"
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+    cursor: Annotated[str | None, Field(max_length=200)] = None
 
 
 def from_evaluation() -> ColumnElement[bool]:
