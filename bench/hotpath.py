@@ -8,9 +8,9 @@ two thirds dispatched), then, for the dispatcher's and a unit's first page of 20
 
 - request: the server's CPU per request (a real uvicorn process, one request at a time, /proc CPU time of the
   process divided by the requests; as bench/cost.py), less nothing: everything the app does for it;
-- request path, no listing: the same request to bench/request_path_app.py's route (the app with the list's
-  signature, token lookup, session and response model, answering the same page without querying for it): the
-  part of a list request the list's own code does not spend;
+- request path, no listing: the same request to bench/request_path_app.py's route (the list's very route, its
+  token lookup, session, query model and worker-thread hop, answering the page the list answered from a file
+  instead of querying): the part of a list request the list's own code does not spend;
 - service: `listing.list_tickets` called in this process (CPU time of this thread per call);
 - SQL floor: the statements that call sent, replayed on the DBAPI cursor with the same parameters, rows fetched;
 - JSON floor: the same page through FastAPI and pydantic, as the issue puts it: bench/floor_app.py, a bare
