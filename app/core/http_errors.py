@@ -93,6 +93,11 @@ def field_message(error: dict) -> str:
     """A validation error's message with its Chinese first; a validator's own message (already bilingual) as it is."""
     msg = str(error.get("msg") or "")
     kind = error.get("type")
+    if kind == "too_long" and isinstance(error.get("input"), str) and "max_length" in (error.get("ctx") or {}):
+        # A length checked after a validator of the text (UserText | None with a max_length) is pydantic's
+        # generic "at most N items": it is characters, as for any other text.
+        max_length = error["ctx"]["max_length"]
+        return f"最多 {max_length} 个字符 String should have at most {max_length} characters"
     if kind == "value_error":
         return msg.removeprefix("Value error, ")
     zh = _ZH.get(kind)

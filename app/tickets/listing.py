@@ -81,7 +81,7 @@ Origin = Literal["patrol", "evaluation"]
 class TicketFilters(BaseModel):
     """The ticket list's query: its filters, order and page."""
 
-    status: list[Status] | None = None
+    status: Annotated[list[Status] | None, Field(max_length=len(Status))] = None
     unit_id: DbId | None = None
     category_code: Annotated[UserText | None, Field(max_length=16)] = None
     overdue: bool | None = None
