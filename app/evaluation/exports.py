@@ -145,11 +145,12 @@ def report_xlsx(report: RoundReportOut) -> tuple[bytes, str]:
 
 
 def _table(headers: list[str], rows: list[list[str]], left: set[int] = frozenset()) -> str:
+    """`left`: the columns of text, left-aligned and the only ones that wrap (PRINT_CSS table.fit)."""
     e = html.escape
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
+    head = "".join(f'<th class="l">{e(h)}</th>' if i in left else f"<th>{e(h)}</th>" for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(f'<td class="l">{e(v)}</td>' if i in left else f"<td>{e(v)}</td>"
                                     for i, v in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f'<table class="fit"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _n(v: float | None) -> str:
@@ -194,7 +195,7 @@ def report_html(session: Session, user: User, report: RoundReportOut) -> str:
               "<h3>各测评项失分（按失分从多到少，含未失分的项）</h3>",
               _table(["点位类型", "编号", "测评标准", "维度", "失分", "占总失分", "不达标点位", "适用点位"],
                      [[i.site_type_name, i.code, i.text, i.dimension, _n(i.lost), pct(i.share), str(i.sites_failed),
-                       str(i.sites_applicable)] for i in report.items], {2})]
+                       str(i.sites_applicable)] for i in report.items], {0, 2})]
     parts += ["<h2>四、点位得分</h2>",
               _table(["点位", "类型", "责任单位", "状态", "应得分", "扣分", "得分", "得分率", "不适用项", "无法调查项"],
                      [[s.site_name, s.site_type_name, s.unit_name, SITE_STATUS_ZH[s.status]

@@ -507,6 +507,12 @@ tr { page-break-inside: avoid; }
 .toolbar .print { font-size: 12pt; padding: 2mm 5mm; border: 1px solid #c8161d; border-radius: 2mm;
   background: #c8161d; color: #fff; }
 .chg { white-space: nowrap; }
+/* A breakdown's cells: the figure, its change on a line of its own under it (beside it, the widest changes
+   squeezed the other columns until their headers broke a character a line). */
+table.stacked .chg { display: block; font-size: 6.5pt; }
+/* Tables of one long text column: every other cell and header on one line, the text columns take the wrapping
+   (a 21-character column took the width and codes broke as "BA-/01", headers as "失/分"). */
+table.fit th:not(.l), table.fit td:not(.l) { white-space: nowrap; }
 .notice p { text-indent: 2em; margin: 2mm 0; }
 .notice table td { text-align: left; }
 .notice .photos { display: grid; grid-template-columns: repeat(3, 1fr); gap: 3mm; margin-top: 3mm; }
@@ -650,8 +656,9 @@ def _change_table(s: Summary) -> str:
 
 
 def _with_change(value: str, change: str) -> str:
-    """A cell of a value and its 环比 beside it, kept on one line (it wrapped as "1 持/平" and "↓100.0个百分/点");
-    a change that says nothing (— : no value to compare) is left out, not printed as "— —"."""
+    """A cell of a value and its 环比 (beside it, or under it in a `stacked` table), the change kept on one line
+    (it wrapped as "1 持/平" and "↓100.0个百分/点"); a change that says nothing (— : no value to compare) is left
+    out, not printed as "— —"."""
     e = html.escape
     if change == "—":
         return f"<td>{e(value)}</td>"
@@ -667,7 +674,7 @@ def _breakdown_table(rows: list[UnitMetrics], total: UnitMetrics, first: str) ->
             return f"<td>{e(_cell(_value(m, g), f))}</td>"
         return _with_change(_cell(_value(m, g), f), change_text(_value(m, g), _value(m.previous, g), f))
 
-    out = [f"<table class='units'><thead><tr><th>{e(first)}</th>"
+    out = [f"<table class='units stacked'><thead><tr><th>{e(first)}</th>"
            + "".join(f"<th>{h}</th>" for h, _, _ in PRINT_BREAKDOWN) + "</tr></thead><tbody>"]
     for m in [*rows, total.model_copy(update={"unit_name": "合计"})]:
         out.append(f"<tr><td class='l'>{e(m.unit_name or '')}</td>"

@@ -171,6 +171,34 @@ def test_closure_timeline_notice_and_printable_bulletin(new_context, api, shots)
         phone.screenshot(path=str(shots / f"print-{name}-phone.png"))
 
 
+# The printable width of A4 landscape with the printouts' 12 mm margins (273 mm at 96 px an inch).
+A4_LANDSCAPE_PX = 1032
+# Cells that must stay on one line: a breakdown's headers, and every header and cell but the text columns of a
+# round report's tables (they broke as "按期结/案", "失/分", "BA-/01" when one wide column took the width).
+ONE_LINE = "table.stacked th, table.fit th:not(.l), table.fit td:not(.l)"
+BROKEN = """sel => [...document.querySelectorAll(sel)].filter(el => {
+    const range = document.createRange(); range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1;
+}).map(el => el.textContent)"""
+
+
+def test_printouts_keep_headers_and_codes_on_one_line_at_a4_landscape(new_context, api, shots):
+    round_id = next(r["id"] for r in api.get("leader", "/api/evaluation/rounds", limit=20).json()["items"]
+                    if r["state"] == "published")
+    for name, path, params in (("bulletin", "/api/stats/bulletin.html", {"period": "week", "on": api.busy("week")}),
+                               ("round", f"/api/evaluation/rounds/{round_id}/report.html", {})):
+        r = api.get("leader", path, **params)
+        assert r.status_code == 200, r.text
+        doc = new_context(viewport={"width": A4_LANDSCAPE_PX, "height": 1400}, is_mobile=False,
+                          has_touch=False).new_page()
+        doc.set_content(r.text)
+        doc.emulate_media(media="print")
+        assert doc.locator(ONE_LINE).count() > 20, name
+        assert doc.evaluate(BROKEN, ONE_LINE) == [], name
+        assert doc.evaluate("document.documentElement.scrollWidth") <= A4_LANDSCAPE_PX, name
+        doc.screenshot(path=str(shots / f"print-{name}-a4-landscape.png"), full_page=True)
+
+
 def test_the_office_s_own_figures_say_what_they_are_out_of(new_context, api):
     """按时派遣 and 按时核查 each say their base (派遣数, 核查次数); 按时核查 read "8 100.0% / 按时核查 / 8"."""
     page = new_context().new_page()
