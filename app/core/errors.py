@@ -59,6 +59,12 @@ class Invalid(DomainError):
     code = "validation_error"
 
 
+def invalid_query(name: str, message: str, code: str) -> Invalid:
+    """A query parameter refused after validation (a cursor, a bbox, a date range), its field named as in a
+    validation error's details, so a form marks the field it came from."""
+    return Invalid(message, code=code, details=[{"loc": ["query", name], "msg": message, "type": code}])
+
+
 class TooLarge(DomainError):
     """A request body over its limit (the body-size middleware and the photo upload say the same)."""
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Select, and_, literal, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.core.errors import Invalid
+from app.core.errors import invalid_query
 from app.core.types import UTCDateTime, is_plausible
 
 
@@ -36,7 +36,7 @@ def decode_cursor(cursor: str, id_type: type = uuid.UUID) -> tuple[datetime, Any
     except (ValueError, TypeError, AttributeError):
         at = None
     if at is None or not is_plausible(at):
-        raise Invalid("分页游标无效 Invalid cursor", code="invalid_cursor")
+        raise invalid_query("cursor", "分页游标无效 Invalid cursor", "invalid_cursor")
     return at, row_id
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, and_, exists, func, or_, text
 from sqlmodel import Session, col, select
 
 from app.core import pagination
-from app.core.errors import Invalid
+from app.core.errors import invalid_query
 from app.core.types import ClientDateTime, DbId, UserText, utcnow
 from app.evaluation.models import EvalAnswer
 from app.tickets import access, duplicates, read
@@ -29,9 +29,10 @@ def parse_bbox(bbox: str) -> tuple[float, float, float, float]:
     try:
         min_lng, min_lat, max_lng, max_lat = (float(x) for x in bbox.split(","))
     except ValueError:
-        raise Invalid("bbox 格式应为 minLng,minLat,maxLng,maxLat", code="invalid_bbox") from None
+        raise invalid_query("bbox", "bbox 格式应为四个数 The bbox must be minLng,minLat,maxLng,maxLat",
+                            "invalid_bbox") from None
     if not (-180 <= min_lng <= max_lng <= 180 and -90 <= min_lat <= max_lat <= 90):
-        raise Invalid("bbox 超出范围 bbox out of range", code="invalid_bbox")
+        raise invalid_query("bbox", "bbox 超出范围 The bbox is out of range", "invalid_bbox")
     return min_lng, min_lat, max_lng, max_lat
 
 
@@ -157,8 +158,8 @@ def ticket_filters(user: User, *, now: datetime, search: TextSearch, status: lis
         where.append(Ticket.reported_at >= reported_after)
     if reported_before is not None:
         if reported_after is not None and reported_before < reported_after:
-            raise Invalid("reported_before 须晚于 reported_after The date range is reversed",
-                          code="invalid_date_range")
+            raise invalid_query("reported_before", "结束时间须晚于开始时间 The date range is reversed",
+                                "invalid_date_range")
         where.append(Ticket.reported_at < reported_before)
     if due_within_hours is not None:  # dispatched, not overdue, due within the next N hours
         where += [Ticket.status == Status.dispatched.value, Ticket.deadline_at >= now,

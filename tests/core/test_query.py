@@ -67,3 +67,17 @@ def test_a_long_text_or_a_long_list_is_one_short_error(client: TestClient, db):
     every = [("status", s.value) for s in Status]
     assert client.get("/api/tickets", headers=headers, params=every).status_code == 200
     assert client.get("/api/tickets", headers=headers, params=every + every[:1]).status_code == 422
+
+
+def test_refusals_after_validation_name_their_parameter(client: TestClient, db):
+    """A bad cursor, bbox or date range is a 422 whose details name the parameter, as a validation error's do."""
+    headers = login(client, make_user(db, Role.dispatcher))
+    for params, name, code in (({"cursor": "x"}, "cursor", "invalid_cursor"),
+                               ({"bbox": "1,2,3"}, "bbox", "invalid_bbox"),
+                               ({"bbox": "0,0,200,1"}, "bbox", "invalid_bbox"),
+                               ({"reported_after": "2026-12-02T00:00:00Z", "reported_before": "2026-12-01T00:00:00Z"},
+                                "reported_before", "invalid_date_range")):
+        r = client.get("/api/tickets", headers=headers, params=params)
+        assert r.status_code == 422, params
+        error = r.json()["error"]
+        assert error["code"] == code and [d["loc"] for d in error["details"]] == [["query", name]], error
