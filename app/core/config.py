@@ -27,9 +27,10 @@ class Settings(BaseSettings):
     token_lifetime_hours: int = 72
     # Failed logins per window: per account (so it cannot be guessed at) and per client address (large,
     # so an office behind one NAT is not locked out by one person's typos). See app/auth/ratelimit.py.
-    login_max_failures: int = 5
-    login_window_seconds: int = 300
-    login_max_failures_per_address: int = 100
+    # At least 1 each: 0 refused every login (no attempt may fail) and a 0 s window let every guess through.
+    login_max_failures: int = Field(5, ge=1)
+    login_window_seconds: int = Field(300, ge=1)
+    login_max_failures_per_address: int = Field(100, ge=1)
     # An account that logged in from an address within this many days ignores that address's limit.
     login_known_address_days: int = 30
     # A device token (app/auth/devices.py) is trusted for this many days after the login that answered it;

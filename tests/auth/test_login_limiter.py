@@ -168,3 +168,15 @@ def test_an_ipv6_client_counts_by_its_64_so_rotating_addresses_inside_it_is_no_w
     ("testclient", "testclient")])
 def test_the_address_a_limit_counts(host, key):
     assert ratelimit.address_key(host) == key
+
+
+@pytest.mark.parametrize("name", ["XUNCHA_LOGIN_MAX_FAILURES", "XUNCHA_LOGIN_WINDOW_SECONDS",
+                                  "XUNCHA_LOGIN_MAX_FAILURES_PER_ADDRESS"])
+def test_a_limit_of_zero_is_refused_at_start(monkeypatch, name):
+    """0 failures refused every login, the right password too (nothing may fail): a setting error, said at start."""
+    from pydantic import ValidationError
+
+    from app.core.config import Settings
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ValidationError, match=name.removeprefix("XUNCHA_").lower()):
+        Settings()
