@@ -115,7 +115,9 @@ def test_ranking_without_red_list_per_unit_kind(new_context, api, shots):
     titles = {"department": "职能部门", "territorial": "属地（区、街道）", "company": "企业"}
     for i, g in enumerate(truth["groups"]):
         section = shown.nth(i)
-        assert section.locator(".group-title").inner_text().strip() == titles[g["kind"]]
+        size = f"{len(g['rows'])} 个单位排名"  # so a lone unit's 第1名 on the 黑榜 reads as what it is
+        assert section.locator(".group-title").inner_text().strip() == titles[g["kind"]] + size
+        assert section.locator("[data-testid=rank-group-size]").inner_text() == size
         assert "本期没有单位达到红榜标准" in section.locator("[data-testid=rank-no-red]").inner_text()
         assert section.locator("[data-testid=rank-red]").count() == 0
 
@@ -126,8 +128,13 @@ def test_ranking_without_red_list_per_unit_kind(new_context, api, shots):
         # Black: the worst first; the rest: in rank order; each with its rank within the group.
         black = [r for r in g["rows"] if r["list"] == "black"][::-1]
         rest = [r for r in g["rows"] if r["list"] is None]
-        assert listed("black") == [(r["unit_id"], f"第{r['rank']}名") for r in black]
-        assert listed("rest") == [(r["unit_id"], f"第{r['rank']}名") for r in rest]
+        # A rank several units share reads 并列 (a group all tied, black together, read 第1名 on the 黑榜).
+        ranks = [r["rank"] for r in g["rows"]]
+
+        def place(r, ranks=ranks):
+            return f"并列第{r['rank']}名" if ranks.count(r["rank"]) > 1 else f"第{r['rank']}名"
+        assert listed("black") == [(r["unit_id"], place(r)) for r in black]
+        assert listed("rest") == [(r["unit_id"], place(r)) for r in rest]
         assert len(black) + len(rest) == len(g["rows"])
         # The bottom 1 of a group is black; a group's only unit only by its rate (black_max_rate 0: never).
         assert bool(black) == (len(g["rows"]) > 1), g["rows"]
