@@ -52,7 +52,7 @@ describe('a server text written "中文 English" in one language', () => {
   })
 })
 
-import { kindFromName } from '../src/features/admin/unitKind'
+import { districtFromName, kindFromName } from '../src/features/admin/unitKind'
 
 describe('a new unit’s kind from its name', () => {
   it('reads street offices, districts, companies and departments as their names say', () => {
@@ -70,6 +70,26 @@ describe('a new unit’s kind from its name', () => {
   it('guesses nothing from a name that says nothing', () => {
     expect(kindFromName('')).toBeNull()
     expect(kindFromName('光明')).toBeNull()
+  })
+})
+
+describe('a new street office’s district from its name', () => {
+  const units = [
+    { id: 1, name: '东城区人民政府', kind: 'district', is_active: true },
+    { id: 2, name: '西城区政府', kind: 'district', is_active: true },
+    { id: 3, name: '东城区城管局', kind: 'department', is_active: true },
+    { id: 4, name: '南城区人民政府', kind: 'district', is_active: false },
+  ]
+  it('is the one district whose name begins the street office’s', () => {
+    expect(districtFromName('东城区光明街道办事处', units)?.id).toBe(1)
+    expect(districtFromName('西城区新华街道', units)?.id).toBe(2)
+  })
+  it('is none when no active district, or more than one, begins it', () => {
+    expect(districtFromName('光明街道办事处', units)).toBeNull()
+    expect(districtFromName('南城区红星街道', units)).toBeNull()
+    expect(districtFromName('东城区', units)).toBeNull()
+    expect(districtFromName('东城区光明街道', [...units, { id: 5, name: '东城区', kind: 'district', is_active: true }]))
+      .toBeNull()
   })
 })
 

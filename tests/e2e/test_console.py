@@ -68,6 +68,14 @@ def test_admin_creates_unit_and_user_then_logs_the_user_out_everywhere(new_conte
                           ("市文化广电旅游局", "department")):
         admin.fill("[data-testid=unit-name]", name)
         assert kind.input_value() == guessed, (name, kind.input_value())
+    # A street office's district follows the name too; left at the top, the form says where its figures go.
+    parent = admin.locator("[data-testid=unit-parent]")
+    admin.fill("[data-testid=unit-name]", "光明街道办事处")
+    assert parent.input_value() == "" and admin.locator("[data-testid=unit-parent-hint]").is_visible()
+    admin.fill("[data-testid=unit-name]", "东城区光明街道办事处")
+    district_id = next(u["id"] for u in admin_get(api, "/api/admin/units") if u["name"] == "东城区人民政府")
+    assert parent.input_value() == str(district_id)
+    assert admin.locator("[data-testid=unit-parent-hint]").count() == 0
     admin.fill("[data-testid=unit-name]", unit_name)
     admin.select_option("[data-testid=unit-kind]", "street")
     admin.fill("[data-testid=unit-name]", "市文化广电旅游局")

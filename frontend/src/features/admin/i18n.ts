@@ -11,7 +11,7 @@ const messages = {
       active: '启用', inactive: '已停用', deactivate: '停用', reactivate: '重新启用', actions: '操作', reload: '刷新',
       none: '无', errorTitle: '服务器拒绝了此操作', confirmDiscard: '放弃尚未保存的修改？', confirm: '确定', more: '加载更多', viewAll: '查看全部',
       units: {
-        title: '单位管理', name: '名称', kind: '类型', kindHint: '按名称自动选择；决定红黑榜分组（部门、属地、企业分别排名）', parent: '上级单位', top: '（顶级）', users: '用户', grids: '网格', open: '在办案件',
+        title: '单位管理', name: '名称', kind: '类型', kindHint: '按名称自动选择；决定红黑榜分组（部门、属地、企业分别排名）', streetNoDistrict: '街道未选上级区：按区统计中将计入“其他”，请选择所属的区', parent: '上级单位', top: '（顶级）', users: '用户', grids: '网格', open: '在办案件',
         add: '新建单位', addChild: '添加下级', rename: '修改', created: '已创建单位 {name}',
         confirmDeactivate: '停用单位「{name}」？停用前须先转移其在办案件、下级单位、网格和用户。',
         kinds: { department: '部门', district: '区', street: '街道', company: '企业' },
@@ -110,7 +110,7 @@ const messages = {
       active: 'Active', inactive: 'Deactivated', deactivate: 'Deactivate', reactivate: 'Reactivate', actions: 'Actions', reload: 'Reload',
       none: 'None', errorTitle: 'The server refused this', confirmDiscard: 'Discard the changes not saved?', confirm: 'OK', more: 'Load more', viewAll: 'View all',
       units: {
-        title: 'Units', name: 'Name', kind: 'Kind', kindHint: 'Chosen from the name; decides the red/black list group (departments, districts, companies rank apart)', parent: 'Parent unit', top: '(top level)', users: 'Users', grids: 'Grids', open: 'Open tickets',
+        title: 'Units', name: 'Name', kind: 'Kind', kindHint: 'Chosen from the name; decides the red/black list group (departments, districts, companies rank apart)', streetNoDistrict: 'A street office with no district is counted under “Other” in the by-district figures: pick its district', parent: 'Parent unit', top: '(top level)', users: 'Users', grids: 'Grids', open: 'Open tickets',
         add: 'New unit', addChild: 'Add sub-unit', rename: 'Edit', created: 'Unit {name} created',
         confirmDeactivate: 'Deactivate unit "{name}"? Its open tickets, sub-units, grids and users must be moved first.',
         kinds: { department: 'Department', district: 'District', street: 'Street', company: 'Company' },

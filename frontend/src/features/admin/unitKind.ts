@@ -14,3 +14,18 @@ export function kindFromName(name: string): UnitKind | null {
   if (/(局|委员会|委|办公室|办|厅|处|中心|支队|大队)$/.test(n)) return 'department'
   return null
 }
+
+/**
+ * A new street office's district read from its name (东城区光明街道办事处 → 东城区人民政府): the one active district
+ * whose name, less 人民政府/政府, begins the name typed; null when none or several do. Only a guess, as the kind.
+ */
+export function districtFromName<U extends { id: number; name: string; kind: string; is_active: boolean }>(
+  name: string, units: U[]): U | null {
+  const n = name.trim()
+  const found = units.filter((u) => {
+    if (u.kind !== 'district' || !u.is_active) return false
+    const short = u.name.replace(/(人民政府|政府)$/, '')
+    return short.length >= 2 && short !== n && n.startsWith(short)
+  })
+  return found.length === 1 ? found[0] : null
+}
