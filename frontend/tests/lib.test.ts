@@ -77,6 +77,13 @@ describe('humanDuration', () => {
     expect(humanDuration(60_000, t)).toBe('time.m:{"m":1}')
     expect(humanDuration(3_600_000 + 120_000, t)).toBe('time.hm:{"h":1,"m":2}')
   })
+  it('gives whole hours for the wall screen, and the same days and minutes as everywhere else', () => {
+    const opts = { hoursOnly: true }
+    expect(humanDuration(3 * 3_600_000 + 720_000, t, opts)).toBe('time.h:{"h":3}')
+    expect(humanDuration(2 * 86_400_000 + 4 * 3_600_000, t, opts)).toBe('time.dh:{"d":2,"h":4}')
+    expect(humanDuration(5 * 60_000, t, opts)).toBe('time.m:{"m":5}')
+    expect(humanDuration(30_000, t, opts)).toBe('time.underMinute:{}')
+  })
 })
 
 import { limitText, defaultLimits } from '../src/features/tickets/defaultLimit'

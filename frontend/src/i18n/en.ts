@@ -87,7 +87,7 @@ export default {
   update: { available: 'A new version is available', apply: 'Update', later: 'Later', waitSend: 'Sending; will update when done' },
   net: { offline: 'Offline: keep reporting, data is sent when back online' },
   limit: { clock: '{h} hour, until {at} | {h} hours, until {at}', workdays: '{d} working day | {d} working days' },
-  time: { dh: '{d}d {h}h', hm: '{h}h {m}m', m: '{m} min', underMinute: 'under a minute' },
+  time: { dh: '{d}d {h}h', hm: '{h}h {m}m', h: '{h}h', m: '{m} min', underMinute: 'under a minute' },
   submit: {
     sending: 'Submitting…', sent: 'Submitted', saved: 'Saved on this phone; will be submitted when online',
     attention: 'Not submitted: see the outbox',

@@ -87,7 +87,7 @@ export default {
   update: { available: '有新版本可用', apply: '更新', later: '稍后', waitSend: '正在上传，完成后更新' },
   net: { offline: '离线模式：可继续拍照上报，联网后自动上传' },
   limit: { clock: '{h}小时，至 {at}', workdays: '{d}个工作日' },
-  time: { dh: '{d}天{h}小时', hm: '{h}小时{m}分', m: '{m}分钟', underMinute: '不到1分钟' },
+  time: { dh: '{d}天{h}小时', hm: '{h}小时{m}分', h: '{h}小时', m: '{m}分钟', underMinute: '不到1分钟' },
   submit: {
     sending: '正在提交…', sent: '已提交', saved: '已保存到本机，联网后自动提交', attention: '未能提交：请在待上传中处理',
   },

@@ -52,14 +52,16 @@ export function msUntil(iso: string, now = Date.now()) {
 /**
  * "2天3小时" / "2d 3h" style countdown; absolute value, caller decides overdue wording.
  */
-export function humanDuration(ms: number, t: (key: string, values?: Record<string, unknown>) => string) {
+export function humanDuration(ms: number, t: (key: string, values?: Record<string, unknown>) => string,
+  { hoursOnly = false } = {}) {
   const abs = Math.abs(ms)
   const mins = Math.floor(abs / 60000)
   const d = Math.floor(mins / 1440)
   const h = Math.floor((mins % 1440) / 60)
   const m = mins % 60
   if (d > 0) return t('time.dh', { d, h })
-  if (h > 0) return t('time.hm', { h, m })
+  // hoursOnly: "3小时" for a wall screen read from across the room, not "3小时12分".
+  if (h > 0) return hoursOnly ? t('time.h', { h }) : t('time.hm', { h, m })
   // 超期 0分钟 read as if nothing were late.
   return m > 0 ? t('time.m', { m }) : t('time.underMinute')
 }

@@ -11,7 +11,7 @@ const messages = {
       ranking: '红黑榜', noRanking: '本期暂无排名',
       trend: '近 8 周趋势', map: '未结案问题分布', mapLegend: '图例', clusterNote: '聚合点按其中最紧急的案件着色',
       overdue: '超期未整改', overdueTotal: '共 {n} 件', noOverdue: '没有超期案件',
-      overdueFor: '超期 {d}', dayHour: '{d}天{h}小时', hourOnly: '{h}小时', minuteOnly: '{m}分钟',
+      overdueFor: '超期 {d}',
       rounds: '实地测评得分率', noRounds: '尚无测评任务', sites: '已测评 {done}/{total} 个点位', noScore: '暂无得分',
       loading: '加载中…',
       // What the two overdue figures count (app/stats: overdue_unclosed is a period's cohort against the office's
@@ -31,7 +31,7 @@ const messages = {
       ranking: 'Red / black list', noRanking: 'No ranking for this period yet',
       trend: 'Last 8 weeks', map: 'Open problems', mapLegend: 'Legend', clusterNote: 'a cluster takes the colour of its most urgent ticket',
       overdue: 'Overdue, not rectified', overdueTotal: '{n} in all', noOverdue: 'Nothing overdue',
-      overdueFor: 'overdue {d}', dayHour: '{d} d {h} h', hourOnly: '{h} h', minuteOnly: '{m} min',
+      overdueFor: 'overdue {d}',
       rounds: 'Field evaluation score rates', noRounds: 'No evaluation round yet', sites: '{done} of {total} sites evaluated', noScore: 'No score yet',
       loading: 'Loading…',
       note: {
