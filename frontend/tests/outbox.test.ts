@@ -9,6 +9,7 @@ import {
   STATE,
   MAX_DELAY_MS,
   UNFINISHED_GRACE_MS,
+  withoutPhoto,
 } from '../src/features/outbox/outbox'
 import { parseRetryAfter, postForResult } from '../src/api/client'
 import { idbOutboxStorage } from '../src/features/outbox/storage'
@@ -394,6 +395,37 @@ describe('409 and other refusals', () => {
     await ob.drain()
     expect(transport.sent).toEqual(['p1', 'p1', 't1'])
     expect(await ob.list()).toEqual([])
+  })
+
+  it('a refused photo dropped from a report: the report goes on with its other photos', async () => {
+    const { ob, transport, storage } = make({ script: { p2: 422 } })
+    await ob.enqueue([photo('p1'), photo('p2'), ticket('t1', ['p1', 'p2'])])
+    await ob.drain()
+    expect((await ob.list()).map((i) => [i.id, i.state])).toEqual([['p2', STATE.ATTENTION], ['t1', STATE.WAITING]])
+    await ob.discard('p2')
+    expect(storage.m.get('t1').photoIds).toEqual(['p1'])
+    expect(storage.m.get('t1').body.photo_ids).toEqual(['p1'])
+    await ob.drain()
+    expect(transport.sent).toEqual(['p1', 'p2', 't1'])
+    expect(transport.server.tickets.has('t1')).toBe(true)
+    expect(await ob.list()).toEqual([])
+  })
+
+  it('a report\'s only photo dropped takes the report with it; other items keep theirs', async () => {
+    const { ob, storage } = make({ script: { p1: 422 } })
+    const answers = [{ item_id: 1, photo_ids: ['p1', 'p3'] }, { item_id: 2, photo_ids: ['p1'] }]
+    await ob.enqueue([photo('p1'), photo('p3'), ticket('t1', ['p1']), action('a1', 't9', ['p1']),
+      { id: 'e1', kind: 'evalResult', roundId: 1, siteId: 2, photoIds: ['p1', 'p3'], body: { id: 'e1', answers } }])
+    await ob.drain()
+    const { users, emptied } = withoutPhoto(await ob.list(), 'p1')
+    expect(users.map((u) => u.id).sort()).toEqual(['a1', 'e1', 't1'])
+    expect(emptied.map((u) => u.id).sort()).toEqual(['a1', 't1']) // a report and a rectification need one
+    await ob.discard('p1')
+    const left = Object.fromEntries((await ob.list()).map((i) => [i.id, i]))
+    expect(Object.keys(left).sort()).toEqual(['e1'])
+    expect(left.e1.photoIds).toEqual(['p3'])
+    expect(left.e1.body.answers.map((a) => a.photo_ids)).toEqual([['p3'], []])
+    expect(storage.m.has('t1')).toBe(false)
   })
 
   it('401 pauses the queue without losing anything', async () => {

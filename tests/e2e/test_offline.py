@@ -230,6 +230,32 @@ def test_a_file_that_is_no_photo_is_refused_when_picked(new_context, photos, tmp
     page.wait_for_function("() => document.querySelectorAll('[data-testid=picked-photo]').length === 2")
 
 
+def test_a_photo_the_server_refuses_is_dropped_and_the_report_goes_on(new_context, api, photos, tmp_path, shots):
+    """A damaged HEIC file (this browser cannot read HEIC, so the phone takes it for the server to convert) is
+    refused by the server: 待上传 offered only to throw the whole report away. Dropping that photo now sends
+    the report with its other photo."""
+    heic = tmp_path / "IMG_0003.heic"
+    heic.write_bytes(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + bytes(64))
+    marker = f"坏照片{uuid.uuid4().hex[:6]}"
+    page = new_context().new_page()
+    login(page, "inspector", "/capture")
+    capture(page, [photos[0], heic], marker)
+    page.goto("/outbox")
+    refused = page.locator("[data-testid=outbox-item] .err.danger")
+    refused.wait_for(timeout=30_000)
+    snap(page, shots / "outbox-refused-photo.png")
+    drop = page.locator("[data-testid=outbox-discard]")
+    assert drop.inner_text() == "去掉这张照片"
+    drop.click()
+    dialog = page.locator(".van-dialog")
+    assert "其余照片照常上传" in dialog.inner_text(), dialog.inner_text()
+    dialog.locator("button:has-text('去掉这张照片')").click()
+    wait_outbox_empty(page)
+    [ticket] = _mine(api, marker)
+    detail = api.get("dispatcher", f"/api/tickets/{ticket['id']}").json()
+    assert len([p for p in detail["photos"] if p["stage"] == "report"]) == 1
+
+
 def test_the_capture_draft_keeps_the_last_words_typed_and_says_when_it_cannot_be_saved(new_context, photos):
     """The phone may kill a page in the background at once: what was typed just before is saved as the page goes
     (it waited 250 ms of quiet before); and a draft that cannot be saved (storage full) is said so, once."""

@@ -56,6 +56,8 @@ export default {
     kind: { photo: 'Photo', ticket: 'Ticket', action: 'Action', evalResult: 'Site evaluation' }, attempts: 'Attempt {n}', nextTry: 'Next try {at}',
     reachable: 'Server reachable', unreachable: 'Offline: data is kept on this phone and sent when online', otherUser: 'Belongs to {user}; they must log in to send it', othersHere: 'One more item on this phone belongs to another account; it is sent when that person logs in | {n} more items on this phone belong to other accounts; they are sent when those people log in', expiredHere: 'Session expired: this data stays on this phone and is sent once you log in again', logInAgain: 'Log in again',
     discard: 'Discard', discardConfirm: 'This deletes the item from this phone for good. Export first? Discard anyway?',
+    dropPhoto: 'Drop this photo', discardPhoto: 'Drop this photo? The report goes on with its text and other photos.',
+    discardOnlyPhoto: 'This is the only photo of the item: dropping it deletes the whole item, text included, from this phone for good. Export first? Discard anyway?',
     retryItem: 'Send again', pending: '{n} waiting', exported: 'Exported {n} items', savedOnPhone: 'Saved on this phone, not sent yet', refused: 'Sent; the server did not apply it',
     conflict: 'The server has a record with this id but different content (409)', invalidState: 'The ticket changed (now: {s}); this action was not applied',
   },

@@ -56,6 +56,8 @@ export default {
     kind: { photo: '照片', ticket: '案件', action: '操作', evalResult: '测评结果' }, attempts: '第 {n} 次尝试', nextTry: '下次重试 {at}',
     reachable: '服务器可连接', unreachable: '离线：数据保存在本机，联网后自动上传', otherUser: '属于 {user}，需该用户登录后发送', othersHere: '本机另有 {n} 项属于其他账号，需其本人登录后发送', expiredHere: '登录已失效：这些数据仍保存在本机，重新登录后自动发送', logInAgain: '重新登录',
     discard: '放弃此项', discardConfirm: '放弃后此项数据将从本机删除且无法恢复。建议先导出。确定放弃？',
+    dropPhoto: '去掉这张照片', discardPhoto: '去掉这张照片？报告的文字和其余照片照常上传。',
+    discardOnlyPhoto: '这是该项唯一的照片：去掉它，整项（含文字）将一并从本机删除且无法恢复。建议先导出。确定放弃？',
     retryItem: '重新发送', pending: '{n} 项待上传', exported: '已导出 {n} 项', savedOnPhone: '已保存在本机，尚未发送', refused: '已发送，服务器未执行',
     conflict: '服务器已有相同编号但内容不同的记录（409）', invalidState: '案件状态已变化（当前：{s}），此操作未执行',
   },

@@ -110,6 +110,24 @@ export function classify(status: number): 'ack' | 'auth' | 'retry' | 'attention'
   return 'attention' // 409 and every other 4xx: the request itself is wrong or stale
 }
 
+/** Items that cannot go without at least one photo: a report, a rectification (the server refuses either). */
+const needsPhoto = (it: { kind: string; action?: string }) => it.kind === 'ticket' || (it.kind === 'action' && it.action === 'rectify')
+
+/**
+ * What dropping one queued photo does to the items that use it: each without the photo (its list and its
+ * body's photo_ids, an evaluation's answers included), and those of them left without the photo they need.
+ */
+export function withoutPhoto<T extends OutboxItem>(items: T[], photoId: string): { users: T[]; emptied: T[] } {
+  const users = items.filter((it) => it.kind !== 'photo' && (it.photoIds || []).includes(photoId)).map((it) => {
+    const keep = (ids?: string[]) => (ids || []).filter((id) => id !== photoId)
+    const body = { ...(it as { body: Record<string, unknown> }).body }
+    if (Array.isArray(body.photo_ids)) body.photo_ids = keep(body.photo_ids as string[])
+    if (Array.isArray(body.answers)) body.answers = (body.answers as { photo_ids?: string[] }[]).map((a) => ({ ...a, photo_ids: keep(a.photo_ids) }))
+    return { ...it, photoIds: keep(it.photoIds), body } as T
+  })
+  return { users, emptied: users.filter((it) => needsPhoto(it) && !it.photoIds.length) }
+}
+
 /**
  * Items that may not be sent yet because something they depend on is still queued.
  * Returns Map(itemId → id of the blocking item).
@@ -365,10 +383,23 @@ export function createOutbox({
     emit('changed')
   }
 
-  /** Only ever called after the person confirmed (and was offered the export). */
+  /**
+   * Only ever called after the person confirmed (and was offered the export). A photo the server refused is
+   * taken out of the report or action that uses it, which then goes without it and is put back in the queue;
+   * one left without the photo it needs (the report's only photo) goes with it, as the person was told.
+   */
   async function discard(id) {
     const it = await storage.get(id)
     if (!it) return
+    if (it.kind === 'photo') {
+      const { users, emptied } = withoutPhoto(await storage.list(), id)
+      const gone = new Set(emptied.map((u) => u.id))
+      const at = new Date(now()).toISOString()
+      const kept = users.filter((u) => !gone.has(u.id))
+        .map((u) => (u.state === STATE.ATTENTION ? { ...u, state: STATE.WAITING, attempts: 0, nextAttemptAt: 0, updatedAt: at } : { ...u, updatedAt: at }))
+      if (kept.length) await storage.putMany(kept)
+      for (const u of emptied) await storage.ack(u)
+    }
     await storage.ack(it)
     emit('changed')
   }
