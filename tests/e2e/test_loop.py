@@ -12,12 +12,16 @@ pytestmark = pytest.mark.e2e
 UNIT_CGJ = "市城市管理局"
 
 
-def _act(page, key: str, note: str | None = None, photo=None):
+def _act(page, key: str, note: str | None = None, photo=None, album: bool = False):
     page.click(f"[data-testid=act-{key}]")
     form = page.locator(f"[data-testid=action-form-{key}]")
     form.wait_for()
     if photo is not None:
-        form.locator("[data-testid=action-photo-input]").set_input_files(str(photo))
+        camera, from_album = (form.locator("[data-testid=action-photo-input]"),
+                              form.locator("[data-testid=action-photo-input-album]"))
+        # The camera's input opens the camera (capture=); the album's lets a photo sent over WeChat be picked.
+        assert camera.get_attribute("capture") == "environment" and from_album.get_attribute("capture") is None
+        (from_album if album else camera).set_input_files(str(photo))
         form.locator("[data-testid=picked-photo]").first.wait_for()
     if note is not None:
         form.locator("[data-testid=action-note] textarea").fill(note)
@@ -77,7 +81,7 @@ def test_full_loop_three_roles(new_context, api, photos, shots):
     card.wait_for()
     card.click()
     unit.wait_for_url(re.compile(f"/tickets/{tid}"))
-    _act(unit, "rectify", "已清运完毕", photos[2])
+    _act(unit, "rectify", "已清运完毕", photos[2], album=True)
     _wait_status(api, tid, "rectified")
 
     # Inspector: 回头看 → fail (返工) with a reason and a photo.

@@ -41,7 +41,7 @@ export default {
     pendingHere: 'One item on this phone waits to be sent; it goes once you log in | {n} items on this phone wait to be sent; they go once you log in', seePending: 'See what waits',
   },
   capture: {
-    title: 'Report a problem', photos: 'Photos', addPhoto: 'Camera', photosHint: 'At least 1', location: 'Location',
+    title: 'Report a problem', photos: 'Photos', addPhoto: 'Camera', fromAlbum: 'From album', photosHint: 'At least 1', location: 'Location',
     locating: 'Locating…', accuracy: '±{m} m', accuracyGood: 'Good fix', accuracyPoor: 'Poor accuracy; you can drop a pin on the map',
     gpsDenied: 'No location; drop a pin on the map', pickOnMap: 'Pick on map', manualPin: 'Manual pin', category: 'Category',
     pickCategory: 'Choose a category', searchCategory: 'Search categories', description: 'Description', descriptionPh: 'What is wrong here?',

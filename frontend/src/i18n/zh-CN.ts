@@ -41,7 +41,7 @@ export default {
     pendingHere: '本机有 {n} 项数据待上传，登录后自动发送', seePending: '查看待上传',
   },
   capture: {
-    title: '随手拍', photos: '现场照片', addPhoto: '拍照', photosHint: '至少 1 张，可多张', location: '位置',
+    title: '随手拍', photos: '现场照片', addPhoto: '拍照', fromAlbum: '从相册选', photosHint: '至少 1 张，可多张', location: '位置',
     locating: '正在定位…', accuracy: '精度 ±{m} 米', accuracyGood: '定位良好', accuracyPoor: '精度较差，可在地图上手动选点',
     gpsDenied: '无法获取定位，请在地图上选点', pickOnMap: '地图选点', manualPin: '手动选点', category: '问题类别',
     pickCategory: '请选择问题类别', searchCategory: '搜索类别', description: '问题描述', descriptionPh: '描述问题（可选补充位置、现象）',
