@@ -60,8 +60,18 @@ def test_offline_extension_request_approved_from_the_queue(new_context, api, pho
     unit.click("[data-testid=act-request_extension]")
     form = unit.locator("[data-testid=action-form-request_extension]")
     form.wait_for()
-    form.locator("[data-testid=exc-deadline] input").fill(asked.strftime("%Y-%m-%dT%H:%M"))
+    # The current deadline is shown, and a date before it is refused saying what it must beat (the toast said
+    # "请选择新的整改时限" although a date had been picked).
+    current = _at(t["deadline_at"]).astimezone(CITY)
+    assert form.locator("[data-testid=exc-current-deadline]").inner_text() == f"当前整改时限：{current:%m/%d %H:%M}"
+    form.locator("[data-testid=exc-deadline] input").fill((current - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     form.locator("[data-testid=action-note] textarea").fill(reason)
+    form.locator("[data-testid=action-submit]").click()
+    toast = unit.locator(".van-toast:has-text('新的时限须晚于当前时限')")
+    toast.wait_for()
+    assert f"{current:%m/%d %H:%M}" in toast.inner_text()
+    toast.wait_for(state="hidden")
+    form.locator("[data-testid=exc-deadline] input").fill(asked.strftime("%Y-%m-%dT%H:%M"))
     unit.screenshot(path=str(shots / "exc-request-extension-form.png"))
     form.locator("[data-testid=action-submit]").click()
     unit.wait_for_selector("[data-testid=pending-local]")  # saved on this phone, not sent

@@ -81,6 +81,12 @@ def test_full_loop_three_roles(new_context, api, photos, shots):
     card.wait_for()
     card.click()
     unit.wait_for_url(re.compile(f"/tickets/{tid}"))
+    # Submitted empty, the rectification says everything it lacks at once (the photo came only at the next tap).
+    unit.click("[data-testid=act-rectify]")
+    unit.locator("[data-testid=action-form-rectify] [data-testid=action-submit]").click()
+    unit.locator(".van-toast:has-text('请填写整改说明；请至少上传 1 张整改后照片')").wait_for()
+    unit.locator(".van-popup:has([data-testid=action-form-rectify]) .van-popup__close-icon").click()
+    unit.locator("[data-testid=action-form-rectify]").wait_for(state="hidden")
     _act(unit, "rectify", "已清运完毕", photos[2], album=True)
     _wait_status(api, tid, "rectified")
 

@@ -134,7 +134,8 @@ export default {
     requests: 'Requests', pendingTitle: 'Waiting for a decision', noRequests: 'No requests',
     askedDeadline: 'Asked deadline', reviewAt: 'Review date', proposedReviewAt: 'Proposed review date', deadlineBefore: 'Deadline before',
     grantedDeadline: 'Granted deadline', reassignedTo: 'Re-dispatched to', decidedBy: 'Decided by {who} at {at}', requestedBy: 'Asked by {who} at {at}',
-    decisionNote: 'Decision note', newDeadline: 'New deadline', newDeadlineRequired: 'Pick the new deadline',
+    decisionNote: 'Decision note', newDeadline: 'New deadline', newDeadlineRequired: 'Pick the new deadline', currentDeadlineIs: 'Current deadline: {at}',
+    laterThanCurrent: 'The new deadline must be after the current one, {at}, and after now', laterThanNow: 'The new deadline must be after now',
     reviewAtOptional: 'Proposed review date (optional)', reviewAtRequired: 'Enter the review date', noteRequired: 'Enter a note',
     superviseNote: 'Supervision note', urgeNote: 'Note (optional)', voidReason: 'Reason for voiding', resumeDeadline: 'New deadline (empty: category default)',
     urgedBanner: 'Urged once | Urged {n} times', urgedLast: 'Last: {who} {at}', supervisedBanner: 'Under supervision', supervisedSince: 'Supervised since {at}',
@@ -149,5 +150,5 @@ export default {
     periodAll: 'Any time', period7: '7 days', period30: '30 days', periodMonth: 'This month', export: 'Excel',
     exportFailed: 'Export failed: {msg}', outcome: 'Outcome', who: 'By', empty: 'No entries', ledgerLink: 'Exceptions ledger',
   },
-  punct: { colon: ': ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },
+  punct: { colon: ': ', semicolon: '; ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },
 }

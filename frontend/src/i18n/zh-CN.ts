@@ -131,7 +131,8 @@ export default {
     requests: '申请记录', pendingTitle: '待审批的申请', noRequests: '暂无申请',
     askedDeadline: '申请期限', reviewAt: '复查日期', proposedReviewAt: '建议复查日期', deadlineBefore: '原期限',
     grantedDeadline: '批准期限', reassignedTo: '改派至', decidedBy: '{who} 于 {at} 审批', requestedBy: '{who} 于 {at} 申请',
-    decisionNote: '审批意见', newDeadline: '新的整改时限', newDeadlineRequired: '请选择新的整改时限',
+    decisionNote: '审批意见', newDeadline: '新的整改时限', newDeadlineRequired: '请选择新的整改时限', currentDeadlineIs: '当前整改时限：{at}',
+    laterThanCurrent: '新的时限须晚于当前时限 {at}，且晚于现在', laterThanNow: '新的时限须晚于现在',
     reviewAtOptional: '建议复查日期（可选）', reviewAtRequired: '请填写复查日期', noteRequired: '请填写意见',
     superviseNote: '督办意见', urgeNote: '催办说明（可选）', voidReason: '作废原因', resumeDeadline: '新的整改时限（留空按类别默认）',
     urgedBanner: '已被催办 {n} 次', urgedLast: '最近：{who} {at}', supervisedBanner: '督办件', supervisedSince: '{at} 起督办',
@@ -146,5 +147,5 @@ export default {
     periodAll: '全部时间', period7: '近 7 天', period30: '近 30 天', periodMonth: '本月', export: '导出 Excel',
     exportFailed: '导出失败：{msg}', outcome: '结果', who: '经办', empty: '台账暂无记录', ledgerLink: '异常处置台账',
   },
-  punct: { colon: '：', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
+  punct: { colon: '：', semicolon: '；', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
 }
