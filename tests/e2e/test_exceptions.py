@@ -221,3 +221,24 @@ def test_the_approvals_queue_at_a_desk_is_cards_side_by_side_and_a_centred_dialo
     box = page.locator(".van-popup:has([data-testid=decision-form-approve])").bounding_box()
     assert box["width"] <= 600 and abs((box["x"] + box["width"] / 2) - 1366 / 2) < 150, box
     page.screenshot(path=str(shots / "exc-approvals-desk.png"))
+
+
+def test_a_late_rectification_says_so_on_the_ticket(new_context, api, photos):
+    """Once rectified the deadline badge goes (the clock is the verifier's): a rectification after the deadline
+    read as on time on the unit's page while the leader's 超期 figures counted it."""
+    late = next(t for t in api.tickets("unit_cgj", status="dispatched", overdue="true") if t["unit_id"])
+    base = api.base
+    pid = str(uuid.uuid4())
+    tok = httpx.post(f"{base}/api/auth/token", data={"username": "unit_cgj", "password": PASSWORD}, timeout=10).json()
+    r = httpx.post(f"{base}/api/photos", data={"id": pid}, files={"file": ("p.jpg", photos[1].read_bytes(), "image/jpeg")},
+                   headers={"Authorization": f"Bearer {tok['access_token']}"}, timeout=30)
+    assert r.status_code == 201, r.text
+    done = _post(base, "unit_cgj", f"/api/tickets/{late['id']}/rectify",
+                 {"action_id": str(uuid.uuid4()), "note": "已整改", "photo_ids": [pid]})
+    assert done["status"] == "rectified" and _at(done["rectified_at"]) > _at(done["deadline_at"])
+    page = new_context().new_page()
+    login(page, "unit_cgj", f"/tickets/{late['id']}")
+    tag = page.locator("[data-testid=rectified-late]")
+    tag.wait_for()
+    assert tag.inner_text().startswith("超时限 ") and tag.inner_text().endswith(" 整改"), tag.inner_text()
+    assert page.locator("[data-testid=deadline]").count() == 0

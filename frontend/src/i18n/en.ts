@@ -64,7 +64,7 @@ export default {
   ticket: {
     caseNumber: 'Case no.', category: 'Category', description: 'Description', address: 'Address', location: 'Location', reporter: 'Reporter',
     reportedAt: 'Reported', unit: 'Unit', suggestedUnit: 'Suggested unit', deadline: 'Deadline', overdue: 'Overdue', officeDeadline: 'Assessed deadline', officeDeadlineHint: 'On-time closure is judged against this: rework does not move it, an approved extension does',
-    overdueBy: 'Overdue {d}', dueIn: '{d} left', rework: 'Rework ×{n}', timeline: 'Timeline', photos: 'Photos',
+    overdueBy: 'Overdue {d}', dueIn: '{d} left', rectifiedLate: 'rectified {d} late', rework: 'Rework ×{n}', timeline: 'Timeline', photos: 'Photos',
     before: 'Before', after: 'After', verifyPhotos: 'Verification photos', duplicates: 'Possible duplicates', duplicateCount: '{n} possible duplicate | {n} possible duplicates', distance: '{m} m',
     duplicateOf: 'Duplicate of', notFound: 'Ticket not found', notFoundHint: 'It may not exist or may belong to another unit.', notOnPhone: 'This ticket was never opened on this phone, so it cannot be shown offline; open it again once online',
     returned: 'Returned', pendingLocal: '{n} action waiting on this phone | {n} actions waiting on this phone', refusedLocalHandle: 'Deal with it in Outbox', actions: 'Actions', note: 'Note', reason: 'Reason',

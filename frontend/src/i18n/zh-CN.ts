@@ -64,7 +64,7 @@ export default {
   ticket: {
     caseNumber: '案件编号', category: '类别', description: '描述', address: '地址', location: '位置', reporter: '上报人',
     reportedAt: '上报时间', unit: '责任单位', suggestedUnit: '建议单位', deadline: '整改时限', overdue: '已超期', officeDeadline: '考核时限', officeDeadlineHint: '按期结案以此为准：返工不顺延，批准的延期顺延',
-    overdueBy: '超期 {d}', dueIn: '剩余 {d}', rework: '返工 {n} 次', timeline: '流转记录', photos: '照片',
+    overdueBy: '超期 {d}', dueIn: '剩余 {d}', rectifiedLate: '超时限 {d} 整改', rework: '返工 {n} 次', timeline: '流转记录', photos: '照片',
     before: '整改前', after: '整改后', verifyPhotos: '核查照片', duplicates: '疑似重复', duplicateCount: '疑似重复 {n}', distance: '{m} 米',
     duplicateOf: '重复于', notFound: '案件不存在或无权查看', notFoundHint: '可能已被删除，或不属于本单位。', notOnPhone: '此案件未在本机打开过，离线时无法查看；联网后再打开',
     returned: '被退回', pendingLocal: '本机有 {n} 项操作待上传', refusedLocalHandle: '在待上传中处理', actions: '操作', note: '说明', reason: '原因',
