@@ -136,6 +136,10 @@ def test_ranking_without_red_list_per_unit_kind(new_context, api, shots):
         assert listed("black") == [(r["unit_id"], place(r)) for r in black]
         assert listed("rest") == [(r["unit_id"], place(r)) for r in rest]
         assert len(black) + len(rest) == len(g["rows"])
+        if g["unranked"]:  # named, not only counted ("另有 1 个单位…" left a leader guessing which)
+            names = {u["id"]: u["name"] for u in api.get("leader", "/api/units").json()}
+            said = section.locator("[data-testid=rank-unranked]").inner_text()
+            assert said.endswith("：" + "、".join(names[i] for i in g["unranked"])), said
         # The bottom 1 of a group is black; a group's only unit only by its rate (black_max_rate 0: never).
         assert bool(black) == (len(g["rows"]) > 1), g["rows"]
         # Units are ranked on closure rate, on-time rate and overdue; units equal on those share a rank, and a tie

@@ -150,5 +150,5 @@ export default {
     periodAll: 'Any time', period7: '7 days', period30: '30 days', periodMonth: 'This month', export: 'Excel',
     exportFailed: 'Export failed: {msg}', outcome: 'Outcome', who: 'By', empty: 'No entries', ledgerLink: 'Exceptions ledger',
   },
-  punct: { colon: ': ', semicolon: '; ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },
+  punct: { colon: ': ', semicolon: '; ', listSep: ', ', count: ' ({n})', paren: ' ({x})', sentence: '{a}. {b}' },
 }

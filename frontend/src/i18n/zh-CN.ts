@@ -147,5 +147,5 @@ export default {
     periodAll: '全部时间', period7: '近 7 天', period30: '近 30 天', periodMonth: '本月', export: '导出 Excel',
     exportFailed: '导出失败：{msg}', outcome: '结果', who: '经办', empty: '台账暂无记录', ledgerLink: '异常处置台账',
   },
-  punct: { colon: '：', semicolon: '；', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
+  punct: { colon: '：', semicolon: '；', listSep: '、', count: '（{n}）', paren: '（{x}）', sentence: '{a}。{b}' },
 }
