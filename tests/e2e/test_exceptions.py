@@ -24,14 +24,20 @@ def _post(base: str, username: str, path: str, body: dict) -> dict:
     return r.json()
 
 
+def _upload(base: str, username: str, jpeg: bytes) -> str:
+    """A photo uploaded as this user over the API; its id."""
+    pid = str(uuid.uuid4())
+    tok = httpx.post(f"{base}/api/auth/token", data={"username": username, "password": PASSWORD}, timeout=10).json()
+    r = httpx.post(f"{base}/api/photos", data={"id": pid}, files={"file": ("p.jpg", jpeg, "image/jpeg")},
+                   headers={"Authorization": f"Bearer {tok['access_token']}"}, timeout=30)
+    assert r.status_code == 201, r.text
+    return pid
+
+
 def _dispatched(api, photos, description: str) -> dict:
     """A ticket reported by the inspector and dispatched to 市城市管理局 (unit_cgj) over the API."""
     base = api.base
-    pid = str(uuid.uuid4())
-    tok = httpx.post(f"{base}/api/auth/token", data={"username": "inspector", "password": PASSWORD}, timeout=10).json()
-    r = httpx.post(f"{base}/api/photos", data={"id": pid}, files={"file": ("p.jpg", photos[0].read_bytes(), "image/jpeg")},
-                   headers={"Authorization": f"Bearer {tok['access_token']}"}, timeout=30)
-    assert r.status_code == 201, r.text
+    pid = _upload(base, "inspector", photos[0].read_bytes())
     t = _post(base, "inspector", "/api/tickets", {
         "id": str(uuid.uuid4()), "category_code": "06005", "description": description, "address": "向阳路 8 号",
         "lat": 30.2741, "lng": 120.1551, "accuracy_m": 6, "photo_ids": [pid]})
@@ -228,11 +234,7 @@ def test_a_late_rectification_says_so_on_the_ticket(new_context, api, photos):
     read as on time on the unit's page while the leader's 超期 figures counted it."""
     late = next(t for t in api.tickets("unit_cgj", status="dispatched", overdue="true") if t["unit_id"])
     base = api.base
-    pid = str(uuid.uuid4())
-    tok = httpx.post(f"{base}/api/auth/token", data={"username": "unit_cgj", "password": PASSWORD}, timeout=10).json()
-    r = httpx.post(f"{base}/api/photos", data={"id": pid}, files={"file": ("p.jpg", photos[1].read_bytes(), "image/jpeg")},
-                   headers={"Authorization": f"Bearer {tok['access_token']}"}, timeout=30)
-    assert r.status_code == 201, r.text
+    pid = _upload(base, "unit_cgj", photos[1].read_bytes())
     done = _post(base, "unit_cgj", f"/api/tickets/{late['id']}/rectify",
                  {"action_id": str(uuid.uuid4()), "note": "已整改", "photo_ids": [pid]})
     assert done["status"] == "rectified" and _at(done["rectified_at"]) > _at(done["deadline_at"])
